@@ -1,0 +1,1 @@
+"""Qt-free engine: detection, alignment, embedding, matching, tracking and evaluation."""

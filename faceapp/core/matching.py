@@ -1,0 +1,247 @@
+"""Distances between embeddings and the single threshold rule for 1:1 and 1:K decisions.
+
+The rule: two faces are the same person when the Euclidean distance between their
+L2-normalised FaceNet embeddings is **at most** the threshold.  Lower thresholds are
+stricter (fewer false accepts, more false rejects).
+
+A person with several samples is represented by all of them; the distance from a probe
+to a person is the distance to that person's *nearest* sample (see ``docs/accuracy.md``
+for the measurement that chose nearest-sample over the mean embedding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceapp.core.types import Match
+
+#: Default distance threshold.  Derived with ``faceapp eval-lfw`` on the official LFW
+#: pairs: the mean over the ten folds of the threshold that maximises accuracy on the
+#: other nine folds (see ``docs/accuracy.md``).
+DEFAULT_THRESHOLD = 1.10
+
+#: Range a user may set; distances between unit vectors lie in ``[0, 2]``.
+MIN_THRESHOLD = 0.3
+MAX_THRESHOLD = 1.6
+
+
+def l2_normalize(vectors: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Return ``vectors`` scaled to unit Euclidean length along ``axis`` (float32)."""
+    v = np.asarray(vectors, dtype=np.float32)
+    norm = np.linalg.norm(v, axis=axis, keepdims=True)
+    return v / np.maximum(norm, 1e-12)
+
+
+def face_distance(probes: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """Return Euclidean distances between embeddings.
+
+    Parameters
+    ----------
+    probes : ndarray, shape (d,) or (n, d)
+        L2-normalised embeddings.
+    references : ndarray, shape (m, d)
+        L2-normalised embeddings.
+
+    Returns
+    -------
+    ndarray, shape (m,) or (n, m)
+        Distances in ``[0, 2]``; the shape follows ``probes``.
+    """
+    p = np.asarray(probes, dtype=np.float32)
+    r = np.asarray(references, dtype=np.float32)
+    single = p.ndim == 1
+    p2 = np.atleast_2d(p)
+    if r.size == 0:
+        out = np.empty((p2.shape[0], 0), dtype=np.float32)
+        return out[0] if single else out
+    # For unit vectors |a - b|^2 = 2 - 2 a.b; one matrix product serves any gallery size.
+    sq = 2.0 - 2.0 * (p2 @ r.T)
+    out = np.sqrt(np.clip(sq, 0.0, 4.0)).astype(np.float32, copy=False)
+    return out[0] if single else out
+
+
+def is_match(distance: float, threshold: float = DEFAULT_THRESHOLD) -> bool:
+    """Return True when ``distance`` accepts at ``threshold`` (the one threshold rule)."""
+    return bool(distance <= threshold)
+
+
+@dataclass(frozen=True)
+class GalleryIndex:
+    """A read-only snapshot of the enrolled gallery, ready for matching.
+
+    Parameters
+    ----------
+    person_ids : tuple of int
+        Gallery id of each person.
+    names : tuple of str
+        Display name of each person, parallel to ``person_ids``.
+    embeddings : ndarray, shape (n_samples, d), float32
+        Every enrolled sample, L2-normalised; made read-only.
+    owners : ndarray, shape (n_samples,), int
+        Index into ``names`` of the person each sample belongs to.
+
+    Notes
+    -----
+    Instances are immutable and may be handed from the GUI thread to a worker thread.
+    """
+
+    person_ids: tuple[int, ...]
+    names: tuple[str, ...]
+    embeddings: np.ndarray
+    owners: np.ndarray
+
+    def __post_init__(self) -> None:
+        if len(self.person_ids) != len(self.names):
+            raise ValueError("person_ids and names differ in length")
+        if self.embeddings.shape[0] != self.owners.shape[0]:
+            raise ValueError("embeddings and owners differ in length")
+        self.embeddings.setflags(write=False)
+        self.owners.setflags(write=False)
+
+    @classmethod
+    def empty(cls, dim: int = 128) -> GalleryIndex:
+        """Return an index with nobody enrolled."""
+        return cls((), (), np.zeros((0, dim), np.float32), np.zeros((0,), np.int64))
+
+    @classmethod
+    def from_samples(
+        cls, samples: list[tuple[int, str, np.ndarray]], dim: int = 128
+    ) -> GalleryIndex:
+        """Build an index from ``(person_id, name, embedding)`` triples."""
+        if not samples:
+            return cls.empty(dim)
+        order: dict[int, int] = {}
+        names: list[str] = []
+        owners = np.empty(len(samples), dtype=np.int64)
+        for i, (pid, name, _) in enumerate(samples):
+            if pid not in order:
+                order[pid] = len(names)
+                names.append(name)
+            owners[i] = order[pid]
+        emb = l2_normalize(np.stack([s[2] for s in samples]))
+        return cls(tuple(order), tuple(names), emb, owners)
+
+    def __len__(self) -> int:
+        """Number of people."""
+        return len(self.names)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of enrolled samples over all people."""
+        return int(self.embeddings.shape[0])
+
+    def person_index(self, name_or_id: str | int) -> int:
+        """Return the position of a person given a display name or a gallery id.
+
+        Raises
+        ------
+        KeyError
+            When nobody by that name or id is enrolled.
+        """
+        if isinstance(name_or_id, int):
+            if name_or_id in self.person_ids:
+                return self.person_ids.index(name_or_id)
+        elif name_or_id in self.names:
+            return self.names.index(name_or_id)
+        raise KeyError(f"nobody called {name_or_id!r} is enrolled")
+
+
+def person_distances(probes: np.ndarray, index: GalleryIndex) -> np.ndarray:
+    """Return the distance from each probe to each person (nearest sample).
+
+    Parameters
+    ----------
+    probes : ndarray, shape (n, d)
+        L2-normalised embeddings.
+    index : GalleryIndex
+        The gallery.
+
+    Returns
+    -------
+    ndarray, shape (n, len(index))
+        ``inf`` for a person with no samples.
+    """
+    d = face_distance(np.atleast_2d(probes), index.embeddings)
+    out = np.full((d.shape[0], len(index)), np.inf, dtype=np.float32)
+    for k in range(len(index)):
+        cols = index.owners == k
+        if cols.any():
+            out[:, k] = d[:, cols].min(axis=1)
+    return out
+
+
+def identify(
+    probes: np.ndarray, index: GalleryIndex, threshold: float = DEFAULT_THRESHOLD
+) -> list[Match]:
+    """Answer "who is this?" (1:K) for each probe.
+
+    Parameters
+    ----------
+    probes : ndarray, shape (d,) or (n, d)
+        L2-normalised embeddings.
+    index : GalleryIndex
+        The enrolled gallery.
+    threshold : float
+        Largest distance that still counts as the same person.
+
+    Returns
+    -------
+    list of Match
+        One per probe: the nearest person when within ``threshold``, otherwise a
+        ``Match`` with ``name=None`` carrying the nearest distance (``inf`` when the
+        gallery is empty).
+    """
+    p = np.atleast_2d(np.asarray(probes, dtype=np.float32))
+    if index.n_samples == 0:
+        return [Match(None, float("inf"), threshold, False) for _ in range(p.shape[0])]
+    # Nearest sample overall is the nearest person under the nearest-sample rule.
+    d = face_distance(p, index.embeddings)
+    best = np.argmin(d, axis=1)
+    matches = []
+    for row, col in enumerate(best):
+        dist = float(d[row, col])
+        k = int(index.owners[col])
+        if is_match(dist, threshold):
+            matches.append(Match(index.names[k], dist, threshold, True, index.person_ids[k]))
+        else:
+            matches.append(Match(None, dist, threshold, False))
+    return matches
+
+
+def verify(
+    probe: np.ndarray,
+    index: GalleryIndex,
+    claimed: str | int,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> Match:
+    """Answer "is this the claimed person?" (1:1).
+
+    Parameters
+    ----------
+    probe : ndarray, shape (d,)
+        L2-normalised embedding of the face presented.
+    index : GalleryIndex
+        The enrolled gallery.
+    claimed : str or int
+        Display name or gallery id of the claimed identity.
+    threshold : float
+        Largest distance that still accepts.
+
+    Returns
+    -------
+    Match
+        ``name`` is the claimed person, ``accepted`` the decision.
+
+    Raises
+    ------
+    KeyError
+        When the claimed person is not enrolled.
+    """
+    k = index.person_index(claimed)
+    cols = index.owners == k
+    if not cols.any():
+        return Match(index.names[k], float("inf"), threshold, False, index.person_ids[k])
+    dist = float(face_distance(np.asarray(probe, np.float32), index.embeddings[cols]).min())
+    return Match(index.names[k], dist, threshold, is_match(dist, threshold), index.person_ids[k])

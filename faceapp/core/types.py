@@ -1,0 +1,159 @@
+"""Immutable value types shared by the engine, the command line and the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """An axis-aligned rectangle in image pixels.
+
+    Parameters
+    ----------
+    x, y : float
+        Top-left corner; x grows to the right, y grows downwards.
+    w, h : float
+        Width and height, both >= 0.
+    """
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def x2(self) -> float:
+        """Right edge (exclusive)."""
+        return self.x + self.w
+
+    @property
+    def y2(self) -> float:
+        """Bottom edge (exclusive)."""
+        return self.y + self.h
+
+    @property
+    def area(self) -> float:
+        """Area in square pixels."""
+        return max(self.w, 0.0) * max(self.h, 0.0)
+
+    @property
+    def center(self) -> Point:
+        """Centre point ``(x, y)``."""
+        return (self.x + self.w / 2.0, self.y + self.h / 2.0)
+
+    def iou(self, other: Box) -> float:
+        """Return the intersection over union with ``other``, in ``[0, 1]``."""
+        ix = max(0.0, min(self.x2, other.x2) - max(self.x, other.x))
+        iy = max(0.0, min(self.y2, other.y2) - max(self.y, other.y))
+        inter = ix * iy
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+    def as_ints(self) -> tuple[int, int, int, int]:
+        """Return ``(x, y, w, h)`` rounded to whole pixels."""
+        return (round(self.x), round(self.y), round(self.w), round(self.h))
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    """One detected face.
+
+    Parameters
+    ----------
+    box : Box
+        Bounding box in the pixel coordinates of the frame it was found in.
+    landmarks : tuple of five (x, y) points
+        In the order: eye on the image's left, eye on the image's right, nose tip,
+        mouth corner on the image's left, mouth corner on the image's right.
+    score : float
+        Detector confidence in ``[0, 1]``.
+    """
+
+    box: Box
+    landmarks: tuple[Point, Point, Point, Point, Point]
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The answer of a 1:1 or 1:K comparison.
+
+    Parameters
+    ----------
+    name : str or None
+        The matched (or claimed) person's display name; ``None`` means unknown.
+    distance : float
+        Euclidean distance between L2-normalised embeddings, in ``[0, 2]``;
+        ``inf`` when the gallery is empty.
+    threshold : float
+        The threshold the decision was taken with (distance <= threshold accepts).
+    accepted : bool
+        True when ``distance <= threshold``.
+    person_id : int or None
+        Gallery id of ``name`` when known.
+    """
+
+    name: str | None
+    distance: float
+    threshold: float
+    accepted: bool
+    person_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FaceResult:
+    """A face in a frame together with what the engine made of it.
+
+    Parameters
+    ----------
+    face : Face
+        Where the face is.
+    match : Match or None
+        Recognition or verification answer; ``None`` when no embedding was computed.
+    track_id : int or None
+        Stable id of the face across frames when a tracker is used.
+    """
+
+    face: Face
+    match: Match | None = None
+    track_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The name to show: the matched name, or ``"Unknown"``."""
+        if self.match is not None and self.match.accepted and self.match.name is not None:
+            return self.match.name
+        return "Unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    """Everything the pipeline found in one frame; safe to hand across threads.
+
+    Parameters
+    ----------
+    index : int
+        Frame number from the source, starting at 0.
+    timestamp : float
+        Source timestamp in seconds.
+    faces : tuple of FaceResult
+        One entry per detected face.
+    latency_ms : float
+        Wall time spent processing this frame, in milliseconds.
+    """
+
+    index: int
+    timestamp: float
+    faces: tuple[FaceResult, ...] = field(default_factory=tuple)
+    latency_ms: float = 0.0
+
+
+def as_readonly(array: np.ndarray) -> np.ndarray:
+    """Return ``array`` with its write flag cleared, so it can be shared between threads."""
+    array.setflags(write=False)
+    return array
