@@ -1,0 +1,306 @@
+"""Frame sources: a camera, a video file, a folder of images, or the built-in demo slideshow."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from faceapp.core.images import IMAGE_SUFFIXES, ImageError, load_image
+
+log = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+
+class SourceError(RuntimeError):
+    """A source could not be opened, or stopped delivering frames unexpectedly."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame from a source.
+
+    Parameters
+    ----------
+    image : ndarray, shape (h, w, 3), uint8, BGR
+    index : int
+        Position in the source, from 0.
+    timestamp : float
+        Seconds since the source started (media time for files, wall time for cameras).
+    """
+
+    image: np.ndarray
+    index: int
+    timestamp: float
+
+
+@runtime_checkable
+class FrameSource(Protocol):
+    """Anything that yields frames.
+
+    ``read()`` returns the next frame, ``None`` at the end of a finite source, and
+    raises :class:`SourceError` when the device fails.  ``live`` sources (cameras) pace
+    themselves; for files ``fps`` says at what rate to show them.
+    """
+
+    name: str
+    fps: float
+    live: bool
+
+    def open(self) -> None:
+        """Open the device or file; raises :class:`SourceError`."""
+
+    def read(self) -> Frame | None:
+        """Return the next frame, or None at the end."""
+
+    def close(self) -> None:
+        """Release the device; safe to call twice."""
+
+
+class VideoCaptureSource:
+    """A camera (by index) or a video file, read with OpenCV.
+
+    Parameters
+    ----------
+    target : int or str or Path
+        Camera index, or path to a video file.
+    loop : bool
+        Restart a video file when it ends (ignored for cameras).
+    """
+
+    def __init__(self, target: int | str | Path, loop: bool = False) -> None:
+        self.target = target
+        self.live = isinstance(target, int)
+        self.loop = loop and not self.live
+        self.name = f"camera {target}" if self.live else Path(str(target)).name
+        self.fps = 30.0
+        self._cap: object = None
+        self._index = 0
+        self._t0 = 0.0
+        self._failures = 0
+
+    def open(self) -> None:
+        """Open the capture; raises :class:`SourceError` when it cannot be opened."""
+        import cv2
+
+        if not self.live and not Path(str(self.target)).is_file():
+            raise SourceError(f"{self.target}: no such video file")
+        cap = cv2.VideoCapture(self.target if self.live else str(self.target))
+        if not cap.isOpened():
+            cap.release()
+            what = "camera" if self.live else "video file"
+            raise SourceError(f"could not open {what} {self.target}")
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else 30.0
+        self._cap = cap
+        self._index = 0
+        self._t0 = time.monotonic()
+
+    def read(self) -> Frame | None:
+        """Return the next frame; None at the end of a file; SourceError if a camera fails."""
+        import cv2
+
+        cap = self._cap
+        if cap is None:
+            raise SourceError(f"{self.name} is not open")
+        assert isinstance(cap, cv2.VideoCapture)
+        ok, image = cap.read()
+        if not ok or image is None:
+            if self.live:
+                self._failures += 1
+                if self._failures >= 5:
+                    raise SourceError(f"{self.name} stopped delivering frames (disconnected?)")
+                return self.read()
+            if self.loop and self._index > 0:
+                cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                return self.read()
+            return None
+        self._failures = 0
+        if self.live:
+            ts = time.monotonic() - self._t0
+        else:
+            ts = self._index / self.fps
+        frame = Frame(_as_bgr(image), self._index, ts)
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        """Release the capture."""
+        cap, self._cap = self._cap, None
+        if cap is not None:
+            cap.release()  # type: ignore[attr-defined]
+
+
+class ImageFolderSource:
+    """The images of a folder (sorted by name, recursively), shown at ``fps``.
+
+    Unreadable files are skipped with a warning.
+
+    Parameters
+    ----------
+    folder : str or Path
+    fps : float
+        Rate at which to show the images.
+    loop : bool
+        Start again after the last image.
+    size : tuple of int, optional
+        Letterbox every image into a ``(width, height)`` canvas; None keeps sizes.
+    """
+
+    live = False
+
+    def __init__(
+        self,
+        folder: str | Path,
+        fps: float = 2.0,
+        loop: bool = False,
+        size: tuple[int, int] | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self.fps = fps
+        self.loop = loop
+        self.size = size
+        self.name = self.folder.name or str(self.folder)
+        self._files: list[Path] = []
+        self._pos = 0
+        self._index = 0
+
+    def open(self) -> None:
+        """List the folder's images; raises :class:`SourceError` when there are none."""
+        if not self.folder.is_dir():
+            raise SourceError(f"{self.folder}: no such folder")
+        self._files = sorted(
+            p for p in self.folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+        )
+        if not self._files:
+            raise SourceError(f"{self.folder}: no images in this folder")
+        self._pos = 0
+        self._index = 0
+
+    def read(self) -> Frame | None:
+        """Return the next readable image as a frame."""
+        for _ in range(len(self._files) + 1):
+            if self._pos >= len(self._files):
+                if not self.loop:
+                    return None
+                self._pos = 0
+            path = self._files[self._pos]
+            self._pos += 1
+            try:
+                image = load_image(path)
+            except ImageError as exc:
+                log.warning("skipping %s", exc)
+                continue
+            if self.size is not None:
+                image = letterbox(image, self.size)
+            frame = Frame(image, self._index, self._index / self.fps)
+            self._index += 1
+            return frame
+        raise SourceError(f"{self.folder}: none of the images can be read")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class DemoSource(ImageFolderSource):
+    """The built-in demo: the 5-celebrity photos fetched with the weights, as a 640x480 slideshow.
+
+    Shows the ``val`` photos (not the ones offered for enrolment) in a loop.
+    """
+
+    def __init__(self, fps: float = 1.0) -> None:
+        from faceapp import paths
+
+        super().__init__(paths.celebrity_dir() / "val", fps=fps, loop=True, size=(640, 480))
+        self.name = "demo"
+
+    def open(self) -> None:
+        """Open the demo photos; explains how to fetch them when absent."""
+        if not self.folder.is_dir():
+            raise SourceError("the demo photos are missing: run 'faceapp weights fetch'")
+        super().open()
+
+
+def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Fit ``image`` inside a ``(width, height)`` canvas, keeping its aspect ratio."""
+    import cv2
+
+    w, h = size
+    ih, iw = image.shape[:2]
+    k = min(w / iw, h / ih)
+    nw, nh = max(1, round(iw * k)), max(1, round(ih * k))
+    interp = cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, (nw, nh), interpolation=interp)
+    canvas = np.full((h, w, 3), 32, np.uint8)
+    x0, y0 = (w - nw) // 2, (h - nh) // 2
+    canvas[y0 : y0 + nh, x0 : x0 + nw] = resized
+    return canvas
+
+
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2)
+    if image.shape[2] == 4:
+        return np.ascontiguousarray(image[..., :3])
+    return image
+
+
+def open_source(spec: str | int, loop: bool = False) -> FrameSource:
+    """Return an (unopened) source for a user's choice.
+
+    Parameters
+    ----------
+    spec : str or int
+        ``"demo"``, a camera index (``0``, ``"1"``), a folder of images, or a video file.
+    loop : bool
+        Loop finite sources.
+
+    Raises
+    ------
+    SourceError
+        When ``spec`` names nothing usable.
+    """
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
+        return VideoCaptureSource(int(spec))
+    if spec == "demo":
+        return DemoSource()
+    path = Path(spec)
+    if path.is_dir():
+        return ImageFolderSource(path, loop=loop)
+    if path.is_file():
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            return ImageFolderSource(path.parent, loop=loop)
+        return VideoCaptureSource(path, loop=loop)
+    raise SourceError(f"{spec}: not a camera index, a folder, a video file or 'demo'")
+
+
+def iterate(source: FrameSource) -> Iterator[Frame]:
+    """Open ``source``, yield its frames until it ends, and close it."""
+    source.open()
+    try:
+        while True:
+            frame = source.read()
+            if frame is None:
+                return
+            yield frame
+    finally:
+        source.close()
+
+
+def available_cameras(max_index: int = 4) -> list[int]:
+    """Return the indices of cameras that open, probing ``0 .. max_index - 1``."""
+    import cv2
+
+    found = []
+    for i in range(max_index):
+        cap = cv2.VideoCapture(i)
+        if cap.isOpened():
+            found.append(i)
+        cap.release()
+    return found
