@@ -1,4 +1,4 @@
-"""Cropping a detected face to the embedder's square input: 5-point similarity or box plus margin."""
+"""Cropping a detected face to the embedder's square input (5-point similarity or box)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""FaceDetector protocol, the reference MTCNN detector from the ``mtcnn`` package, and the factory."""
+"""FaceDetector protocol, the ``mtcnn`` package as reference detector, and the factory."""
 
 from __future__ import annotations
 

@@ -221,7 +221,7 @@ def load_h5_weights(model: keras.Model, path: Path) -> int:
         raise ModelError(f"{path} is not a readable HDF5 weights file: {exc}") from exc
     loaded = 0
     with fh:
-        root = fh["model_weights"] if "model_weights" in fh else fh
+        root = fh.get("model_weights", fh)
         for layer in model.layers:
             if not layer.weights:
                 continue
@@ -348,7 +348,9 @@ class FaceNetEmbedder:
         if crops.ndim == 3:
             crops = crops[None]
         if crops.shape[1:] != (INPUT_SIZE, INPUT_SIZE, 3):
-            raise ValueError(f"expected (n, {INPUT_SIZE}, {INPUT_SIZE}, 3) crops, got {crops.shape}")
+            raise ValueError(
+                f"expected (n, {INPUT_SIZE}, {INPUT_SIZE}, 3) crops, got {crops.shape}"
+            )
         if len(crops) == 0:
             return np.zeros((0, EMBEDDING_DIM), np.float32)
         x = prewhiten(crops)

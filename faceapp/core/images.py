@@ -76,8 +76,7 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
                     f"{name}: {w}x{h} pixels is too large (limit {MAX_PIXELS // 1_000_000} MP)"
                 )
             img.load()
-            img = ImageOps.exif_transpose(img) or img
-            rgb = _to_rgb8(img)
+            rgb = _to_rgb8(ImageOps.exif_transpose(img) or img)
     except ImageError:
         raise
     except UnidentifiedImageError:

@@ -124,7 +124,7 @@ class GalleryIndex:
         return cls(tuple(order), tuple(names), emb, owners)
 
     def __len__(self) -> int:
-        """Number of people."""
+        """Return the number of people."""
         return len(self.names)
 
     @property

@@ -1,4 +1,4 @@
-"""FacePipeline: frame in, FrameResult out; shared by the GUI worker, the command line and benchmarks."""
+"""FacePipeline: frame in, FrameResult out; shared by the GUI, the command line and benchmarks."""
 
 from __future__ import annotations
 

@@ -122,10 +122,7 @@ class VideoCaptureSource:
                 return self.read()
             return None
         self._failures = 0
-        if self.live:
-            ts = time.monotonic() - self._t0
-        else:
-            ts = self._index / self.fps
+        ts = time.monotonic() - self._t0 if self.live else self._index / self.fps
         frame = Frame(_as_bgr(image), self._index, ts)
         self._index += 1
         return frame

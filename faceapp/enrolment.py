@@ -1,0 +1,93 @@
+"""Turning photos into gallery samples: one face per photo, embedded, with a thumbnail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from faceapp.core.images import encode_jpeg, load_image
+from faceapp.core.pipeline import FacePipeline, largest_face
+from faceapp.core.types import Face
+
+#: Side of the square JPEG thumbnail stored with each sample, in pixels.
+THUMBNAIL_SIZE = 96
+
+
+class EnrolmentError(ValueError):
+    """A photo cannot be enrolled; ``str(error)`` is a one-line message for users."""
+
+
+@dataclass(frozen=True)
+class PreparedSample:
+    """A sample ready to be stored: embedding, JPEG thumbnail and where it came from."""
+
+    embedding: np.ndarray
+    thumbnail: bytes
+    source: str
+    face: Face
+
+
+def thumbnail_of(frame: np.ndarray, face: Face, size: int = THUMBNAIL_SIZE) -> bytes:
+    """Return a square JPEG thumbnail of ``face`` in a BGR ``frame``."""
+    import cv2
+
+    cx, cy = face.box.center
+    side = max(face.box.w, face.box.h) * 1.3
+    k = size / max(side, 1.0)
+    m = np.array([[k, 0, size / 2 - k * cx], [0, k, size / 2 - k * cy]])
+    crop = cv2.warpAffine(
+        frame, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
+    )
+    return encode_jpeg(crop, quality=85)
+
+
+def choose_face(faces: list[Face], largest: bool, name: str) -> Face:
+    """Return the one face to enrol from a photo.
+
+    Raises
+    ------
+    EnrolmentError
+        No face, or several faces without ``largest``.
+    """
+    if not faces:
+        raise EnrolmentError(f"{name}: no face found in this photo")
+    if len(faces) > 1 and not largest:
+        raise EnrolmentError(
+            f"{name}: {len(faces)} faces found; use a photo with one face "
+            "(or --largest to take the largest)"
+        )
+    face = largest_face(faces)
+    assert face is not None
+    return face
+
+
+def prepare_sample(
+    pipeline: FacePipeline, frame: np.ndarray, source: str, largest: bool = False
+) -> PreparedSample:
+    """Detect, choose and embed the face in ``frame``.
+
+    Raises
+    ------
+    EnrolmentError
+        When the photo has no usable face (see :func:`choose_face`).
+    """
+    face = choose_face(pipeline.detect(frame), largest, source)
+    embedding = pipeline.embed(frame, [face])[0]
+    return PreparedSample(embedding, thumbnail_of(frame, face), source, face)
+
+
+def prepare_files(
+    pipeline: FacePipeline, files: list[Path], largest: bool = False
+) -> list[PreparedSample]:
+    """Prepare one sample per photo file; fails on the first unusable file.
+
+    Raises
+    ------
+    faceapp.core.images.ImageError
+        A file is missing, not an image, or corrupt.
+    EnrolmentError
+        A photo has no face, or several without ``largest``.
+    """
+    return [prepare_sample(pipeline, load_image(p), str(p), largest) for p in files]

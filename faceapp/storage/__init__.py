@@ -1,0 +1,1 @@
+"""Persistent storage of the enrolled gallery (SQLite, no Qt)."""
