@@ -1,4 +1,4 @@
-"""Enrolment quality check: synthetic faces, and the real 5-celebrity photos with the real detector."""
+"""Enrolment quality check on synthetic faces and on the real 5-celebrity photos."""
 
 from __future__ import annotations
 
