@@ -108,12 +108,18 @@ def _store(args: argparse.Namespace) -> Any:
     return GalleryStore(args.gallery or paths.default_gallery_path())
 
 
+_pipelines: dict[str, Any] = {}
+
+
 def _pipeline(args: argparse.Namespace) -> Any:
+    """Return the loaded default pipeline (kept for the life of the process)."""
     from faceapp.core.pipeline import FacePipeline
 
-    pipeline = FacePipeline()
-    pipeline.prepare()
-    return pipeline
+    if "default" not in _pipelines:
+        pipeline = FacePipeline()
+        pipeline.prepare()
+        _pipelines["default"] = pipeline
+    return _pipelines["default"]
 
 
 def _threshold(args: argparse.Namespace) -> float:
@@ -160,13 +166,16 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     """Enrol photos of one person; all or nothing."""
-    from faceapp.enrolment import prepare_files
+    from faceapp.core.images import load_image
+    from faceapp.enrolment import prepare_sample
 
     name = args.name.strip()
     if not name:
         raise UsageError("the name must not be empty")
     store = _store(args)
-    samples = prepare_files(_pipeline(args), list(args.images), largest=args.largest)
+    frames = [(load_image(p), str(p)) for p in args.images]  # bad files fail before the model loads
+    pipeline = _pipeline(args)
+    samples = [prepare_sample(pipeline, frame, src, args.largest) for frame, src in frames]
     store.add_samples(name, [(s.embedding, s.thumbnail, s.source) for s in samples])
     person = store.find_person(name)
     lines = [f"enrolled {len(samples)} sample(s) for {name} ({person.n_samples} in total)"]

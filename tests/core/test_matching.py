@@ -1,0 +1,75 @@
+"""Distances and the threshold rule, on small vectors whose answers are known by construction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceapp.core.matching import (
+    DEFAULT_THRESHOLD,
+    GalleryIndex,
+    face_distance,
+    identify,
+    is_match,
+    l2_normalize,
+    person_distances,
+    verify,
+)
+
+
+def unit(*v: float) -> np.ndarray:
+    return l2_normalize(np.array(v, dtype=np.float32))
+
+
+def test_face_distance_matches_euclid() -> None:
+    a, b = unit(1, 0, 0), unit(0, 1, 0)
+    assert face_distance(a, b[None])[0] == pytest.approx(np.sqrt(2), abs=1e-6)
+    assert face_distance(a, a[None])[0] == pytest.approx(0.0, abs=1e-3)
+    assert face_distance(a, -a[None])[0] == pytest.approx(2.0, abs=1e-6)
+    assert face_distance(np.stack([a, b]), np.zeros((0, 3))).shape == (2, 0)
+
+
+def test_threshold_rule_is_inclusive_and_lower_is_stricter() -> None:
+    assert is_match(0.9, 0.9)
+    assert not is_match(0.9001, 0.9)
+    assert is_match(DEFAULT_THRESHOLD - 1e-6)
+
+
+def gallery() -> GalleryIndex:
+    # Ann has two samples (x and y axes), Bob one (z axis).
+    return GalleryIndex.from_samples(
+        [(1, "Ann", unit(1, 0, 0)), (2, "Bob", unit(0, 0, 1)), (1, "Ann", unit(0, 1, 0))], dim=3
+    )
+
+
+def test_identify_uses_nearest_sample_and_unknown() -> None:
+    g = gallery()
+    near_y = unit(0.1, 1, 0)
+    far = unit(-1, -1, -1)
+    m_ann, m_unknown = identify(np.stack([near_y, far]), g, threshold=0.5)
+    assert m_ann.name == "Ann" and m_ann.accepted and m_ann.person_id == 1
+    assert m_ann.distance == pytest.approx(float(np.linalg.norm(near_y - unit(0, 1, 0))), abs=1e-5)
+    assert m_unknown.name is None and not m_unknown.accepted
+    d = person_distances(np.stack([near_y]), g)
+    assert d.shape == (1, 2) and d[0, 0] < d[0, 1]
+
+
+def test_verify_accepts_and_rejects() -> None:
+    g = gallery()
+    probe = unit(0, 0.1, 1)
+    assert verify(probe, g, "Bob", 0.5).accepted
+    ann = verify(probe, g, "Ann", 0.5)
+    assert not ann.accepted and ann.name == "Ann"
+    with pytest.raises(KeyError):
+        verify(probe, g, "Carol")
+
+
+def test_empty_gallery_says_unknown() -> None:
+    (m,) = identify(unit(1, 0, 0), GalleryIndex.empty(3))
+    assert m.name is None and m.distance == float("inf")
+
+
+def test_index_is_read_only() -> None:
+    g = gallery()
+    with pytest.raises(ValueError):
+        g.embeddings[0, 0] = 1.0
