@@ -94,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-flip", action="store_true", help="embed without flip fusion")
     p.add_argument("--detector", choices=["mtcnn", "mtcnn-package"], default="mtcnn")
     p.add_argument("--save-distances", type=Path, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--write-operating-points",
+        type=Path,
+        default=None,
+        help="write the FAR/TAR table the threshold slider shows (JSON)",
+    )
     _common(p)
 
     p = sub.add_parser("bench", help="speed benchmark against peers measured in the same run")
@@ -344,6 +350,8 @@ def cmd_eval_lfw(args: argparse.Namespace) -> int:
         import numpy as np
 
         np.save(args.save_distances, run.distances)
+    if args.write_operating_points:
+        _write_operating_points(args.write_operating_points, run)
     lines = [
         f"pairs {s['pairs']}, images {s['images']} ({s['no_face']} without a detected face: "
         f"{s['no_face_handling']})",
@@ -354,6 +362,24 @@ def cmd_eval_lfw(args: argparse.Namespace) -> int:
     ]
     _emit(args, s, lines)
     return EXIT_OK
+
+
+def _write_operating_points(path: Path, run: Any) -> None:
+    import numpy as np
+
+    from faceapp.core.evaluation import operating_points
+    from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD
+
+    grid = np.round(np.arange(MIN_THRESHOLD, MAX_THRESHOLD + 1e-9, 0.01), 2)
+    points = operating_points(run.distances, run.pairs.same, grid)
+    doc = {
+        "source": "faceapp eval-lfw on the official LFW pairs.txt",
+        "align": run.summary["align"],
+        "pairs": run.summary["pairs"],
+        "columns": ["threshold", "far", "tar"],
+        "points": [[round(p.threshold, 2), round(p.far, 6), round(p.tar, 6)] for p in points],
+    }
+    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

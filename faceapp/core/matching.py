@@ -11,7 +11,10 @@ for the measurement that chose nearest-sample over the mean embedding).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -196,12 +199,13 @@ def identify(
     p = np.atleast_2d(np.asarray(probes, dtype=np.float32))
     if index.n_samples == 0:
         return [Match(None, float("inf"), threshold, False) for _ in range(p.shape[0])]
-    # Nearest sample overall is the nearest person under the nearest-sample rule.
-    d = face_distance(p, index.embeddings)
-    best = np.argmin(d, axis=1)
+    # Nearest sample overall is the nearest person under the nearest-sample rule, and for
+    # unit vectors the nearest sample is the one with the largest dot product.
+    dots = p @ index.embeddings.T
+    best = np.argmax(dots, axis=1)
     matches = []
     for row, col in enumerate(best):
-        dist = float(d[row, col])
+        dist = float(np.sqrt(np.clip(2.0 - 2.0 * dots[row, col], 0.0, 4.0)))
         k = int(index.owners[col])
         if is_match(dist, threshold):
             matches.append(Match(index.names[k], dist, threshold, True, index.person_ids[k]))
@@ -245,3 +249,44 @@ def verify(
         return Match(index.names[k], float("inf"), threshold, False, index.person_ids[k])
     dist = float(face_distance(np.asarray(probe, np.float32), index.embeddings[cols]).min())
     return Match(index.names[k], dist, threshold, is_match(dist, threshold), index.person_ids[k])
+
+
+_OPERATING_POINTS = Path(__file__).with_name("lfw_operating_points.json")
+
+
+@lru_cache(maxsize=1)
+def _operating_points() -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    try:
+        doc = json.loads(_OPERATING_POINTS.read_text(encoding="utf-8"))
+        table = np.asarray(doc["points"], dtype=np.float64)
+    except (OSError, ValueError, KeyError):
+        return None
+    return table[:, 0], table[:, 1], table[:, 2]
+
+
+def false_accept_rate(threshold: float) -> float | None:
+    """Return the false-accept rate measured on LFW at ``threshold``, if known.
+
+    The rate is the fraction of LFW's 3,000 different-person pairs whose distance is
+    at most ``threshold`` (linear interpolation between tabulated thresholds), as
+    written by ``faceapp eval-lfw --write-operating-points``.  ``None`` when no table
+    ships with this installation or the threshold lies outside it.
+    """
+    table = _operating_points()
+    if table is None:
+        return None
+    t, far, _ = table
+    if not t[0] <= threshold <= t[-1]:
+        return None
+    return float(np.interp(threshold, t, far))
+
+
+def true_accept_rate(threshold: float) -> float | None:
+    """Return the LFW true-accept rate at ``threshold`` (see :func:`false_accept_rate`)."""
+    table = _operating_points()
+    if table is None:
+        return None
+    t, _, tar = table
+    if not t[0] <= threshold <= t[-1]:
+        return None
+    return float(np.interp(threshold, t, tar))

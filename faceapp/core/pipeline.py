@@ -13,6 +13,7 @@ from faceapp.core.align import DEFAULT_METHOD, AlignMethod, align_face
 from faceapp.core.detector import FaceDetector, create_detector
 from faceapp.core.embedder import FaceEmbedder, FaceNetEmbedder
 from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, identify, verify
+from faceapp.core.tracking import FaceTracker, vote
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,10 @@ class FacePipeline:
         Defaults to :class:`FaceNetEmbedder`.
     align : {"similarity", "box"}
         Crop method (see :mod:`faceapp.core.align`).
+    tracker : FaceTracker, optional
+        For video: faces are followed across frames, embedded when a track is new or
+        its embedding is stale, and named by a vote over the track's recent matches.
+        Without a tracker every face of every frame is embedded (still photos).
 
     Notes
     -----
@@ -65,10 +70,12 @@ class FacePipeline:
         detector: FaceDetector | None = None,
         embedder: FaceEmbedder | None = None,
         align: AlignMethod = DEFAULT_METHOD,
+        tracker: FaceTracker | None = None,
     ) -> None:
         self.detector = detector if detector is not None else create_detector()
         self.embedder = embedder if embedder is not None else FaceNetEmbedder()
         self.align = align
+        self.tracker = tracker
 
     def prepare(self) -> None:
         """Load both models (slow: seconds); call once, off the GUI thread."""
@@ -132,10 +139,38 @@ class FacePipeline:
         settings = settings or MatchSettings()
         start = time.perf_counter()
         faces = self.detect(frame)
-        matches = self.match(self.embed(frame, faces), gallery, settings)
-        results = tuple(FaceResult(f, m) for f, m in zip(faces, matches, strict=True))
+        if self.tracker is None:
+            matches = self.match(self.embed(frame, faces), gallery, settings)
+            results = tuple(FaceResult(f, m) for f, m in zip(faces, matches, strict=True))
+        else:
+            results = self._tracked(frame, faces, gallery, settings, timestamp)
         latency = (time.perf_counter() - start) * 1000.0
         return FrameResult(index, timestamp, results, latency)
+
+    def _tracked(
+        self,
+        frame: np.ndarray,
+        faces: list[Face],
+        gallery: GalleryIndex,
+        settings: MatchSettings,
+        timestamp: float,
+    ) -> tuple[FaceResult, ...]:
+        tracker = self.tracker
+        assert tracker is not None
+        tracks = tracker.update(faces, timestamp)
+        stale = [i for i, t in enumerate(tracks) if tracker.needs_embedding(t, timestamp)]
+        if stale:
+            fresh = self.embed(frame, [faces[i] for i in stale])
+            for i, emb in zip(stale, fresh, strict=True):
+                tracker.add_embedding(tracks[i], emb, timestamp)
+        results = []
+        key = (id(gallery), settings)
+        for face, track in zip(faces, tracks, strict=True):
+            if track.match_key != key:
+                track.matches = self.match(np.stack(track.embeddings), gallery, settings)
+                track.match_key = key
+            results.append(FaceResult(face, vote(track.matches), track.id))
+        return tuple(results)
 
 
 def _rescale(face: Face, k: float) -> Face:

@@ -1,0 +1,99 @@
+"""The tracker keeps ids across frames, asks for embeddings only when needed, and votes labels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceapp.core.matching import GalleryIndex, l2_normalize
+from faceapp.core.pipeline import FacePipeline, MatchSettings
+from faceapp.core.tracking import FaceTracker, vote
+from faceapp.core.types import Box, Face, Match
+
+
+def face(x: float, y: float, size: float = 80) -> Face:
+    pts = tuple(
+        (x + size * a, y + size * b)
+        for a, b in ((0.3, 0.4), (0.7, 0.4), (0.5, 0.6), (0.35, 0.8), (0.65, 0.8))
+    )
+    return Face(Box(x, y, size, size), pts, 0.99)  # type: ignore[arg-type]
+
+
+def test_ids_follow_moving_faces_and_new_faces_get_new_ids() -> None:
+    tr = FaceTracker()
+    a, b = tr.update([face(10, 10), face(300, 50)], 0.0)
+    a2, b2 = tr.update([face(305, 52), face(14, 12)], 0.04)  # order swapped, both moved
+    assert (a2.id, b2.id) == (b.id, a.id)
+    (c,) = tr.update([face(500, 300)], 0.08)
+    assert c.id not in (a.id, b.id)
+
+
+def test_tracks_expire_after_max_age() -> None:
+    tr = FaceTracker(max_age_seconds=1.0)
+    (a,) = tr.update([face(10, 10)], 0.0)
+    (b,) = tr.update([face(10, 10)], 2.0)
+    assert a.id != b.id
+
+
+def test_embedding_requested_for_new_and_stale_tracks_only() -> None:
+    tr = FaceTracker(refresh_seconds=0.5)
+    (t,) = tr.update([face(10, 10)], 0.0)
+    assert tr.needs_embedding(t, 0.0)
+    tr.add_embedding(t, np.ones(4, np.float32), 0.0)
+    (t,) = tr.update([face(11, 10)], 0.2)
+    assert not tr.needs_embedding(t, 0.2)
+    (t,) = tr.update([face(12, 10)], 0.6)
+    assert tr.needs_embedding(t, 0.6)
+
+
+def m(name: str | None, d: float, thr: float = 1.0) -> Match:
+    return Match(name, d, thr, name is not None and d <= thr)
+
+
+def test_vote_majority_wins_and_a_single_outlier_does_not_flicker() -> None:
+    result = vote([m("ann", 0.5), m("ann", 0.6), m(None, 1.3), m("ann", 0.7)])
+    assert result.name == "ann" and result.accepted and result.distance == 0.6
+    assert vote([m("ann", 0.5), m(None, 1.2), m(None, 1.4)]).accepted is False
+
+
+def test_vote_tie_goes_to_the_most_recent() -> None:
+    assert vote([m("ann", 0.5), m("bob", 0.6)]).name == "bob"
+
+
+class CountingEmbedder:
+    """A fake embedder: a fixed unit vector per crop, counting how many crops it embeds."""
+
+    input_size = 160
+    dim = 4
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def prepare(self) -> None:
+        pass
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        self.calls += len(crops)
+        return l2_normalize(np.tile([1.0, 0.0, 0.0, 0.0], (len(crops), 1)))
+
+
+class FixedDetector:
+    def prepare(self) -> None:
+        pass
+
+    def detect(self, frame: np.ndarray) -> list[Face]:
+        return [face(100, 100)]
+
+
+def test_pipeline_embeds_per_track_not_per_frame_and_follows_threshold() -> None:
+    emb = CountingEmbedder()
+    pipe = FacePipeline(FixedDetector(), emb, tracker=FaceTracker(refresh_seconds=0.5))
+    gallery = GalleryIndex.from_samples(
+        [(1, "ann", l2_normalize(np.array([1.0, 0.1, 0, 0])))], dim=4
+    )
+    frame = np.zeros((480, 640, 3), np.uint8)
+    results = [pipe.process(frame, gallery, MatchSettings(0.5), i, i / 25) for i in range(25)]
+    assert emb.calls == 2  # t=0 and t=0.52 only, over one second of video
+    assert all(r.faces[0].label == "ann" for r in results)
+    assert len({r.faces[0].track_id for r in results}) == 1
+    strict = pipe.process(frame, gallery, MatchSettings(0.01), 25, 1.0)
+    assert strict.faces[0].label == "Unknown"  # a new threshold applies at once
