@@ -383,10 +383,18 @@ def _write_operating_points(path: Path, run: Any) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Run the speed benchmark (see benchmarks/)."""
-    from faceapp.bench import run_benchmark
+    """Run the speed benchmark (the code lives in the source tree's benchmarks/)."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "benchmarks" / "suite.py").is_file():
+        raise UsageError("the benchmarks ship with the source tree only (benchmarks/suite.py)")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks.suite import run_benchmark
 
-    result = run_benchmark(quick=args.quick, progress=None if args.json else print)
+    try:
+        result = run_benchmark(quick=args.quick, progress=None if args.json else print)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
     _emit(args, result, [])
     return EXIT_OK
 
