@@ -1,0 +1,1 @@
+"""The desktop application: a Qt main window over the Qt-free engine."""

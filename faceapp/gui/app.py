@@ -1,0 +1,241 @@
+"""The GUI entry point: command-line options, QApplication, AppContext, error reporting, main()."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from faceapp import __version__, paths
+from faceapp.core.types import FrameResult
+from faceapp.gui.context import AppContext
+from faceapp.gui.events import EventLog
+from faceapp.gui.preferences import load_settings, save_settings
+from faceapp.settings import MODES, Settings
+
+__all__ = ["AppContext", "build_parser", "create_application", "install_excepthook", "main"]
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "faceapp"
+APPLICATION = "faceapp"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of ``faceapp gui`` options."""
+    p = argparse.ArgumentParser(
+        prog="faceapp gui",
+        description="Desktop face recognition: live video, gallery, recognition and verification.",
+    )
+    p.add_argument(
+        "--source",
+        help="camera index, video file, folder of images, or 'demo' (default: the last used,"
+        " else camera 0, else the demo)",
+    )
+    p.add_argument("--gallery", type=Path, help="gallery database (default: the user's gallery)")
+    p.add_argument("--mode", choices=MODES, help="recognition (1:K) or verification (1:1)")
+    p.add_argument("--claim", help="claimed identity in verification mode")
+    p.add_argument(
+        "--exit-after", type=float, metavar="SECONDS", help="close cleanly after this many seconds"
+    )
+    p.add_argument("--screenshot", type=Path, metavar="PNG", help="save the window before exit")
+    p.add_argument(
+        "--events", type=Path, metavar="JSONL", help="append one JSON line per processed frame"
+    )
+    p.add_argument("--version", action="version", version=f"faceapp {__version__}")
+    return p
+
+
+def create_application() -> QApplication:
+    """Return the QApplication, creating it with faceapp's name, icon and style sheet."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "faceapp"])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("faceapp")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("faceapp")
+    resources = paths.resources_dir()
+    icon = resources / "faceapp.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    qss = resources / "style.qss"
+    try:
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    except OSError:
+        log.warning("style sheet %s not found; using the default look", qss)
+    return app
+
+
+_showing_error = False
+
+
+def _show_unexpected(exc_type: type[BaseException], exc: BaseException) -> None:
+    global _showing_error
+    app = QApplication.instance()
+    if app is None or _showing_error or threading.current_thread() is not threading.main_thread():
+        return
+    _showing_error = True
+    try:
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Unexpected error",
+            f"Something went wrong: {exc_type.__name__}: {exc}",
+            QMessageBox.StandardButton.Ok,
+            QApplication.activeWindow(),
+        )
+        box.setInformativeText("The details were written to the log. faceapp keeps running.")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()  # not exec(): never block the caller, nor an unattended run
+    finally:
+        _showing_error = False
+
+
+def install_excepthook() -> None:
+    """Log uncaught exceptions (also from threads) and show them in a message box.
+
+    Exceptions escaping a slot end up here instead of printing a traceback; the
+    application keeps running.
+    """
+    previous = sys.excepthook
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            previous(exc_type, exc, tb)
+            return
+        log.error("unexpected error:\n%s", "".join(traceback.format_exception(exc_type, exc, tb)))
+        _show_unexpected(exc_type, exc)
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        log.error(
+            "unexpected error in thread %s",
+            getattr(args.thread, "name", "?"),
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook
+
+
+def _fail(message: str, show: bool) -> int:
+    log.error("%s", message)
+    if show:
+        QMessageBox.critical(None, "faceapp", message)
+    return 1
+
+
+def _save_screenshot(window: QWidget, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if window.grab().save(str(path), "PNG"):
+            log.info("screenshot saved to %s", path)
+        else:
+            log.error("could not save the screenshot to %s", path)
+    except OSError as exc:
+        log.error("could not save the screenshot to %s: %s", path, exc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the desktop application; return the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The ``faceapp gui`` options (without the program name); ``sys.argv[1:]`` when
+        None.  See :func:`build_parser`.
+
+    Returns
+    -------
+    int
+        0 after a normal close (also after ``--exit-after``), 1 when the gallery or the
+        events file cannot be opened, 2 for bad options.
+    """
+    try:
+        args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:  # --help, --version, or an option error already reported
+        return int(exc.code or 0)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    interactive = args.exit_after is None
+
+    # Only light modules so far: TensorFlow is imported by the worker thread, after show().
+    from faceapp.core.pipeline import FacePipeline
+    from faceapp.gui.main_window import MainWindow
+    from faceapp.storage.gallery import GalleryError, GalleryStore
+
+    app = create_application()
+    install_excepthook()
+    qsettings = QSettings()
+    settings = load_settings(qsettings)
+    overrides = {k: getattr(args, k) for k in ("mode", "claim") if getattr(args, k) is not None}
+    if overrides:
+        settings = Settings(**{**settings.to_dict(), **overrides}).validated()
+
+    gallery_path = args.gallery or paths.default_gallery_path()
+    try:
+        store = GalleryStore(gallery_path)
+        store.people()
+    except (GalleryError, OSError) as exc:
+        return _fail(f"The gallery {gallery_path} cannot be opened: {exc}", interactive)
+    events = None
+    if args.events is not None:
+        try:
+            events = EventLog(args.events)
+        except OSError as exc:
+            return _fail(f"The events file {args.events} cannot be opened: {exc}", interactive)
+
+    ctx = AppContext(settings, store, FacePipeline())
+
+    def _on_settings_changed(new: Settings) -> None:
+        save_settings(qsettings, new)
+
+    def _on_result_ready(result: FrameResult) -> None:
+        if events is not None:
+            events.record(result, ctx.settings.mode)
+
+    ctx.settings_changed.connect(_on_settings_changed)
+    ctx.result_ready.connect(_on_result_ready)
+
+    window = MainWindow(ctx, source=args.source)
+    window.show()
+    QTimer.singleShot(0, window.start)
+
+    def _on_exit_timer() -> None:
+        if args.screenshot is not None:
+            _save_screenshot(window, args.screenshot)
+        window.close()
+
+    if args.exit_after is not None:
+        QTimer.singleShot(max(0, round(args.exit_after * 1000)), _on_exit_timer)
+    elif args.screenshot is not None:
+        app.aboutToQuit.connect(lambda: _save_screenshot(window, args.screenshot))
+
+    # Ctrl+C in the terminal closes the window cleanly; the timer lets Python see it.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    tick = QTimer()
+    tick.timeout.connect(lambda: None)
+    tick.start(250)
+    try:
+        app.exec()
+    finally:
+        tick.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        window.shutdown()
+        save_settings(qsettings, ctx.settings)
+        if events is not None:
+            log.info("%d frame events written to %s", events.lines, events.path)
+            events.close()
+    return 0

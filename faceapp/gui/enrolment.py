@@ -1,0 +1,156 @@
+"""EnrolmentRunner: enrolment jobs on the recognition worker, their progress, and storing them."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+
+from faceapp import paths
+from faceapp.core.images import IMAGE_SUFFIXES
+from faceapp.core.types import Face
+from faceapp.gui.context import AppContext
+from faceapp.gui.worker import EnrolItem, EnrolOutcome, RecognitionWorker
+from faceapp.storage.gallery import GalleryError
+
+log = logging.getLogger(__name__)
+
+#: Most error lines listed in the report after an enrolment from files.
+MAX_ERRORS_SHOWN = 12
+
+
+def demo_people() -> list[tuple[str, Path]]:
+    """Return ``(display name, first photo)`` of each person in the demo ``train`` folder.
+
+    ``ben_afflek`` becomes ``Ben Afflek``.  Empty when the demo photos are absent.
+    """
+    root = paths.celebrity_dir() / "train"
+    if not root.is_dir():
+        return []
+    out = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if photos:
+            out.append((folder.name.replace("_", " ").title(), photos[0]))
+    return out
+
+
+class EnrolmentRunner(QObject):
+    """Turns enrolment requests into worker jobs and their outcomes into gallery writes.
+
+    The embedding runs in the recognition worker's thread; this object lives on the GUI
+    thread, shows a cancellable progress dialog for jobs of several photos, writes
+    the samples through the context (so recognition picks them up at once) and
+    reports unusable photos without stopping.
+
+    Parameters
+    ----------
+    ctx : AppContext
+    worker : RecognitionWorker
+    parent : QWidget
+        Parent of the progress dialog and the reports.
+    """
+
+    #: Emitted on the GUI thread after a job's samples were stored (or not): the
+    #: outcome and the names that received samples.
+    enrolled = Signal(object, list)
+
+    def __init__(self, ctx: AppContext, worker: RecognitionWorker, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._worker = worker
+        self._parent = parent
+        self._progress: dict[int, QProgressDialog] = {}
+        self._quiet: set[int] = set()
+        worker.job_progress.connect(self._on_job_progress)
+        worker.job_finished.connect(self._on_job_finished)
+
+    def enrol_capture(self, name: str, image: np.ndarray, face: Face) -> int:
+        """Enrol ``face`` of a captured frame under ``name``; returns the job id."""
+        return self._worker.submit_job([EnrolItem(name, "capture", image=image, face=face)])
+
+    def enrol_files(self, name: str, files: list[Path]) -> int:
+        """Enrol one face from each photo file under ``name``, with a progress dialog."""
+        items = [EnrolItem(name, str(f), path=Path(f)) for f in files]
+        return self._start(items, f"Enrolling {len(items)} photo(s) of {name}…")
+
+    def enrol_demo_people(self) -> int | None:
+        """Enrol each demo person from one photo; None when the demo photos are absent."""
+        people = demo_people()
+        if not people:
+            QMessageBox.information(
+                self._parent,
+                "Demo people",
+                "The demo photos are missing: run 'faceapp weights fetch' to download them.",
+            )
+            return None
+        items = [EnrolItem(name, str(path), path=path) for name, path in people]
+        return self._start(items, f"Enrolling the {len(items)} demo people…")
+
+    def _start(self, items: list[EnrolItem], label: str) -> int:
+        job_id = self._worker.submit_job(items)
+        dialog = QProgressDialog(label, "Cancel", 0, len(items), self._parent)
+        dialog.setWindowTitle("Enrolment")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setValue(0)
+        dialog.canceled.connect(lambda j=job_id: self._worker.cancel_job(j))
+        self._progress[job_id] = dialog
+        dialog.show()
+        return job_id
+
+    @Slot(int, int, int)
+    def _on_job_progress(self, job_id: int, done: int, total: int) -> None:
+        dialog = self._progress.get(job_id)
+        if dialog is not None and not dialog.wasCanceled():
+            dialog.setValue(done)
+
+    @Slot(int, object)
+    def _on_job_finished(self, job_id: int, outcome: EnrolOutcome) -> None:
+        dialog = self._progress.pop(job_id, None)
+        if dialog is not None:
+            dialog.canceled.disconnect()
+            dialog.close()
+            dialog.deleteLater()
+        names = [] if outcome.cancelled else self._store(outcome)
+        if outcome.cancelled:
+            log.info("enrolment job %d cancelled; nothing stored", job_id)
+        elif outcome.errors:
+            self._report(outcome, names)
+        self.enrolled.emit(outcome, names)
+
+    def _store(self, outcome: EnrolOutcome) -> list[str]:
+        by_name: dict[str, list[tuple[np.ndarray, bytes | None, str | None]]] = defaultdict(list)
+        for s in outcome.samples:
+            by_name[s.name].append((s.embedding, s.thumbnail, s.source))
+        stored = []
+        for name, items in by_name.items():
+            try:
+                self._ctx.add_samples(name, items)
+                stored.append(name)
+            except (ValueError, TypeError, KeyError, GalleryError) as exc:
+                log.warning("storing samples of %s failed: %s", name, exc)
+                QMessageBox.warning(self._parent, "Enrolment failed", f"{name}: {exc}")
+        return stored
+
+    def _report(self, outcome: EnrolOutcome, names: list[str]) -> None:
+        n_ok, n_bad = len(outcome.samples), len(outcome.errors)
+        lines = list(outcome.errors[:MAX_ERRORS_SHOWN])
+        if n_bad > MAX_ERRORS_SHOWN:
+            lines.append(f"… and {n_bad - MAX_ERRORS_SHOWN} more")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Some photos were not enrolled",
+            f"{n_ok} photo(s) enrolled, {n_bad} skipped:",
+            QMessageBox.StandardButton.Ok,
+            self._parent,
+        )
+        box.setInformativeText("\n".join(lines))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()

@@ -1,0 +1,132 @@
+"""Frame-rate meters and the optional JSON-lines log of processed frames (``--events``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import deque
+from pathlib import Path
+from typing import IO, Any
+
+from faceapp.core.types import FrameResult
+
+log = logging.getLogger(__name__)
+
+
+class RateMeter:
+    """Counts events and reports their rate over a sliding window.
+
+    Parameters
+    ----------
+    window_s : float
+        Length of the window the rate is measured over, in seconds.
+    """
+
+    def __init__(self, window_s: float = 2.0) -> None:
+        self.window_s = window_s
+        self.count = 0
+        self.first: float | None = None
+        self.last: float | None = None
+        self._times: deque[float] = deque()
+
+    def tick(self, now: float | None = None) -> None:
+        """Record one event at ``now`` (monotonic seconds; default: the current time)."""
+        t = time.monotonic() if now is None else now
+        self.count += 1
+        self.first = t if self.first is None else self.first
+        self.last = t
+        self._times.append(t)
+        while self._times and self._times[0] < t - self.window_s:
+            self._times.popleft()
+
+    def rate(self, now: float | None = None) -> float:
+        """Events per second over the last window (0 when fewer than two events)."""
+        t = time.monotonic() if now is None else now
+        while self._times and self._times[0] < t - self.window_s:
+            self._times.popleft()
+        if len(self._times) < 2:
+            return 0.0
+        return (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-6)
+
+    def mean_rate(self) -> float:
+        """Events per second between the first and the last event (0 if fewer than two)."""
+        if self.first is None or self.last is None or self.count < 2:
+            return 0.0
+        return (self.count - 1) / max(self.last - self.first, 1e-6)
+
+
+def face_events(result: FrameResult, mode: str) -> list[dict[str, Any]]:
+    """Return the JSON-ready description of each face of ``result``.
+
+    Each face: ``box`` ``[x, y, w, h]`` in frame pixels, ``name`` (the recognised or
+    accepted person, or None), ``distance`` (None when infinite) and, in verification
+    mode, ``decision`` ("accept" or "reject").
+    """
+    faces = []
+    for fr in result.faces:
+        m = fr.match
+        accepted = bool(m is not None and m.accepted)
+        dist = None if m is None or not math.isfinite(m.distance) else round(m.distance, 4)
+        entry: dict[str, Any] = {
+            "box": [
+                round(v, 1) for v in (fr.face.box.x, fr.face.box.y, fr.face.box.w, fr.face.box.h)
+            ],
+            "name": m.name if (m is not None and accepted) else None,
+            "distance": dist,
+        }
+        if mode == "verification":
+            entry["decision"] = "accept" if accepted else "reject"
+        faces.append(entry)
+    return faces
+
+
+class EventLog:
+    """Appends one JSON line per processed frame to a file.
+
+    Each line: ``{"t": seconds since the log was opened, "frame": index, "ts": source
+    timestamp, "latency_ms": ..., "mode": ..., "faces": [...]}`` (see :func:`face_events`).
+
+    Parameters
+    ----------
+    path : str or Path
+        Opened for appending; its folder must exist.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be opened.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._file: IO[str] | None = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        self._t0 = time.monotonic()
+        self.lines = 0
+
+    def record(self, result: FrameResult, mode: str) -> None:
+        """Append the line for ``result``; logs (once) and stops writing on an I/O error."""
+        if self._file is None:
+            return
+        doc = {
+            "t": round(time.monotonic() - self._t0, 3),
+            "frame": result.index,
+            "ts": round(result.timestamp, 3),
+            "latency_ms": round(result.latency_ms, 1),
+            "mode": mode,
+            "faces": face_events(result, mode),
+        }
+        try:
+            self._file.write(json.dumps(doc) + "\n")
+            self._file.flush()
+            self.lines += 1
+        except OSError as exc:
+            log.error("cannot write events to %s: %s", self.path, exc)
+            self.close()
+
+    def close(self) -> None:
+        """Close the file; later records are ignored."""
+        f, self._file = self._file, None
+        if f is not None:
+            f.close()

@@ -1,0 +1,538 @@
+"""MainWindow: lays out the panels, wires them to the workers, and owns the workers' lifetime."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QImage, QKeySequence
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QScrollArea,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.core.pipeline import MatchSettings
+from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, open_source
+from faceapp.core.types import FrameResult
+from faceapp.gui.context import MODEL_FAILED, MODEL_LOADING, MODEL_READY, AppContext
+from faceapp.gui.enrolment import EnrolmentRunner, demo_people
+from faceapp.gui.events import RateMeter
+from faceapp.gui.widgets.banner import Banner
+from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+from faceapp.gui.widgets.gallery_panel import GalleryPanel
+from faceapp.gui.widgets.mode_panel import ModePanel
+from faceapp.gui.widgets.source_dialog import SourceDialog
+from faceapp.gui.widgets.threshold_panel import ThresholdPanel
+from faceapp.gui.widgets.video_view import VideoView
+from faceapp.gui.worker import CaptureWorker, RecognitionWorker
+from faceapp.storage.gallery import GalleryError
+
+log = logging.getLogger(__name__)
+
+#: Milliseconds between refreshes of the status bar figures.
+STATUS_INTERVAL_MS = 500
+
+
+def _source_name(spec: str | FrameSource) -> str:
+    return spec if isinstance(spec, str) else getattr(spec, "name", "source")
+
+
+def _is_camera(spec: str | FrameSource) -> bool:
+    return isinstance(spec, str) and spec.strip().isdigit()
+
+
+class MainWindow(QMainWindow):
+    """The application window: video on the left, mode, threshold and gallery on the right.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        Application state; the window wires it to the workers.
+    source : str or FrameSource, optional
+        What to show first (a spec as :func:`open_source` takes it, or a ready
+        source); defaults to ``ctx.settings.source``.  When it is a camera that cannot
+        be opened, the demo is shown instead.
+
+    Notes
+    -----
+    Nothing runs until :meth:`start`; :meth:`shutdown` (also called by closing the
+    window) stops both workers and waits for their threads.
+    """
+
+    #: Emitted on the GUI thread when a source delivers its first frame: its name.
+    source_started = Signal(str)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        source: str | FrameSource | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._source_spec: str | FrameSource = source if source is not None else ctx.settings.source
+        self._source_label_text = _source_name(self._source_spec)
+        self._capture: CaptureWorker | None = None
+        self._capture_token = 0
+        self._epoch = 0
+        self._got_frame = False
+        self._persist_source = False
+        self._fallback_allowed = True
+        self._started = False
+        self._shut_down = False
+        self._start_time = time.monotonic()
+        self.shown_meter = RateMeter()
+        self.processed_meter = RateMeter()
+        self._latency_ms = 0.0
+        self._n_faces = 0
+
+        self._worker = RecognitionWorker(ctx.pipeline, ctx.gallery_index(), ctx.match_settings())
+        self.enrolment = EnrolmentRunner(ctx, self._worker, self)
+
+        self.setWindowTitle("faceapp — face recognition")
+        self._build()
+        self._wire()
+        if ctx.settings.geometry:
+            self.restoreGeometry(QByteArray(ctx.settings.geometry))
+        else:
+            self.resize(1220, 760)
+
+    # -- construction ------------------------------------------------------------------
+
+    def _build(self) -> None:
+        ctx = self._ctx
+        self.video_view = VideoView(ctx)
+        self.source_banner = Banner()
+        self.model_banner = Banner()
+        self.offer_banner = Banner()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(6)
+        for b in (self.source_banner, self.model_banner, self.offer_banner):
+            left_layout.addWidget(b)
+        left_layout.addWidget(self.video_view, 1)
+
+        self.mode_panel = ModePanel(ctx)
+        self.threshold_panel = ThresholdPanel(ctx)
+        self.gallery_panel = GalleryPanel(ctx)
+        right = QWidget()
+        right.setObjectName("sidePanel")
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 0, 4, 0)
+        for title, panel, stretch in (
+            ("Mode", self.mode_panel, 0),
+            ("Distance threshold", self.threshold_panel, 0),
+            ("Gallery", self.gallery_panel, 1),
+        ):
+            box = QGroupBox(title)
+            inner = QVBoxLayout(box)
+            inner.addWidget(panel)
+            right_layout.addWidget(box, stretch)
+        scroll = QScrollArea()
+        scroll.setWidget(right)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(330)
+        scroll.setMaximumWidth(460)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        splitter.setChildrenCollapsible(False)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(10, 8, 10, 4)
+        layout.addWidget(splitter)
+        self.setCentralWidget(central)
+
+        self.source_action = QAction("Change source…", self)
+        self.source_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.demo_action = QAction("Show the demo", self)
+        self.enrol_demo_action = QAction("Enrol the demo people", self)
+        self.capture_action = QAction("Capture face…", self)
+        self.capture_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        menu = self.menuBar().addMenu("&File")
+        menu.addActions([self.source_action, self.demo_action])
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        menu = self.menuBar().addMenu("&Gallery")
+        menu.addActions([self.capture_action, self.enrol_demo_action])
+        toolbar = QToolBar("Source")
+        toolbar.setObjectName("sourceBar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self.source_action)
+        toolbar.addAction(self.capture_action)
+        self.source_title = QLabel()
+        self.source_title.setObjectName("sourceTitle")
+        toolbar.addWidget(self.source_title)
+        self.addToolBar(toolbar)
+
+        self.status_source = QLabel()
+        self.status_fps = QLabel()
+        self.status_latency = QLabel()
+        self.status_faces = QLabel()
+        self.status_model = QLabel()
+        self.model_busy = QProgressBar()
+        self.model_busy.setRange(0, 0)
+        self.model_busy.setMaximumWidth(90)
+        self.model_busy.setTextVisible(False)
+        bar = self.statusBar()
+        for w in (self.status_source, self.status_fps, self.status_latency, self.status_faces):
+            w.setObjectName("statusField")
+            bar.addPermanentWidget(w)
+        bar.addPermanentWidget(self.status_model)
+        bar.addPermanentWidget(self.model_busy)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_INTERVAL_MS)
+        self._show_model_state(ctx.model_state, ctx.model_message)
+        self._update_status()
+
+    def _wire(self) -> None:
+        ctx, worker = self._ctx, self._worker
+        ctx.match_settings_changed.connect(self._on_match_settings_changed)
+        ctx.gallery_changed.connect(self._on_gallery_changed)
+        ctx.model_state_changed.connect(self._on_model_state_changed)
+        worker.result_ready.connect(self._on_result_ready)
+        worker.model_state_changed.connect(self._on_worker_model_state_changed)
+        worker.error.connect(self._on_worker_error)
+        self.enrolment.enrolled.connect(self._on_enrolled)
+        self.gallery_panel.capture_requested.connect(self._on_capture_requested)
+        self.gallery_panel.files_chosen.connect(self._on_files_chosen)
+        self.source_action.triggered.connect(self._on_source_action_triggered)
+        self.demo_action.triggered.connect(self._on_demo_action_triggered)
+        self.enrol_demo_action.triggered.connect(self._on_enrol_demo_action_triggered)
+        self.capture_action.triggered.connect(self._on_capture_action_triggered)
+        self.quit_action.triggered.connect(self.close)
+        self._status_timer.timeout.connect(self._on_status_timer_timeout)
+
+    # -- lifetime ----------------------------------------------------------------------
+
+    @property
+    def worker(self) -> RecognitionWorker:
+        """The recognition worker (lives as long as the window)."""
+        return self._worker
+
+    @property
+    def capture_worker(self) -> CaptureWorker | None:
+        """The capture worker of the current source, or None."""
+        return self._capture
+
+    def start(self) -> None:
+        """Start loading the models, open the first source, offer the demo people."""
+        if self._started or self._shut_down:
+            return
+        self._started = True
+        self._start_time = time.monotonic()
+        self._worker.start("faceapp-recognition")
+        self._status_timer.start()
+        self.open_source(self._source_spec, persist=False)
+        self._maybe_offer_demo()
+
+    def shutdown(self) -> None:
+        """Stop the capture and the recognition workers and wait for both threads.
+
+        Idempotent.  Logs the frame counts and rates of the session.
+        """
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self._status_timer.stop()
+        self._stop_capture()
+        self._worker.stop()
+        elapsed = time.monotonic() - self._start_time
+        log.info(
+            "session: %.1f s; frames shown %d (%.1f/s), frames processed %d (%.1f/s)",
+            elapsed,
+            self.shown_meter.count,
+            self.shown_meter.mean_rate(),
+            self.processed_meter.count,
+            self.processed_meter.mean_rate(),
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        """Remember the geometry, stop the workers, close."""
+        self._ctx.update_settings(geometry=bytes(self.saveGeometry().data()))
+        self.hide()
+        self.shutdown()
+        event.accept()
+
+    # -- sources -----------------------------------------------------------------------
+
+    def open_source(self, spec: str | FrameSource, persist: bool = True) -> None:
+        """Switch to another source; failures show in the source banner.
+
+        Parameters
+        ----------
+        spec : str or FrameSource
+            See :func:`faceapp.core.sources.open_source`, or a ready source.
+        persist : bool
+            Remember a string ``spec`` in the settings once it delivers frames.
+        """
+        if self._shut_down:
+            return
+        self._stop_capture()
+        self._epoch = self._worker.clear_frames()
+        self._source_spec = spec
+        self._source_label_text = _source_name(spec)
+        self._persist_source = persist and isinstance(spec, str)
+        self._got_frame = False
+        self.source_banner.hide()
+        self.video_view.clear(f"Opening {self._source_label_text}…")
+        self._ctx.clear_results()
+        self._latency_ms, self._n_faces = 0.0, 0
+        try:
+            source = open_source(spec) if isinstance(spec, str) else spec
+        except SourceError as exc:
+            self._source_failed(str(exc))
+            return
+        self._source_label_text = getattr(source, "name", self._source_label_text)
+        # A slideshow changes the picture with every frame: never overlay an older
+        # frame's boxes on it.  Continuous sources hold results for a second.
+        self._ctx.hold_s = 0.0 if isinstance(source, ImageFolderSource) else 1.0
+        self._capture_token += 1
+        capture = CaptureWorker(source, self._worker.submit_frame, self._capture_token)
+        capture.frame_ready.connect(self._on_frame_ready)
+        capture.source_opened.connect(self._on_source_opened)
+        capture.source_failed.connect(self._on_source_failed)
+        capture.source_ended.connect(self._on_source_ended)
+        self._capture = capture
+        capture.start("faceapp-capture")
+        self._update_status()
+
+    def _stop_capture(self) -> None:
+        capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.stop()
+
+    def _source_failed(self, message: str) -> None:
+        spec = self._source_spec
+        self._stop_capture()
+        if _is_camera(spec) and not self._got_frame and self._fallback_allowed:
+            # No camera here: show the demo rather than an empty window.
+            self._fallback_allowed = False
+            log.info("camera %s unavailable (%s); showing the demo", spec, message)
+            self.open_source("demo", persist=False)
+            self.source_banner.show_message(
+                "info",
+                f"No camera could be opened ({message}). Showing the demo instead.",
+                [
+                    ("Retry camera", lambda s=spec: self.open_source(s)),
+                    ("Choose source…", self.choose_source),
+                ],
+            )
+            return
+        log.warning("source %s failed: %s", self._source_label_text, message)
+        self.video_view.set_placeholder(f"No picture: {message}")
+        actions = [("Retry", lambda s=spec: self.open_source(s, persist=self._persist_source))]
+        if spec != "demo":
+            actions.append(("Use demo", lambda: self.open_source("demo")))
+        actions.append(("Choose source…", self.choose_source))
+        self.source_banner.show_message(
+            "error", f"The video source {self._source_label_text} failed: {message}", actions
+        )
+        self._update_status()
+
+    def choose_source(self) -> None:
+        """Ask the user for a source and switch to it."""
+        current = self._source_spec if isinstance(self._source_spec, str) else "demo"
+        dialog = SourceDialog(current, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_source_dialog_accepted(dialog.spec()))
+        dialog.open()
+
+    def _on_source_dialog_accepted(self, spec: str) -> None:
+        if spec:
+            self.open_source(spec)
+
+    def _maybe_offer_demo(self) -> None:
+        ctx = self._ctx
+        if ctx.settings.demo_offered or not demo_people():
+            return
+        try:
+            empty = not ctx.people()
+        except GalleryError:
+            return
+        if not empty:
+            return
+        ctx.update_settings(demo_offered=True)
+        self.offer_banner.show_message(
+            "info",
+            "The gallery is empty. Enrol the five demo people (one photo each) to try"
+            " recognition on the demo?",
+            [("Enrol demo people", self._enrol_demo_and_show), ("Not now", lambda: None)],
+        )
+
+    def _enrol_demo_and_show(self) -> None:
+        self.enrolment.enrol_demo_people()
+        if self._source_spec != "demo":
+            self.open_source("demo")
+
+    # -- worker and capture slots ------------------------------------------------------
+
+    @Slot(int, QImage, int, float)
+    def _on_frame_ready(self, token: int, image: QImage, index: int, timestamp: float) -> None:
+        capture = self._capture
+        if capture is None or token != self._capture_token or self._shut_down:
+            return
+        capture.frame_shown()
+        if not self._got_frame:
+            self._got_frame = True
+            self._fallback_allowed = False
+            self.source_started.emit(self._source_label_text)
+        self.shown_meter.tick()
+        self._ctx.publish_frame(image, index, timestamp)
+
+    @Slot(int, str, float, bool)
+    def _on_source_opened(self, token: int, name: str, fps: float, live: bool) -> None:
+        if token != self._capture_token:
+            return
+        log.info("source %s open (%.1f fps%s)", name, fps, ", live" if live else "")
+        self._source_label_text = name
+        if self._persist_source and isinstance(self._source_spec, str):
+            self._ctx.update_settings(source=self._source_spec)
+        self._update_status()
+
+    @Slot(int, str)
+    def _on_source_failed(self, token: int, message: str) -> None:
+        if token == self._capture_token and self._capture is not None:
+            self._source_failed(message)
+
+    @Slot(int)
+    def _on_source_ended(self, token: int) -> None:
+        if token != self._capture_token or self._capture is None:
+            return
+        spec = self._source_spec
+        self._stop_capture()
+        self.source_banner.show_message(
+            "info",
+            f"{self._source_label_text} has ended.",
+            [
+                ("Play again", lambda: self.open_source(spec, persist=False)),
+                ("Choose source…", self.choose_source),
+            ],
+        )
+        self._update_status()
+
+    @Slot(int, object)
+    def _on_result_ready(self, epoch: int, result: FrameResult) -> None:
+        if epoch != self._epoch or self._shut_down:
+            return
+        self.processed_meter.tick()
+        self._latency_ms = result.latency_ms
+        self._n_faces = len(result.faces)
+        self._ctx.publish_result(result)
+
+    @Slot(str, str)
+    def _on_worker_model_state_changed(self, state: str, message: str) -> None:
+        self._ctx.set_model_state(state, message)
+
+    @Slot(str, str)
+    def _on_model_state_changed(self, state: str, message: str) -> None:
+        self._show_model_state(state, message)
+
+    @Slot(str)
+    def _on_worker_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 5000)
+
+    @Slot(object)
+    def _on_match_settings_changed(self, settings: MatchSettings) -> None:
+        self._worker.set_settings(settings)
+
+    @Slot()
+    def _on_gallery_changed(self) -> None:
+        try:
+            self._worker.set_gallery(self._ctx.gallery_index())
+        except GalleryError as exc:
+            QMessageBox.warning(self, "Gallery", f"The gallery cannot be read: {exc}")
+
+    @Slot(object, list)
+    def _on_enrolled(self, outcome: object, names: list) -> None:
+        if names:
+            self.statusBar().showMessage(f"Enrolled: {', '.join(names)}", 5000)
+            self.gallery_panel.select(names[-1])
+
+    # -- user actions ------------------------------------------------------------------
+
+    def capture(self, suggested_name: str = "") -> EnrolDialog:
+        """Open the enrolment dialog on the newest processed frame and return it."""
+        dialog = EnrolDialog(self._ctx, self._worker.last_processed, suggested_name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.enrol_requested.connect(self._on_enrol_requested)
+        dialog.open()
+        return dialog
+
+    @Slot(str)
+    def _on_capture_requested(self, name: str) -> None:
+        self.capture(name)
+
+    @Slot()
+    def _on_capture_action_triggered(self) -> None:
+        self.capture(self.gallery_panel.selected_name())
+
+    @Slot(str, object, object)
+    def _on_enrol_requested(self, name: str, image: object, face: object) -> None:
+        self.enrolment.enrol_capture(name, image, face)  # type: ignore[arg-type]
+        self.statusBar().showMessage(f"Enrolling {name}…", 3000)
+
+    @Slot(str, list)
+    def _on_files_chosen(self, name: str, files: list) -> None:
+        self.enrolment.enrol_files(name, files)
+
+    @Slot()
+    def _on_source_action_triggered(self) -> None:
+        self.choose_source()
+
+    @Slot()
+    def _on_demo_action_triggered(self) -> None:
+        self.open_source("demo")
+
+    @Slot()
+    def _on_enrol_demo_action_triggered(self) -> None:
+        self.enrolment.enrol_demo_people()
+
+    # -- status ------------------------------------------------------------------------
+
+    @Slot()
+    def _on_status_timer_timeout(self) -> None:
+        self._update_status()
+
+    def _show_model_state(self, state: str, message: str) -> None:
+        self.model_busy.setVisible(state == MODEL_LOADING)
+        if state == MODEL_LOADING:
+            self.status_model.setText("Loading model…")
+        elif state == MODEL_READY:
+            self.status_model.setText("Model ready")
+            self.model_banner.hide()
+        elif state == MODEL_FAILED:
+            self.status_model.setText("Model failed")
+            self.model_banner.show_message(
+                "error",
+                f"The face model could not be loaded ({message}). Frames are shown, but faces"
+                " are not recognised. Run 'faceapp weights fetch' and restart.",
+            )
+
+    def _update_status(self) -> None:
+        running = self._capture is not None
+        self.source_title.setText(f"Source: {self._source_label_text}")
+        self.status_source.setText(
+            f"{self._source_label_text}" + ("" if running or not self._started else " (stopped)")
+        )
+        shown, processed = self.shown_meter.rate(), self.processed_meter.rate()
+        self.status_fps.setText(f"shown {shown:.1f} fps · processed {processed:.1f} fps")
+        self.status_latency.setText(f"latency {self._latency_ms:.0f} ms")
+        self.status_faces.setText(f"{self._n_faces} face{'s' if self._n_faces != 1 else ''}")

@@ -1,0 +1,261 @@
+"""EnrolDialog: enrol the face in view after a quality check, as a new or an existing person."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.core.pipeline import largest_face
+from faceapp.core.quality import (
+    MAX_YAW_RATIO,
+    MIN_FACE_PX,
+    MIN_SHARPNESS,
+    QualityReport,
+    assess_face,
+)
+from faceapp.core.sources import Frame
+from faceapp.core.types import Face, FrameResult
+from faceapp.gui.context import AppContext
+from faceapp.gui.worker import qimage_from_bgr
+from faceapp.storage.gallery import clean_name
+
+Snapshot = tuple[Frame, FrameResult]
+
+#: Largest side of the preview picture, in pixels.
+PREVIEW_PX = 420
+
+
+def _mark(ok: bool) -> str:
+    return "<span style='color:#2ecc71'>✓</span>" if ok else "<span style='color:#ff5c5c'>✗</span>"
+
+
+def quality_html(report: QualityReport) -> str:
+    """Return the quality checklist as rich text: one line per check, then what to fix."""
+    lines = [
+        f"{_mark(report.size_px >= MIN_FACE_PX)} Size: {report.size_px:.0f} px"
+        f" (at least {MIN_FACE_PX:.0f})",
+        f"{_mark(report.sharpness >= MIN_SHARPNESS)} Sharpness: {report.sharpness:.0f}"
+        f" (at least {MIN_SHARPNESS:.0f})",
+        f"{_mark(report.yaw_ratio <= MAX_YAW_RATIO)} Facing the camera:"
+        f" turn {report.yaw_ratio:.2f} (at most {MAX_YAW_RATIO:.2f})",
+    ]
+    html = "<br>".join(lines)
+    if report.problems:
+        fixes = "".join(f"<li>{p}</li>" for p in report.problems)
+        html += f"<p style='color:#ffb454'><b>Before enrolling:</b></p><ul>{fixes}</ul>"
+    else:
+        html += "<p style='color:#2ecc71'><b>Good sample.</b></p>"
+    return html
+
+
+class EnrolDialog(QDialog):
+    """Offers the largest face of the last processed frame for enrolment.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        For the names of the people already enrolled (completion).
+    snapshot : callable
+        Returns the newest processed ``(Frame, FrameResult)`` or None; called at
+        start and by the Retake button (e.g. ``RecognitionWorker.last_processed``).
+    suggested_name : str
+        Pre-filled name.
+
+    Notes
+    -----
+    The dialog does not embed anything: on Enrol it emits :attr:`enrol_requested`
+    and closes; the caller runs the embedding off the GUI thread.
+    """
+
+    #: Emitted with the name, the frame (read-only BGR ndarray) and the chosen Face.
+    enrol_requested = Signal(str, object, object)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        snapshot: Callable[[], Snapshot | None],
+        suggested_name: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._snapshot = snapshot
+        self._frame: Frame | None = None
+        self._face: Face | None = None
+        self._report: QualityReport | None = None
+        self._people = {p.name.casefold(): p for p in ctx.people()}
+        self.setWindowTitle("Enrol the face in view")
+        self.setObjectName("enrolDialog")
+
+        self.preview = QLabel()
+        self.preview.setObjectName("preview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(320, 240)
+        self.faces_label = QLabel()
+        self.faces_label.setWordWrap(True)
+        self.quality_label = QLabel()
+        self.quality_label.setTextFormat(Qt.TextFormat.RichText)
+        self.quality_label.setWordWrap(True)
+        self.quality_label.setMinimumWidth(260)
+        self.name_edit = QLineEdit(suggested_name)
+        self.name_edit.setPlaceholderText("Name of the person")
+        self.name_edit.setClearButtonEnabled(True)
+        completer = QCompleter([p.name for p in self._people.values()], self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.name_edit.setCompleter(completer)
+        self.name_hint = QLabel()
+        self.name_hint.setObjectName("hint")
+        self.name_hint.setWordWrap(True)
+
+        self.retake_button = QPushButton("Retake")
+        self.retake_button.setToolTip("Use the newest frame instead")
+        self.buttons = QDialogButtonBox()
+        self.enrol_button = self.buttons.addButton("Enrol", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.enrol_button.setObjectName("primary")
+        self.enrol_button.setDefault(True)
+        self.buttons.addButton(self.retake_button, QDialogButtonBox.ButtonRole.ResetRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+
+        side = QVBoxLayout()
+        side.addWidget(self.faces_label)
+        side.addWidget(self.quality_label, 1)
+        side.addWidget(QLabel("Name"))
+        side.addWidget(self.name_edit)
+        side.addWidget(self.name_hint)
+        top = QHBoxLayout()
+        top.addWidget(self.preview, 1)
+        top.addLayout(side)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 1)
+        layout.addWidget(self.buttons)
+
+        self.buttons.accepted.connect(self._on_accepted)
+        self.buttons.rejected.connect(self.reject)
+        self.retake_button.clicked.connect(self._on_retake_clicked)
+        self.name_edit.textChanged.connect(self._on_text_changed)
+        self.take()
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def report(self) -> QualityReport | None:
+        """Quality of the offered face, or None when there is none."""
+        return self._report
+
+    @property
+    def face(self) -> Face | None:
+        """The face offered for enrolment."""
+        return self._face
+
+    def take(self) -> None:
+        """Take the newest processed frame and offer its largest face."""
+        snap = self._snapshot()
+        self._frame, self._face, self._report = None, None, None
+        if snap is None:
+            self.faces_label.setText("No processed frame yet: wait for the model and a picture.")
+            self.preview.setText("No picture")
+        else:
+            frame, result = snap
+            faces = [fr.face for fr in result.faces]
+            self._frame = frame
+            self._face = largest_face(faces)
+            if self._face is None:
+                self.faces_label.setText("No face in view. Face the camera and press Retake.")
+            else:
+                self._report = assess_face(frame.image, self._face)
+                if len(faces) > 1:
+                    self.faces_label.setText(
+                        f"{len(faces)} faces in view: the largest (green) is offered, the others"
+                        " are ignored. Enrol with one person in view for best results."
+                    )
+                else:
+                    self.faces_label.setText("One face in view.")
+            self.preview.setPixmap(self._preview_pixmap(frame, faces))
+        self.quality_label.setText(quality_html(self._report) if self._report else "")
+        self._update_state()
+
+    def _preview_pixmap(self, frame: Frame, faces: list[Face]) -> QPixmap:
+        image: QImage = qimage_from_bgr(frame.image)
+        p = QPainter(image)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        width = max(2.0, image.width() / 200)
+        for f in faces:
+            r = QRectF(f.box.x, f.box.y, f.box.w, f.box.h)
+            if f is self._face:
+                ok = self._report is not None and self._report.ok
+                p.setPen(QPen(QColor("#2ecc71" if ok else "#ffb454"), width * 1.5))
+            else:
+                p.fillRect(r, QColor(0, 0, 0, 150))
+                p.setPen(QPen(QColor(160, 160, 160, 160), width, Qt.PenStyle.DashLine))
+            p.drawRect(r)
+        p.end()
+        pm = QPixmap.fromImage(image)
+        return pm.scaled(
+            PREVIEW_PX,
+            PREVIEW_PX,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+
+    def resolved_name(self) -> str | None:
+        """Return the name to enrol under (an existing person's spelling if it matches), or None."""
+        try:
+            clean = clean_name(self.name_edit.text())
+        except ValueError:
+            return None
+        existing = self._people.get(clean.casefold())
+        return existing.name if existing is not None else clean
+
+    def _update_state(self) -> None:
+        text = self.name_edit.text()
+        name = self.resolved_name()
+        if not text.strip():
+            hint = "Type a new name, or choose someone enrolled to add a sample."
+        elif name is None:
+            try:
+                clean_name(text)
+                hint = ""
+            except ValueError as exc:
+                hint = f"Not a usable name: {exc}."
+        elif name.casefold() in self._people:
+            n = self._people[name.casefold()].n_samples
+            hint = f"Adds sample #{n + 1} to {name}."
+        else:
+            hint = f"Enrols {name} as a new person."
+        self.name_hint.setText(hint)
+        ok = self._report is not None and self._report.ok and name is not None
+        self.enrol_button.setEnabled(ok)
+
+    # -- slots ---------------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_text_changed(self, text: str) -> None:
+        self._update_state()
+
+    @Slot()
+    def _on_retake_clicked(self) -> None:
+        self.take()
+
+    @Slot()
+    def _on_accepted(self) -> None:
+        name = self.resolved_name()
+        if name is None or self._frame is None or self._face is None:
+            return
+        if self._report is None or not self._report.ok:
+            return
+        self.enrol_requested.emit(name, self._frame.image, self._face)
+        self.accept()

@@ -1,0 +1,192 @@
+"""ModePanel: recognition (1:K) or verification (1:1) with a large ACCEPT / REJECT verdict."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.core.pipeline import largest_face
+from faceapp.core.types import FaceResult, FrameResult
+from faceapp.gui.context import AppContext
+from faceapp.settings import Settings
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the verdict display shows.
+
+    Parameters
+    ----------
+    state : {"accept", "reject", "none"}
+        Selects the colour.
+    title : str
+        Large text ("ACCEPT", "REJECT", or what is missing).
+    detail : str
+        One line under it (distance against threshold).
+    """
+
+    state: str
+    title: str
+    detail: str
+
+
+def main_face(result: FrameResult | None) -> FaceResult | None:
+    """Return the largest face of ``result`` (the one a verdict is about), or None."""
+    if result is None or not result.faces:
+        return None
+    face = largest_face([fr.face for fr in result.faces])
+    return next(fr for fr in result.faces if fr.face is face)
+
+
+def verdict(result: FrameResult | None, settings: Settings) -> Verdict:
+    """Return the verification verdict for the largest face in ``result``."""
+    if settings.claim is None:
+        return Verdict("none", "Choose who to verify", "Pick the claimed identity above.")
+    fr = main_face(result)
+    if fr is None:
+        return Verdict("none", "No face", "Show one face to the camera.")
+    m = fr.match
+    if m is None or m.name != settings.claim:
+        return Verdict("none", "…", "Checking…")  # a result from before the claim changed
+    if not math.isfinite(m.distance):
+        return Verdict("none", "…", f"{settings.claim} has no usable samples.")
+    if m.accepted:
+        return Verdict("accept", "ACCEPT", f"distance {m.distance:.2f} ≤ {m.threshold:.2f}")
+    return Verdict("reject", "REJECT", f"distance {m.distance:.2f} > {m.threshold:.2f}")
+
+
+def in_view_text(result: FrameResult | None) -> str:
+    """Return who is in view in recognition mode, nearest first, as one line."""
+    if result is None or not result.faces:
+        return "No face in view."
+    parts = []
+    for fr in sorted(result.faces, key=lambda f: -f.face.box.area):
+        m = fr.match
+        dist = f" ({m.distance:.2f})" if m is not None and math.isfinite(m.distance) else ""
+        parts.append(f"{fr.label}{dist}")
+    return "In view: " + ", ".join(parts)
+
+
+class ModePanel(QWidget):
+    """Chooses recognition or verification and shows the verdict for the face in view.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        Reads and writes ``settings.mode`` and ``settings.claim``; subscribed to
+        ``settings_changed``, ``gallery_changed`` (the claim list) and
+        ``current_result_changed`` (the verdict is about the picture on screen).
+    """
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._result: FrameResult | None = ctx.current_result()
+        self.recognition_button = QPushButton("Recognition 1:K")
+        self.verification_button = QPushButton("Verification 1:1")
+        self._group = QButtonGroup(self)
+        for b in (self.recognition_button, self.verification_button):
+            b.setCheckable(True)
+            b.setObjectName("segment")
+            self._group.addButton(b)
+        self.recognition_button.setToolTip("Name every face in view (who is this?)")
+        self.verification_button.setToolTip("Check one claimed identity (is this X?)")
+        self.claim_combo = QComboBox()
+        self.claim_combo.setPlaceholderText("Choose a person…")
+        self.claim_combo.setAccessibleName("Claimed identity")
+        self.claim_label = QLabel("Claimed identity")
+        self.verdict_label = QLabel()
+        self.verdict_label.setObjectName("verdict")
+        self.detail_label = QLabel()
+        self.detail_label.setObjectName("hint")
+        self.in_view_label = QLabel()
+        self.in_view_label.setWordWrap(True)
+
+        segments = QHBoxLayout()
+        segments.setSpacing(0)
+        segments.addWidget(self.recognition_button)
+        segments.addWidget(self.verification_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(segments)
+        layout.addWidget(self.claim_label)
+        layout.addWidget(self.claim_combo)
+        layout.addWidget(self.verdict_label)
+        layout.addWidget(self.detail_label)
+        layout.addWidget(self.in_view_label)
+
+        self._fill_people()
+        self._show_settings(ctx.settings)
+        self._group.buttonClicked.connect(self._on_button_clicked)
+        self.claim_combo.activated.connect(self._on_claim_activated)
+        ctx.settings_changed.connect(self._on_settings_changed)
+        ctx.gallery_changed.connect(self._on_gallery_changed)
+        ctx.current_result_changed.connect(self._on_current_result_changed)
+
+    def current_verdict(self) -> Verdict:
+        """Return the verdict on display."""
+        return verdict(self._result, self._ctx.settings)
+
+    def _fill_people(self) -> None:
+        self.claim_combo.blockSignals(True)
+        self.claim_combo.clear()
+        for person in self._ctx.people():
+            self.claim_combo.addItem(person.name)
+        claim = self._ctx.settings.claim
+        self.claim_combo.setCurrentIndex(self.claim_combo.findText(claim) if claim else -1)
+        self.claim_combo.blockSignals(False)
+
+    def _show_settings(self, settings: Settings) -> None:
+        verifying = settings.mode == "verification"
+        self.recognition_button.setChecked(not verifying)
+        self.verification_button.setChecked(verifying)
+        for w in (self.claim_label, self.claim_combo, self.verdict_label, self.detail_label):
+            w.setVisible(verifying)
+        self.in_view_label.setVisible(not verifying)
+        self.claim_combo.blockSignals(True)
+        claim = settings.claim
+        self.claim_combo.setCurrentIndex(self.claim_combo.findText(claim) if claim else -1)
+        self.claim_combo.blockSignals(False)
+        self._show_result()
+
+    def _show_result(self) -> None:
+        v = self.current_verdict()
+        self.verdict_label.setText(v.title)
+        self.verdict_label.setProperty("verdict", v.state)
+        self.verdict_label.style().unpolish(self.verdict_label)
+        self.verdict_label.style().polish(self.verdict_label)
+        self.detail_label.setText(v.detail)
+        self.in_view_label.setText(in_view_text(self._result))
+
+    @Slot(object)
+    def _on_button_clicked(self, button: QPushButton) -> None:
+        mode = "verification" if button is self.verification_button else "recognition"
+        self._ctx.update_settings(mode=mode)
+
+    @Slot(int)
+    def _on_claim_activated(self, index: int) -> None:
+        self._ctx.update_settings(claim=self.claim_combo.itemText(index) if index >= 0 else None)
+
+    @Slot(object)
+    def _on_settings_changed(self, settings: Settings) -> None:
+        self._show_settings(settings)
+
+    @Slot()
+    def _on_gallery_changed(self) -> None:
+        self._fill_people()
+
+    @Slot(object)
+    def _on_current_result_changed(self, result: FrameResult | None) -> None:
+        self._result = result
+        self._show_result()

@@ -1,0 +1,210 @@
+"""VideoView: the current frame, scaled to fit, with a box, name and distance per face."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QRectF, QSize, Qt, Slot
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from faceapp.core.types import FaceResult, FrameResult
+from faceapp.gui.context import MODEL_FAILED, MODEL_LOADING, AppContext
+
+#: Box and label colour of a face that matched (recognised, or verification accepted).
+MATCH_COLOUR = QColor("#2ecc71")
+#: Box and label colour of a face that did not match.
+NO_MATCH_COLOUR = QColor("#ff5c5c")
+#: Box colour while the face has not been matched (no embedding).
+PENDING_COLOUR = QColor("#f5c542")
+#: Matches the grey of the demo's letterbox bars, so they do not show as a second frame.
+BACKGROUND = QColor(32, 32, 32)
+
+
+def face_label(fr: FaceResult, mode: str) -> tuple[str, bool]:
+    """Return the text shown above a face and whether it counts as a match.
+
+    Recognition: the name (or "Unknown") and the distance to the nearest person.
+    Verification: a tick and the claimed name when accepted, a cross otherwise.
+    """
+    m = fr.match
+    if m is None:
+        return "…", False
+    dist = f"  {m.distance:.2f}" if math.isfinite(m.distance) else ""
+    if mode == "verification":
+        claim = m.name or "?"
+        return (f"✓ {claim}{dist}", True) if m.accepted else (f"✗ not {claim}{dist}", False)
+    return f"{fr.label}{dist}", fr.label != "Unknown"
+
+
+class VideoView(QWidget):
+    """Shows the frames of the running source with the latest recognition results.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        Subscribed to: ``frame_ready`` (the picture), ``current_result_changed`` (the
+        overlay), ``model_state_changed`` (a "loading" notice) and
+        ``match_settings_changed`` (how labels read).
+
+    Notes
+    -----
+    The picture keeps its aspect ratio inside the widget, centred on a dark
+    background.  The overlay is ``ctx.current_result()``: the newest result while it
+    still describes the frame shown (see :meth:`AppContext.current_result`).
+    """
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._image: QImage | None = None
+        self._result: FrameResult | None = ctx.current_result()
+        self._mode = ctx.settings.mode
+        self._placeholder = "Opening the video source…"
+        self.setObjectName("videoView")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        ctx.frame_ready.connect(self._on_frame_ready)
+        ctx.current_result_changed.connect(self._on_current_result_changed)
+        ctx.model_state_changed.connect(self._on_model_state_changed)
+        ctx.match_settings_changed.connect(self._on_match_settings_changed)
+
+    # -- state -------------------------------------------------------------------------
+
+    def clear(self, placeholder: str = "Opening the video source…") -> None:
+        """Forget the picture (on a source change) and show ``placeholder``."""
+        self._image = None
+        self._placeholder = placeholder
+        self.update()
+
+    def set_placeholder(self, text: str) -> None:
+        """Set the text shown while there is no picture."""
+        self._placeholder = text
+        self.update()
+
+    def image(self) -> QImage | None:
+        """Return the picture on screen, or None."""
+        return self._image
+
+    def visible_result(self) -> FrameResult | None:
+        """Return the result overlaid on the picture, or None."""
+        return self._result if self._image is not None else None
+
+    def image_rect(self) -> QRectF:
+        """Where the picture is drawn, in widget coordinates (aspect ratio kept)."""
+        if self._image is None or self._image.isNull():
+            return QRectF()
+        iw, ih = self._image.width(), self._image.height()
+        k = min(self.width() / iw, self.height() / ih)
+        w, h = iw * k, ih * k
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        """Prefer VGA size."""
+        return QSize(640, 480)
+
+    # -- slots ---------------------------------------------------------------------------
+
+    @Slot(QImage, int, float)
+    def _on_frame_ready(self, image: QImage, index: int, timestamp: float) -> None:
+        self._image = image
+        self.update()
+
+    @Slot(object)
+    def _on_current_result_changed(self, result: FrameResult | None) -> None:
+        self._result = result
+        self.update()
+
+    @Slot(str, str)
+    def _on_model_state_changed(self, state: str, message: str) -> None:
+        self.update()
+
+    @Slot(object)
+    def _on_match_settings_changed(self, settings: object) -> None:
+        self._mode = getattr(settings, "mode", "recognition")
+        self.update()
+
+    # -- painting --------------------------------------------------------------------
+
+    def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt API
+        """Draw the picture, the face boxes and any notice."""
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.fillRect(self.rect(), BACKGROUND)
+        if self._image is None or self._image.isNull():
+            self._paint_placeholder(p)
+        else:
+            target = self.image_rect()
+            p.drawImage(target, self._image)
+            result = self.visible_result()
+            if result is not None:
+                k = target.width() / self._image.width()
+                for fr in result.faces:
+                    self._paint_face(p, fr, target, k)
+        self._paint_model_notice(p)
+        p.end()
+
+    def _paint_placeholder(self, p: QPainter) -> None:
+        p.setPen(QColor("#8b95a1"))
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        p.setFont(font)
+        p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+
+    def _paint_face(self, p: QPainter, fr: FaceResult, target: QRectF, k: float) -> None:
+        text, matched = face_label(fr, self._mode)
+        colour = (
+            PENDING_COLOUR if fr.match is None else MATCH_COLOUR if matched else NO_MATCH_COLOUR
+        )
+        b = fr.face.box
+        box = QRectF(target.x() + b.x * k, target.y() + b.y * k, b.w * k, b.h * k)
+        box = box.intersected(target)
+        if box.isEmpty():
+            return
+        p.setPen(QPen(colour, max(2.0, min(box.width(), box.height()) / 60)))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(box, 4, 4)
+
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPointSizeF(max(9.0, min(14.0, box.width() / 12)))
+        p.setFont(font)
+        fm = QFontMetricsF(font)
+        pad = 4.0
+        w = fm.horizontalAdvance(text) + 2 * pad
+        h = fm.height() + pad
+        x = min(max(box.left() - 1, target.left()), target.right() - w)
+        y = box.top() - h - 2 if box.top() - h - 2 >= target.top() else box.bottom() + 2
+        y = min(y, target.bottom() - h)
+        label = QRectF(x, y, w, h)
+        path = QPainterPath()
+        path.addRoundedRect(label, 4, 4)
+        p.fillPath(path, colour)
+        p.setPen(QColor("#0b0d10"))
+        p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_model_notice(self, p: QPainter) -> None:
+        state = self._ctx.model_state
+        if state == MODEL_LOADING:
+            text = "Loading the face model…"
+            colour = QColor(20, 24, 30, 215)
+        elif state == MODEL_FAILED:
+            text = "The face model could not be loaded: faces are not recognised"
+            colour = QColor(120, 30, 30, 225)
+        else:
+            return
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        p.setFont(font)
+        fm = QFontMetricsF(font)
+        w = min(fm.horizontalAdvance(text) + 36, self.width() - 20)
+        h = fm.height() + 18
+        rect = QRectF((self.width() - w) / 2, 16, w, h)
+        path = QPainterPath()
+        path.addRoundedRect(rect, h / 2, h / 2)
+        p.fillPath(path, colour)
+        p.setPen(QColor("#f0f3f6"))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)

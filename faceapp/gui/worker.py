@@ -1,0 +1,529 @@
+"""Background work of the GUI: reading frames from a source, and recognising and enrolling faces.
+
+Two workers, each the same pattern: a ``QObject`` moved to its own ``QThread`` whose
+``run()`` loop checks a stop flag on every pass, and a ``stop()`` that sets the flag,
+wakes the loop and waits for the thread to end (never ``terminate()``).
+
+Why two threads and not one
+---------------------------
+Detection and embedding take 150-500 ms per frame on two CPU cores, while a camera or a
+video delivers a frame every 33-40 ms.  With one thread, the display would stall for the
+whole inference and drop to the inference rate.  So:
+
+* :class:`CaptureWorker` reads the source at its own rate (sleeping until each file
+  frame is due), converts every frame to a ``QImage`` that owns its bytes and emits it
+  for display, then drops the frame into the recognition worker's one-slot mailbox,
+  replacing any frame that was not picked up yet.
+* :class:`RecognitionWorker` loads the models (``pipeline.prepare()``, seconds of
+  TensorFlow start-up, never on the GUI thread), then repeatedly takes the *newest*
+  frame from the mailbox and runs ``pipeline.process`` on it.  Frames that arrive while
+  it is busy are dropped for processing, never queued, so latency stays one inference.
+  It emits an immutable :class:`FrameResult`; the view overlays the latest result on
+  every displayed frame.  Enrolment jobs (capture or photo files) run in the same
+  thread between frames, because the pipeline is not thread-safe.
+
+A source switch restarts only the capture worker; the models stay loaded.  Everything
+handed between threads is immutable: frames are read-only arrays, results and settings
+are frozen dataclasses, the gallery is a :class:`GalleryIndex` snapshot.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtGui import QImage
+
+from faceapp.core.matching import GalleryIndex
+from faceapp.core.pipeline import FacePipeline, MatchSettings
+from faceapp.core.sources import Frame, FrameSource, SourceError
+from faceapp.core.types import Face, FrameResult, as_readonly
+
+log = logging.getLogger(__name__)
+
+#: Largest number of frames emitted for display and not yet shown by the GUI; further
+#: frames are not emitted (counted as display drops) so a busy GUI never builds a queue.
+MAX_FRAMES_IN_FLIGHT = 2
+
+#: A file source more than this many seconds behind its schedule stops catching up
+#: (the schedule restarts from the current frame) instead of racing through frames.
+MAX_LAG_S = 0.5
+
+
+def qimage_from_bgr(image: np.ndarray) -> QImage:
+    """Return a ``QImage`` that owns a copy of a BGR uint8 ``(h, w, 3)`` array.
+
+    Safe to call from any thread; the result may be sent to the GUI thread.
+    """
+    a = np.ascontiguousarray(image)
+    h, w = a.shape[:2]
+    return QImage(a.data, w, h, a.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+class LoopWorker(QObject):
+    """Base of the workers: a ``run()`` loop in its own ``QThread`` with a defined stop.
+
+    Subclasses implement :meth:`_loop`, call :meth:`stopping` on each pass and sleep
+    only with :meth:`_sleep` (or a wait that :meth:`_wake` interrupts).
+    """
+
+    #: Emitted from the worker thread when ``run()`` returns, whatever the reason.
+    finished = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stop = threading.Event()
+        self._thread: QThread | None = None
+
+    def start(self, name: str) -> None:
+        """Move the worker to a new ``QThread`` called ``name`` and start its loop.
+
+        Call once, from the GUI thread.
+        """
+        if self._thread is not None:
+            raise RuntimeError("a worker can be started once")
+        thread = QThread()
+        thread.setObjectName(name)
+        self.moveToThread(thread)
+        thread.started.connect(self.run)
+        self.finished.connect(thread.quit)
+        self._thread = thread
+        thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to end and wait until its thread has finished.
+
+        Safe to call several times, and before :meth:`start`.  Blocks for at most one
+        pass of the loop: one frame read, one inference, or the model loading when the
+        worker is still loading it.
+        """
+        self._stop.set()
+        self._wake()
+        thread = self._thread
+        if thread is None:
+            return
+        thread.quit()
+        if not thread.wait(60_000):  # pragma: no cover - a loop that ignores the flag
+            log.error("%s did not stop within 60 s", thread.objectName())
+
+    def is_running(self) -> bool:
+        """Return True while the worker's thread runs."""
+        return self._thread is not None and self._thread.isRunning()
+
+    def stopping(self) -> bool:
+        """Return True once :meth:`stop` was called; the loop checks it on each pass."""
+        return self._stop.is_set()
+
+    @Slot()
+    def run(self) -> None:
+        """Run the loop in the worker thread; never raises."""
+        try:
+            self._loop()
+        except Exception:  # a bug: log it, do not take the thread (or the app) down
+            log.exception("%s failed", type(self).__name__)
+        finally:
+            # Hand the object back to the GUI thread so it is deleted there, normally.
+            app = QCoreApplication.instance()
+            if app is not None:
+                self.moveToThread(app.thread())
+            self.finished.emit()
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; return True when woken by :meth:`stop`."""
+        return self._stop.wait(max(0.0, seconds))
+
+    def _wake(self) -> None:
+        """Interrupt a sleeping loop (subclasses with their own waits extend this)."""
+
+
+class CaptureWorker(LoopWorker):
+    """Reads a frame source at its own rate, emits every frame for display, and hands it on.
+
+    Parameters
+    ----------
+    source : FrameSource
+        Not yet opened; the worker opens and closes it in its thread.
+    sink : callable
+        Called in the worker thread with each :class:`Frame` (read-only image), e.g.
+        :meth:`RecognitionWorker.submit_frame`; must not block.
+    token : int
+        Sent as the first argument of every signal, so that a receiver can ignore
+        signals still queued from a worker it has replaced.
+    """
+
+    #: Emitted from the capture thread: token, the frame as a QImage owning its bytes,
+    #: the frame's index and its timestamp in seconds.
+    frame_ready = Signal(int, QImage, int, float)
+    #: Emitted from the capture thread once the source is open: token, name, fps, live.
+    source_opened = Signal(int, str, float, bool)
+    #: Emitted from the capture thread when the source cannot be opened or fails while
+    #: reading: token and one sentence for users.  The loop ends afterwards.
+    source_failed = Signal(int, str)
+    #: Emitted from the capture thread when a finite source has no more frames: token.
+    source_ended = Signal(int)
+
+    def __init__(self, source: FrameSource, sink: Callable[[Frame], None], token: int = 0) -> None:
+        super().__init__()
+        self.source = source
+        self.token = token
+        self._sink = sink
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self.frames_read = 0
+        self.display_drops = 0
+
+    def frame_shown(self) -> None:
+        """Tell the worker the GUI has taken one emitted frame (any thread)."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+
+    def _loop(self) -> None:
+        name = getattr(self.source, "name", "source")
+        try:
+            self.source.open()
+        except SourceError as exc:
+            self.source_failed.emit(self.token, str(exc))
+            return
+        except Exception as exc:
+            log.exception("opening %s failed", name)
+            self.source_failed.emit(self.token, f"could not open {name}: {exc}")
+            return
+        try:
+            fps, live = float(self.source.fps), bool(self.source.live)
+            self.source_opened.emit(self.token, name, fps, live)
+            self._read_frames(name)
+        finally:
+            try:
+                self.source.close()
+            except Exception:
+                log.exception("closing %s failed", name)
+
+    def _read_frames(self, name: str) -> None:
+        start_wall: float | None = None
+        start_ts = 0.0
+        while not self.stopping():
+            try:
+                frame = self.source.read()
+            except SourceError as exc:
+                self.source_failed.emit(self.token, str(exc))
+                return
+            except Exception as exc:
+                log.exception("reading %s failed", name)
+                self.source_failed.emit(self.token, f"{name} failed: {exc}")
+                return
+            if frame is None:
+                self.source_ended.emit(self.token)
+                return
+            if not self.source.live:
+                # Show file frames at their own rate: sleep until this frame is due.
+                now = time.monotonic()
+                if start_wall is None:
+                    start_wall, start_ts = now, frame.timestamp
+                delay = start_wall + (frame.timestamp - start_ts) - now
+                if delay < -MAX_LAG_S:
+                    start_wall, start_ts = now, frame.timestamp
+                elif delay > 0 and self._sleep(delay):
+                    return
+            self._deliver(frame)
+
+    def _deliver(self, frame: Frame) -> None:
+        as_readonly(frame.image)
+        self.frames_read += 1
+        self._sink(frame)
+        with self._lock:
+            show = self._in_flight < MAX_FRAMES_IN_FLIGHT
+            if show:
+                self._in_flight += 1
+        if show:
+            image = qimage_from_bgr(frame.image)
+            self.frame_ready.emit(self.token, image, frame.index, frame.timestamp)
+        else:
+            self.display_drops += 1
+
+
+@dataclass(frozen=True)
+class EnrolItem:
+    """One photo or captured frame to turn into a gallery sample.
+
+    Parameters
+    ----------
+    name : str
+        Who it is.
+    source : str
+        Where it came from, stored with the sample (file path, "capture", ...).
+    path : Path, optional
+        Photo file to load; used when ``image`` is None.
+    image : ndarray, optional
+        BGR frame (read-only); used instead of ``path``.
+    face : Face, optional
+        The face to enrol in ``image``; when None the largest detected face is used.
+    """
+
+    name: str
+    source: str
+    path: Path | None = None
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    face: Face | None = None
+
+
+@dataclass(frozen=True)
+class EnrolledSample:
+    """A sample ready to store: who, unit embedding, JPEG thumbnail and source."""
+
+    name: str
+    embedding: np.ndarray = field(repr=False, compare=False)
+    thumbnail: bytes = field(repr=False)
+    source: str
+
+
+@dataclass(frozen=True)
+class EnrolOutcome:
+    """What an enrolment job produced.
+
+    Parameters
+    ----------
+    job_id : int
+    samples : tuple of EnrolledSample
+        One per usable item, in order (empty when cancelled).
+    errors : tuple of str
+        One user-facing sentence per unusable item (bad file, no face...).
+    cancelled : bool
+        True when the job was cancelled; nothing should be stored then.
+    """
+
+    job_id: int
+    samples: tuple[EnrolledSample, ...]
+    errors: tuple[str, ...]
+    cancelled: bool = False
+
+
+@dataclass
+class _Job:
+    job_id: int
+    items: tuple[EnrolItem, ...]
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class RecognitionWorker(LoopWorker):
+    """Loads the models, then recognises faces in the newest frame and runs enrolment jobs.
+
+    Parameters
+    ----------
+    pipeline : FacePipeline
+        Used from the worker thread only while the worker runs.
+    gallery : GalleryIndex
+        Initial gallery snapshot.
+    settings : MatchSettings
+        Initial matching settings.
+
+    Notes
+    -----
+    The public methods other than ``start``/``stop`` are thread-safe and never block
+    for longer than a lock held for a few assignments; the loop picks up what they set.
+    """
+
+    #: Emitted from the recognition thread with ``(state, message)``: "loading",
+    #: "ready" (message: seconds it took) or "failed" (message: why).
+    model_state_changed = Signal(str, str)
+    #: Emitted from the recognition thread with the frame epoch (see
+    #: :meth:`clear_frames`) and a :class:`FrameResult`.
+    result_ready = Signal(int, object)
+    #: Emitted from the recognition thread: job id, items done, items in the job.
+    job_progress = Signal(int, int, int)
+    #: Emitted from the recognition thread with the job id and its :class:`EnrolOutcome`.
+    job_finished = Signal(int, object)
+    #: Emitted from the recognition thread when processing a frame failed (message).
+    error = Signal(str)
+
+    def __init__(
+        self, pipeline: FacePipeline, gallery: GalleryIndex, settings: MatchSettings
+    ) -> None:
+        super().__init__()
+        self._pipeline = pipeline
+        self._cond = threading.Condition()
+        self._gallery = gallery
+        self._settings = settings
+        self._pending: Frame | None = None
+        self._last: tuple[Frame, FrameResult] | None = None
+        self._dirty = False
+        self._jobs: deque[_Job] = deque()
+        self._job_ids = itertools.count(1)
+        self._running_job: _Job | None = None
+        self._model_ok = False
+        self._epoch = 0
+        self.frames_processed = 0
+
+    # -- thread-safe inputs ----------------------------------------------------------
+
+    def submit_frame(self, frame: Frame) -> None:
+        """Offer a frame for processing, replacing one not yet picked up (any thread)."""
+        with self._cond:
+            self._pending = frame
+            self._cond.notify_all()
+
+    def set_gallery(self, gallery: GalleryIndex) -> None:
+        """Use a new gallery snapshot from the next frame on (any thread).
+
+        When no new frame comes, the last frame is processed again so that the
+        change shows at once.
+        """
+        with self._cond:
+            self._gallery = gallery
+            self._dirty = True
+            self._cond.notify_all()
+
+    def set_settings(self, settings: MatchSettings) -> None:
+        """Match with new settings from the next frame on (any thread); see set_gallery."""
+        with self._cond:
+            self._settings = settings
+            self._dirty = True
+            self._cond.notify_all()
+
+    def clear_frames(self) -> int:
+        """Forget the pending and the last processed frame (when the source changes).
+
+        Returns the new epoch: results of frames submitted before the call carry an
+        older one (and a frame being processed during the call yields no result).
+        """
+        with self._cond:
+            self._pending = None
+            self._last = None
+            self._epoch += 1
+            return self._epoch
+
+    def last_processed(self) -> tuple[Frame, FrameResult] | None:
+        """Return the newest processed frame and its result, or None (any thread)."""
+        with self._cond:
+            return self._last
+
+    def submit_job(self, items: Sequence[EnrolItem]) -> int:
+        """Queue an enrolment job and return its id; ``job_finished`` reports the outcome."""
+        job = _Job(next(self._job_ids), tuple(items))
+        with self._cond:
+            self._jobs.append(job)
+            self._cond.notify_all()
+        return job.job_id
+
+    def cancel_job(self, job_id: int) -> None:
+        """Cancel a queued or running job; it finishes soon with ``cancelled=True``."""
+        with self._cond:
+            for job in (*self._jobs, self._running_job):
+                if job is not None and job.job_id == job_id:
+                    job.cancel.set()
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        self._load_model()
+        while True:
+            with self._cond:
+                while not (
+                    self.stopping()
+                    or self._jobs
+                    or self._pending is not None
+                    or (self._dirty and self._last is not None)
+                ):
+                    self._cond.wait(0.5)
+                if self.stopping():
+                    return
+                job = self._jobs.popleft() if self._jobs else None
+                self._running_job = job
+                frame: Frame | None = None
+                if job is None:
+                    if self._pending is not None:
+                        frame, self._pending = self._pending, None
+                    elif self._last is not None:
+                        frame = self._last[0]
+                    self._dirty = False
+                gallery, settings, epoch = self._gallery, self._settings, self._epoch
+            if job is not None:
+                try:
+                    self._run_job(job)
+                finally:
+                    with self._cond:
+                        self._running_job = None
+            elif frame is not None and self._model_ok:
+                self._process(frame, gallery, settings, epoch)
+
+    def _load_model(self) -> None:
+        self.model_state_changed.emit("loading", "")
+        start = time.perf_counter()
+        try:
+            self._pipeline.prepare()
+        except Exception as exc:
+            log.exception("loading the face models failed")
+            self.model_state_changed.emit("failed", f"{type(exc).__name__}: {exc}")
+            return
+        self._model_ok = True
+        seconds = time.perf_counter() - start
+        log.info("face models ready in %.1f s", seconds)
+        self.model_state_changed.emit("ready", f"{seconds:.1f}")
+
+    def _process(
+        self, frame: Frame, gallery: GalleryIndex, settings: MatchSettings, epoch: int
+    ) -> None:
+        try:
+            result = self._pipeline.process(
+                frame.image, gallery, settings, index=frame.index, timestamp=frame.timestamp
+            )
+        except Exception as exc:
+            log.exception("processing frame %d failed", frame.index)
+            self.error.emit(f"Recognition failed on a frame: {exc}")
+            self._sleep(0.5)  # do not spin on a frame type the engine cannot handle
+            return
+        with self._cond:
+            if epoch != self._epoch:
+                return  # the source changed meanwhile
+            self._last = (frame, result)
+        self.frames_processed += 1
+        self.result_ready.emit(epoch, result)
+
+    def _run_job(self, job: _Job) -> None:
+        from faceapp.core.images import ImageError, load_image
+        from faceapp.enrolment import EnrolmentError, prepare_sample, thumbnail_of
+
+        samples: list[EnrolledSample] = []
+        errors: list[str] = []
+        total = len(job.items)
+        for done, item in enumerate(job.items, start=1):
+            if job.cancel.is_set() or self.stopping():
+                self.job_finished.emit(job.job_id, EnrolOutcome(job.job_id, (), (), True))
+                return
+            if not self._model_ok:
+                errors.append(f"{item.source}: the face model is not available")
+                continue
+            try:
+                image = item.image if item.image is not None else load_image(item.path or "")
+                if item.face is not None:
+                    embedding = self._pipeline.embed(image, [item.face])[0]
+                    thumb = thumbnail_of(image, item.face)
+                else:
+                    prepared = prepare_sample(self._pipeline, image, item.source, largest=True)
+                    embedding, thumb = prepared.embedding, prepared.thumbnail
+                samples.append(EnrolledSample(item.name, embedding, thumb, item.source))
+            except (ImageError, EnrolmentError) as exc:
+                errors.append(str(exc))
+            except Exception as exc:
+                log.exception("enrolling %s failed", item.source)
+                errors.append(f"{item.source}: {exc}")
+            self.job_progress.emit(job.job_id, done, total)
+        cancelled = job.cancel.is_set()
+        outcome = EnrolOutcome(
+            job.job_id, () if cancelled else tuple(samples), tuple(errors), cancelled
+        )
+        self.job_finished.emit(job.job_id, outcome)

@@ -1,0 +1,105 @@
+"""User preferences (threshold, mode, claim, source, window geometry) as a plain dataclass."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from faceapp.core.matching import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD
+
+log = logging.getLogger(__name__)
+
+#: The two ways of matching faces: 1:K identification and 1:1 verification.
+MODES = ("recognition", "verification")
+
+#: Source used when the user has never chosen one: the first camera (the GUI falls back
+#: to the demo when no camera opens).
+DEFAULT_SOURCE = "0"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user chose last time; Qt-free, stored by the GUI layer with QSettings.
+
+    Parameters
+    ----------
+    threshold : float
+        Distance threshold in ``[MIN_THRESHOLD, MAX_THRESHOLD]``; lower is stricter.
+    mode : {"recognition", "verification"}
+        1:K identification, or 1:1 verification of ``claim``.
+    claim : str or None
+        Display name of the claimed identity in verification mode.
+    source : str
+        ``"demo"``, a camera index such as ``"0"``, a video file or a folder of images
+        (see :func:`faceapp.core.sources.open_source`).
+    geometry : bytes
+        Opaque window geometry as saved by the GUI toolkit; empty when unknown.
+    demo_offered : bool
+        True once the user has been offered to enrol the demo people.
+    """
+
+    threshold: float = DEFAULT_THRESHOLD
+    mode: str = "recognition"
+    claim: str | None = None
+    source: str = DEFAULT_SOURCE
+    geometry: bytes = b""
+    demo_offered: bool = False
+
+    def validated(self) -> Settings:
+        """Return a copy with every field brought into its valid range.
+
+        A threshold outside the range is clipped (a non-number becomes the default), an
+        unknown mode becomes ``"recognition"``, an empty claim or source their defaults.
+        """
+        t = self.threshold
+        t = DEFAULT_THRESHOLD if not math.isfinite(t) else min(max(t, MIN_THRESHOLD), MAX_THRESHOLD)
+        mode = self.mode if self.mode in MODES else "recognition"
+        claim = self.claim.strip() if isinstance(self.claim, str) and self.claim.strip() else None
+        source = self.source.strip() if self.source and self.source.strip() else DEFAULT_SOURCE
+        return replace(self, threshold=float(t), mode=mode, claim=claim, source=source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as plain values (float, str, bytes, bool; ``None`` for no claim)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Settings:
+        """Build settings from stored values, ignoring unknown keys and unusable values.
+
+        Values may be strings (as INI-backed stores return them); anything that cannot be
+        converted keeps its default, with a debug log line.
+        """
+        default = cls()
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in values or values[f.name] is None:
+                continue
+            raw = values[f.name]
+            try:
+                kwargs[f.name] = _convert(raw, type(getattr(default, f.name)), f.name)
+            except (TypeError, ValueError):
+                log.debug("ignoring stored %s=%r", f.name, raw)
+        return cls(**kwargs).validated()
+
+
+def _convert(raw: Any, kind: type, name: str) -> Any:
+    if name == "claim":
+        return str(raw)
+    if kind is bool:
+        if isinstance(raw, str):
+            if raw.strip().lower() in ("true", "1", "yes"):
+                return True
+            if raw.strip().lower() in ("false", "0", "no", ""):
+                return False
+            raise ValueError(raw)
+        return bool(raw)
+    if kind is float:
+        return float(raw)
+    if kind is bytes:
+        if isinstance(raw, (bytes, bytearray, memoryview)):
+            return bytes(raw)
+        raise TypeError(type(raw).__name__)
+    return str(raw)
