@@ -11,7 +11,7 @@ from faceapp.core.types import Face
 AlignMethod = Literal["similarity", "box"]
 
 #: Default method, chosen by LFW accuracy (see ``docs/accuracy.md``).
-DEFAULT_METHOD: AlignMethod = "box"
+DEFAULT_METHOD: AlignMethod = "similarity"
 
 #: Margin of the box crop: the detector's box is grown by this fraction of its larger side
 #: in total (half on each side).  0.32 of a typical 100 px LFW box is the 32 px margin used

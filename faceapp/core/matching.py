@@ -23,7 +23,7 @@ from faceapp.core.types import Match
 #: Default distance threshold.  Derived with ``faceapp eval-lfw`` on the official LFW
 #: pairs: the mean over the ten folds of the threshold that maximises accuracy on the
 #: other nine folds (see ``docs/accuracy.md``).
-DEFAULT_THRESHOLD = 1.10
+DEFAULT_THRESHOLD = 1.07
 
 #: Range a user may set; distances between unit vectors lie in ``[0, 2]``.
 MIN_THRESHOLD = 0.3
