@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
+import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -40,6 +43,15 @@ _SCALE = 128.0
 
 #: Largest block of boxes compared at once by :func:`nms_keep` (bounds its memory).
 _NMS_BLOCK = 2048
+
+#: Pyramid levels at most this fraction of the frame's height are averaged from the
+#: integral image (cheaper than ``cv2.resize`` there; the same values).
+_INTEGRAL_MAX_SCALE = 0.2
+
+#: Smallest R-Net (24) and O-Net (48) batch worth splitting over two threads.
+_MIN_SPLIT = {24: 16, 48: 4}
+
+_T = TypeVar("_T")
 
 
 # --------------------------------------------------------------------------------------
@@ -536,6 +548,105 @@ def _as_bgr(frame: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected an (h, w), (h, w, 3) or (h, w, 4) image, got shape {frame.shape}")
 
 
+def pnet_candidates(out: np.ndarray, scale: float, threshold: float) -> np.ndarray:
+    """Turn one level's P-Net output into boxes in frame pixels, best first.
+
+    Parameters
+    ----------
+    out : ndarray, shape (6, h', w')
+        Box offsets (4) and class logits (2) per window.
+    scale : float
+        The level's scale.
+    threshold : float
+        Face probability a window must exceed.
+
+    Returns
+    -------
+    ndarray, shape (n, 5)
+        ``x1, y1, x2, y2, score`` of the windows above ``threshold``, their offsets
+        applied as the package does (before scaling back to the frame).
+    """
+    # p > t  <=>  logit difference > log(t / (1 - t)); a small margin lets the exact
+    # float32 probability decide at the border.
+    if threshold >= 1.0:
+        return np.zeros((0, 5))
+    margin = float(np.log(threshold / (1.0 - threshold))) - 1e-3 if threshold > 0 else -np.inf
+    ys, xs = np.nonzero(out[5] - out[4] > margin)
+    scores = _face_probability(np.stack([out[4, ys, xs], out[5, ys, xs]], axis=1))
+    hit = scores > threshold
+    ys, xs, scores = ys[hit], xs[hit], scores[hit]
+    reg = out[:4, ys, xs].astype(np.float64)
+    x0 = xs * PNET_STRIDE
+    y0 = ys * PNET_STRIDE
+    span = PNET_CELL - 1
+    cand = np.stack(
+        [
+            x0 + 1 + reg[0] * span,
+            y0 + 1 + reg[1] * span,
+            x0 + PNET_CELL + reg[2] * span,
+            y0 + PNET_CELL + reg[3] * span,
+            scores.astype(np.float64),
+        ],
+        axis=1,
+    ).reshape(-1, 5)
+    cand = cand[_sort_best_first(cand[:, 4])]
+    cand[:, :4] /= scale
+    return cand
+
+
+def area_resize_from_integral(integral: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Return the image behind ``integral`` shrunk to (height, width) by pixel-area averaging.
+
+    The same result as ``cv2.resize(..., interpolation=cv2.INTER_AREA)`` (and TensorFlow's
+    "area" resize) up to float rounding, at a cost proportional to the output height
+    rather than to the source size.
+
+    Parameters
+    ----------
+    integral : ndarray, shape (H + 1, W + 1, 3), int32
+        ``cv2.integral`` of the source image.
+    height, width : int
+        Output size, no larger than the source.
+
+    Returns
+    -------
+    ndarray, shape (height, width, 3), float32
+    """
+    src_h, src_w = integral.shape[0] - 1, integral.shape[1] - 1
+    sy, sx = src_h / height, src_w / width
+    # The integral of a piecewise-constant image is bilinear between grid points.
+    yb = np.minimum(np.arange(height + 1) * sy, src_h)
+    y0 = np.minimum(yb.astype(np.intp), src_h - 1)
+    fy = (yb - y0)[:, None, None]
+    xb = np.minimum(np.arange(width + 1) * sx, src_w)
+    x0 = np.minimum(xb.astype(np.intp), src_w - 1)
+    fx = (xb - x0)[None, :, None]
+    low = integral[y0]
+    rows = low + fy * (integral[y0 + 1] - low)
+    low = rows[:, x0]
+    grid = low + fx * (rows[:, x0 + 1] - low)
+    sums = grid[1:, 1:] - grid[:-1, 1:] - grid[1:, :-1] + grid[:-1, :-1]
+    return (sums * (1.0 / (sy * sx))).astype(np.float32)
+
+
+def _balance(costs: list[int], groups: int) -> list[list[int]]:
+    """Split item indices into ``groups`` lists of similar total cost (largest first)."""
+    parts: list[list[int]] = [[] for _ in range(groups)]
+    loads = [0] * groups
+    for i in sorted(range(len(costs)), key=lambda k: -costs[k]):
+        g = loads.index(min(loads))
+        parts[g].append(i)
+        loads[g] += costs[i]
+    return [p for p in parts if p]
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 # --------------------------------------------------------------------------------------
 # The detector
 # --------------------------------------------------------------------------------------
@@ -545,17 +656,17 @@ class FastMtcnnDetector:
     """MTCNN with the ``mtcnn`` package's weights and maths, run on OpenCV's DNN engine.
 
     Finds the same faces as :class:`faceapp.core.detector.MtcnnPackageDetector` (boxes
-    within a fraction of a pixel, landmarks likewise) about ten or more times faster:
-    the three networks are compiled once by ``cv2.dnn`` (one P-Net per pyramid-level
-    shape), every R-Net and O-Net candidate goes through in one batch, and the box
-    maths is plain NumPy. TensorFlow is not needed at all; the weights are read from
-    the package's files.
+    and landmarks agree to a fraction of a pixel before the package rounds them) several
+    times faster: the three networks are compiled once by ``cv2.dnn`` (one P-Net per
+    pyramid-level shape, its first layer rewritten to work on 2x2 pixel blocks), the
+    pyramid levels and the R-/O-Net batches are split over two threads, and the box maths
+    is NumPy. TensorFlow is not needed; the weights are read from the package's files.
 
     Parameters
     ----------
     min_face_size : int
-        Smallest face side, in pixels, the image pyramid looks for. Larger values make
-        detection faster.
+        Smallest face side, in pixels, the image pyramid looks for. The cost of a frame
+        falls roughly with the square of this value.
     thresholds : tuple of three floats
         Score thresholds, in ``[0, 1]``, of the P-, R- and O-Net stages.
     scale_factor : float
@@ -563,7 +674,8 @@ class FastMtcnnDetector:
 
     Notes
     -----
-    Thread-safe: calls are serialised with a lock.
+    Thread-safe: calls are serialised with a lock. With two or more CPUs, each call also
+    uses one helper thread owned by the detector.
     """
 
     def __init__(
@@ -580,9 +692,11 @@ class FastMtcnnDetector:
         self.thresholds = thresholds
         self.scale_factor = scale_factor
         self._weights: dict[str, list[np.ndarray]] = {}
-        self._rnet: Any = None
-        self._onet: Any = None
+        # Two instances each of R-Net and O-Net, so that halves of a batch run at once.
+        self._rnets: list[Any] = []
+        self._onets: list[Any] = []
         self._pnets: OrderedDict[tuple[int, int], Any] = OrderedDict()
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def prepare(self) -> None:
@@ -597,16 +711,19 @@ class FastMtcnnDetector:
             self._prepare_locked()
 
     def _prepare_locked(self) -> None:
-        if self._onet is not None:
+        if self._onets:
             return
         import cv2
 
         weights = {name: load_package_weights(name) for name in _WEIGHT_COUNTS}
-        self._rnet = cv2.dnn.readNetFromONNX(np.frombuffer(_rnet_onnx(weights["rnet"]), np.uint8))
-        onet = cv2.dnn.readNetFromONNX(np.frombuffer(_onet_onnx(weights["onet"]), np.uint8))
+        rnet = np.frombuffer(_rnet_onnx(weights["rnet"]), np.uint8)
+        onet = np.frombuffer(_onet_onnx(weights["onet"]), np.uint8)
+        self._rnets = [cv2.dnn.readNetFromONNX(rnet) for _ in range(2)]
         self._weights = weights
-        self._onet = onet
-        log.debug("fast MTCNN ready")
+        if _cpu_count() >= 2:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fast-mtcnn")
+        self._onets = [cv2.dnn.readNetFromONNX(onet) for _ in range(2)]
+        log.debug("fast MTCNN ready (%s)", "two threads" if self._pool else "one thread")
 
     def _pnet(self, height: int, width: int) -> Any:
         key = (height, width)
@@ -637,7 +754,13 @@ class FastMtcnnDetector:
         -------
         list of Face
             Boxes and landmarks in the frame's pixel coordinates; boxes are clipped to the
-            frame (landmarks are not), as the package does.
+            frame (landmarks are not), as the package does. Empty for frames smaller
+            than 12 pixels.
+
+        Raises
+        ------
+        ValueError
+            When ``frame`` is not an image of one of those shapes.
         """
         image = _as_bgr(np.asarray(frame))
         with self._lock:
@@ -647,7 +770,7 @@ class FastMtcnnDetector:
     def _detect_locked(self, frame: np.ndarray) -> list[Face]:
         height, width = frame.shape[:2]
         image = frame.astype(np.float32)
-        boxes = self._stage_pnet(image)
+        boxes = self._stage_pnet(frame, image)
         if not len(boxes):
             return []
         planes = np.ascontiguousarray(image.transpose(2, 0, 1)).reshape(3, -1)
@@ -670,57 +793,70 @@ class FastMtcnnDetector:
         faces.sort(key=lambda f: f.score, reverse=True)
         return faces
 
-    def _stage_pnet(self, image: np.ndarray) -> np.ndarray:
+    def _in_parallel(self, tasks: list[Callable[[], _T]]) -> list[_T]:
+        """Run the tasks, the first on the helper thread when there is one; keep their order."""
+        if self._pool is None or len(tasks) < 2:
+            return [task() for task in tasks]
+        future = self._pool.submit(tasks[0])
+        rest = [task() for task in tasks[1:]]
+        return [future.result(), *rest]
+
+    def _stage_pnet(self, frame: np.ndarray, image: np.ndarray) -> np.ndarray:
         """Return square candidate boxes (n, 5: x1, y1, x2, y2, score) from the pyramid."""
         import cv2
 
         height, width = image.shape[:2]
-        threshold = self.thresholds[0]
-        # Softmax probability p > t  <=>  logit difference > log(t / (1 - t)); a small
-        # margin lets the exact float32 probability decide at the border.
-        margin = float(np.log(threshold / (1.0 - threshold))) - 1e-3 if threshold < 1 else np.inf
-        per_level = []
-        for scale, h, w in scale_pyramid(height, width, self.min_face_size, self.scale_factor):
-            level = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-            net = self._pnet(h, w)
-            net.setInput(space_to_depth(level))
-            out = net.forward()[0]
-            ys, xs = np.nonzero(out[5] - out[4] > margin)
-            if not len(ys):
-                continue
-            scores = _face_probability(np.stack([out[4, ys, xs], out[5, ys, xs]], axis=1))
-            hit = scores > threshold
-            ys, xs, scores = ys[hit], xs[hit], scores[hit]
-            if not len(ys):
-                continue
-            reg = out[:4, ys, xs].astype(np.float64)
-            x0 = xs * PNET_STRIDE
-            y0 = ys * PNET_STRIDE
-            span = PNET_CELL - 1
-            cand = np.stack(
-                [
-                    x0 + 1 + reg[0] * span,
-                    y0 + 1 + reg[1] * span,
-                    x0 + PNET_CELL + reg[2] * span,
-                    y0 + PNET_CELL + reg[3] * span,
-                    scores.astype(np.float64),
-                ],
-                axis=1,
-            )
-            cand = cand[_sort_best_first(cand[:, 4])]
-            cand[:, :4] /= scale
-            per_level.append(cand[nms_keep(cand, NMS_PNET_LEVEL)])
-        if not per_level:
+        levels = scale_pyramid(height, width, self.min_face_size, self.scale_factor)
+        if not levels:
             return np.zeros((0, 5))
+        nets = [self._pnet(h, w) for _, h, w in levels]
+        # Small levels are cheaper to average from the integral image than to resize.
+        integral = cv2.integral(frame) if levels[-1][1] <= height * _INTEGRAL_MAX_SCALE else None
+        threshold = self.thresholds[0]
+
+        def run(indices: list[int]) -> list[tuple[int, np.ndarray]]:
+            found = []
+            for i in indices:
+                scale, h, w = levels[i]
+                if integral is not None and h <= height * _INTEGRAL_MAX_SCALE:
+                    level = area_resize_from_integral(integral, h, w)
+                else:
+                    level = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+                nets[i].setInput(space_to_depth(level))
+                cand = pnet_candidates(nets[i].forward()[0], scale, threshold)
+                found.append((i, cand[nms_keep(cand, NMS_PNET_LEVEL)]))
+            return found
+
+        groups = _balance([h * w for _, h, w in levels], 2 if self._pool else 1)
+        results = self._in_parallel([functools.partial(run, g) for g in groups])
+        per_level = [cand for _, cand in sorted(r for part in results for r in part)]
         boxes = np.concatenate(per_level)
+        if not len(boxes):
+            return boxes
         boxes = boxes[_sort_best_first(boxes[:, 4])]
         boxes = boxes[nms_keep(boxes, NMS_PNET_ALL)]
         return square_boxes(boxes)
 
+    def _run_batched(
+        self, nets: list[Any], planes: np.ndarray, width: int, boxes: np.ndarray, size: int
+    ) -> np.ndarray:
+        """Return a network's outputs for the crops of ``boxes``, halves on two threads."""
+
+        def run(net: Any, part: np.ndarray) -> np.ndarray:
+            net.setInput(crop_patches(planes, width, part, size))
+            return np.array(net.forward())
+
+        if self._pool is None or len(boxes) < _MIN_SPLIT[size]:
+            return run(nets[0], boxes)
+        half = (len(boxes) + 1) // 2
+        first, second = self._in_parallel(
+            [lambda: run(nets[0], boxes[:half]), lambda: run(nets[1], boxes[half:])]
+        )
+        return np.concatenate([first, second])
+
     def _stage_rnet(self, planes: np.ndarray, width: int, boxes: np.ndarray) -> np.ndarray:
         """Return R-Net's refined square boxes (n, 5) from P-Net's candidates."""
-        self._rnet.setInput(crop_patches(planes, width, boxes, RNET_SIZE))
-        out = self._rnet.forward()
+        out = self._run_batched(self._rnets, planes, width, boxes, RNET_SIZE)
         scores = _face_probability(out[:, 4:6])
         refined = np.concatenate([_refine(boxes, out[:, :4]), scores[:, None]], axis=1)
         refined = refined[scores > self.thresholds[1]]
@@ -732,8 +868,7 @@ class FastMtcnnDetector:
         self, planes: np.ndarray, width: int, boxes: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return O-Net's final boxes (n, 5) and landmarks (n, 10: five x, then five y)."""
-        self._onet.setInput(crop_patches(planes, width, boxes, ONET_SIZE))
-        out = self._onet.forward()
+        out = self._run_batched(self._onets, planes, width, boxes, ONET_SIZE)
         scores = _face_probability(out[:, 14:16])
         w = boxes[:, 2:3] - boxes[:, 0:1] + 1
         h = boxes[:, 3:4] - boxes[:, 1:2] + 1

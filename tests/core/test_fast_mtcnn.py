@@ -88,8 +88,8 @@ def test_networks_compute_what_the_package_networks_compute(ours) -> None:
         prob = fm._face_probability(out[4:6].reshape(2, -1).T).reshape(out.shape[1:])
         np.testing.assert_allclose(prob, keras_prob[0, ..., 1], atol=1e-5)
     for stage, net, size, outputs in (
-        (StageRNet(), ours._rnet, fm.RNET_SIZE, (slice(0, 4), slice(4, 6))),
-        (StageONet(), ours._onet, fm.ONET_SIZE, (slice(0, 4), slice(4, 14), slice(14, 16))),
+        (StageRNet(), ours._rnets[0], fm.RNET_SIZE, (slice(0, 4), slice(4, 6))),
+        (StageONet(), ours._onets[1], fm.ONET_SIZE, (slice(0, 4), slice(4, 14), slice(14, 16))),
     ):
         raw = rng.uniform(0, 255, (5, size, size, 3)).astype(np.float32)
         expected = stage.model((raw[..., ::-1] - 127.5) / 128)
@@ -118,6 +118,15 @@ def test_crops_match_tensorflow_crop_and_resize() -> None:
         (image[None] - 127.5) / 128, normalised, np.zeros(12, np.int32), (24, 24)
     ).numpy()
     np.testing.assert_allclose((got.transpose(0, 2, 3, 1) - 127.5) / 128, expected, atol=1e-5)
+
+
+def test_area_resize_from_the_integral_image_matches_cv2() -> None:
+    img = np.random.default_rng(3).integers(0, 256, (97, 131, 3), dtype=np.uint8)
+    integral = cv2.integral(img)
+    for h, w in ((13, 17), (40, 53), (97, 131), (20, 131)):
+        expected = cv2.resize(img.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
+        got = fm.area_resize_from_integral(integral, h, w)
+        np.testing.assert_allclose(got, expected, atol=2e-3)
 
 
 def test_nms_drops_a_box_overlapped_by_any_earlier_box() -> None:
