@@ -48,8 +48,9 @@ _NMS_BLOCK = 2048
 #: integral image (cheaper than ``cv2.resize`` there; the same values).
 _INTEGRAL_MAX_SCALE = 0.2
 
-#: Smallest R-Net (24) and O-Net (48) batch worth splitting over two threads.
-_MIN_SPLIT = {24: 16, 48: 4}
+#: Smallest R-Net and O-Net batches worth splitting over two threads.
+_RNET_MIN_SPLIT = 16
+_ONET_MIN_SPLIT = 4
 
 _T = TypeVar("_T")
 
@@ -193,8 +194,31 @@ class _OnnxGraph:
 # Weights and network definitions
 # --------------------------------------------------------------------------------------
 
-#: Number of arrays in each of the package's weight files, in ``Model.set_weights`` order.
-_WEIGHT_COUNTS = {"pnet": 13, "rnet": 16, "onet": 21}
+#: Shapes of the arrays in each of the package's weight files, in ``Model.set_weights``
+#: order: per layer the kernel (Keras layout), the bias, and a PReLU's slopes.
+_WEIGHT_SHAPES: dict[str, list[tuple[int, ...]]] = {
+    "pnet": [
+        *[(3, 3, 3, 10), (10,), (1, 1, 10)],
+        *[(3, 3, 10, 16), (16,), (1, 1, 16)],
+        *[(3, 3, 16, 32), (32,), (1, 1, 32)],
+        *[(1, 1, 32, 4), (4,), (1, 1, 32, 2), (2,)],
+    ],
+    "rnet": [
+        *[(3, 3, 3, 28), (28,), (1, 1, 28)],
+        *[(3, 3, 28, 48), (48,), (1, 1, 48)],
+        *[(2, 2, 48, 64), (64,), (1, 1, 64)],
+        *[(576, 128), (128,), (128,)],
+        *[(128, 4), (4,), (128, 2), (2,)],
+    ],
+    "onet": [
+        *[(3, 3, 3, 32), (32,), (1, 1, 32)],
+        *[(3, 3, 32, 64), (64,), (1, 1, 64)],
+        *[(3, 3, 64, 64), (64,), (1, 1, 64)],
+        *[(2, 2, 64, 128), (128,), (1, 1, 128)],
+        *[(1152, 256), (256,), (256,)],
+        *[(256, 4), (4,), (256, 10), (10,), (256, 2), (2,)],
+    ],
+}
 
 
 def package_weights_dir() -> Path:
@@ -231,8 +255,9 @@ def load_package_weights(name: str) -> list[np.ndarray]:
     import joblib
 
     arrays = joblib.load(package_weights_dir() / f"{name}.lz4")
-    if not isinstance(arrays, list) or len(arrays) != _WEIGHT_COUNTS[name]:
-        raise ValueError(f"unexpected content in the mtcnn package's {name}.lz4")
+    shapes = [np.shape(a) for a in arrays] if isinstance(arrays, list) else None
+    if shapes != _WEIGHT_SHAPES[name]:
+        raise ValueError(f"unexpected arrays in the mtcnn package's {name}.lz4: {shapes}")
     return [np.asarray(a, dtype=np.float32) for a in arrays]
 
 
@@ -542,7 +567,7 @@ def _as_bgr(frame: np.ndarray) -> np.ndarray:
     if frame.ndim == 3 and frame.shape[2] == 1:
         return np.repeat(frame, 3, axis=2)
     if frame.ndim == 3 and frame.shape[2] == 4:
-        return frame[:, :, :3]
+        return np.ascontiguousarray(frame[:, :, :3])
     if frame.ndim == 3 and frame.shape[2] == 3:
         return frame
     raise ValueError(f"expected an (h, w), (h, w, 3) or (h, w, 4) image, got shape {frame.shape}")
@@ -715,7 +740,7 @@ class FastMtcnnDetector:
             return
         import cv2
 
-        weights = {name: load_package_weights(name) for name in _WEIGHT_COUNTS}
+        weights = {name: load_package_weights(name) for name in _WEIGHT_SHAPES}
         rnet = np.frombuffer(_rnet_onnx(weights["rnet"]), np.uint8)
         onet = np.frombuffer(_onet_onnx(weights["onet"]), np.uint8)
         self._rnets = [cv2.dnn.readNetFromONNX(rnet) for _ in range(2)]
@@ -838,15 +863,21 @@ class FastMtcnnDetector:
         return square_boxes(boxes)
 
     def _run_batched(
-        self, nets: list[Any], planes: np.ndarray, width: int, boxes: np.ndarray, size: int
+        self,
+        nets: list[Any],
+        planes: np.ndarray,
+        width: int,
+        boxes: np.ndarray,
+        size: int,
+        min_split: int,
     ) -> np.ndarray:
-        """Return a network's outputs for the crops of ``boxes``, halves on two threads."""
+        """Return a network's outputs for the crops of ``boxes``, in two halves at once."""
 
         def run(net: Any, part: np.ndarray) -> np.ndarray:
             net.setInput(crop_patches(planes, width, part, size))
             return np.array(net.forward())
 
-        if self._pool is None or len(boxes) < _MIN_SPLIT[size]:
+        if self._pool is None or len(boxes) < min_split:
             return run(nets[0], boxes)
         half = (len(boxes) + 1) // 2
         first, second = self._in_parallel(
@@ -856,7 +887,7 @@ class FastMtcnnDetector:
 
     def _stage_rnet(self, planes: np.ndarray, width: int, boxes: np.ndarray) -> np.ndarray:
         """Return R-Net's refined square boxes (n, 5) from P-Net's candidates."""
-        out = self._run_batched(self._rnets, planes, width, boxes, RNET_SIZE)
+        out = self._run_batched(self._rnets, planes, width, boxes, RNET_SIZE, _RNET_MIN_SPLIT)
         scores = _face_probability(out[:, 4:6])
         refined = np.concatenate([_refine(boxes, out[:, :4]), scores[:, None]], axis=1)
         refined = refined[scores > self.thresholds[1]]
@@ -868,7 +899,7 @@ class FastMtcnnDetector:
         self, planes: np.ndarray, width: int, boxes: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return O-Net's final boxes (n, 5) and landmarks (n, 10: five x, then five y)."""
-        out = self._run_batched(self._onets, planes, width, boxes, ONET_SIZE)
+        out = self._run_batched(self._onets, planes, width, boxes, ONET_SIZE, _ONET_MIN_SPLIT)
         scores = _face_probability(out[:, 14:16])
         w = boxes[:, 2:3] - boxes[:, 0:1] + 1
         h = boxes[:, 3:4] - boxes[:, 1:2] + 1

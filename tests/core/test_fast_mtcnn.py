@@ -190,6 +190,14 @@ def test_concurrent_calls_give_the_same_answer(ours, photos) -> None:
     assert all(r == expected for r in results.values())
 
 
+def test_one_thread_and_two_threads_agree(ours, photos) -> None:
+    single = FastMtcnnDetector()
+    single.prepare()
+    single._pool = None
+    for img in photos[:5]:
+        assert single.detect(img) == ours.detect(img)
+
+
 def test_factory_returns_the_fast_detector() -> None:
     from faceapp.core.detector import FaceDetector, create_detector
 
