@@ -349,7 +349,12 @@ def cmd_eval_lfw(args: argparse.Namespace) -> int:
     if args.save_distances:
         import numpy as np
 
-        np.save(args.save_distances, run.distances)
+        np.savez(
+            args.save_distances,
+            distances=run.distances,
+            images=np.array(run.images),
+            embeddings=run.embeddings,
+        )
     if args.write_operating_points:
         _write_operating_points(args.write_operating_points, run)
     lines = [

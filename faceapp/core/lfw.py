@@ -34,12 +34,18 @@ class LfwRun:
         The protocol that was run.
     timings : dict
         Seconds spent reading, detecting, aligning and embedding.
+    images : tuple of str
+        Relative paths of the images, parallel to ``embeddings``.
+    embeddings : ndarray, shape (n_images, 128)
+        One embedding per image.
     """
 
     summary: dict[str, object]
     distances: np.ndarray
     pairs: PairsFile
     timings: dict[str, float] = field(default_factory=dict)
+    images: tuple[str, ...] = ()
+    embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 128), np.float32))
 
 
 def fallback_face(width: int, height: int, typical: tuple[float, float, float, float]) -> Face:
@@ -160,4 +166,4 @@ def run_lfw(
         time_split={k: round(v, 2) for k, v in t.items()},
         align=pipeline.align,
     )
-    return LfwRun(summary, distances, pairs, t)
+    return LfwRun(summary, distances, pairs, t, tuple(order), embeddings)
