@@ -1,1 +1,1 @@
-"""Speed benchmarks run by ``faceapp bench``; each measures faceapp against a peer in the same run."""
+"""Speed benchmarks run by ``faceapp bench``, each against a peer measured in the same run."""

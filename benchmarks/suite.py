@@ -1,4 +1,4 @@
-"""``faceapp bench``: detector, embedder, end-to-end pipeline and 1:K search, with peers, in one run."""
+"""``faceapp bench``: detector, embedder, pipeline and 1:K search, with peers, in one run."""
 
 from __future__ import annotations
 

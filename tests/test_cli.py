@@ -1,4 +1,4 @@
-"""The command line: exit codes, JSON output, bad input, and the gallery left unchanged on failure."""
+"""The command line: exit codes, JSON output, bad input, gallery unchanged on failure."""
 
 from __future__ import annotations
 
