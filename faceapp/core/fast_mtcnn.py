@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 PNET_CELL = 12
 PNET_STRIDE = 2
 
+#: Smallest pyramid level side P-Net gives an output for (one window, thanks to the
+#: padded pooling); the package fails on anything smaller.
+PNET_MIN_SIDE = 11
+
 #: IoU thresholds of the package's non-maximum suppressions: P-Net within one pyramid
 #: level, P-Net across levels, R-Net, and O-Net (the last one divides by the smaller area).
 NMS_PNET_LEVEL = 0.5
@@ -403,8 +407,9 @@ def scale_pyramid(
 
     The scales are the package's: ``(12 / min_face_size) * scale_factor ** k``, with as
     many levels as it takes the shorter side from its full size down to 12 pixels; a
-    level's size is the frame's size times its scale, truncated. Levels smaller than
-    P-Net's 12 x 12 window are left out.
+    level's size is the frame's size times its scale, truncated. Levels with a side
+    under :data:`PNET_MIN_SIDE` are left out (the package gives up on the whole frame
+    when it meets one).
     """
     min_dim = min(width, height)
     if min_dim < PNET_CELL:
@@ -414,7 +419,7 @@ def scale_pyramid(
     levels = []
     for scale in scales:
         h, w = (np.asarray([height, width]) * scale).astype(np.int64)
-        if min(h, w) >= PNET_CELL:
+        if min(h, w) >= PNET_MIN_SIDE:
             levels.append((float(scale), int(h), int(w)))
     return levels
 
@@ -701,6 +706,12 @@ class FastMtcnnDetector:
     -----
     Thread-safe: calls are serialised with a lock. With two or more CPUs, each call also
     uses one helper thread owned by the detector.
+
+    Pyramid levels with a side under 11 pixels are skipped. The package instead fails on
+    them and reports no face at all, which on a 640x480 frame happens for any
+    ``min_face_size`` of 24 or more; this detector keeps finding faces there. Below
+    ``min_face_size=12`` the first levels enlarge the frame, where OpenCV's area
+    interpolation and TensorFlow's differ slightly.
     """
 
     def __init__(

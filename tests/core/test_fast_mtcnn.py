@@ -148,6 +148,21 @@ def test_pyramid_follows_the_package() -> None:
     assert [(h, w) for _, h, w in levels][:3] == [(288, 384), (204, 272), (144, 193)]
     assert min(min(h, w) for _, h, w in levels) >= 12
     assert fm.scale_pyramid(11, 400, 20, 0.709) == []
+    # Like the package, keep 11-pixel levels (P-Net gives one window there).
+    assert min(h for _, h, _ in fm.scale_pyramid(480, 640, 23, 0.709)) == 11
+    assert min(h for _, h, _ in fm.scale_pyramid(480, 640, 40, 0.709)) >= 11
+
+
+def test_eleven_pixel_levels_match_the_package(photos) -> None:
+    """min_face_size=23 puts an 11-pixel level at the bottom of a VGA pyramid."""
+    from faceapp.core.detector import MtcnnPackageDetector
+
+    ours23 = FastMtcnnDetector(min_face_size=23)
+    package23 = MtcnnPackageDetector(min_face_size=23)
+    frame = cv2.resize(photos[0], (640, 480))
+    expected, found = package23.detect(frame), ours23.detect(frame)
+    assert len(expected) == len(found) >= 1
+    assert all(iou >= 0.9 for _, _, iou in _pair(expected, found))
 
 
 def test_grayscale_and_bgra_frames_are_converted(ours, photos) -> None:
