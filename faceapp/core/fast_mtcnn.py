@@ -659,6 +659,48 @@ def area_resize_from_integral(integral: np.ndarray, height: int, width: int) -> 
     return (sums * (1.0 / (sy * sx))).astype(np.float32)
 
 
+def _tf_rnet(w: list[np.ndarray]) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Return R-Net as a compiled TensorFlow function of (n, 3, 24, 24) crops, or None.
+
+    TensorFlow's oneDNN kernels run R-Net's batched 24x24 convolutions about 1.5 times
+    faster than OpenCV; without TensorFlow the OpenCV graph is used. The output is that
+    of :func:`_rnet_onnx`.
+    """
+    try:
+        from faceapp.core.tf_runtime import configure_tensorflow
+
+        tf = configure_tensorflow()
+    except Exception:  # any failure to load TensorFlow means it is not available
+        log.debug("TensorFlow not available; R-Net runs on OpenCV", exc_info=True)
+        return None
+    kernel, bias = _fold_input(w[0], w[1])
+    c = [tf.constant(a) for a in (kernel, bias, *w[2:])]
+    head_w = tf.constant(np.concatenate([w[12], w[14]], axis=1))
+    head_b = tf.constant(np.concatenate([w[13], w[15]]))
+
+    def prelu(x: Any, alpha: Any) -> Any:
+        return tf.nn.relu(x) - alpha * tf.nn.relu(-x)
+
+    def conv(x: Any, k: Any, b: Any, alpha: Any) -> Any:
+        return prelu(tf.nn.bias_add(tf.nn.conv2d(x, k, 1, "VALID"), b), alpha)
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 3, RNET_SIZE, RNET_SIZE), tf.float32)])
+    def rnet(x: Any) -> Any:
+        x = tf.transpose(x, [0, 2, 3, 1])
+        x = tf.nn.max_pool2d(conv(x, c[0], c[1], c[2]), 3, 2, "SAME")
+        x = tf.nn.max_pool2d(conv(x, c[3], c[4], c[5]), 3, 2, "VALID")
+        x = conv(x, c[6], c[7], c[8])
+        x = tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [-1, 576])  # Keras' Permute + Flatten
+        x = prelu(tf.matmul(x, c[9]) + c[10], c[11])
+        return tf.matmul(x, head_w) + head_b
+
+    def run(crops: np.ndarray) -> np.ndarray:
+        return np.asarray(rnet(crops).numpy())
+
+    run(np.zeros((1, 3, RNET_SIZE, RNET_SIZE), dtype=np.float32))  # trace once, now
+    return run
+
+
 def _balance(costs: list[int], groups: int) -> list[list[int]]:
     """Split item indices into ``groups`` lists of similar total cost (largest first)."""
     parts: list[list[int]] = [[] for _ in range(groups)]
@@ -687,10 +729,11 @@ class FastMtcnnDetector:
 
     Finds the same faces as :class:`faceapp.core.detector.MtcnnPackageDetector` (boxes
     and landmarks agree to a fraction of a pixel before the package rounds them) several
-    times faster: the three networks are compiled once by ``cv2.dnn`` (one P-Net per
-    pyramid-level shape, its first layer rewritten to work on 2x2 pixel blocks), the
-    pyramid levels and the R-/O-Net batches are split over two threads, and the box maths
-    is NumPy. TensorFlow is not needed; the weights are read from the package's files.
+    times faster: P-Net and O-Net are compiled once by ``cv2.dnn`` (one P-Net per
+    pyramid-level shape, its first layer rewritten to work on 2x2 pixel blocks), R-Net is
+    one TensorFlow graph over all candidates (OpenCV when TensorFlow is missing), the
+    pyramid levels and the crops are split over two threads, and the box maths is NumPy.
+    The weights are read from the package's files; the package itself is not imported.
 
     Parameters
     ----------
@@ -730,6 +773,7 @@ class FastMtcnnDetector:
         self._weights: dict[str, list[np.ndarray]] = {}
         # Two instances each of R-Net and O-Net, so that halves of a batch run at once.
         self._rnets: list[Any] = []
+        self._rnet_tf: Callable[[np.ndarray], np.ndarray] | None = None
         self._onets: list[Any] = []
         self._pnets: OrderedDict[tuple[int, int], Any] = OrderedDict()
         self._pool: ThreadPoolExecutor | None = None
@@ -755,6 +799,7 @@ class FastMtcnnDetector:
         rnet = np.frombuffer(_rnet_onnx(weights["rnet"]), np.uint8)
         onet = np.frombuffer(_onet_onnx(weights["onet"]), np.uint8)
         self._rnets = [cv2.dnn.readNetFromONNX(rnet) for _ in range(2)]
+        self._rnet_tf = _tf_rnet(weights["rnet"])
         self._weights = weights
         if _cpu_count() >= 2:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fast-mtcnn")
@@ -898,7 +943,16 @@ class FastMtcnnDetector:
 
     def _stage_rnet(self, planes: np.ndarray, width: int, boxes: np.ndarray) -> np.ndarray:
         """Return R-Net's refined square boxes (n, 5) from P-Net's candidates."""
-        out = self._run_batched(self._rnets, planes, width, boxes, RNET_SIZE, _RNET_MIN_SPLIT)
+        if self._rnet_tf is not None:
+            parts = [boxes]
+            if self._pool is not None and len(boxes) >= _RNET_MIN_SPLIT:
+                parts = np.array_split(boxes, 2)
+            crops = self._in_parallel(
+                [functools.partial(crop_patches, planes, width, part, RNET_SIZE) for part in parts]
+            )
+            out = self._rnet_tf(np.concatenate(crops))
+        else:
+            out = self._run_batched(self._rnets, planes, width, boxes, RNET_SIZE, _RNET_MIN_SPLIT)
         scores = _face_probability(out[:, 4:6])
         refined = np.concatenate([_refine(boxes, out[:, :4]), scores[:, None]], axis=1)
         refined = refined[scores > self.thresholds[1]]

@@ -87,14 +87,28 @@ def test_networks_compute_what_the_package_networks_compute(ours) -> None:
         np.testing.assert_allclose(out[:4].transpose(1, 2, 0), keras_reg[0], atol=1e-4)
         prob = fm._face_probability(out[4:6].reshape(2, -1).T).reshape(out.shape[1:])
         np.testing.assert_allclose(prob, keras_prob[0, ..., 1], atol=1e-5)
-    for stage, net, size, outputs in (
-        (StageRNet(), ours._rnets[0], fm.RNET_SIZE, (slice(0, 4), slice(4, 6))),
-        (StageONet(), ours._onets[1], fm.ONET_SIZE, (slice(0, 4), slice(4, 14), slice(14, 16))),
+
+    def run_cv2(net):
+        def run(x):
+            net.setInput(x)
+            return net.forward()
+
+        return run
+
+    assert ours._rnet_tf is not None  # TensorFlow is installed with the package
+    for stage, run, size, outputs in (
+        (StageRNet(), run_cv2(ours._rnets[0]), fm.RNET_SIZE, (slice(0, 4), slice(4, 6))),
+        (StageRNet(), ours._rnet_tf, fm.RNET_SIZE, (slice(0, 4), slice(4, 6))),
+        (
+            StageONet(),
+            run_cv2(ours._onets[1]),
+            fm.ONET_SIZE,
+            (slice(0, 4), slice(4, 14), slice(14, 16)),
+        ),
     ):
         raw = rng.uniform(0, 255, (5, size, size, 3)).astype(np.float32)
         expected = stage.model((raw[..., ::-1] - 127.5) / 128)
-        net.setInput(np.ascontiguousarray(raw.transpose(0, 3, 1, 2)))
-        out = net.forward()
+        out = run(np.ascontiguousarray(raw.transpose(0, 3, 1, 2)))
         np.testing.assert_allclose(out[:, outputs[0]], expected[0], atol=1e-4)
         if len(outputs) == 3:
             np.testing.assert_allclose(out[:, outputs[1]], expected[1], atol=1e-4)
@@ -205,12 +219,20 @@ def test_concurrent_calls_give_the_same_answer(ours, photos) -> None:
     assert all(r == expected for r in results.values())
 
 
-def test_one_thread_and_two_threads_agree(ours, photos) -> None:
+def test_one_thread_and_two_threads_and_opencv_rnet_agree(ours, photos) -> None:
     single = FastMtcnnDetector()
     single.prepare()
     single._pool = None
+    no_tf = FastMtcnnDetector()
+    no_tf.prepare()
+    no_tf._rnet_tf = None
     for img in photos[:5]:
-        assert single.detect(img) == ours.detect(img)
+        expected = ours.detect(img)
+        assert single.detect(img) == expected
+        found = no_tf.detect(img)
+        assert len(found) == len(expected)
+        for a, b in zip(found, expected):
+            assert a.box.iou(b.box) > 0.999 and a.score == pytest.approx(b.score, abs=1e-5)
 
 
 def test_factory_returns_the_fast_detector() -> None:
