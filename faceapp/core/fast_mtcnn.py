@@ -153,7 +153,7 @@ class _OnnxGraph:
         self._node("MaxPool", [self.last], attrs)
 
     def add(self, constant: np.ndarray) -> None:
-        """Add a constant tensor of the running tensor's shape."""
+        """Add a constant tensor that broadcasts to the running tensor's shape."""
         c = self._constant(f"add{len(self._nodes)}_c", constant)
         self._node("Add", [self.last, c])
 
@@ -313,16 +313,18 @@ def _pnet_onnx(w: list[np.ndarray], height: int, width: int) -> bytes:
     kernel, bias = _fold_input(w[0], w[1])
     g.conv(_space_to_depth_kernel(kernel), np.tile(bias, 4))
     g.prelu(np.tile(w[2].reshape(-1), 4))
-    if height % 2 or width % 2:
-        # An odd side has no second phase in its last block; TensorFlow's "same" pooling
-        # pads it with -inf, so give those outputs the lowest float.
-        mask = np.zeros((1, 4, 10, blocks_h - 1, blocks_w - 1), dtype=np.float32)
-        lowest = np.finfo(np.float32).min
-        if height % 2:
-            mask[:, 2:, :, -1, :] = lowest
-        if width % 2:
-            mask[:, 1::2, :, :, -1] = lowest
-        g.add(mask.reshape(1, 40, blocks_h - 1, blocks_w - 1))
+    # An odd side has no second phase in its last block; TensorFlow's "same" pooling pads
+    # it with -inf, so push those outputs to the lowest float (masks broadcast over the
+    # other side, so they stay small).
+    lowest = np.finfo(np.float32).min
+    if height % 2:
+        rows = np.zeros((1, 4, 10, blocks_h - 1, 1), dtype=np.float32)
+        rows[:, 2:, :, -1] = lowest  # row phase 1
+        g.add(rows.reshape(1, 40, blocks_h - 1, 1))
+    if width % 2:
+        cols = np.zeros((1, 4, 10, 1, blocks_w - 1), dtype=np.float32)
+        cols[:, 1::2, :, :, -1] = lowest  # column phase 1
+        g.add(cols.reshape(1, 40, 1, blocks_w - 1))
     g.max_of_groups(4)
     g.conv(w[3], w[4])
     g.prelu(w[5])
@@ -574,7 +576,7 @@ def _as_bgr(frame: np.ndarray) -> np.ndarray:
     if frame.ndim == 3 and frame.shape[2] == 4:
         return np.ascontiguousarray(frame[:, :, :3])
     if frame.ndim == 3 and frame.shape[2] == 3:
-        return frame
+        return np.ascontiguousarray(frame)
     raise ValueError(f"expected an (h, w), (h, w, 3) or (h, w, 4) image, got shape {frame.shape}")
 
 
