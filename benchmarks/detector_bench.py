@@ -29,6 +29,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.frames import make_frames  # noqa: E402
+from benchmarks.timing import stats  # noqa: E402
 from faceapp.core.types import Face  # noqa: E402
 
 LFW_DIR = Path(os.environ.get("FACEAPP_LFW_DIR", REPO.parent / "shared" / "data" / "lfw"))
@@ -37,15 +38,6 @@ LFW_DIR = Path(os.environ.get("FACEAPP_LFW_DIR", REPO.parent / "shared" / "data"
 MATCH_IOU = 0.9
 
 log = logging.getLogger("detector_bench")
-
-
-def _stats(samples_ms: list[float]) -> dict[str, float]:
-    a = np.asarray(samples_ms, dtype=np.float64)
-    return {
-        "min": round(float(a.min()), 2),
-        "median": round(float(np.median(a)), 2),
-        "max": round(float(a.max()), 2),
-    }
 
 
 def pair_faces(reference: list[Face], ours: list[Face]) -> list[float]:
@@ -111,7 +103,7 @@ def run(lfw_dir: Path = LFW_DIR, n_frames: int = 30, repeats: int = 2) -> dict[s
         iou for ref, ours in zip(found["package"], found["ours"]) for iou in pair_faces(ref, ours)
     ]
     same_count = [len(a) == len(b) for a, b in zip(found["package"], found["ours"])]
-    ours_ms, package_ms = _stats(times["ours"]), _stats(times["package"])
+    ours_ms, package_ms = stats(times["ours"]), stats(times["package"])
     return {
         "detector_ms": ours_ms["median"],
         "mtcnn_package_ms": package_ms["median"],

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from benchmarks.frames import FRAME_H, FRAME_W, lfw_images
+from benchmarks.timing import stats, timed
 
 REPO = Path(__file__).resolve().parents[1]
 LFW_DIR = Path(os.environ.get("FACEAPP_LFW_DIR", REPO.parent / "shared" / "data" / "lfw"))
@@ -22,26 +23,6 @@ LFW_DIR = Path(os.environ.get("FACEAPP_LFW_DIR", REPO.parent / "shared" / "data"
 #: 2.83 GFLOP per face at 157 GFLOP/s peak (two AVX2 cores at 2.45 GHz).
 FACENET_GFLOP = 2.83
 PEAK_GFLOPS = 157.0
-
-
-def stats(samples_ms: list[float]) -> dict[str, float]:
-    """Return min / median / max of timings in milliseconds."""
-    a = np.asarray(samples_ms, dtype=np.float64)
-    return {
-        "min": round(float(a.min()), 2),
-        "median": round(float(np.median(a)), 2),
-        "max": round(float(a.max()), 2),
-    }
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> list[float]:
-    """Run ``fn`` ``repeats`` times and return each run's wall time in milliseconds."""
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000.0)
-    return out
 
 
 def make_video_frames(

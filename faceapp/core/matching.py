@@ -264,6 +264,16 @@ def _operating_points() -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     return table[:, 0], table[:, 1], table[:, 2]
 
 
+def _lookup(threshold: float, column: int) -> float | None:
+    table = _operating_points()
+    if table is None:
+        return None
+    t = table[0]
+    if not t[0] <= threshold <= t[-1]:
+        return None
+    return float(np.interp(threshold, t, table[column]))
+
+
 def false_accept_rate(threshold: float) -> float | None:
     """Return the false-accept rate measured on LFW at ``threshold``, if known.
 
@@ -272,21 +282,9 @@ def false_accept_rate(threshold: float) -> float | None:
     written by ``faceapp eval-lfw --write-operating-points``.  ``None`` when no table
     ships with this installation or the threshold lies outside it.
     """
-    table = _operating_points()
-    if table is None:
-        return None
-    t, far, _ = table
-    if not t[0] <= threshold <= t[-1]:
-        return None
-    return float(np.interp(threshold, t, far))
+    return _lookup(threshold, 1)
 
 
 def true_accept_rate(threshold: float) -> float | None:
     """Return the LFW true-accept rate at ``threshold`` (see :func:`false_accept_rate`)."""
-    table = _operating_points()
-    if table is None:
-        return None
-    t, _, tar = table
-    if not t[0] <= threshold <= t[-1]:
-        return None
-    return float(np.interp(threshold, t, tar))
+    return _lookup(threshold, 2)
