@@ -286,7 +286,6 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._stop_capture()
-        self._epoch = self._worker.clear_frames()
         self._source_spec = spec
         self._source_label_text = _source_name(spec)
         self._persist_source = persist and isinstance(spec, str)
@@ -298,12 +297,16 @@ class MainWindow(QMainWindow):
         try:
             source = open_source(spec) if isinstance(spec, str) else spec
         except SourceError as exc:
+            self._epoch = self._worker.clear_frames()
             self._source_failed(str(exc))
             return
         self._source_label_text = getattr(source, "name", self._source_label_text)
         # A slideshow changes the picture with every frame: never overlay an older
-        # frame's boxes on it.  Continuous sources hold results for a second.
-        self._ctx.hold_s = 0.0 if isinstance(source, ImageFolderSource) else 1.0
+        # frame's boxes on it, and do not track faces from one photo to the next.
+        # Continuous sources (cameras, videos) hold results for a second and track.
+        slideshow = isinstance(source, ImageFolderSource)
+        self._ctx.hold_s = 0.0 if slideshow else 1.0
+        self._epoch = self._worker.clear_frames(tracking=not slideshow)
         self._capture_token += 1
         capture = CaptureWorker(source, self._worker.submit_frame, self._capture_token)
         capture.frame_ready.connect(self._on_frame_ready)

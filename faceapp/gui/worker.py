@@ -45,6 +45,7 @@ from PySide6.QtGui import QImage
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.sources import Frame, FrameSource, SourceError
+from faceapp.core.tracking import FaceTracker
 from faceapp.core.types import Face, FrameResult, as_readonly
 
 log = logging.getLogger(__name__)
@@ -362,6 +363,8 @@ class RecognitionWorker(LoopWorker):
         self._running_job: _Job | None = None
         self._model_ok = False
         self._epoch = 0
+        self._tracking = False
+        self._configured_epoch = -1
         self.frames_processed = 0
 
     # -- thread-safe inputs ----------------------------------------------------------
@@ -390,16 +393,29 @@ class RecognitionWorker(LoopWorker):
             self._dirty = True
             self._cond.notify_all()
 
-    def clear_frames(self) -> int:
+    def clear_frames(self, tracking: bool = False) -> int:
         """Forget the pending and the last processed frame (when the source changes).
 
-        Returns the new epoch: results of frames submitted before the call carry an
-        older one (and a frame being processed during the call yields no result).
+        Parameters
+        ----------
+        tracking : bool
+            Follow faces across the coming frames with a new
+            :class:`~faceapp.core.tracking.FaceTracker` (for cameras and videos: faces
+            are re-embedded only every so often and named by a vote); False for
+            slideshows, whose consecutive frames are unrelated pictures.  The tracker is
+            installed on the pipeline by the worker thread itself.
+
+        Returns
+        -------
+        int
+            The new epoch: results of frames submitted before the call carry an older
+            one (and a frame being processed during the call yields no result).
         """
         with self._cond:
             self._pending = None
             self._last = None
             self._epoch += 1
+            self._tracking = tracking
             return self._epoch
 
     def last_processed(self) -> tuple[Frame, FrameResult] | None:
@@ -451,6 +467,7 @@ class RecognitionWorker(LoopWorker):
                         frame = self._last[0]
                     self._dirty = False
                 gallery, settings, epoch = self._gallery, self._settings, self._epoch
+                tracking = self._tracking
             if job is not None:
                 try:
                     self._run_job(job)
@@ -458,6 +475,9 @@ class RecognitionWorker(LoopWorker):
                     with self._cond:
                         self._running_job = None
             elif frame is not None and self._model_ok:
+                if epoch != self._configured_epoch:
+                    self._pipeline.tracker = FaceTracker() if tracking else None
+                    self._configured_epoch = epoch
                 self._process(frame, gallery, settings, epoch)
 
     def _load_model(self) -> None:

@@ -1,0 +1,198 @@
+"""Logic of the GUI layer that needs no model: settings, meters, events, labels, verdicts."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from faceapp.core.matching import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD
+from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
+from faceapp.gui.events import EventLog, RateMeter, face_events
+from faceapp.gui.widgets.mode_panel import in_view_text, main_face, verdict
+from faceapp.gui.widgets.threshold_panel import describe_threshold, false_accept_text
+from faceapp.gui.widgets.video_view import face_label
+from faceapp.settings import Settings
+
+
+def _fr(x=0.0, size=100.0, name=None, dist=0.5, threshold=1.1):
+    lm = ((x + 30, 40), (x + 70, 40), (x + 50, 60), (x + 35, 80), (x + 65, 80))
+    face = Face(Box(x, 0, size, size), lm, 0.99)
+    m = Match(name, dist, threshold, name is not None and dist <= threshold)
+    return FaceResult(face, m)
+
+
+# -- settings ----------------------------------------------------------------------------
+
+
+def test_settings_defaults_and_validation():
+    s = Settings()
+    assert s.threshold == DEFAULT_THRESHOLD
+    assert s.mode == "recognition"
+    bad = Settings(threshold=9.0, mode="nonsense", claim="  ", source="").validated()
+    assert bad.threshold == MAX_THRESHOLD
+    assert bad.mode == "recognition"
+    assert bad.claim is None
+    assert bad.source == "0"
+    assert Settings(threshold=-1).validated().threshold == MIN_THRESHOLD
+    assert Settings(threshold=float("nan")).validated().threshold == DEFAULT_THRESHOLD
+
+
+def test_settings_from_strings_as_ini_files_store_them():
+    s = Settings.from_dict(
+        {"threshold": "0.85", "mode": "verification", "claim": "Ann", "demo_offered": "true"}
+    )
+    assert s == Settings(threshold=0.85, mode="verification", claim="Ann", demo_offered=True)
+    junk = Settings.from_dict({"threshold": "abc", "demo_offered": "maybe", "unknown": 1})
+    assert junk == Settings()
+
+
+def test_preferences_round_trip_through_qsettings(tmp_path, qapp):
+    from PySide6.QtCore import QSettings
+
+    from faceapp.gui.preferences import load_settings, save_settings
+
+    qs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    assert load_settings(qs) == Settings()
+    wanted = Settings(0.9, "verification", "Mindy Kaling", "demo", b"\x01\x02geo", True)
+    save_settings(qs, wanted)
+    again = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    assert load_settings(again) == wanted
+    save_settings(again, Settings())  # a claim of None removes the key
+    assert load_settings(QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)) == (
+        Settings()
+    )
+
+
+# -- meters and events ---------------------------------------------------------------------
+
+
+def test_rate_meter_measures_a_steady_rate():
+    m = RateMeter(window_s=2.0)
+    for i in range(50):
+        m.tick(10.0 + i * 0.04)  # 25 per second
+    assert m.rate(now=12.0) == pytest.approx(25.0, rel=0.01)
+    assert m.mean_rate() == pytest.approx(25.0, rel=0.01)
+    assert m.rate(now=20.0) == 0.0  # nothing in the last window
+    assert m.count == 50
+
+
+def test_face_events_in_both_modes():
+    result = FrameResult(3, 0.12, (_fr(name="Ann", dist=0.61), _fr(x=200, dist=1.4)), 12.0)
+    rec = face_events(result, "recognition")
+    assert rec[0] == {"box": [0.0, 0.0, 100.0, 100.0], "name": "Ann", "distance": 0.61}
+    assert rec[1]["name"] is None
+    assert "decision" not in rec[0]
+    ver = face_events(result, "verification")
+    assert [f["decision"] for f in ver] == ["accept", "reject"]
+    empty = FrameResult(0, 0.0, (FaceResult(_fr().face, Match(None, math.inf, 1.1, False)),))
+    assert face_events(empty, "recognition")[0]["distance"] is None
+
+
+def test_event_log_appends_json_lines(tmp_path):
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    log.record(FrameResult(0, 0.0, (_fr(name="Ann"),), 5.0), "recognition")
+    log.record(FrameResult(1, 0.04, (), 5.0), "recognition")
+    log.close()
+    log.record(FrameResult(2, 0.08, (), 5.0), "recognition")  # ignored after close
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [d["frame"] for d in lines] == [0, 1]
+    assert lines[0]["faces"][0]["name"] == "Ann"
+    assert lines[0]["t"] >= 0
+
+
+# -- words on screen ----------------------------------------------------------------------
+
+
+def test_threshold_words():
+    assert describe_threshold(DEFAULT_THRESHOLD).startswith("Default")
+    assert describe_threshold(DEFAULT_THRESHOLD - 0.1).startswith("Stricter")
+    assert describe_threshold(MIN_THRESHOLD).startswith("Much stricter")
+    assert describe_threshold(DEFAULT_THRESHOLD + 0.1).startswith("Looser")
+    assert describe_threshold(MAX_THRESHOLD).startswith("Much looser")
+
+
+def test_false_accept_text_uses_the_engine_when_it_can(monkeypatch):
+    from faceapp.core import matching
+
+    false_accept_text.cache_clear()
+    monkeypatch.setattr(matching, "false_accept_rate", lambda t: 0.004, raising=False)
+    assert "0.4 %" in false_accept_text(1.0)
+    assert "1 in 250" in false_accept_text(1.0)
+    false_accept_text.cache_clear()
+    monkeypatch.setattr(matching, "false_accept_rate", lambda t: None, raising=False)
+    assert "not measured" in false_accept_text(1.0)
+    false_accept_text.cache_clear()
+    monkeypatch.delattr(matching, "false_accept_rate", raising=False)
+    assert "not measured" in false_accept_text(1.0)
+
+    def broken(t):
+        raise RuntimeError("table damaged")
+
+    false_accept_text.cache_clear()
+    monkeypatch.setattr(matching, "false_accept_rate", broken, raising=False)
+    assert "not measured" in false_accept_text(1.0)
+    false_accept_text.cache_clear()
+
+
+def test_face_labels():
+    assert face_label(_fr(name="Ann", dist=0.5), "recognition") == ("Ann  0.50", True)
+    assert face_label(_fr(dist=1.3), "recognition") == ("Unknown  1.30", False)
+    assert face_label(_fr(name="Ann", dist=0.5), "verification") == ("✓ Ann  0.50", True)
+    rejected = FaceResult(_fr().face, Match("Ann", 1.3, 1.1, False))
+    assert face_label(rejected, "verification") == ("✗ not Ann  1.30", False)
+    no_gallery = FaceResult(_fr().face, Match(None, math.inf, 1.1, False))
+    assert face_label(no_gallery, "recognition") == ("Unknown", False)
+
+
+def test_verdict_is_about_the_largest_face():
+    small_yes = _fr(x=0, size=60, name="Ann", dist=0.4)
+    big_no = FaceResult(_fr(x=200, size=150).face, Match("Ann", 1.4, 1.1, False))
+    result = FrameResult(0, 0.0, (small_yes, big_no))
+    assert main_face(result) is big_no
+    s = Settings(mode="verification", claim="Ann")
+    v = verdict(result, s)
+    assert (v.state, v.title) == ("reject", "REJECT")
+    assert "1.40 > 1.10" in v.detail
+    assert verdict(FrameResult(0, 0.0, (small_yes,)), s).title == "ACCEPT"
+    assert verdict(None, s).title == "No face"
+    assert verdict(result, Settings(mode="verification")).state == "none"
+    # A result computed for another claim is not shown as this claim's verdict.
+    assert verdict(result, Settings(mode="verification", claim="Bob")).title == "…"
+
+
+def test_in_view_text_lists_largest_first():
+    result = FrameResult(0, 0.0, (_fr(size=50, dist=1.3), _fr(x=100, size=120, name="Ann")))
+    assert in_view_text(result) == "In view: Ann (0.50), Unknown (1.30)"
+    assert in_view_text(None) == "No face in view."
+
+
+def test_qimage_owns_its_bytes(qapp):
+    from faceapp.gui.worker import qimage_from_bgr
+
+    bgr = np.zeros((4, 6, 3), np.uint8)
+    bgr[..., 2] = 255  # red in BGR
+    image = qimage_from_bgr(bgr)
+    bgr[...] = 0
+    assert (image.width(), image.height()) == (6, 4)
+    assert image.pixelColor(0, 0).red() == 255
+    assert image.pixelColor(0, 0).blue() == 0
+
+
+def test_demo_people_names_come_from_folders():
+    from faceapp.gui.enrolment import demo_people
+
+    people = demo_people()
+    if not people:
+        pytest.skip("the 5-celebrity photos are absent")
+    assert [n for n, _ in people] == [
+        "Ben Afflek",
+        "Elton John",
+        "Jerry Seinfeld",
+        "Madonna",
+        "Mindy Kaling",
+    ]
+    assert all(p.is_file() for _, p in people)

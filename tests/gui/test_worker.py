@@ -1,0 +1,247 @@
+"""The capture and recognition workers: frames flow, stops are clean, jobs run; real recognition."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from faceapp.core.matching import GalleryIndex
+from faceapp.core.pipeline import MatchSettings
+from faceapp.core.sources import ImageFolderSource
+from faceapp.gui.worker import CaptureWorker, EnrolItem, RecognitionWorker
+
+from .gui_helpers import FakePipeline, ListSource, Recorder, grey_frames, letterboxed_folder
+
+
+def _index(names=("Ann",)):
+    samples = []
+    for i, name in enumerate(names):
+        v = np.zeros(128, np.float32)
+        v[0] = 1.0
+        samples.append((i + 1, name, v))
+    return GalleryIndex.from_samples(samples)
+
+
+@pytest.fixture
+def recognition(qtbot):
+    workers = []
+
+    def make(pipeline, gallery=None, settings=None):
+        w = RecognitionWorker(pipeline, gallery or _index(), settings or MatchSettings())
+        workers.append(w)
+        return w
+
+    yield make
+    for w in workers:
+        w.stop()
+
+
+@pytest.fixture
+def capture(qtbot):
+    workers = []
+
+    def make(source, sink=lambda frame: None, token=7):
+        w = CaptureWorker(source, sink, token)
+        workers.append(w)
+        return w
+
+    yield make
+    for w in workers:
+        w.stop()
+
+
+def _ready(state_args):
+    return state_args[0] == "ready"
+
+
+def _started(qtbot, worker, timeout=10_000):
+    """Start a recognition worker and wait until its model is ready."""
+    states = Recorder(worker.model_state_changed)
+    worker.start("test-recognition")
+    states.wait(qtbot, _ready, timeout=timeout)
+
+
+def test_stop_before_start_is_harmless(qtbot):
+    w = RecognitionWorker(FakePipeline(), _index(), MatchSettings())
+    w.stop()
+    w.stop()
+    assert not w.is_running()
+
+
+def test_recognition_worker_loads_processes_and_stops(qtbot, recognition):
+    pipeline = FakePipeline()
+    w = recognition(pipeline)
+    results = Recorder(w.result_ready)
+    _started(qtbot, w)
+    assert pipeline.prepared
+    w.submit_frame(ListSource(grey_frames()).read())
+    epoch, result = results.wait(qtbot)
+    assert epoch == 0
+    assert len(result.faces) == 1
+    assert w.last_processed() is not None
+    w.stop()
+    assert not w.is_running()
+
+
+def test_model_failure_is_reported_and_jobs_still_finish(qtbot, recognition):
+    pipeline = FakePipeline()
+
+    def broken():
+        raise OSError("facenet_keras.h5: no such file")
+
+    pipeline.prepare = broken
+    w = recognition(pipeline)
+    states = Recorder(w.model_state_changed)
+    finished = Recorder(w.job_finished)
+    w.start("test-recognition")
+    state, message = states.wait(qtbot, lambda a: a[0] == "failed")
+    assert "no such file" in message
+    w.submit_job([EnrolItem("Ann", "x.jpg")])
+    _, outcome = finished.wait(qtbot)
+    assert outcome.samples == ()
+    assert "not available" in outcome.errors[0]
+
+
+def test_newest_frame_wins_while_busy(qtbot, recognition):
+    w = recognition(FakePipeline(delay_s=0.3))
+    results = Recorder(w.result_ready)
+    _started(qtbot, w)
+    source = ListSource(grey_frames(3))
+    for _ in range(12):  # far faster than 0.3 s per frame
+        w.submit_frame(source.read())
+    results.wait(qtbot, lambda a: a[1].index == 11, timeout=5000)
+    assert len(results) <= 3  # the frames that came while busy were dropped, not queued
+
+
+def test_settings_change_reprocesses_the_last_frame(qtbot, recognition):
+    w = recognition(FakePipeline())
+    results = Recorder(w.result_ready)
+    _started(qtbot, w)
+    frame = ListSource([np.full((60, 80, 3), 100, np.uint8)]).read()
+    w.submit_frame(frame)
+    _, first = results.wait(qtbot)
+    assert first.faces[0].match.accepted  # distance 0.61 <= 1.1
+    w.set_settings(MatchSettings(threshold=0.5))
+    _, second = results.wait(qtbot, lambda a: a[1].faces[0].match.threshold == 0.5)
+    assert second.index == frame.index
+    assert not second.faces[0].match.accepted
+
+
+def test_clear_frames_drops_results_of_the_old_source(qtbot, recognition):
+    w = recognition(FakePipeline(delay_s=0.3))
+    results = Recorder(w.result_ready)
+    _started(qtbot, w)
+    w.submit_frame(ListSource(grey_frames(1)).read())
+    qtbot.waitUntil(lambda: w._pending is None)  # picked up, now being processed
+    epoch = w.clear_frames()
+    w.submit_frame(ListSource(grey_frames(1)).read())
+    results.wait(qtbot, lambda a: a[0] == epoch, timeout=5000)
+    assert [a[0] for a in results.calls] == [epoch]
+
+
+def test_capture_worker_emits_every_frame_and_ends(qtbot, capture):
+    got = []
+    source = ListSource(grey_frames(3), fps=200.0, count=10)
+    w = capture(source, sink=got.append)
+    shown = Recorder(w.frame_ready)
+    ended = Recorder(w.source_ended)
+    w.frame_ready.connect(lambda *a: w.frame_shown())
+    w.start("test-capture")
+    assert ended.wait(qtbot) == (7,)
+    qtbot.waitUntil(lambda: len(shown) == 10, timeout=2000)
+    assert [a[2] for a in shown.calls] == list(range(10))
+    assert [f.index for f in got] == list(range(10))
+    assert not got[0].image.flags.writeable  # only read-only frames cross threads
+    w.stop()
+    assert source.closed == 1
+
+
+def test_capture_worker_drops_display_frames_the_gui_has_not_taken(qtbot, capture):
+    source = ListSource(grey_frames(3), fps=500.0, count=20)
+    w = capture(source)
+    shown = Recorder(w.frame_ready)
+    ended = Recorder(w.source_ended)
+    w.start("test-capture")  # nobody acknowledges frames: at most two are in flight
+    ended.wait(qtbot)
+    assert len(shown) == 2
+    assert w.display_drops == 18
+    assert w.frames_read == 20
+
+
+def test_capture_worker_reports_a_failing_source(qtbot, capture):
+    source = ListSource(grey_frames(), fail_after=3, live=True, name="flaky camera")
+    w = capture(source)
+    failed = Recorder(w.source_failed)
+    w.start("test-capture")
+    assert failed.wait(qtbot) == (7, "flaky camera was unplugged")
+    w.stop()
+    assert source.closed == 1
+    assert not w.is_running()
+
+
+def test_capture_worker_stops_promptly_on_a_slow_source(qtbot, capture):
+    source = ListSource(grey_frames(), fps=0.2)  # a frame every 5 s
+    w = capture(source)
+    shown = Recorder(w.frame_ready)
+    w.start("test-capture")
+    shown.wait(qtbot)
+    start = time.monotonic()
+    w.stop()
+    assert time.monotonic() - start < 1.0
+    assert not w.is_running()
+
+
+def test_capture_worker_reports_an_unopenable_folder(qtbot, capture, tmp_path):
+    w = capture(ImageFolderSource(tmp_path / "missing"))
+    failed = Recorder(w.source_failed)
+    w.start("test-capture")
+    assert "no such folder" in failed.wait(qtbot)[1]
+
+
+def test_job_can_be_cancelled(qtbot, recognition):
+    pipeline = FakePipeline()
+    pipeline.embed = lambda image, faces: time.sleep(0.2) or np.ones((1, 128), np.float32)
+    w = recognition(pipeline)
+    progress = Recorder(w.job_progress)
+    finished = Recorder(w.job_finished)
+    _started(qtbot, w)
+    image = np.full((120, 160, 3), 90, np.uint8)
+    image.setflags(write=False)
+    face = pipeline.detect(image)[0]
+    job = w.submit_job([EnrolItem("Ann", f"frame {i}", image=image, face=face) for i in range(20)])
+    progress.wait(qtbot)
+    w.cancel_job(job)
+    job_id, outcome = finished.wait(qtbot, timeout=5000)
+    assert job_id == job
+    assert outcome.cancelled
+    assert outcome.samples == ()
+    assert len(progress) < 20
+
+
+# -- the real models ------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_real_worker_names_enrolled_people_and_stops_clean(
+    qtbot, recognition, capture, real_pipeline, demo_store, val_photos, tmp_path
+):
+    folder = letterboxed_folder(
+        tmp_path / "photos", [val_photos["madonna"][0], val_photos["jerry_seinfeld"][2]]
+    )
+    w = recognition(real_pipeline, gallery=demo_store.index())
+    results = Recorder(w.result_ready)
+    _started(qtbot, w, timeout=60_000)
+    c = capture(ImageFolderSource(folder, fps=4.0, loop=True), sink=w.submit_frame)
+    c.frame_ready.connect(lambda *a: c.frame_shown())
+    c.start("test-capture")
+
+    def names():
+        return {fr.label for _, r in results.calls for fr in r.faces}
+
+    qtbot.waitUntil(lambda: {"Madonna", "Jerry Seinfeld"} <= names(), timeout=30_000)
+    assert "Unknown" not in names()
+    c.stop()
+    w.stop()
+    assert not w.is_running() and not c.is_running()
