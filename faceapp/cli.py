@@ -384,7 +384,8 @@ def _write_operating_points(path: Path, run: Any) -> None:
         "columns": ["threshold", "far", "tar"],
         "points": [[round(p.threshold, 2), round(p.far, 6), round(p.tar, 6)] for p in points],
     }
-    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    rows = ",\n".join("  " + json.dumps(row) for row in doc.pop("points"))
+    path.write_text(json.dumps(doc)[:-1] + ', "points": [\n' + rows + "\n]}\n", encoding="utf-8")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -4,15 +4,15 @@ The rule: two faces are the same person when the Euclidean distance between thei
 L2-normalised FaceNet embeddings is **at most** the threshold.  Lower thresholds are
 stricter (fewer false accepts, more false rejects).
 
-A person with several samples is represented by all of them; the distance from a probe
-to a person is the distance to that person's *nearest* sample (see ``docs/accuracy.md``
-for the measurement that chose nearest-sample over the mean embedding).
+A person with several samples is represented by the L2-normalised mean of their sample
+embeddings; the distance from a probe to a person is the distance to that mean (see
+``docs/accuracy.md`` for the LFW measurement that chose it over the nearest sample).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,6 +85,16 @@ class GalleryIndex:
     owners : ndarray, shape (n_samples,), int
         Index into ``names`` of the person each sample belongs to.
 
+    Attributes
+    ----------
+    centroids : ndarray, shape (n_people, d), float32
+        Each person's L2-normalised mean embedding; computed at construction, read-only.
+
+    Raises
+    ------
+    ValueError
+        When the arrays disagree in length or a person has no sample.
+
     Notes
     -----
     Instances are immutable and may be handed from the GUI thread to a worker thread.
@@ -94,6 +104,7 @@ class GalleryIndex:
     names: tuple[str, ...]
     embeddings: np.ndarray
     owners: np.ndarray
+    centroids: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.person_ids) != len(self.names):
@@ -102,6 +113,19 @@ class GalleryIndex:
             raise ValueError("embeddings and owners differ in length")
         self.embeddings.setflags(write=False)
         self.owners.setflags(write=False)
+        counts = np.bincount(self.owners, minlength=len(self.names))
+        if len(counts) != len(self.names) or (counts == 0).any():
+            raise ValueError("every person in a GalleryIndex needs at least one sample")
+        if len(self.owners) == len(self.names) and np.array_equal(
+            self.owners, np.arange(len(self.names))
+        ):
+            sums = self.embeddings  # one sample each: the samples are the means
+        else:
+            sums = np.zeros((len(self.names), self.embeddings.shape[1]), np.float32)
+            np.add.at(sums, self.owners, self.embeddings)
+        centroids = l2_normalize(sums)
+        centroids.setflags(write=False)
+        object.__setattr__(self, "centroids", centroids)
 
     @classmethod
     def empty(cls, dim: int = 128) -> GalleryIndex:
@@ -152,7 +176,7 @@ class GalleryIndex:
 
 
 def person_distances(probes: np.ndarray, index: GalleryIndex) -> np.ndarray:
-    """Return the distance from each probe to each person (nearest sample).
+    """Return the distance from each probe to each person's mean embedding.
 
     Parameters
     ----------
@@ -164,15 +188,8 @@ def person_distances(probes: np.ndarray, index: GalleryIndex) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n, len(index))
-        ``inf`` for a person with no samples.
     """
-    d = face_distance(np.atleast_2d(probes), index.embeddings)
-    out = np.full((d.shape[0], len(index)), np.inf, dtype=np.float32)
-    for k in range(len(index)):
-        cols = index.owners == k
-        if cols.any():
-            out[:, k] = d[:, cols].min(axis=1)
-    return out
+    return face_distance(np.atleast_2d(probes), index.centroids)
 
 
 def identify(
@@ -199,14 +216,12 @@ def identify(
     p = np.atleast_2d(np.asarray(probes, dtype=np.float32))
     if index.n_samples == 0:
         return [Match(None, float("inf"), threshold, False) for _ in range(p.shape[0])]
-    # Nearest sample overall is the nearest person under the nearest-sample rule, and for
-    # unit vectors the nearest sample is the one with the largest dot product.
-    dots = p @ index.embeddings.T
+    # For unit vectors the nearest mean embedding is the one with the largest dot product.
+    dots = p @ index.centroids.T
     best = np.argmax(dots, axis=1)
     matches = []
-    for row, col in enumerate(best):
-        dist = float(np.sqrt(np.clip(2.0 - 2.0 * dots[row, col], 0.0, 4.0)))
-        k = int(index.owners[col])
+    for row, k in enumerate(best):
+        dist = float(np.sqrt(np.clip(2.0 - 2.0 * dots[row, k], 0.0, 4.0)))
         if is_match(dist, threshold):
             matches.append(Match(index.names[k], dist, threshold, True, index.person_ids[k]))
         else:
@@ -244,10 +259,7 @@ def verify(
         When the claimed person is not enrolled.
     """
     k = index.person_index(claimed)
-    cols = index.owners == k
-    if not cols.any():
-        return Match(index.names[k], float("inf"), threshold, False, index.person_ids[k])
-    dist = float(face_distance(np.asarray(probe, np.float32), index.embeddings[cols]).min())
+    dist = float(face_distance(np.asarray(probe, np.float32), index.centroids[k : k + 1])[0])
     return Match(index.names[k], dist, threshold, is_match(dist, threshold), index.person_ids[k])
 
 

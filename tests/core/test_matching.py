@@ -42,22 +42,34 @@ def gallery() -> GalleryIndex:
     )
 
 
-def test_identify_uses_nearest_sample_and_unknown() -> None:
+def test_identify_uses_mean_embedding_and_unknown() -> None:
     g = gallery()
-    near_y = unit(0.1, 1, 0)
+    ann_mean = unit(1, 1, 0)  # Ann's samples are the x and y axes
+    assert np.allclose(g.centroids[0], ann_mean, atol=1e-6)
+    near_ann = unit(1, 1.2, 0.1)
     far = unit(-1, -1, -1)
-    m_ann, m_unknown = identify(np.stack([near_y, far]), g, threshold=0.5)
+    m_ann, m_unknown = identify(np.stack([near_ann, far]), g, threshold=0.5)
     assert m_ann.name == "Ann" and m_ann.accepted and m_ann.person_id == 1
-    assert m_ann.distance == pytest.approx(float(np.linalg.norm(near_y - unit(0, 1, 0))), abs=1e-5)
+    assert m_ann.distance == pytest.approx(float(np.linalg.norm(near_ann - ann_mean)), abs=1e-5)
     assert m_unknown.name is None and not m_unknown.accepted
-    d = person_distances(np.stack([near_y]), g)
+    d = person_distances(np.stack([near_ann]), g)
     assert d.shape == (1, 2) and d[0, 0] < d[0, 1]
+    # On an axis, one of Ann's samples exactly, the mean is 0.77 away: not within 0.5.
+    assert identify(unit(0, 1, 0), g, threshold=0.5)[0].name is None
+
+
+def test_person_without_samples_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one sample"):
+        GalleryIndex((1, 2), ("a", "b"), np.ones((1, 3), np.float32), np.array([0]))
 
 
 def test_verify_accepts_and_rejects() -> None:
     g = gallery()
     probe = unit(0, 0.1, 1)
     assert verify(probe, g, "Bob", 0.5).accepted
+    assert verify(probe, g, "Bob", 0.5).distance == pytest.approx(
+        float(np.linalg.norm(probe - unit(0, 0, 1))), abs=1e-5
+    )
     ann = verify(probe, g, "Ann", 0.5)
     assert not ann.accepted and ann.name == "Ann"
     with pytest.raises(KeyError):
@@ -73,3 +85,15 @@ def test_index_is_read_only() -> None:
     g = gallery()
     with pytest.raises(ValueError):
         g.embeddings[0, 0] = 1.0
+
+
+def test_lfw_false_accept_table_ships_and_is_monotonic() -> None:
+    from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD, false_accept_rate
+
+    grid = np.linspace(MIN_THRESHOLD, MAX_THRESHOLD, 50)
+    far = [false_accept_rate(float(t)) for t in grid]
+    assert all(f is not None for f in far)
+    assert all(a <= b for a, b in zip(far, far[1:]))
+    default = false_accept_rate(DEFAULT_THRESHOLD)
+    assert default is not None and 0.0 < default < 0.01
+    assert false_accept_rate(MAX_THRESHOLD + 1.0) is None
