@@ -276,13 +276,16 @@ def cmd_video(args: argparse.Namespace) -> int:
     """Run the pipeline over a video and optionally write it annotated."""
     from faceapp.core.draw import annotate
     from faceapp.core.pipeline import MatchSettings
-    from faceapp.core.sources import iterate, open_source
+    from faceapp.core.sources import VideoCaptureSource, iterate, letterbox, open_source
+    from faceapp.core.tracking import FaceTracker
 
     threshold = _threshold(args)
     index = _store(args).index()
     source = open_source(args.input)
     pipeline = _pipeline(args)
-    writer, frames, named = None, [], 0
+    # Follow faces across frames of a real video; an image folder is a set of unrelated photos.
+    pipeline.tracker = FaceTracker() if isinstance(source, VideoCaptureSource) else None
+    writer, frames, named, size = None, [], 0, None
     try:
         for frame in iterate(source):
             if args.max_frames is not None and frame.index >= args.max_frames:
@@ -299,8 +302,12 @@ def cmd_video(args: argparse.Namespace) -> int:
                 }
             )
             if args.out is not None:
-                writer = writer or _video_writer(args.out, source.fps, frame.image.shape)
-                writer.write(annotate(frame.image, result))
+                size = size or (frame.image.shape[1], frame.image.shape[0])
+                writer = writer or _video_writer(args.out, source.fps, size)
+                picture = annotate(frame.image, result)
+                if (picture.shape[1], picture.shape[0]) != size:
+                    picture = letterbox(picture, size)
+                writer.write(picture)
             if not args.json:
                 labels = ", ".join(fr.label for fr in result.faces) or "no face"
                 print(f"frame {frame.index} t={frame.timestamp:.2f}s: {labels}")
@@ -316,12 +323,12 @@ def cmd_video(args: argparse.Namespace) -> int:
     return EXIT_OK if named else EXIT_NEGATIVE
 
 
-def _video_writer(path: Path, fps: float, shape: tuple[int, ...]) -> Any:
+def _video_writer(path: Path, fps: float, size: tuple[int, int]) -> Any:
     import cv2
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
-    writer = cv2.VideoWriter(str(path), fourcc, fps, (shape[1], shape[0]))
+    writer = cv2.VideoWriter(str(path), fourcc, fps, size)
     if not writer.isOpened():
         raise UsageError(f"cannot write a video to {path}")
     return writer
