@@ -178,3 +178,37 @@ def test_gallery_list_across_processes(gallery: Path) -> None:
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == [
         {"id": 1, "name": "王菲", "samples": 2}
     ]
+
+
+@pytest.mark.model
+def test_video_names_enrolled_people_and_writes_annotated_file(
+    capsys, tmp_path: Path, gallery: Path, celebrity_dir: Path
+) -> None:
+    import cv2
+
+    from faceapp.core.images import load_image
+    from faceapp.core.sources import letterbox
+
+    train, val = person_photos(celebrity_dir, "train"), person_photos(celebrity_dir, "val")
+    assert (
+        cli(capsys, "enroll", "madonna", str(train["madonna"][1]), "--gallery", str(gallery))[0]
+        == 0
+    )
+    clip = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (640, 480))
+    for photo in (val["madonna"][2], val["elton_john"][0]):
+        frame = letterbox(load_image(photo), (640, 480))
+        for _ in range(10):  # one second each
+            writer.write(frame)
+    writer.release()
+    out_path = tmp_path / "annotated.avi"
+    code, out, _ = cli(
+        capsys, "video", str(clip), "--out", str(out_path), "--gallery", str(gallery), "--json"
+    )
+    frames = last_json(out)["frames"]
+    assert code == 0 and len(frames) == 20
+    names = [[f["name"] for f in fr["faces"]] for fr in frames]
+    assert all("madonna" in n for n in names[:10]), names
+    assert all(n and "madonna" not in n for n in names[12:]), names  # Elton is not enrolled
+    cap = cv2.VideoCapture(str(out_path))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 20
