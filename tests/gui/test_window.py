@@ -1,0 +1,416 @@
+"""The main window end to end: sources and their failures, gallery edits, and real recognition."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+from faceapp.core.matching import DEFAULT_THRESHOLD
+from faceapp.core.sources import ImageFolderSource
+
+from .gui_helpers import (
+    FakePipeline,
+    ListSource,
+    Recorder,
+    celebrity_photos,
+    grey_frames,
+    letterboxed_folder,
+    make_ctx,
+)
+
+needs_demo = pytest.mark.skipif(
+    not celebrity_photos("val"), reason="the 5-celebrity photos are absent (demo source)"
+)
+
+
+def _unit(k: int) -> np.ndarray:
+    v = np.zeros(128, np.float32)
+    v[k] = 1.0
+    return v
+
+
+@pytest.fixture
+def small_store(store):
+    store.add_samples("Ann", [(_unit(0), None, "a1.jpg"), (_unit(1), None, "a2.jpg")])
+    store.add_samples("Bob", [(_unit(2), None, "b1.jpg")])
+    return store
+
+
+# -- sources ------------------------------------------------------------------------------
+
+
+def test_frames_and_results_reach_the_view_and_status(qtbot, make_window, store):
+    ctx = make_ctx(store, FakePipeline())
+    window = make_window(ctx, ListSource(grey_frames(), fps=50.0, name="grey"))
+    with qtbot.waitSignal(ctx.result_ready, timeout=5000):
+        pass
+    qtbot.waitUntil(lambda: window.video_view.image() is not None)
+    assert window.shown_meter.count > 0
+    window._update_status()
+    assert window.status_source.text() == "grey"
+    assert "fps" in window.status_fps.text()
+    assert window.status_faces.text() == "1 face"
+    assert ctx.model_state == "ready"
+    window.shutdown()
+    assert not window.worker.is_running()
+
+
+def test_source_failing_mid_stream_shows_the_error_and_the_app_keeps_running(
+    qtbot, make_window, store
+):
+    ctx = make_ctx(store, FakePipeline())
+    flaky = ListSource(grey_frames(), fail_after=3, live=True, name="flaky camera")
+    window = make_window(ctx, flaky)
+    banner = window.source_banner
+    qtbot.waitUntil(banner.isVisible, timeout=5000)
+    assert banner.kind() == "error"
+    assert "flaky camera was unplugged" in banner.text()
+    assert banner.action_titles() == ["Retry", "Use demo", "Choose source…"]
+    assert window.capture_worker is None  # the failed capture thread was stopped
+    assert window.worker.is_running()  # recognition keeps running
+
+    banner.trigger("Retry")  # it opens again, delivers 3 frames, fails again
+    qtbot.waitUntil(lambda: flaky.opened == 2 and banner.isVisible(), timeout=5000)
+    assert "unplugged" in banner.text()
+
+    other = ListSource(grey_frames(), fps=50.0, name="steady")
+    window.open_source(other)
+    with qtbot.waitSignal(window.source_started, timeout=5000) as started:
+        pass
+    assert started.args == ["steady"]
+    assert not banner.isVisible()
+    with qtbot.waitSignal(ctx.result_ready, timeout=5000):
+        pass
+
+
+@needs_demo
+def test_no_camera_falls_back_to_the_demo(qtbot, make_window, store):
+    ctx = make_ctx(store, FakePipeline(), source="7")
+    window = make_window(ctx, None)
+    with qtbot.waitSignal(window.source_started, timeout=10_000) as started:
+        pass
+    assert started.args == ["demo"]
+    assert window.source_banner.isVisible()
+    assert window.source_banner.kind() == "info"
+    assert "No camera could be opened" in window.source_banner.text()
+    assert "Retry camera" in window.source_banner.action_titles()
+    assert ctx.settings.source == "7"  # the fallback is not remembered as a choice
+
+
+def test_a_missing_video_file_is_explained(qtbot, make_window, store, tmp_path):
+    ctx = make_ctx(store, FakePipeline())
+    window = make_window(ctx, str(tmp_path / "holiday.mp4"))
+    assert window.source_banner.isVisible()
+    assert window.source_banner.kind() == "error"
+    assert "holiday.mp4" in window.source_banner.text()
+
+
+def test_the_end_of_a_video_offers_to_play_it_again(qtbot, make_window, store):
+    ctx = make_ctx(store, FakePipeline())
+    clip = ListSource(grey_frames(), fps=100.0, count=5, name="clip.mp4")
+    window = make_window(ctx, clip)
+    qtbot.waitUntil(window.source_banner.isVisible, timeout=5000)
+    assert "clip.mp4 has ended" in window.source_banner.text()
+    window.source_banner.trigger("Play again")
+    qtbot.waitUntil(lambda: clip.opened == 2 and window.source_banner.isVisible(), timeout=5000)
+
+
+@needs_demo
+def test_first_run_with_an_empty_gallery_offers_the_demo_people(qtbot, make_window, store):
+    from faceapp.gui.context import AppContext
+    from faceapp.settings import Settings
+
+    ctx = AppContext(Settings(source="demo"), store, FakePipeline())
+    window = make_window(ctx, None)
+    assert window.offer_banner.isVisible()
+    assert "Enrol demo people" in window.offer_banner.action_titles()
+    assert ctx.settings.demo_offered
+
+
+# -- gallery edits --------------------------------------------------------------------------
+
+
+def test_rename_and_delete_show_in_the_store(qtbot, make_window, small_store, monkeypatch):
+    ctx = make_ctx(small_store, FakePipeline(), mode="verification", claim="Ann")
+    window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
+    panel = window.gallery_panel
+    assert panel.names() == ["Ann", "Bob"]
+
+    panel.select("Ann")
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Anna Smith", True))
+    with qtbot.waitSignal(ctx.gallery_changed):
+        panel.rename_button.click()
+    assert [p.name for p in small_store.people()] == ["Anna Smith", "Bob"]
+    assert panel.names() == ["Anna Smith", "Bob"]
+    assert ctx.settings.claim == "Anna Smith"  # the claim follows the rename
+    assert window.mode_panel.claim_combo.currentText() == "Anna Smith"
+
+    panel.select("Bob")
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Anna Smith", True))
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
+    panel.rename_button.click()  # a name in use is refused with a message
+    assert warnings and "already enrolled" in warnings[0]
+
+    panel.select("Anna Smith")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    panel.delete_button.click()
+    assert small_store.find_person("Anna Smith") is not None
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(ctx.gallery_changed):
+        panel.delete_button.click()
+    assert [p.name for p in small_store.people()] == ["Bob"]
+    assert panel.names() == ["Bob"]
+    assert ctx.settings.claim is None
+    assert window.mode_panel.claim_combo.count() == 1
+
+
+def test_samples_dialog_deletes_one_sample(qtbot, make_window, small_store, monkeypatch):
+    from faceapp.gui.widgets.gallery_panel import SamplesDialog
+
+    ctx = make_ctx(small_store, FakePipeline())
+    window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
+    window.gallery_panel.select("Ann")
+    window.gallery_panel.samples_button.click()
+    dialog = window.gallery_panel.findChild(SamplesDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert len(dialog.sample_ids()) == 2
+    dialog.sample_list.setCurrentRow(0)
+    first = dialog.sample_ids()[0]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(ctx.gallery_changed):
+        dialog.delete_button.click()
+    remaining = [s.id for s in small_store.samples("Ann")]
+    assert first not in remaining and len(remaining) == 1
+    assert dialog.sample_ids() == remaining
+    assert window.gallery_panel.people_list.item(0).text() == "Ann\n1 sample"
+    dialog.close()
+
+
+def test_threshold_slider_sets_the_threshold_and_resets(qtbot, make_window, store):
+    ctx = make_ctx(store, FakePipeline())
+    window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
+    panel = window.threshold_panel
+    assert panel.threshold() == pytest.approx(DEFAULT_THRESHOLD)
+    assert not panel.reset_button.isEnabled()
+    with qtbot.waitSignal(ctx.match_settings_changed) as changed:
+        panel.slider.setValue(70)
+    assert changed.args[0].threshold == pytest.approx(0.70)
+    assert window.worker._settings.threshold == pytest.approx(0.70)
+    assert panel.meaning_label.text().startswith("Much stricter")
+    panel.reset_button.click()
+    assert ctx.settings.threshold == pytest.approx(DEFAULT_THRESHOLD)
+    assert panel.slider.value() == round(DEFAULT_THRESHOLD * 100)
+
+
+# -- the real models ------------------------------------------------------------------------
+
+
+def _named(result, name):
+    return any(fr.label == name for fr in result.faces)
+
+
+@pytest.mark.model
+def test_capture_enrolment_adds_the_person_and_later_frames_name_them(
+    qtbot, make_window, store, real_pipeline, val_photos, tmp_path
+):
+    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+
+    photos = val_photos["jerry_seinfeld"]
+    folder = letterboxed_folder(tmp_path / "jerry", [photos[2], photos[4]])
+    ctx = make_ctx(store, real_pipeline)
+    window = make_window(ctx, ImageFolderSource(folder, fps=3.0, loop=True))
+    results = []
+    ctx.result_ready.connect(results.append)
+    qtbot.waitUntil(lambda: any(len(r.faces) == 1 for r in results), timeout=60_000)
+    assert not any(_named(r, "Jerry Seinfeld") for r in results)
+
+    dialog = window.capture()
+    assert isinstance(dialog, EnrolDialog)
+    assert dialog.report is not None and dialog.report.ok, dialog.report
+    assert not dialog.enrol_button.isEnabled()  # no name yet
+    dialog.name_edit.setText("Jerry Seinfeld")
+    assert "new person" in dialog.name_hint.text()
+    assert dialog.enrol_button.isEnabled()
+    with qtbot.waitSignal(window.enrolment.enrolled, timeout=30_000) as enrolled:
+        dialog.enrol_button.click()
+    assert enrolled.args[1] == ["Jerry Seinfeld"]
+    person = store.find_person("Jerry Seinfeld")
+    assert person is not None and person.n_samples == 1
+    assert window.gallery_panel.names() == ["Jerry Seinfeld"]
+
+    enrolled_at = len(results)
+    qtbot.waitUntil(
+        lambda: sum(_named(r, "Jerry Seinfeld") for r in results[enrolled_at:]) >= 3,
+        timeout=30_000,
+    )
+
+    # A second capture of the same person adds a sample instead of a new person.
+    dialog = window.capture()
+    dialog.name_edit.setText("jerry seinfeld")
+    assert "Adds sample #2 to Jerry Seinfeld" in dialog.name_hint.text()
+    with qtbot.waitSignal(window.enrolment.enrolled, timeout=30_000):
+        dialog.enrol_button.click()
+    assert [(p.name, p.n_samples) for p in store.people()] == [("Jerry Seinfeld", 2)]
+
+
+@pytest.mark.model
+def test_capture_dialog_explains_what_to_fix_instead_of_enrolling(
+    qtbot, store, real_pipeline, val_photos
+):
+    import cv2
+
+    from faceapp.core.images import load_image
+    from faceapp.core.matching import GalleryIndex
+    from faceapp.core.sources import Frame, letterbox
+    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+
+    ctx = make_ctx(store, real_pipeline)
+    turned = letterbox(load_image(val_photos["jerry_seinfeld"][1]), (640, 480))
+    sharp = letterbox(load_image(val_photos["madonna"][0]), (640, 480))
+    blurred = cv2.GaussianBlur(sharp, (0, 0), 6.0)
+    snapshots = []
+    for image in (turned, blurred, sharp):
+        image.setflags(write=False)
+        snapshots.append((Frame(image, 0, 0.0), real_pipeline.process(image, GalleryIndex.empty())))
+
+    dialog = EnrolDialog(ctx, lambda: snapshots[0], "Jerry Seinfeld")
+    qtbot.addWidget(dialog)
+    assert not dialog.report.ok
+    assert any("Look straight at the camera" in p for p in dialog.report.problems)
+    assert "Look straight" in dialog.quality_label.text()
+    assert not dialog.enrol_button.isEnabled()
+
+    dialog._snapshot = lambda: snapshots[1]
+    dialog.retake_button.click()
+    assert any("blurred" in p for p in dialog.report.problems)
+    assert not dialog.enrol_button.isEnabled()
+
+    dialog._snapshot = lambda: snapshots[2]
+    dialog.retake_button.click()
+    assert dialog.report.ok
+    assert dialog.enrol_button.isEnabled()
+    requested = Recorder(dialog.enrol_requested)
+    dialog.enrol_button.click()
+    qtbot.waitUntil(lambda: len(requested) == 1)
+    name, image, face = requested.last
+    assert name == "Jerry Seinfeld" and image is sharp and face is dialog.face
+
+
+@pytest.mark.model
+def test_the_slider_changes_decisions_on_screen(
+    qtbot, make_window, demo_store, real_pipeline, val_photos, tmp_path
+):
+    folder = letterboxed_folder(tmp_path / "one", [val_photos["jerry_seinfeld"][2]])
+    ctx = make_ctx(demo_store, real_pipeline)
+    window = make_window(ctx, ImageFolderSource(folder, fps=2.0, loop=True))
+    current = Recorder(ctx.current_result_changed)
+
+    def shown(threshold, name):
+        def check(args):
+            r = args[0]
+            return (
+                r is not None
+                and len(r.faces) == 1
+                and r.faces[0].match.threshold == pytest.approx(threshold)
+                and r.faces[0].label == name
+            )
+
+        return check
+
+    current.wait(qtbot, shown(DEFAULT_THRESHOLD, "Jerry Seinfeld"), timeout=60_000)
+    distance = current.last[0].faces[0].match.distance
+    assert distance < 0.6
+
+    window.threshold_panel.slider.setValue(30)  # stricter than this face's distance
+    current.wait(qtbot, shown(0.30, "Unknown"), timeout=10_000)
+    assert window.video_view.visible_result().faces[0].label == "Unknown"
+    assert "Unknown" in window.mode_panel.in_view_label.text()
+
+    window.threshold_panel.reset_button.click()
+    current.wait(qtbot, shown(DEFAULT_THRESHOLD, "Jerry Seinfeld"), timeout=10_000)
+
+
+@pytest.mark.model
+def test_verification_accepts_the_claimed_person_and_rejects_another(
+    qtbot, make_window, demo_store, real_pipeline, val_photos, tmp_path
+):
+    folder = letterboxed_folder(tmp_path / "one", [val_photos["madonna"][0]])
+    ctx = make_ctx(demo_store, real_pipeline)
+    window = make_window(ctx, ImageFolderSource(folder, fps=2.0, loop=True))
+    panel = window.mode_panel
+    panel.verification_button.click()
+    assert ctx.settings.mode == "verification"
+    assert panel.claim_combo.isVisible()
+    assert [panel.claim_combo.itemText(i) for i in range(panel.claim_combo.count())] == [
+        "Ben Afflek",
+        "Elton John",
+        "Jerry Seinfeld",
+        "Madonna",
+        "Mindy Kaling",
+    ]
+
+    def choose(name):
+        i = panel.claim_combo.findText(name)
+        panel.claim_combo.setCurrentIndex(i)
+        panel.claim_combo.activated.emit(i)
+        assert ctx.settings.claim == name
+
+    choose("Madonna")
+    qtbot.waitUntil(lambda: panel.verdict_label.text() == "ACCEPT", timeout=60_000)
+    assert panel.verdict_label.property("verdict") == "accept"
+    assert f"≤ {DEFAULT_THRESHOLD:.2f}" in panel.detail_label.text()
+
+    choose("Mindy Kaling")
+    qtbot.waitUntil(lambda: panel.verdict_label.text() == "REJECT", timeout=10_000)
+    assert panel.verdict_label.property("verdict") == "reject"
+    assert f"> {DEFAULT_THRESHOLD:.2f}" in panel.detail_label.text()
+
+
+@pytest.mark.model
+def test_enrolling_photo_files_reports_bad_files_and_keeps_the_good(
+    qtbot, make_window, store, real_pipeline, tmp_path
+):
+    import cv2
+
+    train = celebrity_photos("train")["mindy_kaling"]
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not a photo")
+    blank = tmp_path / "wall.png"
+    cv2.imwrite(str(blank), np.full((240, 320, 3), 128, np.uint8))
+    ctx = make_ctx(store, real_pipeline)
+    window = make_window(ctx, ListSource(grey_frames(), fps=5.0))
+    with qtbot.waitSignal(window.enrolment.enrolled, timeout=60_000) as enrolled:
+        window.enrolment.enrol_files("Mindy Kaling", [train[0], bad, train[1], blank])
+    outcome, names = enrolled.args
+    assert names == ["Mindy Kaling"]
+    assert len(outcome.samples) == 2
+    assert len(outcome.errors) == 2
+    assert "notes.jpg" in outcome.errors[0] and "wall.png" in outcome.errors[1]
+    assert store.find_person("Mindy Kaling").n_samples == 2
+    reports = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert reports and "2 skipped" in reports[0].text()
+    reports[0].close()
+
+
+@pytest.mark.model
+def test_a_video_of_real_faces_names_the_enrolled_people(
+    qtbot, make_window, demo_store, real_pipeline, val_photos, tmp_path
+):
+    from .make_video import make_video
+
+    photos = [
+        val_photos["jerry_seinfeld"][2],
+        val_photos["madonna"][0],
+        val_photos["mindy_kaling"][1],
+    ]
+    video = make_video(tmp_path / "faces.avi", photos, seconds_per_photo=2.0, fps=10.0)
+    ctx = make_ctx(demo_store, real_pipeline)
+    window = make_window(ctx, str(video))
+    names = set()
+    ctx.result_ready.connect(lambda r: names.update(fr.label for fr in r.faces))
+    qtbot.waitUntil(lambda: {"Jerry Seinfeld", "Madonna", "Mindy Kaling"} <= names, timeout=60_000)
+    assert window.status_source.text() == "faces.avi"
+    assert any(fr.track_id is not None for fr in ctx.current_result().faces)  # tracking on
