@@ -17,6 +17,10 @@ REFRESH_SECONDS = 0.5
 MAX_AGE_SECONDS = 1.0
 #: Number of recent embeddings per track that vote on its name.
 VOTE_WINDOW = 5
+#: A fresh embedding this far (Euclidean, unit vectors) from the mean of the track's
+#: previous ones means another person took the place (a cut, or someone walking
+#: past): the track's history is dropped and it gets a new id.
+IDENTITY_BREAK = 1.0
 
 
 @dataclass
@@ -115,9 +119,21 @@ class FaceTracker:
         """Return True for a new track or one whose embedding is older than the refresh time."""
         return not track.embeddings or timestamp - track.last_embedded >= self.refresh_seconds
 
-    @staticmethod
-    def add_embedding(track: Track, embedding: np.ndarray, timestamp: float) -> None:
-        """Record a fresh embedding for ``track``."""
+    def add_embedding(self, track: Track, embedding: np.ndarray, timestamp: float) -> None:
+        """Record a fresh embedding for ``track``.
+
+        When the embedding shows a different person (see :data:`IDENTITY_BREAK`) the
+        track restarts under a new id, so an old name never sticks to a new face.
+        """
+        if track.embeddings:
+            mean = np.mean(np.stack(track.embeddings), axis=0)
+            mean /= max(float(np.linalg.norm(mean)), 1e-12)
+            if float(np.linalg.norm(embedding - mean)) > IDENTITY_BREAK:
+                del self.tracks[track.id]
+                track.id = self._next_id
+                self._next_id += 1
+                self.tracks[track.id] = track
+                track.embeddings.clear()
         track.embeddings.append(embedding)
         track.last_embedded = timestamp
         track.match_key = None  # matches are recomputed with the new embedding

@@ -45,6 +45,19 @@ def test_embedding_requested_for_new_and_stale_tracks_only() -> None:
     assert tr.needs_embedding(t, 0.6)
 
 
+def test_a_different_person_in_the_same_place_starts_a_new_track() -> None:
+    tr = FaceTracker(refresh_seconds=0.5)
+    (t,) = tr.update([face(10, 10)], 0.0)
+    tr.add_embedding(t, np.array([1.0, 0, 0, 0], np.float32), 0.0)
+    first = t.id
+    (t,) = tr.update([face(10, 10)], 0.6)
+    tr.add_embedding(t, l2_normalize(np.array([1.0, 0.2, 0, 0])), 0.6)  # same person
+    assert t.id == first and len(t.embeddings) == 2
+    (t,) = tr.update([face(10, 10)], 1.2)
+    tr.add_embedding(t, np.array([0, 1.0, 0, 0], np.float32), 1.2)  # 1.41 away: someone else
+    assert t.id != first and len(t.embeddings) == 1 and set(tr.tracks) == {t.id}
+
+
 def m(name: str | None, d: float, thr: float = 1.0) -> Match:
     return Match(name, d, thr, name is not None and d <= thr)
 
