@@ -1,0 +1,135 @@
+"""``faceapp gui`` as a user runs it: options, exit codes, a fast window, events and screenshots."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from faceapp.gui.app import build_parser, main
+
+from .gui_helpers import letterboxed_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str, tmp_path: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_options_parse():
+    args = build_parser().parse_args(
+        ["--source", "demo", "--mode", "verification", "--claim", "Ann", "--exit-after", "2.5"]
+    )
+    assert (args.source, args.mode, args.claim, args.exit_after) == (
+        "demo",
+        "verification",
+        "Ann",
+        2.5,
+    )
+
+
+def test_help_and_bad_options_return_instead_of_exiting(capsys):
+    assert main(["--help"]) == 0
+    assert "--exit-after" in capsys.readouterr().out
+    assert main(["--mode", "sideways"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_the_window_shows_fast_without_importing_tensorflow(tmp_path):
+    result = _run(
+        f"""
+        import json, sys, time
+        t0 = time.perf_counter()
+        from PySide6.QtWidgets import QApplication
+        from faceapp.gui.app import create_application
+        from faceapp.gui.context import AppContext
+        from faceapp.gui.main_window import MainWindow
+        from faceapp.core.pipeline import FacePipeline
+        from faceapp.settings import Settings
+        from faceapp.storage.gallery import GalleryStore
+        app = create_application()
+        ctx = AppContext(Settings(), GalleryStore({str(tmp_path / "g.sqlite3")!r}), FacePipeline())
+        window = MainWindow(ctx, source="demo")
+        window.show()
+        app.processEvents()
+        shown = time.perf_counter() - t0
+        print(json.dumps({{"shown_s": shown, "tf": "tensorflow" in sys.modules,
+                          "visible": window.isVisible()}}))
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout.strip().splitlines()[-1])
+    assert doc["visible"]
+    assert not doc["tf"], "TensorFlow was imported on the GUI thread before show()"
+    assert doc["shown_s"] < 5.0
+
+
+def test_a_gallery_that_is_not_a_gallery_exits_with_1(tmp_path):
+    bad = tmp_path / "notes.sqlite3"
+    bad.write_text("my shopping list")
+    result = _run(
+        f"""
+        from faceapp.gui.app import main
+        raise SystemExit(main(["--gallery", {str(bad)!r}, "--exit-after", "1"]))
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 1
+    assert "cannot be opened" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert bad.read_text() == "my shopping list"
+
+
+@pytest.mark.model
+def test_exit_after_closes_cleanly_with_events_and_a_screenshot(tmp_path, demo_store, val_photos):
+    folder = letterboxed_folder(tmp_path / "photos", [val_photos["jerry_seinfeld"][2]])
+    events, shot = tmp_path / "events.jsonl", tmp_path / "shot.png"
+    args = [
+        "--source",
+        str(folder),
+        "--gallery",
+        str(demo_store.path),
+        "--mode",
+        "verification",
+        "--claim",
+        "Jerry Seinfeld",
+        "--exit-after",
+        "25",
+        "--events",
+        str(events),
+        "--screenshot",
+        str(shot),
+    ]
+    result = _run(
+        f"""
+        from faceapp.gui.app import main
+        raise SystemExit(main({args!r}))
+        """,
+        tmp_path,
+        timeout=150,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert "session:" in result.stderr  # the frame counters logged at exit
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    assert lines, "no frame was processed"
+    faces = [f for line in lines for f in line["faces"]]
+    assert faces and all(f["decision"] == "accept" for f in faces)
+    assert {f["name"] for f in faces} == {"Jerry Seinfeld"}
+    assert all(len(f["box"]) == 4 and f["distance"] < 1.0 for f in faces)
+    assert shot.stat().st_size > 10_000
