@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         if ctx.settings.geometry:
             self.restoreGeometry(QByteArray(ctx.settings.geometry))
         else:
-            self.resize(1220, 760)
+            self.resize(1240, 800)
 
     # -- construction ------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Write a short video of real faces from the 5-celebrity ``val`` photos (used by tests; also a script).
+"""Write a short video of the real 5-celebrity ``val`` photos (used by tests; also a script).
 
 Usage: ``python tests/gui/make_video.py OUT.mp4 [--seconds 2] [--fps 25]``
 """

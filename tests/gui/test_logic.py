@@ -120,8 +120,8 @@ def test_false_accept_text_uses_the_engine_when_it_can(monkeypatch):
 
     false_accept_text.cache_clear()
     monkeypatch.setattr(matching, "false_accept_rate", lambda t: 0.004, raising=False)
-    assert "0.4 %" in false_accept_text(1.0)
-    assert "1 in 250" in false_accept_text(1.0)
+    assert "0.4\u00a0%" in false_accept_text(1.0)
+    assert "1\u00a0in\u00a0250" in false_accept_text(1.0)
     false_accept_text.cache_clear()
     monkeypatch.setattr(matching, "false_accept_rate", lambda t: None, raising=False)
     assert "not measured" in false_accept_text(1.0)

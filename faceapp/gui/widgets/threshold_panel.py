@@ -26,9 +26,9 @@ def describe_threshold(threshold: float) -> str:
         return "Default: the best balance measured on LFW."
     if delta < 0:
         much = "Much stricter" if delta <= -0.25 else "Stricter"
-        return f"{much} than the default: fewer false accepts, more faces left unknown."
+        return f"{much}: fewer false accepts, more faces left unknown."
     much = "Much looser" if delta >= 0.25 else "Looser"
-    return f"{much} than the default: more faces named, more false accepts."
+    return f"{much}: more faces named, more false accepts."
 
 
 @functools.lru_cache(maxsize=256)
@@ -46,11 +46,12 @@ def false_accept_text(threshold: float) -> str:
         except Exception:
             log.debug("false_accept_rate(%s) failed", threshold, exc_info=True)
     if far is None:
-        return "False-accept rate on LFW: not measured."
+        return "False accepts on LFW: not measured."
     far = float(far)
     if far <= 0:
-        return "False accepts on LFW: none measured at this threshold."
-    return f"False accepts on LFW: {far * 100:.2g} % (about 1 in {max(1, round(1 / far)):,})."
+        return "False accepts on LFW: none measured."
+    one_in = f"(1\u00a0in\u00a0{max(1, round(1 / far)):,})"  # no break inside "(1 in 214)"
+    return f"False accepts on LFW: {far * 100:.2g}\u00a0% {one_in}"
 
 
 class ThresholdPanel(QWidget):
@@ -80,7 +81,7 @@ class ThresholdPanel(QWidget):
         self.far_label = QLabel()
         self.far_label.setObjectName("hint")
         self.far_label.setWordWrap(True)
-        self.reset_button = QPushButton("Reset to default")
+        self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip(f"Set the threshold back to {DEFAULT_THRESHOLD:.2f}")
 
         ends = QHBoxLayout()
@@ -98,9 +99,8 @@ class ThresholdPanel(QWidget):
         layout.addWidget(self.slider)
         layout.addLayout(ends)
         layout.addWidget(self.meaning_label)
-        layout.addWidget(self.far_label)
         row = QHBoxLayout()
-        row.addStretch(1)
+        row.addWidget(self.far_label, 1)
         row.addWidget(self.reset_button)
         layout.addLayout(row)
 
