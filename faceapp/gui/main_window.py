@@ -358,6 +358,7 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self._on_source_dialog_accepted(dialog.spec()))
         dialog.open()
 
+    @Slot(str)
     def _on_source_dialog_accepted(self, spec: str) -> None:
         if spec:
             self.open_source(spec)

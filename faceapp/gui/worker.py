@@ -1,31 +1,4 @@
-"""Background work of the GUI: reading frames from a source, and recognising and enrolling faces.
-
-Two workers, each the same pattern: a ``QObject`` moved to its own ``QThread`` whose
-``run()`` loop checks a stop flag on every pass, and a ``stop()`` that sets the flag,
-wakes the loop and waits for the thread to end (never ``terminate()``).
-
-Why two threads and not one
----------------------------
-Detection and embedding take 150-500 ms per frame on two CPU cores, while a camera or a
-video delivers a frame every 33-40 ms.  With one thread, the display would stall for the
-whole inference and drop to the inference rate.  So:
-
-* :class:`CaptureWorker` reads the source at its own rate (sleeping until each file
-  frame is due), converts every frame to a ``QImage`` that owns its bytes and emits it
-  for display, then drops the frame into the recognition worker's one-slot mailbox,
-  replacing any frame that was not picked up yet.
-* :class:`RecognitionWorker` loads the models (``pipeline.prepare()``, seconds of
-  TensorFlow start-up, never on the GUI thread), then repeatedly takes the *newest*
-  frame from the mailbox and runs ``pipeline.process`` on it.  Frames that arrive while
-  it is busy are dropped for processing, never queued, so latency stays one inference.
-  It emits an immutable :class:`FrameResult`; the view overlays the latest result on
-  every displayed frame.  Enrolment jobs (capture or photo files) run in the same
-  thread between frames, because the pipeline is not thread-safe.
-
-A source switch restarts only the capture worker; the models stay loaded.  Everything
-handed between threads is immutable: frames are read-only arrays, results and settings
-are frozen dataclasses, the gallery is a :class:`GalleryIndex` snapshot.
-"""
+"""Background work of the GUI: reading frames, recognising and enrolling faces, off its thread."""
 
 from __future__ import annotations
 
@@ -318,6 +291,25 @@ class _Job:
 
 class RecognitionWorker(LoopWorker):
     """Loads the models, then recognises faces in the newest frame and runs enrolment jobs.
+
+    Why two worker threads (capture and recognition), and not one
+    -----------------------------------------------------------------
+    Detection and embedding take 100-500 ms per frame on two CPU cores (tens of ms
+    when a tracked face needs no new embedding), while a camera or a video delivers a
+    frame every 33-40 ms.  With one thread the display would stall for each inference
+    and drop to the inference rate.  So :class:`CaptureWorker` reads the source at its
+    own rate, emits every frame for display and drops it into this worker's one-slot
+    mailbox (:meth:`submit_frame`), replacing any frame not yet picked up; this worker
+    loads the models (``pipeline.prepare()``: seconds of TensorFlow start-up, never on
+    the GUI thread), then repeatedly takes the *newest* frame and runs
+    ``pipeline.process`` on it.  Frames that arrive while it is busy are dropped for
+    processing, never queued, so the latency stays one inference.  Both follow the same
+    pattern (:class:`LoopWorker`): a ``QObject`` moved to its own ``QThread`` with a
+    stop flag checked on every pass and a ``stop()`` that waits.  A source switch
+    restarts only the capture worker, so the models stay loaded.  Enrolment jobs run
+    in this thread between frames, because the pipeline is not thread-safe.  Only
+    immutable values cross threads: read-only frames, frozen results and settings, and
+    :class:`GalleryIndex` snapshots.
 
     Parameters
     ----------

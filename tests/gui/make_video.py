@@ -1,7 +1,4 @@
-"""Write a short video of the real 5-celebrity ``val`` photos (used by tests; also a script).
-
-Usage: ``python tests/gui/make_video.py OUT.mp4 [--seconds 2] [--fps 25]``
-"""
+"""Write a short video of the real 5-celebrity ``val`` photos (used by tests; also a script)."""
 
 from __future__ import annotations
 
@@ -89,8 +86,11 @@ def make_video(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write the video named on the command line."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Write the video named on the command line.
+
+    Usage: ``python tests/gui/make_video.py OUT.mp4 [--seconds 2] [--fps 25]``.
+    """
+    p = argparse.ArgumentParser(description=(__doc__ or "").strip())
     p.add_argument("out", type=Path)
     p.add_argument("--seconds", type=float, default=2.0, help="seconds each photo is held")
     p.add_argument("--fps", type=float, default=25.0)
