@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -79,6 +79,9 @@ def create_application() -> QApplication:
 
 
 _showing_error = False
+#: Error boxes on screen; a box without a parent window would otherwise be deleted by
+#: Python as soon as the function that made it returns.
+_error_boxes: set[QMessageBox] = set()
 
 
 def _show_unexpected(exc_type: type[BaseException], exc: BaseException) -> None:
@@ -96,10 +99,14 @@ def _show_unexpected(exc_type: type[BaseException], exc: BaseException) -> None:
             QApplication.activeWindow(),
         )
         box.setInformativeText("The details were written to the log. faceapp keeps running.")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        _error_boxes.add(box)
+        box.finished.connect(lambda _result, b=box: _error_boxes.discard(b))
         box.show()  # not exec(): never block the caller, nor an unattended run
     finally:
         _showing_error = False
+#: Error boxes on screen; a box without a parent window would otherwise be deleted by
+#: Python as soon as the function that made it returns.
+_error_boxes: set[QMessageBox] = set()
 
 
 def install_excepthook() -> None:

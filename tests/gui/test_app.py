@@ -133,3 +133,28 @@ def test_exit_after_closes_cleanly_with_events_and_a_screenshot(tmp_path, demo_s
     assert {f["name"] for f in faces} == {"Jerry Seinfeld"}
     assert all(len(f["box"]) == 4 and f["distance"] < 1.0 for f in faces)
     assert shot.stat().st_size > 10_000
+
+
+def test_unexpected_errors_are_logged_and_shown_not_printed(qtbot, monkeypatch, caplog):
+    import threading
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from faceapp.gui.app import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    install_excepthook()
+    try:
+        raise ValueError("the gallery went away")
+    except ValueError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    assert "the gallery went away" in caplog.text
+    boxes = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QMessageBox) and w.isVisible() and "gallery went away" in w.text()
+    ]
+    assert len(boxes) == 1
+    assert "keeps running" in boxes[0].informativeText()
+    boxes[0].close()
