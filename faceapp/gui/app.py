@@ -104,6 +104,8 @@ def _show_unexpected(exc_type: type[BaseException], exc: BaseException) -> None:
         box.show()  # not exec(): never block the caller, nor an unattended run
     finally:
         _showing_error = False
+
+
 #: Error boxes on screen; a box without a parent window would otherwise be deleted by
 #: Python as soon as the function that made it returns.
 _error_boxes: set[QMessageBox] = set()
