@@ -13,7 +13,7 @@ from faceapp.core.align import DEFAULT_METHOD, AlignMethod, align_face
 from faceapp.core.detector import FaceDetector, create_detector
 from faceapp.core.embedder import FaceEmbedder, FaceNetEmbedder
 from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, identify, verify
-from faceapp.core.tracking import FaceTracker, vote
+from faceapp.core.tracking import FaceTracker, appearance_signature, vote
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
 
 log = logging.getLogger(__name__)
@@ -158,11 +158,12 @@ class FacePipeline:
         tracker = self.tracker
         assert tracker is not None
         tracks = tracker.update(faces, timestamp)
-        stale = [i for i, t in enumerate(tracks) if tracker.needs_embedding(t, timestamp)]
+        looks = [appearance_signature(frame, f) for f in faces]
+        stale = [i for i, t in enumerate(tracks) if tracker.needs_embedding(t, timestamp, looks[i])]
         if stale:
             fresh = self.embed(frame, [faces[i] for i in stale])
             for i, emb in zip(stale, fresh, strict=True):
-                tracker.add_embedding(tracks[i], emb, timestamp)
+                tracker.add_embedding(tracks[i], emb, timestamp, looks[i])
         results = []
         key = (id(gallery), settings)
         for face, track in zip(faces, tracks, strict=True):

@@ -21,6 +21,32 @@ VOTE_WINDOW = 5
 #: previous ones means another person took the place (a cut, or someone walking
 #: past): the track's history is dropped and it gets a new id.
 IDENTITY_BREAK = 1.0
+#: Side, in pixels, of the grey thumbnail that tells whether a track's face still looks
+#: the way it did when it was last embedded.
+SIGNATURE_SIZE = 12
+#: Below this correlation with the thumbnail of the last embedding, the face changed too
+#: much to trust the old embedding (a cut, a new person in the same place): re-embed now.
+SIGNATURE_MIN_CORRELATION = 0.7
+
+
+def appearance_signature(frame: np.ndarray, face: Face) -> np.ndarray:
+    """Return a tiny zero-mean, unit-norm grey thumbnail of the face box (cheap to compare).
+
+    A flat (textureless) box gives the zero vector, which :meth:`FaceTracker.needs_embedding`
+    does not compare.
+    """
+    import cv2
+
+    h, w = frame.shape[:2]
+    x0, y0 = max(int(face.box.x), 0), max(int(face.box.y), 0)
+    x1, y1 = min(int(face.box.x2) + 1, w), min(int(face.box.y2) + 1, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return np.zeros(SIGNATURE_SIZE * SIGNATURE_SIZE, np.float32)
+    grey = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(grey, (SIGNATURE_SIZE, SIGNATURE_SIZE), interpolation=cv2.INTER_AREA)
+    v = small.astype(np.float32).ravel()
+    v -= v.mean()
+    return v / max(float(np.linalg.norm(v)), 1e-6)
 
 
 @dataclass
@@ -46,6 +72,7 @@ class Track:
     embeddings: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=VOTE_WINDOW))
     matches: list[Match] = field(default_factory=list)
     match_key: object = None
+    signature: np.ndarray | None = None
 
 
 class FaceTracker:
@@ -115,12 +142,32 @@ class FaceTracker:
             out.append(track)
         return out
 
-    def needs_embedding(self, track: Track, timestamp: float) -> bool:
-        """Return True for a new track or one whose embedding is older than the refresh time."""
-        return not track.embeddings or timestamp - track.last_embedded >= self.refresh_seconds
+    def needs_embedding(
+        self, track: Track, timestamp: float, signature: np.ndarray | None = None
+    ) -> bool:
+        """Return True when ``track`` needs a fresh embedding.
 
-    def add_embedding(self, track: Track, embedding: np.ndarray, timestamp: float) -> None:
-        """Record a fresh embedding for ``track``.
+        That is: a new track, an embedding older than the refresh time, or (given the
+        face's current :func:`appearance_signature`) a face that no longer looks like it
+        did at the last embedding.
+        """
+        if not track.embeddings or timestamp - track.last_embedded >= self.refresh_seconds:
+            return True
+        if signature is None or track.signature is None:
+            return False
+        textured = (
+            float(signature @ signature) > 0.5 and float(track.signature @ track.signature) > 0.5
+        )
+        return textured and float(signature @ track.signature) < SIGNATURE_MIN_CORRELATION
+
+    def add_embedding(
+        self,
+        track: Track,
+        embedding: np.ndarray,
+        timestamp: float,
+        signature: np.ndarray | None = None,
+    ) -> None:
+        """Record a fresh embedding (and the face's appearance signature) for ``track``.
 
         When the embedding shows a different person (see :data:`IDENTITY_BREAK`) the
         track restarts under a new id, so an old name never sticks to a new face.
@@ -136,6 +183,7 @@ class FaceTracker:
                 track.embeddings.clear()
         track.embeddings.append(embedding)
         track.last_embedded = timestamp
+        track.signature = signature
         track.match_key = None  # matches are recomputed with the new embedding
 
 

@@ -110,3 +110,35 @@ def test_pipeline_embeds_per_track_not_per_frame_and_follows_threshold() -> None
     assert len({r.faces[0].track_id for r in results}) == 1
     strict = pipe.process(frame, gallery, MatchSettings(0.01), 25, 1.0)
     assert strict.faces[0].label == "Unknown"  # a new threshold applies at once
+
+
+class BrightnessEmbedder(CountingEmbedder):
+    """A fake embedder that tells dark faces from bright ones."""
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        self.calls += len(crops)
+        rows = [[1.0, 0, 0, 0] if c.mean() < 128 else [0, 1.0, 0, 0] for c in crops]
+        return np.array(rows, np.float32)
+
+
+def test_a_cut_is_re_embedded_at_once_not_at_the_next_refresh() -> None:
+    rng = np.random.default_rng(0)
+    dark = rng.integers(0, 100, (480, 640, 3), dtype=np.uint8)
+    bright = rng.integers(156, 256, (480, 640, 3), dtype=np.uint8)
+    emb = BrightnessEmbedder()
+    pipe = FacePipeline(FixedDetector(), emb, tracker=FaceTracker(refresh_seconds=10.0))
+    gallery = GalleryIndex.from_samples(
+        [
+            (1, "dark", np.array([1.0, 0, 0, 0], np.float32)),
+            (2, "bright", np.array([0, 1.0, 0, 0], np.float32)),
+        ],
+        dim=4,
+    )
+    labels = [
+        pipe.process(dark if i < 7 else bright, gallery, MatchSettings(0.5), i, i / 25)
+        .faces[0]
+        .label
+        for i in range(12)
+    ]
+    assert labels == ["dark"] * 7 + ["bright"] * 5
+    assert emb.calls == 2  # once at the start, once at the cut; none in between
