@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -155,6 +156,13 @@ def _save_screenshot(window: QWidget, path: Path) -> None:
         log.error("could not save the screenshot to %s: %s", path, exc)
 
 
+def _has_display() -> bool:
+    """Return False on a Linux/BSD machine with no X11 or Wayland display to show a window on."""
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith(("linux", "freebsd")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the desktop application; return the exit status.
 
@@ -179,6 +187,14 @@ def main(argv: list[str] | None = None) -> int:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     interactive = args.exit_after is None
+    if not _has_display():
+        if interactive and args.screenshot is None:
+            sys.stderr.write(
+                "faceapp: no display found; run it on a desktop, or for a headless run set "
+                "QT_QPA_PLATFORM=offscreen (with --exit-after / --screenshot)\n"
+            )
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
     # Only light modules so far: TensorFlow is imported by the worker thread, after show().
     from faceapp.core.pipeline import FacePipeline
