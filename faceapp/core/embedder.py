@@ -410,7 +410,9 @@ class TfliteRunner:
     def __init__(self, flatbuffer: bytes, num_threads: int) -> None:
         import tensorflow as tf
 
-        with warnings.catch_warnings():
+        from faceapp.core.tf_runtime import native_stderr_to_log
+
+        with warnings.catch_warnings(), native_stderr_to_log("TensorFlow Lite"):
             # TF 2.21 still ships the interpreter but announces its move to ai_edge_litert.
             warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
             self._interpreter = tf.lite.Interpreter(
@@ -423,8 +425,11 @@ class TfliteRunner:
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """Return the network's output for a float32 batch, shape ``(n, 128)``."""
         if batch.shape != self._shape:
-            self._interpreter.resize_tensor_input(self._input, list(batch.shape))
-            self._interpreter.allocate_tensors()
+            from faceapp.core.tf_runtime import native_stderr_to_log
+
+            with native_stderr_to_log("TensorFlow Lite"):
+                self._interpreter.resize_tensor_input(self._input, list(batch.shape))
+                self._interpreter.allocate_tensors()
             self._shape = batch.shape
         self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch, np.float32))
         self._interpreter.invoke()
