@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from faceapp.core.images import encode_jpeg, load_image
+from faceapp.core.images import encode_jpeg
 from faceapp.core.pipeline import FacePipeline, largest_face
 from faceapp.core.types import Face
 
@@ -76,18 +75,3 @@ def prepare_sample(
     face = choose_face(pipeline.detect(frame), largest, source)
     embedding = pipeline.embed(frame, [face])[0]
     return PreparedSample(embedding, thumbnail_of(frame, face), source, face)
-
-
-def prepare_files(
-    pipeline: FacePipeline, files: list[Path], largest: bool = False
-) -> list[PreparedSample]:
-    """Prepare one sample per photo file; fails on the first unusable file.
-
-    Raises
-    ------
-    faceapp.core.images.ImageError
-        A file is missing, not an image, or corrupt.
-    EnrolmentError
-        A photo has no face, or several without ``largest``.
-    """
-    return [prepare_sample(pipeline, load_image(p), str(p), largest) for p in files]

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from faceapp.core.images import as_bgr
 from faceapp.core.types import Box, Face, Point
 
 log = logging.getLogger(__name__)
@@ -565,21 +566,6 @@ def crop_patches(planes: np.ndarray, width: int, boxes: np.ndarray, size: int) -
     return out
 
 
-def _as_bgr(frame: np.ndarray) -> np.ndarray:
-    """Return ``frame`` as a 3-channel BGR uint8 array (gray and BGRA are converted)."""
-    if frame.dtype != np.uint8:
-        frame = np.clip(frame, 0, 255).astype(np.uint8)
-    if frame.ndim == 2:
-        return np.repeat(frame[:, :, None], 3, axis=2)
-    if frame.ndim == 3 and frame.shape[2] == 1:
-        return np.repeat(frame, 3, axis=2)
-    if frame.ndim == 3 and frame.shape[2] == 4:
-        return np.ascontiguousarray(frame[:, :, :3])
-    if frame.ndim == 3 and frame.shape[2] == 3:
-        return np.ascontiguousarray(frame)
-    raise ValueError(f"expected an (h, w), (h, w, 3) or (h, w, 4) image, got shape {frame.shape}")
-
-
 def pnet_candidates(out: np.ndarray, scale: float, threshold: float) -> np.ndarray:
     """Turn one level's P-Net output into boxes in frame pixels, best first.
 
@@ -845,7 +831,7 @@ class FastMtcnnDetector:
         ValueError
             When ``frame`` is not an image of one of those shapes.
         """
-        image = _as_bgr(np.asarray(frame))
+        image = as_bgr(np.asarray(frame))
         with self._lock:
             self._prepare_locked()
             return self._detect_locked(image)

@@ -118,3 +118,18 @@ def encode_jpeg(bgr: np.ndarray, quality: int = 90) -> bytes:
     if not ok:
         raise ImageError("could not encode the thumbnail as JPEG")
     return bytes(buf.tobytes())
+
+
+def as_bgr(frame: np.ndarray) -> np.ndarray:
+    """Return ``frame`` as a 3-channel BGR uint8 array (gray and BGRA are converted)."""
+    if frame.dtype != np.uint8:
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
+    if frame.ndim == 2:
+        return np.repeat(frame[:, :, None], 3, axis=2)
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        return np.repeat(frame, 3, axis=2)
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return np.ascontiguousarray(frame[:, :, :3])
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return np.ascontiguousarray(frame)
+    raise ValueError(f"expected an (h, w), (h, w, 3) or (h, w, 4) image, got shape {frame.shape}")

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from faceapp.core.images import IMAGE_SUFFIXES, ImageError, load_image
+from faceapp.core.images import IMAGE_SUFFIXES, ImageError, as_bgr, load_image
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class VideoCaptureSource:
             return None
         self._failures = 0
         ts = time.monotonic() - self._t0 if self.live else self._index / self.fps
-        frame = Frame(_as_bgr(image), self._index, ts)
+        frame = Frame(as_bgr(image), self._index, ts)
         self._index += 1
         return frame
 
@@ -238,14 +238,6 @@ def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     x0, y0 = (w - nw) // 2, (h - nh) // 2
     canvas[y0 : y0 + nh, x0 : x0 + nw] = resized
     return canvas
-
-
-def _as_bgr(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return np.repeat(image[..., None], 3, axis=2)
-    if image.shape[2] == 4:
-        return np.ascontiguousarray(image[..., :3])
-    return image
 
 
 def open_source(spec: str | int, loop: bool = False) -> FrameSource:
