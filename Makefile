@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 
 weights: $(STAMP)
 	$(BIN)/faceapp weights fetch
+	$(BIN)/faceapp weights convert
 
 run: setup
 	$(BIN)/faceapp gui

@@ -12,12 +12,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from faceapp.core import align  # noqa: E402
-from faceapp.core.detector import create_detector  # noqa: E402
-from faceapp.core.embedder import FaceNetEmbedder, prewhiten  # noqa: E402
-from faceapp.core.evaluation import evaluate, parse_pairs  # noqa: E402
+from faceapp.core.detection import create_detector  # noqa: E402
+from faceapp.core.embedding import align  # noqa: E402
+from faceapp.core.embedding.facenet import FaceNetEmbedder, prewhiten  # noqa: E402
+from faceapp.core.evaluation.lfw import fallback_face  # noqa: E402
+from faceapp.core.evaluation.protocol import evaluate, parse_pairs  # noqa: E402
 from faceapp.core.images import load_image  # noqa: E402
-from faceapp.core.lfw import fallback_face  # noqa: E402
 from faceapp.core.matching import l2_normalize  # noqa: E402
 from faceapp.core.pipeline import central_face  # noqa: E402
 from faceapp.core.types import Box, Face  # noqa: E402

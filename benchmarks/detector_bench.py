@@ -81,8 +81,8 @@ def run(lfw_dir: Path = LFW_DIR, n_frames: int = 30, repeats: int = 2) -> dict[s
         frames where both find as many faces), plus min/median/max timings under
         ``detector_timing``.
     """
-    from faceapp.core.detector import MtcnnPackageDetector
-    from faceapp.core.fast_mtcnn import FastMtcnnDetector
+    from faceapp.core.detection.fast_mtcnn import FastMtcnnDetector
+    from faceapp.core.detection.mtcnn_package import MtcnnPackageDetector
 
     frames = make_frames(lfw_dir, n_frames)
     detectors = {"ours": FastMtcnnDetector(), "package": MtcnnPackageDetector()}

@@ -56,6 +56,7 @@ from faceapp.core.embedder import (  # noqa: E402
     FaceNetEmbedder,
     prewhiten,
 )
+
 from faceapp.core.matching import l2_normalize  # noqa: E402
 
 #: ms per 160 x 160 image at the float32 peak the issue states (2.83 GFLOP / 157 GFLOP/s).
@@ -173,8 +174,8 @@ def stats(values: list[float]) -> dict[str, float]:
 
 def lfw_comparison(lfw_dir: Path, engines: list[str]) -> dict[str, Any]:
     """Score each engine on the LFW protocol, sharing one detection pass."""
-    from faceapp.core.evaluation import evaluate
-    from faceapp.core.lfw import run_lfw
+    from faceapp.core.evaluation.lfw import run_lfw
+    from faceapp.core.evaluation.protocol import evaluate
     from faceapp.core.pipeline import FacePipeline
 
     embedders = {name: FaceNetEmbedder(engine=name) for name in engines}  # type: ignore[arg-type]

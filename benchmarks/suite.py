@@ -67,7 +67,7 @@ def make_video_frames(
 
 def bench_embedding(repeats: int) -> dict[str, Any]:
     """Time the FaceNet embedder (network only, no flip) at batch 16 and batch 1."""
-    from faceapp.core.embedder import FaceNetEmbedder
+    from faceapp.core.embedding.facenet import FaceNetEmbedder
 
     emb = FaceNetEmbedder(flip=False)
     emb.prepare()

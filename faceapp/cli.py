@@ -39,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="faceapp", description="Face recognition on your own computer.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("weights", help="fetch and verify the model weights")
-    p.add_argument("action", choices=["fetch", "check"])
+    p = sub.add_parser("weights", help="fetch, verify and convert the model weights")
+    p.add_argument("action", choices=["fetch", "check", "convert"])
     p.add_argument("--force", action="store_true")
     _common(p)
 
@@ -129,11 +129,13 @@ def _pipeline(args: argparse.Namespace) -> Any:
 
 
 def _threshold(args: argparse.Namespace) -> float:
-    from faceapp.core.matching import DEFAULT_THRESHOLD
+    from faceapp.core.matching import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD
 
     t = DEFAULT_THRESHOLD if args.threshold is None else float(args.threshold)
-    if not 0.0 <= t <= 2.0:
-        raise UsageError(f"--threshold must be between 0 and 2, got {t}")
+    if not MIN_THRESHOLD <= t <= MAX_THRESHOLD:
+        raise UsageError(
+            f"--threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD}, got {t}"
+        )
     return t
 
 
@@ -155,7 +157,7 @@ def _emit(args: argparse.Namespace, doc: Any, lines: list[str]) -> None:
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
-    """Fetch (or check) the FaceNet weights and the sample photos."""
+    """Fetch (or check) the FaceNet weights and the sample photos, or convert the weights."""
     from faceapp import weights
 
     if args.action == "check":
@@ -163,6 +165,10 @@ def cmd_weights(args: argparse.Namespace) -> int:
         _emit(args, {"installed": ok}, [f"weights {'present and verified' if ok else 'missing'}"])
         return EXIT_OK if ok else EXIT_NEGATIVE
     try:
+        if args.action == "convert":
+            model = weights.convert(force=args.force)
+            _emit(args, {"converted_model": str(model)}, [f"converted model in {model}"])
+            return EXIT_OK
         wdir = weights.fetch(force=args.force)
     except weights.WeightsError as exc:
         raise UsageError(str(exc)) from None
@@ -293,7 +299,7 @@ def cmd_video(args: argparse.Namespace) -> int:
             result = pipeline.process(
                 frame.image, index, MatchSettings(threshold=threshold), frame.index, frame.timestamp
             )
-            named += sum(1 for fr in result.faces if fr.label != "Unknown")
+            named += sum(1 for fr in result.faces if fr.known)
             frames.append(
                 {
                     "frame": frame.index,
@@ -336,9 +342,9 @@ def _video_writer(path: Path, fps: float, size: tuple[int, int]) -> Any:
 
 def cmd_eval_lfw(args: argparse.Namespace) -> int:
     """Run the LFW protocol and print accuracy, TAR@FAR=1e-3, AUC and speed."""
-    from faceapp.core.detector import create_detector
-    from faceapp.core.embedder import FaceNetEmbedder
-    from faceapp.core.lfw import run_lfw
+    from faceapp.core.detection import create_detector
+    from faceapp.core.embedding import create_embedder
+    from faceapp.core.evaluation.lfw import run_lfw
     from faceapp.core.pipeline import FacePipeline
 
     if not args.dir.is_dir():
@@ -348,7 +354,7 @@ def cmd_eval_lfw(args: argparse.Namespace) -> int:
         raise UsageError(f"{pairs}: no pairs file (give one with --pairs)")
     kwargs: dict[str, Any] = {} if args.align is None else {"align": args.align}
     pipeline = FacePipeline(
-        create_detector(args.detector), FaceNetEmbedder(flip=not args.no_flip), **kwargs
+        create_detector(args.detector), create_embedder(flip=not args.no_flip), **kwargs
     )
     pipeline.prepare()
     run = run_lfw(pipeline, args.dir, pairs, progress=_progress_bar("eval-lfw"))
@@ -379,7 +385,7 @@ def cmd_eval_lfw(args: argparse.Namespace) -> int:
 def _write_operating_points(path: Path, run: Any) -> None:
     import numpy as np
 
-    from faceapp.core.evaluation import operating_points
+    from faceapp.core.evaluation.protocol import operating_points
     from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD
 
     grid = np.round(np.arange(MIN_THRESHOLD, MAX_THRESHOLD + 1e-9, 0.01), 2)
@@ -442,7 +448,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def run(argv: list[str]) -> int:
     """Parse ``argv`` and run one subcommand; never lets a traceback reach the user."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from faceapp.core.embedder import ModelError
+    from faceapp.core.errors import ModelError
     from faceapp.core.images import ImageError
     from faceapp.core.sources import SourceError
     from faceapp.enrolment import EnrolmentError

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
 
-from platformdirs import user_data_dir
+from platformdirs import user_cache_dir, user_data_dir
 
 APP_NAME = "faceapp"
 
@@ -51,6 +52,47 @@ def user_data_path() -> Path:
     """Return the per-user data folder; ``FACEAPP_DATA_DIR`` overrides it."""
     override = os.environ.get("FACEAPP_DATA_DIR")
     return Path(override) if override else Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def user_cache_path() -> Path:
+    """Return the per-user cache folder (converted models); ``FACEAPP_CACHE_DIR`` overrides it.
+
+    Whatever lies here can be deleted at any time; faceapp makes it again.
+    """
+    override = os.environ.get("FACEAPP_CACHE_DIR")
+    return Path(override) if override else Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex SHA-256 of a file, read in 1 MiB blocks.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def pinned_hashes(folder: Path | None = None) -> dict[str, str]:
+    """Return ``{file name: sha256}`` from ``SHA256SUMS`` in ``folder`` (the weights folder).
+
+    Falls back to the source tree's ``weights/SHA256SUMS`` when the folder has none (a
+    ``FACEAPP_WEIGHTS_DIR`` the user made).
+    """
+    sums = (folder or weights_dir()) / "SHA256SUMS"
+    if not sums.is_file():
+        sums = _install_root() / "weights" / "SHA256SUMS"
+    out = {}
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#"):
+            out[parts[1]] = parts[0].lower()
+    return out
 
 
 def default_gallery_path() -> Path:

@@ -8,12 +8,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from faceapp.core.matching import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD
+from faceapp.core.matching import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, MODES
 
 log = logging.getLogger(__name__)
 
-#: The two ways of matching faces: 1:K identification and 1:1 verification.
-MODES = ("recognition", "verification")
 
 #: Source used when the user has never chosen one: the first camera (the GUI falls back
 #: to the demo when no camera opens).

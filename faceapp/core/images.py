@@ -8,14 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from faceapp.core.errors import ImageError
+
 #: Largest image accepted, in pixels (width x height); bigger files are refused.
 MAX_PIXELS = 100_000_000
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm", ".ppm")
-
-
-class ImageError(ValueError):
-    """A file could not be used as a photo; ``str(error)`` is a one-line message for users."""
 
 
 def _to_rgb8(img: object) -> np.ndarray:

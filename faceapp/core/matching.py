@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -24,6 +25,11 @@ from faceapp.core.types import Match
 #: pairs: the mean over the ten folds of the threshold that maximises accuracy on the
 #: other nine folds (see ``docs/accuracy.md``).
 DEFAULT_THRESHOLD = 1.07
+
+#: The two ways of matching: 1:K identification ("who is this?") and 1:1 verification
+#: ("is this the claimed person?").
+Mode = Literal["recognition", "verification"]
+MODES: tuple[Mode, ...] = ("recognition", "verification")
 
 #: Range a user may set; distances between unit vectors lie in ``[0, 2]``.
 MIN_THRESHOLD = 0.3
@@ -59,10 +65,13 @@ def face_distance(probes: np.ndarray, references: np.ndarray) -> np.ndarray:
     if r.size == 0:
         out = np.empty((p2.shape[0], 0), dtype=np.float32)
         return out[0] if single else out
-    # For unit vectors |a - b|^2 = 2 - 2 a.b; one matrix product serves any gallery size.
-    sq = 2.0 - 2.0 * (p2 @ r.T)
-    out = np.sqrt(np.clip(sq, 0.0, 4.0)).astype(np.float32, copy=False)
+    out = _distance_from_dot(p2 @ r.T)  # one matrix product serves any gallery size
     return out[0] if single else out
+
+
+def _distance_from_dot(dots: np.ndarray) -> np.ndarray:
+    """Euclidean distance between unit vectors from their dot product: |a - b|^2 = 2 - 2 a.b."""
+    return np.sqrt(np.clip(2.0 - 2.0 * dots, 0.0, 4.0)).astype(np.float32, copy=False)
 
 
 def is_match(distance: float, threshold: float = DEFAULT_THRESHOLD) -> bool:
@@ -219,9 +228,9 @@ def identify(
     # For unit vectors the nearest mean embedding is the one with the largest dot product.
     dots = p @ index.centroids.T
     best = np.argmax(dots, axis=1)
+    nearest = _distance_from_dot(dots[np.arange(len(best)), best])
     matches = []
-    for row, k in enumerate(best):
-        dist = float(np.sqrt(np.clip(2.0 - 2.0 * dots[row, k], 0.0, 4.0)))
+    for k, dist in zip(best, nearest.tolist()):
         if is_match(dist, threshold):
             matches.append(Match(index.names[k], dist, threshold, True, index.person_ids[k]))
         else:
@@ -276,16 +285,6 @@ def _operating_points() -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     return table[:, 0], table[:, 1], table[:, 2]
 
 
-def _lookup(threshold: float, column: int) -> float | None:
-    table = _operating_points()
-    if table is None:
-        return None
-    t = table[0]
-    if not t[0] <= threshold <= t[-1]:
-        return None
-    return float(np.interp(threshold, t, table[column]))
-
-
 def false_accept_rate(threshold: float) -> float | None:
     """Return the false-accept rate measured on LFW at ``threshold``, if known.
 
@@ -294,9 +293,10 @@ def false_accept_rate(threshold: float) -> float | None:
     written by ``faceapp eval-lfw --write-operating-points``.  ``None`` when no table
     ships with this installation or the threshold lies outside it.
     """
-    return _lookup(threshold, 1)
-
-
-def true_accept_rate(threshold: float) -> float | None:
-    """Return the LFW true-accept rate at ``threshold`` (see :func:`false_accept_rate`)."""
-    return _lookup(threshold, 2)
+    table = _operating_points()
+    if table is None:
+        return None
+    thresholds, far, _ = table
+    if not thresholds[0] <= threshold <= thresholds[-1]:
+        return None
+    return float(np.interp(threshold, thresholds, far))

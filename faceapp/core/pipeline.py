@@ -5,20 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
-from faceapp.core.align import DEFAULT_METHOD, AlignMethod, align_face
-from faceapp.core.detector import FaceDetector, create_detector
-from faceapp.core.embedder import FaceEmbedder, FaceNetEmbedder
-from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, identify, verify
+from faceapp.core.detection import FaceDetector, create_detector
+from faceapp.core.embedding import FaceEmbedder, create_embedder
+from faceapp.core.embedding.align import DEFAULT_METHOD, AlignMethod, align_face
+from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, Mode, identify, verify
 from faceapp.core.tracking import FaceTracker, appearance_signature, vote
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
 
 log = logging.getLogger(__name__)
-
-Mode = Literal["recognition", "verification"]
 
 #: Frames whose longer side exceeds this are detected on a downscaled copy (in pixels);
 #: the crops are still taken from the full-resolution frame.
@@ -50,11 +47,11 @@ class FacePipeline:
     Parameters
     ----------
     detector : FaceDetector, optional
-        Defaults to :func:`faceapp.core.detector.create_detector`.
+        Defaults to :func:`faceapp.core.detection.create_detector`.
     embedder : FaceEmbedder, optional
-        Defaults to :class:`FaceNetEmbedder`.
+        Defaults to :func:`faceapp.core.embedding.create_embedder`.
     align : {"similarity", "box"}
-        Crop method (see :mod:`faceapp.core.align`).
+        Crop method (see :mod:`faceapp.core.embedding.align`).
     tracker : FaceTracker, optional
         For video: faces are followed across frames, embedded when a track is new or
         its embedding is stale, and named by a vote over the track's recent matches.
@@ -73,7 +70,7 @@ class FacePipeline:
         tracker: FaceTracker | None = None,
     ) -> None:
         self.detector = detector if detector is not None else create_detector()
-        self.embedder = embedder if embedder is not None else FaceNetEmbedder()
+        self.embedder = embedder if embedder is not None else create_embedder()
         self.align = align
         self.tracker = tracker
 

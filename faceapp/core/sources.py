@@ -11,15 +11,12 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from faceapp.core.errors import SourceError
 from faceapp.core.images import IMAGE_SUFFIXES, ImageError, as_bgr, load_image
 
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
-
-
-class SourceError(RuntimeError):
-    """A source could not be opened, or stopped delivering frames unexpectedly."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from faceapp.core.matching import is_match
 from faceapp.core.types import Face, Match
 
 #: A detection continues a track when their boxes overlap at least this much (IoU).
@@ -97,10 +98,6 @@ class FaceTracker:
         self.max_age_seconds = max_age_seconds
         self.tracks: dict[int, Track] = {}
         self._next_id = 1
-
-    def reset(self) -> None:
-        """Forget every track (for example when the source changes)."""
-        self.tracks.clear()
 
     def update(self, faces: list[Face], timestamp: float) -> list[Track]:
         """Assign each detection to a track, creating tracks for new faces.
@@ -208,5 +205,5 @@ def vote(matches: list[Match]) -> Match:
     mine = [m for m in matches if (m.name if m.accepted else None) == winner]
     latest = mine[-1]
     distance = float(np.median([m.distance for m in mine]))
-    accepted = winner is not None and distance <= latest.threshold
+    accepted = winner is not None and is_match(distance, latest.threshold)
     return Match(latest.name, distance, latest.threshold, accepted, latest.person_id)

@@ -124,9 +124,15 @@ class FaceResult:
     track_id: int | None = None
 
     @property
+    def known(self) -> bool:
+        """True when the face was accepted as an enrolled person (whatever their name)."""
+        return self.match is not None and self.match.accepted and self.match.name is not None
+
+    @property
     def label(self) -> str:
         """The name to show: the matched name, or ``"Unknown"``."""
-        if self.match is not None and self.match.accepted and self.match.name is not None:
+        if self.known:
+            assert self.match is not None and self.match.name is not None
             return self.match.name
         return "Unknown"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import h5py
@@ -10,15 +11,15 @@ import numpy as np
 import pytest
 
 from faceapp import paths
-from faceapp.core.embedder import (
-    ENGINES,
-    FaceNetEmbedder,
-    ModelError,
+from faceapp.core.embedding.engines import ENGINES, converted_model_name
+from faceapp.core.embedding.facenet import FaceNetEmbedder
+from faceapp.core.embedding.facenet_model import (
     build_inception_resnet_v1,
     fold_batch_norm,
     load_h5_weights,
     prewhiten,
 )
+from faceapp.core.errors import ModelError
 
 pytestmark = pytest.mark.model
 
@@ -70,7 +71,7 @@ def crops(celebrity_dir: Path) -> np.ndarray:
 @pytest.fixture(scope="module")
 def loaded(weights: Path):
     """The network as loaded from the file (batch norms not folded) and the load count."""
-    from faceapp.core.tf_runtime import configure_tensorflow
+    from faceapp.core.runtime import configure_tensorflow
 
     configure_tensorflow()
     model = build_inception_resnet_v1()
@@ -163,17 +164,48 @@ def test_every_layer_with_weights_found_them_in_the_file(loaded) -> None:
     assert fold_batch_norm(model, fused) == sum(1 for layer in fused.layers if layer.weights)
 
 
-def test_tflite_conversion_is_cached_next_to_the_weights(
-    embedders, crops: np.ndarray, caplog
+def test_tflite_conversion_is_kept_in_the_user_cache(
+    embedders, crops: np.ndarray, user_cache_dir: Path, caplog
 ) -> None:
-    first = embedders["tflite"]
-    cached = list((Path(first.weights).parent / ".cache").glob("facenet-*.tflite"))
-    assert len(cached) == 1
+    first = embedders["tflite"]  # its weights sit alone in a folder: it had to convert
+    kept = user_cache_dir / "models" / converted_model_name(first.weights_sha256())
+    assert kept.is_file()
+    assert not list(Path(first.weights).parent.glob("*.tflite")), "wrote beside the weights"
     again = FaceNetEmbedder(first.weights, engine="tflite")
-    with caplog.at_level(logging.INFO, logger="faceapp.core.embedder"):
+    with caplog.at_level(logging.INFO, logger="faceapp.core.embedding.facenet"):
         again.prepare()
-    assert "from cache" in caplog.text
+    assert f"runs {kept}" in caplog.text
     np.testing.assert_array_equal(again.embed(crops), first.embed(crops))
+
+
+def test_converted_model_runs_without_tensorflow_or_the_h5(
+    embedders, crops: np.ndarray, tmp_path: Path
+) -> None:
+    """What the packaged app does: only the converted model and SHA256SUMS are there."""
+    import subprocess
+    import sys
+
+    first = embedders["tflite"]
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    name = converted_model_name(first.weights_sha256())
+    (folder / name).write_bytes(
+        (Path(os.environ["FACEAPP_CACHE_DIR"]) / "models" / name).read_bytes()
+    )
+    (folder / "SHA256SUMS").write_text(f"{first.weights_sha256()}  facenet_keras.h5\n")
+    np.save(tmp_path / "crops.npy", crops)
+    code = (
+        "import sys, numpy as np\n"
+        "from faceapp.core.embedding import create_embedder\n"
+        f"crops = np.load({str(tmp_path / 'crops.npy')!r})\n"
+        f"np.save({str(tmp_path / 'out.npy')!r}, create_embedder().embed(crops))\n"
+        "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n"
+        "assert 'keras' not in sys.modules, 'keras imported'\n"
+    )
+    env = {**os.environ, "FACEAPP_WEIGHTS_DIR": str(folder), "FACEAPP_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), first.embed(crops), atol=1e-5)
 
 
 @pytest.mark.parametrize("engine", ["auto", "graph", "tflite"])

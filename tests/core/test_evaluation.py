@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from faceapp.core import matching
-from faceapp.core.evaluation import (
+from faceapp.core.evaluation.protocol import (
     FoldResult,
     Pair,
     evaluate,

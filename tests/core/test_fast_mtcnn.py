@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceapp.core import fast_mtcnn as fm
-from faceapp.core.fast_mtcnn import FastMtcnnDetector
+from faceapp.core.detection.fast_mtcnn import FastMtcnnDetector, networks
+from faceapp.core.detection.fast_mtcnn import boxes as mtcnn_boxes
 from faceapp.core.types import Box, Face
 
 pytestmark = pytest.mark.model
@@ -27,7 +27,7 @@ def ours() -> FastMtcnnDetector:
 
 @pytest.fixture(scope="module")
 def package():
-    from faceapp.core.detector import MtcnnPackageDetector
+    from faceapp.core.detection.mtcnn_package import MtcnnPackageDetector
 
     detector = MtcnnPackageDetector()
     detector.prepare()
@@ -82,10 +82,10 @@ def test_networks_compute_what_the_package_networks_compute(ours) -> None:
         raw = rng.uniform(0, 255, (h, w, 3)).astype(np.float32)
         keras_reg, keras_prob = StagePNet().model(((raw[..., ::-1] - 127.5) / 128)[None])
         net = ours._pnet(h, w)
-        net.setInput(fm.space_to_depth(raw))
+        net.setInput(networks.space_to_depth(raw))
         out = net.forward()[0]
         np.testing.assert_allclose(out[:4].transpose(1, 2, 0), keras_reg[0], atol=1e-4)
-        prob = fm._face_probability(out[4:6].reshape(2, -1).T).reshape(out.shape[1:])
+        prob = mtcnn_boxes.face_probability(out[4:6].reshape(2, -1).T).reshape(out.shape[1:])
         np.testing.assert_allclose(prob, keras_prob[0, ..., 1], atol=1e-5)
 
     def run_cv2(net):
@@ -95,14 +95,16 @@ def test_networks_compute_what_the_package_networks_compute(ours) -> None:
 
         return run
 
-    assert ours._rnet_tf is not None  # TensorFlow is installed with the package
+    with_tf = FastMtcnnDetector(rnet_engine="tensorflow")
+    with_tf.prepare()
+    assert with_tf._rnet_tf is not None
     for stage, run, size, outputs in (
-        (StageRNet(), run_cv2(ours._rnets[0]), fm.RNET_SIZE, (slice(0, 4), slice(4, 6))),
-        (StageRNet(), ours._rnet_tf, fm.RNET_SIZE, (slice(0, 4), slice(4, 6))),
+        (StageRNet(), run_cv2(ours._rnets[0]), networks.RNET_SIZE, (slice(0, 4), slice(4, 6))),
+        (StageRNet(), with_tf._rnet_tf, networks.RNET_SIZE, (slice(0, 4), slice(4, 6))),
         (
             StageONet(),
             run_cv2(ours._onets[1]),
-            fm.ONET_SIZE,
+            networks.ONET_SIZE,
             (slice(0, 4), slice(4, 14), slice(14, 16)),
         ),
     ):
@@ -113,7 +115,7 @@ def test_networks_compute_what_the_package_networks_compute(ours) -> None:
         if len(outputs) == 3:
             np.testing.assert_allclose(out[:, outputs[1]], expected[1], atol=1e-4)
         np.testing.assert_allclose(
-            fm._face_probability(out[:, outputs[-1]]), expected[-1][:, 1], atol=1e-5
+            mtcnn_boxes.face_probability(out[:, outputs[-1]]), expected[-1][:, 1], atol=1e-5
         )
 
 
@@ -126,7 +128,7 @@ def test_crops_match_tensorflow_crop_and_resize() -> None:
     side = rng.uniform(3, 40, 12)
     boxes = np.stack([x1, y1, x1 + side, y1 + side], axis=1)
     planes = np.ascontiguousarray(image.transpose(2, 0, 1)).reshape(3, -1)
-    got = fm.crop_patches(planes, 83, boxes, 24)
+    got = mtcnn_boxes.crop_patches(planes, 83, boxes, 24)
     normalised = boxes[:, [1, 0, 3, 2]] / np.array([61, 83, 61, 83])
     expected = tf.image.crop_and_resize(
         (image[None] - 127.5) / 128, normalised, np.zeros(12, np.int32), (24, 24)
@@ -139,7 +141,7 @@ def test_area_resize_from_the_integral_image_matches_cv2() -> None:
     integral = cv2.integral(img)
     for h, w in ((13, 17), (40, 53), (97, 131), (20, 131)):
         expected = cv2.resize(img.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
-        got = fm.area_resize_from_integral(integral, h, w)
+        got = mtcnn_boxes.area_resize_from_integral(integral, h, w)
         np.testing.assert_allclose(got, expected, atol=2e-3)
 
 
@@ -148,28 +150,28 @@ def test_nms_drops_a_box_overlapped_by_any_earlier_box() -> None:
         [[0, 0, 10, 10], [1, 0, 11, 10], [2, 0, 12, 10], [50, 50, 60, 60]], dtype=np.float64
     )
     # Box 2 overlaps box 1 (already dropped) and box 0 by 0.67: the package drops it too.
-    assert fm.nms_keep(boxes, 0.5).tolist() == [0, 3]
-    assert fm.nms_keep(boxes, 0.9).tolist() == [0, 1, 2, 3]
-    assert fm.nms_keep(np.zeros((0, 4)), 0.5).tolist() == []
+    assert mtcnn_boxes.nms_keep(boxes, 0.5).tolist() == [0, 3]
+    assert mtcnn_boxes.nms_keep(boxes, 0.9).tolist() == [0, 1, 2, 3]
+    assert mtcnn_boxes.nms_keep(np.zeros((0, 4)), 0.5).tolist() == []
     big = np.random.default_rng(2).uniform(0, 100, (3000, 2))
     many = np.concatenate([big, big + 20], axis=1)
-    keep = fm.nms_keep(many, 0.3)
+    keep = mtcnn_boxes.nms_keep(many, 0.3)
     assert keep[0] == 0 and len(keep) < len(many)
 
 
 def test_pyramid_follows_the_package() -> None:
-    levels = fm.scale_pyramid(480, 640, 20, 0.709)
+    levels = mtcnn_boxes.scale_pyramid(480, 640, 20, 0.709)
     assert [(h, w) for _, h, w in levels][:3] == [(288, 384), (204, 272), (144, 193)]
     assert min(min(h, w) for _, h, w in levels) >= 12
-    assert fm.scale_pyramid(11, 400, 20, 0.709) == []
+    assert mtcnn_boxes.scale_pyramid(11, 400, 20, 0.709) == []
     # Like the package, keep 11-pixel levels (P-Net gives one window there).
-    assert min(h for _, h, _ in fm.scale_pyramid(480, 640, 23, 0.709)) == 11
-    assert min(h for _, h, _ in fm.scale_pyramid(480, 640, 40, 0.709)) >= 11
+    assert min(h for _, h, _ in mtcnn_boxes.scale_pyramid(480, 640, 23, 0.709)) == 11
+    assert min(h for _, h, _ in mtcnn_boxes.scale_pyramid(480, 640, 40, 0.709)) >= 11
 
 
 def test_eleven_pixel_levels_match_the_package(photos) -> None:
     """min_face_size=23 puts an 11-pixel level at the bottom of a VGA pyramid."""
-    from faceapp.core.detector import MtcnnPackageDetector
+    from faceapp.core.detection.mtcnn_package import MtcnnPackageDetector
 
     ours23 = FastMtcnnDetector(min_face_size=23)
     package23 = MtcnnPackageDetector(min_face_size=23)
@@ -219,24 +221,23 @@ def test_concurrent_calls_give_the_same_answer(ours, photos) -> None:
     assert all(r == expected for r in results.values())
 
 
-def test_one_thread_and_two_threads_and_opencv_rnet_agree(ours, photos) -> None:
+def test_one_thread_and_two_threads_and_tensorflow_rnet_agree(ours, photos) -> None:
     single = FastMtcnnDetector()
     single.prepare()
     single._pool = None
-    no_tf = FastMtcnnDetector()
-    no_tf.prepare()
-    no_tf._rnet_tf = None
+    with_tf = FastMtcnnDetector(rnet_engine="tensorflow")
+    with_tf.prepare()
     for img in photos[:5]:
         expected = ours.detect(img)
         assert single.detect(img) == expected
-        found = no_tf.detect(img)
+        found = with_tf.detect(img)
         assert len(found) == len(expected)
         for a, b in zip(found, expected):
             assert a.box.iou(b.box) > 0.999 and a.score == pytest.approx(b.score, abs=1e-5)
 
 
 def test_factory_returns_the_fast_detector() -> None:
-    from faceapp.core.detector import FaceDetector, create_detector
+    from faceapp.core.detection import FaceDetector, create_detector
 
     detector = create_detector("mtcnn", min_face_size=40)
     assert isinstance(detector, FastMtcnnDetector)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from faceapp.core.lfw import run_lfw
+from faceapp.core.evaluation.lfw import run_lfw
 from tests.conftest import person_photos
 
 pytestmark = pytest.mark.model

@@ -92,7 +92,7 @@ needs_photos = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def detector():
-    from faceapp.core.detector import create_detector
+    from faceapp.core.detection import create_detector
 
     det = create_detector()
     try:

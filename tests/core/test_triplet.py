@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from faceapp.core import triplet
+from faceapp.core.evaluation import training as triplet
 
 
 def test_import_does_not_load_tensorflow() -> None:
     code = (
-        "import sys, faceapp.core.triplet\n"
+        "import sys, faceapp.core.evaluation.training\n"
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n"
         "assert 'keras' not in sys.modules, 'keras imported'\n"
     )

@@ -34,7 +34,7 @@ def face_label(fr: FaceResult, mode: str) -> tuple[str, bool]:
     if mode == "verification":
         claim = m.name or "?"
         return (f"✓ {claim}{dist}", True) if m.accepted else (f"✗ not {claim}{dist}", False)
-    return f"{fr.label}{dist}", fr.label != "Unknown"
+    return f"{fr.label}{dist}", fr.known
 
 
 class VideoView(QWidget):

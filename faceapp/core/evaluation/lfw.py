@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceapp.core.evaluation import PairsFile, evaluate, parse_pairs
+from faceapp.core.evaluation.protocol import PairsFile, evaluate, parse_pairs
 from faceapp.core.images import ImageError, load_image
 from faceapp.core.pipeline import FacePipeline, central_face
 from faceapp.core.types import Box, Face

@@ -1,30 +1,20 @@
-"""FaceDetector protocol, the ``mtcnn`` package as reference detector, and the factory."""
+"""The ``mtcnn`` package as a FaceDetector: the reference our fast detector is checked against."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
+from faceapp.core.errors import ModelError
 from faceapp.core.types import Box, Face, Point
 
 log = logging.getLogger(__name__)
 
 #: Order of the five landmarks in :class:`Face` and the ``mtcnn`` package's key names.
 LANDMARK_KEYS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
-
-
-@runtime_checkable
-class FaceDetector(Protocol):
-    """Finds faces in a frame."""
-
-    def prepare(self) -> None:
-        """Load the model; heavy imports happen here, not at import time."""
-
-    def detect(self, frame: np.ndarray) -> list[Face]:
-        """Return the faces in a BGR uint8 frame of shape ``(h, w, 3)``, best score first."""
 
 
 class MtcnnPackageDetector:
@@ -54,13 +44,22 @@ class MtcnnPackageDetector:
         self._lock = threading.Lock()
 
     def prepare(self) -> None:
-        """Import TensorFlow and the ``mtcnn`` package and build its networks."""
+        """Import TensorFlow and the ``mtcnn`` package and build its networks.
+
+        Raises
+        ------
+        ModelError
+            When TensorFlow or the package cannot be loaded.
+        """
         if self._mtcnn is not None:
             return
-        from faceapp.core.tf_runtime import configure_tensorflow
+        from faceapp.core.runtime import configure_tensorflow
 
         configure_tensorflow()
-        from mtcnn import MTCNN
+        try:
+            from mtcnn import MTCNN
+        except ImportError as exc:
+            raise ModelError(f"the mtcnn package could not be loaded: {exc}") from exc
 
         self._mtcnn = MTCNN(device="CPU:0")
 
@@ -86,29 +85,3 @@ def _face_from_package(d: dict[str, Any]) -> Face:
     kp = d["keypoints"]
     pts: list[Point] = [(float(kp[k][0]), float(kp[k][1])) for k in LANDMARK_KEYS]
     return Face(Box(x, y, w, h), (pts[0], pts[1], pts[2], pts[3], pts[4]), float(d["confidence"]))
-
-
-def create_detector(name: str = "mtcnn", **kwargs: Any) -> FaceDetector:
-    """Return a detector by name.
-
-    Parameters
-    ----------
-    name : {"mtcnn", "mtcnn-package"}
-        ``"mtcnn"`` is faceapp's fast implementation of the cascade with the ``mtcnn``
-        package's weights; ``"mtcnn-package"`` is the package itself.
-
-    Raises
-    ------
-    ValueError
-        For an unknown name.
-    """
-    if name == "mtcnn-package":
-        return MtcnnPackageDetector(**kwargs)
-    if name == "mtcnn":
-        try:
-            from faceapp.core.fast_mtcnn import FastMtcnnDetector
-        except ImportError:
-            log.debug("fast MTCNN not available; using the package's implementation")
-            return MtcnnPackageDetector(**kwargs)
-        return FastMtcnnDetector(**kwargs)
-    raise ValueError(f"unknown detector {name!r}; choose 'mtcnn' or 'mtcnn-package'")

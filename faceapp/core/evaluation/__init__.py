@@ -1,0 +1,1 @@
+"""Measuring faceapp: LFW protocol and runner, triplet-loss training; the app never imports it."""
