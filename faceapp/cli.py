@@ -377,8 +377,8 @@ def _video_writer(path: Path, fps: float, size: tuple[int, int]) -> Any:
     import cv2
 
     from faceapp.core.images import display_name
-    from faceapp.core.sources import quiet_video_backends
     from faceapp.core.runtime import native_stderr_to_log
+    from faceapp.core.sources import quiet_video_backends
 
     quiet_video_backends()
     fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
