@@ -82,7 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="video file, image folder, camera index or 'demo'")
     p.add_argument("--out", type=Path, default=None, help="annotated video to write (.mp4 or .avi)")
     p.add_argument("--threshold", type=float, default=None)
-    p.add_argument("--max-frames", type=int, default=None)
+    p.add_argument(
+        "--max-frames", type=_positive_int, default=None, help="stop after this many frames"
+    )
     _common(p)
 
     p = sub.add_parser(
@@ -106,6 +108,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="fewer frames and repeats")
     _common(p)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    """Argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -282,19 +295,23 @@ def cmd_video(args: argparse.Namespace) -> int:
     """Run the pipeline over a video and optionally write it annotated."""
     from faceapp.core.draw import annotate
     from faceapp.core.pipeline import MatchSettings
-    from faceapp.core.sources import VideoCaptureSource, iterate, letterbox, open_source
+    from faceapp.core.sources import VideoCaptureSource, letterbox, open_source
     from faceapp.core.tracking import FaceTracker
 
     threshold = _threshold(args)
+    if args.out is not None:
+        _check_video_out(args.out, args.input)
     index = _store(args).index()
     source = open_source(args.input)
-    pipeline = _pipeline(args)
-    # Follow faces across frames of a real video; an image folder is a set of unrelated photos.
-    pipeline.tracker = FaceTracker() if isinstance(source, VideoCaptureSource) else None
+    source.open()  # a missing or damaged file fails here, before the model loads
     writer, frames, named, size = None, [], 0, None
     try:
-        for frame in iterate(source):
-            if args.max_frames is not None and frame.index >= args.max_frames:
+        pipeline = _pipeline(args)
+        # Follow faces across frames of a real video; an image folder is a set of unrelated photos.
+        pipeline.tracker = FaceTracker() if isinstance(source, VideoCaptureSource) else None
+        while args.max_frames is None or len(frames) < args.max_frames:
+            frame = source.read()
+            if frame is None:
                 break
             result = pipeline.process(
                 frame.image, index, MatchSettings(threshold=threshold), frame.index, frame.timestamp
@@ -318,6 +335,7 @@ def cmd_video(args: argparse.Namespace) -> int:
                 labels = ", ".join(fr.label for fr in result.faces) or "no face"
                 print(f"frame {frame.index} t={frame.timestamp:.2f}s: {labels}")
     finally:
+        source.close()
         if writer is not None:
             writer.release()
     if args.json:
@@ -329,14 +347,45 @@ def cmd_video(args: argparse.Namespace) -> int:
     return EXIT_OK if named else EXIT_NEGATIVE
 
 
+VIDEO_OUT_SUFFIXES = (".mp4", ".avi")
+
+
+def _check_video_out(out: Path, source_spec: str) -> None:
+    """Refuse, before any work, an ``--out`` path that cannot receive the annotated video."""
+    from faceapp.core.images import display_name
+
+    name = display_name(out)
+    if out.suffix.lower() not in VIDEO_OUT_SUFFIXES:
+        raise UsageError(f"--out {name}: the file name must end in .mp4 or .avi")
+    parent = out.parent
+    if not parent.exists():
+        raise UsageError(f"--out {name}: the folder {display_name(parent)} does not exist")
+    if not parent.is_dir():
+        raise UsageError(f"--out {name}: {display_name(parent)} is not a folder")
+    if out.is_dir():
+        raise UsageError(f"--out {name}: is a folder")
+    if out.exists() or out.is_symlink():
+        if not out.is_file():
+            raise UsageError(f"--out {name}: exists and is not a regular file")
+        if Path(source_spec).exists() and os.path.samefile(out, source_spec):
+            raise UsageError(f"--out {name}: is the input video; choose another file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {name}: cannot write into the folder {display_name(parent)}")
+
+
 def _video_writer(path: Path, fps: float, size: tuple[int, int]) -> Any:
     import cv2
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from faceapp.core.images import display_name
+    from faceapp.core.runtime import native_stderr_to_log
+    from faceapp.core.sources import quiet_video_backends
+
+    quiet_video_backends()
     fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
-    writer = cv2.VideoWriter(str(path), fourcc, fps, size)
+    with native_stderr_to_log(f"OpenCV creating {path.name}"):
+        writer = cv2.VideoWriter(str(path), fourcc, fps, size)
     if not writer.isOpened():
-        raise UsageError(f"cannot write a video to {path}")
+        raise UsageError(f"--out {display_name(path)}: cannot write a video to this file")
     return writer
 
 
@@ -474,10 +523,26 @@ def run(argv: list[str]) -> int:
     except ValueError as exc:
         print(f"faceapp: {exc}".splitlines()[0], file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # a file the user named cannot be used: say which and why
+        log.info("file error", exc_info=True)
+        print(f"faceapp: {_os_error_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("faceapp: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # last resort: a one-line message, the details in the log
-        log.debug("unexpected error", exc_info=True)
-        print(f"faceapp: unexpected error: {exc!r} (run with -v for details)", file=sys.stderr)
+        log.info("unexpected error", exc_info=True)
+        detail = " ".join(repr(exc).split())
+        print(f"faceapp: unexpected error: {detail} (run with -v for details)", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _os_error_line(exc: OSError) -> str:
+    """Return one line naming the file(s) of an ``OSError`` and what went wrong."""
+    from faceapp.core.images import display_name
+
+    reason = " ".join((exc.strerror or str(exc) or type(exc).__name__).split())
+    names = [display_name(f) for f in (exc.filename, exc.filename2) if f is not None]
+    if not names:
+        return f"{reason} (run with -v for details)"
+    return f"{' -> '.join(names)}: {reason}"

@@ -2,21 +2,113 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from faceapp.core.errors import SourceError
-from faceapp.core.images import IMAGE_SUFFIXES, ImageError, as_bgr, load_image
+from faceapp.core.images import IMAGE_SUFFIXES, ImageError, as_bgr, display_name, load_image
 
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+
+#: FFmpeg's ``AV_LOG_QUIET`` level.
+_FFMPEG_QUIET = -8
+
+
+def quiet_video_backends() -> None:
+    """Keep OpenCV's and FFmpeg's own messages about damaged videos off the terminal.
+
+    FFmpeg prints lines such as ``moov atom not found`` or ``Error at MB: 257`` to the
+    process's standard error from C, whatever Python does with ``sys.stderr``.  Its log level
+    is set to quiet in both places it can come from: the ``OPENCV_FFMPEG_LOGLEVEL``
+    environment variable, which OpenCV reads when it first opens a video, and, when FFmpeg's
+    shared library is already loaded (OpenCV's wheels load it with ``cv2``),
+    ``av_log_set_level`` called on it directly, which also works after OpenCV has opened a
+    video.  OpenCV's own log is set to errors only.  A level the user has chosen in
+    ``OPENCV_FFMPEG_LOGLEVEL`` or ``OPENCV_LOG_LEVEL`` is left alone (``OPENCV_FFMPEG_LOGLEVEL=24``
+    shows FFmpeg's warnings again, on standard output).  Safe to call more than once.
+    """
+    import cv2
+
+    quiet = str(_FFMPEG_QUIET)
+    if os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", quiet) == quiet:
+        _set_ffmpeg_log_level(_FFMPEG_QUIET)
+    if "OPENCV_LOG_LEVEL" not in os.environ:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+_libavutil: list[Any] = []  # [av_log_set_level] or [None], once looked up
+
+
+def _set_ffmpeg_log_level(level: int) -> None:
+    """Call ``av_log_set_level`` in the FFmpeg library this process has loaded, if any."""
+    import ctypes
+
+    if not _libavutil:
+        path = _loaded_library("libavutil")
+        if path is None:
+            log.debug("FFmpeg's libavutil is not loaded here; its log level is left as it is")
+            _libavutil.append(None)
+            return
+        try:
+            mode = getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_LAZY", 0)
+            _libavutil.append(ctypes.CDLL(path, mode=mode).av_log_set_level)
+        except (OSError, AttributeError) as exc:
+            log.debug("cannot reach av_log_set_level in %s: %s", path, exc)
+            _libavutil.append(None)
+            return
+    setter = _libavutil[0]
+    if setter is not None:
+        setter(ctypes.c_int(level))
+
+
+def _loaded_library(stem: str) -> str | None:
+    """Return the path of a loaded shared library whose file name starts with ``stem``."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                fields = line.split(maxsplit=5)
+                if len(fields) == 6 and Path(fields[5].strip()).name.startswith(stem):
+                    return fields[5].strip()
+    except OSError:  # not Linux: look next to OpenCV (macOS wheels keep it in cv2/.dylibs)
+        import cv2
+
+        here = Path(cv2.__file__).resolve().parent
+        for found in sorted(here.glob(f".dylibs/{stem}*.dylib")):
+            return str(found)
+    return None
+
+
+def _check_video_file(path: Path) -> None:
+    """Raise :class:`SourceError` unless ``path`` is a non-empty regular file."""
+    name = display_name(path)
+    try:
+        st = os.stat(path)
+    except ValueError:  # an embedded NUL character
+        raise SourceError(f"{name}: not a valid path") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SourceError(f"{name}: cannot be read (a loop of symbolic links)") from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise SourceError(f"{name}: no such video file") from None
+        raise SourceError(f"{name}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise SourceError(f"{name}: is a folder, not a video file")
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError(f"{name}: not a regular file (a pipe or a device?); give a video file")
+    if st.st_size == 0:
+        raise SourceError(f"{name}: the video file is empty")
 
 
 @dataclass(frozen=True)
@@ -83,16 +175,31 @@ class VideoCaptureSource:
         self._failures = 0
 
     def open(self) -> None:
-        """Open the capture; raises :class:`SourceError` when it cannot be opened."""
+        """Open the capture; raises :class:`SourceError` when it cannot be opened.
+
+        What OpenCV and FFmpeg print while opening (for a damaged file, lines such as
+        ``moov atom not found``) goes to this module's log at DEBUG level, not the terminal;
+        the error names the file.
+        """
         import cv2
 
-        if not self.live and not Path(str(self.target)).is_file():
-            raise SourceError(f"{self.target}: no such video file")
-        cap = cv2.VideoCapture(self.target if self.live else str(self.target))
-        if not cap.isOpened():
-            cap.release()
-            what = "camera" if self.live else "video file"
-            raise SourceError(f"could not open {what} {self.target}")
+        from faceapp.core.runtime import native_stderr_to_log
+
+        if not self.live:
+            _check_video_file(Path(str(self.target)))
+        quiet_video_backends()
+        with native_stderr_to_log(f"OpenCV opening {self.name}"):
+            cap = cv2.VideoCapture(self.target if self.live else str(self.target))
+            opened = cap.isOpened()
+            if not opened:
+                cap.release()
+        if not opened:
+            if self.live:
+                raise SourceError(f"could not open camera {self.target}")
+            raise SourceError(
+                f"{display_name(str(self.target))}: cannot be read as a video "
+                "(damaged, or a format OpenCV cannot decode)"
+            )
         fps = cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else 30.0
         self._cap = cap
@@ -263,7 +370,11 @@ def open_source(spec: str | int, loop: bool = False) -> FrameSource:
         if path.suffix.lower() in IMAGE_SUFFIXES:
             return ImageFolderSource(path.parent, loop=loop)
         return VideoCaptureSource(path, loop=loop)
-    raise SourceError(f"{spec}: not a camera index, a folder, a video file or 'demo'")
+    if os.path.lexists(path):  # a pipe, a device, a broken or looping link: say which file
+        _check_video_file(path)
+    if path.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES or os.sep in str(spec):
+        raise SourceError(f"{display_name(spec)}: no such file or folder")
+    raise SourceError(f"{display_name(spec)}: not a camera index, a folder, a video file or 'demo'")
 
 
 def iterate(source: FrameSource) -> Iterator[Frame]:
@@ -283,6 +394,7 @@ def available_cameras(max_index: int = 4) -> list[int]:
     """Return the indices of cameras that open, probing ``0 .. max_index - 1``."""
     import cv2
 
+    quiet_video_backends()
     found = []
     for i in range(max_index):
         cap = cv2.VideoCapture(i)
