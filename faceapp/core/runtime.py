@@ -16,6 +16,8 @@ from faceapp.core.errors import ModelError
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
+#: Held while file descriptor 2 is redirected: one redirection at a time, process-wide.
+_stderr_lock = threading.RLock()
 
 
 @contextlib.contextmanager
@@ -30,8 +32,14 @@ def native_stderr_to_log(what: str) -> Iterator[None]:
     ----------
     what : str
         Names the operation in the log record.
+
+    Notes
+    -----
+    File descriptor 2 belongs to the whole process, so blocks in different threads run
+    one after the other (a lock), and lines other threads print meanwhile are captured
+    too.  Nesting in one thread is allowed.
     """
-    with tempfile.TemporaryFile(mode="w+b") as sink:
+    with _stderr_lock, tempfile.TemporaryFile(mode="w+b") as sink:
         saved = os.dup(2)
         try:
             sys.stderr.flush()
