@@ -255,7 +255,7 @@ def _tighten(path: Path, mode: int, what: str) -> None:
     """Take group and other permissions off ``path`` when it has any; warn when it did."""
     try:
         st = path.stat()
-    except FileNotFoundError:
+    except OSError:  # missing, or not ours to look at: nothing to tighten
         return
     if not st.st_mode & 0o077:
         return
@@ -311,16 +311,20 @@ class GalleryStore:
     ``GalleryError``.  The database file is only ever opened through SQLite: closing any
     other descriptor of it would drop the POSIX locks SQLite holds for the whole process.
 
-    A new gallery is built in a private temporary file next to ``path`` and linked into
-    place when its first write commits, so ``path`` either does not exist or is a
-    complete gallery.  Galleries carry ``PRAGMA application_id`` = ``APPLICATION_ID``.
-    Every write first runs ``PRAGMA quick_check`` under the write lock, and so does
-    opening the store and ``people()``.  A copy of the file is kept at ``backup_path``
-    (mode 0600) before every schema migration and before ``wipe()``.
+    A new gallery is built in a private temporary file next to ``path``
+    (``.<name>.<pid>-<random>.new``; a process killed in that moment may leave one
+    behind) and hard-linked into place when its first write commits, so ``path`` either
+    does not exist or is a complete gallery.  Galleries carry
+    ``PRAGMA application_id`` = ``APPLICATION_ID``.  Every write first runs
+    ``PRAGMA quick_check`` under the write lock, and so do opening the store and
+    ``people()``.  A copy of the file is kept at ``backup_path`` (mode 0600) before
+    every schema migration and before ``wipe()``.
 
     Connections run with ``PRAGMA secure_delete = ON``: removed names, embeddings and
     thumbnails are overwritten with zeros in the file, not just unlinked from its
-    b-trees.  (A backup copy made earlier still holds them; see ``wipe``.)
+    b-trees, and the rollback journal that held them is deleted at commit.  (A backup
+    copy made earlier still holds them; see ``wipe``.  A file switched to WAL mode,
+    which faceapp never does, keeps the old pages until the next checkpoint.)
 
     The file's permissions are tightened to 0600 when they are looser (with a warning);
     so are those of faceapp's data folder (``faceapp.paths.user_data_path()``) to 0700,
