@@ -130,8 +130,9 @@ def test_two_threads_and_a_process_write_at_once(tmp_path: Path) -> None:
     """Big write transactions in one thread, reads and small writes in another, and a
     second process doing both: nothing lost, nothing damaged.
 
-    Against the store that read the file header with ``open()`` this failed in 5 of 6
-    runs ("disk I/O error", lost rows, "wrong # of entries in index samples_person").
+    Against the store that read the file header with ``open()`` this failed in 9 of 13
+    runs ("disk I/O error", lost rows, "wrong # of entries in index samples_person");
+    ``test_a_read_in_another_thread_keeps_the_write_lock`` shows the cause every time.
     """
     rounds, batch = 40, 40
     path = tmp_path / "gallery.db"
