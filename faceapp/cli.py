@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     _common(g)
     g = gsub.add_parser("wipe", help="delete the whole gallery file")
     g.add_argument("--yes", action="store_true", help="confirm")
+    g.add_argument(
+        "--no-backup",
+        action="store_true",
+        help="keep no backup copy (and delete the one kept before): the faces are gone for good",
+    )
     _common(g)
 
     p = sub.add_parser(
@@ -122,9 +127,24 @@ def _positive_int(text: str) -> int:
 
 
 def _store(args: argparse.Namespace) -> Any:
+    """Open the gallery (checked, nothing created until a write); GalleryError when unusable."""
     from faceapp.storage.gallery import GalleryStore
 
     return GalleryStore(args.gallery or paths.default_gallery_path())
+
+
+def _shown(name: str) -> str:
+    """Return a stored name as printed: as it is, or escaped when it hides characters.
+
+    Names enrolled before ``normalise_name`` refused invisible and text-direction
+    characters may still hold some; printing them raw would let them disguise the line.
+    """
+    from faceapp.storage.gallery import normalise_name
+
+    try:
+        return name if normalise_name(name) == name else repr(name)
+    except ValueError:
+        return repr(name)
 
 
 _pipelines: dict[str, Any] = {}
@@ -193,10 +213,9 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     """Enrol photos of one person; all or nothing."""
     from faceapp.core.images import load_image
     from faceapp.enrolment import prepare_sample
+    from faceapp.storage.gallery import normalise_name
 
-    name = args.name.strip()
-    if not name:
-        raise UsageError("the name must not be empty")
+    name = normalise_name(args.name)  # a refused name fails before anything is read
     store = _store(args)
     frames = [(load_image(p), str(p)) for p in args.images]  # bad files fail before the model loads
     pipeline = _pipeline(args)
@@ -227,7 +246,8 @@ def cmd_identify(args: argparse.Namespace) -> int:
             lines.append(f"{path}: no face found")
         for f in faces:
             dist = "-" if f["distance"] is None else f"{f['distance']:.3f}"
-            lines.append(f"{path}: {f['name'] or 'unknown'} (distance {dist}) at {f['box']}")
+            shown = _shown(f["name"]) if f["name"] else "unknown"
+            lines.append(f"{path}: {shown} (distance {dist}) at {f['box']}")
     _emit(args, doc, lines)
     return EXIT_OK if any_known else EXIT_NEGATIVE
 
@@ -239,16 +259,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from faceapp.enrolment import choose_face
 
     threshold = _threshold(args)
-    index = _store(args).index()
-    if args.name not in index.names:
+    store = _store(args)
+    person = store.find_person(args.name)  # the same name rules as enroll and gallery
+    if person is None:
         raise UsageError(f"nobody called {args.name!r} is enrolled (see 'faceapp gallery list')")
+    index = store.index()
+    name = person.name
+    if name not in index.names:
+        raise UsageError(f"{_shown(name)} has no face samples; enrol a photo of them first")
     frame = load_image(args.image)
     pipeline = _pipeline(args)
     face = choose_face(pipeline.detect(frame), args.largest, str(args.image))
-    match = verify(pipeline.embed(frame, [face])[0], index, args.name, threshold)
+    match = verify(pipeline.embed(frame, [face])[0], index, name, threshold)
     verdict = "accepted" if match.accepted else "rejected"
     doc = {
-        "name": args.name,
+        "name": name,
         "accepted": match.accepted,
         "distance": round(match.distance, 4),
         "threshold": threshold,
@@ -256,7 +281,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     _emit(
         args,
         doc,
-        [f"{verdict}: {args.name} (distance {match.distance:.3f}, threshold {threshold:.3f})"],
+        [f"{verdict}: {_shown(name)} (distance {match.distance:.3f}, threshold {threshold:.3f})"],
     )
     return EXIT_OK if match.accepted else EXIT_NEGATIVE
 
@@ -267,27 +292,47 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     if args.action == "list":
         people = store.people()
         doc = [{"id": p.id, "name": p.name, "samples": p.n_samples} for p in people]
-        lines = [f"{p.name}\t{p.n_samples} sample(s)" for p in people] or ["the gallery is empty"]
+        lines = [f"{_shown(p.name)}\t{p.n_samples} sample(s)" for p in people]
+        lines = lines or ["the gallery is empty"]
         _emit(args, doc, lines)
     elif args.action == "rename":
+        before = store.find_person(args.old)
         try:
             person = store.rename(args.old, args.new)
         except KeyError:
             raise UsageError(f"nobody called {args.old!r} is enrolled") from None
+        old = _shown(before.name) if before is not None else args.old
         _emit(
-            args, {"id": person.id, "name": person.name}, [f"renamed {args.old} to {person.name}"]
+            args,
+            {"id": person.id, "name": person.name},
+            [f"renamed {old} to {_shown(person.name)}"],
         )
     elif args.action == "remove":
         try:
-            store.remove_person(args.name)
+            person = store.remove_person(args.name)
         except KeyError:
             raise UsageError(f"nobody called {args.name!r} is enrolled") from None
-        _emit(args, {"removed": args.name}, [f"removed {args.name} and all their samples"])
+        _emit(
+            args,
+            {"removed": person.name},
+            [f"removed {_shown(person.name)} and all their samples"],
+        )
     elif args.action == "wipe":
         if not args.yes:
             raise UsageError("this deletes every enrolled face; add --yes to confirm")
-        store.wipe()
-        _emit(args, {"wiped": str(store.path)}, [f"deleted {store.path}"])
+        existed = store.path.exists()
+        backup = store.wipe(backup=not args.no_backup)
+        if not existed:
+            line = f"no gallery at {store.path}; nothing to delete"
+        elif backup is None:
+            line = f"deleted {store.path} (no backup kept)"
+        else:
+            line = (
+                f"deleted {store.path}; a backup copy is at {backup}"
+                " (delete it, or wipe with --no-backup, to remove the faces for good)"
+            )
+        doc = {"wiped": str(store.path), "backup": None if backup is None else str(backup)}
+        _emit(args, doc, [line])
     return EXIT_OK
 
 

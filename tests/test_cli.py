@@ -212,3 +212,197 @@ def test_video_names_enrolled_people_and_writes_annotated_file(
     assert all(n and "madonna" not in n for n in names[10:]), names[10:]  # Elton: not enrolled
     cap = cv2.VideoCapture(str(out_path))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 20
+
+
+# -- gallery files and names (issue 8) -------------------------------------------------
+
+
+def one_line_error(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and "unexpected error" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("where", ["folder", "under a file"])
+def test_gallery_that_is_a_folder_or_under_a_file(capsys, tmp_path: Path, where: str) -> None:
+    if where == "folder":
+        gallery = tmp_path
+    else:
+        (tmp_path / "notes.txt").write_text("mine")
+        gallery = tmp_path / "notes.txt" / "g.sqlite3"
+    photo = str(tmp_path / "photo.jpg")
+    for argv in (
+        ["gallery", "list"],
+        ["gallery", "wipe", "--yes"],
+        ["gallery", "remove", "Ann"],
+        ["enroll", "Ann", photo],
+        ["identify", photo],
+        ["verify", "Ann", photo],
+    ):
+        code, _, err = cli(capsys, *argv, "--gallery", str(gallery))
+        assert code == 2, argv
+        assert str(gallery) in one_line_error(err), argv
+    if where == "under a file":
+        assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_zero_byte_gallery_is_refused_and_left_empty(capsys, tmp_path: Path, gallery: Path) -> None:
+    gallery.touch()
+    for argv in (["gallery", "list"], ["enroll", "Ann", str(tmp_path / "x.jpg")]):
+        code, _, err = cli(capsys, *argv, "--gallery", str(gallery))
+        assert code == 2 and "0-byte" in one_line_error(err), argv
+    assert gallery.read_bytes() == b""
+
+
+def test_failed_enroll_to_a_new_path_creates_nothing(capsys, tmp_path: Path) -> None:
+    gallery = tmp_path / "new" / "g.sqlite3"
+    bad = tmp_path / "cut.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not the rest of a photo")
+    code, _, err = cli(capsys, "enroll", "Ann", str(bad), "--gallery", str(gallery))
+    assert code == 2 and str(bad) in one_line_error(err)
+    code, _, err = cli(capsys, "gallery", "list", "--gallery", str(gallery))
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.jpg"]  # no file, no folder
+
+
+def test_damaged_gallery_is_refused_by_every_command(capsys, tmp_path: Path, gallery: Path) -> None:
+    import numpy as np
+
+    store = GalleryStore(gallery)
+    rng = np.random.default_rng(1)
+    for k in range(30):
+        store.add_samples(f"person {k}", [(rng.normal(size=128), rng.bytes(1500), None)])
+    with open(gallery, "r+b") as f:
+        f.seek(28672)
+        f.write(rng.bytes(2048))
+    before = gallery.read_bytes()
+    photo = str(tmp_path / "photo.jpg")
+    for argv in (
+        ["gallery", "list"],
+        ["gallery", "rename", "person 1", "someone"],
+        ["gallery", "remove", "person 2"],
+        ["gallery", "wipe", "--yes"],
+        ["enroll", "person 3", photo],
+        ["identify", photo],
+    ):
+        code, _, err = cli(capsys, *argv, "--gallery", str(gallery))
+        line = one_line_error(err)
+        assert code == 2 and str(gallery) in line and "damaged" in line, argv
+        assert "delete it" in line  # what to do
+    assert gallery.read_bytes() == before
+
+
+def test_wipe_refuses_another_programs_database(capsys, tmp_path: Path) -> None:
+    import sqlite3
+
+    other = tmp_path / "accounts.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE accounts(id INTEGER PRIMARY KEY, owner TEXT)")
+    conn.execute("INSERT INTO accounts(owner) VALUES ('not faceapp')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    for argv in (["gallery", "wipe", "--yes"], ["gallery", "list"]):
+        code, _, err = cli(capsys, *argv, "--gallery", str(other))
+        assert code == 2 and "another program" in one_line_error(err), argv
+    assert other.read_bytes() == before
+
+
+def test_wipe_keeps_a_backup_unless_no_backup(capsys, gallery: Path) -> None:
+    import stat
+
+    import numpy as np
+
+    GalleryStore(gallery).add_samples("Ann", [(np.ones(128), None, None)])
+    code, out, _ = cli(capsys, "gallery", "wipe", "--yes", "--gallery", str(gallery), "--json")
+    backup = Path(f"{gallery}.bak")
+    assert code == 0 and last_json(out) == {"wiped": str(gallery), "backup": str(backup)}
+    assert str(backup) in out and not gallery.exists()
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    GalleryStore(gallery).add_person("Bob")
+    argv = ["gallery", "wipe", "--yes", "--no-backup", "--gallery", str(gallery)]
+    code, out, _ = cli(capsys, *argv)
+    assert code == 0 and "no backup" in out
+    assert not gallery.exists() and not backup.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("Eve\u202egnp.exe", "text-direction control"),
+        ("ben_afflek\u200b", "invisible formatting character"),
+        ("Ann\x07", "control character"),
+    ],
+)
+def test_names_with_hidden_characters_are_refused(
+    capsys, tmp_path: Path, gallery: Path, name: str, why: str
+) -> None:
+    photo = str(tmp_path / "photo.jpg")  # never read: the name is refused first
+    code, _, err = cli(capsys, "enroll", name, photo, "--gallery", str(gallery))
+    assert code == 2 and why in one_line_error(err)
+    assert not gallery.exists()
+    GalleryStore(gallery).add_person("Ann")
+    before = gallery.read_bytes()
+    code, _, err = cli(capsys, "gallery", "rename", "Ann", name, "--gallery", str(gallery))
+    assert code == 2 and why in one_line_error(err)
+    assert gallery.read_bytes() == before
+
+
+def test_every_command_normalises_names_the_same_way(capsys, tmp_path: Path, gallery: Path) -> None:
+    import unicodedata
+
+    import numpy as np
+
+    jose_nfd = unicodedata.normalize("NFD", "José")
+    store = GalleryStore(gallery)
+    store.add_samples("ben_afflek", [(np.ones(128), None, None)])
+    store.add_samples(jose_nfd, [(np.ones(128), None, None)])
+    missing = tmp_path / "missing.jpg"
+    for name in (" ben_afflek ", "José", f" {jose_nfd}\t"):
+        # The name is found; what fails is the photo, which does not exist.
+        code, _, err = cli(capsys, "verify", name, str(missing), "--gallery", str(gallery))
+        line = one_line_error(err)
+        assert code == 2 and "nobody" not in line and str(missing) in line, name
+    code, _, err = cli(
+        capsys, "verify", "ben_afflek\u200b", str(missing), "--gallery", str(gallery)
+    )
+    assert code == 2 and "nobody called 'ben_afflek\\u200b'" in one_line_error(err)
+    code, out, _ = cli(
+        capsys, "gallery", "rename", f"{jose_nfd} ", "Jose", "--gallery", str(gallery)
+    )
+    assert code == 0 and out.strip() == "renamed José to Jose"
+    code, out, _ = cli(capsys, "gallery", "remove", " ben_afflek ", "--gallery", str(gallery))
+    assert code == 0 and out.startswith("removed ben_afflek ")
+    assert [p.name for p in store.people()] == ["Jose"]
+
+
+def test_list_escapes_a_name_stored_before_the_rules(capsys, gallery: Path) -> None:
+    import sqlite3
+
+    GalleryStore(gallery).add_person("placeholder")
+    conn = sqlite3.connect(gallery)
+    conn.execute("UPDATE people SET name = ?", ("Eve\u202egnp.exe",))
+    conn.commit()
+    conn.close()
+    code, out, _ = cli(capsys, "gallery", "list", "--gallery", str(gallery))
+    assert code == 0 and "\u202e" not in out and "'Eve\\u202egnp.exe'" in out
+
+
+@pytest.mark.model
+def test_decomposed_name_enrolled_then_verified_composed(
+    capsys, gallery: Path, celebrity_dir: Path
+) -> None:
+    import unicodedata
+
+    train, val = person_photos(celebrity_dir, "train"), person_photos(celebrity_dir, "val")
+    nfd = unicodedata.normalize("NFD", "Renée ")
+    code, out, _ = cli(capsys, "enroll", nfd, str(train["madonna"][1]), "--gallery", str(gallery))
+    assert code == 0
+    for claim in ("Renée", " Renée", unicodedata.normalize("NFD", "Renée")):
+        code, out, err = cli(
+            capsys, "verify", claim, str(val["madonna"][2]), "--gallery", str(gallery), "--json"
+        )
+        assert code == 0, err
+        assert last_json(out)["accepted"] is True and last_json(out)["name"] == "Renée"

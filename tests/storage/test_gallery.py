@@ -52,21 +52,19 @@ def store(tmp_path: Path) -> GalleryStore:
     return GalleryStore(tmp_path / "gallery.db")
 
 
-def test_creates_parent_dirs_and_schema(tmp_path: Path) -> None:
+def test_creates_parent_dirs_and_schema_on_first_write(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "gallery.db"
     s = GalleryStore(str(path))
-    assert s.path == path and path.is_file()
+    assert s.path == path
+    assert s.people() == [] and len(s.index()) == 0 and s.revision() == 0
+    assert list(tmp_path.iterdir()) == []  # reading creates nothing
+    s.add_person("Ann")
+    assert path.is_file()
     assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert raw(path, "PRAGMA application_id") == [(gallery.APPLICATION_ID,)]
     tables = {r[0] for r in raw(path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"people", "samples", "meta"} <= tables
-    assert s.people() == [] and len(s.index()) == 0
-
-
-def test_empty_existing_file_is_fine(tmp_path: Path) -> None:
-    path = tmp_path / "g.db"
-    path.write_bytes(b"")
-    GalleryStore(path).add_person("Ann")
-    assert GalleryStore(path).find_person("Ann") is not None
+    assert [p.name for p in s.people()] == ["Ann"]
 
 
 def test_embedding_round_trip_exact_and_normalised(store: GalleryStore) -> None:
@@ -195,10 +193,15 @@ def test_index_contents(store: GalleryStore) -> None:
     ids=["nan", "inf", "zero", "2d", "int", "dim"],
 )
 def test_add_samples_writes_nothing_on_failure(store: GalleryStore, bad: np.ndarray) -> None:
+    with pytest.raises(ValueError):
+        store.add_samples("New", [(emb(1), JPEG, "ok"), (bad, None, None), (emb(2), None, None)])
+    assert store.people() == [] and store.revision() == 0
+    assert list(store.path.parent.iterdir()) == []  # not even the file was created
+    store.add_person("Old")
     rev = store.revision()
     with pytest.raises(ValueError):
         store.add_samples("New", [(emb(1), JPEG, "ok"), (bad, None, None), (emb(2), None, None)])
-    assert store.people() == [] and store.revision() == rev
+    assert [p.name for p in store.people()] == ["Old"] and store.revision() == rev
     assert raw(store.path, "SELECT count(*) FROM samples") == [(0,)]
 
 
@@ -301,6 +304,7 @@ def test_damaged_embedding_detected(store: GalleryStore) -> None:
 def test_wipe_removes_every_file(tmp_path: Path) -> None:
     path = tmp_path / "data" / "gallery.db"
     store = GalleryStore(path)
+    store.add_person("Bob")
     # A reader in WAL mode keeps the -wal and -shm files (holding sample data) alive.
     reader = sqlite3.connect(path)
     reader.execute("PRAGMA journal_mode = WAL")
@@ -308,10 +312,12 @@ def test_wipe_removes_every_file(tmp_path: Path) -> None:
     store.add_samples("Ann", [(emb(1), JPEG, None)])
     assert Path(f"{path}-wal").stat().st_size > 0 and Path(f"{path}-shm").exists()
     rev = store.revision()
-    store.wipe()
+    assert store.wipe(backup=False) is None
     reader.close()
     assert list(path.parent.iterdir()) == []
-    assert store.people() == [] and store.revision() > rev  # usable again, revision moved on
+    assert store.people() == [] and store.revision() == 0  # usable again, empty
+    store.add_person("Ann")
+    assert store.revision() > rev  # a new file does not repeat an old revision
 
 
 def test_wipe_refuses_a_foreign_file(tmp_path: Path) -> None:
@@ -422,6 +428,7 @@ for i in range(int(sys.argv[2])):
 def test_concurrent_processes_and_threads(tmp_path: Path) -> None:
     path = tmp_path / "gallery.db"
     store = GalleryStore(path)
+    store.add_person("Shared")
     rev = store.revision()
     procs = [
         subprocess.Popen([sys.executable, "-c", CHILD_MANY, str(path), "10", f"proc{k}"])
