@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from PIL import Image
 from faceapp.cli import run
 from faceapp.storage.gallery import GalleryStore
 from tests.conftest import person_photos
+from tests.hostile.corpus import png_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,9 +61,8 @@ def make_bad_files(folder: Path, good: Path) -> dict[str, Path]:
         path.write_bytes(content)
         out[label] = path
     out["missing path"] = folder / "does-not-exist.jpg"
-    huge = io.BytesIO()
-    Image.new("1", (30000, 30000)).save(huge, format="PNG")
-    (folder / "huge.png").write_bytes(huge.getvalue())
+    # Refused on its header: four rows of pixel data are enough to say 30000 x 30000.
+    (folder / "huge.png").write_bytes(png_bytes(30000, 30000, rows=4))
     out["absurdly large image"] = folder / "huge.png"
     return out
 
