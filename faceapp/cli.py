@@ -52,13 +52,25 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("identify", help="name every face in photos (1:K)")
     p.add_argument("images", nargs="+", type=Path)
-    p.add_argument("--threshold", type=float, default=None)
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="largest distance that still names a person (default: 1.07, the threshold "
+        "of best accuracy on LFW; lower is stricter)",
+    )
     _common(p)
 
     p = sub.add_parser("verify", help="is the face in a photo the claimed person? (1:1)")
     p.add_argument("name")
     p.add_argument("image", type=Path)
-    p.add_argument("--threshold", type=float, default=None)
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="largest distance that still accepts (default: the threshold at which 1 in "
+        "10,000 different-person pairs of LFW is accepted, stricter than identify's 1.07)",
+    )
     p.add_argument("--largest", action="store_true", help="use the largest face of a group photo")
     _common(p)
 
@@ -102,10 +114,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--detector", choices=["mtcnn", "mtcnn-package"], default="mtcnn")
     p.add_argument("--save-distances", type=Path, default=None, help=argparse.SUPPRESS)
     p.add_argument(
+        "--embeddings",
+        type=Path,
+        default=None,
+        help="score the embeddings an earlier --save-distances run saved instead of running "
+        "the models (give the same --align/--no-flip/--detector as that run)",
+    )
+    p.add_argument(
         "--write-operating-points",
         type=Path,
         default=None,
-        help="write the FAR/TAR table the threshold slider shows (JSON)",
+        help="count every pair of the protocol images (same / different person) and write "
+        "the FAR/TAR table that verification's default and the threshold panel use (JSON)",
     )
     _common(p)
 
@@ -161,10 +181,11 @@ def _pipeline(args: argparse.Namespace) -> Any:
     return _pipelines["default"]
 
 
-def _threshold(args: argparse.Namespace) -> float:
-    from faceapp.core.matching import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD
+def _threshold(args: argparse.Namespace, mode: str = "recognition") -> float:
+    """Return ``--threshold``, or the default of ``mode`` when it is not given."""
+    from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD, default_threshold
 
-    t = DEFAULT_THRESHOLD if args.threshold is None else float(args.threshold)
+    t = default_threshold(mode) if args.threshold is None else float(args.threshold)
     if not MIN_THRESHOLD <= t <= MAX_THRESHOLD:
         raise UsageError(
             f"--threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD}, got {t}"
@@ -255,10 +276,10 @@ def cmd_identify(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     """Accept or reject a claimed identity."""
     from faceapp.core.images import load_image
-    from faceapp.core.matching import verify
+    from faceapp.core.matching import DEFAULT_VERIFICATION_FAR, lfw_operating_point, verify
     from faceapp.enrolment import choose_face
 
-    threshold = _threshold(args)
+    threshold = _threshold(args, "verification")
     store = _store(args)
     person = store.find_person(args.name)  # the same name rules as enroll and gallery
     if person is None:
@@ -272,16 +293,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
     face = choose_face(pipeline.detect(frame), args.largest, str(args.image))
     match = verify(pipeline.embed(frame, [face])[0], index, name, threshold)
     verdict = "accepted" if match.accepted else "rejected"
+    lfw = lfw_operating_point(threshold)
     doc = {
         "name": name,
         "accepted": match.accepted,
         "distance": round(match.distance, 4),
         "threshold": threshold,
+        "threshold_source": "--threshold"
+        if args.threshold is not None
+        else f"verification default: false-accept rate {DEFAULT_VERIFICATION_FAR:g} on LFW",
+        "lfw_false_accept_rate": None if lfw is None else float(f"{lfw.far:.4g}"),
+        "lfw_impostor_pairs_accepted": None if lfw is None else lfw.impostor_accepted,
+        "lfw_impostor_pairs": None if lfw is None else lfw.impostor_pairs,
     }
+    how = "default for verification" if args.threshold is None else "given"
     _emit(
         args,
         doc,
-        [f"{verdict}: {_shown(name)} (distance {match.distance:.3f}, threshold {threshold:.3f})"],
+        [
+            f"{verdict}: {_shown(name)} (distance {match.distance:.3f}, threshold "
+            f"{threshold:.4g}, {how})"
+        ],
     )
     return EXIT_OK if match.accepted else EXIT_NEGATIVE
 
@@ -436,22 +468,19 @@ def _video_writer(path: Path, fps: float, size: tuple[int, int]) -> Any:
 
 def cmd_eval_lfw(args: argparse.Namespace) -> int:
     """Run the LFW protocol and print accuracy, TAR@FAR=1e-3, AUC and speed."""
-    from faceapp.core.detection import create_detector
-    from faceapp.core.embedding import create_embedder
-    from faceapp.core.evaluation.lfw import run_lfw
-    from faceapp.core.pipeline import FacePipeline
+    from faceapp.core.embedding.align import DEFAULT_METHOD
 
     if not args.dir.is_dir():
         raise UsageError(f"{args.dir}: no such folder")
     pairs = args.pairs or args.dir / "pairs.txt"
     if not pairs.is_file():
         raise UsageError(f"{pairs}: no pairs file (give one with --pairs)")
-    kwargs: dict[str, Any] = {} if args.align is None else {"align": args.align}
-    pipeline = FacePipeline(
-        create_detector(args.detector), create_embedder(flip=not args.no_flip), **kwargs
-    )
-    pipeline.prepare()
-    run = run_lfw(pipeline, args.dir, pairs, progress=_progress_bar("eval-lfw"))
+    described = {
+        "detector": args.detector,
+        "align": args.align or DEFAULT_METHOD,
+        "flip": not args.no_flip,
+    }
+    run = _lfw_saved(args, pairs, described) if args.embeddings else _lfw_run(args, pairs)
     s = run.summary
     if args.save_distances:
         import numpy as np
@@ -461,38 +490,98 @@ def cmd_eval_lfw(args: argparse.Namespace) -> int:
             distances=run.distances,
             images=np.array(run.images),
             embeddings=run.embeddings,
+            pipeline=np.array(json.dumps(described)),
         )
-    if args.write_operating_points:
-        _write_operating_points(args.write_operating_points, run)
     lines = [
-        f"pairs {s['pairs']}, images {s['images']} ({s['no_face']} without a detected face: "
-        f"{s['no_face_handling']})",
+        f"pairs {s['pairs']}, images {s['images']}"
+        + (
+            f" ({s['no_face']} without a detected face: {s['no_face_handling']})"
+            if "no_face" in s
+            else f" (embeddings from {args.embeddings.name})"
+        ),
         f"accuracy {s['accuracy']:.4f} ± {s['accuracy_std']:.4f} (10-fold)",
         f"TAR@FAR=1e-3 {s['tar_at_far_1e-3']:.4f}   AUC {s['auc']:.5f}",
         f"threshold {s['threshold']:.3f} (mean of the fold thresholds)",
-        f"{s['images_per_second']} images/s; seconds by stage {s['time_split']}",
     ]
+    if "images_per_second" in s:
+        lines.append(f"{s['images_per_second']} images/s; seconds by stage {s['time_split']}")
+    if args.write_operating_points:
+        table = _write_operating_points(args, run, described)
+        s = dict(s, operating_points=table)
+        lines.append(
+            f"all pairs of {table['images']:,} images: {table['impostor_pairs']:,} "
+            f"different-person, {table['genuine_pairs']:,} same-person; "
+            f"table written to {args.write_operating_points}"
+        )
+        lines += [
+            f"  FAR {t['far']:g}: threshold {t['threshold']:.4f}" for t in table["far_targets"]
+        ]
     _emit(args, s, lines)
     return EXIT_OK
 
 
-def _write_operating_points(path: Path, run: Any) -> None:
+def _lfw_run(args: argparse.Namespace, pairs: Path) -> Any:
+    from faceapp.core.detection import create_detector
+    from faceapp.core.embedding import create_embedder
+    from faceapp.core.evaluation.lfw import run_lfw
+    from faceapp.core.pipeline import FacePipeline
+
+    kwargs: dict[str, Any] = {} if args.align is None else {"align": args.align}
+    pipeline = FacePipeline(
+        create_detector(args.detector), create_embedder(flip=not args.no_flip), **kwargs
+    )
+    pipeline.prepare()
+    return run_lfw(pipeline, args.dir, pairs, progress=_progress_bar("eval-lfw"))
+
+
+def _lfw_saved(args: argparse.Namespace, pairs: Path, described: dict[str, Any]) -> Any:
+    """Load a --save-distances file; its pipeline, when recorded, must be the one described."""
     import numpy as np
 
-    from faceapp.core.evaluation.protocol import operating_points
-    from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD
+    from faceapp.core.evaluation.lfw import run_from_embeddings
 
-    grid = np.round(np.arange(MIN_THRESHOLD, MAX_THRESHOLD + 1e-9, 0.01), 2)
-    points = operating_points(run.distances, run.pairs.same, grid)
-    doc = {
-        "source": "faceapp eval-lfw on the official LFW pairs.txt",
-        "align": run.summary["align"],
-        "pairs": run.summary["pairs"],
-        "columns": ["threshold", "far", "tar"],
-        "points": [[round(p.threshold, 2), round(p.far, 6), round(p.tar, 6)] for p in points],
+    try:
+        with np.load(args.embeddings, allow_pickle=False) as saved:
+            images = [str(x) for x in saved["images"]]
+            embeddings = np.asarray(saved["embeddings"], np.float32)
+            recorded = json.loads(str(saved["pipeline"])) if "pipeline" in saved else None
+    except (OSError, ValueError, KeyError) as exc:
+        raise UsageError(
+            f"{args.embeddings}: not an 'eval-lfw --save-distances' file ({exc})"
+        ) from None
+    if recorded is not None and recorded != described:
+        raise UsageError(
+            f"{args.embeddings} was made with {recorded}, not {described}: give the same "
+            "--detector/--align/--no-flip"
+        )
+    return run_from_embeddings(images, embeddings, pairs, align=described["align"])
+
+
+def _write_operating_points(
+    args: argparse.Namespace, run: Any, described: dict[str, Any]
+) -> dict[str, Any]:
+    """Count all pairs of the run's images and write the table; return its document."""
+    from faceapp.core.evaluation.far_table import (
+        count_pairs,
+        far_table,
+        identity_of,
+        write_far_table,
+    )
+
+    counts = count_pairs(run.embeddings, [identity_of(rel) for rel in run.images])
+    command = ["faceapp", "eval-lfw", args.dir.name]
+    if args.embeddings:
+        command += ["--embeddings", args.embeddings.name]
+    command += ["--write-operating-points", args.write_operating_points.name]
+    source = {
+        "dataset": f"LFW: every image of {(args.pairs or args.dir / 'pairs.txt').name}",
+        "pipeline": described,
+        "command": " ".join(command),
+        "protocol": "columns protocol_far/protocol_tar: the 6,000 pairs of the pairs file",
     }
-    rows = ",\n".join("  " + json.dumps(row) for row in doc.pop("points"))
-    path.write_text(json.dumps(doc)[:-1] + ', "points": [\n' + rows + "\n]}\n", encoding="utf-8")
+    doc = far_table(counts, protocol=(run.distances, run.pairs.same), source=source)
+    write_far_table(args.write_operating_points, doc)
+    return {k: v for k, v in doc.items() if k not in ("points", "columns")}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

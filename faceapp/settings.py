@@ -1,4 +1,4 @@
-"""User preferences (threshold, mode, claim, source, window geometry) as a plain dataclass."""
+"""User preferences (thresholds per mode, mode, claim, source, geometry) as a plain dataclass."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from faceapp.core.matching import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, MODES
+from faceapp.core.matching import (
+    DEFAULT_THRESHOLD,
+    MAX_THRESHOLD,
+    MIN_THRESHOLD,
+    MODES,
+    default_threshold,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +31,9 @@ class Settings:
     Parameters
     ----------
     threshold : float
-        Distance threshold in ``[MIN_THRESHOLD, MAX_THRESHOLD]``; lower is stricter.
+        Recognition mode's distance threshold in ``[MIN_THRESHOLD, MAX_THRESHOLD]``;
+        lower is stricter.  (Its name predates the per-mode thresholds: preference files
+        written before them keep their value for recognition.)
     mode : {"recognition", "verification"}
         1:K identification, or 1:1 verification of ``claim``.
     claim : str or None
@@ -37,6 +45,10 @@ class Settings:
         Opaque window geometry as saved by the GUI toolkit; empty when unknown.
     demo_offered : bool
         True once the user has been offered to enrol the demo people.
+    verification_threshold : float or None
+        Verification mode's threshold, or None for that mode's default (the threshold
+        at :data:`~faceapp.core.matching.DEFAULT_VERIFICATION_FAR` on LFW), which then
+        follows the table shipped with the installed version.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -45,19 +57,50 @@ class Settings:
     source: str = DEFAULT_SOURCE
     geometry: bytes = b""
     demo_offered: bool = False
+    verification_threshold: float | None = None
 
     def validated(self) -> Settings:
         """Return a copy with every field brought into its valid range.
 
-        A threshold outside the range is clipped (a non-number becomes the default), an
-        unknown mode becomes ``"recognition"``, an empty claim or source their defaults.
+        A threshold outside the range is clipped (a non-number becomes the mode's
+        default), an unknown mode becomes ``"recognition"``, an empty claim or source
+        their defaults.
         """
         t = self.threshold
         t = DEFAULT_THRESHOLD if not math.isfinite(t) else min(max(t, MIN_THRESHOLD), MAX_THRESHOLD)
+        v = self.verification_threshold
+        if v is not None:
+            v = None if not math.isfinite(v) else min(max(v, MIN_THRESHOLD), MAX_THRESHOLD)
         mode = self.mode if self.mode in MODES else "recognition"
         claim = self.claim.strip() if isinstance(self.claim, str) and self.claim.strip() else None
         source = self.source.strip() if self.source and self.source.strip() else DEFAULT_SOURCE
-        return replace(self, threshold=float(t), mode=mode, claim=claim, source=source)
+        return replace(
+            self,
+            threshold=float(t),
+            verification_threshold=None if v is None else float(v),
+            mode=mode,
+            claim=claim,
+            source=source,
+        )
+
+    def threshold_for(self, mode: str) -> float:
+        """Return the threshold in force in ``mode``: the user's choice or the mode's default.
+
+        Raises
+        ------
+        faceapp.core.errors.ModelError
+            When verification's default is needed and the shipped LFW table is damaged.
+        """
+        if mode == "verification":
+            if self.verification_threshold is None:
+                return default_threshold("verification")
+            return self.verification_threshold
+        return self.threshold
+
+    @staticmethod
+    def threshold_field(mode: str) -> str:
+        """Return the name of the field that holds ``mode``'s threshold."""
+        return "verification_threshold" if mode == "verification" else "threshold"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as plain values (float, str, bytes, bool; ``None`` for no claim)."""
@@ -86,6 +129,8 @@ class Settings:
 def _convert(raw: Any, kind: type, name: str) -> Any:
     if name == "claim":
         return str(raw)
+    if name == "verification_threshold":
+        return float(raw)
     if kind is bool:
         if isinstance(raw, str):
             if raw.strip().lower() in ("true", "1", "yes"):

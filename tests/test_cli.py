@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from faceapp.cli import run
+from faceapp.core.matching import DEFAULT_THRESHOLD, default_threshold
 from faceapp.storage.gallery import GalleryStore
 from tests.conftest import person_photos
 from tests.hostile.corpus import png_bytes
@@ -41,6 +42,13 @@ def test_version_answers_without_heavy_imports() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("faceapp ")
+
+
+def test_help_says_which_threshold_each_command_defaults_to(capsys) -> None:
+    code, out, _ = cli(capsys, "verify", "--help")
+    assert code == 0 and "1 in 10,000" in " ".join(out.split())
+    code, out, _ = cli(capsys, "identify", "--help")
+    assert code == 0 and "1.07" in out
 
 
 def test_usage_error_is_exit_2_one_line(capsys) -> None:
@@ -116,7 +124,12 @@ def test_enroll_identify_verify_round_trip(capsys, gallery: Path, celebrity_dir:
     code, out, _ = cli(
         capsys, "verify", "madonna", str(val["madonna"][2]), "--gallery", str(gallery), "--json"
     )
-    assert code == 0 and last_json(out)["accepted"] is True
+    doc = last_json(out)
+    assert code == 0 and doc["accepted"] is True
+    # No --threshold: verification's own default, 1 in 10,000 false accepts on LFW.
+    assert doc["threshold"] == default_threshold("verification") < DEFAULT_THRESHOLD
+    assert "verification default" in doc["threshold_source"]
+    assert doc["lfw_false_accept_rate"] <= 1e-4 and doc["lfw_impostor_pairs"] > 29_000_000
     code, out, _ = cli(
         capsys,
         "verify",
@@ -405,3 +418,69 @@ def test_decomposed_name_enrolled_then_verified_composed(
         )
         assert code == 0, err
         assert last_json(out)["accepted"] is True and last_json(out)["name"] == "Renée"
+
+
+def _saved_run(tmp_path: Path, pipeline: dict) -> tuple[Path, Path]:
+    """An LFW-format folder (pairs file only) and a --save-distances file for it."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    people = [f"P{k}" for k in range(6)]
+    images = [f"{p}/{p}_{i:04d}.jpg" for p in people for i in range(1, 5)]
+    centres = rng.normal(size=(6, 8))
+    emb = np.stack([centres[int(rel[1])] + 0.5 * rng.normal(size=8) for rel in images])
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    root = tmp_path / "lfw"
+    root.mkdir()
+    lines = ["2 2"]
+    for fold in range(2):
+        a, b = people[2 * fold], people[2 * fold + 1]
+        lines += [f"{a}\t1\t2", f"{b}\t3\t4", f"{a}\t1\t{b}\t2", f"{b}\t3\t{people[5]}\t4"]
+    (root / "pairs.txt").write_text("\n".join(lines) + "\n")
+    saved = tmp_path / "run.npz"
+    np.savez(
+        saved,
+        distances=np.zeros(8),
+        images=np.array(images),
+        embeddings=emb.astype(np.float32),
+        pipeline=np.array(json.dumps(pipeline)),
+    )
+    return root, saved
+
+
+def test_eval_lfw_writes_the_all_pairs_table_from_saved_embeddings(capsys, tmp_path) -> None:
+    from faceapp.core import matching
+
+    default = {"detector": "mtcnn", "align": "similarity", "flip": True}
+    root, saved = _saved_run(tmp_path, default)
+    table = tmp_path / "points.json"
+    code, out, err = cli(
+        capsys,
+        "eval-lfw",
+        str(root),
+        "--embeddings",
+        str(saved),
+        "--write-operating-points",
+        str(table),
+        "--json",
+    )
+    assert code == 0, err
+    summary = last_json(out)
+    assert summary["pairs"] == 8
+    doc = json.loads(table.read_text(encoding="utf-8"))
+    assert doc["format"] == matching.OPERATING_POINTS_FORMAT
+    assert doc["images"] == 24 and doc["identities"] == 6
+    assert doc["genuine_pairs"] == 6 * 6 and doc["impostor_pairs"] == 24 * 23 // 2 - 36
+    assert doc["source"]["pipeline"] == default
+    assert doc["protocol_impostor_pairs"] == 4 and doc["protocol_genuine_pairs"] == 4
+    assert summary["operating_points"]["impostor_pairs"] == doc["impostor_pairs"]
+
+    other = dict(default, flip=False)
+    (tmp_path / "b").mkdir()
+    root2, saved2 = _saved_run(tmp_path / "b", other)
+    code, _, err = cli(capsys, "eval-lfw", str(root2), "--embeddings", str(saved2))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--no-flip" in err
+    code, _, _ = cli(capsys, "eval-lfw", str(root2), "--embeddings", str(saved2), "--no-flip")
+    assert code == 0
+    code, _, err = cli(capsys, "eval-lfw", str(root), "--embeddings", str(root / "pairs.txt"))
+    assert code == 2 and "--save-distances" in err

@@ -7,18 +7,24 @@ stricter (fewer false accepts, more false rejects).
 A person with several samples is represented by the L2-normalised mean of their sample
 embeddings; the distance from a probe to a person is the distance to that mean (see
 ``docs/accuracy.md`` for the LFW measurement that chose it over the nearest sample).
+
+Each mode has its default threshold (:func:`default_threshold`): identification the
+accuracy-balanced :data:`DEFAULT_THRESHOLD`, verification the stricter threshold at
+which 1 in 10,000 different-person pairs of LFW is accepted, read from the shipped table.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
+from faceapp.core.errors import ModelError
 from faceapp.core.types import Match
 
 #: Default distance threshold.  Derived with ``faceapp eval-lfw`` on the official LFW
@@ -242,7 +248,7 @@ def verify(
     probe: np.ndarray,
     index: GalleryIndex,
     claimed: str | int,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
 ) -> Match:
     """Answer "is this the claimed person?" (1:1).
 
@@ -254,8 +260,9 @@ def verify(
         The enrolled gallery.
     claimed : str or int
         Display name or gallery id of the claimed identity.
-    threshold : float
-        Largest distance that still accepts.
+    threshold : float, optional
+        Largest distance that still accepts; default ``default_threshold("verification")``
+        (1 in 10,000 false accepts on LFW), stricter than identification's.
 
     Returns
     -------
@@ -266,7 +273,11 @@ def verify(
     ------
     KeyError
         When the claimed person is not enrolled.
+    ModelError
+        When no threshold is given and the shipped LFW table is missing or damaged.
     """
+    if threshold is None:
+        threshold = default_threshold("verification")
     k = index.person_index(claimed)
     dist = float(face_distance(np.asarray(probe, np.float32), index.centroids[k : k + 1])[0])
     return Match(index.names[k], dist, threshold, is_match(dist, threshold), index.person_ids[k])
@@ -274,29 +285,182 @@ def verify(
 
 _OPERATING_POINTS = Path(__file__).with_name("lfw_operating_points.json")
 
+#: Version of the ``lfw_operating_points.json`` layout this module reads.
+OPERATING_POINTS_FORMAT = 2
+#: The columns of the table's ``points`` that this module reads, in order.
+OPERATING_POINTS_COLUMNS = ("threshold", "far", "tar", "impostor_accepted", "genuine_accepted")
+
+#: False-accept rate that verification mode's default threshold is set to: 1 in 10,000
+#: of LFW's different-person pairs (see :func:`threshold_at_far`).
+DEFAULT_VERIFICATION_FAR = 1e-4
+
+
+class LfwOperatingPoint(NamedTuple):
+    """What a threshold does on LFW, counted over every pair of its protocol images.
+
+    Attributes
+    ----------
+    threshold : float
+        The distance threshold.
+    far, tar : float
+        Fraction of different-person pairs accepted (false accepts) and of same-person
+        pairs accepted (true accepts), in ``[0, 1]``.
+    impostor_accepted, impostor_pairs : int
+        Different-person pairs accepted, and all of them.
+    genuine_accepted, genuine_pairs : int
+        Same-person pairs accepted, and all of them.
+    measured : bool
+        True when ``threshold`` is a row of the table; False when the figures are
+        interpolated between the two rows around it (counts rounded).
+    """
+
+    threshold: float
+    far: float
+    tar: float
+    impostor_accepted: int
+    impostor_pairs: int
+    genuine_accepted: int
+    genuine_pairs: int
+    measured: bool
+
+
+class _Table(NamedTuple):
+    thresholds: np.ndarray
+    impostor_accepted: np.ndarray
+    genuine_accepted: np.ndarray
+    impostor_pairs: int
+    genuine_pairs: int
+    far_targets: dict[float, float]
+
 
 @lru_cache(maxsize=1)
-def _operating_points() -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _table() -> _Table:
+    """Read the shipped table; ModelError names the file when it is missing or damaged."""
     try:
         doc = json.loads(_OPERATING_POINTS.read_text(encoding="utf-8"))
-        table = np.asarray(doc["points"], dtype=np.float64)
-    except (OSError, ValueError, KeyError):
+        if doc.get("format") != OPERATING_POINTS_FORMAT:
+            raise ValueError(f"format {doc.get('format')!r}, expected {OPERATING_POINTS_FORMAT}")
+        cols = [doc["columns"].index(c) for c in OPERATING_POINTS_COLUMNS]
+        rows = np.asarray(doc["points"], dtype=np.float64)[:, cols]
+        targets = {float(t["far"]): float(t["threshold"]) for t in doc["far_targets"]}
+        table = _Table(
+            rows[:, 0],
+            rows[:, 3].astype(np.int64),
+            rows[:, 4].astype(np.int64),
+            int(doc["impostor_pairs"]),
+            int(doc["genuine_pairs"]),
+            targets,
+        )
+        if (
+            table.impostor_pairs < 1
+            or table.genuine_pairs < 1
+            or np.any(np.diff(table.thresholds) <= 0)
+        ):
+            raise ValueError("no pairs, or thresholds not increasing")
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ModelError(
+            f"{_OPERATING_POINTS}: the LFW operating-point table is missing or damaged "
+            f"({exc}); reinstall faceapp"
+        ) from None
+    return table
+
+
+def lfw_operating_point(threshold: float) -> LfwOperatingPoint | None:
+    """Return what ``threshold`` does on LFW: false and true accepts with their counts.
+
+    The shipped table (``lfw_operating_points.json``, written by ``faceapp eval-lfw
+    --write-operating-points``) counts every pair of LFW's 7,701 protocol images:
+    29,640,749 different-person pairs and 8,101 same-person pairs, at thresholds in
+    steps of 0.01 and at the thresholds of FAR = 1e-3 .. 1e-6.  Between two rows the
+    figures are interpolated linearly (``measured`` is then False).
+
+    Returns
+    -------
+    LfwOperatingPoint or None
+        None when ``threshold`` lies outside the table.
+
+    Raises
+    ------
+    ModelError
+        When the shipped table is missing or damaged.
+    """
+    t = _table()
+    x = float(threshold)
+    if not t.thresholds[0] - 1e-9 <= x <= t.thresholds[-1] + 1e-9:
         return None
-    return table[:, 0], table[:, 1], table[:, 2]
+    k = int(np.argmin(np.abs(t.thresholds - x)))
+    if abs(t.thresholds[k] - x) <= 1e-6:
+        imp, gen, measured = int(t.impostor_accepted[k]), int(t.genuine_accepted[k]), True
+    else:
+        imp = round(float(np.interp(x, t.thresholds, t.impostor_accepted)))
+        gen = round(float(np.interp(x, t.thresholds, t.genuine_accepted)))
+        measured = False
+    return LfwOperatingPoint(
+        x,
+        imp / t.impostor_pairs,
+        gen / t.genuine_pairs,
+        imp,
+        t.impostor_pairs,
+        gen,
+        t.genuine_pairs,
+        measured,
+    )
 
 
 def false_accept_rate(threshold: float) -> float | None:
-    """Return the false-accept rate measured on LFW at ``threshold``, if known.
+    """Return the false-accept rate measured on LFW at ``threshold``, if inside the table.
 
-    The rate is the fraction of LFW's 3,000 different-person pairs whose distance is
-    at most ``threshold`` (linear interpolation between tabulated thresholds), as
-    written by ``faceapp eval-lfw --write-operating-points``.  ``None`` when no table
-    ships with this installation or the threshold lies outside it.
+    The fraction of all different-person pairs of LFW's protocol images whose distance
+    is at most ``threshold`` (see :func:`lfw_operating_point`).
+
+    Raises
+    ------
+    ModelError
+        When the shipped table is missing or damaged.
     """
-    table = _operating_points()
-    if table is None:
-        return None
-    thresholds, far, _ = table
-    if not thresholds[0] <= threshold <= thresholds[-1]:
-        return None
-    return float(np.interp(threshold, thresholds, far))
+    point = lfw_operating_point(threshold)
+    return None if point is None else point.far
+
+
+def threshold_at_far(far: float) -> float:
+    """Return the largest threshold whose false-accept rate on LFW is at most ``far``.
+
+    Exact (to 1e-4) for the rates the table was written for (1e-3, 1e-4, 1e-5, 1e-6);
+    for any other rate, the largest tabulated threshold (steps of 0.01) that keeps to it.
+
+    Raises
+    ------
+    ValueError
+        When no tabulated threshold is that strict.
+    ModelError
+        When the shipped table is missing or damaged.
+    """
+    t = _table()
+    for target, thr in t.far_targets.items():
+        if math.isclose(target, far, rel_tol=1e-9):
+            return thr
+    ok = np.flatnonzero(t.impostor_accepted <= far * t.impostor_pairs)
+    if ok.size == 0:
+        raise ValueError(f"no threshold in the LFW table has a false-accept rate of {far:g}")
+    return float(t.thresholds[ok[-1]])
+
+
+def default_threshold(mode: str) -> float:
+    """Return the default threshold of a mode.
+
+    Recognition (1:K) uses :data:`DEFAULT_THRESHOLD`, the accuracy-balanced 1.07;
+    verification (1:1) the threshold at :data:`DEFAULT_VERIFICATION_FAR` (1 in 10,000
+    false accepts on LFW), which is stricter.
+
+    Raises
+    ------
+    ValueError
+        For an unknown mode.
+    ModelError
+        When the shipped table is missing or damaged (verification only).
+    """
+    if mode == "recognition":
+        return DEFAULT_THRESHOLD
+    if mode == "verification":
+        return threshold_at_far(DEFAULT_VERIFICATION_FAR)
+    raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")

@@ -105,7 +105,11 @@ class AppContext(QObject):
             return new
         old, self._settings = self._settings, new
         self.settings_changed.emit(new)
-        if (old.threshold, old.mode, old.claim) != (new.threshold, new.mode, new.claim):
+        if (old.threshold_for(old.mode), old.mode, old.claim) != (
+            new.threshold_for(new.mode),
+            new.mode,
+            new.claim,
+        ):
             self.match_settings_changed.emit(self.match_settings())
         return new
 
@@ -113,7 +117,7 @@ class AppContext(QObject):
         """Return the immutable matching settings to hand to the worker."""
         s = self._settings
         mode = "verification" if s.mode == "verification" else "recognition"
-        return MatchSettings(threshold=s.threshold, mode=mode, claim=s.claim)
+        return MatchSettings(threshold=s.threshold_for(mode), mode=mode, claim=s.claim)
 
     # -- frames and results ----------------------------------------------------------
 

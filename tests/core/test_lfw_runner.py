@@ -6,9 +6,12 @@ import shutil
 from itertools import combinations
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from faceapp.core.evaluation.lfw import run_lfw
+from faceapp.core.evaluation.far_table import count_pairs, identity_of
+from faceapp.core.evaluation.lfw import run_from_embeddings, run_lfw
+from faceapp.core.matching import DEFAULT_THRESHOLD
 from tests.conftest import person_photos
 
 pytestmark = pytest.mark.model
@@ -50,6 +53,17 @@ def test_runner_scores_a_small_real_protocol(pipeline, celebrity_dir: Path, tmp_
         "seconds",
     }
     assert run.distances.shape == (40,)
+
+    # Scoring the saved embeddings again (eval-lfw --embeddings) gives the same result.
+    again = run_from_embeddings(run.images, run.embeddings, root / "pairs.txt", "similarity")
+    assert np.allclose(again.distances, run.distances, atol=1e-6)
+    assert again.summary["accuracy"] == s["accuracy"] and again.summary["auc"] == s["auc"]
+
+    # Every pair of the 25 real photos: 5 x C(5, 2) same-person pairs, the rest different.
+    counts = count_pairs(run.embeddings, [identity_of(rel) for rel in run.images])
+    assert (counts.genuine_pairs, counts.impostor_pairs) == (50, 250)
+    impostors, genuine = counts.accepted(DEFAULT_THRESHOLD)
+    assert impostors / 250 <= 0.05 and genuine / 50 >= 0.7
 
 
 def test_runner_reports_missing_images(pipeline, celebrity_dir: Path, tmp_path: Path) -> None:

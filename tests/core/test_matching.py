@@ -97,3 +97,18 @@ def test_lfw_false_accept_table_ships_and_is_monotonic() -> None:
     default = false_accept_rate(DEFAULT_THRESHOLD)
     assert default is not None and 0.0 < default < 0.01
     assert false_accept_rate(MAX_THRESHOLD + 1.0) is None
+
+
+def test_verify_defaults_to_the_stricter_verification_threshold() -> None:
+    from faceapp.core.matching import default_threshold
+
+    strict = default_threshold("verification")
+    between = (strict + DEFAULT_THRESHOLD) / 2  # accepted by identify, refused by verify
+    angle = 2 * np.arcsin(between / 2)  # unit vectors this far apart
+    probe = unit(np.cos(angle), np.sin(angle), 0)
+    g = GalleryIndex.from_samples([(1, "Ann", unit(1, 0, 0))])
+    m = verify(probe, g, "Ann")
+    assert m.distance == pytest.approx(between, abs=1e-4)
+    assert m.threshold == strict and not m.accepted
+    assert verify(probe, g, "Ann", DEFAULT_THRESHOLD).accepted
+    assert identify(probe, g)[0].name == "Ann"

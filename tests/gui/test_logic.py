@@ -8,7 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from faceapp.core.matching import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD
+from faceapp.core.matching import (
+    DEFAULT_THRESHOLD,
+    MAX_THRESHOLD,
+    MIN_THRESHOLD,
+    default_threshold,
+)
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
 from faceapp.gui.events import EventLog, RateMeter, face_events
 from faceapp.gui.widgets.mode_panel import in_view_text, main_face, verdict
@@ -49,6 +54,21 @@ def test_settings_from_strings_as_ini_files_store_them():
     assert junk == Settings()
 
 
+def test_each_mode_has_its_threshold_and_old_preference_files_still_load():
+    old_file = Settings.from_dict({"threshold": "0.9", "mode": "verification"})
+    assert old_file.threshold == 0.9 and old_file.verification_threshold is None
+    assert old_file.threshold_for("recognition") == 0.9
+    assert old_file.threshold_for("verification") == default_threshold("verification")
+    chosen = Settings.from_dict({"verification_threshold": "0.75", "threshold": "1.1"})
+    assert chosen.threshold_for("verification") == 0.75
+    assert chosen.threshold_for("recognition") == 1.1
+    assert Settings(verification_threshold=5.0).validated().verification_threshold == MAX_THRESHOLD
+    assert Settings(verification_threshold=math.nan).validated().verification_threshold is None
+    assert Settings.from_dict({"verification_threshold": "abc"}).verification_threshold is None
+    assert Settings.threshold_field("verification") == "verification_threshold"
+    assert Settings.threshold_field("recognition") == "threshold"
+
+
 def test_preferences_round_trip_through_qsettings(tmp_path, qapp):
     from PySide6.QtCore import QSettings
 
@@ -56,7 +76,7 @@ def test_preferences_round_trip_through_qsettings(tmp_path, qapp):
 
     qs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
     assert load_settings(qs) == Settings()
-    wanted = Settings(0.9, "verification", "Mindy Kaling", "demo", b"\x01\x02geo", True)
+    wanted = Settings(0.9, "verification", "Mindy Kaling", "demo", b"\x01\x02geo", True, 0.8)
     save_settings(qs, wanted)
     again = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
     assert load_settings(again) == wanted
@@ -109,33 +129,34 @@ def test_event_log_appends_json_lines(tmp_path):
 
 def test_threshold_words():
     assert describe_threshold(DEFAULT_THRESHOLD).startswith("Default")
+    verification = default_threshold("verification")
+    assert describe_threshold(verification, "verification").startswith("Default for verif")
+    assert describe_threshold(DEFAULT_THRESHOLD, "verification").startswith("Looser: more claims")
     assert describe_threshold(DEFAULT_THRESHOLD - 0.1).startswith("Stricter")
     assert describe_threshold(MIN_THRESHOLD).startswith("Much stricter")
     assert describe_threshold(DEFAULT_THRESHOLD + 0.1).startswith("Looser")
     assert describe_threshold(MAX_THRESHOLD).startswith("Much looser")
 
 
-def test_false_accept_text_uses_the_engine_when_it_can(monkeypatch):
+def test_false_accept_text_gives_the_lfw_counts():
+    from faceapp.core.matching import lfw_operating_point
+
+    point = lfw_operating_point(DEFAULT_THRESHOLD)
+    text = false_accept_text(DEFAULT_THRESHOLD)
+    assert f"{point.impostor_accepted:,} of 29.6\u00a0M different-person pairs" in text
+    assert "about 1\u00a0in\u00a0" in text and f"{point.tar * 100:.1f}" in text
+    assert "interpolated" in false_accept_text(DEFAULT_THRESHOLD + 0.005)
+    # One LFW image pair of two names at distance 0.20 (a duplicate photo): 1 in 29.6 M.
+    assert "(1 of 29.6\u00a0M different-person pairs)" in false_accept_text(MIN_THRESHOLD)
+    assert "not measured" in false_accept_text(2.0)
+
+
+def test_false_accept_text_when_no_impostor_pair_is_accepted(monkeypatch):
     from faceapp.core import matching
 
-    false_accept_text.cache_clear()
-    monkeypatch.setattr(matching, "false_accept_rate", lambda t: 0.004, raising=False)
-    assert "0.4\u00a0%" in false_accept_text(1.0)
-    assert "1\u00a0in\u00a0250" in false_accept_text(1.0)
-    false_accept_text.cache_clear()
-    monkeypatch.setattr(matching, "false_accept_rate", lambda t: None, raising=False)
-    assert "not measured" in false_accept_text(1.0)
-    false_accept_text.cache_clear()
-    monkeypatch.delattr(matching, "false_accept_rate", raising=False)
-    assert "not measured" in false_accept_text(1.0)
-
-    def broken(t):
-        raise RuntimeError("table damaged")
-
-    false_accept_text.cache_clear()
-    monkeypatch.setattr(matching, "false_accept_rate", broken, raising=False)
-    assert "not measured" in false_accept_text(1.0)
-    false_accept_text.cache_clear()
+    none = matching.LfwOperatingPoint(0.2, 0.0, 0.001, 0, 29_640_749, 8, 8101, True)
+    monkeypatch.setattr(matching, "lfw_operating_point", lambda t: none)
+    assert "none of 29.6\u00a0M different-person pairs" in false_accept_text(0.2)
 
 
 def test_face_labels():

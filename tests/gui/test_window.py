@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from faceapp.core.matching import DEFAULT_THRESHOLD
+from faceapp.core.matching import DEFAULT_THRESHOLD, default_threshold
 from faceapp.core.sources import ImageFolderSource
 
 from .gui_helpers import (
@@ -358,15 +358,17 @@ def test_verification_accepts_the_claimed_person_and_rejects_another(
         panel.claim_combo.activated.emit(i)
         assert ctx.settings.claim == name
 
+    verification = default_threshold("verification")  # stricter than recognition's 1.07
+    assert ctx.match_settings().threshold == verification < DEFAULT_THRESHOLD
     choose("Madonna")
     qtbot.waitUntil(lambda: panel.verdict_label.text() == "ACCEPT", timeout=60_000)
     assert panel.verdict_label.property("verdict") == "accept"
-    assert f"≤ {DEFAULT_THRESHOLD:.2f}" in panel.detail_label.text()
+    assert f"≤ {verification:.2f}" in panel.detail_label.text()
 
     choose("Mindy Kaling")
     qtbot.waitUntil(lambda: panel.verdict_label.text() == "REJECT", timeout=10_000)
     assert panel.verdict_label.property("verdict") == "reject"
-    assert f"> {DEFAULT_THRESHOLD:.2f}" in panel.detail_label.text()
+    assert f"> {verification:.2f}" in panel.detail_label.text()
 
 
 @pytest.mark.model

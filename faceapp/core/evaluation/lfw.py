@@ -167,3 +167,49 @@ def run_lfw(
         align=pipeline.align,
     )
     return LfwRun(summary, distances, pairs, t, tuple(order), embeddings)
+
+
+def run_from_embeddings(
+    images: tuple[str, ...] | list[str],
+    embeddings: np.ndarray,
+    pairs_file: Path,
+    align: str = "",
+) -> LfwRun:
+    """Score embeddings saved by an earlier run (``eval-lfw --save-distances``) again.
+
+    Nothing is detected or embedded: the pairs of ``pairs_file`` are looked up among
+    ``images`` and scored with the protocol, so the summary has no timings.
+
+    Parameters
+    ----------
+    images : sequence of str
+        Relative image paths (``Name/Name_0001.jpg``), parallel to ``embeddings``.
+    embeddings : ndarray, shape (n_images, d)
+        L2-normalised embeddings.
+    pairs_file : Path
+        The protocol.
+    align : str
+        How the saved run aligned faces, recorded in the summary.
+
+    Raises
+    ------
+    ValueError
+        When the arrays disagree or an image of the pairs file has no embedding.
+    """
+    pairs = parse_pairs(pairs_file)
+    emb = np.asarray(embeddings, np.float32)
+    if emb.ndim != 2 or emb.shape[0] != len(images):
+        raise ValueError(f"{len(images)} images but embeddings of shape {emb.shape}")
+    row = {rel: k for k, rel in enumerate(images)}
+    needed = {p.path_a_rel for p in pairs.pairs} | {p.path_b_rel for p in pairs.pairs}
+    missing = sorted(needed - row.keys())
+    if missing:
+        raise ValueError(
+            f"{len(missing)} images of the pairs file have no embedding, e.g. {missing[0]}"
+        )
+    a = emb[[row[p.path_a_rel] for p in pairs.pairs]]
+    b = emb[[row[p.path_b_rel] for p in pairs.pairs]]
+    distances = np.linalg.norm(a - b, axis=1).astype(np.float32)
+    summary: dict[str, object] = dict(evaluate(distances, pairs.same, pairs.folds))
+    summary.update(pairs=len(pairs.pairs), images=len(needed), align=align)
+    return LfwRun(summary, distances, pairs, {}, tuple(images), emb)
