@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/detector_bench.py [--frames N] [--repeats R] [--json]
+    python -m benchmarks.detector_bench [--frames N] [--repeats R] [--json]
 
 Both detectors run on the same synthetic 640x480 frames (LFW portraits on a blurred
 background, see :mod:`benchmarks.frames`), interleaved frame by frame and alternating
@@ -18,21 +18,15 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from benchmarks.frames import make_frames  # noqa: E402
-from benchmarks.timing import stats  # noqa: E402
-from faceapp.core.types import Face  # noqa: E402
-
-LFW_DIR = Path(os.environ.get("FACEAPP_LFW_DIR", REPO.parent / "shared" / "data" / "lfw"))
+from benchmarks.data import LFW_DIR
+from benchmarks.frames import make_frames
+from benchmarks.timing import stats, time_call
+from faceapp.core.types import Face
 
 #: A face of ours "matches" one of the package's when their boxes overlap this much.
 MATCH_IOU = 0.9
@@ -81,11 +75,10 @@ def run(lfw_dir: Path = LFW_DIR, n_frames: int = 30, repeats: int = 2) -> dict[s
         frames where both find as many faces), plus min/median/max timings under
         ``detector_timing``.
     """
-    from faceapp.core.detection.fast_mtcnn import FastMtcnnDetector
-    from faceapp.core.detection.mtcnn_package import MtcnnPackageDetector
+    from faceapp.core.detection import create_detector
 
     frames = make_frames(lfw_dir, n_frames)
-    detectors = {"ours": FastMtcnnDetector(), "package": MtcnnPackageDetector()}
+    detectors = {"ours": create_detector("mtcnn"), "package": create_detector("mtcnn-package")}
     for detector in detectors.values():
         detector.prepare()
         detector.detect(frames[0])
@@ -95,10 +88,9 @@ def run(lfw_dir: Path = LFW_DIR, n_frames: int = 30, repeats: int = 2) -> dict[s
         for i, frame in enumerate(frames):
             order = ["ours", "package"] if (i + rep) % 2 == 0 else ["package", "ours"]
             for name in order:
-                t0 = time.perf_counter()
-                faces = detectors[name].detect(frame)
-                times[name].append((time.perf_counter() - t0) * 1000.0)
-                found[name][i] = faces
+                call = time_call(lambda d=detectors[name], f=frame: d.detect(f))
+                times[name].append(call.ms)
+                found[name][i] = call.result
     ious = [
         iou for ref, ours in zip(found["package"], found["ours"]) for iou in pair_faces(ref, ours)
     ]

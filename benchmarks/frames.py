@@ -1,4 +1,4 @@
-"""Synthetic 640x480 test frames: LFW portraits pasted onto a blurred LFW background."""
+"""Synthetic 640x480 scenes: LFW portraits on a blurred LFW background, still or drifting."""
 
 from __future__ import annotations
 
@@ -38,21 +38,50 @@ def _overlaps(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
     return ax < bx + bsz and bx < ax + asz and ay < by + bsz and by < ay + asz
 
 
-def make_frames(lfw_dir: Path, n: int, seed: int = 0) -> list[np.ndarray]:
-    """Build ``n`` BGR 640x480 uint8 frames, each holding 1 to 3 LFW portraits.
+def _place(
+    rng: np.random.Generator, size: int, placed: list[tuple[int, int, int]]
+) -> tuple[int, int, int] | None:
+    """Return a free ``(x, y, size)`` spot, shrinking the portrait when none is found."""
+    while size >= 100:
+        for _attempt in range(30):
+            x = int(rng.integers(0, FRAME_W - size + 1))
+            y = int(rng.integers(0, FRAME_H - size + 1))
+            if not any(_overlaps((x, y, size), p) for p in placed):
+                return x, y, size
+        size = int(size * 0.85)
+    return None
 
-    Each frame's background is another LFW image, enlarged and heavily blurred. The
-    portraits (250x250 in LFW) are scaled by a random factor in ``[0.6, 1.6]`` and
-    pasted where they do not overlap each other (shrinking them when they do not fit).
+
+def make_scenes(
+    lfw_dir: Path,
+    scenes: int,
+    frames_per_scene: int = 1,
+    scale: tuple[float, float] = (0.6, 1.6),
+    drift: float = 0.0,
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """Build BGR 640x480 uint8 frames, ``frames_per_scene`` for each of ``scenes`` scenes.
+
+    Each scene has another LFW image, enlarged and heavily blurred, as its background and
+    1 to 3 LFW portraits (250x250 in LFW) scaled by a random factor in ``scale`` and
+    placed where they do not overlap (shrunk when they do not fit).  Within a scene each
+    portrait moves in a straight line at up to ``drift`` pixels per frame along each axis,
+    stopping at the frame's edge, so a tracker sees tracks start, move and end.
 
     Parameters
     ----------
     lfw_dir : Path
         The LFW folder, ``<lfw_dir>/<Name>/<Name>_NNNN.jpg``.
-    n : int
-        Number of frames.
+    scenes : int
+        Number of scenes.
+    frames_per_scene : int
+        1 for still frames (the detector benchmark), more for a video.
+    scale : tuple of float
+        Range of the portraits' scale factor.
+    drift : float
+        Largest speed in pixels per frame; 0 keeps the portraits still.
     seed : int
-        Seed of the random choices; the same seed gives the same frames.
+        Seed of the random choices; the same arguments give the same frames.
 
     Returns
     -------
@@ -60,29 +89,44 @@ def make_frames(lfw_dir: Path, n: int, seed: int = 0) -> list[np.ndarray]:
     """
     files = lfw_images(lfw_dir)
     rng = np.random.default_rng(seed)
+    motion = np.random.default_rng([seed, 1])  # separate, so placement is the same at any drift
     frames: list[np.ndarray] = []
-    for _ in range(n):
-        frame = _background(_read(files[int(rng.integers(len(files)))]))
+    for _ in range(scenes):
+        background = _background(_read(files[int(rng.integers(len(files)))]))
+        people: list[tuple[np.ndarray, int, int, float, float]] = []
         placed: list[tuple[int, int, int]] = []
         for _ in range(int(rng.integers(1, 4))):
             portrait = _read(files[int(rng.integers(len(files)))])
-            size = int(round(portrait.shape[0] * rng.uniform(0.6, 1.6)))
-            spot: tuple[int, int, int] | None = None
-            while spot is None and size >= 100:
-                for _attempt in range(30):
-                    x = int(rng.integers(0, FRAME_W - size + 1))
-                    y = int(rng.integers(0, FRAME_H - size + 1))
-                    if not any(_overlaps((x, y, size), p) for p in placed):
-                        spot = (x, y, size)
-                        break
-                else:
-                    size = int(size * 0.85)
+            spot = _place(rng, int(round(portrait.shape[0] * rng.uniform(*scale))), placed)
             if spot is None:
                 continue
             x, y, size = spot
-            frame[y : y + size, x : x + size] = cv2.resize(
-                portrait, (size, size), interpolation=cv2.INTER_AREA
-            )
             placed.append(spot)
-        frames.append(frame)
+            vx, vy = motion.uniform(-drift, drift, size=2) if drift else (0.0, 0.0)
+            img = cv2.resize(portrait, (size, size), interpolation=cv2.INTER_AREA)
+            people.append((img, x, y, float(vx), float(vy)))
+        for t in range(frames_per_scene):
+            frame = background.copy()
+            for img, x0, y0, vx, vy in people:
+                s = img.shape[0]
+                x = int(np.clip(x0 + vx * t, 0, FRAME_W - s))
+                y = int(np.clip(y0 + vy * t, 0, FRAME_H - s))
+                frame[y : y + s, x : x + s] = img
+            frames.append(frame)
     return frames
+
+
+def make_frames(lfw_dir: Path, n: int, seed: int = 0) -> list[np.ndarray]:
+    """Return ``n`` still frames with 1 to 3 portraits each (:func:`make_scenes`)."""
+    return make_scenes(lfw_dir, n, seed=seed)
+
+
+def make_video(
+    lfw_dir: Path, seconds: float = 8.0, fps: float = 25.0, seed: int = 0
+) -> list[np.ndarray]:
+    """Return a video of portraits 150-200 px wide drifting, new people every 2 s."""
+    scene = int(2 * fps)
+    frames = make_scenes(
+        lfw_dir, -(-int(seconds * fps) // scene), scene, scale=(0.6, 0.8), drift=1.5, seed=seed
+    )
+    return frames[: int(seconds * fps)]

@@ -1,11 +1,27 @@
-"""``faceapp bench``: detector, embedder, pipeline and 1:K search, with peers, in one run."""
+"""``faceapp bench``: detector, embedder, pipeline and 1:K search, with peers, in one run.
+
+Usage::
+
+    python -m benchmarks.suite [--quick] [--json]     # from the source checkout
+    faceapp bench [--quick] [--json]                   # the same, started by the CLI
+
+Each section below is one function returning a dictionary; :func:`run_benchmark` runs
+them in order and lifts their medians to the top level of one flat result.  Everything
+timed is the product's own code: :func:`faceapp.core.detection.create_detector`,
+:func:`faceapp.core.embedding.create_embedder`, :class:`faceapp.core.pipeline.FacePipeline`
+reading an mp4 through :class:`faceapp.core.sources.VideoCaptureSource`, and
+:func:`faceapp.core.matching.identify`.
+"""
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
+import json
+import logging
 import os
+import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,78 +29,40 @@ from typing import Any
 import cv2
 import numpy as np
 
-from benchmarks.frames import FRAME_H, FRAME_W, lfw_images
-from benchmarks.timing import stats, timed
+from benchmarks import detector_bench
+from benchmarks.data import LFW_DIR, require_lfw
+from benchmarks.frames import FRAME_H, FRAME_W, make_video
+from benchmarks.timing import FLOAT32_FLOOR_MS, stats, time_call, timed
 
-REPO = Path(__file__).resolve().parents[1]
-LFW_DIR = Path(os.environ.get("FACEAPP_LFW_DIR", REPO.parent / "shared" / "data" / "lfw"))
-
-#: Floor for one FaceNet forward pass in float32 on this class of machine (from the issue):
-#: 2.83 GFLOP per face at 157 GFLOP/s peak (two AVX2 cores at 2.45 GHz).
-FACENET_GFLOP = 2.83
-PEAK_GFLOPS = 157.0
-
-
-def make_video_frames(
-    lfw_dir: Path, seconds: float = 8.0, fps: float = 25.0, seed: int = 0
-) -> list[np.ndarray]:
-    """Return a 640x480 "video": 1-3 LFW portraits drifting over a blurred background.
-
-    Every two seconds a new set of people walks in, so the tracker sees tracks start,
-    move and end, as with a real camera.
-    """
-    rng = np.random.default_rng(seed)
-    files = lfw_images(lfw_dir)
-    frames: list[np.ndarray] = []
-    n = int(seconds * fps)
-    scene_len = int(2 * fps)
-    for start in range(0, n, scene_len):
-        bg = cv2.GaussianBlur(
-            cv2.resize(cv2.imread(str(files[rng.integers(len(files))])), (FRAME_W, FRAME_H)),
-            (0, 0),
-            25,
-        )
-        k = int(rng.integers(1, 4))
-        people = []
-        for j in range(k):
-            img = cv2.imread(str(files[rng.integers(len(files))]))
-            size = int(rng.integers(150, 200))
-            img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
-            x0 = 10 + j * (FRAME_W - 20) // k
-            y0 = int(rng.integers(10, FRAME_H - size - 10))
-            vx, vy = rng.uniform(-1.5, 1.5, size=2)
-            people.append((img, x0, y0, vx, vy))
-        for t in range(min(scene_len, n - start)):
-            frame = bg.copy()
-            for img, x0, y0, vx, vy in people:
-                s = img.shape[0]
-                x = int(np.clip(x0 + vx * t, 0, FRAME_W - s))
-                y = int(np.clip(y0 + vy * t, 0, FRAME_H - s))
-                frame[y : y + s, x : x + s] = img
-            frames.append(frame)
-    return frames
+# --------------------------------------------------------------------------- embedding
 
 
 def bench_embedding(repeats: int) -> dict[str, Any]:
-    """Time the FaceNet embedder (network only, no flip) at batch 16 and batch 1."""
-    from faceapp.core.embedding.facenet import FaceNetEmbedder
+    """Time FaceNet at batch 16 and batch 1: the network alone, and as the app runs it.
 
-    emb = FaceNetEmbedder(flip=False)
-    emb.prepare()
-    rng = np.random.default_rng(0)
-    crops = rng.integers(0, 255, (16, 160, 160, 3), dtype=np.uint8)
-    for n in (1, 16):
-        emb.embed(crops[:n])  # warm-up
-    batch = [t / 16 for t in timed(lambda: emb.embed(crops), repeats)]
-    single = timed(lambda: emb.embed(crops[:1]), repeats * 2)
-    floor = FACENET_GFLOP / PEAK_GFLOPS * 1000.0
-    med16 = float(np.median(batch))
-    return {
-        "embed_ms_per_face_batch16": stats(batch),
-        "embed_ms_single": stats(single),
-        "float32_floor_ms": round(floor, 2),
-        "floor_fraction_batch16": round(floor / med16, 3),
-    }
+    ``embed_ms_*`` time one forward pass per face (flip fusion off); ``embed_app_ms_*``
+    time :meth:`FaceNetEmbedder.embed` with flip fusion, the app's default (two passes).
+    """
+    from faceapp.core.embedding import create_embedder
+
+    crops = np.random.default_rng(0).integers(0, 255, (16, 160, 160, 3), dtype=np.uint8)
+    out: dict[str, Any] = {}
+    for prefix, flip in (("embed", False), ("embed_app", True)):
+        emb = create_embedder(flip=flip)
+        emb.prepare()
+        for n in (1, 16):
+            emb.embed(crops[:n])  # warm-up
+        batch = [t / 16 for t in timed(lambda e=emb: e.embed(crops), repeats)]
+        out[f"{prefix}_ms_per_face_batch16"] = stats(batch)
+        out[f"{prefix}_ms_single"] = stats(timed(lambda e=emb: e.embed(crops[:1]), repeats * 2))
+    out["float32_floor_ms"] = round(FLOAT32_FLOOR_MS, 2)
+    out["floor_fraction_batch16"] = round(
+        FLOAT32_FLOOR_MS / out["embed_ms_per_face_batch16"]["median"], 3
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- pipeline
 
 
 def bench_pipeline(frames: list[np.ndarray], fps: float) -> dict[str, Any]:
@@ -94,6 +72,25 @@ def bench_pipeline(frames: list[np.ndarray], fps: float) -> dict[str, Any]:
     from faceapp.core.sources import VideoCaptureSource, iterate
     from faceapp.core.tracking import FaceTracker
 
+    rng = np.random.default_rng(1)
+    gallery = GalleryIndex.from_samples(
+        [(i, f"person {i}", v) for i, v in enumerate(rng.normal(size=(100, 128)))]
+    )
+    pipeline = FacePipeline(tracker=FaceTracker())
+    pipeline.prepare()
+    pipeline.process(frames[0], gallery, MatchSettings(), 0, 0.0)  # warm-up
+    pipeline.tracker = FaceTracker()
+
+    def play(path: Path) -> tuple[list[float], int]:
+        latencies, faces = [], 0
+        for frame in iterate(VideoCaptureSource(path)):
+            result = pipeline.process(
+                frame.image, gallery, MatchSettings(), frame.index, frame.timestamp
+            )
+            latencies.append(result.latency_ms)
+            faces += len(result.faces)
+        return latencies, faces
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "faces.mp4"
         writer = cv2.VideoWriter(
@@ -102,32 +99,17 @@ def bench_pipeline(frames: list[np.ndarray], fps: float) -> dict[str, Any]:
         for f in frames:
             writer.write(f)
         writer.release()
-        pipeline = FacePipeline(tracker=FaceTracker())
-        pipeline.prepare()
-        rng = np.random.default_rng(1)
-        gallery = GalleryIndex.from_samples(
-            [
-                (i, f"person {i}", v)
-                for i, v in enumerate(rng.normal(size=(100, 128)).astype(np.float32))
-            ]
-        )
-        pipeline.process(frames[0], gallery, MatchSettings(), 0, 0.0)  # warm-up
-        pipeline.tracker = FaceTracker()
-        latencies, faces = [], 0
-        t0 = time.perf_counter()
-        for frame in iterate(VideoCaptureSource(path)):
-            result = pipeline.process(
-                frame.image, gallery, MatchSettings(), frame.index, frame.timestamp
-            )
-            latencies.append(result.latency_ms)
-            faces += len(result.faces)
-        total = time.perf_counter() - t0
+        run = time_call(lambda: play(path))
+    latencies, faces = run.result
     return {
-        "pipeline_fps": round(len(latencies) / total, 2),
+        "pipeline_fps": round(len(latencies) / (run.ms / 1000.0), 2),
         "pipeline_latency_ms": stats(latencies),
         "pipeline_frames": len(latencies),
         "pipeline_faces_per_frame": round(faces / max(len(latencies), 1), 2),
     }
+
+
+# --------------------------------------------------------------------------- 1:K search
 
 
 def bench_search(sizes: tuple[int, ...], repeats: int) -> dict[str, Any]:
@@ -139,10 +121,7 @@ def bench_search(sizes: tuple[int, ...], repeats: int) -> dict[str, Any]:
     for n in sizes:
         emb = l2_normalize(rng.standard_normal((n, 128), dtype=np.float32))
         owners = np.arange(n, dtype=np.int64)  # worst case: one sample, one person each
-        people = n
-        index = GalleryIndex(
-            tuple(range(people)), tuple(f"p{i}" for i in range(people)), emb, owners
-        )
+        index = GalleryIndex(tuple(range(n)), tuple(f"p{i}" for i in range(n)), emb, owners)
         probe = l2_normalize(emb[n // 2] + 0.05 * rng.standard_normal(128).astype(np.float32))
         identify(probe, index)
         label = f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}m"
@@ -151,6 +130,9 @@ def bench_search(sizes: tuple[int, ...], repeats: int) -> dict[str, Any]:
         )
         del emb, index
     return out
+
+
+# --------------------------------------------------------------------------- peers
 
 
 def bench_face_recognition(frames: list[np.ndarray]) -> dict[str, Any] | None:
@@ -163,34 +145,43 @@ def bench_face_recognition(frames: list[np.ndarray]) -> dict[str, Any] | None:
         rgb = np.ascontiguousarray(frame[..., ::-1])
         face_recognition.face_encodings(rgb, face_recognition.face_locations(rgb))
 
-    times = [timed(lambda f=f: run(f), 1)[0] for f in frames]
-    return {"face_recognition_ms_per_frame": stats(times)}
+    return {
+        "face_recognition_ms_per_frame": stats([time_call(lambda f=f: run(f)).ms for f in frames])
+    }
+
+
+# --------------------------------------------------------------------------- the run
 
 
 def run_benchmark(
-    quick: bool = False, progress: Callable[[str], Any] | None = None
+    quick: bool = False,
+    progress: Callable[[str], Any] | None = None,
+    lfw_dir: Path = LFW_DIR,
 ) -> dict[str, Any]:
-    """Run every benchmark and return one flat dictionary (medians at the top level)."""
-    from benchmarks import detector_bench
+    """Run every section and return one flat dictionary (medians at the top level).
 
+    Raises
+    ------
+    FileNotFoundError
+        When LFW (the source of the test frames) is not at ``lfw_dir``.
+    """
     say = progress or (lambda _msg: None)
-    if not (LFW_DIR / "pairs.txt").is_file():
-        raise FileNotFoundError(f"the benchmarks need LFW at {LFW_DIR} (or set FACEAPP_LFW_DIR)")
+    lfw_dir = require_lfw(lfw_dir)
     repeats = 3 if quick else 10
     result: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}}
 
     say("detector: faceapp vs the mtcnn package on the same frames ...")
-    det = detector_bench.run(LFW_DIR, 10 if quick else 30, 1 if quick else 2)
-    result.update(det)
+    result.update(detector_bench.run(lfw_dir, 10 if quick else 30, 1 if quick else 2))
 
     say("embedding ...")
     emb = bench_embedding(repeats)
     result["embedding"] = emb
-    result["embed_ms_per_face_batch16"] = emb["embed_ms_per_face_batch16"]["median"]
-    result["embed_ms_single"] = emb["embed_ms_single"]["median"]
+    for key in ("embed", "embed_app"):
+        result[f"{key}_ms_per_face_batch16"] = emb[f"{key}_ms_per_face_batch16"]["median"]
+        result[f"{key}_ms_single"] = emb[f"{key}_ms_single"]["median"]
 
     say("end-to-end pipeline on a video of real faces ...")
-    frames = make_video_frames(LFW_DIR, seconds=4.0 if quick else 8.0)
+    frames = make_video(lfw_dir, seconds=4.0 if quick else 8.0, fps=25.0)
     pipe = bench_pipeline(frames, 25.0)
     result["pipeline"] = pipe
     result["pipeline_fps"] = pipe["pipeline_fps"]
@@ -204,6 +195,35 @@ def run_benchmark(
     peer = bench_face_recognition(frames[:10])
     result["face_recognition"] = peer if peer is not None else "not installed"
     for key, value in result.items():
-        if key not in ("machine",):
+        if key != "machine":
             say(f"{key}: {value}")
     return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite; print progress and figures, or (``--json``) one JSON line.
+
+    Returns 2 with a one-line message when LFW is missing.
+    """
+    parser = argparse.ArgumentParser(prog="faceapp bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer frames and repeats")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result = run_benchmark(quick=args.quick, progress=None if args.json else print)
+    except FileNotFoundError as exc:
+        print(f"faceapp: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.data import LFW_DIR
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-REPO = Path(__file__).resolve().parents[1]
-LFW_DIR = Path(os.environ.get("FACEAPP_LFW_DIR", REPO.parent / "shared" / "data" / "lfw"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,7 +34,7 @@ def celebrity_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def lfw_dir() -> Path:
-    """LFW from ../shared/data/lfw (absent on a user's clone)."""
+    """LFW from FACEAPP_LFW_DIR or ../shared/data/lfw (absent on a user's clone)."""
     if not (LFW_DIR / "pairs.txt").is_file():
         pytest.skip(f"LFW not available at {LFW_DIR} (only the project's shared data has it)")
     return LFW_DIR

@@ -20,9 +20,6 @@ from faceapp.core.evaluation.protocol import (
     ten_fold_accuracy,
 )
 
-LFW_ROOT = Path(__file__).resolve().parents[2].parent / "shared/data/lfw"
-
-
 # --------------------------------------------------------------------------- parse_pairs
 
 
@@ -79,11 +76,8 @@ def test_parse_pairs_malformed(tmp_path: Path, text: str, line: int) -> None:
         parse_pairs(_write(tmp_path, text))
 
 
-def test_parse_official_lfw_pairs() -> None:
-    pairs_txt = LFW_ROOT / "pairs.txt"
-    if not pairs_txt.is_file():
-        pytest.skip(f"LFW pairs not available at {pairs_txt}")
-    pf = parse_pairs(pairs_txt)
+def test_parse_official_lfw_pairs(lfw_dir: Path) -> None:
+    pf = parse_pairs(lfw_dir / "pairs.txt")
     assert (pf.n_folds, pf.n_per_fold) == (10, 300)
     assert len(pf.pairs) == 6000
     assert sum(p.same for p in pf.pairs) == 3000
@@ -92,7 +86,7 @@ def test_parse_official_lfw_pairs() -> None:
         rel
         for p in pf.pairs
         for rel in (p.path_a_rel, p.path_b_rel)
-        if not (LFW_ROOT / rel).is_file()
+        if not (lfw_dir / rel).is_file()
     }
     assert not missing, f"{len(missing)} images missing, e.g. {sorted(missing)[:3]}"
 

@@ -46,10 +46,15 @@ def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return m
 
 
-def similarity_matrix(face: Face, size: int = 160) -> np.ndarray:
-    """Return the 2x3 affine matrix mapping frame pixels to the aligned ``size`` crop."""
+def similarity_matrix(
+    face: Face, size: int = 160, template: np.ndarray = TEMPLATE_160
+) -> np.ndarray:
+    """Return the 2x3 affine matrix mapping frame pixels to the aligned ``size`` crop.
+
+    ``template`` gives the five landmark positions in a 160 x 160 crop (scaled to ``size``).
+    """
     src = np.asarray(face.landmarks, dtype=np.float64)
-    return _similarity(src, TEMPLATE_160 * (size / 160.0))
+    return _similarity(src, np.asarray(template, dtype=np.float64) * (size / 160.0))
 
 
 def box_matrix(face: Face, size: int = 160, margin: float = BOX_MARGIN) -> np.ndarray:
@@ -64,7 +69,11 @@ def box_matrix(face: Face, size: int = 160, margin: float = BOX_MARGIN) -> np.nd
 
 
 def align_face(
-    frame: np.ndarray, face: Face, size: int = 160, method: AlignMethod = DEFAULT_METHOD
+    frame: np.ndarray,
+    face: Face,
+    size: int = 160,
+    method: AlignMethod = DEFAULT_METHOD,
+    template: np.ndarray = TEMPLATE_160,
 ) -> np.ndarray:
     """Return the face as a ``size`` x ``size`` RGB uint8 crop for the embedder.
 
@@ -78,7 +87,10 @@ def align_face(
         Output side in pixels.
     method : {"similarity", "box"}
         ``"similarity"`` rotates, scales and shifts so the five landmarks fit
-        :data:`TEMPLATE_160`; ``"box"`` crops the detector box plus margin, unrotated.
+        ``template``; ``"box"`` crops the detector box plus margin, unrotated.
+    template : ndarray, shape (5, 2)
+        Landmark positions (x, y) in a 160 x 160 crop for ``"similarity"``, in the order
+        of :data:`TEMPLATE_160` (the default, which the app always uses).
 
     Returns
     -------
@@ -88,7 +100,7 @@ def align_face(
     import cv2
 
     if method == "similarity":
-        m = similarity_matrix(face, size)
+        m = similarity_matrix(face, size, template)
     elif method == "box":
         m = box_matrix(face, size)
     else:
