@@ -458,9 +458,12 @@ def test_concurrent_processes_and_threads(tmp_path: Path) -> None:
 
 
 def test_module_imports_neither_qt_nor_pickle() -> None:
-    tree = ast.parse(Path(gallery.__file__).read_text(encoding="utf-8"))
+    trees = [
+        ast.parse(f.read_text(encoding="utf-8")) for f in Path(gallery.__file__).parent.glob("*.py")
+    ]
     imported = {
         alias.name.split(".")[0]
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, (ast.Import, ast.ImportFrom))
         for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module)])

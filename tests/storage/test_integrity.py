@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceapp.storage import gallery
+from faceapp.storage import schema
 from faceapp.storage.gallery import APPLICATION_ID, SCHEMA_VERSION, GalleryError, GalleryStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -324,7 +324,7 @@ def test_damage_message_names_the_backup_when_there_is_one(tmp_path: Path) -> No
 def legacy_gallery(path: Path, names: list[str]) -> None:
     """Write a schema-1 gallery the way faceapp did before the application id."""
     conn = sqlite3.connect(path, isolation_level=None)
-    gallery._migrate_v1(conn)
+    schema._migrate_v1(conn)
     conn.execute("PRAGMA user_version = 1")
     for name in names:
         conn.execute("INSERT INTO people(name, created_at) VALUES (?, '2024-01-01')", (name,))
