@@ -248,7 +248,7 @@ def _builtin_weights(args: argparse.Namespace) -> int:
     except weights.WeightsError as exc:
         raise UsageError(f"this app was packaged without its weights ({exc})") from None
     ok = all(state == "ok" for state in status.values())
-    facenet = weights.pinned_hashes().get(paths.FACENET_WEIGHTS)
+    facenet = paths.pinned_hashes().get(paths.FACENET_WEIGHTS)
     lines = []
     if args.action != "check":
         lines.append(f"the weights are built into this app: nothing to {args.action}")
