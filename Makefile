@@ -48,8 +48,8 @@ ARCHIVE   := dist/faceapp-$(VERSION)-linux-x86_64.tar.gz
 # Libraries Qt's xcb plugin needs that a desktop may lack: PyInstaller bundles them from here.
 XCB_DEBS  := libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-util1 \
              libxcb-cursor0 libxkbcommon-x11-0 libxkbcommon0
-# Tools of the bundle's smoke test: an X server, xwininfo, desktop-file-validate.
-CHECK_DEBS := xvfb x11-utils desktop-file-utils
+# Tools of the bundle's smoke test: an X server, xwininfo, desktop-file-validate, time.
+CHECK_DEBS := xvfb x11-utils desktop-file-utils time
 
 $(PKG_STAMP): packaging/requirements-runtime.txt
 	test -x $(PKG_BIN)/python || $(PYTHON) -m venv $(PKG_VENV)

@@ -204,21 +204,7 @@ def test_read_only_bundle_identifies_as_another_user(runner: Runner, photos: Pat
     for path in (home / ".local", home / ".local" / "share", data, data / "gallery.sqlite3"):
         os.chown(path, runner.uid, runner.gid)
     val = sorted((photos / "val").glob("*/*.jpg"))
-    args = ["identify", *map(str, val), "--json"]
-    timer = Path("/usr/bin/time")
-    if timer.is_file():
-        report = runner.new_dir("time") / "time.txt"
-        proc = runner.popen([str(timer), "-v", "-o", str(report), str(runner.exe), *args], home)
-        out, err = proc.communicate(timeout=180)
-        rc = proc.returncode
-        peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
-        wall = re.search(r"Elapsed \(wall clock\) time.*: ([\d:.]+)", report.read_text())
-        REPORT["identify_25_photos"] = {
-            "peak_rss_mb": round(int(peak.group(1)) / 1024, 1) if peak else None,
-            "wall": wall.group(1) if wall else None,
-        }
-    else:
-        rc, out, err, _ = runner.run(args, home, timeout=180)
+    rc, out, err, _ = runner.run(["identify", *map(str, val), "--json"], home, timeout=180)
     assert rc == 0, err
     assert err == "", f"identify wrote to stderr: {err}"
     doc = json.loads(out.strip().splitlines()[-1])
@@ -232,11 +218,20 @@ def test_read_only_bundle_identifies_as_another_user(runner: Runner, photos: Pat
     assert not wrong, f"wrong names: {wrong}"
     assert set(named) == set(PEOPLE), f"never named: {set(PEOPLE) - set(named)}"
 
-    # One photo, a fresh process: what a user waits for (figures only).
-    one = [str(sorted((photos / "val" / "madonna").glob("*.jpg"))[0]), "--json"]
-    _, out_one, _, seconds = runner.run(["identify", *one], home)
-    REPORT["identify_one_photo_s"] = round(seconds, 2)
-    assert '"madonna"' in out_one
+    # One photo, a fresh process: what a user waits for, and its peak memory (figures only).
+    one = [str(runner.exe), "identify", str(sorted((photos / "val" / "madonna").glob("*.jpg"))[0])]
+    timer = Path("/usr/bin/time")
+    if timer.is_file():
+        report = runner.new_dir("time") / "time.txt"
+        one = [str(timer), "-v", "-o", str(report), *one]
+    start = time.monotonic()
+    proc = runner.popen(one, home)
+    out_one, err_one = proc.communicate(timeout=120)
+    REPORT["identify_one_photo_s"] = round(time.monotonic() - start, 2)
+    assert proc.returncode == 0 and err_one == "" and "madonna" in out_one, err_one
+    if timer.is_file():
+        peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
+        REPORT["identify_one_photo_peak_rss_mb"] = round(int(peak.group(1)) / 1024, 1)
 
     rc, out, err, _ = runner.run(["weights", "check", "--json"], home)
     assert rc == 0 and err == "", err
@@ -334,7 +329,7 @@ def test_gui_shows_named_faces_on_an_x_server(runner: Runner, xvfb: str, photos:
     from tests.gui.make_video import interleaved_photos, make_video
 
     video = runner.scratch / "clip.avi"
-    make_video(video, interleaved_photos(photos / "val")[:10], seconds_per_photo=1.2)
+    make_video(video, interleaved_photos(photos / "val")[:10], seconds_per_photo=1.5)
     os.chmod(video, 0o644)
     before = _tree_digest(runner.root)
     home = runner.new_dir("gui")
@@ -364,3 +359,31 @@ def test_gui_shows_named_faces_on_an_x_server(runner: Runner, xvfb: str, photos:
     if target:
         shutil.copy(runs["later_start"]["screenshot"], target)
     assert _tree_digest(runner.root) == before, "files in the bundle changed"
+
+
+def test_bundle_embeddings_match_tensorflow_on_the_original_weights(gallery: Path):
+    """The bundle (LiteRT, converted model) against TensorFlow running the Keras weights."""
+    pytest.importorskip("tensorflow")
+    import numpy as np
+
+    from faceapp import paths
+    from faceapp.core.embedding import create_embedder
+    from faceapp.core.images import load_image
+    from faceapp.core.pipeline import FacePipeline
+    from faceapp.enrolment import prepare_sample
+    from faceapp.storage.gallery import GalleryStore
+
+    if not paths.facenet_weights_path().is_file():
+        pytest.skip("the FaceNet .h5 is not fetched")
+    pipeline = FacePipeline(embedder=create_embedder(engine="graph"))
+    pipeline.prepare()
+    cosines = []
+    store = GalleryStore(gallery)
+    for person in PEOPLE:
+        for sample in store.samples(person):
+            frame = load_image(Path(sample.source))
+            dev = prepare_sample(pipeline, frame, sample.source, largest=True).embedding
+            cosines.append(float(np.dot(dev, sample.embedding)))
+    REPORT["embedding_cosine_vs_tensorflow"] = {"min": round(min(cosines), 7), "n": len(cosines)}
+    assert len(cosines) == 4 * len(PEOPLE)
+    assert min(cosines) >= 0.9999
