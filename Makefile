@@ -45,9 +45,10 @@ PKG_BIN   := $(PKG_VENV)/bin
 PKG_STAMP := $(PKG_VENV)/.installed-stamp
 VERSION   := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' faceapp/__init__.py)
 ARCHIVE   := dist/faceapp-$(VERSION)-linux-x86_64.tar.gz
-# Libraries Qt's xcb plugin needs that a desktop may lack: PyInstaller bundles them from here.
-XCB_DEBS  := libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-util1 \
-             libxcb-cursor0 libxkbcommon-x11-0 libxkbcommon0
+# binutils: objdump, which the spec and PyInstaller use.  Then the libraries Qt's xcb plugin
+# needs that a desktop may lack: PyInstaller bundles them from here.
+BUILD_DEBS := binutils libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-util1 \
+              libxcb-cursor0 libxkbcommon-x11-0 libxkbcommon0
 # Tools of the bundle's smoke test: an X server, xwininfo, desktop-file-validate, time.
 CHECK_DEBS := xvfb x11-utils desktop-file-utils time
 
@@ -60,7 +61,7 @@ $(PKG_STAMP): packaging/requirements-runtime.txt
 
 package: setup $(PKG_STAMP)
 	$(BIN)/faceapp weights convert
-	packaging/need-debs $(XCB_DEBS)
+	packaging/need-debs $(BUILD_DEBS)
 	rm -rf dist/faceapp $(ARCHIVE)
 	$(PKG_BIN)/pyinstaller --noconfirm --log-level WARN faceapp.spec
 	tar -C dist -czf $(ARCHIVE) faceapp
