@@ -138,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         first, later, load = [], [], [os.getloadavg()[0]]
         for i in range(args.runs):
             home = work / f"home-{i}"
-            (home / ".local" / "share" / "faceapp").mkdir(parents=True)
-            shutil.copy(gallery, home / ".local" / "share" / "faceapp" / "gallery.sqlite3")
+            data = home / ".local" / "share" / "faceapp"
+            data.mkdir(parents=True, mode=0o700)  # as private as the app keeps it
+            shutil.copy(gallery, data / "gallery.sqlite3")
+            os.chmod(data / "gallery.sqlite3", 0o600)
             first.append(_one_run(exe, display, home, clip, work))
             later.append(_one_run(exe, display, home, clip, work))
         load.append(os.getloadavg()[0])

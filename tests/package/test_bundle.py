@@ -75,6 +75,21 @@ def _du(root: Path) -> int:
     return sum(p.lstat().st_blocks * 512 for p in [root, *root.rglob("*")])
 
 
+def _home_with_gallery(runner: Runner, gallery: Path, name: str) -> Path:
+    """Return a new HOME of the user holding a copy of ``gallery`` where the app keeps it.
+
+    The folders and the file get the modes the app gives them (private to the user).
+    """
+    home = runner.new_dir(name)
+    data = home / ".local" / "share" / "faceapp"
+    data.mkdir(parents=True, mode=0o700)
+    shutil.copy(gallery, data / "gallery.sqlite3")
+    os.chmod(data / "gallery.sqlite3", 0o600)
+    for path in (home / ".local", home / ".local" / "share", data, data / "gallery.sqlite3"):
+        os.chown(path, runner.uid, runner.gid)
+    return home
+
+
 @pytest.fixture(scope="session")
 def photos(runner: Runner, celebrity_dir: Path) -> Path:
     """A copy of the 5-celebrity photos that the unprivileged user can read."""
@@ -197,12 +212,7 @@ def test_size_on_disk_and_download(bundle: Path):
 
 def test_read_only_bundle_identifies_as_another_user(runner: Runner, photos: Path, gallery: Path):
     before = _tree_digest(runner.root)
-    home = runner.new_dir("identify")
-    data = home / ".local" / "share" / "faceapp"
-    data.mkdir(parents=True)
-    shutil.copy(gallery, data / "gallery.sqlite3")
-    for path in (home / ".local", home / ".local" / "share", data, data / "gallery.sqlite3"):
-        os.chown(path, runner.uid, runner.gid)
+    home = _home_with_gallery(runner, gallery, "identify")
     val = sorted((photos / "val").glob("*/*.jpg"))
     rc, out, err, _ = runner.run(["identify", *map(str, val), "--json"], home, timeout=180)
     assert rc == 0, err
@@ -332,12 +342,7 @@ def test_gui_shows_named_faces_on_an_x_server(runner: Runner, xvfb: str, photos:
     make_video(video, interleaved_photos(photos / "val")[:10], seconds_per_photo=1.5)
     os.chmod(video, 0o644)
     before = _tree_digest(runner.root)
-    home = runner.new_dir("gui")
-    data = home / ".local" / "share" / "faceapp"
-    data.mkdir(parents=True)
-    shutil.copy(gallery, data / "gallery.sqlite3")
-    for path in (home / ".local", home / ".local" / "share", data, data / "gallery.sqlite3"):
-        os.chown(path, runner.uid, runner.gid)
+    home = _home_with_gallery(runner, gallery, "gui")
 
     runs = {}
     for label in ("first_start", "later_start"):
