@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     _common(p)
 
+    p = sub.add_parser(
+        "install-desktop", help="add faceapp to the desktop's application menu (this user)"
+    )
+    p.add_argument("--remove", action="store_true", help="take the launcher and icon away again")
+    p.add_argument("--json", action="store_true", help="print one JSON document as the last line")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+
     p = sub.add_parser("enroll", aliases=["enrol"], help="add photos of a person to the gallery")
     p.add_argument("name")
     p.add_argument("images", nargs="+", type=Path)
@@ -214,6 +221,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
     """Fetch (or check) the FaceNet weights and the sample photos, or convert the weights."""
     from faceapp import weights
 
+    if paths.is_frozen() or weights.builtin_manifest() is not None:
+        return _builtin_weights(args)
     if args.action == "check":
         ok = weights.is_installed()
         _emit(args, {"installed": ok}, [f"weights {'present and verified' if ok else 'missing'}"])
@@ -227,6 +236,52 @@ def cmd_weights(args: argparse.Namespace) -> int:
     except weights.WeightsError as exc:
         raise UsageError(str(exc)) from None
     _emit(args, {"weights_dir": str(wdir)}, [f"weights ready in {wdir}"])
+    return EXIT_OK
+
+
+def _builtin_weights(args: argparse.Namespace) -> int:
+    """``faceapp weights ...`` in the packaged app: nothing to fetch; check the built-in files."""
+    from faceapp import weights
+
+    try:
+        status = weights.check_builtin()
+    except weights.WeightsError as exc:
+        raise UsageError(f"this app was packaged without its weights ({exc})") from None
+    ok = all(state == "ok" for state in status.values())
+    facenet = paths.pinned_hashes().get(paths.FACENET_WEIGHTS)
+    lines = []
+    if args.action != "check":
+        lines.append(f"the weights are built into this app: nothing to {args.action}")
+    lines += [f"{rel}: {state}" for rel, state in status.items()]
+    lines.append(
+        f"built-in weights verified (SHA-256); FaceNet weights {facenet}"
+        if ok
+        else "built-in weights damaged: install the app again"
+    )
+    doc = {"built_in": True, "installed": ok, "files": status, "facenet_sha256": facenet}
+    _emit(args, doc, lines)
+    return EXIT_OK if ok else EXIT_NEGATIVE
+
+
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    """Write (or with ``--remove`` delete) the desktop launcher and icon of this faceapp."""
+    from faceapp import desktop
+
+    if args.remove:
+        files = desktop.remove_desktop()
+        _emit(args, {"removed": [str(files.entry), str(files.icon)]}, [f"removed {files.entry}"])
+        return EXIT_OK
+    try:
+        files = desktop.install_desktop()
+    except OSError as exc:
+        raise UsageError(f"cannot write the launcher: {exc}") from None
+    lines = [
+        f"launcher: {files.entry}",
+        f"icon: {files.icon}",
+        "faceapp is now in the application menu (log out and in if it does not show yet)",
+    ]
+    doc = {"entry": str(files.entry), "icon": str(files.icon), "command": files.command}
+    _emit(args, doc, lines)
     return EXIT_OK
 
 
@@ -623,6 +678,7 @@ def _progress_bar(label: str) -> Callable[[int, int], None] | None:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "weights": cmd_weights,
+    "install-desktop": cmd_install_desktop,
     "enroll": cmd_enroll,
     "enrol": cmd_enroll,
     "identify": cmd_identify,

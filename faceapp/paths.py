@@ -27,6 +27,20 @@ def _install_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def install_root() -> Path:
+    """Return the folder holding ``resources/`` and ``weights/``.
+
+    In the packaged app that is its read-only ``_internal/`` folder; nothing is ever
+    written there.  Otherwise it is the source tree.
+    """
+    return _install_root()
+
+
+def is_frozen() -> bool:
+    """Return True inside the packaged (PyInstaller) app."""
+    return bool(getattr(sys, "frozen", False))
+
+
 def resources_dir() -> Path:
     """Return the folder of icons, style sheets and other static files."""
     return _install_root() / "resources"

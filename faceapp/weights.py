@@ -178,3 +178,58 @@ def convert(weights_dir: Path | None = None, force: bool = False) -> Path:
         raise WeightsError(f"could not convert the weights: {exc}") from exc
     log.info("wrote %s (%.1f MB)", target, len(flatbuffer) / 2**20)
     return target
+
+
+#: File in the packaged app's ``weights/`` folder listing the model files built into it,
+#: as ``sha256sum`` lines with paths relative to the app's install root.  Written by
+#: ``faceapp.spec``; its presence is what makes the weights "built in".
+BUILTIN_MANIFEST = "BUILTIN-SHA256SUMS"
+
+
+def builtin_manifest(install_root: Path | None = None) -> Path | None:
+    """Return the built-in weights manifest of a packaged app, or None outside one."""
+    manifest = (install_root or paths.install_root()) / "weights" / BUILTIN_MANIFEST
+    return manifest if manifest.is_file() else None
+
+
+def check_builtin(install_root: Path | None = None) -> dict[str, str]:
+    """Check the model files built into a packaged app against their SHA-256.
+
+    Parameters
+    ----------
+    install_root : Path, optional
+        The app's install root (default: :func:`faceapp.paths.install_root`).
+
+    Returns
+    -------
+    dict
+        ``{path relative to the install root: "ok" | "missing" | "modified"}`` in the
+        manifest's order.
+
+    Raises
+    ------
+    WeightsError
+        When the app has no manifest (it is not a packaged app) or it cannot be read.
+    """
+    root = install_root or paths.install_root()
+    manifest = builtin_manifest(root)
+    if manifest is None:
+        raise WeightsError(f"no built-in weights manifest in {root / 'weights'}")
+    status: dict[str, str] = {}
+    try:
+        lines = manifest.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WeightsError(f"cannot read {manifest}: {exc}") from exc
+    for line in lines:
+        parts = line.split(maxsplit=1)
+        if len(parts) != 2 or line.startswith("#"):
+            continue
+        expected, rel = parts[0].lower(), parts[1].strip()
+        path = root / rel
+        if not path.is_file():
+            status[rel] = "missing"
+        else:
+            status[rel] = "ok" if paths.sha256_of(path) == expected else "modified"
+    if not status:
+        raise WeightsError(f"{manifest} lists no files")
+    return status

@@ -156,6 +156,20 @@ def _save_screenshot(window: QWidget, path: Path) -> None:
         log.error("could not save the screenshot to %s: %s", path, exc)
 
 
+def _ensure_utf8_locale() -> None:
+    """Give Qt a UTF-8 character type when the environment names none (a bare ``env -i``).
+
+    Qt would switch to C.UTF-8 by itself, but says so on stderr each start.
+    """
+    for var in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            if "utf-8" in value.lower() or "utf8" in value.lower():
+                return
+            break
+    os.environ["LC_ALL" if os.environ.get("LC_ALL") else "LC_CTYPE"] = "C.UTF-8"
+
+
 def _has_display() -> bool:
     """Return False on a Linux/BSD machine with no X11 or Wayland display to show a window on."""
     if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith(("linux", "freebsd")):
@@ -187,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     interactive = args.exit_after is None
+    _ensure_utf8_locale()
     if not _has_display():
         if interactive and args.screenshot is None:
             sys.stderr.write(
