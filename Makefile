@@ -75,7 +75,7 @@ package-check: package
 	FACEAPP_BUNDLE_SCREENSHOT=$(CURDIR)/dist/bundle-x11.png \
 	PYI_ARCHIVE_VIEWER=$(CURDIR)/$(PKG_BIN)/pyi-archive_viewer \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/package
-	@cat dist/bundle-report.json
+	@echo "figures: dist/bundle-report.json, screenshot: dist/bundle-x11.png"
 
 clean:
 	rm -rf $(VENV) $(PKG_VENV) build dist .pytest_cache .mypy_cache .ruff_cache
