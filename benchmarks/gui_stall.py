@@ -1,0 +1,473 @@
+"""Longest GUI event-loop stalls with a 100,000-person gallery: open, enrol, rename, list, close.
+
+Run it offscreen (it prints one JSON document)::
+
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.gui_stall [--people 100000]
+
+What it does, with the application's own classes (``AppContext``, ``MainWindow``,
+``FacePipeline``, ``GalleryStore``):
+
+* builds a gallery of ``--people`` people (synthetic unit-norm 128-d float32 embeddings,
+  every tenth person with two samples, ``--thumbs`` of them with a real 96 px JPEG
+  thumbnail cut from the 5-celebrity photos);
+* runs the real ``FacePipeline`` with a small fake detector (one face in the middle of
+  every frame) and a fake embedder (128-d unit vectors from the crop's pixels), so no
+  TensorFlow is loaded;
+* measures the longest gap between the ticks of a 5 ms ``QTimer`` (the longest time
+  the GUI thread could not react) while the window opens, while one more person is
+  enrolled through the capture path, while one person is renamed through the gallery
+  panel, while the people list is scrolled and filtered, and while the threshold slider
+  is dragged (also counting how often the preferences file is rewritten);
+* times closing a second window while its model is still loading (a fake load that
+  blocks for ``--load-s`` seconds, like TensorFlow's start-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+FIRST = _words(
+    "Maria Mario Marek Martha Anna Ana Ben Bea Carlos Chen Dana David Elena Emil Fatima"
+    " Femi Georg Grace Hana Hugo Ines Ivan Jana Jose Kai Karin Lars Lea Liam Lina Mia"
+    " Mohammed Nadia Noah Olga Omar Paula Pedro Quinn Rosa Ravi Sara Sven Tara Tomas Uma"
+    " Vera Wei Xenia Yara Yusuf Zoe"
+)
+LAST = _words(
+    "Garcia Martin Marquez Smith Jones Nguyen Kim Lee Chen Wang Muller Schmidt Rossi"
+    " Russo Dubois Laurent Silva Santos Ivanova Petrov Kowalski Nowak Novak Horvat Jensen"
+    " Hansen Nielsen Larsen Berg Lund Okafor Mensah Diallo Haddad Khan Patel Singh Sato"
+    " Suzuki Tanaka Ito Park Choi Cohen Levi Murphy Kelly Walsh Byrne Ryan"
+)
+
+
+# -- the gallery ------------------------------------------------------------------------
+
+
+def person_names(n: int) -> list[str]:
+    """Return ``n`` distinct display names, e.g. ``Maria Garcia`` then ``Maria Garcia 2``."""
+    combos = [f"{f} {last}" for last in LAST for f in FIRST]
+    return [
+        combos[i % len(combos)] + ("" if i < len(combos) else f" {i // len(combos) + 1}")
+        for i in range(n)
+    ]
+
+
+def celebrity_thumbnails(count: int, seed: int = 0) -> list[bytes]:
+    """Return ``count`` 96 px JPEG face thumbnails cut from the 5-celebrity photos.
+
+    Each photo is cut several times around its middle (the photos are portraits) at
+    jittered positions and sizes, with ``faceapp.enrolment.thumbnail_of`` as enrolment
+    does; an empty list when the photos are absent.
+    """
+    from faceapp import paths
+    from faceapp.core.images import load_image
+    from faceapp.core.types import Box, Face
+    from faceapp.enrolment import thumbnail_of
+
+    photos = sorted(paths.celebrity_dir().glob("*/*/*.jpg"))
+    if not photos or count <= 0:
+        return []
+    rng = np.random.default_rng(seed)
+    images = [load_image(p) for p in photos]
+    out = []
+    for i in range(count):
+        image = images[i % len(images)]
+        h, w = image.shape[:2]
+        side = min(h, w) * rng.uniform(0.35, 0.6)
+        cx = w / 2 + rng.uniform(-0.08, 0.08) * w
+        cy = h * 0.42 + rng.uniform(-0.08, 0.08) * h
+        face = Face(Box(cx - side / 2, cy - side / 2, side, side), ((cx, cy),) * 5, 0.99)  # type: ignore[arg-type]
+        out.append(thumbnail_of(image, face))
+    return out
+
+
+def build_gallery(path: Path, people: int, thumbs: int, seed: int = 0) -> dict[str, Any]:
+    """Create a gallery of ``people`` people at ``path``; return what it holds.
+
+    The schema is created by ``GalleryStore``; the rows are then written in one
+    transaction with ``executemany`` (enrolling 100,000 people one by one through the
+    store would take many minutes and measure nothing this benchmark is about).
+    """
+    from faceapp.storage.gallery import GalleryStore
+
+    store = GalleryStore(path)
+    store.people()
+    rng = np.random.default_rng(seed)
+    names = person_names(people)
+    order = rng.permutation(people)  # ids not in name order, as after years of use
+    jpegs = celebrity_thumbnails(thumbs, seed)
+    with_thumb = set(rng.choice(people, size=min(len(jpegs), people), replace=False).tolist())
+    now = "2024-01-01T00:00:00+00:00"
+    n_samples = people + (people + 9) // 10
+    emb = rng.standard_normal((n_samples, 128)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO people(id, name, created_at) VALUES (?, ?, ?)",
+            ((i + 1, names[k], now) for i, k in enumerate(order)),
+        )
+        rows = []
+        j = 0
+        thumb_iter = iter(jpegs)
+        for pid in range(1, people + 1):
+            for _ in range(2 if pid % 10 == 1 else 1):
+                thumb = next(thumb_iter, None) if (pid - 1) in with_thumb and _ == 0 else None
+                rows.append((pid, emb[j].astype("<f4").tobytes(), 128, thumb, "synthetic", now))
+                j += 1
+        conn.executemany(
+            "INSERT INTO samples(person_id, embedding, dim, thumbnail, source, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return {
+        "people": people,
+        "samples": len(rows),
+        "thumbnails": min(len(jpegs), people),
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+    }
+
+
+# -- fake models, injected into the real FacePipeline ----------------------------------------
+
+
+class FakeDetector:
+    """Finds one face in the middle of every frame; ``prepare`` blocks for ``load_s``."""
+
+    def __init__(self, load_s: float = 0.0) -> None:
+        self.load_s = load_s
+
+    def prepare(self) -> None:
+        time.sleep(self.load_s)
+
+    def detect(self, frame: np.ndarray) -> list:
+        from faceapp.core.types import Box, Face
+
+        h, w = frame.shape[:2]
+        s = min(h, w) * 0.4
+        x, y = (w - s) / 2, (h - s) / 2
+        pts = tuple(
+            (x + s * a, y + s * b)
+            for a, b in ((0.3, 0.4), (0.7, 0.4), (0.5, 0.6), (0.35, 0.8), (0.65, 0.8))
+        )
+        return [Face(Box(x, y, s, s), pts, 0.99)]  # type: ignore[arg-type]
+
+
+class FakeEmbedder:
+    """128-d unit vectors from the crop's pixels (mean of 600 values per dimension)."""
+
+    input_size = 160
+    dim = 128
+
+    def prepare(self) -> None:
+        pass
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        v = crops.astype(np.float32).reshape(len(crops), 128, -1).mean(axis=2)
+        v -= v.mean(axis=1, keepdims=True)
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-6)
+
+
+def fake_pipeline(load_s: float = 0.0):
+    from faceapp.core.pipeline import FacePipeline
+
+    return FacePipeline(detector=FakeDetector(load_s), embedder=FakeEmbedder())
+
+
+# -- measuring the event loop ----------------------------------------------------------------
+
+
+class StallMeter:
+    """The longest gap between the ticks of a 5 ms timer on the GUI thread, in ms."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+        self._last = 0.0
+        self.max_gap_ms = 0.0
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self.max_gap_ms = 0.0
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.max_gap_ms = max(self.max_gap_ms, (now - self._last) * 1000.0)
+        self._last = now
+
+    def stop(self) -> float:
+        self._tick()
+        self._timer.stop()
+        return round(self.max_gap_ms, 1)
+
+
+def run_until(done: Callable[[], bool], timeout_s: float) -> bool:
+    """Run the event loop until ``done()`` (checked every 10 ms) or the timeout."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    deadline = time.perf_counter() + timeout_s
+
+    def check() -> None:
+        if done() or time.perf_counter() > deadline:
+            loop.quit()
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(check)
+    timer.start()
+    QTimer.singleShot(0, check)
+    loop.exec()
+    timer.stop()
+    return done()
+
+
+def measure(
+    meter: StallMeter,
+    actions: list[Callable[[], None]],
+    done: Callable[[], bool],
+    timeout_s: float = 900.0,
+    spacing_ms: int = 0,
+) -> dict[str, Any]:
+    """Run ``actions`` from the event loop (``spacing_ms`` apart) until ``done()``.
+
+    Returns the wall time until done, the longest stall, and whether it got done.
+    """
+    from PySide6.QtCore import QTimer
+
+    meter.start()
+    t0 = time.perf_counter()
+    for k, action in enumerate(actions):
+        QTimer.singleShot(k * spacing_ms, action)
+    ok = run_until(done, timeout_s)
+    return {
+        "s": round(time.perf_counter() - t0, 3),
+        "max_stall_ms": meter.stop(),
+        "done": ok,
+    }
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        )
+        return out.stdout.strip()
+    except OSError:
+        return "?"
+
+
+def _demo_frame() -> np.ndarray:
+    from faceapp import paths
+    from faceapp.core.images import load_image
+    from faceapp.core.sources import letterbox
+
+    photo = sorted((paths.celebrity_dir() / "val").glob("*/*.jpg"))[0]
+    image = letterbox(load_image(photo), (640, 480))
+    image.setflags(write=False)
+    return image
+
+
+def _watch_preferences(ctx: Any, qsettings: Any) -> Callable[[], None]:
+    """Save preferences on every change the way ``faceapp.gui.app.main`` does."""
+    from faceapp.gui.preferences import save_settings
+
+    ctx.settings_changed.connect(lambda s: save_settings(qsettings, s))
+    return lambda: None
+
+
+def run(people: int, thumbs: int, load_s: float, workdir: Path) -> dict[str, Any]:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QInputDialog
+
+    from faceapp.gui.app import create_application
+    from faceapp.gui.context import AppContext
+    from faceapp.gui.main_window import MainWindow
+    from faceapp.settings import Settings
+    from faceapp.storage.gallery import GalleryStore
+
+    report: dict[str, Any] = {
+        "commit": _git_commit(),
+        "cpus": os.cpu_count(),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+    }
+    path = workdir / "gallery.sqlite3"
+    t0 = time.perf_counter()
+    report["gallery"] = build_gallery(path, people, thumbs)
+    report["gallery"]["build_s"] = round(time.perf_counter() - t0, 1)
+
+    app = create_application()
+    meter = StallMeter()
+    store = GalleryStore(path)
+    frame = _demo_frame()
+
+    # -- open -------------------------------------------------------------------------
+    meter.start()
+    t0 = time.perf_counter()
+    ctx = AppContext(Settings(source="demo", demo_offered=True), store, fake_pipeline())
+    window = MainWindow(ctx, source="demo")
+    window.resize(1240, 800)
+    window.show()
+    app.processEvents()
+    report["window_open_s"] = round(time.perf_counter() - t0, 3)
+    window.start()
+    panel = window.gallery_panel
+    worker = window.worker
+
+    def rows() -> int:
+        return panel.people_list.model().rowCount()
+
+    def worker_people() -> int:
+        g = getattr(worker, "_gallery", None)
+        return -1 if g is None else len(g)
+
+    ok = run_until(
+        lambda: rows() == people and worker_people() == people and ctx.model_state == "ready",
+        900.0,
+    )
+    report["open"] = {
+        "list_filled_and_index_ready_s": round(time.perf_counter() - t0, 3),
+        "max_stall_ms": meter.stop(),
+        "done": ok,
+    }
+
+    # -- enrol one more person through the capture path -------------------------------
+    face = FakeDetector().detect(frame)[0]
+    newcomer = "Zelda Newcomer"
+    report["enrol"] = measure(
+        meter,
+        [lambda: window.enrolment.enrol_capture(newcomer, frame, face)],
+        lambda: panel.selected_name() == newcomer and worker_people() == people + 1,
+    )
+
+    # -- rename one person through the gallery panel ------------------------------------
+    old = person_names(people)[people // 2]
+    new = old + " Renamed"
+    panel.select(old)
+    app.processEvents()
+    QInputDialog.getText = lambda *a, **k: (new, True)  # type: ignore[method-assign]
+
+    def renamed() -> bool:
+        g = getattr(worker, "_gallery", None)
+        return panel.selected_name() == new and g is not None and new in g.names
+
+    report["rename"] = measure(meter, [lambda: panel.rename_button.click()], renamed)
+
+    # -- scroll the list: 120 positions over the whole range, 16 ms apart ---------------
+    bar = panel.people_list.verticalScrollBar()
+    positions = np.linspace(0, bar.maximum(), 60).round().astype(int).tolist()
+    rng = np.random.default_rng(1)
+    positions += rng.integers(0, bar.maximum() + 1, 60).tolist()
+    steps = [(lambda v=v: bar.setValue(v)) for v in positions]
+    finished = []
+    steps.append(lambda: finished.append(True))
+    report["scroll"] = measure(meter, steps, lambda: bool(finished), spacing_ms=16)
+    report["scroll"]["positions"] = len(positions)
+
+    # -- filter the list by typing "mar" -------------------------------------------------
+    search = getattr(panel, "search_edit", None)
+    if search is None:
+        report["filter"] = {"supported": False}
+    else:
+        query = "mar"
+        expected = sum(query in p.name.casefold() for p in store.people())
+        typed = [(lambda t=query[: k + 1]: search.setText(t)) for k in range(len(query))]
+        report["filter"] = measure(meter, typed, lambda: rows() == expected, spacing_ms=120)
+        report["filter"]["rows"] = rows()
+        clear = measure(meter, [lambda: search.setText("")], lambda: rows() == people + 1)
+        report["filter"]["clear"] = clear
+
+    # -- drag the threshold slider over 100 steps ------------------------------------------
+    ini = workdir / "prefs.ini"
+    qsettings = QSettings(str(ini), QSettings.Format.IniFormat)
+    flush = _watch_preferences(ctx, qsettings)
+    slider = window.threshold_panel.slider
+    writes: set[tuple[int, int]] = set()
+
+    def step(v: int) -> None:
+        slider.setValue(v)
+        if ini.exists():
+            st = ini.stat()
+            writes.add((st.st_ino, st.st_mtime_ns))
+
+    start_value = slider.value()
+    values = [start_value - k for k in range(1, 51)] + [start_value - 50 + k for k in range(1, 51)]
+    done_steps: list[bool] = []
+    actions = [(lambda v=v: step(v)) for v in values] + [lambda: done_steps.append(True)]
+    report["slider"] = measure(meter, actions, lambda: bool(done_steps), spacing_ms=10)
+    report["slider"]["steps"] = len(values)
+    report["slider"]["preference_file_writes_during_drag"] = len(writes)
+    flush()
+
+    # -- close when ready, then close a second window while its model loads --------------
+    t0 = time.perf_counter()
+    window.close()
+    report["close_when_ready_s"] = round(time.perf_counter() - t0, 3)
+
+    ctx2 = AppContext(
+        Settings(source="demo", demo_offered=True), GalleryStore(path), fake_pipeline(load_s)
+    )
+    window2 = MainWindow(ctx2, source="demo")
+    window2.show()
+    window2.start()
+    run_until(lambda: False, 0.5)  # the model is now half a second into its load
+    assert ctx2.model_state == "loading", ctx2.model_state
+    t0 = time.perf_counter()
+    window2.close()
+    report["close_during_load"] = {
+        "simulated_load_s": load_s,
+        "close_s": round(time.perf_counter() - t0, 3),
+    }
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--people", type=int, default=100_000)
+    p.add_argument("--thumbs", type=int, default=3_000)
+    p.add_argument("--load-s", type=float, default=8.0, help="simulated model load, seconds")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="faceapp-gui-stall-") as tmp:
+        report = run(args.people, args.thumbs, args.load_s, Path(tmp))
+    print(json.dumps(report, indent=2))
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
