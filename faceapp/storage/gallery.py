@@ -506,3 +506,37 @@ class GalleryStore:
         for suffix in ("", *_SIDE_FILES):
             Path(f"{self._path}{suffix}").unlink(missing_ok=True)
         log.info("gallery %s wiped", self._path)
+
+    # -- reads for the GUI's people list (kept apart from the methods above) -----------
+
+    #: Most ``?`` parameters put in one statement (old SQLite builds allow 999).
+    _MAX_SQL_VARIABLES = 500
+
+    def thumbnails(self, person_ids: Sequence[int]) -> dict[int, bytes]:
+        """Return the newest thumbnail of each listed person, in one short query.
+
+        Parameters
+        ----------
+        person_ids : sequence of int
+            Gallery ids, typically the few dozen rows a list shows at a time.
+
+        Returns
+        -------
+        dict of int to bytes
+            JPEG bytes by person id, as :meth:`thumbnail` returns them; people without
+            a thumbnail, and ids nobody has, are left out.
+        """
+        ids = sorted({int(i) for i in person_ids})
+        out: dict[int, bytes] = {}
+        with self._connect() as conn:
+            for start in range(0, len(ids), self._MAX_SQL_VARIABLES):
+                chunk = ids[start : start + self._MAX_SQL_VARIABLES]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    "SELECT person_id, thumbnail FROM samples WHERE id IN"
+                    " (SELECT max(id) FROM samples WHERE thumbnail IS NOT NULL"
+                    f" AND person_id IN ({marks}) GROUP BY person_id)",
+                    chunk,
+                ).fetchall()
+                out.update((int(pid), bytes(blob)) for pid, blob in rows)
+        return out
