@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,11 @@ class GalleryEdit:
     before: Person | None = None
     after: Person | None = None
     sample_ids: tuple[int, ...] = ()
+
+
+def _let_the_gui_run() -> None:
+    """Pause a long read between steps so the GUI thread gets the interpreter lock."""
+    time.sleep(0.001)
 
 
 def _message(exc: BaseException) -> str:
@@ -264,7 +270,7 @@ class GalleryWorker(LoopWorker):
 
         def read() -> tuple[int, PeopleSnapshot]:
             revision = store.revision()
-            return revision, PeopleSnapshot.of(store.people())
+            return revision, PeopleSnapshot.of(store.people_in_steps(_let_the_gui_run))
 
         try:
             loaded = self._read_detached(read)
@@ -280,7 +286,7 @@ class GalleryWorker(LoopWorker):
 
     def _build_index(self) -> None:
         try:
-            index = self._read_detached(self._store.index)
+            index = self._read_detached(lambda: self._store.index_in_steps(_let_the_gui_run))
         except (GalleryError, OSError) as exc:
             self.read_failed.emit(f"The gallery {self._store.path} cannot be read: {exc}")
             return

@@ -219,3 +219,20 @@ def test_writes_queued_or_requested_while_closing_are_not_lost(qtbot, store):
     assert [p.name for p in store.people()] == ["Anna"]
     assert [(e.action, e.error) for e in edits] == [("add", None), ("rename", None)]
     assert [p.name for p in ctx.people()] == ["Anna"]
+
+
+def test_the_stepwise_reads_return_what_the_plain_reads_return(store):
+    rng = np.random.default_rng(0)
+    names = ["bob", "Ann", "ann", "Émile", "Zoe", "carl"] + [f"P{i:03d}" for i in range(40)]
+    for i, name in enumerate(names):
+        vectors = rng.standard_normal((1 + i % 3, 128)).astype(np.float32)
+        store.add_samples(name, [(v, None, None) for v in vectors])
+    store.add_person("Nobody")  # enrolled without samples: listed, not in the index
+    pauses = []
+    people = store.people_in_steps(lambda: pauses.append(1), rows_per_step=7)
+    assert people == store.people() and len(pauses) == 7
+    plain, stepwise = store.index(), store.index_in_steps(rows_per_step=5)
+    assert stepwise.person_ids == plain.person_ids and stepwise.names == plain.names
+    assert np.array_equal(stepwise.owners, plain.owners)
+    assert np.array_equal(stepwise.embeddings, plain.embeddings)
+    assert np.allclose(stepwise.centroids, plain.centroids, atol=1e-6)
