@@ -25,6 +25,7 @@ What it does, with the application's own classes (``AppContext``, ``MainWindow``
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -521,6 +522,11 @@ def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1)
     window.close()
     report["close_when_ready_s"] = round(time.perf_counter() - t0, 3)
 
+    # Closed windows are kept referenced, and Python's cycle collector is run here: a
+    # window collected by a worker thread's allocations would be destroyed off the GUI
+    # thread (a crash in any PySide program).
+    kept: list[Any] = [ctx, window]
+    gc.collect()
     closes = []
     for _ in range(repeat):
         ctx2 = AppContext(
@@ -534,10 +540,13 @@ def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1)
         t0 = time.perf_counter()
         window2.close()
         closes.append(round(time.perf_counter() - t0, 3))
+        kept += [ctx2, window2]
+        gc.collect()
         # As faceapp.gui.app.main does before exiting (this does not exist before the fix).
         wait = getattr(window2.worker, "wait_for_model_load", None)
         if wait is not None:
             wait()
+    kept.clear()
     report["close_during_load"] = {
         "simulated_load_s": load_s,
         "close_s_median": round(float(np.median(closes)), 3),
