@@ -211,14 +211,14 @@ def test_closing_during_the_model_and_gallery_loads_does_not_wait_for_them(
     model_gate, gallery_gate = threading.Event(), threading.Event()
     detector = CentreDetector(gate=model_gate)
     reading = threading.Event()
-    people = small_store.people
+    people = small_store.people_in_steps
 
-    def slow_people():
+    def slow_people(*args, **kwargs):
         reading.set()
         gallery_gate.wait(60)
-        return people()
+        return people(*args, **kwargs)
 
-    monkeypatch.setattr(small_store, "people", slow_people)
+    monkeypatch.setattr(small_store, "people_in_steps", slow_people)
     ctx = make_ctx(small_store, fake_pipeline(detector))
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
     assert detector.loading.wait(10) and reading.wait(10)
