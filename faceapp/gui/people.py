@@ -392,6 +392,7 @@ class PeopleModel(QStringListModel):
 
     @Slot(object)
     def _on_thumbnails_loaded(self, loaded: tuple[tuple[int, QImage | None], ...]) -> None:
+        rows = []
         for person_id, image in loaded:
             name = self._requested.pop(person_id, None)
             if name is None:
@@ -399,11 +400,14 @@ class PeopleModel(QStringListModel):
             self._thumbs[person_id] = None if image is None else QPixmap.fromImage(image)
             self._thumbs.move_to_end(person_id)
             row = self._rows.row_of_name(name)
-            if row >= 0 and self._rows[row].id == person_id:
-                index = self.index(row)
-                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+            if row >= 0 and self._rows[row].id == person_id and image is not None:
+                rows.append(row)
         while len(self._thumbs) > THUMBNAIL_CACHE:
             self._thumbs.popitem(last=False)
+        if rows:
+            # One signal for the batch: a list view may lay itself out again on each.
+            first, last = self.index(min(rows)), self.index(max(rows))
+            self.dataChanged.emit(first, last, [Qt.ItemDataRole.DecorationRole])
 
     # -- following the context ---------------------------------------------------------------
 

@@ -121,8 +121,6 @@ class ModePanel(QWidget):
         view = self.claim_combo.view()
         if isinstance(view, QListView):
             view.setUniformItemSizes(True)
-            view.setLayoutMode(QListView.LayoutMode.Batched)
-            view.setBatchSize(2000)
         self.claim_label = QLabel("Is this")
         self.claim_label.setBuddy(self.claim_combo)
         self.verdict_label = QLabel()
