@@ -491,7 +491,12 @@ def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1)
                 (lambda t=query[: k + 1], search=search: search.setText(t))
                 for k in range(len(query))
             ]
-            run = measure(meter, typed, lambda e=expected: rows() == e, spacing_ms=120)
+            run = measure(
+                meter,
+                typed,
+                lambda e=expected, q=query, search=search: search.text() == q and rows() == e,
+                spacing_ms=120,
+            )
             run["query"], run["rows"] = query, rows()
             runs["filter"].append(run)
             runs["filter_clear"].append(
