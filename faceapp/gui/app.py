@@ -20,12 +20,24 @@ from faceapp import __version__, paths
 from faceapp.core.types import FrameResult
 from faceapp.gui.context import AppContext
 from faceapp.gui.events import EventLog
-from faceapp.gui.preferences import load_settings, save_settings
+from faceapp.gui.preferences import PreferencesSaver, load_settings
+from faceapp.gui.safe_text import html_literal
 from faceapp.settings import MODES, Settings
 
-__all__ = ["AppContext", "build_parser", "create_application", "install_excepthook", "main"]
+__all__ = [
+    "AppContext",
+    "build_parser",
+    "create_application",
+    "install_excepthook",
+    "main",
+    "save_preferences",
+    "settings_from_options",
+]
 
 log = logging.getLogger(__name__)
+
+#: Longest wait at exit for a model load the window did not wait for, in seconds.
+EXIT_WAIT_S = 120.0
 
 ORGANIZATION = "faceapp"
 APPLICATION = "faceapp"
@@ -95,7 +107,7 @@ def _show_unexpected(exc_type: type[BaseException], exc: BaseException) -> None:
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             "Unexpected error",
-            f"Something went wrong: {exc_type.__name__}: {exc}",
+            html_literal(f"Something went wrong: {exc_type.__name__}: {exc}"),
             QMessageBox.StandardButton.Ok,
             QApplication.activeWindow(),
         )
@@ -105,11 +117,6 @@ def _show_unexpected(exc_type: type[BaseException], exc: BaseException) -> None:
         box.show()  # not exec(): never block the caller, nor an unattended run
     finally:
         _showing_error = False
-
-
-#: Error boxes on screen; a box without a parent window would otherwise be deleted by
-#: Python as soon as the function that made it returns.
-_error_boxes: set[QMessageBox] = set()
 
 
 def install_excepthook() -> None:
@@ -141,7 +148,7 @@ def install_excepthook() -> None:
 def _fail(message: str, show: bool) -> int:
     log.error("%s", message)
     if show:
-        QMessageBox.critical(None, "faceapp", message)
+        QMessageBox.critical(None, "faceapp", html_literal(message))
     return 1
 
 
@@ -168,6 +175,28 @@ def _ensure_utf8_locale() -> None:
                 return
             break
     os.environ["LC_ALL" if os.environ.get("LC_ALL") else "LC_CTYPE"] = "C.UTF-8"
+
+
+def settings_from_options(saved: Settings, args: argparse.Namespace) -> Settings:
+    """Return the preferences to start with: ``saved``, with ``--mode`` and ``--claim`` on top.
+
+    The options apply to this run; they become preferences (and are saved) like any
+    change made in the window.
+    """
+    overrides = {k: getattr(args, k) for k in ("mode", "claim") if getattr(args, k) is not None}
+    if not overrides:
+        return saved
+    return Settings(**{**saved.to_dict(), **overrides}).validated()
+
+
+def save_preferences(ctx: AppContext, qsettings: QSettings) -> PreferencesSaver:
+    """Save ``ctx``'s preferences to ``qsettings`` whenever they settle after a change.
+
+    Returns the saver; call its ``flush()`` before exiting.
+    """
+    saver = PreferencesSaver(qsettings, parent=ctx)
+    ctx.settings_changed.connect(saver.schedule)
+    return saver
 
 
 def _has_display() -> bool:
@@ -219,15 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     app = create_application()
     install_excepthook()
     qsettings = QSettings()
-    settings = load_settings(qsettings)
-    overrides = {k: getattr(args, k) for k in ("mode", "claim") if getattr(args, k) is not None}
-    if overrides:
-        settings = Settings(**{**settings.to_dict(), **overrides}).validated()
+    settings = settings_from_options(load_settings(qsettings), args)
 
     gallery_path = args.gallery or paths.default_gallery_path()
     try:
         store = GalleryStore(gallery_path)
-        store.people()
+        store.revision()  # opens and checks the file; the people are read by the window
     except (GalleryError, OSError) as exc:
         return _fail(f"The gallery {gallery_path} cannot be opened: {exc}", interactive)
     events = None
@@ -238,15 +264,12 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"The events file {args.events} cannot be opened: {exc}", interactive)
 
     ctx = AppContext(settings, store, FacePipeline())
-
-    def _on_settings_changed(new: Settings) -> None:
-        save_settings(qsettings, new)
+    saver = save_preferences(ctx, qsettings)
 
     def _on_result_ready(result: FrameResult) -> None:
         if events is not None:
             events.record(result, ctx.settings.mode)
 
-    ctx.settings_changed.connect(_on_settings_changed)
     ctx.result_ready.connect(_on_result_ready)
 
     window = MainWindow(ctx, source=args.source)
@@ -274,8 +297,13 @@ def main(argv: list[str] | None = None) -> int:
         tick.stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         window.shutdown()
-        save_settings(qsettings, ctx.settings)
+        saver.flush(ctx.settings)
         if events is not None:
             log.info("%d frame events written to %s", events.lines, events.path)
             events.close()
+        # The window closed at once even if the models were still loading; let the load
+        # end before the interpreter does (TensorFlow does not like being cut short).
+        if not window.worker.wait_for_model_load(0):
+            log.info("waiting for the face models to finish loading before exiting")
+            window.worker.wait_for_model_load(EXIT_WAIT_S)
     return 0

@@ -8,14 +8,16 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
+from faceapp.gui.gallery_worker import GalleryEdit, GalleryWorker
+from faceapp.gui.people import PeopleList, PeopleSnapshot
 from faceapp.settings import Settings
-from faceapp.storage.gallery import GalleryStore, Person, Sample
+from faceapp.storage.gallery import GalleryStore, Person
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +33,19 @@ class AppContext(QObject):
     Gallery writes go through the context so that every view (and the recognition
     worker) learns about them.
 
+    The gallery is read and written only by a :class:`GalleryWorker` thread (started by
+    :meth:`start_gallery`), never on the GUI thread: the write methods return a ticket
+    at once and ``edit_finished`` reports the outcome; the people list is kept here in
+    memory (``people_reset``, ``person_updated``, ``person_removed`` follow it) and the
+    matching snapshot arrives with ``gallery_index_changed``.
+
     Parameters
     ----------
     settings : Settings
         The user's preferences; validated on the way in.
     store : GalleryStore
-        The enrolled gallery (the same SQLite file the command line uses).
+        The enrolled gallery (the same SQLite file the command line uses); kept as
+        ``store`` for reference, used only from the gallery thread.
     pipeline : FacePipeline
         The engine; its models are loaded by the recognition worker, never here.
     """
@@ -45,8 +54,29 @@ class AppContext(QObject):
     settings_changed = Signal(object)
     #: Emitted with a new :class:`MatchSettings` when threshold, mode or claim change.
     match_settings_changed = Signal(object)
-    #: Emitted after every write to the gallery (add, rename, delete).
+    #: Emitted after every successful write to the gallery (add, rename, delete), once
+    #: the people signals below have been emitted.
     gallery_changed = Signal()
+    #: The whole people list was (re)read: read :meth:`people`.
+    people_reset = Signal()
+    #: A person was enrolled or changed (samples, name): ``(before or None, after)``,
+    #: both :class:`Person`.
+    person_updated = Signal(object, object)
+    #: A person was deleted: their last :class:`Person`.
+    person_removed = Signal(object)
+    #: A gallery write finished or failed: its :class:`GalleryEdit` (after the signals
+    #: above).  ``edit.ticket`` is what the write method returned.
+    edit_finished = Signal(object)
+    #: A new matching snapshot (:class:`GalleryIndex`) for the recognition worker.
+    gallery_index_changed = Signal(object)
+    #: Thumbnails asked for with :meth:`request_thumbnails`: a tuple of
+    #: ``(person_id, QImage or None)``.
+    thumbnails_loaded = Signal(object)
+    #: Samples asked for with :meth:`request_samples`: ticket, Person or None, tuple of
+    #: :class:`Sample`.
+    samples_loaded = Signal(int, object, object)
+    #: The gallery could not be read: one sentence for users.
+    gallery_failed = Signal(str)
     #: A frame to show (QImage owning its bytes), its source index and timestamp in
     #: seconds; see :meth:`publish_frame`.
     frame_ready = Signal(QImage, int, float)
@@ -79,6 +109,17 @@ class AppContext(QObject):
         #: about a second for cameras and videos, 0 for slideshows, whose every frame
         #: is another picture (a result then only describes its own frame).
         self.hold_s = 1.0
+        self._people = PeopleList()
+        self._people_loaded = False
+        self._index: GalleryIndex | None = None
+        self._gallery_started = False
+        self._gallery = GalleryWorker(store)
+        self._gallery.people_loaded.connect(self._on_people_loaded)
+        self._gallery.index_ready.connect(self._on_index_ready)
+        self._gallery.edit_finished.connect(self._on_edit_finished)
+        self._gallery.thumbnails_ready.connect(self._on_thumbnails_ready)
+        self._gallery.samples_ready.connect(self._on_samples_ready)
+        self._gallery.read_failed.connect(self._on_read_failed)
 
     # -- preferences -----------------------------------------------------------------
 
@@ -176,73 +217,138 @@ class AppContext(QObject):
 
     # -- gallery ---------------------------------------------------------------------
 
+    def start_gallery(self) -> None:
+        """Start the gallery thread and read the gallery (idempotent; the window calls it).
+
+        Until ``people_reset`` the people list is empty, and until
+        ``gallery_index_changed`` there is no matching snapshot.
+        """
+        if self._gallery_started:
+            return
+        self._gallery_started = True
+        self._gallery.reload()
+        self._gallery.start("faceapp-gallery")
+
+    def stop_gallery(self) -> None:
+        """Stop the gallery thread, waiting for the request it is busy with (idempotent).
+
+        Writes still queued are dropped; none of them has started, so nothing is half
+        written.
+        """
+        self._gallery.stop()
+
+    def reload_gallery(self) -> None:
+        """Read the people list and the matching snapshot again (after outside changes)."""
+        self._gallery.reload()
+
+    @property
+    def people_loaded(self) -> bool:
+        """True once the people list has been read (``people_reset`` was emitted)."""
+        return self._people_loaded
+
     def people(self) -> list[Person]:
-        """Return everybody enrolled, sorted by name."""
-        return self.store.people()
+        """Return everybody enrolled, sorted by name ignoring case (no gallery access)."""
+        return self._people.people()
 
-    def samples(self, person: str | int) -> list[Sample]:
-        """Return a person's samples, oldest first (KeyError when not enrolled)."""
-        return self.store.samples(person)
+    def people_list(self) -> PeopleList:
+        """Return the people list itself (read it, never change it)."""
+        return self._people
 
-    def gallery_index(self) -> GalleryIndex:
-        """Return an immutable snapshot of the gallery for the recognition worker."""
-        return self.store.index()
+    def person(self, person_id: int) -> Person | None:
+        """Return the enrolled person with this gallery id, or None."""
+        return self._people.get(person_id)
+
+    def person_named(self, name: str) -> Person | None:
+        """Return the person called ``name``, else one whose name differs only in case."""
+        return self._people.named_ignoring_case(name)
+
+    def gallery_index(self) -> GalleryIndex | None:
+        """Return the newest matching snapshot (immutable), or None before the first one."""
+        return self._index
+
+    def request_thumbnails(self, person_ids: Sequence[int]) -> None:
+        """Ask for these people's thumbnails; they arrive with ``thumbnails_loaded``."""
+        self._gallery.request_thumbnails(person_ids)
+
+    def request_samples(self, person_id: int) -> int:
+        """Ask for one person's samples; returns the ticket ``samples_loaded`` carries."""
+        return self._gallery.request_samples(person_id)
 
     def add_samples(
         self, name: str, items: Sequence[tuple[np.ndarray, bytes | None, str | None]]
-    ) -> list[int]:
+    ) -> int:
         """Store samples of one person (enrolling them when new) in one transaction.
 
-        Raises
-        ------
-        ValueError, KeyError, faceapp.storage.gallery.GalleryError
-            As :meth:`GalleryStore.add_samples`; nothing is written then.
+        Returns at once with a ticket; ``edit_finished`` carries the outcome (and the
+        error message when nothing was written, see :meth:`GalleryStore.add_samples`).
         """
-        ids = self.store.add_samples(name, items, create=True)
-        if ids:
-            log.info("added %d sample(s) of %s", len(ids), name)
-            self.gallery_changed.emit()
-        return ids
+        return self._gallery.add_samples(name, items)
 
-    def rename_person(self, old: str | int, new: str) -> Person:
+    def rename_person(self, person_id: int, new: str) -> int:
         """Rename a person; a claim on the old name follows the rename.
 
-        Raises
-        ------
-        KeyError, ValueError, faceapp.storage.gallery.GalleryError
-            As :meth:`GalleryStore.rename`.
+        Returns a ticket; see :meth:`add_samples` and :meth:`GalleryStore.rename`.
         """
-        before = self.store.find_person(old)
-        person = self.store.rename(old, new)
-        log.info("renamed %s to %s", before.name if before else old, person.name)
-        if before is not None and self._settings.claim == before.name:
-            self.update_settings(claim=person.name)
+        return self._gallery.rename(person_id, new)
+
+    def remove_person(self, person_id: int) -> int:
+        """Delete a person and their samples; a claim on them is dropped.  Returns a ticket."""
+        return self._gallery.remove_person(person_id)
+
+    def remove_sample(self, sample_id: int, person_id: int) -> int:
+        """Delete one sample of the person ``person_id``.  Returns a ticket."""
+        return self._gallery.remove_sample(sample_id, person_id)
+
+    # -- slots of the gallery thread (GUI thread) ----------------------------------------
+
+    @Slot(object)
+    def _on_people_loaded(self, snapshot: PeopleSnapshot) -> None:
+        self._people = PeopleList.from_snapshot(snapshot)
+        self._people_loaded = True
+        self.people_reset.emit()
+
+    @Slot(object)
+    def _on_index_ready(self, index: GalleryIndex) -> None:
+        self._index = index
+        self.gallery_index_changed.emit(index)
+
+    @Slot(object)
+    def _on_edit_finished(self, edit: GalleryEdit) -> None:
+        if edit.error is not None:
+            log.warning("gallery %s failed: %s", edit.action, edit.error)
+            self.edit_finished.emit(edit)
+            return
+        before, after = edit.before, edit.after
+        if after is not None:
+            self._people.replace(before, after)
+            self.person_updated.emit(before, after)
+        elif before is not None:
+            self._people.replace(before, None)
+            self.person_removed.emit(before)
+        if edit.action == "add" and after is not None:
+            log.info("added %d sample(s) of %s", len(edit.sample_ids), after.name)
+        elif edit.action == "rename" and before is not None and after is not None:
+            log.info("renamed %s to %s", before.name, after.name)
+            if self._settings.claim == before.name:
+                self.update_settings(claim=after.name)
+        elif edit.action == "remove_person" and before is not None:
+            log.info("removed %s", before.name)
+            if self._settings.claim == before.name:
+                self.update_settings(claim=None)
+        elif edit.action == "remove_sample":
+            log.info("removed a sample of %s", before.name if before else "?")
         self.gallery_changed.emit()
-        return person
+        self.edit_finished.emit(edit)
 
-    def remove_person(self, name_or_id: str | int) -> None:
-        """Delete a person and their samples; a claim on them is dropped.
+    @Slot(object)
+    def _on_thumbnails_ready(self, loaded: tuple[tuple[int, QImage | None], ...]) -> None:
+        self.thumbnails_loaded.emit(loaded)
 
-        Raises
-        ------
-        KeyError, faceapp.storage.gallery.GalleryError
-            As :meth:`GalleryStore.remove_person`.
-        """
-        person = self.store.find_person(name_or_id)
-        self.store.remove_person(name_or_id)
-        log.info("removed %s", person.name if person else name_or_id)
-        if person is not None and self._settings.claim == person.name:
-            self.update_settings(claim=None)
-        self.gallery_changed.emit()
+    @Slot(int, object, object)
+    def _on_samples_ready(self, ticket: int, person: Person | None, samples: tuple) -> None:
+        self.samples_loaded.emit(ticket, person, samples)
 
-    def remove_sample(self, sample_id: int) -> None:
-        """Delete one sample.
-
-        Raises
-        ------
-        KeyError, faceapp.storage.gallery.GalleryError
-            As :meth:`GalleryStore.remove_sample`.
-        """
-        self.store.remove_sample(sample_id)
-        log.info("removed sample %d", sample_id)
-        self.gallery_changed.emit()
+    @Slot(str)
+    def _on_read_failed(self, message: str) -> None:
+        log.warning("%s", message)
+        self.gallery_failed.emit(message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,9 @@ from faceapp import paths
 from faceapp.core.images import IMAGE_SUFFIXES
 from faceapp.core.types import Face
 from faceapp.gui.context import AppContext
+from faceapp.gui.gallery_worker import GalleryEdit
+from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.worker import EnrolItem, EnrolOutcome, RecognitionWorker
-from faceapp.storage.gallery import GalleryError
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +41,24 @@ def demo_people() -> list[tuple[str, Path]]:
     return out
 
 
+@dataclass
+class _Storing:
+    """One finished job whose samples are being written, one write per name."""
+
+    outcome: EnrolOutcome
+    names: list[str]
+    waiting: int = 0
+    stored: set[str] = field(default_factory=set)
+    failed: list[str] = field(default_factory=list)
+
+
 class EnrolmentRunner(QObject):
     """Turns enrolment requests into worker jobs and their outcomes into gallery writes.
 
-    The embedding runs in the recognition worker's thread; this object lives on the GUI
-    thread, shows a cancellable progress dialog for jobs of several photos, writes
-    the samples through the context (so recognition picks them up at once) and
-    reports unusable photos without stopping.
+    The embedding runs in the recognition worker's thread and the writing in the
+    gallery thread; this object lives on the GUI thread, shows a cancellable progress
+    dialog for jobs of several photos, writes the samples through the context (so the
+    lists and recognition pick them up) and reports unusable photos without stopping.
 
     Parameters
     ----------
@@ -56,7 +69,7 @@ class EnrolmentRunner(QObject):
     """
 
     #: Emitted on the GUI thread after a job's samples were stored (or not): the
-    #: outcome and the names that received samples.
+    #: outcome and the names that received samples (in the order of the outcome).
     enrolled = Signal(object, list)
 
     def __init__(self, ctx: AppContext, worker: RecognitionWorker, parent: QWidget) -> None:
@@ -65,9 +78,10 @@ class EnrolmentRunner(QObject):
         self._worker = worker
         self._parent = parent
         self._progress: dict[int, QProgressDialog] = {}
-        self._quiet: set[int] = set()
+        self._storing: dict[int, tuple[_Storing, str]] = {}  # write ticket -> (job, name)
         worker.job_progress.connect(self._on_job_progress)
         worker.job_finished.connect(self._on_job_finished)
+        ctx.edit_finished.connect(self._on_edit_finished)
 
     def enrol_capture(self, name: str, image: np.ndarray, face: Face) -> int:
         """Enrol ``face`` of a captured frame under ``name``; returns the job id."""
@@ -93,7 +107,8 @@ class EnrolmentRunner(QObject):
 
     def _start(self, items: list[EnrolItem], label: str) -> int:
         job_id = self._worker.submit_job(items)
-        dialog = QProgressDialog(label, "Cancel", 0, len(items), self._parent)
+        dialog = QProgressDialog("", "Cancel", 0, len(items), self._parent)
+        dialog.setLabel(plain_label(label))  # the label quotes a name: never markup
         dialog.setWindowTitle("Enrolment")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(0)
@@ -118,26 +133,43 @@ class EnrolmentRunner(QObject):
             dialog.canceled.disconnect()
             dialog.close()
             dialog.deleteLater()
-        names = [] if outcome.cancelled else self._store(outcome)
         if outcome.cancelled:
             log.info("enrolment job %d cancelled; nothing stored", job_id)
-        elif outcome.errors:
-            self._report(outcome, names)
-        self.enrolled.emit(outcome, names)
-
-    def _store(self, outcome: EnrolOutcome) -> list[str]:
+            self.enrolled.emit(outcome, [])
+            return
         by_name: dict[str, list[tuple[np.ndarray, bytes | None, str | None]]] = defaultdict(list)
         for s in outcome.samples:
             by_name[s.name].append((s.embedding, s.thumbnail, s.source))
-        stored = []
+        if not by_name:
+            self._finish(_Storing(outcome, []))
+            return
+        storing = _Storing(outcome, list(by_name))
         for name, items in by_name.items():
-            try:
-                self._ctx.add_samples(name, items)
-                stored.append(name)
-            except (ValueError, TypeError, KeyError, GalleryError) as exc:
-                log.warning("storing samples of %s failed: %s", name, exc)
-                QMessageBox.warning(self._parent, "Enrolment failed", f"{name}: {exc}")
-        return stored
+            self._storing[self._ctx.add_samples(name, items)] = (storing, name)
+            storing.waiting += 1
+
+    @Slot(object)
+    def _on_edit_finished(self, edit: GalleryEdit) -> None:
+        entry = self._storing.pop(edit.ticket, None)
+        if entry is None:
+            return
+        storing, name = entry
+        storing.waiting -= 1
+        if edit.error is not None:
+            storing.failed.append(f"{name}: {edit.error}")
+        else:
+            storing.stored.add(name)
+        if storing.waiting == 0:
+            self._finish(storing)
+
+    def _finish(self, storing: _Storing) -> None:
+        outcome = storing.outcome
+        names = [n for n in storing.names if n in storing.stored]
+        for message in storing.failed:
+            QMessageBox.warning(self._parent, "Enrolment failed", html_literal(message))
+        if outcome.errors:
+            self._report(outcome, names)
+        self.enrolled.emit(outcome, names)
 
     def _report(self, outcome: EnrolOutcome, names: list[str]) -> None:
         n_ok, n_bad = len(outcome.samples), len(outcome.errors)
@@ -151,6 +183,6 @@ class EnrolmentRunner(QObject):
             QMessageBox.StandardButton.Ok,
             self._parent,
         )
-        box.setInformativeText("\n".join(lines))
+        box.setInformativeText(html_literal("\n".join(lines)))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()

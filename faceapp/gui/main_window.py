@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QScrollArea,
     QSplitter,
@@ -20,12 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import MatchSettings
 from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, open_source
 from faceapp.core.types import FrameResult
 from faceapp.gui.context import MODEL_FAILED, MODEL_LOADING, MODEL_READY, AppContext
 from faceapp.gui.enrolment import EnrolmentRunner, demo_people
 from faceapp.gui.events import RateMeter
+from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.widgets.enrol_dialog import EnrolDialog
 from faceapp.gui.widgets.gallery_panel import GalleryPanel
@@ -34,7 +35,6 @@ from faceapp.gui.widgets.source_dialog import SourceDialog
 from faceapp.gui.widgets.threshold_panel import ThresholdPanel
 from faceapp.gui.widgets.video_view import VideoView
 from faceapp.gui.worker import CaptureWorker, RecognitionWorker
-from faceapp.storage.gallery import GalleryError
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self._n_faces = 0
 
         self._worker = RecognitionWorker(ctx.pipeline, ctx.gallery_index(), ctx.match_settings())
+        self._demo_checked = False
         self.enrolment = EnrolmentRunner(ctx, self._worker, self)
 
         self.setWindowTitle("faceapp — face recognition")
@@ -114,11 +115,12 @@ class MainWindow(QMainWindow):
         self.source_banner = Banner()
         self.model_banner = Banner()
         self.offer_banner = Banner()
+        self.gallery_banner = Banner()
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(6)
-        for b in (self.source_banner, self.model_banner, self.offer_banner):
+        for b in (self.source_banner, self.model_banner, self.gallery_banner, self.offer_banner):
             left_layout.addWidget(b)
         left_layout.addWidget(self.video_view, 1)
 
@@ -195,6 +197,7 @@ class MainWindow(QMainWindow):
         for w in (self.status_source, self.status_fps, self.status_latency, self.status_faces):
             w.setObjectName("statusField")
             bar.addPermanentWidget(w)
+        make_plain(self.source_title, self.status_source, self.status_model)
         bar.addPermanentWidget(self.status_model)
         bar.addPermanentWidget(self.model_busy)
         self._status_timer = QTimer(self)
@@ -205,7 +208,9 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         ctx, worker = self._ctx, self._worker
         ctx.match_settings_changed.connect(self._on_match_settings_changed)
-        ctx.gallery_changed.connect(self._on_gallery_changed)
+        ctx.gallery_index_changed.connect(self._on_gallery_index_changed)
+        ctx.gallery_failed.connect(self._on_gallery_failed)
+        ctx.people_reset.connect(self._on_people_reset)
         ctx.model_state_changed.connect(self._on_model_state_changed)
         worker.result_ready.connect(self._on_result_ready)
         worker.model_state_changed.connect(self._on_worker_model_state_changed)
@@ -233,20 +238,28 @@ class MainWindow(QMainWindow):
         return self._capture
 
     def start(self) -> None:
-        """Start loading the models, open the first source, offer the demo people."""
+        """Start reading the gallery and loading the models, open the first source.
+
+        Once the people list is read, an empty gallery brings the offer to enrol the
+        demo people.
+        """
         if self._started or self._shut_down:
             return
         self._started = True
         self._start_time = time.monotonic()
+        self._ctx.start_gallery()
         self._worker.start("faceapp-recognition")
         self._status_timer.start()
         self.open_source(self._source_spec, persist=False)
-        self._maybe_offer_demo()
+        if self._ctx.people_loaded:
+            self._maybe_offer_demo()
 
     def shutdown(self) -> None:
-        """Stop the capture and the recognition workers and wait for both threads.
+        """Stop the capture, recognition and gallery workers and wait for their threads.
 
-        Idempotent.  Logs the frame counts and rates of the session.
+        Idempotent, and quick: a model still loading finishes in its own thread (see
+        :meth:`RecognitionWorker.wait_for_model_load`).  Logs the frame counts and
+        rates of the session.
         """
         if self._shut_down:
             return
@@ -254,6 +267,7 @@ class MainWindow(QMainWindow):
         self._status_timer.stop()
         self._stop_capture()
         self._worker.stop()
+        self._ctx.stop_gallery()
         elapsed = time.monotonic() - self._start_time
         log.info(
             "session: %.1f s; frames shown %d (%.1f/s), frames processed %d (%.1f/s)",
@@ -365,13 +379,10 @@ class MainWindow(QMainWindow):
 
     def _maybe_offer_demo(self) -> None:
         ctx = self._ctx
-        if ctx.settings.demo_offered or not demo_people():
+        if self._demo_checked:
             return
-        try:
-            empty = not ctx.people()
-        except GalleryError:
-            return
-        if not empty:
+        self._demo_checked = True
+        if ctx.settings.demo_offered or ctx.people() or not demo_people():
             return
         ctx.update_settings(demo_offered=True)
         self.offer_banner.show_message(
@@ -457,12 +468,18 @@ class MainWindow(QMainWindow):
     def _on_match_settings_changed(self, settings: MatchSettings) -> None:
         self._worker.set_settings(settings)
 
+    @Slot(object)
+    def _on_gallery_index_changed(self, index: GalleryIndex) -> None:
+        self._worker.set_gallery(index)
+
+    @Slot(str)
+    def _on_gallery_failed(self, message: str) -> None:
+        self.gallery_banner.show_message("error", message, [("Retry", self._ctx.reload_gallery)])
+
     @Slot()
-    def _on_gallery_changed(self) -> None:
-        try:
-            self._worker.set_gallery(self._ctx.gallery_index())
-        except GalleryError as exc:
-            QMessageBox.warning(self, "Gallery", f"The gallery cannot be read: {exc}")
+    def _on_people_reset(self) -> None:
+        if self._started and not self._shut_down:
+            self._maybe_offer_demo()
 
     @Slot(object, list)
     def _on_enrolled(self, outcome: object, names: list) -> None:

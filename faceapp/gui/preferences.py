@@ -1,11 +1,11 @@
-"""Loading and saving the user's Settings with QSettings."""
+"""Loading and saving the user's Settings with QSettings; saving them when they settle."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import fields
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QObject, QSettings, QTimer, Slot
 
 from faceapp.settings import Settings
 
@@ -45,3 +45,48 @@ def save_settings(store: QSettings, settings: Settings) -> None:
     store.sync()
     if store.status() != QSettings.Status.NoError:
         log.warning("could not save the preferences to %s", store.fileName())
+
+
+class PreferencesSaver(QObject):
+    """Writes the preferences to disk once they stop changing, not on every change.
+
+    A slider dragged over fifty steps changes the settings fifty times; each
+    ``save_settings`` rewrites and syncs the file.  :meth:`schedule` keeps only the
+    newest settings and writes them ``delay_ms`` after the last change; :meth:`flush`
+    writes at once (call it before exiting).  Lives on the GUI thread.
+
+    Parameters
+    ----------
+    store : QSettings
+        Where the preferences go.
+    delay_ms : int
+        Quiet time before a write, in milliseconds.
+    """
+
+    def __init__(
+        self, store: QSettings, delay_ms: int = 500, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._pending: Settings | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(self.flush)
+        self.writes = 0
+
+    @Slot(object)
+    def schedule(self, settings: Settings) -> None:
+        """Remember ``settings`` and write them once nothing changed for ``delay_ms``."""
+        self._pending = settings
+        self._timer.start()
+
+    @Slot()
+    def flush(self, settings: Settings | None = None) -> None:
+        """Write ``settings`` (or the pending settings, if any) now."""
+        self._timer.stop()
+        settings = settings if settings is not None else self._pending
+        self._pending = None
+        if settings is not None:
+            save_settings(self._store, settings)
+            self.writes += 1

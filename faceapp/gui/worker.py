@@ -31,6 +31,10 @@ MAX_FRAMES_IN_FLIGHT = 2
 #: (the schedule restarts from the current frame) instead of racing through frames.
 MAX_LAG_S = 0.5
 
+#: Serialises ``FacePipeline.prepare()`` calls: a load left running by a stopped worker
+#: and the load of a new worker on the same pipeline must not run at the same time.
+_PREPARE_LOCK = threading.Lock()
+
 
 def qimage_from_bgr(image: np.ndarray) -> QImage:
     """Return a ``QImage`` that owns a copy of a BGR uint8 ``(h, w, 3)`` array.
@@ -76,8 +80,8 @@ class LoopWorker(QObject):
         """Ask the loop to end and wait until its thread has finished.
 
         Safe to call several times, and before :meth:`start`.  Blocks for at most one
-        pass of the loop: one frame read, one inference, or the model loading when the
-        worker is still loading it.
+        pass of the loop: one frame read, one inference or one enrolment photo (never
+        for a model load, see :class:`RecognitionWorker`).
         """
         self._stop.set()
         self._wake()
@@ -311,12 +315,20 @@ class RecognitionWorker(LoopWorker):
     immutable values cross threads: read-only frames, frozen results and settings, and
     :class:`GalleryIndex` snapshots.
 
+    Loading the models is one blocking call (TensorFlow's start-up) that no flag can
+    interrupt, so it runs in a helper thread of its own while this worker waits for
+    it *or* for :meth:`stop`: closing the window during the load returns at once, and
+    the load finishes in the background (:meth:`wait_for_model_load` waits for it;
+    the application does so before exiting).
+
     Parameters
     ----------
     pipeline : FacePipeline
-        Used from the worker thread only while the worker runs.
-    gallery : GalleryIndex
-        Initial gallery snapshot.
+        Used from the worker thread only while the worker runs (and by the loading
+        thread while it loads).
+    gallery : GalleryIndex or None
+        Initial gallery snapshot; None when it is still being read: frames then wait
+        (only the newest is kept) until :meth:`set_gallery` brings one.
     settings : MatchSettings
         Initial matching settings.
 
@@ -340,12 +352,13 @@ class RecognitionWorker(LoopWorker):
     error = Signal(str)
 
     def __init__(
-        self, pipeline: FacePipeline, gallery: GalleryIndex, settings: MatchSettings
+        self, pipeline: FacePipeline, gallery: GalleryIndex | None, settings: MatchSettings
     ) -> None:
         super().__init__()
         self._pipeline = pipeline
         self._cond = threading.Condition()
         self._gallery = gallery
+        self._loader: threading.Thread | None = None
         self._settings = settings
         self._pending: Frame | None = None
         self._last: tuple[Frame, FrameResult] | None = None
@@ -436,16 +449,30 @@ class RecognitionWorker(LoopWorker):
 
     # -- the loop ----------------------------------------------------------------------
 
+    def wait_for_model_load(self, timeout: float | None = None) -> bool:
+        """Wait until a model load still running after :meth:`stop` has finished.
+
+        Returns True when no load is running (any more), False after ``timeout`` seconds.
+        """
+        loader = self._loader
+        if loader is not None:
+            loader.join(timeout)
+            return not loader.is_alive()
+        return True
+
+    def _has_work(self) -> bool:
+        if self._jobs:
+            return True
+        if self._gallery is None:
+            return False  # frames wait for the first snapshot
+        return self._pending is not None or (self._dirty and self._last is not None)
+
     def _loop(self) -> None:
-        self._load_model()
+        if not self._load_model():
+            return
         while True:
             with self._cond:
-                while not (
-                    self.stopping()
-                    or self._jobs
-                    or self._pending is not None
-                    or (self._dirty and self._last is not None)
-                ):
+                while not (self.stopping() or self._has_work()):
                     self._cond.wait(0.5)
                 if self.stopping():
                     return
@@ -466,25 +493,47 @@ class RecognitionWorker(LoopWorker):
                 finally:
                     with self._cond:
                         self._running_job = None
-            elif frame is not None and self._model_ok:
+            elif frame is not None and gallery is not None and self._model_ok:
                 if epoch != self._configured_epoch:
                     self._pipeline.tracker = FaceTracker() if tracking else None
                     self._configured_epoch = epoch
                 self._process(frame, gallery, settings, epoch)
 
-    def _load_model(self) -> None:
+    def _load_model(self) -> bool:
+        """Load the models in a helper thread; return False when stopped meanwhile."""
         self.model_state_changed.emit("loading", "")
         start = time.perf_counter()
-        try:
-            self._pipeline.prepare()
-        except Exception as exc:
-            log.exception("loading the face models failed")
-            self.model_state_changed.emit("failed", f"{type(exc).__name__}: {exc}")
-            return
+        outcome: list[Exception | None] = []
+
+        def load() -> None:
+            error: Exception | None = None
+            try:
+                with _PREPARE_LOCK:
+                    self._pipeline.prepare()
+            except Exception as exc:
+                error = exc
+            with self._cond:
+                outcome.append(error)
+                self._cond.notify_all()
+
+        self._loader = threading.Thread(target=load, name="faceapp-model-load", daemon=True)
+        self._loader.start()
+        with self._cond:
+            while not outcome and not self.stopping():
+                self._cond.wait(0.5)
+            if not outcome:
+                log.info("stopped while the face models load; the load ends on its own")
+                return False
+        error = outcome[0]
+        if error is not None:
+            log.error("loading the face models failed", exc_info=error)
+            self.model_state_changed.emit("failed", f"{type(error).__name__}: {error}")
+            return True
         self._model_ok = True
         seconds = time.perf_counter() - start
         log.info("face models ready in %.1f s", seconds)
         self.model_state_changed.emit("ready", f"{seconds:.1f}")
+        return True
 
     def _process(
         self, frame: Frame, gallery: GalleryIndex, settings: MatchSettings, epoch: int

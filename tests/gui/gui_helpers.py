@@ -1,16 +1,16 @@
-"""Helpers for the GUI tests: real photo folders, a context factory, and fakes for logic tests."""
+"""Helpers for the GUI tests: real photo folders, a context factory, fake models for logic tests."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
 from faceapp import paths
-from faceapp.core.matching import GalleryIndex
-from faceapp.core.pipeline import MatchSettings
 from faceapp.core.sources import Frame, SourceError
-from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
+from faceapp.core.types import Box, Face
 
 
 def celebrity_photos(split: str) -> dict[str, list[Path]]:
@@ -41,64 +41,96 @@ def letterboxed_folder(folder: Path, photos: list[Path]) -> Path:
     return folder
 
 
-# -- fakes for logic tests ----------------------------------------------------------------
+# -- fake models for logic tests ---------------------------------------------------------
 
 
-class FakePipeline:
-    """Finds one face in the middle of every frame; distance = 1 - mean intensity / 255.
+def face_in_middle(frame: np.ndarray) -> Face:
+    """Return a face box (with plausible landmarks) in the middle half of ``frame``."""
+    h, w = frame.shape[:2]
+    box = Box(w / 4, h / 4, w / 2, h / 2)
+    pts = tuple(
+        (box.x + box.w * a, box.y + box.h * b)
+        for a, b in ((0.3, 0.4), (0.7, 0.4), (0.5, 0.6), (0.35, 0.8), (0.65, 0.8))
+    )
+    return Face(box, pts, 0.99)  # type: ignore[arg-type]
 
-    Matches like the real rule (distance <= threshold accepts) against the first person
-    of the gallery, so tests of wiring and threads run without TensorFlow.
+
+class CentreDetector:
+    """A fake detector: one face in the middle of every frame.
+
+    ``delay_s`` makes each detection that slow (a busy worker); ``fail`` is raised by
+    ``prepare`` (a model that cannot be loaded); with a ``gate``, ``prepare`` blocks
+    until the test sets it (a model load that takes as long as the test wants).
     """
 
-    def __init__(self, delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        delay_s: float = 0.0,
+        fail: Exception | None = None,
+        gate: threading.Event | None = None,
+    ) -> None:
         self.delay_s = delay_s
-        self.tracker = None
+        self.fail = fail
+        self.gate = gate
+        self.loading = threading.Event()
         self.prepared = False
         self.calls = 0
 
     def prepare(self) -> None:
+        self.loading.set()
+        if self.gate is not None and not self.gate.wait(60):
+            raise TimeoutError("the test never opened the gate")
+        if self.fail is not None:
+            raise self.fail
         self.prepared = True
 
-    def detect(self, frame):
-        h, w = frame.shape[:2]
-        box = Box(w / 4, h / 4, w / 2, h / 2)
-        cx, cy = box.center
-        lm = (
-            (cx - 20, cy - 10),
-            (cx + 20, cy - 10),
-            (cx, cy + 5),
-            (cx - 15, cy + 25),
-            (cx + 15, cy + 25),
-        )
-        return [Face(box, lm, 0.99)]
-
-    def embed(self, frame, faces):
-        v = np.zeros((len(faces), 128), np.float32)
-        v[:, 0] = 1.0
-        return v
-
-    def process(self, frame, gallery: GalleryIndex, settings=None, index=0, timestamp=0.0):
-        import time
-
-        settings = settings or MatchSettings()
+    def detect(self, frame: np.ndarray) -> list[Face]:
         self.calls += 1
         if self.delay_s:
             time.sleep(self.delay_s)
-        dist = 1.0 - float(frame.mean()) / 255.0
-        faces = self.detect(frame)
-        if len(gallery) == 0:
-            m = Match(None, float("inf"), settings.threshold, False)
-        else:
-            name = settings.claim if settings.mode == "verification" else gallery.names[0]
-            ok = dist <= settings.threshold
-            m = Match(
-                name if (ok or settings.mode == "verification") else None,
-                dist,
-                settings.threshold,
-                ok,
-            )
-        return FrameResult(index, timestamp, tuple(FaceResult(f, m) for f in faces), 1.0)
+        return [face_in_middle(frame)]
+
+
+#: The direction a :class:`GreyEmbedder` embedding is measured from: enrol a person with
+#: this embedding and a face's distance to them is ``1 - mean brightness / 255``.
+REFERENCE = np.eye(1, 128, 0, dtype=np.float32)[0]
+
+
+class GreyEmbedder:
+    """A fake embedder whose distance to :data:`REFERENCE` is 1 - mean brightness / 255.
+
+    The unit vector ``(cos a, sin a, 0, ...)`` lies ``2 sin(a / 2)`` from ``REFERENCE``;
+    ``a`` is chosen so that this is the wanted distance.  So the real matching of
+    ``FacePipeline`` decides, and uniform grey frames give known distances.
+    ``delay_s`` makes each call that slow.
+    """
+
+    input_size = 160
+    dim = 128
+
+    def __init__(self, delay_s: float = 0.0) -> None:
+        self.delay_s = delay_s
+        self.crops = 0
+
+    def prepare(self) -> None:
+        pass
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        self.crops += len(crops)
+        distance = 1.0 - crops.reshape(len(crops), -1).mean(axis=1) / 255.0
+        angle = 2.0 * np.arcsin(np.clip(distance / 2.0, 0.0, 1.0))
+        out = np.zeros((len(crops), self.dim), np.float32)
+        out[:, 0], out[:, 1] = np.cos(angle), np.sin(angle)
+        return out
+
+
+def fake_pipeline(detector: CentreDetector | None = None, embedder: GreyEmbedder | None = None):
+    """Return the real ``FacePipeline`` with the fake models (no TensorFlow)."""
+    from faceapp.core.pipeline import FacePipeline
+
+    return FacePipeline(detector or CentreDetector(), embedder or GreyEmbedder())
 
 
 class ListSource:

@@ -86,6 +86,26 @@ def test_preferences_round_trip_through_qsettings(tmp_path, qapp):
     )
 
 
+def test_preferences_are_written_once_a_drag_settles(tmp_path, qtbot):
+    from PySide6.QtCore import QSettings
+
+    from faceapp.gui.preferences import PreferencesSaver, load_settings
+
+    path = tmp_path / "prefs.ini"
+    saver = PreferencesSaver(QSettings(str(path), QSettings.Format.IniFormat), delay_ms=50)
+    for step in range(40):  # a slider dragged over 40 steps
+        saver.schedule(Settings(threshold=1.0 - step / 100))
+    assert saver.writes == 0 and not path.exists()
+    qtbot.waitUntil(lambda: saver.writes == 1)
+    assert load_settings(QSettings(str(path), QSettings.Format.IniFormat)).threshold == 0.61
+    saver.schedule(Settings(threshold=0.8))
+    saver.flush()  # on exit: at once
+    assert saver.writes == 2
+    assert load_settings(QSettings(str(path), QSettings.Format.IniFormat)).threshold == 0.8
+    saver.flush()
+    assert saver.writes == 2  # nothing pending, nothing written
+
+
 # -- meters and events ---------------------------------------------------------------------
 
 

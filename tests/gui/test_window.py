@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from faceapp.core.matching import DEFAULT_THRESHOLD, default_threshold
 from faceapp.core.sources import ImageFolderSource
 
 from .gui_helpers import (
-    FakePipeline,
+    CentreDetector,
     ListSource,
     Recorder,
     celebrity_photos,
+    fake_pipeline,
     grey_frames,
     letterboxed_folder,
     make_ctx,
@@ -41,7 +44,7 @@ def small_store(store):
 
 
 def test_frames_and_results_reach_the_view_and_status(qtbot, make_window, store):
-    ctx = make_ctx(store, FakePipeline())
+    ctx = make_ctx(store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=50.0, name="grey"))
     with qtbot.waitSignal(ctx.result_ready, timeout=5000):
         pass
@@ -59,7 +62,7 @@ def test_frames_and_results_reach_the_view_and_status(qtbot, make_window, store)
 def test_source_failing_mid_stream_shows_the_error_and_the_app_keeps_running(
     qtbot, make_window, store
 ):
-    ctx = make_ctx(store, FakePipeline())
+    ctx = make_ctx(store, fake_pipeline())
     flaky = ListSource(grey_frames(), fail_after=3, live=True, name="flaky camera")
     window = make_window(ctx, flaky)
     banner = window.source_banner
@@ -86,7 +89,7 @@ def test_source_failing_mid_stream_shows_the_error_and_the_app_keeps_running(
 
 @needs_demo
 def test_no_camera_falls_back_to_the_demo(qtbot, make_window, store):
-    ctx = make_ctx(store, FakePipeline(), source="7")
+    ctx = make_ctx(store, fake_pipeline(), source="7")
     window = make_window(ctx, None)
     with qtbot.waitSignal(window.source_started, timeout=10_000) as started:
         pass
@@ -99,7 +102,7 @@ def test_no_camera_falls_back_to_the_demo(qtbot, make_window, store):
 
 
 def test_a_missing_video_file_is_explained(qtbot, make_window, store, tmp_path):
-    ctx = make_ctx(store, FakePipeline())
+    ctx = make_ctx(store, fake_pipeline())
     window = make_window(ctx, str(tmp_path / "holiday.mp4"))
     assert window.source_banner.isVisible()
     assert window.source_banner.kind() == "error"
@@ -107,7 +110,7 @@ def test_a_missing_video_file_is_explained(qtbot, make_window, store, tmp_path):
 
 
 def test_the_end_of_a_video_offers_to_play_it_again(qtbot, make_window, store):
-    ctx = make_ctx(store, FakePipeline())
+    ctx = make_ctx(store, fake_pipeline())
     clip = ListSource(grey_frames(), fps=100.0, count=5, name="clip.mp4")
     window = make_window(ctx, clip)
     qtbot.waitUntil(window.source_banner.isVisible, timeout=5000)
@@ -121,9 +124,9 @@ def test_first_run_with_an_empty_gallery_offers_the_demo_people(qtbot, make_wind
     from faceapp.gui.context import AppContext
     from faceapp.settings import Settings
 
-    ctx = AppContext(Settings(source="demo"), store, FakePipeline())
+    ctx = AppContext(Settings(source="demo"), store, fake_pipeline())
     window = make_window(ctx, None)
-    assert window.offer_banner.isVisible()
+    qtbot.waitUntil(window.offer_banner.isVisible)  # once the people list is read
     assert "Enrol demo people" in window.offer_banner.action_titles()
     assert ctx.settings.demo_offered
 
@@ -132,13 +135,16 @@ def test_first_run_with_an_empty_gallery_offers_the_demo_people(qtbot, make_wind
 
 
 def test_rename_and_delete_show_in_the_store(qtbot, make_window, small_store, monkeypatch):
-    ctx = make_ctx(small_store, FakePipeline(), mode="verification", claim="Ann")
+    from faceapp.gui.widgets import gallery_panel
+
+    ctx = make_ctx(small_store, fake_pipeline(), mode="verification", claim="Ann")
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
     panel = window.gallery_panel
-    assert panel.names() == ["Ann", "Bob"]
+    qtbot.waitUntil(lambda: panel.names() == ["Ann", "Bob"])
+    assert panel.count_label.text() == "2 people"
 
     panel.select("Ann")
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Anna Smith", True))
+    monkeypatch.setattr(gallery_panel, "ask_name", lambda *a, **k: "Anna Smith")
     with qtbot.waitSignal(ctx.gallery_changed):
         panel.rename_button.click()
     assert [p.name for p in small_store.people()] == ["Anna Smith", "Bob"]
@@ -146,12 +152,16 @@ def test_rename_and_delete_show_in_the_store(qtbot, make_window, small_store, mo
     assert ctx.settings.claim == "Anna Smith"  # the claim follows the rename
     assert window.mode_panel.claim_combo.currentText() == "Anna Smith"
 
+    assert panel.selected_name() == "Anna Smith"  # the selection follows the moved row
+    qtbot.waitUntil(lambda: "Anna Smith" in window.worker._gallery.names)
+
     panel.select("Bob")
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Anna Smith", True))
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
     panel.rename_button.click()  # a name in use is refused with a message
-    assert warnings and "already enrolled" in warnings[0]
+    qtbot.waitUntil(lambda: bool(warnings))
+    assert "already enrolled" in warnings[0]
+    assert panel.names() == ["Anna Smith", "Bob"]
 
     panel.select("Anna Smith")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
@@ -163,6 +173,7 @@ def test_rename_and_delete_show_in_the_store(qtbot, make_window, small_store, mo
         panel.delete_button.click()
     assert [p.name for p in small_store.people()] == ["Bob"]
     assert panel.names() == ["Bob"]
+    assert panel.count_label.text() == "1 person"
     assert ctx.settings.claim is None
     assert window.mode_panel.claim_combo.count() == 1
 
@@ -170,13 +181,17 @@ def test_rename_and_delete_show_in_the_store(qtbot, make_window, small_store, mo
 def test_samples_dialog_deletes_one_sample(qtbot, make_window, small_store, monkeypatch):
     from faceapp.gui.widgets.gallery_panel import SamplesDialog
 
-    ctx = make_ctx(small_store, FakePipeline())
+    ctx = make_ctx(small_store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
-    window.gallery_panel.select("Ann")
-    window.gallery_panel.samples_button.click()
-    dialog = window.gallery_panel.findChild(SamplesDialog)
+    panel = window.gallery_panel
+    qtbot.waitUntil(lambda: panel.names() == ["Ann", "Bob"])
+    assert panel.model.index(0).data() == "Ann\n2 samples"
+    panel.select("Ann")
+    panel.samples_button.click()
+    dialog = panel.findChild(SamplesDialog)
     assert dialog is not None and dialog.isVisible()
-    assert len(dialog.sample_ids()) == 2
+    qtbot.waitUntil(lambda: len(dialog.sample_ids()) == 2)
+    assert dialog.title_label.text() == "Ann — 2 samples"
     dialog.sample_list.setCurrentRow(0)
     first = dialog.sample_ids()[0]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
@@ -184,13 +199,40 @@ def test_samples_dialog_deletes_one_sample(qtbot, make_window, small_store, monk
         dialog.delete_button.click()
     remaining = [s.id for s in small_store.samples("Ann")]
     assert first not in remaining and len(remaining) == 1
-    assert dialog.sample_ids() == remaining
-    assert window.gallery_panel.people_list.item(0).text() == "Ann\n1 sample"
+    qtbot.waitUntil(lambda: dialog.sample_ids() == remaining)
+    assert dialog.title_label.text() == "Ann — 1 sample"
+    assert panel.model.index(0).data() == "Ann\n1 sample"
     dialog.close()
 
 
+def test_closing_during_the_model_and_gallery_loads_does_not_wait_for_them(
+    qtbot, make_window, small_store, monkeypatch
+):
+    model_gate, gallery_gate = threading.Event(), threading.Event()
+    detector = CentreDetector(gate=model_gate)
+    reading = threading.Event()
+    people = small_store.people_in_steps
+
+    def slow_people(*args, **kwargs):
+        reading.set()
+        gallery_gate.wait(60)
+        return people(*args, **kwargs)
+
+    monkeypatch.setattr(small_store, "people_in_steps", slow_people)
+    ctx = make_ctx(small_store, fake_pipeline(detector))
+    window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
+    assert detector.loading.wait(10) and reading.wait(10)
+    window.close()  # both loads are blocked: a close that waited for either would hang
+    assert not window.isVisible() and not window.worker.is_running()
+    assert not model_gate.is_set() and not window.worker.wait_for_model_load(0)
+    model_gate.set()
+    gallery_gate.set()
+    assert window.worker.wait_for_model_load(30)
+    assert not ctx.people_loaded  # the abandoned read was not delivered
+
+
 def test_threshold_slider_sets_the_threshold_and_resets(qtbot, make_window, store):
-    ctx = make_ctx(store, FakePipeline())
+    ctx = make_ctx(store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
     panel = window.threshold_panel
     assert panel.threshold() == pytest.approx(DEFAULT_THRESHOLD)
@@ -229,6 +271,7 @@ def test_capture_enrolment_adds_the_person_and_later_frames_name_them(
 
     dialog = window.capture()
     assert isinstance(dialog, EnrolDialog)
+    qtbot.waitUntil(lambda: not dialog.checking)
     assert dialog.report is not None and dialog.report.ok, dialog.report
     assert not dialog.enrol_button.isEnabled()  # no name yet
     dialog.name_edit.setText("Jerry Seinfeld")
@@ -249,6 +292,7 @@ def test_capture_enrolment_adds_the_person_and_later_frames_name_them(
 
     # A second capture of the same person adds a sample instead of a new person.
     dialog = window.capture()
+    qtbot.waitUntil(lambda: not dialog.checking)
     dialog.name_edit.setText("jerry seinfeld")
     assert "Adds sample #2 to Jerry Seinfeld" in dialog.name_hint.text()
     with qtbot.waitSignal(window.enrolment.enrolled, timeout=30_000):
@@ -278,18 +322,22 @@ def test_capture_dialog_explains_what_to_fix_instead_of_enrolling(
 
     dialog = EnrolDialog(ctx, lambda: snapshots[0], "Jerry Seinfeld")
     qtbot.addWidget(dialog)
+    assert dialog.checking and not dialog.enrol_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.checking)
     assert not dialog.report.ok
     assert any("Look straight at the camera" in p for p in dialog.report.problems)
     assert "Look straight" in dialog.quality_label.text()
     assert not dialog.enrol_button.isEnabled()
 
     dialog._snapshot = lambda: snapshots[1]
-    dialog.retake_button.click()
+    with qtbot.waitSignal(dialog.report_ready):
+        dialog.retake_button.click()
     assert any("blurred" in p for p in dialog.report.problems)
     assert not dialog.enrol_button.isEnabled()
 
     dialog._snapshot = lambda: snapshots[2]
-    dialog.retake_button.click()
+    with qtbot.waitSignal(dialog.report_ready):
+        dialog.retake_button.click()
     assert dialog.report.ok
     assert dialog.enrol_button.isEnabled()
     requested = Recorder(dialog.enrol_requested)
@@ -344,6 +392,7 @@ def test_verification_accepts_the_claimed_person_and_rejects_another(
     panel.verification_button.click()
     assert ctx.settings.mode == "verification"
     assert panel.claim_combo.isVisible()
+    qtbot.waitUntil(lambda: panel.claim_combo.count() == 5)  # once the people are read
     assert [panel.claim_combo.itemText(i) for i in range(panel.claim_combo.count())] == [
         "Ben Afflek",
         "Elton John",

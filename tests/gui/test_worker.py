@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 
 import numpy as np
 import pytest
@@ -12,24 +12,33 @@ from faceapp.core.pipeline import MatchSettings
 from faceapp.core.sources import ImageFolderSource
 from faceapp.gui.worker import CaptureWorker, EnrolItem, RecognitionWorker
 
-from .gui_helpers import FakePipeline, ListSource, Recorder, grey_frames, letterboxed_folder
+from .gui_helpers import (
+    REFERENCE,
+    CentreDetector,
+    GreyEmbedder,
+    ListSource,
+    Recorder,
+    fake_pipeline,
+    grey_frames,
+    letterboxed_folder,
+)
+
+#: Default of the ``recognition`` fixture: a gallery with Ann at ``REFERENCE``.
+_ANN = object()
 
 
 def _index(names=("Ann",)):
-    samples = []
-    for i, name in enumerate(names):
-        v = np.zeros(128, np.float32)
-        v[0] = 1.0
-        samples.append((i + 1, name, v))
-    return GalleryIndex.from_samples(samples)
+    return GalleryIndex.from_samples([(i + 1, name, REFERENCE) for i, name in enumerate(names)])
 
 
 @pytest.fixture
 def recognition(qtbot):
     workers = []
 
-    def make(pipeline, gallery=None, settings=None):
-        w = RecognitionWorker(pipeline, gallery or _index(), settings or MatchSettings())
+    def make(pipeline, gallery=_ANN, settings=None):
+        w = RecognitionWorker(
+            pipeline, _index() if gallery is _ANN else gallery, settings or MatchSettings()
+        )
         workers.append(w)
         return w
 
@@ -64,35 +73,33 @@ def _started(qtbot, worker, timeout=10_000):
 
 
 def test_stop_before_start_is_harmless(qtbot):
-    w = RecognitionWorker(FakePipeline(), _index(), MatchSettings())
+    w = RecognitionWorker(fake_pipeline(), _index(), MatchSettings())
     w.stop()
     w.stop()
     assert not w.is_running()
 
 
 def test_recognition_worker_loads_processes_and_stops(qtbot, recognition):
-    pipeline = FakePipeline()
-    w = recognition(pipeline)
+    detector = CentreDetector()
+    w = recognition(fake_pipeline(detector))
     results = Recorder(w.result_ready)
     _started(qtbot, w)
-    assert pipeline.prepared
-    w.submit_frame(ListSource(grey_frames()).read())
+    assert detector.prepared
+    w.submit_frame(ListSource(grey_frames()).read())  # brightness 40: distance 0.84
     epoch, result = results.wait(qtbot)
     assert epoch == 0
     assert len(result.faces) == 1
+    match = result.faces[0].match
+    assert (match.name, match.accepted) == ("Ann", True)
+    assert match.distance == pytest.approx(1 - 40 / 255, abs=1e-4)
     assert w.last_processed() is not None
     w.stop()
     assert not w.is_running()
 
 
 def test_model_failure_is_reported_and_jobs_still_finish(qtbot, recognition):
-    pipeline = FakePipeline()
-
-    def broken():
-        raise OSError("facenet_keras.h5: no such file")
-
-    pipeline.prepare = broken
-    w = recognition(pipeline)
+    broken = CentreDetector(fail=OSError("facenet_keras.h5: no such file"))
+    w = recognition(fake_pipeline(broken))
     states = Recorder(w.model_state_changed)
     finished = Recorder(w.job_finished)
     w.start("test-recognition")
@@ -105,7 +112,7 @@ def test_model_failure_is_reported_and_jobs_still_finish(qtbot, recognition):
 
 
 def test_newest_frame_wins_while_busy(qtbot, recognition):
-    w = recognition(FakePipeline(delay_s=0.3))
+    w = recognition(fake_pipeline(CentreDetector(delay_s=0.3)))
     results = Recorder(w.result_ready)
     _started(qtbot, w)
     source = ListSource(grey_frames(3))
@@ -116,7 +123,7 @@ def test_newest_frame_wins_while_busy(qtbot, recognition):
 
 
 def test_settings_change_reprocesses_the_last_frame(qtbot, recognition):
-    w = recognition(FakePipeline())
+    w = recognition(fake_pipeline())
     results = Recorder(w.result_ready)
     _started(qtbot, w)
     frame = ListSource([np.full((60, 80, 3), 100, np.uint8)]).read()
@@ -130,7 +137,7 @@ def test_settings_change_reprocesses_the_last_frame(qtbot, recognition):
 
 
 def test_clear_frames_drops_results_of_the_old_source(qtbot, recognition):
-    w = recognition(FakePipeline(delay_s=0.3))
+    w = recognition(fake_pipeline(CentreDetector(delay_s=0.3)))
     results = Recorder(w.result_ready)
     _started(qtbot, w)
     w.submit_frame(ListSource(grey_frames(1)).read())
@@ -181,16 +188,15 @@ def test_capture_worker_reports_a_failing_source(qtbot, capture):
     assert not w.is_running()
 
 
-def test_capture_worker_stops_promptly_on_a_slow_source(qtbot, capture):
-    source = ListSource(grey_frames(), fps=0.2)  # a frame every 5 s
+def test_capture_worker_stops_without_waiting_for_the_next_frame(qtbot, capture):
+    source = ListSource(grey_frames(), fps=0.01)  # the next frame is due in 100 s
     w = capture(source)
     shown = Recorder(w.frame_ready)
     w.start("test-capture")
     shown.wait(qtbot)
-    start = time.monotonic()
-    w.stop()
-    assert time.monotonic() - start < 1.0
+    w.stop()  # would read frame 2 after its wait if stop did not cut the wait short
     assert not w.is_running()
+    assert w.frames_read == 1 and source.closed == 1
 
 
 def test_capture_worker_reports_an_unopenable_folder(qtbot, capture, tmp_path):
@@ -201,8 +207,7 @@ def test_capture_worker_reports_an_unopenable_folder(qtbot, capture, tmp_path):
 
 
 def test_job_can_be_cancelled(qtbot, recognition):
-    pipeline = FakePipeline()
-    pipeline.embed = lambda image, faces: time.sleep(0.2) or np.ones((1, 128), np.float32)
+    pipeline = fake_pipeline(embedder=GreyEmbedder(delay_s=0.2))
     w = recognition(pipeline)
     progress = Recorder(w.job_progress)
     finished = Recorder(w.job_finished)
@@ -218,6 +223,34 @@ def test_job_can_be_cancelled(qtbot, recognition):
     assert outcome.cancelled
     assert outcome.samples == ()
     assert len(progress) < 20
+
+
+def test_stop_during_a_model_load_returns_without_waiting_for_it(qtbot, recognition):
+    gate = threading.Event()
+    detector = CentreDetector(gate=gate)
+    w = recognition(fake_pipeline(detector))
+    states = Recorder(w.model_state_changed)
+    w.start("test-recognition")
+    states.wait(qtbot, lambda a: a[0] == "loading")
+    w.stop()  # the load blocks until the gate opens: a stop that waited would hang here
+    assert not w.is_running()
+    assert not gate.is_set() and not w.wait_for_model_load(0)  # still loading, on its own
+    gate.set()
+    assert w.wait_for_model_load(30)
+    assert detector.prepared
+    assert [a[0] for a in states.calls] == ["loading"]  # nothing reported after the stop
+
+
+def test_frames_wait_for_the_first_gallery_snapshot(qtbot, recognition):
+    w = recognition(fake_pipeline(), gallery=None)
+    results = Recorder(w.result_ready)
+    w.submit_frame(ListSource(grey_frames(1)).read())
+    assert not w._has_work()  # a frame is no work yet: it would be named "Unknown"
+    _started(qtbot, w)
+    w.set_gallery(_index(("Bea",)))
+    _, result = results.wait(qtbot)
+    assert result.faces[0].match.name == "Bea"
+    assert len(results) == 1
 
 
 # -- the real models ------------------------------------------------------------------------

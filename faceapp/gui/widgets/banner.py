@@ -21,6 +21,7 @@ class Banner(QFrame):
         super().__init__(parent)
         self.setObjectName("banner")
         self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote file names
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.close_button = QToolButton()

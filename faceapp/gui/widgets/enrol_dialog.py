@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QObject,
+    QRectF,
+    QRunnable,
+    QStringListModel,
+    Qt,
+    QThreadPool,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCompleter,
@@ -29,8 +39,11 @@ from faceapp.core.quality import (
 from faceapp.core.sources import Frame
 from faceapp.core.types import Face, FrameResult
 from faceapp.gui.context import AppContext
+from faceapp.gui.safe_text import make_plain
 from faceapp.gui.worker import qimage_from_bgr
 from faceapp.storage.gallery import clean_name
+
+log = logging.getLogger(__name__)
 
 Snapshot = tuple[Frame, FrameResult]
 
@@ -61,6 +74,27 @@ def quality_html(report: QualityReport) -> str:
     return html
 
 
+class _QualityCheck(QRunnable):
+    """Runs :func:`assess_face` (OpenCV) in a pool thread and reports with a token."""
+
+    class Signals(QObject):
+        #: Emitted from a pool thread: the token and the QualityReport (None on failure).
+        done = Signal(int, object)
+
+    def __init__(self, token: int, frame: Frame, face: Face) -> None:
+        super().__init__()
+        self.signals = _QualityCheck.Signals()
+        self._token, self._frame, self._face = token, frame, face
+
+    def run(self) -> None:
+        try:
+            report: QualityReport | None = assess_face(self._frame.image, self._face)
+        except Exception:
+            log.exception("checking the face quality failed")
+            report = None
+        self.signals.done.emit(self._token, report)
+
+
 class EnrolDialog(QDialog):
     """Offers the largest face of the last processed frame for enrolment.
 
@@ -77,11 +111,15 @@ class EnrolDialog(QDialog):
     Notes
     -----
     The dialog does not embed anything: on Enrol it emits :attr:`enrol_requested`
-    and closes; the caller runs the embedding off the GUI thread.
+    and closes; the caller runs the embedding off the GUI thread.  The quality check
+    (OpenCV) runs in a pool thread too: Enrol stays disabled until its report arrives
+    (``report_ready``).
     """
 
     #: Emitted with the name, the frame (read-only BGR ndarray) and the chosen Face.
     enrol_requested = Signal(str, object, object)
+    #: Emitted on the GUI thread when the quality report of the offered face is shown.
+    report_ready = Signal()
 
     def __init__(
         self,
@@ -96,7 +134,10 @@ class EnrolDialog(QDialog):
         self._frame: Frame | None = None
         self._face: Face | None = None
         self._report: QualityReport | None = None
-        self._people = {p.name.casefold(): p for p in ctx.people()}
+        self._checking = False
+        self._token = 0
+        self._checks: dict[int, _QualityCheck.Signals] = {}
+        self._faces: list[Face] = []
         self.setWindowTitle("Enrol the face in view")
         self.setObjectName("enrolDialog")
 
@@ -113,13 +154,15 @@ class EnrolDialog(QDialog):
         self.name_edit = QLineEdit(suggested_name)
         self.name_edit.setPlaceholderText("Name of the person")
         self.name_edit.setClearButtonEnabled(True)
-        completer = QCompleter([p.name for p in self._people.values()], self)
+        names = QStringListModel([p.name for p in ctx.people()], self)
+        completer = QCompleter(names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.name_edit.setCompleter(completer)
         self.name_hint = QLabel()
         self.name_hint.setObjectName("hint")
         self.name_hint.setWordWrap(True)
+        make_plain(self.faces_label, self.name_hint)
 
         self.retake_button = QPushButton("Retake")
         self.retake_button.setToolTip("Use the newest frame instead")
@@ -161,32 +204,62 @@ class EnrolDialog(QDialog):
         """The face offered for enrolment."""
         return self._face
 
+    @property
+    def checking(self) -> bool:
+        """True while the quality of the offered face is being checked."""
+        return self._checking
+
     def take(self) -> None:
-        """Take the newest processed frame and offer its largest face."""
+        """Take the newest processed frame and offer its largest face.
+
+        The quality check starts in a pool thread; ``report_ready`` follows.
+        """
         snap = self._snapshot()
-        self._frame, self._face, self._report = None, None, None
+        self._token += 1
+        self._frame, self._face, self._report, self._faces = None, None, None, []
+        self._checking = False
         if snap is None:
             self.faces_label.setText("No processed frame yet: wait for the model and a picture.")
             self.preview.setText("No picture")
         else:
             frame, result = snap
-            faces = [fr.face for fr in result.faces]
+            self._faces = [fr.face for fr in result.faces]
             self._frame = frame
-            self._face = largest_face(faces)
+            self._face = largest_face(self._faces)
             if self._face is None:
                 self.faces_label.setText("No face in view. Face the camera and press Retake.")
             else:
-                self._report = assess_face(frame.image, self._face)
-                if len(faces) > 1:
+                self._checking = True
+                check = _QualityCheck(self._token, frame, self._face)
+                self._checks[self._token] = check.signals
+                check.signals.done.connect(self._on_quality_checked)
+                QThreadPool.globalInstance().start(check)
+                n = len(self._faces)
+                if n > 1:
                     self.faces_label.setText(
-                        f"{len(faces)} faces in view: the largest (green) is offered, the others"
+                        f"{n} faces in view: the largest (green) is offered, the others"
                         " are ignored. Enrol with one person in view for best results."
                     )
                 else:
                     self.faces_label.setText("One face in view.")
-            self.preview.setPixmap(self._preview_pixmap(frame, faces))
-        self.quality_label.setText(quality_html(self._report) if self._report else "")
+            self.preview.setPixmap(self._preview_pixmap(frame, self._faces))
+        self.quality_label.setText("Checking the face…" if self._checking else "")
         self._update_state()
+
+    @Slot(int, object)
+    def _on_quality_checked(self, token: int, report: QualityReport | None) -> None:
+        self._checks.pop(token, None)
+        if token != self._token or self._frame is None:
+            return  # a Retake came meanwhile
+        self._checking = False
+        self._report = report
+        if report is None:
+            self.quality_label.setText("The face could not be checked; press Retake.")
+        else:
+            self.quality_label.setText(quality_html(report))
+        self.preview.setPixmap(self._preview_pixmap(self._frame, self._faces))
+        self._update_state()
+        self.report_ready.emit()
 
     def _preview_pixmap(self, frame: Frame, faces: list[Face]) -> QPixmap:
         image: QImage = qimage_from_bgr(frame.image)
@@ -217,7 +290,7 @@ class EnrolDialog(QDialog):
             clean = clean_name(self.name_edit.text())
         except ValueError:
             return None
-        existing = self._people.get(clean.casefold())
+        existing = self._ctx.person_named(clean)
         return existing.name if existing is not None else clean
 
     def _update_state(self) -> None:
@@ -231,9 +304,8 @@ class EnrolDialog(QDialog):
                 hint = ""
             except ValueError as exc:
                 hint = f"Not a usable name: {exc}."
-        elif name.casefold() in self._people:
-            n = self._people[name.casefold()].n_samples
-            hint = f"Adds sample #{n + 1} to {name}."
+        elif (existing := self._ctx.person_named(name)) is not None:
+            hint = f"Adds sample #{existing.n_samples + 1} to {existing.name}."
         else:
             hint = f"Enrols {name} as a new person."
         self.name_hint.setText(hint)

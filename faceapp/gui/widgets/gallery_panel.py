@@ -1,20 +1,30 @@
-"""GalleryPanel: enrolled people with thumbnails and sample counts; add, rename, delete."""
+"""GalleryPanel: the enrolled people with thumbnails and sample counts, a search box; edits."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QSize,
+    QStringListModel,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QGridLayout,
     QInputDialog,
-    QLabel,
+    QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -25,35 +35,22 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.images import IMAGE_SUFFIXES
 from faceapp.gui.context import AppContext
-from faceapp.storage.gallery import GalleryError, Person, clean_name
+from faceapp.gui.gallery_worker import GalleryEdit
+from faceapp.gui.people import THUMB_PX, PeopleModel, placeholder_pixmap, samples_text
+from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.storage.gallery import Person, Sample, clean_name
 
 log = logging.getLogger(__name__)
 
-#: Side of the thumbnails in the list, in pixels.
-THUMB_PX = 52
+#: Side of the sample pictures in :class:`SamplesDialog`, in pixels.
+SAMPLE_PX = 96
 
-#: Item data role holding a person's gallery id (or a sample's id in SamplesDialog).
+#: Item data role holding a sample's id in :class:`SamplesDialog`.
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
-def placeholder_pixmap(name: str, side: int = THUMB_PX) -> QPixmap:
-    """Return a round badge with the initials of ``name``, for people without a thumbnail."""
-    pm = QPixmap(side, side)
-    pm.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setBrush(QColor("#2c3440"))
-    p.setPen(Qt.PenStyle.NoPen)
-    p.drawEllipse(0, 0, side, side)
-    p.setPen(QColor("#c9d1d9"))
-    initials = "".join(w[0] for w in name.split()[:2]).upper() or "?"
-    p.drawText(pm.rect(), Qt.AlignmentFlag.AlignCenter, initials)
-    p.end()
-    return pm
-
-
 def jpeg_pixmap(data: bytes | None, name: str, side: int = THUMB_PX) -> QPixmap:
-    """Return a ``side`` x ``side`` pixmap of JPEG bytes, or the initials badge."""
+    """Return a ``side`` x ``side`` pixmap of JPEG bytes, or the initials badge of ``name``."""
     pm = QPixmap()
     if data and pm.loadFromData(data):
         return pm.scaled(
@@ -65,32 +62,69 @@ def jpeg_pixmap(data: bytes | None, name: str, side: int = THUMB_PX) -> QPixmap:
     return placeholder_pixmap(name, side)
 
 
-def show_error(parent: QWidget, title: str, exc: BaseException) -> None:
-    """Tell the user an action failed, in a message box, and log it."""
-    log.warning("%s: %s", title, exc)
-    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-    QMessageBox.warning(parent, title, str(text))
+def show_error(parent: QWidget, title: str, message: str) -> None:
+    """Tell the user an action failed, in a message box (as plain text), and log it."""
+    log.warning("%s: %s", title, message)
+    QMessageBox.warning(parent, title, html_literal(message))
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
-    """Ask a yes/no question; True when the user answers yes."""
+    """Ask a yes/no question (``text`` shown as plain text); True when the answer is yes."""
     answer = QMessageBox.question(
         parent,
         title,
-        text,
+        html_literal(text),
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_name(
+    parent: QWidget, title: str, label: str, text: str = "", names: list[str] | None = None
+) -> str | None:
+    """Ask for a name in a small dialog; return it, or None when cancelled.
+
+    Parameters
+    ----------
+    parent : QWidget
+    title : str
+        Window title.
+    label : str
+        The question, shown as plain text (it may quote a name).
+    text : str
+        Pre-filled answer.
+    names : list of str, optional
+        Names to offer as completions while typing (matched anywhere, ignoring case).
+    """
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setInputMode(QInputDialog.InputMode.TextInput)
+    dialog.setLabelText(html_literal(label))
+    dialog.setTextValue(text)
+    edit = dialog.findChild(QLineEdit)
+    if names and edit is not None:
+        completer = QCompleter(QStringListModel(names, dialog), dialog)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        edit.setCompleter(completer)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.textValue()
+
+
 class GalleryPanel(QWidget):
     """Lists the enrolled people and edits the gallery.
+
+    A ``QListView`` over a :class:`PeopleModel`: rows have one size and thumbnails are
+    loaded for the rows on screen only, so it stays quick with 100,000 people; the
+    search box lists the names containing what is typed.  Edits go
+    through the context and return at once; a failed edit shows its reason.
 
     Parameters
     ----------
     ctx : AppContext
-        Gallery writes go through it; subscribed to ``gallery_changed``.
+        Gallery reads and writes go through it; followed through its people signals.
     """
 
     #: Emitted when the user asks to enrol the face in view; carries the selected
@@ -102,14 +136,29 @@ class GalleryPanel(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self.people_list = QListWidget()
+        self._edits: dict[int, str] = {}  # ticket -> what to call a failure
+        self.model = PeopleModel(ctx, with_counts=True, thumbnails=True, parent=self)
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("peopleSearch")
+        self.search_edit.setPlaceholderText("Search names…")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setAccessibleName("Search the gallery")
+        self.people_list = QListView()
         self.people_list.setObjectName("peopleList")
+        self.people_list.setModel(self.model)
         self.people_list.setIconSize(QSize(THUMB_PX, THUMB_PX))
         self.people_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.people_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Uniform rows: the view computes one row's size, not 100,000.  (The layout is
+        # done in one pass: a batched layout would jump back towards the top of the
+        # list on every change, losing the user's place.)
         self.people_list.setUniformItemSizes(True)
-        self.empty_label = QLabel("Nobody enrolled yet.\nCapture a face in view, or add photos.")
+        self.count_label = plain_label()
+        self.count_label.setObjectName("hint")
+        self.empty_label = plain_label()
         self.empty_label.setObjectName("hint")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
         self.capture_button = QPushButton("Capture face")
         self.capture_button.setObjectName("primary")
         self.capture_button.setToolTip("Enrol the face in the current frame")
@@ -128,80 +177,93 @@ class GalleryPanel(QWidget):
         buttons.addWidget(self.delete_button, 1, 4, 1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.search_edit)
         layout.addWidget(self.people_list, 1)
         layout.addWidget(self.empty_label, 1)
+        layout.addWidget(self.count_label)
         layout.addLayout(buttons)
 
-        self.refresh()
-        self.people_list.itemSelectionChanged.connect(self._on_selection_changed)
-        self.people_list.itemDoubleClicked.connect(self._on_item_double_clicked)
+        self.people_list.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.people_list.doubleClicked.connect(self._on_double_clicked)
+        self.search_edit.textChanged.connect(self._on_search_text_changed)
         self.capture_button.clicked.connect(self._on_capture_clicked)
         self.add_files_button.clicked.connect(self._on_add_files_clicked)
         self.rename_button.clicked.connect(self._on_rename_clicked)
         self.samples_button.clicked.connect(self._on_samples_clicked)
         self.delete_button.clicked.connect(self._on_delete_clicked)
-        ctx.gallery_changed.connect(self._on_gallery_changed)
+        for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
+            signal.connect(self._show_counts)
+        ctx.edit_finished.connect(self._on_edit_finished)
+        self._show_counts()
+        self._on_selection_changed()
 
     # -- view --------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Re-read the people from the gallery, keeping the selection."""
-        selected = self.selected_person_id()
-        self.people_list.clear()
-        try:
-            people = self._ctx.people()
-        except GalleryError as exc:
-            log.warning("cannot list the gallery: %s", exc)
-            people = []
-        for person in people:
-            self.people_list.addItem(self._item(person))
-            if person.id == selected:
-                self.people_list.setCurrentRow(self.people_list.count() - 1)
-        self.people_list.setVisible(bool(people))
-        self.empty_label.setVisible(not people)
-        self._on_selection_changed()
-
-    def _item(self, person: Person) -> QListWidgetItem:
-        try:
-            thumb = self._ctx.store.thumbnail(person.id)
-        except (KeyError, GalleryError):
-            thumb = None
-        n = person.n_samples
-        item = QListWidgetItem(
-            QIcon(jpeg_pixmap(thumb, person.name)),
-            f"{person.name}\n{n} sample{'s' if n != 1 else ''}",
-        )
-        item.setData(ID_ROLE, person.id)
-        item.setToolTip(f"{person.name}: {n} sample(s), enrolled {person.created_at[:10]}")
-        return item
+        """Read the people from the gallery again (the list follows when they arrive)."""
+        self._ctx.reload_gallery()
 
     def names(self) -> list[str]:
-        """Return the names listed, in order."""
-        return [
-            self.people_list.item(i).text().split("\n")[0] for i in range(self.people_list.count())
-        ]
+        """Return the names listed (after the search), in order."""
+        return [p.name for p in self.model.people()]
 
     def select(self, name: str) -> None:
-        """Select the person called ``name`` (no-op when absent)."""
-        for i, n in enumerate(self.names()):
-            if n == name:
-                self.people_list.setCurrentRow(i)
+        """Select the person called ``name`` and scroll to them (no-op when not listed)."""
+        row = self.model.row_of_name(name)
+        if row >= 0:
+            self._select_row(row)
 
     def selected_person_id(self) -> int | None:
         """Gallery id of the selected person, or None."""
-        item = self.people_list.currentItem()
-        return int(item.data(ID_ROLE)) if item is not None and item.isSelected() else None
+        person = self.selected_person()
+        return None if person is None else person.id
 
     def selected_name(self) -> str:
         """Name of the selected person, or ""."""
-        item = self.people_list.currentItem()
-        return item.text().split("\n")[0] if item is not None and item.isSelected() else ""
+        person = self.selected_person()
+        return "" if person is None else person.name
+
+    def selected_person(self) -> Person | None:
+        """Return the selected person as listed, or None."""
+        rows = self.people_list.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.model.person(rows[0].row())
+
+    def _select_row(self, row: int) -> None:
+        index = self.model.index(row)
+        self.people_list.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
+        self.people_list.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    @Slot()
+    def _show_counts(self) -> None:
+        total, shown = len(self._ctx.people_list()), self.model.rowCount()
+        nobody = total == 0
+        self.people_list.setVisible(not nobody)
+        self.empty_label.setVisible(nobody)
+        if not self._ctx.people_loaded:
+            self.empty_label.setText("Reading the gallery…")
+        else:
+            self.empty_label.setText("Nobody enrolled yet.\nCapture a face in view, or add photos.")
+        people = f"{total:,} {'person' if total == 1 else 'people'}"
+        if self.model.filter_text():
+            self.count_label.setText(f"{shown:,} of {people}")
+        else:
+            self.count_label.setText("" if nobody else people)
 
     # -- slots -------------------------------------------------------------------------
 
-    @Slot()
-    def _on_gallery_changed(self) -> None:
-        self.refresh()
+    @Slot(str)
+    def _on_search_text_changed(self, text: str) -> None:
+        selected = self.selected_person()
+        self.model.set_filter(text)
+        if selected is not None:
+            row = self.model.row_of_name(selected.name)
+            if row >= 0:
+                self._select_row(row)
+        self._on_selection_changed()
 
     @Slot()
     def _on_selection_changed(self) -> None:
@@ -209,8 +271,8 @@ class GalleryPanel(QWidget):
         for b in (self.rename_button, self.samples_button, self.delete_button):
             b.setEnabled(has)
 
-    @Slot(QListWidgetItem)
-    def _on_item_double_clicked(self, item: QListWidgetItem) -> None:
+    @Slot(QModelIndex)
+    def _on_double_clicked(self, index: QModelIndex) -> None:
         self._on_samples_clicked()
 
     @Slot()
@@ -225,57 +287,53 @@ class GalleryPanel(QWidget):
         )
         if not files:
             return
-        names = [p.name for p in self._ctx.people()]
-        current = names.index(self.selected_name()) if self.selected_name() in names else -1
-        if current < 0:
-            names.insert(0, "")
-            current = 0
-        name, ok = QInputDialog.getItem(
+        several = len(files) > 1
+        name = ask_name(
             self,
             "Add photos",
-            f"Whose face is in {'these' if len(files) > 1 else 'this'} photo"
-            f"{'s' if len(files) > 1 else ''}?\n(choose someone enrolled, or type a new name)",
-            names,
-            current,
-            True,
+            f"Whose face is in {'these' if several else 'this'} photo{'s' if several else ''}?"
+            "\n(type a new name, or the name of someone enrolled)",
+            self.selected_name(),
+            [p.name for p in self._ctx.people()],
         )
-        if not ok:
+        if name is None:
             return
         try:
             name = clean_name(name)
         except ValueError as exc:
-            show_error(self, "Cannot add the photos", exc)
+            show_error(self, "Cannot add the photos", str(exc))
             return
         self.files_chosen.emit(name, [Path(f) for f in files])
 
     @Slot()
     def _on_rename_clicked(self) -> None:
-        pid, old = self.selected_person_id(), self.selected_name()
-        if pid is None:
+        person = self.selected_person()
+        if person is None:
             return
-        new, ok = QInputDialog.getText(self, "Rename", f"New name for {old}:", text=old)
-        if not ok or new.strip() == old:
+        new = ask_name(self, "Rename", f"New name for {person.name}:", person.name)
+        if new is None or new.strip() == person.name:
             return
-        try:
-            self._ctx.rename_person(pid, new)
-        except (KeyError, ValueError, GalleryError) as exc:
-            show_error(self, "Cannot rename", exc)
+        self._edits[self._ctx.rename_person(person.id, new)] = "Cannot rename"
 
     @Slot()
     def _on_delete_clicked(self) -> None:
-        pid, name = self.selected_person_id(), self.selected_name()
-        if pid is None:
+        person = self.selected_person()
+        if person is None:
             return
         if not confirm(
             self,
             "Delete person",
-            f"Delete {name} and all their face samples from the gallery?\nThis cannot be undone.",
+            f"Delete {person.name} and all their face samples from the gallery?\n"
+            "This cannot be undone.",
         ):
             return
-        try:
-            self._ctx.remove_person(pid)
-        except (KeyError, GalleryError) as exc:
-            show_error(self, "Cannot delete", exc)
+        self._edits[self._ctx.remove_person(person.id)] = "Cannot delete"
+
+    @Slot(object)
+    def _on_edit_finished(self, edit: GalleryEdit) -> None:
+        title = self._edits.pop(edit.ticket, None)
+        if title is not None and edit.error is not None:
+            show_error(self, title, edit.error)
 
     @Slot()
     def _on_samples_clicked(self) -> None:
@@ -290,6 +348,9 @@ class GalleryPanel(QWidget):
 class SamplesDialog(QDialog):
     """A person's stored samples with their thumbnails; deletes one at a time.
 
+    The samples are read by the context's gallery thread; the list fills when they
+    arrive (``loaded`` is emitted then).
+
     Parameters
     ----------
     ctx : AppContext
@@ -298,17 +359,22 @@ class SamplesDialog(QDialog):
         Gallery id of the person shown.
     """
 
+    #: Emitted on the GUI thread each time the samples listed were (re)read.
+    loaded = Signal()
+
     def __init__(self, ctx: AppContext, person_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._person_id = person_id
+        self._ticket = -1
+        self._edits: set[int] = set()
         self.setObjectName("samplesDialog")
         self.setMinimumSize(460, 360)
-        self.title_label = QLabel()
+        self.title_label = plain_label()
         self.title_label.setObjectName("heading")
         self.sample_list = QListWidget()
         self.sample_list.setViewMode(QListWidget.ViewMode.IconMode)
-        self.sample_list.setIconSize(QSize(96, 96))
+        self.sample_list.setIconSize(QSize(SAMPLE_PX, SAMPLE_PX))
         self.sample_list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.sample_list.setMovement(QListWidget.Movement.Static)
         self.sample_list.setSpacing(6)
@@ -321,36 +387,57 @@ class SamplesDialog(QDialog):
         layout.addWidget(self.title_label)
         layout.addWidget(self.sample_list, 1)
         layout.addWidget(box)
-        self.refresh()
         self.sample_list.itemSelectionChanged.connect(self._on_selection_changed)
         self.delete_button.clicked.connect(self._on_delete_clicked)
         ctx.gallery_changed.connect(self._on_gallery_changed)
+        ctx.samples_loaded.connect(self._on_samples_loaded)
+        ctx.edit_finished.connect(self._on_edit_finished)
+        person = ctx.person(person_id)
+        self._show_title(person)
+        self._on_selection_changed()
+        self.refresh()
 
     def refresh(self) -> None:
-        """Re-read the person's samples; close when the person no longer exists."""
-        person = self._ctx.store.find_person(self._person_id)
-        if person is None:
-            self.close()
-            return
-        self.setWindowTitle(f"Samples of {person.name}")
-        n = person.n_samples
-        self.title_label.setText(f"{person.name} — {n} sample{'s' if n != 1 else ''}")
-        self.sample_list.clear()
-        for s in self._ctx.samples(self._person_id):
-            source = Path(s.source).name if s.source else "unknown source"
-            item = QListWidgetItem(
-                QIcon(jpeg_pixmap(s.thumbnail, person.name, 96)), f"#{s.id}\n{source[:18]}"
-            )
-            item.setData(ID_ROLE, s.id)
-            item.setToolTip(f"Sample {s.id} from {s.source or 'unknown'}, {s.created_at}")
-            self.sample_list.addItem(item)
-        self._on_selection_changed()
+        """Read the person's samples again; the dialog closes when the person is gone."""
+        self._ticket = self._ctx.request_samples(self._person_id)
 
     def sample_ids(self) -> list[int]:
         """Ids of the samples listed."""
         return [
             int(self.sample_list.item(i).data(ID_ROLE)) for i in range(self.sample_list.count())
         ]
+
+    def _show_title(self, person: Person | None) -> None:
+        if person is None:
+            return
+        self.setWindowTitle(f"Samples of {person.name}")
+        self.title_label.setText(f"{person.name} — {samples_text(person.n_samples)}")
+
+    @Slot(int, object, object)
+    def _on_samples_loaded(
+        self, ticket: int, person: Person | None, samples: tuple[Sample, ...]
+    ) -> None:
+        if ticket != self._ticket:
+            return
+        if person is None:
+            self.close()
+            return
+        self._show_title(person)
+        selected = {int(i.data(ID_ROLE)) for i in self.sample_list.selectedItems()}
+        self.sample_list.clear()
+        for s in samples:
+            source = Path(s.source).name if s.source else "unknown source"
+            item = QListWidgetItem(
+                QIcon(jpeg_pixmap(s.thumbnail, person.name, SAMPLE_PX)), f"#{s.id}\n{source[:18]}"
+            )
+            item.setData(ID_ROLE, s.id)
+            item.setToolTip(
+                html_literal(f"Sample {s.id} from {s.source or 'unknown'}, {s.created_at}")
+            )
+            self.sample_list.addItem(item)
+            item.setSelected(s.id in selected)
+        self._on_selection_changed()
+        self.loaded.emit()
 
     @Slot()
     def _on_selection_changed(self) -> None:
@@ -368,7 +455,11 @@ class SamplesDialog(QDialog):
         sample_id = int(items[0].data(ID_ROLE))
         if not confirm(self, "Delete sample", f"Delete sample #{sample_id}?"):
             return
-        try:
-            self._ctx.remove_sample(sample_id)
-        except (KeyError, GalleryError) as exc:
-            show_error(self, "Cannot delete the sample", exc)
+        self._edits.add(self._ctx.remove_sample(sample_id, self._person_id))
+
+    @Slot(object)
+    def _on_edit_finished(self, edit: GalleryEdit) -> None:
+        if edit.ticket in self._edits:
+            self._edits.discard(edit.ticket)
+            if edit.error is not None:
+                show_error(self, "Cannot delete the sample", edit.error)

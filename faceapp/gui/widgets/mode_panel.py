@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QListView,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -19,6 +20,8 @@ from PySide6.QtWidgets import (
 from faceapp.core.pipeline import largest_face
 from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.context import AppContext
+from faceapp.gui.people import PeopleModel
+from faceapp.gui.safe_text import make_plain
 from faceapp.settings import Settings
 
 
@@ -85,7 +88,7 @@ class ModePanel(QWidget):
     ----------
     ctx : AppContext
         Reads and writes ``settings.mode`` and ``settings.claim``; subscribed to
-        ``settings_changed``, ``gallery_changed`` (the claim list) and
+        ``settings_changed``, its people (the claim list, a :class:`PeopleModel`) and
         ``current_result_changed`` (the verdict is about the picture on screen).
     """
 
@@ -102,9 +105,22 @@ class ModePanel(QWidget):
             self._group.addButton(b)
         self.recognition_button.setToolTip("Name every face in view (who is this?)")
         self.verification_button.setToolTip("Check one claimed identity (is this X?)")
+        self.people_model = PeopleModel(ctx, parent=self)
         self.claim_combo = QComboBox()
         self.claim_combo.setPlaceholderText("Choose a person…")
         self.claim_combo.setAccessibleName("Claimed identity")
+        # With many thousands of people: never size the box or its list from every
+        # name, and show a scrolling list of a few rows instead of a full-height popup.
+        self.claim_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.claim_combo.setMinimumContentsLength(14)
+        self.claim_combo.setMaxVisibleItems(15)
+        self.claim_combo.setStyleSheet("QComboBox { combobox-popup: 0; }")
+        self.claim_combo.setModel(self.people_model)
+        view = self.claim_combo.view()
+        if isinstance(view, QListView):
+            view.setUniformItemSizes(True)
         self.claim_label = QLabel("Is this")
         self.claim_label.setBuddy(self.claim_combo)
         self.verdict_label = QLabel()
@@ -113,6 +129,7 @@ class ModePanel(QWidget):
         self.detail_label.setObjectName("hint")
         self.in_view_label = QLabel()
         self.in_view_label.setWordWrap(True)
+        make_plain(self.verdict_label, self.detail_label, self.in_view_label)
 
         segments = QHBoxLayout()
         segments.setSpacing(0)
@@ -129,26 +146,29 @@ class ModePanel(QWidget):
         layout.addWidget(self.detail_label)
         layout.addWidget(self.in_view_label)
 
-        self._fill_people()
         self._show_settings(ctx.settings)
         self._group.buttonClicked.connect(self._on_button_clicked)
         self.claim_combo.activated.connect(self._on_claim_activated)
         ctx.settings_changed.connect(self._on_settings_changed)
-        ctx.gallery_changed.connect(self._on_gallery_changed)
+        for signal in (
+            self.people_model.modelReset,
+            self.people_model.rowsInserted,
+            self.people_model.rowsRemoved,
+            self.people_model.rowsMoved,
+        ):
+            signal.connect(self._on_people_changed)
         ctx.current_result_changed.connect(self._on_current_result_changed)
 
     def current_verdict(self) -> Verdict:
         """Return the verdict on display."""
         return verdict(self._result, self._ctx.settings)
 
-    def _fill_people(self) -> None:
-        self.claim_combo.blockSignals(True)
-        self.claim_combo.clear()
-        for person in self._ctx.people():
-            self.claim_combo.addItem(person.name)
-        claim = self._ctx.settings.claim
-        self.claim_combo.setCurrentIndex(self.claim_combo.findText(claim) if claim else -1)
-        self.claim_combo.blockSignals(False)
+    def _show_claim(self, claim: str | None) -> None:
+        row = self.people_model.row_of_name(claim) if claim else -1
+        if row != self.claim_combo.currentIndex():
+            self.claim_combo.blockSignals(True)
+            self.claim_combo.setCurrentIndex(row)
+            self.claim_combo.blockSignals(False)
 
     def _show_settings(self, settings: Settings) -> None:
         verifying = settings.mode == "verification"
@@ -157,10 +177,7 @@ class ModePanel(QWidget):
         for w in (self.claim_label, self.claim_combo, self.verdict_label, self.detail_label):
             w.setVisible(verifying)
         self.in_view_label.setVisible(not verifying)
-        self.claim_combo.blockSignals(True)
-        claim = settings.claim
-        self.claim_combo.setCurrentIndex(self.claim_combo.findText(claim) if claim else -1)
-        self.claim_combo.blockSignals(False)
+        self._show_claim(settings.claim)
         self._show_result()
 
     def _show_result(self) -> None:
@@ -186,8 +203,8 @@ class ModePanel(QWidget):
         self._show_settings(settings)
 
     @Slot()
-    def _on_gallery_changed(self) -> None:
-        self._fill_people()
+    def _on_people_changed(self) -> None:
+        self._show_claim(self._ctx.settings.claim)
 
     @Slot(object)
     def _on_current_result_changed(self, result: FrameResult | None) -> None:

@@ -1,0 +1,382 @@
+"""GalleryWorker: every gallery read and write of the GUI, in one thread off the GUI thread."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+from PySide6.QtCore import Signal
+
+from faceapp.gui.people import THUMB_PX, PeopleSnapshot, thumbnail_image
+from faceapp.gui.worker import LoopWorker
+from faceapp.storage.gallery import GalleryError, GalleryStore, Person
+
+log = logging.getLogger(__name__)
+
+#: Most thumbnails read and decoded in one pass; the newest requests go first.
+THUMBNAIL_BATCH = 64
+
+#: Thumbnail requests kept waiting at most; older ones (rows scrolled past) are dropped.
+MAX_PENDING_THUMBNAILS = 512
+
+#: What a user sees when a write fails for a reason faceapp did not foresee.
+_UNEXPECTED = "unexpected error: {exc!r}"
+
+Items = Sequence[tuple[np.ndarray, bytes | None, str | None]]
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class GalleryEdit:
+    """The outcome of one gallery write, sent from the gallery thread to the GUI thread.
+
+    Parameters
+    ----------
+    ticket : int
+        What the request method (:meth:`GalleryWorker.add_samples`, ...) returned.
+    action : {"add", "rename", "remove_person", "remove_sample"}
+        What was asked.
+    error : str or None
+        One sentence for users when the write failed; nothing was written then.
+    before : Person or None
+        The person before the write (None for a person enrolled by it, or unknown).
+    after : Person or None
+        The person after the write; None when removed, or when the write failed.
+    sample_ids : tuple of int
+        The new sample ids (``add``).
+    """
+
+    ticket: int
+    action: str
+    error: str | None = None
+    before: Person | None = None
+    after: Person | None = None
+    sample_ids: tuple[int, ...] = ()
+
+
+def _let_the_gui_run() -> None:
+    """Pause a long read between steps so the GUI thread gets the interpreter lock."""
+    time.sleep(0.001)
+
+
+def _message(exc: BaseException) -> str:
+    """Return the user-facing sentence of an expected gallery exception."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    return str(exc)
+
+
+class GalleryWorker(LoopWorker):
+    """Owns the GUI's use of the :class:`GalleryStore`: nothing else in the GUI touches it.
+
+    Why a thread of its own
+    -----------------------
+    With 100,000 people, reading the people list takes about a second, building the
+    matching snapshot (every embedding, every centroid) two to three seconds, and a
+    write can wait for another process's lock; none of that may run on the GUI thread.
+    This worker does all of it in order, one request at a time, so the GUI process
+    never uses the store from two threads at once.  After each write it sends what
+    changed (a :class:`GalleryEdit`), then rebuilds the
+    :class:`~faceapp.core.matching.GalleryIndex` once the writes queued so far are done.
+    Thumbnails for the rows on screen are served before anything else.  The two long
+    reads run in a helper thread that :meth:`stop` does not wait for (see
+    :meth:`_read_detached`); a stop waits for at most one write.  Only immutable values
+    leave the thread: frozen :class:`Person`, :class:`PeopleSnapshot` and
+    :class:`GalleryEdit` values, tuples, ``GalleryIndex`` snapshots and ``QImage``
+    objects that own their pixels.
+
+    Parameters
+    ----------
+    store : GalleryStore
+        The gallery; used from the worker thread only.
+    thumb_px : int
+        Side of the thumbnails it decodes, in pixels.
+
+    Notes
+    -----
+    The request methods are thread-safe, never block for longer than a lock held for
+    a few assignments, and may be called before :meth:`start` (the requests then wait).
+    Signals are emitted from the worker thread.  :meth:`stop` still carries out the
+    writes already queued (reads are dropped); a write requested after the stop is
+    carried out at once in the caller's thread, so no write is ever lost.
+    """
+
+    #: The whole people list, after :meth:`reload`: a :class:`PeopleSnapshot`.
+    people_loaded = Signal(object)
+    #: A new :class:`~faceapp.core.matching.GalleryIndex` snapshot for matching.
+    index_ready = Signal(object)
+    #: A write finished (or failed): its :class:`GalleryEdit`.
+    edit_finished = Signal(object)
+    #: Thumbnails: a tuple of ``(person_id, QImage or None)``, None for people without one.
+    thumbnails_ready = Signal(object)
+    #: A person's samples: ticket, the :class:`Person` (None when not enrolled) and a
+    #: tuple of :class:`~faceapp.storage.gallery.Sample`.
+    samples_ready = Signal(int, object, object)
+    #: Reading the gallery failed: one sentence for users.
+    read_failed = Signal(str)
+
+    def __init__(self, store: GalleryStore, thumb_px: int = THUMB_PX) -> None:
+        super().__init__()
+        self._store = store
+        self._thumb_px = thumb_px
+        self._cond = threading.Condition()
+        self._ops: deque[tuple[bool, Callable[[], None]]] = deque()  # (is a write, op)
+        self._thumbs: OrderedDict[int, None] = OrderedDict()
+        self._reload = False
+        self._index_dirty = False
+        self._tickets = itertools.count(1)
+        self._revision: int | None = None
+
+    # -- thread-safe requests ----------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the people list, then the matching snapshot, again (both are emitted)."""
+        with self._cond:
+            self._reload = True
+            self._cond.notify_all()
+
+    def add_samples(self, name: str, items: Items) -> int:
+        """Store samples of one person (enrolling them when new); returns the ticket.
+
+        See :meth:`GalleryStore.add_samples`; ``edit_finished`` reports the outcome.
+        """
+        return self._submit("add", lambda ticket: self._add(ticket, name, items))
+
+    def rename(self, person_id: int, new: str) -> int:
+        """Rename a person; returns the ticket (see :meth:`GalleryStore.rename`)."""
+        return self._submit("rename", lambda ticket: self._rename(ticket, person_id, new))
+
+    def remove_person(self, person_id: int) -> int:
+        """Delete a person and their samples; returns the ticket."""
+        return self._submit("remove_person", lambda ticket: self._remove_person(ticket, person_id))
+
+    def remove_sample(self, sample_id: int, person_id: int) -> int:
+        """Delete one sample of the person ``person_id``; returns the ticket."""
+        return self._submit(
+            "remove_sample", lambda ticket: self._remove_sample(ticket, sample_id, person_id)
+        )
+
+    def request_samples(self, person_id: int) -> int:
+        """Read one person's samples (``samples_ready``); returns the ticket."""
+        ticket = next(self._tickets)
+        with self._cond:
+            self._ops.append((False, lambda: self._read_samples(ticket, person_id)))
+            self._cond.notify_all()
+        return ticket
+
+    def request_thumbnails(self, person_ids: Sequence[int]) -> None:
+        """Read and decode these people's thumbnails (``thumbnails_ready``), newest first."""
+        with self._cond:
+            for pid in person_ids:
+                self._thumbs[int(pid)] = None
+                self._thumbs.move_to_end(int(pid))
+            while len(self._thumbs) > MAX_PENDING_THUMBNAILS:
+                self._thumbs.popitem(last=False)
+            self._cond.notify_all()
+
+    def _submit(self, action: str, run: Callable[[int], GalleryEdit]) -> int:
+        ticket = next(self._tickets)
+
+        def op() -> None:
+            try:
+                edit = run(ticket)
+            except (KeyError, ValueError, TypeError, GalleryError) as exc:
+                edit = GalleryEdit(ticket, action, error=_message(exc))
+            except Exception as exc:  # a bug: report it, keep the thread alive
+                log.exception("gallery %s failed", action)
+                edit = GalleryEdit(ticket, action, error=_UNEXPECTED.format(exc=exc))
+            if edit.error is None:
+                self._after_write()
+            self.edit_finished.emit(edit)
+
+        with self._cond:
+            if not self.stopping():
+                self._ops.append((True, op))
+                self._cond.notify_all()
+                return ticket
+        # After stop() the thread has ended (stop waits for it): write here rather than
+        # lose, say, an enrolment that finished while the window was closing.
+        op()
+        return ticket
+
+    def stop(self) -> None:
+        """Stop the thread after the request it is busy with and the queued writes.
+
+        Returns at once when busy with one of the long reads (see
+        :meth:`_read_detached`); writes queued while the thread never ran are carried
+        out here.
+        """
+        super().stop()
+        with self._cond:
+            writes = [op for is_write, op in self._ops if is_write]
+            self._ops.clear()
+        for op in writes:
+            op()
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not (
+                    self.stopping()
+                    or self._thumbs
+                    or self._reload
+                    or self._ops
+                    or self._index_dirty
+                ):
+                    self._cond.wait(0.5)
+                if self.stopping():
+                    writes = [op for is_write, op in self._ops if is_write]
+                    self._ops.clear()
+                    break
+                batch: list[int] = []
+                op: Callable[[], None] | None = None
+                reload = rebuild = False
+                if self._thumbs:
+                    while self._thumbs and len(batch) < THUMBNAIL_BATCH:
+                        batch.append(self._thumbs.popitem(last=True)[0])
+                elif self._reload:
+                    self._reload, reload = False, True
+                elif self._ops:
+                    op = self._ops.popleft()[1]
+                else:
+                    self._index_dirty, rebuild = False, True
+            if batch:
+                self._load_thumbnails(batch)
+            elif reload:
+                self._load_people()
+            elif op is not None:
+                op()
+            elif rebuild:
+                self._build_index()
+        for write in writes:  # queued writes are kept (each is short); reads are dropped
+            write()
+
+    def _load_people(self) -> None:
+        store = self._store
+
+        def read() -> tuple[int, PeopleSnapshot]:
+            revision = store.revision()
+            return revision, PeopleSnapshot.of(store.people_in_steps(_let_the_gui_run))
+
+        try:
+            loaded = self._read_detached(read)
+        except (GalleryError, OSError) as exc:
+            self.read_failed.emit(f"The gallery {self._store.path} cannot be read: {exc}")
+            return
+        if loaded is None:
+            return  # stopped meanwhile
+        self._revision, snapshot = loaded
+        self.people_loaded.emit(snapshot)
+        with self._cond:
+            self._index_dirty = True
+
+    def _build_index(self) -> None:
+        try:
+            index = self._read_detached(lambda: self._store.index_in_steps(_let_the_gui_run))
+        except (GalleryError, OSError) as exc:
+            self.read_failed.emit(f"The gallery {self._store.path} cannot be read: {exc}")
+            return
+        if index is not None:
+            self.index_ready.emit(index)
+
+    def _read_detached(self, read: Callable[[], _T]) -> _T | None:
+        """Run a long read in a helper thread; return None when stopped meanwhile.
+
+        Reading 100,000 people takes seconds that no flag can interrupt.  The worker
+        waits for the read *or* for :meth:`stop`, so a stop (closing the window) never
+        waits for a read; an abandoned read ends on its own and changes nothing.
+        Exceptions of ``read`` are raised here.
+        """
+        box: list[tuple[bool, object]] = []
+
+        def run() -> None:
+            try:
+                box.append((True, read()))
+            except BaseException as exc:  # handed to the worker thread, raised there
+                box.append((False, exc))
+            with self._cond:
+                self._cond.notify_all()
+
+        threading.Thread(target=run, name="faceapp-gallery-read", daemon=True).start()
+        with self._cond:
+            while not box and not self.stopping():
+                self._cond.wait(0.5)
+        if not box:
+            return None
+        ok, value = box[0]
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+        return value  # type: ignore[return-value]
+
+    def _load_thumbnails(self, person_ids: list[int]) -> None:
+        try:
+            found = self._store.thumbnails(person_ids)
+        except (GalleryError, OSError) as exc:
+            log.warning("cannot read thumbnails: %s", exc)
+            found = {}
+        loaded = tuple((pid, thumbnail_image(found.get(pid), self._thumb_px)) for pid in person_ids)
+        self.thumbnails_ready.emit(loaded)
+
+    def _read_samples(self, ticket: int, person_id: int) -> None:
+        try:
+            person = self._store.find_person(person_id)
+            samples = tuple(self._store.samples(person_id)) if person is not None else ()
+        except KeyError:
+            person, samples = None, ()
+        except (GalleryError, OSError) as exc:
+            self.read_failed.emit(f"The gallery {self._store.path} cannot be read: {exc}")
+            person, samples = None, ()
+        self.samples_ready.emit(ticket, person, samples)
+
+    def _after_write(self) -> None:
+        """Mark the snapshot stale; reload everything when another process wrote too."""
+        try:
+            revision = self._store.revision()
+        except (GalleryError, OSError):
+            revision = None
+        with self._cond:
+            self._index_dirty = True
+            known = self._revision
+            if revision is not None and known is not None and revision > known + 1:
+                log.info("the gallery was changed by another program; reloading it")
+                self._reload = True
+            self._revision = revision
+
+    # -- writes (worker thread) ------------------------------------------------------------
+
+    def _add(self, ticket: int, name: str, items: Items) -> GalleryEdit:
+        before = self._store.find_person(name)
+        ids = self._store.add_samples(name, items, create=True)
+        after = self._store.find_person(name)
+        return GalleryEdit(ticket, "add", None, before, after, tuple(ids))
+
+    def _rename(self, ticket: int, person_id: int, new: str) -> GalleryEdit:
+        before = self._store.find_person(person_id)
+        after = self._store.rename(person_id, new)
+        return GalleryEdit(ticket, "rename", None, before, after)
+
+    def _remove_person(self, ticket: int, person_id: int) -> GalleryEdit:
+        before = self._store.find_person(person_id)
+        self._store.remove_person(person_id)
+        return GalleryEdit(ticket, "remove_person", None, before, None)
+
+    def _remove_sample(self, ticket: int, sample_id: int, person_id: int) -> GalleryEdit:
+        before = self._store.find_person(person_id)
+        self._store.remove_sample(sample_id)
+        after = self._store.find_person(person_id)
+        return GalleryEdit(ticket, "remove_sample", None, before, after)

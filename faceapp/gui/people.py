@@ -1,0 +1,455 @@
+"""The enrolled people as the GUI lists them: a sorted PeopleList and the PeopleModel views show."""
+
+from __future__ import annotations
+
+import bisect
+import operator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QStringListModel,
+    Qt,
+    QTimer,
+    Slot,
+)
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+
+from faceapp.gui.safe_text import html_literal
+from faceapp.storage.gallery import Person
+
+if TYPE_CHECKING:
+    from faceapp.gui.context import AppContext
+
+#: Side of the thumbnails in the people list, in pixels.
+THUMB_PX = 52
+
+#: Thumbnails kept in memory per model (a few screens of rows; about 11 kB each).
+THUMBNAIL_CACHE = 1000
+
+_Index = QModelIndex | QPersistentModelIndex
+
+_ID = operator.attrgetter("id")
+
+
+def sort_key(name: str) -> tuple[str, str]:
+    """Return the key people are listed by: the name ignoring case, then the name itself."""
+    return name.casefold(), name
+
+
+class PeopleList:
+    """People sorted by name ignoring case, with lookups and updates in O(log n).
+
+    Plain Python (no Qt): the :class:`~faceapp.gui.context.AppContext` keeps the whole
+    gallery in one, and each :class:`PeopleModel` keeps the rows it shows in another.
+    Lookups by name bisect the sorted keys; the id-to-person table is only built when
+    a lookup by id needs it, so making a list of 100,000 people takes milliseconds.
+
+    Parameters
+    ----------
+    people : iterable of Person
+        Any order, unless ``presorted``.
+    presorted : bool
+        True when ``people`` are already in :func:`sort_key` order (skips the sort).
+    """
+
+    def __init__(self, people: Iterable[Person] = (), presorted: bool = False) -> None:
+        rows = list(people)
+        if not presorted:
+            rows.sort(key=lambda p: sort_key(p.name))
+        self._rows = rows
+        self._keys = [sort_key(p.name) for p in rows]
+        self._by_id: dict[int, Person] | None = None
+
+    @classmethod
+    def from_snapshot(cls, snapshot: PeopleSnapshot) -> PeopleList:
+        """Return a list of the people in ``snapshot`` without recomputing anything.
+
+        Copies two sequences at C speed (milliseconds for 100,000 people), so it can run
+        on the GUI thread.
+        """
+        return cls._from_parts(list(snapshot.people), list(snapshot.keys))
+
+    @classmethod
+    def _from_parts(cls, rows: list[Person], keys: list[tuple[str, str]]) -> PeopleList:
+        out = cls.__new__(cls)
+        out._rows, out._keys, out._by_id = rows, keys, None
+        return out
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, row: int) -> Person:
+        return self._rows[row]
+
+    def __iter__(self) -> Iterator[Person]:
+        return iter(self._rows)
+
+    def people(self) -> list[Person]:
+        """Return a copy of the rows, in order."""
+        return list(self._rows)
+
+    def get(self, person_id: int) -> Person | None:
+        """Return the person with this gallery id, or None (the first call builds a table)."""
+        if self._by_id is None:
+            self._by_id = dict(zip(map(_ID, self._rows), self._rows))
+        return self._by_id.get(person_id)
+
+    def row_of(self, person_id: int) -> int:
+        """Return the row of the person with this gallery id, or -1."""
+        person = self.get(person_id)
+        return -1 if person is None else self.row_of_name(person.name)
+
+    def row_of_name(self, name: str) -> int:
+        """Return the row of the person called exactly ``name``, or -1."""
+        key = sort_key(name)
+        row = bisect.bisect_left(self._keys, key)
+        return row if row < len(self._keys) and self._keys[row] == key else -1
+
+    def row_of_person(self, person: Person) -> int:
+        """Return the row of ``person`` (found by name, checked by id; by id if renamed), or -1."""
+        row = self.row_of_name(person.name)
+        if row >= 0 and self._rows[row].id == person.id:
+            return row
+        return self.row_of(person.id)
+
+    def named_ignoring_case(self, name: str) -> Person | None:
+        """Return the person called ``name``, else one whose name differs only in case."""
+        exact = self.row_of_name(name)
+        if exact >= 0:
+            return self._rows[exact]
+        fold = name.casefold()
+        row = bisect.bisect_left(self._keys, (fold, ""))
+        if row < len(self._keys) and self._keys[row][0] == fold:
+            return self._rows[row]
+        return None
+
+    def insert(self, person: Person) -> int:
+        """Add ``person`` (not yet listed) in their place; return their row."""
+        key = sort_key(person.name)
+        row = bisect.bisect_left(self._keys, key)
+        self._rows.insert(row, person)
+        self._keys.insert(row, key)
+        if self._by_id is not None:
+            self._by_id[person.id] = person
+        return row
+
+    def pop(self, row: int) -> Person:
+        """Remove and return the person in ``row``."""
+        person = self._rows.pop(row)
+        del self._keys[row]
+        if self._by_id is not None:
+            self._by_id.pop(person.id, None)
+        return person
+
+    def replace(self, before: Person | None, after: Person | None) -> tuple[int, int]:
+        """Take ``before`` out (when listed) and put ``after`` in (when given).
+
+        Returns
+        -------
+        tuple of int
+            The row ``before`` had (-1 when not listed) and the row ``after`` has now
+            (-1 when None).
+        """
+        old = self.row_of_person(before) if before is not None else -1
+        if old >= 0:
+            self.pop(old)
+        return old, (self.insert(after) if after is not None else -1)
+
+    def matching(self, text: str) -> PeopleList:
+        """Return the people whose name contains ``text``, ignoring case (all when empty)."""
+        fold = text.casefold()
+        if not fold:
+            return PeopleList._from_parts(list(self._rows), list(self._keys))
+        hits = [i for i, key in enumerate(self._keys) if fold in key[0]]
+        return PeopleList._from_parts(
+            list(map(self._rows.__getitem__, hits)), list(map(self._keys.__getitem__, hits))
+        )
+
+
+@dataclass(frozen=True)
+class PeopleSnapshot:
+    """Everybody enrolled, sorted, with their sort keys: read off the GUI thread, handed to it.
+
+    Parameters
+    ----------
+    people : tuple of Person
+        In :func:`sort_key` order of their names.
+    keys : tuple of (str, str)
+        ``sort_key(person.name)`` of each, parallel to ``people``.
+    """
+
+    people: tuple[Person, ...]
+    keys: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, people: Iterable[Person]) -> PeopleSnapshot:
+        """Return the snapshot of ``people`` (any order); slow for many people (off the GUI)."""
+        rows = list(people)
+        keys = [sort_key(p.name) for p in rows]
+        order = sorted(range(len(rows)), key=keys.__getitem__)  # linear when already sorted
+        return cls(tuple(rows[i] for i in order), tuple(keys[i] for i in order))
+
+
+def placeholder_pixmap(name: str, side: int = THUMB_PX) -> QPixmap:
+    """Return a round badge with the initials of ``name``, for people without a thumbnail."""
+    pm = QPixmap(side, side)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(QColor("#2c3440"))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawEllipse(0, 0, side, side)
+    p.setPen(QColor("#c9d1d9"))
+    p.drawText(pm.rect(), Qt.AlignmentFlag.AlignCenter, initials(name))
+    p.end()
+    return pm
+
+
+def initials(name: str) -> str:
+    """Return the upper-case initials of the first two words of ``name`` ("?" when none)."""
+    return "".join(w[0] for w in name.split()[:2]).upper() or "?"
+
+
+def thumbnail_image(data: bytes | None, side: int = THUMB_PX) -> QImage | None:
+    """Return JPEG bytes decoded and scaled to fill ``side`` x ``side``, or None.
+
+    Safe to call from any thread (``QImage``, unlike ``QPixmap``, is not tied to the GUI
+    thread).
+    """
+    if not data:
+        return None
+    image = QImage.fromData(data)
+    if image.isNull():
+        return None
+    return image.scaled(
+        side,
+        side,
+        Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+
+
+def samples_text(n: int) -> str:
+    """Return ``"1 sample"`` or ``"<n> samples"``."""
+    return f"{n} sample{'s' if n != 1 else ''}"
+
+
+class PeopleModel(QStringListModel):
+    """The enrolled people as a list model, sorted by name ignoring case, optionally filtered.
+
+    Follows the context's people signals row by row (a rename moves one row, an
+    enrolment inserts one), so views keep their selection and scroll position.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        Source of the people; subscribed to ``people_reset``, ``person_updated``,
+        ``person_removed`` and (with ``thumbnails``) ``thumbnails_loaded``.
+    with_counts : bool
+        Show the name and, on a second line, the number of samples.
+    thumbnails : bool
+        Give each row a thumbnail (``DecorationRole``): loaded on demand, only for the
+        rows a view asks about, by the context's gallery thread, and cached; an initials
+        badge stands in until it arrives or when the person has none.
+
+    Notes
+    -----
+    Why a ``QStringListModel``: views ask a model for the index of every row when they
+    lay it out, and a row count answered in Python costs microseconds per call, about a
+    second for 100,000 people.  The string list keeps the row count in C++ (its strings
+    are left empty); everything a view shows comes from :meth:`data`, which is only
+    asked about visible rows.  The model is not editable.  Lives on the GUI thread.
+    """
+
+    #: Item data role holding the person's gallery id.
+    PersonIdRole = Qt.ItemDataRole.UserRole
+    #: Item data role holding the person's name.
+    NameRole = Qt.ItemDataRole.UserRole + 1
+    #: Item data role holding the whole :class:`Person`.
+    PersonRole = Qt.ItemDataRole.UserRole + 2
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        with_counts: bool = False,
+        thumbnails: bool = False,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._with_counts = with_counts
+        self._thumbnails = thumbnails
+        self._filter = ""
+        self._rows = PeopleList()
+        self._thumbs: OrderedDict[int, QPixmap | None] = OrderedDict()
+        self._badges: dict[str, QPixmap] = {}
+        self._wanted: dict[int, str] = {}  # person id -> name, to ask for
+        self._requested: dict[int, str] = {}  # person id -> name, asked for
+        self._request_timer = QTimer(self)
+        self._request_timer.setSingleShot(True)
+        self._request_timer.setInterval(0)
+        self._request_timer.timeout.connect(self._on_request_timer_timeout)
+        ctx.people_reset.connect(self._on_people_reset)
+        ctx.person_updated.connect(self._on_person_updated)
+        ctx.person_removed.connect(self._on_person_removed)
+        if thumbnails:
+            ctx.thumbnails_loaded.connect(self._on_thumbnails_loaded)
+        self._reload()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def person(self, row: int) -> Person | None:
+        """Return the person in ``row``, or None when there is no such row."""
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def people(self) -> list[Person]:
+        """Return the people listed, in order."""
+        return self._rows.people()
+
+    def row_of_name(self, name: str) -> int:
+        """Return the row of the person called exactly ``name``, or -1 when not listed."""
+        return self._rows.row_of_name(name)
+
+    def filter_text(self) -> str:
+        """Return the text names must contain to be listed ("" lists everybody)."""
+        return self._filter
+
+    def set_filter(self, text: str) -> None:
+        """List only the people whose name contains ``text``, ignoring case.
+
+        Resets the model (views lose their selection; :class:`GalleryPanel` restores it).
+        """
+        text = text.strip()
+        if text == self._filter:
+            return
+        self._filter = text
+        self._reload()
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        """Rows are selectable and enabled, never editable."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Return what views show for a row; names are plain text in every role."""
+        row = index.row()
+        if not index.isValid() or not 0 <= row < len(self._rows):
+            return None
+        person = self._rows[row]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if self._with_counts:
+                return f"{person.name}\n{samples_text(person.n_samples)}"
+            return person.name
+        if role in (self.NameRole, Qt.ItemDataRole.EditRole):
+            return person.name
+        if role == self.PersonIdRole:
+            return person.id
+        if role == self.PersonRole:
+            return person
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return html_literal(
+                f"{person.name}: {samples_text(person.n_samples)},"
+                f" enrolled {person.created_at[:10]}"
+            )
+        if role == Qt.ItemDataRole.DecorationRole and self._thumbnails:
+            return self._decoration(person)
+        return None
+
+    # -- thumbnails --------------------------------------------------------------------------
+
+    def _decoration(self, person: Person) -> QPixmap:
+        if person.id in self._thumbs:
+            self._thumbs.move_to_end(person.id)
+            pixmap = self._thumbs[person.id]
+            if pixmap is not None:
+                return pixmap
+        elif person.id not in self._requested:
+            self._wanted[person.id] = person.name
+            self._request_timer.start()
+        key = initials(person.name)
+        badge = self._badges.get(key)
+        if badge is None:
+            badge = self._badges[key] = placeholder_pixmap(person.name)
+        return badge
+
+    @Slot()
+    def _on_request_timer_timeout(self) -> None:
+        wanted, self._wanted = self._wanted, {}
+        self._requested.update(wanted)
+        if wanted:
+            self._ctx.request_thumbnails(tuple(wanted))
+
+    @Slot(object)
+    def _on_thumbnails_loaded(self, loaded: tuple[tuple[int, QImage | None], ...]) -> None:
+        rows = []
+        for person_id, image in loaded:
+            name = self._requested.pop(person_id, None)
+            if name is None:
+                continue
+            self._thumbs[person_id] = None if image is None else QPixmap.fromImage(image)
+            self._thumbs.move_to_end(person_id)
+            row = self._rows.row_of_name(name)
+            if row >= 0 and self._rows[row].id == person_id and image is not None:
+                rows.append(row)
+        while len(self._thumbs) > THUMBNAIL_CACHE:
+            self._thumbs.popitem(last=False)
+        if rows:
+            # One signal for the batch: a list view may lay itself out again on each.
+            first, last = self.index(min(rows)), self.index(max(rows))
+            self.dataChanged.emit(first, last, [Qt.ItemDataRole.DecorationRole])
+
+    # -- following the context ---------------------------------------------------------------
+
+    def _reload(self) -> None:
+        rows = self._ctx.people_list().matching(self._filter)
+        # Row removals and insertions, not setStringList(): they change the C++ row
+        # count without converting a Python list of 100,000 strings.
+        self._rows = PeopleList()
+        self.removeRows(0, self.rowCount())
+        self._rows = rows
+        self.insertRows(0, len(rows))
+
+    def _visible(self, person: Person) -> bool:
+        return self._filter.casefold() in person.name.casefold()
+
+    @Slot()
+    def _on_people_reset(self) -> None:
+        self._thumbs.clear()
+        self._requested.clear()
+        self._reload()
+
+    @Slot(object, object)
+    def _on_person_updated(self, before: Person | None, after: Person) -> None:
+        self._thumbs.pop(after.id, None)  # a new sample may bring a newer thumbnail
+        self._requested.pop(after.id, None)
+        # The Python rows change first, then the C++ row count: whoever reacts to the
+        # row signals (views, selection models) reads rows that are already right.
+        old, row = self._rows.replace(before, after if self._visible(after) else None)
+        if old >= 0 and row >= 0:
+            if row != old:
+                # moveRows() takes the destination in the numbering before the move.
+                self.moveRows(QModelIndex(), old, 1, QModelIndex(), row + 1 if row > old else row)
+            index = self.index(row)
+            self.dataChanged.emit(index, index)
+        elif old >= 0:
+            self.removeRows(old, 1)
+        elif row >= 0:
+            self.insertRows(row, 1)
+
+    @Slot(object)
+    def _on_person_removed(self, person: Person) -> None:
+        self._thumbs.pop(person.id, None)
+        old, _ = self._rows.replace(person, None)
+        if old >= 0:
+            self.removeRows(old, 1)
