@@ -451,8 +451,7 @@ class GalleryStore(GalleryFile):
             When a stored embedding's length disagrees with its dimension, or the
             samples do not share one dimension (damaged file).
         """
-        with self._read() as conn:
-            conn.execute("BEGIN")  # one consistent view for the three reads
+        with self._read() as conn:  # one read transaction: a consistent view for the reads
             names: dict[int, str] = {}
             cur = conn.execute("SELECT id, name FROM people")
             while rows := cur.fetchmany(rows_per_step):
@@ -460,7 +459,6 @@ class GalleryStore(GalleryFile):
                 pause()
             n, dim = conn.execute("SELECT count(*), max(dim) FROM samples").fetchone()
             if not n:
-                conn.execute("COMMIT")
                 return GalleryIndex.empty()
             owners_ids = np.empty(n, np.int64)
             embeddings = np.empty((n, dim), np.float32)
@@ -477,7 +475,6 @@ class GalleryStore(GalleryFile):
                 embeddings[chunk] = np.frombuffer(blob, "<f4").reshape(len(rows), dim)
                 done += len(rows)
                 pause()
-            conn.execute("COMMIT")
         ids, owners = np.unique(owners_ids[:done], return_inverse=True)
         person_ids = tuple(int(i) for i in ids)
         return GalleryIndex(

@@ -174,12 +174,12 @@ def test_thumbnails_are_loaded_for_the_rows_on_screen_only(qtbot, store, started
 
 
 def test_the_gui_thread_never_touches_the_gallery_file(qtbot, make_window, store, monkeypatch):
-    from faceapp.storage import gallery
+    from faceapp.storage import database
 
     for i, name in enumerate(["Ann", "Bob"]):
         store.add_samples(name, [(_unit(i), None, None)])
     calls: list[tuple[str, str]] = []
-    connect = gallery.GalleryStore._connect
+    connect = database.GalleryFile._open_existing  # every connection to an existing file
 
     def spy(self):
         calls.append(
@@ -187,7 +187,7 @@ def test_the_gui_thread_never_touches_the_gallery_file(qtbot, make_window, store
         )
         return connect(self)
 
-    monkeypatch.setattr(gallery.GalleryStore, "_connect", spy)
+    monkeypatch.setattr(database.GalleryFile, "_open_existing", spy)
     ctx = make_ctx(store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
     panel = window.gallery_panel

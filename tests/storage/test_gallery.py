@@ -472,3 +472,16 @@ def test_module_imports_neither_qt_nor_pickle() -> None:
     assert {"sqlite3", "numpy"} <= imported
     out = run_child("import sys, faceapp.storage.gallery; print('PySide6' in sys.modules)")
     assert out.strip() == "False"
+
+
+def test_stepwise_reads_give_what_the_plain_reads_give(store: GalleryStore) -> None:
+    rng = np.random.default_rng(7)
+    assert store.people_in_steps() == [] and len(store.index_in_steps()) == 0
+    for k, name in enumerate(["zoe", "Ann", "bob", "Émile", "ann b"]):
+        store.add_samples(name, [(rng.normal(size=128), None, None) for _ in range(k + 1)])
+    pauses: list[int] = []
+    assert store.people_in_steps(lambda: pauses.append(1), rows_per_step=2) == store.people()
+    stepwise, plain = store.index_in_steps(rows_per_step=4), store.index()
+    assert stepwise.person_ids == plain.person_ids and stepwise.names == plain.names
+    np.testing.assert_allclose(stepwise.centroids, plain.centroids, atol=1e-6)
+    assert len(pauses) >= 3
