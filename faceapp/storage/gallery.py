@@ -83,8 +83,21 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+def _migrate_v3(conn: sqlite3.Connection) -> None:
+    # The recognition history (faceapp.storage.history owns its rows); an event of a
+    # person goes with them when they are removed.
+    conn.execute(
+        "CREATE TABLE history(id INTEGER PRIMARY KEY, at REAL NOT NULL,"
+        " mode TEXT NOT NULL, decision TEXT NOT NULL,"
+        " person_id INTEGER REFERENCES people(id) ON DELETE CASCADE,"
+        " distance REAL, threshold REAL NOT NULL, source TEXT, position REAL, crop BLOB)"
+    )
+    conn.execute("CREATE INDEX history_at ON history(at)")
+    conn.execute("CREATE INDEX history_person ON history(person_id)")
+
+
 #: Schema migrations; entry ``k`` upgrades ``PRAGMA user_version`` from ``k`` to ``k + 1``.
-_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2]
+_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
@@ -607,12 +620,13 @@ class GalleryStore:
         except OSError as exc:
             raise self._os_error(exc) from exc
 
-    def _write(self, body: Callable[[sqlite3.Connection], _T]) -> _T:
+    def _write(self, body: Callable[[sqlite3.Connection], _T], content: bool = True) -> _T:
         """Run ``body`` in one checked write transaction and return what it returns.
 
         Creates the gallery when there is none (only if ``body`` succeeds), migrates an
         older schema after backing it up, and runs again when the file was created or
-        wiped by someone else meanwhile.
+        wiped by someone else meanwhile.  With ``content=False`` (history, settings) the
+        write leaves ``revision()`` as it is: the people and samples did not change.
         """
         for _ in range(_WRITE_ATTEMPTS):
             try:
@@ -623,7 +637,7 @@ class GalleryStore:
                         return cast(_T, result)
                     continue
                 try:
-                    with self._transaction(conn):
+                    with self._transaction(conn, content):
                         version = self._identify(conn)
                         self._check(conn)
                         if version < SCHEMA_VERSION:
@@ -655,13 +669,13 @@ class GalleryStore:
 
     @staticmethod
     @contextmanager
-    def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    def _transaction(conn: sqlite3.Connection, content: bool = True) -> Iterator[None]:
         """Run the body in one write transaction; bump the revision when rows changed."""
         conn.execute("BEGIN IMMEDIATE")
         before = conn.total_changes
         try:
             yield
-            if conn.total_changes != before:
+            if content and conn.total_changes != before:
                 conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'revision'")
             conn.execute("COMMIT")
         except BaseException:
