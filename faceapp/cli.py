@@ -648,7 +648,10 @@ def cmd_video(args: argparse.Namespace) -> int:
     source = open_source(args.input)
     source.open()  # a missing or damaged file fails here, before the model loads
     recorder = _HistoryRecorder(args, store)
-    where = display_name(args.input) if Path(args.input).exists() else str(args.input)
+    if Path(args.input).exists():
+        where = display_name(args.input)
+    else:
+        where = f"camera {args.input}" if str(args.input).isdigit() else str(args.input)
     writer, frames, named, size = None, [], 0, None
     try:
         pipeline = _pipeline(args)
@@ -714,7 +717,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.csv == "-" and args.json:
         raise UsageError("--csv - and --json both want standard output; choose one")
     since = None if args.since is None else parse_since(args.since)
-    until = None if args.until is None else parse_since(args.until)
+    until = None if args.until is None else parse_since(args.until, option="--until")
     events = history.events(
         since=since,
         until=until,

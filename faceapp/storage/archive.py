@@ -237,7 +237,7 @@ def export_gallery(
     if not out.parent.is_dir():
         raise ArchiveError(f"{out}: the folder {out.parent} does not exist")
     if (out.exists() or out.is_symlink()) and not overwrite:
-        raise ArchiveError(f"{out}: exists; choose another name (or overwrite it)")
+        raise ArchiveError(f"{out}: exists; choose another name, or overwrite it (--overwrite)")
     with store._read(check=True) as conn:
         people = conn.execute("SELECT id, name, created_at FROM people ORDER BY id").fetchall()
         rows = conn.execute(

@@ -526,8 +526,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """Return the time a ``--since`` value means, timezone-aware.
+def parse_since(text: str, now: datetime | None = None, option: str = "--since") -> datetime:
+    """Return the time a ``--since`` (or ``--until``) value means, timezone-aware.
 
     Accepted: a duration back from now (``90s``, ``30m``, ``12h``, ``7d``, ``2w``); a date
     (``2026-11-01``: its local midnight); a date and time in ISO 8601 (local time unless
@@ -536,7 +536,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     Raises
     ------
     ValueError
-        With a one-line message when ``text`` is none of these.
+        With a one-line message naming ``option`` when ``text`` is none of these.
     """
     now = now or datetime.now(timezone.utc)
     m = _DURATION.match(text)
@@ -549,7 +549,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
             at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
-            f"--since {text!r}: give a date (2026-11-01), a date and time "
+            f"{option} {text!r}: give a date (2026-11-01), a date and time "
             "(2026-11-01T08:30) or a duration (30m, 12h, 7d)"
         ) from None
     return at if at.tzinfo is not None else at.astimezone()
