@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -31,7 +32,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--gallery", type=Path, default=None, help="gallery database (default: user data dir)"
     )
-    p.add_argument("--json", action="store_true", help="print one JSON document as the last line")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print exactly one JSON document on standard output and nothing else",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
 
@@ -55,6 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("images", nargs="+", type=Path)
     p.add_argument("--largest", action="store_true", help="take the largest face of a group photo")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="enrol a face even when it looks like someone else, or unlike the person's "
+        "other samples (refused otherwise, exit 2)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="distance beyond which a face does not look like the person (default: 1.07, "
+        "the recognition threshold)",
+    )
     _common(p)
 
     p = sub.add_parser("identify", help="name every face in photos (1:K)")
@@ -66,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         help="largest distance that still names a person (default: 1.07, the threshold "
         "of best accuracy on LFW; lower is stricter)",
     )
+    _history_flag(p)
     _common(p)
 
     p = sub.add_parser("verify", help="is the face in a photo the claimed person? (1:1)")
@@ -79,9 +98,12 @@ def _parser() -> argparse.ArgumentParser:
         "10,000 different-person pairs of LFW is accepted, stricter than identify's 1.07)",
     )
     p.add_argument("--largest", action="store_true", help="use the largest face of a group photo")
+    _history_flag(p)
     _common(p)
 
-    p = sub.add_parser("gallery", help="list, rename or remove enrolled people")
+    p = sub.add_parser(
+        "gallery", help="list, rename or remove enrolled people; export or import the gallery"
+    )
     gsub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
     _common(gsub.add_parser("list"))
     g = gsub.add_parser("rename")
@@ -90,6 +112,22 @@ def _parser() -> argparse.ArgumentParser:
     _common(g)
     g = gsub.add_parser("remove")
     g.add_argument("name")
+    _common(g)
+    g = gsub.add_parser(
+        "export", help="write the gallery to one file (zip: manifest, embeddings, thumbnails)"
+    )
+    g.add_argument("file", type=Path)
+    g.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    _common(g)
+    g = gsub.add_parser("import", help="add the people of an exported gallery file")
+    g.add_argument("file", type=Path)
+    g.add_argument(
+        "--on-conflict",
+        choices=["merge", "skip", "rename"],
+        default=None,
+        help="for people already enrolled: add their samples, leave them, or import them "
+        "as 'NAME (2)' (without it such an import is refused, exit 2)",
+    )
     _common(g)
     g = gsub.add_parser("wipe", help="delete the whole gallery file")
     g.add_argument("--yes", action="store_true", help="confirm")
@@ -108,6 +146,51 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=None)
     p.add_argument(
         "--max-frames", type=_positive_int, default=None, help="stop after this many frames"
+    )
+    _history_flag(p)
+    _common(p)
+
+    p = sub.add_parser(
+        "history", help="the recognition history: list, filter, export as CSV, settings"
+    )
+    p.add_argument(
+        "--since",
+        default=None,
+        help="from this date or time (2026-11-01, 2026-11-01T08:30) "
+        "or this long ago (30m, 12h, 7d)",
+    )
+    p.add_argument("--until", default=None, help="before this date or time (same forms)")
+    p.add_argument("--name", default=None, help="only the events of this person")
+    p.add_argument(
+        "--decision", choices=["named", "unknown", "accepted", "rejected"], action="append"
+    )
+    p.add_argument("--mode", choices=["recognition", "verification"], default=None)
+    p.add_argument("--limit", type=_positive_int, default=None, help="the newest N events")
+    p.add_argument("--csv", default=None, help="write the events to this CSV file ('-': stdout)")
+    on_off = p.add_mutually_exclusive_group()
+    on_off.add_argument("--enable", action="store_true", help="record history in this gallery")
+    on_off.add_argument(
+        "--disable",
+        action="store_true",
+        help="record no history in this gallery (what was recorded stays)",
+    )
+    p.add_argument(
+        "--retention", type=_positive_int, default=None, help="keep events this many days (30)"
+    )
+    p.add_argument("--clear", action="store_true", help="delete every event (with --yes)")
+    p.add_argument("--yes", action="store_true", help="confirm --clear")
+    _common(p)
+
+    p = sub.add_parser("report", help="how well the thresholds separate your people: an HTML page")
+    p.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    p.add_argument(
+        "--threshold", type=float, default=None, help="recognition threshold to mark (1.07)"
+    )
+    p.add_argument(
+        "--verification-threshold",
+        type=float,
+        default=None,
+        help="verification threshold to mark (default: 1 in 10,000 false accepts on LFW)",
     )
     _common(p)
 
@@ -142,6 +225,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _history_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--history",
+        action="store_true",
+        help="record what was decided in the gallery's history (when history is on; "
+        "see 'faceapp history')",
+    )
+
+
 def _positive_int(text: str) -> int:
     """Argparse type: a whole number of at least 1."""
     try:
@@ -157,7 +249,9 @@ def _store(args: argparse.Namespace) -> Any:
     """Open the gallery (checked, nothing created until a write); GalleryError when unusable."""
     from faceapp.storage.gallery import GalleryStore
 
-    return GalleryStore(args.gallery or paths.default_gallery_path())
+    path = args.gallery or paths.default_gallery_path()
+    log.info("gallery %s", path)
+    return GalleryStore(path)
 
 
 def _shown(name: str) -> str:
@@ -211,10 +305,17 @@ def _face_json(fr: Any) -> dict[str, Any]:
 
 
 def _emit(args: argparse.Namespace, doc: Any, lines: list[str]) -> None:
-    for line in lines:
-        print(line)
+    """Print ``lines`` for people, or with ``--json`` only ``doc`` (one JSON document)."""
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))
+        return
+    for line in lines:
+        print(line)
+
+
+def _note(args: argparse.Namespace, line: str) -> None:
+    """Tell people something beside the answer: on stderr, so stdout stays the answer."""
+    print(f"faceapp: {line}", file=sys.stderr)
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
@@ -286,35 +387,120 @@ def cmd_install_desktop(args: argparse.Namespace) -> int:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
-    """Enrol photos of one person; all or nothing."""
-    from faceapp.core.images import load_image
+    """Enrol photos of one person; all or nothing, and only faces that look like them."""
+    from faceapp.core.enrolment_check import check_enrolment, with_sample
+    from faceapp.core.images import display_name, load_image
     from faceapp.enrolment import prepare_sample
     from faceapp.storage.gallery import normalise_name
 
     name = normalise_name(args.name)  # a refused name fails before anything is read
+    threshold = _threshold(args)
     store = _store(args)
     frames = [(load_image(p), str(p)) for p in args.images]  # bad files fail before the model loads
     pipeline = _pipeline(args)
     samples = [prepare_sample(pipeline, frame, src, args.largest) for frame, src in frames]
+    # Each photo is checked against the gallery and the photos of this run before it.
+    index, verdicts = store.index(), []
+    for sample in samples:
+        verdict = check_enrolment(sample.embedding, index, name, threshold)
+        verdicts.append(verdict)
+        if verdict.ok:
+            index = with_sample(index, name, sample.embedding)
+    refused = [(s, v) for s, v in zip(samples, verdicts) if not v.ok]
+    if refused and not args.force:
+        sample, verdict = refused[0]
+        more = f" (and {len(refused) - 1} more photo(s))" if len(refused) > 1 else ""
+        raise UsageError(
+            f"{display_name(sample.source)}: {verdict.message}{more}; nothing enrolled "
+            "(add --force to enrol it anyway)"
+        )
+    for sample, verdict in refused:
+        _note(args, f"{display_name(sample.source)}: {verdict.message}; enrolled (--force)")
     store.add_samples(name, [(s.embedding, s.thumbnail, s.source) for s in samples])
     person = store.find_person(name)
     lines = [f"enrolled {len(samples)} sample(s) for {name} ({person.n_samples} in total)"]
-    _emit(args, {"name": name, "added": len(samples), "samples": person.n_samples}, lines)
+    doc = {
+        "name": name,
+        "added": len(samples),
+        "samples": person.n_samples,
+        "checks": [
+            dict(v.as_dict(), source=s.source, forced=not v.ok) for s, v in zip(samples, verdicts)
+        ],
+    }
+    _emit(args, doc, lines)
     return EXIT_OK
+
+
+class _HistoryRecorder:
+    """Collects the events of one command run and records them at the end (``--history``)."""
+
+    def __init__(self, args: argparse.Namespace, store: Any) -> None:
+        from faceapp.core.appearances import AppearanceFilter
+        from faceapp.storage.history import History
+
+        self.history = History(store)
+        self.filter = AppearanceFilter()
+        self.pending: list[Any] = []
+        self.recorded = 0
+        self.active = bool(args.history)
+        if not self.active:
+            return
+        if not store.path.exists():
+            _note(args, "--history: there is no gallery yet (nobody enrolled); nothing recorded")
+            self.active = False
+        elif not self.history.settings().enabled:
+            _note(
+                args,
+                "--history: history is off for this gallery; nothing recorded "
+                "(turn it on with 'faceapp history --enable')",
+            )
+            self.active = False
+
+    def add(self, image: Any, appearances: list[Any], source: str, still: bool) -> None:
+        """Queue events for ``appearances`` seen in ``image``."""
+        if not self.active:
+            return
+        from datetime import datetime, timezone
+
+        from faceapp.enrolment import thumbnail_of
+        from faceapp.storage.history import CROP_SIZE, NewEvent
+
+        seen = datetime.now(timezone.utc)
+        for a in appearances:
+            crop = thumbnail_of(image, a.face, CROP_SIZE)
+            event = NewEvent.from_appearance(a, crop, source, at=seen)
+            if still:
+                event = dataclasses.replace(event, position=None)
+            self.pending.append(event)
+
+    def add_frame(self, image: Any, result: Any, mode: str, source: str, still: bool) -> None:
+        """Queue the new appearances of one frame's result."""
+        if self.active:
+            self.add(image, self.filter.update(result, mode), source, still)
+
+    def flush(self) -> int:
+        """Record what is queued; return the number recorded so far."""
+        if self.active and self.pending:
+            pending, self.pending = self.pending, []
+            self.recorded += self.history.record(pending)
+        return self.recorded
 
 
 def cmd_identify(args: argparse.Namespace) -> int:
     """Name every face in each photo."""
-    from faceapp.core.images import load_image
+    from faceapp.core.images import display_name, load_image
     from faceapp.core.pipeline import MatchSettings
 
     threshold = _threshold(args)
-    index = _store(args).index()
+    store = _store(args)
+    index = store.index()
     frames = [(p, load_image(p)) for p in args.images]  # fail on bad input before the model loads
     pipeline = _pipeline(args)
+    recorder = _HistoryRecorder(args, store)
     doc, lines, any_known = [], [], False
     for path, frame in frames:
         result = pipeline.process(frame, index, MatchSettings(threshold=threshold))
+        recorder.add_frame(frame, result, "recognition", display_name(path), still=True)
         faces = [_face_json(fr) for fr in result.faces]
         any_known |= any(f["name"] for f in faces)
         doc.append({"image": str(path), "faces": faces})
@@ -324,13 +510,16 @@ def cmd_identify(args: argparse.Namespace) -> int:
             dist = "-" if f["distance"] is None else f"{f['distance']:.3f}"
             shown = _shown(f["name"]) if f["name"] else "unknown"
             lines.append(f"{path}: {shown} (distance {dist}) at {f['box']}")
+    if args.history and recorder.active:
+        lines.append(f"recorded {recorder.flush()} event(s) in the history")
     _emit(args, doc, lines)
     return EXIT_OK if any_known else EXIT_NEGATIVE
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Accept or reject a claimed identity."""
-    from faceapp.core.images import load_image
+    from faceapp.core.appearances import Appearance
+    from faceapp.core.images import display_name, load_image
     from faceapp.core.matching import DEFAULT_VERIFICATION_FAR, lfw_operating_point, verify
     from faceapp.enrolment import choose_face
 
@@ -362,25 +551,34 @@ def cmd_verify(args: argparse.Namespace) -> int:
         "lfw_impostor_pairs": None if lfw is None else lfw.impostor_pairs,
     }
     how = "default for verification" if args.threshold is None else "given"
-    _emit(
-        args,
-        doc,
-        [
-            f"{verdict}: {_shown(name)} (distance {match.distance:.3f}, threshold "
-            f"{threshold:.4g}, {how})"
-        ],
-    )
+    lines = [
+        f"{verdict}: {_shown(name)} (distance {match.distance:.3f}, threshold "
+        f"{threshold:.4g}, {how})"
+    ]
+    recorder = _HistoryRecorder(args, store)
+    if recorder.active:
+        event = Appearance(None, 0, 0.0, face, match, "verification", verdict)
+        recorder.add(frame, [event], display_name(args.image), still=True)
+        doc["history_recorded"] = recorder.flush()
+        lines.append(f"recorded {doc['history_recorded']} event(s) in the history")
+    _emit(args, doc, lines)
     return EXIT_OK if match.accepted else EXIT_NEGATIVE
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:
-    """List, rename, remove people, or wipe the gallery."""
+    """List, rename, remove people, export or import the gallery, or wipe it."""
     store = _store(args)
     if args.action == "list":
         people = store.people()
         doc = [{"id": p.id, "name": p.name, "samples": p.n_samples} for p in people]
         lines = [f"{_shown(p.name)}\t{p.n_samples} sample(s)" for p in people]
         lines = lines or ["the gallery is empty"]
+        if args.verbose:
+            where = f"gallery {store.path}" + ("" if store.path.exists() else " (not created yet)")
+            if args.json:
+                _note(args, where)
+            else:
+                lines.insert(0, where)
         _emit(args, doc, lines)
     elif args.action == "rename":
         before = store.find_person(args.old)
@@ -404,6 +602,10 @@ def cmd_gallery(args: argparse.Namespace) -> int:
             {"removed": person.name},
             [f"removed {_shown(person.name)} and all their samples"],
         )
+    elif args.action == "export":
+        return _gallery_export(args, store)
+    elif args.action == "import":
+        return _gallery_import(args, store)
     elif args.action == "wipe":
         if not args.yes:
             raise UsageError("this deletes every enrolled face; add --yes to confirm")
@@ -423,9 +625,72 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _model_sha256() -> str:
+    """Return the SHA-256 of the FaceNet weights in use (the model identity of galleries)."""
+    from faceapp.core.embedding import create_embedder
+
+    return create_embedder().weights_sha256()
+
+
+def _gallery_export(args: argparse.Namespace, store: Any) -> int:
+    from faceapp import __version__
+    from faceapp.core.images import display_name
+    from faceapp.storage.archive import export_gallery
+
+    summary = export_gallery(
+        store, args.file, _model_sha256(), overwrite=args.overwrite, app_version=__version__
+    )
+    doc = {
+        "file": str(summary.path),
+        "people": summary.people,
+        "samples": summary.samples,
+        "thumbnails_left_out": summary.thumbnails_left_out,
+    }
+    lines = [
+        f"exported {summary.people} people with {summary.samples} sample(s) to "
+        f"{display_name(summary.path)} (it holds their faces: keep it private)"
+    ]
+    if summary.thumbnails_left_out:
+        lines.append(f"{summary.thumbnails_left_out} thumbnail(s) were not JPEG and left out")
+    _emit(args, doc, lines)
+    return EXIT_OK
+
+
+def _gallery_import(args: argparse.Namespace, store: Any) -> int:
+    from faceapp.core.embedding.facenet_model import EMBEDDING_DIM
+    from faceapp.core.images import display_name
+    from faceapp.storage.archive import ConflictError, import_archive, read_archive
+
+    archive = read_archive(args.file, _model_sha256(), EMBEDDING_DIM)
+    try:
+        summary = import_archive(store, archive, args.on_conflict or "fail")
+    except ConflictError as exc:
+        raise UsageError(f"{exc} (--on-conflict merge|skip|rename); nothing imported") from None
+    doc = dict(summary.as_dict(), file=str(args.file))
+    lines = [
+        f"imported {display_name(args.file)}: {len(summary.added)} new people, "
+        f"{summary.samples_added} sample(s) added"
+    ]
+    if summary.merged:
+        lines.append(
+            f"merged into {len(summary.merged)} enrolled people"
+            f" ({summary.samples_already_there} sample(s) were already there)"
+        )
+    if summary.skipped:
+        lines.append(
+            f"skipped {len(summary.skipped)} enrolled people: "
+            + ", ".join(_shown(n) for n in summary.skipped)
+        )
+    for old, new in summary.renamed:
+        lines.append(f"{_shown(old)} is enrolled already; imported as {_shown(new)}")
+    _emit(args, doc, lines)
+    return EXIT_OK
+
+
 def cmd_video(args: argparse.Namespace) -> int:
     """Run the pipeline over a video and optionally write it annotated."""
     from faceapp.core.draw import annotate
+    from faceapp.core.images import display_name
     from faceapp.core.pipeline import MatchSettings
     from faceapp.core.sources import VideoCaptureSource, letterbox, open_source
     from faceapp.core.tracking import FaceTracker
@@ -433,14 +698,21 @@ def cmd_video(args: argparse.Namespace) -> int:
     threshold = _threshold(args)
     if args.out is not None:
         _check_video_out(args.out, args.input)
-    index = _store(args).index()
+    store = _store(args)
+    index = store.index()
     source = open_source(args.input)
     source.open()  # a missing or damaged file fails here, before the model loads
+    recorder = _HistoryRecorder(args, store)
+    if Path(args.input).exists():
+        where = display_name(args.input)
+    else:
+        where = f"camera {args.input}" if str(args.input).isdigit() else str(args.input)
     writer, frames, named, size = None, [], 0, None
     try:
         pipeline = _pipeline(args)
         # Follow faces across frames of a real video; an image folder is a set of unrelated photos.
-        pipeline.tracker = FaceTracker() if isinstance(source, VideoCaptureSource) else None
+        tracked = isinstance(source, VideoCaptureSource)
+        pipeline.tracker = FaceTracker() if tracked else None
         while args.max_frames is None or len(frames) < args.max_frames:
             frame = source.read()
             if frame is None:
@@ -448,6 +720,7 @@ def cmd_video(args: argparse.Namespace) -> int:
             result = pipeline.process(
                 frame.image, index, MatchSettings(threshold=threshold), frame.index, frame.timestamp
             )
+            recorder.add_frame(frame.image, result, "recognition", where, still=not tracked)
             named += sum(1 for fr in result.faces if fr.known)
             frames.append(
                 {
@@ -470,13 +743,126 @@ def cmd_video(args: argparse.Namespace) -> int:
         source.close()
         if writer is not None:
             writer.release()
-    if args.json:
-        print(
-            json.dumps(
-                {"frames": frames, "out": str(args.out) if args.out else None}, ensure_ascii=False
-            )
-        )
+        recorded = recorder.flush()  # what was seen is kept, also when interrupted
+    doc: dict[str, Any] = {"frames": frames, "out": str(args.out) if args.out else None}
+    if recorder.active:
+        doc["history_recorded"] = recorded
+    _emit(args, doc, [f"recorded {recorded} event(s) in the history"] if recorder.active else [])
     return EXIT_OK if named else EXIT_NEGATIVE
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """List the recognition history, write it as CSV, or change its settings."""
+    from faceapp.storage.history import History, local_time, parse_since, write_csv
+
+    history = History(_store(args))
+    if args.clear:
+        if not args.yes:
+            raise UsageError("this deletes the whole history; add --yes to confirm")
+        n = history.clear()
+        _emit(args, {"cleared": n}, [f"deleted {n} event(s)"])
+        return EXIT_OK
+    if args.enable or args.disable or args.retention is not None:
+        enabled = True if args.enable else False if args.disable else None
+        settings = history.configure(enabled, args.retention)
+        doc = {"enabled": settings.enabled, "retention_days": settings.retention_days}
+        state = "on" if settings.enabled else "off"
+        _emit(args, doc, [f"history {state}, events kept {settings.retention_days} days"])
+        return EXIT_OK
+    if args.csv == "-" and args.json:
+        raise UsageError("--csv - and --json both want standard output; choose one")
+    since = None if args.since is None else parse_since(args.since)
+    until = None if args.until is None else parse_since(args.until, option="--until")
+    events = history.events(
+        since=since,
+        until=until,
+        name=args.name,
+        decision=args.decision,
+        mode=args.mode,
+        limit=args.limit,
+    )
+    settings = history.settings()
+    if args.csv == "-":
+        write_csv(events, sys.stdout)
+        return EXIT_OK
+    lines = []
+    if args.csv is not None:
+        _write_csv_file(Path(args.csv), events)
+        lines.append(f"wrote {len(events)} event(s) to {args.csv}")
+    else:
+        state = "on" if settings.enabled else "off"
+        lines.append(
+            f"history {state}, events kept {settings.retention_days} days; {len(events)} shown"
+        )
+        for e in events:
+            who = _shown(e.name) if e.name else "-"
+            dist = "-" if e.distance is None else f"{e.distance:.3f}"
+            where = e.source or ""
+            if e.position is not None:
+                where += f" @ {e.position:.1f}s"
+            lines.append(f"{local_time(e.at)}  {e.decision:<8}  {who:<24}  {dist:>6}  {where}")
+    doc = {
+        "settings": {"enabled": settings.enabled, "retention_days": settings.retention_days},
+        "events": [e.as_dict() for e in events],
+        "csv": args.csv,
+    }
+    _emit(args, doc, lines)
+    return EXIT_OK
+
+
+def _write_csv_file(path: Path, events: list[Any]) -> None:
+    """Write events to ``path`` (mode 0600: it names people), replacing an older file."""
+    from faceapp.core.images import display_name
+    from faceapp.storage.history import write_csv
+
+    if path.is_dir():
+        raise UsageError(f"--csv {display_name(path)}: is a folder")
+    if not path.parent.is_dir():
+        raise UsageError(f"--csv {display_name(path)}: the folder does not exist")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        write_csv(events, fh)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the calibration report of the gallery as an HTML page."""
+    from faceapp.core.calibration import calibration_report
+    from faceapp.core.images import display_name
+    from faceapp.report import write_report
+
+    thresholds = {
+        "recognition": _threshold(args),
+        "verification": _threshold(
+            argparse.Namespace(threshold=args.verification_threshold), "verification"
+        ),
+    }
+    out = args.out
+    if out.is_dir():
+        raise UsageError(f"--out {display_name(out)}: is a folder")
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {display_name(out)}: the folder does not exist")
+    store = _store(args)
+    report = calibration_report(store.index(), thresholds)
+    write_report(report, out, store.path.name)
+    lines = [
+        f"{report.people} people, {report.samples} samples: {report.genuine_pairs:,} "
+        f"same-person and {report.impostor_pairs:,} different-person pairs"
+    ]
+    for t in report.thresholds:
+        far = "-" if t.far is None else f"{t.impostor_accepted}/{t.impostor_pairs}"
+        tar = "-" if t.tar is None else f"{t.genuine_accepted}/{t.genuine_pairs}"
+        lines.append(
+            f"{t.label} threshold {t.threshold:.4g}: different-person pairs accepted {far}, "
+            f"same-person pairs accepted {tar}"
+        )
+    for c in report.closest[:3]:
+        lines.append(
+            f"close: {_shown(c.person)} / {_shown(c.other)} (samples {c.distance:.3f}, "
+            f"means {c.centroid_distance:.3f})"
+        )
+    lines.append(f"report written to {display_name(out)}")
+    _emit(args, dict(report.as_dict(), out=str(out)), lines)
+    return EXIT_OK
 
 
 VIDEO_OUT_SUFFIXES = (".mp4", ".avi")
@@ -685,6 +1071,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "verify": cmd_verify,
     "gallery": cmd_gallery,
     "video": cmd_video,
+    "history": cmd_history,
+    "report": cmd_report,
     "eval-lfw": cmd_eval_lfw,
     "bench": cmd_bench,
 }

@@ -375,12 +375,13 @@ class GalleryFile:
         except OSError as exc:
             raise self._os_error(exc) from exc
 
-    def _write(self, body: Callable[[sqlite3.Connection], _T]) -> _T:
+    def _write(self, body: Callable[[sqlite3.Connection], _T], content: bool = True) -> _T:
         """Run ``body`` in one checked write transaction and return what it returns.
 
         Creates the gallery when there is none (only if ``body`` succeeds), migrates an
         older schema after backing it up, and runs again when the file was created or
-        wiped by someone else meanwhile.
+        wiped by someone else meanwhile.  With ``content=False`` (history, settings) the
+        write leaves ``revision()`` as it is: the people and samples did not change.
         """
         for _ in range(_WRITE_ATTEMPTS):
             try:
@@ -391,7 +392,7 @@ class GalleryFile:
                         return cast(_T, result)
                     continue
                 try:
-                    with self._transaction(conn):
+                    with self._transaction(conn, content):
                         version = self._identify(conn)
                         self._check(conn)
                         if version < SCHEMA_VERSION:
@@ -423,13 +424,13 @@ class GalleryFile:
 
     @staticmethod
     @contextmanager
-    def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    def _transaction(conn: sqlite3.Connection, content: bool = True) -> Iterator[None]:
         """Run the body in one write transaction; bump the revision when rows changed."""
         conn.execute("BEGIN IMMEDIATE")
         before = conn.total_changes
         try:
             yield
-            if conn.total_changes != before:
+            if content and conn.total_changes != before:
                 conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'revision'")
             conn.execute("COMMIT")
         except BaseException:

@@ -48,8 +48,21 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+def _migrate_v3(conn: sqlite3.Connection) -> None:
+    # The recognition history (faceapp.storage.history owns its rows); an event of a
+    # person goes with them when they are removed.
+    conn.execute(
+        "CREATE TABLE history(id INTEGER PRIMARY KEY, at REAL NOT NULL,"
+        " mode TEXT NOT NULL, decision TEXT NOT NULL,"
+        " person_id INTEGER REFERENCES people(id) ON DELETE CASCADE,"
+        " distance REAL, threshold REAL NOT NULL, source TEXT, position REAL, crop BLOB)"
+    )
+    conn.execute("CREATE INDEX history_at ON history(at)")
+    conn.execute("CREATE INDEX history_person ON history(person_id)")
+
+
 #: Schema migrations; entry ``k`` upgrades ``PRAGMA user_version`` from ``k`` to ``k + 1``.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,193 @@
+"""The wrong-person check before a sample is enrolled: does the face belong to the target.
+
+A sample about to be added to a person is compared with the gallery, the way
+recognition compares a face (distance to each person's mean embedding, see
+:mod:`faceapp.core.matching`), and refused when
+
+- the target already has samples and the face is closer to another enrolled person
+  than to the target ("closer to someone else"), or
+- the target already has samples and the face is farther from them than the threshold
+  ("far from the target"), or
+- the target has no samples yet (a new person) and the face is within the threshold of
+  another enrolled person ("already enrolled as someone else").
+
+The function is pure: it reads an immutable :class:`~faceapp.core.matching.GalleryIndex`
+and returns an immutable :class:`EnrolmentVerdict`; the caller decides what to do with a
+refusal (the command line requires ``--force``, the GUI asks for a confirmation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, is_match, person_distances
+
+#: Why a sample was refused, or ``"ok"``.
+Reason = Literal["ok", "closer_to_other", "far_from_target", "matches_other"]
+
+
+@dataclass(frozen=True)
+class EnrolmentVerdict:
+    """What the wrong-person check found for one sample; safe to hand across threads.
+
+    Parameters
+    ----------
+    target : str
+        The person the sample is meant for (display name).
+    reason : {"ok", "closer_to_other", "far_from_target", "matches_other"}
+        ``"ok"`` when the sample may be added; otherwise why not (see the module
+        docstring).
+    threshold : float
+        The distance threshold the check used (lower is stricter).
+    target_distance : float or None
+        Distance from the sample to the target's mean embedding; None when the target
+        has no samples yet.
+    nearest_other : str or None
+        The nearest enrolled person other than the target; None when there is nobody else.
+    nearest_other_distance : float or None
+        Distance to ``nearest_other``'s mean embedding.
+    """
+
+    target: str
+    reason: Reason
+    threshold: float
+    target_distance: float | None
+    nearest_other: str | None
+    nearest_other_distance: float | None
+
+    @property
+    def ok(self) -> bool:
+        """True when the sample may be added without asking."""
+        return self.reason == "ok"
+
+    @property
+    def message(self) -> str:
+        """One line for the user: why the sample is refused, or that it fits the target."""
+        if self.reason in ("closer_to_other", "matches_other"):
+            text = f"this face looks like {self.nearest_other} ({self.nearest_other_distance:.2f})"
+            if self.target_distance is None:
+                return f"{text}, who is already enrolled; {self.target} has no samples yet"
+            return f"{text}, not like {self.target} ({self.target_distance:.2f})"
+        if self.reason == "far_from_target":
+            return (
+                f"this face does not look like {self.target}'s other samples (distance "
+                f"{self.target_distance:.2f}, more than the threshold {self.threshold:.2f})"
+            )
+        if self.target_distance is None:
+            return f"first sample of {self.target}"
+        return f"this face looks like {self.target} ({self.target_distance:.2f})"
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the verdict as plain JSON-ready values (distances rounded to 4 places)."""
+        return {
+            "target": self.target,
+            "ok": self.ok,
+            "reason": self.reason,
+            "message": self.message,
+            "threshold": self.threshold,
+            "target_distance": _rounded(self.target_distance),
+            "nearest_other": self.nearest_other,
+            "nearest_other_distance": _rounded(self.nearest_other_distance),
+        }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def check_enrolment(
+    embedding: np.ndarray,
+    index: GalleryIndex,
+    target: str,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> EnrolmentVerdict:
+    """Say whether a sample may be added to ``target`` without asking.
+
+    Parameters
+    ----------
+    embedding : ndarray, shape (d,)
+        L2-normalised embedding of the face to enrol.
+    index : GalleryIndex
+        The gallery as it is now (people without samples are absent from it, and so
+        count as new).
+    target : str
+        Display name of the person the sample is meant for, as stored
+        (see :func:`faceapp.storage.gallery.normalise_name`).
+    threshold : float
+        Largest distance at which a face counts as the same person; the recognition
+        threshold (:data:`~faceapp.core.matching.DEFAULT_THRESHOLD`) by default.
+
+    Returns
+    -------
+    EnrolmentVerdict
+        ``ok`` is False when the face is closer to another person than to the target,
+        farther than ``threshold`` from the target's samples, or (for a target with no
+        samples yet) within ``threshold`` of another person.
+
+    Raises
+    ------
+    ValueError
+        When ``embedding`` does not have the gallery's dimension.
+    """
+    probe = np.asarray(embedding, np.float32).reshape(-1)
+    if len(index) and probe.shape[0] != index.embeddings.shape[1]:
+        raise ValueError(
+            f"embedding has {probe.shape[0]} values, the gallery uses {index.embeddings.shape[1]}"
+        )
+    dists = person_distances(probe, index)[0] if len(index) else np.zeros(0, np.float32)
+    target_distance: float | None = None
+    others: list[tuple[float, str]] = []
+    for name, dist in zip(index.names, dists.tolist()):
+        if name == target:
+            target_distance = float(dist)
+        else:
+            others.append((float(dist), name))
+    nearest = min(others, default=None)
+    other_distance = None if nearest is None else nearest[0]
+    reason: Reason = "ok"
+    if target_distance is None:
+        if other_distance is not None and is_match(other_distance, threshold):
+            reason = "matches_other"
+    elif other_distance is not None and other_distance < target_distance:
+        reason = "closer_to_other"
+    elif not is_match(target_distance, threshold):
+        reason = "far_from_target"
+    return EnrolmentVerdict(
+        target=target,
+        reason=reason,
+        threshold=float(threshold),
+        target_distance=target_distance,
+        nearest_other=None if nearest is None else nearest[1],
+        nearest_other_distance=other_distance,
+    )
+
+
+def with_sample(index: GalleryIndex, name: str, embedding: np.ndarray) -> GalleryIndex:
+    """Return a new index that also holds ``embedding`` as a sample of ``name``.
+
+    For checking several photos of one enrolment in turn: each is checked against the
+    gallery plus the photos before it.  A person not yet in ``index`` gets a negative
+    placeholder id.
+
+    Parameters
+    ----------
+    index : GalleryIndex
+        The gallery; left unchanged.
+    name : str
+        Display name of the sample's owner.
+    embedding : ndarray, shape (d,)
+        L2-normalised embedding.
+    """
+    samples = [
+        (index.person_ids[k], index.names[k], index.embeddings[i])
+        for i, k in enumerate(index.owners.tolist())
+    ]
+    if name in index.names:
+        pid = index.person_ids[index.names.index(name)]
+    else:
+        pid = min((p for p in index.person_ids if p < 0), default=0) - 1
+    samples.append((pid, name, np.asarray(embedding, np.float32).reshape(-1)))
+    return GalleryIndex.from_samples(samples, dim=int(samples[-1][2].shape[0]))
