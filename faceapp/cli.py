@@ -295,13 +295,7 @@ def _threshold(args: argparse.Namespace, mode: str = "recognition") -> float:
 
 
 def _face_json(fr: Any) -> dict[str, Any]:
-    m = fr.match
-    return {
-        "box": [round(v, 1) for v in (fr.face.box.x, fr.face.box.y, fr.face.box.w, fr.face.box.h)],
-        "score": round(fr.face.score, 4),
-        "name": m.name if m is not None and m.accepted else None,
-        "distance": None if m is None or m.distance == float("inf") else round(m.distance, 4),
-    }
+    return fr.to_json()
 
 
 def _emit(args: argparse.Namespace, doc: Any, lines: list[str]) -> None:

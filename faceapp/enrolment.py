@@ -6,12 +6,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faceapp.core.embedding.align import box_matrix
 from faceapp.core.images import encode_jpeg
 from faceapp.core.pipeline import FacePipeline, largest_face
 from faceapp.core.types import Face
 
 #: Side of the square JPEG thumbnail stored with each sample, in pixels.
 THUMBNAIL_SIZE = 96
+
+#: Margin around the detector box in thumbnails, as a fraction of the box's larger side.
+THUMBNAIL_MARGIN = 0.3
 
 
 class EnrolmentError(ValueError):
@@ -32,10 +36,7 @@ def thumbnail_of(frame: np.ndarray, face: Face, size: int = THUMBNAIL_SIZE) -> b
     """Return a square JPEG thumbnail of ``face`` in a BGR ``frame``."""
     import cv2
 
-    cx, cy = face.box.center
-    side = max(face.box.w, face.box.h) * 1.3
-    k = size / max(side, 1.0)
-    m = np.array([[k, 0, size / 2 - k * cx], [0, k, size / 2 - k * cy]])
+    m = box_matrix(face, size, margin=THUMBNAIL_MARGIN)
     crop = cv2.warpAffine(
         frame, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -135,6 +137,25 @@ class FaceResult:
             assert self.match is not None and self.match.name is not None
             return self.match.name
         return "Unknown"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the face as JSON-ready values, the one shape the CLI and the GUI write.
+
+        Returns
+        -------
+        dict
+            ``box`` ``[x, y, w, h]`` in frame pixels (0.1 px), the detector ``score``,
+            ``name`` (the accepted person, or None) and ``distance`` to the nearest
+            person (None without a match or when infinite).
+        """
+        m, box = self.match, self.face.box
+        finite = m is not None and math.isfinite(m.distance)
+        return {
+            "box": [round(float(v), 1) for v in (box.x, box.y, box.w, box.h)],
+            "score": round(float(self.face.score), 4),
+            "name": m.name if m is not None and m.accepted else None,
+            "distance": round(float(m.distance), 4) if m is not None and finite else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,13 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from faceapp import __version__, paths
+from faceapp.core.matching import MODES
 from faceapp.core.types import FrameResult
 from faceapp.gui.context import AppContext
 from faceapp.gui.events import EventLog
 from faceapp.gui.preferences import PreferencesSaver, load_settings
 from faceapp.gui.safe_text import html_literal
-from faceapp.settings import MODES, Settings
+from faceapp.settings import Settings
 
 __all__ = [
     "AppContext",

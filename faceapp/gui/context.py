@@ -11,18 +11,19 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
-from faceapp.core.matching import GalleryIndex
+from faceapp.core.matching import MODES, GalleryIndex, Mode
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
 from faceapp.gui.gallery_worker import GalleryEdit, GalleryWorker
 from faceapp.gui.people import PeopleList, PeopleSnapshot
+from faceapp.gui.worker import ModelState
 from faceapp.settings import Settings
 from faceapp.storage.gallery import GalleryStore, Person
 
 log = logging.getLogger(__name__)
 
-#: Model states announced by :attr:`AppContext.model_state_changed`.
-MODEL_LOADING, MODEL_READY, MODEL_FAILED = "loading", "ready", "failed"
+#: The two matching modes, by name (the one definition is :data:`faceapp.core.matching.MODES`).
+RECOGNITION, VERIFICATION = MODES
 
 
 class AppContext(QObject):
@@ -85,7 +86,7 @@ class AppContext(QObject):
     #: The result that describes the picture on screen changed: a :class:`FrameResult`,
     #: or None when the newest result is too old for the frame shown.
     current_result_changed = Signal(object)
-    #: Emitted with ``(state, message)``; state is loading, ready or failed.
+    #: Emitted with ``(state, message)``; state is a :class:`ModelState` value.
     model_state_changed = Signal(str, str)
 
     def __init__(
@@ -99,7 +100,7 @@ class AppContext(QObject):
         self._settings = settings.validated()
         self.store = store
         self.pipeline = pipeline
-        self._model_state = MODEL_LOADING
+        self._model_state = ModelState.LOADING
         self._model_message = ""
         self._frame_index = -1
         self._frame_ts = 0.0
@@ -157,7 +158,7 @@ class AppContext(QObject):
     def match_settings(self) -> MatchSettings:
         """Return the immutable matching settings to hand to the worker."""
         s = self._settings
-        mode = "verification" if s.mode == "verification" else "recognition"
+        mode: Mode = VERIFICATION if s.mode == VERIFICATION else RECOGNITION
         return MatchSettings(threshold=s.threshold_for(mode), mode=mode, claim=s.claim)
 
     # -- frames and results ----------------------------------------------------------
@@ -201,8 +202,8 @@ class AppContext(QObject):
     # -- model state -----------------------------------------------------------------
 
     @property
-    def model_state(self) -> str:
-        """``"loading"``, ``"ready"`` or ``"failed"``."""
+    def model_state(self) -> ModelState:
+        """Whether the face models are loading, ready or failed."""
         return self._model_state
 
     @property
@@ -211,8 +212,8 @@ class AppContext(QObject):
         return self._model_message
 
     def set_model_state(self, state: str, message: str = "") -> None:
-        """Record the model state and announce it."""
-        self._model_state, self._model_message = state, message
+        """Record the model state (a :class:`ModelState` value) and announce it."""
+        self._model_state, self._model_message = ModelState(state), message
         self.model_state_changed.emit(state, message)
 
     # -- gallery ---------------------------------------------------------------------

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections import deque
 from pathlib import Path
 from typing import IO, Any
 
 from faceapp.core.types import FrameResult
+from faceapp.gui.context import VERIFICATION
 
 log = logging.getLogger(__name__)
 
@@ -60,23 +60,15 @@ class RateMeter:
 def face_events(result: FrameResult, mode: str) -> list[dict[str, Any]]:
     """Return the JSON-ready description of each face of ``result``.
 
-    Each face: ``box`` ``[x, y, w, h]`` in frame pixels, ``name`` (the recognised or
-    accepted person, or None), ``distance`` (None when infinite) and, in verification
-    mode, ``decision`` ("accept" or "reject").
+    Each face as :meth:`FaceResult.to_json` gives it (``box``, ``score``, ``name``,
+    ``distance``, as the CLI writes them) and, in verification mode, ``decision``
+    ("accept" or "reject").
     """
     faces = []
     for fr in result.faces:
-        m = fr.match
-        accepted = bool(m is not None and m.accepted)
-        dist = None if m is None or not math.isfinite(m.distance) else round(m.distance, 4)
-        entry: dict[str, Any] = {
-            "box": [
-                round(v, 1) for v in (fr.face.box.x, fr.face.box.y, fr.face.box.w, fr.face.box.h)
-            ],
-            "name": m.name if (m is not None and accepted) else None,
-            "distance": dist,
-        }
-        if mode == "verification":
+        entry = fr.to_json()
+        if mode == VERIFICATION:
+            accepted = fr.match is not None and fr.match.accepted
             entry["decision"] = "accept" if accepted else "reject"
         faces.append(entry)
     return faces

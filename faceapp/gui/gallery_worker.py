@@ -14,8 +14,8 @@ from typing import TypeVar
 import numpy as np
 from PySide6.QtCore import Signal
 
+from faceapp.gui.loop_worker import LoopWorker
 from faceapp.gui.people import THUMB_PX, PeopleSnapshot, thumbnail_image
-from faceapp.gui.worker import LoopWorker
 from faceapp.storage.gallery import GalleryError, GalleryStore, Person
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,9 @@ from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import MatchSettings
 from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, open_source
 from faceapp.core.types import FrameResult
-from faceapp.gui.context import MODEL_FAILED, MODEL_LOADING, MODEL_READY, AppContext
-from faceapp.gui.enrolment import EnrolmentRunner, demo_people
+from faceapp.gui.capture_worker import CaptureWorker
+from faceapp.gui.context import AppContext
+from faceapp.gui.enrol_runner import EnrolmentRunner, demo_people
 from faceapp.gui.events import RateMeter
 from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.banner import Banner
@@ -34,7 +35,7 @@ from faceapp.gui.widgets.mode_panel import ModePanel
 from faceapp.gui.widgets.source_dialog import SourceDialog
 from faceapp.gui.widgets.threshold_panel import ThresholdPanel
 from faceapp.gui.widgets.video_view import VideoView
-from faceapp.gui.worker import CaptureWorker, RecognitionWorker
+from faceapp.gui.worker import ModelState, RecognitionWorker
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ STATUS_INTERVAL_MS = 500
 
 
 def _source_name(spec: str | FrameSource) -> str:
-    return spec if isinstance(spec, str) else getattr(spec, "name", "source")
+    return spec if isinstance(spec, str) else spec.name
 
 
 def _is_camera(spec: str | FrameSource) -> bool:
@@ -314,7 +315,7 @@ class MainWindow(QMainWindow):
             self._epoch = self._worker.clear_frames()
             self._source_failed(str(exc))
             return
-        self._source_label_text = getattr(source, "name", self._source_label_text)
+        self._source_label_text = source.name
         # A slideshow changes the picture with every frame: never overlay an older
         # frame's boxes on it, and do not track faces from one photo to the next.
         # Continuous sources (cameras, videos) hold results for a second and track.
@@ -533,13 +534,13 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _show_model_state(self, state: str, message: str) -> None:
-        self.model_busy.setVisible(state == MODEL_LOADING)
-        if state == MODEL_LOADING:
+        self.model_busy.setVisible(state == ModelState.LOADING)
+        if state == ModelState.LOADING:
             self.status_model.setText("Loading model…")
-        elif state == MODEL_READY:
+        elif state == ModelState.READY:
             self.status_model.setText("Model ready")
             self.model_banner.hide()
-        elif state == MODEL_FAILED:
+        elif state == ModelState.FAILED:
             self.status_model.setText("Model failed")
             self.model_banner.show_message(
                 "error",

@@ -1,233 +1,41 @@
-"""Background work of the GUI: reading frames, recognising and enrolling faces, off its thread."""
+"""RecognitionWorker: loads the models, recognises the newest frame and runs enrolment jobs."""
 
 from __future__ import annotations
 
+import enum
 import itertools
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
-from PySide6.QtGui import QImage
+from PySide6.QtCore import Signal
 
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import FacePipeline, MatchSettings
-from faceapp.core.sources import Frame, FrameSource, SourceError
+from faceapp.core.sources import Frame
 from faceapp.core.tracking import FaceTracker
-from faceapp.core.types import Face, FrameResult, as_readonly
+from faceapp.core.types import Face, FrameResult
+from faceapp.enrolment import PreparedSample
+from faceapp.gui.loop_worker import LoopWorker
 
 log = logging.getLogger(__name__)
-
-#: Largest number of frames emitted for display and not yet shown by the GUI; further
-#: frames are not emitted (counted as display drops) so a busy GUI never builds a queue.
-MAX_FRAMES_IN_FLIGHT = 2
-
-#: A file source more than this many seconds behind its schedule stops catching up
-#: (the schedule restarts from the current frame) instead of racing through frames.
-MAX_LAG_S = 0.5
 
 #: Serialises ``FacePipeline.prepare()`` calls: a load left running by a stopped worker
 #: and the load of a new worker on the same pipeline must not run at the same time.
 _PREPARE_LOCK = threading.Lock()
 
 
-def qimage_from_bgr(image: np.ndarray) -> QImage:
-    """Return a ``QImage`` that owns a copy of a BGR uint8 ``(h, w, 3)`` array.
+class ModelState(enum.StrEnum):
+    """State of the face models, as ``RecognitionWorker.model_state_changed`` reports it."""
 
-    Safe to call from any thread; the result may be sent to the GUI thread.
-    """
-    a = np.ascontiguousarray(image)
-    h, w = a.shape[:2]
-    return QImage(a.data, w, h, a.strides[0], QImage.Format.Format_BGR888).copy()
-
-
-class LoopWorker(QObject):
-    """Base of the workers: a ``run()`` loop in its own ``QThread`` with a defined stop.
-
-    Subclasses implement :meth:`_loop`, call :meth:`stopping` on each pass and sleep
-    only with :meth:`_sleep` (or a wait that :meth:`_wake` interrupts).
-    """
-
-    #: Emitted from the worker thread when ``run()`` returns, whatever the reason.
-    finished = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stop = threading.Event()
-        self._thread: QThread | None = None
-
-    def start(self, name: str) -> None:
-        """Move the worker to a new ``QThread`` called ``name`` and start its loop.
-
-        Call once, from the GUI thread.
-        """
-        if self._thread is not None:
-            raise RuntimeError("a worker can be started once")
-        thread = QThread()
-        thread.setObjectName(name)
-        self.moveToThread(thread)
-        thread.started.connect(self.run)
-        self.finished.connect(thread.quit)
-        self._thread = thread
-        thread.start()
-
-    def stop(self) -> None:
-        """Ask the loop to end and wait until its thread has finished.
-
-        Safe to call several times, and before :meth:`start`.  Blocks for at most one
-        pass of the loop: one frame read, one inference or one enrolment photo (never
-        for a model load, see :class:`RecognitionWorker`).
-        """
-        self._stop.set()
-        self._wake()
-        thread = self._thread
-        if thread is None:
-            return
-        thread.quit()
-        if not thread.wait(60_000):  # pragma: no cover - a loop that ignores the flag
-            log.error("%s did not stop within 60 s", thread.objectName())
-
-    def is_running(self) -> bool:
-        """Return True while the worker's thread runs."""
-        return self._thread is not None and self._thread.isRunning()
-
-    def stopping(self) -> bool:
-        """Return True once :meth:`stop` was called; the loop checks it on each pass."""
-        return self._stop.is_set()
-
-    @Slot()
-    def run(self) -> None:
-        """Run the loop in the worker thread; never raises."""
-        try:
-            self._loop()
-        except Exception:  # a bug: log it, do not take the thread (or the app) down
-            log.exception("%s failed", type(self).__name__)
-        finally:
-            # Hand the object back to the GUI thread so it is deleted there, normally.
-            app = QCoreApplication.instance()
-            if app is not None:
-                self.moveToThread(app.thread())
-            self.finished.emit()
-
-    def _loop(self) -> None:
-        raise NotImplementedError
-
-    def _sleep(self, seconds: float) -> bool:
-        """Sleep up to ``seconds``; return True when woken by :meth:`stop`."""
-        return self._stop.wait(max(0.0, seconds))
-
-    def _wake(self) -> None:
-        """Interrupt a sleeping loop (subclasses with their own waits extend this)."""
-
-
-class CaptureWorker(LoopWorker):
-    """Reads a frame source at its own rate, emits every frame for display, and hands it on.
-
-    Parameters
-    ----------
-    source : FrameSource
-        Not yet opened; the worker opens and closes it in its thread.
-    sink : callable
-        Called in the worker thread with each :class:`Frame` (read-only image), e.g.
-        :meth:`RecognitionWorker.submit_frame`; must not block.
-    token : int
-        Sent as the first argument of every signal, so that a receiver can ignore
-        signals still queued from a worker it has replaced.
-    """
-
-    #: Emitted from the capture thread: token, the frame as a QImage owning its bytes,
-    #: the frame's index and its timestamp in seconds.
-    frame_ready = Signal(int, QImage, int, float)
-    #: Emitted from the capture thread once the source is open: token, name, fps, live.
-    source_opened = Signal(int, str, float, bool)
-    #: Emitted from the capture thread when the source cannot be opened or fails while
-    #: reading: token and one sentence for users.  The loop ends afterwards.
-    source_failed = Signal(int, str)
-    #: Emitted from the capture thread when a finite source has no more frames: token.
-    source_ended = Signal(int)
-
-    def __init__(self, source: FrameSource, sink: Callable[[Frame], None], token: int = 0) -> None:
-        super().__init__()
-        self.source = source
-        self.token = token
-        self._sink = sink
-        self._lock = threading.Lock()
-        self._in_flight = 0
-        self.frames_read = 0
-        self.display_drops = 0
-
-    def frame_shown(self) -> None:
-        """Tell the worker the GUI has taken one emitted frame (any thread)."""
-        with self._lock:
-            self._in_flight = max(0, self._in_flight - 1)
-
-    def _loop(self) -> None:
-        name = getattr(self.source, "name", "source")
-        try:
-            self.source.open()
-        except SourceError as exc:
-            self.source_failed.emit(self.token, str(exc))
-            return
-        except Exception as exc:
-            log.exception("opening %s failed", name)
-            self.source_failed.emit(self.token, f"could not open {name}: {exc}")
-            return
-        try:
-            fps, live = float(self.source.fps), bool(self.source.live)
-            self.source_opened.emit(self.token, name, fps, live)
-            self._read_frames(name)
-        finally:
-            try:
-                self.source.close()
-            except Exception:
-                log.exception("closing %s failed", name)
-
-    def _read_frames(self, name: str) -> None:
-        start_wall: float | None = None
-        start_ts = 0.0
-        while not self.stopping():
-            try:
-                frame = self.source.read()
-            except SourceError as exc:
-                self.source_failed.emit(self.token, str(exc))
-                return
-            except Exception as exc:
-                log.exception("reading %s failed", name)
-                self.source_failed.emit(self.token, f"{name} failed: {exc}")
-                return
-            if frame is None:
-                self.source_ended.emit(self.token)
-                return
-            if not self.source.live:
-                # Show file frames at their own rate: sleep until this frame is due.
-                now = time.monotonic()
-                if start_wall is None:
-                    start_wall, start_ts = now, frame.timestamp
-                delay = start_wall + (frame.timestamp - start_ts) - now
-                if delay < -MAX_LAG_S:
-                    start_wall, start_ts = now, frame.timestamp
-                elif delay > 0 and self._sleep(delay):
-                    return
-            self._deliver(frame)
-
-    def _deliver(self, frame: Frame) -> None:
-        as_readonly(frame.image)
-        self.frames_read += 1
-        self._sink(frame)
-        with self._lock:
-            show = self._in_flight < MAX_FRAMES_IN_FLIGHT
-            if show:
-                self._in_flight += 1
-        if show:
-            image = qimage_from_bgr(frame.image)
-            self.frame_ready.emit(self.token, image, frame.index, frame.timestamp)
-        else:
-            self.display_drops += 1
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -256,24 +64,14 @@ class EnrolItem:
 
 
 @dataclass(frozen=True)
-class EnrolledSample:
-    """A sample ready to store: who, unit embedding, JPEG thumbnail and source."""
-
-    name: str
-    embedding: np.ndarray = field(repr=False, compare=False)
-    thumbnail: bytes = field(repr=False)
-    source: str
-
-
-@dataclass(frozen=True)
 class EnrolOutcome:
     """What an enrolment job produced.
 
     Parameters
     ----------
     job_id : int
-    samples : tuple of EnrolledSample
-        One per usable item, in order (empty when cancelled).
+    samples : tuple of (str, PreparedSample)
+        Who and the sample, one per usable item, in order (empty when cancelled).
     errors : tuple of str
         One user-facing sentence per unusable item (bad file, no face...).
     cancelled : bool
@@ -281,7 +79,7 @@ class EnrolOutcome:
     """
 
     job_id: int
-    samples: tuple[EnrolledSample, ...]
+    samples: tuple[tuple[str, PreparedSample], ...]
     errors: tuple[str, ...]
     cancelled: bool = False
 
@@ -338,8 +136,8 @@ class RecognitionWorker(LoopWorker):
     for longer than a lock held for a few assignments; the loop picks up what they set.
     """
 
-    #: Emitted from the recognition thread with ``(state, message)``: "loading",
-    #: "ready" (message: seconds it took) or "failed" (message: why).
+    #: Emitted from the recognition thread with ``(state, message)``: a :class:`ModelState`;
+    #: the message is the seconds it took when ready, or why it failed.
     model_state_changed = Signal(str, str)
     #: Emitted from the recognition thread with the frame epoch (see
     #: :meth:`clear_frames`) and a :class:`FrameResult`.
@@ -501,7 +299,7 @@ class RecognitionWorker(LoopWorker):
 
     def _load_model(self) -> bool:
         """Load the models in a helper thread; return False when stopped meanwhile."""
-        self.model_state_changed.emit("loading", "")
+        self.model_state_changed.emit(ModelState.LOADING, "")
         start = time.perf_counter()
         outcome: list[Exception | None] = []
 
@@ -527,12 +325,12 @@ class RecognitionWorker(LoopWorker):
         error = outcome[0]
         if error is not None:
             log.error("loading the face models failed", exc_info=error)
-            self.model_state_changed.emit("failed", f"{type(error).__name__}: {error}")
+            self.model_state_changed.emit(ModelState.FAILED, f"{type(error).__name__}: {error}")
             return True
         self._model_ok = True
         seconds = time.perf_counter() - start
         log.info("face models ready in %.1f s", seconds)
-        self.model_state_changed.emit("ready", f"{seconds:.1f}")
+        self.model_state_changed.emit(ModelState.READY, f"{seconds:.1f}")
         return True
 
     def _process(
@@ -558,7 +356,7 @@ class RecognitionWorker(LoopWorker):
         from faceapp.core.images import ImageError, load_image
         from faceapp.enrolment import EnrolmentError, prepare_sample, thumbnail_of
 
-        samples: list[EnrolledSample] = []
+        samples: list[tuple[str, PreparedSample]] = []
         errors: list[str] = []
         total = len(job.items)
         for done, item in enumerate(job.items, start=1):
@@ -573,10 +371,10 @@ class RecognitionWorker(LoopWorker):
                 if item.face is not None:
                     embedding = self._pipeline.embed(image, [item.face])[0]
                     thumb = thumbnail_of(image, item.face)
+                    sample = PreparedSample(embedding, thumb, item.source, item.face)
                 else:
-                    prepared = prepare_sample(self._pipeline, image, item.source, largest=True)
-                    embedding, thumb = prepared.embedding, prepared.thumbnail
-                samples.append(EnrolledSample(item.name, embedding, thumb, item.source))
+                    sample = prepare_sample(self._pipeline, image, item.source, largest=True)
+                samples.append((item.name, sample))
             except (ImageError, EnrolmentError) as exc:
                 errors.append(str(exc))
             except Exception as exc:

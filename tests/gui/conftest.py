@@ -92,7 +92,7 @@ def demo_embeddings(real_pipeline):
     """``[(name, embedding, thumbnail, source)]``: one train photo per 5-celebrity person."""
     from faceapp.core.images import load_image
     from faceapp.enrolment import prepare_sample
-    from faceapp.gui.enrolment import demo_people
+    from faceapp.gui.enrol_runner import demo_people
 
     out = []
     for name, photo in demo_people():

@@ -122,7 +122,13 @@ def test_rate_meter_measures_a_steady_rate():
 def test_face_events_in_both_modes():
     result = FrameResult(3, 0.12, (_fr(name="Ann", dist=0.61), _fr(x=200, dist=1.4)), 12.0)
     rec = face_events(result, "recognition")
-    assert rec[0] == {"box": [0.0, 0.0, 100.0, 100.0], "name": "Ann", "distance": 0.61}
+    assert rec[0] == {
+        "box": [0.0, 0.0, 100.0, 100.0],
+        "score": rec[0]["score"],
+        "name": "Ann",
+        "distance": 0.61,
+    }
+    assert rec[0]["score"] == round(result.faces[0].face.score, 4)
     assert rec[1]["name"] is None
     assert "decision" not in rec[0]
     ver = face_events(result, "verification")
@@ -212,7 +218,7 @@ def test_in_view_text_lists_largest_first():
 
 
 def test_qimage_owns_its_bytes(qapp):
-    from faceapp.gui.worker import qimage_from_bgr
+    from faceapp.gui.capture_worker import qimage_from_bgr
 
     bgr = np.zeros((4, 6, 3), np.uint8)
     bgr[..., 2] = 255  # red in BGR
@@ -224,7 +230,7 @@ def test_qimage_owns_its_bytes(qapp):
 
 
 def test_demo_people_names_come_from_folders():
-    from faceapp.gui.enrolment import demo_people
+    from faceapp.gui.enrol_runner import demo_people
 
     people = demo_people()
     if not people:

@@ -10,7 +10,8 @@ import pytest
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import MatchSettings
 from faceapp.core.sources import ImageFolderSource
-from faceapp.gui.worker import CaptureWorker, EnrolItem, RecognitionWorker
+from faceapp.gui.capture_worker import CaptureWorker
+from faceapp.gui.worker import EnrolItem, RecognitionWorker
 
 from .gui_helpers import (
     REFERENCE,

@@ -38,9 +38,9 @@ from faceapp.core.quality import (
 )
 from faceapp.core.sources import Frame
 from faceapp.core.types import Face, FrameResult
+from faceapp.gui.capture_worker import qimage_from_bgr
 from faceapp.gui.context import AppContext
 from faceapp.gui.safe_text import make_plain
-from faceapp.gui.worker import qimage_from_bgr
 from faceapp.storage.gallery import clean_name
 
 log = logging.getLogger(__name__)

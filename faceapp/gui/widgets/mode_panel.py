@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.pipeline import largest_face
 from faceapp.core.types import FaceResult, FrameResult
-from faceapp.gui.context import AppContext
+from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.people import PeopleModel
 from faceapp.gui.safe_text import make_plain
 from faceapp.settings import Settings
@@ -171,7 +171,7 @@ class ModePanel(QWidget):
             self.claim_combo.blockSignals(False)
 
     def _show_settings(self, settings: Settings) -> None:
-        verifying = settings.mode == "verification"
+        verifying = settings.mode == VERIFICATION
         self.recognition_button.setChecked(not verifying)
         self.verification_button.setChecked(verifying)
         for w in (self.claim_label, self.claim_combo, self.verdict_label, self.detail_label):
@@ -191,7 +191,7 @@ class ModePanel(QWidget):
 
     @Slot(object)
     def _on_button_clicked(self, button: QPushButton) -> None:
-        mode = "verification" if button is self.verification_button else "recognition"
+        mode = VERIFICATION if button is self.verification_button else RECOGNITION
         self._ctx.update_settings(mode=mode)
 
     @Slot(int)

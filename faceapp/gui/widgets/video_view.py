@@ -8,8 +8,11 @@ from PySide6.QtCore import QRectF, QSize, Qt, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from faceapp.core.matching import Mode
+from faceapp.core.pipeline import MatchSettings
 from faceapp.core.types import FaceResult, FrameResult
-from faceapp.gui.context import MODEL_FAILED, MODEL_LOADING, AppContext
+from faceapp.gui.context import VERIFICATION, AppContext
+from faceapp.gui.worker import ModelState
 
 #: Box and label colour of a face that matched (recognised, or verification accepted).
 MATCH_COLOUR = QColor("#2ecc71")
@@ -21,7 +24,7 @@ PENDING_COLOUR = QColor("#f5c542")
 BACKGROUND = QColor(32, 32, 32)
 
 
-def face_label(fr: FaceResult, mode: str) -> tuple[str, bool]:
+def face_label(fr: FaceResult, mode: Mode) -> tuple[str, bool]:
     """Return the text shown above a face and whether it counts as a match.
 
     Recognition: the name (or "Unknown") and the distance to the nearest person.
@@ -31,7 +34,7 @@ def face_label(fr: FaceResult, mode: str) -> tuple[str, bool]:
     if m is None:
         return "…", False
     dist = f"  {m.distance:.2f}" if math.isfinite(m.distance) else ""
-    if mode == "verification":
+    if mode == VERIFICATION:
         claim = m.name or "?"
         return (f"✓ {claim}{dist}", True) if m.accepted else (f"✗ not {claim}{dist}", False)
     return f"{fr.label}{dist}", fr.known
@@ -59,7 +62,7 @@ class VideoView(QWidget):
         self._ctx = ctx
         self._image: QImage | None = None
         self._result: FrameResult | None = ctx.current_result()
-        self._mode = ctx.settings.mode
+        self._mode: Mode = ctx.match_settings().mode
         self._placeholder = "Opening the video source…"
         self.setObjectName("videoView")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -121,8 +124,8 @@ class VideoView(QWidget):
         self.update()
 
     @Slot(object)
-    def _on_match_settings_changed(self, settings: object) -> None:
-        self._mode = getattr(settings, "mode", "recognition")
+    def _on_match_settings_changed(self, settings: MatchSettings) -> None:
+        self._mode = settings.mode
         self.update()
 
     # -- painting --------------------------------------------------------------------
@@ -187,10 +190,10 @@ class VideoView(QWidget):
 
     def _paint_model_notice(self, p: QPainter) -> None:
         state = self._ctx.model_state
-        if state == MODEL_LOADING:
+        if state == ModelState.LOADING:
             text = "Loading the face model…"
             colour = QColor(20, 24, 30, 215)
-        elif state == MODEL_FAILED:
+        elif state == ModelState.FAILED:
             text = "The face model could not be loaded: faces are not recognised"
             colour = QColor(120, 30, 30, 225)
         else:

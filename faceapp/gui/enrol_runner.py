@@ -138,8 +138,8 @@ class EnrolmentRunner(QObject):
             self.enrolled.emit(outcome, [])
             return
         by_name: dict[str, list[tuple[np.ndarray, bytes | None, str | None]]] = defaultdict(list)
-        for s in outcome.samples:
-            by_name[s.name].append((s.embedding, s.thumbnail, s.source))
+        for name, s in outcome.samples:
+            by_name[name].append((s.embedding, s.thumbnail, s.source))
         if not by_name:
             self._finish(_Storing(outcome, []))
             return
