@@ -34,6 +34,28 @@ MAX_ROLL_DEG = 25.0
 
 
 @dataclass(frozen=True)
+class QualityCheck:
+    """One check of :func:`assess_face`: what it measured, the limit, and the verdict.
+
+    Parameters
+    ----------
+    label : str
+        What is checked, for users ("Size", "Sharpness", ...).
+    measured : str
+        The measured value, formatted for users.
+    limit : str
+        The rule, formatted for users ("at least 80 px").
+    ok : bool
+        True when the value passes the check.
+    """
+
+    label: str
+    measured: str
+    limit: str
+    ok: bool
+
+
+@dataclass(frozen=True)
 class QualityReport:
     """Whether a face is good enough to enrol, and what to fix when it is not.
 
@@ -52,6 +74,8 @@ class QualityReport:
         :data:`MAX_YAW_RATIO`).
     roll_deg : float
         Tilt of the eye line from horizontal, in degrees, signed.
+    checks : tuple of QualityCheck
+        Every check with its verdict, in order; ``ok`` is True when all pass.
     """
 
     ok: bool
@@ -60,6 +84,7 @@ class QualityReport:
     sharpness: float
     yaw_ratio: float
     roll_deg: float = 0.0
+    checks: tuple[QualityCheck, ...] = ()
 
 
 def face_size_px(face: Face) -> float:
@@ -138,6 +163,24 @@ def assess_face(frame_bgr: np.ndarray, face: Face) -> QualityReport:
     size = face_size_px(face)
     sharp = face_sharpness(frame_bgr, face)
     yaw, roll = face_pose(face)
+    checks = (
+        QualityCheck("Size", f"{size:.0f} px", f"at least {MIN_FACE_PX:.0f}", size >= MIN_FACE_PX),
+        QualityCheck(
+            "Sharpness", f"{sharp:.0f}", f"at least {MIN_SHARPNESS:.0f}", sharp >= MIN_SHARPNESS
+        ),
+        QualityCheck(
+            "Facing the camera",
+            f"turn {yaw:.2f}",
+            f"at most {MAX_YAW_RATIO:.2f}",
+            yaw <= MAX_YAW_RATIO,
+        ),
+        QualityCheck(
+            "Head upright",
+            f"tilt {abs(roll):.0f}°",
+            f"at most {MAX_ROLL_DEG:.0f}°",
+            abs(roll) <= MAX_ROLL_DEG,
+        ),
+    )
     problems = []
     if size < MIN_FACE_PX:
         problems.append(
@@ -153,4 +196,4 @@ def assess_face(frame_bgr: np.ndarray, face: Face) -> QualityReport:
         problems.append("Look straight at the camera: the face is turned to the side.")
     if abs(roll) > MAX_ROLL_DEG:
         problems.append(f"Hold the head upright: it is tilted by {abs(roll):.0f} degrees.")
-    return QualityReport(not problems, tuple(problems), size, sharp, yaw, roll)
+    return QualityReport(not problems, tuple(problems), size, sharp, yaw, roll, checks)

@@ -243,3 +243,39 @@ def test_demo_people_names_come_from_folders():
         "Mindy Kaling",
     ]
     assert all(p.is_file() for _, p in people)
+
+
+# -- enrolment quality checklist ---------------------------------------------------------
+
+
+def test_quality_checklist_shows_every_verdict_of_assess_face_including_roll():
+    from faceapp import paths
+    from faceapp.core.images import load_image
+    from faceapp.core.quality import assess_face
+    from faceapp.gui.widgets.enrol_dialog import quality_html
+
+    photo = sorted((paths.celebrity_dir() / "val" / "ben_afflek").glob("*.jpg"))[0]
+    image = load_image(photo)
+    h, w = image.shape[:2]
+    side = min(h, w) * 0.6
+    x, y = (w - side) / 2, (h - side) / 2
+    # Eyes on a line tilted by about 40 degrees: only the roll check can object to it.
+    lm = (
+        (x + 0.3 * side, y + 0.30 * side),
+        (x + 0.7 * side, y + 0.64 * side),
+        (x + 0.5 * side, y + 0.47 * side),
+        (x + 0.35 * side, y + 0.80 * side),
+        (x + 0.65 * side, y + 0.80 * side),
+    )
+    report = assess_face(image, Face(Box(x, y, side, side), lm, 0.99))
+    html = quality_html(report)
+    assert [c.label for c in report.checks] == [
+        "Size",
+        "Sharpness",
+        "Facing the camera",
+        "Head upright",
+    ]
+    upright = report.checks[-1]
+    assert not upright.ok and not report.ok
+    assert f"✗</span> Head upright: {upright.measured}" in html
+    assert html.count("✗") == sum(not c.ok for c in report.checks)

@@ -29,13 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.core.pipeline import largest_face
-from faceapp.core.quality import (
-    MAX_YAW_RATIO,
-    MIN_FACE_PX,
-    MIN_SHARPNESS,
-    QualityReport,
-    assess_face,
-)
+from faceapp.core.quality import QualityReport, assess_face
 from faceapp.core.sources import Frame
 from faceapp.core.types import Face, FrameResult
 from faceapp.gui.capture_worker import qimage_from_bgr
@@ -57,14 +51,7 @@ def _mark(ok: bool) -> str:
 
 def quality_html(report: QualityReport) -> str:
     """Return the quality checklist as rich text: one line per check, then what to fix."""
-    lines = [
-        f"{_mark(report.size_px >= MIN_FACE_PX)} Size: {report.size_px:.0f} px"
-        f" (at least {MIN_FACE_PX:.0f})",
-        f"{_mark(report.sharpness >= MIN_SHARPNESS)} Sharpness: {report.sharpness:.0f}"
-        f" (at least {MIN_SHARPNESS:.0f})",
-        f"{_mark(report.yaw_ratio <= MAX_YAW_RATIO)} Facing the camera:"
-        f" turn {report.yaw_ratio:.2f} (at most {MAX_YAW_RATIO:.2f})",
-    ]
+    lines = [f"{_mark(c.ok)} {c.label}: {c.measured} ({c.limit})" for c in report.checks]
     html = "<br>".join(lines)
     if report.problems:
         fixes = "".join(f"<li>{p}</li>" for p in report.problems)
