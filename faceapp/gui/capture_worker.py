@@ -69,8 +69,20 @@ class CaptureWorker(LoopWorker):
         self._sink = sink
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._paused = threading.Event()
         self.frames_read = 0
         self.display_drops = 0
+
+    def set_paused(self, paused: bool) -> None:
+        """Stop (or resume) reading frames; the last frame stays on screen (any thread)."""
+        if paused:
+            self._paused.set()
+        else:
+            self._paused.clear()
+
+    def paused(self) -> bool:
+        """Return True while reading is paused."""
+        return self._paused.is_set()
 
     def frame_shown(self) -> None:
         """Tell the worker the GUI has taken one emitted frame (any thread)."""
@@ -102,6 +114,13 @@ class CaptureWorker(LoopWorker):
         start_wall: float | None = None
         start_ts = 0.0
         while not self.stopping():
+            if self._paused.is_set():
+                # A file resumes where it stopped, on a new schedule; a camera's
+                # frames of the pause are not read, so its driver drops them.
+                start_wall = None
+                if self._sleep(0.05):
+                    return
+                continue
             try:
                 frame = self.source.read()
             except SourceError as exc:

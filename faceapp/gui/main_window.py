@@ -6,16 +6,9 @@ import logging
 import time
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QImage, QKeySequence
+from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import (
-    QGroupBox,
-    QLabel,
     QMainWindow,
-    QProgressBar,
-    QScrollArea,
-    QSplitter,
-    QToolBar,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -24,10 +17,9 @@ from faceapp.core.pipeline import MatchSettings
 from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, open_source
 from faceapp.core.types import FrameResult
 from faceapp.gui.capture_worker import CaptureWorker
-from faceapp.gui.context import AppContext
+from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.enrol_runner import EnrolmentRunner, demo_people
 from faceapp.gui.events import RateMeter
-from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.widgets.enrol_dialog import EnrolDialog
 from faceapp.gui.widgets.gallery_panel import GalleryPanel
@@ -35,6 +27,7 @@ from faceapp.gui.widgets.mode_panel import ModePanel
 from faceapp.gui.widgets.source_dialog import SourceDialog
 from faceapp.gui.widgets.threshold_panel import ThresholdPanel
 from faceapp.gui.widgets.video_view import VideoView
+from faceapp.gui.window_chrome import WindowChrome, central_widget
 from faceapp.gui.worker import ModelState, RecognitionWorker
 
 log = logging.getLogger(__name__)
@@ -117,90 +110,19 @@ class MainWindow(QMainWindow):
         self.model_banner = Banner()
         self.offer_banner = Banner()
         self.gallery_banner = Banner()
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.setSpacing(6)
-        for b in (self.source_banner, self.model_banner, self.gallery_banner, self.offer_banner):
-            left_layout.addWidget(b)
-        left_layout.addWidget(self.video_view, 1)
-
         self.mode_panel = ModePanel(ctx)
         self.threshold_panel = ThresholdPanel(ctx)
         self.gallery_panel = GalleryPanel(ctx)
-        right = QWidget()
-        right.setObjectName("sidePanel")
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(4, 0, 4, 0)
-        for title, panel, stretch in (
+        banners = (self.source_banner, self.model_banner, self.gallery_banner, self.offer_banner)
+        panels = (
             ("Mode", self.mode_panel, 0),
             ("Distance threshold", self.threshold_panel, 0),
             ("Gallery", self.gallery_panel, 1),
-        ):
-            box = QGroupBox(title)
-            inner = QVBoxLayout(box)
-            inner.addWidget(panel)
-            right_layout.addWidget(box, stretch)
-        scroll = QScrollArea()
-        scroll.setWidget(right)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(330)
-        scroll.setMaximumWidth(460)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(scroll)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 0)
-        splitter.setChildrenCollapsible(False)
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(10, 8, 10, 4)
-        layout.addWidget(splitter)
-        self.setCentralWidget(central)
-
-        self.source_action = QAction("Change source…", self)
-        self.source_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.demo_action = QAction("Show the demo", self)
-        self.enrol_demo_action = QAction("Enrol the demo people", self)
-        self.capture_action = QAction("Capture face…", self)
-        self.capture_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.quit_action = QAction("Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        menu = self.menuBar().addMenu("&File")
-        menu.addActions([self.source_action, self.demo_action])
-        menu.addSeparator()
-        menu.addAction(self.quit_action)
-        menu = self.menuBar().addMenu("&Gallery")
-        menu.addActions([self.capture_action, self.enrol_demo_action])
-        toolbar = QToolBar("Source")
-        toolbar.setObjectName("sourceBar")
-        toolbar.setMovable(False)
-        toolbar.addAction(self.source_action)
-        toolbar.addAction(self.capture_action)
-        self.source_title = QLabel()
-        self.source_title.setObjectName("sourceTitle")
-        toolbar.addWidget(self.source_title)
-        self.addToolBar(toolbar)
-
-        self.status_source = QLabel()
-        self.status_fps = QLabel()
-        self.status_latency = QLabel()
-        self.status_faces = QLabel()
-        self.status_model = QLabel()
-        self.model_busy = QProgressBar()
-        self.model_busy.setRange(0, 0)
-        self.model_busy.setMaximumWidth(90)
-        self.model_busy.setTextVisible(False)
-        bar = self.statusBar()
-        for w in (self.status_source, self.status_fps, self.status_latency, self.status_faces):
-            w.setObjectName("statusField")
-            bar.addPermanentWidget(w)
-        make_plain(self.source_title, self.status_source, self.status_model)
-        bar.addPermanentWidget(self.status_model)
-        bar.addPermanentWidget(self.model_busy)
+        )
+        self.setCentralWidget(central_widget(self.video_view, banners, panels))
+        self.chrome = chrome = WindowChrome(self)
+        self.status_source, self.status_fps = chrome.status_source, chrome.status_fps
+        self.status_faces = chrome.status_faces
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_INTERVAL_MS)
         self._show_model_state(ctx.model_state, ctx.model_message)
@@ -219,11 +141,15 @@ class MainWindow(QMainWindow):
         self.enrolment.enrolled.connect(self._on_enrolled)
         self.gallery_panel.capture_requested.connect(self._on_capture_requested)
         self.gallery_panel.files_chosen.connect(self._on_files_chosen)
-        self.source_action.triggered.connect(self._on_source_action_triggered)
-        self.demo_action.triggered.connect(self._on_demo_action_triggered)
-        self.enrol_demo_action.triggered.connect(self._on_enrol_demo_action_triggered)
-        self.capture_action.triggered.connect(self._on_capture_action_triggered)
-        self.quit_action.triggered.connect(self.close)
+        chrome = self.chrome
+        chrome.source_action.triggered.connect(self._on_source_action_triggered)
+        chrome.demo_action.triggered.connect(self._on_demo_action_triggered)
+        chrome.enrol_demo_action.triggered.connect(self._on_enrol_demo_action_triggered)
+        chrome.capture_action.triggered.connect(self._on_capture_action_triggered)
+        chrome.pause_action.toggled.connect(self._on_pause_action_toggled)
+        chrome.mode_action.triggered.connect(self._on_mode_action_triggered)
+        chrome.fullscreen_action.toggled.connect(self._on_fullscreen_action_toggled)
+        chrome.quit_action.triggered.connect(self.close)
         self._status_timer.timeout.connect(self._on_status_timer_timeout)
 
     # -- lifetime ----------------------------------------------------------------------
@@ -324,6 +250,7 @@ class MainWindow(QMainWindow):
         self._epoch = self._worker.clear_frames(tracking=not slideshow)
         self._capture_token += 1
         capture = CaptureWorker(source, self._worker.submit_frame, self._capture_token)
+        capture.set_paused(self.chrome.pause_action.isChecked())
         capture.frame_ready.connect(self._on_frame_ready)
         capture.source_opened.connect(self._on_source_opened)
         capture.source_failed.connect(self._on_source_failed)
@@ -527,6 +454,24 @@ class MainWindow(QMainWindow):
     def _on_enrol_demo_action_triggered(self) -> None:
         self.enrolment.enrol_demo_people()
 
+    @Slot(bool)
+    def _on_pause_action_toggled(self, paused: bool) -> None:
+        if self._capture is not None:
+            self._capture.set_paused(paused)
+        self._update_status()
+
+    @Slot()
+    def _on_mode_action_triggered(self) -> None:
+        verifying = self._ctx.settings.mode == VERIFICATION
+        self._ctx.update_settings(mode=RECOGNITION if verifying else VERIFICATION)
+
+    @Slot(bool)
+    def _on_fullscreen_action_toggled(self, full: bool) -> None:
+        if full:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+
     # -- status ------------------------------------------------------------------------
 
     @Slot()
@@ -534,14 +479,10 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _show_model_state(self, state: str, message: str) -> None:
-        self.model_busy.setVisible(state == ModelState.LOADING)
-        if state == ModelState.LOADING:
-            self.status_model.setText("Loading model…")
-        elif state == ModelState.READY:
-            self.status_model.setText("Model ready")
+        self.chrome.show_model_state(state)
+        if state == ModelState.READY:
             self.model_banner.hide()
         elif state == ModelState.FAILED:
-            self.status_model.setText("Model failed")
             self.model_banner.show_message(
                 "error",
                 f"The face model could not be loaded ({message}). Frames are shown, but faces"
@@ -550,11 +491,14 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         running = self._capture is not None
-        self.source_title.setText(f"Source: {self._source_label_text}")
-        self.status_source.setText(
-            f"{self._source_label_text}" + ("" if running or not self._started else " (stopped)")
+        state = "paused" if running and self.chrome.pause_action.isChecked() else ""
+        if not running and self._started:
+            state = "stopped"
+        self.chrome.show_status(
+            self._source_label_text,
+            state,
+            self.shown_meter.rate(),
+            self.processed_meter.rate(),
+            self._latency_ms,
+            self._n_faces,
         )
-        shown, processed = self.shown_meter.rate(), self.processed_meter.rate()
-        self.status_fps.setText(f"shown {shown:.1f} fps · processed {processed:.1f} fps")
-        self.status_latency.setText(f"latency {self._latency_ms:.0f} ms")
-        self.status_faces.setText(f"{self._n_faces} face{'s' if self._n_faces != 1 else ''}")

@@ -1,0 +1,204 @@
+"""The main window's frame: its layout, actions, menus, toolbar, status bar and Help dialogs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QScrollArea,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.gui.safe_text import make_plain
+from faceapp.gui.widgets.help_dialogs import AboutDialog, HowToDialog, ShortcutsDialog
+from faceapp.gui.worker import ModelState
+
+
+def central_widget(
+    video: QWidget, banners: Sequence[QWidget], panels: Sequence[tuple[str, QWidget, int]]
+) -> QWidget:
+    """Return the window's body: banners above the video on the left, titled panels on the right.
+
+    ``panels`` are ``(title, widget, stretch)``; the right column scrolls when the window
+    is too low for it.
+    """
+    left = QWidget()
+    left_layout = QVBoxLayout(left)
+    left_layout.setContentsMargins(0, 0, 0, 0)
+    left_layout.setSpacing(6)
+    for b in banners:
+        left_layout.addWidget(b)
+    left_layout.addWidget(video, 1)
+    right = QWidget()
+    right.setObjectName("sidePanel")
+    right_layout = QVBoxLayout(right)
+    right_layout.setContentsMargins(4, 0, 4, 0)
+    for title, panel, stretch in panels:
+        box = QGroupBox(title)
+        inner = QVBoxLayout(box)
+        inner.addWidget(panel)
+        right_layout.addWidget(box, stretch)
+    scroll = QScrollArea()
+    scroll.setWidget(right)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMinimumWidth(330)
+    scroll.setMaximumWidth(460)
+    splitter = QSplitter(Qt.Orientation.Horizontal)
+    splitter.addWidget(left)
+    splitter.addWidget(scroll)
+    splitter.setStretchFactor(0, 1)
+    splitter.setStretchFactor(1, 0)
+    splitter.setChildrenCollapsible(False)
+    central = QWidget()
+    layout = QVBoxLayout(central)
+    layout.setContentsMargins(10, 8, 10, 4)
+    layout.addWidget(splitter)
+    return central
+
+
+class WindowChrome(QObject):
+    """Builds the actions, menus, toolbar and status fields of ``window``.
+
+    The window connects the actions to what they do; the Help actions open their
+    dialogs here.  Shortcuts: Ctrl+O change source, Ctrl+E capture, Space pause,
+    Ctrl+M switch mode, F11 full screen, F1 how to use, Ctrl+Q quit.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+        def action(text: str, *keys: QKeySequence | str, checkable: bool = False) -> QAction:
+            a = QAction(text, window)
+            a.setShortcuts([QKeySequence(k) for k in keys])
+            a.setCheckable(checkable)
+            return a
+
+        self.source_action = action("Change source…", QKeySequence.StandardKey.Open)
+        self.demo_action = action("Show the demo")
+        self.pause_action = action("Pause", "Space", checkable=True)
+        self.mode_action = action("Switch mode (recognition / verification)", "Ctrl+M")
+        self.fullscreen_action = action("Full screen", "F11", checkable=True)
+        self.enrol_demo_action = action("Enrol the demo people")
+        self.capture_action = action("Capture face…", "Ctrl+E")
+        self.quit_action = action("Quit", QKeySequence.StandardKey.Quit)
+        self.howto_action = action("How to use", QKeySequence.StandardKey.HelpContents)
+        self.shortcuts_action = action("Keyboard shortcuts")
+        self.about_action = action("About faceapp")
+        bar = window.menuBar()
+        menu = bar.addMenu("&File")
+        menu.addActions([self.source_action, self.demo_action])
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        menu = bar.addMenu("&View")
+        menu.addActions([self.pause_action, self.mode_action, self.fullscreen_action])
+        menu = bar.addMenu("&Gallery")
+        menu.addActions([self.capture_action, self.enrol_demo_action])
+        menu = bar.addMenu("&Help")
+        menu.addActions([self.howto_action, self.shortcuts_action])
+        menu.addSeparator()
+        menu.addAction(self.about_action)
+
+        toolbar = QToolBar("Source")
+        toolbar.setObjectName("sourceBar")
+        toolbar.setMovable(False)
+        toolbar.addActions([self.source_action, self.capture_action, self.pause_action])
+        self.source_title = QLabel()
+        self.source_title.setObjectName("sourceTitle")
+        toolbar.addWidget(self.source_title)
+        window.addToolBar(toolbar)
+
+        self.status_source = QLabel()
+        self.status_fps = QLabel()
+        self.status_latency = QLabel()
+        self.status_faces = QLabel()
+        self.status_model = QLabel()
+        self.model_busy = QProgressBar()
+        self.model_busy.setRange(0, 0)
+        self.model_busy.setMaximumWidth(90)
+        self.model_busy.setTextVisible(False)
+        status = window.statusBar()
+        for w in (self.status_source, self.status_fps, self.status_latency, self.status_faces):
+            w.setObjectName("statusField")
+            status.addPermanentWidget(w)
+        make_plain(self.source_title, self.status_source, self.status_model)
+        status.addPermanentWidget(self.status_model)
+        status.addPermanentWidget(self.model_busy)
+
+        self.howto_action.triggered.connect(self._on_howto_action_triggered)
+        self.shortcuts_action.triggered.connect(self._on_shortcuts_action_triggered)
+        self.about_action.triggered.connect(self._on_about_action_triggered)
+
+    def actions(self) -> list[QAction]:
+        """Return every action, in menu order."""
+        return [
+            self.source_action,
+            self.demo_action,
+            self.quit_action,
+            self.pause_action,
+            self.mode_action,
+            self.fullscreen_action,
+            self.capture_action,
+            self.enrol_demo_action,
+            self.howto_action,
+            self.shortcuts_action,
+            self.about_action,
+        ]
+
+    # -- status ------------------------------------------------------------------------
+
+    def show_model_state(self, state: str) -> None:
+        """Show the model state in the status bar."""
+        self.model_busy.setVisible(state == ModelState.LOADING)
+        text = {
+            ModelState.LOADING: "Loading model…",
+            ModelState.READY: "Model ready",
+            ModelState.FAILED: "Model failed",
+        }
+        self.status_model.setText(text.get(ModelState(state), ""))
+
+    def show_status(
+        self,
+        source: str,
+        state: str,
+        shown_fps: float,
+        processed_fps: float,
+        latency_ms: float,
+        n_faces: int,
+    ) -> None:
+        """Show the source (with ``state`` such as "stopped" or "paused") and the figures."""
+        self.source_title.setText(f"Source: {source}")
+        self.status_source.setText(source + (f" ({state})" if state else ""))
+        self.status_fps.setText(f"shown {shown_fps:.1f} fps · processed {processed_fps:.1f} fps")
+        self.status_latency.setText(f"latency {latency_ms:.0f} ms")
+        self.status_faces.setText(f"{n_faces} face{'s' if n_faces != 1 else ''}")
+
+    # -- Help --------------------------------------------------------------------------
+
+    def open_dialog(self, dialog: AboutDialog | ShortcutsDialog | HowToDialog) -> None:
+        """Open ``dialog`` (window-modal, deleted on close)."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    @Slot()
+    def _on_howto_action_triggered(self) -> None:
+        self.open_dialog(HowToDialog(self._window))
+
+    @Slot()
+    def _on_shortcuts_action_triggered(self) -> None:
+        self.open_dialog(ShortcutsDialog(self.actions(), self._window))
+
+    @Slot()
+    def _on_about_action_triggered(self) -> None:
+        self.open_dialog(AboutDialog(self._window))
