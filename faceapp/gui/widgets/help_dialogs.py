@@ -73,8 +73,9 @@ def _cell(text: str) -> str:
 def licence_notices(folder: Path | None = None) -> list[LicenceNotice]:
     """Return the components and licences listed in ``folder`` (default :func:`licences_dir`).
 
-    The rows of the README's table come first, each with the licence text file its
-    licence cell names (``Apache-2.0.txt`` ...; the README itself otherwise), then one
+    The rows of the README's table come first, each with the licence text its licence
+    cell names (``Apache-2.0.txt``, or ``Apache-2.0`` with such a file; the README itself
+    otherwise), then one
     entry per bundled distribution folder (``<name>/METADATA.txt`` and its licence files).
     """
     folder = licences_dir() if folder is None else folder
@@ -87,8 +88,11 @@ def licence_notices(folder: Path | None = None) -> list[LicenceNotice]:
                 continue
             if set(cells[0]) <= set("-: "):
                 continue
+            # The file the cell names, else a licence id with a text here (Apache-2.0).
             named = re.findall(r"`([^`]+\.txt)`", cells[1])
-            text = folder / named[0] if named and (folder / named[0]).is_file() else readme
+            named += [f"{t}.txt" for t in re.findall(r"[\w.+-]+", cells[1])]
+            texts = [folder / n for n in named if (folder / n).is_file()]
+            text = texts[0] if texts else readme
             notices.append(LicenceNotice(_cell(cells[0]), _cell(cells[1]), text))
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:
         meta = sub / "METADATA.txt"
@@ -118,7 +122,7 @@ class AboutDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, folder: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About faceapp")
-        self.resize(760, 560)
+        self.resize(900, 600)
         self.header = QLabel(
             f"<h2>faceapp {html_literal(__version__)}</h2>"
             "<p>Face recognition on this computer: MTCNN detection, FaceNet embeddings"
@@ -132,17 +136,21 @@ class AboutDialog(QDialog):
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notices = licence_notices(folder)
         self.component_list = QListWidget()
+        self.component_list.setWordWrap(True)
+        self.component_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for n in self.notices:
-            item = QListWidgetItem(f"{n.component}\n    {n.licence}" if n.licence else n.component)
-            item.setToolTip(str(n.path) if n.path else "")
+            licence = n.licence.split(" (")[0]
+            item = QListWidgetItem(f"{n.component}\n{licence}" if licence else n.component)
+            item.setToolTip(f"{n.component}\n{n.licence}")
             self.component_list.addItem(item)
         self.licence_text = QPlainTextEdit()
         self.licence_text.setReadOnly(True)
+        self.licence_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.licence_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.component_list)
         split.addWidget(self.licence_text)
-        split.setSizes([300, 460])
+        split.setSizes([300, 600])
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
