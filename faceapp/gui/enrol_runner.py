@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from faceapp.core.types import Face
 from faceapp.gui.context import AppContext
 from faceapp.gui.gallery_worker import GalleryEdit
 from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import EnrolItem, EnrolOutcome, RecognitionWorker
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ class EnrolmentRunner(QObject):
         self._parent = parent
         self._progress: dict[int, QProgressDialog] = {}
         self._storing: dict[int, tuple[_Storing, str]] = {}  # write ticket -> (job, name)
+        self._demo_checked = False
         worker.job_progress.connect(self._on_job_progress)
         worker.job_finished.connect(self._on_job_finished)
         ctx.edit_finished.connect(self._on_edit_finished)
@@ -104,6 +107,31 @@ class EnrolmentRunner(QObject):
             return None
         items = [EnrolItem(name, str(path), path=path) for name, path in people]
         return self._start(items, f"Enrolling the {len(items)} demo people…")
+
+    def offer_demo(self, banner: Banner, then: Callable[[], None]) -> None:
+        """Offer on ``banner`` to enrol the demo people when the gallery is empty.
+
+        Checked once per run and offered once ever (``settings.demo_offered``); ``then``
+        runs after the user accepted (the window switches to the demo source).
+        """
+        ctx = self._ctx
+        if self._demo_checked:
+            return
+        self._demo_checked = True
+        if ctx.settings.demo_offered or ctx.people() or not demo_people():
+            return
+        ctx.update_settings(demo_offered=True)
+
+        def accept() -> None:
+            self.enrol_demo_people()
+            then()
+
+        banner.show_message(
+            "info",
+            "The gallery is empty. Enrol the five demo people (one photo each) to try"
+            " recognition on the demo?",
+            [("Enrol demo people", accept), ("Not now", lambda: None)],
+        )
 
     def _start(self, items: list[EnrolItem], label: str) -> int:
         job_id = self._worker.submit_job(items)

@@ -18,7 +18,7 @@ from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, op
 from faceapp.core.types import FrameResult
 from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
-from faceapp.gui.enrol_runner import EnrolmentRunner, demo_people
+from faceapp.gui.enrol_runner import EnrolmentRunner
 from faceapp.gui.events import RateMeter
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.widgets.enrol_dialog import EnrolDialog
@@ -90,7 +90,6 @@ class MainWindow(QMainWindow):
         self._n_faces = 0
 
         self._worker = RecognitionWorker(ctx.pipeline, ctx.gallery_index(), ctx.match_settings())
-        self._demo_checked = False
         self.enrolment = EnrolmentRunner(ctx, self._worker, self)
 
         self.setWindowTitle("faceapp — face recognition")
@@ -306,22 +305,9 @@ class MainWindow(QMainWindow):
             self.open_source(spec)
 
     def _maybe_offer_demo(self) -> None:
-        ctx = self._ctx
-        if self._demo_checked:
-            return
-        self._demo_checked = True
-        if ctx.settings.demo_offered or ctx.people() or not demo_people():
-            return
-        ctx.update_settings(demo_offered=True)
-        self.offer_banner.show_message(
-            "info",
-            "The gallery is empty. Enrol the five demo people (one photo each) to try"
-            " recognition on the demo?",
-            [("Enrol demo people", self._enrol_demo_and_show), ("Not now", lambda: None)],
-        )
+        self.enrolment.offer_demo(self.offer_banner, self._show_demo)
 
-    def _enrol_demo_and_show(self) -> None:
-        self.enrolment.enrol_demo_people()
+    def _show_demo(self) -> None:
         if self._source_spec != "demo":
             self.open_source("demo")
 
