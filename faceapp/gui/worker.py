@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 _PREPARE_LOCK = threading.Lock()
 
 
-class ModelState(enum.StrEnum):
+class ModelState(str, enum.Enum):
     """State of the face models, as ``RecognitionWorker.model_state_changed`` reports it."""
 
     LOADING = "loading"
