@@ -12,21 +12,21 @@ from faceapp.core.matching import (
     MIN_THRESHOLD,
     default_threshold,
 )
-from faceapp.gui.context import AppContext
+from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.settings import Settings
 
 #: Slider steps per unit of distance (the slider moves in steps of 0.01).
 STEPS = 100
 
 
-def describe_threshold(threshold: float, mode: str = "recognition") -> str:
+def describe_threshold(threshold: float, mode: str = RECOGNITION) -> str:
     """Return a short sentence saying what ``threshold`` means compared with ``mode``'s default."""
     delta = threshold - default_threshold(mode)
     if abs(delta) < 0.00005:
-        if mode == "verification":
+        if mode == VERIFICATION:
             return "Default for verification: few false accepts, some true faces refused."
         return "Default: the best balance measured on LFW."
-    verifying = mode == "verification"
+    verifying = mode == VERIFICATION
     if delta < 0:
         much = "Much stricter" if delta <= -0.25 else "Stricter"
         cost = "more true claims refused" if verifying else "more faces left unknown"
@@ -80,7 +80,7 @@ def false_accept_text(threshold: float) -> str:
 def default_text(mode: str) -> str:
     """Return the default threshold of ``mode`` and why it is the default."""
     t = default_threshold(mode)
-    if mode == "verification":
+    if mode == VERIFICATION:
         return (
             f"Verification default: {format_threshold(t)}, about "
             f"{_one_in(DEFAULT_VERIFICATION_FAR)} false accepts on LFW."
@@ -173,7 +173,7 @@ class ThresholdPanel(QWidget):
     @Slot()
     def _on_reset_clicked(self) -> None:
         mode = self._ctx.settings.mode
-        default = None if mode == "verification" else default_threshold(mode)
+        default = None if mode == VERIFICATION else default_threshold(mode)
         self._ctx.update_settings(**{Settings.threshold_field(mode): default})
 
     @Slot(object)
