@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar, cast
 
-from faceapp import paths
+from faceapp.storage.permissions import FILE_MODE, FOLDER_MODE, is_data_folder, tighten
 from faceapp.storage.schema import (
     APPLICATION_ID,
     MIGRATIONS,
@@ -33,56 +33,11 @@ LOCK_TIMEOUT_S = 10.0
 #: migration and before ``wipe()``; one copy, replaced by the next backup.
 BACKUP_SUFFIX = ".bak"
 
-#: Permissions of the gallery file, its backup, and of the folder faceapp creates for it.
-FILE_MODE = 0o600
-FOLDER_MODE = 0o700
-
 _SIDE_FILES = ("-journal", "-wal", "-shm")
 #: Attempts of one write when the file is created or wiped by someone else meanwhile.
 _WRITE_ATTEMPTS = 5
 
 _T = TypeVar("_T")
-
-
-def is_data_folder(folder: Path) -> bool:
-    """Tell whether ``folder`` is faceapp's own data folder (the default gallery's)."""
-    try:
-        return folder.resolve() == paths.user_data_path().resolve()
-    except OSError:
-        return False
-
-
-def tighten(path: Path, mode: int, what: str) -> None:
-    """Take group and other permissions off ``path`` when it has any; warn when it did."""
-    try:
-        st = path.stat()
-    except OSError:  # missing, or not ours to look at: nothing to tighten
-        return
-    if not st.st_mode & 0o077:
-        return
-    if stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX:
-        log.warning(
-            "%s %s is a shared folder (mode %04o); left as it is", what, path, st.st_mode & 0o7777
-        )
-        return
-    try:
-        os.chmod(path, mode)
-    except OSError as exc:
-        log.warning(
-            "%s %s can be read by other users (mode %04o) and cannot be changed: %s",
-            what,
-            path,
-            st.st_mode & 0o777,
-            exc.strerror or exc,
-        )
-        return
-    log.warning(
-        "%s %s could be read by other users (mode %04o); changed to %04o",
-        what,
-        path,
-        st.st_mode & 0o777,
-        mode,
-    )
 
 
 class GalleryFile:
@@ -105,7 +60,7 @@ class GalleryFile:
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
         self._private_folder = is_data_folder(self._path.parent)
-        with self._read(check=True):
+        with self.read_transaction(check=True):
             pass
         self._protect()
 
@@ -343,12 +298,25 @@ class GalleryFile:
 
     # -- connections -------------------------------------------------------------------
 
+    # The two ways the storage modules (gallery, history, archive) reach the file: every
+    # query runs inside one of these; nothing else opens a connection.
+
     @contextmanager
-    def _read(self, check: bool = False) -> Iterator[sqlite3.Connection]:
+    def read_transaction(self, check: bool = False) -> Iterator[sqlite3.Connection]:
         """Yield a connection inside one read transaction (a consistent snapshot).
 
         With no file yet, or an empty SQLite database, the connection is to an empty
-        in-memory gallery whose revision is 0.  ``check`` runs ``quick_check`` first.
+        in-memory gallery whose revision is 0.  The connection is closed on leaving.
+
+        Parameters
+        ----------
+        check : bool
+            Run ``PRAGMA quick_check`` first.
+
+        Raises
+        ------
+        GalleryError
+            When the file is not a gallery, is newer or damaged, or cannot be read.
         """
         try:
             conn = self._open_existing()
@@ -375,13 +343,28 @@ class GalleryFile:
         except OSError as exc:
             raise self._os_error(exc) from exc
 
-    def _write(self, body: Callable[[sqlite3.Connection], _T], content: bool = True) -> _T:
+    def write_transaction(
+        self, body: Callable[[sqlite3.Connection], _T], content: bool = True
+    ) -> _T:
         """Run ``body`` in one checked write transaction and return what it returns.
 
         Creates the gallery when there is none (only if ``body`` succeeds), migrates an
         older schema after backing it up, and runs again when the file was created or
-        wiped by someone else meanwhile.  With ``content=False`` (history, settings) the
-        write leaves ``revision()`` as it is: the people and samples did not change.
+        wiped by someone else meanwhile.  An exception from ``body`` rolls back all of it.
+
+        Parameters
+        ----------
+        body : callable
+            Takes the connection; may run more than once, so it must not keep state.
+        content : bool
+            With False (history, settings) the write leaves ``revision()`` as it is:
+            the people and samples did not change.
+
+        Raises
+        ------
+        GalleryError
+            When the file is not a gallery, is newer or damaged, or cannot be written;
+            and whatever ``body`` raises.
         """
         for _ in range(_WRITE_ATTEMPTS):
             try:
@@ -407,6 +390,10 @@ class GalleryFile:
             except OSError as exc:
                 raise self._os_error(exc) from exc
         raise GalleryError(f"{self._path}: the file kept being replaced while writing; try again")
+
+    # The names from before they were public, for code written against them meanwhile.
+    _read = read_transaction
+    _write = write_transaction
 
     def _upgrade(self, conn: sqlite3.Connection, version: int) -> None:
         """Migrate from ``version`` inside the caller's write transaction."""

@@ -137,7 +137,7 @@ class GalleryStore(GalleryFile):
         ``normalise_name`` would refuse is looked up all the same (it matches nobody,
         unless a gallery written before those rules holds it).
         """
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             return self._person(conn, name_or_id)
 
     def people(self) -> list[Person]:
@@ -148,7 +148,7 @@ class GalleryStore(GalleryFile):
         GalleryError
             When ``PRAGMA quick_check`` finds the file damaged.
         """
-        with self._read(check=True) as conn:
+        with self.read_transaction(check=True) as conn:
             rows = conn.execute(f"{self._PERSON_SQL} GROUP BY p.id").fetchall()
         return sorted((Person(*r) for r in rows), key=lambda p: (p.name.casefold(), p.name))
 
@@ -162,7 +162,7 @@ class GalleryStore(GalleryFile):
         GalleryError
             When a stored embedding's length disagrees with its dimension (damaged file).
         """
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             pid = self._require(conn, person).id
             rows = conn.execute(
                 "SELECT id, person_id, dim, source, created_at, thumbnail, embedding"
@@ -186,7 +186,7 @@ class GalleryStore(GalleryFile):
         KeyError
             When the person is not enrolled.
         """
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             pid = self._require(conn, person).id
             row = conn.execute(
                 "SELECT thumbnail FROM samples WHERE person_id = ? AND thumbnail IS NOT NULL"
@@ -201,7 +201,7 @@ class GalleryStore(GalleryFile):
         The snapshot does not follow later writes; compare ``revision()`` to know when to
         take a new one.  It may be handed to another thread.
         """
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             rows = conn.execute(
                 "SELECT p.id, p.name, s.embedding, s.dim FROM samples s"
                 " JOIN people p ON p.id = s.person_id ORDER BY p.id, s.id"
@@ -216,7 +216,7 @@ class GalleryStore(GalleryFile):
         per write, and starts from the clock (in microseconds) when the file is created,
         so it does not repeat an old value with other contents after ``wipe()``.
         """
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             return int(conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()[0])
 
     # -- writes ------------------------------------------------------------------------
@@ -238,12 +238,12 @@ class GalleryStore(GalleryFile):
                 raise ValueError(f"{clean!r} is already enrolled") from None
             return self._require(conn, clean)
 
-        return self._write(body)
+        return self.write_transaction(body)
 
     def get_or_create_person(self, name: str) -> Person:
         """Return the person called ``name``, enrolling them first when needed."""
         clean = normalise_name(name)
-        return self._write(lambda conn: self._get_or_create(conn, clean))
+        return self.write_transaction(lambda conn: self._get_or_create(conn, clean))
 
     def _get_or_create(self, conn: sqlite3.Connection, clean: str) -> Person:
         conn.execute(
@@ -310,7 +310,7 @@ class GalleryStore(GalleryFile):
                 ids.append(cast(int, cur.lastrowid))
             return ids
 
-        return self._write(body)
+        return self.write_transaction(body)
 
     def rename(self, old: str | int, new: str) -> Person:
         """Give a person a new display name; samples and id are kept.
@@ -335,7 +335,7 @@ class GalleryStore(GalleryFile):
                 raise ValueError(f"{clean!r} is already enrolled") from None
             return self._require(conn, person.id)
 
-        return self._write(body)
+        return self.write_transaction(body)
 
     def remove_person(self, name_or_id: str | int) -> Person:
         """Delete a person together with all their samples; return who was removed.
@@ -354,7 +354,7 @@ class GalleryStore(GalleryFile):
             conn.execute("DELETE FROM people WHERE id = ?", (person.id,))
             return person
 
-        return self._write(body)
+        return self.write_transaction(body)
 
     def remove_sample(self, sample_id: int) -> None:
         """Delete one sample.  Removing a person's last sample keeps the person (0 samples).
@@ -369,7 +369,7 @@ class GalleryStore(GalleryFile):
             if conn.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),)).rowcount == 0:
                 raise KeyError(f"no sample with id {sample_id}")
 
-        self._write(body)
+        self.write_transaction(body)
 
     # -- reads for the GUI's people list (kept apart from the methods above) -----------
 
@@ -392,7 +392,7 @@ class GalleryStore(GalleryFile):
         """
         ids = sorted({int(i) for i in person_ids})
         out: dict[int, bytes] = {}
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             for start in range(0, len(ids), self._MAX_SQL_VARIABLES):
                 chunk = ids[start : start + self._MAX_SQL_VARIABLES]
                 marks = ",".join("?" * len(chunk))
@@ -429,7 +429,7 @@ class GalleryStore(GalleryFile):
             return p.name.casefold(), p.name
 
         runs: list[list[Person]] = []
-        with self._read() as conn:
+        with self.read_transaction() as conn:
             cur = conn.execute(f"{self._PERSON_SQL} GROUP BY p.id")
             while rows := cur.fetchmany(rows_per_step):
                 runs.append(sorted((Person(*r) for r in rows), key=key))
@@ -451,7 +451,9 @@ class GalleryStore(GalleryFile):
             When a stored embedding's length disagrees with its dimension, or the
             samples do not share one dimension (damaged file).
         """
-        with self._read() as conn:  # one read transaction: a consistent view for the reads
+        with (
+            self.read_transaction() as conn
+        ):  # one read transaction: a consistent view for the reads
             names: dict[int, str] = {}
             cur = conn.execute("SELECT id, name FROM people")
             while rows := cur.fetchmany(rows_per_step):

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from faceapp.core.images import encode_jpeg
-from faceapp.storage import archive
 from faceapp.storage.archive import (
     ArchiveError,
     ConflictError,
@@ -22,6 +21,7 @@ from faceapp.storage.archive import (
     export_gallery,
     import_archive,
     read_archive,
+    reading,
 )
 from faceapp.storage.gallery import GalleryError, GalleryStore
 
@@ -355,13 +355,13 @@ def test_not_a_zip_and_too_many_members(exported: Path, tmp_path: Path, monkeypa
         read_archive(text, SHA)
     with pytest.raises(ArchiveError, match="folder"):
         read_archive(tmp_path, SHA)
-    monkeypatch.setattr(archive, "_MAX_MEMBERS", 3)
+    monkeypatch.setattr(reading, "_MAX_MEMBERS", 3)
     with pytest.raises(ArchiveError, match="more than 3 members"):
         read_archive(exported, SHA)
 
 
 def test_total_uncompressed_size_is_capped(exported: Path, monkeypatch) -> None:
-    monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 4000)
+    monkeypatch.setattr(reading, "MAX_TOTAL_BYTES", 4000)
     with pytest.raises(ArchiveError, match="uncompressed"):
         read_archive(exported, SHA)
 

@@ -1,0 +1,354 @@
+"""Reading a gallery archive: every check on a file before any of it is used, and the limits."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import stat
+import struct
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceapp.storage.archive.format import (
+    EMBEDDINGS,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MANIFEST,
+    SHA256_PATTERN,
+    ArchiveError,
+    ArchivePerson,
+    ArchiveSample,
+    GalleryArchive,
+    thumbnail_name,
+)
+from faceapp.storage.gallery import normalise_name
+
+#: Limits an archive must keep to be imported.
+MAX_ARCHIVE_BYTES = 1 << 30
+MAX_SAMPLES = 100_000
+MAX_PEOPLE = 100_000
+MAX_MANIFEST_BYTES = 64 << 20
+MAX_THUMBNAIL_BYTES = 1 << 20
+MAX_THUMBNAIL_SIDE = 1024
+MAX_TOTAL_BYTES = 2 << 30
+MAX_DIM = 4096
+MAX_SOURCE_LENGTH = 1000
+#: Largest departure of a stored embedding's length from 1.
+NORM_TOLERANCE = 1e-3
+
+_MAX_MEMBERS = MAX_SAMPLES + 2
+
+
+def _member_problem(name: str) -> str | None:
+    """Say why a member name is not acceptable, or return None."""
+    if not name or "\x00" in name or "\\" in name:
+        return "an empty name, or one with NUL or backslash characters"
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path"
+    parts = name.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return "a path with '..', '.' or an empty part"
+    if len(name) > 255:
+        return "a name longer than 255 characters"
+    return None
+
+
+def _entry_count(fh: Any, size: int) -> int:
+    """Return the number of members a zip declares, from its end records (no full parse).
+
+    Raises ArchiveError when the file is not a zip.
+    """
+    tail_len = min(size, 65536 + 22)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise ArchiveError("not a zip file")
+    entries = struct.unpack("<H", tail[at + 10 : at + 12])[0]
+    if entries != 0xFFFF:
+        return int(entries)
+    loc = at - 20
+    if loc < 0 or tail[loc : loc + 4] != b"PK\x06\x07":
+        raise ArchiveError("a damaged zip file (zip64 records missing)")
+    offset = struct.unpack("<Q", tail[loc + 8 : loc + 16])[0]
+    if offset > size - 56:
+        raise ArchiveError("a damaged zip file (zip64 records out of place)")
+    fh.seek(offset)
+    record = fh.read(56)
+    if record[:4] != b"PK\x06\x06":
+        raise ArchiveError("a damaged zip file (zip64 records missing)")
+    return int(struct.unpack("<Q", record[32:40])[0])
+
+
+def _strict_json(data: bytes) -> Any:
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                raise ArchiveError(f"{MANIFEST}: the key {key!r} appears twice")
+            out[key] = value
+        return out
+
+    def no_constants(word: str) -> Any:
+        raise ArchiveError(f"{MANIFEST}: {word} is not a number")
+
+    try:
+        text = data.decode("utf-8")
+        return json.loads(text, object_pairs_hook=pairs, parse_constant=no_constants)
+    except UnicodeDecodeError:
+        raise ArchiveError(f"{MANIFEST}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ArchiveError(f"{MANIFEST}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise ArchiveError(f"{MANIFEST}: nested too deeply") from None
+
+
+def _get(
+    obj: Any, key: str, kind: type | tuple[type, ...], where: str, optional: bool = False
+) -> Any:
+    if not isinstance(obj, dict):
+        raise ArchiveError(f"{MANIFEST}: {where} must be an object")
+    if key not in obj:
+        if optional:
+            return None
+        raise ArchiveError(f"{MANIFEST}: {where} has no {key!r}")
+    value = obj[key]
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        raise ArchiveError(f"{MANIFEST}: {where}.{key} has the wrong type")
+    return value
+
+
+def _time_text(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        raise ArchiveError(f"{MANIFEST}: {where} must be an ISO 8601 time")
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ArchiveError(f"{MANIFEST}: {where} is not an ISO 8601 time: {value!r}") from None
+    return value
+
+
+def _check_jpeg(data: bytes, name: str) -> None:
+    from PIL import Image
+
+    if data[:3] != b"\xff\xd8\xff":
+        raise ArchiveError(f"{name}: not a JPEG")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format != "JPEG":
+                raise ArchiveError(f"{name}: not a JPEG")
+            w, h = img.size
+            if max(w, h) > MAX_THUMBNAIL_SIDE or min(w, h) < 1:
+                raise ArchiveError(f"{name}: {w}x{h} pixels is not a thumbnail")
+            img.load()
+    except ArchiveError:
+        raise
+    except Exception as exc:
+        raise ArchiveError(f"{name}: a damaged JPEG ({' '.join(str(exc).split())[:80]})") from None
+
+
+def read_archive(
+    path: Path, model_sha256: str | None = None, dim: int | None = None
+) -> GalleryArchive:
+    """Read and check an archive completely; nothing is written.
+
+    Parameters
+    ----------
+    path : Path
+        The archive.
+    model_sha256 : str, optional
+        SHA-256 of the weights faceapp uses now; an archive made with other weights is
+        refused (their embeddings cannot be compared).  None skips the check.
+    dim : int, optional
+        The embedding dimension required.
+
+    Returns
+    -------
+    GalleryArchive
+
+    Raises
+    ------
+    ArchiveError
+        With one line saying what is wrong: not a regular file or too large; not a zip;
+        too many members; a member that is encrypted, a symbolic link, a folder, outside
+        the archive's own tree (absolute, ``..``), unexpected, duplicated, or larger than
+        its limit; a total uncompressed size over :data:`MAX_TOTAL_BYTES`; a manifest
+        that is not the format, of a newer version, of another model or dimension, or
+        malformed; names that ``normalise_name`` refuses or that repeat; embeddings that
+        are not finite unit vectors; thumbnails that are not decodable JPEGs.
+    OSError
+        When the file cannot be read.
+    """
+    path = Path(path)
+    st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise ArchiveError(f"{path}: is a folder, not a gallery file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ArchiveError(f"{path}: not a regular file")
+    if st.st_size > MAX_ARCHIVE_BYTES:
+        raise ArchiveError(f"{path}: {st.st_size:,} bytes is larger than {MAX_ARCHIVE_BYTES:,}")
+    with open(path, "rb") as fh:
+        try:
+            if _entry_count(fh, st.st_size) > _MAX_MEMBERS:
+                raise ArchiveError(f"more than {_MAX_MEMBERS:,} members")
+            fh.seek(0)
+            with zipfile.ZipFile(fh) as zf:
+                return _read_zip(zf, model_sha256, dim)
+        except ArchiveError as exc:
+            raise ArchiveError(f"{path}: {exc}") from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
+            raise ArchiveError(f"{path}: a damaged or unsupported zip file ({exc})") from None
+
+
+def _read_zip(zf: zipfile.ZipFile, model_sha256: str | None, dim: int | None) -> GalleryArchive:
+    infos = zf.infolist()
+    if len(infos) > _MAX_MEMBERS:
+        raise ArchiveError(f"more than {_MAX_MEMBERS:,} members")
+    members: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        if info.is_dir():
+            raise ArchiveError(f"member {info.filename!r}: a folder entry")
+        problem = _member_problem(info.filename)
+        if problem:
+            raise ArchiveError(f"member {info.filename!r}: {problem}")
+        if info.filename in members:
+            raise ArchiveError(f"member {info.filename!r} appears twice")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise ArchiveError(f"member {info.filename!r}: a symbolic link")
+        if info.flag_bits & 0x1:
+            raise ArchiveError(f"member {info.filename!r}: encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ArchiveError(f"member {info.filename!r}: an unsupported compression")
+        total += info.file_size
+        members[info.filename] = info
+    if total > MAX_TOTAL_BYTES:
+        raise ArchiveError(f"{total:,} bytes uncompressed is more than {MAX_TOTAL_BYTES:,}")
+
+    def read(name: str, limit: int) -> bytes:
+        info = members.get(name)
+        if info is None:
+            raise ArchiveError(f"no member {name!r}")
+        if info.file_size > limit:
+            raise ArchiveError(f"member {name!r}: {info.file_size:,} bytes, more than {limit:,}")
+        with zf.open(info) as fh:
+            data = fh.read(limit + 1)
+        if len(data) != info.file_size:
+            raise ArchiveError(f"member {name!r}: its size differs from the one recorded")
+        return data
+
+    doc = _strict_json(read(MANIFEST, MAX_MANIFEST_BYTES))
+    if _get(doc, "format", str, "the manifest") != FORMAT_NAME:
+        raise ArchiveError(f"not a faceapp gallery file (format {doc['format']!r})")
+    version = _get(doc, "format_version", int, "the manifest")
+    if version > FORMAT_VERSION:
+        raise ArchiveError(
+            f"format version {version} is newer than this faceapp reads ({FORMAT_VERSION});"
+            " update faceapp"
+        )
+    if version < 1:
+        raise ArchiveError(f"format version {version} does not exist")
+    sha = _get(_get(doc, "model", dict, "the manifest"), "weights_sha256", str, "model").lower()
+    if not SHA256_PATTERN.match(sha):
+        raise ArchiveError("model.weights_sha256 is not a SHA-256")
+    if model_sha256 is not None and sha != model_sha256.lower():
+        raise ArchiveError(
+            f"made with another model (FaceNet weights {sha[:12]}…; this faceapp uses"
+            f" {model_sha256[:12]}…): faces enrolled with different weights cannot be compared"
+        )
+    emb_doc = _get(doc, "embeddings", dict, "the manifest")
+    if _get(emb_doc, "file", str, "embeddings") != EMBEDDINGS:
+        raise ArchiveError(f"embeddings.file must be {EMBEDDINGS!r}")
+    if _get(emb_doc, "dtype", str, "embeddings") != "<f4":
+        raise ArchiveError("embeddings.dtype must be '<f4' (little-endian float32)")
+    count = _get(emb_doc, "count", int, "embeddings")
+    n_dim = _get(emb_doc, "dim", int, "embeddings")
+    if not 0 <= count <= MAX_SAMPLES:
+        raise ArchiveError(f"embeddings.count {count} is outside 0..{MAX_SAMPLES:,}")
+    if not 1 <= n_dim <= MAX_DIM:
+        raise ArchiveError(f"embeddings.dim {n_dim} is outside 1..{MAX_DIM}")
+    if dim is not None and count and n_dim != dim:
+        raise ArchiveError(f"embeddings have {n_dim} values; faceapp uses {dim}")
+    raw = read(EMBEDDINGS, 4 * count * n_dim)
+    if len(raw) != 4 * count * n_dim:
+        raise ArchiveError(
+            f"{EMBEDDINGS} holds {len(raw):,} bytes, not {4 * count * n_dim:,}"
+            f" ({count} x {n_dim} float32)"
+        )
+    matrix = np.frombuffer(raw, dtype="<f4").reshape(count, n_dim)
+    if count:
+        if not np.isfinite(matrix).all():
+            raise ArchiveError(f"{EMBEDDINGS}: values that are not finite numbers")
+        norms = np.linalg.norm(matrix.astype(np.float64), axis=1)
+        bad = np.flatnonzero(np.abs(norms - 1.0) > NORM_TOLERANCE)
+        if bad.size:
+            raise ArchiveError(f"{EMBEDDINGS}: embedding {int(bad[0])} is not of unit length")
+
+    people_doc = _get(doc, "people", list, "the manifest")
+    if len(people_doc) > MAX_PEOPLE:
+        raise ArchiveError(f"more than {MAX_PEOPLE:,} people")
+    expected = {MANIFEST, EMBEDDINGS}
+    seen_names: set[str] = set()
+    next_index = 0
+    people = []
+    for p_at, p in enumerate(people_doc):
+        where = f"people[{p_at}]"
+        raw_name = _get(p, "name", str, where)
+        try:
+            name = normalise_name(raw_name)
+        except ValueError as exc:
+            raise ArchiveError(f"{where}.name: {exc}") from None
+        if name in seen_names:
+            raise ArchiveError(f"{where}.name: {name!r} appears twice")
+        seen_names.add(name)
+        created = _get(p, "created_at", str, where, optional=True)
+        created = _time_text(created, f"{where}.created_at")
+        samples = []
+        for s_at, s in enumerate(_get(p, "samples", list, where)):
+            s_where = f"{where}.samples[{s_at}]"
+            k = _get(s, "index", int, s_where)
+            if k != next_index:
+                raise ArchiveError(f"{s_where}.index is {k}, expected {next_index}")
+            next_index += 1
+            if k >= count:
+                raise ArchiveError(f"{s_where}.index {k} is beyond the {count} embeddings")
+            source = _get(s, "source", str, s_where, optional=True)
+            if source is not None and (len(source) > MAX_SOURCE_LENGTH or "\x00" in source):
+                raise ArchiveError(
+                    f"{s_where}.source is longer than {MAX_SOURCE_LENGTH} or holds NUL"
+                )
+            s_created = _time_text(
+                _get(s, "created_at", str, s_where, optional=True), f"{s_where}.created_at"
+            )
+            thumb_name = _get(s, "thumbnail", str, s_where, optional=True)
+            thumb = None
+            if thumb_name is not None:
+                if thumb_name != thumbnail_name(k):
+                    raise ArchiveError(f"{s_where}.thumbnail must be {thumbnail_name(k)!r}")
+                thumb = read(thumb_name, MAX_THUMBNAIL_BYTES)
+                _check_jpeg(thumb, thumb_name)
+                expected.add(thumb_name)
+            samples.append(ArchiveSample(matrix[k].tobytes(), thumb, source, s_created))
+        people.append(ArchivePerson(name, created, tuple(samples)))
+    if next_index != count:
+        raise ArchiveError(f"{count} embeddings but {next_index} samples")
+    extra = sorted(set(members) - expected)
+    if extra:
+        raise ArchiveError(f"unexpected member {extra[0]!r}")
+    return GalleryArchive(
+        version,
+        sha,
+        n_dim,
+        _time_text(doc.get("created_at"), "created_at"),
+        tuple(people),
+    )

@@ -1,0 +1,269 @@
+"""History: the recognition events kept in a gallery file, their switch and their retention."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+
+from faceapp.core.appearances import DECISIONS
+from faceapp.core.matching import MODES
+from faceapp.storage.gallery import GalleryStore
+from faceapp.storage.history.events import (
+    DEFAULT_RETENTION_DAYS,
+    MAX_RETENTION_DAYS,
+    MIN_RETENTION_DAYS,
+    HistoryEvent,
+    HistorySettings,
+    NewEvent,
+    event_row,
+)
+from faceapp.storage.names import name_key
+
+_ENABLED_KEY, _RETENTION_KEY = "history_enabled", "history_retention_days"
+
+
+def _has_table(conn: sqlite3.Connection) -> bool:
+    """Tell whether the file has the history table (galleries before schema 3 do not)."""
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'history'"
+    ).fetchone()
+    return row is not None
+
+
+def _settings(conn: sqlite3.Connection) -> HistorySettings:
+    rows = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN (?, ?)", (_ENABLED_KEY, _RETENTION_KEY)
+        ).fetchall()
+    )
+    days = rows.get(_RETENTION_KEY, DEFAULT_RETENTION_DAYS)
+    if not isinstance(days, int) or not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
+        days = DEFAULT_RETENTION_DAYS
+    return HistorySettings(bool(rows.get(_ENABLED_KEY, 1)), days)
+
+
+def _cutoff(settings: HistorySettings, now: datetime) -> float:
+    return (now - timedelta(days=settings.retention_days)).timestamp()
+
+
+class History:
+    """The recognition history of one gallery file.
+
+    Parameters
+    ----------
+    store : GalleryStore
+        The gallery whose file holds the history.
+
+    Notes
+    -----
+    Like :class:`~faceapp.storage.gallery.GalleryStore`, every call opens its own
+    short-lived connection, so a History may be used from any thread (e.g. a worker
+    recording events while the GUI thread queries).  Writes of the history leave
+    ``GalleryStore.revision()`` unchanged: the people did not change.
+    """
+
+    def __init__(self, store: GalleryStore) -> None:
+        self._store = store
+
+    @property
+    def store(self) -> GalleryStore:
+        """The gallery holding this history."""
+        return self._store
+
+    def settings(self) -> HistorySettings:
+        """Return the gallery's history settings (the defaults when it has none yet)."""
+        with self._store.read_transaction() as conn:
+            return _settings(conn)
+
+    def configure(
+        self, enabled: bool | None = None, retention_days: int | None = None
+    ) -> HistorySettings:
+        """Change the switch and/or the retention; return the settings now in force.
+
+        A shorter retention deletes the events it no longer keeps at once.  Creates the
+        gallery file when there is none (the settings are kept in it).
+
+        Raises
+        ------
+        ValueError
+            When ``retention_days`` is out of range.
+        """
+        if retention_days is not None and not (
+            isinstance(retention_days, int)
+            and MIN_RETENTION_DAYS <= retention_days <= MAX_RETENTION_DAYS
+        ):
+            raise ValueError(
+                f"retention must be {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS} days,"
+                f" got {retention_days!r}"
+            )
+
+        def body(conn: sqlite3.Connection) -> HistorySettings:
+            upsert = (
+                "INSERT INTO meta(key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+            )
+            if enabled is not None:
+                conn.execute(upsert, (_ENABLED_KEY, int(bool(enabled))))
+            if retention_days is not None:
+                conn.execute(upsert, (_RETENTION_KEY, int(retention_days)))
+            settings = _settings(conn)
+            now = datetime.now(timezone.utc)
+            conn.execute("DELETE FROM history WHERE at < ?", (_cutoff(settings, now),))
+            return settings
+
+        return self._store.write_transaction(body, content=False)
+
+    def record(self, events: Sequence[NewEvent], now: datetime | None = None) -> int:
+        """Store events in one transaction and delete those past the retention.
+
+        Nothing is written while history is off (not even the deletion of old events),
+        nor when there is no gallery file (nobody was ever enrolled there).  An event
+        naming a person who was removed meanwhile is dropped, and so is one older than
+        the retention.
+
+        Parameters
+        ----------
+        events : sequence of NewEvent
+        now : datetime, optional
+            The current time (timezone-aware), for tests; the clock by default.
+
+        Returns
+        -------
+        int
+            Events stored.
+
+        Raises
+        ------
+        ValueError, TypeError
+            When an event is malformed; nothing is stored then.
+        """
+        now = now or datetime.now(timezone.utc)
+        rows = [event_row(e, now) for e in events]
+        if not rows or not self._store.path.exists() or not self.settings().enabled:
+            return 0
+
+        def body(conn: sqlite3.Connection) -> int:
+            settings = _settings(conn)
+            cutoff = _cutoff(settings, now)
+            conn.execute("DELETE FROM history WHERE at < ?", (cutoff,))
+            if not settings.enabled:  # switched off meanwhile
+                return 0
+            known = {int(r[0]) for r in conn.execute("SELECT id FROM people")}
+            keep = [r for r in rows if r[0] >= cutoff and (r[3] is None or r[3] in known)]
+            conn.executemany(
+                "INSERT INTO history(at, mode, decision, person_id, distance, threshold,"
+                " source, position, crop) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                keep,
+            )
+            return len(keep)
+
+        return self._store.write_transaction(body, content=False)
+
+    def events(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        name: str | None = None,
+        decision: str | Iterable[str] | None = None,
+        mode: str | None = None,
+        limit: int | None = None,
+        now: datetime | None = None,
+        crops: bool = True,
+    ) -> list[HistoryEvent]:
+        """Return recorded events, oldest first, within the retention.
+
+        Parameters
+        ----------
+        since, until : datetime, optional
+            Keep events at or after ``since`` and before ``until`` (timezone-aware).
+        name : str, optional
+            Keep the events of the person with this display name (as stored: NFC,
+            outer spaces stripped, case-sensitive).
+        decision : str or iterable of str, optional
+            Keep these decisions (see :data:`~faceapp.core.appearances.DECISIONS`).
+        mode : {"recognition", "verification"}, optional
+        limit : int, optional
+            Keep only the newest ``limit`` events (still returned oldest first).
+        now : datetime, optional
+            The current time, for tests.
+        crops : bool
+            Read the face crops too; with False ``crop`` is None (faster for long lists;
+            :meth:`crop` reads one when it is shown).
+
+        Raises
+        ------
+        ValueError
+            For an unknown decision or mode, or a time without a time zone.
+        """
+        now = now or datetime.now(timezone.utc)
+        where: list[str] = ["h.at >= ?"]
+        params: list[float | str] = [0.0]
+        for label, at, op in (("since", since, ">="), ("until", until, "<")):
+            if at is not None:
+                if at.tzinfo is None:
+                    raise ValueError(f"{label} must carry its time zone")
+                where.append(f"h.at {op} ?")
+                params.append(at.timestamp())
+        if name is not None:
+            where.append("p.name = ?")
+            params.append(name_key(name))
+        if decision is not None:
+            wanted = [decision] if isinstance(decision, str) else list(decision)
+            bad = [d for d in wanted if d not in DECISIONS]
+            if bad:
+                raise ValueError(f"unknown decision {bad[0]!r}; expected {', '.join(DECISIONS)}")
+            where.append(f"h.decision IN ({','.join('?' * len(wanted))})")
+            params.extend(wanted)
+        if mode is not None:
+            if mode not in MODES:
+                raise ValueError(f"unknown mode {mode!r}; expected {', '.join(MODES)}")
+            where.append("h.mode = ?")
+            params.append(mode)
+        sql = (
+            "SELECT h.id, h.at, h.mode, h.decision, p.name, h.person_id, h.distance,"
+            f" h.threshold, h.source, h.position, {'h.crop' if crops else 'NULL'} FROM history h"
+            " LEFT JOIN people p ON p.id = h.person_id WHERE " + " AND ".join(where)
+        )
+        order = " ORDER BY h.at DESC, h.id DESC"
+        if limit is not None:
+            order += f" LIMIT {max(int(limit), 0)}"
+        with self._store.read_transaction() as conn:
+            if not _has_table(conn):
+                return []
+            params[0] = _cutoff(_settings(conn), now)
+            rows = conn.execute(sql + order, params).fetchall()
+        return [
+            HistoryEvent(
+                r[0],
+                datetime.fromtimestamp(r[1], timezone.utc),
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                None if r[10] is None else bytes(r[10]),
+            )
+            for r in reversed(rows)
+        ]
+
+    def crop(self, event_id: int) -> bytes | None:
+        """Return the JPEG face crop of one event, or None (no crop, or no such event)."""
+        with self._store.read_transaction() as conn:
+            if not _has_table(conn):
+                return None
+            row = conn.execute("SELECT crop FROM history WHERE id = ?", (int(event_id),)).fetchone()
+        return None if row is None or row[0] is None else bytes(row[0])
+
+    def clear(self) -> int:
+        """Delete every event (``secure_delete`` overwrites them); return how many."""
+        if not self._store.path.exists():
+            return 0
+
+        def body(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("DELETE FROM history").rowcount)
+
+        return self._store.write_transaction(body, content=False)

@@ -1,0 +1,100 @@
+"""History as text: the CSV export, and the times people type (``--since``) and read."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, timezone
+from typing import IO
+
+from faceapp.storage.history.events import HistoryEvent, iso_utc
+
+#: Columns of :func:`write_csv`, in order.
+CSV_COLUMNS = (
+    "time_utc",
+    "mode",
+    "decision",
+    "name",
+    "distance",
+    "threshold",
+    "source",
+    "position_s",
+    "event_id",
+)
+
+
+_CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str | None) -> str:
+    """Return text for a CSV cell, an apostrophe before a leading formula character."""
+    if text is None:
+        return ""
+    return f"'{text}" if text.startswith(_CSV_RISKY) else text
+
+
+def write_csv(events: Iterable[HistoryEvent], stream: IO[str]) -> int:
+    """Write events as CSV (header :data:`CSV_COLUMNS`, times in UTC); return the row count.
+
+    Open ``stream`` with ``newline=""``.  Names and sources that start with a character
+    a spreadsheet would take for a formula (``= + - @``, tab, carriage return) are
+    written with an apostrophe in front.  The crops are not written.
+    """
+    writer = csv.writer(stream)
+    writer.writerow(CSV_COLUMNS)
+    n = 0
+    for e in events:
+        writer.writerow(
+            [
+                iso_utc(e.at),
+                e.mode,
+                e.decision,
+                _cell(e.name),
+                "" if e.distance is None else f"{e.distance:.4f}",
+                f"{e.threshold:.4f}",
+                _cell(e.source),
+                "" if e.position is None else f"{e.position:.3f}",
+                e.id,
+            ]
+        )
+        n += 1
+    return n
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_since(text: str, now: datetime | None = None, option: str = "--since") -> datetime:
+    """Return the time a ``--since`` (or ``--until``) value means, timezone-aware.
+
+    Accepted: a duration back from now (``90s``, ``30m``, ``12h``, ``7d``, ``2w``); a date
+    (``2026-11-01``: its local midnight); a date and time in ISO 8601 (local time unless
+    it carries an offset or ``Z``).
+
+    Raises
+    ------
+    ValueError
+        With a one-line message naming ``option`` when ``text`` is none of these.
+    """
+    now = now or datetime.now(timezone.utc)
+    m = _DURATION.match(text)
+    if m:
+        return now - timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()])
+    try:
+        if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text):
+            at = datetime.combine(date.fromisoformat(text.strip()), time())
+        else:
+            at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{option} {text!r}: give a date (2026-11-01), a date and time "
+            "(2026-11-01T08:30) or a duration (30m, 12h, 7d)"
+        ) from None
+    return at if at.tzinfo is not None else at.astimezone()
+
+
+def local_time(at: datetime) -> str:
+    """Return ``at`` as local time for people to read (``2026-11-01 08:30:12``)."""
+    return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
