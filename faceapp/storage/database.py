@@ -391,10 +391,6 @@ class GalleryFile:
                 raise self._os_error(exc) from exc
         raise GalleryError(f"{self._path}: the file kept being replaced while writing; try again")
 
-    # The names from before they were public, for code written against them meanwhile.
-    _read = read_transaction
-    _write = write_transaction
-
     def _upgrade(self, conn: sqlite3.Connection, version: int) -> None:
         """Migrate from ``version`` inside the caller's write transaction."""
         bak = self._backup() if version >= 1 else None
