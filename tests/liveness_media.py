@@ -177,13 +177,16 @@ def turn_sequence(
     size: tuple[int, int] | None = None,
     degrees_per_second: float = 60.0,
     fps: float = FPS,
+    dwell: float = 0.3,
 ) -> list[np.ndarray]:
     """Return frames of a head turn built from real photos of one person at different yaws.
 
     The photo closest to frontal comes first (held half a second), then the photos
     turned to the person's left in increasing yaw, back through them, then the photos
     turned to the right in increasing turn, each held for as long as a head turning at
-    ``degrees_per_second`` takes to get from the previous pose to it (at least a frame).
+    ``degrees_per_second`` takes to get from the previous pose to it (at least a frame);
+    the two furthest turns are held for at least ``dwell`` seconds, as a head pauses
+    before it turns back.
 
     Parameters
     ----------
@@ -201,12 +204,14 @@ def turn_sequence(
     lefts = sorted((p for p in order[1:] if p[1] >= 0), key=lambda p: p[1])
     rights = sorted((p for p in order[1:] if p[1] < 0), key=lambda p: -p[1])
     path = [start, *lefts, *reversed(lefts[:-1]), start, *rights]
+    extremes = {id(p) for p in (lefts[-1:] + rights[-1:])}
     size = size or (start[0].shape[1], start[0].shape[0])
     frames: list[np.ndarray] = []
-    hold = 0.5
     previous = start[1]
-    for image, yaw in path:
-        seconds = hold if not frames else abs(yaw - previous) / degrees_per_second
+    for k, (image, yaw) in enumerate(path):
+        seconds = 0.5 if k == 0 else abs(yaw - previous) / degrees_per_second
+        if id(path[k]) in extremes:
+            seconds = max(seconds, dwell)
         picture = image if (image.shape[1], image.shape[0]) == size else letterbox(image, size)
         frames.extend([picture] * max(1, round(seconds * fps)))
         previous = yaw
@@ -226,3 +231,49 @@ def write_video(frames: Sequence[np.ndarray], path: Path, fps: float = FPS) -> P
     finally:
         writer.release()
     return path
+
+
+def recentre(
+    image: np.ndarray,
+    box: tuple[float, float, float, float],
+    target: tuple[float, float, float, float],
+    size: tuple[int, int],
+) -> np.ndarray:
+    """Scale and shift ``image`` so the face ``box`` (x, y, w, h) lands on ``target``.
+
+    Used to hold a face in one place across photos taken at different distances and
+    framings, as a head in front of a webcam stays in place while it turns.  A scale and
+    a shift change no ratio between landmarks, so they do not change what the liveness
+    check measures.
+    """
+    x, y, w, h = box
+    tx, ty, tw, th = target
+    k = tw / max(w, 1e-6)
+    m = np.array([[k, 0, tx + tw / 2 - k * (x + w / 2)], [0, k, ty + th / 2 - k * (y + h / 2)]])
+    return cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def held_in_place(
+    photos: Sequence[tuple[np.ndarray, float]], detect: Callable[[np.ndarray], list]
+) -> list[tuple[np.ndarray, float]]:
+    """Return the photos scaled and shifted so their central face sits where the first one's does.
+
+    LFW photos are framed alike but not identically; a head turning in front of a webcam
+    stays in place, and the tracker follows a face that stays in place.  ``detect``
+    returns the :class:`~faceapp.core.types.Face` list of a BGR image; a photo without a
+    face is left as it is.
+    """
+    from faceapp.core.pipeline import central_face
+
+    out: list[tuple[np.ndarray, float]] = []
+    target = None
+    for image, yaw in photos:
+        h, w = image.shape[:2]
+        face = central_face(detect(image), w, h)
+        if face is None:
+            out.append((image, yaw))
+            continue
+        box = (face.box.x, face.box.y, face.box.w, face.box.h)
+        target = target or box
+        out.append((recentre(image, box, target, (w, h)), yaw))
+    return out

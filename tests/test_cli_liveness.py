@@ -10,7 +10,7 @@ import pytest
 from faceapp.core.images import load_image
 from faceapp.storage.gallery import GalleryStore
 from tests.conftest import person_photos
-from tests.liveness_media import replay_frames, turn_sequence, write_video
+from tests.liveness_media import held_in_place, replay_frames, turn_sequence, write_video
 from tests.test_cli import cli, last_json
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,32 +85,36 @@ def test_a_replayed_photo_matches_but_is_not_live(
 @pytest.mark.lfw
 def test_real_photos_of_a_head_turn_are_accepted(capsys, tmp_path: Path, lfw_dir: Path) -> None:
     """A sequence of real photos (not a video) of one person, ordered by MediaPipe's yaw."""
-    person, enrol = "Hugo_Chavez", "Hugo_Chavez_0001.jpg"
-    labels = {}
-    for line in YAW_LABELS.read_text().splitlines():
-        if line.startswith(f"{person}/") and not line.endswith("nan"):
-            rel, yaw = line.split("\t")
-            labels[rel] = float(yaw)
-    photos = [(load_image(lfw_dir / rel), yaw) for rel, yaw in labels.items() if enrol not in rel]
+    import argparse
+
+    from faceapp.cli import _pipeline
+
+    person = "Adrien_Brody"
+    labelled = []
+    for line in YAW_LABELS.read_text(encoding="utf-8").splitlines():
+        rel, _, yaw = line.partition("\t")
+        if rel.startswith(f"{person}/") and yaw != "nan":
+            labelled.append((lfw_dir / rel, float(yaw)))
+    enrol, rest = labelled[0], labelled[1:]
     gallery = tmp_path / "g.sqlite3"
     code, _, err = cli(
-        capsys, "enroll", person, str(lfw_dir / person / enrol), "--gallery", str(gallery)
+        capsys, "enroll", person, str(enrol[0]), "--largest", "--gallery", str(gallery)
     )
     assert code == 0, err
+    detect = _pipeline(argparse.Namespace()).detect
+    photos = held_in_place([(load_image(p), yaw) for p, yaw in rest], detect)
     video = write_video(turn_sequence(photos), tmp_path / "turn.avi")
-    code, out, err = cli(
-        capsys,
-        "verify",
-        person,
-        "--video",
-        str(video),
-        "--liveness",
-        "--gallery",
-        str(gallery),
-        "--json",
-    )
+    argv = ["verify", person, "--video", str(video), "--liveness", "--gallery", str(gallery)]
+    code, out, err = cli(capsys, *argv, "--json")
     doc = last_json(out)
     assert code == 0, (doc, err)
     assert doc["decision"] == "accept" and doc["live"] is True and doc["matched"] is True
     lo, hi = doc["nose_offset_range"]
-    assert lo < -0.1 < 0.1 < hi
+    assert lo <= -0.18 and hi >= 0.18
+
+    # The most frontal of those photos, held still for 7 s, is not live.
+    frontal = min(photos, key=lambda p: abs(p[1]))[0]
+    still = write_video([frontal] * 105, tmp_path / "still.avi")
+    argv[3] = str(still)
+    code, out, _ = cli(capsys, *argv, "--json")
+    assert code == 1 and last_json(out)["live"] is False
