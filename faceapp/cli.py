@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="is the face in a photo or a video the claimed person? (1:1)")
     p.add_argument("name")
     p.add_argument("image", type=Path, nargs="?", help="photo of the face (or give --video)")
-    p.add_argument("--video", type=Path, default=None, help="a video file of the face instead")
+    p.add_argument(
+        "--video", type=Path, default=None, metavar="FILE", help="a video file of the face instead"
+    )
     p.add_argument(
         "--liveness",
         action="store_true",
@@ -271,8 +273,13 @@ def cmd_verify_video(args: argparse.Namespace) -> int:
     from faceapp.core.sources import VideoCaptureSource
 
     if args.video is None:
-        what = "--liveness needs a video" if args.liveness else "give a photo"
-        raise UsageError(f"{what}: 'faceapp verify NAME --video FILE [--liveness]'")
+        if args.liveness:
+            raise UsageError(
+                "--liveness needs a video: 'faceapp verify NAME --video FILE --liveness'"
+            )
+        raise UsageError(
+            "give a photo or a video: 'faceapp verify NAME PHOTO' or '... --video FILE'"
+        )
     if args.image is not None:
         raise UsageError("give either a photo or --video, not both")
     if not args.video.is_file():
