@@ -87,9 +87,18 @@ def _parser() -> argparse.ArgumentParser:
     _history_flag(p)
     _common(p)
 
-    p = sub.add_parser("verify", help="is the face in a photo the claimed person? (1:1)")
+    p = sub.add_parser("verify", help="is the face in a photo or a video the claimed person? (1:1)")
     p.add_argument("name")
-    p.add_argument("image", type=Path)
+    p.add_argument("image", type=Path, nargs="?", help="photo of the face (or give --video)")
+    p.add_argument(
+        "--video", type=Path, default=None, metavar="FILE", help="a video file of the face instead"
+    )
+    p.add_argument(
+        "--liveness",
+        action="store_true",
+        help="with --video: accept only when the person turns their head left, then right, "
+        "within 6 s, matching the claim throughout (see docs/liveness.md)",
+    )
     p.add_argument(
         "--threshold",
         type=float,
@@ -517,6 +526,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from faceapp.core.matching import DEFAULT_VERIFICATION_FAR, lfw_operating_point, verify
     from faceapp.enrolment import choose_face
 
+    if args.video is not None or args.liveness or args.image is None:
+        return cmd_verify_video(args)
     threshold = _threshold(args, "verification")
     store = _store(args)
     person = store.find_person(args.name)  # the same name rules as enroll and gallery
@@ -557,6 +568,156 @@ def cmd_verify(args: argparse.Namespace) -> int:
         lines.append(f"recorded {doc['history_recorded']} event(s) in the history")
     _emit(args, doc, lines)
     return EXIT_OK if match.accepted else EXIT_NEGATIVE
+
+
+#: Frames whose faces are embedded when a video is verified without the liveness check.
+VIDEO_BEST_FRAMES = 3
+
+
+def cmd_verify_video(args: argparse.Namespace) -> int:
+    """Accept or reject a claimed identity from a video, with or without the liveness challenge.
+
+    With ``--liveness`` the claim is accepted only when the face matches it throughout and
+    passes :class:`~faceapp.core.liveness.LivenessChallenge`; without it, the faces of the
+    :data:`VIDEO_BEST_FRAMES` best frames are verified together, as a photo would be.
+    """
+    from faceapp.core.sources import VideoCaptureSource
+
+    if args.video is None:
+        if args.liveness:
+            raise UsageError(
+                "--liveness needs a video: 'faceapp verify NAME --video FILE --liveness'"
+            )
+        raise UsageError(
+            "give a photo or a video: 'faceapp verify NAME PHOTO' or '... --video FILE'"
+        )
+    if args.image is not None:
+        raise UsageError("give either a photo or --video, not both")
+    if not args.video.is_file():
+        raise UsageError(f"{args.video}: no such video file")
+    threshold = _threshold(args, "verification")
+    store = _store(args)
+    person = store.find_person(args.name)  # the same name rules as the photo path
+    if person is None:
+        raise UsageError(f"nobody called {args.name!r} is enrolled (see 'faceapp gallery list')")
+    args.name = person.name
+    index = store.index()
+    if args.name not in index.names:
+        raise UsageError(f"{_shown(args.name)} has no face samples; enrol a photo of them first")
+    source = VideoCaptureSource(args.video)
+    source.open()  # an unreadable file fails here, before the models load
+    source.close()
+    pipeline = _pipeline(args)
+    run = _verify_live if args.liveness else _verify_best_frames
+    doc = run(args, pipeline, source, index, threshold)
+    accepted = doc["decision"] == "accept"
+    lines = [
+        f"{'accepted' if accepted else 'rejected'}: {args.name} "
+        f"(distance {_fmt(doc['distance'])}, threshold {threshold:.3f})"
+        + ("" if doc["live"] is None else f"; live: {'yes' if doc['live'] else 'no'}")
+        + (f"; {doc['reason']}" if doc["reason"] else "")
+    ]
+    _emit(args, doc, lines)
+    return EXIT_OK if accepted else EXIT_NEGATIVE
+
+
+def _fmt(distance: float | None) -> str:
+    return "-" if distance is None else f"{distance:.3f}"
+
+
+def _frames_of(source: Any, counter: list[int]) -> Any:
+    """Yield the frames of ``source``, counting them in ``counter[0]``."""
+    from faceapp.core.sources import iterate
+
+    for frame in iterate(source):
+        counter[0] += 1
+        yield frame
+
+
+def _no_frames(args: argparse.Namespace) -> UsageError:
+    return UsageError(f"{args.video}: no frames could be read from this video")
+
+
+def _verify_live(
+    args: argparse.Namespace, pipeline: Any, source: Any, index: Any, threshold: float
+) -> dict[str, Any]:
+    """Run the liveness challenge over the video; return the JSON document."""
+    from contextlib import closing
+
+    from faceapp.core.liveness import LivenessChallenge, run_challenge
+    from faceapp.core.pipeline import MatchSettings
+    from faceapp.core.tracking import FaceTracker
+
+    settings = MatchSettings(threshold=threshold, mode="verification", claim=args.name)
+    challenge = LivenessChallenge(args.name)
+    read = [0]
+    pipeline.tracker = FaceTracker()  # one face followed from frame to frame
+    try:
+        frames = _frames_of(source, read)
+        with closing(frames):
+            results = (
+                pipeline.process(f.image, index, settings, f.index, f.timestamp) for f in frames
+            )
+            state = run_challenge(results, challenge)
+    finally:
+        pipeline.tracker = None
+    if read[0] == 0:
+        raise _no_frames(args)
+    lo_hi = state.offset_range
+    return {
+        "name": args.name,
+        "decision": "accept" if state.passed else "reject",
+        "live": bool(state.live),
+        "matched": state.matched,
+        "reason": state.reason,
+        "distance": None if state.distance is None else round(state.distance, 4),
+        "threshold": threshold,
+        "seconds": round(state.elapsed, 2),
+        "frames": read[0],
+        "nose_offset_range": None if lo_hi is None else [round(v, 3) for v in lo_hi],
+    }
+
+
+def _verify_best_frames(
+    args: argparse.Namespace, pipeline: Any, source: Any, index: Any, threshold: float
+) -> dict[str, Any]:
+    """Verify the largest face of the video's best frames together; return the JSON document."""
+    import heapq
+
+    from faceapp.core.liveness import nose_offset
+    from faceapp.core.matching import l2_normalize, verify
+    from faceapp.core.pipeline import largest_face
+
+    best: list[tuple[float, int, Any, Any]] = []  # a min-heap of (quality, index, image, face)
+    read = [0]
+    for frame in _frames_of(source, read):
+        face = largest_face(pipeline.detect(frame.image))
+        if face is None:
+            continue
+        offset = nose_offset(face.landmarks)
+        frontal = 0.05 if offset is None else max(0.05, 1.0 - abs(offset[0]) / 0.3)
+        quality = face.score * frontal * min(1.0, face.box.w / 112.0)
+        item = (quality, frame.index, frame.image, face)
+        if len(best) < VIDEO_BEST_FRAMES:
+            heapq.heappush(best, item)
+        elif quality > best[0][0]:
+            heapq.heapreplace(best, item)
+    if read[0] == 0:
+        raise _no_frames(args)
+    if not best:
+        raise UsageError(f"{args.video}: no face found in this video")
+    embeddings = [pipeline.embed(image, [face])[0] for _, _, image, face in best]
+    match = verify(l2_normalize(sum(embeddings)), index, args.name, threshold)
+    return {
+        "name": args.name,
+        "decision": "accept" if match.accepted else "reject",
+        "live": None,
+        "reason": None,
+        "distance": round(match.distance, 4),
+        "threshold": threshold,
+        "frames": read[0],
+        "frames_used": sorted(i for _, i, _, _ in best),
+    }
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:
