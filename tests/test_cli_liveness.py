@@ -87,7 +87,7 @@ def test_real_photos_of_a_head_turn_are_accepted(capsys, tmp_path: Path, lfw_dir
     """A sequence of real photos (not a video) of one person, ordered by MediaPipe's yaw."""
     import argparse
 
-    from faceapp.cli import _pipeline
+    from faceapp.cli.common import loaded_pipeline
 
     person = "Adrien_Brody"
     labelled = []
@@ -101,7 +101,7 @@ def test_real_photos_of_a_head_turn_are_accepted(capsys, tmp_path: Path, lfw_dir
         capsys, "enroll", person, str(enrol[0]), "--largest", "--gallery", str(gallery)
     )
     assert code == 0, err
-    detect = _pipeline(argparse.Namespace()).detect
+    detect = loaded_pipeline(argparse.Namespace()).detect
     photos = held_in_place([(load_image(p), yaw) for p, yaw in rest], detect)
     video = write_video(turn_sequence(photos), tmp_path / "turn.avi")
     argv = ["verify", person, "--video", str(video), "--liveness", "--gallery", str(gallery)]

@@ -57,11 +57,13 @@ def main() -> int:
     model_requests: list[list[str]] = []
     current: list[str] = []
 
-    def no_model(args):
+    def no_model(self):
         model_requests.append(current)
         raise AssertionError("the face model was loaded")
 
-    cli._pipeline = no_model  # files refused before detection must never get this far
+    from faceapp.core.pipeline import FacePipeline
+
+    FacePipeline.prepare = no_model  # files refused before detection must never get this far
     results = []
     for argv in spec["runs"]:
         current = argv

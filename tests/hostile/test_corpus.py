@@ -298,8 +298,8 @@ def test_file_errors_outside_images_name_the_file(capsys, tmp_path: Path) -> Non
 
 
 def test_os_error_line_names_both_files_or_says_where_to_look() -> None:
-    from faceapp.cli import _os_error_line
+    from faceapp.cli.common import os_error_line
 
     exc = OSError(18, "Invalid cross-device link", "a\nb.jpg", None, "/x/c.jpg")
-    assert _os_error_line(exc) == "'a\\nb.jpg' -> /x/c.jpg: Invalid cross-device link"
-    assert _os_error_line(OSError("disk\non fire")) == "disk on fire (run with -v for details)"
+    assert os_error_line(exc) == "'a\\nb.jpg' -> /x/c.jpg: Invalid cross-device link"
+    assert os_error_line(OSError("disk\non fire")) == "disk on fire (run with -v for details)"

@@ -1,0 +1,209 @@
+"""What every subcommand shares: errors and exit codes, the gallery, the pipeline, output."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from faceapp import paths
+
+log = logging.getLogger("faceapp")
+
+
+EXIT_OK, EXIT_NEGATIVE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: exit 2 with a one-line message."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser that raises :class:`UsageError` instead of exiting."""
+
+    def error(self, message: str) -> Any:
+        """Raise the parse error as a one-line :class:`UsageError` (argparse would exit)."""
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """Add the options every subcommand takes: ``--gallery``, ``--json``, ``-v``."""
+    p.add_argument(
+        "--gallery", type=Path, default=None, help="gallery database (default: user data dir)"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print exactly one JSON document on standard output and nothing else",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+
+
+def add_history_flag(p: argparse.ArgumentParser) -> None:
+    """Add ``--history`` (record what was recognised in the gallery's history)."""
+    p.add_argument(
+        "--history",
+        action="store_true",
+        help="record what was decided in the gallery's history (when history is on; "
+        "see 'faceapp history')",
+    )
+
+
+def positive_int(text: str) -> int:
+    """Argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def open_store(args: argparse.Namespace) -> Any:
+    """Open the gallery (checked, nothing created until a write); GalleryError when unusable."""
+    from faceapp.storage.gallery import GalleryStore
+
+    path = args.gallery or paths.default_gallery_path()
+    log.info("gallery %s", path)
+    return GalleryStore(path)
+
+
+def shown(name: str) -> str:
+    """Return a stored name as printed: as it is, or escaped when it hides characters.
+
+    Names enrolled before ``normalise_name`` refused invisible and text-direction
+    characters may still hold some; printing them raw would let them disguise the line.
+    """
+    from faceapp.storage.gallery import normalise_name
+
+    try:
+        return name if normalise_name(name) == name else repr(name)
+    except ValueError:
+        return repr(name)
+
+
+_pipelines: dict[str, Any] = {}
+
+
+def loaded_pipeline(args: argparse.Namespace) -> Any:
+    """Return the loaded default pipeline (kept for the life of the process)."""
+    from faceapp.core.pipeline import FacePipeline
+
+    if "default" not in _pipelines:
+        pipeline = FacePipeline()
+        pipeline.prepare()
+        _pipelines["default"] = pipeline
+    return _pipelines["default"]
+
+
+def threshold_from(args: argparse.Namespace, mode: str = "recognition") -> float:
+    """Return ``--threshold``, or the default of ``mode`` when it is not given."""
+    from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD, default_threshold
+
+    t = default_threshold(mode) if args.threshold is None else float(args.threshold)
+    if not MIN_THRESHOLD <= t <= MAX_THRESHOLD:
+        raise UsageError(
+            f"--threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD}, got {t}"
+        )
+    return t
+
+
+def emit(args: argparse.Namespace, doc: Any, lines: list[str]) -> None:
+    """Print ``lines`` for people, or with ``--json`` only ``doc`` (one JSON document)."""
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False))
+        return
+    for line in lines:
+        print(line)
+
+
+def note(args: argparse.Namespace, line: str) -> None:
+    """Tell people something beside the answer: on stderr, so stdout stays the answer."""
+    print(f"faceapp: {line}", file=sys.stderr)
+
+
+class HistoryRecorder:
+    """Collects the events of one command run and records them at the end (``--history``)."""
+
+    def __init__(self, args: argparse.Namespace, store: Any) -> None:
+        from faceapp.core.appearances import AppearanceFilter
+        from faceapp.storage.history import History
+
+        self.history = History(store)
+        self.filter = AppearanceFilter()
+        self.pending: list[Any] = []
+        self.recorded = 0
+        self.active = bool(args.history)
+        if not self.active:
+            return
+        if not store.path.exists():
+            note(args, "--history: there is no gallery yet (nobody enrolled); nothing recorded")
+            self.active = False
+        elif not self.history.settings().enabled:
+            note(
+                args,
+                "--history: history is off for this gallery; nothing recorded "
+                "(turn it on with 'faceapp history --enable')",
+            )
+            self.active = False
+
+    def add(self, image: Any, appearances: list[Any], source: str, still: bool) -> None:
+        """Queue events for ``appearances`` seen in ``image``."""
+        if not self.active:
+            return
+        from datetime import datetime, timezone
+
+        from faceapp.enrolment import thumbnail_of
+        from faceapp.storage.history import CROP_SIZE, NewEvent
+
+        seen = datetime.now(timezone.utc)
+        for a in appearances:
+            crop = thumbnail_of(image, a.face, CROP_SIZE)
+            event = NewEvent.from_appearance(a, crop, source, at=seen)
+            if still:
+                event = dataclasses.replace(event, position=None)
+            self.pending.append(event)
+
+    def add_frame(self, image: Any, result: Any, mode: str, source: str, still: bool) -> None:
+        """Queue the new appearances of one frame's result."""
+        if self.active:
+            self.add(image, self.filter.update(result, mode), source, still)
+
+    def flush(self) -> int:
+        """Record what is queued; return the number recorded so far."""
+        if self.active and self.pending:
+            pending, self.pending = self.pending, []
+            self.recorded += self.history.record(pending)
+        return self.recorded
+
+
+def progress_bar(label: str) -> Callable[[int, int], None] | None:
+    """Return a progress callback drawing a bar on a terminal's stderr, or None off a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        pct = 100.0 * done / max(total, 1)
+        sys.stderr.write(f"\r{label}: {pct:5.1f}% ({done}/{total})")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def os_error_line(exc: OSError) -> str:
+    """Return one line naming the file(s) of an ``OSError`` and what went wrong."""
+    from faceapp.core.images import display_name
+
+    reason = " ".join((exc.strerror or str(exc) or type(exc).__name__).split())
+    names = [display_name(f) for f in (exc.filename, exc.filename2) if f is not None]
+    if not names:
+        return f"{reason} (run with -v for details)"
+    return f"{' -> '.join(names)}: {reason}"

@@ -1,0 +1,208 @@
+"""The command line's grammar: every subcommand, its arguments and its help."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from faceapp.cli.common import (
+    Parser,
+    add_common,
+    add_history_flag,
+    positive_int,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``faceapp`` argument parser with every subcommand."""
+    parser = Parser(prog="faceapp", description="Face recognition on your own computer.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    p = sub.add_parser("weights", help="fetch, verify and convert the model weights")
+    p.add_argument("action", choices=["fetch", "check", "convert"])
+    p.add_argument("--force", action="store_true")
+    add_common(p)
+
+    p = sub.add_parser(
+        "install-desktop", help="add faceapp to the desktop's application menu (this user)"
+    )
+    p.add_argument("--remove", action="store_true", help="take the launcher and icon away again")
+    p.add_argument("--json", action="store_true", help="print one JSON document as the last line")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+
+    p = sub.add_parser("enroll", aliases=["enrol"], help="add photos of a person to the gallery")
+    p.add_argument("name")
+    p.add_argument("images", nargs="+", type=Path)
+    p.add_argument("--largest", action="store_true", help="take the largest face of a group photo")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="enrol a face even when it looks like someone else, or unlike the person's "
+        "other samples (refused otherwise, exit 2)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="distance beyond which a face does not look like the person (default: 1.07, "
+        "the recognition threshold)",
+    )
+    add_common(p)
+
+    p = sub.add_parser("identify", help="name every face in photos (1:K)")
+    p.add_argument("images", nargs="+", type=Path)
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="largest distance that still names a person (default: 1.07, the threshold "
+        "of best accuracy on LFW; lower is stricter)",
+    )
+    add_history_flag(p)
+    add_common(p)
+
+    p = sub.add_parser("verify", help="is the face in a photo or a video the claimed person? (1:1)")
+    p.add_argument("name")
+    p.add_argument("image", type=Path, nargs="?", help="photo of the face (or give --video)")
+    p.add_argument(
+        "--video", type=Path, default=None, metavar="FILE", help="a video file of the face instead"
+    )
+    p.add_argument(
+        "--liveness",
+        action="store_true",
+        help="with --video: accept only when the person turns their head left, then right, "
+        "within 6 s, matching the claim throughout (see docs/liveness.md)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="largest distance that still accepts (default: the threshold at which 1 in "
+        "10,000 different-person pairs of LFW is accepted, stricter than identify's 1.07)",
+    )
+    p.add_argument("--largest", action="store_true", help="use the largest face of a group photo")
+    add_history_flag(p)
+    add_common(p)
+
+    p = sub.add_parser(
+        "gallery", help="list, rename or remove enrolled people; export or import the gallery"
+    )
+    gsub = p.add_subparsers(dest="action", required=True, parser_class=Parser)
+    add_common(gsub.add_parser("list"))
+    g = gsub.add_parser("rename")
+    g.add_argument("old")
+    g.add_argument("new")
+    add_common(g)
+    g = gsub.add_parser("remove")
+    g.add_argument("name")
+    add_common(g)
+    g = gsub.add_parser(
+        "export", help="write the gallery to one file (zip: manifest, embeddings, thumbnails)"
+    )
+    g.add_argument("file", type=Path)
+    g.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    add_common(g)
+    g = gsub.add_parser("import", help="add the people of an exported gallery file")
+    g.add_argument("file", type=Path)
+    g.add_argument(
+        "--on-conflict",
+        choices=["merge", "skip", "rename"],
+        default=None,
+        help="for people already enrolled: add their samples, leave them, or import them "
+        "as 'NAME (2)' (without it such an import is refused, exit 2)",
+    )
+    add_common(g)
+    g = gsub.add_parser("wipe", help="delete the whole gallery file")
+    g.add_argument("--yes", action="store_true", help="confirm")
+    g.add_argument(
+        "--no-backup",
+        action="store_true",
+        help="keep no backup copy (and delete the one kept before): the faces are gone for good",
+    )
+    add_common(g)
+
+    p = sub.add_parser(
+        "video", help="recognise faces in a video file, optionally writing it annotated"
+    )
+    p.add_argument("input", help="video file, image folder, camera index or 'demo'")
+    p.add_argument("--out", type=Path, default=None, help="annotated video to write (.mp4 or .avi)")
+    p.add_argument("--threshold", type=float, default=None)
+    p.add_argument(
+        "--max-frames", type=positive_int, default=None, help="stop after this many frames"
+    )
+    add_history_flag(p)
+    add_common(p)
+
+    p = sub.add_parser(
+        "history", help="the recognition history: list, filter, export as CSV, settings"
+    )
+    p.add_argument(
+        "--since",
+        default=None,
+        help="from this date or time (2026-11-01, 2026-11-01T08:30) "
+        "or this long ago (30m, 12h, 7d)",
+    )
+    p.add_argument("--until", default=None, help="before this date or time (same forms)")
+    p.add_argument("--name", default=None, help="only the events of this person")
+    p.add_argument(
+        "--decision", choices=["named", "unknown", "accepted", "rejected"], action="append"
+    )
+    p.add_argument("--mode", choices=["recognition", "verification"], default=None)
+    p.add_argument("--limit", type=positive_int, default=None, help="the newest N events")
+    p.add_argument("--csv", default=None, help="write the events to this CSV file ('-': stdout)")
+    on_off = p.add_mutually_exclusive_group()
+    on_off.add_argument("--enable", action="store_true", help="record history in this gallery")
+    on_off.add_argument(
+        "--disable",
+        action="store_true",
+        help="record no history in this gallery (what was recorded stays)",
+    )
+    p.add_argument(
+        "--retention", type=positive_int, default=None, help="keep events this many days (30)"
+    )
+    p.add_argument("--clear", action="store_true", help="delete every event (with --yes)")
+    p.add_argument("--yes", action="store_true", help="confirm --clear")
+    add_common(p)
+
+    p = sub.add_parser("report", help="how well the thresholds separate your people: an HTML page")
+    p.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    p.add_argument(
+        "--threshold", type=float, default=None, help="recognition threshold to mark (1.07)"
+    )
+    p.add_argument(
+        "--verification-threshold",
+        type=float,
+        default=None,
+        help="verification threshold to mark (default: 1 in 10,000 false accepts on LFW)",
+    )
+    add_common(p)
+
+    p = sub.add_parser(
+        "eval-lfw", help="LFW verification protocol (10-fold accuracy, TAR@FAR, AUC)"
+    )
+    p.add_argument("dir", type=Path)
+    p.add_argument("--pairs", type=Path, default=None, help="pairs file (default: DIR/pairs.txt)")
+    p.add_argument("--align", choices=["box", "similarity"], default=None)
+    p.add_argument("--no-flip", action="store_true", help="embed without flip fusion")
+    p.add_argument("--detector", choices=["mtcnn", "mtcnn-package"], default="mtcnn")
+    p.add_argument("--save-distances", type=Path, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--embeddings",
+        type=Path,
+        default=None,
+        help="score the embeddings an earlier --save-distances run saved instead of running "
+        "the models (give the same --align/--no-flip/--detector as that run)",
+    )
+    p.add_argument(
+        "--write-operating-points",
+        type=Path,
+        default=None,
+        help="count every pair of the protocol images (same / different person) and write "
+        "the FAR/TAR table that verification's default and the threshold panel use (JSON)",
+    )
+    add_common(p)
+
+    p = sub.add_parser("bench", help="speed benchmark against peers measured in the same run")
+    p.add_argument("--quick", action="store_true", help="fewer frames and repeats")
+    add_common(p)
+    return parser

@@ -1,0 +1,125 @@
+"""``faceapp video``: name the faces of a video, optionally writing an annotated copy."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from faceapp.cli.common import (
+    EXIT_NEGATIVE,
+    EXIT_OK,
+    HistoryRecorder,
+    UsageError,
+    emit,
+    loaded_pipeline,
+    open_store,
+    threshold_from,
+)
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    """Run the pipeline over a video and optionally write it annotated."""
+    from faceapp.core.draw import annotate
+    from faceapp.core.images import display_name
+    from faceapp.core.pipeline import MatchSettings
+    from faceapp.core.sources import VideoCaptureSource, letterbox, open_source
+    from faceapp.core.tracking import FaceTracker
+
+    threshold = threshold_from(args)
+    if args.out is not None:
+        _check_video_out(args.out, args.input)
+    store = open_store(args)
+    index = store.index()
+    source = open_source(args.input)
+    source.open()  # a missing or damaged file fails here, before the model loads
+    recorder = HistoryRecorder(args, store)
+    if Path(args.input).exists():
+        where = display_name(args.input)
+    else:
+        where = f"camera {args.input}" if str(args.input).isdigit() else str(args.input)
+    writer, frames, named, size = None, [], 0, None
+    try:
+        pipeline = loaded_pipeline(args)
+        # Follow faces across frames of a real video; an image folder is a set of unrelated photos.
+        tracked = isinstance(source, VideoCaptureSource)
+        pipeline.tracker = FaceTracker() if tracked else None
+        while args.max_frames is None or len(frames) < args.max_frames:
+            frame = source.read()
+            if frame is None:
+                break
+            result = pipeline.process(
+                frame.image, index, MatchSettings(threshold=threshold), frame.index, frame.timestamp
+            )
+            recorder.add_frame(frame.image, result, "recognition", where, still=not tracked)
+            named += sum(1 for fr in result.faces if fr.known)
+            frames.append(
+                {
+                    "frame": frame.index,
+                    "t": round(frame.timestamp, 3),
+                    "faces": [f.to_json() for f in result.faces],
+                }
+            )
+            if args.out is not None:
+                size = size or (frame.image.shape[1], frame.image.shape[0])
+                writer = writer or _video_writer(args.out, source.fps, size)
+                picture = annotate(frame.image, result)
+                if (picture.shape[1], picture.shape[0]) != size:
+                    picture = letterbox(picture, size)
+                writer.write(picture)
+            if not args.json:
+                labels = ", ".join(fr.label for fr in result.faces) or "no face"
+                print(f"frame {frame.index} t={frame.timestamp:.2f}s: {labels}")
+    finally:
+        source.close()
+        if writer is not None:
+            writer.release()
+        recorded = recorder.flush()  # what was seen is kept, also when interrupted
+    doc: dict[str, Any] = {"frames": frames, "out": str(args.out) if args.out else None}
+    if recorder.active:
+        doc["history_recorded"] = recorded
+    emit(args, doc, [f"recorded {recorded} event(s) in the history"] if recorder.active else [])
+    return EXIT_OK if named else EXIT_NEGATIVE
+
+
+VIDEO_OUT_SUFFIXES = (".mp4", ".avi")
+
+
+def _check_video_out(out: Path, source_spec: str) -> None:
+    """Refuse, before any work, an ``--out`` path that cannot receive the annotated video."""
+    from faceapp.core.images import display_name
+
+    name = display_name(out)
+    if out.suffix.lower() not in VIDEO_OUT_SUFFIXES:
+        raise UsageError(f"--out {name}: the file name must end in .mp4 or .avi")
+    parent = out.parent
+    if not parent.exists():
+        raise UsageError(f"--out {name}: the folder {display_name(parent)} does not exist")
+    if not parent.is_dir():
+        raise UsageError(f"--out {name}: {display_name(parent)} is not a folder")
+    if out.is_dir():
+        raise UsageError(f"--out {name}: is a folder")
+    if out.exists() or out.is_symlink():
+        if not out.is_file():
+            raise UsageError(f"--out {name}: exists and is not a regular file")
+        if Path(source_spec).exists() and os.path.samefile(out, source_spec):
+            raise UsageError(f"--out {name}: is the input video; choose another file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {name}: cannot write into the folder {display_name(parent)}")
+
+
+def _video_writer(path: Path, fps: float, size: tuple[int, int]) -> Any:
+    import cv2
+
+    from faceapp.core.images import display_name
+    from faceapp.core.runtime import native_stderr_to_log
+    from faceapp.core.sources import quiet_video_backends
+
+    quiet_video_backends()
+    fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+    with native_stderr_to_log(f"OpenCV creating {path.name}"):
+        writer = cv2.VideoWriter(str(path), fourcc, fps, size)
+    if not writer.isOpened():
+        raise UsageError(f"--out {display_name(path)}: cannot write a video to this file")
+    return writer
