@@ -1,50 +1,20 @@
-"""Liveness challenge: a head turn left then right, checked for depth on the five landmarks.
-
-A still photo of an enrolled person is a flat picture: however it is moved, tilted,
-scaled or bent towards a perspective view in front of the camera, its five landmarks
-stay related by one plane-to-plane projection (a homography).  A real head is not flat:
-the tip of the nose stands about 0.4 eye-distances in front of the eyes and mouth
-corners, so when the head turns, the nose moves across the eye/mouth quadrilateral in a
-way no homography of that quadrilateral can follow.
-
-:func:`nose_offset` measures exactly that: it maps the four eye and mouth-corner points
-onto a fixed frontal layout with the one homography that does so, and returns where the
-nose lands.  That position is a projective invariant of the five points, so it is the
-same in every view of a flat picture (up to detector noise), while a real head turning
-to its left or right moves it by about 0.012 eye-distances per degree.
-:class:`LivenessChallenge` asks for a frontal face, a turn to the person's left and a
-turn to their right, on one tracked face, within a time limit, while the face keeps
-matching the claimed identity.
-
-Coordinates are image pixels (x to the right, y down) of an unmirrored camera image:
-a person turning to *their* left moves their nose towards the image's right, which is
-a positive :func:`nose_offset`.  See ``docs/liveness.md`` for the measurements and for
-what this does not stop.
-"""
+"""The head-turn challenge: a state machine fed one tracked face per frame."""
 
 from __future__ import annotations
 
 import enum
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from faceapp.core.liveness.geometry import (
+    foreshortening,
+    nose_offset,
+)
 from faceapp.core.types import FaceResult, FrameResult, Point
-
-#: Where the four reference points sit in a frontal face, in eye-distance units:
-#: eye on the image's left, eye on the image's right, mouth corner on the image's left,
-#: mouth corner on the image's right (the mean MTCNN layout of frontal LFW faces).
-#: The nose of a frontal face lands near ``(0, 0.59)``.
-FRONTAL_LAYOUT = np.array([[-0.5, 0.0], [0.5, 0.0], [-0.45, 1.06], [0.45, 1.06]])
-
-#: Smallest distance between the eyes, in pixels, at which the landmarks are trusted.
-MIN_EYE_DISTANCE = 10.0
-
-#: Nose offsets beyond this (eye-distances) are landmark failures, not poses.
-MAX_OFFSET = 1.5
 
 #: Seconds allowed from the moment the face is first seen to the end of the challenge.
 TIME_LIMIT = 6.0
@@ -69,156 +39,6 @@ LOST_SECONDS = 1.0
 #: turned head or a tilted picture does) while the nose never moved by half a turn is
 #: reported as flat.  It only words the reason; the decision is the turn itself.
 FLAT_TILT = 0.15
-
-
-def homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Return the 3x3 projective transform that maps four points onto four others.
-
-    Parameters
-    ----------
-    src, dst : ndarray, shape (4, 2)
-        Corresponding points, no three of them on one line.
-
-    Returns
-    -------
-    ndarray, shape (3, 3), float64
-        ``H`` with ``H[2, 2] == 1`` such that ``dst ~ H @ [x, y, 1]`` for each point.
-
-    Raises
-    ------
-    ValueError
-        When the points are degenerate (three on a line, or repeated).
-    """
-    src = np.asarray(src, np.float64)
-    dst = np.asarray(dst, np.float64)
-    if src.shape != (4, 2) or dst.shape != (4, 2):
-        raise ValueError("homography needs exactly four (x, y) points on each side")
-    rows = []
-    for (x, y), (u, v) in zip(src, dst):
-        rows.append([x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y])
-        rows.append([0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y])
-    a = np.array(rows)
-    if np.linalg.cond(a) > 1e10:
-        raise ValueError("degenerate points: three of them lie on one line")
-    h = np.linalg.solve(a, dst.ravel())
-    return np.append(h, 1.0).reshape(3, 3)
-
-
-def apply_homography(h: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Return ``points`` (shape ``(n, 2)``) mapped by the 3x3 transform ``h``."""
-    p = np.asarray(points, np.float64).reshape(-1, 2)
-    q = np.c_[p, np.ones(len(p))] @ np.asarray(h, np.float64).T
-    return q[:, :2] / q[:, 2:3]
-
-
-def _normalised(landmarks: Sequence[Point]) -> np.ndarray | None:
-    """Landmarks centred on the eye/mouth quadrilateral, in eye-distance units; None if unusable."""
-    p = np.asarray(landmarks, np.float64)
-    if p.shape != (5, 2) or not np.isfinite(p).all():
-        return None
-    eyes = float(np.linalg.norm(p[1] - p[0]))
-    if eyes < MIN_EYE_DISTANCE:
-        return None
-    quad = p[[0, 1, 4, 3]]  # walk round the quadrilateral: eyes, then mouth right to left
-    edges = np.roll(quad, -1, axis=0) - quad
-    turns = (
-        edges[:, 0] * np.roll(edges, -1, axis=0)[:, 1]
-        - edges[:, 1] * np.roll(edges, -1, axis=0)[:, 0]
-    )
-    if not ((turns > 0).all() or (turns < 0).all()):
-        return None  # not a convex quadrilateral: a landmark is off (or eyes and mouth swapped)
-    if turns[0] < 0:
-        return None  # mirrored or upside-down layout (y grows downwards in images)
-    return (p - p[[0, 1, 3, 4]].mean(axis=0)) / eyes
-
-
-def nose_offset(landmarks: Sequence[Point]) -> tuple[float, float] | None:
-    """Return where the nose lies relative to the eyes and mouth corners, free of any plane's view.
-
-    The one homography that takes the two eyes and two mouth corners onto
-    :data:`FRONTAL_LAYOUT` is applied to the nose.  The result does not change when the
-    five points are seen through any other homography, which is what moving, rotating,
-    scaling or tilting a flat picture does; it changes when a real head turns (or nods),
-    because the nose stands out of the plane of the other four points.
-
-    Parameters
-    ----------
-    landmarks : sequence of five (x, y) points
-        In :class:`~faceapp.core.types.Face` order (image-left eye, image-right eye, nose,
-        image-left mouth corner, image-right mouth corner), in pixels.
-
-    Returns
-    -------
-    tuple of float or None
-        ``(x, y)`` in eye-distance units of the frontal layout: ``x`` is about 0 for a
-        frontal face, positive when the nose is towards the image's right (the person
-        turned to their left), about 0.012 per degree of yaw; ``y`` is about 0.59 and
-        grows when the head nods down.  None when the landmarks are unusable: eyes closer
-        than :data:`MIN_EYE_DISTANCE` pixels, a non-convex or mirrored quadrilateral, or a
-        nose further than :data:`MAX_OFFSET` from the middle.
-    """
-    p = _normalised(landmarks)
-    if p is None:
-        return None
-    try:
-        h = homography(p[[0, 1, 3, 4]], FRONTAL_LAYOUT)
-    except (ValueError, np.linalg.LinAlgError):
-        return None
-    x, y = apply_homography(h, p[2:3])[0]
-    if not (abs(x) <= MAX_OFFSET and abs(y - 0.59) <= MAX_OFFSET):
-        return None
-    return float(x), float(y)
-
-
-def nose_parallax(first: Sequence[Point], second: Sequence[Point]) -> float | None:
-    """Return how far the nose strays from where a flat picture would put it, between two views.
-
-    Fits the homography that takes ``first``'s eyes and mouth corners onto ``second``'s,
-    moves ``first``'s nose with it, and measures the distance to ``second``'s nose.  For
-    two views of a flat picture this is detector noise; for a head that turned it grows
-    with the turn.
-
-    Parameters
-    ----------
-    first, second : sequence of five (x, y) points
-        Landmarks of the same face in two frames, in pixels.
-
-    Returns
-    -------
-    float or None
-        Distance in ``second``'s eye-distances, or None when either set of landmarks is
-        unusable (see :func:`nose_offset`).
-    """
-    a, b = _normalised(first), _normalised(second)
-    if a is None or b is None:
-        return None
-    try:
-        h = homography(a[[0, 1, 3, 4]], b[[0, 1, 3, 4]])
-    except (ValueError, np.linalg.LinAlgError):
-        return None
-    return float(np.linalg.norm(apply_homography(h, a[2:3])[0] - b[2]))
-
-
-def foreshortening(reference: Sequence[Point], current: Sequence[Point]) -> float | None:
-    """Return how much the eye/mouth quadrilateral got squashed one way since ``reference``.
-
-    The least-squares affine map between the two quadrilaterals is split into its two
-    stretch factors; the answer is ``1 - smaller / larger``: 0 for a face that only moved,
-    turned in the image plane or changed size, about ``1 - cos(angle)`` for a head (or a
-    picture) turned by ``angle`` away from the camera.
-
-    Returns
-    -------
-    float or None
-        In ``[0, 1)``; None when either set of landmarks is unusable.
-    """
-    a, b = _normalised(reference), _normalised(current)
-    if a is None or b is None:
-        return None
-    qa, qb = a[[0, 1, 3, 4]], b[[0, 1, 3, 4]]
-    m, *_ = np.linalg.lstsq(np.c_[qa, np.ones(4)], qb, rcond=None)
-    s = np.linalg.svd(m[:2], compute_uv=False)
-    return float(1.0 - s[-1] / s[0]) if s[0] > 0 else None
 
 
 @dataclass(frozen=True)
