@@ -49,6 +49,10 @@ class Settings:
         Verification mode's threshold, or None for that mode's default (the threshold
         at :data:`~faceapp.core.matching.DEFAULT_VERIFICATION_FAR` on LFW), which then
         follows the table shipped with the installed version.
+    liveness : bool
+        Ask for a head turn (left, then right) before accepting a claim in verification
+        mode (:mod:`faceapp.core.liveness`); on unless the user turned it off.  Preference
+        files written before it get the default.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -58,6 +62,7 @@ class Settings:
     geometry: bytes = b""
     demo_offered: bool = False
     verification_threshold: float | None = None
+    liveness: bool = True
 
     def validated(self) -> Settings:
         """Return a copy with every field brought into its valid range.

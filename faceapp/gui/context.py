@@ -11,10 +11,12 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
+from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import MODES, GalleryIndex, Mode
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
 from faceapp.gui.gallery_worker import GalleryEdit, GalleryWorker
+from faceapp.gui.liveness_gate import LivenessGate
 from faceapp.gui.people import PeopleList, PeopleSnapshot
 from faceapp.gui.worker import ModelState
 from faceapp.settings import Settings
@@ -88,6 +90,10 @@ class AppContext(QObject):
     current_result_changed = Signal(object)
     #: Emitted with ``(state, message)``; state is a :class:`ModelState` value.
     model_state_changed = Signal(str, str)
+    #: The liveness challenge of verification mode changed: a frozen
+    #: :class:`~faceapp.core.liveness.ChallengeState`, or None when no challenge runs
+    #: (liveness off, no claim, recognition mode, or a slideshow without tracking).
+    challenge_changed = Signal(object)
 
     def __init__(
         self,
@@ -110,6 +116,9 @@ class AppContext(QObject):
         #: about a second for cameras and videos, 0 for slideshows, whose every frame
         #: is another picture (a result then only describes its own frame).
         self.hold_s = 1.0
+        #: The head-turn challenge of verification mode (fed on this thread).
+        self.liveness = LivenessGate()
+        self._configure_liveness()
         self._people = PeopleList()
         self._people_loaded = False
         self._index: GalleryIndex | None = None
@@ -147,6 +156,7 @@ class AppContext(QObject):
             return new
         old, self._settings = self._settings, new
         self.settings_changed.emit(new)
+        self._configure_liveness()
         if (old.threshold_for(old.mode), old.mode, old.claim) != (
             new.threshold_for(new.mode),
             new.mode,
@@ -161,6 +171,23 @@ class AppContext(QObject):
         mode: Mode = VERIFICATION if s.mode == VERIFICATION else RECOGNITION
         return MatchSettings(threshold=s.threshold_for(mode), mode=mode, claim=s.claim)
 
+    # -- liveness ----------------------------------------------------------------------
+
+    def challenge_state(self) -> ChallengeState | None:
+        """Return the liveness challenge's latest state, or None when none runs."""
+        return self.liveness.state
+
+    def retry_challenge(self) -> None:
+        """Start the liveness challenge again ("Try again"); emits ``challenge_changed``."""
+        self.liveness.reset()
+        self.challenge_changed.emit(self.liveness.state)
+
+    def _configure_liveness(self) -> None:
+        s = self._settings
+        claim = s.claim if s.mode == VERIFICATION else None
+        if self.liveness.configure(claim, s.liveness):
+            self.challenge_changed.emit(self.liveness.state)
+
     # -- frames and results ----------------------------------------------------------
 
     def publish_frame(self, image: QImage, index: int, timestamp: float) -> None:
@@ -172,12 +199,19 @@ class AppContext(QObject):
     def publish_result(self, result: FrameResult) -> None:
         """Announce a new recognition result (emits ``result_ready``)."""
         self._result = result
+        if self.liveness.active:
+            before = self.liveness.state
+            state = self.liveness.feed(result)
+            if state != before:
+                self.challenge_changed.emit(state)
         self.result_ready.emit(result)
         self._refresh_current()
 
     def clear_results(self) -> None:
         """Forget the frame and result on screen (when the source changes)."""
         self._frame_index, self._frame_ts, self._result = -1, 0.0, None
+        if self.liveness.active:
+            self.retry_challenge()
         self._refresh_current()
 
     def current_result(self) -> FrameResult | None:

@@ -8,15 +8,18 @@ from dataclasses import dataclass
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QListView,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from faceapp.core.liveness import ChallengeState
 from faceapp.core.pipeline import largest_face
 from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
@@ -31,10 +34,10 @@ class Verdict:
 
     Parameters
     ----------
-    state : {"accept", "reject", "none"}
-        Selects the colour.
+    state : {"accept", "reject", "challenge", "none"}
+        Selects the colour; "challenge" while the liveness challenge asks for a move.
     title : str
-        Large text ("ACCEPT", "REJECT", or what is missing).
+        Large text ("ACCEPT", "REJECT", the challenge's prompt, or what is missing).
     detail : str
         One line under it (distance against threshold).
     """
@@ -52,21 +55,63 @@ def main_face(result: FrameResult | None) -> FaceResult | None:
     return next(fr for fr in result.faces if fr.face is face)
 
 
-def verdict(result: FrameResult | None, settings: Settings) -> Verdict:
-    """Return the verification verdict for the largest face in ``result``."""
+def verdict(
+    result: FrameResult | None,
+    settings: Settings,
+    challenge: ChallengeState | None = None,
+    untracked: bool = False,
+) -> Verdict:
+    """Return the verification verdict for the largest face in ``result``.
+
+    Parameters
+    ----------
+    result : FrameResult or None
+        The result describing the picture on screen.
+    settings : Settings
+        The claim.
+    challenge : ChallengeState, optional
+        The liveness challenge's state when one runs: the claim is then accepted only
+        when the challenge passed (which needs the face to match throughout).
+    untracked : bool
+        True when liveness is wanted but the source's faces are not tracked (a
+        slideshow): nothing can be accepted then.
+    """
     if settings.claim is None:
         return Verdict("none", "Choose who to verify", "Pick the claimed identity above.")
     fr = main_face(result)
+    m = fr.match if fr is not None else None
+    if m is not None and m.name == settings.claim and not math.isfinite(m.distance):
+        return Verdict("none", "…", f"{settings.claim} has no usable samples.")
+    if challenge is not None:
+        return challenge_verdict(challenge)
+    if untracked:
+        return Verdict(
+            "none",
+            "Needs a camera or a video",
+            "The head-turn check follows a moving face; turn it off to verify photos.",
+        )
     if fr is None:
         return Verdict("none", "No face", "Show one face to the camera.")
-    m = fr.match
     if m is None or m.name != settings.claim:
         return Verdict("none", "…", "Checking…")  # a result from before the claim changed
-    if not math.isfinite(m.distance):
-        return Verdict("none", "…", f"{settings.claim} has no usable samples.")
     if m.accepted:
         return Verdict("accept", "ACCEPT", f"distance {m.distance:.2f} ≤ {m.threshold:.2f}")
     return Verdict("reject", "REJECT", f"distance {m.distance:.2f} > {m.threshold:.2f}")
+
+
+def challenge_verdict(state: ChallengeState) -> Verdict:
+    """Return the verdict while the liveness challenge runs or once it has ended."""
+    if state.passed:
+        detail = "Head turn passed"
+        if state.distance is not None and state.threshold is not None:
+            detail += f" · distance {state.distance:.2f} ≤ {state.threshold:.2f}"
+        return Verdict("accept", "ACCEPT", detail)
+    if state.failed:
+        reason = state.reason or "the check did not pass"
+        return Verdict("reject", "REJECT", reason[:1].upper() + reason[1:] + ".")
+    if state.frames == 0:
+        return Verdict("challenge", state.prompt, "The check starts when a face is in view.")
+    return Verdict("challenge", state.prompt, f"{math.ceil(state.time_left)} s left")
 
 
 def in_view_text(result: FrameResult | None) -> str:
@@ -96,6 +141,7 @@ class ModePanel(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self._result: FrameResult | None = ctx.current_result()
+        self._challenge: ChallengeState | None = ctx.challenge_state()
         self.recognition_button = QPushButton("Recognition 1:K")
         self.verification_button = QPushButton("Verification 1:1")
         self._group = QButtonGroup(self)
@@ -127,8 +173,21 @@ class ModePanel(QWidget):
         self.verdict_label.setObjectName("verdict")
         self.detail_label = QLabel()
         self.detail_label.setObjectName("hint")
+        self.verdict_label.setWordWrap(True)
         self.in_view_label = QLabel()
         self.in_view_label.setWordWrap(True)
+        self.liveness_box = QCheckBox("Require a head turn (liveness)")
+        self.liveness_box.setToolTip(
+            "Accept a claim only after the person turns their head left, then right:\n"
+            "a photo held up to the camera cannot do that."
+        )
+        self.challenge_bar = QProgressBar()
+        self.challenge_bar.setRange(0, 100)
+        self.challenge_bar.setTextVisible(False)
+        self.challenge_bar.setMaximumHeight(8)
+        self.challenge_bar.setAccessibleName("Liveness challenge progress")
+        self.try_again_button = QPushButton("Try again")
+        self.try_again_button.setToolTip("Start the head-turn check again")
         make_plain(self.verdict_label, self.detail_label, self.in_view_label)
 
         segments = QHBoxLayout()
@@ -142,13 +201,19 @@ class ModePanel(QWidget):
         claim_row.addWidget(self.claim_label)
         claim_row.addWidget(self.claim_combo, 1)
         layout.addLayout(claim_row)
+        layout.addWidget(self.liveness_box)
         layout.addWidget(self.verdict_label)
+        layout.addWidget(self.challenge_bar)
         layout.addWidget(self.detail_label)
+        layout.addWidget(self.try_again_button)
         layout.addWidget(self.in_view_label)
 
         self._show_settings(ctx.settings)
         self._group.buttonClicked.connect(self._on_button_clicked)
         self.claim_combo.activated.connect(self._on_claim_activated)
+        self.liveness_box.toggled.connect(self._on_liveness_box_toggled)
+        self.try_again_button.clicked.connect(self._on_try_again_button_clicked)
+        ctx.challenge_changed.connect(self._on_challenge_changed)
         ctx.settings_changed.connect(self._on_settings_changed)
         for signal in (
             self.people_model.modelReset,
@@ -161,7 +226,9 @@ class ModePanel(QWidget):
 
     def current_verdict(self) -> Verdict:
         """Return the verdict on display."""
-        return verdict(self._result, self._ctx.settings)
+        return verdict(
+            self._result, self._ctx.settings, self._challenge, self._ctx.liveness.untracked
+        )
 
     def _show_claim(self, claim: str | None) -> None:
         row = self.people_model.row_of_name(claim) if claim else -1
@@ -174,9 +241,19 @@ class ModePanel(QWidget):
         verifying = settings.mode == VERIFICATION
         self.recognition_button.setChecked(not verifying)
         self.verification_button.setChecked(verifying)
-        for w in (self.claim_label, self.claim_combo, self.verdict_label, self.detail_label):
+        for w in (
+            self.claim_label,
+            self.claim_combo,
+            self.liveness_box,
+            self.verdict_label,
+            self.detail_label,
+        ):
             w.setVisible(verifying)
         self.in_view_label.setVisible(not verifying)
+        if self.liveness_box.isChecked() != settings.liveness:
+            self.liveness_box.blockSignals(True)
+            self.liveness_box.setChecked(settings.liveness)
+            self.liveness_box.blockSignals(False)
         self._show_claim(settings.claim)
         self._show_result()
 
@@ -188,6 +265,10 @@ class ModePanel(QWidget):
         self.verdict_label.style().polish(self.verdict_label)
         self.detail_label.setText(v.detail)
         self.in_view_label.setText(in_view_text(self._result))
+        c = self._challenge if self._ctx.settings.mode == VERIFICATION else None
+        self.challenge_bar.setVisible(c is not None and not c.failed)
+        self.challenge_bar.setValue(round(100 * c.progress) if c is not None else 0)
+        self.try_again_button.setVisible(c is not None and c.failed)
 
     @Slot(object)
     def _on_button_clicked(self, button: QPushButton) -> None:
@@ -197,6 +278,19 @@ class ModePanel(QWidget):
     @Slot(int)
     def _on_claim_activated(self, index: int) -> None:
         self._ctx.update_settings(claim=self.claim_combo.itemText(index) if index >= 0 else None)
+
+    @Slot(bool)
+    def _on_liveness_box_toggled(self, checked: bool) -> None:
+        self._ctx.update_settings(liveness=checked)
+
+    @Slot()
+    def _on_try_again_button_clicked(self) -> None:
+        self._ctx.retry_challenge()
+
+    @Slot(object)
+    def _on_challenge_changed(self, state: ChallengeState | None) -> None:
+        self._challenge = state
+        self._show_result()
 
     @Slot(object)
     def _on_settings_changed(self, settings: Settings) -> None:
