@@ -189,6 +189,13 @@ def test_face_labels():
     assert face_label(_fr(name="Ann", dist=0.5), "recognition") == ("Ann  0.50", True)
     assert face_label(_fr(dist=1.3), "recognition") == ("Unknown  1.30", False)
     assert face_label(_fr(name="Ann", dist=0.5), "verification") == ("✓ Ann  0.50", True)
+    from faceapp.core.liveness import ChallengeState, Step
+
+    running = ChallengeState(Step.TURN_LEFT, "Turn your head to your left", matched=True)
+    assert face_label(_fr(name="Ann", dist=0.5), "verification", running) == (
+        "? Ann  0.50 · head turn",
+        False,
+    )
     rejected = FaceResult(_fr().face, Match("Ann", 1.3, 1.1, False))
     assert face_label(rejected, "verification") == ("✗ not Ann  1.30", False)
     no_gallery = FaceResult(_fr().face, Match(None, math.inf, 1.1, False))

@@ -8,6 +8,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import Mode
 from faceapp.core.pipeline import MatchSettings
 from faceapp.core.types import FaceResult, FrameResult
@@ -24,11 +25,15 @@ PENDING_COLOUR = QColor("#f5c542")
 BACKGROUND = QColor(32, 32, 32)
 
 
-def face_label(fr: FaceResult, mode: Mode) -> tuple[str, bool]:
+def face_label(
+    fr: FaceResult, mode: Mode, challenge: ChallengeState | None = None
+) -> tuple[str, bool]:
     """Return the text shown above a face and whether it counts as a match.
 
     Recognition: the name (or "Unknown") and the distance to the nearest person.
-    Verification: a tick and the claimed name when accepted, a cross otherwise.
+    Verification: a tick and the claimed name when accepted, a cross otherwise; while a
+    liveness ``challenge`` runs and has not passed, a matching face is not a match yet
+    (a question mark: the head turn decides).
     """
     m = fr.match
     if m is None:
@@ -36,8 +41,15 @@ def face_label(fr: FaceResult, mode: Mode) -> tuple[str, bool]:
     dist = f"  {m.distance:.2f}" if math.isfinite(m.distance) else ""
     if mode == VERIFICATION:
         claim = m.name or "?"
+        if m.accepted and awaits_head_turn(challenge):
+            return f"? {claim}{dist} · head turn", False
         return (f"✓ {claim}{dist}", True) if m.accepted else (f"✗ not {claim}{dist}", False)
     return f"{fr.label}{dist}", fr.known
+
+
+def awaits_head_turn(challenge: ChallengeState | None) -> bool:
+    """Return True while a liveness challenge runs that has not passed (verification mode)."""
+    return challenge is not None and not challenge.passed
 
 
 class VideoView(QWidget):
@@ -63,6 +75,7 @@ class VideoView(QWidget):
         self._image: QImage | None = None
         self._result: FrameResult | None = ctx.current_result()
         self._mode: Mode = ctx.match_settings().mode
+        self._challenge: ChallengeState | None = None
         self._placeholder = "Opening the video source…"
         self.setObjectName("videoView")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -72,6 +85,7 @@ class VideoView(QWidget):
         ctx.current_result_changed.connect(self._on_current_result_changed)
         ctx.model_state_changed.connect(self._on_model_state_changed)
         ctx.match_settings_changed.connect(self._on_match_settings_changed)
+        ctx.challenge_changed.connect(self._on_challenge_changed)
 
     # -- state -------------------------------------------------------------------------
 
@@ -124,6 +138,11 @@ class VideoView(QWidget):
         self.update()
 
     @Slot(object)
+    def _on_challenge_changed(self, state: ChallengeState | None) -> None:
+        self._challenge = state
+        self.update()
+
+    @Slot(object)
     def _on_match_settings_changed(self, settings: MatchSettings) -> None:
         self._mode = settings.mode
         self.update()
@@ -157,10 +176,11 @@ class VideoView(QWidget):
         p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
 
     def _paint_face(self, p: QPainter, fr: FaceResult, target: QRectF, k: float) -> None:
-        text, matched = face_label(fr, self._mode)
-        colour = (
-            PENDING_COLOUR if fr.match is None else MATCH_COLOUR if matched else NO_MATCH_COLOUR
+        text, matched = face_label(fr, self._mode, self._challenge)
+        waiting = fr.match is None or (
+            self._mode == VERIFICATION and fr.match.accepted and awaits_head_turn(self._challenge)
         )
+        colour = PENDING_COLOUR if waiting else MATCH_COLOUR if matched else NO_MATCH_COLOUR
         b = fr.face.box
         box = QRectF(target.x() + b.x * k, target.y() + b.y * k, b.w * k, b.h * k)
         box = box.intersected(target)
