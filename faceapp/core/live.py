@@ -170,6 +170,26 @@ def cell_changes(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     return np.asarray(cv2.resize(diff, grid, interpolation=cv2.INTER_AREA))
 
 
+def steadied(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Return ``previous`` shifted by the global motion between it and ``current``.
+
+    A shaking camera moves the whole picture; compared after this shift, only what moved
+    on its own (someone walking in) still differs.  The shift is found by phase
+    correlation of the thumbnails; an unsure one (a cut) or one over 4 thumbnail pixels
+    leaves ``previous`` as it is.
+    """
+    import cv2
+
+    if previous.shape != current.shape or min(previous.shape) < 8:
+        return previous
+    (dx, dy), response = cv2.phaseCorrelate(previous, current)
+    if response < 0.2 or max(abs(dx), abs(dy)) > 4.0 or max(abs(dx), abs(dy)) < 0.05:
+        return previous
+    h, w = previous.shape
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    return np.asarray(cv2.warpAffine(previous, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
+
+
 def _covered(
     shape: tuple[int, ...], frame_shape: tuple[int, ...], boxes: Sequence[Box]
 ) -> np.ndarray:
@@ -258,7 +278,7 @@ class LiveScheduler:
             return "first" if prev is None else "every"
         if timestamp - self.last_detection >= self.interval or timestamp < self.last_detection:
             return "due"
-        changes = cell_changes(thumb, prev)
+        changes = cell_changes(thumb, steadied(prev, thumb))
         if changes is None:
             return "region"
         outside = ~_covered(changes.shape, frame_shape, boxes)
