@@ -248,6 +248,21 @@ def _reference(video: Path, gallery: Path) -> dict[str, Any]:
     return {"frames": frames}
 
 
+def _peak_rss_mb() -> float:
+    """Return the peak resident memory of this process in MB.
+
+    Read from ``VmHWM``: after ``exec`` Linux's ``ru_maxrss`` still holds the peak of the
+    process that forked it (here the parent that built the videos).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def _cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -323,7 +338,7 @@ def _realtime(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
         "mode": mode,
         "cpu_per_video_second": round(cpu / wall, 3),
         "wall_s": round(wall, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": _peak_rss_mb(),
         "tensorflow_imported": "tensorflow" in sys.modules,
         "load_average": [round(x, 2) for x in (load0, os.getloadavg()[0])],
         "arrivals": {str(k): v for k, v in arrivals.items()},
@@ -402,7 +417,7 @@ def _offline(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
     return {
         "mode": mode,
         "cpu_per_video_second": round(cpu / duration, 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": _peak_rss_mb(),
         "tensorflow_imported": "tensorflow" in sys.modules,
         "load_average": [round(x, 2) for x in (load0, os.getloadavg()[0])],
         "arrivals": arrivals,

@@ -12,16 +12,27 @@ import numpy as np
 from faceapp.core.types import Box, Face, FaceResult
 
 #: Smallest face live mode reports, in pixels (shorter side of the detector's box); the
-#: detector's image pyramid starts there, which makes a 640x480 frame about four times
-#: cheaper than the detector's own 20 px start.  ``benchmarks/live_calibration.py sizes``
-#: on LFW pairs: faces shrunk to 40 px are still found and named about as well as at full
-#: size; below 32 px the share of true matches starts to fall (see docs/performance.md).
+#: detector's image pyramid starts there, which halves the cost of a 640x480 detection
+#: against the detector's own 20 px start (35 against 73 ms of CPU).  A 40 px face is a
+#: person about 2 m from a laptop camera.  ``benchmarks/live_calibration.py sizes`` (100
+#: same and 100 different LFW pairs, the probe shrunk): the median same-person distance
+#: is 0.60 at full size (91 px), 0.63 at 40 px, 0.65 at 32 px and 0.72 at 24 px, against
+#: 1.39 for different people, with 98-100 % of the same-person pairs accepted at the
+#: default threshold at every size.  So smaller faces can still be named; going down to
+#: 24-32 px costs up to twice the detection work, and a face that small sits well below
+#: the enrolment minimum of 80 px.
 LIVE_MIN_FACE_PX = 40.0
 
-#: Lowest detection score live mode reports.  The detector's own last-stage threshold is
-#: 0.8; ``benchmarks/live_calibration.py phantoms`` compares the scores of true faces of
-#: LFW and the 5-celebrity photos with detections in the same photos once their faces
-#: are painted over (see docs/performance.md for the recall this costs).
+#: Lowest detection score of a face live mode starts showing.  The detector's own
+#: last-stage threshold is 0.8.  ``benchmarks/live_calibration.py phantoms`` detected 800
+#: LFW photos and the 118 5-celebrity photos at half, full and double size (2,754
+#: images, 3,081 true faces) and judged by eye every other detection scoring 0.85 or
+#: more (``benchmarks/phantom_audit.json``): 10 detections are no face (hair, a fist, a
+#: tie, a camera, foliage; scores 0.874-0.973) and 7 are unsure.  At 0.95 and 40 px, no
+#: phantom and no unsure detection is left, and 98.6 % of the photos' subjects and 98.0
+#: % of all true faces of at least 40 px are kept (at 0.9: three phantoms, 99.5 %).  In
+#: video a face needs one frame above the floor, then stays while above
+#: :data:`KEEP_SCORE_FLOOR`.
 LIVE_SCORE_FLOOR = 0.95
 
 #: A face already shown stays shown while its score is at least this (the detector's own
@@ -43,6 +54,11 @@ STATIC_CHANGE = 2.0
 #: A cell outside the tracked faces whose mean grey level changed by more than this since
 #: the previous frame means something new may be there: detect at once.
 REGION_CHANGE = 12.0
+
+#: While the faces are stable, the periodic detection is skipped (up to
+#: :attr:`LiveSettings.quiet_detect_interval_s`) when no cell outside the followed faces
+#: changed by more than this since the last detection: nothing new can be in view there.
+QUIET_CHANGE = 6.0
 
 #: A followed face whose box moved by more than this fraction of its side since the
 #: previous frame is moving fast: the full detector runs on that frame.
@@ -73,6 +89,9 @@ class LiveSettings:
         Bounds of the interval between full detections, seconds: the interval is the
         maximum while the faces are stable and the minimum after a detection that found
         a new face or missed a known one.  0 runs the detector on every frame.
+    quiet_detect_interval_s : float
+        While the faces are stable and the picture outside them has not changed since
+        the last detection (:data:`QUIET_CHANGE`), the detector waits up to this long.
     follow : bool
         Between full detections, follow the known faces with the detector's last stage on
         their previous boxes (when the detector offers it, see
@@ -97,6 +116,7 @@ class LiveSettings:
     keep_floor: float = KEEP_SCORE_FLOOR
     min_detect_interval_s: float = MIN_DETECT_INTERVAL_S
     max_detect_interval_s: float = MAX_DETECT_INTERVAL_S
+    quiet_detect_interval_s: float = 1.0
     follow: bool = True
     skip_static: bool = True
     region_change: float = REGION_CHANGE
@@ -109,8 +129,13 @@ class LiveSettings:
             raise ValueError("min_face_px must be positive")
         if not 0.0 <= self.keep_floor <= self.score_floor <= 1.0:
             raise ValueError("need 0 <= keep_floor <= score_floor <= 1")
-        if not 0.0 <= self.min_detect_interval_s <= self.max_detect_interval_s:
-            raise ValueError("need 0 <= min_detect_interval_s <= max_detect_interval_s")
+        if not (
+            0.0
+            <= self.min_detect_interval_s
+            <= self.max_detect_interval_s
+            <= self.quiet_detect_interval_s
+        ):
+            raise ValueError("need 0 <= min <= max <= quiet detection intervals")
 
 
 #: Every frame through the full detector with today's embedding rules; nothing skipped:
@@ -119,6 +144,7 @@ class LiveSettings:
 EVERY_FRAME = LiveSettings(
     min_detect_interval_s=0.0,
     max_detect_interval_s=0.0,
+    quiet_detect_interval_s=0.0,
     follow=False,
     skip_static=False,
     max_refresh_s=0.0,
@@ -186,24 +212,34 @@ def steadied(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     if response < 0.2 or max(abs(dx), abs(dy)) > 4.0 or max(abs(dx), abs(dy)) < 0.05:
         return previous
     h, w = previous.shape
-    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    m = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
     return np.asarray(cv2.warpAffine(previous, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
 
 
+#: How far around a followed face (in face widths to each side, face heights above and
+#: below) changes are put down to that face, when checking for a new one at once, and
+#: to that person (head and shoulders moving), before a periodic detection.
+FACE_MARGINS = (0.25, 0.25, 0.25)
+PERSON_MARGINS = (1.0, 1.0, 3.0)
+
+
 def _covered(
-    shape: tuple[int, ...], frame_shape: tuple[int, ...], boxes: Sequence[Box]
+    shape: tuple[int, ...],
+    frame_shape: tuple[int, ...],
+    boxes: Sequence[Box],
+    margins: tuple[float, float, float] = FACE_MARGINS,
 ) -> np.ndarray:
-    """Return a mask of the cells touched by ``boxes`` (grown by a quarter of their size)."""
+    """Return a mask of the cells touched by ``boxes`` grown by ``margins``."""
     rows, cols = shape
     mask = np.zeros(shape, bool)
     fy = rows / frame_shape[0]
     fx = cols / frame_shape[1]
+    side, above, below = margins
     for b in boxes:
-        gx, gy = b.w * 0.25, b.h * 0.25
-        x0 = max(0, int((b.x - gx) * fx))
-        y0 = max(0, int((b.y - gy) * fy))
-        x1 = min(cols, int(math.ceil((b.x2 + gx) * fx)))
-        y1 = min(rows, int(math.ceil((b.y2 + gy) * fy)))
+        x0 = max(0, int((b.x - side * b.w) * fx))
+        y0 = max(0, int((b.y - above * b.h) * fy))
+        x1 = min(cols, int(math.ceil((b.x2 + side * b.w) * fx)))
+        y1 = min(rows, int(math.ceil((b.y2 + below * b.h) * fy)))
         mask[y0:y1, x0:x1] = True
     return mask
 
@@ -241,6 +277,7 @@ class LiveScheduler:
         self._prev_thumb: np.ndarray | None = None
         self._kept_thumb: np.ndarray | None = None
         self._kept_key: object = None
+        self._detect_thumb: np.ndarray | None = None
         self._measured: dict[int, np.ndarray] = {}
 
     def reusable(self, thumb: np.ndarray, key: object) -> bool:
@@ -273,17 +310,36 @@ class LiveScheduler:
         can_follow : bool
             Whether the detector can follow faces at all.
         """
+        s = self.settings
         prev = self._prev_thumb
-        if prev is None or not can_follow or not self.settings.follow:
+        if prev is None or not can_follow or not s.follow:
             return "first" if prev is None else "every"
-        if timestamp - self.last_detection >= self.interval or timestamp < self.last_detection:
-            return "due"
         changes = cell_changes(thumb, steadied(prev, thumb))
         if changes is None:
             return "region"
         outside = ~_covered(changes.shape, frame_shape, boxes)
-        if outside.any() and float(changes[outside].max()) > self.settings.region_change:
+        if outside.any() and float(changes[outside].max()) > s.region_change:
             return "region"
+        elapsed = timestamp - self.last_detection
+        if elapsed < self.interval and elapsed >= 0:
+            return None
+        if (
+            elapsed < 0
+            or elapsed >= s.quiet_detect_interval_s
+            or self.interval < (s.max_detect_interval_s)
+        ):
+            return "due"
+        # Nothing can have come into view where the picture did not change since the
+        # last detection: away from the people followed, compare with that frame.
+        since = (
+            None
+            if self._detect_thumb is None
+            else cell_changes(thumb, steadied(self._detect_thumb, thumb))
+        )
+        beyond = ~_covered(changes.shape, frame_shape, boxes, PERSON_MARGINS)
+        if since is None or (beyond.any() and float(since[beyond].max()) > QUIET_CHANGE):
+            return "due"
+        self.counts["quiet"] += 1
         return None
 
     def still(
@@ -313,9 +369,10 @@ class LiveScheduler:
         kept.update((tid, thumb) for tid in measured)
         self._measured = kept
 
-    def detected(self, timestamp: float, changed: bool) -> None:
+    def detected(self, thumb: np.ndarray, timestamp: float, changed: bool) -> None:
         """Record a full detection; ``changed`` when it found a new face or missed a shown one."""
         self.last_detection = timestamp
+        self._detect_thumb = thumb
         s = self.settings
         self.interval = s.min_detect_interval_s if changed else s.max_detect_interval_s
 

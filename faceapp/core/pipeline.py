@@ -217,7 +217,7 @@ class FacePipeline:
             tracks = tracker.update(faces, timestamp)
             found = {t.id for t in tracks}
             changed = bool(found - known) or any(t.id not in found for t in previous)
-            live.detected(timestamp, changed)
+            live.detected(thumb, timestamp, changed)
             measured = sorted(found)
         results = self._named(frame, faces, tracks, gallery, settings, timestamp)
         live.processed(thumb, key, results)

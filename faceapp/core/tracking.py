@@ -36,6 +36,10 @@ SIGNATURE_MIN_CORRELATION = 0.7
 #: videos correlates at 0.96 (median) and under 0.8 in 2-5 % of cases (box jitter);
 #: at 0.9 a quarter of them would count as changed.
 SIGNATURE_STABLE_CORRELATION = 0.8
+#: A face whose recent matches lie this close to the threshold (distance units) is a
+#: borderline call: in live mode it keeps the :data:`REFRESH_SECONDS` rate even when it
+#: looks the same, so that its name settles as it would with every frame embedded.
+BORDERLINE_MARGIN = 0.15
 
 
 def appearance_signature(frame: np.ndarray, face: Face) -> np.ndarray:
@@ -191,7 +195,8 @@ class FaceTracker:
             ``"new"``: the track has no embedding; ``"changed"``: given the face's current
             :func:`appearance_signature`, it no longer looks like it did at the last
             embedding; ``"stale"``: the embedding is older than the refresh time (in live
-            mode, only when the face changed a little, or after ``max_refresh_s``).
+            mode, only when the face changed a little or its name is a borderline call
+            (:data:`BORDERLINE_MARGIN`), or after ``max_refresh_s``).
         """
         if not track.embeddings:
             return "new"
@@ -210,7 +215,10 @@ class FaceTracker:
         longest = self.live.settings.max_refresh_s if self.live is not None else 0.0
         if longest <= self.refresh_seconds or age >= longest:
             return "stale"
-        return "stale" if corr is None or corr < SIGNATURE_STABLE_CORRELATION else None
+        if corr is None or corr < SIGNATURE_STABLE_CORRELATION:
+            return "stale"
+        borderline = any(abs(m.distance - m.threshold) < BORDERLINE_MARGIN for m in track.matches)
+        return "stale" if borderline else None
 
     def needs_embedding(
         self, track: Track, timestamp: float, signature: np.ndarray | None = None
