@@ -290,7 +290,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     source = open_source(args.input)
     pipeline = _pipeline(args)
     # Follow faces across frames of a real video; an image folder is a set of unrelated photos.
-    pipeline.tracker = FaceTracker() if isinstance(source, VideoCaptureSource) else None
+    # Every frame through the full detector, every face reported (not the GUI's live mode).
+    pipeline.tracker = FaceTracker(live=None) if isinstance(source, VideoCaptureSource) else None
     writer, frames, named, size = None, [], 0, None
     try:
         for frame in iterate(source):

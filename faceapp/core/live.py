@@ -32,7 +32,8 @@ LIVE_MIN_FACE_PX = 40.0
 #: phantom and no unsure detection is left, and 98.6 % of the photos' subjects and 98.0
 #: % of all true faces of at least 40 px are kept (at 0.9: three phantoms, 99.5 %).  In
 #: video a face needs one frame above the floor, then stays while above
-#: :data:`KEEP_SCORE_FLOOR`.
+#: :data:`KEEP_SCORE_FLOOR`; a face between the two is compared with the gallery and
+#: shown when it is someone enrolled (so the floor costs recall only on unknown faces).
 LIVE_SCORE_FLOOR = 0.95
 
 #: A face already shown stays shown while its score is at least this (the detector's own
@@ -82,7 +83,8 @@ class LiveSettings:
         starts there.  Smaller values find faces further from the camera at a higher
         cost per detection (roughly with the inverse square of this value).
     score_floor : float
-        Smallest detection score, in ``[0, 1]``, of a face that is not shown yet.
+        Smallest detection score, in ``[0, 1]``, of a face that is not shown yet (a face
+        under it is shown when recognised as someone enrolled, see :func:`worth_naming`).
     keep_floor : float
         Smallest score of a face already shown (see :data:`KEEP_SCORE_FLOOR`).
     min_detect_interval_s, max_detect_interval_s : float
@@ -168,6 +170,17 @@ def reportable(face: Face, settings: LiveSettings, shown: bool = False) -> bool:
     else:
         floor, size = settings.score_floor, settings.min_face_px
     return face.score >= floor and min(face.box.w, face.box.h) >= size
+
+
+def worth_naming(face: Face, settings: LiveSettings) -> bool:
+    """Return True when a face under the score floor is still worth comparing with the gallery.
+
+    Such a face (big enough, scoring at least ``keep_floor``) is shown only when it is
+    recognised as someone enrolled: a phantom is not anybody.
+    """
+    return face.score >= settings.keep_floor and min(face.box.w, face.box.h) >= (
+        settings.min_face_px
+    )
 
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 from faceapp.core.detection import FaceDetector, TrackingDetector, create_detector
 from faceapp.core.embedding import FaceEmbedder, create_embedder
 from faceapp.core.embedding.align import DEFAULT_METHOD, AlignMethod, align_face
-from faceapp.core.live import LiveScheduler, reportable, thumbnail
+from faceapp.core.live import LiveScheduler, reportable, thumbnail, worth_naming
 from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, Mode, identify, verify
 from faceapp.core.tracking import IOU_MATCH, FaceTracker, Track, appearance_signature, vote
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
@@ -59,7 +59,8 @@ class FacePipeline:
         With the tracker's live mode (its default, see :mod:`faceapp.core.live`) the
         full detector runs only every few frames or when something changed, the faces
         are followed cheaply in between, unchanged frames reuse the last result, and
-        only faces above the live size and score floor are reported.  Without a tracker
+        only faces above the live size are reported, and of those only faces above the
+        live score floor or recognised as someone enrolled.  Without a tracker
         every face of every frame is detected and embedded (still photos).
 
     Notes
@@ -208,18 +209,26 @@ class FacePipeline:
             live.counts[f"detect:{reason}"] += 1
             s = live.settings
             shown_boxes = [t.face.box for t in previous]
-            faces = [
-                f
-                for f in self.detect(frame, s.min_face_px)
-                if reportable(f, s, any(f.box.iou(b) >= IOU_MATCH for b in shown_boxes))
-            ]
+            faces, sure = [], []
+            for f in self.detect(frame, s.min_face_px):
+                if reportable(f, s, any(f.box.iou(b) >= IOU_MATCH for b in shown_boxes)):
+                    faces.append(f)
+                    sure.append(True)
+                elif worth_naming(f, s):  # shown only if it turns out to be someone enrolled
+                    faces.append(f)
+                    sure.append(False)
             known = set(tracker.tracks)
             tracks = tracker.update(faces, timestamp)
+            for track, certain in zip(tracks, sure, strict=True):
+                track.confirmed = track.confirmed or certain
             found = {t.id for t in tracks}
             changed = bool(found - known) or any(t.id not in found for t in previous)
             live.detected(thumb, timestamp, changed)
             measured = sorted(found)
-        results = self._named(frame, faces, tracks, gallery, settings, timestamp)
+        named = self._named(frame, faces, tracks, gallery, settings, timestamp)
+        for result, track in zip(named, tracks, strict=True):
+            track.confirmed = track.confirmed or result.known
+        results = tuple(r for r, t in zip(named, tracks, strict=True) if t.confirmed)
         live.processed(thumb, key, results)
         live.measured(thumb, measured, [r.track_id for r in results if r.track_id is not None])
         return results

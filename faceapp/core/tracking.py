@@ -78,12 +78,16 @@ class Track:
         The most recent :data:`VOTE_WINDOW` embeddings.
     velocity : tuple of float
         Movement of the box centre, pixels per second (x, y), from the last two sightings.
+    confirmed : bool
+        Live mode: the face scored above the live floor once, or was recognised; until
+        then it is followed but not shown.
     """
 
     id: int
     face: Face
     last_seen: float
     velocity: tuple[float, float] = (0.0, 0.0)
+    confirmed: bool = False
     last_embedded: float = float("-inf")
     embeddings: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=VOTE_WINDOW))
     matches: list[Match] = field(default_factory=list)

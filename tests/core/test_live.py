@@ -97,10 +97,15 @@ def live_pipeline(
     return FacePipeline(det, emb, tracker=tracker), det, emb
 
 
-def run(pipe: FacePipeline, frames: list[np.ndarray], start: int = 0) -> list:
+#: With the fake embedder every face is "ann" at this threshold, and nobody at STRICT.
+NAMED, STRICT = MatchSettings(0.5), MatchSettings(0.01)
+
+
+def run(
+    pipe: FacePipeline, frames: list[np.ndarray], start: int = 0, match: MatchSettings = NAMED
+) -> list:
     return [
-        pipe.process(f, GALLERY, MatchSettings(0.5), start + i, (start + i) / FPS)
-        for i, f in enumerate(frames)
+        pipe.process(f, GALLERY, match, start + i, (start + i) / FPS) for i, f in enumerate(frames)
     ]
 
 
@@ -186,26 +191,39 @@ def test_an_unchanged_frame_reuses_the_last_result() -> None:
     assert strict.faces[0].label == "Unknown"
 
 
-def test_faces_under_the_score_floor_or_the_size_are_not_reported() -> None:
+def test_unknown_faces_under_the_score_floor_or_the_size_are_not_reported() -> None:
     settings = LiveSettings(score_floor=0.95, min_face_px=40)
     frame = frame_with((50, 50, 80, 250), (300, 50, 80, 235), (500, 300, 30, 250))
-    # Scores 0.98, 0.92 (a "phantom") and a 30 px face.
+    # Scores 0.98, 0.92 (a "phantom", or a real face the detector is unsure of) and a
+    # 30 px face, none of them enrolled.
     pipe, _, _ = live_pipeline(settings)
-    (result,) = run(pipe, [frame])
-    assert [f.face.box.x for f in result.faces] == [50]
+    (result,) = run(pipe, [frame], match=STRICT)
+    assert [(f.face.box.x, f.label) for f in result.faces] == [(50, "Unknown")]
     legacy = FacePipeline(SquareDetector(), CountingEmbedder(), tracker=FaceTracker(live=None))
-    assert len(run(legacy, [frame])[0].faces) == 3  # without live mode every face is shown
+    assert len(run(legacy, [frame], match=STRICT)[0].faces) == 3  # without live mode: all
+
+
+def test_a_face_under_the_score_floor_is_shown_when_it_is_someone_enrolled() -> None:
+    settings = LiveSettings(score_floor=0.95, min_face_px=40)
+    frame = frame_with((50, 50, 80, 250), (300, 50, 80, 235), (500, 300, 30, 250))
+    pipe, _, _ = live_pipeline(settings)
+    (result,) = run(pipe, [frame], match=NAMED)
+    assert [(f.face.box.x, f.label) for f in result.faces] == [(50, "ann"), (300, "ann")]
+    # Once recognised it is a face: it stays shown when the name no longer holds.
+    (later,) = run(pipe, [frame], start=1, match=STRICT)
+    assert [(f.face.box.x, f.label) for f in later.faces] == [(50, "Unknown"), (300, "Unknown")]
 
 
 def test_a_shown_face_whose_score_dips_stays_shown() -> None:
     settings = LiveSettings(score_floor=0.95, keep_floor=0.8)
     pipe, _, _ = live_pipeline(settings)
     levels = [250, 250, 225, 225, 250]  # 0.98, then 0.88 for two frames, then back
-    results = run(pipe, [frame_with((100 + i, 120, 80, lvl)) for i, lvl in enumerate(levels)])
+    frames = [frame_with((100 + i, 120, 80, lvl)) for i, lvl in enumerate(levels)]
+    results = run(pipe, frames, match=STRICT)
     assert [len(r.faces) for r in results] == [1] * 5
     assert len({r.faces[0].track_id for r in results}) == 1
     fresh, _, _ = live_pipeline(settings)
-    assert run(fresh, [frame_with((100, 120, 80, 225))])[0].faces == ()  # new: not shown
+    assert run(fresh, [frame_with((100, 120, 80, 225))], match=STRICT)[0].faces == ()
 
 
 def test_reportable_applies_the_floor_the_size_and_the_hysteresis() -> None:
