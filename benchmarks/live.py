@@ -1,7 +1,8 @@
 """Live-mode benchmark: CPU, memory, latency and label agreement of real-time recognition.
 
 Each configuration runs in its own process on a video delivered in real time (frames
-arrive at the source's rate, read from an mp4 by the app's ``VideoCaptureSource`` on a
+arrive at the source's rate, read from a Motion-JPEG file (what most webcams send; an
+mp4's group-of-pictures flicker is not camera-like) by the app's ``VideoCaptureSource`` on a
 capture thread; the recognition loop takes the newest frame, as the GUI worker does),
 so the process's CPU time and peak resident memory are read from the OS for that
 configuration alone.  Configurations:
@@ -82,7 +83,7 @@ def _suite_cast(lfw_dir: Path, seconds: float, fps: float, seed: int = 0) -> lis
 
 
 def _write(path: Path, frames: Any, fps: float) -> int:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (FRAME_W, FRAME_H))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (FRAME_W, FRAME_H))
     if not writer.isOpened():
         raise OSError(f"cannot write {path}")
     count = 0
@@ -605,7 +606,7 @@ def run(
         folder = Path(keep or tmp)
         folder.mkdir(parents=True, exist_ok=True)
         for name in videos:
-            video = folder / f"{name}.mp4"
+            video = folder / f"{name}.avi"
             say(f"live: writing the {name} video ...")
             if name == "lfw":
                 meta = lfw_video(lfw_dir, video, 6.0 if quick else 12.0)
