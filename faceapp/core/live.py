@@ -236,6 +236,20 @@ FACE_MARGINS = (0.25, 0.25, 0.25)
 PERSON_MARGINS = (1.0, 1.0, 3.0)
 
 
+def new_changes(previous: np.ndarray, current: np.ndarray) -> np.ndarray | None:
+    """Return per-cell changes that are there both as they are and with the camera steadied.
+
+    A shaking camera changes every textured cell, which :func:`steadied` undoes; but when
+    only people move, steadying the picture by their motion shifts the still background.
+    A cell counts as changed only when it changed both ways.
+    """
+    raw = cell_changes(current, previous)
+    if raw is None:
+        return None
+    steady = cell_changes(current, steadied(previous, current))
+    return raw if steady is None else np.minimum(raw, steady)
+
+
 def _covered(
     shape: tuple[int, ...],
     frame_shape: tuple[int, ...],
@@ -327,7 +341,7 @@ class LiveScheduler:
         prev = self._prev_thumb
         if prev is None or not can_follow or not s.follow:
             return "first" if prev is None else "every"
-        changes = cell_changes(thumb, steadied(prev, thumb))
+        changes = new_changes(prev, thumb)
         if changes is None:
             return "region"
         outside = ~_covered(changes.shape, frame_shape, boxes)
@@ -344,11 +358,7 @@ class LiveScheduler:
             return "due"
         # Nothing can have come into view where the picture did not change since the
         # last detection: away from the people followed, compare with that frame.
-        since = (
-            None
-            if self._detect_thumb is None
-            else cell_changes(thumb, steadied(self._detect_thumb, thumb))
-        )
+        since = None if self._detect_thumb is None else new_changes(self._detect_thumb, thumb)
         beyond = ~_covered(changes.shape, frame_shape, boxes, PERSON_MARGINS)
         if since is None or (beyond.any() and float(since[beyond].max()) > QUIET_CHANGE):
             return "due"

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from faceapp.core.live import EVERY_FRAME, LiveSettings, reportable
+from faceapp.core.live import (
+    EVERY_FRAME,
+    REGION_CHANGE,
+    LiveSettings,
+    cell_changes,
+    new_changes,
+    reportable,
+    thumbnail,
+)
 from faceapp.core.matching import GalleryIndex, l2_normalize
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.tracking import FaceTracker
@@ -275,3 +283,23 @@ def test_age_based_refreshes_are_spread_over_frames() -> None:
     assert emb.calls == 4
     pipe.process(frames[2], GALLERY, MatchSettings(0.5), 2, 0.633)
     assert emb.calls == 5
+
+
+def test_camera_shake_is_not_a_change_but_a_newcomer_is() -> None:
+    import cv2
+
+    rng = np.random.default_rng(1)
+    scene = cv2.GaussianBlur(rng.uniform(0, 255, (480, 640)).astype(np.float32), (0, 0), 8)
+    scene = cv2.normalize(scene, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    shift = np.array([[1, 0, 4], [0, 1, -3]], np.float32)  # the whole picture, 5 px
+    shaken = cv2.warpAffine(scene, shift, (640, 480), borderMode=cv2.BORDER_REFLECT)
+    before, after = thumbnail(np.dstack([scene] * 3)), thumbnail(np.dstack([shaken] * 3))
+    assert cell_changes(after, before).max() > REGION_CHANGE  # as it is, it looks new
+    changes = new_changes(before, after)
+    assert changes is not None and changes.max() < REGION_CHANGE
+    # Someone in a still picture: their cells change, cells far from them do not.
+    visitor = scene.copy()
+    visitor[100:200, 300:380] = 255
+    changes = new_changes(before, thumbnail(np.dstack([visitor] * 3)))
+    assert changes is not None
+    assert changes[1:4, 4:6].max() > REGION_CHANGE and changes[5:, :].max() == 0
