@@ -78,7 +78,7 @@ def liveness_alone(frames: list) -> dict:
     from faceapp.core.tracking import FaceTracker
 
     pipeline = _pipeline(argparse.Namespace())
-    pipeline.tracker = FaceTracker()
+    pipeline.tracker = FaceTracker(live=None)  # as faceapp verify --video runs it
     empty = GalleryIndex.empty()
     try:
         results = (

@@ -228,7 +228,7 @@ def _verify_live(
     settings = MatchSettings(threshold=threshold, mode="verification", claim=args.name)
     challenge = LivenessChallenge(args.name)
     read = [0]
-    pipeline.tracker = FaceTracker()  # one face followed from frame to frame
+    pipeline.tracker = FaceTracker(live=None)  # every frame detected: the landmarks decide
     try:
         frames = _frames_of(source, read)
         with closing(frames):

@@ -44,7 +44,8 @@ def cmd_video(args: argparse.Namespace) -> int:
         pipeline = loaded_pipeline(args)
         # Follow faces across frames of a real video; an image folder is a set of unrelated photos.
         tracked = isinstance(source, VideoCaptureSource)
-        pipeline.tracker = FaceTracker() if tracked else None
+        # Every frame through the full detector, every face reported (not the GUI's live mode).
+        pipeline.tracker = FaceTracker(live=None) if tracked else None
         while args.max_frames is None or len(frames) < args.max_frames:
             frame = source.read()
             if frame is None:

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceapp.core.detection import FaceDetector, create_detector
+from faceapp.core.detection import FaceDetector, TrackingDetector, create_detector
 from faceapp.core.embedding import FaceEmbedder, create_embedder
 from faceapp.core.embedding.align import DEFAULT_METHOD, AlignMethod, align_face
+from faceapp.core.live import LiveScheduler, reportable, thumbnail, worth_naming
 from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, Mode, identify, verify
-from faceapp.core.tracking import FaceTracker, appearance_signature, vote
+from faceapp.core.tracking import IOU_MATCH, FaceTracker, Track, appearance_signature, vote
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,12 @@ class FacePipeline:
     tracker : FaceTracker, optional
         For video: faces are followed across frames, embedded when a track is new or
         its embedding is stale, and named by a vote over the track's recent matches.
-        Without a tracker every face of every frame is embedded (still photos).
+        With the tracker's live mode (its default, see :mod:`faceapp.core.live`) the
+        full detector runs only every few frames or when something changed, the faces
+        are followed cheaply in between, unchanged frames reuse the last result, and
+        only faces above the live size are reported, and of those only faces above the
+        live score floor or recognised as someone enrolled.  Without a tracker
+        every face of every frame is detected and embedded (still photos).
 
     Notes
     -----
@@ -79,16 +85,30 @@ class FacePipeline:
         self.detector.prepare()
         self.embedder.prepare()
 
-    def detect(self, frame: np.ndarray) -> list[Face]:
-        """Return the faces in a BGR frame, downscaling very large frames for detection."""
-        h, w = frame.shape[:2]
-        scale = DETECT_MAX_SIDE / max(h, w)
-        if scale >= 1.0:
-            return self.detector.detect(frame)
-        import cv2
+    def detect(self, frame: np.ndarray, min_face_size: float | None = None) -> list[Face]:
+        """Return the faces in a BGR frame, downscaling very large frames for detection.
 
-        small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        return [_rescale(f, 1.0 / scale) for f in self.detector.detect(small)]
+        Parameters
+        ----------
+        frame : ndarray
+            BGR uint8, ``(h, w, 3)``.
+        min_face_size : float, optional
+            Start the detector's search at faces of this many pixels, when it can
+            (:class:`~faceapp.core.detection.TrackingDetector`); smaller faces may still
+            be returned.  Default: the detector's own setting.
+        """
+        h, w = frame.shape[:2]
+        scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+        small = frame
+        if scale < 1.0:
+            import cv2
+
+            small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if min_face_size is not None and isinstance(self.detector, TrackingDetector):
+            faces = self.detector.detect(small, min_face_size=max(12.0, min_face_size * scale))
+        else:
+            faces = self.detector.detect(small)
+        return faces if scale >= 1.0 else [_rescale(f, 1.0 / scale) for f in faces]
 
     def crops(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
         """Return aligned RGB crops, shape ``(n, size, size, 3)`` uint8."""
@@ -135,28 +155,143 @@ class FacePipeline:
         """
         settings = settings or MatchSettings()
         start = time.perf_counter()
-        faces = self.detect(frame)
         if self.tracker is None:
+            faces = self.detect(frame)
             matches = self.match(self.embed(frame, faces), gallery, settings)
             results = tuple(FaceResult(f, m) for f, m in zip(faces, matches, strict=True))
+        elif self.tracker.live is None:
+            faces = self.detect(frame)
+            tracks = self.tracker.update(faces, timestamp)
+            results = self._named(frame, faces, tracks, gallery, settings, timestamp)
         else:
-            results = self._tracked(frame, faces, gallery, settings, timestamp)
+            results = self._live(frame, self.tracker.live, gallery, settings, timestamp)
         latency = (time.perf_counter() - start) * 1000.0
         return FrameResult(index, timestamp, results, latency)
 
-    def _tracked(
+    def _live(
         self,
         frame: np.ndarray,
-        faces: list[Face],
+        live: LiveScheduler,
         gallery: GalleryIndex,
         settings: MatchSettings,
         timestamp: float,
     ) -> tuple[FaceResult, ...]:
+        """Process one frame in live mode: reuse, follow, or detect (see faceapp.core.live)."""
         tracker = self.tracker
         assert tracker is not None
-        tracks = tracker.update(faces, timestamp)
+        key = (id(gallery), settings)
+        thumb = thumbnail(frame)
+        shown = [r.track_id for r in live.last_results if r.track_id is not None]
+        if live.reusable(thumb, key):
+            live.counts["reused"] += 1
+            live.reused(thumb)
+            tracker.keep_alive(shown, timestamp)
+            return live.last_results
+        previous = [tracker.tracks[t] for t in shown if t in tracker.tracks]
+        reason = live.detection_reason(
+            thumb,
+            frame.shape,
+            [t.face.box for t in previous],
+            timestamp,
+            isinstance(self.detector, TrackingDetector),
+        )
+        faces: list[Face] | None = None
+        measured: list[int] = []
+        if reason is None:
+            faces, measured, reason = self._follow(frame, thumb, previous, live, timestamp)
+        if faces is not None:
+            live.counts["followed"] += 1
+            tracks = previous
+            for track, face in zip(tracks, faces, strict=True):
+                tracker.follow(track, face, timestamp)
+        else:
+            live.counts["detected"] += 1
+            live.counts[f"detect:{reason}"] += 1
+            s = live.settings
+            shown_boxes = [t.face.box for t in previous]
+            faces, sure = [], []
+            for f in self.detect(frame, s.min_face_px):
+                if reportable(f, s, any(f.box.iou(b) >= IOU_MATCH for b in shown_boxes)):
+                    faces.append(f)
+                    sure.append(True)
+                elif worth_naming(f, s):  # shown only if it turns out to be someone enrolled
+                    faces.append(f)
+                    sure.append(False)
+            known = set(tracker.tracks)
+            tracks = tracker.update(faces, timestamp)
+            for track, certain in zip(tracks, sure, strict=True):
+                track.confirmed = track.confirmed or certain
+            found = {t.id for t in tracks}
+            changed = bool(found - known) or any(t.id not in found for t in previous)
+            live.detected(thumb, timestamp, changed)
+            measured = sorted(found)
+        named = self._named(frame, faces, tracks, gallery, settings, timestamp)
+        for result, track in zip(named, tracks, strict=True):
+            track.confirmed = track.confirmed or result.known
+        results = tuple(r for r, t in zip(named, tracks, strict=True) if t.confirmed)
+        live.processed(thumb, key, results)
+        live.measured(thumb, measured, [r.track_id for r in results if r.track_id is not None])
+        return results
+
+    def _follow(
+        self,
+        frame: np.ndarray,
+        thumb: np.ndarray,
+        tracks: list[Track],
+        live: LiveScheduler,
+        timestamp: float,
+    ) -> tuple[list[Face] | None, list[int], str]:
+        """Follow each shown face; return the faces and the ids of those measured anew.
+
+        A face whose box looks as it did at its last measurement keeps its box; the
+        others are refined by the detector's last stage where their motion puts them
+        now.  Returns None and the reason when a face is lost (its score fell under the
+        live floor or it shrank under the live size) or moved fast (by more than
+        ``large_motion`` of its side): the full detector runs instead.
+        """
+        detector = self.detector
+        assert isinstance(detector, TrackingDetector)
+        moving = [t for t in tracks if not live.still(thumb, frame.shape, t.id, t.face.box)]
+        boxes = []
+        for t in moving:
+            dt = max(0.0, timestamp - t.last_seen)
+            b = t.face.box
+            boxes.append(Box(b.x + t.velocity[0] * dt, b.y + t.velocity[1] * dt, b.w, b.h))
+        refined = dict(zip((t.id for t in moving), detector.refine(frame, boxes), strict=True))
+        s = live.settings
+        for t in moving:
+            face = refined[t.id]
+            if not reportable(face, s, shown=True):
+                log.debug("lost track %d (score %.3f, box %s)", t.id, face.score, face.box)
+                return None, [], "lost"
+            (x0, y0), (x1, y1) = t.face.box.center, face.box.center
+            side = max(min(t.face.box.w, t.face.box.h), 1.0)
+            if max(abs(x1 - x0), abs(y1 - y0)) > s.large_motion * side:
+                log.debug("track %d moved fast (%.0f, %.0f px)", t.id, x1 - x0, y1 - y0)
+                return None, [], "motion"
+        return [refined.get(t.id, t.face) for t in tracks], sorted(refined), ""
+
+    def _named(
+        self,
+        frame: np.ndarray,
+        faces: list[Face],
+        tracks: list[Track],
+        gallery: GalleryIndex,
+        settings: MatchSettings,
+        timestamp: float,
+    ) -> tuple[FaceResult, ...]:
+        """Embed the tracks that need it, then name every face by its track's vote."""
+        tracker = self.tracker
+        assert tracker is not None
         looks = [appearance_signature(frame, f) for f in faces]
-        stale = [i for i, t in enumerate(tracks) if tracker.needs_embedding(t, timestamp, looks[i])]
+        reasons = [tracker.embedding_reason(t, timestamp, looks[i]) for i, t in enumerate(tracks)]
+        stale = [i for i, r in enumerate(reasons) if r is not None and r != "stale"]
+        limit = tracker.live.settings.refreshes_per_frame if tracker.live else len(tracks)
+        aged = sorted(
+            (i for i, r in enumerate(reasons) if r == "stale"),
+            key=lambda i: tracks[i].last_embedded,
+        )
+        stale = sorted(stale + aged[:limit])
         if stale:
             fresh = self.embed(frame, [faces[i] for i in stale])
             for i, emb in zip(stale, fresh, strict=True):
