@@ -8,7 +8,7 @@ this in a separate environment::
 
     python -m venv /tmp/mp && /tmp/mp/bin/pip install mediapipe==0.10.14 opencv-python-headless
     /tmp/mp/bin/python benchmarks/lfw_yaw_labels.py ../shared/data/lfw \\
-        > benchmarks/data/lfw_yaw_mediapipe.tsv
+        > benchmarks/labels/lfw_yaw_mediapipe.tsv
 
 Yaw is the angle of the line between the two cheek points of the mesh (landmarks 234 and
 454) out of the image plane, in degrees, positive when the person faces towards their

@@ -45,10 +45,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from benchmarks.data import LFW_DIR
 from benchmarks.frames import FRAME_H, FRAME_W, lfw_images
 
 REPO = Path(__file__).resolve().parents[1]
-LFW_DIR = Path(os.environ.get("FACEAPP_LFW_DIR", REPO.parent / "shared" / "data" / "lfw"))
 
 FPS = 30.0
 #: Boxes of the same face in a run and in the reference overlap at least this much.

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from benchmarks.data import LFW_DIR
+
 REPO = Path(__file__).resolve().parents[1]
-LFW_DIR = Path(os.environ.get("FACEAPP_LFW_DIR", REPO.parent / "shared" / "data" / "lfw"))
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ Two measurements:
   replay without the challenge (what ``--video`` alone accepts); ``--no-claim`` also runs
   the challenge with no identity to match, to see the liveness part on its own.
 * **real** (pass rate): LFW people with at least 4 photos.  The first photo (by name) is
-  enrolled; the others are ordered by MediaPipe's yaw (``benchmarks/data/
+  enrolled; the others are ordered by MediaPipe's yaw (``benchmarks/labels/
   lfw_yaw_mediapipe.tsv``, made by ``benchmarks/lfw_yaw_labels.py``) into "face the
   camera, turn left, turn right" and timed as a head turning at 60 degrees a second.
   These are sequences of real photos, not videos.  Every sequence whose photos include
@@ -34,9 +34,10 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from benchmarks.data import LFW_DIR
+
 REPO = Path(__file__).resolve().parents[1]
-LABELS = REPO / "benchmarks" / "data" / "lfw_yaw_mediapipe.tsv"
-DEFAULT_LFW = REPO.parent / "shared" / "data" / "lfw"
+LABELS = REPO / "benchmarks" / "labels" / "lfw_yaw_mediapipe.tsv"
 #: Turn spans (degrees, the smaller of the two directions) the real sequences are split by.
 SPAN_BINS = ((10, 15), (15, 20), (20, 30), (30, 90))
 
@@ -279,7 +280,7 @@ def run_real(work: Path, lfw: Path, min_turn: float, limit: int | None, log) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["replays", "real", "both"], default="both")
-    parser.add_argument("--lfw", type=Path, default=DEFAULT_LFW)
+    parser.add_argument("--lfw", type=Path, default=LFW_DIR)
     parser.add_argument("--min-turn", type=float, default=10.0, help="degrees (MediaPipe yaw)")
     parser.add_argument("--limit", type=int, default=None, help="at most this many sequences")
     parser.add_argument("--baseline", action="store_true", help="also verify without liveness")

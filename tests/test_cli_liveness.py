@@ -14,7 +14,7 @@ from tests.liveness_media import held_in_place, replay_frames, turn_sequence, wr
 from tests.test_cli import cli, last_json
 
 REPO = Path(__file__).resolve().parents[1]
-YAW_LABELS = REPO / "benchmarks" / "data" / "lfw_yaw_mediapipe.tsv"
+YAW_LABELS = REPO / "benchmarks" / "labels" / "lfw_yaw_mediapipe.tsv"
 
 
 @pytest.fixture()
