@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Signal
 
-from faceapp.core.matching import GalleryIndex
+from faceapp.core.matching import GalleryIndex, Mode
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.sources import Frame
 from faceapp.core.tracking import FaceTracker
@@ -89,6 +89,16 @@ class _Job:
     job_id: int
     items: tuple[EnrolItem, ...]
     cancel: threading.Event = field(default_factory=threading.Event)
+
+
+def _tracker_for(mode: Mode) -> FaceTracker:
+    """Return the tracker for a continuous source in ``mode``.
+
+    Recognition follows faces in the tracker's frugal live mode (:mod:`faceapp.core.live`).
+    Verification detects every frame: its liveness challenge reads the landmarks of each
+    frame, as it was measured (``docs/liveness.md``), and a claim is a short interaction.
+    """
+    return FaceTracker(live=None) if mode == "verification" else FaceTracker()
 
 
 class RecognitionWorker(LoopWorker):
@@ -167,7 +177,7 @@ class RecognitionWorker(LoopWorker):
         self._model_ok = False
         self._epoch = 0
         self._tracking = False
-        self._configured_epoch = -1
+        self._configured: tuple[int, Mode] | None = None
         self.frames_processed = 0
 
     # -- thread-safe inputs ----------------------------------------------------------
@@ -292,9 +302,9 @@ class RecognitionWorker(LoopWorker):
                     with self._cond:
                         self._running_job = None
             elif frame is not None and gallery is not None and self._model_ok:
-                if epoch != self._configured_epoch:
-                    self._pipeline.tracker = FaceTracker() if tracking else None
-                    self._configured_epoch = epoch
+                if (epoch, settings.mode) != self._configured:
+                    self._pipeline.tracker = _tracker_for(settings.mode) if tracking else None
+                    self._configured = (epoch, settings.mode)
                 self._process(frame, gallery, settings, epoch)
 
     def _load_model(self) -> bool:
