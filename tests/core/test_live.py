@@ -303,3 +303,25 @@ def test_camera_shake_is_not_a_change_but_a_newcomer_is() -> None:
     changes = new_changes(before, thumbnail(np.dstack([visitor] * 3)))
     assert changes is not None
     assert changes[1:4, 4:6].max() > REGION_CHANGE and changes[5:, :].max() == 0
+
+
+def test_refine_cuts_the_same_patches_from_the_part_of_the_frame_it_converts() -> None:
+    from faceapp.core.detection.fast_mtcnn.boxes import crop_patches
+    from faceapp.core.detection.fast_mtcnn.detector import _local_planes
+
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    full = np.ascontiguousarray(image.transpose(2, 0, 1)).reshape(3, -1).astype(np.float32)
+    cases = [
+        [[100.3, 120.7, 180.3, 200.7, 0], [300.0, 50.5, 360.0, 110.5, 0]],  # inside
+        [[-20.0, 400.2, 60.0, 480.2, 0]],  # over the left and bottom edges
+        [[600.5, -30.0, 700.5, 70.0, 0]],  # over the right and top edges
+        [[700.0, 10.0, 780.0, 90.0, 0]],  # off the frame
+    ]
+    for boxes in cases:
+        square = np.array(boxes, dtype=np.float64)
+        planes, width, local = _local_planes(image, square)
+        assert planes.shape[1] < full.shape[1] or len(boxes) == 1 and boxes[0][0] >= 640
+        expected = crop_patches(full, 640, square, 48)
+        got = crop_patches(planes, width, local, 48)
+        assert np.abs(got - expected).max() < 0.05

@@ -254,11 +254,10 @@ class FastMtcnnDetector:
             dtype=np.float64,
         )
         height, width = image.shape[:2]
-        planes = np.ascontiguousarray(image.transpose(2, 0, 1)).reshape(3, -1)
-        planes = planes.astype(np.float32)
+        planes, sub_width, crop_boxes = _local_planes(image, square)
         with self._lock:
             self._prepare_locked()
-            final, landmarks = self._onet_outputs(planes, width, square)
+            final, landmarks = self._onet_outputs(planes, sub_width, square, crop_boxes)
         return [
             _to_face(row, pts, width, height) for row, pts in zip(final, landmarks, strict=True)
         ]
@@ -378,10 +377,19 @@ class FastMtcnnDetector:
         return final[keep_idx], landmarks[keep_idx]
 
     def _onet_outputs(
-        self, planes: np.ndarray, width: int, boxes: np.ndarray
+        self,
+        planes: np.ndarray,
+        width: int,
+        boxes: np.ndarray,
+        crop_boxes: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return O-Net's refined boxes with scores (n, 5) and landmarks (n, 10) for all boxes."""
-        out = self._run_batched(self._onets, planes, width, boxes, ONET_SIZE, _ONET_MIN_SPLIT)
+        """Return O-Net's refined boxes with scores (n, 5) and landmarks (n, 10) for all boxes.
+
+        ``crop_boxes``: where the boxes are in ``planes`` when these hold only part of the
+        frame (see :func:`_local_planes`); the outputs are in frame pixels all the same.
+        """
+        crops = boxes if crop_boxes is None else crop_boxes
+        out = self._run_batched(self._onets, planes, width, crops, ONET_SIZE, _ONET_MIN_SPLIT)
         scores = face_probability(out[:, 14:16])
         w = boxes[:, 2:3] - boxes[:, 0:1] + 1
         h = boxes[:, 3:4] - boxes[:, 1:2] + 1
@@ -390,6 +398,37 @@ class FastMtcnnDetector:
         )
         final = np.concatenate([refine_boxes(boxes, out[:, :4]), scores[:, None]], axis=1)
         return final, landmarks
+
+
+def _local_planes(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """Return the planes of the part of ``image`` under ``boxes``, its width, and the boxes there.
+
+    :func:`~.boxes.crop_patches` samples a box spanning ``lo..hi`` of an image ``E`` pixels
+    wide at ``lo * (E - 1) / E`` onwards, in steps scaled by the same factor.  The boxes
+    returned for the part (``E'`` wide, starting at ``off``) are moved and scaled so that
+    the samples fall on the same image pixels, so the patches equal those cut from the
+    whole frame, at the cost of converting only the part.  Samples outside the part are
+    outside the frame too (the part reaches the frame's edge wherever a box does).
+    """
+    height, width = image.shape[:2]
+    spans = []
+    for lo_col, hi_col, extent in ((0, 2, width), (1, 3, height)):
+        c = (extent - 1) / extent
+        lo = max(0, int(np.floor(boxes[:, lo_col].min() * c)) - 1)
+        hi = min(extent, int(np.ceil(boxes[:, hi_col].max() * c)) + 2)
+        spans.append((lo, hi, c))
+    (x0, x1, cx), (y0, y1, cy) = spans
+    if x1 - x0 < 2 or y1 - y0 < 2:  # all boxes off the frame: use the whole frame
+        x0, x1, y0, y1 = 0, width, 0, height
+    part = image[y0:y1, x0:x1]
+    planes = np.ascontiguousarray(part.transpose(2, 0, 1)).reshape(3, -1).astype(np.float32)
+    local = boxes.copy()
+    for lo_col, hi_col, off, c, extent in ((0, 2, x0, cx, x1 - x0), (1, 3, y0, cy, y1 - y0)):
+        c_part = (extent - 1) / extent
+        start = (boxes[:, lo_col] * c - off) / c_part
+        local[:, hi_col] = start + (boxes[:, hi_col] - boxes[:, lo_col]) * c / c_part
+        local[:, lo_col] = start
+    return planes, x1 - x0, local
 
 
 def _to_face(row: np.ndarray, pts: np.ndarray, width: int, height: int) -> Face:
