@@ -20,6 +20,7 @@ from faceapp.core.matching import GalleryIndex, l2_normalize
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.tracking import FaceTracker
 from faceapp.core.types import Box, Face, Match
+from tests.core.test_tracking import CountingEmbedder
 
 FPS = 30.0
 GALLERY = GalleryIndex.from_samples([(1, "ann", l2_normalize(np.array([1.0, 0.1, 0, 0])))], dim=4)
@@ -72,21 +73,6 @@ class SquareDetector:
             best = max(found, key=lambda f: f.box.iou(b), default=None)
             out.append(best if best is not None and best.box.iou(b) > 0 else face_at(b, 0.1))
         return out
-
-
-class CountingEmbedder:
-    input_size = 160
-    dim = 4
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def prepare(self) -> None:
-        pass
-
-    def embed(self, crops: np.ndarray) -> np.ndarray:
-        self.calls += len(crops)
-        return l2_normalize(np.tile([1.0, 0.0, 0.0, 0.0], (len(crops), 1)))
 
 
 def frame_with(*squares: tuple[float, float, int, int]) -> np.ndarray:
