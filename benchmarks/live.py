@@ -269,8 +269,12 @@ def _cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _realtime(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
-    """Deliver the video at its frame rate and recognise the newest frame, as the GUI does."""
+def _warm_pipeline(video: Path, gallery: Path, mode: str) -> tuple[Any, Any, Any]:
+    """Return a prepared pipeline that has processed the video's first frame (not counted).
+
+    Also the gallery's index and the default match settings; the tracker is new, so the
+    warm-up leaves no track behind.
+    """
     from faceapp.core.pipeline import FacePipeline, MatchSettings
     from faceapp.core.sources import VideoCaptureSource, iterate
 
@@ -281,6 +285,14 @@ def _realtime(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
     pipe.tracker = _tracker(mode)
     pipe.process(first.image, index, settings, 0, 0.0)  # warm-up, not counted
     pipe.tracker = _tracker(mode)
+    return pipe, index, settings
+
+
+def _realtime(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
+    """Deliver the video at its frame rate and recognise the newest frame, as the GUI does."""
+    from faceapp.core.sources import VideoCaptureSource
+
+    pipe, index, settings = _warm_pipeline(video, gallery, mode)
 
     cond = threading.Condition()
     mailbox: list[Any] = []
@@ -380,16 +392,9 @@ def _offline(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
     Frames are stamped as if each arrived at its media time and was processed at once, so
     a frame's latency is its own processing time (no waiting behind another frame).
     """
-    from faceapp.core.pipeline import FacePipeline, MatchSettings
     from faceapp.core.sources import VideoCaptureSource, iterate
 
-    pipe = FacePipeline()
-    pipe.prepare()
-    index, settings = _load_gallery(gallery), MatchSettings()
-    first = next(iterate(VideoCaptureSource(video)))
-    pipe.tracker = _tracker(mode)
-    pipe.process(first.image, index, settings, 0, 0.0)  # warm-up, not counted
-    pipe.tracker = _tracker(mode)
+    pipe, index, settings = _warm_pipeline(video, gallery, mode)
     meter = _Meter(pipe)
     records = []
     arrivals: dict[str, float] = {}
