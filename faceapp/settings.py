@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from faceapp.core.live import LIVE_MIN_FACE_PX
 from faceapp.core.matching import (
     DEFAULT_THRESHOLD,
     MAX_THRESHOLD,
@@ -18,6 +19,11 @@ from faceapp.core.matching import (
 
 log = logging.getLogger(__name__)
 
+
+#: Live mode's smallest face by default, and the range a user may choose (pixels): under
+#: 20 px the detector's first stage cannot see a face; over 200 px only close-ups are left.
+DEFAULT_MIN_FACE_PX = round(LIVE_MIN_FACE_PX)
+MIN_FACE_PX_RANGE = (20, 200)
 
 #: Source used when the user has never chosen one: the first camera (the GUI falls back
 #: to the demo when no camera opens).
@@ -53,6 +59,11 @@ class Settings:
         Ask for a head turn (left, then right) before accepting a claim in verification
         mode (:mod:`faceapp.core.liveness`); on unless the user turned it off.  Preference
         files written before it get the default.
+    min_face_px : int
+        Smallest face, in pixels (shorter side of the box), that live recognition looks
+        for and shows (:attr:`faceapp.core.live.LiveSettings.min_face_px`), in
+        :data:`MIN_FACE_PX_RANGE`; smaller values find people further away at a higher
+        CPU cost (``docs/performance.md``).
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -63,13 +74,14 @@ class Settings:
     demo_offered: bool = False
     verification_threshold: float | None = None
     liveness: bool = True
+    min_face_px: int = DEFAULT_MIN_FACE_PX
 
     def validated(self) -> Settings:
         """Return a copy with every field brought into its valid range.
 
         A threshold outside the range is clipped (a non-number becomes the mode's
         default), an unknown mode becomes ``"recognition"``, an empty claim or source
-        their defaults.
+        their defaults; the minimum face size is clipped to :data:`MIN_FACE_PX_RANGE`.
         """
         t = self.threshold
         t = DEFAULT_THRESHOLD if not math.isfinite(t) else min(max(t, MIN_THRESHOLD), MAX_THRESHOLD)
@@ -79,8 +91,10 @@ class Settings:
         mode = self.mode if self.mode in MODES else "recognition"
         claim = self.claim.strip() if isinstance(self.claim, str) and self.claim.strip() else None
         source = self.source.strip() if self.source and self.source.strip() else DEFAULT_SOURCE
+        low, high = MIN_FACE_PX_RANGE
         return replace(
             self,
+            min_face_px=min(max(int(self.min_face_px), low), high),
             threshold=float(t),
             verification_threshold=None if v is None else float(v),
             mode=mode,
@@ -146,6 +160,11 @@ def _convert(raw: Any, kind: type, name: str) -> Any:
         return bool(raw)
     if kind is float:
         return float(raw)
+    if kind is int:
+        value = float(raw)
+        if not math.isfinite(value):
+            raise ValueError(raw)
+        return round(value)
     if kind is bytes:
         if isinstance(raw, (bytes, bytearray, memoryview)):
             return bytes(raw)
