@@ -64,20 +64,27 @@ TIMINGS = ("realtime", "offline")
 
 
 def _suite_cast(lfw_dir: Path, seconds: float, fps: float, seed: int = 0) -> list[list[Path]]:
-    """Return the LFW files pasted in each scene of ``make_video_frames`` (same draws)."""
-    rng = np.random.default_rng(seed)
+    """Return the LFW files pasted in each scene of :func:`benchmarks.frames.make_video`.
+
+    Replays the random draws of :func:`benchmarks.frames.make_scenes` (same seed, same
+    order) without building the frames.
+    """
+    from benchmarks.frames import _place, _read
+
     files = lfw_images(lfw_dir)
+    rng = np.random.default_rng(seed)
+    scene_len = int(2 * fps)
     scenes = []
-    n, scene_len = int(seconds * fps), int(2 * fps)
-    for _start in range(0, n, scene_len):
+    for _scene in range(-(-int(seconds * fps) // scene_len)):
         rng.integers(len(files))  # background
-        k = int(rng.integers(1, 4))
+        placed: list[tuple[int, int, int]] = []
         cast = []
-        for _j in range(k):
-            cast.append(files[rng.integers(len(files))])
-            size = int(rng.integers(150, 200))
-            rng.integers(10, FRAME_H - size - 10)
-            rng.uniform(-1.5, 1.5, size=2)
+        for _j in range(int(rng.integers(1, 4))):
+            f = files[int(rng.integers(len(files)))]
+            spot = _place(rng, int(round(_read(f).shape[0] * rng.uniform(0.6, 0.8))), placed)
+            if spot is not None:
+                placed.append(spot)
+                cast.append(f)
         scenes.append(cast)
     return scenes
 
@@ -96,9 +103,9 @@ def _write(path: Path, frames: Any, fps: float) -> int:
 
 def lfw_video(lfw_dir: Path, path: Path, seconds: float) -> dict[str, Any]:
     """Write the bench's LFW video at 30 fps; return its gallery (other photos of its cast)."""
-    from benchmarks.suite import make_video_frames
+    from benchmarks.frames import make_video
 
-    frames = make_video_frames(lfw_dir, seconds=seconds, fps=FPS)
+    frames = make_video(lfw_dir, seconds=seconds, fps=FPS)
     count = _write(path, frames, FPS)
     del frames
     cast = [f for scene in _suite_cast(lfw_dir, seconds, FPS) for f in scene]
