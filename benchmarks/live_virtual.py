@@ -27,7 +27,7 @@ def virtual(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
     """Process the video as the real-time loop would, on a clock of thread CPU time.
 
     Returns the same record as the wall-clock run (``arrival`` and ``done`` on the
-    virtual clock, in seconds of video time), for :func:`benchmarks.live.compare`.
+    virtual clock, in seconds of video time), for :func:`benchmarks.live_figures.compare`.
     """
     from benchmarks.live import _cpu_seconds, _faces, _peak_rss_mb, _warm_pipeline
     from faceapp.core.sources import VideoCaptureSource, iterate

@@ -182,7 +182,7 @@ def bench_live(
     -------
     dict
         ``{video: {timing: figures}}`` and the machine's load average at the start and
-        the end; figures as :func:`benchmarks.live.compare` returns them.
+        the end; figures as :func:`benchmarks.live_figures.compare` returns them.
 
     Raises
     ------
