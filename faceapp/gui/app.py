@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Only light modules so far: TensorFlow is imported by the worker thread, after show().
     from faceapp.core.pipeline import FacePipeline
+    from faceapp.gui.gallery_files import remembered_gallery
     from faceapp.gui.main_window import MainWindow
     from faceapp.storage.gallery import GalleryError, GalleryStore
 
@@ -251,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     qsettings = QSettings()
     settings = settings_from_options(load_settings(qsettings), args)
 
-    gallery_path = args.gallery or paths.default_gallery_path()
+    gallery_path = args.gallery or remembered_gallery(qsettings) or paths.default_gallery_path()
     try:
         store = GalleryStore(gallery_path)
         store.revision()  # opens and checks the file; the people are read by the window
