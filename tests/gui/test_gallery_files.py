@@ -76,6 +76,7 @@ def test_round_trip_export_new_gallery_import_gives_the_same_people_samples_and_
     assert window.windowTitle() == "faceapp — fresh.sqlite3"
     qtbot.waitUntil(lambda: ctx.people_loaded)
     assert ctx.people() == [] and len(ctx.gallery_index()) == 0
+    assert window.gallery_panel.empty_label.text().startswith("Nobody enrolled")
 
     with qtbot.waitSignal(files.import_finished, timeout=60_000) as sig:
         files.import_from(archive)
