@@ -21,12 +21,8 @@ from faceapp.storage.archive import ExportSummary, ImportSummary
 
 #: The choices of :class:`ImportConflictDialog`: ``(policy, text)``, in the order shown.
 CHOICES = (
-    (
-        "merge",
-        "Merge: add their samples to the person already enrolled"
-        " (samples the gallery already holds are not added twice)",
-    ),
-    ("skip", "Skip: leave the people already enrolled as they are"),
+    ("merge", "Merge: add their samples to the people enrolled (none twice)"),
+    ("skip", "Skip: leave the people enrolled as they are"),
     ("rename", "Rename: import them as new people, e.g. “{example} (2)”"),
 )
 
@@ -80,8 +76,9 @@ class ImportConflictDialog(QDialog):
         self.names_list.addItems(ordered)
         self.names_list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.names_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        rows = min(len(ordered), 8)
-        self.names_list.setMaximumHeight(self.names_list.sizeHintForRow(0) * rows + 8)
+        # Room for up to 8 names (the style sheet pads items); more scroll.
+        row = self.names_list.fontMetrics().height() + 12
+        self.names_list.setFixedHeight(row * max(1, min(len(ordered), 8)) + 12)
         layout.addWidget(self.names_list)
         question = plain_label("What should happen to them? (The others are added as they are.)")
         question.setWordWrap(True)
@@ -103,7 +100,7 @@ class ImportConflictDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(480)
 
     def names(self) -> list[str]:
         """Return the names listed, in the order shown."""
