@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QProgressDialog,
 )
 
-from faceapp import __version__
+from faceapp import __version__, paths
 from faceapp.core.errors import ModelError
 from faceapp.core.pipeline import FacePipeline
 from faceapp.gui.context import AppContext
@@ -72,6 +72,31 @@ def remember_gallery(qsettings: QSettings, path: Path) -> None:
     qsettings.setValue(LAST_KEY, str(path))
     qsettings.setValue(RECENT_KEY, [str(p) for p in [path, *recent][:MAX_RECENT]])
     qsettings.sync()
+
+
+def startup_gallery(chosen: Path | None, qsettings: QSettings) -> GalleryStore:
+    """Open the gallery to start with: ``chosen`` (``--gallery``), the last one, or the default.
+
+    The gallery chosen last in the window is passed over (with a warning in the log)
+    when it is gone or cannot be opened any more: the user's default gallery opens, so
+    that a damaged file never keeps the window from starting.
+
+    Raises
+    ------
+    GalleryError, OSError
+        When ``chosen`` (or the default gallery) cannot be opened.
+    """
+    remembered = None if chosen is not None else remembered_gallery(qsettings)
+    if remembered is not None:
+        try:
+            store = GalleryStore(remembered)
+            store.revision()
+            return store
+        except (GalleryError, OSError) as exc:
+            log.warning("the gallery chosen last cannot be opened (%s); using the default", exc)
+    store = GalleryStore(chosen if chosen is not None else paths.default_gallery_path())
+    store.revision()  # opens and checks the file; the people are read by the window
+    return store
 
 
 def model_sha256(pipeline: FacePipeline) -> str:

@@ -206,3 +206,22 @@ def test_archives_of_another_model_or_damaged_ones_leave_the_gallery_untouched(
         assert text.startswith("Nothing imported") and "unchanged" in text
     assert store.revision() == revision
     assert [p.name for p in store.people()] == ["Ann"]
+
+
+def test_startup_opens_the_gallery_chosen_last_and_passes_over_a_damaged_one(
+    tmp_path, monkeypatch, caplog
+):
+    from faceapp.gui.gallery_files import remember_gallery, startup_gallery
+
+    monkeypatch.setenv("FACEAPP_DATA_DIR", str(tmp_path / "data"))
+    settings = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    assert startup_gallery(None, settings).path == tmp_path / "data" / "gallery.sqlite3"
+    club = tmp_path / "club.sqlite3"
+    GalleryStore(club).add_samples("Bob", [(np.eye(128, dtype=np.float32)[1], None, "b.jpg")])
+    remember_gallery(settings, club)
+    assert startup_gallery(None, settings).path == club.absolute()
+    explicit = tmp_path / "explicit.sqlite3"
+    assert startup_gallery(explicit, settings).path == explicit  # --gallery wins
+    club.write_bytes(b"not a gallery any more" * 100)
+    assert startup_gallery(None, settings).path == tmp_path / "data" / "gallery.sqlite3"
+    assert "cannot be opened" in caplog.text
