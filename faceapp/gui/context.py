@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from faceapp.core.liveness import ChallengeState
@@ -55,6 +55,10 @@ class AppContext(QObject):
 
     #: Emitted with the new :class:`Settings` whenever any preference changes.
     settings_changed = Signal(object)
+    #: Another gallery file is in use (:meth:`switch_gallery`): its path, as a str.
+    gallery_switched = Signal(str)
+    #: A job of :meth:`run_gallery_job` ended: ticket, result or None, error or None.
+    gallery_job_finished = Signal(int, object, object)
     #: Emitted with a new :class:`MatchSettings` when threshold, mode or claim change.
     match_settings_changed = Signal(object)
     #: Emitted after every successful write to the gallery (add, rename, delete), once
@@ -123,13 +127,18 @@ class AppContext(QObject):
         self._people_loaded = False
         self._index: GalleryIndex | None = None
         self._gallery_started = False
-        self._gallery = GalleryWorker(store)
-        self._gallery.people_loaded.connect(self._on_people_loaded)
-        self._gallery.index_ready.connect(self._on_index_ready)
-        self._gallery.edit_finished.connect(self._on_edit_finished)
-        self._gallery.thumbnails_ready.connect(self._on_thumbnails_ready)
-        self._gallery.samples_ready.connect(self._on_samples_ready)
-        self._gallery.read_failed.connect(self._on_read_failed)
+        self._gallery = self._gallery_worker(store)
+
+    def _gallery_worker(self, store: GalleryStore) -> GalleryWorker:
+        worker = GalleryWorker(store)
+        worker.people_loaded.connect(self._on_people_loaded)
+        worker.index_ready.connect(self._on_index_ready)
+        worker.edit_finished.connect(self._on_edit_finished)
+        worker.thumbnails_ready.connect(self._on_thumbnails_ready)
+        worker.samples_ready.connect(self._on_samples_ready)
+        worker.read_failed.connect(self._on_read_failed)
+        worker.job_finished.connect(self.gallery_job_finished)
+        return worker
 
     # -- preferences -----------------------------------------------------------------
 
@@ -275,6 +284,41 @@ class AppContext(QObject):
     def reload_gallery(self) -> None:
         """Read the people list and the matching snapshot again (after outside changes)."""
         self._gallery.reload()
+
+    def switch_gallery(self, store: GalleryStore) -> None:
+        """Use another gallery file: stop the gallery thread, start one on ``store``.
+
+        Writes queued on the old gallery are finished there first.  The people list and
+        the matching snapshot are emptied at once (``people_reset``, an empty
+        ``gallery_index_changed``), the results on screen are cleared, and both are read
+        again from ``store``; ``gallery_switched`` announces the new path.  ``store``
+        must already be open (opening it is I/O: do it off the GUI thread).
+        """
+        old = self._gallery
+        old.stop()
+        # Deliver what the old thread sent before it stopped, so none of it arrives later.
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+        old.deleteLater()
+        self.store = store
+        self._gallery = self._gallery_worker(store)
+        self._people, self._people_loaded = PeopleList(), False
+        self._index = GalleryIndex.empty()
+        self.people_reset.emit()
+        self.gallery_index_changed.emit(self._index)
+        self.clear_results()
+        if self._gallery_started:
+            self._gallery_started = False
+            self.start_gallery()
+        self.gallery_switched.emit(str(store.path))
+
+    def run_gallery_job(
+        self, job: Callable[[GalleryStore], object], write: bool = False, errors: tuple = ()
+    ) -> int:
+        """Run ``job(store)`` in the gallery thread; ``gallery_job_finished`` reports it.
+
+        See :meth:`GalleryWorker.submit_job`; returns the ticket.
+        """
+        return self._gallery.submit_job(job, write, errors)
 
     @property
     def people_loaded(self) -> bool:

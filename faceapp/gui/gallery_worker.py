@@ -122,6 +122,9 @@ class GalleryWorker(LoopWorker):
     samples_ready = Signal(int, object, object)
     #: Reading the gallery failed: one sentence for users.
     read_failed = Signal(str)
+    #: A job of :meth:`submit_job` ended: ticket, its result (None on failure) and the
+    #: error message (None on success).
+    job_finished = Signal(int, object, object)
 
     def __init__(self, store: GalleryStore, thumb_px: int = THUMB_PX) -> None:
         super().__init__()
@@ -181,6 +184,43 @@ class GalleryWorker(LoopWorker):
             while len(self._thumbs) > MAX_PENDING_THUMBNAILS:
                 self._thumbs.popitem(last=False)
             self._cond.notify_all()
+
+    def submit_job(
+        self, job: Callable[[GalleryStore], object], write: bool, errors: tuple = ()
+    ) -> int:
+        """Run ``job(store)`` in the gallery thread (export, import); returns the ticket.
+
+        ``job_finished`` carries the result, which must be immutable, or the message of
+        an exception of ``errors`` (or of :class:`GalleryError`, :class:`OSError`).  A
+        write job is ordered with the other writes, kept on :meth:`stop` like them, and
+        followed by a full :meth:`reload` (it may change many people at once).
+        """
+        ticket = next(self._tickets)
+        caught = (GalleryError, OSError, *errors)
+
+        def op() -> None:
+            result: object = None
+            error: str | None = None
+            try:
+                result = job(self._store)
+            except caught as exc:
+                error = _message(exc)
+            except Exception as exc:  # a bug: report it, keep the thread alive
+                log.exception("gallery job failed")
+                error = _UNEXPECTED.format(exc=exc)
+            if write and error is None:
+                self._after_write()
+                self.reload()
+            self.job_finished.emit(ticket, result, error)
+
+        with self._cond:
+            if not self.stopping():
+                self._ops.append((write, op))
+                self._cond.notify_all()
+                return ticket
+        if write:
+            op()
+        return ticket
 
     def _submit(self, action: str, run: Callable[[int], GalleryEdit]) -> int:
         ticket = next(self._tickets)

@@ -20,6 +20,7 @@ from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.enrol_runner import EnrolmentRunner
 from faceapp.gui.events import RateMeter
+from faceapp.gui.gallery_files import GalleryFiles
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.widgets.enrol_dialog import EnrolDialog
 from faceapp.gui.widgets.gallery_panel import GalleryPanel
@@ -92,7 +93,6 @@ class MainWindow(QMainWindow):
         self._worker = RecognitionWorker(ctx.pipeline, ctx.gallery_index(), ctx.match_settings())
         self.enrolment = EnrolmentRunner(ctx, self._worker, self)
 
-        self.setWindowTitle("faceapp — face recognition")
         self._build()
         self._wire()
         if ctx.settings.geometry:
@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self.chrome = chrome = WindowChrome(self)
         self.status_source, self.status_fps = chrome.status_source, chrome.status_fps
         self.status_faces = chrome.status_faces
+        self.gallery_files = GalleryFiles(ctx, self)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_INTERVAL_MS)
         self._show_model_state(ctx.model_state, ctx.model_message)
