@@ -184,6 +184,7 @@ class GalleryPanel(QWidget):
         self.delete_button.clicked.connect(self._on_delete_clicked)
         for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
             signal.connect(self._show_counts)
+        ctx.people_reset.connect(self._show_counts)  # an empty list changes no rows
         ctx.edit_finished.connect(self._on_edit_finished)
         self._show_counts()
         self._on_selection_changed()
