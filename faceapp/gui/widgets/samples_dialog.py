@@ -243,12 +243,12 @@ class SamplesDialog(QDialog):
         limit = self._ctx.match_settings().threshold
         n = len(self.outlier_ids())
         text = (
-            f"Distance to {name}'s mean face embedding: lower is more alike. "
-            f"Rows in red are farther than the threshold ({limit:.2f}), so they would not "
-            f"be recognised as {name}: probably someone else's face or a poor picture."
+            f"Distance of each sample to {name}'s mean: lower is more alike. A red row is"
+            f" farther than the threshold ({limit:.2f}) and would not be recognised as"
+            f" {name}: probably someone else's face, or a poor picture."
         )
         if n:
-            text += f"\n{n} such sample{'s' if n != 1 else ''}: consider deleting."
+            text += f"\n{n} such sample{'s' if n != 1 else ''} here: consider deleting."
         self.hint_label.setText(text)
 
     def _fill(self, samples: tuple[Sample, ...], distances: tuple[float, ...]) -> None:
