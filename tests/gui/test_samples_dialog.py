@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QMessageBox
 
@@ -149,9 +150,15 @@ def test_deleting_several_removes_exactly_those_after_one_question(
 def test_answering_no_deletes_nothing(qtbot, madonna_ctx, store, monkeypatch):
     dialog = _open(qtbot, madonna_ctx)
     dialog.select_samples(dialog.sample_ids()[:3])
-    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.No)
+    questions = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: questions.append(a) or QMessageBox.StandardButton.No
+    )
     revision = store.revision()
     dialog.delete_button.click()
+    dialog.table.setFocus()
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Delete)  # the Delete key asks too
+    assert len(questions) == 2
     assert store.revision() == revision
     assert len(store.samples("Madonna")) == N_OWN + 1
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import PurePath
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QIcon
+from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -177,6 +177,8 @@ class SamplesDialog(QDialog):
         header.sortIndicatorChanged.connect(self._on_sort_indicator_changed)
         self.sort_combo.currentIndexChanged.connect(self._on_sort_combo_changed)
         self.delete_button.clicked.connect(self._on_delete_clicked)
+        delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
+        delete_key.activated.connect(self._on_delete_clicked)
         ctx.gallery_changed.connect(self._on_gallery_changed)
         ctx.samples_loaded.connect(self._on_samples_loaded)
         ctx.edit_finished.connect(self._on_edit_finished)
@@ -284,6 +286,7 @@ class SamplesDialog(QDialog):
 
     def _highlight(self) -> None:
         limit = self._ctx.match_settings().threshold
+        self.table.setSortingEnabled(False)  # no re-sorting while the rows are changed
         for row in range(self.table.rowCount()):
             far = self._distances[self._id_of_row(row)] > limit
             for column in range(self.table.columnCount()):
@@ -295,6 +298,7 @@ class SamplesDialog(QDialog):
             distance = self.table.item(row, DISTANCE)
             value = self._distances[self._id_of_row(row)]
             distance.setText(f"⚠ {value:.2f}" if far else f"{value:.2f}")
+        self.table.setSortingEnabled(True)
         self._show_hint()
 
     # -- slots ---------------------------------------------------------------------------
