@@ -80,8 +80,8 @@ class AppContext(QObject):
     #: ``(person_id, QImage or None)``.
     thumbnails_loaded = Signal(object)
     #: Samples asked for with :meth:`request_samples`: ticket, Person or None, tuple of
-    #: :class:`Sample`.
-    samples_loaded = Signal(int, object, object)
+    #: :class:`Sample`, tuple of their distances to the person's mean embedding.
+    samples_loaded = Signal(int, object, object, object)
     #: The gallery could not be read: one sentence for users.
     gallery_failed = Signal(str)
     #: A frame to show (QImage owning its bytes), its source index and timestamp in
@@ -378,6 +378,10 @@ class AppContext(QObject):
         """Delete one sample of the person ``person_id``.  Returns a ticket."""
         return self._gallery.remove_sample(sample_id, person_id)
 
+    def remove_samples(self, sample_ids: Sequence[int], person_id: int) -> int:
+        """Delete samples of the person ``person_id`` in one write (all or none); a ticket."""
+        return self._gallery.remove_samples(sample_ids, person_id)
+
     # -- slots of the gallery thread (GUI thread) ----------------------------------------
 
     @Slot(object)
@@ -415,7 +419,8 @@ class AppContext(QObject):
             if self._settings.claim == before.name:
                 self.update_settings(claim=None)
         elif edit.action == "remove_sample":
-            log.info("removed a sample of %s", before.name if before else "?")
+            n = len(edit.sample_ids)
+            log.info("removed %d sample(s) of %s", n, before.name if before else "?")
         self.gallery_changed.emit()
         self.edit_finished.emit(edit)
 
@@ -423,9 +428,11 @@ class AppContext(QObject):
     def _on_thumbnails_ready(self, loaded: tuple[tuple[int, QImage | None], ...]) -> None:
         self.thumbnails_loaded.emit(loaded)
 
-    @Slot(int, object, object)
-    def _on_samples_ready(self, ticket: int, person: Person | None, samples: tuple) -> None:
-        self.samples_loaded.emit(ticket, person, samples)
+    @Slot(int, object, object, object)
+    def _on_samples_ready(
+        self, ticket: int, person: Person | None, samples: tuple, distances: tuple
+    ) -> None:
+        self.samples_loaded.emit(ticket, person, samples, distances)
 
     @Slot(str)
     def _on_read_failed(self, message: str) -> None:

@@ -22,6 +22,7 @@ from faceapp.gui.enrol_runner import EnrolmentRunner
 from faceapp.gui.events import RateMeter
 from faceapp.gui.gallery_files import GalleryFiles
 from faceapp.gui.widgets.banner import Banner
+from faceapp.gui.widgets.empty_hint import EmptyGalleryHint
 from faceapp.gui.widgets.enrol_dialog import EnrolDialog
 from faceapp.gui.widgets.gallery_panel import GalleryPanel
 from faceapp.gui.widgets.mode_panel import ModePanel
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         ctx = self._ctx
         self.video_view = VideoView(ctx)
+        self.empty_hint = EmptyGalleryHint(ctx, self.video_view)
         self.source_banner = Banner()
         self.model_banner = Banner()
         self.offer_banner = Banner()

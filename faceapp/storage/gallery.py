@@ -357,19 +357,31 @@ class GalleryStore(GalleryFile):
         return self.write_transaction(body)
 
     def remove_sample(self, sample_id: int) -> None:
-        """Delete one sample.  Removing a person's last sample keeps the person (0 samples).
+        """Delete one sample (see :meth:`remove_samples`)."""
+        self.remove_samples([sample_id])
+
+    def remove_samples(self, sample_ids: Sequence[int]) -> None:
+        """Delete several samples in one transaction, all or none (people stay, maybe with 0).
 
         Raises
         ------
         KeyError
-            When no sample has this id.
+            When one of the ids names no sample; nothing is deleted then.
         """
+        ids = sorted({int(i) for i in sample_ids})
 
         def body(conn: sqlite3.Connection) -> None:
-            if conn.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),)).rowcount == 0:
-                raise KeyError(f"no sample with id {sample_id}")
+            for start in range(0, len(ids), self._MAX_SQL_VARIABLES):
+                chunk = ids[start : start + self._MAX_SQL_VARIABLES]
+                marks = ",".join("?" * len(chunk))
+                found = conn.execute(f"SELECT id FROM samples WHERE id IN ({marks})", chunk)
+                missing = sorted(set(chunk) - {r[0] for r in found})
+                if missing:  # raising rolls back what earlier chunks deleted
+                    raise KeyError(f"no sample with id {missing[0]}")
+                conn.execute(f"DELETE FROM samples WHERE id IN ({marks})", chunk)
 
-        self.write_transaction(body)
+        if ids:
+            self.write_transaction(body)
 
     # -- reads for the GUI's people list (kept apart from the methods above) -----------
 

@@ -88,7 +88,7 @@ def test_the_gallery_list_and_its_tooltip_show_the_name(hostile_window):
 
 
 def test_the_samples_dialog_title_shows_the_name(qtbot, hostile_window):
-    from faceapp.gui.widgets.gallery_panel import SamplesDialog
+    from faceapp.gui.widgets.samples_dialog import SamplesDialog
 
     panel = hostile_window.gallery_panel
     panel.select(HOSTILE)
@@ -97,7 +97,7 @@ def test_the_samples_dialog_title_shows_the_name(qtbot, hostile_window):
     qtbot.waitUntil(lambda: len(dialog.sample_ids()) == 1)
     assert dialog.windowTitle() == f"Samples of {HOSTILE}"
     assert_shows_literally(dialog.title_label, f"{HOSTILE} — 1 sample")
-    tip = dialog.sample_list.item(0).toolTip()
+    tip = dialog.table.item(0, 0).toolTip()
     assert (
         QTextDocumentFragment.fromHtml(tip).toPlainText().startswith("Sample 1 from <i>x</i>.jpg")
     )

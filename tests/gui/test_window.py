@@ -179,7 +179,7 @@ def test_rename_and_delete_show_in_the_store(qtbot, make_window, small_store, mo
 
 
 def test_samples_dialog_deletes_one_sample(qtbot, make_window, small_store, monkeypatch):
-    from faceapp.gui.widgets.gallery_panel import SamplesDialog
+    from faceapp.gui.widgets.samples_dialog import SamplesDialog
 
     ctx = make_ctx(small_store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
@@ -192,7 +192,7 @@ def test_samples_dialog_deletes_one_sample(qtbot, make_window, small_store, monk
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: len(dialog.sample_ids()) == 2)
     assert dialog.title_label.text() == "Ann — 2 samples"
-    dialog.sample_list.setCurrentRow(0)
+    dialog.select_samples(dialog.sample_ids()[:1])
     first = dialog.sample_ids()[0]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(ctx.gallery_changed):
