@@ -61,7 +61,7 @@ _ASK = {
 }
 
 #: What the user is asked once every pose is covered.
-_ASK_ANY = "move your head a little (tilt it or turn a bit less or more)"
+_ASK_ANY = "tilt or turn your head a little differently"
 
 
 def pose_of(turn: float) -> Pose | None:
@@ -103,7 +103,7 @@ class Shot:
         return pose_of(self.turn)
 
     def same_pose_as(self, other: Shot) -> bool:
-        """True when the two poses are too close to count as different samples."""
+        """Return True when the two poses are too close to count as different samples."""
         return (
             abs(self.turn - other.turn) < TURN_STEP
             and abs(self.roll_deg - other.roll_deg) < ROLL_STEP_DEG
@@ -170,26 +170,26 @@ class GuidedCapture:
         return len(self._shots) >= self.minimum
 
     def missing_poses(self) -> tuple[Pose, ...]:
-        """The pose buckets no sample covers yet, in the order they are asked for."""
+        """Return the pose buckets no sample covers yet, in the order they are asked for."""
         covered = {s.pose for s in self._shots}
         return tuple(p for p in POSES if p not in covered)
 
     def next_pose(self) -> Pose | None:
-        """The pose asked for next; None when any new pose will do (or when done)."""
+        """Return the pose asked for next; None when any new pose will do (or when done)."""
         if self.done:
             return None
         missing = self.missing_poses()
         return missing[0] if missing else None
 
     def instruction(self) -> str:
-        """What the user should do now, as a short sentence without a full stop."""
+        """Return what the user should do now, a short sentence without a full stop."""
         if self.done:
             return "done: save the samples"
         pose = self.next_pose()
         return f"now {_ASK[pose]}" if pose is not None else f"now {_ASK_ANY}"
 
     def progress(self) -> str:
-        """The progress line, e.g. ``"2 of 5 — now turn your head slightly to your left"``."""
+        """Return the progress line (``"2 of 5 — now turn your head slightly to your left"``)."""
         return f"{len(self._shots)} of {self.target} — {self.instruction()}"
 
     def reset(self) -> None:

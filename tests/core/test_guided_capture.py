@@ -43,7 +43,7 @@ def test_a_guided_capture_asks_for_front_left_right_and_takes_only_those() -> No
     assert g.consider(report(), 0.25, 7.0).taken
     assert g.enough and not g.done
     assert [s.pose for s in g.shots] == ["front", "right", "left"]
-    assert g.progress().startswith("3 of 5 — now move your head a little")
+    assert g.progress().startswith("3 of 5 — now tilt or turn your head a little differently")
 
 
 def test_samples_are_spaced_in_time_and_pose() -> None:
