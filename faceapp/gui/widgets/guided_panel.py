@@ -29,7 +29,8 @@ THUMB_PX = 64
 #: Margin around the face box in a thumbnail, as a fraction of the box size.
 THUMB_MARGIN = 0.2
 
-_POSE_WORDS = {"front": "front", "left": "their left", "right": "their right", None: "other"}
+#: Caption of a taken sample by its pose bucket (the person's left and right).
+_POSE_WORDS = {"front": "front", "left": "left", "right": "right", None: "in between"}
 
 
 def face_pixmap(image: np.ndarray, face: Face, side: int = THUMB_PX) -> QPixmap:
@@ -89,21 +90,30 @@ class GuidedPanel(QWidget):
         self.progress_label.setFont(font)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, self.capture.target)
-        self.progress_bar.setFormat("%v of %m samples")
+        self.progress_bar.setTextVisible(False)  # the label above says it in words
         self.hint_label = QLabel()
         self.hint_label.setObjectName("hint")
         self.hint_label.setWordWrap(True)
         self.hint_label.setTextFormat(Qt.TextFormat.PlainText)
         self.thumbs: list[QLabel] = []
+        self.captions: list[QLabel] = []
         row = QHBoxLayout()
         row.setSpacing(6)
-        for _ in range(self.capture.target):
+        for k in range(self.capture.target):
             thumb = QLabel()
             thumb.setFixedSize(THUMB_PX + 4, THUMB_PX + 4)
             thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
             thumb.setFrameShape(QFrame.Shape.StyledPanel)
+            caption = QLabel(f"{k + 1}")
+            caption.setObjectName("hint")
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            cell = QVBoxLayout()
+            cell.setSpacing(2)
+            cell.addWidget(thumb)
+            cell.addWidget(caption)
             self.thumbs.append(thumb)
-            row.addWidget(thumb)
+            self.captions.append(caption)
+            row.addLayout(cell)
         row.addStretch(1)
         self.restart_button = QPushButton("Start over")
         self.restart_button.setToolTip("Forget the samples taken and start again")
@@ -149,6 +159,7 @@ class GuidedPanel(QWidget):
                 f"Sample {k + 1}: {_POSE_WORDS[shot.pose]}, turn {shot.turn:+.2f},"
                 f" tilt {shot.roll_deg:+.0f}°"
             )
+            self.captions[k].setText(f"{k + 1} {_POSE_WORDS[shot.pose]}")
             self.hint_label.setText("Taken.")
             self.shots_changed.emit()
         elif not self.capture.done:
@@ -171,9 +182,10 @@ class GuidedPanel(QWidget):
     def _on_restart_clicked(self) -> None:
         self.capture.reset()
         self._shots.clear()
-        for thumb in self.thumbs:
+        for k, (thumb, caption) in enumerate(zip(self.thumbs, self.captions)):
             thumb.clear()
             thumb.setToolTip("")
+            caption.setText(f"{k + 1}")
         self.hint_label.setText("")
         self._refresh()
         self.shots_changed.emit()

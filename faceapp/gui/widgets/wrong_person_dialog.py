@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QPixmap, QShowEvent
+from PySide6.QtGui import QFontMetrics, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -23,6 +24,12 @@ from faceapp.gui.safe_text import make_plain
 
 #: Side of the face thumbnails in the list, in pixels.
 THUMB_PX = 72
+
+#: Widest a file name is shown, in pixels (elided in the middle; the tooltip has the path).
+NAME_PX = 420
+
+#: Colour of the verdicts (the capture dialog's colour for what to fix).
+WARNING_COLOUR = "#ffb454"
 
 
 @dataclass(frozen=True)
@@ -44,10 +51,11 @@ class FlaggedSample:
     verdict: EnrolmentVerdict
 
 
-def _source_text(source: str, index: int) -> str:
+def _source_text(source: str, index: int, metrics: QFontMetrics) -> str:
     if source == "capture":
         return f"Captured sample {index + 1}"
-    return display_name(source)
+    name = display_name(Path(source).name)
+    return metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, NAME_PX)
 
 
 class WrongPersonDialog(QDialog):
@@ -114,11 +122,11 @@ class WrongPersonDialog(QDialog):
                     )
                 )
             thumb.setFixedSize(THUMB_PX, THUMB_PX)
-            source = QLabel(_source_text(item.source, row))
-            source.setToolTip(item.source)
+            source = QLabel(_source_text(item.source, row, self.fontMetrics()))
+            source.setToolTip(display_name(item.source))
             message = QLabel(item.verdict.message[:1].upper() + item.verdict.message[1:] + ".")
             message.setWordWrap(True)
-            message.setObjectName("warning")
+            message.setStyleSheet(f"color: {WARNING_COLOUR}")
             make_plain(source, message)
             text = QVBoxLayout()
             text.addWidget(source)
@@ -138,7 +146,10 @@ class WrongPersonDialog(QDialog):
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setMinimumHeight(min(n, 4) * (THUMB_PX + 12))
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.viewport().setAutoFillBackground(False)
+        body.setAutoFillBackground(False)  # the dialog's background, not the palette's white
+        scroll.setMinimumHeight(min(n, 4) * (THUMB_PX + grid.verticalSpacing() + 4) + 8)
 
         self.buttons = QDialogButtonBox()
         self.add_button = self.buttons.addButton(
