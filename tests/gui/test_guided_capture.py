@@ -135,3 +135,20 @@ def test_a_guided_capture_in_the_window_is_stored_or_warned_about(
         warning.skip_button.click()
     assert enrolled.args[1] == []
     assert demo_store.find_person(name).n_samples == before
+
+
+def test_start_over_forgets_the_samples(qtbot, store, real_pipeline, pose_frames):
+    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+
+    ctx = make_ctx(store, real_pipeline)
+    image, result = pose_frames[0]
+    dialog = EnrolDialog(ctx, lambda: (Frame(image, 0, 0.0), result), "Jerry Seinfeld")
+    qtbot.addWidget(dialog)
+    panel = dialog.guided_panel
+    qtbot.waitUntil(lambda: len(panel.shots) == 1)
+    assert panel.captions[0].text() == "1 front"
+    panel.restart_button.click()
+    assert panel.shots == [] and panel.capture.shots == ()
+    assert panel.thumbs[0].pixmap().isNull() and panel.captions[0].text() == "1"
+    assert dialog.enrol_button.text() == "Save 0 samples" and not dialog.enrol_button.isEnabled()
+    assert panel.progress_label.text() == "0 of 5 — now look straight at the camera"

@@ -10,8 +10,6 @@ from faceapp.core.sources import letterbox
 
 from .gui_helpers import ListSource, grey_frames, make_ctx
 
-pytestmark = pytest.mark.model
-
 
 def _samples(store, name):
     person = store.find_person(name)
@@ -32,6 +30,7 @@ def _warning(qtbot, window, job_id):
     return window.enrolment.warnings[job_id]
 
 
+@pytest.mark.model
 def test_add_photos_lists_the_wrong_person_once_and_skips_it(qtbot, window, demo_store, val_photos):
     jerry, madonna = val_photos["jerry_seinfeld"][2], val_photos["madonna"][0]
     enrolled = []
@@ -53,6 +52,7 @@ def test_add_photos_lists_the_wrong_person_once_and_skips_it(qtbot, window, demo
     assert _samples(demo_store, "Jerry Seinfeld") == 1
 
 
+@pytest.mark.model
 def test_add_photos_of_several_wrong_faces_adds_only_the_checked(
     qtbot, window, demo_store, val_photos
 ):
@@ -72,6 +72,7 @@ def test_add_photos_of_several_wrong_faces_adds_only_the_checked(
     assert _samples(demo_store, "Madonna") == 2
 
 
+@pytest.mark.model
 def test_a_capture_of_someone_else_is_stored_only_when_confirmed(
     qtbot, window, demo_store, real_pipeline, val_photos
 ):
@@ -100,3 +101,23 @@ def test_a_capture_of_someone_else_is_stored_only_when_confirmed(
         job = window.enrolment.enrol_capture("Jerry Seinfeld", frame, face)
     assert plain.args[1] == ["Jerry Seinfeld"] and job not in window.enrolment.warnings
     assert _samples(demo_store, "Jerry Seinfeld") == 2
+
+
+def test_the_warning_shows_names_as_plain_text(qtbot):
+    from PySide6.QtCore import Qt
+
+    from faceapp.core.enrolment_check import EnrolmentVerdict
+    from faceapp.gui.widgets.wrong_person_dialog import FlaggedSample, WrongPersonDialog
+
+    verdict = EnrolmentVerdict("<b>Ann</b>", "closer_to_other", 1.07, 1.2, "<i>Bob</i>", 0.5)
+    dialog = WrongPersonDialog("<b>Ann</b>", [FlaggedSample("/x/<u>a</u>.jpg", None, verdict)], 1)
+    qtbot.addWidget(dialog)
+    labels = [dialog.intro, *dialog.messages]
+    assert all(label.textFormat() == Qt.TextFormat.PlainText for label in labels)
+    assert dialog.intro.text().startswith("This sample does not look like <b>Ann</b>.")
+    assert dialog.messages[0].text() == (
+        "This face looks like <i>Bob</i> (0.50), not like <b>Ann</b> (1.20)."
+    )
+    assert dialog.chosen() == []  # not accepted: nothing to add
+    dialog.add_button.click()
+    assert dialog.chosen() == [0]
