@@ -411,6 +411,7 @@ class MainWindow(QMainWindow):
         dialog = EnrolDialog(self._ctx, self._worker.last_processed, suggested_name, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.enrol_requested.connect(self._on_enrol_requested)
+        dialog.enrol_batch_requested.connect(self.enrolment.enrol_captures)
         dialog.open()
         return dialog
 

@@ -192,7 +192,7 @@ def test_the_enrol_dialog_hint_and_progress_show_the_name(qtbot, hostile_window,
     image.setflags(write=False)
     pipeline = fake_pipeline()
     result = pipeline.process(image, ctx.gallery_index() or _empty())
-    dialog = EnrolDialog(ctx, lambda: (Frame(image, 0, 0.0), result), HOSTILE.upper())
+    dialog = EnrolDialog(ctx, lambda: (Frame(image, 0, 0.0), result), HOSTILE.upper(), guided=False)
     qtbot.addWidget(dialog)
     dialog.name_edit.setText(HOSTILE)
     assert_shows_literally(dialog.name_hint, f"Adds sample #2 to {HOSTILE}.")

@@ -271,6 +271,8 @@ def test_capture_enrolment_adds_the_person_and_later_frames_name_them(
 
     dialog = window.capture()
     assert isinstance(dialog, EnrolDialog)
+    assert dialog.guided  # the default
+    dialog.single_radio.setChecked(True)
     qtbot.waitUntil(lambda: not dialog.checking)
     assert dialog.report is not None and dialog.report.ok, dialog.report
     assert not dialog.enrol_button.isEnabled()  # no name yet
@@ -292,6 +294,7 @@ def test_capture_enrolment_adds_the_person_and_later_frames_name_them(
 
     # A second capture of the same person adds a sample instead of a new person.
     dialog = window.capture()
+    dialog.single_radio.setChecked(True)
     qtbot.waitUntil(lambda: not dialog.checking)
     dialog.name_edit.setText("jerry seinfeld")
     assert "Adds sample #2 to Jerry Seinfeld" in dialog.name_hint.text()
@@ -320,7 +323,7 @@ def test_capture_dialog_explains_what_to_fix_instead_of_enrolling(
         image.setflags(write=False)
         snapshots.append((Frame(image, 0, 0.0), real_pipeline.process(image, GalleryIndex.empty())))
 
-    dialog = EnrolDialog(ctx, lambda: snapshots[0], "Jerry Seinfeld")
+    dialog = EnrolDialog(ctx, lambda: snapshots[0], "Jerry Seinfeld", guided=False)
     qtbot.addWidget(dialog)
     assert dialog.checking and not dialog.enrol_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog.checking)
