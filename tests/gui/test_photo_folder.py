@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
 
 from faceapp.core.sources import ImageFolderSource, open_source
 from faceapp.gui.photo_results import COLUMNS, read_csv
@@ -51,6 +52,21 @@ def three_people_store(store, real_pipeline):
     return store
 
 
+class _PaintSpy(QObject):
+    """Records ``(index of the frame on screen, result overlaid)`` at every paint of a view."""
+
+    def __init__(self, view, shown: list[int]) -> None:
+        super().__init__(view)
+        self.calls: list[tuple[int, object]] = []
+        self._view, self._shown = view, shown
+        view.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Paint and self._view.image() is not None:
+            self.calls.append((self._shown[-1], self._view.visible_result()))
+        return False
+
+
 def _cold_pipeline(gate: threading.Event):
     """A new real pipeline whose model load waits for ``gate`` (a slow cold start)."""
     from faceapp.core.pipeline import FacePipeline
@@ -77,15 +93,12 @@ def test_cold_start_processes_every_photo_once_and_names_the_enrolled_people(
     folder = letterboxed_folder(tmp_path / "photos", [p for _, p in people])
     gate = threading.Event()
     ctx = make_ctx(three_people_store, _cold_pipeline(gate), photo_interval_s=0.0)
-    shown: list[int] = []  # frame index on screen when each result was current
-    seen: list[tuple[int, object]] = []
+    shown: list[int] = []  # index of each frame put on screen, in order
     ctx.frame_ready.connect(lambda _img, index, _ts: shown.append(index))
-    ctx.current_result_changed.connect(
-        lambda r: seen.append((shown[-1] if shown else -1, r)) if r is not None else None
-    )
     results = []
     ctx.result_ready.connect(results.append)
     window = make_window(ctx, str(folder))
+    painted = _PaintSpy(window.video_view, shown)
     run = window.photos
     # The first photo is on screen while the model still loads; then let it load.
     qtbot.waitUntil(lambda: len(shown) >= 1, timeout=10_000)
@@ -111,8 +124,9 @@ def test_cold_start_processes_every_photo_once_and_names_the_enrolled_people(
             assert row.distances[0] is not None and row.distances[0] < 1.0
         else:
             assert name not in row.names
-    # The result shown with photo N was photo N's, never N-1's label.
-    assert seen, "no result was ever shown"
+    # What was painted with photo N was photo N's result, never N-1's label.
+    seen = [(i, r) for i, r in painted.calls if r is not None]
+    assert {i for i, _ in seen} == set(range(n)), "not every photo was painted with its result"
     for index, result in seen:
         assert result.index == index
         labels = {f.label for f in result.faces} - {"Unknown"}
