@@ -89,7 +89,11 @@ class Settings:
         claim = self.claim.strip() if isinstance(self.claim, str) and self.claim.strip() else None
         source = self.source.strip() if self.source and self.source.strip() else DEFAULT_SOURCE
         p = self.photo_interval_s
-        p = DEFAULT_PHOTO_INTERVAL_S if not math.isfinite(p) else min(max(p, 0.0), MAX_PHOTO_INTERVAL_S)
+        p = (
+            DEFAULT_PHOTO_INTERVAL_S
+            if not math.isfinite(p)
+            else min(max(p, 0.0), MAX_PHOTO_INTERVAL_S)
+        )
         return replace(
             self,
             threshold=float(t),

@@ -144,10 +144,7 @@ class PhotoPlayer(CaptureWorker):
                 step = self._wait_for_explicit_step()
                 if step is None:
                     return
-            if self.folder.loop:
-                position = step % n
-            else:
-                position = min(max(step, 0), n - 1)
+            position = step % n if self.folder.loop else min(max(step, 0), n - 1)
 
     def _show(self, position: int, n: int) -> None:
         """Read the photo at ``position`` and hand it on (or report it unreadable)."""

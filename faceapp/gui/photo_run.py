@@ -118,9 +118,7 @@ class PhotoRun(QObject):
         if self._current(token) is None or self._source is None:
             return
         folder = self._source.folder
-        rows = [
-            PhotoRow(i, relative_name(p, folder)) for i, p in enumerate(self._source.photos)
-        ]
+        rows = [PhotoRow(i, relative_name(p, folder)) for i, p in enumerate(self._source.photos)]
         self.dialog.reset(str(folder), rows)
 
     @Slot(int, int, int, str)

@@ -119,7 +119,9 @@ class WindowChrome(QObject):
         toolbar.setObjectName("sourceBar")
         toolbar.setMovable(False)
         toolbar.addActions([self.source_action, self.capture_action, self.pause_action])
-        toolbar.addActions([self.prev_photo_action, self.next_photo_action, self.photo_results_action])
+        toolbar.addActions(
+            [self.prev_photo_action, self.next_photo_action, self.photo_results_action]
+        )
         self.source_title = QLabel()
         self.source_title.setObjectName("sourceTitle")
         toolbar.addWidget(self.source_title)

@@ -196,7 +196,9 @@ def test_pause_next_previous_and_double_click_step_through_the_photos(
 
 
 @needs_photos
-def test_photos_still_advance_when_the_model_failed(qtbot, make_window, store, val_photos, tmp_path):
+def test_photos_still_advance_when_the_model_failed(
+    qtbot, make_window, store, val_photos, tmp_path
+):
     folder = letterboxed_folder(tmp_path / "photos", [p for _, p in _interleaved(val_photos)])
     pipeline = fake_pipeline(CentreDetector(fail=RuntimeError("no weights")))
     ctx = make_ctx(store, pipeline, photo_interval_s=0.0)
@@ -232,3 +234,19 @@ def test_export_failure_is_one_message(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: said.append(a[2]))
     assert not dialog.export_csv(tmp_path / "missing" / "out.csv")
     assert len(said) == 1 and said[0].startswith("Could not write out.csv")
+
+
+@needs_photos
+def test_an_unreadable_photo_gets_a_row_saying_so_and_the_run_goes_on(
+    qtbot, make_window, store, val_photos, tmp_path
+):
+    folder = letterboxed_folder(tmp_path / "photos", [p for _, p in _interleaved(val_photos)])
+    (folder / "002.png").write_bytes(b"not a picture")
+    ctx = make_ctx(store, fake_pipeline(), photo_interval_s=0.0)
+    window = make_window(ctx, str(folder))
+    with qtbot.waitSignal(window.photos.run_finished, timeout=20_000):
+        pass
+    qtbot.waitUntil(lambda: window.photos.dialog.rows()[-1].processed, timeout=10_000)
+    rows = window.photos.dialog.rows()
+    assert [r.faces for r in rows] == [1, 1, None, 1, 1]
+    assert rows[2].error.startswith("unreadable:") and rows[2].cells()[0] == "002.png"

@@ -183,6 +183,3 @@ class PhotoResultsDialog(QDialog):
     @Slot(float)
     def _on_interval_box_value_changed(self, value: float) -> None:
         self.interval_changed.emit(value)
-
-
-
