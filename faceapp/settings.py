@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 #: to the demo when no camera opens).
 DEFAULT_SOURCE = "0"
 
+#: Seconds each photo of a folder stays on screen at least (a preference), and its ceiling.
+DEFAULT_PHOTO_INTERVAL_S = 1.0
+MAX_PHOTO_INTERVAL_S = 60.0
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -53,6 +57,10 @@ class Settings:
         Ask for a head turn (left, then right) before accepting a claim in verification
         mode (:mod:`faceapp.core.liveness`); on unless the user turned it off.  Preference
         files written before it get the default.
+    photo_interval_s : float
+        Shortest time, in seconds, a photo of a folder source stays on screen (each stays
+        until it has been processed, and at least this long); in
+        ``[0, MAX_PHOTO_INTERVAL_S]``.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -63,6 +71,7 @@ class Settings:
     demo_offered: bool = False
     verification_threshold: float | None = None
     liveness: bool = True
+    photo_interval_s: float = DEFAULT_PHOTO_INTERVAL_S
 
     def validated(self) -> Settings:
         """Return a copy with every field brought into its valid range.
@@ -79,6 +88,12 @@ class Settings:
         mode = self.mode if self.mode in MODES else "recognition"
         claim = self.claim.strip() if isinstance(self.claim, str) and self.claim.strip() else None
         source = self.source.strip() if self.source and self.source.strip() else DEFAULT_SOURCE
+        p = self.photo_interval_s
+        p = (
+            DEFAULT_PHOTO_INTERVAL_S
+            if not math.isfinite(p)
+            else min(max(p, 0.0), MAX_PHOTO_INTERVAL_S)
+        )
         return replace(
             self,
             threshold=float(t),
@@ -86,6 +101,7 @@ class Settings:
             mode=mode,
             claim=claim,
             source=source,
+            photo_interval_s=float(p),
         )
 
     def threshold_for(self, mode: str) -> float:

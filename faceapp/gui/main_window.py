@@ -21,6 +21,7 @@ from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.enrol_runner import EnrolmentRunner
 from faceapp.gui.events import RateMeter
 from faceapp.gui.gallery_files import GalleryFiles
+from faceapp.gui.photo_run import PhotoRun
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.widgets.empty_hint import EmptyGalleryHint
 from faceapp.gui.widgets.enrol_dialog import EnrolDialog
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.enrolment = EnrolmentRunner(ctx, self._worker, self)
 
         self._build()
+        self.photos = PhotoRun(ctx, self._worker, self)
         self._wire()
         if ctx.settings.geometry:
             self.restoreGeometry(QByteArray(ctx.settings.geometry))
@@ -251,7 +253,7 @@ class MainWindow(QMainWindow):
         self._ctx.hold_s = 0.0 if slideshow else 1.0
         self._epoch = self._worker.clear_frames(tracking=not slideshow)
         self._capture_token += 1
-        capture = CaptureWorker(source, self._worker.submit_frame, self._capture_token)
+        capture = self.photos.make_capture(source, self._worker.submit_frame, self._capture_token)
         capture.set_paused(self.chrome.pause_action.isChecked())
         capture.frame_ready.connect(self._on_frame_ready)
         capture.source_opened.connect(self._on_source_opened)

@@ -122,7 +122,8 @@ class WindowChrome(QObject):
 
     The window connects the actions to what they do; the Help actions open their
     dialogs here.  Shortcuts: Ctrl+O change source, Ctrl+E capture, Space pause,
-    Ctrl+M switch mode, F11 full screen, F1 how to use, Ctrl+Q quit.
+    Ctrl+M switch mode, F11 full screen, PgUp / PgDown previous / next
+    photo and Ctrl+R photo results (while a folder is the source), F1 how to use, Ctrl+Q quit.
     """
 
     def __init__(self, window: QMainWindow) -> None:
@@ -142,6 +143,9 @@ class WindowChrome(QObject):
         self.fullscreen_action = action("Full screen", "F11", checkable=True)
         self.enrol_demo_action = action("Enrol the demo people")
         self.capture_action = action("Capture face…", "Ctrl+E")
+        self.prev_photo_action = action("◀ Previous photo", "PgUp", "Ctrl+Left")
+        self.next_photo_action = action("Next photo ▶", "PgDown", "Ctrl+Right")
+        self.photo_results_action = action("Photo results…", "Ctrl+R")
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit)
         self.howto_action = action("How to use", QKeySequence.StandardKey.HelpContents)
         self.shortcuts_action = action("Keyboard shortcuts")
@@ -153,6 +157,7 @@ class WindowChrome(QObject):
         menu.addAction(self.quit_action)
         menu = bar.addMenu("&View")
         menu.addActions([self.pause_action, self.mode_action, self.fullscreen_action])
+        menu.addActions([self.prev_photo_action, self.next_photo_action, self.photo_results_action])
         menu = bar.addMenu("&Gallery")
         menu.addActions([self.capture_action, self.enrol_demo_action])
         menu = bar.addMenu("&Help")
@@ -164,6 +169,9 @@ class WindowChrome(QObject):
         toolbar.setObjectName("sourceBar")
         toolbar.setMovable(False)
         toolbar.addActions([self.source_action, self.capture_action, self.pause_action])
+        toolbar.addActions(
+            [self.prev_photo_action, self.next_photo_action, self.photo_results_action]
+        )
         self.source_title = QLabel()
         self.source_title.setObjectName("sourceTitle")
         toolbar.addWidget(self.source_title)
@@ -199,6 +207,9 @@ class WindowChrome(QObject):
             self.pause_action,
             self.mode_action,
             self.fullscreen_action,
+            self.prev_photo_action,
+            self.next_photo_action,
+            self.photo_results_action,
             self.capture_action,
             self.enrol_demo_action,
             self.howto_action,
