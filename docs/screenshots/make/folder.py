@@ -13,19 +13,18 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from faceapp import paths  # noqa: E402
 from faceapp.core.images import load_image  # noqa: E402
 from faceapp.core.pipeline import FacePipeline  # noqa: E402
 from faceapp.enrolment import prepare_sample  # noqa: E402
+from faceapp.gui.app import create_application  # noqa: E402
 from faceapp.gui.context import AppContext  # noqa: E402
 from faceapp.gui.main_window import MainWindow  # noqa: E402
 from faceapp.settings import Settings  # noqa: E402
@@ -39,7 +38,7 @@ log = logging.getLogger("folder-screenshot")
 def main() -> int:
     """Enrol three people, run the window over ten photos, save the two screenshots."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = create_application()
     root = paths.celebrity_dir()
     work = Path(tempfile.mkdtemp(prefix="faceapp-folder-shot-"))
     try:
