@@ -92,6 +92,8 @@ class WindowChrome(QObject):
         self.fullscreen_action = action("Full screen", "F11", checkable=True)
         self.enrol_demo_action = action("Enrol the demo people")
         self.capture_action = action("Capture face…", "Ctrl+E")
+        self.calibration_action = action("Calibration…")
+        self.calibration_action.setToolTip("How well does it separate my people?")
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit)
         self.howto_action = action("How to use", QKeySequence.StandardKey.HelpContents)
         self.shortcuts_action = action("Keyboard shortcuts")
@@ -105,6 +107,8 @@ class WindowChrome(QObject):
         menu.addActions([self.pause_action, self.mode_action, self.fullscreen_action])
         menu = bar.addMenu("&Gallery")
         menu.addActions([self.capture_action, self.enrol_demo_action])
+        menu.addSeparator()
+        menu.addAction(self.calibration_action)
         menu = bar.addMenu("&Help")
         menu.addActions([self.howto_action, self.shortcuts_action])
         menu.addSeparator()
@@ -151,6 +155,7 @@ class WindowChrome(QObject):
             self.fullscreen_action,
             self.capture_action,
             self.enrol_demo_action,
+            self.calibration_action,
             self.howto_action,
             self.shortcuts_action,
             self.about_action,
