@@ -169,7 +169,8 @@ def test_one_person_shows_what_is_needed_instead_of_charts(
     assert dialog.report.people == 1 and dialog.report.genuine_pairs == 6
     assert dialog.stack.currentWidget() is dialog.message
     assert "Need at least two people with two samples each" in dialog.message.text()
-    assert "1 person" in dialog.message.text()
+    assert "The gallery has one person." in dialog.message.text()
+    assert dialog.summary.text().startswith("1 person, 4 samples: 6 same-person")
     # A second person with a single sample is not enough either; a second sample is.
     jerry = train_samples["Jerry Seinfeld"]
     with qtbot.waitSignal(ctx.gallery_index_changed, timeout=20_000):

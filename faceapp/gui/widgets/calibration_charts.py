@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget  # noqa: E402
 
 from faceapp.core.calibration import MAX_DISTANCE, CalibrationReport  # noqa: E402
 from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD  # noqa: E402
+from faceapp.gui.widgets.threshold_panel import format_threshold  # noqa: E402
 from faceapp.report import LOG_FLOOR  # noqa: E402
 
 #: Colours on the app's dark style (resources/style.qss).
@@ -224,7 +225,7 @@ class CalibrationCharts(QWidget):
             )
             drawn = []
             for n, plot in enumerate(plots):
-                text = f"{m.label} {m.value:.2f}" + (" (in use)" if m.in_use else "")
+                text = f"{m.label} {format_threshold(m.value)}" + (" (in use)" if m.in_use else "")
                 line = pg.InfiniteLine(
                     pos=m.value,
                     angle=90,

@@ -25,6 +25,7 @@ from faceapp.core.matching import GalleryIndex
 from faceapp.gui.calibration_worker import CalibrationWorker
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.widgets.calibration_charts import CalibrationCharts, Marker
+from faceapp.gui.widgets.threshold_panel import format_threshold
 from faceapp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,16 @@ def empty_state(report: CalibrationReport) -> str | None:
     )
     if report.people == 0:
         return f"The gallery is empty.\n\n{need}"
-    people = f"{report.people} person" if report.people == 1 else f"{report.people} people"
-    return f"The gallery has {people}, {with_two} of them with two samples or more.\n\n{need}"
+    if report.people == 1:
+        return f"The gallery has one person.\n\n{need}"
+    return (
+        f"The gallery has {report.people:,} people, {with_two:,} of them with two samples "
+        f"or more.\n\n{need}"
+    )
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def markers_of(settings: Settings) -> tuple[Marker, ...]:
@@ -214,14 +223,6 @@ class CalibrationDialog(QDialog):
         side.addWidget(self.closest, 1)
         side.addWidget(self.closest_note)
         side.addWidget(self.singles)
-        body = QWidget()
-        body_layout = QHBoxLayout(body)
-        body_layout.setContentsMargins(0, 0, 0, 0)
-        body_layout.addWidget(self.charts, 5)
-        body_layout.addLayout(side, 4)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.message)
-        self.stack.addWidget(body)
         hint = QLabel(
             "Lines: the distance thresholds (move them with the threshold slider of the "
             "main window).  Good separation: the green same-person pairs left of the "
@@ -229,6 +230,17 @@ class CalibrationDialog(QDialog):
         )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
+        body = QWidget()
+        columns = QHBoxLayout()
+        columns.addWidget(self.charts, 5)
+        columns.addLayout(side, 4)
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addLayout(columns, 1)
+        body_layout.addWidget(hint)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(body)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         top = QHBoxLayout()
@@ -237,7 +249,6 @@ class CalibrationDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
-        layout.addWidget(hint)
         layout.addWidget(buttons)
         self.resize(1180, 780)
 
@@ -292,7 +303,8 @@ class CalibrationDialog(QDialog):
         """Show ``report`` (or why it cannot tell anything yet)."""
         self.report = report
         self.summary.setText(
-            f"{report.people:,} people, {report.samples:,} samples: "
+            f"{_count(report.people, 'person', 'people')}, "
+            f"{_count(report.samples, 'sample', 'samples')}: "
             f"{report.genuine_pairs:,} same-person and {report.impostor_pairs:,} "
             "different-people pairs of samples compared"
         )
@@ -316,7 +328,7 @@ class CalibrationDialog(QDialog):
         self.figures.setHorizontalHeaderLabels(
             [""]
             + [
-                f"{t.label.capitalize()} {t.threshold:.2f}"
+                f"{t.label.capitalize()} {format_threshold(t.threshold)}"
                 + (" (in use)" if t.label == self._ctx.settings.mode else "")
                 for t in figures
             ]
@@ -341,7 +353,7 @@ class CalibrationDialog(QDialog):
                 item = _item(f"{value:.3f}", align_right=True)
                 if value <= limit:
                     item.setForeground(QColor(CLOSE_COLOUR))
-                    item.setToolTip(f"within the threshold in use ({limit:.2f})")
+                    item.setToolTip(f"within the threshold in use ({format_threshold(limit)})")
                 self.closest.setItem(r, c, item)
 
     # -- slots -------------------------------------------------------------------------
