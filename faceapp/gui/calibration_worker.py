@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import Signal
 
-from faceapp.core.calibration import calibration_report
+from faceapp.core.calibration import CalibrationReport, calibration_report
 from faceapp.core.matching import GalleryIndex
 from faceapp.gui.loop_worker import LoopWorker
 
@@ -28,7 +28,9 @@ class CalibrationWorker(LoopWorker):
     -----
     :meth:`request` is thread-safe and may be called before :meth:`start`.  Signals are
     emitted from the worker thread and carry immutable values (the report is frozen,
-    its arrays read-only).  :meth:`stop` waits for the report being computed, if any.
+    its arrays read-only).  The report itself is computed in a helper thread that
+    :meth:`stop` does not wait for (no flag can interrupt numpy): closing the dialog
+    never waits for a report; an abandoned one ends on its own and is dropped.
     """
 
     #: A report is ready: the ticket :meth:`request` returned and the
@@ -67,10 +69,32 @@ class CalibrationWorker(LoopWorker):
                     return
                 assert self._pending is not None
                 (ticket, index, thresholds), self._pending = self._pending, None
-            try:
-                report = calibration_report(index, thresholds)
-            except Exception as exc:  # a bug or a damaged snapshot: say so, keep running
-                log.exception("the calibration report failed")
+            outcome = self._detached(index, thresholds)
+            if outcome is None:
+                return  # stopped meanwhile
+            report, exc = outcome
+            if exc is not None:  # a bug or a damaged snapshot: say so, keep running
+                log.error("the calibration report failed", exc_info=exc)
                 self.report_failed.emit(ticket, f"The distances could not be computed: {exc}")
-                continue
-            self.report_ready.emit(ticket, report)
+            else:
+                self.report_ready.emit(ticket, report)
+
+    def _detached(
+        self, index: GalleryIndex, thresholds: dict[str, float]
+    ) -> tuple[CalibrationReport | None, Exception | None] | None:
+        """Compute the report in a helper thread; None when :meth:`stop` came first."""
+        box: list[tuple[CalibrationReport | None, Exception | None]] = []
+
+        def run() -> None:
+            try:
+                box.append((calibration_report(index, thresholds), None))
+            except Exception as exc:  # handed to the worker thread
+                box.append((None, exc))
+            with self._cond:
+                self._cond.notify_all()
+
+        threading.Thread(target=run, name="faceapp-calibration-report", daemon=True).start()
+        with self._cond:
+            while not box and not self.stopping():
+                self._cond.wait(0.5)
+        return box[0] if box else None

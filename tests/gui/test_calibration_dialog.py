@@ -223,3 +223,33 @@ def test_pyqtgraph_draws_with_pyside6_whatever_the_environment_says():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["PySide6", "False", "False"]
+
+
+def test_closing_does_not_wait_for_a_report_being_computed(qtbot, monkeypatch):
+    import threading
+
+    from faceapp.core.matching import GalleryIndex
+    from faceapp.gui import calibration_worker
+    from faceapp.gui.calibration_worker import CalibrationWorker
+
+    started, release, ended = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_report(index, thresholds):  # a huge gallery: far longer than the test
+        started.set()
+        release.wait(30)
+        ended.set()
+        raise RuntimeError("abandoned")
+
+    monkeypatch.setattr(calibration_worker, "calibration_report", slow_report)
+    worker = CalibrationWorker()
+    reports = []
+    worker.report_ready.connect(lambda ticket, r: reports.append(r))
+    worker.start("test-calibration")
+    worker.request(GalleryIndex.from_samples([]), {"recognition": 1.0})
+    assert started.wait(30)
+    worker.stop()
+    assert not worker.is_running()
+    assert not ended.is_set()  # the stop did not wait for the report
+    release.set()
+    assert ended.wait(30)
+    assert reports == []
