@@ -171,8 +171,10 @@ class CalibrationDialog(QDialog):
 
     Notes
     -----
-    The report is computed by a :class:`CalibrationWorker` thread, never on the GUI
-    thread; the dialog stops it when it closes (waiting for at most one report).
+    The gallery is read by the gallery thread (the dialog uses its snapshot) and the
+    report computed by a :class:`CalibrationWorker` thread, never on the GUI thread;
+    the dialog stops the worker when it closes, or when its parent window closes,
+    without waiting for a report being computed.
     """
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
