@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         chrome.demo_action.triggered.connect(self._on_demo_action_triggered)
         chrome.enrol_demo_action.triggered.connect(self._on_enrol_demo_action_triggered)
         chrome.capture_action.triggered.connect(self._on_capture_action_triggered)
+        chrome.calibration_action.triggered.connect(self._on_calibration_action_triggered)
         chrome.pause_action.toggled.connect(self._on_pause_action_toggled)
         chrome.mode_action.triggered.connect(self._on_mode_action_triggered)
         chrome.fullscreen_action.toggled.connect(self._on_fullscreen_action_toggled)
@@ -433,6 +434,12 @@ class MainWindow(QMainWindow):
     @Slot(str, list)
     def _on_files_chosen(self, name: str, files: list) -> None:
         self.enrolment.enrol_files(name, files)
+
+    @Slot()
+    def _on_calibration_action_triggered(self) -> None:
+        from faceapp.gui.widgets.calibration_dialog import CalibrationDialog  # loads pyqtgraph
+
+        CalibrationDialog.open_for(self._ctx, self)
 
     @Slot()
     def _on_source_action_triggered(self) -> None:

@@ -146,6 +146,8 @@ class WindowChrome(QObject):
         self.prev_photo_action = action("◀ Previous photo", "PgUp", "Ctrl+Left")
         self.next_photo_action = action("Next photo ▶", "PgDown", "Ctrl+Right")
         self.photo_results_action = action("Photo results…", "Ctrl+R")
+        self.calibration_action = action("Calibration…")
+        self.calibration_action.setToolTip("How well does it separate my people?")
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit)
         self.howto_action = action("How to use", QKeySequence.StandardKey.HelpContents)
         self.shortcuts_action = action("Keyboard shortcuts")
@@ -160,6 +162,8 @@ class WindowChrome(QObject):
         menu.addActions([self.prev_photo_action, self.next_photo_action, self.photo_results_action])
         menu = bar.addMenu("&Gallery")
         menu.addActions([self.capture_action, self.enrol_demo_action])
+        menu.addSeparator()
+        menu.addAction(self.calibration_action)
         menu = bar.addMenu("&Help")
         menu.addActions([self.howto_action, self.shortcuts_action])
         menu.addSeparator()
@@ -212,6 +216,7 @@ class WindowChrome(QObject):
             self.photo_results_action,
             self.capture_action,
             self.enrol_demo_action,
+            self.calibration_action,
             self.howto_action,
             self.shortcuts_action,
             self.about_action,
