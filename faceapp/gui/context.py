@@ -16,6 +16,7 @@ from faceapp.core.matching import MODES, GalleryIndex, Mode
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
 from faceapp.gui.gallery_worker import GalleryEdit, GalleryWorker
+from faceapp.gui.history_worker import HistoryWorker
 from faceapp.gui.liveness_gate import LivenessGate
 from faceapp.gui.people import PeopleList, PeopleSnapshot
 from faceapp.gui.worker import ModelState
@@ -130,6 +131,8 @@ class AppContext(QObject):
         self._gallery.thumbnails_ready.connect(self._on_thumbnails_ready)
         self._gallery.samples_ready.connect(self._on_samples_ready)
         self._gallery.read_failed.connect(self._on_read_failed)
+        #: The recognition history: recording in batches, reads for the History dialog.
+        self.history = HistoryWorker(store)
 
     # -- preferences -----------------------------------------------------------------
 
@@ -263,13 +266,15 @@ class AppContext(QObject):
         self._gallery_started = True
         self._gallery.reload()
         self._gallery.start("faceapp-gallery")
+        self.history.start("faceapp-history")
 
     def stop_gallery(self) -> None:
         """Stop the gallery thread, waiting for the request it is busy with (idempotent).
 
         Writes still queued are dropped; none of them has started, so nothing is half
-        written.
+        written.  The history thread writes its last events first.
         """
+        self.history.stop()
         self._gallery.stop()
 
     def reload_gallery(self) -> None:
