@@ -72,7 +72,7 @@ class WindowChrome(QObject):
 
     The window connects the actions to what they do; the Help actions open their
     dialogs here.  Shortcuts: Ctrl+O change source, Ctrl+E capture, Space pause,
-    Ctrl+M switch mode, F11 full screen, F1 how to use, Ctrl+Q quit.
+    Ctrl+M switch mode, Ctrl+H history, F11 full screen, F1 how to use, Ctrl+Q quit.
     """
 
     def __init__(self, window: QMainWindow) -> None:
@@ -92,6 +92,7 @@ class WindowChrome(QObject):
         self.fullscreen_action = action("Full screen", "F11", checkable=True)
         self.enrol_demo_action = action("Enrol the demo people")
         self.capture_action = action("Capture face…", "Ctrl+E")
+        self.history_action = action("History…", "Ctrl+H")
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit)
         self.howto_action = action("How to use", QKeySequence.StandardKey.HelpContents)
         self.shortcuts_action = action("Keyboard shortcuts")
@@ -105,6 +106,8 @@ class WindowChrome(QObject):
         menu.addActions([self.pause_action, self.mode_action, self.fullscreen_action])
         menu = bar.addMenu("&Gallery")
         menu.addActions([self.capture_action, self.enrol_demo_action])
+        menu.addSeparator()
+        menu.addAction(self.history_action)
         menu = bar.addMenu("&Help")
         menu.addActions([self.howto_action, self.shortcuts_action])
         menu.addSeparator()
@@ -151,6 +154,7 @@ class WindowChrome(QObject):
             self.fullscreen_action,
             self.capture_action,
             self.enrol_demo_action,
+            self.history_action,
             self.howto_action,
             self.shortcuts_action,
             self.about_action,
