@@ -252,3 +252,47 @@ def test_an_export_to_a_folder_that_does_not_exist_is_one_clear_message(
     assert "missing" in shown[0] and "Traceback" not in shown[0]
     assert dialog.export_button.isEnabled()
     assert not (tmp_path / "missing").exists()
+
+
+def test_events_are_written_in_batches_without_anybody_asking(qtbot, recorded_store):
+    from faceapp.gui.history_worker import HistoryWorker
+
+    worker = HistoryWorker(recorded_store, flush_interval_s=0.2)
+    recorded = Recorder(worker.recorded)
+    worker.start("test-history")
+    try:
+        event = NewEvent("recognition", "unknown", None, 1.2, 0.8, "camera 0", 3.0)
+        worker.add_events([event, event])
+        worker.add_events([event])
+        assert recorded.wait(qtbot, timeout=10_000) == (3,)  # one write for the three
+    finally:
+        worker.stop()
+    assert len(History(recorded_store).events(decision="unknown")) == 4
+
+
+def test_a_photo_processed_again_gives_no_second_event(recorded_store):
+    from faceapp.core.sources import Frame
+    from faceapp.core.types import FaceResult, FrameResult, Match
+    from faceapp.gui.history_tap import HistoryTap
+
+    from .gui_helpers import face_in_middle
+
+    got: list = []
+    tap = HistoryTap(got.extend)
+    image = np.full((120, 160, 3), 90, np.uint8)
+    face = face_in_middle(image)
+    ann = recorded_store.find_person("Ann").id
+    match = Match("Ann", 0.4, 0.8, True, ann)
+    result = FrameResult(0, 0.0, (FaceResult(face, match),))
+    tap.set_source(1, "photos", still=True)
+    tap(1, Frame(image, 0, 0.0), result, "recognition")
+    tap(1, Frame(image, 0, 0.0), result, "recognition")  # a threshold change: same photo
+    tap(2, Frame(image, 1, 0.5), FrameResult(1, 0.5, result.faces), "recognition")  # old source
+    assert len(got) == 1
+    assert got[0].source == "photos" and got[0].position is None and got[0].person_id == ann
+    assert got[0].crop[:2] == b"\xff\xd8"
+    tap(1, Frame(image, 1, 0.5), FrameResult(1, 0.5, result.faces), "recognition")
+    assert len(got) == 2  # the next photo is another appearance
+    tap.enabled = False
+    tap(1, Frame(image, 2, 1.0), FrameResult(2, 1.0, result.faces), "recognition")
+    assert len(got) == 2

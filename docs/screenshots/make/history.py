@@ -87,6 +87,7 @@ def main() -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     dialog.grab().save(str(OUT))
     print(f"{OUT}: {len(dialog.events())} events from {len(photos)} photos")  # noqa: T201
+    print(f"gallery kept for 'faceapp history --gallery': {store.path}")  # noqa: T201
     window.shutdown()
     return 0
 
