@@ -133,6 +133,8 @@ class AppContext(QObject):
         self._gallery.read_failed.connect(self._on_read_failed)
         #: The recognition history: recording in batches, reads for the History dialog.
         self.history = HistoryWorker(store)
+        self.history.tap.set_challenge(self.liveness.state)
+        self.challenge_changed.connect(self.history.tap.set_challenge)
 
     # -- preferences -----------------------------------------------------------------
 

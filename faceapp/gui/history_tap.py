@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from faceapp.core.appearances import AppearanceFilter
+from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import Mode
 from faceapp.core.sources import Frame
 from faceapp.core.types import FrameResult
@@ -50,6 +51,7 @@ class HistoryTap:
         self._filter = AppearanceFilter()
         self._filter_epoch: int | None = None
         self._last_index: int | None = None
+        self._challenge: ChallengeState | None = None
         #: Cut crops and queue events only while True (the recorder keeps it in step
         #: with the gallery's history switch; the store checks the switch again).
         self.enabled = True
@@ -69,6 +71,30 @@ class HistoryTap:
         with self._lock:
             self._source = (epoch, name, still)
 
+    def set_challenge(self, state: ChallengeState | None) -> None:
+        """Follow verification mode's liveness challenge (any thread; None: none runs).
+
+        While a challenge runs, a face matching the claim is not accepted yet: it gives
+        an event once the challenge passed ("accepted") or failed ("rejected"), as the
+        window shows it.
+        """
+        with self._lock:
+            self._challenge = state
+
+    def _as_shown(self, result: FrameResult, mode: Mode) -> FrameResult:
+        """Return ``result`` with the verdicts the window shows under a liveness challenge."""
+        with self._lock:
+            challenge = self._challenge
+        if mode != "verification" or challenge is None or challenge.passed:
+            return result
+        faces = []
+        for fr in result.faces:
+            if fr.match is not None and fr.match.accepted:
+                match = dataclasses.replace(fr.match, accepted=False) if challenge.failed else None
+                fr = dataclasses.replace(fr, match=match)
+            faces.append(fr)
+        return dataclasses.replace(result, faces=tuple(faces))
+
     def __call__(self, epoch: int, frame: Frame, result: FrameResult, mode: Mode) -> None:
         """Queue the events of the new appearances in ``result`` (recognition thread)."""
         if not self.enabled:
@@ -84,7 +110,7 @@ class HistoryTap:
         if still and result.index == self._last_index:
             return
         self._last_index = result.index
-        appearances = self._filter.update(result, mode)
+        appearances = self._filter.update(self._as_shown(result, mode), mode)
         if not appearances:
             return
         from faceapp.enrolment import thumbnail_of

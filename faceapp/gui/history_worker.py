@@ -122,7 +122,7 @@ class HistoryOutcome:
 def _crop_image(data: bytes | None) -> QImage | None:
     if not data:
         return None
-    image = QImage.fromData(data, "JPEG")
+    image = QImage.fromData(data)  # JPEG, recognised by its header
     return None if image.isNull() else image
 
 
@@ -269,7 +269,10 @@ class HistoryWorker(LoopWorker):
                     break
                 op = self._ops.popleft()[1] if self._ops else None
             if op is not None:
-                op()
+                try:
+                    op()
+                except Exception:  # a bug: log it, keep recording
+                    log.exception("a history request failed")
                 continue
             if time.monotonic() >= self._settings_read + SETTINGS_REFRESH_S:
                 self._read_settings()

@@ -296,3 +296,34 @@ def test_a_photo_processed_again_gives_no_second_event(recorded_store):
     tap.enabled = False
     tap(1, Frame(image, 2, 1.0), FrameResult(2, 1.0, result.faces), "recognition")
     assert len(got) == 2
+
+
+def test_under_a_liveness_challenge_a_claim_is_recorded_as_the_window_shows_it(recorded_store):
+    from faceapp.core.liveness import ChallengeState, Step
+    from faceapp.core.sources import Frame
+    from faceapp.core.types import FaceResult, FrameResult, Match
+    from faceapp.gui.history_tap import HistoryTap
+
+    from .gui_helpers import face_in_middle
+
+    got: list = []
+    tap = HistoryTap(got.extend)
+    tap.set_source(1, "camera 0", still=False)
+    image = np.full((120, 160, 3), 90, np.uint8)
+    ann = recorded_store.find_person("Ann").id
+    faces = (FaceResult(face_in_middle(image), Match("Ann", 0.4, 0.8, True, ann), track_id=7),)
+
+    def frame(i):
+        tap(1, Frame(image, i, i / 10), FrameResult(i, i / 10, faces), "verification")
+
+    tap.set_challenge(ChallengeState(Step.FACE_CAMERA, "Look at the camera", track_id=7))
+    frame(0)
+    frame(1)
+    assert got == []  # matching, but not accepted while the head turn is asked for
+    tap.set_challenge(ChallengeState(Step.PASSED, "Verified", track_id=7))
+    frame(2)
+    frame(3)
+    assert [e.decision for e in got] == ["accepted"]
+    tap.set_challenge(ChallengeState(Step.FAILED, "Too slow", track_id=7))
+    frame(4)
+    assert [e.decision for e in got] == ["accepted", "rejected"]
