@@ -16,6 +16,7 @@ from faceapp.core.matching import MODES, GalleryIndex, Mode
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
 from faceapp.gui.gallery_worker import GalleryEdit, GalleryWorker
+from faceapp.gui.history_worker import HistoryWorker
 from faceapp.gui.liveness_gate import LivenessGate
 from faceapp.gui.people import PeopleList, PeopleSnapshot
 from faceapp.gui.worker import ModelState
@@ -128,6 +129,10 @@ class AppContext(QObject):
         self._index: GalleryIndex | None = None
         self._gallery_started = False
         self._gallery = self._gallery_worker(store)
+        #: The recognition history: recording in batches, reads for the History dialog.
+        self.history = HistoryWorker(store)
+        self.history.tap.set_challenge(self.liveness.state)
+        self.challenge_changed.connect(self.history.tap.set_challenge)
 
     def _gallery_worker(self, store: GalleryStore) -> GalleryWorker:
         worker = GalleryWorker(store)
@@ -272,13 +277,15 @@ class AppContext(QObject):
         self._gallery_started = True
         self._gallery.reload()
         self._gallery.start("faceapp-gallery")
+        self.history.start("faceapp-history")
 
     def stop_gallery(self) -> None:
         """Stop the gallery thread, waiting for the request it is busy with (idempotent).
 
         Writes still queued are dropped; none of them has started, so nothing is half
-        written.
+        written.  The history thread writes its last events first.
         """
+        self.history.stop()
         self._gallery.stop()
 
     def reload_gallery(self) -> None:
@@ -301,6 +308,7 @@ class AppContext(QObject):
         old.deleteLater()
         self.store = store
         self._gallery = self._gallery_worker(store)
+        self.history.use_store(store)
         self._people, self._people_loaded = PeopleList(), False
         self._index = GalleryIndex.empty()
         self.people_reset.emit()

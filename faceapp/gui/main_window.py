@@ -26,6 +26,7 @@ from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.widgets.empty_hint import EmptyGalleryHint
 from faceapp.gui.widgets.enrol_dialog import EnrolDialog
 from faceapp.gui.widgets.gallery_panel import GalleryPanel
+from faceapp.gui.widgets.history_dialog import HistoryDialog
 from faceapp.gui.widgets.mode_panel import ModePanel
 from faceapp.gui.widgets.source_dialog import SourceDialog
 from faceapp.gui.widgets.threshold_panel import ThresholdPanel
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self._n_faces = 0
 
         self._worker = RecognitionWorker(ctx.pipeline, ctx.gallery_index(), ctx.match_settings())
+        self._worker.set_result_tap(ctx.history.tap)
         self.enrolment = EnrolmentRunner(ctx, self._worker, self)
 
         self._build()
@@ -154,6 +156,7 @@ class MainWindow(QMainWindow):
         chrome.pause_action.toggled.connect(self._on_pause_action_toggled)
         chrome.mode_action.triggered.connect(self._on_mode_action_triggered)
         chrome.fullscreen_action.toggled.connect(self._on_fullscreen_action_toggled)
+        chrome.history_action.triggered.connect(self.show_history)
         chrome.quit_action.triggered.connect(self.close)
         self._status_timer.timeout.connect(self._on_status_timer_timeout)
 
@@ -253,6 +256,7 @@ class MainWindow(QMainWindow):
         slideshow = isinstance(source, ImageFolderSource)
         self._ctx.hold_s = 0.0 if slideshow else 1.0
         self._epoch = self._worker.clear_frames(tracking=not slideshow)
+        self._ctx.history.tap.set_source(self._epoch, source.name, still=slideshow)
         self._capture_token += 1
         capture = self.photos.make_capture(source, self._worker.submit_frame, self._capture_token)
         capture.set_paused(self.chrome.pause_action.isChecked())
@@ -417,6 +421,10 @@ class MainWindow(QMainWindow):
         dialog.enrol_batch_requested.connect(self.enrolment.enrol_captures)
         dialog.open()
         return dialog
+
+    def show_history(self) -> HistoryDialog:
+        """Open the History dialog (reads off the GUI thread) and return it."""
+        return HistoryDialog.open_for(self._ctx, self)
 
     @Slot(str)
     def _on_capture_requested(self, name: str) -> None:

@@ -122,7 +122,7 @@ class WindowChrome(QObject):
 
     The window connects the actions to what they do; the Help actions open their
     dialogs here.  Shortcuts: Ctrl+O change source, Ctrl+E capture, Space pause,
-    Ctrl+M switch mode, F11 full screen, PgUp / PgDown previous / next
+    Ctrl+M switch mode, Ctrl+H history, F11 full screen, PgUp / PgDown previous / next
     photo and Ctrl+R photo results (while a folder is the source), F1 how to use, Ctrl+Q quit.
     """
 
@@ -148,6 +148,7 @@ class WindowChrome(QObject):
         self.photo_results_action = action("Photo results…", "Ctrl+R")
         self.calibration_action = action("Calibration…")
         self.calibration_action.setToolTip("How well does it separate my people?")
+        self.history_action = action("History…", "Ctrl+H")
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit)
         self.howto_action = action("How to use", QKeySequence.StandardKey.HelpContents)
         self.shortcuts_action = action("Keyboard shortcuts")
@@ -164,6 +165,7 @@ class WindowChrome(QObject):
         menu.addActions([self.capture_action, self.enrol_demo_action])
         menu.addSeparator()
         menu.addAction(self.calibration_action)
+        menu.addAction(self.history_action)
         menu = bar.addMenu("&Help")
         menu.addActions([self.howto_action, self.shortcuts_action])
         menu.addSeparator()
@@ -217,6 +219,7 @@ class WindowChrome(QObject):
             self.capture_action,
             self.enrol_demo_action,
             self.calibration_action,
+            self.history_action,
             self.howto_action,
             self.shortcuts_action,
             self.about_action,
