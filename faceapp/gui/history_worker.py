@@ -229,16 +229,16 @@ class HistoryWorker(LoopWorker):
     def use_store(self, store: GalleryStore) -> None:
         """Record into ``store`` from now on (another gallery file was opened).
 
-        The events queued so far are written to the gallery they were seen with first;
-        the settings are then read from ``store``.
+        The events queued before this call are still written to the gallery they were
+        seen with; the settings are then read from ``store``.
         """
-
-        def switch() -> None:
-            self._flush()
-            self._history = History(store)
-            self._read_settings()
-
-        self._submit(True, switch)
+        with self._cond:
+            queued, self._pending = self._pending, []
+            old, self._history = self._history, History(store)
+            self._settings_read = float("-inf")
+            self._cond.notify_all()
+        if queued:
+            self._submit(True, lambda: self._write(old, queued, announce=True))
 
     def _submit(self, write: bool, op: Callable[[], None]) -> None:
         with self._cond:
@@ -302,21 +302,25 @@ class HistoryWorker(LoopWorker):
         """Write the queued events; emit ``recorded`` when ``announce`` (reads do not)."""
         with self._cond:
             pending, self._pending = self._pending, []
+            history = self._history
             self._last_flush = time.monotonic()
-        if not pending:
-            return
+        if pending:
+            self._write(history, pending, announce)
+
+    def _write(self, history: History, events: list[NewEvent], announce: bool) -> None:
         try:
-            n = self._history.record(pending)
+            n = history.record(events)
         except (ValueError, TypeError) as exc:  # a bug in what was queued: drop it
             log.error("history events not recorded: %s", exc)
             return
         except (GalleryError, OSError) as exc:  # locked or unreadable: try again later
             log.warning("history not recorded yet: %s", exc)
-            with self._cond:
-                self._pending[:0] = pending[-MAX_PENDING:]
+            if history is self._history:
+                with self._cond:
+                    self._pending[:0] = events[-MAX_PENDING:]
             return
         self.stored += n
-        log.debug("history: %d of %d events recorded", n, len(pending))
+        log.debug("history: %d of %d events recorded", n, len(events))
         if announce:
             self.recorded.emit(n)
 

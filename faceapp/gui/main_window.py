@@ -145,12 +145,12 @@ class MainWindow(QMainWindow):
         worker.model_state_changed.connect(self._on_worker_model_state_changed)
         worker.error.connect(self._on_worker_error)
         self.enrolment.enrolled.connect(self._on_enrolled)
-        self.gallery_panel.capture_requested.connect(self._on_capture_requested)
-        self.gallery_panel.files_chosen.connect(self._on_files_chosen)
+        self.gallery_panel.capture_requested.connect(self.capture)
+        self.gallery_panel.files_chosen.connect(self.enrolment.enrol_files)
         chrome = self.chrome
-        chrome.source_action.triggered.connect(self._on_source_action_triggered)
+        chrome.source_action.triggered.connect(self.choose_source)
         chrome.demo_action.triggered.connect(self._on_demo_action_triggered)
-        chrome.enrol_demo_action.triggered.connect(self._on_enrol_demo_action_triggered)
+        chrome.enrol_demo_action.triggered.connect(self.enrolment.enrol_demo_people)
         chrome.capture_action.triggered.connect(self._on_capture_action_triggered)
         chrome.calibration_action.triggered.connect(self._on_calibration_action_triggered)
         chrome.pause_action.toggled.connect(self._on_pause_action_toggled)
@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         chrome.fullscreen_action.toggled.connect(self._on_fullscreen_action_toggled)
         chrome.history_action.triggered.connect(self.show_history)
         chrome.quit_action.triggered.connect(self.close)
-        self._status_timer.timeout.connect(self._on_status_timer_timeout)
+        self._status_timer.timeout.connect(self._update_status)
 
     # -- lifetime ----------------------------------------------------------------------
 
@@ -426,10 +426,6 @@ class MainWindow(QMainWindow):
         """Open the History dialog (reads off the GUI thread) and return it."""
         return HistoryDialog.open_for(self._ctx, self)
 
-    @Slot(str)
-    def _on_capture_requested(self, name: str) -> None:
-        self.capture(name)
-
     @Slot()
     def _on_capture_action_triggered(self) -> None:
         self.capture(self.gallery_panel.selected_name())
@@ -439,10 +435,6 @@ class MainWindow(QMainWindow):
         self.enrolment.enrol_capture(name, image, face)  # type: ignore[arg-type]
         self.statusBar().showMessage(f"Enrolling {name}…", 3000)
 
-    @Slot(str, list)
-    def _on_files_chosen(self, name: str, files: list) -> None:
-        self.enrolment.enrol_files(name, files)
-
     @Slot()
     def _on_calibration_action_triggered(self) -> None:
         from faceapp.gui.widgets.calibration_dialog import CalibrationDialog  # loads pyqtgraph
@@ -450,16 +442,8 @@ class MainWindow(QMainWindow):
         CalibrationDialog.open_for(self._ctx, self)
 
     @Slot()
-    def _on_source_action_triggered(self) -> None:
-        self.choose_source()
-
-    @Slot()
     def _on_demo_action_triggered(self) -> None:
         self.open_source("demo")
-
-    @Slot()
-    def _on_enrol_demo_action_triggered(self) -> None:
-        self.enrolment.enrol_demo_people()
 
     @Slot(bool)
     def _on_pause_action_toggled(self, paused: bool) -> None:
@@ -480,10 +464,6 @@ class MainWindow(QMainWindow):
             self.showNormal()
 
     # -- status ------------------------------------------------------------------------
-
-    @Slot()
-    def _on_status_timer_timeout(self) -> None:
-        self._update_status()
 
     def _show_model_state(self, state: str, message: str) -> None:
         self.chrome.show_model_state(state)

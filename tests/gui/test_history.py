@@ -327,3 +327,24 @@ def test_under_a_liveness_challenge_a_claim_is_recorded_as_the_window_shows_it(r
     tap.set_challenge(ChallengeState(Step.FAILED, "Too slow", track_id=7))
     frame(4)
     assert [e.decision for e in got] == ["accepted", "rejected"]
+
+
+def test_after_a_gallery_switch_events_go_to_the_new_file(qtbot, recorded_store, tmp_path):
+    from faceapp.gui.history_worker import HistoryWorker
+    from faceapp.storage.gallery import GalleryStore
+
+    other = GalleryStore(tmp_path / "other.sqlite3")
+    other.add_person("Bo")
+    before = len(History(recorded_store).events())
+    worker = HistoryWorker(recorded_store, flush_interval_s=3600.0)
+    worker.start("test-history")
+    try:
+        seen_here = NewEvent("recognition", "unknown", None, 1.2, 0.8, "camera 0", 3.0)
+        seen_there = NewEvent("recognition", "unknown", None, 1.3, 0.8, "camera 1", 4.0)
+        worker.add_events([seen_here])
+        worker.use_store(other)
+        worker.add_events([seen_there, seen_there])
+    finally:
+        worker.stop()
+    assert len(History(recorded_store).events()) == before + 1  # queued before the switch
+    assert [e.source for e in History(other).events()] == ["camera 1", "camera 1"]
