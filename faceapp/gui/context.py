@@ -128,6 +128,7 @@ class AppContext(QObject):
         self._people_loaded = False
         self._index: GalleryIndex | None = None
         self._gallery_started = False
+        self._history_started = False
         self._gallery = self._gallery_worker(store)
         #: The recognition history: recording in batches, reads for the History dialog.
         self.history = HistoryWorker(store)
@@ -277,7 +278,9 @@ class AppContext(QObject):
         self._gallery_started = True
         self._gallery.reload()
         self._gallery.start("faceapp-gallery")
-        self.history.start("faceapp-history")
+        if not self._history_started:  # the history thread outlives gallery switches
+            self._history_started = True
+            self.history.start("faceapp-history")
 
     def stop_gallery(self) -> None:
         """Stop the gallery thread, waiting for the request it is busy with (idempotent).
