@@ -61,6 +61,9 @@ class Settings:
         Shortest time, in seconds, a photo of a folder source stays on screen (each stays
         until it has been processed, and at least this long); in
         ``[0, MAX_PHOTO_INTERVAL_S]``.
+    guided_capture : bool
+        The enrolment dialog starts in guided capture (several samples in several poses,
+        taken by themselves) rather than single photo: the mode the user chose last.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -72,6 +75,7 @@ class Settings:
     verification_threshold: float | None = None
     liveness: bool = True
     photo_interval_s: float = DEFAULT_PHOTO_INTERVAL_S
+    guided_capture: bool = True
 
     def validated(self) -> Settings:
         """Return a copy with every field brought into its valid range.

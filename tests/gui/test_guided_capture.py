@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from faceapp.core.images import load_image
 from faceapp.core.matching import GalleryIndex
@@ -152,3 +153,21 @@ def test_start_over_forgets_the_samples(qtbot, store, real_pipeline, pose_frames
     assert panel.thumbs[0].pixmap().isNull() and panel.captions[0].text() == "1"
     assert dialog.enrol_button.text() == "Save 0 samples" and not dialog.enrol_button.isEnabled()
     assert panel.progress_label.text() == "0 of 5 — now look straight at the camera"
+
+
+def test_the_next_dialog_starts_in_the_mode_the_user_chose_last(qtbot, store, real_pipeline):
+    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+
+    ctx = make_ctx(store, real_pipeline)
+    first = EnrolDialog(ctx, lambda: None)
+    qtbot.addWidget(first)
+    first.show()
+    assert first.guided  # guided by default
+    qtbot.mouseClick(first.single_radio, Qt.MouseButton.LeftButton)
+    assert not first.guided and ctx.settings.guided_capture is False
+    second = EnrolDialog(ctx, lambda: None)
+    qtbot.addWidget(second)
+    assert not second.guided
+    third = EnrolDialog(ctx, lambda: None, guided=True)  # asked for: not a choice of the user
+    qtbot.addWidget(third)
+    assert third.guided and ctx.settings.guided_capture is False

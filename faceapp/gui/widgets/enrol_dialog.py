@@ -107,8 +107,9 @@ class EnrolDialog(QDialog):
         start and by the Retake button (e.g. ``RecognitionWorker.last_processed``).
     suggested_name : str
         Pre-filled name.
-    guided : bool
-        Start in guided mode (the user can switch).
+    guided : bool, optional
+        Start in guided mode (the user can switch); by default the mode the user chose
+        last (``Settings.guided_capture``), which a switch here changes.
     clock : callable
         Seconds on a clock that does not go back, for spacing guided samples in time.
 
@@ -133,7 +134,7 @@ class EnrolDialog(QDialog):
         snapshot: Callable[[], Snapshot | None],
         suggested_name: str = "",
         parent: QWidget | None = None,
-        guided: bool = True,
+        guided: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
@@ -187,6 +188,8 @@ class EnrolDialog(QDialog):
         modes = QButtonGroup(self)
         modes.addButton(self.guided_radio)
         modes.addButton(self.single_radio)
+        if guided is None:
+            guided = ctx.settings.guided_capture
         (self.guided_radio if guided else self.single_radio).setChecked(True)
         self.guided_panel = GuidedPanel(clock, parent=self)
         self._poll = QTimer(self)
@@ -217,6 +220,8 @@ class EnrolDialog(QDialog):
         self.retake_button.clicked.connect(self._on_retake_clicked)
         self.name_edit.textChanged.connect(self._on_text_changed)
         self.guided_radio.toggled.connect(self._on_guided_toggled)
+        self.guided_radio.clicked.connect(self._on_mode_chosen)
+        self.single_radio.clicked.connect(self._on_mode_chosen)
         self.guided_panel.shots_changed.connect(self._update_state)
         self.take()
         self._on_guided_toggled(self.guided_radio.isChecked())
@@ -379,6 +384,12 @@ class EnrolDialog(QDialog):
         else:
             self._poll.stop()
         self._update_state()
+
+    @Slot()
+    def _on_mode_chosen(self) -> None:
+        """Remember the mode the user picked: the next dialog starts in it."""
+        if self.guided != self._ctx.settings.guided_capture:
+            self._ctx.update_settings(guided_capture=self.guided)
 
     @Slot()
     def _on_poll_timeout(self) -> None:
