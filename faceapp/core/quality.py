@@ -56,6 +56,30 @@ class QualityCheck:
 
 
 @dataclass(frozen=True)
+class QualityFigures:
+    """The measurements behind a :class:`QualityReport`, without the verdicts.
+
+    What is stored with a gallery sample; :func:`judge` turns them into a report.
+
+    Parameters
+    ----------
+    size_px : float
+        Shorter side of the face box, in pixels.
+    sharpness : float
+        Variance of the Laplacian of the resized face crop.
+    yaw_ratio : float
+        Nose asymmetry between the eyes, ``[0, 1]``; 0 is frontal.
+    roll_deg : float
+        Tilt of the eye line from horizontal, in degrees, signed.
+    """
+
+    size_px: float
+    sharpness: float
+    yaw_ratio: float
+    roll_deg: float
+
+
+@dataclass(frozen=True)
 class QualityReport:
     """Whether a face is good enough to enrol, and what to fix when it is not.
 
@@ -85,6 +109,11 @@ class QualityReport:
     yaw_ratio: float
     roll_deg: float = 0.0
     checks: tuple[QualityCheck, ...] = ()
+
+    @property
+    def figures(self) -> QualityFigures:
+        """The measured values alone (what a gallery sample stores)."""
+        return QualityFigures(self.size_px, self.sharpness, self.yaw_ratio, self.roll_deg)
 
 
 def face_size_px(face: Face) -> float:
@@ -172,9 +201,17 @@ def assess_face(frame_bgr: np.ndarray, face: Face) -> QualityReport:
     QualityReport
         ``ok`` with no problems, or the problems phrased as what to do about them.
     """
-    size = face_size_px(face)
-    sharp = face_sharpness(frame_bgr, face)
     yaw, roll = face_pose(face)
+    return judge(QualityFigures(face_size_px(face), face_sharpness(frame_bgr, face), yaw, roll))
+
+
+def judge(figures: QualityFigures) -> QualityReport:
+    """Return the verdict on measured ``figures``: the checks and problems of :func:`assess_face`.
+
+    Used for figures measured earlier (stored with a sample), so that they are judged by
+    today's limits.
+    """
+    size, sharp, yaw, roll = figures.size_px, figures.sharpness, figures.yaw_ratio, figures.roll_deg
     checks = (
         QualityCheck("Size", f"{size:.0f} px", f"at least {MIN_FACE_PX:.0f}", size >= MIN_FACE_PX),
         QualityCheck(

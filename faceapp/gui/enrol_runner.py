@@ -24,6 +24,7 @@ from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.widgets.wrong_person_dialog import FlaggedSample, WrongPersonDialog
 from faceapp.gui.worker import EnrolItem, EnrolOutcome, RecognitionWorker
+from faceapp.storage.samples import NewSample
 
 log = logging.getLogger(__name__)
 
@@ -239,9 +240,9 @@ class EnrolmentRunner(QObject):
         dialog.open()
 
     def _store(self, outcome: EnrolOutcome) -> None:
-        by_name: dict[str, list[tuple[np.ndarray, bytes | None, str | None]]] = defaultdict(list)
+        by_name: dict[str, list[NewSample]] = defaultdict(list)
         for name, s in outcome.samples:
-            by_name[name].append((s.embedding, s.thumbnail, s.source))
+            by_name[name].append(s.stored())
         if not by_name:
             self._finish(_Storing(outcome, []))
             return

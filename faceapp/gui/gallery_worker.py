@@ -18,6 +18,7 @@ from faceapp.core.matching import face_distance, l2_normalize
 from faceapp.gui.loop_worker import LoopWorker
 from faceapp.gui.people import THUMB_PX, PeopleSnapshot, thumbnail_image
 from faceapp.storage.gallery import GalleryError, GalleryStore, Person, Sample
+from faceapp.storage.samples import NewSample
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ MAX_PENDING_THUMBNAILS = 512
 #: What a user sees when a write fails for a reason faceapp did not foresee.
 _UNEXPECTED = "unexpected error: {exc!r}"
 
-Items = Sequence[tuple[np.ndarray, bytes | None, str | None]]
+Items = Sequence[NewSample]
 
 _T = TypeVar("_T")
 

@@ -382,7 +382,7 @@ class RecognitionWorker(LoopWorker):
 
     def _run_job(self, job: _Job) -> None:
         from faceapp.core.images import ImageError, load_image
-        from faceapp.enrolment import EnrolmentError, prepare_sample, thumbnail_of
+        from faceapp.enrolment import EnrolmentError, prepare_sample, sample_of
 
         samples: list[tuple[str, PreparedSample]] = []
         errors: list[str] = []
@@ -397,9 +397,7 @@ class RecognitionWorker(LoopWorker):
             try:
                 image = item.image if item.image is not None else load_image(item.path or "")
                 if item.face is not None:
-                    embedding = self._pipeline.embed(image, [item.face])[0]
-                    thumb = thumbnail_of(image, item.face)
-                    sample = PreparedSample(embedding, thumb, item.source, item.face)
+                    sample = sample_of(self._pipeline, image, item.face, item.source)
                 else:
                     sample = prepare_sample(self._pipeline, image, item.source, largest=True)
                 samples.append((item.name, sample))

@@ -1,5 +1,8 @@
 """Screenshot of the samples dialog: Madonna's samples, one of them Jerry Seinfeld's photo.
 
+The first two samples are stored without quality figures, as a gallery enrolled before
+schema 4 holds them ("not recorded"); the others with the figures ``assess_face`` measured.
+
 Run with the project's Python from the repository root (offscreen, real model and photos):
 ``QT_QPA_PLATFORM=offscreen python docs/screenshots/make/samples.py``; writes
 ``docs/screenshots/samples.png``.
@@ -52,17 +55,18 @@ def main() -> int:
     samples = []
     for photo in photos:
         s = prepare_sample(pipeline, load_image(photo), str(photo), largest=True)
-        samples.append((s.embedding, s.thumbnail, s.source))
+        samples.append(s.stored())
     with tempfile.TemporaryDirectory() as tmp:
         store = GalleryStore(Path(tmp) / "gallery.sqlite3")
-        store.add_samples("Madonna", samples[:3])
+        store.add_samples("Madonna", [s[:3] for s in samples[:2]])  # as before schema 4
+        store.add_samples("Madonna", samples[2:3])
         store.add_samples("Madonna", samples[3:4])  # a later add: the wrong photo
         store.add_samples("Madonna", samples[4:])
         ctx = AppContext(Settings(demo_offered=True), store, pipeline)
         ctx.start_gallery()
         wait_for(ctx.people_reset)
         dialog = SamplesDialog(ctx, store.find_person("Madonna").id)
-        dialog.resize(720, 640)
+        dialog.resize(860, 680)
         dialog.show()
         wait_for(dialog.loaded)
         dialog.sort_combo.setCurrentText("Farthest from the mean first")

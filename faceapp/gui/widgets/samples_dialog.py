@@ -1,4 +1,4 @@
-"""SamplesDialog: one person's stored samples, how far each is from their mean; deletes some."""
+"""SamplesDialog: one person's stored samples, their quality, how far each is from their mean."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.gallery_worker import GalleryEdit
 from faceapp.gui.people import samples_text
 from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.sample_quality import FAILED_MARK, quality_text
 from faceapp.gui.widgets.gallery_panel import confirm, jpeg_pixmap, show_error
 from faceapp.storage.gallery import Person, Sample
 
@@ -41,8 +42,8 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 #: The table's columns.
-PICTURE, ADDED, SOURCE, DISTANCE = range(4)
-HEADERS = ("Face", "Added", "Source", "Distance to mean")
+PICTURE, ADDED, SOURCE, QUALITY, DISTANCE = range(5)
+HEADERS = ("Face", "Added", "Source", "Quality", "Distance to mean")
 
 #: The sort choices offered: label, column, order.
 SORTS = (
@@ -50,10 +51,17 @@ SORTS = (
     ("Newest first", ADDED, Qt.SortOrder.DescendingOrder),
     ("Farthest from the mean first", DISTANCE, Qt.SortOrder.DescendingOrder),
     ("Closest to the mean first", DISTANCE, Qt.SortOrder.AscendingOrder),
+    ("Poorest quality first", QUALITY, Qt.SortOrder.DescendingOrder),
 )
 
 #: Background of the rows of samples farther from the mean than the threshold.
 OUTLIER_BACKGROUND = QColor("#5c1f24")
+
+#: Text colour of the quality of a sample with a figure that fails its check.
+QUALITY_FAILED_COLOR = QColor("#f0b35a")
+
+#: Text colour of "not recorded" in the quality column.
+QUALITY_MISSING_COLOR = QColor("#8b95a7")
 
 #: What :attr:`Sample.source` holds for a face captured from the video.
 CAPTURE_SOURCE = "capture"
@@ -104,8 +112,10 @@ class SamplesDialog(QDialog):
     table fills when they arrive (``loaded`` is emitted then).  A sample farther from
     the person's mean embedding than the matching threshold is highlighted: it would
     not be recognised as this person, so it is most likely someone else's face or a
-    poor picture.  Several samples can be selected and deleted together (one question,
-    one write).  Quality figures are not stored with samples, so none are shown.
+    poor picture.  The quality figures measured when the sample was enrolled (size,
+    sharpness, turn, tilt) are shown judged by today's limits, a failing figure marked;
+    samples stored before they were recorded say "not recorded".  Several samples can
+    be selected and deleted together (one question, one write).
 
     Parameters
     ----------
@@ -128,9 +138,10 @@ class SamplesDialog(QDialog):
         self._ticket = -1
         self._edits: set[int] = set()
         self._distances: dict[int, float] = {}
+        self._poor = 0  # samples with a quality figure that fails its check
         self.setObjectName("samplesDialog")
-        self.setMinimumSize(560, 380)
-        self.resize(640, 480)
+        self.setMinimumSize(640, 380)
+        self.resize(820, 480)
         self.title_label = plain_label()
         self.title_label.setObjectName("heading")
         self.hint_label = plain_label()
@@ -156,6 +167,7 @@ class SamplesDialog(QDialog):
         header.resizeSection(PICTURE, SAMPLE_PX + 16)
         header.setSectionResizeMode(ADDED, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(SOURCE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QUALITY, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(DISTANCE, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setSortingEnabled(True)
         self.delete_button = QPushButton("Delete sample…")
@@ -251,6 +263,11 @@ class SamplesDialog(QDialog):
         )
         if n:
             text += f"\n{n} such sample{'s' if n != 1 else ''} here: consider deleting."
+        if self._poor:
+            text += (
+                f"\n{FAILED_MARK} marks a quality figure that fails today's enrolment check"
+                " (hover for the limits)."
+            )
         self.hint_label.setText(text)
 
     def _fill(self, samples: tuple[Sample, ...], distances: tuple[float, ...]) -> None:
@@ -262,11 +279,13 @@ class SamplesDialog(QDialog):
         self.table.clearContents()
         self.table.setRowCount(len(samples))
         self._distances = {s.id: d for s, d in zip(samples, distances, strict=True)}
+        self._poor = 0
         for row, (s, d) in enumerate(zip(samples, distances, strict=True)):
             where = s.source or "unknown"
+            quality = quality_text(s.quality)
             tip = (
                 f"Sample {s.id} from {where}, added {s.created_at}\n"
-                f"Distance to the mean: {d:.4f}. Quality figures were not recorded."
+                f"Distance to the mean: {d:.4f}.\n{quality.tip}"
             )
             picture = _cell("", s.id, tip)
             picture.setData(ID_ROLE, s.id)
@@ -276,6 +295,13 @@ class SamplesDialog(QDialog):
                 row, ADDED, _cell(added_text(s.created_at), (s.created_at, s.id), tip)
             )
             self.table.setItem(row, SOURCE, _cell(source_text(s.source), where, tip))
+            cell = _cell(quality.text, quality.sort_key, tip)
+            self._poor += quality.failed > 0
+            if quality.failed > 0:
+                cell.setForeground(QBrush(QUALITY_FAILED_COLOR))
+            elif quality.failed < 0:  # not recorded
+                cell.setForeground(QBrush(QUALITY_MISSING_COLOR))
+            self.table.setItem(row, QUALITY, cell)
             cell = _cell(f"{d:.2f}", d, tip)
             cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, DISTANCE, cell)
