@@ -9,6 +9,7 @@ import numpy as np
 from faceapp.core.embedding.align import box_matrix
 from faceapp.core.images import encode_jpeg
 from faceapp.core.pipeline import FacePipeline, largest_face
+from faceapp.core.quality import QualityFigures, assess_face
 from faceapp.core.types import Face
 
 #: Side of the square JPEG thumbnail stored with each sample, in pixels.
@@ -24,12 +25,21 @@ class EnrolmentError(ValueError):
 
 @dataclass(frozen=True)
 class PreparedSample:
-    """A sample ready to be stored: embedding, JPEG thumbnail and where it came from."""
+    """A sample ready to be stored: embedding, JPEG thumbnail, where it came from, quality.
+
+    ``quality`` holds the figures of :func:`~faceapp.core.quality.assess_face` on the
+    face in its frame (None when not measured).
+    """
 
     embedding: np.ndarray
     thumbnail: bytes
     source: str
     face: Face
+    quality: QualityFigures | None = None
+
+    def stored(self) -> tuple[np.ndarray, bytes, str, QualityFigures | None]:
+        """Return the item :meth:`GalleryStore.add_samples` stores for this sample."""
+        return self.embedding, self.thumbnail, self.source, self.quality
 
 
 def thumbnail_of(frame: np.ndarray, face: Face, size: int = THUMBNAIL_SIZE) -> bytes:
@@ -63,6 +73,13 @@ def choose_face(faces: list[Face], largest: bool, name: str) -> Face:
     return face
 
 
+def sample_of(pipeline: FacePipeline, frame: np.ndarray, face: Face, source: str) -> PreparedSample:
+    """Embed ``face`` of a BGR ``frame``, with its thumbnail and quality figures."""
+    embedding = pipeline.embed(frame, [face])[0]
+    quality = assess_face(frame, face).figures
+    return PreparedSample(embedding, thumbnail_of(frame, face), source, face, quality)
+
+
 def prepare_sample(
     pipeline: FacePipeline, frame: np.ndarray, source: str, largest: bool = False
 ) -> PreparedSample:
@@ -74,5 +91,4 @@ def prepare_sample(
         When the photo has no usable face (see :func:`choose_face`).
     """
     face = choose_face(pipeline.detect(frame), largest, source)
-    embedding = pipeline.embed(frame, [face])[0]
-    return PreparedSample(embedding, thumbnail_of(frame, face), source, face)
+    return sample_of(pipeline, frame, face, source)

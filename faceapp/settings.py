@@ -29,6 +29,10 @@ MIN_FACE_PX_RANGE = (20, 200)
 #: to the demo when no camera opens).
 DEFAULT_SOURCE = "0"
 
+#: Seconds each photo of a folder stays on screen at least (a preference), and its ceiling.
+DEFAULT_PHOTO_INTERVAL_S = 1.0
+MAX_PHOTO_INTERVAL_S = 60.0
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -59,6 +63,13 @@ class Settings:
         Ask for a head turn (left, then right) before accepting a claim in verification
         mode (:mod:`faceapp.core.liveness`); on unless the user turned it off.  Preference
         files written before it get the default.
+    photo_interval_s : float
+        Shortest time, in seconds, a photo of a folder source stays on screen (each stays
+        until it has been processed, and at least this long); in
+        ``[0, MAX_PHOTO_INTERVAL_S]``.
+    guided_capture : bool
+        The enrolment dialog starts in guided capture (several samples in several poses,
+        taken by themselves) rather than single photo: the mode the user chose last.
     min_face_px : int
         Smallest face, in pixels (shorter side of the box), that live recognition looks
         for and shows (:attr:`faceapp.core.live.LiveSettings.min_face_px`), in
@@ -74,6 +85,8 @@ class Settings:
     demo_offered: bool = False
     verification_threshold: float | None = None
     liveness: bool = True
+    photo_interval_s: float = DEFAULT_PHOTO_INTERVAL_S
+    guided_capture: bool = True
     min_face_px: int = DEFAULT_MIN_FACE_PX
 
     def validated(self) -> Settings:
@@ -91,6 +104,12 @@ class Settings:
         mode = self.mode if self.mode in MODES else "recognition"
         claim = self.claim.strip() if isinstance(self.claim, str) and self.claim.strip() else None
         source = self.source.strip() if self.source and self.source.strip() else DEFAULT_SOURCE
+        p = self.photo_interval_s
+        p = (
+            DEFAULT_PHOTO_INTERVAL_S
+            if not math.isfinite(p)
+            else min(max(p, 0.0), MAX_PHOTO_INTERVAL_S)
+        )
         low, high = MIN_FACE_PX_RANGE
         return replace(
             self,
@@ -100,6 +119,7 @@ class Settings:
             mode=mode,
             claim=claim,
             source=source,
+            photo_interval_s=float(p),
         )
 
     def threshold_for(self, mode: str) -> float:

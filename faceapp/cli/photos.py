@@ -49,7 +49,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         )
     for sample, verdict in refused:
         note(args, f"{display_name(sample.source)}: {verdict.message}; enrolled (--force)")
-    store.add_samples(name, [(s.embedding, s.thumbnail, s.source) for s in samples])
+    store.add_samples(name, [s.stored() for s in samples])
     person = store.find_person(name)
     lines = [f"enrolled {len(samples)} sample(s) for {name} ({person.n_samples} in total)"]
     doc = {

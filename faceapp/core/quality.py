@@ -56,6 +56,30 @@ class QualityCheck:
 
 
 @dataclass(frozen=True)
+class QualityFigures:
+    """The measurements behind a :class:`QualityReport`, without the verdicts.
+
+    What is stored with a gallery sample; :func:`judge` turns them into a report.
+
+    Parameters
+    ----------
+    size_px : float
+        Shorter side of the face box, in pixels.
+    sharpness : float
+        Variance of the Laplacian of the resized face crop.
+    yaw_ratio : float
+        Nose asymmetry between the eyes, ``[0, 1]``; 0 is frontal.
+    roll_deg : float
+        Tilt of the eye line from horizontal, in degrees, signed.
+    """
+
+    size_px: float
+    sharpness: float
+    yaw_ratio: float
+    roll_deg: float
+
+
+@dataclass(frozen=True)
 class QualityReport:
     """Whether a face is good enough to enrol, and what to fix when it is not.
 
@@ -85,6 +109,11 @@ class QualityReport:
     yaw_ratio: float
     roll_deg: float = 0.0
     checks: tuple[QualityCheck, ...] = ()
+
+    @property
+    def figures(self) -> QualityFigures:
+        """The measured values alone (what a gallery sample stores)."""
+        return QualityFigures(self.size_px, self.sharpness, self.yaw_ratio, self.roll_deg)
 
 
 def face_size_px(face: Face) -> float:
@@ -126,13 +155,16 @@ def face_sharpness(frame_bgr: np.ndarray, face: Face) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
-def face_pose(face: Face) -> tuple[float, float]:
-    """Return ``(yaw_ratio, roll_deg)`` estimated from the eye and nose landmarks.
+def face_turn(face: Face) -> tuple[float, float]:
+    """Return ``(turn, roll_deg)``: the signed yaw ratio and the roll, from the landmarks.
 
-    The nose tip is projected onto the line through the eyes; ``yaw_ratio`` is how far
-    the projection lies from the eyes' midpoint, as a fraction of half the eye distance
-    (0 frontal, 1 at an eye, clipped to 1).  Projecting onto the eye line makes it
-    insensitive to in-plane rotation, which ``roll_deg`` reports separately.
+    The nose tip is projected onto the line through the eyes; ``turn`` is how far the
+    projection lies from the eyes' midpoint, as a fraction of half the eye distance,
+    clipped to ``[-1, 1]``: 0 frontal, positive when the nose lies towards the image's
+    right (in an unmirrored camera picture: the person turned to their left), negative
+    towards the image's left.  Projecting onto the eye line makes it insensitive to
+    in-plane rotation, which ``roll_deg`` (tilt of the eye line, degrees, signed)
+    reports separately.  A face with coincident eyes gives ``(1.0, 0.0)``.
     """
     (lx, ly), (rx, ry), (nx, ny) = face.landmarks[0], face.landmarks[1], face.landmarks[2]
     ex, ey = rx - lx, ry - ly
@@ -140,9 +172,18 @@ def face_pose(face: Face) -> tuple[float, float]:
     if eye_sq <= 1e-6:
         return 1.0, 0.0
     t = ((nx - lx) * ex + (ny - ly) * ey) / eye_sq
-    yaw = min(1.0, abs(t - 0.5) * 2.0)
+    turn = max(-1.0, min(1.0, (t - 0.5) * 2.0))
     roll = math.degrees(math.atan2(ey, ex))
-    return float(yaw), float(roll)
+    return float(turn), float(roll)
+
+
+def face_pose(face: Face) -> tuple[float, float]:
+    """Return ``(yaw_ratio, roll_deg)``: :func:`face_turn` with the turn's sign dropped.
+
+    ``yaw_ratio`` is in ``[0, 1]``: 0 frontal, 1 when the nose projects onto an eye.
+    """
+    turn, roll = face_turn(face)
+    return abs(turn), roll
 
 
 def assess_face(frame_bgr: np.ndarray, face: Face) -> QualityReport:
@@ -160,9 +201,17 @@ def assess_face(frame_bgr: np.ndarray, face: Face) -> QualityReport:
     QualityReport
         ``ok`` with no problems, or the problems phrased as what to do about them.
     """
-    size = face_size_px(face)
-    sharp = face_sharpness(frame_bgr, face)
     yaw, roll = face_pose(face)
+    return judge(QualityFigures(face_size_px(face), face_sharpness(frame_bgr, face), yaw, roll))
+
+
+def judge(figures: QualityFigures) -> QualityReport:
+    """Return the verdict on measured ``figures``: the checks and problems of :func:`assess_face`.
+
+    Used for figures measured earlier (stored with a sample), so that they are judged by
+    today's limits.
+    """
+    size, sharp, yaw, roll = figures.size_px, figures.sharpness, figures.yaw_ratio, figures.roll_deg
     checks = (
         QualityCheck("Size", f"{size:.0f} px", f"at least {MIN_FACE_PX:.0f}", size >= MIN_FACE_PX),
         QualityCheck(

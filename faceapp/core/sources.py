@@ -241,11 +241,13 @@ class VideoCaptureSource:
 class ImageFolderSource:
     """The images of a folder (sorted by name, recursively), shown at ``fps``.
 
-    Unreadable files are skipped with a warning.
+    Unreadable files are skipped with a warning by :meth:`read`; :meth:`photo` reads any
+    one of them by position (the GUI's photo player steps through them with it).
 
     Parameters
     ----------
     folder : str or Path
+        A folder, or one image file (a source of that single photo).
     fps : float
         Rate at which to show the images.
     loop : bool
@@ -274,11 +276,16 @@ class ImageFolderSource:
 
     def open(self) -> None:
         """List the folder's images; raises :class:`SourceError` when there are none."""
-        if not self.folder.is_dir():
+        if self.folder.is_file() and self.folder.suffix.lower() in IMAGE_SUFFIXES:
+            self._files = [self.folder]
+        elif not self.folder.is_dir():
             raise SourceError(f"{self.folder}: no such folder")
-        self._files = sorted(
-            p for p in self.folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-        )
+        else:
+            self._files = sorted(
+                p
+                for p in self.folder.rglob("*")
+                if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+            )
         if not self._files:
             raise SourceError(f"{self.folder}: no images in this folder")
         self._pos = 0
@@ -304,6 +311,26 @@ class ImageFolderSource:
             self._index += 1
             return frame
         raise SourceError(f"{self.folder}: none of the images can be read")
+
+    @property
+    def photos(self) -> tuple[Path, ...]:
+        """The image files, in showing order (empty until :meth:`open`)."""
+        return tuple(self._files)
+
+    def photo(self, position: int) -> np.ndarray:
+        """Return the image at ``position`` of :attr:`photos` (letterboxed when ``size``).
+
+        Raises
+        ------
+        ImageError
+            When the file cannot be read as an image.
+        IndexError
+            When ``position`` is outside :attr:`photos`.
+        """
+        if not 0 <= position < len(self._files):
+            raise IndexError(f"no photo at position {position}")
+        image = load_image(self._files[position])
+        return letterbox(image, self.size) if self.size is not None else image
 
     def close(self) -> None:
         """Nothing to release."""
@@ -368,7 +395,7 @@ def open_source(spec: str | int, loop: bool = False) -> FrameSource:
         return ImageFolderSource(path, loop=loop)
     if path.is_file():
         if path.suffix.lower() in IMAGE_SUFFIXES:
-            return ImageFolderSource(path.parent, loop=loop)
+            return ImageFolderSource(path, loop=loop)
         return VideoCaptureSource(path, loop=loop)
     if os.path.lexists(path):  # a pipe, a device, a broken or looping link: say which file
         _check_video_file(path)

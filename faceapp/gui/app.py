@@ -243,20 +243,19 @@ def main(argv: list[str] | None = None) -> int:
 
     # Only light modules so far: TensorFlow is imported by the worker thread, after show().
     from faceapp.core.pipeline import FacePipeline
+    from faceapp.gui.gallery_files import startup_gallery
     from faceapp.gui.main_window import MainWindow
-    from faceapp.storage.gallery import GalleryError, GalleryStore
+    from faceapp.storage.gallery import GalleryError
 
     app = create_application()
     install_excepthook()
     qsettings = QSettings()
     settings = settings_from_options(load_settings(qsettings), args)
 
-    gallery_path = args.gallery or paths.default_gallery_path()
     try:
-        store = GalleryStore(gallery_path)
-        store.revision()  # opens and checks the file; the people are read by the window
+        store = startup_gallery(args.gallery, qsettings)
     except (GalleryError, OSError) as exc:
-        return _fail(f"The gallery {gallery_path} cannot be opened: {exc}", interactive)
+        return _fail(f"The gallery cannot be opened: {exc}", interactive)
     events = None
     if args.events is not None:
         try:

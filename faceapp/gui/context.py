@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from faceapp.core.liveness import ChallengeState
@@ -16,6 +16,7 @@ from faceapp.core.matching import MODES, GalleryIndex, Mode
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
 from faceapp.gui.gallery_worker import GalleryEdit, GalleryWorker
+from faceapp.gui.history_worker import HistoryWorker
 from faceapp.gui.liveness_gate import LivenessGate
 from faceapp.gui.people import PeopleList, PeopleSnapshot
 from faceapp.gui.worker import ModelState
@@ -55,6 +56,10 @@ class AppContext(QObject):
 
     #: Emitted with the new :class:`Settings` whenever any preference changes.
     settings_changed = Signal(object)
+    #: Another gallery file is in use (:meth:`switch_gallery`): its path, as a str.
+    gallery_switched = Signal(str)
+    #: A job of :meth:`run_gallery_job` ended: ticket, result or None, error or None.
+    gallery_job_finished = Signal(int, object, object)
     #: Emitted with a new :class:`MatchSettings` when threshold, mode or claim change.
     match_settings_changed = Signal(object)
     #: Emitted after every successful write to the gallery (add, rename, delete), once
@@ -76,8 +81,8 @@ class AppContext(QObject):
     #: ``(person_id, QImage or None)``.
     thumbnails_loaded = Signal(object)
     #: Samples asked for with :meth:`request_samples`: ticket, Person or None, tuple of
-    #: :class:`Sample`.
-    samples_loaded = Signal(int, object, object)
+    #: :class:`Sample`, tuple of their distances to the person's mean embedding.
+    samples_loaded = Signal(int, object, object, object)
     #: The gallery could not be read: one sentence for users.
     gallery_failed = Signal(str)
     #: A frame to show (QImage owning its bytes), its source index and timestamp in
@@ -123,13 +128,23 @@ class AppContext(QObject):
         self._people_loaded = False
         self._index: GalleryIndex | None = None
         self._gallery_started = False
-        self._gallery = GalleryWorker(store)
-        self._gallery.people_loaded.connect(self._on_people_loaded)
-        self._gallery.index_ready.connect(self._on_index_ready)
-        self._gallery.edit_finished.connect(self._on_edit_finished)
-        self._gallery.thumbnails_ready.connect(self._on_thumbnails_ready)
-        self._gallery.samples_ready.connect(self._on_samples_ready)
-        self._gallery.read_failed.connect(self._on_read_failed)
+        self._history_started = False
+        self._gallery = self._gallery_worker(store)
+        #: The recognition history: recording in batches, reads for the History dialog.
+        self.history = HistoryWorker(store)
+        self.history.tap.set_challenge(self.liveness.state)
+        self.challenge_changed.connect(self.history.tap.set_challenge)
+
+    def _gallery_worker(self, store: GalleryStore) -> GalleryWorker:
+        worker = GalleryWorker(store)
+        worker.people_loaded.connect(self._on_people_loaded)
+        worker.index_ready.connect(self._on_index_ready)
+        worker.edit_finished.connect(self._on_edit_finished)
+        worker.thumbnails_ready.connect(self._on_thumbnails_ready)
+        worker.samples_ready.connect(self._on_samples_ready)
+        worker.read_failed.connect(self._on_read_failed)
+        worker.job_finished.connect(self.gallery_job_finished)
+        return worker
 
     # -- preferences -----------------------------------------------------------------
 
@@ -263,18 +278,58 @@ class AppContext(QObject):
         self._gallery_started = True
         self._gallery.reload()
         self._gallery.start("faceapp-gallery")
+        if not self._history_started:  # the history thread outlives gallery switches
+            self._history_started = True
+            self.history.start("faceapp-history")
 
     def stop_gallery(self) -> None:
         """Stop the gallery thread, waiting for the request it is busy with (idempotent).
 
         Writes still queued are dropped; none of them has started, so nothing is half
-        written.
+        written.  The history thread writes its last events first.
         """
+        self.history.stop()
         self._gallery.stop()
 
     def reload_gallery(self) -> None:
         """Read the people list and the matching snapshot again (after outside changes)."""
         self._gallery.reload()
+
+    def switch_gallery(self, store: GalleryStore) -> None:
+        """Use another gallery file: stop the gallery thread, start one on ``store``.
+
+        Writes queued on the old gallery are finished there first.  The people list and
+        the matching snapshot are emptied at once (``people_reset``, an empty
+        ``gallery_index_changed``), the results on screen are cleared, and both are read
+        again from ``store``; ``gallery_switched`` announces the new path.  ``store``
+        must already be open (opening it is I/O: do it off the GUI thread).
+        """
+        old = self._gallery
+        old.stop()
+        # Deliver what the old thread sent before it stopped, so none of it arrives later.
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+        old.deleteLater()
+        self.store = store
+        self._gallery = self._gallery_worker(store)
+        self.history.use_store(store)
+        self._people, self._people_loaded = PeopleList(), False
+        self._index = GalleryIndex.empty()
+        self.people_reset.emit()
+        self.gallery_index_changed.emit(self._index)
+        self.clear_results()
+        if self._gallery_started:
+            self._gallery_started = False
+            self.start_gallery()
+        self.gallery_switched.emit(str(store.path))
+
+    def run_gallery_job(
+        self, job: Callable[[GalleryStore], object], write: bool = False, errors: tuple = ()
+    ) -> int:
+        """Run ``job(store)`` in the gallery thread; ``gallery_job_finished`` reports it.
+
+        See :meth:`GalleryWorker.submit_job`; returns the ticket.
+        """
+        return self._gallery.submit_job(job, write, errors)
 
     @property
     def people_loaded(self) -> bool:
@@ -334,6 +389,10 @@ class AppContext(QObject):
         """Delete one sample of the person ``person_id``.  Returns a ticket."""
         return self._gallery.remove_sample(sample_id, person_id)
 
+    def remove_samples(self, sample_ids: Sequence[int], person_id: int) -> int:
+        """Delete samples of the person ``person_id`` in one write (all or none); a ticket."""
+        return self._gallery.remove_samples(sample_ids, person_id)
+
     # -- slots of the gallery thread (GUI thread) ----------------------------------------
 
     @Slot(object)
@@ -371,7 +430,8 @@ class AppContext(QObject):
             if self._settings.claim == before.name:
                 self.update_settings(claim=None)
         elif edit.action == "remove_sample":
-            log.info("removed a sample of %s", before.name if before else "?")
+            n = len(edit.sample_ids)
+            log.info("removed %d sample(s) of %s", n, before.name if before else "?")
         self.gallery_changed.emit()
         self.edit_finished.emit(edit)
 
@@ -379,9 +439,11 @@ class AppContext(QObject):
     def _on_thumbnails_ready(self, loaded: tuple[tuple[int, QImage | None], ...]) -> None:
         self.thumbnails_loaded.emit(loaded)
 
-    @Slot(int, object, object)
-    def _on_samples_ready(self, ticket: int, person: Person | None, samples: tuple) -> None:
-        self.samples_loaded.emit(ticket, person, samples)
+    @Slot(int, object, object, object)
+    def _on_samples_ready(
+        self, ticket: int, person: Person | None, samples: tuple, distances: tuple
+    ) -> None:
+        self.samples_loaded.emit(ticket, person, samples, distances)
 
     @Slot(str)
     def _on_read_failed(self, message: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +13,18 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from faceapp import paths
+from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment, with_sample
 from faceapp.core.images import IMAGE_SUFFIXES
+from faceapp.core.matching import GalleryIndex
 from faceapp.core.types import Face
+from faceapp.enrolment import PreparedSample
 from faceapp.gui.context import AppContext
 from faceapp.gui.gallery_worker import GalleryEdit
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
+from faceapp.gui.widgets.wrong_person_dialog import FlaggedSample, WrongPersonDialog
 from faceapp.gui.worker import EnrolItem, EnrolOutcome, RecognitionWorker
+from faceapp.storage.samples import NewSample
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,24 @@ def demo_people() -> list[tuple[str, Path]]:
     return out
 
 
+def screen_samples(
+    samples: tuple[tuple[str, PreparedSample], ...], index: GalleryIndex, threshold: float
+) -> list[EnrolmentVerdict]:
+    """Return the wrong-person verdict of each sample, in order.
+
+    Each sample is checked against the gallery and the samples before it that passed
+    (as ``faceapp enroll`` does), so the photos of a new person are checked against
+    each other too.
+    """
+    verdicts = []
+    for name, sample in samples:
+        verdict = check_enrolment(sample.embedding, index, name, threshold)
+        verdicts.append(verdict)
+        if verdict.ok:
+            index = with_sample(index, name, sample.embedding)
+    return verdicts
+
+
 @dataclass
 class _Storing:
     """One finished job whose samples are being written, one write per name."""
@@ -61,6 +84,10 @@ class EnrolmentRunner(QObject):
     gallery thread; this object lives on the GUI thread, shows a cancellable progress
     dialog for jobs of several photos, writes the samples through the context (so the
     lists and recognition pick them up) and reports unusable photos without stopping.
+    Before anything is written, each sample goes through the wrong-person check
+    (:func:`screen_samples`): samples that look like someone else, or not like the
+    target, are listed in one :class:`WrongPersonDialog` and stored only when the user
+    adds them anyway (the open dialogs are in :attr:`warnings`).
 
     Parameters
     ----------
@@ -82,6 +109,8 @@ class EnrolmentRunner(QObject):
         self._progress: dict[int, QProgressDialog] = {}
         self._storing: dict[int, tuple[_Storing, str]] = {}  # write ticket -> (job, name)
         self._demo_checked = False
+        #: Open wrong-person warnings by job id (nothing of the job is stored meanwhile).
+        self.warnings: dict[int, WrongPersonDialog] = {}
         worker.job_progress.connect(self._on_job_progress)
         worker.job_finished.connect(self._on_job_finished)
         ctx.edit_finished.connect(self._on_edit_finished)
@@ -89,6 +118,11 @@ class EnrolmentRunner(QObject):
     def enrol_capture(self, name: str, image: np.ndarray, face: Face) -> int:
         """Enrol ``face`` of a captured frame under ``name``; returns the job id."""
         return self._worker.submit_job([EnrolItem(name, "capture", image=image, face=face)])
+
+    def enrol_captures(self, name: str, shots: list[tuple[np.ndarray, Face]]) -> int:
+        """Enrol several captured faces (``(frame, face)`` pairs) under ``name`` in one job."""
+        items = [EnrolItem(name, "capture", image=image, face=face) for image, face in shots]
+        return self._worker.submit_job(items)
 
     def enrol_files(self, name: str, files: list[Path]) -> int:
         """Enrol one face from each photo file under ``name``, with a progress dialog."""
@@ -165,9 +199,50 @@ class EnrolmentRunner(QObject):
             log.info("enrolment job %d cancelled; nothing stored", job_id)
             self.enrolled.emit(outcome, [])
             return
-        by_name: dict[str, list[tuple[np.ndarray, bytes | None, str | None]]] = defaultdict(list)
+        index = self._ctx.gallery_index() or GalleryIndex.empty()
+        verdicts = screen_samples(outcome.samples, index, self._ctx.settings.threshold)
+        flagged = [k for k, v in enumerate(verdicts) if not v.ok]
+        if not flagged:
+            self._store(outcome)
+            return
+        self._ask(job_id, outcome, verdicts, flagged)
+
+    def _ask(
+        self,
+        job_id: int,
+        outcome: EnrolOutcome,
+        verdicts: list[EnrolmentVerdict],
+        flagged: list[int],
+    ) -> None:
+        """Show one warning for the job's refused samples; store what the user keeps."""
+        samples = outcome.samples
+        for k in flagged:
+            log.info("%s: %s", samples[k][1].source, verdicts[k].message)
+        target = ", ".join(dict.fromkeys(samples[k][0] for k in flagged))
+        items = [
+            FlaggedSample(samples[k][1].source, samples[k][1].thumbnail, verdicts[k])
+            for k in flagged
+        ]
+        dialog = WrongPersonDialog(target, items, len(samples), self._parent)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.warnings[job_id] = dialog
+
+        def decided() -> None:
+            self.warnings.pop(job_id, None)
+            added = {flagged[i] for i in dialog.chosen()}
+            skipped = set(flagged) - added
+            kept = tuple(s for k, s in enumerate(samples) if k not in skipped)
+            log.info("job %d: %d added anyway, %d skipped", job_id, len(added), len(skipped))
+            self._store(replace(outcome, samples=kept))
+
+        dialog.finished.connect(decided)
+        dialog.open()
+
+    def _store(self, outcome: EnrolOutcome) -> None:
+        by_name: dict[str, list[NewSample]] = defaultdict(list)
         for name, s in outcome.samples:
-            by_name[name].append((s.embedding, s.thumbnail, s.source))
+            by_name[name].append(s.stored())
         if not by_name:
             self._finish(_Storing(outcome, []))
             return

@@ -14,9 +14,11 @@ from typing import TypeVar
 import numpy as np
 from PySide6.QtCore import Signal
 
+from faceapp.core.matching import face_distance, l2_normalize
 from faceapp.gui.loop_worker import LoopWorker
 from faceapp.gui.people import THUMB_PX, PeopleSnapshot, thumbnail_image
-from faceapp.storage.gallery import GalleryError, GalleryStore, Person
+from faceapp.storage.gallery import GalleryError, GalleryStore, Person, Sample
+from faceapp.storage.samples import NewSample
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ MAX_PENDING_THUMBNAILS = 512
 #: What a user sees when a write fails for a reason faceapp did not foresee.
 _UNEXPECTED = "unexpected error: {exc!r}"
 
-Items = Sequence[tuple[np.ndarray, bytes | None, str | None]]
+Items = Sequence[NewSample]
 
 _T = TypeVar("_T")
 
@@ -51,7 +53,7 @@ class GalleryEdit:
     after : Person or None
         The person after the write; None when removed, or when the write failed.
     sample_ids : tuple of int
-        The new sample ids (``add``).
+        The new sample ids (``add``), or the removed ones (``remove_sample``).
     """
 
     ticket: int
@@ -65,6 +67,20 @@ class GalleryEdit:
 def _let_the_gui_run() -> None:
     """Pause a long read between steps so the GUI thread gets the interpreter lock."""
     time.sleep(0.001)
+
+
+def distances_to_mean(samples: Sequence[Sample]) -> tuple[float, ...]:
+    """Return each sample's distance to the L2-normalised mean of all of them.
+
+    The mean is the one matching compares faces with (see
+    :class:`~faceapp.core.matching.GalleryIndex`), so a sample far from it (another
+    person's face, a blurred one) is the one that weakens the person's matches.
+    """
+    if not samples:
+        return ()
+    embeddings = np.stack([s.embedding for s in samples])
+    mean = l2_normalize(embeddings.mean(axis=0))
+    return tuple(float(d) for d in face_distance(embeddings, mean[None, :])[:, 0])
 
 
 def _message(exc: BaseException) -> str:
@@ -117,11 +133,15 @@ class GalleryWorker(LoopWorker):
     edit_finished = Signal(object)
     #: Thumbnails: a tuple of ``(person_id, QImage or None)``, None for people without one.
     thumbnails_ready = Signal(object)
-    #: A person's samples: ticket, the :class:`Person` (None when not enrolled) and a
-    #: tuple of :class:`~faceapp.storage.gallery.Sample`.
-    samples_ready = Signal(int, object, object)
+    #: A person's samples: ticket, the :class:`Person` (None when not enrolled), a
+    #: tuple of :class:`~faceapp.storage.gallery.Sample` and a parallel tuple of their
+    #: distances to the person's mean embedding (:func:`distances_to_mean`).
+    samples_ready = Signal(int, object, object, object)
     #: Reading the gallery failed: one sentence for users.
     read_failed = Signal(str)
+    #: A job of :meth:`submit_job` ended: ticket, its result (None on failure) and the
+    #: error message (None on success).
+    job_finished = Signal(int, object, object)
 
     def __init__(self, store: GalleryStore, thumb_px: int = THUMB_PX) -> None:
         super().__init__()
@@ -160,8 +180,16 @@ class GalleryWorker(LoopWorker):
 
     def remove_sample(self, sample_id: int, person_id: int) -> int:
         """Delete one sample of the person ``person_id``; returns the ticket."""
+        return self.remove_samples((sample_id,), person_id)
+
+    def remove_samples(self, sample_ids: Sequence[int], person_id: int) -> int:
+        """Delete samples of the person ``person_id`` in one write; returns the ticket.
+
+        All or none: see :meth:`GalleryStore.remove_samples`.
+        """
+        ids = tuple(int(i) for i in sample_ids)
         return self._submit(
-            "remove_sample", lambda ticket: self._remove_sample(ticket, sample_id, person_id)
+            "remove_sample", lambda ticket: self._remove_samples(ticket, ids, person_id)
         )
 
     def request_samples(self, person_id: int) -> int:
@@ -181,6 +209,43 @@ class GalleryWorker(LoopWorker):
             while len(self._thumbs) > MAX_PENDING_THUMBNAILS:
                 self._thumbs.popitem(last=False)
             self._cond.notify_all()
+
+    def submit_job(
+        self, job: Callable[[GalleryStore], object], write: bool, errors: tuple = ()
+    ) -> int:
+        """Run ``job(store)`` in the gallery thread (export, import); returns the ticket.
+
+        ``job_finished`` carries the result, which must be immutable, or the message of
+        an exception of ``errors`` (or of :class:`GalleryError`, :class:`OSError`).  A
+        write job is ordered with the other writes, kept on :meth:`stop` like them, and
+        followed by a full :meth:`reload` (it may change many people at once).
+        """
+        ticket = next(self._tickets)
+        caught = (GalleryError, OSError, *errors)
+
+        def op() -> None:
+            result: object = None
+            error: str | None = None
+            try:
+                result = job(self._store)
+            except caught as exc:
+                error = _message(exc)
+            except Exception as exc:  # a bug: report it, keep the thread alive
+                log.exception("gallery job failed")
+                error = _UNEXPECTED.format(exc=exc)
+            if write and error is None:
+                self._after_write()
+                self.reload()
+            self.job_finished.emit(ticket, result, error)
+
+        with self._cond:
+            if not self.stopping():
+                self._ops.append((write, op))
+                self._cond.notify_all()
+                return ticket
+        if write:
+            op()
+        return ticket
 
     def _submit(self, action: str, run: Callable[[int], GalleryEdit]) -> int:
         ticket = next(self._tickets)
@@ -341,7 +406,7 @@ class GalleryWorker(LoopWorker):
         except (GalleryError, OSError) as exc:
             self.read_failed.emit(f"The gallery {self._store.path} cannot be read: {exc}")
             person, samples = None, ()
-        self.samples_ready.emit(ticket, person, samples)
+        self.samples_ready.emit(ticket, person, samples, distances_to_mean(samples))
 
     def _after_write(self) -> None:
         """Mark the snapshot stale; reload everything when another process wrote too."""
@@ -375,8 +440,10 @@ class GalleryWorker(LoopWorker):
         self._store.remove_person(person_id)
         return GalleryEdit(ticket, "remove_person", None, before, None)
 
-    def _remove_sample(self, ticket: int, sample_id: int, person_id: int) -> GalleryEdit:
+    def _remove_samples(
+        self, ticket: int, sample_ids: tuple[int, ...], person_id: int
+    ) -> GalleryEdit:
         before = self._store.find_person(person_id)
-        self._store.remove_sample(sample_id)
+        self._store.remove_samples(sample_ids)
         after = self._store.find_person(person_id)
-        return GalleryEdit(ticket, "remove_sample", None, before, after)
+        return GalleryEdit(ticket, "remove_sample", None, before, after, sample_ids)

@@ -20,9 +20,13 @@ from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.enrol_runner import EnrolmentRunner
 from faceapp.gui.events import RateMeter
+from faceapp.gui.gallery_files import GalleryFiles
+from faceapp.gui.photo_run import PhotoRun
 from faceapp.gui.widgets.banner import Banner
+from faceapp.gui.widgets.empty_hint import EmptyGalleryHint
 from faceapp.gui.widgets.enrol_dialog import EnrolDialog
 from faceapp.gui.widgets.gallery_panel import GalleryPanel
+from faceapp.gui.widgets.history_dialog import HistoryDialog
 from faceapp.gui.widgets.mode_panel import ModePanel
 from faceapp.gui.widgets.source_dialog import SourceDialog
 from faceapp.gui.widgets.threshold_panel import ThresholdPanel
@@ -92,10 +96,11 @@ class MainWindow(QMainWindow):
 
         self._worker = RecognitionWorker(ctx.pipeline, ctx.gallery_index(), ctx.match_settings())
         self._worker.set_min_face(ctx.settings.min_face_px)
+        self._worker.set_result_tap(ctx.history.tap)
         self.enrolment = EnrolmentRunner(ctx, self._worker, self)
 
-        self.setWindowTitle("faceapp — face recognition")
         self._build()
+        self.photos = PhotoRun(ctx, self._worker, self)
         self._wire()
         if ctx.settings.geometry:
             self.restoreGeometry(QByteArray(ctx.settings.geometry))
@@ -107,6 +112,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         ctx = self._ctx
         self.video_view = VideoView(ctx)
+        self.empty_hint = EmptyGalleryHint(ctx, self.video_view)
         self.source_banner = Banner()
         self.model_banner = Banner()
         self.offer_banner = Banner()
@@ -124,6 +130,7 @@ class MainWindow(QMainWindow):
         self.chrome = chrome = WindowChrome(self)
         self.status_source, self.status_fps = chrome.status_source, chrome.status_fps
         self.status_faces = chrome.status_faces
+        self.gallery_files = GalleryFiles(ctx, self)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_INTERVAL_MS)
         self._show_model_state(ctx.model_state, ctx.model_message)
@@ -141,18 +148,20 @@ class MainWindow(QMainWindow):
         worker.model_state_changed.connect(self._on_worker_model_state_changed)
         worker.error.connect(self._on_worker_error)
         self.enrolment.enrolled.connect(self._on_enrolled)
-        self.gallery_panel.capture_requested.connect(self._on_capture_requested)
-        self.gallery_panel.files_chosen.connect(self._on_files_chosen)
+        self.gallery_panel.capture_requested.connect(self.capture)
+        self.gallery_panel.files_chosen.connect(self.enrolment.enrol_files)
         chrome = self.chrome
-        chrome.source_action.triggered.connect(self._on_source_action_triggered)
+        chrome.source_action.triggered.connect(self.choose_source)
         chrome.demo_action.triggered.connect(self._on_demo_action_triggered)
-        chrome.enrol_demo_action.triggered.connect(self._on_enrol_demo_action_triggered)
+        chrome.enrol_demo_action.triggered.connect(self.enrolment.enrol_demo_people)
         chrome.capture_action.triggered.connect(self._on_capture_action_triggered)
+        chrome.calibration_action.triggered.connect(self._on_calibration_action_triggered)
         chrome.pause_action.toggled.connect(self._on_pause_action_toggled)
         chrome.mode_action.triggered.connect(self._on_mode_action_triggered)
         chrome.fullscreen_action.toggled.connect(self._on_fullscreen_action_toggled)
+        chrome.history_action.triggered.connect(self.show_history)
         chrome.quit_action.triggered.connect(self.close)
-        self._status_timer.timeout.connect(self._on_status_timer_timeout)
+        self._status_timer.timeout.connect(self._update_status)
 
     # -- lifetime ----------------------------------------------------------------------
 
@@ -250,8 +259,9 @@ class MainWindow(QMainWindow):
         slideshow = isinstance(source, ImageFolderSource)
         self._ctx.hold_s = 0.0 if slideshow else 1.0
         self._epoch = self._worker.clear_frames(tracking=not slideshow)
+        self._ctx.history.tap.set_source(self._epoch, source.name, still=slideshow)
         self._capture_token += 1
-        capture = CaptureWorker(source, self._worker.submit_frame, self._capture_token)
+        capture = self.photos.make_capture(source, self._worker.submit_frame, self._capture_token)
         capture.set_paused(self.chrome.pause_action.isChecked())
         capture.frame_ready.connect(self._on_frame_ready)
         capture.source_opened.connect(self._on_source_opened)
@@ -415,12 +425,13 @@ class MainWindow(QMainWindow):
         dialog = EnrolDialog(self._ctx, self._worker.last_processed, suggested_name, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.enrol_requested.connect(self._on_enrol_requested)
+        dialog.enrol_batch_requested.connect(self.enrolment.enrol_captures)
         dialog.open()
         return dialog
 
-    @Slot(str)
-    def _on_capture_requested(self, name: str) -> None:
-        self.capture(name)
+    def show_history(self) -> HistoryDialog:
+        """Open the History dialog (reads off the GUI thread) and return it."""
+        return HistoryDialog.open_for(self._ctx, self)
 
     @Slot()
     def _on_capture_action_triggered(self) -> None:
@@ -431,21 +442,15 @@ class MainWindow(QMainWindow):
         self.enrolment.enrol_capture(name, image, face)  # type: ignore[arg-type]
         self.statusBar().showMessage(f"Enrolling {name}…", 3000)
 
-    @Slot(str, list)
-    def _on_files_chosen(self, name: str, files: list) -> None:
-        self.enrolment.enrol_files(name, files)
-
     @Slot()
-    def _on_source_action_triggered(self) -> None:
-        self.choose_source()
+    def _on_calibration_action_triggered(self) -> None:
+        from faceapp.gui.widgets.calibration_dialog import CalibrationDialog  # loads pyqtgraph
+
+        CalibrationDialog.open_for(self._ctx, self)
 
     @Slot()
     def _on_demo_action_triggered(self) -> None:
         self.open_source("demo")
-
-    @Slot()
-    def _on_enrol_demo_action_triggered(self) -> None:
-        self.enrolment.enrol_demo_people()
 
     @Slot(bool)
     def _on_pause_action_toggled(self, paused: bool) -> None:
@@ -466,10 +471,6 @@ class MainWindow(QMainWindow):
             self.showNormal()
 
     # -- status ------------------------------------------------------------------------
-
-    @Slot()
-    def _on_status_timer_timeout(self) -> None:
-        self._update_status()
 
     def _show_model_state(self, state: str, message: str) -> None:
         self.chrome.show_model_state(state)

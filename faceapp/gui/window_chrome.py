@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QSize, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QMainWindow,
     QProgressBar,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -23,13 +24,51 @@ from faceapp.gui.widgets.help_dialogs import AboutDialog, HowToDialog, Shortcuts
 from faceapp.gui.worker import ModelState
 
 
+class _FittingScrollArea(QScrollArea):
+    """A scroll area that asks for all of its contents' height (Qt caps the hint at 24 lines).
+
+    The height is the one its contents need at the width they have, so wrapped text
+    counts its lines.
+    """
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        """Return the contents' height at the current width, plus the frame."""
+        hint = super().sizeHint()
+        inner = self.widget()
+        if inner is None:
+            return hint
+        height = inner.heightForWidth(inner.width()) if inner.hasHeightForWidth() else -1
+        if height < 0:
+            height = inner.sizeHint().height()
+        return QSize(hint.width(), height + 2 * self.frameWidth())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        """Ask for a new layout on a new width (wrapped text may need another height)."""
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()
+
+
+class _PinnedBox(QGroupBox):
+    """A titled panel that prefers its minimum height (and grows into spare height).
+
+    So the scrolled panels above it get their preferred height first.
+    """
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        """Return the preferred width and the minimum height."""
+        return QSize(super().sizeHint().width(), self.minimumSizeHint().height())
+
+
 def central_widget(
     video: QWidget, banners: Sequence[QWidget], panels: Sequence[tuple[str, QWidget, int]]
 ) -> QWidget:
     """Return the window's body: banners above the video on the left, titled panels on the right.
 
-    ``panels`` are ``(title, widget, stretch)``; the right column scrolls when the window
-    is too low for it.
+    ``panels`` are ``(title, widget, stretch)``.  Panels with stretch 0 are stacked in a
+    column that scrolls when the window is too low for it; a panel with a stretch stays
+    in view below that column and takes the spare height, so its buttons (the gallery's
+    Capture and Add photos) are reachable at the window's smallest size.
     """
     left = QWidget()
     left_layout = QVBoxLayout(left)
@@ -38,25 +77,36 @@ def central_widget(
     for b in banners:
         left_layout.addWidget(b)
     left_layout.addWidget(video, 1)
-    right = QWidget()
-    right.setObjectName("sidePanel")
-    right_layout = QVBoxLayout(right)
-    right_layout.setContentsMargins(4, 0, 4, 0)
-    for title, panel, stretch in panels:
-        box = QGroupBox(title)
-        inner = QVBoxLayout(box)
-        inner.addWidget(panel)
-        right_layout.addWidget(box, stretch)
-    scroll = QScrollArea()
-    scroll.setWidget(right)
+    scrolled = QWidget()
+    scrolled.setObjectName("sidePanel")
+    scrolled_layout = QVBoxLayout(scrolled)
+    scrolled_layout.setContentsMargins(4, 0, 4, 0)
+    column = QWidget()
+    column.setObjectName("sidePanel")
+    column_layout = QVBoxLayout(column)
+    column_layout.setContentsMargins(0, 0, 0, 0)
+    pinned = QVBoxLayout()
+    pinned.setContentsMargins(4, 0, 4, 0)
+    scroll = _FittingScrollArea()
+    scroll.setWidget(scrolled)
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setMinimumWidth(330)
-    scroll.setMaximumWidth(460)
+    column_layout.addWidget(scroll)
+    column_layout.addLayout(pinned, 1)
+    for title, panel, stretch in panels:
+        box = _PinnedBox(title) if stretch else QGroupBox(title)
+        QVBoxLayout(box).addWidget(panel)
+        if stretch:
+            box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+            pinned.addWidget(box, stretch)
+        else:
+            scrolled_layout.addWidget(box)
+    column.setMinimumWidth(330)
+    column.setMaximumWidth(460)
     splitter = QSplitter(Qt.Orientation.Horizontal)
     splitter.addWidget(left)
-    splitter.addWidget(scroll)
+    splitter.addWidget(column)
     splitter.setStretchFactor(0, 1)
     splitter.setStretchFactor(1, 0)
     splitter.setChildrenCollapsible(False)
@@ -72,7 +122,8 @@ class WindowChrome(QObject):
 
     The window connects the actions to what they do; the Help actions open their
     dialogs here.  Shortcuts: Ctrl+O change source, Ctrl+E capture, Space pause,
-    Ctrl+M switch mode, F11 full screen, F1 how to use, Ctrl+Q quit.
+    Ctrl+M switch mode, Ctrl+H history, F11 full screen, PgUp / PgDown previous / next
+    photo and Ctrl+R photo results (while a folder is the source), F1 how to use, Ctrl+Q quit.
     """
 
     def __init__(self, window: QMainWindow) -> None:
@@ -92,6 +143,12 @@ class WindowChrome(QObject):
         self.fullscreen_action = action("Full screen", "F11", checkable=True)
         self.enrol_demo_action = action("Enrol the demo people")
         self.capture_action = action("Capture face…", "Ctrl+E")
+        self.prev_photo_action = action("◀ Previous photo", "PgUp", "Ctrl+Left")
+        self.next_photo_action = action("Next photo ▶", "PgDown", "Ctrl+Right")
+        self.photo_results_action = action("Photo results…", "Ctrl+R")
+        self.calibration_action = action("Calibration…")
+        self.calibration_action.setToolTip("How well does it separate my people?")
+        self.history_action = action("History…", "Ctrl+H")
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit)
         self.howto_action = action("How to use", QKeySequence.StandardKey.HelpContents)
         self.shortcuts_action = action("Keyboard shortcuts")
@@ -103,8 +160,12 @@ class WindowChrome(QObject):
         menu.addAction(self.quit_action)
         menu = bar.addMenu("&View")
         menu.addActions([self.pause_action, self.mode_action, self.fullscreen_action])
+        menu.addActions([self.prev_photo_action, self.next_photo_action, self.photo_results_action])
         menu = bar.addMenu("&Gallery")
         menu.addActions([self.capture_action, self.enrol_demo_action])
+        menu.addSeparator()
+        menu.addAction(self.calibration_action)
+        menu.addAction(self.history_action)
         menu = bar.addMenu("&Help")
         menu.addActions([self.howto_action, self.shortcuts_action])
         menu.addSeparator()
@@ -114,6 +175,9 @@ class WindowChrome(QObject):
         toolbar.setObjectName("sourceBar")
         toolbar.setMovable(False)
         toolbar.addActions([self.source_action, self.capture_action, self.pause_action])
+        toolbar.addActions(
+            [self.prev_photo_action, self.next_photo_action, self.photo_results_action]
+        )
         self.source_title = QLabel()
         self.source_title.setObjectName("sourceTitle")
         toolbar.addWidget(self.source_title)
@@ -149,8 +213,13 @@ class WindowChrome(QObject):
             self.pause_action,
             self.mode_action,
             self.fullscreen_action,
+            self.prev_photo_action,
+            self.next_photo_action,
+            self.photo_results_action,
             self.capture_action,
             self.enrol_demo_action,
+            self.calibration_action,
+            self.history_action,
             self.howto_action,
             self.shortcuts_action,
             self.about_action,

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +90,10 @@ class _Job:
     job_id: int
     items: tuple[EnrolItem, ...]
     cancel: threading.Event = field(default_factory=threading.Event)
+
+
+#: What :meth:`RecognitionWorker.set_result_tap` takes: ``(epoch, frame, result, mode)``.
+ResultTap = Callable[[int, Frame, FrameResult, Mode], None]
 
 
 def _tracker_for(mode: Mode, live: LiveSettings | None = None) -> FaceTracker:
@@ -183,6 +187,7 @@ class RecognitionWorker(LoopWorker):
         self._live = LiveSettings()
         self._configured: tuple[int, Mode, LiveSettings] | None = None
         self.frames_processed = 0
+        self._tap: ResultTap | None = None
 
     # -- thread-safe inputs ----------------------------------------------------------
 
@@ -266,6 +271,14 @@ class RecognitionWorker(LoopWorker):
             for job in (*self._jobs, self._running_job):
                 if job is not None and job.job_id == job_id:
                     job.cancel.set()
+
+    def set_result_tap(self, tap: ResultTap | None) -> None:
+        """Call ``tap(epoch, frame, result, mode)`` in this thread with each published result.
+
+        Set it before :meth:`start`.  The tap sees the frame (read-only) while it is at
+        hand, e.g. to cut face crops; it must be quick and must not keep the frame.
+        """
+        self._tap = tap
 
     def _wake(self) -> None:
         with self._cond:
@@ -377,11 +390,16 @@ class RecognitionWorker(LoopWorker):
                 return  # the source changed meanwhile
             self._last = (frame, result)
         self.frames_processed += 1
+        if self._tap is not None:
+            try:
+                self._tap(epoch, frame, result, settings.mode)
+            except Exception:  # the history must never stop recognition
+                log.exception("the result tap failed on frame %d", frame.index)
         self.result_ready.emit(epoch, result)
 
     def _run_job(self, job: _Job) -> None:
         from faceapp.core.images import ImageError, load_image
-        from faceapp.enrolment import EnrolmentError, prepare_sample, thumbnail_of
+        from faceapp.enrolment import EnrolmentError, prepare_sample, sample_of
 
         samples: list[tuple[str, PreparedSample]] = []
         errors: list[str] = []
@@ -396,9 +414,7 @@ class RecognitionWorker(LoopWorker):
             try:
                 image = item.image if item.image is not None else load_image(item.path or "")
                 if item.face is not None:
-                    embedding = self._pipeline.embed(image, [item.face])[0]
-                    thumb = thumbnail_of(image, item.face)
-                    sample = PreparedSample(embedding, thumb, item.source, item.face)
+                    sample = sample_of(self._pipeline, image, item.face, item.source)
                 else:
                     sample = prepare_sample(self._pipeline, image, item.source, largest=True)
                 samples.append((item.name, sample))

@@ -11,6 +11,7 @@ from typing import cast
 import numpy as np
 
 from faceapp.core.matching import GalleryIndex, l2_normalize
+from faceapp.core.quality import QualityFigures
 from faceapp.storage.database import (
     BACKUP_SUFFIX,
     FILE_MODE,
@@ -19,6 +20,13 @@ from faceapp.storage.database import (
     GalleryFile,
 )
 from faceapp.storage.names import MAX_NAME_LENGTH, clean_name, name_key, normalise_name
+from faceapp.storage.samples import (
+    NewSample,
+    decode_embedding,
+    quality_column,
+    quality_from_json,
+    sample_values,
+)
 from faceapp.storage.schema import APPLICATION_ID, SCHEMA_VERSION, GalleryError, Person, Sample
 
 __all__ = [
@@ -31,7 +39,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "GalleryError",
     "GalleryStore",
+    "NewSample",
     "Person",
+    "QualityFigures",
     "Sample",
     "clean_name",
     "normalise_name",
@@ -42,19 +52,6 @@ log = logging.getLogger(__name__)
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _embedding_blob(embedding: np.ndarray) -> tuple[bytes, int]:
-    """Return the little-endian float32 bytes of the unit-length ``embedding`` and its dim."""
-    v = np.asarray(embedding)
-    if v.ndim != 1 or v.size == 0 or not np.issubdtype(v.dtype, np.floating):
-        raise ValueError(f"an embedding must be a 1-D float array, not {v.dtype}{v.shape}")
-    v = v.astype(np.float64)
-    norm = float(np.linalg.norm(v)) if np.isfinite(v).all() else float("nan")
-    if not np.isfinite(norm) or norm == 0.0:
-        raise ValueError("an embedding must be finite and not all zero")
-    # Dividing in float64 first keeps huge-but-finite inputs from overflowing float32.
-    return l2_normalize(v / norm).astype("<f4").tobytes(), int(v.size)
 
 
 class GalleryStore(GalleryFile):
@@ -165,18 +162,14 @@ class GalleryStore(GalleryFile):
         with self.read_transaction() as conn:
             pid = self._require(conn, person).id
             rows = conn.execute(
-                "SELECT id, person_id, dim, source, created_at, thumbnail, embedding"
-                " FROM samples WHERE person_id = ? ORDER BY id",
+                "SELECT id, person_id, dim, source, created_at, thumbnail, embedding,"
+                f" {quality_column(conn)} FROM samples WHERE person_id = ? ORDER BY id",
                 (pid,),
             ).fetchall()
-        return [Sample(r[0], r[1], r[2], r[3], r[4], r[5], self._decode(r[6], r[2])) for r in rows]
+        return [Sample(*r[:6], self._decode(r[6], r[2]), quality_from_json(r[7])) for r in rows]
 
     def _decode(self, blob: bytes, dim: int) -> np.ndarray:
-        if len(blob) != 4 * dim:
-            raise GalleryError(f"{self._path}: damaged sample ({len(blob)} bytes for dim {dim})")
-        v = np.frombuffer(blob, dtype="<f4").astype(np.float32)
-        v.setflags(write=False)
-        return v
+        return decode_embedding(blob, dim, self._path)
 
     def thumbnail(self, person: str | int) -> bytes | None:
         """Return the JPEG bytes of the newest sample that has a thumbnail, or None.
@@ -255,7 +248,7 @@ class GalleryStore(GalleryFile):
     def add_samples(
         self,
         name: str,
-        items: Sequence[tuple[np.ndarray, bytes | None, str | None]],
+        items: Sequence[NewSample],
         create: bool = True,
     ) -> list[int]:
         """Store several samples of one person in one transaction.
@@ -264,10 +257,12 @@ class GalleryStore(GalleryFile):
         ----------
         name : str
             Display name of the person (see ``normalise_name``).
-        items : sequence of (embedding, thumbnail, source)
+        items : sequence of (embedding, thumbnail, source[, quality])
             ``embedding`` is a finite 1-D float array (any length, L2-normalised here;
             all samples in the gallery must share one length); ``thumbnail`` JPEG bytes
-            or None; ``source`` free text or None.
+            or None; ``source`` free text or None; the optional ``quality`` the
+            :class:`QualityFigures` measured on the face (``assess_face(...).figures``),
+            or None when not known.
         create : bool
             Enrol the person when not yet enrolled; otherwise that is a ``KeyError``.
 
@@ -293,19 +288,15 @@ class GalleryStore(GalleryFile):
             row = conn.execute("SELECT dim FROM samples LIMIT 1").fetchone()
             gallery_dim = row[0] if row else None
             ids = []
-            for embedding, thumb, source in items:
-                blob, dim = _embedding_blob(embedding)
+            for item in items:
+                blob, dim, thumb, source, quality = sample_values(item)
                 gallery_dim = gallery_dim or dim
                 if dim != gallery_dim:
                     raise ValueError(f"embedding has {dim} values, the gallery uses {gallery_dim}")
-                if thumb is not None and not isinstance(thumb, (bytes, bytearray, memoryview)):
-                    raise TypeError("a thumbnail must be JPEG bytes or None")
-                if source is not None and not isinstance(source, str):
-                    raise TypeError("a source must be a str or None")
                 cur = conn.execute(
-                    "INSERT INTO samples(person_id, embedding, dim, thumbnail, source, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (person.id, blob, dim, None if thumb is None else bytes(thumb), source, _now()),
+                    "INSERT INTO samples(person_id, embedding, dim, thumbnail, source,"
+                    " created_at, quality) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (person.id, blob, dim, thumb, source, _now(), quality),
                 )
                 ids.append(cast(int, cur.lastrowid))
             return ids
@@ -357,19 +348,31 @@ class GalleryStore(GalleryFile):
         return self.write_transaction(body)
 
     def remove_sample(self, sample_id: int) -> None:
-        """Delete one sample.  Removing a person's last sample keeps the person (0 samples).
+        """Delete one sample (see :meth:`remove_samples`)."""
+        self.remove_samples([sample_id])
+
+    def remove_samples(self, sample_ids: Sequence[int]) -> None:
+        """Delete several samples in one transaction, all or none (people stay, maybe with 0).
 
         Raises
         ------
         KeyError
-            When no sample has this id.
+            When one of the ids names no sample; nothing is deleted then.
         """
+        ids = sorted({int(i) for i in sample_ids})
 
         def body(conn: sqlite3.Connection) -> None:
-            if conn.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),)).rowcount == 0:
-                raise KeyError(f"no sample with id {sample_id}")
+            for start in range(0, len(ids), self._MAX_SQL_VARIABLES):
+                chunk = ids[start : start + self._MAX_SQL_VARIABLES]
+                marks = ",".join("?" * len(chunk))
+                found = conn.execute(f"SELECT id FROM samples WHERE id IN ({marks})", chunk)
+                missing = sorted(set(chunk) - {r[0] for r in found})
+                if missing:  # raising rolls back what earlier chunks deleted
+                    raise KeyError(f"no sample with id {missing[0]}")
+                conn.execute(f"DELETE FROM samples WHERE id IN ({marks})", chunk)
 
-        self.write_transaction(body)
+        if ids:
+            self.write_transaction(body)
 
     # -- reads for the GUI's people list (kept apart from the methods above) -----------
 

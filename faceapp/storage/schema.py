@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from faceapp.core.quality import QualityFigures
 from faceapp.storage.names import MAX_NAME_LENGTH
 
 #: ``PRAGMA application_id`` of a faceapp gallery: the ASCII bytes "FACE" (0x46414345),
@@ -61,8 +62,19 @@ def _migrate_v3(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX history_person ON history(person_id)")
 
 
+def _migrate_v4(conn: sqlite3.Connection) -> None:
+    # The enrolment quality figures of a sample as a small JSON object
+    # (faceapp.storage.samples reads and writes it); NULL for samples stored before.
+    conn.execute("ALTER TABLE samples ADD COLUMN quality TEXT")
+
+
 #: Schema migrations; entry ``k`` upgrades ``PRAGMA user_version`` from ``k`` to ``k + 1``.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migrate_v1,
+    _migrate_v2,
+    _migrate_v3,
+    _migrate_v4,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -121,6 +133,10 @@ class Sample:
         JPEG bytes of the face crop, when one was stored.
     embedding : ndarray, shape (dim,), float32
         The stored L2-normalised embedding, exactly as stored; read-only.
+    quality : QualityFigures or None
+        The enrolment quality figures measured on the face when it was stored
+        (:func:`faceapp.core.quality.assess_face`); None when they were not recorded
+        (samples stored before schema 4, or written without them).
     """
 
     id: int
@@ -130,3 +146,4 @@ class Sample:
     created_at: str
     thumbnail: bytes | None = field(repr=False)
     embedding: np.ndarray = field(repr=False, compare=False)
+    quality: QualityFigures | None = None

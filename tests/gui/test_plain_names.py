@@ -88,7 +88,7 @@ def test_the_gallery_list_and_its_tooltip_show_the_name(hostile_window):
 
 
 def test_the_samples_dialog_title_shows_the_name(qtbot, hostile_window):
-    from faceapp.gui.widgets.gallery_panel import SamplesDialog
+    from faceapp.gui.widgets.samples_dialog import SamplesDialog
 
     panel = hostile_window.gallery_panel
     panel.select(HOSTILE)
@@ -97,7 +97,7 @@ def test_the_samples_dialog_title_shows_the_name(qtbot, hostile_window):
     qtbot.waitUntil(lambda: len(dialog.sample_ids()) == 1)
     assert dialog.windowTitle() == f"Samples of {HOSTILE}"
     assert_shows_literally(dialog.title_label, f"{HOSTILE} — 1 sample")
-    tip = dialog.sample_list.item(0).toolTip()
+    tip = dialog.table.item(0, 0).toolTip()
     assert (
         QTextDocumentFragment.fromHtml(tip).toPlainText().startswith("Sample 1 from <i>x</i>.jpg")
     )
@@ -192,7 +192,7 @@ def test_the_enrol_dialog_hint_and_progress_show_the_name(qtbot, hostile_window,
     image.setflags(write=False)
     pipeline = fake_pipeline()
     result = pipeline.process(image, ctx.gallery_index() or _empty())
-    dialog = EnrolDialog(ctx, lambda: (Frame(image, 0, 0.0), result), HOSTILE.upper())
+    dialog = EnrolDialog(ctx, lambda: (Frame(image, 0, 0.0), result), HOSTILE.upper(), guided=False)
     qtbot.addWidget(dialog)
     dialog.name_edit.setText(HOSTILE)
     assert_shows_literally(dialog.name_hint, f"Adds sample #2 to {HOSTILE}.")

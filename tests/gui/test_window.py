@@ -179,7 +179,7 @@ def test_rename_and_delete_show_in_the_store(qtbot, make_window, small_store, mo
 
 
 def test_samples_dialog_deletes_one_sample(qtbot, make_window, small_store, monkeypatch):
-    from faceapp.gui.widgets.gallery_panel import SamplesDialog
+    from faceapp.gui.widgets.samples_dialog import SamplesDialog
 
     ctx = make_ctx(small_store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
@@ -192,7 +192,7 @@ def test_samples_dialog_deletes_one_sample(qtbot, make_window, small_store, monk
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: len(dialog.sample_ids()) == 2)
     assert dialog.title_label.text() == "Ann — 2 samples"
-    dialog.sample_list.setCurrentRow(0)
+    dialog.select_samples(dialog.sample_ids()[:1])
     first = dialog.sample_ids()[0]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(ctx.gallery_changed):
@@ -271,6 +271,8 @@ def test_capture_enrolment_adds_the_person_and_later_frames_name_them(
 
     dialog = window.capture()
     assert isinstance(dialog, EnrolDialog)
+    assert dialog.guided  # the default
+    dialog.single_radio.setChecked(True)
     qtbot.waitUntil(lambda: not dialog.checking)
     assert dialog.report is not None and dialog.report.ok, dialog.report
     assert not dialog.enrol_button.isEnabled()  # no name yet
@@ -292,6 +294,7 @@ def test_capture_enrolment_adds_the_person_and_later_frames_name_them(
 
     # A second capture of the same person adds a sample instead of a new person.
     dialog = window.capture()
+    dialog.single_radio.setChecked(True)
     qtbot.waitUntil(lambda: not dialog.checking)
     dialog.name_edit.setText("jerry seinfeld")
     assert "Adds sample #2 to Jerry Seinfeld" in dialog.name_hint.text()
@@ -320,7 +323,7 @@ def test_capture_dialog_explains_what_to_fix_instead_of_enrolling(
         image.setflags(write=False)
         snapshots.append((Frame(image, 0, 0.0), real_pipeline.process(image, GalleryIndex.empty())))
 
-    dialog = EnrolDialog(ctx, lambda: snapshots[0], "Jerry Seinfeld")
+    dialog = EnrolDialog(ctx, lambda: snapshots[0], "Jerry Seinfeld", guided=False)
     qtbot.addWidget(dialog)
     assert dialog.checking and not dialog.enrol_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog.checking)

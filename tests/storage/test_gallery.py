@@ -161,6 +161,31 @@ def test_remove_sample_keeps_person(store: GalleryStore) -> None:
         store.remove_sample(second)
 
 
+def test_remove_samples_removes_exactly_those_in_one_write(store: GalleryStore) -> None:
+    ann = store.add_samples("Ann", [(emb(i), None, f"a{i}") for i in range(4)])
+    bob = store.add_samples("Bob", [(emb(9), None, "b")])
+    revision = store.revision()
+    store.remove_samples([ann[0], ann[2], ann[2]])
+    assert [s.id for s in store.samples("Ann")] == [ann[1], ann[3]]
+    assert [s.id for s in store.samples("Bob")] == bob
+    assert store.revision() == revision + 1  # one transaction
+    store.remove_samples([])
+    assert store.revision() == revision + 1
+
+
+def test_remove_samples_is_all_or_nothing(store: GalleryStore) -> None:
+    ann = store.add_samples("Ann", [(emb(1), None, None), (emb(2), None, None)])
+    with pytest.raises(KeyError, match=f"no sample with id {ann[1] + 100}"):
+        store.remove_samples([ann[0], ann[1] + 100])
+    assert [s.id for s in store.samples("Ann")] == ann
+    many = store.add_samples("Bob", [(emb(i), None, None) for i in range(1200)])
+    with pytest.raises(KeyError):  # the missing id is in the last of several statements
+        store.remove_samples([*many, max(many) + 1])
+    assert len(store.samples("Bob")) == 1200
+    store.remove_samples(many)
+    assert store.find_person("Bob").n_samples == 0
+
+
 def test_index_contents(store: GalleryStore) -> None:
     store.add_samples("Ann", [(emb(1), None, None), (emb(2), None, None)])
     store.add_samples("Bob", [(emb(3), None, None)])

@@ -1,8 +1,9 @@
-"""EnrolDialog: enrol the face in view after a quality check, as a new or an existing person."""
+"""EnrolDialog: enrol the face in view after a quality check; guided (several poses) or single."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import (
@@ -12,11 +13,13 @@ from PySide6.QtCore import (
     QStringListModel,
     Qt,
     QThreadPool,
+    QTimer,
     Signal,
     Slot,
 )
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCompleter,
     QDialog,
     QDialogButtonBox,
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +39,7 @@ from faceapp.core.types import Face, FrameResult
 from faceapp.gui.capture_worker import qimage_from_bgr
 from faceapp.gui.context import AppContext
 from faceapp.gui.safe_text import make_plain
+from faceapp.gui.widgets.guided_panel import GuidedPanel
 from faceapp.storage.gallery import clean_name
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,9 @@ Snapshot = tuple[Frame, FrameResult]
 
 #: Largest side of the preview picture, in pixels.
 PREVIEW_PX = 420
+
+#: How often guided capture looks for a newer processed frame, in milliseconds.
+POLL_MS = 150
 
 
 def _mark(ok: bool) -> str:
@@ -83,7 +91,12 @@ class _QualityCheck(QRunnable):
 
 
 class EnrolDialog(QDialog):
-    """Offers the largest face of the last processed frame for enrolment.
+    """Enrols the largest face of the live stream: guided (several samples) or single.
+
+    In guided mode (the default) the dialog keeps taking the newest processed frame,
+    checks its largest face, shows the checklist live and lets :class:`GuidedPanel`
+    take samples by itself (3 to 5, in different poses); Save stores what was taken,
+    at any point.  In single mode it offers one frame; Retake takes a newer one.
 
     Parameters
     ----------
@@ -94,6 +107,11 @@ class EnrolDialog(QDialog):
         start and by the Retake button (e.g. ``RecognitionWorker.last_processed``).
     suggested_name : str
         Pre-filled name.
+    guided : bool, optional
+        Start in guided mode (the user can switch); by default the mode the user chose
+        last (``Settings.guided_capture``), which a switch here changes.
+    clock : callable
+        Seconds on a clock that does not go back, for spacing guided samples in time.
 
     Notes
     -----
@@ -105,6 +123,8 @@ class EnrolDialog(QDialog):
 
     #: Emitted with the name, the frame (read-only BGR ndarray) and the chosen Face.
     enrol_requested = Signal(str, object, object)
+    #: Emitted with the name and the guided samples: a list of ``(frame, Face)``.
+    enrol_batch_requested = Signal(str, list)
     #: Emitted on the GUI thread when the quality report of the offered face is shown.
     report_ready = Signal()
 
@@ -114,6 +134,8 @@ class EnrolDialog(QDialog):
         snapshot: Callable[[], Snapshot | None],
         suggested_name: str = "",
         parent: QWidget | None = None,
+        guided: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
@@ -137,7 +159,7 @@ class EnrolDialog(QDialog):
         self.quality_label = QLabel()
         self.quality_label.setTextFormat(Qt.TextFormat.RichText)
         self.quality_label.setWordWrap(True)
-        self.quality_label.setMinimumWidth(260)
+        self.quality_label.setMinimumWidth(320)
         self.name_edit = QLineEdit(suggested_name)
         self.name_edit.setPlaceholderText("Name of the person")
         self.name_edit.setClearButtonEnabled(True)
@@ -157,8 +179,22 @@ class EnrolDialog(QDialog):
         self.enrol_button = self.buttons.addButton("Enrol", QDialogButtonBox.ButtonRole.AcceptRole)
         self.enrol_button.setObjectName("primary")
         self.enrol_button.setDefault(True)
+        self.enrol_button.setToolTip("Guided mode: stop and save the samples taken so far")
         self.buttons.addButton(self.retake_button, QDialogButtonBox.ButtonRole.ResetRole)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.guided_radio = QRadioButton("Guided: takes 3–5 samples by itself")
+        self.guided_radio.setToolTip("Samples are taken when the checklist passes, in 3 poses")
+        self.single_radio = QRadioButton("Single photo")
+        modes = QButtonGroup(self)
+        modes.addButton(self.guided_radio)
+        modes.addButton(self.single_radio)
+        if guided is None:
+            guided = ctx.settings.guided_capture
+        (self.guided_radio if guided else self.single_radio).setChecked(True)
+        self.guided_panel = GuidedPanel(clock, parent=self)
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._on_poll_timeout)
 
         side = QVBoxLayout()
         side.addWidget(self.faces_label)
@@ -169,15 +205,26 @@ class EnrolDialog(QDialog):
         top = QHBoxLayout()
         top.addWidget(self.preview, 1)
         top.addLayout(side)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(self.guided_radio)
+        mode_row.addWidget(self.single_radio)
+        mode_row.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addLayout(mode_row)
         layout.addLayout(top, 1)
+        layout.addWidget(self.guided_panel)
         layout.addWidget(self.buttons)
 
         self.buttons.accepted.connect(self._on_accepted)
         self.buttons.rejected.connect(self.reject)
         self.retake_button.clicked.connect(self._on_retake_clicked)
         self.name_edit.textChanged.connect(self._on_text_changed)
+        self.guided_radio.toggled.connect(self._on_guided_toggled)
+        self.guided_radio.clicked.connect(self._on_mode_chosen)
+        self.single_radio.clicked.connect(self._on_mode_chosen)
+        self.guided_panel.shots_changed.connect(self._update_state)
         self.take()
+        self._on_guided_toggled(self.guided_radio.isChecked())
 
     # -- state ---------------------------------------------------------------------------
 
@@ -190,6 +237,11 @@ class EnrolDialog(QDialog):
     def face(self) -> Face | None:
         """The face offered for enrolment."""
         return self._face
+
+    @property
+    def guided(self) -> bool:
+        """True in guided mode (samples are taken by themselves)."""
+        return self.guided_radio.isChecked()
 
     @property
     def checking(self) -> bool:
@@ -214,7 +266,8 @@ class EnrolDialog(QDialog):
             self._frame = frame
             self._face = largest_face(self._faces)
             if self._face is None:
-                self.faces_label.setText("No face in view. Face the camera and press Retake.")
+                again = "" if self.guided else " and press Retake"
+                self.faces_label.setText(f"No face in view. Face the camera{again}.")
             else:
                 self._checking = True
                 check = _QualityCheck(self._token, frame, self._face)
@@ -244,6 +297,10 @@ class EnrolDialog(QDialog):
             self.quality_label.setText("The face could not be checked; press Retake.")
         else:
             self.quality_label.setText(quality_html(report))
+            if self.guided and self._face is not None:
+                self.guided_panel.offer(self._frame.image, self._face, report)
+                if self.guided_panel.done:
+                    self._poll.stop()
         self.preview.setPixmap(self._preview_pixmap(self._frame, self._faces))
         self._update_state()
         self.report_ready.emit()
@@ -292,10 +349,19 @@ class EnrolDialog(QDialog):
             except ValueError as exc:
                 hint = f"Not a usable name: {exc}."
         elif (existing := self._ctx.person_named(name)) is not None:
-            hint = f"Adds sample #{existing.n_samples + 1} to {existing.name}."
+            first = f"#{existing.n_samples + 1}"
+            hint = f"Adds sample {first} to {existing.name}."
+            if self.guided:
+                hint = f"Adds the samples, from {first} on, to {existing.name}."
         else:
             hint = f"Enrols {name} as a new person."
         self.name_hint.setText(hint)
+        if self.guided:
+            n = len(self.guided_panel.shots)
+            self.enrol_button.setText(f"Save {n} sample{'s' if n != 1 else ''}")
+            self.enrol_button.setEnabled(n > 0 and name is not None)
+            return
+        self.enrol_button.setText("Enrol")
         ok = self._report is not None and self._report.ok and name is not None
         self.enrol_button.setEnabled(ok)
 
@@ -309,9 +375,45 @@ class EnrolDialog(QDialog):
     def _on_retake_clicked(self) -> None:
         self.take()
 
+    @Slot(bool)
+    def _on_guided_toggled(self, guided: bool) -> None:
+        self.guided_panel.setVisible(guided)
+        self.retake_button.setVisible(not guided)
+        if guided and not self.guided_panel.done:
+            self._poll.start()
+        else:
+            self._poll.stop()
+        self._update_state()
+
+    @Slot()
+    def _on_mode_chosen(self) -> None:
+        """Remember the mode the user picked: the next dialog starts in it."""
+        if self.guided != self._ctx.settings.guided_capture:
+            self._ctx.update_settings(guided_capture=self.guided)
+
+    @Slot()
+    def _on_poll_timeout(self) -> None:
+        """Guided mode: check the newest processed frame once the previous one is done."""
+        if self._checking or self.guided_panel.done:
+            return
+        snap = self._snapshot()
+        if snap is not None and snap[0] is not self._frame:
+            self.take()
+
+    def done(self, result: int) -> None:
+        """Stop looking at frames, then close with ``result``."""
+        self._poll.stop()
+        super().done(result)
+
     @Slot()
     def _on_accepted(self) -> None:
         name = self.resolved_name()
+        if self.guided:
+            shots = self.guided_panel.shots
+            if name is not None and shots:
+                self.enrol_batch_requested.emit(name, shots)
+                self.accept()
+            return
         if name is None or self._frame is None or self._face is None:
             return
         if self._report is None or not self._report.ok:

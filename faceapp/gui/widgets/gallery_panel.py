@@ -14,19 +14,16 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCompleter,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QGridLayout,
     QInputDialog,
     QLineEdit,
     QListView,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -36,17 +33,11 @@ from PySide6.QtWidgets import (
 from faceapp.core.images import IMAGE_SUFFIXES
 from faceapp.gui.context import AppContext
 from faceapp.gui.gallery_worker import GalleryEdit
-from faceapp.gui.people import THUMB_PX, PeopleModel, placeholder_pixmap, samples_text
+from faceapp.gui.people import THUMB_PX, PeopleModel, placeholder_pixmap
 from faceapp.gui.safe_text import html_literal, plain_label
-from faceapp.storage.gallery import Person, Sample, clean_name
+from faceapp.storage.gallery import Person, clean_name
 
 log = logging.getLogger(__name__)
-
-#: Side of the sample pictures in :class:`SamplesDialog`, in pixels.
-SAMPLE_PX = 96
-
-#: Item data role holding a sample's id in :class:`SamplesDialog`.
-ID_ROLE = Qt.ItemDataRole.UserRole
 
 
 def jpeg_pixmap(data: bytes | None, name: str, side: int = THUMB_PX) -> QPixmap:
@@ -193,6 +184,7 @@ class GalleryPanel(QWidget):
         self.delete_button.clicked.connect(self._on_delete_clicked)
         for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
             signal.connect(self._show_counts)
+        ctx.people_reset.connect(self._show_counts)  # an empty list read: no row signal
         ctx.edit_finished.connect(self._on_edit_finished)
         self._show_counts()
         self._on_selection_changed()
@@ -340,126 +332,8 @@ class GalleryPanel(QWidget):
         pid = self.selected_person_id()
         if pid is None:
             return
+        from faceapp.gui.widgets.samples_dialog import SamplesDialog  # it imports this module
+
         dialog = SamplesDialog(self._ctx, pid, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
-
-
-class SamplesDialog(QDialog):
-    """A person's stored samples with their thumbnails; deletes one at a time.
-
-    The samples are read by the context's gallery thread; the list fills when they
-    arrive (``loaded`` is emitted then).
-
-    Parameters
-    ----------
-    ctx : AppContext
-        Subscribed to ``gallery_changed``; closes itself when the person is deleted.
-    person_id : int
-        Gallery id of the person shown.
-    """
-
-    #: Emitted on the GUI thread each time the samples listed were (re)read.
-    loaded = Signal()
-
-    def __init__(self, ctx: AppContext, person_id: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
-        self._person_id = person_id
-        self._ticket = -1
-        self._edits: set[int] = set()
-        self.setObjectName("samplesDialog")
-        self.setMinimumSize(460, 360)
-        self.title_label = plain_label()
-        self.title_label.setObjectName("heading")
-        self.sample_list = QListWidget()
-        self.sample_list.setViewMode(QListWidget.ViewMode.IconMode)
-        self.sample_list.setIconSize(QSize(SAMPLE_PX, SAMPLE_PX))
-        self.sample_list.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.sample_list.setMovement(QListWidget.Movement.Static)
-        self.sample_list.setSpacing(6)
-        self.delete_button = QPushButton("Delete sample…")
-        self.delete_button.setObjectName("danger")
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        box.addButton(self.delete_button, QDialogButtonBox.ButtonRole.ActionRole)
-        box.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.sample_list, 1)
-        layout.addWidget(box)
-        self.sample_list.itemSelectionChanged.connect(self._on_selection_changed)
-        self.delete_button.clicked.connect(self._on_delete_clicked)
-        ctx.gallery_changed.connect(self._on_gallery_changed)
-        ctx.samples_loaded.connect(self._on_samples_loaded)
-        ctx.edit_finished.connect(self._on_edit_finished)
-        person = ctx.person(person_id)
-        self._show_title(person)
-        self._on_selection_changed()
-        self.refresh()
-
-    def refresh(self) -> None:
-        """Read the person's samples again; the dialog closes when the person is gone."""
-        self._ticket = self._ctx.request_samples(self._person_id)
-
-    def sample_ids(self) -> list[int]:
-        """Ids of the samples listed."""
-        return [
-            int(self.sample_list.item(i).data(ID_ROLE)) for i in range(self.sample_list.count())
-        ]
-
-    def _show_title(self, person: Person | None) -> None:
-        if person is None:
-            return
-        self.setWindowTitle(f"Samples of {person.name}")
-        self.title_label.setText(f"{person.name} — {samples_text(person.n_samples)}")
-
-    @Slot(int, object, object)
-    def _on_samples_loaded(
-        self, ticket: int, person: Person | None, samples: tuple[Sample, ...]
-    ) -> None:
-        if ticket != self._ticket:
-            return
-        if person is None:
-            self.close()
-            return
-        self._show_title(person)
-        selected = {int(i.data(ID_ROLE)) for i in self.sample_list.selectedItems()}
-        self.sample_list.clear()
-        for s in samples:
-            source = Path(s.source).name if s.source else "unknown source"
-            item = QListWidgetItem(
-                QIcon(jpeg_pixmap(s.thumbnail, person.name, SAMPLE_PX)), f"#{s.id}\n{source[:18]}"
-            )
-            item.setData(ID_ROLE, s.id)
-            item.setToolTip(
-                html_literal(f"Sample {s.id} from {s.source or 'unknown'}, {s.created_at}")
-            )
-            self.sample_list.addItem(item)
-            item.setSelected(s.id in selected)
-        self._on_selection_changed()
-        self.loaded.emit()
-
-    @Slot()
-    def _on_selection_changed(self) -> None:
-        self.delete_button.setEnabled(bool(self.sample_list.selectedItems()))
-
-    @Slot()
-    def _on_gallery_changed(self) -> None:
-        self.refresh()
-
-    @Slot()
-    def _on_delete_clicked(self) -> None:
-        items = self.sample_list.selectedItems()
-        if not items:
-            return
-        sample_id = int(items[0].data(ID_ROLE))
-        if not confirm(self, "Delete sample", f"Delete sample #{sample_id}?"):
-            return
-        self._edits.add(self._ctx.remove_sample(sample_id, self._person_id))
-
-    @Slot(object)
-    def _on_edit_finished(self, edit: GalleryEdit) -> None:
-        if edit.ticket in self._edits:
-            self._edits.discard(edit.ticket)
-            if edit.error is not None:
-                show_error(self, "Cannot delete the sample", edit.error)

@@ -22,6 +22,7 @@ from faceapp.storage.archive.format import (
     thumbnail_name,
 )
 from faceapp.storage.gallery import FILE_MODE, GalleryStore
+from faceapp.storage.samples import quality_column, quality_dict, quality_from_json
 
 
 def export_gallery(
@@ -70,8 +71,8 @@ def export_gallery(
     with store.read_transaction(check=True) as conn:
         people = conn.execute("SELECT id, name, created_at FROM people ORDER BY id").fetchall()
         rows = conn.execute(
-            "SELECT person_id, embedding, dim, thumbnail, source, created_at FROM samples"
-            " ORDER BY person_id, id"
+            "SELECT person_id, embedding, dim, thumbnail, source, created_at,"
+            f" {quality_column(conn)} FROM samples ORDER BY person_id, id"
         ).fetchall()
     dims = {r[2] for r in rows}
     if len(dims) > 1:
@@ -88,7 +89,7 @@ def export_gallery(
     left_out = 0
     for pid, name, created in people:
         samples = []
-        for _, blob, _, thumb, source, s_created in by_person.get(pid, []):
+        for _, blob, _, thumb, source, s_created, quality in by_person.get(pid, []):
             k = len(blobs)
             blobs.append(bytes(blob))
             thumb_name = None
@@ -97,9 +98,16 @@ def export_gallery(
                 thumbnails.append((thumb_name, bytes(thumb)))
             elif thumb is not None:
                 left_out += 1
-            samples.append(
-                {"index": k, "source": source, "created_at": s_created, "thumbnail": thumb_name}
-            )
+            sample = {
+                "index": k,
+                "source": source,
+                "created_at": s_created,
+                "thumbnail": thumb_name,
+            }
+            figures = quality_from_json(quality)
+            if figures is not None:  # an optional key: left out when not recorded
+                sample["quality"] = quality_dict(figures)
+            samples.append(sample)
         manifest_people.append({"name": name, "created_at": created, "samples": samples})
     manifest = {
         "format": FORMAT_NAME,

@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from faceapp.core.quality import QualityFigures
+
 #: The ``format`` value of the manifest, and the version this package writes and reads.
 FORMAT_NAME = "faceapp-gallery"
 FORMAT_VERSION = 1
@@ -61,12 +63,15 @@ class ArchiveSample:
     source : str or None
     created_at : str or None
         ISO 8601.
+    quality : QualityFigures or None
+        The enrolment quality figures, when the sample has them.
     """
 
     embedding: bytes = field(repr=False)
     thumbnail: bytes | None = field(repr=False)
     source: str | None
     created_at: str | None
+    quality: QualityFigures | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from faceapp.storage.archive.format import (
     now_iso,
 )
 from faceapp.storage.gallery import MAX_NAME_LENGTH, GalleryStore, normalise_name
+from faceapp.storage.samples import quality_json
 
 
 def conflicts(store: GalleryStore, archive: GalleryArchive) -> list[str]:
@@ -72,10 +73,18 @@ def import_archive(
 
     def insert_samples(conn: sqlite3.Connection, pid: int, samples: Sequence[ArchiveSample]) -> int:
         conn.executemany(
-            "INSERT INTO samples(person_id, embedding, dim, thumbnail, source, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO samples(person_id, embedding, dim, thumbnail, source, created_at,"
+            " quality) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (pid, s.embedding, archive.dim, s.thumbnail, s.source, s.created_at or now)
+                (
+                    pid,
+                    s.embedding,
+                    archive.dim,
+                    s.thumbnail,
+                    s.source,
+                    s.created_at or now,
+                    quality_json(s.quality),
+                )
                 for s in samples
             ],
         )

@@ -28,6 +28,7 @@ from faceapp.storage.archive.format import (
     thumbnail_name,
 )
 from faceapp.storage.gallery import normalise_name
+from faceapp.storage.samples import figures_of
 
 #: Limits an archive must keep to be imported.
 MAX_ARCHIVE_BYTES = 1 << 30
@@ -338,7 +339,13 @@ def _read_zip(zf: zipfile.ZipFile, model_sha256: str | None, dim: int | None) ->
                 thumb = read(thumb_name, MAX_THUMBNAIL_BYTES)
                 _check_jpeg(thumb, thumb_name)
                 expected.add(thumb_name)
-            samples.append(ArchiveSample(matrix[k].tobytes(), thumb, source, s_created))
+            quality = _get(s, "quality", dict, s_where, optional=True)
+            if quality is not None:
+                try:
+                    quality = figures_of(quality)
+                except ValueError as exc:
+                    raise ArchiveError(f"{MANIFEST}: {s_where}.quality: {exc}") from None
+            samples.append(ArchiveSample(matrix[k].tobytes(), thumb, source, s_created, quality))
         people.append(ArchivePerson(name, created, tuple(samples)))
     if next_index != count:
         raise ArchiveError(f"{count} embeddings but {next_index} samples")

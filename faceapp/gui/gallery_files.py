@@ -1,0 +1,472 @@
+"""GalleryFiles: new, open and recent gallery files, export and import, and which file is open."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressDialog,
+)
+
+from faceapp import __version__, paths
+from faceapp.core.errors import ModelError
+from faceapp.core.pipeline import FacePipeline
+from faceapp.gui.context import AppContext
+from faceapp.gui.loop_worker import LoopWorker
+from faceapp.gui.safe_text import html_literal, make_plain
+from faceapp.gui.widgets.gallery_file import ImportConflictDialog, export_report, import_report
+from faceapp.storage.archive import (
+    ArchiveError,
+    GalleryArchive,
+    conflicts,
+    export_gallery,
+    import_archive,
+    read_archive,
+)
+from faceapp.storage.gallery import GalleryError, GalleryStore
+
+log = logging.getLogger(__name__)
+
+#: QSettings keys: the gallery chosen last in the window, and the recent ones (newest first).
+LAST_KEY = "gallery/path"
+RECENT_KEY = "gallery/recent"
+#: Recent galleries kept in the File menu.
+MAX_RECENT = 6
+GALLERY_FILTER = "faceapp galleries (*.sqlite3 *.sqlite *.db);;All files (*)"
+ARCHIVE_FILTER = "Gallery archives (*.zip);;All files (*)"
+
+
+def recent_galleries(qsettings: QSettings) -> list[Path]:
+    """Return the galleries opened recently in the window, newest first."""
+    raw = qsettings.value(RECENT_KEY, [])
+    items = [raw] if isinstance(raw, str) else list(raw or [])
+    return [Path(p) for p in items if isinstance(p, str) and p][:MAX_RECENT]
+
+
+def remembered_gallery(qsettings: QSettings) -> Path | None:
+    """Return the gallery last chosen in the window when its file still exists, else None."""
+    raw = qsettings.value(LAST_KEY)
+    if not isinstance(raw, str) or not raw:
+        return None
+    path = Path(raw)
+    if not path.is_file():
+        log.warning("the gallery chosen last, %s, is gone; using the default gallery", path)
+        return None
+    return path
+
+
+def remember_gallery(qsettings: QSettings, path: Path) -> None:
+    """Record ``path`` as the gallery to open next time and first of the recent ones."""
+    path = Path(path).absolute()
+    recent = [p for p in recent_galleries(qsettings) if p != path]
+    qsettings.setValue(LAST_KEY, str(path))
+    qsettings.setValue(RECENT_KEY, [str(p) for p in [path, *recent][:MAX_RECENT]])
+    qsettings.sync()
+
+
+def startup_gallery(chosen: Path | None, qsettings: QSettings) -> GalleryStore:
+    """Open the gallery to start with: ``chosen`` (``--gallery``), the last one, or the default.
+
+    The gallery chosen last in the window is passed over (with a warning in the log)
+    when it is gone or cannot be opened any more: the user's default gallery opens, so
+    that a damaged file never keeps the window from starting.
+
+    Raises
+    ------
+    GalleryError, OSError
+        When ``chosen`` (or the default gallery) cannot be opened.
+    """
+    remembered = None if chosen is not None else remembered_gallery(qsettings)
+    if remembered is not None:
+        try:
+            store = GalleryStore(remembered)
+            store.revision()
+            return store
+        except (GalleryError, OSError) as exc:
+            log.warning("the gallery chosen last cannot be opened (%s); using the default", exc)
+    store = GalleryStore(chosen if chosen is not None else paths.default_gallery_path())
+    store.revision()  # opens and checks the file; the people are read by the window
+    return store
+
+
+def model_sha256(pipeline: FacePipeline) -> str:
+    """Return the SHA-256 of the FaceNet weights in use (reads the file: not on the GUI thread).
+
+    Raises
+    ------
+    ModelError
+        When the weights are missing.
+    """
+    identity = getattr(pipeline.embedder, "weights_sha256", None)
+    if identity is None:
+        from faceapp.core.embedding import create_embedder
+
+        identity = create_embedder().weights_sha256
+    return str(identity())
+
+
+class GalleryOpener(LoopWorker):
+    """Opens (or creates) one gallery file in its own thread, then ends.
+
+    Parameters
+    ----------
+    path : Path
+    create : bool
+        Create the file (an empty gallery) when it does not exist.
+    """
+
+    #: Emitted from the worker thread: the open :class:`GalleryStore` or None, and the
+    #: error message ("" on success).
+    opened = Signal(object, str)
+
+    def __init__(self, path: Path, create: bool) -> None:
+        super().__init__()
+        self.path = path
+        self._create = create
+
+    def _loop(self) -> None:
+        try:
+            store = GalleryStore(self.path)
+            if self._create:
+                store.write_transaction(lambda conn: None)
+            store.revision()
+        except (GalleryError, OSError) as exc:
+            self.opened.emit(None, str(exc))
+        else:
+            self.opened.emit(store, "")
+
+
+class GalleryFiles(QObject):
+    """The window's gallery file actions and the name of the file open; lives on the GUI thread.
+
+    Adds File → New gallery…, Open gallery…, Open recent and Gallery → Export gallery…,
+    Import gallery… to ``window``'s menus, shows the open file in the title
+    (``faceapp — <file name>``) and in the status bar (full path as tool tip), and
+    remembers the file chosen for the next start.  Opening and creating files run in a
+    :class:`GalleryOpener` thread, export and import in the gallery thread
+    (:meth:`AppContext.run_gallery_job`); messages are window-modal boxes that never
+    block the caller.  The ``open_*``, ``new_gallery``, ``export_to`` and
+    ``import_from`` methods take a path (the actions ask for one first).
+
+    Parameters
+    ----------
+    ctx : AppContext
+    window : QMainWindow
+        Whose menus (``&File``, ``&Gallery``), title and status bar are used.
+    qsettings : QSettings, optional
+        Where the choice is remembered; the application's default when None.
+    """
+
+    #: A switch ended: the path asked for and the error message ("" when it is open).
+    open_finished = Signal(str, str)
+    #: An export ended: the :class:`ExportSummary` or None, and the error ("" if none).
+    export_finished = Signal(object, str)
+    #: An import ended: the :class:`ImportSummary` or None (failed or cancelled), error.
+    import_finished = Signal(object, str)
+    #: The conflict question is shown: the :class:`ImportConflictDialog`.
+    conflict_asked = Signal(object)
+
+    def __init__(
+        self, ctx: AppContext, window: QMainWindow, qsettings: QSettings | None = None
+    ) -> None:
+        super().__init__(window)
+        self._ctx = ctx
+        self._window = window
+        self._qsettings = qsettings if qsettings is not None else QSettings()
+        self._opener: GalleryOpener | None = None
+        self._jobs: dict[int, Callable[[object, str | None], None]] = {}
+        self._progress: QProgressDialog | None = None
+        #: The message box shown last (tests read its text).
+        self.last_message: QMessageBox | None = None
+
+        self.new_action = QAction("New gallery…", window)
+        self.open_action = QAction("Open gallery…", window)
+        self.recent_menu = QMenu("Open recent", window)
+        self.export_action = QAction("Export gallery…", window)
+        self.import_action = QAction("Import gallery…", window)
+        self._add_to_menus()
+        self.status_gallery = QLabel()
+        self.status_gallery.setObjectName("statusField")
+        make_plain(self.status_gallery)
+        window.statusBar().addPermanentWidget(self.status_gallery)
+
+        self.new_action.triggered.connect(self._on_new_action_triggered)
+        self.open_action.triggered.connect(self._on_open_action_triggered)
+        self.export_action.triggered.connect(self._on_export_action_triggered)
+        self.import_action.triggered.connect(self._on_import_action_triggered)
+        self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
+        ctx.gallery_switched.connect(self._on_gallery_switched)
+        ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
+        self._show_path(ctx.store.path)
+
+    def _add_to_menus(self) -> None:
+        menus = {a.text(): a.menu() for a in self._window.menuBar().actions()}
+        file_menu, gallery_menu = menus.get("&File"), menus.get("&Gallery")
+        if isinstance(file_menu, QMenu):
+            first = file_menu.actions()[0] if file_menu.actions() else None
+            file_menu.insertActions(first, [self.new_action, self.open_action])
+            file_menu.insertMenu(first, self.recent_menu)
+            file_menu.insertSeparator(first)
+        if isinstance(gallery_menu, QMenu):
+            gallery_menu.addSeparator()
+            gallery_menu.addActions([self.export_action, self.import_action])
+
+    def busy(self) -> bool:
+        """Return True while a file is being opened, exported or imported."""
+        return self._opener is not None or bool(self._jobs)
+
+    # -- which file --------------------------------------------------------------------
+
+    def _show_path(self, path: Path) -> None:
+        self._window.setWindowTitle(f"faceapp — {path.name}")
+        self.status_gallery.setText(f"Gallery: {path.name}")
+        self.status_gallery.setToolTip(html_literal(str(path.absolute())))
+        self.open_action.setToolTip(html_literal(f"Open: {path.absolute()}"))
+
+    @Slot(str)
+    def _on_gallery_switched(self, path: str) -> None:
+        self._show_path(Path(path))
+
+    # -- open and new ------------------------------------------------------------------
+
+    def open_gallery(self, path: Path) -> None:
+        """Switch to the gallery file ``path``; a file that is no gallery is refused."""
+        path = Path(path)
+        if path.absolute() == self._ctx.store.path.absolute():
+            self._window.statusBar().showMessage(f"{path.name} is already open", 4000)
+            self.open_finished.emit(str(path), "")
+            return
+        if not path.is_file():
+            self._refuse(path, f"{path}: no such file")
+            return
+        self._start_opener(path, create=False)
+
+    def new_gallery(self, path: Path) -> None:
+        """Create an empty gallery file at ``path`` and switch to it (never overwrites)."""
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".sqlite3")
+        if path.exists():
+            self._refuse(path, f"{path.name} exists already: open it with Open gallery…")
+            return
+        self._start_opener(path, create=True)
+
+    def _start_opener(self, path: Path, create: bool) -> None:
+        if self.busy():
+            self._window.statusBar().showMessage("Busy with a gallery file; try again soon", 4000)
+            return
+        opener = GalleryOpener(path, create)
+        opener.opened.connect(self._on_opener_opened)
+        self._opener = opener
+        opener.start("faceapp-gallery-open")
+
+    @Slot(object, str)
+    def _on_opener_opened(self, store: GalleryStore | None, error: str) -> None:
+        opener, self._opener = self._opener, None
+        if opener is None:
+            return
+        opener.stop()
+        if store is None:
+            self._refuse(opener.path, error)
+            return
+        self._ctx.switch_gallery(store)
+        remember_gallery(self._qsettings, store.path)
+        log.info("gallery %s open", store.path)
+        self._window.statusBar().showMessage(f"Opened {store.path.name}", 4000)
+        self.open_finished.emit(str(opener.path), "")
+
+    def _refuse(self, path: Path, error: str) -> None:
+        current = self._ctx.store.path.name
+        self._tell(
+            QMessageBox.Icon.Warning,
+            "Open gallery",
+            f"Cannot use {path.name} as the gallery: {error}\n\n{current} stays open.",
+        )
+        self.open_finished.emit(str(path), error)
+
+    # -- export ------------------------------------------------------------------------
+
+    def export_to(self, path: Path, overwrite: bool = True) -> None:
+        """Write the whole gallery to the archive ``path``, off the GUI thread.
+
+        An existing ``path`` is replaced only with ``overwrite`` (the file dialog asked).
+        """
+        path = Path(path)
+        pipeline = self._ctx.pipeline
+
+        def job(store: GalleryStore) -> object:
+            return export_gallery(
+                store, path, model_sha256(pipeline), overwrite=overwrite, app_version=__version__
+            )
+
+        self._run(job, False, "Exporting the gallery…", self._on_exported)
+
+    def _on_exported(self, summary: object, error: str | None) -> None:
+        if error is not None:
+            self._tell(QMessageBox.Icon.Warning, "Export gallery", f"Nothing exported: {error}")
+            self.export_finished.emit(None, error)
+            return
+        text = export_report(summary)  # type: ignore[arg-type]
+        self._tell(QMessageBox.Icon.Information, "Export gallery", text)
+        self.export_finished.emit(summary, "")
+
+    # -- import ------------------------------------------------------------------------
+
+    def import_from(self, path: Path) -> None:
+        """Read and check the archive ``path``, ask about people enrolled already, import."""
+        path = Path(path)
+        pipeline = self._ctx.pipeline
+
+        def job(store: GalleryStore) -> object:
+            from faceapp.core.embedding.facenet_model import EMBEDDING_DIM
+
+            archive = read_archive(path, model_sha256(pipeline), EMBEDDING_DIM)
+            return archive, tuple(conflicts(store, archive))
+
+        self._run(job, False, "Reading the gallery file…", lambda r, e: self._on_read(path, r, e))
+
+    def _on_read(self, path: Path, result: object, error: str | None) -> None:
+        if error is not None:
+            self._import_failed(error)
+            return
+        archive, clashes = result  # type: ignore[misc]
+        if not archive.people:
+            self._import_failed(f"{path.name} holds nobody")
+            return
+        if not clashes:
+            self._import(path, archive, "fail")
+            return
+        dialog = ImportConflictDialog(
+            path.name, clashes, len(archive.people), archive.n_samples, self._window
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._import(path, archive, dialog.policy()))
+        dialog.rejected.connect(lambda: self.import_finished.emit(None, ""))
+        dialog.open()
+        self.conflict_asked.emit(dialog)
+
+    def _import(self, path: Path, archive: GalleryArchive, policy: str) -> None:
+        def job(store: GalleryStore) -> object:
+            return import_archive(store, archive, policy)  # type: ignore[arg-type]
+
+        def done(summary: object, error: str | None) -> None:
+            if error is not None:
+                self._import_failed(error)
+                return
+            text = import_report(summary, path.name)  # type: ignore[arg-type]
+            self._tell(QMessageBox.Icon.Information, "Import gallery", text)
+            self.import_finished.emit(summary, "")
+
+        self._run(job, True, "Importing the gallery…", done)
+
+    def _import_failed(self, error: str) -> None:
+        self._tell(
+            QMessageBox.Icon.Warning,
+            "Import gallery",
+            f"Nothing imported: {error}\n\nThe gallery is unchanged.",
+        )
+        self.import_finished.emit(None, error)
+
+    # -- jobs and messages ---------------------------------------------------------------
+
+    def _run(
+        self,
+        job: Callable[[GalleryStore], object],
+        write: bool,
+        label: str,
+        done: Callable[[object, str | None], None],
+    ) -> None:
+        ticket = self._ctx.run_gallery_job(job, write, (ArchiveError, ModelError))
+        self._jobs[ticket] = done
+        if self._progress is None:
+            progress = QProgressDialog(html_literal(label), "", 0, 0, self._window)
+            progress.setCancelButton(None)  # type: ignore[arg-type]
+            progress.setWindowTitle("faceapp")
+            progress.setWindowModality(Qt.WindowModality.WindowModal)
+            progress.setMinimumDuration(400)
+            self._progress = progress
+
+    @Slot(int, object, object)
+    def _on_gallery_job_finished(self, ticket: int, result: object, error: object) -> None:
+        done = self._jobs.pop(ticket, None)
+        if done is None:
+            return
+        if not self._jobs and self._progress is not None:
+            self._progress.close()
+            self._progress.deleteLater()
+            self._progress = None
+        done(result, None if error is None else str(error))
+
+    def _tell(self, icon: QMessageBox.Icon, title: str, text: str) -> None:
+        log.info("%s: %s", title, " ".join(text.split()))
+        box = QMessageBox(
+            icon, title, html_literal(text), QMessageBox.StandardButton.Ok, self._window
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        self.last_message = box
+        box.open()
+
+    # -- actions -------------------------------------------------------------------------
+
+    def _folder(self) -> str:
+        return str(self._ctx.store.path.absolute().parent)
+
+    @Slot()
+    def _on_new_action_triggered(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self._window, "New gallery", self._folder(), GALLERY_FILTER
+        )
+        if name:
+            self.new_gallery(Path(name))
+
+    @Slot()
+    def _on_open_action_triggered(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self._window, "Open gallery", self._folder(), GALLERY_FILTER
+        )
+        if name:
+            self.open_gallery(Path(name))
+
+    @Slot()
+    def _on_recent_menu_about_to_show(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        current = self._ctx.store.path.absolute()
+        for path in recent_galleries(self._qsettings):
+            action = menu.addAction(f"{path.name}  ({path.parent})".replace("&", "&&"))
+            action.setEnabled(path != current and path.is_file())
+            action.triggered.connect(lambda _=False, p=path: self.open_gallery(p))
+        if menu.isEmpty():
+            menu.addAction("No recent galleries").setEnabled(False)
+
+    @Slot()
+    def _on_export_action_triggered(self) -> None:
+        suggested = Path(self._folder()) / f"faceapp-gallery-{date.today().isoformat()}.zip"
+        name, _ = QFileDialog.getSaveFileName(
+            self._window, "Export gallery", str(suggested), ARCHIVE_FILTER
+        )
+        if name:
+            path = Path(name)
+            if path.suffix:
+                self.export_to(path)
+            else:  # the dialog asked about the name without ".zip", not this one
+                self.export_to(path.with_suffix(".zip"), overwrite=False)
+
+    @Slot()
+    def _on_import_action_triggered(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self._window, "Import gallery", self._folder(), ARCHIVE_FILTER
+        )
+        if name:
+            self.import_from(Path(name))

@@ -1,0 +1,120 @@
+"""The results of a folder run, one row per photo, and their CSV form (Qt-free)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from faceapp.core.types import FrameResult
+
+#: Column titles of the results table and header of the CSV file, in order.
+COLUMNS = ("file", "faces", "names", "distances")
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    """What recognition made of one photo of a folder.
+
+    Parameters
+    ----------
+    position : int
+        Place of the photo in the folder's showing order, from 0.
+    file : str
+        The photo's path relative to the folder (its name for a single photo).
+    faces : int or None
+        Faces found; None while the photo has not been processed.
+    names : tuple of str
+        One label per face, largest face first: the accepted person or ``"Unknown"``.
+    distances : tuple of float or None
+        One per face: the distance to the nearest enrolled person (None when there was
+        nobody to compare with).
+    error : str
+        Why the photo could not be processed (unreadable file); empty otherwise.
+    """
+
+    position: int
+    file: str
+    faces: int | None = None
+    names: tuple[str, ...] = ()
+    distances: tuple[float | None, ...] = ()
+    error: str = ""
+
+    @property
+    def processed(self) -> bool:
+        """True once the photo has a result (or an error)."""
+        return self.faces is not None or bool(self.error)
+
+    def cells(self) -> tuple[str, str, str, str]:
+        """Return the row as the table and the CSV show it: file, faces, names, distances."""
+        if self.error:
+            return (self.file, "", self.error, "")
+        if self.faces is None:
+            return (self.file, "", "", "")
+        distances = "; ".join("" if d is None else f"{d:.3f}" for d in self.distances)
+        return (self.file, str(self.faces), "; ".join(self.names), distances)
+
+
+def relative_name(path: str | Path, folder: str | Path) -> str:
+    """Return ``path`` relative to ``folder`` (POSIX separators), or its name when outside."""
+    p, root = Path(path), Path(folder)
+    try:
+        return p.relative_to(root).as_posix() if p != root else p.name
+    except ValueError:
+        return p.name
+
+
+def row_from_result(position: int, file: str, result: FrameResult) -> PhotoRow:
+    """Return the row of a photo from its recognition result, largest face first."""
+    faces = sorted(result.faces, key=lambda f: f.face.box.w * f.face.box.h, reverse=True)
+    distances: list[float | None] = []
+    for f in faces:
+        m = f.match
+        distances.append(float(m.distance) if m is not None and math.isfinite(m.distance) else None)
+    return PhotoRow(position, file, len(faces), tuple(f.label for f in faces), tuple(distances))
+
+
+def write_csv(path: str | Path, rows: Iterable[PhotoRow]) -> int:
+    """Write ``rows`` as CSV (UTF-8, header :data:`COLUMNS`) to ``path``; return the count.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written.
+    """
+    n = 0
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow(row.cells())
+            n += 1
+    return n
+
+
+def read_csv(path: str | Path) -> list[tuple[str, ...]]:
+    """Return the data rows of a CSV file written by :func:`write_csv` (header checked).
+
+    Raises
+    ------
+    ValueError
+        When the header is not :data:`COLUMNS`.
+    OSError
+        When the file cannot be read.
+    """
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or tuple(rows[0]) != COLUMNS:
+        raise ValueError(f"{Path(path).name}: not a faceapp photo results file")
+    return [tuple(r) for r in rows[1:]]
+
+
+def summary(rows: Sequence[PhotoRow]) -> str:
+    """Return one line such as ``"12 of 25 photos processed · 14 faces · 9 named"``."""
+    done = [r for r in rows if r.processed]
+    faces = sum(r.faces or 0 for r in done)
+    named = sum(1 for r in done for name in r.names if name != "Unknown")
+    noun = "photo" if len(rows) == 1 else "photos"
+    return f"{len(done)} of {len(rows)} {noun} processed · {faces} faces · {named} named"

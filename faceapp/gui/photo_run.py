@@ -1,0 +1,197 @@
+"""PhotoRun: a folder of photos as the source: the player, its step actions and results table."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QMainWindow
+
+from faceapp.core.sources import Frame, FrameSource, ImageFolderSource
+from faceapp.core.types import FrameResult
+from faceapp.gui.capture_worker import CaptureWorker
+from faceapp.gui.context import AppContext
+from faceapp.gui.photo_player import PhotoPlayer
+from faceapp.gui.photo_results import PhotoRow, relative_name, row_from_result
+from faceapp.gui.widgets.photo_results_dialog import PhotoResultsDialog
+from faceapp.gui.window_chrome import WindowChrome
+from faceapp.gui.worker import ModelState, RecognitionWorker
+
+log = logging.getLogger(__name__)
+
+
+class PhotoRun(QObject):
+    """Runs a folder (or a single photo) as the source and collects its results.
+
+    The window asks :meth:`make_capture` for the worker of every source it opens: for an
+    :class:`ImageFolderSource` it gets a :class:`PhotoPlayer` (each photo shown until
+    processed), for anything else a plain :class:`CaptureWorker`.  While a folder is the
+    source, the previous / next / results actions are shown; every result the window
+    publishes (``ctx.result_ready``) fills the photo's row of the results table
+    (:attr:`dialog`) and tells the player the photo is processed.  Lives on the GUI thread.
+
+    Parameters
+    ----------
+    ctx : AppContext
+    worker : RecognitionWorker
+        Its processing errors count as processed (the player moves on).
+    window : QMainWindow
+        Has a ``chrome`` (:class:`WindowChrome`) with the photo actions.
+    """
+
+    #: Every photo of a folder that does not loop was visited: the number of photos.
+    run_finished = Signal(int)
+    #: A photo is on screen: its position and the number of photos.
+    photo_changed = Signal(int, int)
+
+    def __init__(self, ctx: AppContext, worker: RecognitionWorker, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._ctx = ctx
+        self._window = window
+        chrome: WindowChrome = window.chrome  # type: ignore[attr-defined]
+        self._actions = (
+            chrome.prev_photo_action,
+            chrome.next_photo_action,
+            chrome.photo_results_action,
+        )
+        self.player: PhotoPlayer | None = None
+        self._source: ImageFolderSource | None = None
+        self.dialog = PhotoResultsDialog(
+            (chrome.prev_photo_action, chrome.pause_action, chrome.next_photo_action),
+            ctx.settings.photo_interval_s,
+            window,
+        )
+        self._show_actions(False)
+        chrome.prev_photo_action.triggered.connect(self._on_prev_photo_action_triggered)
+        chrome.next_photo_action.triggered.connect(self._on_next_photo_action_triggered)
+        chrome.photo_results_action.triggered.connect(self.show_results)
+        self.dialog.photo_requested.connect(self._on_dialog_photo_requested)
+        self.dialog.interval_changed.connect(self._on_dialog_interval_changed)
+        ctx.result_ready.connect(self._on_result_ready)
+        ctx.model_state_changed.connect(self._on_model_state_changed)
+        worker.error.connect(self._on_worker_error)
+
+    def make_capture(
+        self, source: FrameSource, sink: Callable[[Frame], None], token: int
+    ) -> CaptureWorker:
+        """Return the (unstarted) worker that reads ``source``, a player for photos."""
+        if not isinstance(source, ImageFolderSource):
+            self.player, self._source = None, None
+            self._show_actions(False)
+            return CaptureWorker(source, sink, token)
+        player = PhotoPlayer(source, sink, token, self._ctx.settings.photo_interval_s)
+        if self._ctx.model_state == ModelState.FAILED:
+            player.set_model_failed()
+        player.source_opened.connect(self._on_player_source_opened)
+        player.photo_shown.connect(self._on_player_photo_shown)
+        player.photo_failed.connect(self._on_player_photo_failed)
+        player.photos_done.connect(self._on_player_photos_done)
+        self.player, self._source = player, source
+        self.dialog.reset(str(source.folder), [])
+        self._show_actions(True)
+        return player
+
+    def show_results(self) -> PhotoResultsDialog:
+        """Show the results table (non-modal) and return it."""
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        if self.player is not None:
+            self.dialog.set_current(self.player.position())
+        return self.dialog
+
+    def _show_actions(self, visible: bool) -> None:
+        for action in self._actions:
+            action.setVisible(visible)
+            action.setEnabled(visible)
+
+    def _current(self, token: int) -> PhotoPlayer | None:
+        player = self.player
+        return player if player is not None and player.token == token else None
+
+    # -- slots -------------------------------------------------------------------------
+
+    @Slot(int, str, float, bool)
+    def _on_player_source_opened(self, token: int, _name: str, _fps: float, _live: bool) -> None:
+        if self._current(token) is None or self._source is None:
+            return
+        folder = self._source.folder
+        rows = [PhotoRow(i, relative_name(p, folder)) for i, p in enumerate(self._source.photos)]
+        self.dialog.reset(str(folder), rows)
+
+    @Slot(int, int, int, str)
+    def _on_player_photo_shown(self, token: int, position: int, n: int, path: str) -> None:
+        if self._current(token) is None:
+            return
+        self.dialog.set_current(position)
+        self._window.statusBar().showMessage(
+            f"Photo {position + 1} of {n}: {Path(path).name}", 4000
+        )
+        self.photo_changed.emit(position, n)
+
+    @Slot(int, int, int, str, str)
+    def _on_player_photo_failed(
+        self, token: int, position: int, n: int, path: str, message: str
+    ) -> None:
+        if self._current(token) is None or self._source is None:
+            return
+        file = relative_name(path, self._source.folder)
+        self.dialog.set_row(PhotoRow(position, file, error=f"unreadable: {message}"))
+        self.dialog.set_current(position)
+
+    @Slot(int, int)
+    def _on_player_photos_done(self, token: int, n: int) -> None:
+        if self._current(token) is None:
+            return
+        self._window.statusBar().showMessage(
+            f"All {n} photos done: see View ▸ Photo results (Ctrl+R)", 8000
+        )
+        self.run_finished.emit(n)
+
+    @Slot(object)
+    def _on_result_ready(self, result: FrameResult) -> None:
+        player, source = self.player, self._source
+        if player is None or source is None or not 0 <= result.index < len(source.photos):
+            return
+        file = relative_name(source.photos[result.index], source.folder)
+        self.dialog.set_row(row_from_result(result.index, file, result))
+        player.mark_processed(result.index)
+
+    @Slot(str)
+    def _on_worker_error(self, message: str) -> None:
+        player, source = self.player, self._source
+        if player is None or source is None:
+            return
+        position = player.position()
+        if 0 <= position < len(source.photos):
+            file = relative_name(source.photos[position], source.folder)
+            self.dialog.set_row(PhotoRow(position, file, error=message))
+            player.mark_processed(position)
+
+    @Slot(str, str)
+    def _on_model_state_changed(self, state: str, _message: str) -> None:
+        if self.player is not None and state == ModelState.FAILED:
+            self.player.set_model_failed()
+
+    @Slot()
+    def _on_prev_photo_action_triggered(self) -> None:
+        if self.player is not None:
+            self.player.previous()
+
+    @Slot()
+    def _on_next_photo_action_triggered(self) -> None:
+        if self.player is not None:
+            self.player.next()
+
+    @Slot(int)
+    def _on_dialog_photo_requested(self, position: int) -> None:
+        if self.player is not None:
+            self.player.go_to(position)
+
+    @Slot(float)
+    def _on_dialog_interval_changed(self, seconds: float) -> None:
+        self._ctx.update_settings(photo_interval_s=seconds)
+        if self.player is not None:
+            self.player.set_min_interval(seconds)

@@ -1,0 +1,245 @@
+"""The calibration charts, drawn with pyqtgraph on PySide6: distance histograms, accept rates."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# pyqtgraph binds to the first Qt it finds, or to PYQTGRAPH_QT_LIB: always PySide6 here,
+# whatever the user's environment says (two bindings in one process crash).
+os.environ["PYQTGRAPH_QT_LIB"] = "PySide6"
+
+import numpy as np  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtGui import QColor, QFont  # noqa: E402
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget  # noqa: E402
+
+from faceapp.core.calibration import MAX_DISTANCE, CalibrationReport  # noqa: E402
+from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD  # noqa: E402
+from faceapp.gui.widgets.threshold_panel import format_threshold  # noqa: E402
+from faceapp.report import LOG_FLOOR  # noqa: E402
+
+#: Colours on the app's dark style (resources/style.qss).
+BACKGROUND = "#12161b"
+AXIS = "#9aa5b1"
+TEXT = "#dfe4ea"
+GENUINE = "#3ecf8e"
+IMPOSTOR = "#ff6b6b"
+LFW = "#b8c2cc"
+#: Threshold lines by label; others get :data:`OTHER_THRESHOLD`.
+THRESHOLD_COLOURS = {"recognition": "#8fb8ff", "verification": "#f5c542"}
+OTHER_THRESHOLD = "#c39bff"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A threshold drawn as a vertical line.
+
+    Parameters
+    ----------
+    label : str
+        Which threshold (``"recognition"``, ``"verification"``).
+    value : float
+        The distance threshold.
+    in_use : bool
+        The threshold of the current mode: drawn solid and thicker.
+    """
+
+    label: str
+    value: float
+    in_use: bool = False
+
+
+def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
+    """Return a static (no mouse zoom, no context menu) plot styled for the dark theme."""
+    widget = pg.PlotWidget(background=BACKGROUND)
+    widget.setMinimumSize(260, 170)
+    item = widget.getPlotItem()
+    item.setTitle(title, color=TEXT, size="10pt")
+    item.setMouseEnabled(x=False, y=False)
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    item.showGrid(x=True, y=True, alpha=0.12)
+    font = QFont()
+    font.setPointSizeF(8.5)
+    for side, text in (("bottom", x_label), ("left", y_label)):
+        axis = item.getAxis(side)
+        axis.setPen(pg.mkPen(AXIS))
+        axis.setTextPen(pg.mkPen(AXIS))
+        axis.setTickFont(font)
+        axis.setLabel(text, color=AXIS, **{"font-size": "9pt"})
+    return widget
+
+
+def _legend(widget: pg.PlotWidget, offset: tuple[int, int]) -> pg.LegendItem:
+    legend = widget.getPlotItem().addLegend(
+        offset=offset,
+        labelTextColor=TEXT,
+        labelTextSize="8.5pt",
+        brush=pg.mkBrush(QColor(18, 22, 27, 210)),
+        pen=pg.mkPen("#2f3742"),
+    )
+    return legend
+
+
+def _fill(colour: str, alpha: int) -> QColor:
+    c = QColor(colour)
+    c.setAlpha(alpha)
+    return c
+
+
+class CalibrationCharts(QWidget):
+    """Three charts of a :class:`CalibrationReport`, with the thresholds drawn on them.
+
+    - ``histogram``: the share of same-person and of different-person sample pairs at
+      each distance (bins of :data:`~faceapp.core.calibration.BIN_WIDTH`);
+    - ``far_plot``: different-person pairs accepted at each threshold (log scale), the
+      gallery's and LFW's;
+    - ``tar_plot``: same-person pairs accepted at each threshold, the gallery's and LFW's.
+
+    Attributes
+    ----------
+    genuine_curve, impostor_curve : pyqtgraph.PlotDataItem
+        The histogram outlines; their data are the bin edges and the percentage of the
+        kind's pairs in each bin.
+    lines : dict of str to list of pyqtgraph.InfiniteLine
+        The threshold lines by label, one per chart.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True)
+        self.histogram = _plot(
+            "Distances between two samples of your gallery",
+            "distance (lower = more alike)",
+            "% of pairs",
+        )
+        self.far_plot = _plot("Different people accepted", "threshold", "fraction of pairs (log)")
+        self.tar_plot = _plot("Same person accepted", "threshold", "fraction of pairs")
+        self.histogram.setXRange(0.0, MAX_DISTANCE, padding=0.01)
+        self.far_plot.setLogMode(x=False, y=True)
+        for plot in (self.far_plot, self.tar_plot):
+            plot.setXRange(MIN_THRESHOLD, MAX_THRESHOLD, padding=0.01)
+        self.far_plot.setYRange(np.log10(LOG_FLOOR), 0.0, padding=0.02)
+        self.tar_plot.setYRange(0.0, 1.0, padding=0.02)
+        self._hist_legend = _legend(self.histogram, (8, 8))
+        self._far_legend = _legend(self.far_plot, (-8, -8))
+        self._tar_legend = _legend(self.tar_plot, (-8, -8))
+        self.genuine_curve = pg.PlotDataItem()
+        self.impostor_curve = pg.PlotDataItem()
+        self.lines: dict[str, list[pg.InfiniteLine]] = {}
+        self._markers: tuple[Marker, ...] = ()
+
+        lower = QHBoxLayout()
+        lower.setContentsMargins(0, 0, 0, 0)
+        lower.addWidget(self.far_plot)
+        lower.addWidget(self.tar_plot)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.histogram, 3)
+        layout.addLayout(lower, 2)
+
+    # -- data --------------------------------------------------------------------------
+
+    def show_report(self, report: CalibrationReport) -> None:
+        """Draw ``report``'s histograms and accept-rate curves (the lines stay)."""
+        edges = np.asarray(report.bin_edges, np.float64)
+        top = 1.0
+        for attr, hist, total, colour, what in (
+            ("genuine_curve", report.genuine_hist, report.genuine_pairs, GENUINE, "same person"),
+            (
+                "impostor_curve",
+                report.impostor_hist,
+                report.impostor_pairs,
+                IMPOSTOR,
+                "different people",
+            ),
+        ):
+            old = getattr(self, attr)
+            self.histogram.removeItem(old)
+            self._hist_legend.removeItem(old)
+            share = 100.0 * np.asarray(hist, np.float64) / total if total else np.zeros(len(hist))
+            top = max(top, float(share.max()) if len(share) else 0.0)
+            curve = pg.PlotDataItem(
+                edges,
+                share,
+                stepMode="center",
+                fillLevel=0.0,
+                brush=pg.mkBrush(_fill(colour, 70)),
+                pen=pg.mkPen(colour, width=1.6),
+                name=f"{what} ({total:,} pairs)",
+            )
+            self.histogram.addItem(curve)
+            setattr(self, attr, curve)
+        self.histogram.setYRange(0.0, top * 1.3, padding=0)
+        self._curves(report)
+        self._draw_lines()
+
+    def _curves(self, report: CalibrationReport) -> None:
+        for plot, legend in ((self.far_plot, self._far_legend), (self.tar_plot, self._tar_legend)):
+            for item in list(plot.getPlotItem().listDataItems()):
+                plot.removeItem(item)
+            legend.clear()
+        lfw = report.lfw_curve
+        lfw_x = np.array([p.threshold for p in lfw], np.float64)
+        lfw_pen = pg.mkPen(LFW, width=1.4, style=Qt.PenStyle.DashLine)
+        xs, far = report.accepted_fraction(genuine=False)
+        self.far_plot.plot(
+            xs, np.maximum(np.nan_to_num(far, nan=LOG_FLOOR), LOG_FLOOR),
+            pen=pg.mkPen(IMPOSTOR, width=2), name="your people",
+        )  # fmt: skip
+        xs, tar = report.accepted_fraction(genuine=True)
+        self.tar_plot.plot(
+            xs, np.nan_to_num(tar, nan=0.0), pen=pg.mkPen(GENUINE, width=2), name="your people"
+        )
+        if lfw:
+            far_lfw = np.maximum([p.far for p in lfw], LOG_FLOOR)
+            self.far_plot.plot(lfw_x, far_lfw, pen=lfw_pen, name="LFW (29.6 M pairs)")
+            self.tar_plot.plot(lfw_x, [p.tar for p in lfw], pen=lfw_pen, name="LFW")
+
+    # -- thresholds --------------------------------------------------------------------
+
+    def set_markers(self, markers: Sequence[Marker]) -> None:
+        """Draw these thresholds as vertical lines on the three charts (replacing the old)."""
+        self._markers = tuple(markers)
+        self._draw_lines()
+
+    def markers(self) -> tuple[Marker, ...]:
+        """Return the thresholds drawn."""
+        return self._markers
+
+    def _draw_lines(self) -> None:
+        plots = (self.histogram, self.far_plot, self.tar_plot)
+        for lines in self.lines.values():
+            for plot, line in zip(plots, lines):
+                plot.removeItem(line)
+        self.lines = {}
+        for k, m in enumerate(self._markers):
+            colour = THRESHOLD_COLOURS.get(m.label, OTHER_THRESHOLD)
+            pen = pg.mkPen(
+                colour,
+                width=2.4 if m.in_use else 1.5,
+                style=Qt.PenStyle.SolidLine if m.in_use else Qt.PenStyle.DashLine,
+            )
+            drawn = []
+            for n, plot in enumerate(plots):
+                text = f"{m.label} {format_threshold(m.value)}" + (" (in use)" if m.in_use else "")
+                line = pg.InfiniteLine(
+                    pos=m.value,
+                    angle=90,
+                    pen=pen,
+                    movable=False,
+                    label=text if n == 0 else None,
+                    labelOpts={
+                        "position": 0.95 - 0.09 * k,
+                        "color": colour,
+                        "fill": pg.mkBrush(QColor(18, 22, 27, 220)),
+                        "anchors": [(0.0, 0.5), (0.0, 0.5)],  # text right of the line
+                    },
+                )
+                line.setZValue(20)
+                plot.addItem(line)
+                drawn.append(line)
+            self.lines[m.label] = drawn

@@ -1,0 +1,413 @@
+"""CalibrationDialog: "How well does it separate my people?", the calibration report on screen."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.core.calibration import CalibrationReport, ThresholdFigures
+from faceapp.core.matching import GalleryIndex
+from faceapp.gui.calibration_worker import CalibrationWorker
+from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
+from faceapp.gui.widgets.calibration_charts import CalibrationCharts, Marker
+from faceapp.gui.widgets.threshold_panel import format_threshold
+from faceapp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: People who need two samples or more before the report means anything.
+MIN_PEOPLE = 2
+
+#: The tables' headers on the dark style (the application style sheet leaves them light).
+_STYLE = """
+QHeaderView::section {
+    background: #1d232b;
+    color: #9aa5b1;
+    border: none;
+    border-bottom: 1px solid #2f3742;
+    padding: 4px 6px;
+}
+QTableWidget { gridline-color: #232a33; }
+QLabel#emptyState { font-size: 12pt; color: #dfe4ea; padding: 40px; }
+"""
+
+#: Distances in the closest-pairs table at or under the threshold in use are shown in this.
+CLOSE_COLOUR = "#f5c542"
+
+
+def empty_state(report: CalibrationReport) -> str | None:
+    """Return why ``report`` cannot tell anything yet, or None when it can.
+
+    The distributions need same-person pairs of at least :data:`MIN_PEOPLE` people
+    (a person with one sample has none) and different-person pairs.
+    """
+    with_two = report.people - len(report.single_sample)
+    if with_two >= MIN_PEOPLE:
+        return None
+    need = (
+        "Need at least two people with two samples each to see how well they are told "
+        "apart: add photos or capture more samples in the Gallery panel."
+    )
+    if report.people == 0:
+        return f"The gallery is empty.\n\n{need}"
+    if report.people == 1:
+        return f"The gallery has one person.\n\n{need}"
+    return (
+        f"The gallery has {report.people:,} people, {with_two:,} of them with two samples "
+        f"or more.\n\n{need}"
+    )
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def markers_of(settings: Settings) -> tuple[Marker, ...]:
+    """Return the recognition and verification thresholds of ``settings`` as markers."""
+    return tuple(
+        Marker(mode, settings.threshold_for(mode), settings.mode == mode)
+        for mode in (RECOGNITION, VERIFICATION)
+    )
+
+
+def percent(count: int, total: int) -> str:
+    """Return ``count / total`` in percent: one decimal, two significant digits under 1 %."""
+    if not total:
+        return "–"
+    p = 100.0 * count / total
+    if p == 0 or p >= 1:
+        return f"{p:.1f} %"
+    return f"{p:.2g} %"
+
+
+def _rate(count: int, total: int) -> str:
+    if not total:
+        return "–"
+    return f"{count:,} / {total:,} · {percent(count, total)}"
+
+
+def _lfw_far(t: ThresholdFigures) -> str:
+    if t.lfw is None:
+        return "not measured"
+    p = 100.0 * t.lfw.far
+    return f"{p:.1f} %" if p == 0 or p >= 1 else f"{p:.2g} %"
+
+
+def figure_rows(figures: tuple[ThresholdFigures, ...]) -> list[tuple[str, list[str]]]:
+    """Return the rows of the figures table: ``(what, one text per threshold)``."""
+
+    def loo(t: ThresholdFigures, n: int) -> str:
+        return "–" if not t.loo_total else f"{n:,} of {t.loo_total:,}"
+
+    def lfw_tar(t: ThresholdFigures) -> str:
+        return "–" if t.lfw is None else f"{100 * t.lfw.tar:.1f} %"
+
+    cells = {
+        "Different people accepted": lambda t: _rate(t.impostor_accepted, t.impostor_pairs),
+        "Same person accepted": lambda t: _rate(t.genuine_accepted, t.genuine_pairs),
+        "Named rightly*": lambda t: loo(t, t.loo_right),
+        "Named as someone else*": lambda t: loo(t, t.loo_wrong),
+        "Left unknown*": lambda t: loo(t, t.loo_unknown),
+        "LFW: different people": _lfw_far,
+        "LFW: same person": lfw_tar,
+    }
+    return [(what, [cell(t) for t in figures]) for what, cell in cells.items()]
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _item(text: str, tip: str = "", align_right: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)  # plain text: names are shown as typed, never as markup
+    if tip:
+        item.setToolTip(tip)
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class CalibrationDialog(QDialog):
+    """Shows how far apart the user's own people are, next to LFW's figures.
+
+    The genuine (same person) and impostor (different people) distances of every pair
+    of samples in the gallery, with the recognition and verification thresholds drawn
+    on them; what those thresholds accept, on the gallery and on LFW; and the people
+    whose samples come closest to someone else's.  Not modal: moving the threshold
+    slider of the main window moves the lines at once, and the figures follow when the
+    report for the new threshold is ready.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        The gallery snapshot (``gallery_index()``, ``gallery_index_changed``) and the
+        thresholds (``settings``, ``settings_changed``) come from here.
+    parent : QWidget, optional
+        The main window; the dialog closes with it.
+
+    Notes
+    -----
+    The gallery is read by the gallery thread (the dialog uses its snapshot) and the
+    report computed by a :class:`CalibrationWorker` thread, never on the GUI thread;
+    the dialog stops the worker when it closes, or when its parent window closes,
+    without waiting for a report being computed.
+    """
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._ticket = 0
+        self._asked: dict[str, float] | None = None
+        self._stopped = False
+        self.report: CalibrationReport | None = None
+        self.setWindowTitle("How well does it separate my people?")
+        self.setObjectName("calibrationDialog")
+        self.setStyleSheet(_STYLE)
+
+        self.summary = QLabel()
+        self.summary.setObjectName("heading")
+        self.summary.setWordWrap(True)
+        self.busy = QLabel()
+        self.busy.setObjectName("hint")
+        self.message = QLabel()
+        self.message.setObjectName("emptyState")
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.charts = CalibrationCharts()
+        self.figures = _table(["", "Recognition", "Verification"])
+        self.figures.setToolTip(
+            "* Leave one out: each sample of a person with two or more samples is named "
+            "against the gallery without it, as recognition would."
+        )
+        self.closest = _table(["Person", "Closest other person", "Samples", "Means"])
+        self.closest_note = QLabel(
+            "Samples: the smallest distance between a sample of one and a sample of the "
+            "other.  Means: between their mean faces, which recognition compares a face "
+            "with.  Yellow: within the threshold in use, so these two can be mixed up."
+        )
+        self.closest_note.setObjectName("hint")
+        self.closest_note.setWordWrap(True)
+        self.singles = QLabel()
+        self.singles.setObjectName("hint")
+        self.singles.setWordWrap(True)
+        self.singles.setTextFormat(Qt.TextFormat.PlainText)
+
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(QLabel("At the thresholds in force"))
+        side.addWidget(self.figures)
+        side.addWidget(QLabel("People whose samples come closest to someone else's"))
+        side.addWidget(self.closest, 1)
+        side.addWidget(self.closest_note)
+        side.addWidget(self.singles)
+        hint = QLabel(
+            "Lines: the distance thresholds (move them with the threshold slider of the "
+            "main window).  Good separation: the green same-person pairs left of the "
+            "line, the red different-people pairs right of it."
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        body = QWidget()
+        columns = QHBoxLayout()
+        columns.addWidget(self.charts, 5)
+        columns.addLayout(side, 4)
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addLayout(columns, 1)
+        body_layout.addWidget(hint)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(body)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.busy)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(buttons)
+        self.resize(1180, 780)
+
+        self._worker = CalibrationWorker()
+        self._worker.report_ready.connect(self._on_worker_report_ready)
+        self._worker.report_failed.connect(self._on_worker_report_failed)
+        ctx.gallery_index_changed.connect(self._on_gallery_index_changed)
+        ctx.settings_changed.connect(self._on_settings_changed)
+        ctx.gallery_failed.connect(self._on_gallery_failed)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self._stop_worker)
+        if parent is not None:
+            parent.installEventFilter(self)
+        self._worker.start("faceapp-calibration")
+        self.charts.set_markers(markers_of(ctx.settings))
+        self._show_message("Reading the gallery…")
+        index = ctx.gallery_index()
+        if index is not None:
+            self._compute(index)
+
+    @classmethod
+    def open_for(cls, ctx: AppContext, parent: QWidget) -> CalibrationDialog:
+        """Show the dialog of ``parent`` (creating it when it is not open) and return it."""
+        dialog = parent.findChild(cls)
+        if dialog is None or not isinstance(dialog, cls) or dialog._stopped:
+            dialog = cls(ctx, parent)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    # -- computing ---------------------------------------------------------------------
+
+    def thresholds(self) -> dict[str, float]:
+        """Return the thresholds the figures are computed at (label -> distance)."""
+        return {m.label: m.value for m in markers_of(self._ctx.settings)}
+
+    def _compute(self, index: GalleryIndex) -> None:
+        if self._stopped:
+            return
+        self._asked = self.thresholds()
+        self._ticket = self._worker.request(index, self._asked)
+        self.busy.setText("Computing distances…")
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    def show_report(self, report: CalibrationReport) -> None:
+        """Show ``report`` (or why it cannot tell anything yet)."""
+        self.report = report
+        self.summary.setText(
+            f"{_count(report.people, 'person', 'people')}, "
+            f"{_count(report.samples, 'sample', 'samples')}: "
+            f"{report.genuine_pairs:,} same-person and {report.impostor_pairs:,} "
+            "different-people pairs of samples compared"
+        )
+        empty = empty_state(report)
+        if empty is not None:
+            self._show_message(empty)
+            return
+        self.charts.show_report(report)
+        self._fill_figures(report)
+        self._fill_closest(report)
+        self.singles.setText(
+            "One sample only (no same-person pairs): " + ", ".join(report.single_sample)
+            if report.single_sample
+            else ""
+        )
+        self.singles.setVisible(bool(report.single_sample))
+        self.stack.setCurrentIndex(1)
+
+    def _fill_figures(self, report: CalibrationReport) -> None:
+        figures = report.thresholds
+        self.figures.setHorizontalHeaderLabels(
+            [""]
+            + [
+                f"{t.label.capitalize()} {format_threshold(t.threshold)}"
+                + (" (in use)" if t.label == self._ctx.settings.mode else "")
+                for t in figures
+            ]
+        )
+        rows = figure_rows(figures)
+        self.figures.setRowCount(len(rows))
+        for r, (what, texts) in enumerate(rows):
+            self.figures.setItem(r, 0, _item(what))
+            for c, text in enumerate(texts, 1):
+                self.figures.setItem(r, c, _item(text, align_right=True))
+        table = self.figures
+        height = table.horizontalHeader().height() + 2 * table.frameWidth()
+        table.setFixedHeight(height + sum(table.rowHeight(r) for r in range(len(rows))))
+
+    def _fill_closest(self, report: CalibrationReport) -> None:
+        limit = self._ctx.settings.threshold_for(self._ctx.settings.mode)
+        self.closest.setRowCount(len(report.closest))
+        for r, pair in enumerate(report.closest):
+            self.closest.setItem(r, 0, _item(pair.person, pair.person))
+            self.closest.setItem(r, 1, _item(pair.other, pair.other))
+            for c, value in ((2, pair.distance), (3, pair.centroid_distance)):
+                item = _item(f"{value:.3f}", align_right=True)
+                if value <= limit:
+                    item.setForeground(QColor(CLOSE_COLOUR))
+                    item.setToolTip(f"within the threshold in use ({format_threshold(limit)})")
+                self.closest.setItem(r, c, item)
+
+    # -- slots -------------------------------------------------------------------------
+
+    @Slot(int, object)
+    def _on_worker_report_ready(self, ticket: int, report: CalibrationReport) -> None:
+        if ticket != self._ticket:
+            return  # an older request: a newer one is on its way
+        self.busy.setText("")
+        self.show_report(report)
+
+    @Slot(int, str)
+    def _on_worker_report_failed(self, ticket: int, message: str) -> None:
+        if ticket == self._ticket:
+            self.busy.setText("")
+            self._show_message(message)
+
+    @Slot(object)
+    def _on_gallery_index_changed(self, index: GalleryIndex) -> None:
+        self._compute(index)
+
+    @Slot(object)
+    def _on_settings_changed(self, settings: Settings) -> None:
+        self.charts.set_markers(markers_of(settings))
+        index = self._ctx.gallery_index()
+        if index is not None and self.thresholds() != self._asked:
+            self._compute(index)
+        elif self.report is not None and empty_state(self.report) is None:
+            self._fill_figures(self.report)  # the mode changed: "(in use)" moves
+            self._fill_closest(self.report)
+
+    @Slot(str)
+    def _on_gallery_failed(self, message: str) -> None:
+        if self.report is None:
+            self._show_message(message)
+
+    # -- lifetime ----------------------------------------------------------------------
+
+    @Slot()
+    def _stop_worker(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            self._worker.stop()
+
+    def done(self, result: int) -> None:  # noqa: D102 - QDialog API
+        self._stop_worker()
+        parent = self.parent()
+        if parent is not None:
+            parent.removeEventFilter(self)
+        super().done(result)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802, D102
+        if watched is self.parent() and event.type() == QEvent.Type.Close:
+            self.close()  # the main window is closing: so is this dialog (and its thread)
+        return super().eventFilter(watched, event)

@@ -1,0 +1,151 @@
+"""Dialogs and texts of gallery files: the import conflict question and the reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QListWidget,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.gui.people import sort_key
+from faceapp.gui.safe_text import plain_label
+from faceapp.storage.archive import ExportSummary, ImportSummary
+
+#: The choices of :class:`ImportConflictDialog`: ``(policy, text)``, in the order shown.
+CHOICES = (
+    ("merge", "Merge: add their samples to the people enrolled (none twice)"),
+    ("skip", "Skip: leave the people enrolled as they are"),
+    ("rename", "Rename: import them as new people, e.g. “{example} (2)”"),
+)
+
+
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
+def _samples(n: int) -> str:
+    return f"{n} sample{'' if n == 1 else 's'}"
+
+
+class ImportConflictDialog(QDialog):
+    """Asks, once for all of them, what to do with people of an archive already enrolled.
+
+    Lists those people (names shown as plain text) and offers merge, skip or rename;
+    merge is chosen at first.  :meth:`policy` returns the choice once accepted.
+
+    Parameters
+    ----------
+    file_name : str
+        The archive's file name, for the heading.
+    names : sequence of str
+        The people enrolled both in the archive and in the gallery.
+    n_people, n_samples : int
+        Everything the archive holds.
+    parent : QWidget, optional
+    """
+
+    def __init__(
+        self,
+        file_name: str,
+        names: Sequence[str],
+        n_people: int,
+        n_samples: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import gallery")
+        self.setObjectName("importConflictDialog")
+        ordered = sorted(names, key=sort_key)
+        layout = QVBoxLayout(self)
+        heading = plain_label(
+            f"{file_name} holds {_people(n_people)} with {_samples(n_samples)}."
+            f" {len(ordered)} of them {'is' if len(ordered) == 1 else 'are'} already enrolled"
+            " in this gallery:"
+        )
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        self.names_list = QListWidget()
+        self.names_list.addItems(ordered)
+        self.names_list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.names_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Room for up to 8 names (the style sheet pads items); more scroll.
+        row = self.names_list.fontMetrics().height() + 12
+        self.names_list.setFixedHeight(row * max(1, min(len(ordered), 8)) + 12)
+        layout.addWidget(self.names_list)
+        question = plain_label("What should happen to them? (The others are added as they are.)")
+        question.setWordWrap(True)
+        layout.addWidget(question)
+        self._group = QButtonGroup(self)
+        self._buttons: dict[str, QRadioButton] = {}
+        example = ordered[0] if ordered else "Name"
+        for policy, text in CHOICES:
+            button = QRadioButton(text.format(example=example))
+            button.setObjectName(f"{policy}Choice")
+            self._group.addButton(button)
+            self._buttons[policy] = button
+            layout.addWidget(button)
+        self._buttons["merge"].setChecked(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(480)
+
+    def names(self) -> list[str]:
+        """Return the names listed, in the order shown."""
+        return [self.names_list.item(i).text() for i in range(self.names_list.count())]
+
+    def policy(self) -> str:
+        """Return the choice: ``"merge"``, ``"skip"`` or ``"rename"``."""
+        for policy, button in self._buttons.items():
+            if button.isChecked():
+                return policy
+        return "merge"
+
+    def set_policy(self, policy: str) -> None:
+        """Choose ``policy`` (one of :data:`CHOICES`)."""
+        self._buttons[policy].setChecked(True)
+
+
+def export_report(summary: ExportSummary) -> str:
+    """Return what an export wrote, for users (several lines)."""
+    lines = [
+        f"Exported {_people(summary.people)} with {_samples(summary.samples)}"
+        f" to {summary.path.name}.",
+        "The file holds their faces: keep it private.",
+    ]
+    if summary.thumbnails_left_out:
+        lines.append(f"{summary.thumbnails_left_out} thumbnail(s) were not JPEG and left out.")
+    return "\n".join(lines)
+
+
+def import_report(summary: ImportSummary, file_name: str) -> str:
+    """Return what an import did, for users (several lines)."""
+    lines = [f"Imported {file_name}:"]
+    lines.append(f"{_people(len(summary.added))} added")
+    if summary.merged:
+        lines.append(
+            f"{_people(len(summary.merged))} merged: {', '.join(summary.merged)}"
+            + (
+                f" ({_samples(summary.samples_already_there)} already there)"
+                if summary.samples_already_there
+                else ""
+            )
+        )
+    if summary.skipped:
+        lines.append(f"{_people(len(summary.skipped))} skipped: {', '.join(summary.skipped)}")
+    for old, new in summary.renamed:
+        lines.append(f"{old} imported as {new}")
+    lines.append(f"{_samples(summary.samples_added)} added")
+    return "\n".join(lines)

@@ -1,0 +1,191 @@
+"""GuidedPanel: the guided mode of the capture dialog (progress, next pose, taken samples)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.core.guided_capture import Decision, GuidedCapture
+from faceapp.core.quality import QualityReport, face_turn
+from faceapp.core.types import Face
+from faceapp.gui.capture_worker import qimage_from_bgr
+
+#: Side of a taken sample's thumbnail, in pixels.
+THUMB_PX = 64
+
+#: Margin around the face box in a thumbnail, as a fraction of the box size.
+THUMB_MARGIN = 0.2
+
+#: Caption of a taken sample by its pose bucket (the person's left and right).
+_POSE_WORDS = {"front": "front", "left": "left", "right": "right", None: "in between"}
+
+
+def face_pixmap(image: np.ndarray, face: Face, side: int = THUMB_PX) -> QPixmap:
+    """Return a square thumbnail of ``face`` cut from a BGR ``image`` (the box plus a margin)."""
+    h, w = image.shape[:2]
+    b = face.box
+    m = THUMB_MARGIN * max(b.w, b.h)
+    x0, y0 = max(0, int(b.x - m)), max(0, int(b.y - m))
+    x1, y1 = min(w, int(b.x2 + m)), min(h, int(b.y2 + m))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return QPixmap()
+    pm = QPixmap.fromImage(qimage_from_bgr(image[y0:y1, x0:x1]))
+    return pm.scaled(
+        side,
+        side,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+
+
+class GuidedPanel(QWidget):
+    """Takes samples by itself from the frames it is offered, and shows how far it got.
+
+    The capture dialog offers each checked frame with :meth:`offer`; the panel asks
+    :class:`~faceapp.core.guided_capture.GuidedCapture` whether to take it, keeps the
+    frames taken (:attr:`shots`), and shows the progress ("2 of 5 — now turn your head
+    slightly to your left"), a progress bar and a thumbnail of each sample.
+
+    Parameters
+    ----------
+    clock : callable, optional
+        Returns seconds on a clock that does not go back (``time.monotonic``); tests
+        pass their own.
+    capture : GuidedCapture, optional
+        The decision rules; a default one (3 to 5 samples) when None.
+    """
+
+    #: Emitted on the GUI thread after a sample was taken or the samples were cleared.
+    shots_changed = Signal()
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        capture: GuidedCapture | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self.capture = capture if capture is not None else GuidedCapture()
+        self._shots: list[tuple[np.ndarray, Face]] = []
+        self.progress_label = QLabel()
+        self.progress_label.setObjectName("guidedProgress")
+        self.progress_label.setWordWrap(True)
+        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.progress_label.font()
+        font.setBold(True)
+        self.progress_label.setFont(font)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, self.capture.target)
+        self.progress_bar.setTextVisible(False)  # the label above says it in words
+        self.hint_label = QLabel()
+        self.hint_label.setObjectName("hint")
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.thumbs: list[QLabel] = []
+        self.captions: list[QLabel] = []
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        for k in range(self.capture.target):
+            thumb = QLabel()
+            thumb.setFixedSize(THUMB_PX + 4, THUMB_PX + 4)
+            thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            thumb.setFrameShape(QFrame.Shape.StyledPanel)
+            caption = QLabel(f"{k + 1}")
+            caption.setObjectName("hint")
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            cell = QVBoxLayout()
+            cell.setSpacing(2)
+            cell.addWidget(thumb)
+            cell.addWidget(caption)
+            self.thumbs.append(thumb)
+            self.captions.append(caption)
+            row.addLayout(cell)
+        row.addStretch(1)
+        self.restart_button = QPushButton("Start over")
+        self.restart_button.setToolTip("Forget the samples taken and start again")
+        self.restart_button.clicked.connect(self._on_restart_clicked)
+        row.addWidget(self.restart_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.progress_bar)
+        layout.addLayout(row)
+        layout.addWidget(self.hint_label)
+        self._refresh()
+
+    @property
+    def shots(self) -> list[tuple[np.ndarray, Face]]:
+        """The samples taken, as ``(BGR frame, face)`` pairs in order (a copy of the list)."""
+        return list(self._shots)
+
+    @property
+    def done(self) -> bool:
+        """True once the target number of samples is taken."""
+        return self.capture.done
+
+    def offer(self, image: np.ndarray, face: Face, report: QualityReport) -> Decision:
+        """Take ``face`` of ``image`` as a sample when the rules allow; return the decision.
+
+        Parameters
+        ----------
+        image : ndarray
+            The BGR frame (read-only; kept, not copied, when taken).
+        face : Face
+            The face whose quality ``report`` describes.
+        report : QualityReport
+        """
+        turn, _ = face_turn(face)
+        decision = self.capture.consider(report, turn, self._clock())
+        if decision.taken:
+            k = len(self._shots)
+            self._shots.append((image, face))
+            self.thumbs[k].setPixmap(face_pixmap(image, face))
+            shot = self.capture.shots[-1]
+            self.thumbs[k].setToolTip(
+                f"Sample {k + 1}: {_POSE_WORDS[shot.pose]}, turn {shot.turn:+.2f},"
+                f" tilt {shot.roll_deg:+.0f}°"
+            )
+            self.captions[k].setText(f"{k + 1} {_POSE_WORDS[shot.pose]}")
+            self.hint_label.setText("Taken.")
+            self.shots_changed.emit()
+        elif not self.capture.done:
+            self.hint_label.setText(decision.reason[:1].upper() + decision.reason[1:] + ".")
+        self._refresh()
+        return decision
+
+    def _refresh(self) -> None:
+        n = len(self._shots)
+        text = self.capture.progress()
+        if self.capture.enough and not self.capture.done:
+            text += f" ({n} are enough to save)"
+        self.progress_label.setText(text)
+        self.progress_bar.setValue(n)
+        self.restart_button.setEnabled(n > 0)
+        if self.capture.done:
+            self.hint_label.setText("All samples taken.")
+
+    @Slot()
+    def _on_restart_clicked(self) -> None:
+        self.capture.reset()
+        self._shots.clear()
+        for k, (thumb, caption) in enumerate(zip(self.thumbs, self.captions)):
+            thumb.clear()
+            thumb.setToolTip("")
+            caption.setText(f"{k + 1}")
+        self.hint_label.setText("")
+        self._refresh()
+        self.shots_changed.emit()

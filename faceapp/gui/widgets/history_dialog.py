@@ -1,0 +1,376 @@
+"""HistoryDialog: the recognition history as a table, with filters, CSV export and settings."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.gui.context import AppContext
+from faceapp.gui.history_worker import SHOWN_EVENTS, HistoryOutcome, HistoryPage, HistoryQuery
+from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.storage.history import (
+    MAX_RETENTION_DAYS,
+    MIN_RETENTION_DAYS,
+    HistoryEvent,
+    HistorySettings,
+    local_time,
+)
+
+log = logging.getLogger(__name__)
+
+#: Columns of the table, in order.
+COLUMNS = ("Face", "Time", "Person", "Mode", "Decision", "Distance", "Threshold", "Source")
+#: Side of the face crops in the table, in pixels.
+CROP_PX = 48
+
+#: The choices of the "Since" filter: label and how far back (None: everything kept).
+SINCE_CHOICES: tuple[tuple[str, str | None], ...] = (
+    ("All", None),
+    ("Last hour", "hour"),
+    ("Today", "today"),
+    ("Last 7 days", "week"),
+)
+DECISION_CHOICES = (
+    ("All decisions", None),
+    ("Named", "named"),
+    ("Unknown", "unknown"),
+    ("Accepted", "accepted"),
+    ("Rejected", "rejected"),
+)
+MODE_CHOICES = (
+    ("Both modes", None),
+    ("Recognition", "recognition"),
+    ("Verification", "verification"),
+)
+
+
+def since_time(choice: str | None, now: datetime | None = None) -> datetime | None:
+    """Return the start of a "Since" choice (timezone-aware, local midnight for "today")."""
+    now = (now or datetime.now()).astimezone()
+    if choice == "hour":
+        return now - timedelta(hours=1)
+    if choice == "today":
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if choice == "week":
+        return now - timedelta(days=7)
+    return None
+
+
+def _combo(choices: tuple[tuple[str, str | None], ...]) -> QComboBox:
+    box = QComboBox()
+    for label, value in choices:
+        box.addItem(label, value)
+    return box
+
+
+class HistoryDialog(QDialog):
+    """Who was named or verified, when, how close, with the face: the gallery's history.
+
+    Reads, export, clear and settings go through ``ctx.history`` (a
+    :class:`~faceapp.gui.history_worker.HistoryWorker`), never on the GUI thread; the
+    table refreshes when filters change and when new events were recorded.
+
+    Parameters
+    ----------
+    ctx : AppContext
+    parent : QWidget, optional
+    """
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._worker = ctx.history
+        self._ticket = 0
+        self._pending_export: Path | None = None
+        self._page: HistoryPage | None = None
+        self.setWindowTitle("History")
+        self.resize(980, 620)
+
+        self.person_box = QComboBox()
+        self.person_box.setMinimumContentsLength(14)
+        self.decision_box = _combo(DECISION_CHOICES)
+        self.mode_box = _combo(MODE_CHOICES)
+        self.since_box = _combo(SINCE_CHOICES)
+        self.refresh_button = QPushButton("Refresh")
+        filters = QHBoxLayout()
+        for label, widget in (
+            ("Person", self.person_box),
+            ("Decision", self.decision_box),
+            ("Mode", self.mode_box),
+            ("Since", self.since_box),
+        ):
+            filters.addWidget(QLabel(label))
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        filters.addWidget(self.refresh_button)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setIconSize(QSize(CROP_PX, CROP_PX))
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(CROP_PX + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.setColumnWidth(0, CROP_PX + 12)
+
+        self.summary = plain_label("Reading the history…")
+        self.enabled_box = QCheckBox("Record history")
+        self.enabled_box.setToolTip("Keep who was named or verified, when, and a small face crop")
+        self.retention_box = QSpinBox()
+        self.retention_box.setRange(MIN_RETENTION_DAYS, MAX_RETENTION_DAYS)
+        self.retention_box.setSuffix(" days")
+        self.retention_box.setKeyboardTracking(False)
+        self.retention_box.setToolTip("Older events are deleted")
+        self.export_button = QPushButton("Export CSV…")
+        self.clear_button = QPushButton("Clear history…")
+        self.close_button = QPushButton("Close")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.enabled_box)
+        bottom.addSpacing(12)
+        bottom.addWidget(QLabel("Keep events for"))
+        bottom.addWidget(self.retention_box)
+        bottom.addStretch(1)
+        bottom.addWidget(self.export_button)
+        bottom.addWidget(self.clear_button)
+        bottom.addWidget(self.close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary)
+        layout.addLayout(bottom)
+
+        self._fill_people()
+        self._show_settings(self._worker.settings)
+        for box in (self.person_box, self.decision_box, self.mode_box, self.since_box):
+            box.currentIndexChanged.connect(self._on_filter_changed)
+        self.refresh_button.clicked.connect(self.reload)
+        self.enabled_box.toggled.connect(self._on_enabled_box_toggled)
+        self.retention_box.valueChanged.connect(self._on_retention_box_value_changed)
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.clear_button.clicked.connect(self._on_clear_button_clicked)
+        self.close_button.clicked.connect(self.close)
+        self._worker.events_loaded.connect(self._on_events_loaded)
+        self._worker.request_done.connect(self._on_request_done)
+        self._worker.recorded.connect(self._on_recorded)
+        ctx.people_reset.connect(self._on_people_changed)
+        ctx.gallery_changed.connect(self._on_people_changed)
+        self.reload()
+
+    @classmethod
+    def open_for(cls, ctx: AppContext, parent: QWidget | None = None) -> HistoryDialog:
+        """Show a new dialog (not modal, deleted on close) and return it."""
+        dialog = cls(ctx, parent)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    # -- reading -------------------------------------------------------------------------
+
+    def query(self, limit: int | None = SHOWN_EVENTS) -> HistoryQuery:
+        """Return the query of the filters as they are set."""
+        return HistoryQuery(
+            since=since_time(self.since_box.currentData()),
+            name=self.person_box.currentData(),
+            decision=self.decision_box.currentData(),
+            mode=self.mode_box.currentData(),
+            limit=limit,
+        )
+
+    def reload(self) -> int:
+        """Read the events again with the current filters; returns the request's ticket."""
+        self._ticket = self._worker.request_events(self.query())
+        return self._ticket
+
+    def events(self) -> tuple[HistoryEvent, ...]:
+        """Return the events the table shows, oldest first (empty before the first read)."""
+        return self._page.events if self._page is not None else ()
+
+    @property
+    def ticket(self) -> int:
+        """The ticket of the newest read asked for (its page is the one shown once read)."""
+        return self._ticket
+
+    def shown_ticket(self) -> int:
+        """Return the ticket of the page on show (0 before the first)."""
+        return self._page.ticket if self._page is not None else 0
+
+    @Slot(object)
+    def _on_events_loaded(self, page: HistoryPage) -> None:
+        if page.ticket != self._ticket:
+            return  # an older read, overtaken by a newer one
+        self._page = page
+        if page.error is not None:
+            self.table.setRowCount(0)
+            self.summary.setText(f"The history cannot be read: {page.error}")
+            return
+        self._show_settings(page.settings)
+        self._fill_table(page)
+
+    def _fill_table(self, page: HistoryPage) -> None:
+        rows = list(zip(page.events, page.crops))[::-1]  # newest first
+        self.table.setRowCount(len(rows))
+        for row, (e, crop) in enumerate(rows):
+            face = QTableWidgetItem()
+            if crop is not None:
+                face.setData(
+                    Qt.ItemDataRole.DecorationRole,
+                    QPixmap.fromImage(crop).scaled(
+                        CROP_PX,
+                        CROP_PX,
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation,
+                    ),
+                )
+            cells = (
+                local_time(e.at),
+                e.name if e.name is not None else "Unknown",
+                e.mode,
+                e.decision,
+                "—" if e.distance is None else f"{e.distance:.3f}",
+                f"{e.threshold:.3f}",
+                e.source or "",
+            )
+            self.table.setItem(row, 0, face)
+            for col, text in enumerate(cells, start=1):
+                item = QTableWidgetItem(text)
+                if col in (5, 6):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                if col == 7 and e.source:
+                    position = "" if e.position is None else f" at {e.position:.1f} s"
+                    item.setToolTip(html_literal(e.source + position))
+                self.table.setItem(row, col, item)
+        n = len(rows)
+        text = f"{n} event{'s' if n != 1 else ''}"
+        if page.query.limit is not None and n >= page.query.limit:
+            text = f"The newest {n} events (narrow the filters to see older ones)"
+        if page.settings is not None and not page.settings.enabled:
+            text += " · History is off: nothing new is recorded."
+        self.summary.setText(text)
+
+    # -- filters and people ----------------------------------------------------------------
+
+    def _fill_people(self) -> None:
+        current = self.person_box.currentData()
+        self.person_box.blockSignals(True)
+        self.person_box.clear()
+        self.person_box.addItem("Everybody", None)
+        for person in self._ctx.people():
+            self.person_box.addItem(person.name, person.name)
+        index = self.person_box.findData(current) if current is not None else 0
+        self.person_box.setCurrentIndex(max(index, 0))
+        self.person_box.blockSignals(False)
+        if current is not None and index < 0:
+            self.reload()  # the person filtered on is gone
+
+    @Slot()
+    def _on_people_changed(self) -> None:
+        self._fill_people()
+        self.reload()
+
+    @Slot(int)
+    def _on_filter_changed(self, _index: int) -> None:
+        self.reload()
+
+    @Slot(int)
+    def _on_recorded(self, n: int) -> None:
+        if n > 0:
+            self.reload()
+
+    # -- settings ------------------------------------------------------------------------
+
+    def _show_settings(self, settings: HistorySettings | None) -> None:
+        known = settings is not None
+        self.enabled_box.setEnabled(known)
+        self.retention_box.setEnabled(known)
+        if settings is None:
+            return
+        for w in (self.enabled_box, self.retention_box):
+            w.blockSignals(True)
+        self.enabled_box.setChecked(settings.enabled)
+        self.retention_box.setValue(settings.retention_days)
+        for w in (self.enabled_box, self.retention_box):
+            w.blockSignals(False)
+
+    @Slot(bool)
+    def _on_enabled_box_toggled(self, on: bool) -> None:
+        self._worker.configure(enabled=on)
+
+    @Slot(int)
+    def _on_retention_box_value_changed(self, days: int) -> None:
+        self._worker.configure(retention_days=days)
+
+    # -- export and clear ------------------------------------------------------------------
+
+    def export_csv(self, path: Path) -> int:
+        """Write the events the filters select (all of them, not only those shown) as CSV."""
+        self._pending_export = Path(path)
+        self.export_button.setEnabled(False)
+        self.summary.setText(f"Exporting to {path}…")
+        return self._worker.export_csv(self.query(limit=None), Path(path))
+
+    @Slot()
+    def _on_export_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export history as CSV", "faceapp-history.csv", "CSV files (*.csv)"
+        )
+        if path:
+            if not path.lower().endswith(".csv"):
+                path += ".csv"
+            self.export_csv(Path(path))
+
+    @Slot()
+    def _on_clear_button_clicked(self) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Clear history",
+            "Delete every recorded event of this gallery? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self._worker.clear()
+
+    @Slot(object)
+    def _on_request_done(self, outcome: HistoryOutcome) -> None:
+        if outcome.action == "export":
+            self.export_button.setEnabled(True)
+            path, self._pending_export = self._pending_export, None
+            if outcome.error is not None:
+                self.summary.setText("Export failed.")
+                QMessageBox.warning(
+                    self, "Export failed", html_literal(f"Not exported: {outcome.error}")
+                )
+            else:
+                self.summary.setText(f"Exported {outcome.count} events to {path}")
+            return
+        if outcome.error is not None:
+            QMessageBox.warning(self, "History", html_literal(outcome.error))
+        self._show_settings(outcome.settings or self._worker.settings)
+        self.reload()

@@ -1,0 +1,185 @@
+"""PhotoResultsDialog: the table of a folder run (file, faces, names, distances), CSV export."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.gui.photo_results import PhotoRow, summary, write_csv
+from faceapp.settings import MAX_PHOTO_INTERVAL_S
+
+log = logging.getLogger(__name__)
+
+_TITLES = ("File", "Faces", "Names", "Distances")
+
+
+class PhotoResultsDialog(QDialog):
+    """A non-modal window listing what recognition made of each photo of the folder run.
+
+    Rows are filled as photos are processed (:meth:`set_row`); the photo on screen is
+    selected (:meth:`set_current`).  Double-clicking a row asks to show that photo
+    (``photo_requested``).  Lives on the GUI thread.
+
+    Parameters
+    ----------
+    step_actions : sequence of QAction
+        The window's previous / pause / next actions, shown as buttons.
+    interval_s : float
+        Initial shortest time a photo stays on screen.
+    parent : QWidget, optional
+    """
+
+    #: The user double-clicked a row: the photo's position.
+    photo_requested = Signal(int)
+    #: The user changed how long each photo stays at least, in seconds.
+    interval_changed = Signal(float)
+
+    def __init__(
+        self,
+        step_actions: Sequence[QAction],
+        interval_s: float,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Photo results")
+        self.setModal(False)
+        self._rows: list[PhotoRow] = []
+        self._folder = ""
+        self.summary_label = QLabel()
+        self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.table = QTableWidget(0, len(_TITLES))
+        self.table.setHorizontalHeaderLabels(list(_TITLES))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
+
+        self.interval_box = QDoubleSpinBox()
+        self.interval_box.setRange(0.0, MAX_PHOTO_INTERVAL_S)
+        self.interval_box.setSingleStep(0.5)
+        self.interval_box.setDecimals(1)
+        self.interval_box.setSuffix(" s")
+        self.interval_box.setValue(interval_s)
+        self.interval_box.setToolTip("Each photo stays until it is processed, and at least this")
+        self.interval_box.valueChanged.connect(self._on_interval_box_value_changed)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+
+        steps = QHBoxLayout()
+        for action in step_actions:
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            steps.addWidget(button)
+        steps.addStretch(1)
+        steps.addWidget(QLabel("Show each photo at least"))
+        steps.addWidget(self.interval_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary_label, 1)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(steps)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self.resize(760, 460)
+
+    # -- content -----------------------------------------------------------------------
+
+    def rows(self) -> list[PhotoRow]:
+        """Return the rows shown, in folder order."""
+        return list(self._rows)
+
+    def reset(self, folder: str, rows: Sequence[PhotoRow]) -> None:
+        """Show a new run: ``rows`` (one per photo, not processed yet) of ``folder``."""
+        self._folder = folder
+        self._rows = list(rows)
+        self.setWindowTitle(f"Photo results — {Path(folder).name or folder}")
+        self.table.setRowCount(len(rows))
+        for row in rows:
+            self._fill(row)
+        self._update_summary()
+
+    def set_row(self, row: PhotoRow) -> None:
+        """Replace the row at ``row.position`` (a photo processed, or processed again)."""
+        if not 0 <= row.position < len(self._rows):
+            return
+        self._rows[row.position] = row
+        self._fill(row)
+        self._update_summary()
+
+    def set_current(self, position: int) -> None:
+        """Select the row of the photo on screen and scroll to it."""
+        if 0 <= position < self.table.rowCount():
+            self.table.selectRow(position)
+            self.table.scrollToItem(self.table.item(position, 0))
+
+    def _fill(self, row: PhotoRow) -> None:
+        for col, text in enumerate(row.cells()):
+            item = QTableWidgetItem(text)
+            if col == 0:
+                item.setToolTip(text)
+            if col == 1:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.table.setItem(row.position, col, item)
+
+    def _update_summary(self) -> None:
+        self.summary_label.setText(summary(self._rows))
+
+    # -- export ------------------------------------------------------------------------
+
+    def export_csv(self, path: str | Path) -> bool:
+        """Write the rows to ``path`` as CSV (:data:`COLUMNS`); a message box on failure."""
+        try:
+            n = write_csv(path, self._rows)
+        except OSError as exc:
+            QMessageBox.warning(
+                self, "Export CSV", f"Could not write {Path(path).name}: {exc.strerror or exc}"
+            )
+            return False
+        log.info("wrote %d photo results to %s", n, path)
+        return True
+
+    @Slot()
+    def _on_export_button_clicked(self) -> None:
+        name = (Path(self._folder).name or "photos") + "-results.csv"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the photo results", name, "CSV files (*.csv)"
+        )
+        if path:
+            self.export_csv(path)
+
+    @Slot(int, int)
+    def _on_table_cell_double_clicked(self, row: int, _column: int) -> None:
+        self.photo_requested.emit(row)
+
+    @Slot(float)
+    def _on_interval_box_value_changed(self, value: float) -> None:
+        self.interval_changed.emit(value)

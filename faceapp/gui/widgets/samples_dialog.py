@@ -1,0 +1,394 @@
+"""SamplesDialog: one person's stored samples, their quality, how far each is from their mean."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import PurePath
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.core.pipeline import MatchSettings
+from faceapp.gui.context import AppContext
+from faceapp.gui.gallery_worker import GalleryEdit
+from faceapp.gui.people import samples_text
+from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.sample_quality import FAILED_MARK, quality_text
+from faceapp.gui.widgets.gallery_panel import confirm, jpeg_pixmap, show_error
+from faceapp.storage.gallery import Person, Sample
+
+log = logging.getLogger(__name__)
+
+#: Side of the sample pictures in the table, in pixels.
+SAMPLE_PX = 64
+
+#: Item data role holding a sample's id (on the picture column) and every cell's sort key.
+ID_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+#: The table's columns.
+PICTURE, ADDED, SOURCE, QUALITY, DISTANCE = range(5)
+HEADERS = ("Face", "Added", "Source", "Quality", "Distance to mean")
+
+#: The sort choices offered: label, column, order.
+SORTS = (
+    ("Oldest first", ADDED, Qt.SortOrder.AscendingOrder),
+    ("Newest first", ADDED, Qt.SortOrder.DescendingOrder),
+    ("Farthest from the mean first", DISTANCE, Qt.SortOrder.DescendingOrder),
+    ("Closest to the mean first", DISTANCE, Qt.SortOrder.AscendingOrder),
+    ("Poorest quality first", QUALITY, Qt.SortOrder.DescendingOrder),
+)
+
+#: Background of the rows of samples farther from the mean than the threshold.
+OUTLIER_BACKGROUND = QColor("#5c1f24")
+
+#: Text colour of the quality of a sample with a figure that fails its check.
+QUALITY_FAILED_COLOR = QColor("#f0b35a")
+
+#: Text colour of "not recorded" in the quality column.
+QUALITY_MISSING_COLOR = QColor("#8b95a7")
+
+#: What :attr:`Sample.source` holds for a face captured from the video.
+CAPTURE_SOURCE = "capture"
+
+
+def added_text(created_at: str) -> str:
+    """Return an ISO 8601 UTC time as local ``YYYY-MM-DD HH:MM`` (unparsable: as given)."""
+    try:
+        when = datetime.fromisoformat(created_at)
+    except (TypeError, ValueError):
+        return created_at or "unknown"
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def source_text(source: str | None) -> str:
+    """Return how a sample's source is listed: "Camera capture", a file name or "unknown"."""
+    if not source:
+        return "unknown"
+    if source == CAPTURE_SOURCE:
+        return "Camera capture"
+    return PurePath(source).name or source
+
+
+class _Item(QTableWidgetItem):
+    """A cell that sorts by its ``SORT_ROLE`` value (numbers as numbers), not its text."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if mine is None or theirs is None:
+            return super().__lt__(other)
+        return bool(mine < theirs)
+
+
+def _cell(text: str, key: object, tip: str) -> _Item:
+    item = _Item(text)
+    item.setData(SORT_ROLE, key)
+    item.setToolTip(html_literal(tip))
+    item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
+    return item
+
+
+class SamplesDialog(QDialog):
+    """A person's stored samples: picture, date, source and distance to their mean.
+
+    The samples and their distances are read by the context's gallery thread; the
+    table fills when they arrive (``loaded`` is emitted then).  A sample farther from
+    the person's mean embedding than the matching threshold is highlighted: it would
+    not be recognised as this person, so it is most likely someone else's face or a
+    poor picture.  The quality figures measured when the sample was enrolled (size,
+    sharpness, turn, tilt) are shown judged by today's limits, a failing figure marked;
+    samples stored before they were recorded say "not recorded".  Several samples can
+    be selected and deleted together (one question, one write).
+
+    Parameters
+    ----------
+    ctx : AppContext
+        Subscribed to ``gallery_changed``, ``samples_loaded``, ``edit_finished`` and
+        ``match_settings_changed`` (the highlight follows the threshold); the dialog
+        closes itself when the person is deleted.
+    person_id : int
+        Gallery id of the person shown.
+    """
+
+    #: Emitted on the GUI thread each time the samples listed were (re)read.
+    loaded = Signal()
+
+    def __init__(self, ctx: AppContext, person_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._person_id = person_id
+        self._person: Person | None = ctx.person(person_id)
+        self._ticket = -1
+        self._edits: set[int] = set()
+        self._distances: dict[int, float] = {}
+        self._poor = 0  # samples with a quality figure that fails its check
+        self.setObjectName("samplesDialog")
+        self.setMinimumSize(640, 380)
+        self.resize(820, 480)
+        self.title_label = plain_label()
+        self.title_label.setObjectName("heading")
+        self.hint_label = plain_label()
+        self.hint_label.setObjectName("hint")
+        self.hint_label.setWordWrap(True)
+        self.sort_combo = QComboBox()
+        self.sort_combo.setAccessibleName("Sort the samples")
+        for label, _, _ in SORTS:
+            self.sort_combo.addItem(label)
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setObjectName("samplesTable")
+        self.table.setHorizontalHeaderLabels(HEADERS)
+        self.table.setIconSize(QSize(SAMPLE_PX, SAMPLE_PX))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(SAMPLE_PX + 8)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(PICTURE, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(PICTURE, SAMPLE_PX + 16)
+        header.setSectionResizeMode(ADDED, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(SOURCE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QUALITY, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(DISTANCE, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setSortingEnabled(True)
+        self.delete_button = QPushButton("Delete sample…")
+        self.delete_button.setObjectName("danger")
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        box.addButton(self.delete_button, QDialogButtonBox.ButtonRole.ActionRole)
+        box.rejected.connect(self.reject)
+        sort_row = QHBoxLayout()
+        sort_row.addWidget(QLabel("Sort:"))
+        sort_row.addWidget(self.sort_combo)
+        sort_row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.hint_label)
+        layout.addLayout(sort_row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(box)
+        self.table.itemSelectionChanged.connect(self._on_selection_changed)
+        header.sortIndicatorChanged.connect(self._on_sort_indicator_changed)
+        self.sort_combo.currentIndexChanged.connect(self._on_sort_combo_changed)
+        self.delete_button.clicked.connect(self._on_delete_clicked)
+        delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
+        delete_key.activated.connect(self._on_delete_clicked)
+        ctx.gallery_changed.connect(self._on_gallery_changed)
+        ctx.samples_loaded.connect(self._on_samples_loaded)
+        ctx.edit_finished.connect(self._on_edit_finished)
+        ctx.match_settings_changed.connect(self._on_match_settings_changed)
+        self._on_sort_combo_changed(0)
+        self._show_title()
+        self._on_selection_changed()
+        self.refresh()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read the person's samples again; the dialog closes when the person is gone."""
+        self._ticket = self._ctx.request_samples(self._person_id)
+
+    def sample_ids(self) -> list[int]:
+        """Ids of the samples listed, in the order shown."""
+        return [self._id_of_row(r) for r in range(self.table.rowCount())]
+
+    def selected_ids(self) -> list[int]:
+        """Ids of the selected samples, in the order shown."""
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        return [self._id_of_row(r) for r in rows]
+
+    def select_samples(self, sample_ids: list[int]) -> None:
+        """Select exactly the listed samples with these ids."""
+        wanted, model = set(sample_ids), self.table.model()
+        selection = QItemSelection()
+        for row in range(self.table.rowCount()):
+            if self._id_of_row(row) in wanted:
+                last = self.table.columnCount() - 1
+                selection.select(model.index(row, 0), model.index(row, last))
+        flag = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        self.table.selectionModel().select(selection, flag)
+
+    def distance_of(self, sample_id: int) -> float:
+        """Return the distance to the mean read with the sample listed with this id."""
+        return self._distances[sample_id]
+
+    def outlier_ids(self) -> list[int]:
+        """Ids of the samples highlighted (farther from the mean than the threshold)."""
+        limit = self._ctx.match_settings().threshold
+        return [i for i in self.sample_ids() if self._distances[i] > limit]
+
+    def row_of(self, sample_id: int) -> int:
+        """Return the row showing the sample ``sample_id``, or -1."""
+        ids = self.sample_ids()
+        return ids.index(sample_id) if sample_id in ids else -1
+
+    def _id_of_row(self, row: int) -> int:
+        return int(self.table.item(row, PICTURE).data(ID_ROLE))
+
+    # -- showing -------------------------------------------------------------------------
+
+    def _show_title(self) -> None:
+        person = self._person
+        if person is None:
+            return
+        self.setWindowTitle(f"Samples of {person.name}")
+        self.title_label.setText(f"{person.name} — {samples_text(person.n_samples)}")
+
+    def _show_hint(self) -> None:
+        name = self._person.name if self._person is not None else "this person"
+        limit = self._ctx.match_settings().threshold
+        n = len(self.outlier_ids())
+        text = (
+            f"Distance of each sample to {name}'s mean: lower is more alike. A red row is"
+            f" farther than the threshold ({limit:.2f}) and would not be recognised as"
+            f" {name}: probably someone else's face, or a poor picture."
+        )
+        if n:
+            text += f"\n{n} such sample{'s' if n != 1 else ''} here: consider deleting."
+        if self._poor:
+            text += (
+                f"\n{FAILED_MARK} marks a quality figure that fails today's enrolment check"
+                " (hover for the limits)."
+            )
+        self.hint_label.setText(text)
+
+    def _fill(self, samples: tuple[Sample, ...], distances: tuple[float, ...]) -> None:
+        name = self._person.name if self._person is not None else ""
+        selected = set(self.selected_ids())
+        header = self.table.horizontalHeader()
+        column, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
+        self.table.setSortingEnabled(False)
+        self.table.clearContents()
+        self.table.setRowCount(len(samples))
+        self._distances = {s.id: d for s, d in zip(samples, distances, strict=True)}
+        self._poor = 0
+        for row, (s, d) in enumerate(zip(samples, distances, strict=True)):
+            where = s.source or "unknown"
+            quality = quality_text(s.quality)
+            tip = (
+                f"Sample {s.id} from {where}, added {s.created_at}\n"
+                f"Distance to the mean: {d:.4f}.\n{quality.tip}"
+            )
+            picture = _cell("", s.id, tip)
+            picture.setData(ID_ROLE, s.id)
+            picture.setIcon(QIcon(jpeg_pixmap(s.thumbnail, name, SAMPLE_PX)))
+            self.table.setItem(row, PICTURE, picture)
+            self.table.setItem(
+                row, ADDED, _cell(added_text(s.created_at), (s.created_at, s.id), tip)
+            )
+            self.table.setItem(row, SOURCE, _cell(source_text(s.source), where, tip))
+            cell = _cell(quality.text, quality.sort_key, tip)
+            self._poor += quality.failed > 0
+            if quality.failed > 0:
+                cell.setForeground(QBrush(QUALITY_FAILED_COLOR))
+            elif quality.failed < 0:  # not recorded
+                cell.setForeground(QBrush(QUALITY_MISSING_COLOR))
+            self.table.setItem(row, QUALITY, cell)
+            cell = _cell(f"{d:.2f}", d, tip)
+            cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, DISTANCE, cell)
+        self.table.setSortingEnabled(True)
+        self.table.sortItems(column, order)
+        self._highlight()
+        self.select_samples([i for i in self.sample_ids() if i in selected])
+
+    def _highlight(self) -> None:
+        limit = self._ctx.match_settings().threshold
+        self.table.setSortingEnabled(False)  # no re-sorting while the rows are changed
+        for row in range(self.table.rowCount()):
+            far = self._distances[self._id_of_row(row)] > limit
+            for column in range(self.table.columnCount()):
+                item = self.table.item(row, column)
+                item.setBackground(QBrush(OUTLIER_BACKGROUND) if far else QBrush())
+                font = item.font()
+                font.setBold(far and column == DISTANCE)
+                item.setFont(font)
+            distance = self.table.item(row, DISTANCE)
+            value = self._distances[self._id_of_row(row)]
+            distance.setText(f"⚠ {value:.2f}" if far else f"{value:.2f}")
+        self.table.setSortingEnabled(True)
+        self._show_hint()
+
+    # -- slots ---------------------------------------------------------------------------
+
+    @Slot(int, object, object, object)
+    def _on_samples_loaded(
+        self,
+        ticket: int,
+        person: Person | None,
+        samples: tuple[Sample, ...],
+        distances: tuple[float, ...],
+    ) -> None:
+        if ticket != self._ticket:
+            return
+        if person is None:
+            self.close()
+            return
+        self._person = person
+        self._show_title()
+        self._fill(samples, distances)
+        self._on_selection_changed()
+        self.loaded.emit()
+
+    @Slot(object)
+    def _on_match_settings_changed(self, settings: MatchSettings) -> None:
+        self._highlight()
+
+    @Slot(int)
+    def _on_sort_combo_changed(self, index: int) -> None:
+        _, column, order = SORTS[index]
+        self.table.sortItems(column, order)
+
+    @Slot(int, Qt.SortOrder)
+    def _on_sort_indicator_changed(self, column: int, order: Qt.SortOrder) -> None:
+        for i, (_, c, o) in enumerate(SORTS):
+            if (c, o) == (column, order):
+                self.sort_combo.blockSignals(True)
+                self.sort_combo.setCurrentIndex(i)
+                self.sort_combo.blockSignals(False)
+
+    @Slot()
+    def _on_selection_changed(self) -> None:
+        n = len(self.table.selectionModel().selectedRows())
+        self.delete_button.setEnabled(n > 0)
+        self.delete_button.setText("Delete sample…" if n <= 1 else f"Delete {n} samples…")
+
+    @Slot()
+    def _on_gallery_changed(self) -> None:
+        self.refresh()
+
+    @Slot()
+    def _on_delete_clicked(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        name = self._person.name if self._person is not None else "this person"
+        what = "this sample" if len(ids) == 1 else f"these {len(ids)} samples"
+        if not confirm(self, "Delete samples", f"Delete {what} of {name}?\nThis cannot be undone."):
+            return
+        self._edits.add(self._ctx.remove_samples(ids, self._person_id))
+
+    @Slot(object)
+    def _on_edit_finished(self, edit: GalleryEdit) -> None:
+        if edit.ticket in self._edits:
+            self._edits.discard(edit.ticket)
+            if edit.error is not None:
+                show_error(self, "Cannot delete the samples", edit.error)
