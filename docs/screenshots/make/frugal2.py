@@ -13,7 +13,7 @@ OUT = Path(__file__).resolve().parents[1] / "threshold-min-face.png"
 
 
 def main() -> int:
-    """Save the panel in its group box, as the window shows it, with the smallest face set to 48 px."""
+    """Save the panel in its group box, as the window shows it, with a 48 px smallest face."""
     from PySide6.QtWidgets import QApplication, QGroupBox, QVBoxLayout
 
     from faceapp.core.pipeline import FacePipeline
@@ -36,7 +36,6 @@ def main() -> int:
         panel.min_face.spin.setValue(48)
         QApplication.processEvents()
         box.grab().save(str(OUT))
-    print(OUT)
     app.quit()
     return 0
 
