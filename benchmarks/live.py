@@ -17,12 +17,17 @@ configuration alone.  Configurations:
 The labels are compared with a reference run that processes every frame offline (the
 full detector on every frame, embeddings refreshed every 0.5 s, live mode's reporting
 floor and minimum size), so the figure shows what detecting less, following and
-skipping change.  Videos: the LFW video of ``faceapp bench``
-(:func:`benchmarks.suite.make_video_frames` at 30 fps, new people every 2 s) and a
+skipping change (:mod:`benchmarks.live_figures`).  Videos
+(:mod:`benchmarks.live_videos`): the LFW video of ``faceapp bench``
+(:func:`benchmarks.frames.make_video` at 30 fps, new people every 2 s) and a
 camera-like clip of the 5-celebrity ``val`` photos (each slides in, is held by a
-slightly shaking hand, then stands still; sensor noise throughout).
+slightly shaking hand, then stands still; sensor noise throughout).  Timings: real
+time (above), offline (every frame in order, as fast as possible) and virtual (the
+real-time rule on a clock of the recognition thread's CPU time,
+:mod:`benchmarks.live_virtual`).
 
-``python -m benchmarks.live [--quick] [--json]``; :func:`run` is what ``faceapp bench``
+``python -m benchmarks.live [--quick] [--modes before,after] [--videos lfw,camera]
+[--timings realtime,offline,virtual] [--keep DIR]``; :func:`run` is what ``faceapp bench``
 calls.
 """
 
@@ -42,143 +47,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from benchmarks.data import LFW_DIR
-from benchmarks.frames import FRAME_H, FRAME_W, lfw_images
+from benchmarks.live_figures import compare
+from benchmarks.live_videos import FPS, camera_video, distractors, lfw_video
 
 REPO = Path(__file__).resolve().parents[1]
 
-FPS = 30.0
-#: Boxes of the same face in a run and in the reference overlap at least this much.
-SAME_FACE_IOU = 0.3
-#: LFW people enrolled who never appear in the videos (a gallery is never just the cast).
-DISTRACTORS = 40
-
 MODES = ("before", "after")
-TIMINGS = ("realtime", "offline")
+TIMINGS = ("realtime", "offline", "virtual")
 
 
-# -- the videos -------------------------------------------------------------------------
-
-
-def _suite_cast(lfw_dir: Path, seconds: float, fps: float, seed: int = 0) -> list[list[Path]]:
-    """Return the LFW files pasted in each scene of ``make_video_frames`` (same draws)."""
-    rng = np.random.default_rng(seed)
-    files = lfw_images(lfw_dir)
-    scenes = []
-    n, scene_len = int(seconds * fps), int(2 * fps)
-    for _start in range(0, n, scene_len):
-        rng.integers(len(files))  # background
-        k = int(rng.integers(1, 4))
-        cast = []
-        for _j in range(k):
-            cast.append(files[rng.integers(len(files))])
-            size = int(rng.integers(150, 200))
-            rng.integers(10, FRAME_H - size - 10)
-            rng.uniform(-1.5, 1.5, size=2)
-        scenes.append(cast)
-    return scenes
-
-
-def _write(path: Path, frames: Any, fps: float) -> int:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (FRAME_W, FRAME_H))
-    if not writer.isOpened():
-        raise OSError(f"cannot write {path}")
-    count = 0
-    for frame in frames:
-        writer.write(frame)
-        count += 1
-    writer.release()
-    return count
-
-
-def lfw_video(lfw_dir: Path, path: Path, seconds: float) -> dict[str, Any]:
-    """Write the bench's LFW video at 30 fps; return its gallery (other photos of its cast)."""
-    from benchmarks.suite import make_video_frames
-
-    frames = make_video_frames(lfw_dir, seconds=seconds, fps=FPS)
-    count = _write(path, frames, FPS)
-    del frames
-    cast = [f for scene in _suite_cast(lfw_dir, seconds, FPS) for f in scene]
-    samples: list[tuple[str, str]] = []
-    for f in cast:
-        person = f.parent.name
-        others = sorted(p for p in f.parent.glob("*.jpg") if p != f)[:2]
-        samples += [(person, str(p)) for p in others]
-    return {"frames": count, "samples": samples, "cast": sorted({f.parent.name for f in cast})}
-
-
-def _interleaved(root: Path) -> list[Path]:
-    per_person = [sorted(p.glob("*.jpg")) for p in sorted(root.iterdir()) if p.is_dir()]
-    width = max(len(p) for p in per_person)
-    return [p[i] for i in range(width) for p in per_person if i < len(p)]
-
-
-def camera_frames(photos: list[Path], backdrop: np.ndarray, seed: int = 0) -> Any:
-    """Yield a camera-like 30 fps clip: per photo 0.4 s sliding in, 1.6 s handheld, 1 s still.
-
-    Each photo is scaled to 260-360 px high and shown over a blurred backdrop; a handheld
-    camera moves the whole picture by a few pixels along a smooth random path; sensor
-    noise (sigma 2 grey levels) is added to every frame.
-    """
-    rng = np.random.default_rng(seed)
-    for photo in photos:
-        img = cv2.imread(str(photo))
-        h = int(rng.integers(260, 361))
-        img = cv2.resize(img, (round(img.shape[1] * h / img.shape[0]), h), cv2.INTER_AREA)
-        w = img.shape[1]
-        x_end = int(rng.integers(20, max(21, FRAME_W - w - 20)))
-        y0 = int(rng.integers(10, FRAME_H - h - 10))
-        phase = rng.uniform(0, 2 * np.pi, 4)
-        for t in range(int(3 * FPS)):
-            s = t / FPS
-            if s < 0.4:
-                x = FRAME_W + (x_end - FRAME_W) * (s / 0.4)
-                dx = dy = 0.0
-            else:
-                x = x_end
-                hold = min(s, 2.0)  # the hand stops at 2 s: a tripod from there on
-                dx = 3.0 * np.sin(2.1 * hold + phase[0]) + 1.5 * np.sin(5.3 * hold + phase[1])
-                dy = 2.0 * np.sin(1.7 * hold + phase[2]) + 1.0 * np.sin(4.1 * hold + phase[3])
-            frame = backdrop.copy()
-            xi = int(round(x))
-            x0, x1 = max(xi, 0), min(xi + w, FRAME_W)
-            if x1 > x0:
-                frame[y0 : y0 + h, x0:x1] = img[:, x0 - xi : x1 - xi]
-            m = np.float32([[1, 0, dx], [0, 1, dy]])
-            frame = cv2.warpAffine(frame, m, (FRAME_W, FRAME_H), borderMode=cv2.BORDER_REFLECT)
-            noise = rng.normal(0.0, 2.0, frame.shape)
-            yield np.clip(frame + noise, 0, 255).astype(np.uint8)
-
-
-def camera_video(celebrity_dir: Path, lfw_dir: Path, path: Path, photos: int) -> dict[str, Any]:
-    """Write the camera-like clip; return its gallery (the people's ``train`` photos)."""
-    files = lfw_images(lfw_dir)
-    backdrop = cv2.GaussianBlur(
-        cv2.resize(cv2.imread(str(files[len(files) // 3])), (FRAME_W, FRAME_H)), (0, 0), 25
-    )
-    chosen = _interleaved(celebrity_dir / "val")[:photos]
-    count = _write(path, camera_frames(chosen, backdrop), FPS)
-    samples = [
-        (d.name, str(p))
-        for d in sorted((celebrity_dir / "train").iterdir())
-        if d.is_dir()
-        for p in sorted(d.glob("*.jpg"))
-    ]
-    return {"frames": count, "samples": samples, "cast": sorted({p.parent.name for p in chosen})}
-
-
-def distractors(lfw_dir: Path, exclude: set[str], n: int = DISTRACTORS) -> list[tuple[str, str]]:
-    """Return ``n`` LFW people (one photo each) who are not in ``exclude``."""
-    people = sorted(d for d in lfw_dir.iterdir() if d.is_dir() and d.name not in exclude)
-    rng = np.random.default_rng(7)
-    picks = rng.choice(len(people), size=min(n, len(people)), replace=False)
-    return [(people[i].name, str(sorted(people[i].glob("*.jpg"))[0])) for i in sorted(picks)]
-
-
-# -- the child processes ----------------------------------------------------------------
+# -- the child processes
 
 
 def _gallery(samples: list[tuple[str, str]], out: Path) -> None:
@@ -443,6 +324,10 @@ def _child(task: str, args: dict[str, Any]) -> None:
         result = _reference(Path(args["video"]), Path(args["gallery"]))
     elif task == "offline":
         result = _offline(Path(args["video"]), Path(args["gallery"]), args["mode"])
+    elif task == "virtual":
+        from benchmarks.live_virtual import virtual
+
+        result = virtual(Path(args["video"]), Path(args["gallery"]), args["mode"])
     else:
         result = _realtime(Path(args["video"]), Path(args["gallery"]), args["mode"])
     out.write_text(json.dumps(result))
@@ -455,132 +340,6 @@ def _spawn(task: str, **args: Any) -> None:
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
     }
     subprocess.run(cmd, check=True, cwd=REPO, env=env)
-
-
-# -- the figures ------------------------------------------------------------------------
-
-
-def _iou(a: list[float], b: list[float]) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _pair(ref: list[list[Any]], run: list[list[Any]]) -> dict[int, int]:
-    """Return reference face -> run face, greedily by IoU (at least :data:`SAME_FACE_IOU`)."""
-    pairs = sorted(
-        ((_iou(a, b), i, j) for i, a in enumerate(ref) for j, b in enumerate(run)), reverse=True
-    )
-    out: dict[int, int] = {}
-    used: set[int] = set()
-    for iou, i, j in pairs:
-        if iou < SAME_FACE_IOU:
-            break
-        if i not in out and j not in used:
-            out[i] = j
-            used.add(j)
-    return out
-
-
-def compare(reference: dict[str, Any], run: dict[str, Any], fps: float = FPS) -> dict[str, Any]:
-    """Return the label agreement, latency and naming-time figures of a real-time run.
-
-    The label a run shows at a frame is that of the newest result for a frame at or
-    before it (a dropped frame keeps showing the previous result, as the GUI does).
-    Faces are paired by box overlap.  A wrong name is a name other than the one the
-    reference gives; a name where the reference says "Unknown" (or the reverse) is
-    counted apart.  The time to name a face runs from the arrival of the frame where
-    it first appears (or, when the reference too names it only later, where the
-    reference names it) to the end of the processing of the first frame the run shows
-    that name.
-    """
-    processed = {r["i"]: r for r in run["frames"]}
-    arrivals = {int(k): v for k, v in run["arrivals"].items()}
-    shown: dict[str, Any] | None = None
-    tally: Counter[str] = Counter()
-    first_seen: dict[int, int] = {}
-    named_at: dict[int, float] = {}
-    named_cpu: dict[int, float] = {}
-    ref_named: dict[int, int] = {}
-    cpu_ms = {r["i"]: r["cpu_ms"] for r in run["frames"] if "cpu_ms" in r}
-    for ref in reference["frames"]:
-        i = ref["i"]
-        shown = processed.get(i, shown)
-        run_faces = shown["faces"] if shown is not None else []
-        pairs = _pair(ref["faces"], run_faces)
-        for k, face in enumerate(ref["faces"]):
-            label, track = face[4], face[5]
-            tally["face_frames"] += 1
-            first_seen.setdefault(track, i)
-            if label != "Unknown":
-                ref_named.setdefault(track, i)
-            j = pairs.get(k)
-            if j is None:
-                tally["missing"] += 1
-                continue
-            got = run_faces[j][4]
-            if got == label:
-                tally["agree"] += 1
-                if label != "Unknown" and i in processed and track not in named_at:
-                    named_at[track] = processed[i]["done"] - arrivals[first_seen[track]]
-                    if i in cpu_ms:
-                        named_cpu[track] = (
-                            processed[i]["arrival"] - arrivals[first_seen[track]] + cpu_ms[i] / 1e3
-                        )
-            elif got == "Unknown":
-                tally["unknown_for_name"] += 1
-            elif label == "Unknown":
-                tally["name_for_unknown"] += 1
-            else:
-                tally["wrong_name"] += 1
-        tally["extra"] += len(run_faces) - len(pairs)
-    latencies = [1000.0 * (r["done"] - r["arrival"]) for r in run["frames"]]
-    # A face the reference itself names only later (a first embedding on the wrong side of
-    # the threshold) is timed from the frame the reference names it.
-    later = {t for t, f in ref_named.items() if f != first_seen[t]}
-    for table in (named_at, named_cpu):
-        for t in later & set(table):
-            table[t] -= arrivals[ref_named[t]] - arrivals[first_seen[t]]
-    names = list(named_at.values())
-    known_tracks = {f[5] for r in reference["frames"] for f in r["faces"] if f[4] != "Unknown"}
-    n_frames = len(reference["frames"])
-    out = {
-        "cpu_per_video_second": run["cpu_per_video_second"],
-        "peak_rss_mb": run["peak_rss_mb"],
-        "tensorflow_imported": run["tensorflow_imported"],
-        "machine_load_average": run["load_average"],
-        "latency_ms_median": round(float(np.median(latencies)), 1),
-        "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1),
-        "frames": n_frames,
-        "frames_processed": len(run["frames"]),
-        "agreement": round(tally["agree"] / max(tally["face_frames"], 1), 4),
-        "face_frames": tally["face_frames"],
-        "wrong_names": tally["wrong_name"],
-        "name_where_reference_unknown": tally["name_for_unknown"],
-        "unknown_where_reference_named": tally["unknown_for_name"],
-        "missing": tally["missing"],
-        "extra_faces": tally["extra"],
-        "faces_to_name": len(known_tracks),
-        "faces_named": len(names),
-        "faces_the_reference_names_late": len(later),
-        "time_to_name_ms_median": round(1000 * float(np.median(names)), 1) if names else None,
-        "time_to_name_ms_max": round(1000 * float(np.max(names)), 1) if names else None,
-        "work": run["work"],
-        "video_seconds": round(n_frames / fps, 2),
-    }
-    if cpu_ms:
-        # Load-independent stand-ins for the wall-clock figures: the process CPU time of a
-        # frame bounds its processing time on an idle machine from above.
-        cpu = list(cpu_ms.values())
-        out["latency_cpu_ms_median"] = round(float(np.median(cpu)), 1)
-        out["latency_cpu_ms_p95"] = round(float(np.percentile(cpu, 95)), 1)
-        named = list(named_cpu.values())
-        out["time_to_name_cpu_ms_max"] = round(1000 * max(named), 1) if named else None
-        out["cpu_split_per_video_second"] = run.get("cpu_split_per_video_second")
-        out["calls"] = run.get("calls")
-    return out
 
 
 def run(
@@ -607,6 +366,8 @@ def run(
         app does; its figures depend on how busy the machine is).  ``"offline"``: every
         frame processed in order as fast as possible; its CPU figure is the CPU it takes
         to keep up with the video, and a frame's latency is its own processing time.
+        ``"virtual"`` (:mod:`benchmarks.live_virtual`): the real-time rule on a clock of
+        the recognition thread's CPU time, which other processes do not slow down.
     progress : callable, optional
         Called with one line of text per step.
     keep : Path, optional

@@ -1,4 +1,4 @@
-"""``faceapp bench``: detector, embedder, pipeline and 1:K search, with peers, in one run.
+"""``faceapp bench``: detector, embedder, pipeline, 1:K search, live mode, with peers, in one run.
 
 Usage::
 
@@ -33,6 +33,8 @@ from benchmarks import detector_bench
 from benchmarks.data import LFW_DIR, require_lfw
 from benchmarks.frames import FRAME_H, FRAME_W, make_video
 from benchmarks.timing import FLOAT32_FLOOR_MS, stats, time_call, timed
+
+TIMINGS = ("realtime", "offline", "virtual")
 
 # --------------------------------------------------------------------------- embedding
 
@@ -150,6 +152,75 @@ def bench_face_recognition(frames: list[np.ndarray]) -> dict[str, Any] | None:
     }
 
 
+# --------------------------------------------------------------------------- live mode
+
+#: The live-mode figures lifted to the top level of ``faceapp bench``'s result, from the
+#: camera-like clip delivered in real time (``benchmarks.live``'s names on the right).
+LIVE_FIGURES = {
+    "live_cpu_per_video_second": "cpu_per_video_second",
+    "live_peak_rss_mb": "peak_rss_mb",
+    "live_latency_ms_median": "latency_ms_median",
+    "live_latency_ms_p95": "latency_ms_p95",
+    "live_agreement": "agreement",
+    "live_wrong_names": "wrong_names",
+    "live_time_to_name_ms_max": "time_to_name_ms_max",
+}
+
+
+def bench_live(
+    lfw_dir: Path, quick: bool, progress: Callable[[str], Any] | None = None
+) -> dict[str, Any]:
+    """Run the live-mode benchmark (:mod:`benchmarks.live`) in the app's default live mode.
+
+    Quick: the short camera-like clip (15 s), in real time and on the virtual clock
+    (:mod:`benchmarks.live_virtual`: the real-time rule timed by the recognition thread's
+    CPU time, which a busy machine does not change).  Otherwise both videos (the LFW
+    video and the 30 s camera-like clip), also offline (every frame as fast as possible:
+    the CPU it takes to keep up, and per-frame CPU time as latency).
+
+    Returns
+    -------
+    dict
+        ``{video: {timing: figures}}`` and the machine's load average at the start and
+        the end; figures as :func:`benchmarks.live_figures.compare` returns them.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the 5-celebrity photos (the camera-like clip) are missing.
+    """
+    from benchmarks import live
+
+    load0 = [round(x, 2) for x in os.getloadavg()]
+    result = live.run(
+        lfw_dir,
+        quick=quick,
+        modes=("after",),
+        videos=("camera",) if quick else ("lfw", "camera"),
+        timings=("realtime", "virtual") if quick else ("realtime", "offline", "virtual"),
+        progress=progress,
+    )
+    out: dict[str, Any] = {"load_average_start": load0}
+    for name in ("lfw", "camera"):
+        if name in result:
+            out[name] = {t: result[name][t]["after"] for t in TIMINGS if t in result[name]}
+    out["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
+def live_summary(figures: dict[str, Any]) -> dict[str, Any]:
+    """Return the top-level live figures of :func:`bench_live`'s result.
+
+    Those of :data:`LIVE_FIGURES` from the camera-like clip in real time, and its
+    agreement and longest time to name a face on the virtual clock (``*_virtual``).
+    """
+    camera = figures["camera"]
+    out = {key: camera["realtime"][name] for key, name in LIVE_FIGURES.items()}
+    out["live_agreement_virtual"] = camera["virtual"]["agreement"]
+    out["live_time_to_name_ms_max_virtual"] = camera["virtual"]["time_to_name_ms_max"]
+    return out
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -191,6 +262,15 @@ def run_benchmark(
     search = bench_search((1_000, 100_000, 1_000_000), repeats)
     result["search"] = search
     result["search_ms_1m"] = search["search_ms_1m"]["median"]
+
+    say("live mode: CPU, memory, latency and labels against an every-frame reference ...")
+    try:
+        live_figures = bench_live(lfw_dir, quick)
+    except FileNotFoundError as exc:
+        result["live"] = f"not run: {exc}"
+    else:
+        result["live"] = live_figures
+        result.update(live_summary(live_figures))
 
     peer = bench_face_recognition(frames[:10])
     result["face_recognition"] = peer if peer is not None else "not installed"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from faceapp.core.live import LIVE_MIN_FACE_PX
 from faceapp.core.matching import (
     DEFAULT_THRESHOLD,
     MAX_THRESHOLD,
@@ -18,6 +19,11 @@ from faceapp.core.matching import (
 
 log = logging.getLogger(__name__)
 
+
+#: Live mode's smallest face by default, and the range a user may choose (pixels): under
+#: 20 px the detector's first stage cannot see a face; over 200 px only close-ups are left.
+DEFAULT_MIN_FACE_PX = round(LIVE_MIN_FACE_PX)
+MIN_FACE_PX_RANGE = (20, 200)
 
 #: Source used when the user has never chosen one: the first camera (the GUI falls back
 #: to the demo when no camera opens).
@@ -64,6 +70,11 @@ class Settings:
     guided_capture : bool
         The enrolment dialog starts in guided capture (several samples in several poses,
         taken by themselves) rather than single photo: the mode the user chose last.
+    min_face_px : int
+        Smallest face, in pixels (shorter side of the box), that live recognition looks
+        for and shows (:attr:`faceapp.core.live.LiveSettings.min_face_px`), in
+        :data:`MIN_FACE_PX_RANGE`; smaller values find people further away at a higher
+        CPU cost (``docs/performance.md``).
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -76,13 +87,14 @@ class Settings:
     liveness: bool = True
     photo_interval_s: float = DEFAULT_PHOTO_INTERVAL_S
     guided_capture: bool = True
+    min_face_px: int = DEFAULT_MIN_FACE_PX
 
     def validated(self) -> Settings:
         """Return a copy with every field brought into its valid range.
 
         A threshold outside the range is clipped (a non-number becomes the mode's
         default), an unknown mode becomes ``"recognition"``, an empty claim or source
-        their defaults.
+        their defaults; the minimum face size is clipped to :data:`MIN_FACE_PX_RANGE`.
         """
         t = self.threshold
         t = DEFAULT_THRESHOLD if not math.isfinite(t) else min(max(t, MIN_THRESHOLD), MAX_THRESHOLD)
@@ -98,8 +110,10 @@ class Settings:
             if not math.isfinite(p)
             else min(max(p, 0.0), MAX_PHOTO_INTERVAL_S)
         )
+        low, high = MIN_FACE_PX_RANGE
         return replace(
             self,
+            min_face_px=min(max(int(self.min_face_px), low), high),
             threshold=float(t),
             verification_threshold=None if v is None else float(v),
             mode=mode,
@@ -166,6 +180,11 @@ def _convert(raw: Any, kind: type, name: str) -> Any:
         return bool(raw)
     if kind is float:
         return float(raw)
+    if kind is int:
+        value = float(raw)
+        if not math.isfinite(value):
+            raise ValueError(raw)
+        return round(value)
     if kind is bytes:
         if isinstance(raw, (bytes, bytearray, memoryview)):
             return bytes(raw)

@@ -130,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-frames", type=positive_int, default=None, help="stop after this many frames"
     )
+    p.add_argument(
+        "--min-face",
+        type=positive_int,
+        default=None,
+        metavar="PX",
+        help="report only faces at least PX pixels high and wide, with the live mode's score "
+        "floor (default: every face the detector finds)",
+    )
     add_history_flag(p)
     add_common(p)
 

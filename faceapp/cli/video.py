@@ -28,12 +28,16 @@ def cmd_video(args: argparse.Namespace) -> int:
     from faceapp.core.tracking import FaceTracker
 
     threshold = threshold_from(args)
+    live = live_settings_from(args)
     if args.out is not None:
         _check_video_out(args.out, args.input)
     store = open_store(args)
     index = store.index()
     source = open_source(args.input)
     source.open()  # a missing or damaged file fails here, before the model loads
+    if live is not None and not isinstance(source, VideoCaptureSource):
+        source.close()
+        raise UsageError("--min-face applies to video files and cameras only")
     recorder = HistoryRecorder(args, store)
     if Path(args.input).exists():
         where = display_name(args.input)
@@ -44,8 +48,9 @@ def cmd_video(args: argparse.Namespace) -> int:
         pipeline = loaded_pipeline(args)
         # Follow faces across frames of a real video; an image folder is a set of unrelated photos.
         tracked = isinstance(source, VideoCaptureSource)
-        # Every frame through the full detector, every face reported (not the GUI's live mode).
-        pipeline.tracker = FaceTracker(live=None) if tracked else None
+        # Every frame through the full detector (not the GUI's live mode); every face is
+        # reported, or with --min-face those of live mode's size and score floor.
+        pipeline.tracker = FaceTracker(live=live) if tracked else None
         while args.max_frames is None or len(frames) < args.max_frames:
             frame = source.read()
             if frame is None:
@@ -82,6 +87,27 @@ def cmd_video(args: argparse.Namespace) -> int:
         doc["history_recorded"] = recorded
     emit(args, doc, [f"recorded {recorded} event(s) in the history"] if recorder.active else [])
     return EXIT_OK if named else EXIT_NEGATIVE
+
+
+def live_settings_from(args: argparse.Namespace) -> Any:
+    """Return the every-frame live settings for ``--min-face``, or None without the flag.
+
+    Raises
+    ------
+    UsageError
+        When the size is outside :data:`faceapp.settings.MIN_FACE_PX_RANGE`.
+    """
+    if args.min_face is None:
+        return None
+    from dataclasses import replace
+
+    from faceapp.core.live import EVERY_FRAME
+    from faceapp.settings import MIN_FACE_PX_RANGE
+
+    low, high = MIN_FACE_PX_RANGE
+    if not low <= args.min_face <= high:
+        raise UsageError(f"--min-face must be between {low} and {high} pixels, got {args.min_face}")
+    return replace(EVERY_FRAME, min_face_px=float(args.min_face))
 
 
 VIDEO_OUT_SUFFIXES = (".mp4", ".avi")

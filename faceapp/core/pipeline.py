@@ -161,8 +161,9 @@ class FacePipeline:
             results = tuple(FaceResult(f, m) for f, m in zip(faces, matches, strict=True))
         elif self.tracker.live is None:
             faces = self.detect(frame)
-            tracks = self.tracker.update(faces, timestamp)
-            results = self._named(frame, faces, tracks, gallery, settings, timestamp)
+            looks = [appearance_signature(frame, f) for f in faces]
+            tracks = self.tracker.update(faces, timestamp, looks)
+            results = self._named(frame, faces, tracks, gallery, settings, timestamp, looks)
         else:
             results = self._live(frame, self.tracker.live, gallery, settings, timestamp)
         latency = (time.perf_counter() - start) * 1000.0
@@ -196,6 +197,7 @@ class FacePipeline:
             isinstance(self.detector, TrackingDetector),
         )
         faces: list[Face] | None = None
+        looks: list[np.ndarray] | None = None
         measured: list[int] = []
         if reason is None:
             faces, measured, reason = self._follow(frame, thumb, previous, live, timestamp)
@@ -218,14 +220,15 @@ class FacePipeline:
                     faces.append(f)
                     sure.append(False)
             known = set(tracker.tracks)
-            tracks = tracker.update(faces, timestamp)
+            looks = [appearance_signature(frame, f) for f in faces]
+            tracks = tracker.update(faces, timestamp, looks)
             for track, certain in zip(tracks, sure, strict=True):
                 track.confirmed = track.confirmed or certain
             found = {t.id for t in tracks}
             changed = bool(found - known) or any(t.id not in found for t in previous)
             live.detected(thumb, timestamp, changed)
             measured = sorted(found)
-        named = self._named(frame, faces, tracks, gallery, settings, timestamp)
+        named = self._named(frame, faces, tracks, gallery, settings, timestamp, looks)
         for result, track in zip(named, tracks, strict=True):
             track.confirmed = track.confirmed or result.known
         results = tuple(r for r, t in zip(named, tracks, strict=True) if t.confirmed)
@@ -279,11 +282,16 @@ class FacePipeline:
         gallery: GalleryIndex,
         settings: MatchSettings,
         timestamp: float,
+        looks: list[np.ndarray] | None = None,
     ) -> tuple[FaceResult, ...]:
-        """Embed the tracks that need it, then name every face by its track's vote."""
+        """Embed the tracks that need it, then name every face by its track's vote.
+
+        ``looks`` are the faces' :func:`appearance_signature` when already computed.
+        """
         tracker = self.tracker
         assert tracker is not None
-        looks = [appearance_signature(frame, f) for f in faces]
+        if looks is None:
+            looks = [appearance_signature(frame, f) for f in faces]
         reasons = [tracker.embedding_reason(t, timestamp, looks[i]) for i, t in enumerate(tracks)]
         stale = [i for i, r in enumerate(reasons) if r is not None and r != "stale"]
         limit = tracker.live.settings.refreshes_per_frame if tracker.live else len(tracks)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from faceapp.core.live import LiveScheduler, LiveSettings
 from faceapp.core.matching import is_match
-from faceapp.core.types import Face, Match
+from faceapp.core.types import Box, Face, Match
 
 #: A detection continues a track when their boxes overlap at least this much (IoU).
 IOU_MATCH = 0.3
@@ -40,6 +42,18 @@ SIGNATURE_STABLE_CORRELATION = 0.8
 #: borderline call: in live mode it keeps the :data:`REFRESH_SECONDS` rate even when it
 #: looks the same, so that its name settles as it would with every frame embedded.
 BORDERLINE_MARGIN = 0.15
+#: A detection that overlaps no track continues a track missed on this frame when it looks
+#: like that track's face at its last embedding (thumbnail correlation at least
+#: :data:`JUMP_MIN_CORRELATION`), is about as big (sides within :data:`JUMP_MAX_SCALE`)
+#: and not far (centres at most :data:`JUMP_MAX_SIDES` sides apart), within
+#: :data:`JUMP_MAX_GAP_SECONDS` of its last sighting.  A face moving fast while frames are
+#: skipped (a photo sliding in moves 40 px per frame; 4 skipped frames are 160 px) would
+#: otherwise become a new track each time it is seen, and each new track costs an
+#: embedding (80-100 ms of CPU) that makes the next frames late in turn.
+JUMP_MIN_CORRELATION = 0.9
+JUMP_MAX_SCALE = 1.5
+JUMP_MAX_SIDES = 3.0
+JUMP_MAX_GAP_SECONDS = 0.5
 
 
 def appearance_signature(frame: np.ndarray, face: Face) -> np.ndarray:
@@ -133,8 +147,19 @@ class FaceTracker:
         self.tracks: dict[int, Track] = {}
         self._next_id = 1
 
-    def update(self, faces: list[Face], timestamp: float) -> list[Track]:
+    def update(
+        self,
+        faces: list[Face],
+        timestamp: float,
+        looks: Sequence[np.ndarray] | None = None,
+    ) -> list[Track]:
         """Assign each detection to a track, creating tracks for new faces.
+
+        A detection continues the track whose box, where it was or where its motion
+        puts it now, it overlaps most (IoU at least :data:`IOU_MATCH`).  Given the
+        faces' :func:`appearance_signature` (``looks``), a detection that overlaps no
+        track may continue one that looks the same nearby (see
+        :data:`JUMP_MIN_CORRELATION`).
 
         Returns
         -------
@@ -146,7 +171,7 @@ class FaceTracker:
         }
         pairs = sorted(
             (
-                (face.box.iou(track.face.box), i, track.id)
+                (_overlap(face.box, track, timestamp), i, track.id)
                 for i, face in enumerate(faces)
                 for track in self.tracks.values()
             ),
@@ -161,6 +186,10 @@ class FaceTracker:
                 continue
             assigned[i] = self.tracks[tid]
             used.add(tid)
+        if looks is not None:
+            for i, tid in self._jumps(faces, looks, timestamp, assigned, used):
+                assigned[i] = self.tracks[tid]
+                used.add(tid)
         out = []
         for i, face in enumerate(faces):
             track = assigned.get(i)
@@ -170,6 +199,43 @@ class FaceTracker:
                 self.tracks[track.id] = track
             self.follow(track, face, timestamp)
             out.append(track)
+        return out
+
+    def _jumps(
+        self,
+        faces: list[Face],
+        looks: Sequence[np.ndarray],
+        timestamp: float,
+        assigned: dict[int, Track],
+        used: set[int],
+    ) -> list[tuple[int, int]]:
+        """Return (detection, track id) pairs for faces that jumped (see :meth:`update`)."""
+        candidates = []
+        for i, face in enumerate(faces):
+            if i in assigned or float(looks[i] @ looks[i]) < 0.5:
+                continue
+            side = min(face.box.w, face.box.h)
+            for track in self.tracks.values():
+                ref = track.signature
+                if track.id in used or ref is None or float(ref @ ref) < 0.5:
+                    continue
+                if timestamp - track.last_seen > JUMP_MAX_GAP_SECONDS:
+                    continue
+                other = min(track.face.box.w, track.face.box.h)
+                if max(side, other) > JUMP_MAX_SCALE * max(min(side, other), 1e-6):
+                    continue
+                (x0, y0), (x1, y1) = track.face.box.center, face.box.center
+                if math.hypot(x1 - x0, y1 - y0) > JUMP_MAX_SIDES * max(side, other):
+                    continue
+                corr = float(looks[i] @ ref)
+                if corr >= JUMP_MIN_CORRELATION:
+                    candidates.append((corr, i, track.id))
+        out, taken, claimed = [], set(), set()
+        for _corr, i, tid in sorted(candidates, reverse=True):
+            if i not in taken and tid not in claimed:
+                out.append((i, tid))
+                taken.add(i)
+                claimed.add(tid)
         return out
 
     def follow(self, track: Track, face: Face, timestamp: float) -> None:
@@ -255,6 +321,17 @@ class FaceTracker:
         track.last_embedded = timestamp
         track.signature = signature
         track.match_key = None  # matches are recomputed with the new embedding
+
+
+def _overlap(box: Box, track: Track, timestamp: float) -> float:
+    """Return the IoU of ``box`` with the track's box, as it was or moved by its velocity."""
+    last = track.face.box
+    dt = timestamp - track.last_seen
+    vx, vy = track.velocity
+    if dt <= 0 or (vx == 0 and vy == 0):
+        return box.iou(last)
+    moved = Box(last.x + vx * dt, last.y + vy * dt, last.w, last.h)
+    return max(box.iou(last), box.iou(moved))
 
 
 def vote(matches: list[Match]) -> Match:

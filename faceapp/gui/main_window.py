@@ -33,6 +33,7 @@ from faceapp.gui.widgets.threshold_panel import ThresholdPanel
 from faceapp.gui.widgets.video_view import VideoView
 from faceapp.gui.window_chrome import WindowChrome, central_widget
 from faceapp.gui.worker import ModelState, RecognitionWorker
+from faceapp.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self._n_faces = 0
 
         self._worker = RecognitionWorker(ctx.pipeline, ctx.gallery_index(), ctx.match_settings())
+        self._worker.set_min_face(ctx.settings.min_face_px)
         self._worker.set_result_tap(ctx.history.tap)
         self.enrolment = EnrolmentRunner(ctx, self._worker, self)
 
@@ -137,6 +139,7 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         ctx, worker = self._ctx, self._worker
         ctx.match_settings_changed.connect(self._on_match_settings_changed)
+        ctx.settings_changed.connect(self._on_settings_changed)
         ctx.gallery_index_changed.connect(self._on_gallery_index_changed)
         ctx.gallery_failed.connect(self._on_gallery_failed)
         ctx.people_reset.connect(self._on_people_reset)
@@ -391,6 +394,10 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_match_settings_changed(self, settings: MatchSettings) -> None:
         self._worker.set_settings(settings)
+
+    @Slot(object)
+    def _on_settings_changed(self, settings: Settings) -> None:
+        self._worker.set_min_face(settings.min_face_px)
 
     @Slot(object)
     def _on_gallery_index_changed(self, index: GalleryIndex) -> None:

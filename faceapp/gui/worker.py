@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Signal
 
+from faceapp.core.live import LiveSettings
 from faceapp.core.matching import GalleryIndex, Mode
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.sources import Frame
@@ -95,14 +96,16 @@ class _Job:
 ResultTap = Callable[[int, Frame, FrameResult, Mode], None]
 
 
-def _tracker_for(mode: Mode) -> FaceTracker:
-    """Return the tracker for a continuous source in ``mode``.
+def _tracker_for(mode: Mode, live: LiveSettings | None = None) -> FaceTracker:
+    """Return the tracker for a continuous source in ``mode`` (``live``: recognition's).
 
     Recognition follows faces in the tracker's frugal live mode (:mod:`faceapp.core.live`).
     Verification detects every frame: its liveness challenge reads the landmarks of each
     frame, as it was measured (``docs/liveness.md``), and a claim is a short interaction.
     """
-    return FaceTracker(live=None) if mode == "verification" else FaceTracker()
+    if mode == "verification":
+        return FaceTracker(live=None)
+    return FaceTracker(live=live or LiveSettings())
 
 
 class RecognitionWorker(LoopWorker):
@@ -181,7 +184,8 @@ class RecognitionWorker(LoopWorker):
         self._model_ok = False
         self._epoch = 0
         self._tracking = False
-        self._configured: tuple[int, Mode] | None = None
+        self._live = LiveSettings()
+        self._configured: tuple[int, Mode, LiveSettings] | None = None
         self.frames_processed = 0
         self._tap: ResultTap | None = None
 
@@ -210,6 +214,18 @@ class RecognitionWorker(LoopWorker):
             self._settings = settings
             self._dirty = True
             self._cond.notify_all()
+
+    def set_min_face(self, px: float) -> None:
+        """Look for faces of at least ``px`` pixels in live recognition (any thread).
+
+        The tracker is rebuilt with the new :class:`~faceapp.core.live.LiveSettings` on
+        the next frame (the faces in view are named again).
+        """
+        with self._cond:
+            if px != self._live.min_face_px:
+                self._live = LiveSettings(min_face_px=float(px))
+                self._dirty = True
+                self._cond.notify_all()
 
     def clear_frames(self, tracking: bool = False) -> int:
         """Forget the pending and the last processed frame (when the source changes).
@@ -307,7 +323,7 @@ class RecognitionWorker(LoopWorker):
                         frame = self._last[0]
                     self._dirty = False
                 gallery, settings, epoch = self._gallery, self._settings, self._epoch
-                tracking = self._tracking
+                tracking, live = self._tracking, self._live
             if job is not None:
                 try:
                     self._run_job(job)
@@ -315,9 +331,10 @@ class RecognitionWorker(LoopWorker):
                     with self._cond:
                         self._running_job = None
             elif frame is not None and gallery is not None and self._model_ok:
-                if (epoch, settings.mode) != self._configured:
-                    self._pipeline.tracker = _tracker_for(settings.mode) if tracking else None
-                    self._configured = (epoch, settings.mode)
+                if (epoch, settings.mode, live) != self._configured:
+                    tracker = _tracker_for(settings.mode, live) if tracking else None
+                    self._pipeline.tracker = tracker
+                    self._configured = (epoch, settings.mode, live)
                 self._process(frame, gallery, settings, epoch)
 
     def _load_model(self) -> bool:

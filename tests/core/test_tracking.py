@@ -58,6 +58,45 @@ def test_a_different_person_in_the_same_place_starts_a_new_track() -> None:
     assert t.id != first and len(t.embeddings) == 1 and set(tr.tracks) == {t.id}
 
 
+def look(seed: int) -> np.ndarray:
+    """A unit-norm, zero-mean stand-in for an appearance signature."""
+    v = np.random.default_rng(seed).normal(size=144).astype(np.float32)
+    v -= v.mean()
+    return v / np.linalg.norm(v)
+
+
+def test_a_face_moving_steadily_is_followed_where_its_motion_puts_it() -> None:
+    tr = FaceTracker()
+    (a,) = tr.update([face(100, 100)], 0.0)
+    (b,) = tr.update([face(130, 100)], 0.1)  # 30 px in 0.1 s: IoU 0.45
+    assert b.id == a.id
+    (c,) = tr.update([face(220, 100)], 0.4)  # 90 px further: no overlap with the last box
+    assert c.id == a.id
+
+
+def test_a_face_that_jumped_continues_its_track_only_when_it_looks_the_same() -> None:
+    # Frames skipped while a photo slides in: the face is 160 px further on the next one.
+    tr = FaceTracker()
+    (a,) = tr.update([face(400, 100)], 0.0, [look(1)])
+    tr.add_embedding(a, np.ones(4, np.float32) / 2, 0.0, look(1))
+    (b,) = tr.update([face(240, 100)], 0.13, [look(1) * 0.98 + look(2) * 0.02])
+    assert b.id == a.id and len(b.embeddings) == 1  # no new embedding needed
+    (c,) = tr.update([face(240, 300)], 0.26, [look(3)])  # someone else, nearby
+    assert c.id != a.id
+    assert tr.update([face(240, 300)], 0.3)[0].id == c.id
+    assert tr.update([face(400, 100)], 0.35)[0].id not in (a.id, c.id)  # no looks: no jump
+
+
+def test_a_jump_needs_a_similar_size_a_short_distance_and_a_recent_sighting() -> None:
+    for later, size, t in (((400, 100), 160, 0.1), ((600, 300), 80, 0.1), ((300, 100), 80, 0.9)):
+        tr = FaceTracker()
+        (a,) = tr.update([face(100, 100)], 0.0, [look(1)])
+        tr.add_embedding(a, np.ones(4, np.float32) / 2, 0.0, look(1))
+        tr.update([], t / 2)
+        (b,) = tr.update([face(*later, size=size)], t, [look(1)])
+        assert b.id != a.id, (later, size, t)
+
+
 def m(name: str | None, d: float, thr: float = 1.0) -> Match:
     return Match(name, d, thr, name is not None and d <= thr)
 

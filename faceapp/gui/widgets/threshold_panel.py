@@ -13,6 +13,7 @@ from faceapp.core.matching import (
     default_threshold,
 )
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
+from faceapp.gui.widgets.min_face_box import MinFaceBox
 from faceapp.settings import Settings
 
 #: Slider steps per unit of distance (the slider moves in steps of 0.01).
@@ -142,6 +143,8 @@ class ThresholdPanel(QWidget):
         row.addWidget(self.default_label, 1)
         row.addWidget(self.reset_button)
         layout.addLayout(row)
+        self.min_face = MinFaceBox(ctx)
+        layout.addWidget(self.min_face)
 
         self._show(ctx.settings)
         self.slider.valueChanged.connect(self._on_value_changed)

@@ -1,0 +1,78 @@
+"""Live benchmark on a virtual clock: real-time frame dropping, timed by the thread's CPU time.
+
+On a machine shared with other work, the wall-clock run of :mod:`benchmarks.live`
+measures the other work as much as ours: the recognition thread waits for a core, drops
+more frames, and agrees less with the reference.  This run replays the same real-time
+rule (frames arrive at the video's rate; when the recognition thread is free it takes
+the newest frame that has arrived, the others are dropped) on a virtual clock that
+advances, for each processed frame, by the CPU time the recognition thread spent on it
+(``time.thread_time``), which other processes do not inflate.  It is what the
+wall-clock run would give on an idle machine, as far as the thread's CPU time is its
+processing time (work that the libraries spread over helper threads is not counted; on
+an idle 2-core machine that work runs in parallel).
+
+Run as ``python -m benchmarks.live --timings virtual`` (a timing of that benchmark).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def virtual(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
+    """Process the video as the real-time loop would, on a clock of thread CPU time.
+
+    Returns the same record as the wall-clock run (``arrival`` and ``done`` on the
+    virtual clock, in seconds of video time), for :func:`benchmarks.live_figures.compare`.
+    """
+    from benchmarks.live import _cpu_seconds, _faces, _peak_rss_mb, _warm_pipeline
+    from faceapp.core.sources import VideoCaptureSource, iterate
+
+    pipe, index, settings = _warm_pipeline(video, gallery, mode)
+    frames = iterate(VideoCaptureSource(video))
+    arrivals: dict[str, float] = {}
+    records = []
+    clock = 0.0
+    pending = None  # the newest frame that has arrived and not been processed
+    upcoming = next(frames, None)
+    load0 = os.getloadavg()[0]
+    cpu0 = _cpu_seconds()
+    busy = 0.0
+    while True:
+        # Frames arriving while the thread was busy: keep only the newest.
+        while upcoming is not None and upcoming.timestamp <= clock:
+            arrivals[str(upcoming.index)] = upcoming.timestamp
+            pending, upcoming = upcoming, next(frames, None)
+        if pending is None:
+            if upcoming is None:
+                break
+            clock = upcoming.timestamp  # idle until the next frame arrives
+            continue
+        frame, pending = pending, None
+        t0 = time.thread_time()
+        result = pipe.process(frame.image, index, settings, frame.index, frame.timestamp)
+        took = time.thread_time() - t0
+        busy += took
+        clock = max(clock, frame.timestamp) + took
+        records.append(
+            {"i": frame.index, "arrival": frame.timestamp, "done": clock, "faces": _faces(result)}
+        )
+    duration = max(float(r) for r in arrivals.values()) + 1.0 / 30.0 if arrivals else 1.0
+    live = pipe.tracker.live
+    return {
+        "mode": mode,
+        # The recognition thread's CPU per second of video (the virtual clock's work);
+        # the process's own figure, helper threads included, is given apart.
+        "cpu_per_video_second": round(busy / duration, 3),
+        "process_cpu_per_video_second": round((_cpu_seconds() - cpu0) / duration, 3),
+        "peak_rss_mb": _peak_rss_mb(),
+        "tensorflow_imported": "tensorflow" in sys.modules,
+        "load_average": [round(x, 2) for x in (load0, os.getloadavg()[0])],
+        "arrivals": arrivals,
+        "frames": records,
+        "work": dict(live.counts) if live is not None else {"detected": len(records)},
+    }
