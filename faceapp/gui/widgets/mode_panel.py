@@ -260,9 +260,10 @@ class ModePanel(QWidget):
     def _show_result(self) -> None:
         v = self.current_verdict()
         self.verdict_label.setText(v.title)
-        self.verdict_label.setProperty("verdict", v.state)
-        self.verdict_label.style().unpolish(self.verdict_label)
-        self.verdict_label.style().polish(self.verdict_label)
+        if self.verdict_label.property("verdict") != v.state:  # restyling costs: only on change
+            self.verdict_label.setProperty("verdict", v.state)
+            self.verdict_label.style().unpolish(self.verdict_label)
+            self.verdict_label.style().polish(self.verdict_label)
         self.detail_label.setText(v.detail)
         self.in_view_label.setText(in_view_text(self._result))
         c = self._challenge if self._ctx.settings.mode == VERIFICATION else None

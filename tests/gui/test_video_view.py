@@ -1,0 +1,57 @@
+"""The video view: pictures handed over in the format Qt paints from, one paint per frame."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QColor, QImage
+
+from faceapp.core.types import FrameResult
+from faceapp.gui.capture_worker import qimage_from_bgr
+
+from .gui_helpers import make_ctx
+
+
+def test_a_bgr_frame_becomes_an_rgb32_picture_with_the_same_colours():
+    frame = np.zeros((4, 6, 3), np.uint8)
+    frame[0, 0] = (255, 0, 0)  # blue, in OpenCV's order
+    frame[1, 2] = (0, 0, 255)  # red
+    frame[3, 5] = (10, 200, 30)
+    image = qimage_from_bgr(frame[:, :])
+    assert image.format() == QImage.Format.Format_RGB32
+    assert (image.width(), image.height()) == (6, 4)
+    assert image.pixelColor(0, 0) == QColor(0, 0, 255)
+    assert image.pixelColor(2, 1) == QColor(255, 0, 0)
+    assert image.pixelColor(5, 3) == QColor(30, 200, 10)
+    frame[0, 0] = 0
+    assert image.pixelColor(0, 0) == QColor(0, 0, 255)  # a copy: the frame may be reused
+
+
+def test_a_frame_and_its_result_are_painted_once_and_a_lone_frame_soon(qtbot, store):
+    from faceapp.gui.widgets.video_view import VideoView
+
+    ctx = make_ctx(store, pipeline=None)
+    view = VideoView(ctx)
+    qtbot.addWidget(view)
+    view.resize(320, 240)
+    view.show()
+    qtbot.waitExposed(view)
+    paints = []
+    original = view.paintEvent
+
+    def counting(event):
+        paints.append(view.image())
+        original(event)
+
+    view.paintEvent = counting  # type: ignore[method-assign]
+    view._paint_timer.setInterval(400)  # the wait, long enough for a loaded machine
+    picture = qimage_from_bgr(np.full((120, 160, 3), 90, np.uint8))
+    qtbot.wait(50)
+    paints.clear()
+    ctx.publish_frame(picture, 1, 0.0)
+    qtbot.wait(40)  # the events of a few milliseconds, as when the result takes a while
+    ctx.publish_result(FrameResult(1, 0.0, ()))  # the frame's result: now both are painted
+    qtbot.wait(100)
+    assert len(paints) == 1 and paints[0] is not None
+    paints.clear()
+    ctx.publish_frame(picture, 2, 0.04)  # no result follows: painted all the same
+    qtbot.waitUntil(lambda: len(paints) == 1, timeout=2000)
