@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from functools import partial
 
 from PySide6.QtCore import Signal
 
-from faceapp.core.calibration import CalibrationReport, calibration_report
+from faceapp.core.calibration import calibration_report
 from faceapp.core.matching import GalleryIndex
 from faceapp.gui.loop_worker import LoopWorker
 
@@ -69,32 +70,14 @@ class CalibrationWorker(LoopWorker):
                     return
                 assert self._pending is not None
                 (ticket, index, thresholds), self._pending = self._pending, None
-            outcome = self._detached(index, thresholds)
-            if outcome is None:
-                return  # stopped meanwhile
-            report, exc = outcome
-            if exc is not None:  # a bug or a damaged snapshot: say so, keep running
+            try:
+                report = self._detached(
+                    partial(calibration_report, index, thresholds), "faceapp-calibration-report"
+                )
+            except Exception as exc:  # a bug or a damaged snapshot: say so, keep running
                 log.error("the calibration report failed", exc_info=exc)
                 self.report_failed.emit(ticket, f"The distances could not be computed: {exc}")
-            else:
-                self.report_ready.emit(ticket, report)
-
-    def _detached(
-        self, index: GalleryIndex, thresholds: dict[str, float]
-    ) -> tuple[CalibrationReport | None, Exception | None] | None:
-        """Compute the report in a helper thread; None when :meth:`stop` came first."""
-        box: list[tuple[CalibrationReport | None, Exception | None]] = []
-
-        def run() -> None:
-            try:
-                box.append((calibration_report(index, thresholds), None))
-            except Exception as exc:  # handed to the worker thread
-                box.append((None, exc))
-            with self._cond:
-                self._cond.notify_all()
-
-        threading.Thread(target=run, name="faceapp-calibration-report", daemon=True).start()
-        with self._cond:
-            while not box and not self.stopping():
-                self._cond.wait(0.5)
-        return box[0] if box else None
+                continue
+            if report is None:
+                return  # stopped meanwhile
+            self.report_ready.emit(ticket, report)

@@ -9,7 +9,6 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 from PySide6.QtCore import Signal
@@ -32,8 +31,6 @@ MAX_PENDING_THUMBNAILS = 512
 _UNEXPECTED = "unexpected error: {exc!r}"
 
 Items = Sequence[NewSample]
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -104,7 +101,7 @@ class GalleryWorker(LoopWorker):
     :class:`~faceapp.core.matching.GalleryIndex` once the writes queued so far are done.
     Thumbnails for the rows on screen are served before anything else.  The two long
     reads run in a helper thread that :meth:`stop` does not wait for (see
-    :meth:`_read_detached`); a stop waits for at most one write.  Only immutable values
+    :meth:`LoopWorker._detached`); a stop waits for at most one write.  Only immutable values
     leave the thread: frozen :class:`Person`, :class:`PeopleSnapshot` and
     :class:`GalleryEdit` values, tuples, ``GalleryIndex`` snapshots and ``QImage``
     objects that own their pixels.
@@ -276,7 +273,7 @@ class GalleryWorker(LoopWorker):
         """Stop the thread after the request it is busy with and the queued writes.
 
         Returns at once when busy with one of the long reads (see
-        :meth:`_read_detached`); writes queued while the thread never ran are carried
+        :meth:`LoopWorker._detached`); writes queued while the thread never ran are carried
         out here.
         """
         super().stop()
@@ -338,7 +335,7 @@ class GalleryWorker(LoopWorker):
             return revision, PeopleSnapshot.of(store.people_in_steps(_let_the_gui_run))
 
         try:
-            loaded = self._read_detached(read)
+            loaded = self._detached(read, "faceapp-gallery-read")
         except (GalleryError, OSError) as exc:
             self.read_failed.emit(f"The gallery {self._store.path} cannot be read: {exc}")
             return
@@ -351,42 +348,14 @@ class GalleryWorker(LoopWorker):
 
     def _build_index(self) -> None:
         try:
-            index = self._read_detached(lambda: self._store.index_in_steps(_let_the_gui_run))
+            index = self._detached(
+                lambda: self._store.index_in_steps(_let_the_gui_run), "faceapp-gallery-read"
+            )
         except (GalleryError, OSError) as exc:
             self.read_failed.emit(f"The gallery {self._store.path} cannot be read: {exc}")
             return
         if index is not None:
             self.index_ready.emit(index)
-
-    def _read_detached(self, read: Callable[[], _T]) -> _T | None:
-        """Run a long read in a helper thread; return None when stopped meanwhile.
-
-        Reading 100,000 people takes seconds that no flag can interrupt.  The worker
-        waits for the read *or* for :meth:`stop`, so a stop (closing the window) never
-        waits for a read; an abandoned read ends on its own and changes nothing.
-        Exceptions of ``read`` are raised here.
-        """
-        box: list[tuple[bool, object]] = []
-
-        def run() -> None:
-            try:
-                box.append((True, read()))
-            except BaseException as exc:  # handed to the worker thread, raised there
-                box.append((False, exc))
-            with self._cond:
-                self._cond.notify_all()
-
-        threading.Thread(target=run, name="faceapp-gallery-read", daemon=True).start()
-        with self._cond:
-            while not box and not self.stopping():
-                self._cond.wait(0.5)
-        if not box:
-            return None
-        ok, value = box[0]
-        if not ok:
-            assert isinstance(value, BaseException)
-            raise value
-        return value  # type: ignore[return-value]
 
     def _load_thumbnails(self, person_ids: list[int]) -> None:
         try:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+#: Seconds between looks at the stop flag while a detached call runs.
+_DETACHED_POLL_S = 0.05
 
 
 class LoopWorker(QObject):
@@ -80,6 +87,36 @@ class LoopWorker(QObject):
 
     def _loop(self) -> None:
         raise NotImplementedError
+
+    def _detached(self, call: Callable[[], _T], name: str) -> _T | None:
+        """Run ``call`` in a daemon helper thread ``name``; return its value, None if stopped.
+
+        For work that takes seconds and cannot be interrupted (reading 100,000 people,
+        comparing every pair of samples): the worker waits for the call *or* for
+        :meth:`stop`, so a stop (closing the window) never waits for it; an abandoned
+        call ends on its own and its value is dropped.  An exception of ``call`` is
+        raised here, in the worker thread.
+        """
+        done = threading.Event()
+        box: list[tuple[bool, object]] = []
+
+        def run() -> None:
+            try:
+                box.append((True, call()))
+            except BaseException as exc:  # handed to the worker thread, raised there
+                box.append((False, exc))
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name=name, daemon=True).start()
+        while not done.wait(_DETACHED_POLL_S):
+            if self.stopping():
+                return None
+        ok, value = box[0]
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+        return value  # type: ignore[return-value]
 
     def _sleep(self, seconds: float) -> bool:
         """Sleep up to ``seconds``; return True when woken by :meth:`stop`."""
