@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 
 from faceapp.core.matching import face_distance, l2_normalize
-from faceapp.gui.loop_worker import LoopWorker
+from faceapp.gui.loop_worker import OperationQueueWorker
 from faceapp.gui.people import THUMB_PX, PeopleSnapshot, thumbnail_image
 from faceapp.storage.gallery import GalleryError, GalleryStore, Person, Sample
 from faceapp.storage.samples import NewSample
@@ -87,7 +86,7 @@ def _message(exc: BaseException) -> str:
     return str(exc)
 
 
-class GalleryWorker(LoopWorker):
+class GalleryWorker(OperationQueueWorker):
     """Owns the GUI's use of the :class:`GalleryStore`: nothing else in the GUI touches it.
 
     Why a thread of its own
@@ -144,8 +143,6 @@ class GalleryWorker(LoopWorker):
         super().__init__()
         self._store = store
         self._thumb_px = thumb_px
-        self._cond = threading.Condition()
-        self._ops: deque[tuple[bool, Callable[[], None]]] = deque()  # (is a write, op)
         self._thumbs: OrderedDict[int, None] = OrderedDict()
         self._reload = False
         self._index_dirty = False
@@ -192,9 +189,7 @@ class GalleryWorker(LoopWorker):
     def request_samples(self, person_id: int) -> int:
         """Read one person's samples (``samples_ready``); returns the ticket."""
         ticket = next(self._tickets)
-        with self._cond:
-            self._ops.append((False, lambda: self._read_samples(ticket, person_id)))
-            self._cond.notify_all()
+        self._enqueue(False, lambda: self._read_samples(ticket, person_id))
         return ticket
 
     def request_thumbnails(self, person_ids: Sequence[int]) -> None:
@@ -235,13 +230,7 @@ class GalleryWorker(LoopWorker):
                 self.reload()
             self.job_finished.emit(ticket, result, error)
 
-        with self._cond:
-            if not self.stopping():
-                self._ops.append((write, op))
-                self._cond.notify_all()
-                return ticket
-        if write:
-            op()
+        self._enqueue(write, op)
         return ticket
 
     def _submit(self, action: str, run: Callable[[int], GalleryEdit]) -> int:
@@ -259,33 +248,8 @@ class GalleryWorker(LoopWorker):
                 self._after_write()
             self.edit_finished.emit(edit)
 
-        with self._cond:
-            if not self.stopping():
-                self._ops.append((True, op))
-                self._cond.notify_all()
-                return ticket
-        # After stop() the thread has ended (stop waits for it): write here rather than
-        # lose, say, an enrolment that finished while the window was closing.
-        op()
+        self._enqueue(True, op)
         return ticket
-
-    def stop(self) -> None:
-        """Stop the thread after the request it is busy with and the queued writes.
-
-        Returns at once when busy with one of the long reads (see
-        :meth:`LoopWorker._detached`); writes queued while the thread never ran are carried
-        out here.
-        """
-        super().stop()
-        with self._cond:
-            writes = [op for is_write, op in self._ops if is_write]
-            self._ops.clear()
-        for op in writes:
-            op()
-
-    def _wake(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -301,8 +265,7 @@ class GalleryWorker(LoopWorker):
                 ):
                     self._cond.wait(0.5)
                 if self.stopping():
-                    writes = [op for is_write, op in self._ops if is_write]
-                    self._ops.clear()
+                    writes = self._take_writes()
                     break
                 batch: list[int] = []
                 op: Callable[[], None] | None = None

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 
 from faceapp.gui.history_tap import HistoryTap
-from faceapp.gui.loop_worker import LoopWorker
+from faceapp.gui.loop_worker import OperationQueueWorker
 from faceapp.storage.gallery import GalleryError, GalleryStore
 from faceapp.storage.history import History, HistoryEvent, HistorySettings, NewEvent, write_csv
 
@@ -126,7 +124,7 @@ def _crop_image(data: bytes | None) -> QImage | None:
     return None if image.isNull() else image
 
 
-class HistoryWorker(LoopWorker):
+class HistoryWorker(OperationQueueWorker):
     """Owns the GUI's use of the history: recording in batches, reads, export, settings.
 
     The recognition thread feeds :attr:`tap` (a :class:`HistoryTap`) with every result;
@@ -164,9 +162,7 @@ class HistoryWorker(LoopWorker):
         super().__init__()
         self._history = History(store)
         self._interval = flush_interval_s
-        self._cond = threading.Condition()
         self._pending: list[NewEvent] = []
-        self._ops: deque[tuple[bool, Callable[[], None]]] = deque()  # (is a write, op)
         self._tickets = itertools.count(1)
         self._last_flush = time.monotonic()
         self._settings_read = float("-inf")
@@ -200,25 +196,25 @@ class HistoryWorker(LoopWorker):
     def request_events(self, query: HistoryQuery) -> int:
         """Read events (``events_loaded``); returns the ticket of the :class:`HistoryPage`."""
         ticket = next(self._tickets)
-        self._submit(False, lambda: self._read(ticket, query))
+        self._enqueue(False, lambda: self._read(ticket, query))
         return ticket
 
     def export_csv(self, query: HistoryQuery, path: Path) -> int:
         """Write the events of ``query`` as CSV to ``path`` (``request_done``); returns a ticket."""
         ticket = next(self._tickets)
-        self._submit(False, lambda: self._export(ticket, query, Path(path)))
+        self._enqueue(False, lambda: self._export(ticket, query, Path(path)))
         return ticket
 
     def clear(self) -> int:
         """Delete every event (``request_done``); returns the ticket."""
         ticket = next(self._tickets)
-        self._submit(True, lambda: self._run(ticket, "clear", self._clear))
+        self._enqueue(True, lambda: self._run(ticket, "clear", self._clear))
         return ticket
 
     def configure(self, enabled: bool | None = None, retention_days: int | None = None) -> int:
         """Change the switch and/or the retention (``request_done``); returns the ticket."""
         ticket = next(self._tickets)
-        self._submit(
+        self._enqueue(
             True,
             lambda: self._run(
                 ticket, "configure", lambda: self._configure(enabled, retention_days)
@@ -238,30 +234,12 @@ class HistoryWorker(LoopWorker):
             self._settings_read = float("-inf")
             self._cond.notify_all()
         if queued:
-            self._submit(True, lambda: self._write(old, queued, announce=True))
-
-    def _submit(self, write: bool, op: Callable[[], None]) -> None:
-        with self._cond:
-            if not self.stopping():
-                self._ops.append((write, op))
-                self._cond.notify_all()
-                return
-        if write:  # after stop(): carry it out here rather than lose it
-            op()
+            self._enqueue(True, lambda: self._write(old, queued, announce=True))
 
     def stop(self) -> None:
         """Stop the thread after the request it is busy with, the queued writes and a flush."""
         super().stop()
-        with self._cond:
-            writes = [op for is_write, op in self._ops if is_write]
-            self._ops.clear()
-        for op in writes:
-            op()
         self._flush()
-
-    def _wake(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -278,8 +256,7 @@ class HistoryWorker(LoopWorker):
                 while not (self.stopping() or self._ops or self._due() <= 0):
                     self._cond.wait(min(max(self._due(), 0.05), 1.0))
                 if self.stopping():
-                    writes = [op for is_write, op in self._ops if is_write]
-                    self._ops.clear()
+                    writes = self._take_writes()
                     break
                 op = self._ops.popleft()[1] if self._ops else None
             if op is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -124,3 +125,51 @@ class LoopWorker(QObject):
 
     def _wake(self) -> None:
         """Interrupt a sleeping loop (subclasses with their own waits extend this)."""
+
+
+#: A queued operation: run in the worker thread, it reports through the worker's signals.
+Operation = Callable[[], None]
+
+
+class OperationQueueWorker(LoopWorker):
+    """A :class:`LoopWorker` that serves a queue of operations; queued writes outlive a stop.
+
+    Subclasses queue reads and writes with :meth:`_enqueue`, wait on ``_cond`` in their
+    loop, pop ``_ops`` in order, and on :meth:`stopping` take the writes with
+    :meth:`_take_writes` and carry them out after the loop.  A write requested after the
+    stop (the thread has ended) is carried out in the caller's thread rather than lost,
+    e.g. an enrolment that finished while the window was closing; reads are dropped.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cond = threading.Condition()
+        self._ops: deque[tuple[bool, Operation]] = deque()  # (is a write, operation)
+
+    def _enqueue(self, write: bool, op: Operation) -> None:
+        """Queue ``op`` for the worker thread (any thread)."""
+        with self._cond:
+            if not self.stopping():
+                self._ops.append((write, op))
+                self._cond.notify_all()
+                return
+        if write:
+            op()
+
+    def _take_writes(self) -> list[Operation]:
+        """Empty the queue and return its writes, in order (call with ``_cond`` held)."""
+        writes = [op for is_write, op in self._ops if is_write]
+        self._ops.clear()
+        return writes
+
+    def stop(self) -> None:
+        """Stop the thread after the operation it is busy with, then the queued writes."""
+        super().stop()
+        with self._cond:
+            writes = self._take_writes()
+        for op in writes:
+            op()
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
