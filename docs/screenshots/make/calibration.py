@@ -17,17 +17,15 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication  # noqa: E402
+
+from shots import enrol, wait_until  # noqa: E402
 
 from faceapp import paths  # noqa: E402
-from faceapp.core.images import load_image  # noqa: E402
 from faceapp.core.pipeline import FacePipeline  # noqa: E402
-from faceapp.enrolment import EnrolmentError, prepare_sample  # noqa: E402
 from faceapp.gui.app import create_application  # noqa: E402
 from faceapp.gui.context import AppContext  # noqa: E402
 from faceapp.settings import Settings  # noqa: E402
@@ -36,30 +34,13 @@ from faceapp.storage.gallery import GalleryStore  # noqa: E402
 OUT = Path(__file__).resolve().parents[1] / "calibration.png"
 
 
-def wait_for(condition, seconds: float = 120.0) -> None:
-    """Process events until ``condition()`` holds."""
-    end = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > end:
-            raise SystemExit("timed out")
-        QCoreApplication.processEvents()
-        time.sleep(0.01)
-
-
 def enrol_train_set(store: GalleryStore, pipeline: FacePipeline) -> int:
     """Enrol every usable train photo of each person; return the number of samples."""
     root = paths.celebrity_dir() / "train"
     n = 0
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        items = []
-        for photo in sorted(folder.glob("*.jpg")):
-            try:
-                s = prepare_sample(pipeline, load_image(photo), photo.name, largest=True)
-            except EnrolmentError:
-                continue
-            items.append((s.embedding, s.thumbnail, s.source))
-        store.add_samples(folder.name.replace("_", " ").title(), items)
-        n += len(items)
+        name = folder.name.replace("_", " ").title()
+        n += enrol(store, pipeline, name, sorted(folder.glob("*.jpg")), skip_bad=True)
     return n
 
 
@@ -77,13 +58,13 @@ def main() -> int:
             print(f"enrolled {n} samples of {len(store.people())} people")
         ctx = AppContext(Settings(demo_offered=True), store, pipeline)
         ctx.start_gallery()
-        wait_for(lambda: ctx.gallery_index() is not None)
+        wait_until(lambda: ctx.gallery_index() is not None)
         from faceapp.gui.widgets.calibration_dialog import CalibrationDialog
 
         dialog = CalibrationDialog(ctx)
         dialog.resize(1240, 800)
         dialog.show()
-        wait_for(lambda: dialog.report is not None)
+        wait_until(lambda: dialog.report is not None)
         for _ in range(20):
             app.processEvents()
         dialog.grab().save(str(OUT))

@@ -18,12 +18,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+
+from shots import enrol, show_photos  # noqa: E402
 
 from faceapp import paths  # noqa: E402
-from faceapp.core.images import load_image  # noqa: E402
 from faceapp.core.pipeline import FacePipeline  # noqa: E402
-from faceapp.enrolment import prepare_sample  # noqa: E402
 from faceapp.gui.app import create_application  # noqa: E402
 from faceapp.gui.context import AppContext  # noqa: E402
 from faceapp.gui.main_window import MainWindow  # noqa: E402
@@ -47,9 +46,7 @@ def main() -> int:
         store = GalleryStore(work / "gallery.sqlite3")
         for person in ENROLLED:
             name = person.replace("_", " ").title()
-            photos = sorted((root / "train" / person).glob("*.jpg"))[:3]
-            samples = [prepare_sample(pipeline, load_image(p), str(p)) for p in photos]
-            store.add_samples(name, [(s.embedding, s.thumbnail, s.source) for s in samples])
+            enrol(store, pipeline, name, sorted((root / "train" / person).glob("*.jpg"))[:3])
         folder = work / "holiday photos"
         folder.mkdir()
         people = sorted(p for p in (root / "val").iterdir() if p.is_dir())
@@ -61,13 +58,7 @@ def main() -> int:
                 shutil.copy(photo, folder / f"photo-{n:02d}.jpg")
         ctx = AppContext(Settings(demo_offered=True, photo_interval_s=1.0), store, pipeline)
         window = MainWindow(ctx, source=str(folder))
-        window.resize(1240, 800)
-        window.show()
-        loop = QEventLoop()
-        window.photos.run_finished.connect(lambda _n: QTimer.singleShot(800, loop.quit))
-        QTimer.singleShot(120_000, loop.quit)
-        window.start()
-        loop.exec()
+        show_photos(window)
         dialog = window.photos.show_results()
         dialog.resize(820, 430)
         for _ in range(20):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from shots import wait_for_signal  # noqa: E402
 
 from faceapp import paths  # noqa: E402
 from faceapp.core.images import load_image  # noqa: E402
@@ -29,17 +29,6 @@ from faceapp.storage.archive import export_gallery  # noqa: E402
 from faceapp.storage.gallery import GalleryStore  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "gallery-import.png"
-
-
-def _wait(signal, ms: int = 60_000) -> list:
-    loop = QEventLoop()
-    got: list = []
-    signal.connect(lambda *args: (got.extend(args), loop.quit()))
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
-    if not got:
-        raise SystemExit("timed out")
-    return got
 
 
 def main() -> int:
@@ -67,7 +56,7 @@ def main() -> int:
     window.start()
     files = window.gallery_files
     files.import_from(archive)
-    dialog = _wait(files.conflict_asked)[0]
+    dialog = wait_for_signal(files.conflict_asked)[0]
     dialog.adjustSize()
     app.processEvents()
     ok = dialog.grab().save(str(OUT), "PNG")

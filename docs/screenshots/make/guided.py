@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication  # noqa: E402
+from shots import enrol, wait_until  # noqa: E402
 
 from faceapp import paths  # noqa: E402
 from faceapp.core.images import load_image  # noqa: E402
@@ -40,16 +40,6 @@ from faceapp.storage.gallery import GalleryStore  # noqa: E402
 OUT = Path(__file__).resolve().parents[1]
 
 
-def wait_for(condition, seconds: float = 60.0) -> None:
-    """Process events until ``condition()`` holds."""
-    end = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > end:
-            raise SystemExit("timed out")
-        QCoreApplication.processEvents()
-        time.sleep(0.01)
-
-
 def val_photo(person: str, k: int) -> Path:
     """Return the ``k``-th val photo (sorted by name) of ``person``'s folder."""
     return sorted((paths.celebrity_dir() / "val" / person).glob("*.jpg"))[k]
@@ -66,15 +56,15 @@ def guided_capture(ctx: AppContext, pipeline: FacePipeline) -> None:
     shown = [(Frame(frames[0][0], 0, 0.0), frames[0][1])]
     dialog = EnrolDialog(ctx, lambda: shown[0], "Jerry Seinfeld", clock=lambda: now[0])
     panel = dialog.guided_panel
-    wait_for(lambda: len(panel.shots) == 1)
+    wait_until(lambda: len(panel.shots) == 1)
     now[0] = 2.0
     shown[0] = (Frame(frames[1][0], 1, 2.0), frames[1][1])
-    wait_for(lambda: len(panel.shots) == 2)
+    wait_until(lambda: len(panel.shots) == 2)
     # The next frame: frontal again, so it is not taken; the checklist shows it live.
     now[0] = 3.0
     shown[0] = (Frame(frames[0][0], 2, 3.0), frames[0][1])
-    wait_for(lambda: dialog.report is not None and dialog._frame is shown[0][0])
-    wait_for(lambda: panel.hint_label.text() != "Taken.")
+    wait_until(lambda: dialog.report is not None and dialog._frame is shown[0][0])
+    wait_until(lambda: panel.hint_label.text() != "Taken.")
     dialog.resize(900, dialog.sizeHint().height())
     dialog.show()
     QCoreApplication.processEvents()
@@ -119,11 +109,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = GalleryStore(Path(tmp) / "gallery.sqlite3")
         for name, photo in demo_people():
-            s = prepare_sample(pipeline, load_image(photo), str(photo), largest=True)
-            store.add_samples(name, [(s.embedding, s.thumbnail, s.source)])
+            enrol(store, pipeline, name, [photo])
         ctx = AppContext(Settings(demo_offered=True), store, pipeline)
         ctx.start_gallery()
-        wait_for(lambda: ctx.gallery_index() is not None and len(ctx.gallery_index()) == 5)
+        wait_until(lambda: ctx.gallery_index() is not None and len(ctx.gallery_index()) == 5)
         guided_capture(ctx, pipeline)
         wrong_person(ctx.gallery_index(), pipeline, ctx.settings.threshold)
         ctx.stop_gallery()

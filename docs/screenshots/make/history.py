@@ -25,25 +25,15 @@ OUT = ROOT / "docs" / "screenshots" / "history.png"
 PHOTOS_PER_PERSON = 2
 
 
-def wait_until(app, predicate, timeout_s: float) -> None:
-    """Run the event loop until ``predicate()`` holds; raise after ``timeout_s``."""
-    end = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > end:
-            raise TimeoutError("gave up waiting")
-        app.processEvents()
-        time.sleep(0.02)
-
-
 def main() -> int:
     """Make the screenshot; return 0."""
     import cv2
+    from shots import enrol, wait_until
 
     from faceapp import paths
     from faceapp.core.images import load_image
     from faceapp.core.pipeline import FacePipeline
     from faceapp.core.sources import ImageFolderSource, letterbox
-    from faceapp.enrolment import prepare_sample
     from faceapp.gui.app import create_application
     from faceapp.gui.context import AppContext
     from faceapp.gui.enrol_runner import demo_people
@@ -57,8 +47,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="faceapp-history-shot-"))
     store = GalleryStore(tmp / "gallery.sqlite3")
     for name, photo in demo_people():
-        s = prepare_sample(pipeline, load_image(photo), str(photo), largest=True)
-        store.add_samples(name, [(s.embedding, s.thumbnail, s.source)])
+        enrol(store, pipeline, name, [photo])
 
     folder = tmp / "front-door"
     folder.mkdir()
@@ -77,10 +66,10 @@ def main() -> int:
     seen: list[int] = []
     ctx.result_ready.connect(lambda r: seen.append(r.index))
     window.start()
-    wait_until(app, lambda: len(photos) - 1 in seen, 300)
+    wait_until(lambda: len(photos) - 1 in seen, 300)
     dialog = window.show_history()
     dialog.reload()
-    wait_until(app, lambda: dialog.shown_ticket() == dialog.ticket, 60)
+    wait_until(lambda: dialog.shown_ticket() == dialog.ticket, 60)
     for _ in range(20):
         app.processEvents()
         time.sleep(0.02)

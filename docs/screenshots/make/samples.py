@@ -20,7 +20,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+
+from shots import wait_for_signal  # noqa: E402
 
 from faceapp import paths  # noqa: E402
 from faceapp.core.images import load_image  # noqa: E402
@@ -33,14 +34,6 @@ from faceapp.settings import Settings  # noqa: E402
 from faceapp.storage.gallery import GalleryStore  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots" / "samples.png"
-
-
-def wait_for(signal, timeout_ms: int = 30_000) -> None:
-    """Run the event loop until ``signal`` fires (or the time runs out)."""
-    loop = QEventLoop()
-    signal.connect(loop.quit)
-    QTimer.singleShot(timeout_ms, loop.quit)
-    loop.exec()
 
 
 def main() -> int:
@@ -64,11 +57,11 @@ def main() -> int:
         store.add_samples("Madonna", samples[4:])
         ctx = AppContext(Settings(demo_offered=True), store, pipeline)
         ctx.start_gallery()
-        wait_for(ctx.people_reset)
+        wait_for_signal(ctx.people_reset, 30)
         dialog = SamplesDialog(ctx, store.find_person("Madonna").id)
         dialog.resize(860, 680)
         dialog.show()
-        wait_for(dialog.loaded)
+        wait_for_signal(dialog.loaded, 30)
         dialog.sort_combo.setCurrentText("Farthest from the mean first")
         app.processEvents()
         OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -18,13 +18,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from shots import enrol, show_photos  # noqa: E402
 
 from faceapp import paths  # noqa: E402
 from faceapp.core.images import load_image  # noqa: E402
 from faceapp.core.pipeline import FacePipeline  # noqa: E402
 from faceapp.core.sources import letterbox  # noqa: E402
-from faceapp.enrolment import prepare_sample  # noqa: E402
 from faceapp.gui.app import create_application  # noqa: E402
 from faceapp.gui.context import AppContext  # noqa: E402
 from faceapp.gui.main_window import MainWindow  # noqa: E402
@@ -44,13 +43,7 @@ def _shoot(pipeline: FacePipeline, store: GalleryStore, picture: Path, png: Path
     """Show ``picture`` in the window until it is processed, then save the window."""
     ctx = AppContext(Settings(demo_offered=True, **settings), store, pipeline)
     window = MainWindow(ctx, source=str(picture))
-    window.resize(1240, 800)
-    window.show()
-    loop = QEventLoop()
-    window.photos.run_finished.connect(lambda _n: QTimer.singleShot(800, loop.quit))
-    QTimer.singleShot(120_000, loop.quit)
-    window.start()
-    loop.exec()
+    show_photos(window)
     window.grab().save(str(png))
     log.info("%s: %s", png.name, window.mode_panel.in_view_label.text())
     window.shutdown()
@@ -68,10 +61,7 @@ def main() -> int:
         store = GalleryStore(work / "gallery.sqlite3")
         for person in ENROLLED:
             photo = sorted((paths.celebrity_dir() / "train" / person).glob("*.jpg"))[0]
-            s = prepare_sample(pipeline, load_image(photo), str(photo))
-            store.add_samples(
-                person.replace("_", " ").title(), [(s.embedding, s.thumbnail, s.source)]
-            )
+            enrol(store, pipeline, person.replace("_", " ").title(), [photo])
         pair = np.hstack(
             [
                 letterbox(_val("elton_john", 0), (480, 600)),

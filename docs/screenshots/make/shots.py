@@ -1,0 +1,65 @@
+"""Steps the screenshot scripts share: waiting on Qt, enrolling real photos, showing photos."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+
+from faceapp.core.images import load_image
+from faceapp.enrolment import EnrolmentError, prepare_sample
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 120.0) -> None:
+    """Process events until ``condition()`` holds; exit the script after ``seconds``."""
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            raise SystemExit("timed out")
+        QCoreApplication.processEvents()
+        time.sleep(0.01)
+
+
+def wait_for_signal(signal: Any, seconds: float = 60.0) -> list:
+    """Run the event loop until ``signal`` fires and return its arguments."""
+    loop = QEventLoop()
+    got: list = []
+    signal.connect(lambda *args: (got.append(args), loop.quit()))
+    QTimer.singleShot(round(seconds * 1000), loop.quit)
+    loop.exec()
+    if not got:
+        raise SystemExit("timed out")
+    return list(got[0])
+
+
+def enrol(
+    store: Any, pipeline: Any, name: str, photos: Iterable[Path], skip_bad: bool = False
+) -> int:
+    """Enrol the largest face of each photo as ``name`` (quality figures kept); return the count.
+
+    With ``skip_bad`` a photo the enrolment refuses is left out, else it stops the script.
+    """
+    items = []
+    for photo in photos:
+        try:
+            items.append(prepare_sample(pipeline, load_image(photo), str(photo), largest=True))
+        except EnrolmentError:
+            if not skip_bad:
+                raise
+    if items:
+        store.add_samples(name, [s.stored() for s in items])
+    return len(items)
+
+
+def show_photos(window: Any, seconds: float = 120.0) -> None:
+    """Show ``window`` (a MainWindow on a photo source) until every photo is processed."""
+    window.resize(1240, 800)
+    window.show()
+    loop = QEventLoop()
+    window.photos.run_finished.connect(lambda _n: QTimer.singleShot(800, loop.quit))
+    QTimer.singleShot(round(seconds * 1000), loop.quit)
+    window.start()
+    loop.exec()
