@@ -13,6 +13,7 @@ from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import Mode
 from faceapp.core.sources import Frame
 from faceapp.core.types import FrameResult
+from faceapp.gui.liveness_gate import awaits_head_turn
 from faceapp.storage.history import CROP_SIZE, NewEvent
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class HistoryTap:
         """Return ``result`` with the verdicts the window shows under a liveness challenge."""
         with self._lock:
             challenge = self._challenge
-        if mode != "verification" or challenge is None or challenge.passed:
+        if mode != "verification" or not awaits_head_turn(challenge):
             return result
         faces = []
         for fr in result.faces:

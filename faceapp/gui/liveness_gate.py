@@ -6,6 +6,11 @@ from faceapp.core.liveness import ChallengeState, LivenessChallenge, LivenessSet
 from faceapp.core.types import FrameResult
 
 
+def awaits_head_turn(challenge: ChallengeState | None) -> bool:
+    """Return True while a liveness challenge runs that has not passed (verification mode)."""
+    return challenge is not None and not challenge.passed
+
+
 class LivenessGate:
     """Feeds verification mode's frame results to a :class:`LivenessChallenge`.
 

@@ -13,6 +13,7 @@ from faceapp.core.matching import Mode
 from faceapp.core.pipeline import MatchSettings
 from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.context import VERIFICATION, AppContext
+from faceapp.gui.liveness_gate import awaits_head_turn
 from faceapp.gui.worker import ModelState
 
 #: Box and label colour of a face that matched (recognised, or verification accepted).
@@ -47,11 +48,6 @@ def face_label(
             return f"? {claim}{dist} · head turn", False
         return (f"✓ {claim}{dist}", True) if m.accepted else (f"✗ not {claim}{dist}", False)
     return f"{fr.label}{dist}", fr.known
-
-
-def awaits_head_turn(challenge: ChallengeState | None) -> bool:
-    """Return True while a liveness challenge runs that has not passed (verification mode)."""
-    return challenge is not None and not challenge.passed
 
 
 class VideoView(QWidget):
