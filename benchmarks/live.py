@@ -251,6 +251,7 @@ class _Meter:
             (pipe.detector, "detect", "detect"),
             (pipe.detector, "refine", "refine"),
             (pipe.embedder, "embed", "embed"),
+            (pipe.embedder, "embed_once", "embed"),
         ):
             if hasattr(obj, name):
                 setattr(obj, name, self._wrap(getattr(obj, name), label))
@@ -316,6 +317,9 @@ def _offline(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
 
 
 def _child(task: str, args: dict[str, Any]) -> None:
+    from faceapp.core.runtime import opencv_single_threaded
+
+    opencv_single_threaded()  # as the window runs
     out = Path(args["out"])
     if task == "gallery":
         _gallery([tuple(s) for s in args["samples"]], out)

@@ -14,7 +14,7 @@ from tests.conftest import person_photos
 
 
 def test_the_minimum_face_size_is_stored_clipped_and_old_files_load() -> None:
-    assert Settings().min_face_px == DEFAULT_MIN_FACE_PX == 40
+    assert Settings().min_face_px == DEFAULT_MIN_FACE_PX == 32
     low, high = MIN_FACE_PX_RANGE
     assert Settings.from_dict({"min_face_px": "64"}).min_face_px == 64
     assert Settings.from_dict({"min_face_px": "5"}).min_face_px == low

@@ -9,19 +9,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faceapp.core.frame_changes import cell_changes, new_changes
 from faceapp.core.types import Box, Face, FaceResult
 
 #: Smallest face live mode reports, in pixels (shorter side of the detector's box); the
-#: detector's image pyramid starts there, which halves the cost of a 640x480 detection
-#: against the detector's own 20 px start (35 against 73 ms of CPU).  A 40 px face is a
-#: person about 2 m from a laptop camera.  ``benchmarks/live_calibration.py sizes`` (100
-#: same and 100 different LFW pairs, the probe shrunk): the median same-person distance
-#: is 0.60 at full size (91 px), 0.63 at 40 px, 0.65 at 32 px and 0.72 at 24 px, against
-#: 1.39 for different people, with 98-100 % of the same-person pairs accepted at the
-#: default threshold at every size.  So smaller faces can still be named; going down to
-#: 24-32 px costs up to twice the detection work, and a face that small sits well below
-#: the enrolment minimum of 80 px.
-LIVE_MIN_FACE_PX = 40.0
+#: detector's image pyramid starts there.  A 640x480 detection costs 49 ms of CPU from 32
+#: px, 41 ms from 40 px and 74 ms from the detector's own 20 px.  A 32 px face is a person
+#: about 2.5 m from a laptop camera.  ``benchmarks/live_calibration.py sizes`` (100 same and
+#: 100 different LFW pairs, the probe shrunk): the median same-person distance is 0.60 at
+#: full size (91 px), 0.63 at 40 px, 0.65 at 32 px and 0.72 at 24 px, against 1.39 for
+#: different people, with 98-100 % of the same-person pairs accepted at the default
+#: threshold at every size: a 32 px face can still be named.  The score floor holds there
+#: too (``phantoms``: no phantom at 0.95 from 32 px, 97.9 % of the true faces kept).  At 40
+#: px, faces hovering around the minimum (the LFW video's 37-45 px ones) come and go with
+#: the box's jitter, and each return costs a detection and an embedding.
+LIVE_MIN_FACE_PX = 32.0
 
 #: Lowest detection score of a face live mode starts showing.  The detector's own
 #: last-stage threshold is 0.8.  ``benchmarks/live_calibration.py phantoms`` detected 800
@@ -42,19 +44,41 @@ LIVE_SCORE_FLOOR = 0.95
 KEEP_SCORE_FLOOR = 0.8
 KEEP_SIZE_FRACTION = 0.85
 
+#: A detection whose box lies this much (a fraction of its own area) or more inside the box
+#: of a better-scored one is not reported: a face half hidden behind another one, or a
+#: second box on the same face.  Its crop is largely the other face, so it is named as that
+#: person: on the LFW video of ``faceapp bench`` a man behind Walter Mondale (his box 40-64
+#: % inside Mondale's) was named Walter Mondale on and off, a second Mondale on screen.
+#: Cost (``benchmarks/live_calibration.py phantoms``, 2,754 images): one detection dropped,
+#: a second box on a face; none of the 3,081 true faces.  At 0.3 a real face would go.
+OCCLUDED_FRACTION = 0.4
+
 #: Run the full detector at least this often (seconds) while the tracked faces are
 #: stable, and this soon after a detection that changed something.
 MAX_DETECT_INTERVAL_S = 0.2
 MIN_DETECT_INTERVAL_S = 0.1
 
-#: A frame is "the same" as the last processed one when no cell of its thumbnail (cells of
-#: :data:`CELL_PX` frame pixels) differs from it by more than this mean absolute grey
+#: Between detections, measure the followed faces on at most 15 frames per second: a
+#: face drifting 1.5 px per frame (the LFW video) or a head held still moves under 2 px
+#: in between, and the box moved by the face's velocity is as good; measuring every frame
+#: of a 30 fps video cost 0.13 s of CPU per second of it.
+FOLLOW_INTERVAL_S = 1.0 / 15.0
+
+#: A frame is "the same" as the last processed one when no cell of its thumbnail (see
+#: :mod:`faceapp.core.frame_changes`) differs from it by more than this mean absolute grey
 #: level: a still image, or a static scene with sensor noise.
 STATIC_CHANGE = 2.0
 
 #: A cell outside the tracked faces whose mean grey level changed by more than this since
 #: the previous frame means something new may be there: detect at once.
 REGION_CHANGE = 12.0
+
+#: A frame in which at least this fraction of the cells changed by more than
+#: :data:`REGION_CHANGE` since the previous one (camera shake corrected) is a cut: a new
+#: scene, or the light switched on.  Every track ends there, so that no face inherits the
+#: name of whoever stood in its place.  The LFW video's five cuts change 96-100 % of the
+#: cells, its other frames at most 6 %; a photo sliding into the camera clip up to 51 %.
+CUT_FRACTION = 0.8
 
 #: While the faces are stable, the periodic detection is skipped (up to
 #: :attr:`LiveSettings.quiet_detect_interval_s`) when no cell outside the followed faces
@@ -64,12 +88,6 @@ QUIET_CHANGE = 6.0
 #: A followed face whose box moved by more than this fraction of its side since the
 #: previous frame is moving fast: the full detector runs on that frame.
 LARGE_MOTION = 0.2
-
-#: Side, in frame pixels, of a thumbnail cell (the thumbnail is the frame shrunk by this).
-CELL_PX = 8
-
-#: Largest thumbnail side, in cells of the thumbnail; bigger frames are shrunk more.
-_MAX_THUMB_SIDE = 160
 
 
 @dataclass(frozen=True)
@@ -98,12 +116,21 @@ class LiveSettings:
         Between full detections, follow the known faces with the detector's last stage on
         their previous boxes (when the detector offers it, see
         :class:`~faceapp.core.detection.TrackingDetector`).
+    follow_interval_s : float
+        While following, the faces are measured by the detector's last stage at most this
+        often, seconds; the frames in between move each box by its face's velocity.  0
+        measures every frame.
     skip_static : bool
         Reuse the last result when the frame hardly changed (:data:`STATIC_CHANGE`).
     region_change : float
         See :data:`REGION_CHANGE`.
     large_motion : float
         See :data:`LARGE_MOTION`.
+    flip_fusion : bool
+        Embed the faces followed with flip fusion (each crop and its mirror image, as
+        photos and enrolment are), or once, half the work, when the embedder can (see
+        :class:`~faceapp.core.embedding.SinglePassEmbedder`).  On LFW one pass scores
+        0.9925 against 0.9930; on both benchmark videos live mode's names were the same.
     max_refresh_s : float
         A tracked face that still looks as it did is re-embedded after this many seconds
         at the latest (it is re-embedded sooner when its look changes, see
@@ -120,13 +147,17 @@ class LiveSettings:
     max_detect_interval_s: float = MAX_DETECT_INTERVAL_S
     quiet_detect_interval_s: float = 1.0
     follow: bool = True
+    follow_interval_s: float = FOLLOW_INTERVAL_S
     skip_static: bool = True
     region_change: float = REGION_CHANGE
     large_motion: float = LARGE_MOTION
+    flip_fusion: bool = False
     max_refresh_s: float = 2.0
     refreshes_per_frame: int = 1
 
     def __post_init__(self) -> None:
+        if not self.follow_interval_s >= 0:
+            raise ValueError("follow_interval_s must be at least 0")
         if not self.min_face_px > 0:
             raise ValueError("min_face_px must be positive")
         if not 0.0 <= self.keep_floor <= self.score_floor <= 1.0:
@@ -140,7 +171,8 @@ class LiveSettings:
             raise ValueError("need 0 <= min <= max <= quiet detection intervals")
 
 
-#: Every frame through the full detector with today's embedding rules; nothing skipped:
+#: Every frame through the full detector with today's embedding rules (flip fusion
+#: included); nothing skipped:
 #: the reference that live mode's labels are compared with (the reporting rules, size and
 #: score floor, are those of live mode).
 EVERY_FRAME = LiveSettings(
@@ -148,7 +180,9 @@ EVERY_FRAME = LiveSettings(
     max_detect_interval_s=0.0,
     quiet_detect_interval_s=0.0,
     follow=False,
+    follow_interval_s=0.0,
     skip_static=False,
+    flip_fusion=True,
     max_refresh_s=0.0,
     refreshes_per_frame=1_000_000,
 )
@@ -183,50 +217,37 @@ def worth_naming(face: Face, settings: LiveSettings) -> bool:
     )
 
 
-def thumbnail(frame: np.ndarray) -> np.ndarray:
-    """Return the frame in grey, shrunk by :data:`CELL_PX` (float32): cheap to compare."""
-    import cv2
+def unoccluded(faces: Sequence[Face], fraction: float = OCCLUDED_FRACTION) -> list[Face]:
+    """Return ``faces`` without those lying mostly inside a better-scored one's box.
 
-    h, w = frame.shape[:2]
-    k = min(1.0 / CELL_PX, _MAX_THUMB_SIDE / max(h, w))
-    size = (max(1, round(w * k)), max(1, round(h * k)))
-    grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    Parameters
+    ----------
+    faces : sequence of Face
+    fraction : float
+        A face goes when this fraction of its box, or more, lies inside the box of a face
+        with a higher score (see :data:`OCCLUDED_FRACTION`).
 
-
-def cell_changes(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """Return the mean absolute difference of two thumbnails per 8x8 cell of thumbnail pixels.
-
-    Returns None when the thumbnails differ in shape (the frame size changed).
+    Returns
+    -------
+    list of Face
+        The remaining faces, in their given order.
     """
-    import cv2
+    ranked = sorted(range(len(faces)), key=lambda i: -faces[i].score)
+    dropped: set[int] = set()
+    for k, i in enumerate(ranked):
+        box = faces[i].box
+        for j in ranked[:k]:
+            if j not in dropped and _inside(box, faces[j].box) >= fraction:
+                dropped.add(i)
+                break
+    return [f for i, f in enumerate(faces) if i not in dropped]
 
-    if a.shape != b.shape:
-        return None
-    diff = np.abs(a - b)
-    h, w = diff.shape
-    grid = (max(1, math.ceil(w / CELL_PX)), max(1, math.ceil(h / CELL_PX)))
-    return np.asarray(cv2.resize(diff, grid, interpolation=cv2.INTER_AREA))
 
-
-def steadied(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """Return ``previous`` shifted by the global motion between it and ``current``.
-
-    A shaking camera moves the whole picture; compared after this shift, only what moved
-    on its own (someone walking in) still differs.  The shift is found by phase
-    correlation of the thumbnails; an unsure one (a cut) or one over 4 thumbnail pixels
-    leaves ``previous`` as it is.
-    """
-    import cv2
-
-    if previous.shape != current.shape or min(previous.shape) < 8:
-        return previous
-    (dx, dy), response = cv2.phaseCorrelate(previous, current)
-    if response < 0.2 or max(abs(dx), abs(dy)) > 4.0 or max(abs(dx), abs(dy)) < 0.05:
-        return previous
-    h, w = previous.shape
-    m = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
-    return np.asarray(cv2.warpAffine(previous, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
+def _inside(box: Box, other: Box) -> float:
+    """Return the fraction of ``box``'s area that lies inside ``other``."""
+    ix = max(0.0, min(box.x2, other.x2) - max(box.x, other.x))
+    iy = max(0.0, min(box.y2, other.y2) - max(box.y, other.y))
+    return ix * iy / box.area if box.area > 0 else 0.0
 
 
 #: How far around a followed face (in face widths to each side, face heights above and
@@ -234,20 +255,6 @@ def steadied(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
 #: to that person (head and shoulders moving), before a periodic detection.
 FACE_MARGINS = (0.25, 0.25, 0.25)
 PERSON_MARGINS = (1.0, 1.0, 3.0)
-
-
-def new_changes(previous: np.ndarray, current: np.ndarray) -> np.ndarray | None:
-    """Return per-cell changes that are there both as they are and with the camera steadied.
-
-    A shaking camera changes every textured cell, which :func:`steadied` undoes; but when
-    only people move, steadying the picture by their motion shifts the still background.
-    A cell counts as changed only when it changed both ways.
-    """
-    raw = cell_changes(current, previous)
-    if raw is None:
-        return None
-    steady = cell_changes(current, steadied(previous, current))
-    return raw if steady is None else np.minimum(raw, steady)
 
 
 def _covered(
@@ -286,9 +293,10 @@ class LiveScheduler:
     Attributes
     ----------
     counts : collections.Counter
-        How many frames were ``"reused"``, ``"followed"`` and ``"detected"``, and why
+        How many frames were ``"reused"``, ``"followed"`` (of them ``"predicted"``: the
+        boxes moved by their velocity, not measured) and ``"detected"``, and why
         the detector ran (``"detect:first"``, ``"detect:due"``, ``"detect:region"``,
-        ``"detect:lost"``, ``"detect:motion"``).
+        ``"detect:lost"``, ``"detect:motion"``, ``"detect:cut"``; a cut ends every track).
 
     Notes
     -----
@@ -300,12 +308,14 @@ class LiveScheduler:
         self.counts: Counter[str] = Counter()
         self.interval = settings.min_detect_interval_s
         self.last_detection = -math.inf
+        self.last_measured = -math.inf
         self.last_results: tuple[FaceResult, ...] = ()
         self._prev_thumb: np.ndarray | None = None
         self._kept_thumb: np.ndarray | None = None
         self._kept_key: object = None
         self._detect_thumb: np.ndarray | None = None
         self._measured: dict[int, np.ndarray] = {}
+        self._changes: np.ndarray | None = None
 
     def reusable(self, thumb: np.ndarray, key: object) -> bool:
         """Return True when the last result still holds: same matching, frame hardly changed."""
@@ -339,11 +349,17 @@ class LiveScheduler:
         """
         s = self.settings
         prev = self._prev_thumb
-        if prev is None or not can_follow or not s.follow:
-            return "first" if prev is None else "every"
+        self._changes = None
+        if prev is None:
+            return "first"
+        self._changes = cell_changes(thumb, prev)
         changes = new_changes(prev, thumb)
         if changes is None:
             return "region"
+        if float((changes > s.region_change).mean()) >= CUT_FRACTION:
+            return "cut"
+        if not can_follow or not s.follow:
+            return "every"
         outside = ~_covered(changes.shape, frame_shape, boxes)
         if outside.any() and float(changes[outside].max()) > s.region_change:
             return "region"
@@ -392,9 +408,28 @@ class LiveScheduler:
         kept.update((tid, thumb) for tid in measured)
         self._measured = kept
 
+    def predicts(
+        self, timestamp: float, frame_shape: tuple[int, ...], boxes: Sequence[Box]
+    ) -> bool:
+        """Return True when the followed faces need not be measured on this frame.
+
+        They were measured less than :attr:`LiveSettings.follow_interval_s` ago, and the
+        picture around them did not change by more than ``region_change`` since the
+        previous frame, camera shake included (a face that left or moved fast is measured
+        at once).  Their boxes are moved by their velocity instead.  Call after
+        :meth:`detection_reason` returned None for this frame.
+        """
+        elapsed = timestamp - self.last_measured
+        changes = self._changes
+        if not 0 <= elapsed < self.settings.follow_interval_s or changes is None:
+            return False
+        around = _covered(changes.shape, frame_shape, boxes)
+        return not around.any() or float(changes[around].max()) <= self.settings.region_change
+
     def detected(self, thumb: np.ndarray, timestamp: float, changed: bool) -> None:
         """Record a full detection; ``changed`` when it found a new face or missed a shown one."""
         self.last_detection = timestamp
+        self.last_measured = timestamp
         self._detect_thumb = thumb
         s = self.settings
         self.interval = s.min_detect_interval_s if changed else s.max_detect_interval_s

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from faceapp.core.detection import FaceDetector, TrackingDetector, create_detector
-from faceapp.core.embedding import FaceEmbedder, create_embedder
+from faceapp.core.embedding import FaceEmbedder, SinglePassEmbedder, create_embedder
 from faceapp.core.embedding.align import DEFAULT_METHOD, AlignMethod, align_face
-from faceapp.core.live import LiveScheduler, reportable, thumbnail, worth_naming
+from faceapp.core.frame_changes import thumbnail
+from faceapp.core.live import LiveScheduler, reportable, unoccluded, worth_naming
 from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, Mode, identify, verify
 from faceapp.core.tracking import IOU_MATCH, FaceTracker, Track, appearance_signature, vote
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
@@ -117,11 +119,18 @@ class FacePipeline:
             return np.zeros((0, size, size, 3), np.uint8)
         return np.stack([align_face(frame, f, size, self.align) for f in faces])
 
-    def embed(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
-        """Return ``(n, dim)`` unit embeddings of ``faces`` found in ``frame``."""
+    def embed(self, frame: np.ndarray, faces: list[Face], fused: bool = True) -> np.ndarray:
+        """Return ``(n, dim)`` unit embeddings of ``faces`` found in ``frame``.
+
+        ``fused=False`` embeds each crop once, without its mirror image, when the embedder
+        can (:class:`~faceapp.core.embedding.SinglePassEmbedder`): half the work.
+        """
         if not faces:
             return np.zeros((0, self.embedder.dim), np.float32)
-        return self.embedder.embed(self.crops(frame, faces))
+        crops = self.crops(frame, faces)
+        if not fused and isinstance(self.embedder, SinglePassEmbedder):
+            return self.embedder.embed_once(crops)
+        return self.embedder.embed(crops)
 
     def match(
         self, embeddings: np.ndarray, gallery: GalleryIndex, settings: MatchSettings
@@ -199,20 +208,36 @@ class FacePipeline:
         faces: list[Face] | None = None
         looks: list[np.ndarray] | None = None
         measured: list[int] = []
-        if reason is None:
+        if reason == "cut":
+            tracker.forget()
+            previous = []
+        boxes = [t.face.box for t in previous]
+        predicted = (
+            reason is None
+            and all(_drifting(t, timestamp) for t in previous)
+            and live.predicts(timestamp, frame.shape, boxes)
+        )
+        if predicted:
+            faces = [_moved(t, timestamp) for t in previous]
+            live.counts["predicted"] += 1
+        elif reason is None:
             faces, measured, reason = self._follow(frame, thumb, previous, live, timestamp)
+            live.last_measured = timestamp
         if faces is not None:
             live.counts["followed"] += 1
             tracks = previous
+            # A predicted box is no sighting: the tracks keep their last measured place
+            # and velocity, which the next measurement is compared with.
             for track, face in zip(tracks, faces, strict=True):
-                tracker.follow(track, face, timestamp)
+                if not predicted:
+                    tracker.follow(track, face, timestamp)
         else:
             live.counts["detected"] += 1
             live.counts[f"detect:{reason}"] += 1
             s = live.settings
             shown_boxes = [t.face.box for t in previous]
             faces, sure = [], []
-            for f in self.detect(frame, s.min_face_px):
+            for f in unoccluded(self.detect(frame, s.min_face_px)):
                 if reportable(f, s, any(f.box.iou(b) >= IOU_MATCH for b in shown_boxes)):
                     faces.append(f)
                     sure.append(True)
@@ -301,7 +326,8 @@ class FacePipeline:
         )
         stale = sorted(stale + aged[:limit])
         if stale:
-            fresh = self.embed(frame, [faces[i] for i in stale])
+            fused = tracker.live.settings.flip_fusion if tracker.live else True
+            fresh = self.embed(frame, [faces[i] for i in stale], fused)
             for i, emb in zip(stale, fresh, strict=True):
                 tracker.add_embedding(tracks[i], emb, timestamp, looks[i])
         results = []
@@ -312,6 +338,31 @@ class FacePipeline:
                 track.match_key = key
             results.append(FaceResult(face, vote(track.matches), track.id))
         return tuple(results)
+
+
+#: A face is predicted, not measured, only while it moves by less than this fraction of its
+#: side between its last measurement and now: a slow drift, which its velocity foretells
+#: well.  Faster faces, or faces that just stopped, are measured.
+PREDICT_MAX_MOTION = 0.05
+
+
+def _drifting(track: Track, timestamp: float) -> bool:
+    """Return True when the track's velocity is known and moves it only a little by now."""
+    if track.sightings < 2:
+        return False
+    dt = max(0.0, timestamp - track.last_seen)
+    side = max(min(track.face.box.w, track.face.box.h), 1.0)
+    return math.hypot(*track.velocity) * dt <= PREDICT_MAX_MOTION * side
+
+
+def _moved(track: Track, timestamp: float) -> Face:
+    """Return the track's face moved by its velocity to where it should be at ``timestamp``."""
+    dt = max(0.0, timestamp - track.last_seen)
+    dx, dy = track.velocity[0] * dt, track.velocity[1] * dt
+    f = track.face
+    b = f.box
+    pts = tuple((x + dx, y + dy) for x, y in f.landmarks)
+    return Face(Box(b.x + dx, b.y + dy, b.w, b.h), pts, f.score)  # type: ignore[arg-type]
 
 
 def _rescale(face: Face, k: float) -> Face:

@@ -260,12 +260,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # Only light modules so far: TensorFlow is imported by the worker thread, after show().
     from faceapp.core.pipeline import FacePipeline
+    from faceapp.core.runtime import opencv_single_threaded
     from faceapp.gui.gallery_files import startup_gallery
     from faceapp.gui.main_window import MainWindow
     from faceapp.storage.gallery import GalleryError
 
     app = create_application()
     install_excepthook()
+    opencv_single_threaded()
     qsettings = QSettings()
     settings = settings_from_options(load_settings(qsettings), args)
 

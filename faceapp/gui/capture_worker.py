@@ -27,17 +27,76 @@ MAX_FRAMES_IN_FLIGHT = 2
 MAX_LAG_S = 0.5
 
 
-def qimage_from_bgr(image: np.ndarray) -> QImage:
+#: ``QImage`` text key of a copy scaled for display: the size of the frame it shows, as
+#: ``"<width>x<height>"`` (face boxes are in that frame's pixels).
+SOURCE_SIZE_KEY = "faceapp-source-size"
+
+#: Largest side, in pixels, a frame is scaled to for display.
+MAX_DISPLAY_SIDE = 4096
+
+
+class DisplaySize:
+    """The size, in device pixels, at which the video view shows frames; any thread.
+
+    The video view sets it (GUI thread) when its size or the picture's shape changes;
+    the capture thread reads it for every frame and scales the display copy to exactly
+    that size with OpenCV, so that painting is a plain copy.  Scaling at paint time
+    instead (smooth transform) cost 7 % of a core at 30 fps, on the GUI thread and Qt's
+    thread pool (``benchmarks/gui_live.py``).  The size is one tuple, replaced whole: no
+    lock is needed.
+    """
+
+    def __init__(self) -> None:
+        self._size: tuple[int, int] | None = None
+
+    def set(self, width: int, height: int) -> None:
+        """Show frames at ``width`` x ``height`` device pixels (nonpositive: as they come)."""
+        ok = 0 < width <= MAX_DISPLAY_SIDE and 0 < height <= MAX_DISPLAY_SIDE
+        self._size = (int(width), int(height)) if ok else None
+
+    def get(self) -> tuple[int, int] | None:
+        """Return the size set last, or None."""
+        return self._size
+
+
+def qimage_from_bgr(image: np.ndarray, size: tuple[int, int] | None = None) -> QImage:
     """Return a ``QImage`` that owns a copy of a BGR uint8 ``(h, w, 3)`` array.
 
     Safe to call from any thread; the result may be sent to the GUI thread.  The copy is
     in ``Format_RGB32`` (bytes B, G, R, 0xFF), the format Qt paints from directly: a
     ``Format_BGR888`` image would be converted again at every paint, on the GUI thread
     (1.3 ms more per frame at 640x360).
+
+    Parameters
+    ----------
+    image : ndarray
+    size : tuple of int, optional
+        ``(width, height)`` to scale the copy to; it then records the frame's own size
+        under :data:`SOURCE_SIZE_KEY` (see :func:`source_size`).
     """
+    h, w = image.shape[:2]
+    scaled = size is not None and size != (w, h)
+    if scaled:
+        assert size is not None
+        shrink = size[0] * size[1] < w * h
+        interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        image = cv2.resize(image, size, interpolation=interp)
     bgra = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2BGRA)
-    h, w = bgra.shape[:2]
-    return QImage(bgra.data, w, h, bgra.strides[0], QImage.Format.Format_RGB32).copy()
+    bh, bw = bgra.shape[:2]
+    out = QImage(bgra.data, bw, bh, bgra.strides[0], QImage.Format.Format_RGB32).copy()
+    if scaled:
+        out.setText(SOURCE_SIZE_KEY, f"{w}x{h}")
+    return out
+
+
+def source_size(image: QImage) -> tuple[int, int]:
+    """Return ``(width, height)`` of the frame ``image`` shows: its own, unless scaled."""
+    text = image.text(SOURCE_SIZE_KEY)
+    if text:
+        w, _, h = text.partition("x")
+        if w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0:
+            return int(w), int(h)
+    return image.width(), image.height()
 
 
 class CaptureWorker(LoopWorker):
@@ -53,6 +112,8 @@ class CaptureWorker(LoopWorker):
     token : int
         Sent as the first argument of every signal, so that a receiver can ignore
         signals still queued from a worker it has replaced.
+    display : DisplaySize, optional
+        Where the frames are shown: the display copies are scaled to it.
     """
 
     #: Emitted from the capture thread: token, the frame as a QImage owning its bytes,
@@ -66,9 +127,16 @@ class CaptureWorker(LoopWorker):
     #: Emitted from the capture thread when a finite source has no more frames: token.
     source_ended = Signal(int)
 
-    def __init__(self, source: FrameSource, sink: Callable[[Frame], None], token: int = 0) -> None:
+    def __init__(
+        self,
+        source: FrameSource,
+        sink: Callable[[Frame], None],
+        token: int = 0,
+        display: DisplaySize | None = None,
+    ) -> None:
         super().__init__()
         self.source = source
+        self._display = display
         self.token = token
         self._sink = sink
         self._lock = threading.Lock()
@@ -158,7 +226,8 @@ class CaptureWorker(LoopWorker):
             if show:
                 self._in_flight += 1
         if show:
-            image = qimage_from_bgr(frame.image)
+            size = self._display.get() if self._display is not None else None
+            image = qimage_from_bgr(frame.image, size)
             self.frame_ready.emit(self.token, image, frame.index, frame.timestamp)
         else:
             self.display_drops += 1

@@ -15,6 +15,7 @@ from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import MODES, GalleryIndex, Mode
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
+from faceapp.gui.capture_worker import DisplaySize
 from faceapp.gui.gallery_worker import GalleryEdit, GalleryWorker
 from faceapp.gui.history_worker import HistoryWorker
 from faceapp.gui.liveness_gate import LivenessGate
@@ -121,6 +122,8 @@ class AppContext(QObject):
         #: about a second for cameras and videos, 0 for slideshows, whose every frame
         #: is another picture (a result then only describes its own frame).
         self.hold_s = 1.0
+        #: Where the video view shows frames; capture workers scale to it.
+        self.display_size = DisplaySize()
         #: The head-turn challenge of verification mode (fed on this thread).
         self.liveness = LivenessGate()
         self._configure_liveness()

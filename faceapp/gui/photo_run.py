@@ -80,7 +80,7 @@ class PhotoRun(QObject):
         if not isinstance(source, ImageFolderSource):
             self.player, self._source = None, None
             self._show_actions(False)
-            return CaptureWorker(source, sink, token)
+            return CaptureWorker(source, sink, token, self._ctx.display_size)
         player = PhotoPlayer(source, sink, token, self._ctx.settings.photo_interval_s)
         if self._ctx.model_state == ModelState.FAILED:
             player.set_model_failed()

@@ -7,18 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from faceapp.core.live import (
-    EVERY_FRAME,
-    REGION_CHANGE,
-    LiveSettings,
-    cell_changes,
-    new_changes,
-    reportable,
-    thumbnail,
-)
+from faceapp.core.frame_changes import cell_changes, new_changes, thumbnail
+from faceapp.core.live import EVERY_FRAME, REGION_CHANGE, LiveSettings, reportable, unoccluded
 from faceapp.core.matching import GalleryIndex, l2_normalize
 from faceapp.core.pipeline import FacePipeline, MatchSettings
-from faceapp.core.tracking import FaceTracker
+from faceapp.core.tracking import FaceTracker, resemblance
 from faceapp.core.types import Box, Face, Match
 from tests.core.test_tracking import CountingEmbedder
 
@@ -111,7 +104,8 @@ def test_stable_faces_are_followed_and_the_detector_runs_every_few_frames() -> N
     # face; the background did not change, so nothing new can be there, and the
     # periodic detection waits (up to quiet_detect_interval_s).
     assert 2 <= det.detect_calls <= 3
-    assert det.refine_calls >= 25
+    # Measured on at most 15 frames a second; in between the box moves by its velocity.
+    assert 8 <= det.refine_calls <= 15
     assert all(len(r.faces) == 1 for r in results)  # a result for every frame
     assert len({r.faces[0].track_id for r in results}) == 1
     assert all(abs(r.faces[0].face.box.x - (100 + i)) <= 1 for i, r in enumerate(results))
@@ -233,12 +227,13 @@ def test_reportable_applies_the_floor_the_size_and_the_hysteresis() -> None:
 def test_a_face_that_looks_the_same_is_refreshed_less_often() -> None:
     tr = FaceTracker(refresh_seconds=0.5, live=LiveSettings(max_refresh_s=2.0))
     (t,) = tr.update([face_at(Box(10, 10, 80, 80), 0.99)], 0.0)
-    look = l2_normalize(np.arange(144, dtype=np.float32) - 71.5)
+    rng = np.random.default_rng(0)
+    look = rng.normal(128, 40, size=(16, 16)).astype(np.float32)  # a thumbnail's stand-in
     tr.add_embedding(t, np.ones(4, np.float32), 0.0, look)
     assert tr.embedding_reason(t, 1.0, look) is None  # 1 s old but unchanged
     assert tr.embedding_reason(t, 2.0, look) == "stale"
-    slightly = l2_normalize(look + 0.07 * np.random.default_rng(0).normal(size=144))
-    assert 0.7 < float(slightly @ look) < 0.8
+    slightly = look + rng.normal(0, 36, size=(16, 16)).astype(np.float32)
+    assert 0.7 < (resemblance(slightly, look) or 0) < 0.8
     assert tr.embedding_reason(t, 0.6, slightly) == "stale"  # changed a little: usual refresh
     assert tr.embedding_reason(t, 0.6, -look) == "changed"
     # A borderline name keeps the usual refresh rate, however still the face is.
@@ -311,3 +306,41 @@ def test_refine_cuts_the_same_patches_from_the_part_of_the_frame_it_converts() -
         expected = crop_patches(full, 640, square, 48)
         got = crop_patches(planes, width, local, 48)
         assert np.abs(got - expected).max() < 0.05
+
+
+def test_a_face_mostly_behind_a_better_scored_one_is_not_reported() -> None:
+    front = face_at(Box(100, 100, 60, 80), 0.999)
+    behind = face_at(Box(72, 115, 48, 64), 0.97)  # 42 % of its box under the front face
+    beside = face_at(Box(155, 100, 60, 80), 0.98)  # cheek to cheek: 8 % overlap
+    assert unoccluded([behind, front, beside]) == [front, beside]
+    assert unoccluded([behind, front], fraction=0.5) == [behind, front]
+    # Better scored wins, whatever the order or the size.
+    assert (
+        unoccluded([face_at(Box(100, 100, 60, 80), 0.9), face_at(Box(105, 105, 50, 70), 0.99)])[
+            0
+        ].score
+        == 0.99
+    )
+
+
+def test_a_cut_ends_every_track() -> None:
+    pipe, det, emb = live_pipeline()
+    run(pipe, [frame_with((100 + i, 120, 80, 250)) for i in range(4)])
+    rng = np.random.default_rng(1)
+    scene = rng.integers(60, 100, (480, 640, 3), dtype=np.uint8)  # a new, textured scene
+    scene[120:200, 104:184] = 250  # a face where the old one was
+    (after,) = run(pipe, [scene], start=4)
+    assert pipe.tracker is not None and pipe.tracker.live is not None
+    assert pipe.tracker.live.counts["detect:cut"] == 1
+    assert after.faces[0].track_id != 1 and emb.calls == 2  # a new face: embedded anew
+
+
+def test_between_measurements_the_boxes_move_with_their_faces() -> None:
+    pipe, det, _ = live_pipeline(LiveSettings(follow_interval_s=0.1))
+    results = run(pipe, [frame_with((100 + 2 * i, 120, 80, 250)) for i in range(12)])
+    assert pipe.tracker is not None and pipe.tracker.live is not None
+    assert pipe.tracker.live.counts["predicted"] >= 5
+    assert all(abs(r.faces[0].face.box.x - (100 + 2 * i)) <= 1 for i, r in enumerate(results))
+    every, det_every, _ = live_pipeline(LiveSettings(follow_interval_s=0.0))
+    run(every, [frame_with((100 + 2 * i, 120, 80, 250)) for i in range(12)])
+    assert det_every.refine_calls > det.refine_calls

@@ -135,3 +135,67 @@ def test_live_mode_names_faces_as_the_every_frame_reference_does(
     counts = live_tracker.live.counts
     assert counts["detected"] < len(frames) / 3
     assert counts["followed"] > 0 and counts["reused"] > 0
+
+
+def test_a_face_resembles_itself_a_few_pixels_off_and_not_someone_else(detector, val) -> None:
+    from faceapp.core.tracking import (
+        SIGNATURE_STABLE_CORRELATION,
+        appearance_signature,
+        resemblance,
+    )
+    from faceapp.core.types import Face
+
+    def moved(face: Face, dx: float, dy: float, k: float = 1.0) -> Face:
+        b = face.box
+        return Face(Box(b.x + dx, b.y + dy, b.w * k, b.h * k), face.landmarks, face.score)
+
+    people = {}
+    for person in ("madonna", "ben_afflek", "mindy_kaling", "jerry_seinfeld"):
+        frame = on_backdrop(val[person][0], 200, 200, 120)
+        face = largest_face(detector.detect(frame))
+        assert face is not None
+        people[person] = (frame, face)
+    for frame, face in people.values():
+        ref = appearance_signature(frame, face)
+        side = face.box.w
+        # The followed box jitters by up to a tenth of the face and a few % in size.
+        for dx, dy, k in ((0.1, 0.0, 1.0), (-0.08, 0.06, 1.0), (0.05, 0.05, 1.04)):
+            near = appearance_signature(frame, moved(face, dx * side, dy * side, k))
+            assert (resemblance(near, ref) or 0) >= 0.8, (dx, dy, k)
+    # Someone else in the same place never looks the same (the old embedding is not kept
+    # for long); some such pairs stay above the "changed" line, which is why a cut of the
+    # whole picture ends every track (test_live.py).
+    names = list(people)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            sa = appearance_signature(*people[a])
+            sb = appearance_signature(*people[b])
+            assert (resemblance(sa, sb) or 0) < SIGNATURE_STABLE_CORRELATION, (a, b)
+
+
+def test_one_pass_embeddings_name_as_the_fused_ones_at_half_the_work(pipeline, val) -> None:
+    from faceapp.core.embedding import SinglePassEmbedder
+
+    embedder = pipeline.embedder
+    assert isinstance(embedder, SinglePassEmbedder)
+    crops = []
+    for person in ("madonna", "ben_afflek", "mindy_kaling"):
+        img = cv2.imread(str(val[person][0]))
+        face = largest_face(pipeline.detect(img))
+        assert face is not None
+        crops.append(pipeline.crops(img, [face])[0])
+    batch = np.stack(crops)
+    fused, once = embedder.embed(batch), embedder.embed_once(batch)
+    same = np.sum(fused * once, axis=1)
+    assert np.all(same > 0.97)  # each face: the two embeddings nearly agree
+    others = fused @ once.T
+    assert np.all(others[~np.eye(3, dtype=bool)] < 0.6)  # and stay far from other people
+    calls = []
+    raw = embedder.raw
+    embedder.raw = lambda x: calls.append(len(x)) or raw(x)  # type: ignore[method-assign]
+    try:
+        embedder.embed(batch)
+        embedder.embed_once(batch)
+    finally:
+        del embedder.raw
+    assert calls == [6, 3]

@@ -55,3 +55,38 @@ def test_a_frame_and_its_result_are_painted_once_and_a_lone_frame_soon(qtbot, st
     paints.clear()
     ctx.publish_frame(picture, 2, 0.04)  # no result follows: painted all the same
     qtbot.waitUntil(lambda: len(paints) == 1, timeout=2000)
+
+
+def test_frames_are_scaled_for_the_view_in_the_capture_thread_and_boxes_stay_on_the_face(
+    qtbot, store
+):
+    from faceapp.core.types import Box, Face, FaceResult, Match
+    from faceapp.gui.capture_worker import source_size
+    from faceapp.gui.widgets.video_view import MATCH_COLOUR, VideoView
+
+    ctx = make_ctx(store, pipeline=None)
+    view = VideoView(ctx)
+    qtbot.addWidget(view)
+    view.resize(800, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    frame = np.full((360, 640, 3), 90, np.uint8)
+    ctx.publish_frame(qimage_from_bgr(frame), 1, 0.0)  # the first frame tells the shape
+    qtbot.waitUntil(lambda: ctx.display_size.get() is not None, timeout=2000)
+    assert ctx.display_size.get() == (800, 450)  # 640x360 fitted into 800x500
+    scaled = qimage_from_bgr(frame, ctx.display_size.get())
+    assert (scaled.width(), scaled.height()) == (800, 450)
+    assert source_size(scaled) == (640, 360)
+    face = Face(Box(100, 100, 120, 160), ((0.0, 0.0),) * 5, 0.99)  # type: ignore[arg-type]
+    match = Match("ann", 0.4, 1.07, True, 1)
+    ctx.publish_frame(scaled, 2, 0.04)
+    ctx.publish_result(FrameResult(2, 0.04, (FaceResult(face, match, 1),)))
+    qtbot.wait(100)
+    shot = view.grab().toImage()
+    # The box's left edge: frame x=100 is 125 px into the picture, which starts at y=25.
+    k = 800 / 640
+    x, y = round(100 * k), round(25 + 180 * k)
+    assert shot.pixelColor(x, y) == MATCH_COLOUR
+    assert shot.pixelColor(x + 20, y) != MATCH_COLOUR  # inside the box: the picture
+    view.resize(400, 500)
+    assert ctx.display_size.get() == (400, 225)

@@ -263,6 +263,17 @@ class FaceNetEmbedder:
         ndarray, shape (n, 128), float32
             Unit-length embeddings.
         """
+        return self._embed(crops, self.flip)
+
+    def embed_once(self, crops: np.ndarray) -> np.ndarray:
+        """Return embeddings from one pass per crop, without flip fusion whatever ``flip`` says.
+
+        Half the work of :meth:`embed` with ``flip``; on LFW it scores 0.9925 against 0.9930
+        (``docs/accuracy.md``).  Parameters and return as :meth:`embed`.
+        """
+        return self._embed(crops, False)
+
+    def _embed(self, crops: np.ndarray, flip: bool) -> np.ndarray:
         crops = np.asarray(crops)
         if crops.ndim == 3:
             crops = crops[None]
@@ -273,7 +284,7 @@ class FaceNetEmbedder:
         if len(crops) == 0:
             return np.zeros((0, EMBEDDING_DIM), np.float32)
         x = prewhiten(crops)
-        if self.flip:
+        if flip:
             both = self.raw(np.concatenate([x, x[:, :, ::-1, :]]))
             emb = both[: len(x)] + both[len(x) :]
         else:

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import Mode
 from faceapp.core.pipeline import MatchSettings
 from faceapp.core.types import FaceResult, FrameResult
+from faceapp.gui.capture_worker import source_size
 from faceapp.gui.context import VERIFICATION, AppContext
 from faceapp.gui.liveness_gate import awaits_head_turn
 from faceapp.gui.worker import ModelState
@@ -117,10 +127,25 @@ class VideoView(QWidget):
         """Where the picture is drawn, in widget coordinates (aspect ratio kept)."""
         if self._image is None or self._image.isNull():
             return QRectF()
-        iw, ih = self._image.width(), self._image.height()
+        return self._fit(*source_size(self._image))
+
+    def _fit(self, iw: int, ih: int) -> QRectF:
+        """Return the centred rectangle of an ``iw`` x ``ih`` picture scaled to fit."""
         k = min(self.width() / iw, self.height() / ih)
         w, h = iw * k, ih * k
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def _tell_display_size(self) -> None:
+        """Let the capture thread scale the frames to where they are shown (device pixels)."""
+        if self._image is None or self._image.isNull():
+            return
+        rect, dpr = self._fit(*source_size(self._image)), self.devicePixelRatioF()
+        self._ctx.display_size.set(round(rect.width() * dpr), round(rect.height() * dpr))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        """Tell the capture thread the new size of the picture."""
+        super().resizeEvent(event)
+        self._tell_display_size()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         """Prefer VGA size."""
@@ -130,7 +155,10 @@ class VideoView(QWidget):
 
     @Slot(QImage, int, float)
     def _on_frame_ready(self, image: QImage, index: int, timestamp: float) -> None:
+        shape = None if self._image is None else source_size(self._image)
         self._image = image
+        if source_size(image) != shape:
+            self._tell_display_size()
         if not self._paint_timer.isActive():
             self._paint_timer.start()
 
@@ -166,10 +194,18 @@ class VideoView(QWidget):
             self._paint_placeholder(p)
         else:
             target = self.image_rect()
-            p.drawImage(target, self._image)
+            image, dpr = self._image, self.devicePixelRatioF()
+            if dpr == 1.0 and (image.width(), image.height()) == (
+                round(target.width()),
+                round(target.height()),
+            ):
+                # Scaled for this size in the capture thread: a plain copy.
+                p.drawImage(QPoint(round(target.x()), round(target.y())), image)
+            else:
+                p.drawImage(target, image)
             result = self.visible_result()
             if result is not None:
-                k = target.width() / self._image.width()
+                k = target.width() / source_size(image)[0]
                 for fr in result.faces:
                     self._paint_face(p, fr, target, k)
         self._paint_model_notice(p)
