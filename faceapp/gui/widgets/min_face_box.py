@@ -10,9 +10,9 @@ from faceapp.settings import DEFAULT_MIN_FACE_PX, MIN_FACE_PX_RANGE, Settings
 
 TOOLTIP = (
     "Live recognition looks only for faces at least this many pixels high and wide.\n"
-    f"{DEFAULT_MIN_FACE_PX} px (the default) is a person about 2 m from a laptop camera.\n"
-    "Smaller finds people further away but costs more CPU (about twice the detection\n"
-    "work at 24-32 px); such small faces are named less surely."
+    f"{DEFAULT_MIN_FACE_PX} px (the default) is a person about 2.5 m from a laptop camera.\n"
+    "Smaller finds people further away but costs more CPU (about 1.5 times the\n"
+    "detection work at 20 px); such small faces are named less surely."
 )
 
 
