@@ -26,15 +26,21 @@ def test_a_bgr_frame_becomes_an_rgb32_picture_with_the_same_colours():
     assert image.pixelColor(0, 0) == QColor(0, 0, 255)  # a copy: the frame may be reused
 
 
-def test_a_frame_and_its_result_are_painted_once_and_a_lone_frame_soon(qtbot, store):
+def shown_view(qtbot, store, width: int, height: int):
+    """A video view of a fresh context, shown at ``width`` x ``height``; returns both."""
     from faceapp.gui.widgets.video_view import VideoView
 
     ctx = make_ctx(store, pipeline=None)
     view = VideoView(ctx)
     qtbot.addWidget(view)
-    view.resize(320, 240)
+    view.resize(width, height)
     view.show()
     qtbot.waitExposed(view)
+    return ctx, view
+
+
+def test_a_frame_and_its_result_are_painted_once_and_a_lone_frame_soon(qtbot, store):
+    ctx, view = shown_view(qtbot, store, 320, 240)
     paints = []
     original = view.paintEvent
 
@@ -62,14 +68,9 @@ def test_frames_are_scaled_for_the_view_in_the_capture_thread_and_boxes_stay_on_
 ):
     from faceapp.core.types import Box, Face, FaceResult, Match
     from faceapp.gui.capture_worker import source_size
-    from faceapp.gui.widgets.video_view import MATCH_COLOUR, VideoView
+    from faceapp.gui.widgets.video_view import MATCH_COLOUR
 
-    ctx = make_ctx(store, pipeline=None)
-    view = VideoView(ctx)
-    qtbot.addWidget(view)
-    view.resize(800, 500)
-    view.show()
-    qtbot.waitExposed(view)
+    ctx, view = shown_view(qtbot, store, 800, 500)
     frame = np.full((360, 640, 3), 90, np.uint8)
     ctx.publish_frame(qimage_from_bgr(frame), 1, 0.0)  # the first frame tells the shape
     qtbot.waitUntil(lambda: ctx.display_size.get() is not None, timeout=2000)
