@@ -81,9 +81,13 @@ def qimage_from_bgr(image: np.ndarray, size: tuple[int, int] | None = None) -> Q
         shrink = size[0] * size[1] < w * h
         interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
         image = cv2.resize(image, size, interpolation=interp)
-    bgra = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2BGRA)
-    bh, bw = bgra.shape[:2]
-    out = QImage(bgra.data, bw, bh, bgra.strides[0], QImage.Format.Format_RGB32).copy()
+    bh, bw = image.shape[:2]
+    out = QImage(bw, bh, QImage.Format.Format_RGB32)
+    # Converted straight into the image's own buffer (rows of exactly 4 * bw bytes).
+    pixels = np.frombuffer(out.bits(), np.uint8, count=bh * bw * 4).reshape(bh, bw, 4)
+    done = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2BGRA, dst=pixels)
+    if done is not pixels:  # OpenCV made its own array after all
+        pixels[:] = done
     if scaled:
         out.setText(SOURCE_SIZE_KEY, f"{w}x{h}")
     return out
