@@ -342,7 +342,7 @@ class FacePipeline:
 
 #: A face is predicted, not measured, only while it moves by less than this fraction of its
 #: side between its last measurement and now: a slow drift, which its velocity foretells
-#: well.  Faster faces, or faces that just stopped, are measured.
+#: well.  Faster faces are measured.
 PREDICT_MAX_MOTION = 0.05
 
 
