@@ -14,11 +14,21 @@ log = logging.getLogger(__name__)
 #: QSettings group holding the preferences.
 GROUP = "preferences"
 
+#: Version of the stored preferences (key ``version`` in :data:`GROUP`).  Version 2 stores
+#: only what differs from the defaults, so that a later default applies to whoever never
+#: changed the value; files without a version stored every value.
+VERSION = 2
+
+#: Values that were stored by version 1 only because they were the default then: a file
+#: without a version that holds one of them gets today's default instead.
+_OLD_DEFAULTS = {"min_face_px": 40}
+
 
 def load_settings(store: QSettings) -> Settings:
     """Return the settings saved in ``store``, defaults for anything missing or unusable."""
     store.beginGroup(GROUP)
     try:
+        old = not store.contains("version")
         values = {}
         for f in fields(Settings):
             if store.contains(f.name):
@@ -26,15 +36,22 @@ def load_settings(store: QSettings) -> Settings:
                 values[f.name] = bytes(raw.data()) if isinstance(raw, QByteArray) else raw
     finally:
         store.endGroup()
+    if old:
+        for key, default in _OLD_DEFAULTS.items():
+            if key in values and str(values[key]) == str(default):
+                log.info("preferences: %s was the old default (%s); using today's", key, default)
+                del values[key]
     return Settings.from_dict(values)
 
 
 def save_settings(store: QSettings, settings: Settings) -> None:
-    """Write ``settings`` to ``store`` and flush it to disk."""
+    """Write what differs from the defaults in ``settings`` to ``store``; flush it to disk."""
+    defaults = Settings().to_dict()
     store.beginGroup(GROUP)
     try:
+        store.setValue("version", VERSION)
         for key, value in settings.to_dict().items():
-            if value is None:
+            if value is None or value == defaults[key]:
                 store.remove(key)
             elif isinstance(value, bytes):
                 store.setValue(key, QByteArray(value))

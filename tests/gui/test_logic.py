@@ -286,3 +286,30 @@ def test_quality_checklist_shows_every_verdict_of_assess_face_including_roll():
     assert not upright.ok and not report.ok
     assert f"✗</span> Head upright: {upright.measured}" in html
     assert html.count("✗") == sum(not c.ok for c in report.checks)
+
+
+def test_defaults_are_not_stored_and_the_old_smallest_face_default_follows_today(tmp_path, qapp):
+    from PySide6.QtCore import QSettings
+
+    from faceapp.gui.preferences import GROUP, load_settings, save_settings
+
+    path = str(tmp_path / "prefs.ini")
+    save_settings(QSettings(path, QSettings.Format.IniFormat), Settings(threshold=0.9))
+    stored = QSettings(path, QSettings.Format.IniFormat)
+    stored.beginGroup(GROUP)
+    assert set(stored.childKeys()) == {"version", "threshold"}  # the rest are defaults
+    stored.endGroup()
+    # A file of the version before (no "version" key) stored every value, the old 40 px
+    # default among them: it gets today's default; a size the user chose is kept.
+    for chosen, expected in ((40, Settings().min_face_px), (48, 48)):
+        old = QSettings(str(tmp_path / f"old{chosen}.ini"), QSettings.Format.IniFormat)
+        old.beginGroup(GROUP)
+        old.setValue("min_face_px", chosen)
+        old.setValue("threshold", 0.95)
+        old.endGroup()
+        old.sync()
+        loaded = load_settings(QSettings(old.fileName(), QSettings.Format.IniFormat))
+        assert loaded.min_face_px == expected and loaded.threshold == 0.95
+    # Written by this version, 40 px is the user's choice and stays.
+    save_settings(QSettings(path, QSettings.Format.IniFormat), Settings(min_face_px=40))
+    assert load_settings(QSettings(path, QSettings.Format.IniFormat)).min_face_px == 40
