@@ -130,7 +130,8 @@ class LiveSettings:
         Embed the faces followed with flip fusion (each crop and its mirror image, as
         photos and enrolment are), or once, half the work, when the embedder can (see
         :class:`~faceapp.core.embedding.SinglePassEmbedder`).  On LFW one pass scores
-        0.9925 against 0.9930; on both benchmark videos live mode's names were the same.
+        0.9925 against 0.9930; on both benchmark videos every frame's labels were the same
+        either way (360 and 900 frames, offline).
     max_refresh_s : float
         A tracked face that still looks as it did is re-embedded after this many seconds
         at the latest (it is re-embedded sooner when its look changes, see
