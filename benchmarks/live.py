@@ -150,6 +150,25 @@ def _cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def run_record(
+    pipe: Any, load0: float, arrivals: dict[str, float], records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Return what every timing's record holds besides its mode and CPU figures.
+
+    The peak RSS, whether TensorFlow was imported, the load average at the start
+    (``load0``) and now, the arrivals and per-frame records, and the live-mode work counts.
+    """
+    live = pipe.tracker.live
+    return {
+        "peak_rss_mb": _peak_rss_mb(),
+        "tensorflow_imported": "tensorflow" in sys.modules,
+        "load_average": [round(x, 2) for x in (load0, os.getloadavg()[0])],
+        "arrivals": arrivals,
+        "frames": records,
+        "work": dict(live.counts) if live is not None else {"detected": len(records)},
+    }
+
+
 def _warm_pipeline(video: Path, gallery: Path, mode: str) -> tuple[Any, Any, Any]:
     """Return a prepared pipeline that has processed the video's first frame (not counted).
 
@@ -227,17 +246,11 @@ def _realtime(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
     thread.join()
     wall = time.perf_counter() - wall0
     cpu = _cpu_seconds() - cpu0
-    live = pipe.tracker.live
     return {
         "mode": mode,
         "cpu_per_video_second": round(cpu / wall, 3),
         "wall_s": round(wall, 2),
-        "peak_rss_mb": _peak_rss_mb(),
-        "tensorflow_imported": "tensorflow" in sys.modules,
-        "load_average": [round(x, 2) for x in (load0, os.getloadavg()[0])],
-        "arrivals": {str(k): v for k, v in arrivals.items()},
-        "frames": records,
-        "work": dict(live.counts) if live is not None else {"detected": len(records)},
+        **run_record(pipe, load0, {str(k): v for k, v in arrivals.items()}, records),
     }
 
 
@@ -301,16 +314,10 @@ def _offline(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
     duration = len(records) / FPS
     split = {k: round(v / duration, 3) for k, v in meter.seconds.items()}
     split["other"] = round(cpu / duration - sum(split.values()), 3)
-    live = pipe.tracker.live
     return {
         "mode": mode,
         "cpu_per_video_second": round(cpu / duration, 3),
-        "peak_rss_mb": _peak_rss_mb(),
-        "tensorflow_imported": "tensorflow" in sys.modules,
-        "load_average": [round(x, 2) for x in (load0, os.getloadavg()[0])],
-        "arrivals": arrivals,
-        "frames": records,
-        "work": dict(live.counts) if live is not None else {"detected": len(records)},
+        **run_record(pipe, load0, arrivals, records),
         "cpu_split_per_video_second": split,
         "calls": dict(meter.calls),
     }

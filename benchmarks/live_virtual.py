@@ -17,7 +17,6 @@ Run as ``python -m benchmarks.live --timings virtual`` (a timing of that benchma
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ def virtual(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
     Returns the same record as the wall-clock run (``arrival`` and ``done`` on the
     virtual clock, in seconds of video time), for :func:`benchmarks.live_figures.compare`.
     """
-    from benchmarks.live import _cpu_seconds, _faces, _peak_rss_mb, _warm_pipeline
+    from benchmarks.live import _cpu_seconds, _faces, _warm_pipeline, run_record
     from faceapp.core.sources import VideoCaptureSource, iterate
 
     pipe, index, settings = _warm_pipeline(video, gallery, mode)
@@ -62,17 +61,11 @@ def virtual(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
             {"i": frame.index, "arrival": frame.timestamp, "done": clock, "faces": _faces(result)}
         )
     duration = max(float(r) for r in arrivals.values()) + 1.0 / 30.0 if arrivals else 1.0
-    live = pipe.tracker.live
     return {
         "mode": mode,
         # The recognition thread's CPU per second of video (the virtual clock's work);
         # the process's own figure, helper threads included, is given apart.
         "cpu_per_video_second": round(busy / duration, 3),
         "process_cpu_per_video_second": round((_cpu_seconds() - cpu0) / duration, 3),
-        "peak_rss_mb": _peak_rss_mb(),
-        "tensorflow_imported": "tensorflow" in sys.modules,
-        "load_average": [round(x, 2) for x in (load0, os.getloadavg()[0])],
-        "arrivals": arrivals,
-        "frames": records,
-        "work": dict(live.counts) if live is not None else {"detected": len(records)},
+        **run_record(pipe, load0, arrivals, records),
     }
