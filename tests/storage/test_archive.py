@@ -25,12 +25,10 @@ from faceapp.storage.archive import (
 )
 from faceapp.storage.gallery import GalleryError, GalleryStore
 
+from .helpers import emb
+
 SHA = "ab" * 32
 OTHER_SHA = "cd" * 32
-
-
-def emb(seed: int, dim: int = 128) -> np.ndarray:
-    return np.random.default_rng(seed).normal(size=dim).astype(np.float32)
 
 
 def jpeg(seed: int) -> bytes:

@@ -19,24 +19,14 @@ from faceapp.core.matching import identify
 from faceapp.storage import gallery
 from faceapp.storage.gallery import SCHEMA_VERSION, GalleryError, GalleryStore
 
+from .helpers import emb, raw
+
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg"
-
-
-def emb(seed: int, dim: int = 128) -> np.ndarray:
-    return np.random.default_rng(seed).normal(size=dim).astype(np.float32)
 
 
 def unit(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, np.float64)
     return v / np.linalg.norm(v)
-
-
-def raw(path: Path, sql: str, args: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def run_child(code: str, *args: str) -> str:

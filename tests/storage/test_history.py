@@ -8,7 +8,6 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from faceapp.storage import schema
@@ -22,20 +21,10 @@ from faceapp.storage.history import (
     write_csv,
 )
 
+from .helpers import emb, raw
+
 JPEG = b"\xff\xd8\xff\xe0crop"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
-
-
-def emb(seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).normal(size=128).astype(np.float32)
-
-
-def raw(path: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -18,20 +18,10 @@ from faceapp.storage.archive import ArchiveError, export_gallery, import_archive
 from faceapp.storage.gallery import SCHEMA_VERSION, GalleryStore
 from faceapp.storage.samples import quality_from_json, quality_json
 
+from .helpers import emb, raw
+
 SHA = "ab" * 32
 FIGURES = QualityFigures(146.0, 401.2345678901, 0.0612, -7.25)
-
-
-def emb(seed: int, dim: int = 128) -> np.ndarray:
-    return np.random.default_rng(seed).normal(size=dim).astype(np.float32)
-
-
-def raw(path: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def v3_gallery(path: Path) -> None:
