@@ -59,14 +59,18 @@ def steadied(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     return np.asarray(cv2.warpAffine(previous, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
 
 
-def new_changes(previous: np.ndarray, current: np.ndarray) -> np.ndarray | None:
+def new_changes(
+    previous: np.ndarray, current: np.ndarray, raw: np.ndarray | None = None
+) -> np.ndarray | None:
     """Return per-cell changes that are there both as they are and with the camera steadied.
 
     A shaking camera changes every textured cell, which :func:`steadied` undoes; but when
     only people move, steadying the picture by their motion shifts the still background.
-    A cell counts as changed only when it changed both ways.
+    A cell counts as changed only when it changed both ways.  ``raw`` is
+    ``cell_changes(current, previous)`` when the caller has it already.
     """
-    raw = cell_changes(current, previous)
+    if raw is None:
+        raw = cell_changes(current, previous)
     if raw is None:
         return None
     steady = cell_changes(current, steadied(previous, current))

@@ -354,7 +354,7 @@ class LiveScheduler:
         if prev is None:
             return "first"
         self._changes = cell_changes(thumb, prev)
-        changes = new_changes(prev, thumb)
+        changes = new_changes(prev, thumb, self._changes)
         if changes is None:
             return "region"
         if float((changes > s.region_change).mean()) >= CUT_FRACTION:
