@@ -198,20 +198,16 @@ class FacePipeline:
             tracker.keep_alive(shown, timestamp)
             return live.last_results
         previous = [tracker.tracks[t] for t in shown if t in tracker.tracks]
+        boxes = [t.face.box for t in previous]
         reason = live.detection_reason(
-            thumb,
-            frame.shape,
-            [t.face.box for t in previous],
-            timestamp,
-            isinstance(self.detector, TrackingDetector),
+            thumb, frame.shape, boxes, timestamp, isinstance(self.detector, TrackingDetector)
         )
         faces: list[Face] | None = None
         looks: list[np.ndarray] | None = None
         measured: list[int] = []
         if reason == "cut":
             tracker.forget()
-            previous = []
-        boxes = [t.face.box for t in previous]
+            previous, boxes = [], []
         predicted = (
             reason is None
             and all(_drifting(t, timestamp) for t in previous)
@@ -228,17 +224,16 @@ class FacePipeline:
             tracks = previous
             # A predicted box is no sighting: the tracks keep their last measured place
             # and velocity, which the next measurement is compared with.
-            for track, face in zip(tracks, faces, strict=True):
-                if not predicted:
+            if not predicted:
+                for track, face in zip(tracks, faces, strict=True):
                     tracker.follow(track, face, timestamp)
         else:
             live.counts["detected"] += 1
             live.counts[f"detect:{reason}"] += 1
             s = live.settings
-            shown_boxes = [t.face.box for t in previous]
             faces, sure = [], []
             for f in unoccluded(self.detect(frame, s.min_face_px)):
-                if reportable(f, s, any(f.box.iou(b) >= IOU_MATCH for b in shown_boxes)):
+                if reportable(f, s, any(f.box.iou(b) >= IOU_MATCH for b in boxes)):
                     faces.append(f)
                     sure.append(True)
                 elif worth_naming(f, s):  # shown only if it turns out to be someone enrolled
