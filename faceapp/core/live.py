@@ -238,17 +238,11 @@ def unoccluded(faces: Sequence[Face], fraction: float = OCCLUDED_FRACTION) -> li
     for k, i in enumerate(ranked):
         box = faces[i].box
         for j in ranked[:k]:
-            if j not in dropped and _inside(box, faces[j].box) >= fraction:
+            inside = box.area > 0 and box.intersection(faces[j].box) >= fraction * box.area
+            if j not in dropped and inside:
                 dropped.add(i)
                 break
     return [f for i, f in enumerate(faces) if i not in dropped]
-
-
-def _inside(box: Box, other: Box) -> float:
-    """Return the fraction of ``box``'s area that lies inside ``other``."""
-    ix = max(0.0, min(box.x2, other.x2) - max(box.x, other.x))
-    iy = max(0.0, min(box.y2, other.y2) - max(box.y, other.y))
-    return ix * iy / box.area if box.area > 0 else 0.0
 
 
 #: How far around a followed face (in face widths to each side, face heights above and

@@ -48,11 +48,15 @@ class Box:
         """Centre point ``(x, y)``."""
         return (self.x + self.w / 2.0, self.y + self.h / 2.0)
 
-    def iou(self, other: Box) -> float:
-        """Return the intersection over union with ``other``, in ``[0, 1]``."""
+    def intersection(self, other: Box) -> float:
+        """Return the area, in square pixels, that this box shares with ``other``."""
         ix = max(0.0, min(self.x2, other.x2) - max(self.x, other.x))
         iy = max(0.0, min(self.y2, other.y2) - max(self.y, other.y))
-        inter = ix * iy
+        return ix * iy
+
+    def iou(self, other: Box) -> float:
+        """Return the intersection over union with ``other``, in ``[0, 1]``."""
+        inter = self.intersection(other)
         union = self.area + other.area - inter
         return inter / union if union > 0 else 0.0
 
