@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from faceapp.core.matching import (
-    DEFAULT_THRESHOLD,
+    PAIR_THRESHOLD,
     GalleryIndex,
     face_distance,
     identify,
@@ -81,7 +81,7 @@ def study(images: list[str], embeddings: np.ndarray, enrol: int) -> dict[str, ob
     # The app's rule: GalleryIndex averages each person's samples; identify() matches.
     index = GalleryIndex.from_samples(samples)
     out["mean_embedding"] = _scores(
-        [m.name for m in identify(probe_emb, index, DEFAULT_THRESHOLD)],
+        [m.name for m in identify(probe_emb, index, PAIR_THRESHOLD)],
         truth,
         [m.name for m in identify(probe_emb, index, CLOSED_SET)],
     )
@@ -98,7 +98,7 @@ def study(images: list[str], embeddings: np.ndarray, enrol: int) -> dict[str, ob
         nearest = per_person[np.arange(len(probes)), best]
         closed = [people[k] for k in best]
         named = [
-            people[k] if is_match(float(d), DEFAULT_THRESHOLD) else None
+            people[k] if is_match(float(d), PAIR_THRESHOLD) else None
             for k, d in zip(best, nearest)
         ]
         out[rule] = _scores(named, truth, closed)

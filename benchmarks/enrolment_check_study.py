@@ -18,12 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from faceapp import paths  # noqa: E402
 from faceapp.core.enrolment_check import check_enrolment  # noqa: E402
 from faceapp.core.images import IMAGE_SUFFIXES, load_image  # noqa: E402
-from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex  # noqa: E402
+from faceapp.core.matching import PAIR_THRESHOLD, GalleryIndex  # noqa: E402
 from faceapp.core.pipeline import FacePipeline  # noqa: E402
 from faceapp.enrolment import EnrolmentError, prepare_sample  # noqa: E402
 
 
-def study(threshold: float = DEFAULT_THRESHOLD) -> dict[str, object]:
+def study(threshold: float = PAIR_THRESHOLD) -> dict[str, object]:
     root = paths.celebrity_dir() / "train"
     pipeline = FacePipeline()
     pipeline.prepare()

@@ -50,7 +50,7 @@ def size_study(lfw_dir: Path, n_pairs: int, sizes: tuple[int, ...] = SIZES) -> d
     from faceapp.core.detection import create_detector
     from faceapp.core.evaluation.protocol import parse_pairs
     from faceapp.core.images import load_image
-    from faceapp.core.matching import DEFAULT_THRESHOLD, face_distance
+    from faceapp.core.matching import PAIR_THRESHOLD, face_distance
     from faceapp.core.pipeline import FacePipeline
     from faceapp.core.quality import face_size_px
 
@@ -60,7 +60,7 @@ def size_study(lfw_dir: Path, n_pairs: int, sizes: tuple[int, ...] = SIZES) -> d
     # Small faces need a pyramid that starts small; the study is about naming, not finding.
     pipe = FacePipeline(detector=create_detector(min_face_size=12))
     pipe.prepare()
-    out: dict[str, Any] = {"pairs": len(pairs), "threshold": DEFAULT_THRESHOLD, "sizes": {}}
+    out: dict[str, Any] = {"pairs": len(pairs), "threshold": PAIR_THRESHOLD, "sizes": {}}
     gallery: dict[str, np.ndarray | None] = {}
     probes: list[tuple[bool, np.ndarray | None, np.ndarray, Any]] = []
     for pair in pairs:
@@ -93,7 +93,7 @@ def size_study(lfw_dir: Path, n_pairs: int, sizes: tuple[int, ...] = SIZES) -> d
             found += 1
             d = float(face_distance(pipe.embed(img, [small])[0], ref[None])[0])
             dist[same].append(d)
-            if d <= DEFAULT_THRESHOLD:
+            if d <= PAIR_THRESHOLD:
                 accepted_same += same
                 accepted_diff += not same
         label = str(s) if s else "native"

@@ -10,10 +10,11 @@ from typing import Any
 
 from faceapp.core.live import LIVE_MIN_FACE_PX
 from faceapp.core.matching import (
-    DEFAULT_THRESHOLD,
+    DEFAULT_STRANGER_RATE,
     MAX_THRESHOLD,
     MIN_THRESHOLD,
     MODES,
+    STRANGER_RATES,
     default_threshold,
 )
 
@@ -40,10 +41,13 @@ class Settings:
 
     Parameters
     ----------
-    threshold : float
-        Recognition mode's distance threshold in ``[MIN_THRESHOLD, MAX_THRESHOLD]``;
-        lower is stricter.  (Its name predates the per-mode thresholds: preference files
-        written before them keep their value for recognition.)
+    threshold : float or None
+        Recognition mode's pinned distance threshold in ``[MIN_THRESHOLD,
+        MAX_THRESHOLD]`` (lower is stricter), or None for the automatic threshold that
+        follows the gallery at ``stranger_rate``
+        (:func:`faceapp.core.matching.identify`).  (Its name predates the per-mode
+        thresholds: preference files written before them keep their value for
+        recognition.)
     mode : {"recognition", "verification"}
         1:K identification, or 1:1 verification of ``claim``.
     claim : str or None
@@ -75,9 +79,13 @@ class Settings:
         for and shows (:attr:`faceapp.core.live.LiveSettings.min_face_px`), in
         :data:`MIN_FACE_PX_RANGE`; smaller values find people further away at a higher
         CPU cost (``docs/performance.md``).
+    stranger_rate : float
+        Recognition's automatic threshold: the fraction of strangers that may be given
+        someone's name, one of :data:`~faceapp.core.matching.STRANGER_RATES` (another
+        value becomes the nearest of them); lower is stricter.
     """
 
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float | None = None
     mode: str = "recognition"
     claim: str | None = None
     source: str = DEFAULT_SOURCE
@@ -88,19 +96,23 @@ class Settings:
     photo_interval_s: float = DEFAULT_PHOTO_INTERVAL_S
     guided_capture: bool = True
     min_face_px: int = DEFAULT_MIN_FACE_PX
+    stranger_rate: float = DEFAULT_STRANGER_RATE
 
     def validated(self) -> Settings:
         """Return a copy with every field brought into its valid range.
 
         A threshold outside the range is clipped (a non-number becomes the mode's
-        default), an unknown mode becomes ``"recognition"``, an empty claim or source
-        their defaults; the minimum face size is clipped to :data:`MIN_FACE_PX_RANGE`.
+        default), a stranger rate becomes the nearest offered one, an unknown mode
+        becomes ``"recognition"``, an empty claim or source their defaults; the minimum
+        face size is clipped to :data:`MIN_FACE_PX_RANGE`.
         """
-        t = self.threshold
-        t = DEFAULT_THRESHOLD if not math.isfinite(t) else min(max(t, MIN_THRESHOLD), MAX_THRESHOLD)
-        v = self.verification_threshold
-        if v is not None:
-            v = None if not math.isfinite(v) else min(max(v, MIN_THRESHOLD), MAX_THRESHOLD)
+        t, v = (_clipped(x) for x in (self.threshold, self.verification_threshold))
+        r = self.stranger_rate
+        r = (
+            DEFAULT_STRANGER_RATE
+            if not (math.isfinite(r) and r > 0)
+            else min(STRANGER_RATES, key=lambda x: abs(math.log(x / r)))
+        )
         mode = self.mode if self.mode in MODES else "recognition"
         claim = self.claim.strip() if isinstance(self.claim, str) and self.claim.strip() else None
         source = self.source.strip() if self.source and self.source.strip() else DEFAULT_SOURCE
@@ -114,16 +126,20 @@ class Settings:
         return replace(
             self,
             min_face_px=min(max(int(self.min_face_px), low), high),
-            threshold=float(t),
-            verification_threshold=None if v is None else float(v),
+            threshold=t,
+            verification_threshold=v,
+            stranger_rate=float(r),
             mode=mode,
             claim=claim,
             source=source,
             photo_interval_s=float(p),
         )
 
-    def threshold_for(self, mode: str) -> float:
+    def threshold_for(self, mode: str) -> float | None:
         """Return the threshold in force in ``mode``: the user's choice or the mode's default.
+
+        In recognition, None means the automatic threshold, which follows the gallery
+        (:func:`faceapp.core.matching.index_outlook`); verification always gives a number.
 
         Raises
         ------
@@ -165,10 +181,17 @@ class Settings:
         return cls(**kwargs).validated()
 
 
+def _clipped(threshold: float | None) -> float | None:
+    """Return a pinned threshold clipped to the range; None (or a non-number) stays automatic."""
+    if threshold is None or not math.isfinite(threshold):
+        return None
+    return float(min(max(threshold, MIN_THRESHOLD), MAX_THRESHOLD))
+
+
 def _convert(raw: Any, kind: type, name: str) -> Any:
     if name == "claim":
         return str(raw)
-    if name == "verification_threshold":
+    if name in ("threshold", "verification_threshold"):
         return float(raw)
     if kind is bool:
         if isinstance(raw, str):

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from faceapp.cli import run
-from faceapp.core.matching import DEFAULT_THRESHOLD, default_threshold
+from faceapp.core.matching import PAIR_THRESHOLD, default_threshold
 from faceapp.storage.gallery import GalleryStore
 from tests.conftest import person_photos
 from tests.hostile.corpus import png_bytes
@@ -127,7 +127,7 @@ def test_enroll_identify_verify_round_trip(capsys, gallery: Path, celebrity_dir:
     doc = last_json(out)
     assert code == 0 and doc["accepted"] is True
     # No --threshold: verification's own default, 1 in 10,000 false accepts on LFW.
-    assert doc["threshold"] == default_threshold("verification") < DEFAULT_THRESHOLD
+    assert doc["threshold"] == default_threshold("verification") < PAIR_THRESHOLD
     assert "verification default" in doc["threshold_source"]
     assert doc["lfw_false_accept_rate"] <= 1e-4 and doc["lfw_impostor_pairs"] > 29_000_000
     code, out, _ = cli(

@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 
-from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, is_match, person_distances
+from faceapp.core.matching import PAIR_THRESHOLD, GalleryIndex, is_match, person_distances
 
 #: Why a sample was refused, or ``"ok"``.
 Reason = Literal["ok", "closer_to_other", "far_from_target", "matches_other"]
@@ -102,7 +102,7 @@ def check_enrolment(
     embedding: np.ndarray,
     index: GalleryIndex,
     target: str,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float = PAIR_THRESHOLD,
 ) -> EnrolmentVerdict:
     """Say whether a sample may be added to ``target`` without asking.
 
@@ -118,7 +118,7 @@ def check_enrolment(
         (see :func:`faceapp.storage.gallery.normalise_name`).
     threshold : float
         Largest distance at which a face counts as the same person; the recognition
-        threshold (:data:`~faceapp.core.matching.DEFAULT_THRESHOLD`) by default.
+        threshold (:data:`~faceapp.core.matching.PAIR_THRESHOLD`) by default.
 
     Returns
     -------

@@ -1,6 +1,6 @@
-"""Distances between embeddings and the single threshold rule for 1:1 and 1:K decisions.
+"""Distances between embeddings and the decision rules for 1:1 and 1:K matching.
 
-The rule: two faces are the same person when the Euclidean distance between their
+The pair rule: two faces are the same person when the Euclidean distance between their
 L2-normalised FaceNet embeddings is **at most** the threshold.  Lower thresholds are
 stricter (fewer false accepts, more false rejects).
 
@@ -8,9 +8,18 @@ A person with several samples is represented by the L2-normalised mean of their 
 embeddings; the distance from a probe to a person is the distance to that mean (see
 ``docs/accuracy.md`` for the LFW measurement that chose it over the nearest sample).
 
-Each mode has its default threshold (:func:`default_threshold`): identification the
-accuracy-balanced :data:`DEFAULT_THRESHOLD`, verification the stricter threshold at
-which 1 in 10,000 different-person pairs of LFW is accepted, read from the shipped table.
+Recognition (1:K) is open-set: most faces a camera sees belong to nobody enrolled, and a
+stranger is compared with everyone.  Its default is therefore not a distance but a rate,
+how often a stranger may be given someone's name (:data:`DEFAULT_STRANGER_RATE`, 1 in
+100); :func:`gallery_threshold` turns it into a distance for the number of people
+enrolled, from the nearest-of-K distances of strangers measured on LFW
+(``lfw_open_set.json``).  A face is named when it is near its nearest person *and*
+clearly nearer to them than to the runner-up (:func:`face_threshold`); a face inside the
+pair threshold but outside that rule is a "maybe" (:attr:`Match.maybe`), neither a name
+nor silence.  A user may pin a fixed distance instead; the plain pair rule then applies.
+
+Verification (1:1) keeps the pair rule at the threshold where 1 in 10,000
+different-person pairs of LFW is accepted, read from the shipped table.
 """
 
 from __future__ import annotations
@@ -27,10 +36,24 @@ import numpy as np
 from faceapp.core.errors import ModelError
 from faceapp.core.types import Match
 
-#: Default distance threshold.  Derived with ``faceapp eval-lfw`` on the official LFW
-#: pairs: the mean over the ten folds of the threshold that maximises accuracy on the
-#: other nine folds (see ``docs/accuracy.md``).
-DEFAULT_THRESHOLD = 1.07
+#: The pair threshold of best accuracy.  Derived with ``faceapp eval-lfw`` on the official
+#: LFW pairs: the mean over the ten folds of the threshold that maximises accuracy on the
+#: other nine folds (see ``docs/accuracy.md``).  It accepts about 1 in 200
+#: different-person pairs: right for "are these two photos the same person?", far too
+#: loose for naming a stranger against hundreds of people (recognition's automatic
+#: threshold is :func:`gallery_threshold`).  Recognition shows a face within it but
+#: outside the automatic rule as "maybe X?".
+PAIR_THRESHOLD = 1.07
+
+#: Recognition's default: about 1 stranger in 100 may be given someone's name, whatever
+#: the number of people enrolled (the false-positive identification rate, FPIR).
+DEFAULT_STRANGER_RATE = 0.01
+#: The rate that bounds recognition's "maybe X?" band: a face that 1 stranger in 10 (or
+#: fewer) would come as near to someone is shown as a maybe, never farther out than
+#: :data:`PAIR_THRESHOLD`.
+MAYBE_STRANGER_RATE = 0.1
+#: The stranger rates a user may choose, from the loosest to the strictest.
+STRANGER_RATES = (0.1, 0.03, 0.01, 0.003, 0.001)
 
 #: The two ways of matching: 1:K identification ("who is this?") and 1:1 verification
 #: ("is this the claimed person?").
@@ -80,7 +103,7 @@ def _distance_from_dot(dots: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(2.0 - 2.0 * dots, 0.0, 4.0)).astype(np.float32, copy=False)
 
 
-def is_match(distance: float, threshold: float = DEFAULT_THRESHOLD) -> bool:
+def is_match(distance: float, threshold: float = PAIR_THRESHOLD) -> bool:
     """Return True when ``distance`` accepts at ``threshold`` (the one threshold rule)."""
     return bool(distance <= threshold)
 
@@ -207,8 +230,79 @@ def person_distances(probes: np.ndarray, index: GalleryIndex) -> np.ndarray:
     return face_distance(np.atleast_2d(probes), index.centroids)
 
 
+def face_threshold(base: float, runner_up: float) -> float:
+    """Return the distance a face must be within to be named, given its runner-up.
+
+    The automatic recognition rule asks a face to be near its nearest person and
+    clearly nearer to them than to anyone else: its threshold lies halfway between the
+    gallery's ``base`` threshold and its distance to the second-nearest person, so a
+    face with a close runner-up must be nearer.  A runner-up farther than
+    :data:`PAIR_THRESHOLD` (or none, with one person enrolled) counts as at that
+    distance.  Equivalently, a face is named when ``2 * d1 - min(d2, PAIR_THRESHOLD)
+    <= base``; on LFW this names 2-3 % more enrolled people than the nearest distance
+    alone at the same rate of strangers named (``docs/accuracy.md``).
+
+    Parameters
+    ----------
+    base : float
+        The gallery's threshold (:func:`gallery_threshold`), lower is stricter.
+    runner_up : float
+        Distance to the second-nearest person (``inf`` when there is none).
+
+    Returns
+    -------
+    float
+        The face's own threshold: ``distance <= threshold`` names it.
+    """
+    return 0.5 * (float(base) + min(float(runner_up), PAIR_THRESHOLD))
+
+
+def margin_score(nearest: np.ndarray, runner_up: np.ndarray) -> np.ndarray:
+    """Return the automatic rule's score, ``2 * nearest - min(runner_up, PAIR_THRESHOLD)``.
+
+    A face is named when this is at most the gallery's threshold (the same rule as
+    :func:`face_threshold`, in the form used to calibrate it).
+    """
+    d1 = np.asarray(nearest, np.float64)
+    return 2.0 * d1 - np.minimum(np.asarray(runner_up, np.float64), PAIR_THRESHOLD)
+
+
+def nearest_two(probes: np.ndarray, index: GalleryIndex) -> tuple[np.ndarray, ...]:
+    """Return each probe's nearest person, its distance, and the runner-up's distance.
+
+    Parameters
+    ----------
+    probes : ndarray, shape (n, d)
+        L2-normalised embeddings.
+    index : GalleryIndex
+        A gallery with at least one person.
+
+    Returns
+    -------
+    best : ndarray of int, shape (n,)
+        Position of the nearest person in ``index``.
+    nearest, runner_up : ndarray of float32, shape (n,)
+        Distances to the nearest and the second-nearest person (``inf`` with one person).
+    """
+    p = np.atleast_2d(np.asarray(probes, dtype=np.float32))
+    # For unit vectors the nearest mean embedding is the one with the largest dot product.
+    dots = p @ index.centroids.T
+    rows = np.arange(p.shape[0])
+    if dots.shape[1] == 1:
+        best = np.zeros(p.shape[0], np.int64)
+        return best, _distance_from_dot(dots[:, 0]), np.full(p.shape[0], np.inf, np.float32)
+    top2 = np.argpartition(-dots, 1, axis=1)[:, :2]
+    first = dots[rows, top2[:, 0]] >= dots[rows, top2[:, 1]]
+    best = np.where(first, top2[:, 0], top2[:, 1])
+    second = np.where(first, top2[:, 1], top2[:, 0])
+    return best, _distance_from_dot(dots[rows, best]), _distance_from_dot(dots[rows, second])
+
+
 def identify(
-    probes: np.ndarray, index: GalleryIndex, threshold: float = DEFAULT_THRESHOLD
+    probes: np.ndarray,
+    index: GalleryIndex,
+    threshold: float | None = None,
+    stranger_rate: float = DEFAULT_STRANGER_RATE,
 ) -> list[Match]:
     """Answer "who is this?" (1:K) for each probe.
 
@@ -218,29 +312,52 @@ def identify(
         L2-normalised embeddings.
     index : GalleryIndex
         The enrolled gallery.
-    threshold : float
-        Largest distance that still counts as the same person.
+    threshold : float, optional
+        A pinned distance: the nearest person is named when within it (the pair rule),
+        and a face between it and :data:`PAIR_THRESHOLD` is a maybe.  When None (the
+        default), the automatic rule: the gallery's threshold for ``len(index)`` people
+        at ``stranger_rate`` (:func:`gallery_threshold`), applied per face with its
+        runner-up (:func:`face_threshold`); a face that the same rule at
+        :data:`MAYBE_STRANGER_RATE` would name, within :data:`PAIR_THRESHOLD`, is a maybe.
+    stranger_rate : float
+        With the automatic rule: the fraction of strangers that may be given a name, in
+        ``(0, 1)``; lower is stricter.
 
     Returns
     -------
     list of Match
-        One per probe: the nearest person when within ``threshold``, otherwise a
-        ``Match`` with ``name=None`` carrying the nearest distance (``inf`` when the
-        gallery is empty).
+        One per probe.  Named: ``name`` the nearest person, ``accepted`` True.  Maybe:
+        ``name`` the nearest person, ``accepted`` False, ``maybe`` True.  Unknown:
+        ``name`` None.  ``distance`` is always the distance to the nearest person
+        (``inf`` when the gallery is empty) and ``threshold`` the face's own threshold.
+
+    Raises
+    ------
+    ModelError
+        With the automatic rule, when the shipped open-set table is missing or damaged.
     """
     p = np.atleast_2d(np.asarray(probes, dtype=np.float32))
     if index.n_samples == 0:
-        return [Match(None, float("inf"), threshold, False) for _ in range(p.shape[0])]
-    # For unit vectors the nearest mean embedding is the one with the largest dot product.
-    dots = p @ index.centroids.T
-    best = np.argmax(dots, axis=1)
-    nearest = _distance_from_dot(dots[np.arange(len(best)), best])
+        limit = PAIR_THRESHOLD if threshold is None else threshold
+        return [Match(None, float("inf"), limit, False) for _ in range(p.shape[0])]
+    best, nearest, runner_up = nearest_two(p, index)
+    if threshold is None:
+        base = index_outlook(index, stranger_rate).threshold
+        loose = index_outlook(index, max(stranger_rate, MAYBE_STRANGER_RATE)).threshold
     matches = []
-    for k, dist in zip(best, nearest.tolist()):
-        if is_match(dist, threshold):
-            matches.append(Match(index.names[k], dist, threshold, True, index.person_ids[k]))
+    for k, dist, second in zip(best.tolist(), nearest.tolist(), runner_up.tolist()):
+        if threshold is None:
+            limit = face_threshold(base, second)
+            maybe_limit = min(face_threshold(loose, second), PAIR_THRESHOLD)
         else:
-            matches.append(Match(None, dist, threshold, False))
+            limit, maybe_limit = threshold, PAIR_THRESHOLD
+        name, pid = index.names[k], index.person_ids[k]
+        if is_match(dist, limit):
+            matches.append(Match(name, dist, limit, True, pid))
+        elif is_match(dist, maybe_limit):
+            matches.append(Match(name, dist, limit, False, pid, maybe=True))
+        else:
+            matches.append(Match(None, dist, limit, False))
     return matches
 
 
@@ -448,9 +565,11 @@ def threshold_at_far(far: float) -> float:
 def default_threshold(mode: str) -> float:
     """Return the default threshold of a mode.
 
-    Recognition (1:K) uses :data:`DEFAULT_THRESHOLD`, the accuracy-balanced 1.07;
-    verification (1:1) the threshold at :data:`DEFAULT_VERIFICATION_FAR` (1 in 10,000
-    false accepts on LFW), which is stricter.
+    Recognition (1:K) gives the pair threshold :data:`PAIR_THRESHOLD` (1.07), what a
+    pinned recognition threshold starts from; recognition's automatic rule follows the
+    gallery instead (:func:`gallery_threshold`).  Verification (1:1) gives the
+    threshold at :data:`DEFAULT_VERIFICATION_FAR` (1 in 10,000 false accepts on LFW),
+    which is stricter.
 
     Raises
     ------
@@ -460,7 +579,198 @@ def default_threshold(mode: str) -> float:
         When the shipped table is missing or damaged (verification only).
     """
     if mode == "recognition":
-        return DEFAULT_THRESHOLD
+        return PAIR_THRESHOLD
     if mode == "verification":
         return threshold_at_far(DEFAULT_VERIFICATION_FAR)
     raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+
+
+_OPEN_SET = Path(__file__).with_name("lfw_open_set.json")
+
+#: Version of the ``lfw_open_set.json`` layout this module reads.
+OPEN_SET_FORMAT = 1
+
+
+class GalleryOutlook(NamedTuple):
+    """What recognition's automatic rule does with a gallery of a given size, on LFW.
+
+    Attributes
+    ----------
+    people : int
+        People enrolled.
+    stranger_rate : float
+        Fraction of strangers that would be given someone's name (the rate asked for).
+    threshold : float
+        The gallery's threshold for the margin rule (:func:`face_threshold`).
+    named : float
+        Fraction of enrolled people (one photo each) named right at that threshold on
+        LFW, in ``[0, 1]``.
+    measured : bool
+        False when ``people`` lies beyond the largest gallery measured (the figures are
+        extrapolated).
+    """
+
+    people: int
+    stranger_rate: float
+    threshold: float
+    named: float
+    measured: bool
+
+
+class _SizeTable(NamedTuple):
+    photos: int
+    log_people: np.ndarray  # (n_sizes,), increasing
+    thresholds: np.ndarray  # (n_sizes, n_rates)
+    named: np.ndarray  # (n_sizes, n_rates)
+
+
+class _OpenSetTable(NamedTuple):
+    log_rates: np.ndarray  # (n_rates,), increasing
+    tables: tuple[_SizeTable, ...]  # by samples per person, increasing
+
+
+@lru_cache(maxsize=1)
+def _open_set_table() -> _OpenSetTable:
+    """Read the shipped open-set table; ModelError names the file when it is unusable."""
+    try:
+        doc = json.loads(_OPEN_SET.read_text(encoding="utf-8"))
+        if doc.get("format") != OPEN_SET_FORMAT:
+            raise ValueError(f"format {doc.get('format')!r}, expected {OPEN_SET_FORMAT}")
+        rates = np.asarray(doc["rates"], np.float64)
+        order = np.argsort(rates)
+        if rates.ndim != 1 or np.any(rates <= 0) or np.any(rates >= 1):
+            raise ValueError("rates outside (0, 1)")
+        tables = []
+        for part in doc["tables"]:
+            people = np.asarray(part["people"], np.float64)
+            thresholds = np.asarray(part["thresholds"], np.float64)
+            named = np.asarray(part["named"], np.float64)
+            shape = (len(people), len(rates))
+            if (
+                len(people) < 2
+                or people[0] != 1
+                or np.any(np.diff(people) <= 0)
+                or thresholds.shape != shape
+                or named.shape != shape
+                or not np.all(np.isfinite(thresholds))
+            ):
+                raise ValueError("gallery sizes or thresholds out of shape or order")
+            tables.append(
+                _SizeTable(
+                    int(part["photos"]),
+                    np.log(people),
+                    thresholds[:, order],
+                    named[:, order],
+                )
+            )
+        tables.sort(key=lambda t: t.photos)
+        if not tables or tables[0].photos != 1:
+            raise ValueError("no table for one photo per person")
+        table = _OpenSetTable(np.log(rates[order]), tuple(tables))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(
+            f"{_OPEN_SET}: the LFW open-set table is missing or damaged ({exc}); reinstall faceapp"
+        ) from None
+    return table
+
+
+def _along_sizes(values: np.ndarray, log_people: np.ndarray, log_k: float) -> float:
+    """Interpolate a column at ``log_k``; beyond the last size, continue its last slope."""
+    if log_k <= log_people[-1]:
+        return float(np.interp(log_k, log_people, values))
+    slope = (values[-1] - values[-2]) / (log_people[-1] - log_people[-2])
+    return float(values[-1] + slope * (log_k - log_people[-1]))
+
+
+def gallery_outlook(
+    n_people: int,
+    stranger_rate: float = DEFAULT_STRANGER_RATE,
+    samples_per_person: float = 1.0,
+) -> GalleryOutlook:
+    """Return the automatic threshold for a gallery and what it does on LFW.
+
+    The shipped table (``lfw_open_set.json``, written by ``faceapp eval-lfw --open-set
+    --write-open-set-table``) holds, for galleries of LFW people with one photo each
+    (1 to 1,559 people) and with three (1 to 439), the threshold of the margin rule at
+    which a given fraction of people never enrolled gets someone's name, and the
+    fraction of enrolled people named right there.  Between sizes and rates it is
+    interpolated on log scales, between one and three samples per person linearly;
+    beyond the largest gallery measured it continues the last slope (``measured`` is
+    then False).  Several samples per person make a person's mean embedding a better
+    target for strangers too, so their threshold is a little stricter.
+
+    Parameters
+    ----------
+    n_people : int
+        People enrolled; 0 is treated as 1.
+    stranger_rate : float
+        Fraction of strangers allowed a name, within the table's rates (1e-3 .. 0.1).
+    samples_per_person : float
+        Mean samples per enrolled person; outside the table's range (1 .. 3) it is
+        clipped to it.
+
+    Raises
+    ------
+    ValueError
+        When ``stranger_rate`` lies outside the table's rates.
+    ModelError
+        When the shipped table is missing or damaged.
+    """
+    t = _open_set_table()
+    log_rate = math.log(stranger_rate) if stranger_rate > 0 else -math.inf
+    if not t.log_rates[0] - 1e-9 <= log_rate <= t.log_rates[-1] + 1e-9:
+        low, high = math.exp(t.log_rates[0]), math.exp(t.log_rates[-1])
+        raise ValueError(f"stranger rate {stranger_rate:g} is outside {low:g} .. {high:g}")
+    people = max(1, int(n_people))
+    log_k = math.log(people)
+
+    def read(part: _SizeTable) -> tuple[float, float, bool]:
+        at_rate = [
+            np.array([np.interp(log_rate, t.log_rates, row) for row in values])
+            for values in (part.thresholds, part.named)
+        ]
+        return (
+            _along_sizes(at_rate[0], part.log_people, log_k),
+            _along_sizes(at_rate[1], part.log_people, log_k),
+            log_k <= part.log_people[-1] + 1e-9,
+        )
+
+    photos = [part.photos for part in t.tables]
+    s = min(max(float(samples_per_person), photos[0]), photos[-1])
+    upper = min(int(np.searchsorted(photos, s)), len(photos) - 1)
+    lower = max(upper - 1, 0)
+    a, b = read(t.tables[lower]), read(t.tables[upper])
+    w = 0.0 if upper == lower else (s - photos[lower]) / (photos[upper] - photos[lower])
+    threshold = (1 - w) * a[0] + w * b[0]
+    named = min(1.0, max(0.0, (1 - w) * a[1] + w * b[1]))
+    measured = (a[2] or w == 1.0) and (b[2] or w == 0.0)
+    return GalleryOutlook(people, float(stranger_rate), max(0.0, threshold), named, measured)
+
+
+def gallery_threshold(
+    n_people: int,
+    stranger_rate: float = DEFAULT_STRANGER_RATE,
+    samples_per_person: float = 1.0,
+) -> float:
+    """Return recognition's automatic threshold for a gallery of ``n_people``.
+
+    The threshold of the margin rule (:func:`face_threshold`) at which about
+    ``stranger_rate`` of the faces of people never enrolled get someone's name; it falls
+    as the gallery grows (see :func:`gallery_outlook`).
+
+    Raises
+    ------
+    ValueError
+        When ``stranger_rate`` lies outside the table's rates.
+    ModelError
+        When the shipped table is missing or damaged.
+    """
+    return gallery_outlook(n_people, stranger_rate, samples_per_person).threshold
+
+
+def index_outlook(
+    index: GalleryIndex, stranger_rate: float = DEFAULT_STRANGER_RATE
+) -> GalleryOutlook:
+    """Return :func:`gallery_outlook` for an enrolled gallery (its people and samples)."""
+    per_person = index.n_samples / len(index) if len(index) else 1.0
+    return gallery_outlook(len(index), stranger_rate, per_person)

@@ -14,7 +14,14 @@ from faceapp.core.embedding import FaceEmbedder, SinglePassEmbedder, create_embe
 from faceapp.core.embedding.align import DEFAULT_METHOD, AlignMethod, align_face
 from faceapp.core.frame_changes import thumbnail
 from faceapp.core.live import LiveScheduler, reportable, unoccluded, worth_naming
-from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, Mode, identify, verify
+from faceapp.core.matching import (
+    DEFAULT_STRANGER_RATE,
+    GalleryIndex,
+    Mode,
+    default_threshold,
+    identify,
+    verify,
+)
 from faceapp.core.tracking import IOU_MATCH, FaceTracker, Track, appearance_signature, vote
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
 
@@ -31,17 +38,23 @@ class MatchSettings:
 
     Parameters
     ----------
-    threshold : float
-        Distance threshold (lower is stricter).
+    threshold : float or None
+        A pinned distance threshold (lower is stricter), or None for the mode's
+        default: in recognition the automatic threshold that follows the gallery at
+        ``stranger_rate``, in verification the 1:1 default
+        (:func:`faceapp.core.matching.default_threshold`).
     mode : {"recognition", "verification"}
         1:K identification, or 1:1 against ``claim``.
     claim : str or None
         Claimed identity in verification mode.
+    stranger_rate : float
+        Recognition's automatic threshold: the fraction of strangers that may be named.
     """
 
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float | None = None
     mode: Mode = "recognition"
     claim: str | None = None
+    stranger_rate: float = DEFAULT_STRANGER_RATE
 
 
 class FacePipeline:
@@ -140,12 +153,11 @@ class FacePipeline:
             return []
         if settings.mode == "verification":
             if settings.claim is None or settings.claim not in gallery.names:
-                return [
-                    Match(settings.claim, float("inf"), settings.threshold, False)
-                    for _ in embeddings
-                ]
+                t = settings.threshold
+                t = default_threshold("verification") if t is None else t
+                return [Match(settings.claim, float("inf"), t, False) for _ in embeddings]
             return [verify(e, gallery, settings.claim, settings.threshold) for e in embeddings]
-        return identify(embeddings, gallery, settings.threshold)
+        return identify(embeddings, gallery, settings.threshold, settings.stranger_rate)
 
     def process(
         self,

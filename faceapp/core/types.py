@@ -102,6 +102,10 @@ class Match:
         True when ``distance <= threshold``.
     person_id : int or None
         Gallery id of ``name`` when known.
+    maybe : bool
+        Recognition only: the nearest person (``name``) is near, but not near enough to
+        be named (:func:`faceapp.core.matching.identify`); shown as "maybe X?", never
+        as a name.  ``accepted`` is then False.
     """
 
     name: str | None
@@ -109,6 +113,7 @@ class Match:
     threshold: float
     accepted: bool
     person_id: int | None = None
+    maybe: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,11 +140,19 @@ class FaceResult:
         return self.match is not None and self.match.accepted and self.match.name is not None
 
     @property
+    def maybe(self) -> str | None:
+        """The person this face may be, when it is near them but not named; else None."""
+        m = self.match
+        return m.name if m is not None and m.maybe and not m.accepted else None
+
+    @property
     def label(self) -> str:
-        """The name to show: the matched name, or ``"Unknown"``."""
+        """The name to show: the matched name, ``"maybe X?"``, or ``"Unknown"``."""
         if self.known:
             assert self.match is not None and self.match.name is not None
             return self.match.name
+        if self.maybe is not None:
+            return f"maybe {self.maybe}?"
         return "Unknown"
 
     def to_json(self) -> dict[str, Any]:
@@ -149,8 +162,9 @@ class FaceResult:
         -------
         dict
             ``box`` ``[x, y, w, h]`` in frame pixels (0.1 px), the detector ``score``,
-            ``name`` (the accepted person, or None) and ``distance`` to the nearest
-            person (None without a match or when infinite).
+            ``name`` (the accepted person, or None), ``maybe`` (the person a face
+            near but not named may be, or None) and ``distance`` to the nearest person
+            (None without a match or when infinite).
         """
         m, box = self.match, self.face.box
         finite = m is not None and math.isfinite(m.distance)
@@ -158,6 +172,7 @@ class FaceResult:
             "box": [round(float(v), 1) for v in (box.x, box.y, box.w, box.h)],
             "score": round(float(self.face.score), 4),
             "name": m.name if m is not None and m.accepted else None,
+            "maybe": self.maybe,
             "distance": round(float(m.distance), 4) if m is not None and finite else None,
         }
 

@@ -21,7 +21,7 @@ VERSION = 2
 
 #: Values that were stored by version 1 only because they were the default then: a file
 #: without a version that holds one of them gets today's default instead.
-_OLD_DEFAULTS = {"min_face_px": 40}
+_OLD_DEFAULTS = {"min_face_px": 40, "threshold": 1.07}
 
 
 def load_settings(store: QSettings) -> Settings:

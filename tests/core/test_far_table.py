@@ -175,23 +175,23 @@ def test_the_shipped_table_is_consistent() -> None:
 def test_all_pairs_agree_with_the_3000_protocol_pairs_at_the_default() -> None:
     doc = _shipped()
     cols = doc["columns"]
-    (row,) = [r for r in doc["points"] if r[0] == matching.DEFAULT_THRESHOLD]
+    (row,) = [r for r in doc["points"] if r[0] == matching.PAIR_THRESHOLD]
     far, protocol_far = row[cols.index("far")], row[cols.index("protocol_far")]
     m = doc["protocol_impostor_pairs"]
     assert m == 3000
     # The 3,000 pairs are a sample of the same population: binomial spread, 3 sigma.
     assert abs(far - protocol_far) <= 3 * math.sqrt(far * (1 - far) / m) + 1 / m
-    assert matching.false_accept_rate(matching.DEFAULT_THRESHOLD) == pytest.approx(far, rel=1e-3)
+    assert matching.false_accept_rate(matching.PAIR_THRESHOLD) == pytest.approx(far, rel=1e-3)
 
 
 def test_verification_defaults_to_one_in_ten_thousand() -> None:
     t = matching.default_threshold("verification")
     assert t == matching.threshold_at_far(matching.DEFAULT_VERIFICATION_FAR)
-    assert matching.MIN_THRESHOLD <= t < matching.DEFAULT_THRESHOLD
+    assert matching.MIN_THRESHOLD <= t < matching.PAIR_THRESHOLD
     point = matching.lfw_operating_point(t)
     assert point is not None and point.measured
     assert point.far <= 1e-4
     assert point.impostor_accepted > 0  # resolved, not "none seen"
-    assert matching.default_threshold("recognition") == matching.DEFAULT_THRESHOLD
+    assert matching.default_threshold("recognition") == matching.PAIR_THRESHOLD
     with pytest.raises(ValueError):
         matching.default_threshold("nonsense")

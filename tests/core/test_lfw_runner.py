@@ -11,7 +11,7 @@ import pytest
 
 from faceapp.core.evaluation.far_table import count_pairs, identity_of
 from faceapp.core.evaluation.lfw import run_from_embeddings, run_lfw
-from faceapp.core.matching import DEFAULT_THRESHOLD
+from faceapp.core.matching import PAIR_THRESHOLD
 from tests.conftest import person_photos
 
 pytestmark = pytest.mark.model
@@ -62,7 +62,7 @@ def test_runner_scores_a_small_real_protocol(pipeline, celebrity_dir: Path, tmp_
     # Every pair of the 25 real photos: 5 x C(5, 2) same-person pairs, the rest different.
     counts = count_pairs(run.embeddings, [identity_of(rel) for rel in run.images])
     assert (counts.genuine_pairs, counts.impostor_pairs) == (50, 250)
-    impostors, genuine = counts.accepted(DEFAULT_THRESHOLD)
+    impostors, genuine = counts.accepted(PAIR_THRESHOLD)
     assert impostors / 250 <= 0.05 and genuine / 50 >= 0.7
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from faceapp.core.matching import (
-    DEFAULT_THRESHOLD,
+    PAIR_THRESHOLD,
     GalleryIndex,
     face_distance,
     identify,
@@ -32,7 +32,7 @@ def test_face_distance_matches_euclid() -> None:
 def test_threshold_rule_is_inclusive_and_lower_is_stricter() -> None:
     assert is_match(0.9, 0.9)
     assert not is_match(0.9001, 0.9)
-    assert is_match(DEFAULT_THRESHOLD - 1e-6)
+    assert is_match(PAIR_THRESHOLD - 1e-6)
 
 
 def gallery() -> GalleryIndex:
@@ -54,8 +54,10 @@ def test_identify_uses_mean_embedding_and_unknown() -> None:
     assert m_unknown.name is None and not m_unknown.accepted
     d = person_distances(np.stack([near_ann]), g)
     assert d.shape == (1, 2) and d[0, 0] < d[0, 1]
-    # On an axis, one of Ann's samples exactly, the mean is 0.77 away: not within 0.5.
-    assert identify(unit(0, 1, 0), g, threshold=0.5)[0].name is None
+    # On an axis, one of Ann's samples exactly, the mean is 0.77 away: not within 0.5, but
+    # within the pair threshold: a maybe, not a name.
+    on_axis = identify(unit(0, 1, 0), g, threshold=0.5)[0]
+    assert on_axis.maybe and not on_axis.accepted and on_axis.name == "Ann"
 
 
 def test_person_without_samples_is_refused() -> None:
@@ -94,7 +96,7 @@ def test_lfw_false_accept_table_ships_and_is_monotonic() -> None:
     far = [false_accept_rate(float(t)) for t in grid]
     assert all(f is not None for f in far)
     assert all(a <= b for a, b in zip(far, far[1:]))
-    default = false_accept_rate(DEFAULT_THRESHOLD)
+    default = false_accept_rate(PAIR_THRESHOLD)
     assert default is not None and 0.0 < default < 0.01
     assert false_accept_rate(MAX_THRESHOLD + 1.0) is None
 
@@ -103,12 +105,12 @@ def test_verify_defaults_to_the_stricter_verification_threshold() -> None:
     from faceapp.core.matching import default_threshold
 
     strict = default_threshold("verification")
-    between = (strict + DEFAULT_THRESHOLD) / 2  # accepted by identify, refused by verify
+    between = (strict + PAIR_THRESHOLD) / 2  # accepted by identify, refused by verify
     angle = 2 * np.arcsin(between / 2)  # unit vectors this far apart
     probe = unit(np.cos(angle), np.sin(angle), 0)
     g = GalleryIndex.from_samples([(1, "Ann", unit(1, 0, 0))])
     m = verify(probe, g, "Ann")
     assert m.distance == pytest.approx(between, abs=1e-4)
     assert m.threshold == strict and not m.accepted
-    assert verify(probe, g, "Ann", DEFAULT_THRESHOLD).accepted
+    assert verify(probe, g, "Ann", PAIR_THRESHOLD).accepted
     assert identify(probe, g)[0].name == "Ann"

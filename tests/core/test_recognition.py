@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from faceapp.core.images import load_image
-from faceapp.core.matching import DEFAULT_THRESHOLD, GalleryIndex, identify, verify
+from faceapp.core.matching import PAIR_THRESHOLD, GalleryIndex, identify, verify
 from faceapp.enrolment import EnrolmentError, prepare_sample
 from tests.conftest import person_photos
 
@@ -58,7 +58,7 @@ def test_nearest_person_is_right_even_without_threshold(one_shot_gallery, val_em
 def test_verification_accepts_claimed_and_rejects_others(one_shot_gallery, val_embeddings) -> None:
     accepted_true = rejected_false = 0
     for truth, emb in val_embeddings:
-        accepted_true += verify(emb, one_shot_gallery, truth, DEFAULT_THRESHOLD).accepted
+        accepted_true += verify(emb, one_shot_gallery, truth, PAIR_THRESHOLD).accepted
         for other in one_shot_gallery.names:
             if other != truth:
                 rejected_false += not verify(emb, one_shot_gallery, other).accepted

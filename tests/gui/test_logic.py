@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from faceapp.core.matching import (
-    DEFAULT_THRESHOLD,
+    PAIR_THRESHOLD,
     MAX_THRESHOLD,
     MIN_THRESHOLD,
     default_threshold,
@@ -34,7 +34,7 @@ def _fr(x=0.0, size=100.0, name=None, dist=0.5, threshold=1.1):
 
 def test_settings_defaults_and_validation():
     s = Settings()
-    assert s.threshold == DEFAULT_THRESHOLD
+    assert s.threshold == PAIR_THRESHOLD
     assert s.mode == "recognition"
     bad = Settings(threshold=9.0, mode="nonsense", claim="  ", source="").validated()
     assert bad.threshold == MAX_THRESHOLD
@@ -42,7 +42,7 @@ def test_settings_defaults_and_validation():
     assert bad.claim is None
     assert bad.source == "0"
     assert Settings(threshold=-1).validated().threshold == MIN_THRESHOLD
-    assert Settings(threshold=float("nan")).validated().threshold == DEFAULT_THRESHOLD
+    assert Settings(threshold=float("nan")).validated().threshold == PAIR_THRESHOLD
 
 
 def test_settings_from_strings_as_ini_files_store_them():
@@ -154,24 +154,24 @@ def test_event_log_appends_json_lines(tmp_path):
 
 
 def test_threshold_words():
-    assert describe_threshold(DEFAULT_THRESHOLD).startswith("Default")
+    assert describe_threshold(PAIR_THRESHOLD).startswith("Default")
     verification = default_threshold("verification")
     assert describe_threshold(verification, "verification").startswith("Default for verif")
-    assert describe_threshold(DEFAULT_THRESHOLD, "verification").startswith("Looser: more claims")
-    assert describe_threshold(DEFAULT_THRESHOLD - 0.1).startswith("Stricter")
+    assert describe_threshold(PAIR_THRESHOLD, "verification").startswith("Looser: more claims")
+    assert describe_threshold(PAIR_THRESHOLD - 0.1).startswith("Stricter")
     assert describe_threshold(MIN_THRESHOLD).startswith("Much stricter")
-    assert describe_threshold(DEFAULT_THRESHOLD + 0.1).startswith("Looser")
+    assert describe_threshold(PAIR_THRESHOLD + 0.1).startswith("Looser")
     assert describe_threshold(MAX_THRESHOLD).startswith("Much looser")
 
 
 def test_false_accept_text_gives_the_lfw_counts():
     from faceapp.core.matching import lfw_operating_point
 
-    point = lfw_operating_point(DEFAULT_THRESHOLD)
-    text = false_accept_text(DEFAULT_THRESHOLD)
+    point = lfw_operating_point(PAIR_THRESHOLD)
+    text = false_accept_text(PAIR_THRESHOLD)
     assert f"{point.impostor_accepted:,} of 29.6\u00a0M different-person pairs" in text
     assert "about 1\u00a0in\u00a0" in text and f"{point.tar * 100:.1f}" in text
-    assert "interpolated" in false_accept_text(DEFAULT_THRESHOLD + 0.005)
+    assert "interpolated" in false_accept_text(PAIR_THRESHOLD + 0.005)
     # One LFW image pair of two names at distance 0.20 (a duplicate photo): 1 in 29.6 M.
     assert "(1 of 29.6\u00a0M different-person pairs)" in false_accept_text(MIN_THRESHOLD)
     assert "not measured" in false_accept_text(2.0)

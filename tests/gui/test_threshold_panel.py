@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from faceapp.core.matching import DEFAULT_THRESHOLD, default_threshold, lfw_operating_point
+from faceapp.core.matching import PAIR_THRESHOLD, default_threshold, lfw_operating_point
 from faceapp.core.pipeline import FacePipeline
 from faceapp.gui.context import AppContext
 from faceapp.gui.widgets.threshold_panel import ThresholdPanel, format_threshold
@@ -25,7 +25,7 @@ def test_each_mode_shows_and_sets_its_own_threshold(qtbot, ctx) -> None:
     verification = default_threshold("verification")
     assert panel.value_label.text() == "1.07"
     assert panel.default_label.text().startswith("Recognition default: 1.07")
-    recognition_point = lfw_operating_point(DEFAULT_THRESHOLD)
+    recognition_point = lfw_operating_point(PAIR_THRESHOLD)
     assert f"{recognition_point.impostor_accepted:,} of 29.6" in panel.far_label.text()
 
     with qtbot.waitSignal(ctx.match_settings_changed) as changed:
@@ -42,12 +42,12 @@ def test_each_mode_shows_and_sets_its_own_threshold(qtbot, ctx) -> None:
         panel.slider.setValue(95)
     assert changed.args[0].threshold == pytest.approx(0.95)
     assert ctx.settings.verification_threshold == pytest.approx(0.95)
-    assert ctx.settings.threshold == DEFAULT_THRESHOLD  # recognition keeps its own
+    assert ctx.settings.threshold == PAIR_THRESHOLD  # recognition keeps its own
     assert panel.reset_button.isEnabled()
     panel.reset_button.click()
     assert ctx.settings.verification_threshold is None
     assert ctx.match_settings().threshold == verification
 
     ctx.update_settings(mode="recognition")
-    assert panel.slider.value() == round(DEFAULT_THRESHOLD * 100)
-    assert ctx.match_settings().threshold == DEFAULT_THRESHOLD
+    assert panel.slider.value() == round(PAIR_THRESHOLD * 100)
+    assert ctx.match_settings().threshold == PAIR_THRESHOLD

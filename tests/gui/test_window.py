@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from faceapp.core.matching import DEFAULT_THRESHOLD, default_threshold
+from faceapp.core.matching import PAIR_THRESHOLD, default_threshold
 from faceapp.core.sources import ImageFolderSource
 
 from .gui_helpers import (
@@ -235,7 +235,7 @@ def test_threshold_slider_sets_the_threshold_and_resets(qtbot, make_window, stor
     ctx = make_ctx(store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
     panel = window.threshold_panel
-    assert panel.threshold() == pytest.approx(DEFAULT_THRESHOLD)
+    assert panel.threshold() == pytest.approx(PAIR_THRESHOLD)
     assert not panel.reset_button.isEnabled()
     with qtbot.waitSignal(ctx.match_settings_changed) as changed:
         panel.slider.setValue(70)
@@ -243,8 +243,8 @@ def test_threshold_slider_sets_the_threshold_and_resets(qtbot, make_window, stor
     assert window.worker._settings.threshold == pytest.approx(0.70)
     assert panel.meaning_label.text().startswith("Much stricter")
     panel.reset_button.click()
-    assert ctx.settings.threshold == pytest.approx(DEFAULT_THRESHOLD)
-    assert panel.slider.value() == round(DEFAULT_THRESHOLD * 100)
+    assert ctx.settings.threshold == pytest.approx(PAIR_THRESHOLD)
+    assert panel.slider.value() == round(PAIR_THRESHOLD * 100)
 
 
 # -- the real models ------------------------------------------------------------------------
@@ -371,7 +371,7 @@ def test_the_slider_changes_decisions_on_screen(
 
         return check
 
-    current.wait(qtbot, shown(DEFAULT_THRESHOLD, "Jerry Seinfeld"), timeout=60_000)
+    current.wait(qtbot, shown(PAIR_THRESHOLD, "Jerry Seinfeld"), timeout=60_000)
     distance = current.last[0].faces[0].match.distance
     assert distance < 0.6
 
@@ -381,7 +381,7 @@ def test_the_slider_changes_decisions_on_screen(
     assert "Unknown" in window.mode_panel.in_view_label.text()
 
     window.threshold_panel.reset_button.click()
-    current.wait(qtbot, shown(DEFAULT_THRESHOLD, "Jerry Seinfeld"), timeout=10_000)
+    current.wait(qtbot, shown(PAIR_THRESHOLD, "Jerry Seinfeld"), timeout=10_000)
 
 
 @pytest.mark.model
@@ -411,7 +411,7 @@ def test_verification_accepts_the_claimed_person_and_rejects_another(
         assert ctx.settings.claim == name
 
     verification = default_threshold("verification")  # stricter than recognition's 1.07
-    assert ctx.match_settings().threshold == verification < DEFAULT_THRESHOLD
+    assert ctx.match_settings().threshold == verification < PAIR_THRESHOLD
     choose("Madonna")
     qtbot.waitUntil(lambda: panel.verdict_label.text() == "ACCEPT", timeout=60_000)
     assert panel.verdict_label.property("verdict") == "accept"
