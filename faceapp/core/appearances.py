@@ -16,8 +16,8 @@ from faceapp.core.matching import Mode
 from faceapp.core.types import Face, FaceResult, FrameResult, Match
 
 #: What a recognition or verification decided about a face.
-Decision = Literal["named", "unknown", "accepted", "rejected"]
-DECISIONS: tuple[Decision, ...] = ("named", "unknown", "accepted", "rejected")
+Decision = Literal["named", "maybe", "unknown", "accepted", "rejected"]
+DECISIONS: tuple[Decision, ...] = ("named", "maybe", "unknown", "accepted", "rejected")
 
 #: A track not seen for this many seconds of the source's time is forgotten; the tracker
 #: never gives a finished track's id to a new face, so forgetting only bounds memory.
@@ -27,15 +27,18 @@ FORGET_AFTER_S = 10.0
 def decision_of(result: FaceResult, mode: Mode) -> Decision | None:
     """Return what was decided about one face, or None when it has no match yet.
 
-    Recognition names a face or calls it unknown; verification accepts or rejects the
-    claim.
+    Recognition names a face, calls it a maybe (near someone, not near enough to be
+    named: :attr:`~faceapp.core.types.Match.maybe`) or unknown; verification accepts or
+    rejects the claim.
     """
     m = result.match
     if m is None:
         return None
     if mode == "verification":
         return "accepted" if m.accepted else "rejected"
-    return "named" if result.known else "unknown"
+    if result.known:
+        return "named"
+    return "maybe" if result.maybe is not None else "unknown"
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,11 @@ class Appearance:
     face : Face
         Where the face was in that frame (to cut the crop from it).
     match : Match
-        The match behind the decision: ``name`` is the person named or claimed (None for
-        an unknown face in recognition), ``distance`` its distance (``inf`` with an empty
-        gallery), ``person_id`` their gallery id.
+        The match behind the decision: ``name`` is the person named, maybe named or
+        claimed (None for an unknown face in recognition), ``distance`` its distance
+        (``inf`` with an empty gallery), ``person_id`` their gallery id.
     mode : {"recognition", "verification"}
-    decision : {"named", "unknown", "accepted", "rejected"}
+    decision : {"named", "maybe", "unknown", "accepted", "rejected"}
     """
 
     track_id: int | None
@@ -70,7 +73,7 @@ class Appearance:
 
     @property
     def name(self) -> str | None:
-        """The person named (recognition) or claimed (verification); None when unknown."""
+        """The person named or maybe named (recognition) or claimed; None when unknown."""
         return None if self.decision == "unknown" else self.match.name
 
 

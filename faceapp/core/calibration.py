@@ -28,6 +28,7 @@ from faceapp.core.matching import (
     MIN_THRESHOLD,
     GalleryIndex,
     LfwOperatingPoint,
+    automatic_distance,
     default_threshold,
     face_distance,
     l2_normalize,
@@ -271,8 +272,9 @@ def calibration_report(
     index : GalleryIndex
         The gallery (e.g. ``GalleryStore.index()``).
     thresholds : mapping of str to float, optional
-        Thresholds to evaluate, by label; default the recognition and verification
-        defaults (:func:`faceapp.core.matching.default_threshold`).
+        Thresholds to evaluate, by label; default recognition's automatic threshold for
+        this gallery (:func:`faceapp.core.matching.automatic_distance`) and
+        verification's default (:func:`faceapp.core.matching.default_threshold`).
     closest : int
         How many pairs of people to list at most (see ``CalibrationReport.closest``).
 
@@ -284,10 +286,13 @@ def calibration_report(
     Raises
     ------
     ModelError
-        When ``thresholds`` is not given and the shipped LFW table is missing.
+        When ``thresholds`` is not given and a shipped LFW table is missing.
     """
     if thresholds is None:
-        thresholds = {m: default_threshold(m) for m in ("recognition", "verification")}
+        thresholds = {
+            "recognition": automatic_distance(index),
+            "verification": default_threshold("verification"),
+        }
     labels = list(thresholds)
     levels = [float(thresholds[k]) for k in labels]
     edges = np.round(np.arange(0.0, MAX_DISTANCE + BIN_WIDTH / 2, BIN_WIDTH), 6)

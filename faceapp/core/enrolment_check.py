@@ -8,8 +8,13 @@ recognition compares a face (distance to each person's mean embedding, see
   than to the target ("closer to someone else"), or
 - the target already has samples and the face is farther from them than the threshold
   ("far from the target"), or
-- the target has no samples yet (a new person) and the face is within the threshold of
-  another enrolled person ("already enrolled as someone else").
+- the target has no samples yet (a new person) and recognition would name the face as
+  another enrolled person ("already enrolled as someone else": the same person, or a
+  twin or relative).
+
+The target's own samples are compared with the pair threshold (a 1:1 question); the
+look-alike check asks recognition's question with its rule (by default the automatic
+threshold that follows the gallery, :func:`faceapp.core.matching.identify`).
 
 The function is pure: it reads an immutable :class:`~faceapp.core.matching.GalleryIndex`
 and returns an immutable :class:`EnrolmentVerdict`; the caller decides what to do with a
@@ -23,7 +28,14 @@ from typing import Literal
 
 import numpy as np
 
-from faceapp.core.matching import PAIR_THRESHOLD, GalleryIndex, is_match, person_distances
+from faceapp.core.matching import (
+    DEFAULT_STRANGER_RATE,
+    PAIR_THRESHOLD,
+    GalleryIndex,
+    identify,
+    is_match,
+    person_distances,
+)
 
 #: Why a sample was refused, or ``"ok"``.
 Reason = Literal["ok", "closer_to_other", "far_from_target", "matches_other"]
@@ -69,7 +81,10 @@ class EnrolmentVerdict:
         if self.reason in ("closer_to_other", "matches_other"):
             text = f"this face looks like {self.nearest_other} ({self.nearest_other_distance:.2f})"
             if self.target_distance is None:
-                return f"{text}, who is already enrolled; {self.target} has no samples yet"
+                return (
+                    f"{text}, who is already enrolled (the same person, or a twin or "
+                    f"relative?); {self.target} has no samples yet"
+                )
             return f"{text}, not like {self.target} ({self.target_distance:.2f})"
         if self.reason == "far_from_target":
             return (
@@ -102,7 +117,8 @@ def check_enrolment(
     embedding: np.ndarray,
     index: GalleryIndex,
     target: str,
-    threshold: float = PAIR_THRESHOLD,
+    threshold: float | None = None,
+    stranger_rate: float = DEFAULT_STRANGER_RATE,
 ) -> EnrolmentVerdict:
     """Say whether a sample may be added to ``target`` without asking.
 
@@ -116,16 +132,21 @@ def check_enrolment(
     target : str
         Display name of the person the sample is meant for, as stored
         (see :func:`faceapp.storage.gallery.normalise_name`).
-    threshold : float
-        Largest distance at which a face counts as the same person; the recognition
-        threshold (:data:`~faceapp.core.matching.PAIR_THRESHOLD`) by default.
+    threshold : float, optional
+        A pinned distance: a face within it counts as the same person, for the target
+        and for everyone else.  By default the target's samples are compared with the
+        pair threshold (:data:`~faceapp.core.matching.PAIR_THRESHOLD`) and the
+        look-alike check uses recognition's automatic rule at ``stranger_rate``.
+    stranger_rate : float
+        The automatic rule's rate of strangers named (used when ``threshold`` is None).
 
     Returns
     -------
     EnrolmentVerdict
         ``ok`` is False when the face is closer to another person than to the target,
-        farther than ``threshold`` from the target's samples, or (for a target with no
-        samples yet) within ``threshold`` of another person.
+        farther than the threshold from the target's samples, or (for a target with no
+        samples yet) when recognition would name it as another person.  ``threshold``
+        is the one that decided.
 
     Raises
     ------
@@ -148,17 +169,21 @@ def check_enrolment(
     nearest = min(others, default=None)
     other_distance = None if nearest is None else nearest[0]
     reason: Reason = "ok"
+    limit = PAIR_THRESHOLD if threshold is None else threshold
     if target_distance is None:
-        if other_distance is not None and is_match(other_distance, threshold):
-            reason = "matches_other"
+        if len(index):
+            match = identify(probe, index, threshold, stranger_rate)[0]
+            limit = match.threshold
+            if match.accepted:
+                reason = "matches_other"
     elif other_distance is not None and other_distance < target_distance:
         reason = "closer_to_other"
-    elif not is_match(target_distance, threshold):
+    elif not is_match(target_distance, limit):
         reason = "far_from_target"
     return EnrolmentVerdict(
         target=target,
         reason=reason,
-        threshold=float(threshold),
+        threshold=float(limit),
         target_distance=target_distance,
         nearest_other=None if nearest is None else nearest[1],
         nearest_other_distance=other_distance,

@@ -774,3 +774,19 @@ def index_outlook(
     """Return :func:`gallery_outlook` for an enrolled gallery (its people and samples)."""
     per_person = index.n_samples / len(index) if len(index) else 1.0
     return gallery_outlook(len(index), stranger_rate, per_person)
+
+
+def automatic_distance(index: GalleryIndex, stranger_rate: float = DEFAULT_STRANGER_RATE) -> float:
+    """Return the farthest a face may be from someone in ``index`` and still be named.
+
+    The automatic rule's threshold for a face whose runner-up is far away
+    (:func:`face_threshold` with no runner-up): a face nearer to a second person must be
+    nearer still.  It is the one distance to mark where a single threshold is drawn (the
+    calibration charts, the report).
+
+    Raises
+    ------
+    ModelError
+        When the shipped open-set table is missing or damaged.
+    """
+    return face_threshold(index_outlook(index, stranger_rate).threshold, math.inf)

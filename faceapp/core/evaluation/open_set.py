@@ -213,9 +213,11 @@ def curve(trial: Trial, rates: Sequence[float] = CURVE_RATES) -> list[dict[str, 
 
     For each rate, the threshold that names that fraction of this trial's strangers
     (an oracle threshold, not the shipped table) and the fraction of enrolled people
-    named right there.
+    named right there.  Empty when the trial has no strangers.
     """
     genuine, strangers, right = _scores(trial)
+    if len(strangers) == 0:
+        return []
     points = []
     for rate in rates:
         t = _threshold_at(strangers, rate)

@@ -21,8 +21,8 @@ MAX_CROP_BYTES = 64 * 1024
 #: Longest source text stored, in characters.
 MAX_SOURCE_LENGTH = 1000
 
-_DECISIONS_OF_MODE: dict[str, tuple[str, str]] = {
-    "recognition": ("named", "unknown"),
+_DECISIONS_OF_MODE: dict[str, tuple[str, ...]] = {
+    "recognition": ("named", "maybe", "unknown"),
     "verification": ("accepted", "rejected"),
 }
 
@@ -50,10 +50,11 @@ class NewEvent:
     Parameters
     ----------
     mode : {"recognition", "verification"}
-    decision : {"named", "unknown", "accepted", "rejected"}
-        ``named``/``unknown`` in recognition, ``accepted``/``rejected`` in verification.
+    decision : {"named", "maybe", "unknown", "accepted", "rejected"}
+        ``named``/``maybe``/``unknown`` in recognition, ``accepted``/``rejected`` in
+        verification.
     person_id : int or None
-        Gallery id of the person named or claimed; None for ``unknown``.
+        Gallery id of the person named, maybe named or claimed; None for ``unknown``.
     distance : float or None
         Distance behind the decision; None (or ``inf``) when there was nobody to compare.
     threshold : float
