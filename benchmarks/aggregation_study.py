@@ -98,8 +98,7 @@ def study(images: list[str], embeddings: np.ndarray, enrol: int) -> dict[str, ob
         nearest = per_person[np.arange(len(probes)), best]
         closed = [people[k] for k in best]
         named = [
-            people[k] if is_match(float(d), PAIR_THRESHOLD) else None
-            for k, d in zip(best, nearest)
+            people[k] if is_match(float(d), PAIR_THRESHOLD) else None for k, d in zip(best, nearest)
         ]
         out[rule] = _scores(named, truth, closed)
     return out

@@ -139,5 +139,7 @@ def test_report_of_a_real_small_gallery(pipeline, celebrity_dir) -> None:
     assert parser.tags.count("svg") == 3 and "script" not in parser.tags
     assert parser.urls == []  # self-contained: no external file, image or style
     assert re.findall(r"https?://[^\"' ]+", page) == ["http://www.w3.org/2000/svg"] * 3
-    assert f"recognition {auto:.3g}" in page and f"verification {verification.threshold:.3g}" in page
+    assert (
+        f"recognition {auto:.3g}" in page and f"verification {verification.threshold:.3g}" in page
+    )
     assert r.closest[0].person in page

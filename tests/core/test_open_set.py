@@ -182,9 +182,7 @@ def test_lfw_strangers_are_rarely_named_with_the_real_model(pipeline, lfw_dir: P
         assert face is not None, path
         return pipeline.embed(frame, [face])[0]
 
-    index = GalleryIndex.from_samples(
-        [(i, n, embed(photos[n][0])) for i, n in enumerate(enrolled)]
-    )
+    index = GalleryIndex.from_samples([(i, n, embed(photos[n][0])) for i, n in enumerate(enrolled)])
     own = identify(np.stack([embed(photos[n][1]) for n in enrolled]), index)
     others = np.stack([embed(photos[n][0]) for n in strangers])
     named_strangers = sum(m.accepted for m in identify(others, index))
