@@ -320,7 +320,7 @@ def calibrate(
     sizes: Sequence[int] = CALIBRATION_SIZES,
     rates: Sequence[float] = STRANGER_RATES,
     photos: Sequence[int] = (1, 3),
-    seeds: Sequence[int] = tuple(range(1000, 1020)),
+    seeds: Sequence[int] = tuple(range(1000, 1200)),
     source: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Measure the automatic rule's threshold per samples per person, gallery size and rate.
