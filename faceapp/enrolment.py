@@ -20,7 +20,14 @@ THUMBNAIL_MARGIN = 0.3
 
 
 class EnrolmentError(ValueError):
-    """A photo cannot be enrolled; ``str(error)`` is a one-line message for users."""
+    """A photo cannot be enrolled; ``str(error)`` is a one-line message for users.
+
+    ``reason`` says why in a word: ``"no_face"`` or ``"several_faces"``.
+    """
+
+    def __init__(self, message: str, reason: str = "no_face") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,8 @@ def choose_face(faces: list[Face], largest: bool, name: str) -> Face:
     if len(faces) > 1 and not largest:
         raise EnrolmentError(
             f"{name}: {len(faces)} faces found; use a photo with one face "
-            "(or --largest to take the largest)"
+            "(or --largest to take the largest)",
+            "several_faces",
         )
     face = largest_face(faces)
     assert face is not None

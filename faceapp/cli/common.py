@@ -198,6 +198,48 @@ def progress_bar(label: str) -> Callable[[int, int], None] | None:
     return show
 
 
+#: Files next to a SQLite gallery that belong to it (journals).
+_GALLERY_SIDE_FILES = ("", "-journal", "-wal", "-shm")
+
+
+def checked_output(args: argparse.Namespace, path: Path, option: str) -> Path:
+    """Return ``path`` once it is safe to write a report there, or raise :class:`UsageError`.
+
+    Refused: a folder, a missing parent folder, a symbolic link (writing would go
+    wherever it points), and the gallery file or one of its journals (the report would
+    destroy the faces).  Checked before the models load.
+    """
+    import os
+
+    from faceapp.core.images import display_name
+
+    shown_path = f"{option} {display_name(path)}"
+    if path.is_symlink():
+        raise UsageError(f"{shown_path}: is a symbolic link; give the file itself")
+    if path.is_dir():
+        raise UsageError(f"{shown_path}: is a folder")
+    if not path.parent.is_dir():
+        raise UsageError(f"{shown_path}: the folder does not exist")
+    gallery = Path(args.gallery or paths.default_gallery_path())
+    for suffix in _GALLERY_SIDE_FILES:
+        side = gallery.with_name(gallery.name + suffix)
+        same = path.absolute() == side.absolute() or (
+            path.exists() and side.exists() and os.path.samefile(path, side)
+        )
+        if same:
+            raise UsageError(f"{shown_path}: is the gallery file; choose another name")
+    return path
+
+
+def open_private(path: Path) -> Any:
+    """Open ``path`` for writing text (mode 0600: reports name people), never through a link."""
+    import os
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
 def os_error_line(exc: OSError) -> str:
     """Return one line naming the file(s) of an ``OSError`` and what went wrong."""
     from faceapp.core.images import display_name

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,10 @@ from typing import Any
 from faceapp.cli.common import (
     EXIT_OK,
     UsageError,
+    checked_output,
     emit,
     note,
+    open_private,
     open_store,
     shown,
     threshold_from,
@@ -177,7 +178,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         return EXIT_OK
     lines = []
     if args.csv is not None:
-        _write_csv_file(Path(args.csv), events)
+        with open_private(checked_output(args, Path(args.csv), "--csv")) as fh:
+            write_csv(events, fh)
         lines.append(f"wrote {len(events)} event(s) to {args.csv}")
     else:
         state = "on" if settings.enabled else "off"
@@ -198,20 +200,6 @@ def cmd_history(args: argparse.Namespace) -> int:
     }
     emit(args, doc, lines)
     return EXIT_OK
-
-
-def _write_csv_file(path: Path, events: list[Any]) -> None:
-    """Write events to ``path`` (mode 0600: it names people), replacing an older file."""
-    from faceapp.core.images import display_name
-    from faceapp.storage.history import write_csv
-
-    if path.is_dir():
-        raise UsageError(f"--csv {display_name(path)}: is a folder")
-    if not path.parent.is_dir():
-        raise UsageError(f"--csv {display_name(path)}: the folder does not exist")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        write_csv(events, fh)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

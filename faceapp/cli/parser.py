@@ -30,15 +30,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document as the last line")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
-    p = sub.add_parser("enroll", aliases=["enrol"], help="add photos of a person to the gallery")
-    p.add_argument("name")
-    p.add_argument("images", nargs="+", type=Path)
+    p = sub.add_parser(
+        "enroll",
+        aliases=["enrol"],
+        help="add photos of a person to the gallery, or of many people from a folder",
+        usage="%(prog)s [options] NAME IMAGE [IMAGE ...]\n       %(prog)s [options] --folders DIR",
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="who the photos show")
+    p.add_argument("images", nargs="*", type=Path, metavar="IMAGE", help="photos of NAME")
+    p.add_argument(
+        "--folders",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="enrol everybody in DIR instead: one sub-folder of photos per person, named "
+        "after the folder, or photos directly in DIR named after their person "
+        "(Ada_Lovelace.jpg, Ada_Lovelace_0002.jpg). Every photo is reported; a bad photo "
+        "is skipped. Exit 0 when all were enrolled, 1 when some photos (or names) were "
+        "refused and the others enrolled, 2 when DIR is missing or holds no photos",
+    )
     p.add_argument("--largest", action="store_true", help="take the largest face of a group photo")
     p.add_argument(
         "--force",
         action="store_true",
         help="enrol a face even when it looks like someone else, or unlike the person's "
-        "other samples (refused otherwise, exit 2)",
+        "other samples (refused otherwise: exit 2, or with --folders that photo is "
+        "reported and skipped)",
     )
     p.add_argument(
         "--threshold",
@@ -49,8 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_common(p)
 
-    p = sub.add_parser("identify", help="name every face in photos (1:K)")
-    p.add_argument("images", nargs="+", type=Path)
+    p = sub.add_parser("identify", help="name every face in photos or folders of photos (1:K)")
+    p.add_argument(
+        "images",
+        nargs="+",
+        type=Path,
+        metavar="PHOTO_OR_FOLDER",
+        help="photos, or folders searched for photos (recursively, by file name extension; "
+        "a photo in a folder that cannot be read is reported and skipped)",
+    )
+    p.add_argument(
+        "--csv",
+        default=None,
+        metavar="FILE",
+        help="also write one row per face (image, box x y w h, name, distance) to FILE "
+        "('-': standard output instead of the usual answer)",
+    )
     p.add_argument(
         "--threshold",
         type=float,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from faceapp.cli.common import (
@@ -10,13 +12,33 @@ from faceapp.cli.common import (
     EXIT_OK,
     HistoryRecorder,
     UsageError,
+    checked_output,
     emit,
     loaded_pipeline,
+    log,
     note,
+    open_private,
     open_store,
+    progress_bar,
     shown,
     threshold_from,
 )
+
+
+def enrolment_check(args: argparse.Namespace) -> Callable[..., Any]:
+    """Return the wrong-person check as ``enroll``'s options set it.
+
+    ``check(embedding, index, name) -> EnrolmentVerdict``
+    (:func:`~faceapp.core.enrolment_check.check_enrolment` with :func:`threshold_from`).
+    """
+    from faceapp.core.enrolment_check import check_enrolment
+
+    threshold = threshold_from(args)
+
+    def check(embedding: Any, index: Any, name: str) -> Any:
+        return check_enrolment(embedding, index, name, threshold)
+
+    return check
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
@@ -26,6 +48,15 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     from faceapp.enrolment import prepare_sample
     from faceapp.storage.gallery import normalise_name
 
+    if args.folders is not None:
+        if args.name is not None:
+            raise UsageError("give either NAME IMAGE... or --folders DIR, not both")
+        return cmd_enroll_folders(args)
+    if args.name is None or not args.images:
+        raise UsageError(
+            "enroll: give a name and at least one photo ('faceapp enroll NAME IMAGE...') "
+            "or a folder of people ('faceapp enroll --folders DIR')"
+        )
     name = normalise_name(args.name)  # a refused name fails before anything is read
     threshold = threshold_from(args)
     store = open_store(args)
@@ -64,33 +95,162 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_enroll_folders(args: argparse.Namespace) -> int:
+    """Enrol everybody in a folder of people: one model load, one write per person.
+
+    Every photo is reported (enrolled, or refused and why); bad photos and refused names
+    never stop the batch.  Exit 0 when everything was enrolled, 1 when something was
+    refused, 2 when the folder is missing or holds no photos.
+    """
+    from faceapp.bulk_enrolment import BulkEnrolment, prepare_photo, scan_people_folder
+    from faceapp.core.images import display_name
+
+    if args.images:
+        raise UsageError("give either NAME IMAGE... or --folders DIR, not both")
+    root = args.folders
+    if not root.is_dir():
+        raise UsageError(f"--folders {display_name(root)}: no such folder")
+    check = enrolment_check(args)
+    scan = scan_people_folder(root)
+    if not scan.n_photos:
+        raise UsageError(
+            f"{display_name(root)}: no photos found (expected one sub-folder of photos per "
+            "person, or photos named after their person)"
+        )
+    batch = BulkEnrolment(open_store(args), check, force=args.force, ignored=scan.ignored)
+    pipeline = loaded_pipeline(args)
+    show = progress_bar("enrolling")
+    done, total = 0, scan.n_photos
+    for person in scan.people:
+        if person.problem is not None:
+            batch.skip(person)
+            continue
+        attempts = []
+        for path in person.photos:
+            attempts.append(prepare_photo(pipeline, path, args.largest))
+            done += 1
+            if show is not None:
+                show(done, total)
+        result = batch.enrol(person.name, attempts)
+        log.info("%s: %d of %d photo(s) enrolled", person.name, result.added, len(person.photos))
+    summary = batch.summary()
+    lines = []
+    for person_result in batch.people:
+        if person_result.problem is not None:
+            lines.append(f"{shown(person_result.name)}: {person_result.problem}; skipped")
+        lines.extend(r.line for r in person_result.photos if r.message is not None)
+    if scan.ignored:
+        lines.append(f"{scan.ignored} file(s) in {display_name(root)} are not photos; left out")
+    lines.append(summary.line)
+    emit(args, batch.as_dict(), lines)
+    if summary.refused or summary.skipped:
+        return EXIT_NEGATIVE
+    return EXIT_OK if summary.samples else EXIT_NEGATIVE
+
+
+def photos_of(paths: list[Path]) -> list[tuple[Path, bool]]:
+    """Return each photo to read, and whether it was named itself (rather than found in a folder).
+
+    Folders are searched recursively (:func:`~faceapp.core.images.image_files`); a folder
+    without photos is bad input.
+    """
+    from faceapp.core.images import display_name, image_files
+
+    out: list[tuple[Path, bool]] = []
+    for path in paths:
+        if not path.is_dir():
+            out.append((path, True))
+            continue
+        found = image_files(path)
+        if not found:
+            raise UsageError(f"{display_name(path)}: no photos in this folder")
+        out.extend((p, False) for p in found)
+    return out
+
+
+#: Columns of ``identify --csv``, one row per face.
+IDENTIFY_CSV_COLUMNS = ("image", "x", "y", "w", "h", "name", "distance", "note")
+
+
+def write_faces_csv(doc: list[dict[str, Any]], stream: Any) -> int:
+    """Write ``identify``'s answer as CSV, one row per face; return the number of rows.
+
+    A photo without a face, or that could not be read, gets one row with an empty box and
+    a ``note``.  File and person names go through
+    :func:`~faceapp.storage.history.csv_cell`, so a spreadsheet never runs them.
+    """
+    import csv
+
+    from faceapp.storage.history import csv_cell
+
+    writer = csv.writer(stream)
+    writer.writerow(IDENTIFY_CSV_COLUMNS)
+    rows = 0
+    for entry in doc:
+        image = csv_cell(entry["image"])
+        if not entry["faces"]:
+            note_text = entry.get("error") or "no face found"
+            writer.writerow([image, "", "", "", "", "", "", csv_cell(note_text)])
+            rows += 1
+        for face in entry["faces"]:
+            x, y, w, h = (f"{v:g}" for v in face["box"])
+            dist = "" if face["distance"] is None else f"{face['distance']:.4f}"
+            writer.writerow([image, x, y, w, h, csv_cell(face["name"]), dist, ""])
+            rows += 1
+    return rows
+
+
 def cmd_identify(args: argparse.Namespace) -> int:
-    """Name every face in each photo."""
+    """Name every face in each photo, and in the photos of each folder."""
+    import sys
+
+    from faceapp.core.errors import ImageError
     from faceapp.core.images import display_name, load_image
     from faceapp.core.pipeline import MatchSettings
 
-    threshold = threshold_from(args)
+    settings = MatchSettings(threshold=threshold_from(args))
+    if args.csv == "-" and args.json:
+        raise UsageError("--csv - and --json both want standard output; choose one")
+    csv_path = None if args.csv in (None, "-") else checked_output(args, Path(args.csv), "--csv")
     store = open_store(args)
     index = store.index()
-    frames = [(p, load_image(p)) for p in args.images]  # fail on bad input before the model loads
+    photos = photos_of(args.images)
+    for path, named in photos:
+        if named:
+            load_image(path)  # a bad photo named on the command line fails before the model loads
     pipeline = loaded_pipeline(args)
     recorder = HistoryRecorder(args, store)
-    doc, lines, any_known = [], [], False
-    for path, frame in frames:
-        result = pipeline.process(frame, index, MatchSettings(threshold=threshold))
-        recorder.add_frame(frame, result, "recognition", display_name(path), still=True)
+    doc: list[dict[str, Any]] = []
+    lines, any_known = [], False
+    for path, _ in photos:
+        shown_path = display_name(path)
+        try:
+            frame = load_image(path)
+        except ImageError as exc:
+            note(args, str(exc))
+            doc.append({"image": str(path), "faces": [], "error": str(exc)})
+            continue
+        result = pipeline.process(frame, index, settings)
+        recorder.add_frame(frame, result, "recognition", shown_path, still=True)
         faces = [fr.to_json() for fr in result.faces]
         any_known |= any(f["name"] for f in faces)
         doc.append({"image": str(path), "faces": faces})
         if not faces:
-            lines.append(f"{path}: no face found")
+            lines.append(f"{shown_path}: no face found")
         for f in faces:
             dist = "-" if f["distance"] is None else f"{f['distance']:.3f}"
             label = shown(f["name"]) if f["name"] else "unknown"
-            lines.append(f"{path}: {label} (distance {dist}) at {f['box']}")
+            lines.append(f"{shown_path}: {label} (distance {dist}) at {f['box']}")
     if args.history and recorder.active:
         lines.append(f"recorded {recorder.flush()} event(s) in the history")
-    emit(args, doc, lines)
+    if args.csv == "-":
+        write_faces_csv(doc, sys.stdout)
+    else:
+        if csv_path is not None:
+            with open_private(csv_path) as fh:
+                rows = write_faces_csv(doc, fh)
+            lines.append(f"wrote {rows} row(s) to {display_name(csv_path)}")
+        emit(args, doc, lines)
     return EXIT_OK if any_known else EXIT_NEGATIVE
 
 

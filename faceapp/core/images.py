@@ -75,6 +75,35 @@ def display_name(path: str | Path) -> str:
     return text if text.isprintable() else repr(text)
 
 
+def image_files(folder: str | Path) -> list[Path]:
+    """Return the photos under ``folder`` and its sub-folders, sorted by path.
+
+    A photo is any entry that is not a folder and whose name ends in one of
+    :data:`IMAGE_SUFFIXES` (in any case); whether it can be read is left to
+    :func:`load_image`, so a broken link or a damaged file is listed and then reported.
+    Hidden files and folders (names starting with ".") are left out, and links to
+    folders are not followed (a link loop cannot trap the walk).
+
+    Raises
+    ------
+    OSError
+        When ``folder`` itself cannot be listed; sub-folders that cannot be listed are
+        left out.
+    """
+    root = Path(folder)
+    with os.scandir(root):
+        pass
+    found: list[Path] = []
+    for top, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(
+            Path(top, f)
+            for f in files
+            if not f.startswith(".") and f.lower().endswith(IMAGE_SUFFIXES)
+        )
+    return sorted(found)
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 

@@ -15,7 +15,14 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from faceapp.core.errors import SourceError
-from faceapp.core.images import IMAGE_SUFFIXES, ImageError, as_bgr, display_name, load_image
+from faceapp.core.images import (
+    IMAGE_SUFFIXES,
+    ImageError,
+    as_bgr,
+    display_name,
+    image_files,
+    load_image,
+)
 
 log = logging.getLogger(__name__)
 
@@ -281,11 +288,10 @@ class ImageFolderSource:
         elif not self.folder.is_dir():
             raise SourceError(f"{self.folder}: no such folder")
         else:
-            self._files = sorted(
-                p
-                for p in self.folder.rglob("*")
-                if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-            )
+            try:
+                self._files = image_files(self.folder)
+            except OSError as exc:
+                raise SourceError(f"{display_name(self.folder)}: {exc.strerror or exc}") from None
         if not self._files:
             raise SourceError(f"{self.folder}: no images in this folder")
         self._pos = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -13,6 +14,13 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from faceapp import paths
+from faceapp.bulk_enrolment import (
+    BulkEnrolment,
+    PeopleFolder,
+    PhotoResult,
+    refused,
+    scan_people_folder,
+)
 from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment, with_sample
 from faceapp.core.images import IMAGE_SUFFIXES
 from faceapp.core.matching import GalleryIndex
@@ -66,6 +74,15 @@ def screen_samples(
     return verdicts
 
 
+@dataclass(frozen=True)
+class _Folder:
+    """A folder of people while its photos are embedded: what was found, the job's items."""
+
+    scan: PeopleFolder
+    items: tuple[EnrolItem, ...]
+    started: float
+
+
 @dataclass
 class _Storing:
     """One finished job whose samples are being written, one write per name."""
@@ -89,6 +106,12 @@ class EnrolmentRunner(QObject):
     target, are listed in one :class:`WrongPersonDialog` and stored only when the user
     adds them anyway (the open dialogs are in :attr:`warnings`).
 
+    A folder of people (:meth:`enrol_folder`) goes the way of ``faceapp enroll
+    --folders`` (:mod:`faceapp.bulk_enrolment`): listed in the gallery thread, embedded
+    in the recognition thread like any job, then checked and stored in the gallery
+    thread, one write per person; photos the wrong-person check refuses are reported
+    in the closing summary, not asked about.
+
     Parameters
     ----------
     ctx : AppContext
@@ -100,6 +123,11 @@ class EnrolmentRunner(QObject):
     #: Emitted on the GUI thread after a job's samples were stored (or not): the
     #: outcome and the names that received samples (in the order of the outcome).
     enrolled = Signal(object, list)
+    #: Emitted on the GUI thread when a folder of people is done: its
+    #: :class:`~faceapp.bulk_enrolment.BulkSummary` and a tuple of
+    #: :class:`~faceapp.bulk_enrolment.PersonResult`; None and () when nothing was
+    #: done (no photos, cancelled, failed).
+    folder_enrolled = Signal(object, object)
 
     def __init__(self, ctx: AppContext, worker: RecognitionWorker, parent: QWidget) -> None:
         super().__init__(parent)
@@ -111,9 +139,15 @@ class EnrolmentRunner(QObject):
         self._demo_checked = False
         #: Open wrong-person warnings by job id (nothing of the job is stored meanwhile).
         self.warnings: dict[int, WrongPersonDialog] = {}
+        self._folders: dict[int, _Folder] = {}  # recognition job id -> folder of people
+        self._gallery_steps: dict[int, Callable[[object, str | None], None]] = {}
+        self._busy: QProgressDialog | None = None
+        #: The summary box of the last folder of people (tests read its text).
+        self.last_summary: QMessageBox | None = None
         worker.job_progress.connect(self._on_job_progress)
         worker.job_finished.connect(self._on_job_finished)
         ctx.edit_finished.connect(self._on_edit_finished)
+        ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
 
     def enrol_capture(self, name: str, image: np.ndarray, face: Face) -> int:
         """Enrol ``face`` of a captured frame under ``name``; returns the job id."""
@@ -141,6 +175,134 @@ class EnrolmentRunner(QObject):
             return None
         items = [EnrolItem(name, str(path), path=path) for name, path in people]
         return self._start(items, f"Enrolling the {len(items)} demo people…")
+
+    def enrol_folder(self, folder: Path) -> None:
+        """Enrol everybody in ``folder``, as ``faceapp enroll --folders`` does.
+
+        One sub-folder of photos per person, or photos named after their person (see
+        :mod:`faceapp.bulk_enrolment`).  A progress dialog follows the photos (cancel
+        stores nothing); a summary box closes the run and ``folder_enrolled`` is emitted.
+        """
+        folder, started = Path(folder), time.monotonic()
+        self._show_busy(f"Looking for people in {folder.name}…")
+        ticket = self._ctx.run_gallery_job(lambda _store: scan_people_folder(folder))
+        self._gallery_steps[ticket] = lambda result, error: self._on_folder_scanned(
+            folder, started, result, error
+        )
+
+    def _on_folder_scanned(
+        self, folder: Path, started: float, scan: object, error: str | None
+    ) -> None:
+        self._close_busy()
+        if error is not None or not isinstance(scan, PeopleFolder):
+            self._folder_done("Nothing enrolled", f"{folder} cannot be read: {error}")
+            return
+        if not scan.n_photos:
+            self._folder_done(
+                "Nothing enrolled",
+                f"No photos found in {folder}: it needs one sub-folder of photos per "
+                "person, or photos named after their person (Ada_Lovelace.jpg).",
+            )
+            return
+        items = [
+            EnrolItem(person.name, str(photo), path=photo)
+            for person in scan.people
+            if person.problem is None
+            for photo in person.photos
+        ]
+        n_people = sum(p.problem is None for p in scan.people)
+        job = self._start(items, f"Enrolling {n_people} people from {folder.name}…")
+        self._folders[job] = _Folder(scan, tuple(items), started)
+
+    def _store_folder(self, folder: _Folder, outcome: EnrolOutcome) -> None:
+        """Check and store the embedded photos of a folder in the gallery thread."""
+        failed = dict(zip(outcome.failed, outcome.errors))
+        samples = iter(outcome.samples)
+        attempts: dict[str, list[PreparedSample | PhotoResult]] = defaultdict(list)
+        for k, item in enumerate(folder.items):
+            if k in failed:
+                attempts[item.name].append(refused(item.source, failed[k]))
+            else:
+                attempts[item.name].append(next(samples)[1])
+        scan, started = folder.scan, folder.started
+        settings = self._ctx.settings
+        work = {name: tuple(a) for name, a in attempts.items()}
+
+        def check(embedding: np.ndarray, index: GalleryIndex, name: str) -> EnrolmentVerdict:
+            return check_enrolment(
+                embedding, index, name, settings.threshold, settings.stranger_rate
+            )
+
+        def job(store: object) -> object:
+            batch = BulkEnrolment(store, check, ignored=scan.ignored, started=started)
+            for person in scan.people:
+                if person.problem is not None:
+                    batch.skip(person)
+                else:
+                    batch.enrol(person.name, work.get(person.name, ()))
+            return tuple(batch.people), batch.summary()
+
+        self._show_busy(f"Storing the people of {scan.root.name}…")
+        ticket = self._ctx.run_gallery_job(job, True, (ValueError, KeyError, TypeError))
+        self._gallery_steps[ticket] = self._on_folder_stored
+
+    def _on_folder_stored(self, result: object, error: str | None) -> None:
+        self._close_busy()
+        if error is not None or not isinstance(result, tuple):
+            self._folder_done("Enrolment failed", f"The gallery could not be written: {error}")
+            return
+        people, summary = result
+        lines = [f"{p.name}: {p.problem}; skipped" for p in people if p.problem is not None]
+        lines += [r.line for p in people for r in p.photos if r.message is not None]
+        self._folder_done("People enrolled from the folder", summary.line, lines, summary, people)
+
+    def _folder_done(
+        self,
+        title: str,
+        text: str,
+        lines: list[str] | None = None,
+        summary: object = None,
+        people: tuple = (),
+    ) -> None:
+        """Show the closing box of a folder of people and emit ``folder_enrolled``."""
+        lines = lines or []
+        shown = lines[:MAX_ERRORS_SHOWN]
+        if len(lines) > MAX_ERRORS_SHOWN:
+            shown.append(f"… and {len(lines) - MAX_ERRORS_SHOWN} more")
+        icon = QMessageBox.Icon.Information if summary and not lines else QMessageBox.Icon.Warning
+        box = QMessageBox(
+            icon, title, html_literal(text), QMessageBox.StandardButton.Ok, self._parent
+        )
+        if shown:
+            box.setInformativeText(html_literal("\n".join(shown)))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        self.last_summary = box
+        box.open()
+        log.info("%s: %s", title, text)
+        self.folder_enrolled.emit(summary, people)
+
+    def _show_busy(self, label: str) -> None:
+        self._close_busy()
+        dialog = QProgressDialog("", "", 0, 0, self._parent)
+        dialog.setLabel(plain_label(label))
+        dialog.setCancelButton(None)
+        dialog.setWindowTitle("Enrolment")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        self._busy = dialog
+
+    def _close_busy(self) -> None:
+        if self._busy is not None:
+            self._busy.close()
+            self._busy.deleteLater()
+            self._busy = None
+
+    @Slot(int, object, object)
+    def _on_gallery_job_finished(self, ticket: int, result: object, error: object) -> None:
+        step = self._gallery_steps.pop(ticket, None)
+        if step is not None:
+            step(result, None if error is None else str(error))
 
     def offer_demo(self, banner: Banner, then: Callable[[], None]) -> None:
         """Offer on ``banner`` to enrol the demo people when the gallery is empty.
@@ -195,9 +357,16 @@ class EnrolmentRunner(QObject):
             dialog.canceled.disconnect()
             dialog.close()
             dialog.deleteLater()
+        folder = self._folders.pop(job_id, None)
         if outcome.cancelled:
             log.info("enrolment job %d cancelled; nothing stored", job_id)
-            self.enrolled.emit(outcome, [])
+            if folder is not None:
+                self.folder_enrolled.emit(None, ())
+            else:
+                self.enrolled.emit(outcome, [])
+            return
+        if folder is not None:
+            self._store_folder(folder, outcome)
             return
         index = self._ctx.gallery_index() or GalleryIndex.empty()
         verdicts = screen_samples(outcome.samples, index, self._ctx.settings.threshold)

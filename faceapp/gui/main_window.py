@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import (
+    QFileDialog,
     QMainWindow,
     QWidget,
 )
@@ -155,6 +157,7 @@ class MainWindow(QMainWindow):
         chrome.demo_action.triggered.connect(self._on_demo_action_triggered)
         chrome.enrol_demo_action.triggered.connect(self.enrolment.enrol_demo_people)
         chrome.capture_action.triggered.connect(self._on_capture_action_triggered)
+        chrome.add_folder_action.triggered.connect(self._on_add_folder_action_triggered)
         chrome.calibration_action.triggered.connect(self._on_calibration_action_triggered)
         chrome.pause_action.toggled.connect(self._on_pause_action_toggled)
         chrome.mode_action.triggered.connect(self._on_mode_action_triggered)
@@ -436,6 +439,14 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_capture_action_triggered(self) -> None:
         self.capture(self.gallery_panel.selected_name())
+
+    @Slot()
+    def _on_add_folder_action_triggered(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Add people from folder (one sub-folder or one photo per person)"
+        )
+        if folder:
+            self.enrolment.enrol_folder(Path(folder))
 
     @Slot(str, object, object)
     def _on_enrol_requested(self, name: str, image: object, face: object) -> None:

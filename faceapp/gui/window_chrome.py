@@ -143,6 +143,11 @@ class WindowChrome(QObject):
         self.fullscreen_action = action("Full screen", "F11", checkable=True)
         self.enrol_demo_action = action("Enrol the demo people")
         self.capture_action = action("Capture face…", "Ctrl+E")
+        self.add_folder_action = action("Add people from folder…")
+        self.add_folder_action.setToolTip(
+            "Enrol everybody in a folder: one sub-folder of photos per person, "
+            "or photos named after their person"
+        )
         self.prev_photo_action = action("◀ Previous photo", "PgUp", "Ctrl+Left")
         self.next_photo_action = action("Next photo ▶", "PgDown", "Ctrl+Right")
         self.photo_results_action = action("Photo results…", "Ctrl+R")
@@ -162,7 +167,7 @@ class WindowChrome(QObject):
         menu.addActions([self.pause_action, self.mode_action, self.fullscreen_action])
         menu.addActions([self.prev_photo_action, self.next_photo_action, self.photo_results_action])
         menu = bar.addMenu("&Gallery")
-        menu.addActions([self.capture_action, self.enrol_demo_action])
+        menu.addActions([self.capture_action, self.add_folder_action, self.enrol_demo_action])
         menu.addSeparator()
         menu.addAction(self.calibration_action)
         menu.addAction(self.history_action)
@@ -217,6 +222,7 @@ class WindowChrome(QObject):
             self.next_photo_action,
             self.photo_results_action,
             self.capture_action,
+            self.add_folder_action,
             self.enrol_demo_action,
             self.calibration_action,
             self.history_action,

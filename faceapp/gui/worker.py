@@ -77,12 +77,15 @@ class EnrolOutcome:
         One user-facing sentence per unusable item (bad file, no face...).
     cancelled : bool
         True when the job was cancelled; nothing should be stored then.
+    failed : tuple of int
+        The position in the job's items of each unusable item, parallel to ``errors``.
     """
 
     job_id: int
     samples: tuple[tuple[str, PreparedSample], ...]
     errors: tuple[str, ...]
     cancelled: bool = False
+    failed: tuple[int, ...] = ()
 
 
 @dataclass
@@ -403,6 +406,7 @@ class RecognitionWorker(LoopWorker):
 
         samples: list[tuple[str, PreparedSample]] = []
         errors: list[str] = []
+        failed: list[int] = []
         total = len(job.items)
         for done, item in enumerate(job.items, start=1):
             if job.cancel.is_set() or self.stopping():
@@ -410,6 +414,7 @@ class RecognitionWorker(LoopWorker):
                 return
             if not self._model_ok:
                 errors.append(f"{item.source}: the face model is not available")
+                failed.append(done - 1)
                 continue
             try:
                 image = item.image if item.image is not None else load_image(item.path or "")
@@ -420,12 +425,18 @@ class RecognitionWorker(LoopWorker):
                 samples.append((item.name, sample))
             except (ImageError, EnrolmentError) as exc:
                 errors.append(str(exc))
+                failed.append(done - 1)
             except Exception as exc:
                 log.exception("enrolling %s failed", item.source)
                 errors.append(f"{item.source}: {exc}")
+                failed.append(done - 1)
             self.job_progress.emit(job.job_id, done, total)
         cancelled = job.cancel.is_set()
         outcome = EnrolOutcome(
-            job.job_id, () if cancelled else tuple(samples), tuple(errors), cancelled
+            job.job_id,
+            () if cancelled else tuple(samples),
+            tuple(errors),
+            cancelled,
+            tuple(failed),
         )
         self.job_finished.emit(job.job_id, outcome)

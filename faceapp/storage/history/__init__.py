@@ -21,8 +21,8 @@ events and record them in batches, every few seconds or at the end of a run.
 - :mod:`~faceapp.storage.history.events`: the values (:class:`NewEvent`,
   :class:`HistoryEvent`, :class:`HistorySettings`) and the checks on an event.
 - :mod:`~faceapp.storage.history.store`: :class:`History`, over the gallery file.
-- :mod:`~faceapp.storage.history.text`: :func:`write_csv`, :func:`parse_since`,
-  :func:`local_time`.
+- :mod:`~faceapp.storage.history.text`: :func:`write_csv`, :func:`csv_cell`,
+  :func:`parse_since`, :func:`local_time`.
 """
 
 from faceapp.storage.history.events import (
@@ -37,7 +37,13 @@ from faceapp.storage.history.events import (
     NewEvent,
 )
 from faceapp.storage.history.store import History
-from faceapp.storage.history.text import CSV_COLUMNS, local_time, parse_since, write_csv
+from faceapp.storage.history.text import (
+    CSV_COLUMNS,
+    csv_cell,
+    local_time,
+    parse_since,
+    write_csv,
+)
 
 __all__ = [
     "CROP_SIZE",
@@ -51,6 +57,7 @@ __all__ = [
     "HistoryEvent",
     "HistorySettings",
     "NewEvent",
+    "csv_cell",
     "local_time",
     "parse_since",
     "write_csv",

@@ -24,22 +24,30 @@ CSV_COLUMNS = (
 )
 
 
-_CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
+#: First characters a spreadsheet takes for the start of a formula (ASCII and full-width).
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
-def _cell(text: str | None) -> str:
-    """Return text for a CSV cell, an apostrophe before a leading formula character."""
+def csv_cell(text: str | None) -> str:
+    """Return text for a CSV cell that a spreadsheet will not run as a formula.
+
+    Text starting with a tab or a carriage return, or with one of
+    :data:`CSV_FORMULA_STARTS` (``= + - @`` or their full-width forms ``＝ ＋ － ＠``),
+    also after leading spaces, gets an apostrophe in front; None becomes "".  Use it for
+    text (names, file names), not for numbers this program formatted itself.
+    """
     if text is None:
         return ""
-    return f"'{text}" if text.startswith(_CSV_RISKY) else text
+    risky = text.startswith(("\t", "\r")) or text.lstrip().startswith(CSV_FORMULA_STARTS)
+    return f"'{text}" if risky else text
 
 
 def write_csv(events: Iterable[HistoryEvent], stream: IO[str]) -> int:
     """Write events as CSV (header :data:`CSV_COLUMNS`, times in UTC); return the row count.
 
-    Open ``stream`` with ``newline=""``.  Names and sources that start with a character
-    a spreadsheet would take for a formula (``= + - @``, tab, carriage return) are
-    written with an apostrophe in front.  The crops are not written.
+    Open ``stream`` with ``newline=""``.  Names and sources that a spreadsheet would
+    take for a formula are written with an apostrophe in front (:func:`csv_cell`).  The
+    crops are not written.
     """
     writer = csv.writer(stream)
     writer.writerow(CSV_COLUMNS)
@@ -50,10 +58,10 @@ def write_csv(events: Iterable[HistoryEvent], stream: IO[str]) -> int:
                 iso_utc(e.at),
                 e.mode,
                 e.decision,
-                _cell(e.name),
+                csv_cell(e.name),
                 "" if e.distance is None else f"{e.distance:.4f}",
                 f"{e.threshold:.4f}",
-                _cell(e.source),
+                csv_cell(e.source),
                 "" if e.position is None else f"{e.position:.3f}",
                 e.id,
             ]
