@@ -12,7 +12,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from faceapp.core.liveness import ChallengeState
-from faceapp.core.matching import MODES, GalleryIndex, Mode
+from faceapp.core.matching import MODES, GalleryIndex, Mode, automatic_distance
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
 from faceapp.gui.capture_worker import DisplaySize
@@ -28,6 +28,14 @@ log = logging.getLogger(__name__)
 
 #: The two matching modes, by name (the one definition is :data:`faceapp.core.matching.MODES`).
 RECOGNITION, VERIFICATION = MODES
+
+
+def _match_settings_of(s: Settings) -> MatchSettings:
+    """Return the matching settings of preferences ``s`` (the stranger rate included)."""
+    mode: Mode = VERIFICATION if s.mode == VERIFICATION else RECOGNITION
+    return MatchSettings(
+        threshold=s.threshold_for(mode), mode=mode, claim=s.claim, stranger_rate=s.stranger_rate
+    )
 
 
 class AppContext(QObject):
@@ -61,7 +69,8 @@ class AppContext(QObject):
     gallery_switched = Signal(str)
     #: A job of :meth:`run_gallery_job` ended: ticket, result or None, error or None.
     gallery_job_finished = Signal(int, object, object)
-    #: Emitted with a new :class:`MatchSettings` when threshold, mode or claim change.
+    #: Emitted with a new :class:`MatchSettings` when threshold, stranger rate, mode or
+    #: claim change.
     match_settings_changed = Signal(object)
     #: Emitted after every successful write to the gallery (add, rename, delete), once
     #: the people signals below have been emitted.
@@ -175,19 +184,45 @@ class AppContext(QObject):
         old, self._settings = self._settings, new
         self.settings_changed.emit(new)
         self._configure_liveness()
-        if (old.threshold_for(old.mode), old.mode, old.claim) != (
-            new.threshold_for(new.mode),
-            new.mode,
-            new.claim,
-        ):
+        if _match_settings_of(old) != _match_settings_of(new):
             self.match_settings_changed.emit(self.match_settings())
         return new
 
     def match_settings(self) -> MatchSettings:
         """Return the immutable matching settings to hand to the worker."""
+        return _match_settings_of(self._settings)
+
+    def distance_in_force(self, mode: str | None = None) -> float:
+        """Return the distance threshold in force in ``mode`` (default: the current mode).
+
+        A pinned threshold, verification's threshold, or, with recognition's automatic
+        rule, :meth:`automatic_distance`: what a single line or figure shows.
+
+        Raises
+        ------
+        faceapp.core.errors.ModelError
+            When a shipped LFW table is missing or damaged.
+        """
         s = self._settings
-        mode: Mode = VERIFICATION if s.mode == VERIFICATION else RECOGNITION
-        return MatchSettings(threshold=s.threshold_for(mode), mode=mode, claim=s.claim)
+        pinned = s.threshold_for(s.mode if mode is None else mode)
+        return self.automatic_distance() if pinned is None else float(pinned)
+
+    def automatic_distance(self) -> float:
+        """Return recognition's automatic distance for the current gallery and stranger rate.
+
+        The threshold of the automatic rule for a face with no close runner-up
+        (:func:`~faceapp.core.matching.automatic_distance`): the farthest a face may be
+        from its nearest person and still be named; a face with a close runner-up must
+        be nearer.  It follows the gallery; before the gallery is read, that of a
+        gallery of one person.
+
+        Raises
+        ------
+        faceapp.core.errors.ModelError
+            When the shipped open-set table is missing or damaged.
+        """
+        index = self._index if self._index is not None else GalleryIndex.empty()
+        return automatic_distance(index, self._settings.stranger_rate)
 
     # -- liveness ----------------------------------------------------------------------
 

@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         banners = (self.source_banner, self.model_banner, self.gallery_banner, self.offer_banner)
         panels = (
             ("Mode", self.mode_panel, 0),
-            ("Distance threshold", self.threshold_panel, 0),
+            ("Threshold", self.threshold_panel, 0),
             ("Gallery", self.gallery_panel, 1),
         )
         self.setCentralWidget(central_widget(self.video_view, banners, panels))
@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         self.enrolment.enrolled.connect(self._on_enrolled)
         self.gallery_panel.capture_requested.connect(self.capture)
         self.gallery_panel.files_chosen.connect(self.enrolment.enrol_files)
+        self.gallery_panel.guided_capture_requested.connect(self._on_guided_capture_requested)
         chrome = self.chrome
         chrome.source_action.triggered.connect(self.choose_source)
         chrome.demo_action.triggered.connect(self._on_demo_action_triggered)
@@ -423,9 +424,15 @@ class MainWindow(QMainWindow):
 
     # -- user actions ------------------------------------------------------------------
 
-    def capture(self, suggested_name: str = "") -> EnrolDialog:
-        """Open the enrolment dialog on the newest processed frame and return it."""
-        dialog = EnrolDialog(self._ctx, self._worker.last_processed, suggested_name, self)
+    def capture(self, suggested_name: str = "", guided: bool | None = None) -> EnrolDialog:
+        """Open the enrolment dialog on the newest processed frame and return it.
+
+        ``guided`` chooses guided capture or a single photo; None starts in the mode the
+        user chose last.
+        """
+        dialog = EnrolDialog(
+            self._ctx, self._worker.last_processed, suggested_name, self, guided=guided
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.enrol_requested.connect(self._on_enrol_requested)
         dialog.enrol_batch_requested.connect(self.enrolment.enrol_captures)
@@ -439,6 +446,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_capture_action_triggered(self) -> None:
         self.capture(self.gallery_panel.selected_name())
+
+    @Slot(str)
+    def _on_guided_capture_requested(self, name: str) -> None:
+        self.capture(name, guided=True)
 
     @Slot()
     def _on_add_folder_action_triggered(self) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
+from faceapp.gui.outlook_text import more_samples_text
 from faceapp.gui.safe_text import html_literal
 from faceapp.storage.gallery import Person
 
@@ -235,6 +236,10 @@ def thumbnail_image(data: bytes | None, side: int = THUMB_PX) -> QImage | None:
     )
 
 
+#: Follows "1 sample" in the gallery list: the person would be named more often with more.
+ONE_SAMPLE_MARK = " · add more"
+
+
 def samples_text(n: int) -> str:
     """Return ``"1 sample"`` or ``"<n> samples"``."""
     return f"{n} sample{'s' if n != 1 else ''}"
@@ -252,7 +257,8 @@ class PeopleModel(QStringListModel):
         Source of the people; subscribed to ``people_reset``, ``person_updated``,
         ``person_removed`` and (with ``thumbnails``) ``thumbnails_loaded``.
     with_counts : bool
-        Show the name and, on a second line, the number of samples.
+        Show the name and, on a second line, the number of samples (one sample is
+        marked :data:`ONE_SAMPLE_MARK`; its tool tip says why more help).
     thumbnails : bool
         Give each row a thumbnail (``DecorationRole``): loaded on demand, only for the
         rows a view asks about, by the context's gallery thread, and cached; an initials
@@ -349,7 +355,8 @@ class PeopleModel(QStringListModel):
         person = self._rows[row]
         if role == Qt.ItemDataRole.DisplayRole:
             if self._with_counts:
-                return f"{person.name}\n{samples_text(person.n_samples)}"
+                more = ONE_SAMPLE_MARK if person.n_samples == 1 else ""
+                return f"{person.name}\n{samples_text(person.n_samples)}{more}"
             return person.name
         if role in (self.NameRole, Qt.ItemDataRole.EditRole):
             return person.name
@@ -358,10 +365,12 @@ class PeopleModel(QStringListModel):
         if role == self.PersonRole:
             return person
         if role == Qt.ItemDataRole.ToolTipRole:
-            return html_literal(
-                f"{person.name}: {samples_text(person.n_samples)},"
-                f" enrolled {person.created_at[:10]}"
-            )
+            n, enrolled = person.n_samples, person.created_at[:10]
+            tip = f"{person.name}: {samples_text(n)}, enrolled {enrolled}"
+            if n == 1:
+                people, rate = len(self._ctx.people_list()), self._ctx.settings.stranger_rate
+                tip += "\n" + more_samples_text(people, rate)
+            return html_literal(tip)
         if role == Qt.ItemDataRole.DecorationRole and self._thumbnails:
             return self._decoration(person)
         return None

@@ -27,12 +27,16 @@ class PhotoRow:
     faces : int or None
         Faces found; None while the photo has not been processed.
     names : tuple of str
-        One label per face, largest face first: the accepted person or ``"Unknown"``.
+        One label per face, largest face first, as the window shows it: the person
+        named, ``"maybe X?"`` or ``"Unknown"`` (:attr:`FaceResult.label`).
     distances : tuple of float or None
         One per face: the distance to the nearest enrolled person (None when there was
         nobody to compare with).
     error : str
         Why the photo could not be processed (unreadable file); empty otherwise.
+    named, maybe : int
+        How many of the faces were named, and how many were a "maybe X?" (decided from
+        the results, never from the display strings: a person may be called "Unknown").
     """
 
     position: int
@@ -41,6 +45,8 @@ class PhotoRow:
     names: tuple[str, ...] = ()
     distances: tuple[float | None, ...] = ()
     error: str = ""
+    named: int = 0
+    maybe: int = 0
 
     @property
     def processed(self) -> bool:
@@ -73,7 +79,15 @@ def row_from_result(position: int, file: str, result: FrameResult) -> PhotoRow:
     for f in faces:
         m = f.match
         distances.append(float(m.distance) if m is not None and math.isfinite(m.distance) else None)
-    return PhotoRow(position, file, len(faces), tuple(f.label for f in faces), tuple(distances))
+    return PhotoRow(
+        position,
+        file,
+        len(faces),
+        tuple(f.label for f in faces),
+        tuple(distances),
+        named=sum(f.known for f in faces),
+        maybe=sum(f.maybe is not None for f in faces),
+    )
 
 
 def write_csv(path: str | Path, rows: Iterable[PhotoRow]) -> int:
@@ -112,9 +126,14 @@ def read_csv(path: str | Path) -> list[tuple[str, ...]]:
 
 
 def summary(rows: Sequence[PhotoRow]) -> str:
-    """Return one line such as ``"12 of 25 photos processed · 14 faces · 9 named"``."""
+    """Return one line such as ``"12 of 25 photos processed · 14 faces · 9 named · 2 maybe"``.
+
+    The "maybe" count appears when there is one.
+    """
     done = [r for r in rows if r.processed]
     faces = sum(r.faces or 0 for r in done)
-    named = sum(1 for r in done for name in r.names if name != "Unknown")
+    named = sum(r.named for r in done)
+    maybe = sum(r.maybe for r in done)
     noun = "photo" if len(rows) == 1 else "photos"
-    return f"{len(done)} of {len(rows)} {noun} processed · {faces} faces · {named} named"
+    text = f"{len(done)} of {len(rows)} {noun} processed · {faces} faces · {named} named"
+    return text + (f" · {maybe} maybe" if maybe else "")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from faceapp.core.calibration import calibration_report
+from faceapp.core.matching import automatic_distance
 
 from .gui_helpers import ListSource, celebrity_photos, fake_pipeline, grey_frames, make_ctx
 
@@ -65,8 +66,8 @@ def _counts(curve, total: int) -> np.ndarray:
     return np.rint(np.asarray(y) * total / 100.0).astype(np.int64)
 
 
-def _thresholds(settings) -> dict[str, float]:
-    return {m: settings.threshold_for(m) for m in ("recognition", "verification")}
+def _thresholds(ctx) -> dict[str, float]:
+    return {m: ctx.distance_in_force(m) for m in ("recognition", "verification")}
 
 
 def test_the_histograms_hold_the_reports_pair_counts(
@@ -76,7 +77,7 @@ def test_the_histograms_hold_the_reports_pair_counts(
         store.add_samples(name, items)
     ctx = make_ctx(store, real_pipeline)
     dialog = open_dialog(ctx)
-    expected = calibration_report(store.index(), _thresholds(ctx.settings))
+    expected = calibration_report(store.index(), _thresholds(ctx))
     people = len(train_samples)
     assert (expected.genuine_pairs, expected.impostor_pairs) == (
         people * PER_PERSON * (PER_PERSON - 1) // 2,
@@ -132,13 +133,22 @@ def test_the_threshold_lines_follow_the_slider_and_the_mode(
     def positions(label: str) -> list[float]:
         return [round(line.value(), 4) for line in dialog.charts.lines[label]]
 
-    assert positions("recognition") == [ctx.settings.threshold] * 3
+    # The automatic threshold of this gallery, for a face with no close runner-up.
+    automatic = automatic_distance(store.index(), ctx.settings.stranger_rate)
+    assert positions("recognition") == [round(automatic, 4)] * 3
+    recognition = next(m for m in dialog.charts.markers() if m.label == "recognition")
+    assert recognition.automatic and recognition.text().endswith(" automatic (in use)")
+    assert dialog.charts.lines["recognition"][0].label.toPlainText() == recognition.text()
+    header = dialog.figures.horizontalHeaderItem(1).text()
+    assert header == f"Recognition {automatic:.2f}\nautomatic (in use)"
     before = dialog.report
-    panel.slider.setValue(80)  # 0.80: stricter than the default 1.07
+    panel.fixed_box.setChecked(True)
+    panel.slider.setValue(80)  # a fixed 0.80
     assert ctx.settings.threshold == pytest.approx(0.80)
     assert positions("recognition") == [0.8] * 3  # at once, before any report
+    assert not next(m for m in dialog.charts.markers() if m.label == "recognition").automatic
     qtbot.waitUntil(lambda: dialog.report is not before, timeout=30_000)
-    expected = calibration_report(store.index(), _thresholds(ctx.settings))
+    expected = calibration_report(store.index(), _thresholds(ctx))
     shown = dialog.report.thresholds[0]
     assert (shown.threshold, shown.genuine_accepted, shown.impostor_accepted) == (
         0.8,

@@ -220,6 +220,28 @@ def test_the_dialog_lists_filters_and_clears_after_confirmation(
     assert dialog.events() == () and History(recorded_store).events() == []
 
 
+def test_a_maybe_is_shown_as_maybe_x_and_can_be_filtered(qtbot, started_ctx, recorded_store):
+    from faceapp.gui.widgets.history_dialog import HistoryDialog
+    from faceapp.gui.widgets.video_view import MAYBE_COLOUR
+
+    bob = recorded_store.find_person("Bob").id
+    History(recorded_store).record(
+        [NewEvent("recognition", "maybe", bob, 0.93, 0.84, "camera 0", 15.0)]
+    )
+    dialog = HistoryDialog(started_ctx)
+    qtbot.addWidget(dialog)
+    events = _page(qtbot, dialog)
+    assert [e.decision for e in events] == ["named", "named", "unknown", "maybe"]
+    person, decision = dialog.table.item(0, 2), dialog.table.item(0, 4)  # newest first
+    assert (person.text(), decision.text()) == ("maybe Bob?", "maybe")
+    assert person.foreground().color() == MAYBE_COLOUR
+    assert dialog.table.item(1, 2).text() == "Unknown"
+    dialog.decision_box.setCurrentIndex(dialog.decision_box.findData("maybe"))
+    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=10_000)
+    assert [(e.decision, e.name) for e in dialog.events()] == [("maybe", "Bob")]
+    assert dialog.decision_box.currentText() == "Maybe"
+
+
 def test_the_dialog_switches_history_off_and_sets_the_retention(qtbot, started_ctx, recorded_store):
     from faceapp.gui.widgets.history_dialog import HistoryDialog
 

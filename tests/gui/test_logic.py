@@ -9,16 +9,23 @@ import numpy as np
 import pytest
 
 from faceapp.core.matching import (
-    PAIR_THRESHOLD,
+    DEFAULT_STRANGER_RATE,
     MAX_THRESHOLD,
     MIN_THRESHOLD,
+    PAIR_THRESHOLD,
     default_threshold,
 )
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
 from faceapp.gui.events import EventLog, RateMeter, face_events
 from faceapp.gui.widgets.mode_panel import in_view_text, main_face, verdict
 from faceapp.gui.widgets.threshold_panel import describe_threshold, false_accept_text
-from faceapp.gui.widgets.video_view import face_label
+from faceapp.gui.widgets.video_view import (
+    MATCH_COLOUR,
+    MAYBE_COLOUR,
+    NO_MATCH_COLOUR,
+    face_colour,
+    face_label,
+)
 from faceapp.settings import Settings
 
 
@@ -34,7 +41,8 @@ def _fr(x=0.0, size=100.0, name=None, dist=0.5, threshold=1.1):
 
 def test_settings_defaults_and_validation():
     s = Settings()
-    assert s.threshold == PAIR_THRESHOLD
+    assert s.threshold is None  # recognition's automatic threshold
+    assert s.stranger_rate == DEFAULT_STRANGER_RATE
     assert s.mode == "recognition"
     bad = Settings(threshold=9.0, mode="nonsense", claim="  ", source="").validated()
     assert bad.threshold == MAX_THRESHOLD
@@ -42,7 +50,8 @@ def test_settings_defaults_and_validation():
     assert bad.claim is None
     assert bad.source == "0"
     assert Settings(threshold=-1).validated().threshold == MIN_THRESHOLD
-    assert Settings(threshold=float("nan")).validated().threshold == PAIR_THRESHOLD
+    assert Settings(threshold=float("nan")).validated().threshold is None
+    assert Settings(stranger_rate=0.02).validated().stranger_rate == 0.03  # the nearest offered
 
 
 def test_settings_from_strings_as_ini_files_store_them():
@@ -126,6 +135,7 @@ def test_face_events_in_both_modes():
         "box": [0.0, 0.0, 100.0, 100.0],
         "score": rec[0]["score"],
         "name": "Ann",
+        "maybe": None,
         "distance": 0.61,
     }
     assert rec[0]["score"] == round(result.faces[0].face.score, 4)
@@ -162,6 +172,11 @@ def test_threshold_words():
     assert describe_threshold(MIN_THRESHOLD).startswith("Much stricter")
     assert describe_threshold(PAIR_THRESHOLD + 0.1).startswith("Looser")
     assert describe_threshold(MAX_THRESHOLD).startswith("Much looser")
+    # A fixed recognition distance is compared with the gallery's automatic one.
+    assert describe_threshold(0.80, "recognition", 0.87).startswith("Stricter than automatic")
+    looser = describe_threshold(1.0, "recognition", 0.87)
+    assert looser == "Looser than automatic: more faces named, more strangers given a name."
+    assert describe_threshold(0.87, "recognition", 0.87).startswith("The automatic distance")
 
 
 def test_false_accept_text_gives_the_lfw_counts():
@@ -198,6 +213,12 @@ def test_face_labels():
     )
     rejected = FaceResult(_fr().face, Match("Ann", 1.3, 1.1, False))
     assert face_label(rejected, "verification") == ("✗ not Ann  1.30", False)
+    maybe = FaceResult(_fr().face, Match("Ann", 0.95, 0.84, False, 1, maybe=True))
+    assert face_label(maybe, "recognition") == ("maybe Ann?  0.95", False)
+    assert face_colour(maybe, "recognition") == MAYBE_COLOUR
+    assert face_colour(maybe, "verification") == NO_MATCH_COLOUR  # a claim has no maybe
+    assert face_colour(_fr(dist=1.3), "recognition") == NO_MATCH_COLOUR
+    assert face_colour(_fr(name="Ann", dist=0.5), "recognition") == MATCH_COLOUR
     no_gallery = FaceResult(_fr().face, Match(None, math.inf, 1.1, False))
     assert face_label(no_gallery, "recognition") == ("Unknown", False)
 
@@ -222,6 +243,22 @@ def test_in_view_text_lists_largest_first():
     result = FrameResult(0, 0.0, (_fr(size=50, dist=1.3), _fr(x=100, size=120, name="Ann")))
     assert in_view_text(result) == "In view: Ann (0.50), Unknown (1.30)"
     assert in_view_text(None) == "No face in view."
+
+
+def test_photo_rows_count_names_and_maybes_from_the_results_not_the_labels():
+    from faceapp.gui.photo_results import row_from_result, summary
+
+    face = _fr().face
+    named = FaceResult(face, Match("Unknown", 0.5, 0.84, True, 7))  # someone called Unknown
+    maybe = FaceResult(face, Match("Ann", 0.95, 0.84, False, 1, maybe=True))
+    unknown = FaceResult(face, Match(None, 1.3, 0.84, False))
+    row = row_from_result(0, "a.jpg", FrameResult(0, 0.0, (named, maybe, unknown)))
+    assert row.names == ("Unknown", "maybe Ann?", "Unknown")
+    assert (row.named, row.maybe) == (1, 1)
+    assert row.cells()[2] == "Unknown; maybe Ann?; Unknown"
+    assert summary([row]) == "1 of 1 photo processed · 3 faces · 1 named · 1 maybe"
+    plain = row_from_result(1, "b.jpg", FrameResult(1, 0.0, (unknown,)))
+    assert summary([plain]) == "1 of 1 photo processed · 1 faces · 0 named"
 
 
 def test_qimage_owns_its_bytes(qapp):
@@ -313,3 +350,17 @@ def test_defaults_are_not_stored_and_the_old_smallest_face_default_follows_today
     # Written by this version, 40 px is the user's choice and stays.
     save_settings(QSettings(path, QSettings.Format.IniFormat), Settings(min_face_px=40))
     assert load_settings(QSettings(path, QSettings.Format.IniFormat)).min_face_px == 40
+
+
+def test_an_old_files_pair_threshold_becomes_the_automatic_one(tmp_path, qapp):
+    from PySide6.QtCore import QSettings
+
+    from faceapp.gui.preferences import GROUP, load_settings
+
+    old = QSettings(str(tmp_path / "old.ini"), QSettings.Format.IniFormat)
+    old.beginGroup(GROUP)
+    old.setValue("threshold", PAIR_THRESHOLD)  # version 1 stored the default of its day
+    old.endGroup()
+    old.sync()
+    loaded = load_settings(QSettings(old.fileName(), QSettings.Format.IniFormat))
+    assert loaded.threshold is None and loaded.threshold_for("recognition") is None

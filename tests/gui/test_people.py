@@ -90,7 +90,7 @@ def test_the_model_follows_enrolments_renames_and_removals(qtbot, store, started
     model = PeopleModel(ctx, with_counts=True)
     names = lambda: [model.index(r).data(PeopleModel.NameRole) for r in range(model.rowCount())]  # noqa: E731
     assert names() == ["Ann", "Bob", "Cleo"]
-    assert model.index(1).data() == "Bob\n1 sample"
+    assert model.index(1).data() == "Bob\n1 sample · add more"
     bob = model.index(1)
     from PySide6.QtCore import QPersistentModelIndex
 

@@ -13,7 +13,9 @@ from PySide6.QtGui import QImage, QTextDocumentFragment
 from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressDialog
 
+from faceapp.core.matching import DEFAULT_STRANGER_RATE
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
+from faceapp.gui.outlook_text import more_samples_text
 from faceapp.gui.safe_text import html_literal
 
 from .gui_helpers import ListSource, celebrity_photos, fake_pipeline, grey_frames, make_ctx
@@ -79,12 +81,14 @@ def hostile_window(qtbot, make_window, store):
 def test_the_gallery_list_and_its_tooltip_show_the_name(hostile_window):
     panel = hostile_window.gallery_panel
     index = panel.model.index(panel.model.row_of_name(HOSTILE))
-    assert index.data() == f"{HOSTILE}\n1 sample"  # item views draw plain text
+    assert index.data() == f"{HOSTILE}\n1 sample · add more"  # item views draw plain text
     tip = index.data(Qt.ItemDataRole.ToolTipRole)
     label = QLabel()  # a tool tip is a label with automatic text format
-    label.resize(700, 40)
+    label.resize(1400, 60)
     label.setText(tip)
-    assert_shows_literally(label, f"{HOSTILE}: 1 sample, enrolled {tip.split('enrolled ')[1][:10]}")
+    more = more_samples_text(2, DEFAULT_STRANGER_RATE).replace("\u00a0", " ")  # Qt: a space
+    enrolled = tip.split("enrolled ")[1][:10]
+    assert_shows_literally(label, f"{HOSTILE}: 1 sample, enrolled {enrolled}\n{more}")
 
 
 def test_the_samples_dialog_title_shows_the_name(qtbot, hostile_window):

@@ -74,7 +74,7 @@ def test_distances_shown_are_those_to_the_mean_of_the_stored_embeddings(qtbot, m
         text = dialog.table.item(dialog.row_of(sample_id), DISTANCE).text()
         assert text.removeprefix("⚠ ") == f"{d:.2f}"
     jerry = stored[-1].id
-    threshold = madonna_ctx.match_settings().threshold
+    threshold = madonna_ctx.distance_in_force()  # the automatic distance of this gallery
     # Jerry Seinfeld's photo is far from Madonna's mean (past the threshold); hers are not.
     assert expected[jerry] > threshold > max(d for i, d in expected.items() if i != jerry)
     assert dialog.outlier_ids() == [jerry]

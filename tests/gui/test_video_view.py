@@ -91,3 +91,39 @@ def test_frames_are_scaled_for_the_view_in_the_capture_thread_and_boxes_stay_on_
     assert shot.pixelColor(x + 20, y) != MATCH_COLOUR  # inside the box: the picture
     view.resize(400, 500)
     assert ctx.display_size.get() == (400, 225)
+
+
+def test_a_maybe_face_is_labelled_maybe_in_amber_apart_from_named_and_unknown(qtbot, store):
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from faceapp.core.types import Box, Face, FaceResult, Match
+    from faceapp.gui.widgets.video_view import (
+        MATCH_COLOUR,
+        MAYBE_COLOUR,
+        NO_MATCH_COLOUR,
+        face_label,
+    )
+
+    ctx, view = shown_view(qtbot, store, 640, 480)
+    landmarks = ((0.0, 0.0),) * 5
+    faces = (  # named, maybe, unknown: side by side, labels above the boxes
+        FaceResult(Face(Box(40, 200, 120, 160), landmarks, 0.99), Match("Ann", 0.5, 0.84, True, 1)),
+        FaceResult(
+            Face(Box(250, 200, 120, 160), landmarks, 0.99),
+            Match("Bob", 0.95, 0.84, False, 2, maybe=True),
+        ),
+        FaceResult(Face(Box(460, 200, 120, 160), landmarks, 0.99), Match(None, 1.3, 0.84, False)),
+    )
+    ctx.publish_frame(qimage_from_bgr(np.full((480, 640, 3), 90, np.uint8)), 1, 0.0)
+    with qtbot.waitSignal(ctx.current_result_changed):
+        ctx.publish_result(FrameResult(1, 0.0, faces))
+    assert face_label(faces[1], "recognition") == ("maybe Bob?  0.95", False)
+    assert view.visible_result().faces[1].label == "maybe Bob?"
+    shot = view.grab().toImage()
+    font = QFont(view.font())
+    font.setBold(True)
+    font.setPointSizeF(max(9.0, min(14.0, 120 / 12)))
+    h = QFontMetricsF(font).height() + 4
+    y = round(200 - 2 - h / 2)  # half-way up the label above each box
+    colours = [shot.pixelColor(round(f.face.box.x) + 1, y) for f in faces]  # its padding
+    assert colours == [MATCH_COLOUR, MAYBE_COLOUR, NO_MATCH_COLOUR]

@@ -45,11 +45,22 @@ class Marker:
         The distance threshold.
     in_use : bool
         The threshold of the current mode: drawn solid and thicker.
+    automatic : bool
+        Recognition's automatic threshold (it follows the gallery), said so on the line.
     """
 
     label: str
     value: float
     in_use: bool = False
+    automatic: bool = False
+
+    def text(self) -> str:
+        """Return the line's caption, e.g. ``"recognition 0.87 automatic (in use)"``.
+
+        An automatic threshold is given to two decimals (it is not a slider step).
+        """
+        value = f"{self.value:.2f} automatic" if self.automatic else format_threshold(self.value)
+        return f"{self.label} {value}" + (" (in use)" if self.in_use else "")
 
 
 def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
@@ -224,8 +235,8 @@ class CalibrationCharts(QWidget):
                 style=Qt.PenStyle.SolidLine if m.in_use else Qt.PenStyle.DashLine,
             )
             drawn = []
+            text = m.text()
             for n, plot in enumerate(plots):
-                text = f"{m.label} {format_threshold(m.value)}" + (" (in use)" if m.in_use else "")
                 line = pg.InfiniteLine(
                     pos=m.value,
                     angle=90,

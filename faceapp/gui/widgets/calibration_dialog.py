@@ -77,12 +77,24 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
-def markers_of(settings: Settings) -> tuple[Marker, ...]:
-    """Return the recognition and verification thresholds of ``settings`` as markers."""
-    return tuple(
-        Marker(mode, settings.threshold_for(mode), settings.mode == mode)
-        for mode in (RECOGNITION, VERIFICATION)
-    )
+def markers_of(settings: Settings, automatic: float) -> tuple[Marker, ...]:
+    """Return the recognition and verification thresholds of ``settings`` as markers.
+
+    ``automatic`` is recognition's distance when its threshold is automatic (for a face
+    with no close runner-up, :meth:`AppContext.automatic_distance`).
+    """
+    markers = []
+    for mode in (RECOGNITION, VERIFICATION):
+        value = settings.threshold_for(mode)
+        markers.append(
+            Marker(
+                mode,
+                automatic if value is None else value,
+                settings.mode == mode,
+                automatic=value is None,
+            )
+        )
+    return tuple(markers)
 
 
 def percent(count: int, total: int) -> str:
@@ -226,9 +238,10 @@ class CalibrationDialog(QDialog):
         side.addWidget(self.closest_note)
         side.addWidget(self.singles)
         hint = QLabel(
-            "Lines: the distance thresholds (move them with the threshold slider of the "
-            "main window).  Good separation: the green same-person pairs left of the "
-            "line, the red different-people pairs right of it."
+            "Lines: the distance thresholds (set in the Threshold panel of the main "
+            "window; recognition's automatic line follows the gallery, drawn for a face "
+            "with no close runner-up).  Good separation: the green same-person pairs left "
+            "of the line, the red different-people pairs right of it."
         )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
@@ -266,7 +279,7 @@ class CalibrationDialog(QDialog):
         if parent is not None:
             parent.installEventFilter(self)
         self._worker.start("faceapp-calibration")
-        self.charts.set_markers(markers_of(ctx.settings))
+        self.charts.set_markers(self._markers())
         self._show_message("Reading the gallery…")
         index = ctx.gallery_index()
         if index is not None:
@@ -288,7 +301,10 @@ class CalibrationDialog(QDialog):
 
     def thresholds(self) -> dict[str, float]:
         """Return the thresholds the figures are computed at (label -> distance)."""
-        return {m.label: m.value for m in markers_of(self._ctx.settings)}
+        return {m.label: m.value for m in self._markers()}
+
+    def _markers(self) -> tuple[Marker, ...]:
+        return markers_of(self._ctx.settings, self._ctx.automatic_distance())
 
     def _compute(self, index: GalleryIndex) -> None:
         if self._stopped:
@@ -327,14 +343,17 @@ class CalibrationDialog(QDialog):
 
     def _fill_figures(self, report: CalibrationReport) -> None:
         figures = report.thresholds
-        self.figures.setHorizontalHeaderLabels(
-            [""]
-            + [
-                f"{t.label.capitalize()} {format_threshold(t.threshold)}"
-                + (" (in use)" if t.label == self._ctx.settings.mode else "")
-                for t in figures
-            ]
-        )
+        automatic = {m.label for m in self._markers() if m.automatic}
+
+        def header(t: ThresholdFigures) -> str:
+            # Two lines, so that "automatic (in use)" does not push the other column out.
+            auto = t.label in automatic
+            value = f"{t.threshold:.2f}" if auto else format_threshold(t.threshold)
+            notes = ["automatic"] if auto else []
+            notes += ["(in use)"] if t.label == self._ctx.settings.mode else []
+            return f"{t.label.capitalize()} {value}" + ("\n" + " ".join(notes) if notes else "")
+
+        self.figures.setHorizontalHeaderLabels([""] + [header(t) for t in figures])
         rows = figure_rows(figures)
         self.figures.setRowCount(len(rows))
         for r, (what, texts) in enumerate(rows):
@@ -342,11 +361,14 @@ class CalibrationDialog(QDialog):
             for c, text in enumerate(texts, 1):
                 self.figures.setItem(r, c, _item(text, align_right=True))
         table = self.figures
-        height = table.horizontalHeader().height() + 2 * table.frameWidth()
+        header_height = max(
+            table.horizontalHeader().height(), table.horizontalHeader().sizeHint().height()
+        )
+        height = header_height + 2 * table.frameWidth()
         table.setFixedHeight(height + sum(table.rowHeight(r) for r in range(len(rows))))
 
     def _fill_closest(self, report: CalibrationReport) -> None:
-        limit = self._ctx.settings.threshold_for(self._ctx.settings.mode)
+        limit = self._ctx.distance_in_force()
         self.closest.setRowCount(len(report.closest))
         for r, pair in enumerate(report.closest):
             self.closest.setItem(r, 0, _item(pair.person, pair.person))
@@ -375,11 +397,12 @@ class CalibrationDialog(QDialog):
 
     @Slot(object)
     def _on_gallery_index_changed(self, index: GalleryIndex) -> None:
+        self.charts.set_markers(self._markers())  # the automatic distance follows the gallery
         self._compute(index)
 
     @Slot(object)
     def _on_settings_changed(self, settings: Settings) -> None:
-        self.charts.set_markers(markers_of(settings))
+        self.charts.set_markers(self._markers())
         index = self._ctx.gallery_index()
         if index is not None and self.thresholds() != self._asked:
             self._compute(index)

@@ -14,7 +14,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCompleter,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QListView,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 from faceapp.core.images import IMAGE_SUFFIXES
 from faceapp.gui.context import AppContext
 from faceapp.gui.gallery_worker import GalleryEdit
+from faceapp.gui.outlook_text import more_samples_text
 from faceapp.gui.people import THUMB_PX, PeopleModel, placeholder_pixmap
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.storage.gallery import Person, clean_name
@@ -109,8 +111,10 @@ class GalleryPanel(QWidget):
 
     A ``QListView`` over a :class:`PeopleModel`: rows have one size and thumbnails are
     loaded for the rows on screen only, so it stays quick with 100,000 people; the
-    search box lists the names containing what is typed.  Edits go
-    through the context and return at once; a failed edit shows its reason.
+    search box lists the names containing what is typed.  A person with one sample is
+    marked; selected, the panel says why more samples help and offers guided capture
+    ("Add samples (guided)…", also in the list's context menu).  Edits go through the
+    context and return at once; a failed edit shows its reason.
 
     Parameters
     ----------
@@ -123,6 +127,9 @@ class GalleryPanel(QWidget):
     capture_requested = Signal(str)
     #: Emitted with a name and the photo files to enrol for that person.
     files_chosen = Signal(str, list)
+    #: Emitted when the user asks for more samples of an enrolled person by guided
+    #: capture (several poses, taken by themselves): their name.
+    guided_capture_requested = Signal(str)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -159,6 +166,27 @@ class GalleryPanel(QWidget):
         self.samples_button = QPushButton("Samples…")
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setObjectName("danger")
+        self.guided_action = QAction("Add samples (guided)…", self)
+        self.guided_action.setToolTip(
+            "Take 3–5 more samples of the selected person, in several poses, from the face in view"
+        )
+        self.people_list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.people_list.addAction(self.guided_action)
+        # Shown for a selected person with one sample: why more help, and how to add them.
+        self.one_sample_label = plain_label()
+        self.one_sample_label.setObjectName("hint")
+        self.one_sample_label.setWordWrap(True)
+        self.one_sample_label.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )
+        self.one_sample_label.setMinimumWidth(1)
+        self.guided_button = QPushButton(self.guided_action.text())
+        self.guided_button.setToolTip(self.guided_action.toolTip())
+        self.one_sample_row = QWidget()
+        one_sample = QVBoxLayout(self.one_sample_row)
+        one_sample.setContentsMargins(0, 0, 0, 0)
+        one_sample.addWidget(self.one_sample_label)
+        one_sample.addWidget(self.guided_button)
 
         buttons = QGridLayout()
         buttons.addWidget(self.capture_button, 0, 0, 1, 3)
@@ -172,6 +200,7 @@ class GalleryPanel(QWidget):
         layout.addWidget(self.people_list, 1)
         layout.addWidget(self.empty_label, 1)
         layout.addWidget(self.count_label)
+        layout.addWidget(self.one_sample_row)
         layout.addLayout(buttons)
 
         self.people_list.selectionModel().selectionChanged.connect(self._on_selection_changed)
@@ -182,10 +211,13 @@ class GalleryPanel(QWidget):
         self.rename_button.clicked.connect(self._on_rename_clicked)
         self.samples_button.clicked.connect(self._on_samples_clicked)
         self.delete_button.clicked.connect(self._on_delete_clicked)
+        self.guided_action.triggered.connect(self._on_guided_action_triggered)
+        self.guided_button.clicked.connect(self.guided_action.trigger)
         for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
             signal.connect(self._show_counts)
         ctx.people_reset.connect(self._show_counts)  # an empty list read: no row signal
         ctx.edit_finished.connect(self._on_edit_finished)
+        ctx.person_updated.connect(self._on_person_updated)
         self._show_counts()
         self._on_selection_changed()
 
@@ -259,9 +291,25 @@ class GalleryPanel(QWidget):
 
     @Slot()
     def _on_selection_changed(self) -> None:
-        has = self.selected_person_id() is not None
+        person = self.selected_person()
         for b in (self.rename_button, self.samples_button, self.delete_button):
-            b.setEnabled(has)
+            b.setEnabled(person is not None)
+        self.guided_action.setEnabled(person is not None)
+        single = person is not None and person.n_samples == 1
+        self.one_sample_row.setVisible(single)
+        if single and person is not None:
+            text = more_samples_text(len(self._ctx.people_list()), self._ctx.settings.stranger_rate)
+            self.one_sample_label.setText(f"{person.name}: {text}")
+
+    @Slot(object, object)
+    def _on_person_updated(self, before: Person | None, after: Person) -> None:
+        self._on_selection_changed()  # a sample count changed: the one-sample hint follows
+
+    @Slot()
+    def _on_guided_action_triggered(self) -> None:
+        name = self.selected_name()
+        if name:
+            self.guided_capture_requested.emit(name)
 
     @Slot(QModelIndex)
     def _on_double_clicked(self, index: QModelIndex) -> None:

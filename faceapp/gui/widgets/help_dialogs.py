@@ -43,10 +43,14 @@ of photos, or the demo).</li>
 (size, sharpness, facing the camera, head upright) and stores it under a name; or select
 a person and use <i>Add photos…</i>.  Two to five samples per person work best.</li>
 <li><b>Recognition</b> names every face in view: the name and the distance to the
-nearest person; faces farther than the threshold are <i>Unknown</i>.</li>
+nearest person; a face near someone but not near enough to be named is <i>maybe X?</i>
+(amber), one farther away <i>Unknown</i>.</li>
 <li><b>Verification</b> checks one claimed identity: choose the person in the Mode panel;
 the face in view is accepted or rejected.</li>
-<li><b>Threshold</b>: lower is stricter (fewer false accepts, more misses).</li>
+<li><b>Threshold</b>: in recognition, choose how often a stranger may be given someone's
+name (1 in 100 by default); the distance follows the number of people enrolled, unless
+you fix one.  In verification, a distance: lower is stricter (fewer false accepts, more
+misses).</li>
 </ol>
 <p>Everything runs on this computer; photos and the gallery never leave it.</p>
 """

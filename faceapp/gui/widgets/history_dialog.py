@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from faceapp.gui.context import AppContext
 from faceapp.gui.history_worker import SHOWN_EVENTS, HistoryOutcome, HistoryPage, HistoryQuery
 from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.widgets.video_view import MAYBE_COLOUR
 from faceapp.storage.history import (
     MAX_RETENTION_DAYS,
     MIN_RETENTION_DAYS,
@@ -54,6 +55,7 @@ SINCE_CHOICES: tuple[tuple[str, str | None], ...] = (
 DECISION_CHOICES = (
     ("All decisions", None),
     ("Named", "named"),
+    ("Maybe", "maybe"),
     ("Unknown", "unknown"),
     ("Accepted", "accepted"),
     ("Rejected", "rejected"),
@@ -75,6 +77,13 @@ def since_time(choice: str | None, now: datetime | None = None) -> datetime | No
     if choice == "week":
         return now - timedelta(days=7)
     return None
+
+
+def person_text(event: HistoryEvent) -> str:
+    """Return the Person cell of an event: the name, "maybe X?" or "Unknown"."""
+    if event.name is None:
+        return "Unknown"
+    return f"maybe {event.name}?" if event.decision == "maybe" else event.name
 
 
 def _combo(choices: tuple[tuple[str, str | None], ...]) -> QComboBox:
@@ -248,7 +257,7 @@ class HistoryDialog(QDialog):
                 )
             cells = (
                 local_time(e.at),
-                e.name if e.name is not None else "Unknown",
+                person_text(e),
                 e.mode,
                 e.decision,
                 "—" if e.distance is None else f"{e.distance:.3f}",
@@ -262,6 +271,9 @@ class HistoryDialog(QDialog):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
+                if col == 2 and e.decision == "maybe":
+                    item.setForeground(MAYBE_COLOUR)
+                    item.setToolTip("Near this person, not near enough to be named")
                 if col == 7 and e.source:
                     position = "" if e.position is None else f" at {e.position:.1f} s"
                     item.setToolTip(html_literal(e.source + position))

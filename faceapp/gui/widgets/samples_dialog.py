@@ -232,7 +232,7 @@ class SamplesDialog(QDialog):
 
     def outlier_ids(self) -> list[int]:
         """Ids of the samples highlighted (farther from the mean than the threshold)."""
-        limit = self._ctx.match_settings().threshold
+        limit = self._ctx.distance_in_force()
         return [i for i in self.sample_ids() if self._distances[i] > limit]
 
     def row_of(self, sample_id: int) -> int:
@@ -254,7 +254,7 @@ class SamplesDialog(QDialog):
 
     def _show_hint(self) -> None:
         name = self._person.name if self._person is not None else "this person"
-        limit = self._ctx.match_settings().threshold
+        limit = self._ctx.distance_in_force()
         n = len(self.outlier_ids())
         text = (
             f"Distance of each sample to {name}'s mean: lower is more alike. A red row is"
@@ -311,7 +311,7 @@ class SamplesDialog(QDialog):
         self.select_samples([i for i in self.sample_ids() if i in selected])
 
     def _highlight(self) -> None:
-        limit = self._ctx.match_settings().threshold
+        limit = self._ctx.distance_in_force()
         self.table.setSortingEnabled(False)  # no re-sorting while the rows are changed
         for row in range(self.table.rowCount()):
             far = self._distances[self._id_of_row(row)] > limit

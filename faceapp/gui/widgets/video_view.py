@@ -30,6 +30,9 @@ from faceapp.gui.worker import ModelState
 MATCH_COLOUR = QColor("#2ecc71")
 #: Box and label colour of a face that did not match.
 NO_MATCH_COLOUR = QColor("#ff5c5c")
+#: Box and label colour of a "maybe X?" face (recognition: near someone, not named);
+#: its box is dashed, so it reads apart from the yellow of a face not matched yet.
+MAYBE_COLOUR = QColor("#ff9f1a")
 #: Box colour while the face has not been matched (no embedding).
 PENDING_COLOUR = QColor("#f5c542")
 #: Matches the grey of the demo's letterbox bars, so they do not show as a second frame.
@@ -43,7 +46,8 @@ def face_label(
 ) -> tuple[str, bool]:
     """Return the text shown above a face and whether it counts as a match.
 
-    Recognition: the name (or "Unknown") and the distance to the nearest person.
+    Recognition: the name, "maybe X?" (near X, not near enough to be named; not a
+    match) or "Unknown", and the distance to the nearest person.
     Verification: a tick and the claimed name when accepted, a cross otherwise; while a
     liveness ``challenge`` runs and has not passed, a matching face is not a match yet
     (a question mark: the head turn decides).
@@ -58,6 +62,22 @@ def face_label(
             return f"? {claim}{dist} · head turn", False
         return (f"✓ {claim}{dist}", True) if m.accepted else (f"✗ not {claim}{dist}", False)
     return f"{fr.label}{dist}", fr.known
+
+
+def face_colour(fr: FaceResult, mode: Mode, challenge: ChallengeState | None = None) -> QColor:
+    """Return the colour of a face's box and label (see :func:`face_label`).
+
+    Green for a match, amber for a recognition "maybe", red for no match, yellow while
+    the face has no match yet or awaits the liveness head turn.
+    """
+    m = fr.match
+    if m is None or (mode == VERIFICATION and m.accepted and awaits_head_turn(challenge)):
+        return PENDING_COLOUR
+    if face_label(fr, mode, challenge)[1]:
+        return MATCH_COLOUR
+    if mode != VERIFICATION and fr.maybe is not None:
+        return MAYBE_COLOUR
+    return NO_MATCH_COLOUR
 
 
 class VideoView(QWidget):
@@ -219,17 +239,17 @@ class VideoView(QWidget):
         p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
 
     def _paint_face(self, p: QPainter, fr: FaceResult, target: QRectF, k: float) -> None:
-        text, matched = face_label(fr, self._mode, self._challenge)
-        waiting = fr.match is None or (
-            self._mode == VERIFICATION and fr.match.accepted and awaits_head_turn(self._challenge)
-        )
-        colour = PENDING_COLOUR if waiting else MATCH_COLOUR if matched else NO_MATCH_COLOUR
+        text, _ = face_label(fr, self._mode, self._challenge)
+        colour = face_colour(fr, self._mode, self._challenge)
         b = fr.face.box
         box = QRectF(target.x() + b.x * k, target.y() + b.y * k, b.w * k, b.h * k)
         box = box.intersected(target)
         if box.isEmpty():
             return
-        p.setPen(QPen(colour, max(2.0, min(box.width(), box.height()) / 60)))
+        pen = QPen(colour, max(2.0, min(box.width(), box.height()) / 60))
+        if colour == MAYBE_COLOUR:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(box, 4, 4)
 
