@@ -15,6 +15,7 @@ OUT = Path(__file__).resolve().parents[1] / "threshold-min-face.png"
 def main() -> int:
     """Save the panel in its group box, as the window shows it, with a 48 px smallest face."""
     from PySide6.QtWidgets import QApplication, QGroupBox, QVBoxLayout
+    from shots import wait_until
 
     from faceapp.core.pipeline import FacePipeline
     from faceapp.gui.app import create_application
@@ -28,7 +29,9 @@ def main() -> int:
         ctx = AppContext(
             Settings(demo_offered=True), GalleryStore(Path(tmp) / "g.sqlite3"), FacePipeline()
         )
-        box = QGroupBox("Distance threshold")  # as the window's side panel holds it
+        ctx.start_gallery()  # read (empty): the panel says so rather than "Reading…"
+        wait_until(lambda: ctx.gallery_index() is not None)
+        box = QGroupBox("Threshold")  # as the window's side panel holds it
         panel = ThresholdPanel(ctx)
         QVBoxLayout(box).addWidget(panel)
         box.resize(400, box.sizeHint().height())
@@ -36,6 +39,7 @@ def main() -> int:
         panel.min_face.spin.setValue(48)
         QApplication.processEvents()
         box.grab().save(str(OUT))
+        ctx.stop_gallery()
     app.quit()
     return 0
 
