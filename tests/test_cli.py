@@ -48,7 +48,9 @@ def test_help_says_which_threshold_each_command_defaults_to(capsys) -> None:
     code, out, _ = cli(capsys, "verify", "--help")
     assert code == 0 and "1 in 10,000" in " ".join(out.split())
     code, out, _ = cli(capsys, "identify", "--help")
-    assert code == 0 and "1.07" in out
+    said = " ".join(out.split())
+    assert code == 0 and "how often a stranger may be given someone's name: 1 in N" in said
+    assert "default 100" in said and "1.07" in said
 
 
 def test_usage_error_is_exit_2_one_line(capsys) -> None:

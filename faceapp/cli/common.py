@@ -102,10 +102,41 @@ def loaded_pipeline(args: argparse.Namespace) -> Any:
     return _pipelines["default"]
 
 
-def threshold_from(args: argparse.Namespace, mode: str = "recognition") -> float:
-    """Return ``--threshold``, or the default of ``mode`` when it is not given."""
+def add_recognition_rule(p: argparse.ArgumentParser) -> None:
+    """Add recognition's ``--strangers N`` (1 stranger in N named) and ``--threshold D``."""
+    p.add_argument(
+        "--strangers",
+        type=int,
+        choices=[10, 30, 100, 300, 1000],
+        default=100,
+        metavar="N",
+        help="how often a stranger may be given someone's name: 1 in N (10, 30, 100, 300 "
+        "or 1000; default 100); the distance follows the number of people enrolled",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="pin a distance instead: the nearest person within it is named, whatever the "
+        "gallery's size (lower is stricter; 1.07 is LFW's best pair accuracy)",
+    )
+
+
+def stranger_rate_from(args: argparse.Namespace) -> float:
+    """Return the rate of strangers named that ``--strangers N`` asks for (1 / N)."""
+    return 1.0 / getattr(args, "strangers", 100)
+
+
+def threshold_from(args: argparse.Namespace, mode: str = "recognition") -> float | None:
+    """Return ``--threshold``, or the default of ``mode`` when it is not given.
+
+    Recognition's default is None: the automatic threshold that follows the gallery
+    (:func:`faceapp.core.matching.identify`); verification's is a number.
+    """
     from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD, default_threshold
 
+    if args.threshold is None and mode == "recognition":
+        return None
     t = default_threshold(mode) if args.threshold is None else float(args.threshold)
     if not MIN_THRESHOLD <= t <= MAX_THRESHOLD:
         raise UsageError(

@@ -206,21 +206,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the calibration report of the gallery as an HTML page."""
     from faceapp.core.calibration import calibration_report
     from faceapp.core.images import display_name
+    from faceapp.core.matching import automatic_distance
     from faceapp.report import write_report
 
-    thresholds = {
-        "recognition": threshold_from(args),
-        "verification": threshold_from(
-            argparse.Namespace(threshold=args.verification_threshold), "verification"
-        ),
-    }
+    pinned = threshold_from(args)
+    verification = threshold_from(
+        argparse.Namespace(threshold=args.verification_threshold), "verification"
+    )
     out = args.out
     if out.is_dir():
         raise UsageError(f"--out {display_name(out)}: is a folder")
     if not out.parent.is_dir():
         raise UsageError(f"--out {display_name(out)}: the folder does not exist")
     store = open_store(args)
-    report = calibration_report(store.index(), thresholds)
+    index = store.index()
+    # The same recognition rule as everywhere: the gallery's automatic threshold unless pinned.
+    recognition = automatic_distance(index) if pinned is None else pinned
+    thresholds = {"recognition": recognition, "verification": verification}
+    report = calibration_report(index, thresholds)
     write_report(report, out, store.path.name)
     lines = [
         f"{report.people} people, {report.samples} samples: {report.genuine_pairs:,} "

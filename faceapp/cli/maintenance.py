@@ -137,8 +137,60 @@ def cmd_eval_lfw(args: argparse.Namespace) -> int:
         lines += [
             f"  FAR {t['far']:g}: threshold {t['threshold']:.4f}" for t in table["far_targets"]
         ]
+    if args.write_open_set_table:
+        s = dict(s, open_set_table=_write_open_set_table(args, run, described))
+        lines.append(f"open-set table written to {args.write_open_set_table}")
+    if args.open_set:
+        rows = _open_set(args, run)
+        s = dict(s, open_set=rows)
+        lines += _open_set_lines(rows)
     emit(args, s, lines)
     return EXIT_OK
+
+
+def _open_set(args: argparse.Namespace, run: Any) -> list[dict[str, Any]]:
+    """Run the open-set benchmark on the run's embeddings, with the shipped table's rule."""
+    from faceapp.core import matching
+    from faceapp.core.evaluation.open_set import LabelledEmbeddings, benchmark
+
+    matching._open_set_table.cache_clear()  # a table written by this run is the one to use
+    data = LabelledEmbeddings(tuple(run.images), run.embeddings)
+    return benchmark(data, seeds=tuple(range(args.seeds)))
+
+
+def _open_set_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Return the open-set benchmark as a table for people."""
+    out = [
+        "open set (app default: 1 stranger in 100), rates over all trials:",
+        "photos  people  named right  wrongly  maybe  unknown  strangers named  maybe",
+    ]
+    for r in rows:
+        out.append(
+            f"{r['photos']:>6}  {r['people']:>6}  {r['named_right']:>11.1%}  "
+            f"{r['named_wrong']:>7.2%}  {r['maybe']:>5.1%}  {r['unknown']:>7.1%}  "
+            f"{r['fpir']:>15.2%}  {r['strangers_maybe']:>5.1%}"
+        )
+    return out
+
+
+def _write_open_set_table(
+    args: argparse.Namespace, run: Any, described: dict[str, Any]
+) -> dict[str, Any]:
+    """Calibrate the automatic threshold on the run's embeddings and write the table."""
+    from faceapp.core.evaluation.open_set import LabelledEmbeddings, calibrate, write_table
+
+    command = ["faceapp", "eval-lfw", args.dir.name]
+    if args.embeddings:
+        command += ["--embeddings", args.embeddings.name]
+    command += ["--write-open-set-table", args.write_open_set_table.name]
+    source = {
+        "dataset": f"LFW: every image of {(args.pairs or args.dir / 'pairs.txt').name}",
+        "pipeline": described,
+        "command": " ".join(command),
+    }
+    doc = calibrate(LabelledEmbeddings(tuple(run.images), run.embeddings), source=source)
+    write_table(args.write_open_set_table, doc)
+    return {k: v for k, v in doc.items() if k != "tables"}
 
 
 def _lfw_run(args: argparse.Namespace, pairs: Path) -> Any:

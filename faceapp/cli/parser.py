@@ -9,6 +9,7 @@ from faceapp.cli.common import (
     Parser,
     add_common,
     add_history_flag,
+    add_recognition_rule,
     positive_int,
 )
 
@@ -57,13 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         "other samples (refused otherwise: exit 2, or with --folders that photo is "
         "reported and skipped)",
     )
-    p.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="distance beyond which a face does not look like the person (default: 1.07, "
-        "the recognition threshold)",
-    )
+    add_recognition_rule(p)
     add_common(p)
 
     p = sub.add_parser("identify", help="name every face in photos or folders of photos (1:K)")
@@ -82,13 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write one row per face (image, box x y w h, name, distance) to FILE "
         "('-': standard output instead of the usual answer)",
     )
-    p.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="largest distance that still names a person (default: 1.07, the threshold "
-        "of best accuracy on LFW; lower is stricter)",
-    )
+    add_recognition_rule(p)
     add_history_flag(p)
     add_common(p)
 
@@ -157,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input", help="video file, image folder, camera index or 'demo'")
     p.add_argument("--out", type=Path, default=None, help="annotated video to write (.mp4 or .avi)")
-    p.add_argument("--threshold", type=float, default=None)
+    add_recognition_rule(p)
     p.add_argument(
         "--max-frames", type=positive_int, default=None, help="stop after this many frames"
     )
@@ -184,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", default=None, help="before this date or time (same forms)")
     p.add_argument("--name", default=None, help="only the events of this person")
     p.add_argument(
-        "--decision", choices=["named", "unknown", "accepted", "rejected"], action="append"
+        "--decision", choices=["named", "maybe", "unknown", "accepted", "rejected"], action="append"
     )
     p.add_argument("--mode", choices=["recognition", "verification"], default=None)
     p.add_argument("--limit", type=positive_int, default=None, help="the newest N events")
@@ -238,6 +227,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="count every pair of the protocol images (same / different person) and write "
         "the FAR/TAR table that verification's default and the threshold panel use (JSON)",
+    )
+    p.add_argument(
+        "--open-set",
+        action="store_true",
+        help="also run the open-set benchmark: galleries of 10 .. all people (one photo each, "
+        "and three), probed with another photo of each and with people never enrolled; "
+        "named right / wrongly / maybe / unknown and strangers named, at the app's default",
+    )
+    p.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=3,
+        help="with --open-set: galleries drawn per size (seeds 0 .. N-1; default 3)",
+    )
+    p.add_argument(
+        "--write-open-set-table",
+        type=Path,
+        default=None,
+        help="calibrate recognition's automatic threshold (per gallery size and rate of "
+        "strangers named) and write the table it is read from (JSON)",
     )
     add_common(p)
 

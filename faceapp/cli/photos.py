@@ -21,6 +21,7 @@ from faceapp.cli.common import (
     open_store,
     progress_bar,
     shown,
+    stranger_rate_from,
     threshold_from,
 )
 
@@ -66,7 +67,9 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     # Each photo is checked against the gallery and the photos of this run before it.
     index, verdicts = store.index(), []
     for sample in samples:
-        verdict = check_enrolment(sample.embedding, index, name, threshold)
+        verdict = check_enrolment(
+            sample.embedding, index, name, threshold, stranger_rate_from(args)
+        )
         verdicts.append(verdict)
         if verdict.ok:
             index = with_sample(index, name, sample.embedding)
@@ -208,7 +211,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
     from faceapp.core.images import display_name, load_image
     from faceapp.core.pipeline import MatchSettings
 
-    settings = MatchSettings(threshold=threshold_from(args))
+    settings = MatchSettings(threshold=threshold_from(args), stranger_rate=stranger_rate_from(args))
     if args.csv == "-" and args.json:
         raise UsageError("--csv - and --json both want standard output; choose one")
     csv_path = None if args.csv in (None, "-") else checked_output(args, Path(args.csv), "--csv")
@@ -239,7 +242,13 @@ def cmd_identify(args: argparse.Namespace) -> int:
             lines.append(f"{shown_path}: no face found")
         for f in faces:
             dist = "-" if f["distance"] is None else f"{f['distance']:.3f}"
-            label = shown(f["name"]) if f["name"] else "unknown"
+            label = (
+                shown(f["name"])
+                if f["name"]
+                else f"maybe {shown(f['maybe'])}?"
+                if f["maybe"]
+                else "unknown"
+            )
             lines.append(f"{shown_path}: {label} (distance {dist}) at {f['box']}")
     if args.history and recorder.active:
         lines.append(f"recorded {recorder.flush()} event(s) in the history")

@@ -15,6 +15,7 @@ from faceapp.cli.common import (
     emit,
     loaded_pipeline,
     open_store,
+    stranger_rate_from,
     threshold_from,
 )
 
@@ -27,7 +28,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     from faceapp.core.sources import VideoCaptureSource, letterbox, open_source
     from faceapp.core.tracking import FaceTracker
 
-    threshold = threshold_from(args)
+    settings = MatchSettings(threshold=threshold_from(args), stranger_rate=stranger_rate_from(args))
     live = live_settings_from(args)
     if args.out is not None:
         _check_video_out(args.out, args.input)
@@ -55,9 +56,7 @@ def cmd_video(args: argparse.Namespace) -> int:
             frame = source.read()
             if frame is None:
                 break
-            result = pipeline.process(
-                frame.image, index, MatchSettings(threshold=threshold), frame.index, frame.timestamp
-            )
+            result = pipeline.process(frame.image, index, settings, frame.index, frame.timestamp)
             recorder.add_frame(frame.image, result, "recognition", where, still=not tracked)
             named += sum(1 for fr in result.faces if fr.known)
             frames.append(

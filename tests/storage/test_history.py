@@ -74,7 +74,20 @@ def test_record_and_query_with_filters(store: GalleryStore) -> None:
     assert light == got and light[0].crop is None and h.crop(light[0].id) == JPEG
     assert h.crop(10_000) is None
     with pytest.raises(ValueError):
-        h.events(decision="maybe")
+        h.events(decision="perhaps")
+
+
+def test_a_maybe_is_recorded_with_its_person(store: GalleryStore) -> None:
+    h = History(store)
+    ann = store.find_person("Ann")
+    assert ann is not None
+    maybe = NewEvent("recognition", "maybe", ann.id, 0.82, 0.74, "cam", 3.0, JPEG, NOW)
+    assert h.record([maybe, unknown(NOW)], now=NOW) == 2
+    assert [(e.decision, e.name) for e in h.events(decision="maybe", now=NOW)] == [("maybe", "Ann")]
+    with pytest.raises(ValueError, match="no person"):  # a maybe always says who it may be
+        h.record([NewEvent("recognition", "maybe", None, 0.82, 0.74, at=NOW)], now=NOW)
+    with pytest.raises(ValueError, match="does not belong"):
+        h.record([NewEvent("verification", "maybe", ann.id, 0.82, 0.74, at=NOW)], now=NOW)
 
 
 def test_history_writes_leave_the_revision_alone(store: GalleryStore) -> None:
