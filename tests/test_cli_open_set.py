@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -37,6 +39,11 @@ def test_identify_says_maybe_between_named_and_unknown(
         capsys, "identify", photo, "--gallery", gallery, "--threshold", pinned, "--history"
     )
     assert code == 1 and "maybe jerry_seinfeld? (distance" in out
+    code, out, _ = cli(
+        capsys, "identify", photo, "--gallery", gallery, "--threshold", pinned, "--csv", "-"
+    )
+    row = next(csv.DictReader(io.StringIO(out)))
+    assert (row["name"], row["maybe"]) == ("", "jerry_seinfeld")
     code, out, _ = cli(capsys, "history", "--gallery", gallery, "--json")
     events = json.loads(out)["events"]
     assert [(e["decision"], e["name"]) for e in events] == [("maybe", "jerry_seinfeld")]

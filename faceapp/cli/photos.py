@@ -30,14 +30,15 @@ def enrolment_check(args: argparse.Namespace) -> Callable[..., Any]:
     """Return the wrong-person check as ``enroll``'s options set it.
 
     ``check(embedding, index, name) -> EnrolmentVerdict``
-    (:func:`~faceapp.core.enrolment_check.check_enrolment` with :func:`threshold_from`).
+    (:func:`~faceapp.core.enrolment_check.check_enrolment` with :func:`threshold_from` and
+    :func:`stranger_rate_from`).
     """
     from faceapp.core.enrolment_check import check_enrolment
 
-    threshold = threshold_from(args)
+    threshold, rate = threshold_from(args), stranger_rate_from(args)
 
     def check(embedding: Any, index: Any, name: str) -> Any:
-        return check_enrolment(embedding, index, name, threshold)
+        return check_enrolment(embedding, index, name, threshold, rate)
 
     return check
 
@@ -172,7 +173,7 @@ def photos_of(paths: list[Path]) -> list[tuple[Path, bool]]:
 
 
 #: Columns of ``identify --csv``, one row per face.
-IDENTIFY_CSV_COLUMNS = ("image", "x", "y", "w", "h", "name", "distance", "note")
+IDENTIFY_CSV_COLUMNS = ("image", "x", "y", "w", "h", "name", "maybe", "distance", "note")
 
 
 def write_faces_csv(doc: list[dict[str, Any]], stream: Any) -> int:
@@ -193,12 +194,13 @@ def write_faces_csv(doc: list[dict[str, Any]], stream: Any) -> int:
         image = csv_cell(entry["image"])
         if not entry["faces"]:
             note_text = entry.get("error") or "no face found"
-            writer.writerow([image, "", "", "", "", "", "", csv_cell(note_text)])
+            writer.writerow([image, "", "", "", "", "", "", "", csv_cell(note_text)])
             rows += 1
         for face in entry["faces"]:
             x, y, w, h = (f"{v:g}" for v in face["box"])
             dist = "" if face["distance"] is None else f"{face['distance']:.4f}"
-            writer.writerow([image, x, y, w, h, csv_cell(face["name"]), dist, ""])
+            name, maybe = csv_cell(face["name"]), csv_cell(face["maybe"])
+            writer.writerow([image, x, y, w, h, name, maybe, dist, ""])
             rows += 1
     return rows
 

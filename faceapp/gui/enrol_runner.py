@@ -23,7 +23,7 @@ from faceapp.bulk_enrolment import (
 )
 from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment, with_sample
 from faceapp.core.images import IMAGE_SUFFIXES
-from faceapp.core.matching import GalleryIndex
+from faceapp.core.matching import DEFAULT_STRANGER_RATE, GalleryIndex
 from faceapp.core.types import Face
 from faceapp.enrolment import PreparedSample
 from faceapp.gui.context import AppContext
@@ -57,17 +57,22 @@ def demo_people() -> list[tuple[str, Path]]:
 
 
 def screen_samples(
-    samples: tuple[tuple[str, PreparedSample], ...], index: GalleryIndex, threshold: float
+    samples: tuple[tuple[str, PreparedSample], ...],
+    index: GalleryIndex,
+    threshold: float | None,
+    stranger_rate: float = DEFAULT_STRANGER_RATE,
 ) -> list[EnrolmentVerdict]:
     """Return the wrong-person verdict of each sample, in order.
 
     Each sample is checked against the gallery and the samples before it that passed
     (as ``faceapp enroll`` does), so the photos of a new person are checked against
-    each other too.
+    each other too.  ``threshold`` and ``stranger_rate`` are recognition's settings
+    (None: the automatic threshold; see
+    :func:`~faceapp.core.enrolment_check.check_enrolment`).
     """
     verdicts = []
     for name, sample in samples:
-        verdict = check_enrolment(sample.embedding, index, name, threshold)
+        verdict = check_enrolment(sample.embedding, index, name, threshold, stranger_rate)
         verdicts.append(verdict)
         if verdict.ok:
             index = with_sample(index, name, sample.embedding)
@@ -369,7 +374,10 @@ class EnrolmentRunner(QObject):
             self._store_folder(folder, outcome)
             return
         index = self._ctx.gallery_index() or GalleryIndex.empty()
-        verdicts = screen_samples(outcome.samples, index, self._ctx.settings.threshold)
+        settings = self._ctx.settings
+        verdicts = screen_samples(
+            outcome.samples, index, settings.threshold, settings.stranger_rate
+        )
         flagged = [k for k, v in enumerate(verdicts) if not v.ok]
         if not flagged:
             self._store(outcome)
