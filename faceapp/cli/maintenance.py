@@ -173,21 +173,27 @@ def _open_set_lines(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _table_source(args: argparse.Namespace, described: dict[str, Any], flag: str) -> dict[str, Any]:
+    """Return where a shipped table comes from: the data set, the pipeline, the command."""
+    out = getattr(args, flag.lstrip("-").replace("-", "_"))
+    command = ["faceapp", "eval-lfw", args.dir.name]
+    if args.embeddings:
+        command += ["--embeddings", args.embeddings.name]
+    command += [flag, out.name]
+    return {
+        "dataset": f"LFW: every image of {(args.pairs or args.dir / 'pairs.txt').name}",
+        "pipeline": described,
+        "command": " ".join(command),
+    }
+
+
 def _write_open_set_table(
     args: argparse.Namespace, run: Any, described: dict[str, Any]
 ) -> dict[str, Any]:
     """Calibrate the automatic threshold on the run's embeddings and write the table."""
     from faceapp.core.evaluation.open_set import LabelledEmbeddings, calibrate, write_table
 
-    command = ["faceapp", "eval-lfw", args.dir.name]
-    if args.embeddings:
-        command += ["--embeddings", args.embeddings.name]
-    command += ["--write-open-set-table", args.write_open_set_table.name]
-    source = {
-        "dataset": f"LFW: every image of {(args.pairs or args.dir / 'pairs.txt').name}",
-        "pipeline": described,
-        "command": " ".join(command),
-    }
+    source = _table_source(args, described, "--write-open-set-table")
     doc = calibrate(LabelledEmbeddings(tuple(run.images), run.embeddings), source=source)
     write_table(args.write_open_set_table, doc)
     return {k: v for k, v in doc.items() if k != "tables"}
@@ -242,16 +248,10 @@ def _write_operating_points(
     )
 
     counts = count_pairs(run.embeddings, [identity_of(rel) for rel in run.images])
-    command = ["faceapp", "eval-lfw", args.dir.name]
-    if args.embeddings:
-        command += ["--embeddings", args.embeddings.name]
-    command += ["--write-operating-points", args.write_operating_points.name]
-    source = {
-        "dataset": f"LFW: every image of {(args.pairs or args.dir / 'pairs.txt').name}",
-        "pipeline": described,
-        "command": " ".join(command),
-        "protocol": "columns protocol_far/protocol_tar: the 6,000 pairs of the pairs file",
-    }
+    source = dict(
+        _table_source(args, described, "--write-operating-points"),
+        protocol="columns protocol_far/protocol_tar: the 6,000 pairs of the pairs file",
+    )
     doc = far_table(counts, protocol=(run.distances, run.pairs.same), source=source)
     write_far_table(args.write_operating_points, doc)
     return {k: v for k, v in doc.items() if k not in ("points", "columns")}

@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -450,13 +450,20 @@ class _Table(NamedTuple):
     far_targets: dict[float, float]
 
 
+def _versioned_json(path: Path, version: int) -> dict[str, Any]:
+    """Read a shipped JSON table; ValueError when its ``format`` is not ``version``."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(doc, dict) or doc.get("format") != version:
+        found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
+        raise ValueError(f"format {found!r}, expected {version}")
+    return doc
+
+
 @lru_cache(maxsize=1)
 def _table() -> _Table:
     """Read the shipped table; ModelError names the file when it is missing or damaged."""
     try:
-        doc = json.loads(_OPERATING_POINTS.read_text(encoding="utf-8"))
-        if doc.get("format") != OPERATING_POINTS_FORMAT:
-            raise ValueError(f"format {doc.get('format')!r}, expected {OPERATING_POINTS_FORMAT}")
+        doc = _versioned_json(_OPERATING_POINTS, OPERATING_POINTS_FORMAT)
         cols = [doc["columns"].index(c) for c in OPERATING_POINTS_COLUMNS]
         rows = np.asarray(doc["points"], dtype=np.float64)[:, cols]
         targets = {float(t["far"]): float(t["threshold"]) for t in doc["far_targets"]}
@@ -633,9 +640,7 @@ class _OpenSetTable(NamedTuple):
 def _open_set_table() -> _OpenSetTable:
     """Read the shipped open-set table; ModelError names the file when it is unusable."""
     try:
-        doc = json.loads(_OPEN_SET.read_text(encoding="utf-8"))
-        if doc.get("format") != OPEN_SET_FORMAT:
-            raise ValueError(f"format {doc.get('format')!r}, expected {OPEN_SET_FORMAT}")
+        doc = _versioned_json(_OPEN_SET, OPEN_SET_FORMAT)
         rates = np.asarray(doc["rates"], np.float64)
         order = np.argsort(rates)
         if rates.ndim != 1 or np.any(rates <= 0) or np.any(rates >= 1):
