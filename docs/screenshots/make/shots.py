@@ -54,9 +54,31 @@ def enrol(
     return len(items)
 
 
-def show_photos(window: Any, seconds: float = 120.0) -> None:
-    """Show ``window`` (a MainWindow on a photo source) until every photo is processed."""
-    window.resize(1240, 800)
+def val_photo(person: str, k: int) -> Any:
+    """Return the ``k``-th ``val`` photo (by file name) of a 5-celebrity person, BGR."""
+    from faceapp import paths
+
+    return load_image(sorted((paths.celebrity_dir() / "val" / person).glob("*.jpg"))[k])
+
+
+def write_pair(path: Path) -> Path:
+    """Write a val photo of Elton John beside one of Madonna (480x600 each) to ``path``."""
+    import cv2
+    import numpy as np
+
+    from faceapp.core.sources import letterbox
+
+    halves = [letterbox(val_photo(p, 0), (480, 600)) for p in ("elton_john", "madonna")]
+    cv2.imwrite(str(path), np.hstack(halves))
+    return path
+
+
+def show_photos(window: Any, seconds: float = 120.0, size: tuple[int, int] = (1240, 800)) -> None:
+    """Show ``window`` (a MainWindow on a photo source) until every photo is processed.
+
+    The window is ``size`` (width, height) pixels; the README's shots use the default.
+    """
+    window.resize(*size)
     window.show()
     loop = QEventLoop()
     window.photos.run_finished.connect(lambda _n: QTimer.singleShot(800, loop.quit))

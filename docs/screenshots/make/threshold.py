@@ -19,15 +19,10 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from shots import enrol  # noqa: E402
+from shots import enrol, show_photos, write_pair  # noqa: E402
 
 from faceapp import paths  # noqa: E402
-from faceapp.core.images import load_image  # noqa: E402
 from faceapp.core.pipeline import FacePipeline  # noqa: E402
-from faceapp.core.sources import letterbox  # noqa: E402
 from faceapp.gui.app import create_application  # noqa: E402
 from faceapp.gui.context import AppContext  # noqa: E402
 from faceapp.gui.main_window import MainWindow  # noqa: E402
@@ -42,10 +37,6 @@ SIZE = (1024, 700)
 log = logging.getLogger("threshold-screenshot")
 
 
-def _val(person: str, k: int) -> np.ndarray:
-    return load_image(sorted((paths.celebrity_dir() / "val" / person).glob("*.jpg"))[k])
-
-
 def main() -> int:
     """Enrol four people, show a photo at 1024x700 and save the window."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -58,23 +49,11 @@ def main() -> int:
         for person, n in ENROLLED.items():
             photos = sorted((paths.celebrity_dir() / "train" / person).glob("*.jpg"))
             enrol(store, pipeline, person.replace("_", " ").title(), photos[:n])
-        pair = np.hstack(
-            [
-                letterbox(_val("elton_john", 0), (480, 600)),
-                letterbox(_val("madonna", 0), (480, 600)),
-            ]
-        )
-        cv2.imwrite(str(work / "pair.png"), pair)
+        pair = write_pair(work / "pair.png")
 
         ctx = AppContext(Settings(demo_offered=True), store, pipeline)
-        window = MainWindow(ctx, source=str(work / "pair.png"))
-        window.resize(*SIZE)
-        window.show()
-        loop = QEventLoop()
-        window.photos.run_finished.connect(lambda _n: QTimer.singleShot(800, loop.quit))
-        QTimer.singleShot(120_000, loop.quit)
-        window.start()
-        loop.exec()
+        window = MainWindow(ctx, source=str(pair))
+        show_photos(window, size=SIZE)
         window.grab().save(str(OUT))
         panel = window.threshold_panel
         log.info("%s: %s | %s", OUT.name, panel.outlook_label.text(), panel.value_label.text())

@@ -17,11 +17,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from shots import enrol, show_photos  # noqa: E402
+from shots import enrol, show_photos, val_photo, write_pair  # noqa: E402
 
 from faceapp import paths  # noqa: E402
-from faceapp.core.images import load_image  # noqa: E402
 from faceapp.core.pipeline import FacePipeline  # noqa: E402
 from faceapp.core.sources import letterbox  # noqa: E402
 from faceapp.gui.app import create_application  # noqa: E402
@@ -33,10 +31,6 @@ from faceapp.storage.gallery import GalleryStore  # noqa: E402
 OUT = Path(__file__).resolve().parents[1]
 ENROLLED = ("ben_afflek", "elton_john", "jerry_seinfeld", "mindy_kaling")
 log = logging.getLogger("window-screenshots")
-
-
-def _val(person: str, k: int) -> np.ndarray:
-    return load_image(sorted((paths.celebrity_dir() / "val" / person).glob("*.jpg"))[k])
 
 
 def _shoot(pipeline: FacePipeline, store: GalleryStore, picture: Path, png: Path, **settings):
@@ -62,15 +56,9 @@ def main() -> int:
         for person in ENROLLED:
             photo = sorted((paths.celebrity_dir() / "train" / person).glob("*.jpg"))[0]
             enrol(store, pipeline, person.replace("_", " ").title(), [photo])
-        pair = np.hstack(
-            [
-                letterbox(_val("elton_john", 0), (480, 600)),
-                letterbox(_val("madonna", 0), (480, 600)),
-            ]
-        )
-        cv2.imwrite(str(work / "pair.png"), pair)
-        cv2.imwrite(str(work / "mindy.png"), letterbox(_val("mindy_kaling", 0), (800, 600)))
-        _shoot(pipeline, store, work / "pair.png", OUT / "recognition.png")
+        pair = write_pair(work / "pair.png")
+        cv2.imwrite(str(work / "mindy.png"), letterbox(val_photo("mindy_kaling", 0), (800, 600)))
+        _shoot(pipeline, store, pair, OUT / "recognition.png")
         _shoot(
             pipeline,
             store,
