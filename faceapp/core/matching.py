@@ -729,7 +729,7 @@ def gallery_outlook(
     people = max(1, int(n_people))
     log_k = math.log(people)
 
-    def read(part: _SizeTable) -> tuple[float, float, bool]:
+    def read(part: _SizeTable) -> tuple[float, float]:
         at_rate = [
             np.array([np.interp(log_rate, t.log_rates, row) for row in values])
             for values in (part.thresholds, part.named)
@@ -737,19 +737,44 @@ def gallery_outlook(
         return (
             _along_sizes(at_rate[0], part.log_people, log_k),
             _along_sizes(at_rate[1], part.log_people, log_k),
-            log_k <= part.log_people[-1] + 1e-9,
         )
 
+    parts = _parts_for(t, samples_per_person)
+    threshold = sum(w * read(part)[0] for part, w in parts)
+    named = min(1.0, max(0.0, sum(w * read(part)[1] for part, w in parts)))
+    measured = people <= measured_people(samples_per_person)
+    return GalleryOutlook(people, float(stranger_rate), max(0.0, threshold), named, measured)
+
+
+def _parts_for(t: _OpenSetTable, samples_per_person: float) -> list[tuple[_SizeTable, float]]:
+    """Return the tables a gallery's figures are read from, with their weights (sum 1).
+
+    Samples per person are clipped to the tables' range and interpolated linearly
+    between the two tables around them; a table of weight 0 is left out.
+    """
     photos = [part.photos for part in t.tables]
     s = min(max(float(samples_per_person), photos[0]), photos[-1])
     upper = min(int(np.searchsorted(photos, s)), len(photos) - 1)
     lower = max(upper - 1, 0)
-    a, b = read(t.tables[lower]), read(t.tables[upper])
     w = 0.0 if upper == lower else (s - photos[lower]) / (photos[upper] - photos[lower])
-    threshold = (1 - w) * a[0] + w * b[0]
-    named = min(1.0, max(0.0, (1 - w) * a[1] + w * b[1]))
-    measured = (a[2] or w == 1.0) and (b[2] or w == 0.0)
-    return GalleryOutlook(people, float(stranger_rate), max(0.0, threshold), named, measured)
+    parts = [(t.tables[lower], 1.0 - w), (t.tables[upper], w)]
+    return [(part, weight) for part, weight in parts if weight > 0.0]
+
+
+def measured_people(samples_per_person: float = 1.0) -> int:
+    """Return the largest gallery whose open-set figures were measured on LFW.
+
+    Galleries up to it are read from the shipped table (1,559 people with one photo
+    each, 439 with three, the smaller of the two in between); larger ones are
+    extrapolated (:attr:`GalleryOutlook.measured` is False).
+
+    Raises
+    ------
+    ModelError
+        When the shipped open-set table is missing or damaged.
+    """
+    parts = _parts_for(_open_set_table(), samples_per_person)
+    return min(round(math.exp(part.log_people[-1])) for part, _ in parts)
 
 
 def gallery_threshold(

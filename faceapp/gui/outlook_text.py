@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 from faceapp.core import matching
 from faceapp.core.matching import GalleryOutlook
 
-#: The largest gallery :func:`measured_up_to` looks at.
-_LARGEST = 10_000_000
 #: The smallest gallery :func:`more_samples_text` quotes (under it every person is named).
 SMALL_GALLERY = 100
 
@@ -32,32 +29,6 @@ def rate_text(rate: float) -> str:
 def people_text(n: int) -> str:
     """Return ``"1 person"`` or ``"<n> people"`` (thousands separated)."""
     return f"{n:,} {'person' if n == 1 else 'people'}"
-
-
-@lru_cache(maxsize=64)
-def measured_up_to(stranger_rate: float, samples_per_person: float) -> int:
-    """Return the largest gallery whose open-set figures were measured on LFW, not estimated.
-
-    The size up to which :func:`~faceapp.core.matching.gallery_outlook` says
-    ``measured`` for these samples per person (1,559 people with one photo each, 439
-    with three).
-
-    Raises
-    ------
-    faceapp.core.errors.ModelError
-        When the shipped open-set table is missing or damaged.
-    """
-    low, high = 1, _LARGEST  # measured at low; halve the gap to the first size that is not
-
-    def measured(n: int) -> bool:
-        return matching.gallery_outlook(n, stranger_rate, samples_per_person).measured
-
-    if measured(high):
-        return high
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (mid, high) if measured(mid) else (low, mid)
-    return low
 
 
 def _photos_each(samples_per_person: float) -> str:
@@ -95,7 +66,7 @@ def gallery_sentence(outlook: GalleryOutlook | None, samples_per_person: float =
         f"({_photos_each(samples_per_person)}, LFW)."
     )
     if not outlook.measured:
-        limit = measured_up_to(outlook.stranger_rate, min(max(samples_per_person, 1.0), 3.0))
+        limit = matching.measured_people(samples_per_person)
         text += f" (estimated beyond {limit:,} people)"
     return text
 
@@ -122,7 +93,7 @@ def more_samples_text(n_people: int, stranger_rate: float) -> str:
     faceapp.core.errors.ModelError
         When the shipped open-set table is missing or damaged.
     """
-    size = min(max(n_people, SMALL_GALLERY), measured_up_to(stranger_rate, 3.0))
+    size = min(max(n_people, SMALL_GALLERY), matching.measured_people(3.0))
     three = matching.gallery_outlook(size, stranger_rate, 3.0).named
     one = matching.gallery_outlook(size, stranger_rate, 1.0).named
     return (

@@ -52,6 +52,11 @@ def test_the_shipped_threshold_falls_as_the_gallery_grows() -> None:
     thresholds = [o.threshold for o in outlooks]
     assert thresholds == sorted(thresholds, reverse=True)
     assert all(o.measured for o in outlooks[:-1]) and not outlooks[-1].measured
+    # The largest galleries measured: everyone with two LFW photos, or with four.
+    assert (matching.measured_people(1), matching.measured_people(3)) == (1559, 439)
+    assert matching.measured_people(2) == 439 and matching.measured_people(7) == 439
+    assert gallery_outlook(439, samples_per_person=2).measured
+    assert not gallery_outlook(440, samples_per_person=2).measured
     # What it names on LFW at 1,000 people, one photo each: the goal is >= 85 %.
     assert 0.85 <= gallery_outlook(1000).named <= 0.9
     # Stricter rates give stricter thresholds; three samples per person a stricter one too.

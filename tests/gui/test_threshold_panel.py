@@ -15,9 +15,10 @@ from faceapp.core.matching import (
     gallery_outlook,
     index_outlook,
     lfw_operating_point,
+    measured_people,
 )
 from faceapp.core.pipeline import FacePipeline
-from faceapp.gui.outlook_text import gallery_sentence, measured_up_to, more_samples_text
+from faceapp.gui.outlook_text import gallery_sentence, more_samples_text
 from faceapp.gui.widgets.threshold_panel import ThresholdPanel, format_threshold
 
 from .gui_helpers import make_ctx
@@ -186,7 +187,7 @@ def test_the_sentence_says_when_lfw_was_not_measured_that_far():
     big = gallery_outlook(5_000, DEFAULT_STRANGER_RATE, 1.0)
     assert not big.measured
     assert gallery_sentence(big).endswith("(estimated beyond 1,559 people)")
-    assert measured_up_to(DEFAULT_STRANGER_RATE, 1.0) == 1_559
+    assert measured_people(1.0) == 1_559
     small = gallery_outlook(1_559, DEFAULT_STRANGER_RATE, 1.0)
     assert small.measured and "estimated" not in gallery_sentence(small)
     assert gallery_sentence(None) == "Reading the gallery…"
@@ -195,7 +196,7 @@ def test_the_sentence_says_when_lfw_was_not_measured_that_far():
 
 
 def test_the_one_sample_hint_quotes_lfw_at_a_measured_size():
-    limit = measured_up_to(DEFAULT_STRANGER_RATE, 3.0)
+    limit = measured_people(3.0)
     text = more_samples_text(100_000, DEFAULT_STRANGER_RATE)
     three = gallery_outlook(limit, DEFAULT_STRANGER_RATE, 3.0).named
     one = gallery_outlook(limit, DEFAULT_STRANGER_RATE, 1.0).named
