@@ -739,9 +739,9 @@ def gallery_outlook(
             _along_sizes(at_rate[1], part.log_people, log_k),
         )
 
-    parts = _parts_for(t, samples_per_person)
-    threshold = sum(w * read(part)[0] for part, w in parts)
-    named = min(1.0, max(0.0, sum(w * read(part)[1] for part, w in parts)))
+    read_off = [(read(part), w) for part, w in _parts_for(t, samples_per_person)]
+    threshold = sum(w * figures[0] for figures, w in read_off)
+    named = min(1.0, max(0.0, sum(w * figures[1] for figures, w in read_off)))
     measured = people <= measured_people(samples_per_person)
     return GalleryOutlook(people, float(stranger_rate), max(0.0, threshold), named, measured)
 
