@@ -175,10 +175,10 @@ class EnrolDialog(QDialog):
 
         self.retake_button = QPushButton("Retake")
         self.retake_button.setToolTip("Use the newest frame instead")
+        self.retake_button.setAutoDefault(False)  # Enter enrols; it never retakes
         self.buttons = QDialogButtonBox()
         self.enrol_button = self.buttons.addButton("Enrol", QDialogButtonBox.ButtonRole.AcceptRole)
         self.enrol_button.setObjectName("primary")
-        self.enrol_button.setDefault(True)
         self.enrol_button.setToolTip("Guided mode: stop and save the samples taken so far")
         self.buttons.addButton(self.retake_button, QDialogButtonBox.ButtonRole.ResetRole)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -214,6 +214,11 @@ class EnrolDialog(QDialog):
         layout.addLayout(top, 1)
         layout.addWidget(self.guided_panel)
         layout.addWidget(self.buttons)
+        # Enter saves (or does nothing while Save is disabled).  Made the default once
+        # the button is in the dialog: before, Qt would pick the first button it finds.
+        self.enrol_button.setDefault(True)
+        self.name_edit.setFocus()  # the name is the one thing to type
+        self.name_edit.selectAll()
 
         self.buttons.accepted.connect(self._on_accepted)
         self.buttons.rejected.connect(self.reject)

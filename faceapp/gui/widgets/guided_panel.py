@@ -117,6 +117,8 @@ class GuidedPanel(QWidget):
         row.addStretch(1)
         self.restart_button = QPushButton("Start over")
         self.restart_button.setToolTip("Forget the samples taken and start again")
+        # Never the dialog's default button: Enter must not throw the samples away.
+        self.restart_button.setAutoDefault(False)
         self.restart_button.clicked.connect(self._on_restart_clicked)
         row.addWidget(self.restart_button)
         layout = QVBoxLayout(self)
