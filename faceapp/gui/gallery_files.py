@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -67,11 +67,40 @@ def remembered_gallery(qsettings: QSettings) -> Path | None:
 
 def remember_gallery(qsettings: QSettings, path: Path) -> None:
     """Record ``path`` as the gallery to open next time and first of the recent ones."""
+    qsettings.setValue(LAST_KEY, str(Path(path).absolute()))
+    add_recent_gallery(qsettings, path)
+
+
+def add_recent_gallery(qsettings: QSettings, path: Path) -> None:
+    """Put ``path`` first among the recent galleries (the one to open next is unchanged)."""
     path = Path(path).absolute()
     recent = [p for p in recent_galleries(qsettings) if p != path]
-    qsettings.setValue(LAST_KEY, str(path))
     qsettings.setValue(RECENT_KEY, [str(p) for p in [path, *recent][:MAX_RECENT]])
     qsettings.sync()
+
+
+def documents_folder() -> Path:
+    """Return the user's Documents folder, or the home folder when there is none."""
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    if location and Path(location).is_dir():
+        return Path(location)
+    return Path.home()
+
+
+def start_folder(gallery: Path) -> Path:
+    """Return where the file dialogs of gallery files start, next to ``gallery``.
+
+    That is the gallery's folder when the user chose it, but the Documents folder (see
+    :func:`documents_folder`) when the gallery lies in faceapp's own data folder (the
+    default gallery's, hidden on Linux) or in another hidden folder: files the user
+    exports or creates belong where they will find them again.
+    """
+    folder = Path(gallery).absolute().parent
+    data = paths.user_data_path().absolute()
+    hidden = any(part.startswith(".") for part in folder.parts)
+    if hidden or folder == data or data in folder.parents or not folder.is_dir():
+        return documents_folder()
+    return folder
 
 
 def startup_gallery(chosen: Path | None, qsettings: QSettings) -> GalleryStore:
@@ -208,6 +237,9 @@ class GalleryFiles(QObject):
         ctx.gallery_switched.connect(self._on_gallery_switched)
         ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
         self._show_path(ctx.store.path)
+        # The gallery the window starts with (the default one, say) is a recent one too:
+        # after opening another, Open recent leads back to it.
+        add_recent_gallery(self._qsettings, ctx.store.path)
 
     def _add_to_menus(self) -> None:
         menus = {a.text(): a.menu() for a in self._window.menuBar().actions()}
@@ -245,6 +277,10 @@ class GalleryFiles(QObject):
         if path.absolute() == self._ctx.store.path.absolute():
             self._window.statusBar().showMessage(f"{path.name} is already open", 4000)
             self.open_finished.emit(str(path), "")
+            return
+        if path.absolute() == paths.default_gallery_path().absolute():
+            # The default gallery has no file until someone is enrolled: open it anyway.
+            self._start_opener(path, create=not path.exists())
             return
         if not path.is_file():
             self._refuse(path, f"{path}: no such file")
@@ -420,7 +456,7 @@ class GalleryFiles(QObject):
     # -- actions -------------------------------------------------------------------------
 
     def _folder(self) -> str:
-        return str(self._ctx.store.path.absolute().parent)
+        return str(start_folder(self._ctx.store.path))
 
     @Slot()
     def _on_new_action_triggered(self) -> None:
@@ -443,9 +479,10 @@ class GalleryFiles(QObject):
         menu = self.recent_menu
         menu.clear()
         current = self._ctx.store.path.absolute()
+        default = paths.default_gallery_path().absolute()
         for path in recent_galleries(self._qsettings):
             action = menu.addAction(f"{path.name}  ({path.parent})".replace("&", "&&"))
-            action.setEnabled(path != current and path.is_file())
+            action.setEnabled(path != current and (path.is_file() or path == default))
             action.triggered.connect(lambda _=False, p=path: self.open_gallery(p))
         if menu.isEmpty():
             menu.addAction("No recent galleries").setEnabled(False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -71,3 +73,94 @@ def test_the_name_field_has_the_focus_when_the_capture_dialog_opens(qtbot, store
     assert dialog.focusWidget() is dialog.name_edit
     assert dialog.name_edit.selectedText() == "Ann"  # typing replaces the suggestion
     assert dialog.enrol_button.isDefault()
+
+
+# -- 3. gallery files: Documents, and the first gallery among the recent ones --------------
+
+
+@pytest.fixture
+def data_dir_gallery(tmp_path, monkeypatch):
+    """A gallery at the default place, inside the (hidden) user data folder."""
+    from faceapp import paths
+    from faceapp.storage.gallery import GalleryStore
+
+    monkeypatch.setenv("FACEAPP_DATA_DIR", str(tmp_path / ".local" / "share" / "faceapp"))
+    return GalleryStore(paths.default_gallery_path())
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A home folder of the test's own (Qt reads HOME and the XDG user dirs each time)."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("HOME", str(folder))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / ".config"))
+    return folder
+
+
+def test_documents_folder_falls_back_to_home(home):
+    from faceapp.gui.gallery_files import documents_folder
+
+    assert documents_folder() == home  # no Documents folder
+    (home / "Documents").mkdir()
+    assert documents_folder() == home / "Documents"
+
+
+def test_new_gallery_and_export_start_in_documents_not_the_hidden_data_folder(
+    qtbot, make_window, data_dir_gallery, home, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    from .gui_helpers import ListSource, fake_pipeline, grey_frames
+
+    (home / "Documents").mkdir()
+    asked: list[str] = []
+
+    def ask(parent, caption, folder, *args, **kwargs):
+        asked.append(folder)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", ask)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", ask)
+    ctx = make_ctx(data_dir_gallery, fake_pipeline())
+    window = make_window(ctx, ListSource(grey_frames(), fps=10.0))
+    files = window.gallery_files
+    for action in (files.new_action, files.export_action, files.open_action):
+        action.trigger()
+    new, export, open_ = (Path(a) for a in asked)
+    assert new == home / "Documents"
+    assert export.parent == home / "Documents" and export.suffix == ".zip"
+    assert open_ == home / "Documents"
+
+
+def test_open_recent_lists_the_gallery_the_window_started_with(
+    qtbot, make_window, data_dir_gallery, tmp_path
+):
+    """The first day: the default gallery (no file yet), then another; back to the first."""
+    import numpy as np
+    from PySide6.QtCore import QSettings
+
+    from faceapp.gui.gallery_files import recent_galleries
+    from faceapp.storage.gallery import GalleryStore
+
+    from .gui_helpers import ListSource, fake_pipeline, grey_frames
+
+    store = data_dir_gallery
+    settings = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    ctx = make_ctx(store, fake_pipeline())
+    window = make_window(ctx, ListSource(grey_frames(), fps=10.0))
+    from faceapp.gui.gallery_files import GalleryFiles
+
+    files = GalleryFiles(ctx, window, settings)
+    other = tmp_path / "club.sqlite3"
+    GalleryStore(other).add_samples("Bob", [(np.eye(128, dtype=np.float32)[1], None, "b.jpg")])
+    with qtbot.waitSignal(files.open_finished, timeout=30_000):
+        files.open_gallery(other)
+    assert recent_galleries(settings)[:2] == [other.absolute(), store.path.absolute()]
+    files.recent_menu.aboutToShow.emit()
+    entries = {a.text().split("  ")[0]: a.isEnabled() for a in files.recent_menu.actions()}
+    assert entries == {"club.sqlite3": False, "gallery.sqlite3": True}  # back to the first
+    (back,) = [a for a in files.recent_menu.actions() if a.isEnabled()]
+    with qtbot.waitSignal(files.open_finished, timeout=30_000) as opened:
+        back.trigger()
+    assert opened.args[1] == "" and ctx.store.path.absolute() == store.path.absolute()
