@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import cast
 
@@ -43,6 +44,7 @@ __all__ = [
     "Person",
     "QualityFigures",
     "Sample",
+    "StampedIndex",
     "clean_name",
     "normalise_name",
 ]
@@ -52,6 +54,35 @@ log = logging.getLogger(__name__)
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class StampedIndex(GalleryIndex):
+    """A :class:`GalleryIndex` that also knows when each of its people was enrolled.
+
+    Gallery ids are not forever: after ``wipe()`` the next person enrolled gets id 1
+    again, and removing the newest person frees their id for the next one.  The
+    enrolment time (``Person.created_at``) read together with the id tells whether an
+    id still belongs to the person a face was matched with (see
+    :class:`~faceapp.storage.history.NewEvent`'s ``person_since``).
+
+    Parameters
+    ----------
+    enrolled_at : tuple of str
+        ``Person.created_at`` of each person, parallel to ``person_ids``; empty when
+        unknown.
+    """
+
+    enrolled_at: tuple[str, ...] = ()
+
+    def enrolled_at_of(self, person_id: int | None) -> str | None:
+        """Return when the person with this id in the snapshot was enrolled, or None."""
+        if person_id is None or len(self.enrolled_at) != len(self.person_ids):
+            return None
+        try:
+            return self.enrolled_at[self.person_ids.index(int(person_id))]
+        except ValueError:
+            return None
 
 
 class GalleryStore(GalleryFile):
@@ -441,12 +472,14 @@ class GalleryStore(GalleryFile):
 
     def index_in_steps(
         self, pause: Callable[[], None] = lambda: None, rows_per_step: int = 8192
-    ) -> GalleryIndex:
-        """Return the same snapshot as :meth:`index`, built in short steps.
+    ) -> StampedIndex:
+        """Return the same snapshot as :meth:`index`, built in short steps, with enrolment times.
 
         The samples are read and decoded ``rows_per_step`` at a time into one
         preallocated array, with ``pause()`` between steps (see :meth:`people_in_steps`);
-        it is also a few times faster than :meth:`index` for large galleries.
+        it is also a few times faster than :meth:`index` for large galleries.  The
+        people's enrolment times are read in the same transaction (see
+        :class:`StampedIndex`).
 
         Raises
         ------
@@ -458,13 +491,15 @@ class GalleryStore(GalleryFile):
             self.read_transaction() as conn
         ):  # one read transaction: a consistent view for the reads
             names: dict[int, str] = {}
-            cur = conn.execute("SELECT id, name FROM people")
+            enrolled: dict[int, str] = {}
+            cur = conn.execute("SELECT id, name, created_at FROM people")
             while rows := cur.fetchmany(rows_per_step):
-                names.update(rows)
+                names.update((r[0], r[1]) for r in rows)
+                enrolled.update((r[0], r[2] or "") for r in rows)
                 pause()
             n, dim = conn.execute("SELECT count(*), max(dim) FROM samples").fetchone()
             if not n:
-                return GalleryIndex.empty()
+                return StampedIndex.empty()  # type: ignore[return-value]
             owners_ids = np.empty(n, np.int64)
             embeddings = np.empty((n, dim), np.float32)
             cur = conn.execute(
@@ -482,9 +517,10 @@ class GalleryStore(GalleryFile):
                 pause()
         ids, owners = np.unique(owners_ids[:done], return_inverse=True)
         person_ids = tuple(int(i) for i in ids)
-        return GalleryIndex(
+        return StampedIndex(
             person_ids,
             tuple(names[i] for i in person_ids),
             l2_normalize(embeddings[:done]),
             owners.astype(np.int64),
+            tuple(enrolled[i] for i in person_ids),
         )

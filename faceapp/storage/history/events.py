@@ -67,6 +67,12 @@ class NewEvent:
         JPEG of the face, at most :data:`MAX_CROP_BYTES`.
     at : datetime, optional
         When (timezone-aware); the time of recording by default.
+    person_since : str, optional
+        When the person the face was matched with was enrolled (``Person.created_at``,
+        e.g. from :meth:`~faceapp.storage.gallery.StampedIndex.enrolled_at_of`).  When
+        given, the event is stored only if ``person_id`` still belongs to a person
+        enrolled at that time: gallery ids are reused after a wipe or after the newest
+        person was removed, and a face must never be filed under someone else.
     """
 
     mode: Mode
@@ -78,6 +84,7 @@ class NewEvent:
     position: float | None = None
     crop: bytes | None = field(default=None, repr=False)
     at: datetime | None = None
+    person_since: str | None = None
 
     @classmethod
     def from_appearance(
@@ -86,19 +93,22 @@ class NewEvent:
         crop: bytes | None = None,
         source: str | None = None,
         at: datetime | None = None,
+        person_since: str | None = None,
     ) -> NewEvent:
         """Return the event of an :class:`~faceapp.core.appearances.Appearance`."""
         m = appearance.match
+        unknown = appearance.decision == "unknown"
         return cls(
             mode=appearance.mode,
             decision=appearance.decision,
-            person_id=None if appearance.decision == "unknown" else m.person_id,
+            person_id=None if unknown else m.person_id,
             distance=m.distance if math.isfinite(m.distance) else None,
             threshold=m.threshold,
             source=source,
             position=appearance.timestamp,
             crop=crop,
             at=at,
+            person_since=None if unknown else person_since,
         )
 
 

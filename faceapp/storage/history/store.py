@@ -120,7 +120,8 @@ class History:
         Nothing is written while history is off (not even the deletion of old events),
         nor when there is no gallery file (nobody was ever enrolled there).  An event
         naming a person who was removed meanwhile is dropped, and so is one older than
-        the retention.
+        the retention, and so is one whose ``person_since`` differs from the enrolment
+        time of the person now holding its ``person_id`` (the id was reused).
 
         Parameters
         ----------
@@ -140,6 +141,7 @@ class History:
         """
         now = now or datetime.now(timezone.utc)
         rows = [event_row(e, now) for e in events]
+        since = [e.person_since for e in events]
         if not rows or not self._store.path.exists() or not self.settings().enabled:
             return 0
 
@@ -149,8 +151,13 @@ class History:
             conn.execute("DELETE FROM history WHERE at < ?", (cutoff,))
             if not settings.enabled:  # switched off meanwhile
                 return 0
-            known = {int(r[0]) for r in conn.execute("SELECT id FROM people")}
-            keep = [r for r in rows if r[0] >= cutoff and (r[3] is None or r[3] in known)]
+            known = {int(r[0]): r[1] for r in conn.execute("SELECT id, created_at FROM people")}
+            keep = [
+                r
+                for r, s in zip(rows, since, strict=True)
+                if r[0] >= cutoff
+                and (r[3] is None or (r[3] in known and (s is None or known[r[3]] == s)))
+            ]
             conn.executemany(
                 "INSERT INTO history(at, mode, decision, person_id, distance, threshold,"
                 " source, position, crop) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
