@@ -41,6 +41,18 @@ def is_frozen() -> bool:
     return bool(getattr(sys, "frozen", False))
 
 
+def missing_files_advice() -> str:
+    """Return what a user can do when the weights or the demo photos are missing.
+
+    In a source tree (or a pip install) ``faceapp weights fetch`` downloads them.  The
+    packaged app ships them inside itself and that command cannot add anything, so
+    there the advice is to unpack the app again.
+    """
+    if is_frozen():
+        return "this copy of faceapp is incomplete: download and unpack it again"
+    return "run 'faceapp weights fetch'"
+
+
 def resources_dir() -> Path:
     """Return the folder of icons, style sheets and other static files."""
     return _install_root() / "resources"

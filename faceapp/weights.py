@@ -185,6 +185,12 @@ def convert(weights_dir: Path | None = None, force: bool = False) -> Path:
 #: ``faceapp.spec``; its presence is what makes the weights "built in".
 BUILTIN_MANIFEST = "BUILTIN-SHA256SUMS"
 
+#: Where the packaged app keeps the demo photos, relative to its install root (the
+#: same layout as a fetched weights folder, so :func:`faceapp.paths.celebrity_dir`
+#: finds them).  The manifest lists each photo; :func:`check_builtin` reports them as
+#: one entry under this name.
+BUILTIN_DEMO = f"weights/{paths.CELEBRITY_DIR}"
+
 
 def builtin_manifest(install_root: Path | None = None) -> Path | None:
     """Return the built-in weights manifest of a packaged app, or None outside one."""
@@ -204,7 +210,9 @@ def check_builtin(install_root: Path | None = None) -> dict[str, str]:
     -------
     dict
         ``{path relative to the install root: "ok" | "missing" | "modified"}`` in the
-        manifest's order.
+        manifest's order.  The demo photos count as one entry,
+        ``weights/5-celebrity-faces``: ``"ok"``, ``"missing"`` (none of them there),
+        ``"incomplete"`` (some missing) or ``"modified"``.
 
     Raises
     ------
@@ -220,6 +228,8 @@ def check_builtin(install_root: Path | None = None) -> dict[str, str]:
         lines = manifest.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise WeightsError(f"cannot read {manifest}: {exc}") from exc
+    demo_prefix = f"{BUILTIN_DEMO}/"
+    demo: list[str] = []
     for line in lines:
         parts = line.split(maxsplit=1)
         if len(parts) != 2 or line.startswith("#"):
@@ -227,9 +237,72 @@ def check_builtin(install_root: Path | None = None) -> dict[str, str]:
         expected, rel = parts[0].lower(), parts[1].strip()
         path = root / rel
         if not path.is_file():
-            status[rel] = "missing"
+            state = "missing"
         else:
-            status[rel] = "ok" if paths.sha256_of(path) == expected else "modified"
+            state = "ok" if paths.sha256_of(path) == expected else "modified"
+        if rel.startswith(demo_prefix):
+            if not demo:
+                status[BUILTIN_DEMO] = "ok"  # keeps the manifest's order
+            demo.append(state)
+        else:
+            status[rel] = state
+    if demo:
+        status[BUILTIN_DEMO] = _demo_state(demo)
     if not status:
         raise WeightsError(f"{manifest} lists no files")
     return status
+
+
+def _demo_state(states: list[str]) -> str:
+    """Return one state for all the demo photos from the state of each."""
+    if "modified" in states:
+        return "modified"
+    if all(s == "missing" for s in states):
+        return "missing"
+    return "incomplete" if "missing" in states else "ok"
+
+
+def builtin_demo_present(install_root: Path | None = None) -> bool:
+    """Return True when the packaged app's demo photos (both splits) are in place.
+
+    Also covers a manifest that does not list them (an app packaged without them).
+    """
+    celeb = (install_root or paths.install_root()) / BUILTIN_DEMO
+    return all((celeb / split).is_dir() for split in _CELEB_SPLITS)
+
+
+def builtin_note(status: dict[str, str], action: str, install_root: Path | None = None) -> str:
+    """Return what ``faceapp weights fetch`` (or ``convert``) says in the packaged app.
+
+    The app ships its model and its demo photos inside itself; the command has nothing
+    to download.  It says so when all is in place, and says plainly what is missing or
+    damaged otherwise, with what to do about it (unpack the app again) -- never to run
+    a command that cannot help.
+
+    Parameters
+    ----------
+    status : dict
+        What :func:`check_builtin` returned.
+    action : str
+        ``"fetch"`` or ``"convert"``.
+    install_root : Path, optional
+        The app's install root (default: :func:`faceapp.paths.install_root`).
+    """
+    root = install_root or paths.install_root()
+    demo = status.get(BUILTIN_DEMO, "ok" if builtin_demo_present(root) else "missing")
+    models_ok = all(state == "ok" for rel, state in status.items() if rel != BUILTIN_DEMO)
+    if not models_ok:
+        return (
+            "this app ships its face models and demo photos built in, but files of them are"
+            " missing or damaged (listed below): this copy of faceapp is incomplete;"
+            " download and unpack it again"
+        )
+    if demo != "ok":
+        what = {"modified": "damaged", "incomplete": "partly missing"}.get(demo, "missing")
+        return (
+            f"this app ships its demo photos built in, but they are {what} ({root / BUILTIN_DEMO}):"
+            " this copy of faceapp is incomplete; download and unpack it again."
+            " Recognition works without them; the demo and 'Enrol the demo people' need them"
+        )
+    done = "there is nothing to download" if action == "fetch" else "the model is converted"
+    return f"this app ships everything built in (the face models and the demo photos): {done}"

@@ -104,21 +104,22 @@ def test_weights_commands_in_a_packaged_app_check_instead_of_fetching(
 ) -> None:
     from faceapp import paths
 
-    _fake_install(tmp_path, {"weights/facenet-x.tflite": b"model"})
+    demo = {f"weights/5-celebrity-faces/{s}/a/1.jpg": s.encode() for s in ("train", "val")}
+    _fake_install(tmp_path, {"weights/facenet-x.tflite": b"model", **demo})
     (tmp_path / "weights" / "SHA256SUMS").write_text(f"{'ab' * 32}  facenet_keras.h5\n")
     monkeypatch.setattr(paths, "_install_root", lambda: tmp_path)
     monkeypatch.delenv("FACEAPP_WEIGHTS_DIR", raising=False)
 
     code, out, err = cli(capsys, "weights", "fetch")
     assert code == 0 and err == ""
-    assert "built into this app: nothing to fetch" in out
+    assert "ships everything built in" in out and "nothing to fetch" not in out
     code, out, err = cli(capsys, "weights", "fetch", "--json")
     assert code == 0 and err == ""
     doc = json.loads(out)  # one document and nothing else
     assert doc == {
         "built_in": True,
         "installed": True,
-        "files": {"weights/facenet-x.tflite": "ok"},
+        "files": {"weights/facenet-x.tflite": "ok", "weights/5-celebrity-faces": "ok"},
         "facenet_sha256": "ab" * 32,
     }
     (tmp_path / "weights" / "facenet-x.tflite").write_bytes(b"damaged")

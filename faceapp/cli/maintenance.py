@@ -42,18 +42,18 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
 
 def _builtin_weights(args: argparse.Namespace) -> int:
-    """``faceapp weights ...`` in the packaged app: nothing to fetch; check the built-in files."""
+    """``faceapp weights ...`` in the packaged app: it ships them; check the built-in files."""
     from faceapp import weights
 
     try:
         status = weights.check_builtin()
     except weights.WeightsError as exc:
         raise UsageError(f"this app was packaged without its weights ({exc})") from None
-    ok = all(state == "ok" for state in status.values())
+    ok = all(state == "ok" for state in status.values()) and weights.builtin_demo_present()
     facenet = paths.pinned_hashes().get(paths.FACENET_WEIGHTS)
     lines = []
     if args.action != "check":
-        lines.append(f"the weights are built into this app: nothing to {args.action}")
+        lines.append(weights.builtin_note(status, args.action))
     lines += [f"{rel}: {state}" for rel, state in status.items()]
     lines.append(
         f"built-in weights verified (SHA-256); FaceNet weights {facenet}"

@@ -355,9 +355,15 @@ class DemoSource(ImageFolderSource):
         self.name = "demo"
 
     def open(self) -> None:
-        """Open the demo photos; explains how to fetch them when absent."""
+        """Open the demo photos; says what to do when they are absent.
+
+        In a source tree that is to fetch them; the packaged app ships them, so there
+        the advice is to unpack it again (:func:`faceapp.paths.missing_files_advice`).
+        """
+        from faceapp import paths
+
         if not self.folder.is_dir():
-            raise SourceError("the demo photos are missing: run 'faceapp weights fetch'")
+            raise SourceError(f"the demo photos are missing: {paths.missing_files_advice()}")
         super().open()
 
 

@@ -175,7 +175,7 @@ class EnrolmentRunner(QObject):
             QMessageBox.information(
                 self._parent,
                 "Demo people",
-                "The demo photos are missing: run 'faceapp weights fetch' to download them.",
+                f"The demo photos are missing: {paths.missing_files_advice()}.",
             )
             return None
         items = [EnrolItem(name, str(path), path=path) for name, path in people]

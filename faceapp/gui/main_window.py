@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceapp import paths
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import MatchSettings
 from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, open_source
@@ -25,7 +26,7 @@ from faceapp.gui.events import RateMeter
 from faceapp.gui.gallery_files import GalleryFiles
 from faceapp.gui.photo_run import PhotoRun
 from faceapp.gui.widgets.banner import Banner
-from faceapp.gui.widgets.empty_hint import EmptyGalleryHint
+from faceapp.gui.widgets.empty_hint import EmptyGalleryHint, NoCameraCard
 from faceapp.gui.widgets.enrol_dialog import EnrolDialog
 from faceapp.gui.widgets.gallery_panel import GalleryPanel
 from faceapp.gui.widgets.history_dialog import HistoryDialog
@@ -61,7 +62,7 @@ class MainWindow(QMainWindow):
     source : str or FrameSource, optional
         What to show first (a spec as :func:`open_source` takes it, or a ready
         source); defaults to ``ctx.settings.source``.  When it is a camera that cannot
-        be opened, the demo is shown instead.
+        be opened, :class:`NoCameraCard` offers the demo, a video, a folder or photos.
 
     Notes
     -----
@@ -115,6 +116,9 @@ class MainWindow(QMainWindow):
         ctx = self._ctx
         self.video_view = VideoView(ctx)
         self.empty_hint = EmptyGalleryHint(ctx, self.video_view)
+        self.no_camera_card = NoCameraCard(
+            self.video_view, self.open_source, lambda: self.gallery_panel.add_files_button.click()
+        )
         self.source_banner = Banner()
         self.model_banner = Banner()
         self.offer_banner = Banner()
@@ -248,6 +252,7 @@ class MainWindow(QMainWindow):
         self._got_frame = False
         self.source_banner.hide()
         self.video_view.clear(f"Opening {self._source_label_text}…")
+        self.no_camera_card.hide()
         self._ctx.clear_results()
         self._latency_ms, self._n_faces = 0.0, 0
         try:
@@ -283,19 +288,18 @@ class MainWindow(QMainWindow):
     def _source_failed(self, message: str) -> None:
         spec = self._source_spec
         self._stop_capture()
-        if _is_camera(spec) and not self._got_frame and self._fallback_allowed:
-            # No camera here: show the demo rather than an empty window.
+        card = self.no_camera_card
+        if (
+            _is_camera(spec)
+            and not self._got_frame
+            and (self._fallback_allowed or card.take_retry())
+        ):
+            # No camera here: offer the demo, a video, a folder or adding photos on a card.
             self._fallback_allowed = False
-            log.info("camera %s unavailable (%s); showing the demo", spec, message)
-            self.open_source("demo", persist=False)
-            self.source_banner.show_message(
-                "info",
-                f"No camera could be opened ({message}). Showing the demo instead.",
-                [
-                    ("Retry camera", lambda s=spec: self.open_source(s)),
-                    ("Choose source…", self.choose_source),
-                ],
-            )
+            log.info("camera %s unavailable (%s)", spec, message)
+            self.video_view.set_placeholder("")
+            card.show_for(str(spec), message)
+            self._update_status()
             return
         log.warning("source %s failed: %s", self._source_label_text, message)
         self.video_view.set_placeholder(f"No picture: {message}")
@@ -502,7 +506,7 @@ class MainWindow(QMainWindow):
             self.model_banner.show_message(
                 "error",
                 f"The face model could not be loaded ({message}). Frames are shown, but faces"
-                " are not recognised. Run 'faceapp weights fetch' and restart.",
+                f" are not recognised: {paths.missing_files_advice()}, then restart.",
             )
 
     def _update_status(self) -> None:

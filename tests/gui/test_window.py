@@ -87,20 +87,6 @@ def test_source_failing_mid_stream_shows_the_error_and_the_app_keeps_running(
         pass
 
 
-@needs_demo
-def test_no_camera_falls_back_to_the_demo(qtbot, make_window, store):
-    ctx = make_ctx(store, fake_pipeline(), source="7")
-    window = make_window(ctx, None)
-    with qtbot.waitSignal(window.source_started, timeout=10_000) as started:
-        pass
-    assert started.args == ["demo"]
-    assert window.source_banner.isVisible()
-    assert window.source_banner.kind() == "info"
-    assert "No camera could be opened" in window.source_banner.text()
-    assert "Retry camera" in window.source_banner.action_titles()
-    assert ctx.settings.source == "7"  # the fallback is not remembered as a choice
-
-
 def test_a_missing_video_file_is_explained(qtbot, make_window, store, tmp_path):
     ctx = make_ctx(store, fake_pipeline())
     window = make_window(ctx, str(tmp_path / "holiday.mp4"))

@@ -1,10 +1,21 @@
-"""EmptyGalleryHint: a quiet line over the video saying how to enrol, while nobody is enrolled."""
+"""Overlays on the video view with nothing to show: the empty-gallery hint, the no-camera card."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
-from PySide6.QtWidgets import QLabel, QWidget
+from collections.abc import Callable
 
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.core.sources import VIDEO_SUFFIXES
 from faceapp.gui.context import AppContext
 from faceapp.storage.gallery import Person
 
@@ -84,3 +95,154 @@ class EmptyGalleryHint(QLabel):
     @Slot(object)
     def _on_person_removed(self, person: Person) -> None:
         self._on_people_changed()
+
+
+#: The no-camera card's title, text and buttons.
+NO_CAMERA_TITLE = "No camera found"
+NO_CAMERA_TEXT = "Open a video, a photo folder, or add photos. Or look at the demo first."
+SHOW_DEMO = "Show the demo"
+OPEN_VIDEO = "Open video…"
+OPEN_FOLDER = "Open photo folder…"
+ADD_PHOTOS = "Add photos…"
+RETRY_CAMERA = "Try the camera again"
+
+#: Widest the card gets, in pixels.
+CARD_MAX_WIDTH = 520
+
+
+class NoCameraCard(QFrame):
+    """A card in the middle of the video view when the camera cannot be opened at start.
+
+    Instead of an empty picture (or a demo the user did not ask for), it offers what
+    can be done without a camera: the demo, a video, a folder of photos, adding
+    photos to the gallery, or trying the camera again.  Hidden until :meth:`show_for`;
+    the window hides it when another source opens.
+
+    Parameters
+    ----------
+    view : QWidget
+        The widget to overlay (the video view); the card is its child and stays centred.
+    open_source : callable
+        Called with a source spec (``"demo"``, a video file, a folder, the camera index)
+        when the user chose one; the window's ``open_source``.
+    add_photos : callable
+        Called by *Add photos…* (the gallery's Add photos, which asks for the photos and
+        the name).
+    """
+
+    def __init__(
+        self,
+        view: QWidget,
+        open_source: Callable[[str], None],
+        add_photos: Callable[[], None],
+    ) -> None:
+        super().__init__(view)
+        self.setObjectName("noCameraCard")
+        self.setAccessibleName(NO_CAMERA_TITLE)
+        self._open_source = open_source
+        self._add_photos = add_photos
+        self._camera = "0"
+        self._retrying = False
+        self.title = QLabel(NO_CAMERA_TITLE)
+        self.title.setObjectName("heading")
+        self.text = QLabel(NO_CAMERA_TEXT)
+        self.text.setObjectName("hint")
+        self.text.setWordWrap(True)
+        self.reason = QLabel()
+        self.reason.setObjectName("hint")
+        self.reason.setTextFormat(Qt.TextFormat.PlainText)  # the reason may quote a device
+        self.reason.setWordWrap(True)
+        self.buttons: dict[str, QPushButton] = {}
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        for k, (title, slot) in enumerate(
+            (
+                (SHOW_DEMO, self._on_demo_clicked),
+                (OPEN_VIDEO, self._on_video_clicked),
+                (OPEN_FOLDER, self._on_folder_clicked),
+                (ADD_PHOTOS, self._on_add_photos_clicked),
+            )
+        ):
+            button = QPushButton(title)
+            button.clicked.connect(slot)
+            grid.addWidget(button, k // 2, k % 2)
+            self.buttons[title] = button
+        self.buttons[SHOW_DEMO].setObjectName("primary")
+        retry = QPushButton(RETRY_CAMERA)
+        retry.setObjectName("linkButton")
+        retry.setFlat(True)
+        retry.clicked.connect(self._on_retry_clicked)
+        self.buttons[RETRY_CAMERA] = retry
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(22, 18, 22, 14)
+        layout.setSpacing(8)
+        layout.addWidget(self.title)
+        layout.addWidget(self.text)
+        layout.addSpacing(4)
+        layout.addLayout(grid)
+        layout.addWidget(retry, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.reason)
+        view.installEventFilter(self)
+        self.hide()
+
+    def show_for(self, camera: str, reason: str) -> None:
+        """Show the card after ``camera`` (an index) could not be opened because of ``reason``."""
+        self._camera = camera
+        self.reason.setText(f"Camera {camera}: {reason}")
+        self._place()
+        self.raise_()
+        self.show()
+        if self.window().isActiveWindow():
+            self.buttons[SHOW_DEMO].setFocus()
+
+    def take_retry(self) -> bool:
+        """Return True once after *Try the camera again*: a new failure shows the card again."""
+        retrying, self._retrying = self._retrying, False
+        return retrying
+
+    def trigger(self, title: str) -> None:
+        """Click the button called ``title`` (KeyError when absent)."""
+        self.buttons[title].click()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        """Keep the card centred on the view when the view is resized."""
+        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        view = self.parentWidget()
+        if view is None:
+            return
+        self.setFixedWidth(max(min(view.width() - 32, CARD_MAX_WIDTH), 200))
+        height = self.heightForWidth(self.width())
+        self.setFixedHeight(height if height > 0 else self.sizeHint().height())
+        self.move((view.width() - self.width()) // 2, max((view.height() - self.height()) // 2, 0))
+
+    @Slot()
+    def _on_demo_clicked(self) -> None:
+        self._open_source("demo")
+
+    @Slot()
+    def _on_video_clicked(self) -> None:
+        patterns = " ".join(f"*{s}" for s in VIDEO_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(
+            self.window(), "Open a video", "", f"Videos ({patterns});;All files (*)"
+        )
+        if path:
+            self._open_source(path)
+
+    @Slot()
+    def _on_folder_clicked(self) -> None:
+        path = QFileDialog.getExistingDirectory(self.window(), "Open a folder of photos")
+        if path:
+            self._open_source(path)
+
+    @Slot()
+    def _on_add_photos_clicked(self) -> None:
+        self._add_photos()
+
+    @Slot()
+    def _on_retry_clicked(self) -> None:
+        self._retrying = True
+        self._open_source(self._camera)
