@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         )
         self.setCentralWidget(central_widget(self.video_view, banners, panels))
         self.chrome = chrome = WindowChrome(self)
+        chrome.add_shortcuts(self.gallery_panel.people_list.actions())
         self.status_source, self.status_fps = chrome.status_source, chrome.status_fps
         self.status_faces = chrome.status_faces
         self.gallery_files = GalleryFiles(ctx, self)

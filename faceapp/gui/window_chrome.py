@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QStyle,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -129,6 +130,7 @@ class WindowChrome(QObject):
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self._window = window
+        self._more_shortcuts: list[QAction] = []
 
         def action(text: str, *keys: QKeySequence | str, checkable: bool = False) -> QAction:
             a = QAction(text, window)
@@ -139,6 +141,8 @@ class WindowChrome(QObject):
         self.source_action = action("Change source…", QKeySequence.StandardKey.Open)
         self.demo_action = action("Show the demo")
         self.pause_action = action("Pause", "Space", checkable=True)
+        self.pause_action.toggled.connect(self._on_pause_action_toggled)
+        self._show_paused(False)
         self.mode_action = action("Switch mode (recognition / verification)", "Ctrl+M")
         self.fullscreen_action = action("Full screen", "F11", checkable=True)
         self.enrol_demo_action = action("Enrol the demo people")
@@ -179,6 +183,7 @@ class WindowChrome(QObject):
         toolbar = QToolBar("Source")
         toolbar.setObjectName("sourceBar")
         toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addActions([self.source_action, self.capture_action, self.pause_action])
         toolbar.addActions(
             [self.prev_photo_action, self.next_photo_action, self.photo_results_action]
@@ -209,6 +214,14 @@ class WindowChrome(QObject):
         self.shortcuts_action.triggered.connect(self._on_shortcuts_action_triggered)
         self.about_action.triggered.connect(self._on_about_action_triggered)
 
+    def add_shortcuts(self, actions: Sequence[QAction]) -> None:
+        """List ``actions`` (keys of a panel, say) in Help > Keyboard shortcuts too."""
+        self._more_shortcuts.extend(actions)
+
+    def shortcut_actions(self) -> list[QAction]:
+        """Return the actions Help > Keyboard shortcuts lists: the window's, then the panels'."""
+        return [*self.actions(), *self._more_shortcuts]
+
     def actions(self) -> list[QAction]:
         """Return every action, in menu order."""
         return [
@@ -232,6 +245,21 @@ class WindowChrome(QObject):
         ]
 
     # -- status ------------------------------------------------------------------------
+
+    @Slot(bool)
+    def _on_pause_action_toggled(self, paused: bool) -> None:
+        self._show_paused(paused)
+
+    def _show_paused(self, paused: bool) -> None:
+        """Make the Pause action say what it does next: Resume while paused."""
+        style = self._window.style()
+        pixmap = (
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
+        )
+        self.pause_action.setIcon(style.standardIcon(pixmap))
+        self.pause_action.setText("Resume" if paused else "Pause")
+        what = "Resume the video" if paused else "Pause the video"
+        self.pause_action.setToolTip(f"{what} (Space)")
 
     def show_model_state(self, state: str) -> None:
         """Show the model state in the status bar."""
@@ -272,7 +300,7 @@ class WindowChrome(QObject):
 
     @Slot()
     def _on_shortcuts_action_triggered(self) -> None:
-        self.open_dialog(ShortcutsDialog(self.actions(), self._window))
+        self.open_dialog(ShortcutsDialog(self.shortcut_actions(), self._window))
 
     @Slot()
     def _on_about_action_triggered(self) -> None:

@@ -164,3 +164,116 @@ def test_open_recent_lists_the_gallery_the_window_started_with(
     with qtbot.waitSignal(files.open_finished, timeout=30_000) as opened:
         back.trigger()
     assert opened.args[1] == "" and ctx.store.path.absolute() == store.path.absolute()
+
+
+# -- 4. keys on a person in the gallery list -------------------------------------------------
+
+
+@pytest.fixture
+def two_people(store):
+    import numpy as np
+
+    unit = np.eye(128, dtype=np.float32)
+    store.add_samples("Ann", [(unit[0], None, "a1.jpg"), (unit[1], None, "a2.jpg")])
+    store.add_samples("Bob", [(unit[2], None, "b1.jpg")])
+    return store
+
+
+def test_f2_delete_and_enter_on_a_person_rename_delete_and_open_the_samples(
+    qtbot, make_window, two_people, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    from faceapp.gui.widgets import gallery_panel
+    from faceapp.gui.widgets.samples_dialog import SamplesDialog
+
+    from .gui_helpers import ListSource, fake_pipeline, grey_frames
+
+    ctx = make_ctx(two_people, fake_pipeline())
+    window = make_window(ctx, ListSource(grey_frames(), fps=10.0))
+    panel = window.gallery_panel
+    qtbot.waitUntil(lambda: panel.names() == ["Ann", "Bob"])
+    _show_active(qtbot, window)
+    view = panel.people_list
+    panel.select("Ann")
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus)
+
+    asked: list[str] = []
+
+    def ask_name(parent, title, label, text="", names=None):
+        asked.append(text)
+        return "Anna"
+
+    monkeypatch.setattr(gallery_panel, "ask_name", ask_name)
+    with qtbot.waitSignal(ctx.gallery_changed):
+        qtbot.keyClick(view, Qt.Key.Key_F2)
+    assert asked == ["Ann"] and [p.name for p in two_people.people()] == ["Anna", "Bob"]
+
+    panel.select("Anna")
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    dialogs = [d for d in panel.findChildren(SamplesDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].close()
+
+    questions: list[str] = []
+
+    def question(parent, title, text, *args, **kwargs):
+        questions.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    panel.select("Bob")
+    view.setFocus()
+    with qtbot.waitSignal(ctx.gallery_changed):
+        qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert len(questions) == 1 and "Bob" in questions[0]  # asked first, as the button does
+    assert [p.name for p in two_people.people()] == ["Anna"]
+
+
+def test_the_gallery_keys_are_in_the_list_context_menu(qtbot, store):
+    from PySide6.QtGui import QKeySequence
+
+    from faceapp.gui.widgets.gallery_panel import GalleryPanel
+
+    from .gui_helpers import fake_pipeline
+
+    panel = GalleryPanel(make_ctx(store, fake_pipeline()))
+    qtbot.addWidget(panel)
+    keys = {a.text(): a.shortcut() for a in panel.people_list.actions()}
+    assert keys["Rename…"] == QKeySequence("F2")
+    assert keys["Delete…"] == QKeySequence(QKeySequence.StandardKey.Delete)
+    assert keys["Samples…"] == QKeySequence("Return")
+
+
+def test_the_gallery_keys_are_listed_in_help_keyboard_shortcuts(qtbot, make_window, store):
+    from faceapp.gui.widgets.help_dialogs import ShortcutsDialog
+
+    from .gui_helpers import ListSource, fake_pipeline, grey_frames
+
+    window = make_window(make_ctx(store, fake_pipeline()), ListSource(grey_frames()), start=False)
+    dialog = ShortcutsDialog(window.chrome.shortcut_actions(), window)
+    qtbot.addWidget(dialog)
+    rows = dict(dialog.rows())
+    assert rows["Rename the selected person"] == "F2"
+    assert rows["Samples of the selected person"].startswith("Return")
+    assert rows["Delete the selected person"].startswith("Del")
+
+
+# -- 5. Pause becomes Resume ------------------------------------------------------------------
+
+
+def test_pause_becomes_resume_and_back(qtbot, make_window, store):
+    from .gui_helpers import ListSource, fake_pipeline, grey_frames
+
+    window = make_window(make_ctx(store, fake_pipeline()), ListSource(grey_frames(), fps=10.0))
+    pause = window.chrome.pause_action
+    icon_before = pause.icon().cacheKey()
+    assert pause.text() == "Pause"
+    pause.trigger()
+    assert pause.isChecked() and pause.text() == "Resume"
+    assert pause.icon().cacheKey() != icon_before and not pause.icon().isNull()
+    assert "Resume" in pause.toolTip()
+    qtbot.waitUntil(lambda: "paused" in window.status_source.text())
+    pause.trigger()
+    assert not pause.isChecked() and pause.text() == "Pause"

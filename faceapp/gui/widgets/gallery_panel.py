@@ -14,7 +14,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QPixmap
+from PySide6.QtGui import QAction, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCompleter,
@@ -37,6 +37,7 @@ from faceapp.gui.gallery_worker import GalleryEdit
 from faceapp.gui.outlook_text import more_samples_text
 from faceapp.gui.people import THUMB_PX, PeopleModel, placeholder_pixmap
 from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.widgets.help_dialogs import SHORTCUT_LABEL
 from faceapp.storage.gallery import Person, clean_name
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,10 @@ class GalleryPanel(QWidget):
     loaded for the rows on screen only, so it stays quick with 100,000 people; the
     search box lists the names containing what is typed.  A person with one sample is
     marked; selected, the panel says why more samples help and offers guided capture
-    ("Add samples (guided)…", also in the list's context menu).  Edits go through the
-    context and return at once; a failed edit shows its reason.
+    ("Add samples (guided)…", also in the list's context menu).  On the selected person
+    F2 renames, Delete deletes (after the same question as the button) and Enter opens
+    the samples; the list's context menu offers the same.  Edits go through the context
+    and return at once; a failed edit shows its reason.
 
     Parameters
     ----------
@@ -170,8 +173,25 @@ class GalleryPanel(QWidget):
         self.guided_action.setToolTip(
             "Take 3–5 more samples of the selected person, in several poses, from the face in view"
         )
+        # Keys on the selected person (while the list has the focus), also its context menu.
+        self.rename_action = self._list_action(
+            "Rename…", "Rename the selected person", QKeySequence("F2")
+        )
+        self.samples_action = self._list_action(
+            "Samples…",
+            "Samples of the selected person",
+            QKeySequence("Return"),
+            QKeySequence("Enter"),
+        )
+        self.delete_action = self._list_action(
+            "Delete…",
+            "Delete the selected person",
+            *QKeySequence.keyBindings(QKeySequence.StandardKey.Delete),
+        )
         self.people_list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        self.people_list.addAction(self.guided_action)
+        self.people_list.addActions(
+            [self.guided_action, self.rename_action, self.samples_action, self.delete_action]
+        )
         # Shown for a selected person with one sample: why more help, and how to add them.
         self.one_sample_label = plain_label()
         self.one_sample_label.setObjectName("hint")
@@ -212,6 +232,9 @@ class GalleryPanel(QWidget):
         self.samples_button.clicked.connect(self._on_samples_clicked)
         self.delete_button.clicked.connect(self._on_delete_clicked)
         self.guided_action.triggered.connect(self._on_guided_action_triggered)
+        self.rename_action.triggered.connect(self._on_rename_clicked)
+        self.samples_action.triggered.connect(self._on_samples_clicked)
+        self.delete_action.triggered.connect(self._on_delete_clicked)
         self.guided_button.clicked.connect(self.guided_action.trigger)
         for signal in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
             signal.connect(self._show_counts)
@@ -220,6 +243,17 @@ class GalleryPanel(QWidget):
         ctx.person_updated.connect(self._on_person_updated)
         self._show_counts()
         self._on_selection_changed()
+
+    def _list_action(self, text: str, label: str, *keys: QKeySequence) -> QAction:
+        """Return an action on the people list with ``keys`` (only while the list has focus).
+
+        ``label`` names it in Help > Keyboard shortcuts.
+        """
+        action = QAction(text, self)
+        action.setShortcuts(list(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.setProperty(SHORTCUT_LABEL, label)
+        return action
 
     # -- view --------------------------------------------------------------------------
 
@@ -294,7 +328,8 @@ class GalleryPanel(QWidget):
         person = self.selected_person()
         for b in (self.rename_button, self.samples_button, self.delete_button):
             b.setEnabled(person is not None)
-        self.guided_action.setEnabled(person is not None)
+        for a in (self.guided_action, self.rename_action, self.samples_action, self.delete_action):
+            a.setEnabled(person is not None)
         single = person is not None and person.n_samples == 1
         self.one_sample_row.setVisible(single)
         if single and person is not None:

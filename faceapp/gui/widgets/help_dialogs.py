@@ -180,15 +180,22 @@ class AboutDialog(QDialog):
         self.licence_text.setPlainText(text)
 
 
+#: Property of an action naming it in the shortcuts table when its text alone would not.
+SHORTCUT_LABEL = "shortcut_label"
+
+
 class ShortcutsDialog(QDialog):
-    """Help > Keyboard shortcuts: every action with a shortcut, read off the actions."""
+    """Help > Keyboard shortcuts: every action with a shortcut, read off the actions.
+
+    An action's :data:`SHORTCUT_LABEL` property, when set, names it instead of its text.
+    """
 
     def __init__(self, actions: Sequence[QAction], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         rows = [
             (
-                a.text().replace("&", "").rstrip("…"),
+                a.property(SHORTCUT_LABEL) or a.text().replace("&", "").rstrip("…"),
                 ", ".join(s.toString(s.SequenceFormat.NativeText) for s in a.shortcuts()),
             )
             for a in actions
