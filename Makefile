@@ -73,9 +73,10 @@ package-check: package
 	FACEAPP_BUNDLE=$(CURDIR)/dist/faceapp FACEAPP_BUNDLE_ARCHIVE=$(CURDIR)/$(ARCHIVE) \
 	FACEAPP_BUNDLE_REPORT=$(CURDIR)/dist/bundle-report.json \
 	FACEAPP_BUNDLE_SCREENSHOT=$(CURDIR)/dist/bundle-x11.png \
+	FACEAPP_FIRST_START_SCREENSHOT=$(CURDIR)/dist/first-start.png \
 	PYI_ARCHIVE_VIEWER=$(CURDIR)/$(PKG_BIN)/pyi-archive_viewer \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/package
-	@echo "figures: dist/bundle-report.json, screenshot: dist/bundle-x11.png"
+	@echo "figures: dist/bundle-report.json, screenshots: dist/bundle-x11.png dist/first-start.png"
 
 clean:
 	rm -rf $(VENV) $(PKG_VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--events", type=Path, metavar="JSONL", help="append one JSON line per processed frame"
     )
+    p.add_argument(
+        "--enrol-demo",
+        action="store_true",
+        help="enrol the five demo people (one photo each) at start, as Gallery > Enrol the"
+        " demo people does",
+    )
     p.add_argument("--version", action="version", version=f"faceapp {__version__}")
     return p
 
@@ -296,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     QTimer.singleShot(0, window.start)
 
+    if args.enrol_demo:
+        QTimer.singleShot(0, window.chrome.enrol_demo_action.trigger)
     def _on_exit_timer() -> None:
         if args.screenshot is not None:
             _save_screenshot(window, args.screenshot)

@@ -136,7 +136,13 @@ def test_only_runtime_code_and_the_package_data_inside(bundle: Path):
         assert needed in files, f"{needed} is missing from the bundle"
     assert list(internal.glob("weights/facenet-*.tflite")), "no converted FaceNet model"
     assert not list(internal.rglob("*.h5")), "the Keras weights are shipped"
-    assert not (internal / "weights" / "5-celebrity-faces").exists()
+    demo = internal / "weights" / "5-celebrity-faces"
+    shipped = {p.relative_to(demo).parts[:2] for p in demo.rglob("*.jpg")}
+    assert shipped == {(split, person) for split in ("train", "val") for person in PEOPLE}
+    REPORT["demo_photos"] = {
+        "files": sum(1 for _ in demo.rglob("*.jpg")),
+        "mb": round(sum(p.stat().st_size for p in demo.rglob("*.jpg")) / 1e6, 2),
+    }
     top = {p.name.split(".")[0].split("-")[0] for p in internal.iterdir()}
     assert not top & set(FORBIDDEN_MODULES), f"bundled: {sorted(top & set(FORBIDDEN_MODULES))}"
     viewer = os.environ.get("PYI_ARCHIVE_VIEWER")
@@ -247,10 +253,11 @@ def test_read_only_bundle_identifies_as_another_user(runner: Runner, photos: Pat
     assert rc == 0 and err == "", err
     check = json.loads(out.strip().splitlines()[-1])
     assert check["built_in"] and check["installed"]
-    assert set(check["files"].values()) == {"ok"} and len(check["files"]) == 4
+    assert set(check["files"].values()) == {"ok"} and len(check["files"]) == 5
+    assert check["files"]["weights/5-celebrity-faces"] == "ok"
     rc, out, err, _ = runner.run(["weights", "fetch"], home)
     assert rc == 0 and err == "", err
-    assert "built into this app" in out
+    assert "ships everything built in" in out and "nothing to fetch" not in out
 
     assert _tree_digest(runner.root) == before, "files in the bundle changed"
     written = {str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()}
@@ -392,3 +399,52 @@ def test_bundle_embeddings_match_tensorflow_on_the_original_weights(gallery: Pat
     REPORT["embedding_cosine_vs_tensorflow"] = {"min": round(min(cosines), 7), "n": len(cosines)}
     assert len(cosines) == 4 * len(PEOPLE)
     assert min(cosines) >= 0.9999
+
+
+def _gui_first_day(runner: Runner, display: str, home: Path, *args: str) -> tuple[str, Path]:
+    """Run the GUI with ``args`` on the X server; return its stderr and its output folder."""
+    out = runner.new_dir("first-day-out")
+    argv = [str(runner.exe), "gui", "--exit-after", "12", "--screenshot", str(out / "shot.png")]
+    argv += [a.replace("{out}", str(out)) for a in args]
+    proc = runner.popen(argv, home, DISPLAY=display)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, f"gui {' '.join(args)}: exit {proc.returncode}\n{err[-2000:]}"
+    noise = [ln for ln in err.splitlines() if not GUI_LOG_LINE.match(ln)]
+    assert not noise, "stderr beyond faceapp's INFO log:\n" + "\n".join(noise[:20])
+    return err, out
+
+
+def test_first_day_without_a_camera(runner: Runner, xvfb: str):
+    """No camera, nothing chosen: the card, no 'weights fetch' advice, a demo that works."""
+    if list(Path("/dev").glob("video*")):
+        pytest.skip("a camera is attached to this machine")
+    before = _tree_digest(runner.root)
+    home = runner.new_dir("first-day")
+
+    # The first start: the card, and no banner telling to run a command.
+    err, out = _gui_first_day(runner, xvfb, home)
+    assert "no camera: showing the 'No camera found' card" in err, err[-2000:]
+    assert "weights fetch" not in err and "error banner" not in err, err[-2000:]
+    assert "info banner: The gallery is empty. Enrol the five demo people" in err
+    shot = out / "shot.png"
+    assert shot.is_file() and shot.stat().st_size > 20_000
+    target = os.environ.get("FACEAPP_FIRST_START_SCREENSHOT")
+    if target:
+        shutil.copy(shot, target)
+
+    # Enrol the demo people (the menu action, from the option), then the Demo source.
+    err, out = _gui_first_day(
+        runner, xvfb, home, "--enrol-demo", "--source", "demo", "--events", "{out}/events.jsonl"
+    )
+    assert "weights fetch" not in err and "error banner" not in err, err[-2000:]
+    rc, listing, list_err, _ = runner.run(["gallery", "list", "--json"], home)
+    assert rc == 0 and list_err == "", list_err
+    people = json.loads(listing.strip().splitlines()[-1])
+    demo_names = {p.replace("_", " ").title() for p in PEOPLE}
+    assert {p["name"] for p in people} == demo_names, people
+    lines = (out / "events.jsonl").read_text().splitlines()
+    named = {f["name"] for line in lines for f in json.loads(line)["faces"] if f.get("name")}
+    REPORT["first_day_demo"] = {"frames": len(lines), "named": sorted(named)}
+    assert lines, "the demo source delivered no frame"
+    assert named and named <= demo_names, named
+    assert _tree_digest(runner.root) == before, "files in the bundle changed"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+log = logging.getLogger(__name__)
 
 #: Banner kinds; each has its own colour in the style sheet (``Banner[kind="error"]``).
 KINDS = ("info", "warning", "error")
@@ -39,7 +42,11 @@ class Banner(QFrame):
     def show_message(
         self, kind: str, text: str, actions: Sequence[tuple[str, Callable[[], None]]] = ()
     ) -> None:
-        """Show ``text`` styled as ``kind`` (info, warning, error) with action buttons."""
+        """Show ``text`` styled as ``kind`` (info, warning, error) with action buttons.
+
+        The message also goes to the log (INFO), so a log tells what the user was shown.
+        """
+        log.info("%s banner: %s", kind, text)
         self.setProperty("kind", kind if kind in KINDS else "info")
         self.style().unpolish(self)
         self.style().polish(self)

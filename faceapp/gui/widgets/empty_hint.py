@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
 from faceapp.core.sources import VIDEO_SUFFIXES
 from faceapp.gui.context import AppContext
 from faceapp.storage.gallery import Person
+
+log = logging.getLogger(__name__)
 
 #: What the hint says.
 EMPTY_GALLERY_HINT = "Gallery is empty — press Capture (Ctrl+E) or Add photos to enrol someone"
@@ -187,8 +190,10 @@ class NoCameraCard(QFrame):
 
     def show_for(self, camera: str, reason: str) -> None:
         """Show the card after ``camera`` (an index) could not be opened because of ``reason``."""
+        log.info("no camera: showing the %r card (camera %s: %s)", NO_CAMERA_TITLE, camera, reason)
         self._camera = camera
-        self.reason.setText(f"Camera {camera}: {reason}")
+        reason = reason.strip().rstrip(".")
+        self.reason.setText(f"{reason[:1].upper()}{reason[1:]}." if reason else "")
         self._place()
         self.raise_()
         self.show()
