@@ -277,3 +277,103 @@ def test_pause_becomes_resume_and_back(qtbot, make_window, store):
     qtbot.waitUntil(lambda: "paused" in window.status_source.text())
     pause.trigger()
     assert not pause.isChecked() and pause.text() == "Pause"
+
+
+# -- 6. keyboard focus is clearly visible -----------------------------------------------------
+
+
+def _luminance(rgb) -> float:
+    """Relative luminance (WCAG) of an sRGB triple of 0..255."""
+    import numpy as np
+
+    c = np.asarray(rgb, float) / 255.0
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(c @ [0.2126, 0.7152, 0.0722])
+
+
+def _contrast_ratio(a, b) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _focus_widgets():
+    from PySide6.QtCore import QStringListModel
+    from PySide6.QtWidgets import (
+        QCheckBox,
+        QComboBox,
+        QLineEdit,
+        QListView,
+        QPushButton,
+        QRadioButton,
+        QSlider,
+    )
+
+    def button(name: str):
+        b = QPushButton("Capture face")
+        b.setObjectName(name)
+        return b
+
+    def people():
+        view = QListView()
+        view.setObjectName("peopleList")
+        view.setModel(QStringListModel(["Ann", "Bob"], view))
+        view.setFixedHeight(90)
+        return view
+
+    def combo():
+        c = QComboBox()
+        c.addItems(["Ann", "Bob"])
+        return c
+
+    return {
+        "button": lambda: button(""),
+        "primary button": lambda: button("primary"),
+        "danger button": lambda: button("danger"),
+        "combo box": combo,
+        "slider": lambda: QSlider(Qt.Orientation.Horizontal),
+        "people list": people,
+        "check box": lambda: QCheckBox("Require a head turn"),
+        "radio button": lambda: QRadioButton("Guided"),
+        "line edit": lambda: QLineEdit("Ann"),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_focus_widgets()))
+def test_keyboard_focus_is_clearly_visible(qtbot, kind):
+    """A focused widget shows a ring: pixels an unfocused one lacks, 3:1 against its edge."""
+    import numpy as np
+    from PySide6.QtWidgets import QGroupBox, QVBoxLayout
+
+    from faceapp import paths
+
+    box = QGroupBox("Panel")  # the side panel's background
+    box.setStyleSheet((paths.resources_dir() / "style.qss").read_text(encoding="utf-8"))
+    make = _focus_widgets()[kind]
+    focused, unfocused = make(), make()
+    layout = QVBoxLayout(box)
+    layout.addWidget(focused)
+    layout.addWidget(unfocused)
+    qtbot.addWidget(box)
+    box.resize(300, 260)
+    _show_active(qtbot, box)
+    focused.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(focused.hasFocus)
+
+    def pixels(widget) -> np.ndarray:
+        from PySide6.QtGui import QImage
+
+        # As on screen: the panel's background shows through the widget.
+        grab = box.grab(widget.geometry().adjusted(-2, -2, 2, 2))
+        image = grab.toImage().convertToFormat(QImage.Format.Format_RGB888)
+        w, h, stride = image.width(), image.height(), image.bytesPerLine()
+        raw = np.frombuffer(image.constBits(), np.uint8, count=stride * h).reshape(h, stride)
+        return raw[:, : 3 * w].reshape(h, w, 3).astype(int)
+
+    on, off = pixels(focused), pixels(unfocused)
+    assert on.shape == off.shape  # the ring does not change the widget's size
+    changed = np.abs(on - off).sum(axis=2) > 60
+    assert changed.sum() >= 2 * (on.shape[0] + on.shape[1]) * 0.5, (kind, int(changed.sum()))
+    # The changed pixels stand out from what they replace: at least 3:1 (WCAG 2.2, 2.4.13).
+    ring = np.median(on[changed], axis=0)
+    before = np.median(off[changed], axis=0)
+    assert _contrast_ratio(ring, before) >= 3.0, (kind, ring, before)
