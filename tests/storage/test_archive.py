@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import stat
@@ -378,3 +379,174 @@ def test_a_compressed_bomb_is_refused_from_its_recorded_size(
     assert packed.stat().st_size < 1 << 20
     with pytest.raises(ArchiveError, match="more than"):
         read_archive(packed, SHA)
+
+
+# -- issue 17: memory, inflation, dates, messages, partial files ------------------------------
+
+
+def test_a_member_list_that_lies_about_its_count_is_refused_before_zipfile_parses_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The end record says 2 members, the list holds 3,002: refused, ZipFile never built."""
+    from benchmarks.hostile_archives import lying_zip
+
+    lying = lying_zip(tmp_path / "lying.zip", 3000)
+    built = []
+
+    class Spy(zipfile.ZipFile):
+        def __init__(self, *args, **kwargs) -> None:
+            built.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(reading.zipfile, "ZipFile", Spy)
+    with pytest.raises(ArchiveError, match="more entries than the 2 its end record declares"):
+        read_archive(lying, SHA, 128)
+    assert built == []  # no member list of 3,002 entries was built
+
+
+def test_a_member_list_larger_than_the_limit_is_refused_unread(exported: Path, monkeypatch) -> None:
+    monkeypatch.setattr(reading, "MAX_DIRECTORY_BYTES", 200)
+    with pytest.raises(ArchiveError, match="member list takes"):
+        read_archive(exported, SHA)
+
+
+def test_padded_jpegs_do_not_inflate_the_gallery(tmp_path: Path) -> None:
+    """20 real thumbnails, each padded with zeros to 256 KiB, deflated: a 150 KB file."""
+    from benchmarks.hostile_archives import padded_jpeg_zip, small_jpeg
+
+    padded = padded_jpeg_zip(tmp_path / "padded.zip", 20, pad_to=256 << 10)
+    size = padded.stat().st_size
+    archive = read_archive(padded, SHA, 128)
+    thumbs = [s.thumbnail for s in archive.people[0].samples]
+    assert all(t is not None and len(t) <= 1.1 * len(small_jpeg()) + 1024 for t in thumbs)
+    target = GalleryStore(tmp_path / "t.db")
+    target.add_person("Existing")
+    before = target.path.stat().st_size
+    import_archive(target, archive)
+    assert target.path.stat().st_size - before < 2 * size  # was 5.2 MB from a 150 KB file
+    from PIL import Image
+
+    with Image.open(io.BytesIO(target.samples("Padded")[0].thumbnail)) as img:
+        assert img.size == (96, 96)
+
+
+def test_thumbnails_that_compress_unusually_well_are_refused(exported: Path, monkeypatch) -> None:
+    monkeypatch.setattr(reading, "MAX_THUMBNAIL_GROWTH", 0.01)
+    with pytest.raises(ArchiveError, match="times the file's size"):
+        read_archive(exported, SHA)
+
+
+@pytest.mark.parametrize(
+    "when", ["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:00-23:59", "1066-10-14T09:00:00"]
+)
+def test_a_time_outside_the_sane_years_is_refused_at_import(
+    when: str, exported: Path, tmp_path: Path
+) -> None:
+    bad = rewrite(
+        exported,
+        tmp_path / "bad.zip",
+        manifest=lambda d: person(d, "Ann")["samples"][0].update(created_at=when),
+    )
+    with pytest.raises(ArchiveError, match="outside the years 1900 to 9998") as err:
+        read_archive(bad, SHA)
+    assert str(bad) in str(err.value) and "samples[0].created_at" in str(err.value)
+
+
+def test_a_5000_digit_number_is_refused_with_the_file_name(exported: Path, tmp_path: Path) -> None:
+    bad = rewrite(
+        exported,
+        tmp_path / "digits.zip",
+        members=lambda c: c.update(
+            {
+                "manifest.json": c["manifest.json"].replace(
+                    b'"format_version": 1', b'"format_version": 1' + b"0" * 5000
+                )
+            }
+        ),
+    )
+    with pytest.raises(ArchiveError, match="a number of 5,001 characters") as err:
+        read_archive(bad, SHA)
+    assert str(err.value).startswith(f"{bad}: manifest.json: ")
+
+
+def test_a_zip_missing_its_first_bytes_is_refused_with_the_file_name(
+    exported: Path, tmp_path: Path
+) -> None:
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(exported.read_bytes()[4000:])
+    with pytest.raises(ArchiveError, match="damaged zip file") as err:
+        read_archive(cut, SHA)
+    message = str(err.value)
+    assert message.startswith(f"{cut}: ") and "Invalid argument" not in message
+
+
+def test_export_on_a_full_disk_names_the_file_and_leaves_nothing(
+    source: GalleryStore, tmp_path: Path, monkeypatch
+) -> None:
+    import errno
+
+    out = tmp_path / "full.zip"
+    real_write = zipfile.ZipFile.writestr
+
+    def full(self, name, data, *args, **kwargs):
+        if str(name).startswith("thumbnails/"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, name, data, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)
+    with pytest.raises(OSError) as err:
+        export_gallery(source, out, SHA)
+    assert err.value.filename == str(out) and "disk is full" in err.value.strerror
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["source.db"]
+
+
+_SLOW_EXPORT = r"""
+import sys, time, zipfile
+from pathlib import Path
+from faceapp.storage.archive import export_gallery
+from faceapp.storage.gallery import GalleryStore
+if sys.argv[3] == "named":
+    import os
+    del os.O_TMPFILE  # a system without unnamed files
+real = zipfile.ZipFile.writestr
+def slow(self, name, data, *args, **kwargs):
+    real(self, name, data, *args, **kwargs)
+    if str(name).startswith("thumbnails/"):
+        self.fp.flush()
+        print("writing", flush=True)
+        time.sleep(60)
+zipfile.ZipFile.writestr = slow
+export_gallery(GalleryStore(Path(sys.argv[1])), Path(sys.argv[2]), "ab" * 32)
+"""
+
+
+@pytest.mark.parametrize("way", ["unnamed", "named"])
+def test_an_export_killed_mid_write_leaves_no_partial_file_for_long(
+    way: str, source: GalleryStore, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_EXPORT, str(source.path), str(folder / "e.zip"), way],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "writing\n"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+    left = sorted(p.name for p in folder.iterdir())
+    if way == "named":  # the hidden partial file of the killed process ...
+        assert len(left) == 1 and left[0].startswith(f".e.zip.{child.pid}-"), left
+        assert (folder / left[0]).stat().st_size > 0
+    else:  # an unnamed file vanishes with its process
+        assert left == []
+    export_gallery(source, folder / "next.zip", SHA)  # ... is removed by the next export
+    assert sorted(p.name for p in folder.iterdir()) == ["next.zip"]

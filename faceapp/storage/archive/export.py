@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
+import re
 import secrets
+import shutil
+import stat
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from faceapp.storage.archive.format import (
     EMBEDDINGS,
@@ -24,6 +31,8 @@ from faceapp.storage.archive.format import (
 from faceapp.storage.gallery import FILE_MODE, GalleryStore
 from faceapp.storage.samples import quality_column, quality_dict, quality_from_json
 
+log = logging.getLogger(__name__)
+
 
 def export_gallery(
     store: GalleryStore,
@@ -34,8 +43,10 @@ def export_gallery(
 ) -> ExportSummary:
     """Write the whole gallery (people, samples, thumbnails) to one archive file.
 
-    The file is written next to ``out`` under a temporary name (mode 0600: it holds
-    biometric data) and renamed into place when complete.  The history is not exported.
+    The file is written next to ``out`` without a name, or under a hidden temporary
+    name where the system cannot (mode 0600: it holds biometric data), and renamed into
+    place when complete; partial files that killed exports left in that folder are
+    removed first (:func:`remove_stale_partials`).  The history is not exported.
 
     Parameters
     ----------
@@ -55,7 +66,8 @@ def export_gallery(
     ArchiveError
         When ``out`` exists (without ``overwrite``), is a folder, or its folder is missing.
     OSError
-        When the file cannot be written.
+        When the file cannot be written (a full disk included); the error names ``out``
+        and nothing is left behind.
     GalleryError
         When the gallery cannot be read.
     """
@@ -118,16 +130,123 @@ def export_gallery(
         "embeddings": {"file": EMBEDDINGS, "dtype": "<f4", "count": len(blobs), "dim": dim},
         "people": manifest_people,
     }
-    tmp = out.with_name(f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    remove_stale_partials(out.parent)
+    text = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
     try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w") as zf:
-            text = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+        with _partial(out) as fh, zipfile.ZipFile(fh, "w") as zf:
             zf.writestr(MANIFEST, text, compress_type=zipfile.ZIP_DEFLATED)
             zf.writestr(EMBEDDINGS, b"".join(blobs), compress_type=zipfile.ZIP_STORED)
             for name, data in thumbnails:
                 zf.writestr(name, data, compress_type=zipfile.ZIP_STORED)
+    except OSError as exc:
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise OSError(
+            exc.errno, f"cannot write the gallery file: {reason}; nothing was written", str(out)
+        ) from exc
+    return ExportSummary(out, len(people), len(blobs), left_out)
+
+
+#: A partial archive of ``export_gallery`` on the fallback path: ``.NAME.PID-HEX.new``.
+_PARTIAL = re.compile(r"^\..+\.(?P<pid>[0-9]+)-[0-9a-f]{8}\.new$")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def remove_stale_partials(folder: Path) -> list[Path]:
+    """Delete the partial archives that exports killed before they finished left in ``folder``.
+
+    A partial archive is a hidden ``.NAME.PID-HEX.new`` file, owned by this user, whose
+    process ``PID`` no longer runs (on systems where ``export_gallery`` cannot write an
+    unnamed file, a ``kill -9`` leaves one behind).  Files that cannot be removed are
+    logged and left.
+
+    Parameters
+    ----------
+    folder : Path
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as exc:
+        log.debug("cannot list %s: %s", folder, exc)
+        return removed
+    for entry in entries:
+        match = _PARTIAL.match(entry.name)
+        if match is None or _pid_alive(int(match["pid"])):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+                continue
+            os.unlink(entry.path)
+        except OSError as exc:
+            log.warning("cannot remove the partial export %s: %s", entry.path, exc)
+            continue
+        log.info("removed %s, left by an export that did not finish", entry.path)
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _name_unnamed(fh: BinaryIO, tmp: Path) -> None:
+    """Give the complete unnamed file ``fh`` the name ``tmp`` (a copy when linking fails)."""
+    os.fchmod(fh.fileno(), FILE_MODE)
+    folder = os.open(tmp.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        # dst_dir_fd makes Python call linkat(..., AT_SYMLINK_FOLLOW): the file, not the link
+        os.link(f"/proc/self/fd/{fh.fileno()}", tmp.name, dst_dir_fd=folder)
+        return
+    except OSError as exc:
+        log.debug("cannot link the unnamed export file (%s); copying it", exc)
+    finally:
+        os.close(folder)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "wb") as copy:
+        fh.seek(0)
+        shutil.copyfileobj(fh, copy)  # type: ignore[misc]
+        copy.flush()
+        os.fsync(copy.fileno())
+
+
+@contextmanager
+def _partial(out: Path) -> Iterator[BinaryIO]:
+    """Yield a private file that becomes ``out`` when the block ends without an error.
+
+    Where the system allows (Linux ``O_TMPFILE``), the file has no name until it is
+    complete, so a process killed mid-export leaves nothing behind.  Elsewhere it is a
+    hidden ``.NAME.PID-HEX.new`` next to ``out``, removed on errors, and by the next
+    export (:func:`remove_stale_partials`) when the process was killed.
+    """
+    tmp = out.with_name(f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
+    unnamed = getattr(os, "O_TMPFILE", 0)
+    fd = -1
+    if unnamed and Path("/proc/self/fd").is_dir():
+        try:
+            fd = os.open(out.parent, unnamed | os.O_RDWR, FILE_MODE)
+        except OSError:
+            fd = -1  # a file system without unnamed files: the named way below
+    named = fd < 0
+    if named:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb" if named else "w+b") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+            if not named:
+                _name_unnamed(fh, tmp)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return ExportSummary(out, len(people), len(blobs), left_out)

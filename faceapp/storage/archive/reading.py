@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -9,7 +10,7 @@ import re
 import stat
 import struct
 import zipfile
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,14 @@ MAX_THUMBNAIL_SIDE = 1024
 MAX_TOTAL_BYTES = 2 << 30
 MAX_DIM = 4096
 MAX_SOURCE_LENGTH = 1000
+#: Largest member list (zip central directory), in bytes: 100,002 entries of 670 bytes.
+MAX_DIRECTORY_BYTES = 64 << 20
+#: The thumbnails stored from one file take at most this many times the file's size.
+MAX_THUMBNAIL_GROWTH = 2
+#: Earliest and latest year of a time in the manifest (after conversion to UTC).
+MIN_YEAR, MAX_YEAR = 1900, 9998
+#: Longest number in the manifest, in digits.
+MAX_NUMBER_DIGITS = 40
 #: Largest departure of a stored embedding's length from 1.
 NORM_TOLERANCE = 1e-3
 
@@ -60,10 +69,12 @@ def _member_problem(name: str) -> str | None:
     return None
 
 
-def _entry_count(fh: Any, size: int) -> int:
-    """Return the number of members a zip declares, from its end records (no full parse).
+def _central_directory(fh: Any, size: int) -> tuple[int, int, int]:
+    """Return ``(members declared, start, size)`` of a zip's member list, from its end records.
 
-    Raises ArchiveError when the file is not a zip.
+    The start is found the way :mod:`zipfile` finds it (the list ends where the end
+    records begin), so what is checked here is what ``ZipFile`` will parse.  Raises
+    ArchiveError when the file is not a zip or its end records are damaged.
     """
     tail_len = min(size, 65536 + 22)
     fh.seek(size - tail_len)
@@ -71,20 +82,63 @@ def _entry_count(fh: Any, size: int) -> int:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) - at < 22:
         raise ArchiveError("not a zip file")
-    entries = struct.unpack("<H", tail[at + 10 : at + 12])[0]
-    if entries != 0xFFFF:
-        return int(entries)
-    loc = at - 20
-    if loc < 0 or tail[loc : loc + 4] != b"PK\x06\x07":
+    end_at = size - tail_len + at
+    entries, cd_size = struct.unpack("<HL", tail[at + 10 : at + 16])
+    # Like zipfile: a zip64 locator right before the end record replaces these values.
+    record_at = end_at - 20 - 56
+    if record_at >= 0:
+        fh.seek(record_at)
+        records = fh.read(76)
+        if records[56:60] == b"PK\x06\x07" and records[:4] == b"PK\x06\x06":
+            entries, cd_size = struct.unpack("<Q8xQ", records[32:56])
+            return int(entries), record_at - cd_size, int(cd_size)
+    if entries == 0xFFFF:
         raise ArchiveError("a damaged zip file (zip64 records missing)")
-    offset = struct.unpack("<Q", tail[loc + 8 : loc + 16])[0]
-    if offset > size - 56:
-        raise ArchiveError("a damaged zip file (zip64 records out of place)")
-    fh.seek(offset)
-    record = fh.read(56)
-    if record[:4] != b"PK\x06\x06":
-        raise ArchiveError("a damaged zip file (zip64 records missing)")
-    return int(struct.unpack("<Q", record[32:40])[0])
+    return int(entries), end_at - cd_size, int(cd_size)
+
+
+def _check_central_directory(fh: Any, size: int) -> None:
+    """Refuse a member list that is too large or holds more members than declared.
+
+    :class:`zipfile.ZipFile` reads the whole member list into memory and builds one
+    object per entry it finds, whatever count the end record declares; a 94 MB file
+    whose list lies about its count took 1 GB before the member count could be checked.
+    Here the list's size is checked against :data:`MAX_DIRECTORY_BYTES` and its entries
+    are walked (one 46-byte header at a time, no more than the declared count plus one)
+    before ``ZipFile`` sees the file.
+    """
+    declared, start, cd_size = _central_directory(fh, size)
+    if declared > _MAX_MEMBERS:
+        raise ArchiveError(f"more than {_MAX_MEMBERS:,} members")
+    if cd_size > MAX_DIRECTORY_BYTES:
+        raise ArchiveError(
+            f"its member list takes {cd_size:,} bytes, more than {MAX_DIRECTORY_BYTES:,}"
+        )
+    if start < 0:
+        raise ArchiveError(
+            "a damaged zip file: its member list would start before the file does"
+            " (the start of the file may be missing)"
+        )
+    found = 0
+    at = 0
+    while at < cd_size:
+        if found == declared:
+            raise ArchiveError(
+                f"a damaged or forged zip file: its member list holds more entries than"
+                f" the {declared:,} its end record declares"
+            )
+        fh.seek(start + at)
+        header = fh.read(46)
+        if len(header) != 46 or header[:4] != b"PK\x01\x02":
+            raise ArchiveError("a damaged zip file (a broken entry in its member list)")
+        name_len, extra_len, comment_len = struct.unpack("<3H", header[28:34])
+        at += 46 + name_len + extra_len + comment_len
+        found += 1
+    if found != declared:
+        raise ArchiveError(
+            f"a damaged zip file: its member list holds {found:,} entries, its end record"
+            f" declares {declared:,}"
+        )
 
 
 def _strict_json(data: bytes) -> Any:
@@ -99,9 +153,26 @@ def _strict_json(data: bytes) -> Any:
     def no_constants(word: str) -> Any:
         raise ArchiveError(f"{MANIFEST}: {word} is not a number")
 
+    def number(kind: type) -> Any:
+        def parse(text: str) -> Any:
+            if len(text) > MAX_NUMBER_DIGITS:
+                raise ArchiveError(
+                    f"{MANIFEST}: a number of {len(text):,} characters"
+                    f" (at most {MAX_NUMBER_DIGITS} are accepted)"
+                )
+            return kind(text)
+
+        return parse
+
     try:
         text = data.decode("utf-8")
-        return json.loads(text, object_pairs_hook=pairs, parse_constant=no_constants)
+        return json.loads(
+            text,
+            object_pairs_hook=pairs,
+            parse_constant=no_constants,
+            parse_int=number(int),
+            parse_float=number(float),
+        )
     except UnicodeDecodeError:
         raise ArchiveError(f"{MANIFEST}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -133,13 +204,31 @@ def _time_text(value: Any, where: str) -> str | None:
     if not isinstance(value, str) or len(value) > 64:
         raise ArchiveError(f"{MANIFEST}: {where} must be an ISO 8601 time")
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ArchiveError(f"{MANIFEST}: {where} is not an ISO 8601 time: {value!r}") from None
+    try:
+        year = when.astimezone(timezone.utc).year if when.tzinfo is not None else when.year
+    except OverflowError:
+        year = 0
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ArchiveError(
+            f"{MANIFEST}: {where} is {value!r}, outside the years {MIN_YEAR} to {MAX_YEAR}"
+        )
     return value
 
 
-def _check_jpeg(data: bytes, name: str) -> None:
+def _lean_jpeg(data: bytes, name: str) -> bytes:
+    """Check a thumbnail and return the bytes to store: as given, or re-encoded when leaner.
+
+    The JPEG is decoded completely, then encoded again with its own quantisation tables
+    (Pillow's ``quality="keep"``).  Bytes a JPEG can carry without showing them (data
+    after its end marker, comment and application segments) vanish in that second
+    encoding; when the file is more than ``1.1 x`` the re-encoded size plus 1 KiB, the
+    re-encoded picture is stored instead, so a thumbnail padded with zeros (which deflate
+    to almost nothing in the archive) cannot inflate the gallery.  faceapp's own
+    thumbnails are kept byte for byte.
+    """
     from PIL import Image
 
     if data[:3] != b"\xff\xd8\xff":
@@ -152,10 +241,20 @@ def _check_jpeg(data: bytes, name: str) -> None:
             if max(w, h) > MAX_THUMBNAIL_SIDE or min(w, h) < 1:
                 raise ArchiveError(f"{name}: {w}x{h} pixels is not a thumbnail")
             img.load()
+            if len(data) <= 1024:
+                return data
+            out = io.BytesIO()
+            try:
+                img.save(out, "JPEG", quality="keep")
+            except (ValueError, OSError):
+                out = io.BytesIO()
+                img.convert("RGB").save(out, "JPEG", quality=90)
     except ArchiveError:
         raise
     except Exception as exc:
         raise ArchiveError(f"{name}: a damaged JPEG ({' '.join(str(exc).split())[:80]})") from None
+    lean = out.getvalue()
+    return data if len(data) <= 1.1 * len(lean) + 1024 else lean
 
 
 def read_archive(
@@ -185,10 +284,14 @@ def read_archive(
         the archive's own tree (absolute, ``..``), unexpected, duplicated, or larger than
         its limit; a total uncompressed size over :data:`MAX_TOTAL_BYTES`; a manifest
         that is not the format, of a newer version, of another model or dimension, or
-        malformed; names that ``normalise_name`` refuses or that repeat; embeddings that
-        are not finite unit vectors; thumbnails that are not decodable JPEGs.
+        malformed (a number longer than :data:`MAX_NUMBER_DIGITS`, a time outside
+        :data:`MIN_YEAR` to :data:`MAX_YEAR`); names that ``normalise_name`` refuses or
+        that repeat; embeddings that are not finite unit vectors; thumbnails that are
+        not decodable JPEGs, or that would take more than :data:`MAX_THUMBNAIL_GROWTH`
+        times the file's size in the gallery; a read error while the zip is read
+        (every message starts with the file's name).
     OSError
-        When the file cannot be read.
+        When the file cannot be opened (``os.stat``/``open``: the error names it).
     """
     path = Path(path)
     st = os.stat(path)
@@ -200,18 +303,26 @@ def read_archive(
         raise ArchiveError(f"{path}: {st.st_size:,} bytes is larger than {MAX_ARCHIVE_BYTES:,}")
     with open(path, "rb") as fh:
         try:
-            if _entry_count(fh, st.st_size) > _MAX_MEMBERS:
-                raise ArchiveError(f"more than {_MAX_MEMBERS:,} members")
+            _check_central_directory(fh, st.st_size)
             fh.seek(0)
             with zipfile.ZipFile(fh) as zf:
-                return _read_zip(zf, model_sha256, dim)
+                return _read_zip(zf, model_sha256, dim, st.st_size)
         except ArchiveError as exc:
             raise ArchiveError(f"{path}: {exc}") from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
             raise ArchiveError(f"{path}: a damaged or unsupported zip file ({exc})") from None
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise ArchiveError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+            raise ArchiveError(
+                f"{path}: a damaged zip file: a member or its member list would lie outside"
+                " the file (its start may be missing)"
+            ) from None
 
 
-def _read_zip(zf: zipfile.ZipFile, model_sha256: str | None, dim: int | None) -> GalleryArchive:
+def _read_zip(
+    zf: zipfile.ZipFile, model_sha256: str | None, dim: int | None, file_bytes: int
+) -> GalleryArchive:
     infos = zf.infolist()
     if len(infos) > _MAX_MEMBERS:
         raise ArchiveError(f"more than {_MAX_MEMBERS:,} members")
@@ -300,6 +411,8 @@ def _read_zip(zf: zipfile.ZipFile, model_sha256: str | None, dim: int | None) ->
         raise ArchiveError(f"more than {MAX_PEOPLE:,} people")
     expected = {MANIFEST, EMBEDDINGS}
     seen_names: set[str] = set()
+    thumb_bytes = 0
+    thumb_budget = MAX_THUMBNAIL_GROWTH * file_bytes
     next_index = 0
     people = []
     for p_at, p in enumerate(people_doc):
@@ -336,8 +449,14 @@ def _read_zip(zf: zipfile.ZipFile, model_sha256: str | None, dim: int | None) ->
             if thumb_name is not None:
                 if thumb_name != thumbnail_name(k):
                     raise ArchiveError(f"{s_where}.thumbnail must be {thumbnail_name(k)!r}")
-                thumb = read(thumb_name, MAX_THUMBNAIL_BYTES)
-                _check_jpeg(thumb, thumb_name)
+                thumb = _lean_jpeg(read(thumb_name, MAX_THUMBNAIL_BYTES), thumb_name)
+                thumb_bytes += len(thumb)
+                if thumb_bytes > thumb_budget:
+                    raise ArchiveError(
+                        f"its thumbnails would take more than {thumb_budget:,} bytes in the"
+                        f" gallery, over {MAX_THUMBNAIL_GROWTH} times the file's size"
+                        " (pictures that compress unusually well)"
+                    )
                 expected.add(thumb_name)
             quality = _get(s, "quality", dict, s_where, optional=True)
             if quality is not None:
