@@ -136,3 +136,28 @@ def test_a_packaged_app_without_its_demo_never_says_to_run_weights_fetch(
     assert "the demo photos are missing" in banner.text()
     assert "weights fetch" not in banner.text()
     assert "download and unpack it again" in banner.text()
+
+
+@needs_demo
+@pytest.mark.model
+def test_gui_enrol_demo_option_enrols_the_five_demo_people(tmp_path) -> None:
+    """``faceapp gui --enrol-demo`` (the menu action at start), on the first start: no camera."""
+    import os
+    import subprocess
+    import sys
+
+    from faceapp.storage.gallery import GalleryStore
+
+    gallery = tmp_path / "gallery.sqlite3"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    argv = ["--gallery", str(gallery), "--source", NO_CAMERA, "--enrol-demo", "--exit-after", "15"]
+    code = f"from faceapp.gui.app import main; raise SystemExit(main({argv!r}))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=150
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "no camera: showing the 'No camera found' card" in result.stderr
+    people = {p.name: p.n_samples for p in GalleryStore(gallery).people()}
+    assert people == dict.fromkeys(
+        ["Ben Afflek", "Elton John", "Jerry Seinfeld", "Madonna", "Mindy Kaling"], 1
+    )
