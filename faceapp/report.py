@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -351,13 +351,15 @@ for each other.</p>
 """
 
 
-def write_report(report: CalibrationReport, out: Path, gallery: str | None = None) -> Path:
-    """Write :func:`report_html` to ``out`` (UTF-8) and return ``out``.
+def write_report(report: CalibrationReport, stream: TextIO, gallery: str | None = None) -> int:
+    """Write :func:`report_html` to the text ``stream``; return the characters written.
+
+    The command line opens ``stream`` with :func:`faceapp.cli.common.open_private`: a
+    private (0600) file that replaces the old one only once it is whole.
 
     Raises
     ------
     OSError
-        When the file cannot be written.
+        When the stream cannot be written.
     """
-    out.write_text(report_html(report, gallery), encoding="utf-8")
-    return out
+    return stream.write(report_html(report, gallery))

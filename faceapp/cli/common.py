@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from faceapp import paths
 
@@ -86,6 +87,27 @@ def shown(name: str) -> str:
         return name if normalise_name(name) == name else repr(name)
     except ValueError:
         return repr(name)
+
+
+def check_writable(gallery: Path) -> None:
+    """Raise :class:`UsageError` when the gallery file (or its folder) cannot be written.
+
+    Checked before the models load, so that a command that would add faces does not
+    work for nothing and then fail.  The folder must take new files too: SQLite writes
+    its journal beside the gallery.
+    """
+    import os
+
+    from faceapp.core.images import display_name
+
+    folder = gallery.parent
+    if gallery.exists() and not os.access(gallery, os.W_OK):
+        raise UsageError(f"{display_name(gallery)}: the gallery is read-only; nothing enrolled")
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"{display_name(gallery)}: cannot write into the gallery's folder "
+            f"{display_name(folder)}; nothing enrolled"
+        )
 
 
 _pipelines: dict[str, Any] = {}
@@ -234,41 +256,138 @@ _GALLERY_SIDE_FILES = ("", "-journal", "-wal", "-shm")
 
 
 def checked_output(args: argparse.Namespace, path: Path, option: str) -> Path:
-    """Return ``path`` once it is safe to write a report there, or raise :class:`UsageError`.
+    """Return ``path`` once it is safe to write an output there, or raise :class:`UsageError`.
 
-    Refused: a folder, a missing parent folder, a symbolic link (writing would go
-    wherever it points), and the gallery file or one of its journals (the report would
-    destroy the faces).  Checked before the models load.
+    Refused: a symbolic link (writing would go wherever it points), a folder or any other
+    existing entry that is not a regular file (a FIFO would block the command for ever, a
+    device would receive the bytes), a missing parent folder or one that cannot be
+    written into, and the gallery file or one of its journals, also by another name (the
+    output would destroy the faces).  Nothing is opened, so the check never blocks; call
+    it before the models load, then write with :func:`open_private` or
+    :func:`private_output`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's arguments (``args.gallery``: the gallery in use, or None).
+    path : Path
+        The output file the user named.
+    option : str
+        The option that named it (``"--csv"``), for the message.
     """
     import os
+    import stat
 
     from faceapp.core.images import display_name
 
     shown_path = f"{option} {display_name(path)}"
-    if path.is_symlink():
+    try:
+        mode: int | None = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise UsageError(f"{shown_path}: {exc.strerror or exc}") from None
+    if mode is not None and stat.S_ISLNK(mode):
         raise UsageError(f"{shown_path}: is a symbolic link; give the file itself")
-    if path.is_dir():
+    if mode is not None and stat.S_ISDIR(mode):
         raise UsageError(f"{shown_path}: is a folder")
-    if not path.parent.is_dir():
-        raise UsageError(f"{shown_path}: the folder does not exist")
-    gallery = Path(args.gallery or paths.default_gallery_path())
-    for suffix in _GALLERY_SIDE_FILES:
-        side = gallery.with_name(gallery.name + suffix)
-        same = path.absolute() == side.absolute() or (
-            path.exists() and side.exists() and os.path.samefile(path, side)
+    if mode is not None and not stat.S_ISREG(mode):
+        raise UsageError(
+            f"{shown_path}: exists and is not a regular file (a pipe, socket or device)"
         )
-        if same:
-            raise UsageError(f"{shown_path}: is the gallery file; choose another name")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"{shown_path}: the folder does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{shown_path}: cannot write into the folder {display_name(parent)}")
+    if _is_gallery_file(path, Path(args.gallery or paths.default_gallery_path())):
+        raise UsageError(f"{shown_path}: is the gallery file; choose another name")
     return path
 
 
-def open_private(path: Path) -> Any:
-    """Open ``path`` for writing text (mode 0600: reports name people), never through a link."""
+def _is_gallery_file(path: Path, gallery: Path) -> bool:
+    """Return True when ``path`` is ``gallery`` or one of its journals, by any name."""
     import os
 
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, 0o600)
-    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+    target = path.resolve()
+    for base in (gallery.absolute(), gallery.resolve()):
+        for suffix in _GALLERY_SIDE_FILES:
+            side = base.with_name(base.name + suffix)
+            if target == side.resolve():
+                return True
+            if path.exists() and side.exists() and os.path.samefile(path, side):
+                return True
+    return False
+
+
+@contextlib.contextmanager
+def private_output(path: Path, keep_on_interrupt: bool = False) -> Iterator[Path]:
+    """Yield a new, empty, private file beside ``path`` to write; at the end it becomes ``path``.
+
+    The file is created in ``path``'s folder with mode 0600 (outputs name people and
+    show their faces), never through a link.  When the block ends without an error it is
+    renamed over ``path`` in one step: readers see the old file or the whole new one,
+    and a link at ``path`` is replaced, not followed.  On an error the temporary file is
+    removed and ``path`` is left as it was.  Check ``path`` with :func:`checked_output`
+    first.
+
+    Parameters
+    ----------
+    path : Path
+        The output file.
+    keep_on_interrupt : bool
+        Also keep what was written when the block is interrupted (Ctrl-C): a camera
+        recorded until the user stops it.  The interruption still propagates.
+    """
+    import os
+    import tempfile
+
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=f".part{path.suffix}", dir=path.parent
+    )
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    except KeyboardInterrupt:
+        if keep_on_interrupt:
+            _replace(tmp, path)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _replace(tmp, path)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    """Make ``tmp`` private and rename it over ``path`` (removing ``tmp`` when that fails)."""
+    import os
+
+    try:
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def open_private(path: Path) -> Iterator[TextIO]:
+    """Open ``path`` for writing UTF-8 text, as :func:`private_output` does (0600, atomic).
+
+    The stream is written to disk (``fsync``) before it replaces ``path``; on an error
+    ``path`` is left as it was.  Open it with ``newline=""`` semantics (CSV).
+    """
+    import os
+
+    with private_output(path) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def os_error_line(exc: OSError) -> str:

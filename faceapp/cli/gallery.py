@@ -62,21 +62,42 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     elif args.action == "import":
         return _gallery_import(args, store)
     elif args.action == "wipe":
-        if not args.yes:
-            raise UsageError("this deletes every enrolled face; add --yes to confirm")
-        existed = store.path.exists()
-        backup = store.wipe(backup=not args.no_backup)
-        if not existed:
-            line = f"no gallery at {store.path}; nothing to delete"
-        elif backup is None:
-            line = f"deleted {store.path} (no backup kept)"
-        else:
-            line = (
-                f"deleted {store.path}; a backup copy is at {backup}"
-                " (delete it, or wipe with --no-backup, to remove the faces for good)"
-            )
-        doc = {"wiped": str(store.path), "backup": None if backup is None else str(backup)}
-        emit(args, doc, [line])
+        return _gallery_wipe(args, store)
+    return EXIT_OK
+
+
+def _gallery_wipe(args: argparse.Namespace, store: Any) -> int:
+    """Delete the gallery file (the file a link points to, when the gallery is a link)."""
+    from faceapp.core.images import display_name
+    from faceapp.storage.gallery import GalleryStore
+
+    if not args.yes:
+        raise UsageError("this deletes every enrolled face; add --yes to confirm")
+    link = store.path if store.path.is_symlink() else None
+    if link is not None:
+        # Unlinking the link would leave every face in the file it points to.
+        store = GalleryStore(store.path.resolve())
+    where = display_name(store.path)
+    existed = store.path.exists()
+    backup = store.wipe(backup=not args.no_backup)
+    if not existed:
+        line = f"no gallery at {where}; nothing to delete"
+    elif backup is None:
+        line = f"deleted {where} (no backup kept)"
+    else:
+        line = (
+            f"deleted {where}; a backup copy is at {display_name(backup)}"
+            " (delete it, or wipe with --no-backup, to remove the faces for good)"
+        )
+    lines = [line]
+    if link is not None:
+        lines.insert(0, f"{display_name(link)} is a link to {where}: wiping that file")
+    doc = {
+        "wiped": str(store.path),
+        "link": None if link is None else str(link),
+        "backup": None if backup is None else str(backup),
+    }
+    emit(args, doc, lines)
     return EXIT_OK
 
 
@@ -144,6 +165,7 @@ def _gallery_import(args: argparse.Namespace, store: Any) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """List the recognition history, write it as CSV, or change its settings."""
+    from faceapp.core.images import display_name
     from faceapp.storage.history import History, local_time, parse_since, write_csv
 
     history = History(open_store(args))
@@ -162,6 +184,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.csv == "-" and args.json:
         raise UsageError("--csv - and --json both want standard output; choose one")
+    csv_path = None if args.csv in (None, "-") else checked_output(args, Path(args.csv), "--csv")
     since = None if args.since is None else parse_since(args.since)
     until = None if args.until is None else parse_since(args.until, option="--until")
     events = history.events(
@@ -177,10 +200,10 @@ def cmd_history(args: argparse.Namespace) -> int:
         write_csv(events, sys.stdout)
         return EXIT_OK
     lines = []
-    if args.csv is not None:
-        with open_private(checked_output(args, Path(args.csv), "--csv")) as fh:
+    if csv_path is not None:
+        with open_private(csv_path) as fh:
             write_csv(events, fh)
-        lines.append(f"wrote {len(events)} event(s) to {args.csv}")
+        lines.append(f"wrote {len(events)} event(s) to {display_name(csv_path)}")
     else:
         state = "on" if settings.enabled else "off"
         lines.append(
@@ -213,18 +236,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     verification = threshold_from(
         argparse.Namespace(threshold=args.verification_threshold), "verification"
     )
-    out = args.out
-    if out.is_dir():
-        raise UsageError(f"--out {display_name(out)}: is a folder")
-    if not out.parent.is_dir():
-        raise UsageError(f"--out {display_name(out)}: the folder does not exist")
+    out = checked_output(args, args.out, "--out")
     store = open_store(args)
     index = store.index()
     # The same recognition rule as everywhere: the gallery's automatic threshold unless pinned.
     recognition = automatic_distance(index) if pinned is None else pinned
     thresholds = {"recognition": recognition, "verification": verification}
     report = calibration_report(index, thresholds)
-    write_report(report, out, store.path.name)
+    with open_private(out) as fh:
+        write_report(report, fh, store.path.name)
     lines = [
         f"{report.people} people, {report.samples} samples: {report.genuine_pairs:,} "
         f"same-person and {report.impostor_pairs:,} different-person pairs"

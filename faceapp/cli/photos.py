@@ -12,6 +12,7 @@ from faceapp.cli.common import (
     EXIT_OK,
     HistoryRecorder,
     UsageError,
+    check_writable,
     checked_output,
     emit,
     loaded_pipeline,
@@ -62,6 +63,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     name = normalise_name(args.name)  # a refused name fails before anything is read
     threshold = threshold_from(args)
     store = open_store(args)
+    check_writable(store.path)
     frames = [(load_image(p), str(p)) for p in args.images]  # bad files fail before the model loads
     pipeline = loaded_pipeline(args)
     samples = [prepare_sample(pipeline, frame, src, args.largest) for frame, src in frames]
@@ -82,11 +84,12 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             f"{display_name(sample.source)}: {verdict.message}{more}; nothing enrolled "
             "(add --force to enrol it anyway)"
         )
+    store.add_samples(name, [s.stored() for s in samples])
+    # Said only once the samples are stored: a gallery that cannot be written fails above.
     for sample, verdict in refused:
         note(args, f"{display_name(sample.source)}: {verdict.message}; enrolled (--force)")
-    store.add_samples(name, [s.stored() for s in samples])
     person = store.find_person(name)
-    lines = [f"enrolled {len(samples)} sample(s) for {name} ({person.n_samples} in total)"]
+    lines = [f"enrolled {len(samples)} sample(s) for {shown(name)} ({person.n_samples} in total)"]
     doc = {
         "name": name,
         "added": len(samples),
@@ -121,7 +124,9 @@ def cmd_enroll_folders(args: argparse.Namespace) -> int:
             f"{display_name(root)}: no photos found (expected one sub-folder of photos per "
             "person, or photos named after their person)"
         )
-    batch = BulkEnrolment(open_store(args), check, force=args.force, ignored=scan.ignored)
+    store = open_store(args)
+    check_writable(store.path)
+    batch = BulkEnrolment(store, check, force=args.force, ignored=scan.ignored)
     pipeline = loaded_pipeline(args)
     show = progress_bar("enrolling")
     done, total = 0, scan.n_photos
@@ -403,8 +408,9 @@ def _verify_live(
     try:
         frames = _frames_of(source, read)
         with closing(frames):
-            results = (
-                pipeline.process(f.image, index, settings, f.index, f.timestamp) for f in frames
+            results = (  # with each frame's image: the face's look must change smoothly
+                (pipeline.process(f.image, index, settings, f.index, f.timestamp), f.image)
+                for f in frames
             )
             state = run_challenge(results, challenge)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,11 @@ from faceapp.cli.common import (
     EXIT_OK,
     HistoryRecorder,
     UsageError,
+    checked_output,
     emit,
     loaded_pipeline,
     open_store,
+    private_output,
     stranger_rate_from,
     threshold_from,
 )
@@ -31,7 +34,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     settings = MatchSettings(threshold=threshold_from(args), stranger_rate=stranger_rate_from(args))
     live = live_settings_from(args)
     if args.out is not None:
-        _check_video_out(args.out, args.input)
+        _check_video_out(args, args.out, args.input)
     store = open_store(args)
     index = store.index()
     source = open_source(args.input)
@@ -45,42 +48,49 @@ def cmd_video(args: argparse.Namespace) -> int:
     else:
         where = f"camera {args.input}" if str(args.input).isdigit() else str(args.input)
     writer, frames, named, size = None, [], 0, None
-    try:
-        pipeline = loaded_pipeline(args)
-        # Follow faces across frames of a real video; an image folder is a set of unrelated photos.
-        tracked = isinstance(source, VideoCaptureSource)
-        # Every frame through the full detector (not the GUI's live mode); every face is
-        # reported, or with --min-face those of live mode's size and score floor.
-        pipeline.tracker = FaceTracker(live=live) if tracked else None
-        while args.max_frames is None or len(frames) < args.max_frames:
-            frame = source.read()
-            if frame is None:
-                break
-            result = pipeline.process(frame.image, index, settings, frame.index, frame.timestamp)
-            recorder.add_frame(frame.image, result, "recognition", where, still=not tracked)
-            named += sum(1 for fr in result.faces if fr.known)
-            frames.append(
-                {
-                    "frame": frame.index,
-                    "t": round(frame.timestamp, 3),
-                    "faces": [f.to_json() for f in result.faces],
-                }
-            )
-            if args.out is not None:
-                size = size or (frame.image.shape[1], frame.image.shape[0])
-                writer = writer or _video_writer(args.out, source.fps, size)
-                picture = annotate(frame.image, result)
-                if (picture.shape[1], picture.shape[0]) != size:
-                    picture = letterbox(picture, size)
-                writer.write(picture)
-            if not args.json:
-                labels = ", ".join(fr.label for fr in result.faces) or "no face"
-                print(f"frame {frame.index} t={frame.timestamp:.2f}s: {labels}")
-    finally:
-        source.close()
-        if writer is not None:
-            writer.release()
-        recorded = recorder.flush()  # what was seen is kept, also when interrupted
+    # The annotated video goes to a private file beside --out, renamed over it at the end
+    # (from the first frame on); stopping a camera with Ctrl-C keeps what was recorded.
+    with contextlib.ExitStack() as output:
+        try:
+            pipeline = loaded_pipeline(args)
+            # Follow faces across frames of a real video; a folder holds unrelated photos.
+            tracked = isinstance(source, VideoCaptureSource)
+            # Every frame through the full detector (not the GUI's live mode); every face is
+            # reported, or with --min-face those of live mode's size and score floor.
+            pipeline.tracker = FaceTracker(live=live) if tracked else None
+            while args.max_frames is None or len(frames) < args.max_frames:
+                frame = source.read()
+                if frame is None:
+                    break
+                result = pipeline.process(
+                    frame.image, index, settings, frame.index, frame.timestamp
+                )
+                recorder.add_frame(frame.image, result, "recognition", where, still=not tracked)
+                named += sum(1 for fr in result.faces if fr.known)
+                frames.append(
+                    {
+                        "frame": frame.index,
+                        "t": round(frame.timestamp, 3),
+                        "faces": [f.to_json() for f in result.faces],
+                    }
+                )
+                if args.out is not None:
+                    if writer is None:
+                        size = (frame.image.shape[1], frame.image.shape[0])
+                        target = output.enter_context(private_output(args.out, True))
+                        writer = _video_writer(target, args.out, source.fps, size)
+                    picture = annotate(frame.image, result)
+                    if (picture.shape[1], picture.shape[0]) != size:
+                        picture = letterbox(picture, size)
+                    writer.write(picture)
+                if not args.json:
+                    labels = ", ".join(display_name(fr.label) for fr in result.faces) or "no face"
+                    print(f"frame {frame.index} t={frame.timestamp:.2f}s: {labels}")
+        finally:
+            source.close()
+            if writer is not None:
+                writer.release()
+            recorded = recorder.flush()  # what was seen is kept, also when interrupted
     doc: dict[str, Any] = {"frames": frames, "out": str(args.out) if args.out else None}
     if recorder.active:
         doc["history_recorded"] = recorded
@@ -112,30 +122,24 @@ def live_settings_from(args: argparse.Namespace) -> Any:
 VIDEO_OUT_SUFFIXES = (".mp4", ".avi")
 
 
-def _check_video_out(out: Path, source_spec: str) -> None:
-    """Refuse, before any work, an ``--out`` path that cannot receive the annotated video."""
+def _check_video_out(args: argparse.Namespace, out: Path, source_spec: str) -> None:
+    """Refuse, before any work, an ``--out`` path that cannot receive the annotated video.
+
+    The rules of every output (:func:`~faceapp.cli.common.checked_output`: no link, no
+    FIFO, not the gallery), a video file name, and not the input video itself.
+    """
     from faceapp.core.images import display_name
 
     name = display_name(out)
     if out.suffix.lower() not in VIDEO_OUT_SUFFIXES:
         raise UsageError(f"--out {name}: the file name must end in .mp4 or .avi")
-    parent = out.parent
-    if not parent.exists():
-        raise UsageError(f"--out {name}: the folder {display_name(parent)} does not exist")
-    if not parent.is_dir():
-        raise UsageError(f"--out {name}: {display_name(parent)} is not a folder")
-    if out.is_dir():
-        raise UsageError(f"--out {name}: is a folder")
-    if out.exists() or out.is_symlink():
-        if not out.is_file():
-            raise UsageError(f"--out {name}: exists and is not a regular file")
-        if Path(source_spec).exists() and os.path.samefile(out, source_spec):
-            raise UsageError(f"--out {name}: is the input video; choose another file")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {name}: cannot write into the folder {display_name(parent)}")
+    checked_output(args, out, "--out")
+    if out.exists() and Path(source_spec).exists() and os.path.samefile(out, source_spec):
+        raise UsageError(f"--out {name}: is the input video; choose another file")
 
 
-def _video_writer(path: Path, fps: float, size: tuple[int, int]) -> Any:
+def _video_writer(path: Path, out: Path, fps: float, size: tuple[int, int]) -> Any:
+    """Return an OpenCV writer of ``path`` (a temporary name of ``out``, the same suffix)."""
     import cv2
 
     from faceapp.core.images import display_name
@@ -143,9 +147,9 @@ def _video_writer(path: Path, fps: float, size: tuple[int, int]) -> Any:
     from faceapp.core.sources import quiet_video_backends
 
     quiet_video_backends()
-    fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
-    with native_stderr_to_log(f"OpenCV creating {path.name}"):
+    fourcc = cv2.VideoWriter_fourcc(*("MJPG" if out.suffix.lower() == ".avi" else "mp4v"))
+    with native_stderr_to_log(f"OpenCV creating {out.name}"):
         writer = cv2.VideoWriter(str(path), fourcc, fps, size)
     if not writer.isOpened():
-        raise UsageError(f"--out {display_name(path)}: cannot write a video to this file")
+        raise UsageError(f"--out {display_name(out)}: cannot write a video to this file")
     return writer

@@ -1,0 +1,213 @@
+"""Every file the command line writes (issue 17): never the gallery, never through a link,
+never blocking on a FIFO, private (0600) and whole or not at all."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from faceapp.cli import run
+from faceapp.cli.common import UsageError, checked_output, open_private
+from tests.conftest import person_photos
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = run(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def faceapp(*argv: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """Run ``python -m faceapp`` in a child; the timeout only guards against a hang."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run(
+        [sys.executable, "-m", "faceapp", *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture(scope="module")
+def enrolled(tmp_path_factory, celebrity_dir: Path) -> Path:
+    """A gallery of two people (three photos each), built once; tests use copies."""
+    gallery = tmp_path_factory.mktemp("enrolled") / "g.db"
+    train = person_photos(celebrity_dir, "train")
+    for person in ("madonna", "elton_john"):
+        code = run(["enroll", person, *map(str, train[person][:3]), "--gallery", str(gallery)])
+        assert code == 0
+    return gallery
+
+
+@pytest.fixture()
+def gallery(tmp_path: Path, enrolled: Path) -> Path:
+    copy = tmp_path / "g.db"
+    shutil.copy(enrolled, copy)
+    return copy
+
+
+# -- the gallery is never an output ----------------------------------------------------------
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("suffix", ["", "-wal", "-journal"])
+def test_history_csv_and_report_refuse_the_gallery_and_its_journals(
+    capsys, gallery: Path, suffix: str
+) -> None:
+    before = sha(gallery)
+    target = gallery.with_name(gallery.name + suffix)
+    code, _, err = cli(capsys, "history", "--csv", str(target), "--gallery", str(gallery))
+    assert code == 2 and "is the gallery file" in err, err
+    code, _, err = cli(capsys, "report", "--out", str(target), "--gallery", str(gallery))
+    assert code == 2 and "is the gallery file" in err, err
+    assert sha(gallery) == before
+    assert not target.exists() or suffix == ""
+
+
+@pytest.mark.model
+def test_the_gallery_is_refused_under_another_name(capsys, tmp_path: Path, gallery: Path) -> None:
+    """Through a linked gallery, a hard link, or a path through a linked folder."""
+    before = sha(gallery)
+    link = tmp_path / "link.db"
+    link.symlink_to(gallery)
+    hard = tmp_path / "hard.db"
+    os.link(gallery, hard)
+    folder_link = tmp_path / "there"
+    folder_link.symlink_to(tmp_path)
+    for out, given in ((gallery, link), (hard, gallery), (folder_link / "g.db", gallery)):
+        code, _, err = cli(capsys, "history", "--csv", str(out), "--gallery", str(given))
+        assert code == 2 and "is the gallery file" in err, (out, given, err)
+        code, _, err = cli(capsys, "report", "--out", str(out), "--gallery", str(given))
+        assert code == 2 and "is the gallery file" in err, (out, given, err)
+    assert sha(gallery) == before
+
+
+# -- links and FIFOs -------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_outputs_are_never_written_through_a_symbolic_link(
+    capsys, tmp_path: Path, gallery: Path
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    for command, option, name in (
+        ("history", "--csv", "link.csv"),
+        ("report", "--out", "link.html"),
+        ("video", "--out", "link.mp4"),
+        ("identify", "--csv", "link2.csv"),
+    ):
+        link = tmp_path / name
+        link.symlink_to(victim)
+        extra = {"video": ["demo"], "identify": [str(tmp_path)]}.get(command, [])
+        argv = [command, *extra, option, str(link), "--gallery", str(gallery)]
+        code, _, err = cli(capsys, *argv)
+        assert code == 2 and "symbolic link" in err, (argv, err)
+        assert victim.read_text() == "keep me" and link.is_symlink()
+
+
+@pytest.mark.model
+def test_a_fifo_as_output_is_refused_at_once(tmp_path: Path, gallery: Path) -> None:
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    photo = tmp_path / "none.jpg"
+    for argv in (
+        ["history", "--csv", str(fifo)],
+        ["report", "--out", str(fifo)],
+        ["identify", str(photo), "--csv", str(fifo)],
+    ):
+        done = faceapp(*argv, "--gallery", str(gallery))  # a hang ends in TimeoutExpired
+        assert done.returncode == 2, (argv, done.stderr)
+        assert "not a regular file" in done.stderr, done.stderr
+        assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    video_fifo = tmp_path / "out.mp4"
+    os.mkfifo(video_fifo)
+    done = faceapp("video", "demo", "--out", str(video_fifo), "--gallery", str(gallery))
+    assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr
+
+
+# -- private and whole -----------------------------------------------------------------------
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+@pytest.mark.model
+def test_outputs_are_private_and_replace_an_old_file_whole(
+    capsys, tmp_path: Path, gallery: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    csv_file, page, video = out / "h.csv", out / "r.html", out / "v.avi"
+    for old in (csv_file, page, video):
+        old.write_text("old")
+        old.chmod(0o644)
+    argv = ["--gallery", str(gallery)]
+    assert cli(capsys, "history", "--csv", str(csv_file), *argv)[0] == 0
+    assert cli(capsys, "report", "--out", str(page), *argv)[0] == 0
+    code, _, err = cli(capsys, "video", "demo", "--max-frames", "2", "--out", str(video), *argv)
+    assert code in (0, 1), err
+    for made in (csv_file, page, video):
+        assert mode_of(made) == 0o600, made
+        assert made.read_bytes() != b"old"
+    assert csv_file.read_text().startswith("time_utc,")
+    assert page.read_text().startswith("<!DOCTYPE html>")
+    assert video.read_bytes()[:4] == b"RIFF"
+    assert leftovers(out) == []
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_partial_one(tmp_path: Path) -> None:
+    out = tmp_path / "h.csv"
+    out.write_text("the old export")
+    with pytest.raises(OSError), open_private(out) as fh:
+        fh.write("half of the new one")
+        raise OSError(28, "No space left on device")
+    assert out.read_text() == "the old export"
+    assert leftovers(tmp_path) == []
+
+
+def test_checked_output_refuses_what_cannot_be_written(tmp_path: Path) -> None:
+    args = argparse.Namespace(gallery=tmp_path / "g.db")
+    with pytest.raises(UsageError, match="is a folder"):
+        checked_output(args, tmp_path, "--csv")
+    with pytest.raises(UsageError, match="does not exist"):
+        checked_output(args, tmp_path / "nowhere" / "x.csv", "--csv")
+    assert checked_output(args, tmp_path / "x.csv", "--csv") == tmp_path / "x.csv"
+
+
+# -- gallery wipe on a linked gallery --------------------------------------------------------
+
+
+@pytest.mark.model
+def test_wipe_of_a_linked_gallery_deletes_the_faces_it_points_to(
+    capsys, tmp_path: Path, gallery: Path
+) -> None:
+    link = tmp_path / "link.db"
+    link.symlink_to(gallery)
+    code, out, err = cli(capsys, "gallery", "wipe", "--yes", "--no-backup", "--gallery", str(link))
+    assert code == 0, err
+    assert not gallery.exists(), "the faces stayed in the file the link points to"
+    assert f"deleted {gallery}" in out and "is a link to" in out, out
+    code, out, _ = cli(capsys, "gallery", "list", "--gallery", str(link))
+    assert code == 0 and "the gallery is empty" in out
