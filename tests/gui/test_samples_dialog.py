@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocumentFragment
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QTableWidget
 
 from faceapp.gui.widgets.samples_dialog import (
     DISTANCE,
@@ -177,3 +177,39 @@ def test_a_failed_delete_says_why_and_keeps_every_sample(qtbot, madonna_ctx, sto
         f"no sample with id {ids[1]}"
     ]
     assert [s.id for s in store.samples("Madonna")] == [ids[0], *ids[2:]]
+
+
+ODD_DATE = "0001-01-01T00:00:00+23:59"  # imported before import checked the years (issue 17)
+
+
+def test_added_text_shows_an_odd_stored_date_as_it_is() -> None:
+    from faceapp.gui.widgets.samples_dialog import added_text
+
+    assert added_text(ODD_DATE) == ODD_DATE  # was OverflowError: date value out of range
+    assert added_text("9999-12-31T23:59:00-23:59") == "9999-12-31T23:59:00-23:59"
+    assert added_text("not a date") == "not a date"
+
+
+def test_a_stored_odd_date_fills_the_whole_table(qtbot, store) -> None:
+    import sqlite3
+
+    from faceapp.gui.widgets.samples_dialog import ADDED
+
+    rng = np.random.default_rng(3)
+    store.add_samples("Ann", [(rng.normal(size=128), None, f"a{k}.jpg") for k in range(3)])
+    conn = sqlite3.connect(store.path)
+    conn.execute("UPDATE samples SET created_at = ? WHERE source = 'a1.jpg'", (ODD_DATE,))
+    conn.commit()
+    conn.close()
+    ctx = make_ctx(store, fake_pipeline())
+    ctx.start_gallery()
+    try:
+        qtbot.waitUntil(lambda: ctx.people_loaded)
+        dialog = _open(qtbot, ctx, "Ann")
+        table = dialog.findChild(QTableWidget)
+        assert table.rowCount() == 3
+        shown = [table.item(r, ADDED).text() for r in range(3)]
+        assert ODD_DATE in shown and all(shown)
+        assert all(table.item(r, DISTANCE) is not None for r in range(3))
+    finally:
+        ctx.stop_gallery()

@@ -68,14 +68,18 @@ CAPTURE_SOURCE = "capture"
 
 
 def added_text(created_at: str) -> str:
-    """Return an ISO 8601 UTC time as local ``YYYY-MM-DD HH:MM`` (unparsable: as given)."""
+    """Return an ISO 8601 UTC time as local ``YYYY-MM-DD HH:MM``.
+
+    A text that is not such a time, or one that cannot be shown in local time (an
+    imported year 1 with a +23:59 offset overflows), is returned as it is stored.
+    """
     try:
         when = datetime.fromisoformat(created_at)
-    except (TypeError, ValueError):
+        if when.tzinfo is not None:
+            when = when.astimezone()
+        return when.strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError, OverflowError, OSError):
         return created_at or "unknown"
-    if when.tzinfo is not None:
-        when = when.astimezone()
-    return when.strftime("%Y-%m-%d %H:%M")
 
 
 def source_text(source: str | None) -> str:

@@ -177,7 +177,7 @@ def remove_stale_partials(folder: Path) -> list[Path]:
     list of Path
         The files removed.
     """
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError as exc:
@@ -215,7 +215,7 @@ def _name_unnamed(fh: BinaryIO, tmp: Path) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "wb") as copy:
         fh.seek(0)
-        shutil.copyfileobj(fh, copy)  # type: ignore[misc]
+        shutil.copyfileobj(fh, copy)
         copy.flush()
         os.fsync(copy.fileno())
 
