@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QObject, QSize, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QGroupBox,
@@ -24,6 +24,38 @@ from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.help_dialogs import AboutDialog, HowToDialog, ShortcutsDialog
 from faceapp.gui.worker import ModelState
 
+#: Narrowest and widest side panel, in pixels.
+SIDE_MIN_PX = 330
+SIDE_MAX_PX = 560
+#: Share of the window's width the side panel takes between those (475 px of 1920).
+SIDE_SHARE = 0.25
+
+
+class _SideSplitter(QSplitter):
+    """The video beside the side panel; the panel takes :data:`SIDE_SHARE` of the width.
+
+    Until the user drags the handle: from then on both sides keep their proportions,
+    as a splitter does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.user_sized = False
+        self.splitterMoved.connect(self._on_splitter_moved)
+
+    @Slot(int, int)
+    def _on_splitter_moved(self, pos: int, index: int) -> None:
+        self.user_sized = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        """Give the side panel its share of the new width (unless the user chose one)."""
+        super().resizeEvent(event)
+        if self.user_sized or self.count() != 2:
+            return
+        width = event.size().width() - self.handleWidth()
+        side = max(SIDE_MIN_PX, min(SIDE_MAX_PX, round(SIDE_SHARE * width)))
+        self.setSizes([width - side, side])
+
 
 class _FittingScrollArea(QScrollArea):
     """A scroll area that asks for all of its contents' height (Qt caps the hint at 24 lines).
@@ -32,8 +64,11 @@ class _FittingScrollArea(QScrollArea):
     counts its lines.
     """
 
+    #: The most height it asks for (the panel below keeps the rest); None: no limit.
+    height_cap: int | None = None
+
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        """Return the contents' height at the current width, plus the frame."""
+        """Return the contents' height at the current width, plus the frame (capped)."""
         hint = super().sizeHint()
         inner = self.widget()
         if inner is None:
@@ -41,7 +76,10 @@ class _FittingScrollArea(QScrollArea):
         height = inner.heightForWidth(inner.width()) if inner.hasHeightForWidth() else -1
         if height < 0:
             height = inner.sizeHint().height()
-        return QSize(hint.width(), height + 2 * self.frameWidth())
+        height += 2 * self.frameWidth()
+        if self.height_cap is not None:
+            height = min(height, self.height_cap)
+        return QSize(hint.width(), height)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
         """Ask for a new layout on a new width (wrapped text may need another height)."""
@@ -53,12 +91,57 @@ class _FittingScrollArea(QScrollArea):
 class _PinnedBox(QGroupBox):
     """A titled panel that prefers its minimum height (and grows into spare height).
 
-    So the scrolled panels above it get their preferred height first.
+    So the scrolled panels above it get their preferred height first, up to what
+    :class:`_SideColumn` leaves them.
     """
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         """Return the preferred width and the minimum height."""
         return QSize(super().sizeHint().width(), self.minimumSizeHint().height())
+
+    def natural_height(self) -> int:
+        """Return the height its contents prefer (the gallery: a few rows of people)."""
+        return super().sizeHint().height()
+
+
+#: Share of the side panel's height kept for the pinned panel (the gallery) when the
+#: panels above would take it; at least the pinned panel's minimum, at most its
+#: preferred height.
+PINNED_SHARE = 0.55
+
+
+class _SideColumn(QWidget):
+    """The side panel: scrolled panels above a pinned one that keeps a share of the height.
+
+    Without it the panels above (verification's, say) would leave the gallery list one
+    row: on each new height it caps what the scroll area asks for.
+    """
+
+    def __init__(self, scroll: _FittingScrollArea, pinned: list[_PinnedBox]) -> None:
+        super().__init__()
+        self._scroll = scroll
+        self._pinned = pinned
+
+    def event(self, event: QEvent) -> bool:
+        """Cap the scroll area again when a panel's size hints change."""
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._cap_scroll(self.height())
+        return super().event(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        """Cap the scroll area's height so the pinned panels keep their share."""
+        super().resizeEvent(event)
+        self._cap_scroll(event.size().height())
+
+    def _cap_scroll(self, height: int) -> None:
+        keep = 0
+        for box in self._pinned:
+            least = box.minimumSizeHint().height()
+            keep += max(least, min(box.natural_height(), round(PINNED_SHARE * height)))
+        cap = max(0, height - keep - self.layout().spacing()) if self._pinned else None
+        if cap != self._scroll.height_cap:
+            self._scroll.height_cap = cap
+            self._scroll.updateGeometry()
 
 
 def central_widget(
@@ -82,13 +165,14 @@ def central_widget(
     scrolled.setObjectName("sidePanel")
     scrolled_layout = QVBoxLayout(scrolled)
     scrolled_layout.setContentsMargins(4, 0, 4, 0)
-    column = QWidget()
+    scroll = _FittingScrollArea()
+    pinned_boxes: list[_PinnedBox] = []
+    column = _SideColumn(scroll, pinned_boxes)
     column.setObjectName("sidePanel")
     column_layout = QVBoxLayout(column)
     column_layout.setContentsMargins(0, 0, 0, 0)
     pinned = QVBoxLayout()
     pinned.setContentsMargins(4, 0, 4, 0)
-    scroll = _FittingScrollArea()
     scroll.setWidget(scrolled)
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -98,14 +182,15 @@ def central_widget(
     for title, panel, stretch in panels:
         box = _PinnedBox(title) if stretch else QGroupBox(title)
         QVBoxLayout(box).addWidget(panel)
-        if stretch:
+        if isinstance(box, _PinnedBox):
+            pinned_boxes.append(box)
             box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
             pinned.addWidget(box, stretch)
         else:
             scrolled_layout.addWidget(box)
-    column.setMinimumWidth(330)
-    column.setMaximumWidth(460)
-    splitter = QSplitter(Qt.Orientation.Horizontal)
+    column.setMinimumWidth(SIDE_MIN_PX)
+    column.setMaximumWidth(SIDE_MAX_PX)
+    splitter = _SideSplitter()
     splitter.addWidget(left)
     splitter.addWidget(column)
     splitter.setStretchFactor(0, 1)

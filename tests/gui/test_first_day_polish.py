@@ -377,3 +377,53 @@ def test_keyboard_focus_is_clearly_visible(qtbot, kind):
     ring = np.median(on[changed], axis=0)
     before = np.median(off[changed], axis=0)
     assert _contrast_ratio(ring, before) >= 3.0, (kind, ring, before)
+
+
+# -- 2. the side panel on small and wide screens ----------------------------------------------
+
+
+@pytest.fixture
+def twelve_people(store):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        store.add_samples(f"Person {i}", [(rng.normal(size=128).astype(np.float32), None, None)])
+    return store
+
+
+@pytest.mark.parametrize("mode", ["recognition", "verification"])
+@pytest.mark.parametrize(
+    ("size", "least_rows"), [((1024, 700), 2), ((1240, 800), 3), ((1920, 1080), 4)]
+)
+def test_the_gallery_list_shows_several_rows_and_the_side_panel_grows(
+    qtbot, make_window, twelve_people, mode, size, least_rows
+):
+    import contextlib
+
+    from PySide6.QtCore import QSize
+
+    from faceapp import paths
+
+    from .gui_helpers import ListSource, fake_pipeline, grey_frames
+
+    ctx = make_ctx(twelve_people, fake_pipeline(), mode=mode, claim="Person 3", liveness=False)
+    window = make_window(ctx, ListSource(grey_frames(), fps=10.0))
+    window.setStyleSheet((paths.resources_dir() / "style.qss").read_text(encoding="utf-8"))
+    panel = window.gallery_panel
+    qtbot.waitUntil(lambda: len(panel.names()) == 12)
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.size() == QSize(*size))
+    view = panel.people_list
+
+    def rows() -> float:
+        return view.viewport().height() / view.sizeHintForRow(0)
+
+    with contextlib.suppress(qtbot.TimeoutError):  # the layouts settle over a few events
+        qtbot.waitUntil(lambda: rows() >= least_rows, timeout=3000)
+    assert rows() >= least_rows, (mode, size, rows())
+    column = panel.parentWidget().parentWidget()
+    if size[0] >= 1920:
+        assert column.width() >= 0.22 * size[0], column.width()  # not 330 px of 1920
+    else:
+        assert column.width() >= 330

@@ -107,6 +107,35 @@ def ask_name(
     return dialog.textValue()
 
 
+#: Rows of people the list shows at least, and prefers to show, when there is room.
+MIN_ROWS = 2
+PREFERRED_ROWS = 4
+
+
+class PeopleListView(QListView):
+    """The people list: it asks for room for :data:`MIN_ROWS` rows at least.
+
+    Its preferred height is :data:`PREFERRED_ROWS` rows, so that the panels above give
+    way to it on a low window before they scroll away.
+    """
+
+    def _rows_height(self, rows: int) -> int:
+        model = self.model()
+        row = self.sizeHintForRow(0) if model is not None and model.rowCount() else -1
+        if row <= 0:
+            row = THUMB_PX + 10  # the icon and the item's padding
+        margins = self.contentsMargins()
+        return rows * row + margins.top() + margins.bottom()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        """Return room for :data:`MIN_ROWS` rows."""
+        return QSize(super().minimumSizeHint().width(), self._rows_height(MIN_ROWS))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        """Return room for :data:`PREFERRED_ROWS` rows."""
+        return QSize(super().sizeHint().width(), self._rows_height(PREFERRED_ROWS))
+
+
 class GalleryPanel(QWidget):
     """Lists the enrolled people and edits the gallery.
 
@@ -144,7 +173,7 @@ class GalleryPanel(QWidget):
         self.search_edit.setPlaceholderText("Search names…")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setAccessibleName("Search the gallery")
-        self.people_list = QListView()
+        self.people_list = PeopleListView()
         self.people_list.setObjectName("peopleList")
         self.people_list.setModel(self.model)
         self.people_list.setIconSize(QSize(THUMB_PX, THUMB_PX))
