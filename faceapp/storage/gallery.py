@@ -20,7 +20,13 @@ from faceapp.storage.database import (
     LOCK_TIMEOUT_S,
     GalleryFile,
 )
-from faceapp.storage.names import MAX_NAME_LENGTH, clean_name, name_key, normalise_name
+from faceapp.storage.names import (
+    MAX_NAME_LENGTH,
+    clean_name,
+    lookalike_problem,
+    name_key,
+    normalise_name,
+)
 from faceapp.storage.samples import (
     NewSample,
     decode_embedding,
@@ -251,11 +257,13 @@ class GalleryStore(GalleryFile):
         Raises
         ------
         ValueError
-            When the name is invalid (see ``normalise_name``) or already enrolled.
+            When the name is invalid (see ``normalise_name``), already enrolled, or looks
+            like an enrolled one (``lookalike_problem``).
         """
         clean = normalise_name(name)
 
         def body(conn: sqlite3.Connection) -> Person:
+            self._refuse_lookalike(conn, clean)
             try:
                 conn.execute("INSERT INTO people(name, created_at) VALUES (?, ?)", (clean, _now()))
             except sqlite3.IntegrityError:
@@ -269,7 +277,17 @@ class GalleryStore(GalleryFile):
         clean = normalise_name(name)
         return self.write_transaction(lambda conn: self._get_or_create(conn, clean))
 
+    @staticmethod
+    def _refuse_lookalike(conn: sqlite3.Connection, clean: str, keep: int = -1) -> None:
+        """Raise ValueError when ``clean`` looks like another person's name (a look-alike)."""
+        others = (r[0] for r in conn.execute("SELECT name FROM people WHERE id != ?", (keep,)))
+        problem = lookalike_problem(clean, others)
+        if problem is not None:
+            raise ValueError(problem)
+
     def _get_or_create(self, conn: sqlite3.Connection, clean: str) -> Person:
+        if conn.execute("SELECT 1 FROM people WHERE name = ?", (clean,)).fetchone() is None:
+            self._refuse_lookalike(conn, clean)
         conn.execute(
             "INSERT INTO people(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
             (clean, _now()),
@@ -345,12 +363,14 @@ class GalleryStore(GalleryFile):
         KeyError
             When ``old`` is not enrolled.
         ValueError
-            When ``new`` is invalid or another person already has it.
+            When ``new`` is invalid, or another person already has it or a name that
+            looks like it (``lookalike_problem``).
         """
         clean = normalise_name(new)
 
         def body(conn: sqlite3.Connection) -> Person:
             person = self._require(conn, old)
+            self._refuse_lookalike(conn, clean, person.id)
             try:
                 conn.execute("UPDATE people SET name = ? WHERE id = ?", (clean, person.id))
             except sqlite3.IntegrityError:

@@ -16,6 +16,7 @@ from faceapp.storage.archive.format import (
     now_iso,
 )
 from faceapp.storage.gallery import MAX_NAME_LENGTH, GalleryStore, normalise_name
+from faceapp.storage.names import lookalike_key
 from faceapp.storage.samples import quality_json
 
 
@@ -63,7 +64,10 @@ def import_archive(
     ConflictError
         With ``on_conflict="fail"`` when someone is already enrolled.
     ArchiveError
-        When the gallery's embeddings have another dimension.
+        When the gallery's embeddings have another dimension, or a person new to the
+        gallery has a name that looks like an enrolled one or another new one (same
+        UTS #39 skeleton, :func:`~faceapp.storage.names.lookalike_key`); nothing is
+        written then.
     GalleryError
         When the gallery cannot be written.
     """
@@ -101,6 +105,7 @@ def import_archive(
         if clashes and on_conflict == "fail":
             raise ConflictError(clashes)
         taken = set(enrolled) | {p.name for p in archive.people}
+        looks = {lookalike_key(n): n for n in enrolled}
         added, merged, skipped, renamed = [], [], [], []
         n_added = n_there = 0
         for person in archive.people:
@@ -128,6 +133,12 @@ def import_archive(
                 name = new_name
             else:
                 added.append(name)
+            other = looks.setdefault(lookalike_key(name), name)
+            if other != name:
+                raise ArchiveError(
+                    f"{name!r} looks the same as {other!r}, who is already enrolled or earlier"
+                    " in the file, but is written with other characters; rename one of them"
+                )
             cur = conn.execute(
                 "INSERT INTO people(name, created_at) VALUES (?, ?)",
                 (name, person.created_at or now),
