@@ -152,7 +152,10 @@ def central_widget(
     ``panels`` are ``(title, widget, stretch)``.  Panels with stretch 0 are stacked in a
     column that scrolls when the window is too low for it; a panel with a stretch stays
     in view below that column and takes the spare height, so its buttons (the gallery's
-    Capture and Add photos) are reachable at the window's smallest size.
+    Capture and Add photos) are reachable at the window's smallest size; it keeps
+    :data:`PINNED_SHARE` of the height when the column would take it.  The side panel
+    takes :data:`SIDE_SHARE` of the window's width, between :data:`SIDE_MIN_PX` and
+    :data:`SIDE_MAX_PX`.
     """
     left = QWidget()
     left_layout = QVBoxLayout(left)
