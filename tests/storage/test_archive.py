@@ -550,3 +550,16 @@ def test_an_export_killed_mid_write_leaves_no_partial_file_for_long(
         assert left == []
     export_gallery(source, folder / "next.zip", SHA)  # ... is removed by the next export
     assert sorted(p.name for p in folder.iterdir()) == ["next.zip"]
+
+
+def test_a_zip64_member_list_is_walked_like_any_other(tmp_path: Path) -> None:
+    """Over 65,535 members, zip writes zip64 end records: their count and size are read."""
+    big = tmp_path / "many.zip"
+    with zipfile.ZipFile(big, "w") as zf:
+        for k in range(70_000):
+            zf.writestr(f"thumbnails/{k:06d}.jpg", b"")
+    with open(big, "rb") as fh:
+        assert reading._central_directory(fh, big.stat().st_size)[0] == 70_000
+        reading._check_central_directory(fh, big.stat().st_size)  # no error
+    with pytest.raises(ArchiveError, match="manifest.json"):  # then the usual checks
+        read_archive(big, SHA)

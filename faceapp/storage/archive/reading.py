@@ -90,7 +90,7 @@ def _central_directory(fh: Any, size: int) -> tuple[int, int, int]:
         fh.seek(record_at)
         records = fh.read(76)
         if records[56:60] == b"PK\x06\x07" and records[:4] == b"PK\x06\x06":
-            entries, cd_size = struct.unpack("<Q8xQ", records[32:56])
+            entries, cd_size = struct.unpack("<2Q", records[32:48])
             return int(entries), record_at - cd_size, int(cd_size)
     if entries == 0xFFFF:
         raise ArchiveError("a damaged zip file (zip64 records missing)")
