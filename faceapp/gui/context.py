@@ -20,6 +20,7 @@ from faceapp.gui.gallery_worker import GalleryEdit, GalleryWorker
 from faceapp.gui.history_worker import HistoryWorker
 from faceapp.gui.liveness_gate import LivenessGate
 from faceapp.gui.people import PeopleList, PeopleSnapshot
+from faceapp.gui.verdict import NO_CHECK, Judgement, Verdict, verification_verdict
 from faceapp.gui.worker import ModelState
 from faceapp.settings import Settings
 from faceapp.storage.gallery import GalleryStore, Person
@@ -108,6 +109,8 @@ class AppContext(QObject):
     #: The liveness challenge of verification mode changed: a frozen
     #: :class:`~faceapp.core.liveness.ChallengeState`, or None when no challenge runs
     #: (liveness off, no claim, recognition mode, or a slideshow without tracking).
+    #: Also emitted when the check becomes impossible or possible again (a folder of
+    #: photos); :meth:`judgement` tells which.
     challenge_changed = Signal(object)
 
     def __init__(
@@ -133,8 +136,10 @@ class AppContext(QObject):
         self.hold_s = 1.0
         #: Where the video view shows frames; capture workers scale to it.
         self.display_size = DisplaySize()
-        #: The head-turn challenge of verification mode (fed on this thread).
+        #: The head-turn challenge of verification mode: fed in the recognition thread
+        #: by the history tap, read back here for each result (:meth:`publish_result`).
         self.liveness = LivenessGate()
+        self._judgement: Judgement = NO_CHECK
         self._configure_liveness()
         self._people = PeopleList()
         self._people_loaded = False
@@ -144,8 +149,7 @@ class AppContext(QObject):
         self._gallery = self._gallery_worker(store)
         #: The recognition history: recording in batches, reads for the History dialog.
         self.history = HistoryWorker(store)
-        self.history.tap.set_challenge(self.liveness.state)
-        self.challenge_changed.connect(self.history.tap.set_challenge)
+        self.history.tap.set_gate(self.liveness)
 
     def _gallery_worker(self, store: GalleryStore) -> GalleryWorker:
         worker = GalleryWorker(store)
@@ -227,19 +231,48 @@ class AppContext(QObject):
     # -- liveness ----------------------------------------------------------------------
 
     def challenge_state(self) -> ChallengeState | None:
-        """Return the liveness challenge's latest state, or None when none runs."""
-        return self.liveness.state
+        """Return the liveness challenge's state after the latest result, or None."""
+        return self._judgement.challenge
+
+    def judgement(self) -> Judgement:
+        """Return the liveness judgement of the latest result (or after a reset)."""
+        return self._judgement
+
+    def claim_enrolled(self) -> bool:
+        """Return False when a claim is set and nobody of that name is enrolled.
+
+        True before the people list is read.
+        """
+        claim = self._settings.claim
+        if claim is None or not self._people_loaded:
+            return True
+        return self._people.row_of_name(claim) >= 0
+
+    def verdict(self) -> Verdict:
+        """Return verification's one verdict for the result on screen.
+
+        The panel shows it, the face's box shows the same decision and distance, and
+        the history records it (see :mod:`faceapp.gui.verdict`).
+        """
+        return verification_verdict(
+            self._current, self._settings.claim, self._judgement, self.claim_enrolled()
+        )
 
     def retry_challenge(self) -> None:
         """Start the liveness challenge again ("Try again"); emits ``challenge_changed``."""
         self.liveness.reset()
-        self.challenge_changed.emit(self.liveness.state)
+        self._set_judgement(self.liveness.judgement(), force=True)
 
     def _configure_liveness(self) -> None:
         s = self._settings
         claim = s.claim if s.mode == VERIFICATION else None
         if self.liveness.configure(claim, s.liveness):
-            self.challenge_changed.emit(self.liveness.state)
+            self._set_judgement(self.liveness.judgement(), force=True)
+
+    def _set_judgement(self, judgement: Judgement, force: bool = False) -> None:
+        before, self._judgement = self._judgement, judgement
+        if force or judgement != before:
+            self.challenge_changed.emit(judgement.challenge)
 
     # -- frames and results ----------------------------------------------------------
 
@@ -252,16 +285,15 @@ class AppContext(QObject):
     def publish_result(self, result: FrameResult) -> None:
         """Announce a new recognition result (emits ``result_ready``)."""
         self._result = result
-        if self.liveness.active:
-            before = self.liveness.state
-            state = self.liveness.feed(result)
-            if state != before:
-                self.challenge_changed.emit(state)
+        judged = self.liveness.judgement_of(result)
+        if judged is None:  # not judged in the recognition thread (no tap): judge it here
+            judged = self.liveness.judge(result, self._settings.mode)
+        self._set_judgement(judged)
         self.result_ready.emit(result)
         self._refresh_current()
 
     def clear_results(self) -> None:
-        """Forget the frame and result on screen (when the source changes)."""
+        """Forget the frame, the result and the verdict on screen (a new source, its end)."""
         self._frame_index, self._frame_ts, self._result = -1, 0.0, None
         if self.liveness.active:
             self.retry_challenge()
@@ -435,9 +467,33 @@ class AppContext(QObject):
 
     @Slot(object)
     def _on_people_loaded(self, snapshot: PeopleSnapshot) -> None:
+        before = self._people
         self._people = PeopleList.from_snapshot(snapshot)
         self._people_loaded = True
+        self._follow_claim(before)
         self.people_reset.emit()
+
+    def _follow_claim(self, before: PeopleList) -> None:
+        """Keep the claim on its person when another program renamed or removed them.
+
+        The person is the same when their gallery id and enrolment time are (ids are
+        reused after a wipe).  A claim of someone never listed is left alone: the
+        verdict says nobody of that name is enrolled.
+        """
+        claim = self._settings.claim
+        if claim is None or self._people.row_of_name(claim) >= 0:
+            return
+        row = before.row_of_name(claim)
+        if row < 0:
+            return
+        old = before[row]
+        now = self._people.get(old.id)
+        if now is not None and now.created_at == old.created_at:
+            log.info("the claim follows %s, renamed %s by another program", claim, now.name)
+            self.update_settings(claim=now.name)
+        else:
+            log.info("%s was removed by another program; no claim", claim)
+            self.update_settings(claim=None)
 
     @Slot(object)
     def _on_index_ready(self, index: GalleryIndex) -> None:

@@ -17,6 +17,7 @@ from faceapp.gui.loop_worker import OperationQueueWorker
 from faceapp.gui.people import THUMB_PX, PeopleSnapshot, thumbnail_image
 from faceapp.storage.gallery import GalleryError, GalleryStore, Person, Sample
 from faceapp.storage.samples import NewSample
+from faceapp.storage.watch import POLL_INTERVAL_S, GalleryWatch
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +106,24 @@ class GalleryWorker(OperationQueueWorker):
     :class:`GalleryEdit` values, tuples, ``GalleryIndex`` snapshots and ``QImage``
     objects that own their pixels.
 
+    Changes by other programs
+    -------------------------
+    The command line (or another window) may change the same file at any time.  Every
+    ``poll_s`` seconds, when it has nothing else to do, the thread polls a
+    :class:`~faceapp.storage.watch.GalleryWatch` (SQLite's ``data_version`` on a
+    connection of its own, and the file's identity, which a wipe changes); when the
+    file changed and its :meth:`~GalleryStore.revision` differs from the one last read
+    or written here, it reads everything again (``people_loaded``, then
+    ``index_ready``).  History writes leave the revision alone, so they cost no reload.
+
     Parameters
     ----------
     store : GalleryStore
         The gallery; used from the worker thread only.
     thumb_px : int
         Side of the thumbnails it decodes, in pixels.
+    poll_s : float
+        Seconds between two looks for changes made by others.
 
     Notes
     -----
@@ -139,9 +152,14 @@ class GalleryWorker(OperationQueueWorker):
     #: error message (None on success).
     job_finished = Signal(int, object, object)
 
-    def __init__(self, store: GalleryStore, thumb_px: int = THUMB_PX) -> None:
+    def __init__(
+        self, store: GalleryStore, thumb_px: int = THUMB_PX, poll_s: float = POLL_INTERVAL_S
+    ) -> None:
         super().__init__()
         self._store = store
+        self._watch = GalleryWatch(store.path)
+        self._poll_s = poll_s
+        self._next_poll = 0.0
         self._thumb_px = thumb_px
         self._thumbs: OrderedDict[int, None] = OrderedDict()
         self._reload = False
@@ -254,6 +272,18 @@ class GalleryWorker(OperationQueueWorker):
     # -- the loop ----------------------------------------------------------------------
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._watch.close()
+
+    def _poll_due(self) -> float:
+        """Seconds until the next look for changes by others (<= 0: now)."""
+        return self._next_poll - time.monotonic()
+
+    def _serve(self) -> None:
+        self._watch.poll()  # takes note of the file before the first read
+        self._next_poll = time.monotonic() + self._poll_s
         while True:
             with self._cond:
                 while not (
@@ -262,14 +292,15 @@ class GalleryWorker(OperationQueueWorker):
                     or self._reload
                     or self._ops
                     or self._index_dirty
+                    or self._poll_due() <= 0
                 ):
-                    self._cond.wait(0.5)
+                    self._cond.wait(min(0.5, max(0.01, self._poll_due())))
                 if self.stopping():
                     writes = self._take_writes()
                     break
                 batch: list[int] = []
                 op: Callable[[], None] | None = None
-                reload = rebuild = False
+                reload = rebuild = poll = False
                 if self._thumbs:
                     while self._thumbs and len(batch) < THUMBNAIL_BATCH:
                         batch.append(self._thumbs.popitem(last=True)[0])
@@ -277,8 +308,10 @@ class GalleryWorker(OperationQueueWorker):
                     self._reload, reload = False, True
                 elif self._ops:
                     op = self._ops.popleft()[1]
-                else:
+                elif self._index_dirty:
                     self._index_dirty, rebuild = False, True
+                else:
+                    poll = True
             if batch:
                 self._load_thumbnails(batch)
             elif reload:
@@ -287,6 +320,8 @@ class GalleryWorker(OperationQueueWorker):
                 op()
             elif rebuild:
                 self._build_index()
+            elif poll:
+                self._look_for_changes()
         for write in writes:  # queued writes are kept (each is short); reads are dropped
             write()
 
@@ -339,6 +374,20 @@ class GalleryWorker(OperationQueueWorker):
             self.read_failed.emit(f"The gallery {self._store.path} cannot be read: {exc}")
             person, samples = None, ()
         self.samples_ready.emit(ticket, person, samples, distances_to_mean(samples))
+
+    def _look_for_changes(self) -> None:
+        """Read everything again when another program changed the people or samples."""
+        self._next_poll = time.monotonic() + self._poll_s
+        if not self._watch.poll():
+            return
+        try:
+            revision: int | None = self._store.revision()
+        except (GalleryError, OSError):
+            revision = None  # the reload reports what is wrong
+        if revision is not None and revision == self._revision:
+            return  # a history write, or a write of this thread already known
+        log.info("gallery %s changed by another program; reading it again", self._store.path)
+        self.reload()
 
     def _after_write(self) -> None:
         """Mark the snapshot stale; reload everything when another process wrote too."""

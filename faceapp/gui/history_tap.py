@@ -9,11 +9,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from faceapp.core.appearances import AppearanceFilter
-from faceapp.core.liveness import ChallengeState
-from faceapp.core.matching import Mode
+from faceapp.core.matching import GalleryIndex, Mode
 from faceapp.core.sources import Frame
 from faceapp.core.types import FrameResult
-from faceapp.gui.liveness_gate import awaits_head_turn
+from faceapp.gui.liveness_gate import LivenessGate
+from faceapp.gui.verdict import NO_CHECK, shown_result
+from faceapp.storage.gallery import StampedIndex
 from faceapp.storage.history import CROP_SIZE, NewEvent
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,16 @@ class HistoryTap:
     (a :data:`~faceapp.storage.history.CROP_SIZE` pixel JPEG) is cut there, and only
     frozen :class:`~faceapp.storage.history.NewEvent` values (bytes included) leave
     the thread, through ``sink``.
+
+    Before anything else it hands each result to the verification mode's
+    :class:`~faceapp.gui.liveness_gate.LivenessGate` (:meth:`set_gate`), so the
+    head-turn challenge judges every result in this thread, and the history records
+    each face as the window shows it for that very result
+    (:func:`~faceapp.gui.verdict.shown_result`: accepted, rejected, or nothing yet
+    while its box shows a question mark).  Each event carries the enrolment time of
+    the person it names, read off the gallery snapshot the face was matched with, so
+    an event is never filed under a gallery id that meanwhile went to someone else
+    (see :class:`~faceapp.storage.history.NewEvent`).
 
     Parameters
     ----------
@@ -52,7 +63,7 @@ class HistoryTap:
         self._filter = AppearanceFilter()
         self._filter_epoch: int | None = None
         self._last_index: int | None = None
-        self._challenge: ChallengeState | None = None
+        self._gate: LivenessGate | None = None
         #: Cut crops and queue events only while True (the recorder keeps it in step
         #: with the gallery's history switch; the store checks the switch again).
         self.enabled = True
@@ -72,37 +83,27 @@ class HistoryTap:
         with self._lock:
             self._source = (epoch, name, still)
 
-    def set_challenge(self, state: ChallengeState | None) -> None:
-        """Follow verification mode's liveness challenge (any thread; None: none runs).
+    def set_gate(self, gate: LivenessGate | None) -> None:
+        """Judge every result with ``gate`` before recording it (set before the worker starts)."""
+        with self._lock:
+            self._gate = gate
 
-        While a challenge runs, a face matching the claim is not accepted yet: it gives
-        an event once the challenge passed ("accepted") or failed ("rejected"), as the
-        window shows it.
+    def __call__(
+        self,
+        epoch: int,
+        frame: Frame,
+        result: FrameResult,
+        mode: Mode,
+        gallery: GalleryIndex | None = None,
+    ) -> None:
+        """Judge ``result``, then queue the events of its new appearances (recognition thread).
+
+        ``gallery`` is the snapshot ``result`` was matched with.
         """
         with self._lock:
-            self._challenge = state
-
-    def _as_shown(self, result: FrameResult, mode: Mode) -> FrameResult:
-        """Return ``result`` with the verdicts the window shows under a liveness challenge."""
-        with self._lock:
-            challenge = self._challenge
-        if mode != "verification" or not awaits_head_turn(challenge):
-            return result
-        faces = []
-        for fr in result.faces:
-            if fr.match is not None and fr.match.accepted:
-                match = dataclasses.replace(fr.match, accepted=False) if challenge.failed else None
-                fr = dataclasses.replace(fr, match=match)
-            faces.append(fr)
-        return dataclasses.replace(result, faces=tuple(faces))
-
-    def __call__(self, epoch: int, frame: Frame, result: FrameResult, mode: Mode) -> None:
-        """Queue the events of the new appearances in ``result`` (recognition thread)."""
-        if not self.enabled:
-            return
-        with self._lock:
-            source = self._source
-        if source is None or source[0] != epoch:
+            source, gate = self._source, self._gate
+        judgement = gate.judge(result, mode) if gate is not None else NO_CHECK
+        if not self.enabled or source is None or source[0] != epoch:
             return
         _, name, still = source
         if self._filter_epoch != epoch:
@@ -111,7 +112,13 @@ class HistoryTap:
         if still and result.index == self._last_index:
             return
         self._last_index = result.index
-        appearances = self._filter.update(self._as_shown(result, mode), mode)
+        claim = gate.claim if gate is not None else None
+        shown = shown_result(result, mode, claim, judgement)
+        appearances = [
+            a
+            for a in self._filter.update(shown, mode)
+            if a.decision == "unknown" or a.match.person_id is not None
+        ]
         if not appearances:
             return
         from faceapp.enrolment import thumbnail_of
@@ -124,7 +131,12 @@ class HistoryTap:
             except Exception:  # a crop is a nicety: keep the event without it
                 log.exception("cutting a history crop failed")
                 crop = None
-            event = NewEvent.from_appearance(a, crop, name, at=seen)
+            since = (
+                gallery.enrolled_at_of(a.match.person_id)
+                if isinstance(gallery, StampedIndex)
+                else None
+            )
+            event = NewEvent.from_appearance(a, crop, name, at=seen, person_since=since)
             if still:
                 event = dataclasses.replace(event, position=None)
             events.append(event)

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
-from faceapp.core.liveness import ChallengeState, LivenessChallenge, LivenessSettings
+import dataclasses
+import math
+import threading
+from collections import deque
+
+from faceapp.core.liveness import (
+    ChallengeState,
+    LivenessChallenge,
+    LivenessSettings,
+    Step,
+    pick_face,
+)
+from faceapp.core.matching import Mode
 from faceapp.core.types import FrameResult
+from faceapp.gui.verdict import NO_CHECK, Judgement
+
+#: Judgements kept for :meth:`LivenessGate.judgement_of` (results on their way to the GUI).
+_KEPT = 16
 
 
 def awaits_head_turn(challenge: ChallengeState | None) -> bool:
@@ -14,9 +30,13 @@ def awaits_head_turn(challenge: ChallengeState | None) -> bool:
 class LivenessGate:
     """Feeds verification mode's frame results to a :class:`LivenessChallenge`.
 
-    The challenge is cheap (a few 3×3 solves per frame), so it runs on the GUI thread
-    over the results the recognition worker emits; only the frozen
-    :class:`~faceapp.core.liveness.ChallengeState` leaves this object.  It is active
+    The challenge is cheap (a few 3×3 solves per frame), so it runs in the recognition
+    thread, over each result before the history records it (:meth:`judge`, called by
+    :class:`~faceapp.gui.history_tap.HistoryTap`): the history and the window then
+    judge every result with the challenge state of that same result.  The window
+    reads that state back with :meth:`judgement_of` when the result reaches it.  Only
+    frozen values (:class:`~faceapp.gui.verdict.Judgement`,
+    :class:`~faceapp.core.liveness.ChallengeState`) leave this object.  It is active
     when verification mode has a claim and the liveness preference is on; any change
     of claim or activity, a new source (:meth:`reset`) or "Try again" starts a new
     challenge.  After a pass the state stays passed while the face that passed is in
@@ -28,19 +48,26 @@ class LivenessGate:
     settings : LivenessSettings, optional
         Time limit and angles of every challenge.
 
+    A face that looks straight at the camera and does not match the claim is rejected
+    at once ("the face did not match ..."), not after the time limit: the head turn
+    cannot change who it is.
+
     Notes
     -----
     The challenge needs tracked faces (the worker tracks them for cameras and videos,
     not for slideshows of unrelated photos).  Results without track ids leave the
-    state at None and set :attr:`untracked`.
+    state at None and set :attr:`untracked`.  Every method is thread-safe.
     """
 
     def __init__(self, settings: LivenessSettings | None = None) -> None:
         self.settings = settings or LivenessSettings()
+        self._lock = threading.RLock()
         self._claim: str | None = None
         self._active = False
         self._challenge: LivenessChallenge | None = None
         self._passed_last_seen: float | None = None
+        self._rejected: ChallengeState | None = None
+        self._judged: deque[tuple[FrameResult, Judgement]] = deque(maxlen=_KEPT)
         #: True when the latest result had faces without track ids (a slideshow).
         self.untracked = False
 
@@ -50,11 +77,24 @@ class LivenessGate:
         return self._challenge is not None
 
     @property
+    def claim(self) -> str | None:
+        """The claim a challenge runs for; None when inactive."""
+        return self._claim
+
+    @property
     def state(self) -> ChallengeState | None:
         """The challenge's latest state; None when inactive or the faces are untracked."""
-        if self._challenge is None or self.untracked:
-            return None
-        return self._challenge.state
+        with self._lock:
+            if self._challenge is None or self.untracked:
+                return None
+            return self._rejected or self._challenge.state
+
+    def judgement(self) -> Judgement:
+        """Return the latest judgement (state and whether the faces are untracked)."""
+        with self._lock:
+            if self._challenge is None:
+                return NO_CHECK
+            return Judgement(self.state, self.untracked)
 
     def configure(self, claim: str | None, enabled: bool) -> bool:
         """Set the claim and whether liveness is wanted; return True when the state changed.
@@ -71,34 +111,92 @@ class LivenessGate:
         """
         active = enabled and claim is not None
         claim = claim if active else None
-        if (claim, active) == (self._claim, self._active):
-            return False
-        self._claim, self._active = claim, active
-        self._challenge = LivenessChallenge(claim, self.settings) if active else None
-        self.reset()
-        return True
+        with self._lock:
+            if (claim, active) == (self._claim, self._active):
+                return False
+            self._claim, self._active = claim, active
+            self._challenge = LivenessChallenge(claim, self.settings) if active else None
+            self.reset()
+            return True
 
     def reset(self) -> None:
         """Start the challenge again ("Try again", a new source)."""
-        if self._challenge is not None:
-            self._challenge.reset()
-        self._passed_last_seen = None
-        self.untracked = False
+        with self._lock:
+            if self._challenge is not None:
+                self._challenge.reset()
+            self._passed_last_seen = None
+            self._rejected = None
+            self.untracked = False
+            self._judged.clear()
 
     def feed(self, result: FrameResult) -> ChallengeState | None:
         """Feed one frame result; return the new state (None when inactive or untracked)."""
-        challenge = self._challenge
-        if challenge is None:
+        with self._lock:
+            challenge = self._challenge
+            if challenge is None:
+                return None
+            if any(f.track_id is None for f in result.faces):
+                self.untracked = True
+                return None
+            self.untracked = False
+            if self._rejected is not None:
+                return self._rejected
+            state = challenge.state
+            if state.passed:
+                in_view = any(f.track_id == state.track_id for f in result.faces)
+                if in_view or self._passed_last_seen is None:
+                    self._passed_last_seen = result.timestamp
+                elif result.timestamp - self._passed_last_seen > self.settings.lost_seconds:
+                    challenge.reset()  # the person who passed left; ask the next one
+                    self._passed_last_seen = None
+            state = challenge.update_frame(result)
+            self._rejected = self._mismatch(state, result)
+            return self._rejected or state
+
+    def _mismatch(self, state: ChallengeState, result: FrameResult) -> ChallengeState | None:
+        """Return a failed state when a frontal face does not match the claim, else None."""
+        if state.step is not Step.FACE_CAMERA or state.offset is None:
             return None
-        if any(f.track_id is None for f in result.faces):
-            self.untracked = True
+        if abs(state.offset) > self.settings.frontal:
             return None
-        self.untracked = False
-        state = challenge.state
-        if state.passed:
-            in_view = any(f.track_id == state.track_id for f in result.faces)
-            if in_view or self._passed_last_seen is None:
-                self._passed_last_seen = result.timestamp
-            elif result.timestamp - self._passed_last_seen > self.settings.lost_seconds:
-                self.reset()  # the person who passed left; ask the next one
-        return challenge.update_frame(result)
+        face = pick_face(result.faces, state.track_id)
+        m = face.match if face is not None else None
+        if m is None or m.name != self._claim or m.accepted or not math.isfinite(m.distance):
+            return None
+        return dataclasses.replace(
+            state,
+            step=Step.FAILED,
+            prompt=f"Not passed: the face did not match {self._claim}",
+            reason=f"the face did not match {self._claim}",
+            live=False,
+            matched=False,
+            distance=m.distance,
+            threshold=m.threshold,
+        )
+
+    def judge(self, result: FrameResult, mode: Mode) -> Judgement:
+        """Feed ``result`` when it was matched in verification; return and keep its judgement.
+
+        Called in the recognition thread with every result, before it is recorded or
+        shown; :meth:`judgement_of` returns the same judgement for the same result.
+        """
+        with self._lock:
+            if self._challenge is None:
+                judged = NO_CHECK
+            elif mode != "verification":
+                judged = self.judgement()
+            else:
+                self.feed(result)
+                judged = self.judgement()
+            self._judged.append((result, judged))
+            return judged
+
+    def judgement_of(self, result: FrameResult) -> Judgement | None:
+        """Return the judgement :meth:`judge` gave ``result`` (this very object), or None."""
+        with self._lock:
+            for k, (seen, judged) in enumerate(self._judged):
+                if seen is result:
+                    for _ in range(k + 1):  # it and older results were shown or dropped
+                        self._judged.popleft()
+                    return judged
+            return None

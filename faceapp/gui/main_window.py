@@ -369,6 +369,7 @@ class MainWindow(QMainWindow):
             return
         spec = self._source_spec
         self._stop_capture()
+        self._ctx.clear_results()  # no verdict outlives its source
         self.source_banner.show_message(
             "info",
             f"{self._source_label_text} has ended.",

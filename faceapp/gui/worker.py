@@ -95,8 +95,9 @@ class _Job:
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
-#: What :meth:`RecognitionWorker.set_result_tap` takes: ``(epoch, frame, result, mode)``.
-ResultTap = Callable[[int, Frame, FrameResult, Mode], None]
+#: What :meth:`RecognitionWorker.set_result_tap` takes: ``(epoch, frame, result, mode,
+#: gallery)``, ``gallery`` being the snapshot the result was matched with.
+ResultTap = Callable[[int, Frame, FrameResult, Mode, GalleryIndex], None]
 
 
 def _tracker_for(mode: Mode, live: LiveSettings | None = None) -> FaceTracker:
@@ -276,10 +277,13 @@ class RecognitionWorker(LoopWorker):
                     job.cancel.set()
 
     def set_result_tap(self, tap: ResultTap | None) -> None:
-        """Call ``tap(epoch, frame, result, mode)`` in this thread with each published result.
+        """Call ``tap(epoch, frame, result, mode, gallery)`` here with each published result.
 
         Set it before :meth:`start`.  The tap sees the frame (read-only) while it is at
-        hand, e.g. to cut face crops; it must be quick and must not keep the frame.
+        hand, e.g. to cut face crops; it must be quick and must not keep the frame.  It
+        runs before ``result_ready`` is emitted, so what it judges about a result (the
+        liveness challenge, see :class:`~faceapp.gui.history_tap.HistoryTap`) is known
+        when the window shows that result.
         """
         self._tap = tap
 
@@ -395,7 +399,7 @@ class RecognitionWorker(LoopWorker):
         self.frames_processed += 1
         if self._tap is not None:
             try:
-                self._tap(epoch, frame, result, settings.mode)
+                self._tap(epoch, frame, result, settings.mode, gallery)
             except Exception:  # the history must never stop recognition
                 log.exception("the result tap failed on frame %d", frame.index)
         self.result_ready.emit(epoch, result)

@@ -325,11 +325,21 @@ def test_under_a_liveness_challenge_a_claim_is_recorded_as_the_window_shows_it(r
     from faceapp.core.sources import Frame
     from faceapp.core.types import FaceResult, FrameResult, Match
     from faceapp.gui.history_tap import HistoryTap
+    from faceapp.gui.verdict import Judgement
 
     from .gui_helpers import face_in_middle
 
+    class Gate:  # judges each result with the state the test sets
+        claim = "Ann"
+        state: ChallengeState
+
+        def judge(self, result, mode):
+            return Judgement(self.state)
+
+    gate = Gate()
     got: list = []
     tap = HistoryTap(got.extend)
+    tap.set_gate(gate)
     tap.set_source(1, "camera 0", still=False)
     image = np.full((120, 160, 3), 90, np.uint8)
     ann = recorded_store.find_person("Ann").id
@@ -338,15 +348,18 @@ def test_under_a_liveness_challenge_a_claim_is_recorded_as_the_window_shows_it(r
     def frame(i):
         tap(1, Frame(image, i, i / 10), FrameResult(i, i / 10, faces), "verification")
 
-    tap.set_challenge(ChallengeState(Step.FACE_CAMERA, "Look at the camera", track_id=7))
+    gate.state = ChallengeState(Step.FACE_CAMERA, "Look at the camera", track_id=7, frames=1)
     frame(0)
     frame(1)
     assert got == []  # matching, but not accepted while the head turn is asked for
-    tap.set_challenge(ChallengeState(Step.PASSED, "Verified", track_id=7))
+    gate.state = ChallengeState(
+        Step.PASSED, "Verified", track_id=7, matched=True, distance=0.45, threshold=0.8
+    )
     frame(2)
     frame(3)
     assert [e.decision for e in got] == ["accepted"]
-    tap.set_challenge(ChallengeState(Step.FAILED, "Too slow", track_id=7))
+    assert got[0].distance == 0.45  # the verdict's distance, as the panel and box show it
+    gate.state = ChallengeState(Step.FAILED, "Too slow", track_id=7, matched=True)
     frame(4)
     assert [e.decision for e in got] == ["accepted", "rejected"]
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from faceapp.gui.context import AppContext
 from faceapp.gui.history_worker import SHOWN_EVENTS, HistoryOutcome, HistoryPage, HistoryQuery
 from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.verdict import distance_text
 from faceapp.gui.widgets.video_view import MAYBE_COLOUR
 from faceapp.storage.history import (
     MAX_RETENTION_DAYS,
@@ -260,8 +261,8 @@ class HistoryDialog(QDialog):
                 person_text(e),
                 e.mode,
                 e.decision,
-                "—" if e.distance is None else f"{e.distance:.3f}",
-                f"{e.threshold:.3f}",
+                distance_text(e.distance, e.threshold),
+                distance_text(e.threshold, e.threshold),
                 e.source or "",
             )
             self.table.setItem(row, 0, face)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
     QListView,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -25,26 +25,8 @@ from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.people import PeopleModel
 from faceapp.gui.safe_text import make_plain
+from faceapp.gui.verdict import Judgement, Verdict, distance_text, verification_verdict
 from faceapp.settings import Settings
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the verdict display shows.
-
-    Parameters
-    ----------
-    state : {"accept", "reject", "challenge", "none"}
-        Selects the colour; "challenge" while the liveness challenge asks for a move.
-    title : str
-        Large text ("ACCEPT", "REJECT", the challenge's prompt, or what is missing).
-    detail : str
-        One line under it (distance against threshold).
-    """
-
-    state: str
-    title: str
-    detail: str
 
 
 def main_face(result: FrameResult | None) -> FaceResult | None:
@@ -61,7 +43,7 @@ def verdict(
     challenge: ChallengeState | None = None,
     untracked: bool = False,
 ) -> Verdict:
-    """Return the verification verdict for the largest face in ``result``.
+    """Return the verification verdict for ``result`` (see :func:`verification_verdict`).
 
     Parameters
     ----------
@@ -70,48 +52,13 @@ def verdict(
     settings : Settings
         The claim.
     challenge : ChallengeState, optional
-        The liveness challenge's state when one runs: the claim is then accepted only
-        when the challenge passed (which needs the face to match throughout).
+        The liveness challenge's state after ``result`` when one runs: the claim is
+        then accepted only when the challenge passed.
     untracked : bool
         True when liveness is wanted but the source's faces are not tracked (a
         slideshow): nothing can be accepted then.
     """
-    if settings.claim is None:
-        return Verdict("none", "Choose who to verify", "Pick the claimed identity above.")
-    fr = main_face(result)
-    m = fr.match if fr is not None else None
-    if m is not None and m.name == settings.claim and not math.isfinite(m.distance):
-        return Verdict("none", "…", f"{settings.claim} has no usable samples.")
-    if challenge is not None:
-        return challenge_verdict(challenge)
-    if untracked:
-        return Verdict(
-            "none",
-            "Needs a camera or a video",
-            "The head-turn check follows a moving face; turn it off to verify photos.",
-        )
-    if fr is None:
-        return Verdict("none", "No face", "Show one face to the camera.")
-    if m is None or m.name != settings.claim:
-        return Verdict("none", "…", "Checking…")  # a result from before the claim changed
-    if m.accepted:
-        return Verdict("accept", "ACCEPT", f"distance {m.distance:.2f} ≤ {m.threshold:.2f}")
-    return Verdict("reject", "REJECT", f"distance {m.distance:.2f} > {m.threshold:.2f}")
-
-
-def challenge_verdict(state: ChallengeState) -> Verdict:
-    """Return the verdict while the liveness challenge runs or once it has ended."""
-    if state.passed:
-        detail = "Head turn passed"
-        if state.distance is not None and state.threshold is not None:
-            detail += f" · distance {state.distance:.2f} ≤ {state.threshold:.2f}"
-        return Verdict("accept", "ACCEPT", detail)
-    if state.failed:
-        reason = state.reason or "the check did not pass"
-        return Verdict("reject", "REJECT", reason[:1].upper() + reason[1:] + ".")
-    if state.frames == 0:
-        return Verdict("challenge", state.prompt, "The check starts when a face is in view.")
-    return Verdict("challenge", state.prompt, f"{math.ceil(state.time_left)} s left")
+    return verification_verdict(result, settings.claim, Judgement(challenge, untracked))
 
 
 def in_view_text(result: FrameResult | None) -> str:
@@ -121,7 +68,9 @@ def in_view_text(result: FrameResult | None) -> str:
     parts = []
     for fr in sorted(result.faces, key=lambda f: -f.face.box.area):
         m = fr.match
-        dist = f" ({m.distance:.2f})" if m is not None and math.isfinite(m.distance) else ""
+        dist = ""
+        if m is not None and math.isfinite(m.distance):
+            dist = f" ({distance_text(m.distance, m.threshold)})"
         parts.append(f"{fr.label}{dist}")
     return "In view: " + ", ".join(parts)
 
@@ -135,6 +84,11 @@ class ModePanel(QWidget):
         Reads and writes ``settings.mode`` and ``settings.claim``; subscribed to
         ``settings_changed``, its people (the claim list, a :class:`PeopleModel`) and
         ``current_result_changed`` (the verdict is about the picture on screen).
+
+    Notes
+    -----
+    Every text of the panel wraps, so a long verdict makes the panel taller, never
+    wider: the side panel keeps its width at every window size.
     """
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -173,9 +127,10 @@ class ModePanel(QWidget):
         self.verdict_label.setObjectName("verdict")
         self.detail_label = QLabel()
         self.detail_label.setObjectName("hint")
-        self.verdict_label.setWordWrap(True)
         self.in_view_label = QLabel()
-        self.in_view_label.setWordWrap(True)
+        for label in (self.verdict_label, self.detail_label, self.in_view_label):
+            label.setWordWrap(True)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.liveness_box = QCheckBox("Require a head turn (liveness)")
         self.liveness_box.setToolTip(
             "Accept a claim only after the person turns their head left, then right:\n"
@@ -225,10 +180,8 @@ class ModePanel(QWidget):
         ctx.current_result_changed.connect(self._on_current_result_changed)
 
     def current_verdict(self) -> Verdict:
-        """Return the verdict on display."""
-        return verdict(
-            self._result, self._ctx.settings, self._challenge, self._ctx.liveness.untracked
-        )
+        """Return the verdict on display (the context's one: :meth:`AppContext.verdict`)."""
+        return self._ctx.verdict()
 
     def _show_claim(self, claim: str | None) -> None:
         row = self.people_model.row_of_name(claim) if claim else -1
@@ -300,6 +253,7 @@ class ModePanel(QWidget):
     @Slot()
     def _on_people_changed(self) -> None:
         self._show_claim(self._ctx.settings.claim)
+        self._show_result()  # the claim may have been enrolled or removed
 
     @Slot(object)
     def _on_current_result_changed(self, result: FrameResult | None) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import (
     QColor,
@@ -22,8 +20,16 @@ from faceapp.core.matching import Mode
 from faceapp.core.pipeline import MatchSettings
 from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.capture_worker import source_size
-from faceapp.gui.context import VERIFICATION, AppContext
-from faceapp.gui.liveness_gate import awaits_head_turn
+from faceapp.gui.context import AppContext
+from faceapp.gui.verdict import (
+    MATCH,
+    MAYBE,
+    NO_MATCH,
+    PENDING,
+    Judgement,
+    ShownFace,
+    shown_faces,
+)
 from faceapp.gui.worker import ModelState
 
 #: Box and label colour of a face that matched (recognised, or verification accepted).
@@ -41,43 +47,43 @@ BACKGROUND = QColor(32, 32, 32)
 PAINT_WAIT_MS = 12
 
 
+_COLOURS = {
+    MATCH: MATCH_COLOUR,
+    NO_MATCH: NO_MATCH_COLOUR,
+    MAYBE: MAYBE_COLOUR,
+    PENDING: PENDING_COLOUR,
+}
+
+
 def face_label(
     fr: FaceResult, mode: Mode, challenge: ChallengeState | None = None
 ) -> tuple[str, bool]:
-    """Return the text shown above a face and whether it counts as a match.
+    """Return the text shown above a lone face and whether it counts as a match.
 
     Recognition: the name, "maybe X?" (near X, not near enough to be named; not a
     match) or "Unknown", and the distance to the nearest person.
-    Verification: a tick and the claimed name when accepted, a cross otherwise; while a
-    liveness ``challenge`` runs and has not passed, a matching face is not a match yet
-    (a question mark: the head turn decides).
+    Verification: the face's verdict (see :func:`~faceapp.gui.verdict.shown_faces`):
+    a tick and the claimed name when accepted, a cross otherwise; while a liveness
+    ``challenge`` runs and has not passed, a matching face is not a match yet (a
+    question mark: the head turn decides).
     """
-    m = fr.match
-    if m is None:
-        return "…", False
-    dist = f"  {m.distance:.2f}" if math.isfinite(m.distance) else ""
-    if mode == VERIFICATION:
-        claim = m.name or "?"
-        if m.accepted and awaits_head_turn(challenge):
-            return f"? {claim}{dist} · head turn", False
-        return (f"✓ {claim}{dist}", True) if m.accepted else (f"✗ not {claim}{dist}", False)
-    return f"{fr.label}{dist}", fr.known
+    shown = _shown_alone(fr, mode, challenge)
+    return shown.text, shown.kind == MATCH
 
 
 def face_colour(fr: FaceResult, mode: Mode, challenge: ChallengeState | None = None) -> QColor:
-    """Return the colour of a face's box and label (see :func:`face_label`).
+    """Return the colour of a lone face's box and label (see :func:`face_label`).
 
     Green for a match, amber for a recognition "maybe", red for no match, yellow while
     the face has no match yet or awaits the liveness head turn.
     """
-    m = fr.match
-    if m is None or (mode == VERIFICATION and m.accepted and awaits_head_turn(challenge)):
-        return PENDING_COLOUR
-    if face_label(fr, mode, challenge)[1]:
-        return MATCH_COLOUR
-    if mode != VERIFICATION and fr.maybe is not None:
-        return MAYBE_COLOUR
-    return NO_MATCH_COLOUR
+    return _COLOURS[_shown_alone(fr, mode, challenge).kind]
+
+
+def _shown_alone(fr: FaceResult, mode: Mode, challenge: ChallengeState | None) -> ShownFace:
+    claim = fr.match.name if fr.match is not None else None
+    result = FrameResult(0, 0.0, (fr,))
+    return shown_faces(result, mode, claim, Judgement(challenge))[0]
 
 
 class VideoView(QWidget):
@@ -88,7 +94,9 @@ class VideoView(QWidget):
     ctx : AppContext
         Subscribed to: ``frame_ready`` (the picture), ``current_result_changed`` (the
         overlay), ``model_state_changed`` (a "loading" notice) and
-        ``match_settings_changed`` (how labels read).
+        ``match_settings_changed`` (how labels read).  In verification each box shows
+        the context's one verdict (:meth:`AppContext.verdict`) for the face it is
+        about, with the verdict's distance.
 
     Notes
     -----
@@ -142,6 +150,15 @@ class VideoView(QWidget):
     def visible_result(self) -> FrameResult | None:
         """Return the result overlaid on the picture, or None."""
         return self._result if self._image is not None else None
+
+    def shown_faces(self) -> tuple[ShownFace, ...]:
+        """Return the label and colour kind of each face drawn, in the result's order."""
+        result = self.visible_result()
+        if result is None:
+            return ()
+        ctx = self._ctx
+        verdict = ctx.verdict() if result is ctx.current_result() else None
+        return shown_faces(result, self._mode, ctx.settings.claim, ctx.judgement(), verdict)
 
     def image_rect(self) -> QRectF:
         """Where the picture is drawn, in widget coordinates (aspect ratio kept)."""
@@ -226,8 +243,8 @@ class VideoView(QWidget):
             result = self.visible_result()
             if result is not None:
                 k = target.width() / source_size(image)[0]
-                for fr in result.faces:
-                    self._paint_face(p, fr, target, k)
+                for fr, face in zip(result.faces, self.shown_faces(), strict=True):
+                    self._paint_face(p, fr, face, target, k)
         self._paint_model_notice(p)
         p.end()
 
@@ -238,9 +255,10 @@ class VideoView(QWidget):
         p.setFont(font)
         p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
 
-    def _paint_face(self, p: QPainter, fr: FaceResult, target: QRectF, k: float) -> None:
-        text, _ = face_label(fr, self._mode, self._challenge)
-        colour = face_colour(fr, self._mode, self._challenge)
+    def _paint_face(
+        self, p: QPainter, fr: FaceResult, shown: ShownFace, target: QRectF, k: float
+    ) -> None:
+        text, colour = shown.text, _COLOURS[shown.kind]
         b = fr.face.box
         box = QRectF(target.x() + b.x * k, target.y() + b.y * k, b.w * k, b.h * k)
         box = box.intersected(target)
