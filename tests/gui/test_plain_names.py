@@ -17,6 +17,7 @@ from faceapp.core.matching import DEFAULT_STRANGER_RATE
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
 from faceapp.gui.outlook_text import more_samples_text
 from faceapp.gui.safe_text import html_literal
+from faceapp.gui.verdict import verification_verdict
 
 from .gui_helpers import ListSource, celebrity_photos, fake_pipeline, grey_frames, make_ctx
 
@@ -162,7 +163,7 @@ def test_the_rename_dialog_shows_the_name(qtbot, hostile_window, store):
     assert store.find_person(HOSTILE) is not None
 
 
-def test_the_mode_panel_shows_names_as_text(qtbot, hostile_window):
+def test_the_mode_panel_shows_names_as_text(qtbot, hostile_window, monkeypatch):
     ctx = hostile_window._ctx
     panel = hostile_window.mode_panel
     lm = ((130.0, 140.0), (170.0, 140.0), (150.0, 160.0), (135.0, 180.0), (165.0, 180.0))
@@ -174,7 +175,11 @@ def test_the_mode_panel_shows_names_as_text(qtbot, hostile_window):
     ctx.update_settings(mode="verification", claim=HOSTILE)
     assert panel.claim_combo.currentText() == HOSTILE
     no_samples = Match(HOSTILE, float("inf"), 1.07, False)
-    panel._on_current_result_changed(FrameResult(1, 0.0, (FaceResult(face, no_samples),)))
+    shown = FrameResult(1, 0.0, (FaceResult(face, no_samples),))
+    # The panel shows the context's verdict of the result on screen; the demo frames
+    # stream on, so that verdict is pinned to this result here.
+    monkeypatch.setattr(ctx, "verdict", lambda: verification_verdict(shown, HOSTILE))
+    panel._on_current_result_changed(shown)
     panel.detail_label.resize(500, 30)
     assert_shows_literally(panel.detail_label, f"{HOSTILE} has no usable samples.")
 
