@@ -301,9 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(ctx, source=args.source)
     window.show()
     QTimer.singleShot(0, window.start)
-
     if args.enrol_demo:
         QTimer.singleShot(0, window.chrome.enrol_demo_action.trigger)
+
     def _on_exit_timer() -> None:
         if args.screenshot is not None:
             _save_screenshot(window, args.screenshot)
