@@ -252,8 +252,8 @@ class MainWindow(QMainWindow):
         self._persist_source = persist and isinstance(spec, str)
         self._got_frame = False
         self.source_banner.hide()
-        self.video_view.clear(f"Opening {self._source_label_text}…")
         self.no_camera_card.hide()
+        self.video_view.clear(f"Opening {self._source_label_text}…")
         self._ctx.clear_results()
         self._latency_ms, self._n_faces = 0.0, 0
         try:
