@@ -127,3 +127,21 @@ def test_a_maybe_face_is_labelled_maybe_in_amber_apart_from_named_and_unknown(qt
     y = round(200 - 2 - h / 2)  # half-way up the label above each box
     colours = [shot.pixelColor(round(f.face.box.x) + 1, y) for f in faces]  # its padding
     assert colours == [MATCH_COLOUR, MAYBE_COLOUR, NO_MATCH_COLOUR]
+
+
+def test_a_label_wider_than_the_picture_is_cut_and_stays_inside_it(qapp):
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from faceapp.gui.widgets.video_view import label_geometry
+
+    fm = QFontMetricsF(QFont())
+    target = QRectF(0, 40, 320, 180)  # a 16:9 picture in a taller view
+    name = "Maria de los Ángeles Fernández-Villaverde y Montenegro " * 2 + "0.52"
+    for box in (QRectF(250, 100, 60, 60), QRectF(2, 41, 60, 60), QRectF(100, 150, 60, 60)):
+        text, label = label_geometry(name, fm, box, target)
+        assert target.contains(label), (box, label)
+        assert text != name and "…" in text and text.endswith("0.52")
+        assert fm.horizontalAdvance(text) <= label.width()
+    short, label = label_geometry("Ann 0.52", fm, QRectF(100, 100, 60, 60), target)
+    assert short == "Ann 0.52" and label.left() == 99 and label.bottom() == 98

@@ -275,14 +275,7 @@ class VideoView(QWidget):
         font.setBold(True)
         font.setPointSizeF(max(9.0, min(14.0, box.width() / 12)))
         p.setFont(font)
-        fm = QFontMetricsF(font)
-        pad = 4.0
-        w = fm.horizontalAdvance(text) + 2 * pad
-        h = fm.height() + pad
-        x = min(max(box.left() - 1, target.left()), target.right() - w)
-        y = box.top() - h - 2 if box.top() - h - 2 >= target.top() else box.bottom() + 2
-        y = min(y, target.bottom() - h)
-        label = QRectF(x, y, w, h)
+        text, label = label_geometry(text, QFontMetricsF(font), box, target)
         path = QPainterPath()
         path.addRoundedRect(label, 4, 4)
         p.fillPath(path, colour)
@@ -312,3 +305,33 @@ class VideoView(QWidget):
         p.fillPath(path, colour)
         p.setPen(QColor("#f0f3f6"))
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def label_geometry(text: str, fm: QFontMetricsF, box: QRectF, target: QRectF) -> tuple[str, QRectF]:
+    """Return a face label's text and rectangle, wholly inside the picture ``target``.
+
+    The label sits above the face box, left-aligned with it (below the box when there is
+    no room above) and is moved as little as needed to stay inside the picture; a text
+    wider than the picture is cut in the middle with an ellipsis.
+
+    Parameters
+    ----------
+    text : str
+        The label's text.
+    fm : QFontMetricsF
+        Metrics of the font the label is drawn in.
+    box : QRectF
+        The face box, in widget pixels.
+    target : QRectF
+        Where the picture is drawn, in widget pixels.
+    """
+    pad = 4.0
+    room = target.width() - 2 * pad
+    if fm.horizontalAdvance(text) > room:
+        text = fm.elidedText(text, Qt.TextElideMode.ElideMiddle, room)
+    w = min(fm.horizontalAdvance(text) + 2 * pad, target.width())
+    h = fm.height() + pad
+    x = max(min(box.left() - 1, target.right() - w), target.left())
+    y = box.top() - h - 2 if box.top() - h - 2 >= target.top() else box.bottom() + 2
+    y = min(y, target.bottom() - h)
+    return text, QRectF(x, y, w, h)
