@@ -277,3 +277,233 @@ def held_in_place(
         target = target or box
         out.append((recentre(image, box, target, (w, h)), yaw))
     return out
+
+
+# --- attacks the first check was not tuned to (issue 17) -------------------------------
+
+#: Fold angles (degrees away from flat: each half of the print bent back by half of it)
+#: of the folded-print attack.
+FOLD_ANGLES = (20.0, 40.0, 60.0)
+#: Seconds each photo is held in the photo-swap attack.
+SWAP_HOLDS = (0.5, 1.0, 2.0)
+
+
+def _half_sheet(
+    card: np.ndarray, out: np.ndarray, corners_3d: np.ndarray, src: np.ndarray
+) -> np.ndarray:
+    """Warp the part ``src`` (4 corners, card pixels) of ``card`` onto the projected corners."""
+    image_pts = FOCAL * corners_3d[:, :2] / corners_3d[:, 2:3] + np.array(SIZE) / 2
+    m = cv2.getPerspectiveTransform(src.astype(np.float32), image_pts.astype(np.float32))
+    cv2.warpPerspective(
+        card, m, SIZE, dst=out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT
+    )
+    return out
+
+
+def folded_print_frames(
+    photo: np.ndarray,
+    nose_x: float,
+    fold: float,
+    *,
+    turn: float = 45.0,
+    seconds: float = 7.0,
+    seed: int = 0,
+    width_mm: float = 190.0,
+    distance_mm: float = 340.0,
+) -> list[np.ndarray]:
+    """Return frames of a print folded along the vertical line through the nose, turned.
+
+    The photo is printed (with a white margin), folded along the vertical line through
+    ``nose_x`` so that each half is bent back by ``fold / 2`` degrees (a ridge towards
+    the camera, as a nose is: ``fold`` is the angle between the halves' normals, 0 flat),
+    then held facing the camera for 1 s and turned about the vertical axis by
+    ``±turn`` degrees, back and forth, as a head would be, 34 cm from the same pinhole
+    camera as :func:`replay_frames`.  Each half is rendered as its own plane; the half
+    further from the camera is drawn first.
+
+    Parameters
+    ----------
+    photo : ndarray
+        BGR photo of the person.
+    nose_x : float
+        Column of the nose tip in ``photo`` (pixels), from a detector's landmarks.
+    fold : float
+        Degrees between the two halves' normals (0: flat; 60: the halves meet at 120°).
+    """
+    rng = np.random.default_rng(seed)
+    background = _background(rng)
+    card = _print_of(photo, tiny=False)
+    margin = max(photo.shape[:2]) // 12
+    h, w = card.shape[:2]
+    k = width_mm / w  # millimetres per card pixel
+    ridge = (nose_x + margin) * k  # fold line, millimetres from the card's left edge
+    half_h = h * k / 2
+    bend = math.radians(fold / 2)
+    frames = []
+    for i in range(int(seconds * FPS)):
+        t = i / FPS
+        yaw = 0.0 if t < 1.0 else turn * math.sin(2 * math.pi * (t - 1.0) / 3.0)
+        rot = _rotation(yaw, 3 * math.sin(1.3 * t), 2 * math.sin(0.8 * t))
+        out = background.copy()
+        halves = []
+        for side, (u0, u1) in (("left", (0.0, ridge)), ("right", (ridge, w * k))):
+            pts = []
+            for u in (u0, u1):
+                d = u - ridge  # signed distance from the fold line, millimetres
+                pts.append((d * math.cos(bend), abs(d) * math.sin(bend)))
+            (xa, za), (xb, zb) = pts
+            corners = np.array(
+                [[xa, -half_h, za], [xb, -half_h, zb], [xb, half_h, zb], [xa, half_h, za]]
+            )
+            world = corners @ rot.T + [0.0, 0.0, distance_mm]
+            px0, px1 = u0 / k, u1 / k
+            src = np.array([[px0, 0], [px1, 0], [px1, h], [px0, h]])
+            halves.append((float(world[:, 2].mean()), world, src, side))
+        for _, world, src, _side in sorted(halves, key=lambda x: -x[0]):
+            c0, c1 = int(round(src[0, 0])), int(round(src[1, 0]))
+            if c1 - c0 >= 1:
+                part = np.ascontiguousarray(card[:, c0:c1])
+                _half_sheet(part, out, world, src - [c0, 0])
+        frames.append(out)
+    return frames
+
+
+def _jitter(image: np.ndarray, t: float, rng_phase: float) -> np.ndarray:
+    """The photo moved a little as a hand holding it does (shift of a few pixels, 1-2°)."""
+    h, w = image.shape[:2]
+    angle = 1.5 * math.sin(2.1 * t + rng_phase)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0 + 0.02 * math.sin(1.3 * t))
+    m[:, 2] += (6 * math.sin(1.7 * t + rng_phase), 4 * math.sin(2.3 * t))
+    return cv2.warpAffine(image, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def photo_swap_frames(
+    photos: Sequence[np.ndarray],
+    hold: float,
+    *,
+    hand_held: bool = False,
+    fps: float = FPS,
+    tail: float = 1.0,
+    size: tuple[int, int] | None = None,
+) -> list[np.ndarray]:
+    """Return frames of still photos cut together, each held ``hold`` seconds.
+
+    ``photos`` are shown in the order given (for the attack: the person facing the
+    camera, turned to their left, turned to their right), the last one held ``tail``
+    seconds longer.  ``hand_held`` moves each photo a little, as a hand holding it does.
+    Photos of other sizes are letterboxed to ``size`` (default: the first photo's).
+    """
+    from faceapp.core.sources import letterbox
+
+    if not photos:
+        raise ValueError("photo_swap_frames needs photos")
+    size = size or (photos[0].shape[1], photos[0].shape[0])
+    frames: list[np.ndarray] = []
+    for j, photo in enumerate(photos):
+        picture = photo if (photo.shape[1], photo.shape[0]) == size else letterbox(photo, size)
+        n = max(1, round((hold + (tail if j == len(photos) - 1 else 0.0)) * fps))
+        for _ in range(n):
+            t = len(frames) / fps
+            frames.append(_jitter(picture, t, 0.7 * j) if hand_held else picture)
+    return frames
+
+
+def relief_turn_frames(
+    photo: np.ndarray,
+    landmarks: Sequence[tuple[float, float]],
+    *,
+    peak: float = 30.0,
+    degrees_per_second: float = 60.0,
+    fps: float = FPS,
+    nose_depth: float = 0.55,
+    drop_every: int = 0,
+    repeats: int = 2,
+) -> tuple[list[np.ndarray], list[float]]:
+    """Return frames (and their timestamps) of a real photo's face turned as a 3-D relief.
+
+    A stand-in for a video of a real head turning, which nothing here has: the photo's
+    face is lifted onto a smooth head-shaped surface (an ellipsoid over the face, the
+    nose standing ``nose_depth`` eye-distances in front of the eyes), then turned about
+    the vertical axis continuously: 0.7 s facing the camera, then ``repeats`` times to
+    ``peak`` degrees one way, back, to ``peak`` the other way and back, at
+    ``degrees_per_second``, seen by an
+    orthographic camera in the photo's own frame.  It turns continuously, as a head does;
+    its shape is an assumption, not a measurement (see ``docs/liveness.md``).
+
+    Parameters
+    ----------
+    photo : ndarray
+        BGR photo of a face roughly facing the camera.
+    landmarks : five (x, y) points
+        The face's landmarks in ``photo`` (:class:`~faceapp.core.types.Face` order).
+    drop_every : int
+        When > 0, keep only every ``drop_every``-th frame (a camera delivering fewer
+        frames): the timestamps keep the real time of each kept frame.
+    """
+    p = np.asarray(landmarks, np.float64)
+    eye = float(np.linalg.norm(p[1] - p[0]))
+    cx = float((p[0, 0] + p[1, 0]) / 2)
+    cy = float((p[0, 1] + p[4, 1] + p[3, 1] + p[1, 1]) / 4)
+    h, w = photo.shape[:2]
+    ax, ay = 1.25 * eye, 1.7 * eye  # the head's half width and half height, pixels
+    nose = p[2]
+
+    def depth(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        r2 = ((x - cx) / ax) ** 2 + ((y - cy) / ay) ** 2
+        dome = 0.9 * eye * np.sqrt(np.clip(1 - r2, 0, None))
+        near = ((x - nose[0]) ** 2 + (y - nose[1]) ** 2) / (2 * (0.22 * eye) ** 2)
+        bump = nose_depth * eye * np.exp(-near)
+        return dome + bump
+
+    # A grid over the head; the dome falls to zero at its edge, so the picture beyond
+    # stays where it is.
+    xs = np.linspace(cx - 1.4 * ax, cx + 1.4 * ax, 41)
+    ys = np.linspace(cy - 1.2 * ay, cy + 1.2 * ay, 41)
+    gx, gy = np.meshgrid(xs, ys)
+    gz = depth(gx, gy)
+    # Yaw path: frontal, to +peak, back, to -peak, back.
+    legs = [(0.0, peak), (peak, 0.0), (0.0, -peak), (-peak, 0.0)] * repeats
+    yaws = [0.0] * max(1, round(0.7 * fps))
+    for a, b in legs:
+        n = max(1, round(abs(b - a) / degrees_per_second * fps))
+        yaws.extend(a + (b - a) * (j + 1) / n for j in range(n))
+    yaws.extend([0.0] * round(0.5 * fps))
+    frames, times = [], []
+    for i, yaw in enumerate(yaws):
+        if drop_every > 0 and i % drop_every:
+            continue
+        r = math.radians(yaw)
+        # Positive yaw: the person turns to their left, the nose to the image's right.
+        u = cx + (gx - cx) * math.cos(r) + gz * math.sin(r)
+        v = gy
+        zz = gz * math.cos(r) - (gx - cx) * math.sin(r)
+        out = photo.copy()
+        cells = []
+        for j in range(len(ys) - 1):
+            for i2 in range(len(xs) - 1):
+                cells.append((float(zz[j : j + 2, i2 : i2 + 2].mean()), j, i2))
+        for _, j, i2 in sorted(cells):  # far cells first
+            for tri in (((0, 0), (0, 1), (1, 0)), ((1, 1), (1, 0), (0, 1))):
+                src = np.float32([[gx[j + a, i2 + b], gy[j + a, i2 + b]] for a, b in tri])
+                dst = np.float32([[u[j + a, i2 + b], v[j + a, i2 + b]] for a, b in tri])
+                _triangle(photo, out, src, dst)
+        frames.append(out)
+        times.append(i / fps)
+    return frames, times
+
+
+def _triangle(src_img: np.ndarray, dst_img: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
+    """Copy the triangle ``src`` of ``src_img`` onto the triangle ``dst`` of ``dst_img``."""
+    x, y, w, h = cv2.boundingRect(dst)
+    H, W = dst_img.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
+    if x1 <= x0 or y1 <= y0:
+        return
+    m = cv2.getAffineTransform(src, dst - np.float32([x0, y0]))
+    patch = cv2.warpAffine(
+        src_img, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(mask, np.int32(np.round(dst - [x0, y0])), 1, lineType=cv2.LINE_8)
+    region = dst_img[y0:y1, x0:x1]
+    region[mask > 0] = patch[mask > 0]

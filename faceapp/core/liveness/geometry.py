@@ -169,3 +169,95 @@ def foreshortening(reference: Sequence[Point], current: Sequence[Point]) -> floa
     m, *_ = np.linalg.lstsq(np.c_[qa, np.ones(4)], qb, rcond=None)
     s = np.linalg.svd(m[:2], compute_uv=False)
     return float(1.0 - s[-1] / s[0]) if s[0] > 0 else None
+
+
+#: Side, in pixels, of the face patch :func:`face_patch` cuts out.
+PATCH_SIZE = 32
+
+
+def face_patch(frame: np.ndarray, landmarks: Sequence[Point]) -> np.ndarray | None:
+    """Return the face cut out along its eyes, small, grey and normalised, to compare frames.
+
+    The similarity transform that puts the eyes level, :data:`PATCH_SIZE` / 3 pixels
+    apart, a third of the way down the patch, is applied to ``frame``; the patch (the
+    face from brow to chin, cheek to cheek) is blurred a little, then has its mean
+    removed and its norm set to 1, so :func:`patch_resemblance` is a correlation that
+    ignores brightness and contrast.
+
+    Parameters
+    ----------
+    frame : ndarray
+        The BGR (or grey) image the landmarks were found in.
+    landmarks : five (x, y) points
+        :class:`~faceapp.core.types.Face` order, pixels.
+
+    Returns
+    -------
+    ndarray, shape (PATCH_SIZE, PATCH_SIZE), float32, or None
+        None when the landmarks are unusable or the patch has no texture.
+    """
+    import cv2
+
+    p = np.asarray(landmarks, np.float64)
+    if p.shape != (5, 2) or not np.isfinite(p).all():
+        return None
+    left, right = p[0], p[1]
+    eyes = float(np.linalg.norm(right - left))
+    if eyes < MIN_EYE_DISTANCE:
+        return None
+    n = PATCH_SIZE
+    scale = (n / 3) / eyes
+    angle = np.arctan2(right[1] - left[1], right[0] - left[0])
+    c, s = scale * np.cos(-angle), scale * np.sin(-angle)
+    mid = (left + right) / 2
+    m = np.array([[c, -s, 0.0], [s, c, 0.0]])
+    m[:, 2] = np.array([n / 2, n / 3]) - m[:, :2] @ mid
+    grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    patch = cv2.warpAffine(grey, m, (n, n), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    patch = cv2.GaussianBlur(patch.astype(np.float32), (0, 0), 1.0)
+    patch -= patch.mean()
+    norm = float(np.linalg.norm(patch))
+    if norm < 1e-3 * n * n:
+        return None
+    return np.asarray(patch / norm, np.float32)
+
+
+def patch_resemblance(a: np.ndarray, b: np.ndarray) -> float:
+    """Return the correlation of two :func:`face_patch` patches, in ``[-1, 1]`` (1: the same)."""
+    return float(np.sum(a * b))
+
+
+def nose_depth(
+    reference: Sequence[Point], current: Sequence[Point], reference_offset: float
+) -> float | None:
+    """Return how far the nose stands out of the face, judged from one view against a frontal one.
+
+    A rigid head turned by ``yaw`` squashes its eye/mouth quadrilateral across by about
+    ``cos(yaw)`` (:func:`foreshortening`) while its nose moves across it by about
+    ``depth * sin(yaw)`` (:func:`nose_offset`).  Both are read off the landmarks; the
+    ratio is the depth, in the units of :func:`nose_offset`.  A bent or folded picture
+    has to be turned much further than a head to move its nose as far, so it shows much
+    more squashing for the same nose movement, and a much smaller depth.
+
+    Parameters
+    ----------
+    reference : five (x, y) points
+        Landmarks of the same face facing the camera.
+    current : five (x, y) points
+        Landmarks of the face now.
+    reference_offset : float
+        The nose offset ``x`` of the frontal view.
+
+    Returns
+    -------
+    float or None
+        The depth (a real head: about 0.5 to 1, see ``docs/liveness.md``; ``inf`` when
+        the face moved its nose without any squashing); None when either view is unusable.
+    """
+    squash = foreshortening(reference, current)
+    now = nose_offset(current)
+    if squash is None or now is None:
+        return None
+    moved = abs(now[0] - reference_offset)
+    sin_yaw = float(np.sqrt(max(0.0, 1.0 - (1.0 - squash) ** 2)))
+    return float("inf") if sin_yaw < 1e-6 else moved / sin_yaw
