@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: Milliseconds between refreshes of the status bar figures.
 STATUS_INTERVAL_MS = 500
+#: The source shown while the no-camera card is up.
+NO_SOURCE = "none (no camera found)"
 
 
 def _source_name(spec: str | FrameSource) -> str:
@@ -253,6 +255,7 @@ class MainWindow(QMainWindow):
         self._got_frame = False
         self.source_banner.hide()
         self.no_camera_card.hide()
+        self.empty_hint.set_suppressed(False)
         self.video_view.clear(f"Opening {self._source_label_text}…")
         self._ctx.clear_results()
         self._latency_ms, self._n_faces = 0.0, 0
@@ -299,6 +302,8 @@ class MainWindow(QMainWindow):
             self._fallback_allowed = False
             log.info("camera %s unavailable (%s)", spec, message)
             self.video_view.set_placeholder("")
+            self._source_label_text = NO_SOURCE
+            self.empty_hint.set_suppressed(True)  # "press Capture" makes no sense here
             card.show_for(str(spec), message)
             self._update_status()
             return
@@ -513,6 +518,8 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         running = self._capture is not None
+        self.chrome.pause_action.setEnabled(running)
+        self.chrome.capture_action.setEnabled(self.no_camera_card.isHidden())  # no picture
         state = "paused" if running and self.chrome.pause_action.isChecked() else ""
         if not running and self._started:
             state = "stopped"

@@ -69,6 +69,21 @@ def test_no_camera_opens_on_the_card_with_nothing_running_behind(first_start) ->
     view = window.video_view.rect()
     assert view.contains(card.geometry()), (card.geometry(), view)
     assert window._ctx.settings.source == NO_CAMERA  # nothing chosen yet
+    # Nothing on the card's screen pretends there is a camera or a picture.
+    assert window.chrome.source_title.text() == "Source: none (no camera found)"
+    assert not window.chrome.pause_action.isEnabled()
+    assert not window.chrome.capture_action.isEnabled()
+    assert not window.empty_hint.isVisible()  # its "press Capture" needs a picture
+
+
+@needs_demo
+def test_leaving_the_card_brings_capture_pause_and_the_hint_back(qtbot, first_start) -> None:
+    window = first_start
+    with qtbot.waitSignal(window.source_started, timeout=10_000):
+        window.no_camera_card.trigger(SHOW_DEMO)
+    assert window.chrome.pause_action.isEnabled() and window.chrome.capture_action.isEnabled()
+    assert window.chrome.source_title.text() != "Source: none (no camera found)"
+    qtbot.waitUntil(window.empty_hint.isVisible, timeout=5000)  # the gallery is empty
 
 
 @needs_demo

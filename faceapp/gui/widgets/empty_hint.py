@@ -55,6 +55,7 @@ class EmptyGalleryHint(QLabel):
         self.setWordWrap(True)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAccessibleName("Gallery is empty")
+        self._suppressed = False
         view.installEventFilter(self)
         ctx.people_reset.connect(self._on_people_changed)
         ctx.person_updated.connect(self._on_person_updated)
@@ -66,6 +67,11 @@ class EmptyGalleryHint(QLabel):
         if not self._ctx.people_loaded:
             return False
         return not any(p.n_samples for p in self._ctx.people_list())
+
+    def set_suppressed(self, suppressed: bool) -> None:
+        """Keep the hint hidden while ``suppressed`` (a card with its own advice is up)."""
+        self._suppressed = suppressed
+        self._on_people_changed()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         """Keep the hint placed at the bottom of the view when the view is resized."""
@@ -85,7 +91,7 @@ class EmptyGalleryHint(QLabel):
 
     @Slot()
     def _on_people_changed(self) -> None:
-        empty = self.gallery_is_empty()
+        empty = self.gallery_is_empty() and not self._suppressed
         if empty:
             self._place()
             self.raise_()
