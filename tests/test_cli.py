@@ -143,8 +143,9 @@ def test_enroll_identify_verify_round_trip(capsys, gallery: Path, celebrity_dir:
     )
     assert code == 1 and last_json(out)["accepted"] is False
 
+    # val[elton_john][0] scores 0.84, under the detection floor: a stranger there is not shown.
     code, out, _ = cli(
-        capsys, "identify", str(val["elton_john"][0]), "--gallery", str(gallery), "--json"
+        capsys, "identify", str(val["elton_john"][2]), "--gallery", str(gallery), "--json"
     )
     assert code == 1 and [f["name"] for f in last_json(out)[0]["faces"]] == [None]
 

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from faceapp.cli.common import EXIT_BAD_INPUT, UsageError, log, os_error_line
+from faceapp.cli.common import EXIT_BAD_INPUT, UsageError, log, os_error_line, terminal_line
 from faceapp.cli.gallery import cmd_gallery, cmd_history, cmd_report
 from faceapp.cli.maintenance import cmd_bench, cmd_eval_lfw, cmd_install_desktop, cmd_weights
 from faceapp.cli.parser import build_parser
@@ -45,7 +45,7 @@ def run(argv: list[str]) -> int:
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
-        print(str(exc), file=sys.stderr)
+        _say(str(exc))
         return EXIT_BAD_INPUT
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
@@ -58,14 +58,14 @@ def run(argv: list[str]) -> int:
 
         return COMMANDS[args.command](args)
     except (UsageError, ImageError, EnrolmentError, SourceError, ModelError, GalleryError) as exc:
-        print(f"faceapp: {exc}".splitlines()[0], file=sys.stderr)
+        _say(f"faceapp: {exc}".splitlines()[0])
         return EXIT_BAD_INPUT
     except ValueError as exc:
-        print(f"faceapp: {exc}".splitlines()[0], file=sys.stderr)
+        _say(f"faceapp: {exc}".splitlines()[0])
         return EXIT_BAD_INPUT
     except OSError as exc:  # a file the user named cannot be used: say which and why
         log.info("file error", exc_info=True)
-        print(f"faceapp: {os_error_line(exc)}", file=sys.stderr)
+        _say(f"faceapp: {os_error_line(exc)}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("faceapp: interrupted", file=sys.stderr)
@@ -73,5 +73,10 @@ def run(argv: list[str]) -> int:
     except Exception as exc:  # last resort: a one-line message, the details in the log
         log.info("unexpected error", exc_info=True)
         detail = " ".join(repr(exc).split())
-        print(f"faceapp: unexpected error: {detail} (run with -v for details)", file=sys.stderr)
+        _say(f"faceapp: unexpected error: {detail} (run with -v for details)")
         return EXIT_BAD_INPUT
+
+
+def _say(line: str) -> None:
+    """Print one error line on stderr, safe for a terminal (:func:`terminal_line`)."""
+    print(terminal_line(line), file=sys.stderr)

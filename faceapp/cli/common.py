@@ -167,18 +167,43 @@ def threshold_from(args: argparse.Namespace, mode: str = "recognition") -> float
     return t
 
 
+def terminal_line(text: str) -> str:
+    r"""Return ``text`` as one line that is safe to print on a terminal.
+
+    Control characters (a new line that would forge another result line, the escape
+    character that starts terminal commands, C1 controls), text-direction controls and
+    other invisible format characters, and line or paragraph separators are written
+    as Python escapes (``\n``, ``\x1b``, ``\u202e``); everything else is kept as it
+    is, also the joiners of emoji and of scripts such as Persian (U+200C, U+200D, the
+    tag characters of flags).  A net under :func:`~faceapp.core.images.display_name`
+    (file names) and :func:`shown` (names): every line the command line prints goes
+    through it.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if _printable(ch) else repr(ch)[1:-1] for ch in text)
+
+
+def _printable(ch: str) -> bool:
+    """Return True when ``ch`` can go to a terminal as it is (see :func:`terminal_line`)."""
+    return ch.isprintable() or ch in "\u200c\u200d " or "\U000e0020" <= ch <= "\U000e007f"
+
+
 def emit(args: argparse.Namespace, doc: Any, lines: list[str]) -> None:
-    """Print ``lines`` for people, or with ``--json`` only ``doc`` (one JSON document)."""
+    """Print ``lines`` for people, or with ``--json`` only ``doc`` (one JSON document).
+
+    Each line goes through :func:`terminal_line`; JSON escapes control characters itself.
+    """
     if args.json:
         print(json.dumps(doc, ensure_ascii=False))
         return
     for line in lines:
-        print(line)
+        print(terminal_line(line))
 
 
 def note(args: argparse.Namespace, line: str) -> None:
     """Tell people something beside the answer: on stderr, so stdout stays the answer."""
-    print(f"faceapp: {line}", file=sys.stderr)
+    print(f"faceapp: {terminal_line(line)}", file=sys.stderr)
 
 
 class HistoryRecorder:

@@ -22,6 +22,8 @@ from faceapp.cli.common import (
 
 def cmd_gallery(args: argparse.Namespace) -> int:
     """List, rename, remove people, export or import the gallery, or wipe it."""
+    from faceapp.core.images import display_name
+
     store = open_store(args)
     if args.action == "list":
         people = store.people()
@@ -29,7 +31,9 @@ def cmd_gallery(args: argparse.Namespace) -> int:
         lines = [f"{shown(p.name)}\t{p.n_samples} sample(s)" for p in people]
         lines = lines or ["the gallery is empty"]
         if args.verbose:
-            where = f"gallery {store.path}" + ("" if store.path.exists() else " (not created yet)")
+            where = f"gallery {display_name(store.path)}" + (
+                "" if store.path.exists() else " (not created yet)"
+            )
             if args.json:
                 note(args, where)
             else:
@@ -92,11 +96,9 @@ def _gallery_wipe(args: argparse.Namespace, store: Any) -> int:
     lines = [line]
     if link is not None:
         lines.insert(0, f"{display_name(link)} is a link to {where}: wiping that file")
-    doc = {
-        "wiped": str(store.path),
-        "link": None if link is None else str(link),
-        "backup": None if backup is None else str(backup),
-    }
+    doc = {"wiped": str(store.path), "backup": None if backup is None else str(backup)}
+    if link is not None:
+        doc["link"] = str(link)
     emit(args, doc, lines)
     return EXIT_OK
 
@@ -212,7 +214,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         for e in events:
             who = shown(e.name) if e.name else "-"
             dist = "-" if e.distance is None else f"{e.distance:.3f}"
-            where = e.source or ""
+            where = display_name(e.source) if e.source else ""
             if e.position is not None:
                 where += f" @ {e.position:.1f}s"
             lines.append(f"{local_time(e.at)}  {e.decision:<8}  {who:<24}  {dist:>6}  {where}")

@@ -365,7 +365,7 @@ def cmd_verify_video(args: argparse.Namespace) -> int:
     doc = run(args, pipeline, source, index, threshold)
     accepted = doc["decision"] == "accept"
     lines = [
-        f"{'accepted' if accepted else 'rejected'}: {args.name} "
+        f"{'accepted' if accepted else 'rejected'}: {shown(args.name)} "
         f"(distance {_fmt(doc['distance'])}, threshold {threshold:.3f})"
         + ("" if doc["live"] is None else f"; live: {'yes' if doc['live'] else 'no'}")
         + (f"; {doc['reason']}" if doc["reason"] else "")

@@ -19,6 +19,7 @@ from faceapp.cli.common import (
     open_store,
     private_output,
     stranger_rate_from,
+    terminal_line,
     threshold_from,
 )
 
@@ -84,8 +85,8 @@ def cmd_video(args: argparse.Namespace) -> int:
                         picture = letterbox(picture, size)
                     writer.write(picture)
                 if not args.json:
-                    labels = ", ".join(display_name(fr.label) for fr in result.faces) or "no face"
-                    print(f"frame {frame.index} t={frame.timestamp:.2f}s: {labels}")
+                    labels = ", ".join(fr.label for fr in result.faces) or "no face"
+                    print(terminal_line(f"frame {frame.index} t={frame.timestamp:.2f}s: {labels}"))
         finally:
             source.close()
             if writer is not None:

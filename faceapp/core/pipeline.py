@@ -13,7 +13,13 @@ from faceapp.core.detection import FaceDetector, TrackingDetector, create_detect
 from faceapp.core.embedding import FaceEmbedder, SinglePassEmbedder, create_embedder
 from faceapp.core.embedding.align import DEFAULT_METHOD, AlignMethod, align_face
 from faceapp.core.frame_changes import thumbnail
-from faceapp.core.live import LiveScheduler, reportable, unoccluded, worth_naming
+from faceapp.core.live import (
+    LIVE_SCORE_FLOOR,
+    LiveScheduler,
+    reportable,
+    unoccluded,
+    worth_naming,
+)
 from faceapp.core.matching import (
     DEFAULT_STRANGER_RATE,
     GalleryIndex,
@@ -77,6 +83,13 @@ class FacePipeline:
         only faces above the live size are reported, and of those only faces above the
         live score floor or recognised as someone enrolled.  Without a tracker
         every face of every frame is detected and embedded (still photos).
+    score_floor : float
+        Outside live mode (still photos, and video followed without live mode): the
+        lowest detection score of a face reported whoever it is; a face under it is
+        reported only when it is recognised as someone enrolled, and in video a face
+        once reported stays while it is followed.  Default: live mode's own floor,
+        :data:`~faceapp.core.live.LIVE_SCORE_FLOOR`, so that a phantom is not reported
+        in a photo while live mode leaves it out.  0 reports every detection.
 
     Notes
     -----
@@ -89,11 +102,13 @@ class FacePipeline:
         embedder: FaceEmbedder | None = None,
         align: AlignMethod = DEFAULT_METHOD,
         tracker: FaceTracker | None = None,
+        score_floor: float = LIVE_SCORE_FLOOR,
     ) -> None:
         self.detector = detector if detector is not None else create_detector()
         self.embedder = embedder if embedder is not None else create_embedder()
         self.align = align
         self.tracker = tracker
+        self.score_floor = score_floor
 
     def prepare(self) -> None:
         """Load both models (slow: seconds); call once, off the GUI thread."""
@@ -179,12 +194,16 @@ class FacePipeline:
         if self.tracker is None:
             faces = self.detect(frame)
             matches = self.match(self.embed(frame, faces), gallery, settings)
-            results = tuple(FaceResult(f, m) for f, m in zip(faces, matches, strict=True))
+            found = [FaceResult(f, m) for f, m in zip(faces, matches, strict=True)]
+            results = tuple(r for r in found if sure_or_known(r, self.score_floor))
         elif self.tracker.live is None:
             faces = self.detect(frame)
             looks = [appearance_signature(frame, f) for f in faces]
             tracks = self.tracker.update(faces, timestamp, looks)
-            results = self._named(frame, faces, tracks, gallery, settings, timestamp, looks)
+            named = self._named(frame, faces, tracks, gallery, settings, timestamp, looks)
+            for result, track in zip(named, tracks, strict=True):
+                track.confirmed = track.confirmed or sure_or_known(result, self.score_floor)
+            results = tuple(r for r, t in zip(named, tracks, strict=True) if t.confirmed)
         else:
             results = self._live(frame, self.tracker.live, gallery, settings, timestamp)
         latency = (time.perf_counter() - start) * 1000.0
@@ -345,6 +364,24 @@ class FacePipeline:
                 track.match_key = key
             results.append(FaceResult(face, vote(track.matches), track.id))
         return tuple(results)
+
+
+def sure_or_known(result: FaceResult, floor: float = LIVE_SCORE_FLOOR) -> bool:
+    """Return True when a face outside live mode is reported: sure enough, or someone enrolled.
+
+    The one detection-score floor of photos and video (:data:`LIVE_SCORE_FLOOR`, the
+    floor of live mode, where ``benchmarks/live_calibration.py phantoms`` left no
+    phantom: hair, a fist, a tie scored 0.874-0.973); a face under it is reported only
+    when it is recognised as someone enrolled: a phantom is not anybody.
+
+    Parameters
+    ----------
+    result : FaceResult
+        A detected face and its match.
+    floor : float
+        The detection score, in ``[0, 1]``, from which any face is reported.
+    """
+    return result.face.score >= floor or result.known
 
 
 #: A face is predicted, not measured, only while it moves by less than this fraction of its

@@ -22,7 +22,7 @@ from faceapp.core.matching import MODES
 from faceapp.core.types import FrameResult
 from faceapp.gui.context import AppContext
 from faceapp.gui.events import EventLog
-from faceapp.gui.preferences import PreferencesSaver, load_settings
+from faceapp.gui.preferences import PreferencesSaver, guard_preferences_files, load_settings
 from faceapp.gui.safe_text import html_literal
 from faceapp.gui.worker import ModelState
 from faceapp.settings import Settings
@@ -274,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     app = create_application()
     install_excepthook()
     opencv_single_threaded()
+    guard_preferences_files()  # QSettings() would block on a FIFO
     qsettings = QSettings()
     settings = settings_from_options(load_settings(qsettings), args)
 

@@ -93,17 +93,26 @@ def row_from_result(position: int, file: str, result: FrameResult) -> PhotoRow:
 def write_csv(path: str | Path, rows: Iterable[PhotoRow]) -> int:
     """Write ``rows`` as CSV (UTF-8, header :data:`COLUMNS`) to ``path``; return the count.
 
+    File names, names and error texts go through
+    :func:`~faceapp.storage.history.csv_cell`, so a spreadsheet never runs them as a
+    formula.  The file is private (0600: it names people) and replaces ``path`` only
+    once it is whole (:func:`faceapp.cli.common.open_private`).
+
     Raises
     ------
     OSError
         When the file cannot be written.
     """
+    from faceapp.cli.common import open_private
+    from faceapp.storage.history import csv_cell
+
     n = 0
-    with open(path, "w", encoding="utf-8", newline="") as out:
+    with open_private(Path(path)) as out:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
         for row in rows:
-            writer.writerow(row.cells())
+            file, faces, names, distances = row.cells()
+            writer.writerow([csv_cell(file), faces, csv_cell(names), distances])
             n += 1
     return n
 

@@ -1,12 +1,20 @@
-"""Loading and saving the user's Settings with QSettings; saving them when they settle."""
+"""Loading and saving the user's Settings with QSettings (never from a FIFO), when they settle."""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import shutil
+import stat
+import sys
+import tempfile
 from dataclasses import fields
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QObject, QSettings, QTimer, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, QTimer, Slot
 
+from faceapp.core.images import display_name
 from faceapp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,6 +30,73 @@ VERSION = 2
 #: Values that were stored by version 1 only because they were the default then: a file
 #: without a version that holds one of them gets today's default instead.
 _OLD_DEFAULTS = {"min_face_px": 40, "threshold": 1.07}
+
+
+def preferences_files(organization: str, application: str) -> dict[str, list[Path]]:
+    """Return the files QSettings reads on Linux and other Unix, by scope (user, system).
+
+    In the order Qt looks: ``ORGANIZATION/APPLICATION.conf``, then ``ORGANIZATION.conf``,
+    under ``$XDG_CONFIG_HOME`` (or ``~/.config``) and under each ``$XDG_CONFIG_DIRS``
+    folder (or ``/etc/xdg``).
+    """
+    home = os.environ.get("XDG_CONFIG_HOME", "")
+    user = Path(home) if os.path.isabs(home) else Path.home() / ".config"
+    dirs = [d for d in os.environ.get("XDG_CONFIG_DIRS", "").split(":") if os.path.isabs(d)]
+    names = (Path(organization) / f"{application}.conf", Path(f"{organization}.conf"))
+    return {
+        "user": [user / n for n in names],
+        "system": [Path(d) / n for d in (dirs or ["/etc/xdg"]) for n in names],
+    }
+
+
+def guard_preferences_files() -> list[Path]:
+    """Keep QSettings away from preferences files that are not regular files.
+
+    QSettings reads its files as soon as one is created, on the GUI thread: a FIFO
+    there would block the window for ever (past ``--exit-after``), a device would be
+    read as settings.  Each file of :func:`preferences_files` is looked at with
+    ``stat``, which never blocks; when one exists and is not a regular file (a link to
+    a regular file is fine), a warning is logged and QSettings is pointed at an empty
+    private folder for that scope: the window starts with the default preferences and
+    this session's changes are not kept.  Call it once the application's organisation
+    and application names are set, before the first ``QSettings()``.  Only where
+    QSettings keeps INI files (not on Windows or macOS).
+
+    Returns
+    -------
+    list of Path
+        The files refused (empty when all is well).
+    """
+    if sys.platform in ("win32", "darwin"):
+        return []
+    app = QCoreApplication
+    files = preferences_files(app.organizationName(), app.applicationName())
+    refused = []
+    for scope, paths in files.items():
+        bad = [p for p in paths if _exists_not_regular(p)]
+        if not bad:
+            continue
+        refused += bad
+        empty = tempfile.mkdtemp(prefix="faceapp-preferences-")
+        atexit.register(shutil.rmtree, empty, True)
+        qt_scope = QSettings.Scope.UserScope if scope == "user" else QSettings.Scope.SystemScope
+        QSettings.setPath(QSettings.Format.NativeFormat, qt_scope, empty)
+        QSettings.setPath(QSettings.Format.IniFormat, qt_scope, empty)
+        for p in bad:
+            log.warning(
+                "preferences: %s is not a regular file (a pipe or a device?); not read, "
+                "default preferences used and not saved this time",
+                display_name(p),
+            )
+    return refused
+
+
+def _exists_not_regular(path: Path) -> bool:
+    """Return True when ``path`` exists (following links) and is not a regular file."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # absent, a broken link, or not reachable: Qt reads nothing there
+        return False
 
 
 def load_settings(store: QSettings) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import IO
@@ -24,22 +25,33 @@ CSV_COLUMNS = (
 )
 
 
-#: First characters a spreadsheet takes for the start of a formula (ASCII and full-width).
-CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: First characters a spreadsheet takes for the start of a formula, after NFKC
+#: normalisation (which maps the full-width ``＝ ＋ － ＠`` and the small, superscript and
+#: subscript forms such as ``﹦ ⁼ ₊`` to these).
+CSV_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def csv_cell(text: str | None) -> str:
     """Return text for a CSV cell that a spreadsheet will not run as a formula.
 
-    Text starting with a tab or a carriage return, or with one of
-    :data:`CSV_FORMULA_STARTS` (``= + - @`` or their full-width forms ``＝ ＋ － ＠``),
-    also after leading spaces, gets an apostrophe in front; None becomes "".  Use it for
-    text (names, file names), not for numbers this program formatted itself.
+    Text starting with a tab or a carriage return gets an apostrophe in front, and so
+    does text whose first visible character is one of :data:`CSV_FORMULA_STARTS` in any
+    of its Unicode forms (compared after NFKC normalisation: full-width ``＝``, small
+    ``﹦``, superscript ``⁼`` ...), also after leading white space (spaces, no-break
+    spaces, tabs, new lines) and invisible format characters (zero-width space, byte
+    order mark, direction marks), which spreadsheets may drop.  None becomes "".  Use it
+    for text (names, file names), not for numbers this program formatted itself.
     """
     if text is None:
         return ""
-    risky = text.startswith(("\t", "\r")) or text.lstrip().startswith(CSV_FORMULA_STARTS)
-    return f"'{text}" if risky else text
+    if text.startswith(("\t", "\r")):
+        return f"'{text}"
+    for char in text:
+        if char.isspace() or unicodedata.category(char) == "Cf":
+            continue
+        risky = unicodedata.normalize("NFKC", char).startswith(CSV_FORMULA_STARTS)
+        return f"'{text}" if risky else text
+    return text
 
 
 def write_csv(events: Iterable[HistoryEvent], stream: IO[str]) -> int:
@@ -89,18 +101,29 @@ def parse_since(text: str, now: datetime | None = None, option: str = "--since")
     now = now or datetime.now(timezone.utc)
     m = _DURATION.match(text)
     if m:
-        return now - timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()])
+        try:
+            seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()]
+            return now - timedelta(seconds=seconds)
+        except OverflowError:  # before the year 1, or more days than a timedelta holds
+            raise ValueError(
+                f"{option} {text!r}: too long ago; give a duration that ends after the year 1 "
+                "(e.g. 3650d) or a date"
+            ) from None
     try:
         if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text):
             at = datetime.combine(date.fromisoformat(text.strip()), time())
         else:
             at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        at = at if at.tzinfo is not None else at.astimezone()
+        at.astimezone(timezone.utc)  # every time compared is in UTC: it must have one
+        return at
+    except OverflowError:
+        raise ValueError(f"{option} {text!r}: out of the range of dates") from None
     except ValueError:
         raise ValueError(
             f"{option} {text!r}: give a date (2026-11-01), a date and time "
             "(2026-11-01T08:30) or a duration (30m, 12h, 7d)"
         ) from None
-    return at if at.tzinfo is not None else at.astimezone()
 
 
 def local_time(at: datetime) -> str:
