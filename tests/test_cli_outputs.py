@@ -211,3 +211,86 @@ def test_wipe_of_a_linked_gallery_deletes_the_faces_it_points_to(
     assert f"deleted {gallery}" in out and "is a link to" in out, out
     code, out, _ = cli(capsys, "gallery", "list", "--gallery", str(link))
     assert code == 0 and "the gallery is empty" in out
+
+
+# -- smaller command-line findings -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("since", ["99999999999d", "999999999999w", "0001-01-01T00:00+23:59"])
+def test_a_since_out_of_range_is_a_usage_error(capsys, tmp_path: Path, since: str) -> None:
+    code, out, err = cli(capsys, "history", "--since", since, "--gallery", str(tmp_path / "g.db"))
+    assert code == 2 and out == ""
+    assert "unexpected error" not in err and "--since" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.model
+def test_enroll_force_says_enrolled_only_once_stored(
+    capsys, monkeypatch, gallery: Path, celebrity_dir: Path
+) -> None:
+    """A gallery that cannot be written (as a read-only file does for a user): no "enrolled"."""
+    from faceapp.storage.gallery import GalleryError, GalleryStore
+
+    def read_only(*args, **kwargs):
+        raise GalleryError(f"{gallery}: attempt to write a readonly database")
+
+    monkeypatch.setattr(GalleryStore, "add_samples", read_only)
+    elton = person_photos(celebrity_dir, "val")["elton_john"][2]
+    code, out, err = cli(
+        capsys, "enroll", "madonna", str(elton), "--force", "--gallery", str(gallery)
+    )
+    assert code == 2 and "readonly" in err
+    assert "enrolled" not in out + err, (out, err)
+
+
+@pytest.mark.model
+def test_enroll_refuses_a_read_only_gallery_before_loading_the_models(
+    capsys, monkeypatch, tmp_path: Path, gallery: Path
+) -> None:
+    """``os.access`` answers as for a user (the tests may run as root, who can write anything)."""
+    from faceapp.cli import photos
+
+    real_access = os.access
+
+    def access(path, mode):
+        return False if Path(path) == gallery else real_access(path, mode)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(photos, "loaded_pipeline", lambda args: pytest.fail("models loaded"))
+    argv = ["enroll", "Ann", str(tmp_path / "x.jpg"), "--gallery", str(gallery)]
+    code, _, err = cli(capsys, *argv)
+    assert code == 2 and "read-only" in err and "nothing enrolled" in err, err
+
+
+def test_printed_paths_and_names_cannot_drive_the_terminal(capsys, tmp_path: Path) -> None:
+    folder = tmp_path / "a\x1b[2Jb\nfake: Madonna (distance 0.100)"
+    folder.mkdir()
+    gallery = folder / "g.db"
+    code, out, _ = cli(capsys, "gallery", "list", "-v", "--gallery", str(gallery))
+    assert code == 0 and "\x1b" not in out and len(out.splitlines()) == 2, out
+    assert "\\x1b[2J" in out
+    missing = str(folder / "x\x1b]0;t\x07" / "x.csv")
+    code, _, err = cli(capsys, "history", "--csv", missing, "--gallery", str(gallery))
+    assert code == 2 and "\x1b" not in err and "\x07" not in err and len(err.splitlines()) == 1
+
+
+def test_terminal_line_escapes_controls_and_keeps_joined_text() -> None:
+    from faceapp.cli.common import terminal_line
+
+    assert terminal_line("a\x1b[31m\nb\u202ec\x9b") == "a\\x1b[31m\\nb\\u202ec\\x9b"
+    for kept in ("Madonna (distance 0.655)", "\U0001f469\u200d\U0001f4bb", "Jos\u00e9 \u00e0 b"):
+        assert terminal_line(kept) == kept
+
+
+@pytest.mark.model
+def test_identify_prints_one_line_per_face_whatever_the_file_names(
+    capsys, tmp_path: Path, gallery: Path, celebrity_dir: Path
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    source = person_photos(celebrity_dir, "val")["madonna"][0]
+    shutil.copy(source, photos / "a\x1b[31mred\nb.jpg: elton_john (distance 0.1) at [1].jpg")
+    (photos / "c\u202egpj.exe.jpg").write_bytes(b"not a photo")
+    code, out, err = cli(capsys, "identify", str(photos), "--gallery", str(gallery))
+    assert code == 0
+    assert "\x1b" not in out + err and "\u202e" not in out + err
+    assert len(out.splitlines()) == 1 and "madonna (distance" in out, out

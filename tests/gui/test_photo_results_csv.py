@@ -1,0 +1,47 @@
+"""The window's photo-results CSV: no cell a spreadsheet runs as a formula, a private file written
+whole (issue 17: names and file names were written raw)."""
+
+from __future__ import annotations
+
+import csv
+import stat
+from pathlib import Path
+
+from faceapp.gui.photo_results import COLUMNS, PhotoRow, read_csv, write_csv
+
+
+def test_names_file_names_and_errors_cannot_start_a_formula(tmp_path: Path) -> None:
+    rows = [
+        PhotoRow(0, '=HYPERLINK("http://evil","click").jpg', 1, ("+SUM(A1)",), (0.5,)),
+        PhotoRow(1, "@SUM(A1).jpg", 2, ("@cmd", "Madonna"), (0.4, 0.9)),
+        PhotoRow(2, "\tx.jpg", 1, ("\rname",), (None,)),
+        PhotoRow(3, " \uff1d1.jpg", 1, ("\u200b=2",), (1.2,)),
+        PhotoRow(4, "broken.jpg", error="-1 not a photo"),
+        PhotoRow(5, "plain.jpg", 1, ("Madonna",), (0.3,)),
+    ]
+    out = tmp_path / "results.csv"
+    assert write_csv(out, rows) == 6
+    with open(out, encoding="utf-8", newline="") as f:
+        table = list(csv.reader(f))
+    assert tuple(table[0]) == COLUMNS
+    for cells in table[1:5]:
+        assert cells[0].startswith("'") and cells[2].startswith("'"), cells
+    assert table[5] == ["broken.jpg", "", "'-1 not a photo", ""]
+    assert table[6] == ["plain.jpg", "1", "Madonna", "0.300"]
+    assert read_csv(out)[3] == ("' \uff1d1.jpg", "1", "'\u200b=2", "1.200")
+
+
+def test_the_file_is_private_and_replaces_an_old_one_whole(tmp_path: Path) -> None:
+    out = tmp_path / "results.csv"
+    out.write_text("old")
+    out.chmod(0o644)
+    write_csv(out, [PhotoRow(0, "a.jpg", 0)])
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert read_csv(out) == [("a.jpg", "0", "", "")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    link = tmp_path / "link.csv"
+    link.symlink_to(victim)
+    write_csv(link, [PhotoRow(0, "a.jpg", 0)])
+    assert victim.read_text() == "keep me" and not link.is_symlink()
