@@ -155,8 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_int,
         default=None,
         metavar="PX",
-        help="report only faces at least PX pixels high and wide, with the live mode's score "
-        "floor (default: every face the detector finds)",
+        help="report only faces at least PX pixels high and wide (default: any size); the "
+        "live mode's detection-score floor applies either way",
     )
     add_history_flag(p)
     add_common(p)

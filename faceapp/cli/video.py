@@ -56,8 +56,8 @@ def cmd_video(args: argparse.Namespace) -> int:
             pipeline = loaded_pipeline(args)
             # Follow faces across frames of a real video; a folder holds unrelated photos.
             tracked = isinstance(source, VideoCaptureSource)
-            # Every frame through the full detector (not the GUI's live mode); every face is
-            # reported, or with --min-face those of live mode's size and score floor.
+            # Every frame through the full detector (not the GUI's live mode); the faces over
+            # live mode's score floor or recognised are reported, with --min-face of its size.
             pipeline.tracker = FaceTracker(live=live) if tracked else None
             while args.max_frames is None or len(frames) < args.max_frames:
                 frame = source.read()
