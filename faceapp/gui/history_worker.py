@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 
+from faceapp.cli.common import open_private
 from faceapp.gui.history_tap import HistoryTap
 from faceapp.gui.loop_worker import OperationQueueWorker
 from faceapp.storage.gallery import GalleryError, GalleryStore
@@ -332,14 +333,11 @@ class HistoryWorker(OperationQueueWorker):
 
     def _export(self, ticket: int, query: HistoryQuery, path: Path) -> None:
         self._flush()
-        tmp = path.with_name(path.name + ".part")
         try:
             events = query.read(self._history, crops=False)
-            with open(tmp, "w", encoding="utf-8", newline="") as stream:
+            with open_private(path) as stream:  # 0600, whole or not at all, never via a link
                 n = write_csv(events, stream)
-            tmp.replace(path)
         except (GalleryError, OSError, ValueError) as exc:
-            tmp.unlink(missing_ok=True)
             self.request_done.emit(HistoryOutcome(ticket, "export", error=f"{path}: {exc}"))
             return
         self.request_done.emit(HistoryOutcome(ticket, "export", n))
