@@ -294,3 +294,14 @@ def test_identify_prints_one_line_per_face_whatever_the_file_names(
     assert code == 0
     assert "\x1b" not in out + err and "\u202e" not in out + err
     assert len(out.splitlines()) == 1 and "madonna (distance" in out, out
+
+
+def test_eval_lfw_outputs_follow_the_same_rules(capsys, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    link = tmp_path / "d.npz"
+    link.symlink_to(victim)
+    for flag in ("--save-distances", "--write-operating-points", "--write-open-set-table"):
+        code, _, err = cli(capsys, "eval-lfw", str(tmp_path), flag, str(link))
+        assert code == 2 and "symbolic link" in err, err
+    assert victim.read_text() == "keep me"

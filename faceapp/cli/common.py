@@ -325,7 +325,7 @@ def checked_output(args: argparse.Namespace, path: Path, option: str) -> Path:
         raise UsageError(f"{shown_path}: the folder does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"{shown_path}: cannot write into the folder {display_name(parent)}")
-    if _is_gallery_file(path, Path(args.gallery or paths.default_gallery_path())):
+    if _is_gallery_file(path, Path(getattr(args, "gallery", None) or paths.default_gallery_path())):
         raise UsageError(f"{shown_path}: is the gallery file; choose another name")
     return path
 

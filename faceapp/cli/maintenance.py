@@ -14,6 +14,7 @@ from faceapp.cli.common import (
     EXIT_NEGATIVE,
     EXIT_OK,
     UsageError,
+    checked_output,
     emit,
     progress_bar,
 )
@@ -93,6 +94,10 @@ def cmd_eval_lfw(args: argparse.Namespace) -> int:
 
     if not args.dir.is_dir():
         raise UsageError(f"{args.dir}: no such folder")
+    for flag in ("--save-distances", "--write-operating-points", "--write-open-set-table"):
+        out = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if out is not None:
+            checked_output(args, Path(out), flag)  # not the gallery, a link or a FIFO
     pairs = args.pairs or args.dir / "pairs.txt"
     if not pairs.is_file():
         raise UsageError(f"{pairs}: no pairs file (give one with --pairs)")
