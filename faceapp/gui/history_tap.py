@@ -102,7 +102,7 @@ class HistoryTap:
         """
         with self._lock:
             source, gate = self._source, self._gate
-        judgement = gate.judge(result, mode) if gate is not None else NO_CHECK
+        judgement = gate.judge(result, mode, frame.image) if gate is not None else NO_CHECK
         if not self.enabled or source is None or source[0] != epoch:
             return
         _, name, still = source

@@ -7,6 +7,8 @@ import math
 import threading
 from collections import deque
 
+import numpy as np
+
 from faceapp.core.liveness import (
     ChallengeState,
     LivenessChallenge,
@@ -30,9 +32,11 @@ def awaits_head_turn(challenge: ChallengeState | None) -> bool:
 class LivenessGate:
     """Feeds verification mode's frame results to a :class:`LivenessChallenge`.
 
-    The challenge is cheap (a few 3×3 solves per frame), so it runs in the recognition
-    thread, over each result before the history records it (:meth:`judge`, called by
-    :class:`~faceapp.gui.history_tap.HistoryTap`): the history and the window then
+    The challenge is cheap (a few 3×3 solves and the tracking of a few hundred points
+    of the face per frame, about 1-5 ms), so it runs in the recognition thread, over
+    each result and its frame before the history records it (:meth:`judge`, called by
+    :class:`~faceapp.gui.history_tap.HistoryTap` with the frame's image): the history and
+    the window then
     judge every result with the challenge state of that same result.  The window
     reads that state back with :meth:`judgement_of` when the result reaches it.  Only
     frozen values (:class:`~faceapp.gui.verdict.Judgement`,
@@ -129,8 +133,14 @@ class LivenessGate:
             self.untracked = False
             self._judged.clear()
 
-    def feed(self, result: FrameResult) -> ChallengeState | None:
-        """Feed one frame result; return the new state (None when inactive or untracked)."""
+    def feed(self, result: FrameResult, image: np.ndarray | None = None) -> ChallengeState | None:
+        """Feed one frame result; return the new state (None when inactive or untracked).
+
+        ``image`` is the BGR frame ``result`` was made from (read-only; only small grey
+        copies of the face are kept): with it the challenge also checks the face's look
+        and texture (:meth:`~faceapp.core.liveness.LivenessChallenge.update`), without it
+        only the landmarks.
+        """
         with self._lock:
             challenge = self._challenge
             if challenge is None:
@@ -149,7 +159,7 @@ class LivenessGate:
                 elif result.timestamp - self._passed_last_seen > self.settings.lost_seconds:
                     challenge.reset()  # the person who passed left; ask the next one
                     self._passed_last_seen = None
-            state = challenge.update_frame(result)
+            state = challenge.update_frame(result, image)
             self._rejected = self._mismatch(state, result)
             return self._rejected or state
 
@@ -174,11 +184,12 @@ class LivenessGate:
             threshold=m.threshold,
         )
 
-    def judge(self, result: FrameResult, mode: Mode) -> Judgement:
+    def judge(self, result: FrameResult, mode: Mode, image: np.ndarray | None = None) -> Judgement:
         """Feed ``result`` when it was matched in verification; return and keep its judgement.
 
-        Called in the recognition thread with every result, before it is recorded or
-        shown; :meth:`judgement_of` returns the same judgement for the same result.
+        Called in the recognition thread with every result and the frame it was made
+        from (``image``, see :meth:`feed`), before it is recorded or shown;
+        :meth:`judgement_of` returns the same judgement for the same result.
         """
         with self._lock:
             if self._challenge is None:
@@ -186,7 +197,7 @@ class LivenessGate:
             elif mode != "verification":
                 judged = self.judgement()
             else:
-                self.feed(result)
+                self.feed(result, image)
                 judged = self.judgement()
             self._judged.append((result, judged))
             return judged

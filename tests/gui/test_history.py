@@ -333,7 +333,7 @@ def test_under_a_liveness_challenge_a_claim_is_recorded_as_the_window_shows_it(r
         claim = "Ann"
         state: ChallengeState
 
-        def judge(self, result, mode):
+        def judge(self, result, mode, image=None):
             return Judgement(self.state)
 
     gate = Gate()

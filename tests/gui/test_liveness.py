@@ -53,8 +53,15 @@ def posed_frames(yaws: list[float], brightness: int = 200) -> list[np.ndarray]:
     return frames
 
 
-#: Frontal, then a turn to the person's left, then to their right (at 30 fps: 2 s).
-TURN = [0.0] * 20 + [-35.0] * 20 + [35.0] * 20
+#: Frontal, then a continuous turn to the person's left, then to their right, 2.5° a
+#: frame (75°/s at 30 fps: the challenge refuses a pose that jumps, as a cut does).
+TURN = (
+    [0.0] * 20
+    + [-2.5 * k for k in range(1, 15)]
+    + [-35.0] * 6
+    + [-35.0 + 2.5 * k for k in range(1, 29)]
+    + [35.0] * 12
+)
 #: A still face: the same landmarks in every frame.
 STILL = [0.0] * 10
 
@@ -162,8 +169,8 @@ def test_gate_follows_claim_and_preference_and_starts_again_after_the_person_lea
     assert gate.configure("Ann", enabled=True) and gate.state.step is Step.FACE_CAMERA
     assert gate.configure("Ann", enabled=True) is False  # unchanged: no restart
     t = 0.0
-    for yaw in [0.0] * 4 + [-35.0] * 4 + [35.0] * 4:
-        state = gate.feed(_result(t, yaw))
+    for yaw in [0.0] * 4 + [-12.0, -24.0, -35.0, -35.0, -20.0, -5.0, 10.0, 25.0, 35.0, 35.0]:
+        state = gate.feed(_result(t, yaw))  # a continuous turn: 150°/s at most
         t += 0.1
     assert state is not None and state.passed
     assert gate.feed(FrameResult(99, t + 0.5, ())).passed  # gone briefly: still passed
@@ -192,3 +199,27 @@ def test_verdict_with_a_challenge_accepts_only_a_pass():
     )
     assert verdict(matching, s, passed).title == "ACCEPT"
     assert verdict(matching, s, None, untracked=True).state == "none"
+
+
+def test_the_history_tap_judges_each_result_with_its_own_frame(monkeypatch):
+    """The gate gets the frame's image (the very array, not a copy) with each result."""
+    from faceapp.core.liveness import LivenessChallenge
+    from faceapp.core.sources import Frame
+    from faceapp.gui.history_tap import HistoryTap
+
+    seen: list = []
+    update = LivenessChallenge.update_frame
+
+    def spy(self, result, frame=None):
+        seen.append(frame)
+        return update(self, result, frame)
+
+    monkeypatch.setattr(LivenessChallenge, "update_frame", spy)
+    gate = LivenessGate()
+    gate.configure("Ann", enabled=True)
+    tap = HistoryTap(lambda events: None)
+    tap.set_gate(gate)
+    tap.set_source(1, "camera 0", still=False)
+    image = np.full((120, 160, 3), 90, np.uint8)
+    tap(1, Frame(image, 0, 0.0), _result(0.0, 0.0), "verification")
+    assert len(seen) == 1 and seen[0] is image

@@ -27,10 +27,12 @@ from faceapp.core.liveness.challenge import (
     FLAT_TILT,
     FRONTAL_OFFSET,
     JUMP_NOISE,
+    LANDMARK_RULE,
     LOST_SECONDS,
     MAX_GAP,
     MAX_SPEED,
     MIN_DEPTH,
+    MIN_RELIEF,
     MIN_RESEMBLANCE,
     PROMPTS,
     SMOOTHING_FRAMES,
@@ -57,8 +59,13 @@ from faceapp.core.liveness.geometry import (
     nose_parallax,
     patch_resemblance,
 )
+from faceapp.core.liveness.texture import FaceSurface, nose_relief
 
 __all__ = [
+    "FaceSurface",
+    "LANDMARK_RULE",
+    "MIN_RELIEF",
+    "nose_relief",
     "FIRST_RULE",
     "FLAT_TILT",
     "JUMP_NOISE",
