@@ -13,29 +13,16 @@ from faceapp.core.frame_changes import cell_changes, new_changes
 from faceapp.core.types import Box, Face, FaceResult
 
 #: Smallest face live mode reports, in pixels (shorter side of the detector's box); the
-#: detector's image pyramid starts there.  A 640x480 detection costs 49 ms of CPU from 32
-#: px, 41 ms from 40 px and 74 ms from the detector's own 20 px.  A 32 px face is a person
-#: about 2.5 m from a laptop camera.  ``benchmarks/live_calibration.py sizes`` (100 same and
-#: 100 different LFW pairs, the probe shrunk): the median same-person distance is 0.60 at
-#: full size (91 px), 0.63 at 40 px, 0.65 at 32 px and 0.72 at 24 px, against 1.39 for
-#: different people, with 98-100 % of the same-person pairs accepted at the default
-#: threshold at every size: a 32 px face can still be named.  The score floor holds there
-#: too (``phantoms``: no phantom at 0.95 from 32 px, 97.9 % of the true faces kept).  At 40
-#: px, faces hovering around the minimum (the LFW video's 37-45 px ones) come and go with
-#: the box's jitter, and each return costs a detection and an embedding.
+#: detector's image pyramid starts there.  Set by the smallest face still named: at 32 px
+#: the median same-person LFW distance is 0.65 (0.60 at full size, 0.72 at 24 px;
+#: ``benchmarks/live_calibration.py sizes``).  Trade-offs: ``docs/performance.md``.
 LIVE_MIN_FACE_PX = 32.0
 
-#: Lowest detection score of a face live mode starts showing.  The detector's own
-#: last-stage threshold is 0.8.  ``benchmarks/live_calibration.py phantoms`` detected 800
-#: LFW photos and the 118 5-celebrity photos at half, full and double size (2,754
-#: images, 3,081 true faces) and judged by eye every other detection scoring 0.85 or
-#: more (``benchmarks/phantom_audit.json``): 10 detections are no face (hair, a fist, a
-#: tie, a camera, foliage; scores 0.874-0.973) and 7 are unsure.  At 0.95 and 40 px, no
-#: phantom and no unsure detection is left, and 98.6 % of the photos' subjects and 98.0
-#: % of all true faces of at least 40 px are kept (at 0.9: three phantoms, 99.5 %).  In
-#: video a face needs one frame above the floor, then stays while above
-#: :data:`KEEP_SCORE_FLOOR`; a face between the two is compared with the gallery and
-#: shown when it is someone enrolled (so the floor costs recall only on unknown faces).
+#: Lowest detection score of a face live mode starts showing; a face under it is shown
+#: only when recognised as someone enrolled, and once shown it stays while above
+#: :data:`KEEP_SCORE_FLOOR`.  Set by the phantom audit (``benchmarks/phantom_audit.json``,
+#: ``benchmarks/live_calibration.py phantoms``): the lowest score that leaves no phantom,
+#: keeping 98.6 % of the photos' subjects (0.9 leaves three phantoms).
 LIVE_SCORE_FLOOR = 0.95
 
 #: A face already shown stays shown while its score is at least this (the detector's own
@@ -45,12 +32,10 @@ KEEP_SCORE_FLOOR = 0.8
 KEEP_SIZE_FRACTION = 0.85
 
 #: A detection whose box lies this much (a fraction of its own area) or more inside the box
-#: of a better-scored one is not reported: a face half hidden behind another one, or a
-#: second box on the same face.  Its crop is largely the other face, so it is named as that
-#: person: on the LFW video of ``faceapp bench`` a man behind Walter Mondale (his box 40-64
-#: % inside Mondale's) was named Walter Mondale on and off, a second Mondale on screen.
-#: Cost (``benchmarks/live_calibration.py phantoms``, 2,754 images): one detection dropped,
-#: a second box on a face; none of the 3,081 true faces.  At 0.3 a real face would go.
+#: of a better-scored one is not reported: a face half hidden behind another, whose crop
+#: is largely the other face and would be named as that person.  The lowest fraction that
+#: drops none of the 3,081 true faces of ``benchmarks/live_calibration.py phantoms`` (at
+#: 0.3 a real face would go).
 OCCLUDED_FRACTION = 0.4
 
 #: Run the full detector at least this often (seconds) while the tracked faces are
@@ -74,10 +59,9 @@ STATIC_CHANGE = 2.0
 REGION_CHANGE = 12.0
 
 #: A frame in which at least this fraction of the cells changed by more than
-#: :data:`REGION_CHANGE` since the previous one (camera shake corrected) is a cut: a new
-#: scene, or the light switched on.  Every track ends there, so that no face inherits the
-#: name of whoever stood in its place.  The LFW video's five cuts change 96-100 % of the
-#: cells, its other frames at most 6 %; a photo sliding into the camera clip up to 51 %.
+#: :data:`REGION_CHANGE` since the previous one (camera shake corrected) is a cut: every
+#: track ends, so that no face inherits the name of whoever stood in its place.  Cuts
+#: change 96-100 % of the cells, a photo sliding into view at most 51 %.
 CUT_FRACTION = 0.8
 
 #: While the faces are stable, the periodic detection is skipped (up to
