@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,17 +42,98 @@ def lfw_dir() -> Path:
     return LFW_DIR
 
 
-@pytest.fixture(scope="session")
-def pipeline():
-    """The real pipeline (MTCNN + FaceNet), loaded once per test session."""
-    from faceapp import paths
+MODEL_FIXTURE = "face_models"
+_model_loads: list[str] = []  # one entry per load of the face models in this session
+_running: list[pytest.Item] = []  # the test being run, for the command line's model loads
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``model`` every test that uses the loaded models, so ``-m "not model"`` skips it."""
+    for item in items:
+        if MODEL_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.model)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item):
+    """Remember the running test (its fixtures included)."""
+    _running.append(item)
+    try:
+        yield
+    finally:
+        _running.remove(item)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say how many times the face models were loaded (issue 18: once per session)."""
+    if _model_loads:
+        terminalreporter.write_line(f"face models loaded {len(_model_loads)} time(s) this session")
+
+
+@functools.cache
+def loaded_models():
+    """Return the real MTCNN + FaceNet, loaded on the first call only (raises as the app does)."""
     from faceapp.core.pipeline import FacePipeline
+
+    models = FacePipeline()
+    models.prepare()
+    _model_loads.append(os.environ.get("PYTEST_CURRENT_TEST", "?"))
+    return models
+
+
+def shared_pipeline(models, **kwargs):
+    """Return a new default pipeline around the loaded ``models`` (nothing loads again)."""
+    from faceapp.core.pipeline import FacePipeline
+
+    return FacePipeline(models.detector, models.embedder, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def face_models():
+    """The real MTCNN + FaceNet, loaded once for the whole session and shared by every test.
+
+    Tests take ``pipeline`` or ``real_pipeline`` (GUI), or build one with
+    :func:`shared_pipeline`: each is its own :class:`~faceapp.core.pipeline.FacePipeline`
+    (its own tracker and score floor) around these loaded models.
+    """
+    from faceapp import paths
 
     if not paths.facenet_weights_path().is_file():
         pytest.skip("FaceNet weights not fetched; run 'faceapp weights fetch'")
-    p = FacePipeline()
-    p.prepare()
-    return p
+    return loaded_models()
+
+
+@pytest.fixture(scope="session")
+def pipeline(face_models):
+    """The real pipeline (MTCNN + FaceNet) of the core tests, on the session's models."""
+    return shared_pipeline(face_models)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cli_uses_the_session_models():
+    """In-process ``faceapp`` commands get a fresh pipeline on the session's loaded models.
+
+    As in a child process, each command starts from a default pipeline, but nothing
+    loads twice.  A test (or its fixture) that reaches the models must be marked ``model``.
+    """
+    import faceapp.cli.common
+    import faceapp.cli.photos
+    import faceapp.cli.video  # noqa: F401  (imported so that its name is patched too)
+
+    original = faceapp.cli.common.loaded_pipeline
+
+    def loaded_pipeline(args):
+        item = _running[-1] if _running else None
+        if item is not None and item.get_closest_marker("model") is None:
+            pytest.fail(f"{item.nodeid} loads the face models: mark it 'model'")
+        return shared_pipeline(loaded_models())
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, module in list(sys.modules.items()):
+            if name.startswith("faceapp.cli") and getattr(module, "loaded_pipeline", 0) is original:
+                patch.setattr(module, "loaded_pipeline", loaded_pipeline)
+        yield
 
 
 def person_photos(root: Path, split: str) -> dict[str, list[Path]]:

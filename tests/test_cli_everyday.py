@@ -107,7 +107,7 @@ def test_enroll_refuses_another_persons_face_unless_forced(
 
 @pytest.mark.model
 def test_video_records_one_event_per_appearance_and_history_writes_csv(
-    tmp_path: Path, gallery: Path, celebrity_dir: Path
+    capsys, tmp_path: Path, gallery: Path, celebrity_dir: Path
 ) -> None:
     from tests.gui.make_video import make_video
 
@@ -115,18 +115,18 @@ def test_video_records_one_event_per_appearance_and_history_writes_csv(
     store = GalleryStore(gallery)
     g = ("--gallery", str(gallery))
     for person in ("madonna", "elton_john"):
-        proc = faceapp("enroll", person.replace("_", " "), str(train[person][1]), *g)
-        assert proc.returncode == 0, proc.stderr
+        code, _, err = cli(capsys, "enroll", person.replace("_", " "), str(train[person][1]), *g)
+        assert code == 0, err
     photos = [val["madonna"][0], val["elton_john"][0], val["ben_afflek"][0], val["madonna"][2]]
     clip = make_video(tmp_path / "clip.avi", photos, seconds_per_photo=1.5, fps=10)
 
     # Without --history nothing is recorded.
-    assert faceapp("video", str(clip), "--max-frames", "5", *g).returncode == 0
+    assert cli(capsys, "video", str(clip), "--max-frames", "5", *g)[0] == 0
     assert History(store).events() == []
 
-    proc = faceapp("video", str(clip), "--history", "--json", *g)
-    assert proc.returncode == 0, proc.stderr
-    doc = json.loads(proc.stdout)
+    code, out, err = cli(capsys, "video", str(clip), "--history", "--json", *g)
+    assert code == 0, err
+    doc = json.loads(out)
     frames = doc["frames"]
     assert len(frames) == 60
     recorded = doc["history_recorded"]
@@ -134,8 +134,8 @@ def test_video_records_one_event_per_appearance_and_history_writes_csv(
     assert 4 <= recorded <= 8, [f["faces"] for f in frames]
 
     csv_path = tmp_path / "history.csv"
-    proc = faceapp("history", "--csv", str(csv_path), *g)
-    assert proc.returncode == 0 and "wrote" in proc.stdout
+    code, out, _ = cli(capsys, "history", "--csv", str(csv_path), *g)
+    assert code == 0 and "wrote" in out
     rows = list(csv.DictReader(csv_path.open(encoding="utf-8", newline="")))
     assert len(rows) == recorded and tuple(rows[0]) == CSV_COLUMNS
     named = [(r["name"], float(r["position_s"])) for r in rows if r["decision"] == "named"]
@@ -154,17 +154,16 @@ def test_video_records_one_event_per_appearance_and_history_writes_csv(
     assert all(decode_image(e.crop).shape == (64, 64, 3) for e in events)
 
     # Filters, JSON, and the switch.
-    proc = faceapp("history", "--name", "madonna", "--json", *g)
-    got = json.loads(proc.stdout)
+    got = json.loads(cli(capsys, "history", "--name", "madonna", "--json", *g)[1])
     assert {e["name"] for e in got["events"]} == {"madonna"} and got["settings"]["enabled"]
-    proc = faceapp("history", "--since", "1h", "--decision", "unknown", "--json", *g)
-    assert all(e["decision"] == "unknown" for e in json.loads(proc.stdout)["events"])
-    assert faceapp("history", "--disable", *g).returncode == 0
-    proc = faceapp("video", str(clip), "--history", "--max-frames", "3", *g)
-    assert proc.returncode == 0 and "history is off" in proc.stderr
+    out = cli(capsys, "history", "--since", "1h", "--decision", "unknown", "--json", *g)[1]
+    assert all(e["decision"] == "unknown" for e in json.loads(out)["events"])
+    assert cli(capsys, "history", "--disable", *g)[0] == 0
+    code, _, err = cli(capsys, "video", str(clip), "--history", "--max-frames", "3", *g)
+    assert code == 0 and "history is off" in err
     assert len(History(store).events()) == recorded
-    proc = faceapp("history", "--since", "last tuesday", *g)
-    assert proc.returncode == 2 and "--since" in one_line(proc.stderr)
+    code, _, err = cli(capsys, "history", "--since", "last tuesday", *g)
+    assert code == 2 and "--since" in one_line(err)
 
 
 def stat_mode(path: Path) -> int:
@@ -297,7 +296,7 @@ def test_report_writes_a_self_contained_page(
 
 @pytest.mark.model
 def test_every_subcommand_prints_exactly_one_json_document(
-    tmp_path: Path, gallery: Path, celebrity_dir: Path
+    capfd, tmp_path: Path, gallery: Path, celebrity_dir: Path
 ) -> None:
     from tests.gui.make_video import make_video
 
@@ -322,13 +321,21 @@ def test_every_subcommand_prints_exactly_one_json_document(
         ("history", "--clear", "--yes"),
         ("gallery", "wipe", "--yes"),
     ]
+    # In this process (capfd also sees what C code writes to file descriptor 1) ...
     for argv in runs:
-        proc = faceapp(*argv, "--json", *g)
-        assert proc.returncode in (0, 1), (argv, proc.stderr)
+        code = run([*argv, "--json", *g])
+        out, err = capfd.readouterr()
+        assert code in (0, 1), (argv, err)
         try:
-            json.loads(proc.stdout)
+            json.loads(out)
         except json.JSONDecodeError:
-            pytest.fail(f"{argv}: stdout is not one JSON document: {proc.stdout[:300]!r}")
+            pytest.fail(f"{argv}: stdout is not one JSON document: {out[:300]!r}")
+
+    # ... and in a child that loads the models itself: their start prints nothing on stdout.
+    assert run(["enroll", "madonna", str(train["madonna"][1]), *g]) == 0
+    proc = faceapp("identify", str(val["madonna"][0]), "--json", *g)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert json.loads(proc.stdout)[0]["faces"], proc.stdout[:300]
 
 
 def test_list_verbose_shows_the_gallery_path(capsys, gallery: Path) -> None:

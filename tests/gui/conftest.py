@@ -73,18 +73,13 @@ def val_photos() -> dict[str, list[Path]]:
 
 
 @pytest.fixture(scope="session")
-def real_pipeline():
-    """The real MTCNN + FaceNet pipeline, loaded once per test session."""
+def real_pipeline(face_models):
+    """The real MTCNN + FaceNet pipeline of the GUI tests, on the session's loaded models."""
+    from tests.conftest import shared_pipeline
+
     if not celebrity_photos("train"):
         pytest.skip("the 5-celebrity photos are absent (run 'faceapp weights fetch')")
-    from faceapp.core.pipeline import FacePipeline
-
-    pipeline = FacePipeline()
-    try:
-        pipeline.prepare()
-    except Exception as exc:
-        pytest.skip(f"the face models cannot be loaded: {exc}")
-    return pipeline
+    return shared_pipeline(face_models)
 
 
 @pytest.fixture(scope="session")
