@@ -146,7 +146,8 @@ class PhotoRun(QObject):
         if self._current(token) is None:
             return
         self._window.statusBar().showMessage(
-            f"All {n} photos done: see View ▸ Photo results (Ctrl+R)", 8000
+            f"{'The photo is' if n == 1 else f'All {n} photos are'} done: Photo results (Ctrl+R)",
+            8000,
         )
         self.run_finished.emit(n)
 

@@ -108,6 +108,9 @@ class _PinnedBox(QGroupBox):
 #: panels above would take it; at least the pinned panel's minimum, at most its
 #: preferred height.
 PINNED_SHARE = 0.55
+#: Side panels lower than this many pixels (a 1024x700 window's is about 610) give the
+#: pinned panel its minimum only: the verdict and the threshold come first there.
+PINNED_SHARE_FROM_PX = 680
 
 
 class _SideColumn(QWidget):
@@ -135,9 +138,10 @@ class _SideColumn(QWidget):
 
     def _cap_scroll(self, height: int) -> None:
         keep = 0
+        share = PINNED_SHARE if height >= PINNED_SHARE_FROM_PX else 0.0
         for box in self._pinned:
             least = box.minimumSizeHint().height()
-            keep += max(least, min(box.natural_height(), round(PINNED_SHARE * height)))
+            keep += max(least, min(box.natural_height(), round(share * height)))
         cap = max(0, height - keep - self.layout().spacing()) if self._pinned else None
         if cap != self._scroll.height_cap:
             self._scroll.height_cap = cap

@@ -167,3 +167,14 @@ def test_a_long_verdict_wraps_and_keeps_the_side_panel_in_the_window(
     assert panel.width() <= side.width()  # the text wrapped instead of widening the panel
     assert panel.detail_label.width() <= panel.width()
     assert panel.detail_label.height() > panel.detail_label.fontMetrics().height()  # wrapped
+    # The whole verdict is in sight, not scrolled off or cut by the gallery below it.
+    from PySide6.QtWidgets import QScrollArea
+
+    scroll = panel.parentWidget()
+    while not isinstance(scroll, QScrollArea):
+        scroll = scroll.parentWidget()
+    viewport = scroll.viewport()
+    label = panel.detail_label
+    top = label.mapTo(viewport, label.rect().topLeft())
+    bottom = label.mapTo(viewport, label.rect().bottomRight())
+    assert viewport.rect().contains(top) and viewport.rect().contains(bottom), (top, bottom)

@@ -183,6 +183,9 @@ class GalleryPanel(QWidget):
         # done in one pass: a batched layout would jump back towards the top of the
         # list on every change, losing the user's place.)
         self.people_list.setUniformItemSizes(True)
+        # A long name is cut with an ellipsis (its tooltip has it whole), never scrolled.
+        self.people_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.people_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.count_label = plain_label()
         self.count_label.setObjectName("hint")
         self.empty_label = plain_label()
