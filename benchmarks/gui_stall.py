@@ -43,6 +43,7 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
+CLOSE_AFTER_S = 0.5  # the second window is closed this long into its (simulated) model load
 
 
 def _words(text: str) -> list[str]:
@@ -114,7 +115,9 @@ def build_gallery(path: Path, people: int, thumbs: int, seed: int = 0) -> dict[s
     from faceapp.storage.gallery import GalleryStore
 
     store = GalleryStore(path)
-    store.people()
+    # Reading never creates the file (issue 8): one write through the store makes it, with
+    # the schema, and leaves it empty.
+    store.remove_person(store.add_person("schema").id)
     rng = np.random.default_rng(seed)
     names = person_names(people)
     order = rng.permutation(people)  # ids not in name order, as after years of use
@@ -552,7 +555,7 @@ def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1)
         window2 = MainWindow(ctx2, source="demo")
         window2.show()
         window2.start()
-        run_until(lambda: False, 0.5)  # the model is now half a second into its load
+        run_until(lambda: False, CLOSE_AFTER_S)  # the model is now that far into its load
         assert ctx2.model_state == "loading", ctx2.model_state
         t0 = time.perf_counter()
         window2.close()
@@ -582,6 +585,10 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=1, help="rounds of the interactive phases (median, worst)"
     )
     args = p.parse_args(argv)
+    if args.load_s <= CLOSE_AFTER_S:
+        p.error(
+            f"--load-s must be over {CLOSE_AFTER_S} s: the window closes that far into the load"
+        )
     with tempfile.TemporaryDirectory(prefix="faceapp-gui-stall-") as tmp:
         report = run(args.people, args.thumbs, args.load_s, Path(tmp), args.repeat)
     print(json.dumps(report, indent=2))
