@@ -292,13 +292,12 @@ def test_demo_people_names_come_from_folders():
 # -- enrolment quality checklist ---------------------------------------------------------
 
 
-def test_quality_checklist_shows_every_verdict_of_assess_face_including_roll():
-    from faceapp import paths
+def test_quality_checklist_shows_every_verdict_of_assess_face_including_roll(celebrity_dir):
     from faceapp.core.images import load_image
     from faceapp.core.quality import assess_face
     from faceapp.gui.widgets.enrol_dialog import quality_html
 
-    photo = sorted((paths.celebrity_dir() / "val" / "ben_afflek").glob("*.jpg"))[0]
+    photo = sorted((celebrity_dir / "val" / "ben_afflek").glob("*.jpg"))[0]
     image = load_image(photo)
     h, w = image.shape[:2]
     side = min(h, w) * 0.6
