@@ -354,7 +354,7 @@ for each other.</p>
 def write_report(report: CalibrationReport, stream: TextIO, gallery: str | None = None) -> int:
     """Write :func:`report_html` to the text ``stream``; return the characters written.
 
-    The command line opens ``stream`` with :func:`faceapp.cli.common.open_private`: a
+    The command line opens ``stream`` with :func:`faceapp.storage.outputs.open_private`: a
     private (0600) file that replaces the old one only once it is whole.
 
     Raises

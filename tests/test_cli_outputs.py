@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from faceapp.cli import run
-from faceapp.cli.common import UsageError, checked_output, open_private
+from faceapp.cli.common import UsageError, checked_output
+from faceapp.storage.outputs import open_private
 from tests.conftest import person_photos
 
 REPO = Path(__file__).resolve().parents[1]

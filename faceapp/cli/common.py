@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from faceapp import paths
+from faceapp.storage.outputs import is_gallery_file
 
 log = logging.getLogger("faceapp")
 
@@ -276,10 +276,6 @@ def progress_bar(label: str) -> Callable[[int, int], None] | None:
     return show
 
 
-#: Files next to a SQLite gallery that belong to it (journals).
-_GALLERY_SIDE_FILES = ("", "-journal", "-wal", "-shm")
-
-
 def checked_output(args: argparse.Namespace, path: Path, option: str) -> Path:
     """Return ``path`` once it is safe to write an output there, or raise :class:`UsageError`.
 
@@ -325,94 +321,9 @@ def checked_output(args: argparse.Namespace, path: Path, option: str) -> Path:
         raise UsageError(f"{shown_path}: the folder does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"{shown_path}: cannot write into the folder {display_name(parent)}")
-    if _is_gallery_file(path, Path(getattr(args, "gallery", None) or paths.default_gallery_path())):
+    if is_gallery_file(path, Path(getattr(args, "gallery", None) or paths.default_gallery_path())):
         raise UsageError(f"{shown_path}: is the gallery file; choose another name")
     return path
-
-
-def _is_gallery_file(path: Path, gallery: Path) -> bool:
-    """Return True when ``path`` is ``gallery`` or one of its journals, by any name."""
-    import os
-
-    target = path.resolve()
-    for base in (gallery.absolute(), gallery.resolve()):
-        for suffix in _GALLERY_SIDE_FILES:
-            side = base.with_name(base.name + suffix)
-            if target == side.resolve():
-                return True
-            if path.exists() and side.exists() and os.path.samefile(path, side):
-                return True
-    return False
-
-
-@contextlib.contextmanager
-def private_output(path: Path, keep_on_interrupt: bool = False) -> Iterator[Path]:
-    """Yield a new, empty, private file beside ``path`` to write; at the end it becomes ``path``.
-
-    The file is created in ``path``'s folder with mode 0600 (outputs name people and
-    show their faces), never through a link.  When the block ends without an error it is
-    renamed over ``path`` in one step: readers see the old file or the whole new one,
-    and a link at ``path`` is replaced, not followed.  On an error the temporary file is
-    removed and ``path`` is left as it was.  Check ``path`` with :func:`checked_output`
-    first.
-
-    Parameters
-    ----------
-    path : Path
-        The output file.
-    keep_on_interrupt : bool
-        Also keep what was written when the block is interrupted (Ctrl-C): a camera
-        recorded until the user stops it.  The interruption still propagates.
-    """
-    import os
-    import tempfile
-
-    fd, name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=f".part{path.suffix}", dir=path.parent
-    )
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-    except KeyboardInterrupt:
-        if keep_on_interrupt:
-            _replace(tmp, path)
-        else:
-            tmp.unlink(missing_ok=True)
-        raise
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _replace(tmp, path)
-
-
-def _replace(tmp: Path, path: Path) -> None:
-    """Make ``tmp`` private and rename it over ``path`` (removing ``tmp`` when that fails)."""
-    import os
-
-    try:
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-@contextlib.contextmanager
-def open_private(path: Path) -> Iterator[TextIO]:
-    """Open ``path`` for writing UTF-8 text, as :func:`private_output` does (0600, atomic).
-
-    The stream is written to disk (``fsync``) before it replaces ``path``; on an error
-    ``path`` is left as it was.  Open it with ``newline=""`` semantics (CSV).
-    """
-    import os
-
-    with private_output(path) as tmp:
-        fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
 
 
 def os_error_line(exc: OSError) -> str:

@@ -13,11 +13,11 @@ from faceapp.cli.common import (
     checked_output,
     emit,
     note,
-    open_private,
     open_store,
     shown,
     threshold_from,
 )
+from faceapp.storage.outputs import open_private
 
 
 def cmd_gallery(args: argparse.Namespace) -> int:

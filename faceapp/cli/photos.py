@@ -18,13 +18,13 @@ from faceapp.cli.common import (
     loaded_pipeline,
     log,
     note,
-    open_private,
     open_store,
     progress_bar,
     shown,
     stranger_rate_from,
     threshold_from,
 )
+from faceapp.storage.outputs import open_private
 
 
 def enrolment_check(args: argparse.Namespace) -> Callable[..., Any]:

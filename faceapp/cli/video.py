@@ -17,11 +17,11 @@ from faceapp.cli.common import (
     emit,
     loaded_pipeline,
     open_store,
-    private_output,
     stranger_rate_from,
     terminal_line,
     threshold_from,
 )
+from faceapp.storage.outputs import private_output
 
 
 def cmd_video(args: argparse.Namespace) -> int:

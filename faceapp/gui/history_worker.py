@@ -13,11 +13,11 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 
-from faceapp.cli.common import open_private
 from faceapp.gui.history_tap import HistoryTap
 from faceapp.gui.loop_worker import OperationQueueWorker
 from faceapp.storage.gallery import GalleryError, GalleryStore
 from faceapp.storage.history import History, HistoryEvent, HistorySettings, NewEvent, write_csv
+from faceapp.storage.outputs import open_private
 
 log = logging.getLogger(__name__)
 

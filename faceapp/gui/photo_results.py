@@ -96,15 +96,15 @@ def write_csv(path: str | Path, rows: Iterable[PhotoRow]) -> int:
     File names, names and error texts go through
     :func:`~faceapp.storage.history.csv_cell`, so a spreadsheet never runs them as a
     formula.  The file is private (0600: it names people) and replaces ``path`` only
-    once it is whole (:func:`faceapp.cli.common.open_private`).
+    once it is whole (:func:`faceapp.storage.outputs.open_private`).
 
     Raises
     ------
     OSError
         When the file cannot be written.
     """
-    from faceapp.cli.common import open_private
     from faceapp.storage.history import csv_cell
+    from faceapp.storage.outputs import open_private
 
     n = 0
     with open_private(Path(path)) as out:
