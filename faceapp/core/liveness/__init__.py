@@ -1,4 +1,4 @@
-"""Liveness challenge: a head turn left then right, checked for depth on the five landmarks and the texture."""
+"""Liveness challenge: a head turn left then right, checked for depth in landmarks and texture.
 
 A still photo of an enrolled person is a flat picture: however it is moved, tilted,
 scaled or bent towards a perspective view in front of the camera, its five landmarks
