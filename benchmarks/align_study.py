@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lfw", type=Path, default=LFW_DIR, help="LFW folder")
     parser.add_argument("--pairs", type=Path, default=None, help="pairs file (LFW/pairs.txt)")
     parser.add_argument("--detector", default="mtcnn-package")
+    parser.add_argument("--cache", type=Path, help="detections cache (.cache/lfw_faces_*.json)")
     parser.add_argument("variants", nargs="*", help=f"some of {', '.join(VARIANTS)} (all)")
     args = parser.parse_args(argv)
     unknown = [v for v in args.variants if v not in VARIANTS]
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = args.variants or list(VARIANTS)
     pairs = parse_pairs(args.pairs or args.lfw / "pairs.txt")
     images = sorted({p.path_a_rel for p in pairs.pairs} | {p.path_b_rel for p in pairs.pairs})
-    cache = REPO / ".cache" / f"lfw_faces_{args.detector}.json"
+    cache = args.cache or REPO / ".cache" / f"lfw_faces_{args.detector}.json"
     faces = detections(args.lfw, images, args.detector, cache)
     found = [f for f in faces.values() if f is not None]
     typical = tuple(np.median([(f.box.x, f.box.y, f.box.w, f.box.h) for f in found], axis=0) / 250)

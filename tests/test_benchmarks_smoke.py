@@ -1,6 +1,7 @@
-"""Every benchmark entry point runs at a tiny size and gives its figures (none is checked for speed).
+"""Every benchmark entry point runs at a tiny size and gives its figures, none checked for speed.
 
-A benchmark that needs LFW is skipped with the reason when ``../shared/data/lfw`` (or
+Each runs as ``python -m benchmarks.<name>`` in a child, as one is run by hand.  A
+benchmark that needs LFW is skipped with the reason when ``../shared/data/lfw`` (or
 ``FACEAPP_LFW_DIR``) is absent; one that loads the face models is marked ``model``.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,8 +32,8 @@ needs_celebrities = pytest.mark.skipif(
 )
 
 
-def bench(module: str, *argv: str, timeout: float = 600) -> dict:
-    """Run ``python -m benchmarks.<module> argv`` in a child; return its one JSON document."""
+def bench_output(module: str, *argv: str, timeout: float = 900) -> str:
+    """Run ``python -m benchmarks.<module> argv`` in a child; return its stdout."""
     env = dict(os.environ, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="offscreen")
     proc = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{module}", *argv],
@@ -42,13 +44,46 @@ def bench(module: str, *argv: str, timeout: float = 600) -> dict:
         timeout=timeout,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout)
+    return proc.stdout
 
 
-def main_json(capsys, main, *argv: str) -> dict:
-    """Run a benchmark's ``main(argv)`` in this process; return the JSON it printed."""
-    assert main(list(argv)) in (0, None)
-    return json.loads(capsys.readouterr().out)
+def bench(module: str, *argv: str) -> dict:
+    """Run a benchmark that prints one JSON document; return it."""
+    return json.loads(bench_output(module, *argv))
+
+
+def bench_lines(module: str, *argv: str) -> list[dict]:
+    """Run a benchmark that prints JSON lines (among other lines); return the documents."""
+    lines = bench_output(module, *argv).splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def synthetic_embeddings(path: Path, people: int = 30, photos: int = 6) -> Path:
+    """Write an ``eval-lfw --save-distances`` file: 128-d clusters, LFW-style image names."""
+    rng = np.random.default_rng(0)
+    images, rows = [], []
+    centres = rng.normal(size=(people, 128))
+    for k in range(people):
+        name = f"Person_{k:03d}"
+        for i in range(1 + (photos - 1) * (k % 3 != 2)):  # every third person: one photo
+            images.append(f"{name}/{name}_{i + 1:04d}.jpg")
+            rows.append(centres[k] + 0.6 * rng.normal(size=128))
+    emb = np.asarray(rows, np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    np.savez(path, images=np.array(images), embeddings=emb, distances=np.zeros(1))
+    return path
+
+
+def tiny_pairs(path: Path) -> Path:
+    """Write a 2-fold pairs file of LFW people with two photos or more (3 + 3 per fold)."""
+    people = sorted(d.name for d in LFW_DIR.iterdir() if d.is_dir() and len(list(d.iterdir())) > 1)
+    lines = ["2 3"]
+    for fold in range(2):
+        group = people[fold * 6 : fold * 6 + 6]
+        lines += [f"{name}\t1\t2" for name in group[:3]]
+        lines += [f"{a}\t1\t{b}\t1" for a, b in zip(group[:3], group[3:])]
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 # -- no model, no LFW ------------------------------------------------------------------------
@@ -63,3 +98,147 @@ def test_gui_stall_runs_with_a_thousand_people() -> None:
         stall = report[phase].get("max_stall_ms_worst", report[phase].get("max_stall_ms"))
         assert stall >= 0, phase
     assert len(report["close_during_load"]["close_s_each"]) == 1
+
+
+def test_hostile_archives_builds_and_imports_both_files() -> None:
+    rows = bench_lines("hostile_archives", "--lying-mb", "0.2", "--padded-faces", "20")
+    assert [r["file"] for r in rows] == ["lying member list", "padded JPEGs"]
+
+
+def test_aggregation_study_on_synthetic_embeddings(tmp_path: Path) -> None:
+    npz = synthetic_embeddings(tmp_path / "run.npz")
+    rows = bench_lines("aggregation_study", str(npz), "--enrol", "2")
+    assert len(rows) == 1 and rows[0]["enrolled_each"] == 2 and rows[0]["people"] == 20
+
+
+def test_open_set_rules_on_synthetic_embeddings(tmp_path: Path) -> None:
+    npz = synthetic_embeddings(tmp_path / "run.npz")
+    rows = bench_lines("open_set_rules", str(npz), "--seeds", "1")
+    assert rows and all(isinstance(r, dict) for r in rows)
+
+
+@needs_celebrities
+def test_lfw_yaw_labels_on_a_tiny_folder(tmp_path: Path) -> None:
+    pytest.importorskip("mediapipe", reason="mediapipe is not installed (the liveness study's)")
+    person = tmp_path / "lfw" / "Ben_Afflek"
+    person.mkdir(parents=True)
+    for photo in sorted((paths.celebrity_dir() / "train" / "ben_afflek").glob("*.jpg"))[:4]:
+        shutil.copy(photo, person / photo.name)
+    out = bench_output("lfw_yaw_labels", str(tmp_path / "lfw"))
+    assert len([line for line in out.splitlines() if not line.startswith("#")]) == 4
+
+
+# -- the face models, the 5-celebrity photos ------------------------------------------------
+
+
+@pytest.mark.model
+@needs_celebrities
+def test_enrolment_check_study() -> None:
+    doc = bench("enrolment_check_study")
+    assert doc["own_person_checks"] > 0 and doc["other_person_checks"] > 0
+
+
+@pytest.mark.model
+@needs_celebrities
+def test_photo_floor() -> None:
+    assert bench_lines("photo_floor")
+
+
+@pytest.mark.model
+@needs_celebrities
+def test_embed_paths_on_two_photos() -> None:
+    doc = bench_lines("embed_paths", "--photos", "2", "--repeats", "10", "--cache")[-1]
+    assert doc["repeats"] == 10 and doc["engines"]
+
+
+# -- the face models and LFW ---------------------------------------------------------------
+
+
+@pytest.mark.model
+@pytest.mark.lfw
+@needs_lfw
+def test_detector_bench_on_two_frames() -> None:
+    doc = bench("detector_bench", "--frames", "2", "--repeats", "1", "--json")
+    assert doc["detector_timing"]["frames"] == 2
+
+
+@pytest.mark.model
+@pytest.mark.lfw
+@needs_lfw
+def test_align_study_on_a_tiny_pairs_file(tmp_path: Path) -> None:
+    pairs = tiny_pairs(tmp_path / "pairs.txt")
+    argv = ["--pairs", str(pairs), "--cache", str(tmp_path / "faces.json"), "--detector", "mtcnn"]
+    rows = bench_lines("align_study", *argv, "similarity")
+    assert [(r["variant"], r["flip"]) for r in rows] == [
+        ("similarity", "no"),
+        ("similarity", "yes"),
+    ]
+
+
+@pytest.mark.model
+@pytest.mark.lfw
+@needs_lfw
+def test_live_calibration_sizes_on_two_pairs() -> None:
+    assert bench("live_calibration", "sizes", "--pairs", "2")
+
+
+@pytest.mark.model
+@pytest.mark.lfw
+@needs_lfw
+@needs_celebrities
+def test_live_calibration_phantoms_on_two_photos(tmp_path: Path) -> None:
+    assert bench("live_calibration", "phantoms", "--photos", "2")
+
+
+@pytest.mark.model
+@pytest.mark.lfw
+@needs_lfw
+@needs_celebrities
+def test_live_on_the_camera_clip_in_virtual_time() -> None:
+    argv = ["--quick", "--modes", "after", "--videos", "camera", "--timings", "virtual"]
+    assert bench("live", *argv)
+
+
+@pytest.mark.model
+@pytest.mark.lfw
+@needs_lfw
+@needs_celebrities
+def test_gui_live_for_a_few_seconds() -> None:
+    doc = bench("gui_live", "--seconds", "6")
+    assert doc["exit_code"] == 0
+
+
+@pytest.mark.model
+@pytest.mark.lfw
+@needs_lfw
+@needs_celebrities
+def test_suite_quick() -> None:
+    doc = bench("suite", "--quick", "--json")
+    assert doc
+
+
+@pytest.mark.model
+@pytest.mark.lfw
+@needs_lfw
+def test_liveness_on_one_replay() -> None:
+    assert bench("liveness", "--part", "replays", "--limit", "1")
+
+
+@pytest.mark.model
+@pytest.mark.lfw
+@needs_lfw
+def test_liveness_attacks_on_one_person() -> None:
+    assert bench_lines("liveness_attacks", "--people", "1", "--kinds", "fold-20")
+
+
+# -- the packaged app ----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    not os.environ.get("FACEAPP_BUNDLE") or not shutil.which("Xvfb"),
+    reason="set FACEAPP_BUNDLE to a built bundle (make package-check); needs Xvfb",
+)
+@needs_celebrities
+def test_bundle_start_once() -> None:
+    doc = bench("bundle_start", "--bundle", os.environ["FACEAPP_BUNDLE"], "--runs", "1")
+    assert doc["runs"] == 1 and doc["first_start"] and doc["later_start"]
