@@ -177,6 +177,11 @@ class MainWindow(QMainWindow):
     # -- lifetime ----------------------------------------------------------------------
 
     @property
+    def ctx(self) -> AppContext:
+        """The application context the window shows and drives."""
+        return self._ctx
+
+    @property
     def worker(self) -> RecognitionWorker:
         """The recognition worker (lives as long as the window)."""
         return self._worker

@@ -68,7 +68,7 @@ def test_no_camera_opens_on_the_card_with_nothing_running_behind(first_start) ->
     assert window.capture_worker is None
     view = window.video_view.rect()
     assert view.contains(card.geometry()), (card.geometry(), view)
-    assert window._ctx.settings.source == NO_CAMERA  # nothing chosen yet
+    assert window.ctx.settings.source == NO_CAMERA  # nothing chosen yet
     # Nothing on the card's screen pretends there is a camera or a picture.
     assert window.chrome.source_title.text() == "Source: none (no camera found)"
     assert not window.chrome.pause_action.isEnabled()
@@ -93,7 +93,7 @@ def test_show_the_demo_opens_the_demo_and_remembers_it(qtbot, first_start) -> No
         window.no_camera_card.trigger(SHOW_DEMO)
     assert started.args == ["demo"]
     assert not window.no_camera_card.isVisible()
-    qtbot.waitUntil(lambda: window._ctx.settings.source == "demo", timeout=5000)
+    qtbot.waitUntil(lambda: window.ctx.settings.source == "demo", timeout=5000)
 
 
 def test_open_video_asks_for_a_file_and_plays_it(qtbot, first_start, monkeypatch, tmp_path):

@@ -178,7 +178,7 @@ def test_the_title_and_status_show_the_file_and_the_choice_is_remembered(
     settings = QSettings()
     assert settings.value(LAST_KEY) == str(other.absolute())
     assert recent_galleries(settings)[0] == other.absolute()
-    files._on_recent_menu_about_to_show()
+    files.recent_menu.aboutToShow.emit()  # as when the menu opens
     entries = [a.text() for a in files.recent_menu.actions()]
     assert any(t.startswith("club.sqlite3") for t in entries)
 

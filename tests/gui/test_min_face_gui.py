@@ -15,7 +15,7 @@ def test_the_spin_box_sets_the_smallest_face_the_live_worker_reports(
     window = make_window(ctx, ListSource(grey_frames(), fps=30.0))
     spin = window.threshold_panel.min_face.spin
     assert spin.value() == DEFAULT_MIN_FACE_PX == ctx.settings.min_face_px
-    results = Recorder(window._worker.result_ready)
+    results = Recorder(window.worker.result_ready)
 
     def faces_after(n: int) -> int:
         start = len(results.calls)

@@ -164,7 +164,7 @@ def test_the_rename_dialog_shows_the_name(qtbot, hostile_window, store):
 
 
 def test_the_mode_panel_shows_names_as_text(qtbot, hostile_window, monkeypatch):
-    ctx = hostile_window._ctx
+    ctx = hostile_window.ctx
     panel = hostile_window.mode_panel
     lm = ((130.0, 140.0), (170.0, 140.0), (150.0, 160.0), (135.0, 180.0), (165.0, 180.0))
     face = Face(Box(100, 100, 100, 100), lm, 0.99)
@@ -196,7 +196,7 @@ def test_the_enrol_dialog_hint_and_progress_show_the_name(qtbot, hostile_window,
     from faceapp.core.sources import Frame
     from faceapp.gui.widgets.enrol_dialog import EnrolDialog
 
-    ctx = hostile_window._ctx
+    ctx = hostile_window.ctx
     image = np.full((240, 320, 3), 120, np.uint8)
     image.setflags(write=False)
     pipeline = fake_pipeline()

@@ -39,7 +39,10 @@ def shown_view(qtbot, store, width: int, height: int):
     return ctx, view
 
 
-def test_a_frame_and_its_result_are_painted_once_and_a_lone_frame_soon(qtbot, store):
+def test_a_frame_and_its_result_are_painted_once_and_a_lone_frame_soon(qtbot, store, monkeypatch):
+    from faceapp.gui.widgets import video_view
+
+    monkeypatch.setattr(video_view, "PAINT_WAIT_MS", 400)  # long enough for a loaded machine
     ctx, view = shown_view(qtbot, store, 320, 240)
     paints = []
     original = view.paintEvent
@@ -49,7 +52,6 @@ def test_a_frame_and_its_result_are_painted_once_and_a_lone_frame_soon(qtbot, st
         original(event)
 
     view.paintEvent = counting  # type: ignore[method-assign]
-    view._paint_timer.setInterval(400)  # the wait, long enough for a loaded machine
     picture = qimage_from_bgr(np.full((120, 160, 3), 90, np.uint8))
     qtbot.wait(50)
     paints.clear()
