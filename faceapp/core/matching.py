@@ -98,6 +98,30 @@ def face_distance(probes: np.ndarray, references: np.ndarray) -> np.ndarray:
     return out[0] if single else out
 
 
+def distances_to_mean(embeddings: np.ndarray) -> tuple[float, ...]:
+    """Return each embedding's distance to the L2-normalised mean of all of them.
+
+    The mean is the one matching compares faces with (see :class:`GalleryIndex`), so a
+    sample far from it (another person's face, a blurred one) is the one that weakens
+    the person's matches.
+
+    Parameters
+    ----------
+    embeddings : ndarray, shape (n, d)
+        One person's L2-normalised sample embeddings; ``n`` may be 0.
+
+    Returns
+    -------
+    tuple of float
+        ``n`` distances in ``[0, 2]``, in the order of ``embeddings``.
+    """
+    e = np.asarray(embeddings, dtype=np.float32)
+    if e.size == 0:
+        return ()
+    mean = l2_normalize(e.reshape(len(e), -1).mean(axis=0))
+    return tuple(float(d) for d in face_distance(e, mean[None, :])[:, 0])
+
+
 def _distance_from_dot(dots: np.ndarray) -> np.ndarray:
     """Euclidean distance between unit vectors from their dot product: |a - b|^2 = 2 - 2 a.b."""
     return np.sqrt(np.clip(2.0 - 2.0 * dots, 0.0, 4.0)).astype(np.float32, copy=False)

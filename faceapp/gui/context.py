@@ -16,14 +16,15 @@ from faceapp.core.matching import MODES, GalleryIndex, Mode, automatic_distance
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
 from faceapp.gui.capture_worker import DisplaySize
-from faceapp.gui.gallery_worker import GalleryEdit, GalleryWorker
+from faceapp.gui.gallery_worker import GalleryWorker
 from faceapp.gui.history_worker import HistoryWorker
 from faceapp.gui.liveness_gate import LivenessGate
-from faceapp.gui.people import PeopleList, PeopleSnapshot
 from faceapp.gui.verdict import NO_CHECK, Judgement, Verdict, verification_verdict
 from faceapp.gui.worker import ModelState
+from faceapp.session.gallery import GalleryEdit
 from faceapp.settings import Settings
 from faceapp.storage.gallery import GalleryStore, Person
+from faceapp.storage.people import PeopleList, PeopleSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -366,30 +367,27 @@ class AppContext(QObject):
         self._gallery.reload()
 
     def switch_gallery(self, store: GalleryStore) -> None:
-        """Use another gallery file: stop the gallery thread, start one on ``store``.
+        """Use another gallery file: the gallery thread goes on with ``store``.
 
-        Writes queued on the old gallery are finished there first.  The people list and
-        the matching snapshot are emptied at once (``people_reset``, an empty
-        ``gallery_index_changed``), the results on screen are cleared, and both are read
-        again from ``store``; ``gallery_switched`` announces the new path.  ``store``
-        must already be open (opening it is I/O: do it off the GUI thread).
+        Writes queued on the old gallery are finished there first: the GUI thread waits
+        for them and for the operation in progress (not for a long read, which is
+        abandoned).  The people list and the matching snapshot are emptied at once
+        (``people_reset``, an empty ``gallery_index_changed``), the results on screen
+        are cleared, and both are read again from ``store``; ``gallery_switched``
+        announces the new path.  ``store`` must already be open (opening it is I/O: do
+        it off the GUI thread).
         """
-        old = self._gallery
-        old.stop()
-        # Deliver what the old thread sent before it stopped, so none of it arrives later.
+        self._gallery.use_store(store)  # the old file's queued writes are done first
+        # Deliver what the gallery thread sent about the old file, so none of it arrives later.
         QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
-        old.deleteLater()
         self.store = store
-        self._gallery = self._gallery_worker(store)
         self.history.use_store(store)
         self._people, self._people_loaded = PeopleList(), False
         self._index = GalleryIndex.empty()
         self.people_reset.emit()
         self.gallery_index_changed.emit(self._index)
         self.clear_results()
-        if self._gallery_started:
-            self._gallery_started = False
-            self.start_gallery()
+        self._gallery.reload()
         self.gallery_switched.emit(str(store.path))
 
     def run_gallery_job(

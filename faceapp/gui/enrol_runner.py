@@ -27,11 +27,11 @@ from faceapp.core.matching import DEFAULT_STRANGER_RATE, GalleryIndex
 from faceapp.core.types import Face
 from faceapp.enrolment import PreparedSample
 from faceapp.gui.context import AppContext
-from faceapp.gui.gallery_worker import GalleryEdit
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.widgets.wrong_person_dialog import FlaggedSample, WrongPersonDialog
 from faceapp.gui.worker import EnrolItem, EnrolOutcome, RecognitionWorker
+from faceapp.session.gallery import GalleryEdit
 from faceapp.storage.samples import NewSample
 
 log = logging.getLogger(__name__)

@@ -1,140 +1,32 @@
-"""HistoryWorker: records the window's history events in batches and serves the History dialog."""
+"""HistoryWorker: the window's QThread driving a session HistoryQueue; its outcomes as signals."""
 
 from __future__ import annotations
 
-import itertools
-import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QImage
 
 from faceapp.gui.history_tap import HistoryTap
-from faceapp.gui.loop_worker import OperationQueueWorker
-from faceapp.storage.gallery import GalleryError, GalleryStore
-from faceapp.storage.history import History, HistoryEvent, HistorySettings, NewEvent, write_csv
-from faceapp.storage.outputs import open_private
-
-log = logging.getLogger(__name__)
-
-#: Seconds between two writes of the recorded events (each write is one transaction of
-#: about 0.1 s, so events are collected and written together).
-FLUSH_INTERVAL_S = 5.0
-#: Seconds between two reads of the history settings (another program may change them).
-SETTINGS_REFRESH_S = 30.0
-#: Events kept waiting for a write at most (when the gallery stays locked); the oldest go.
-MAX_PENDING = 10_000
-#: Newest events the History dialog shows at most.
-SHOWN_EVENTS = 2000
+from faceapp.gui.images import jpeg_image
+from faceapp.gui.loop_worker import LoopWorker
+from faceapp.session.history import (
+    FLUSH_INTERVAL_S,
+    HistoryCallbacks,
+    HistoryQuery,
+    HistoryQueue,
+)
+from faceapp.storage.gallery import GalleryStore
+from faceapp.storage.history import HistorySettings, NewEvent
 
 
-@dataclass(frozen=True)
-class HistoryQuery:
-    """Which events to read (see :meth:`faceapp.storage.history.History.events`).
-
-    Parameters
-    ----------
-    since : datetime, optional
-        Timezone-aware.
-    name : str, optional
-        A person's display name.
-    decision : str, optional
-        One of :data:`~faceapp.core.appearances.DECISIONS`.
-    mode : str, optional
-        ``"recognition"`` or ``"verification"``.
-    limit : int, optional
-        Newest events kept at most; None for all.
-    """
-
-    since: datetime | None = None
-    name: str | None = None
-    decision: str | None = None
-    mode: str | None = None
-    limit: int | None = SHOWN_EVENTS
-
-    def read(self, history: History, crops: bool) -> list[HistoryEvent]:
-        """Return the events this query selects in ``history`` (blocking: worker thread)."""
-        return history.events(
-            since=self.since,
-            name=self.name,
-            decision=self.decision,
-            mode=self.mode,
-            limit=self.limit,
-            crops=crops,
-        )
-
-
-@dataclass(frozen=True)
-class HistoryPage:
-    """Events read for the dialog, sent from the history thread.
-
-    Parameters
-    ----------
-    ticket : int
-        What :meth:`HistoryWorker.request_events` returned.
-    query : HistoryQuery
-    events : tuple of HistoryEvent
-        Oldest first.
-    crops : tuple of QImage or None
-        The decoded face crop of each event (None without one).
-    settings : HistorySettings or None
-        The settings in force (None when the gallery could not be read).
-    error : str or None
-        One sentence for users when the read failed (``events`` is empty then).
-    """
-
-    ticket: int
-    query: HistoryQuery
-    events: tuple[HistoryEvent, ...] = ()
-    crops: tuple[QImage | None, ...] = field(default=(), repr=False)
-    settings: HistorySettings | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class HistoryOutcome:
-    """The outcome of an export, a clear or a change of settings.
-
-    Parameters
-    ----------
-    ticket : int
-    action : {"export", "clear", "configure"}
-    count : int
-        Events written (export) or deleted (clear).
-    settings : HistorySettings or None
-        The settings in force afterwards (configure).
-    error : str or None
-        One sentence for users when it failed; nothing was changed then.
-    """
-
-    ticket: int
-    action: str
-    count: int = 0
-    settings: HistorySettings | None = None
-    error: str | None = None
-
-
-def _crop_image(data: bytes | None) -> QImage | None:
-    if not data:
-        return None
-    image = QImage.fromData(data)  # JPEG, recognised by its header
-    return None if image.isNull() else image
-
-
-class HistoryWorker(OperationQueueWorker):
-    """Owns the GUI's use of the history: recording in batches, reads, export, settings.
+class HistoryWorker(LoopWorker):
+    """The window's history, in one ``QThread`` (a :class:`HistoryQueue`), and its tap.
 
     The recognition thread feeds :attr:`tap` (a :class:`HistoryTap`) with every result;
-    the tap queues one event per new appearance here.  This thread writes the queued
-    events every :data:`FLUSH_INTERVAL_S` seconds in one transaction, before each read
-    (so the dialog shows what was just seen) and when stopped (so closing the window
-    loses nothing).  Requests of the History dialog run here too, one at a time; only
-    immutable values leave the thread (:class:`HistoryPage`, :class:`HistoryOutcome`,
-    frozen events, ``QImage`` crops that own their pixels).
+    the tap queues one event per new appearance in the queue, which writes them in
+    batches and serves the History dialog.  The queue's callbacks become the signals
+    below, emitted from the history thread; the face crops of a page are decoded there
+    into ``QImage`` objects that own their pixels.
 
     Parameters
     ----------
@@ -142,224 +34,71 @@ class HistoryWorker(OperationQueueWorker):
         The gallery holding the history (see :mod:`faceapp.storage.history`).
     flush_interval_s : float
         Seconds between writes of the recorded events.
-
-    Notes
-    -----
-    The request methods are thread-safe and return at once; signals are emitted from
-    the history thread.  :meth:`stop` carries out the queued writes (clear, settings)
-    and the last batch of events; queued reads are dropped.
     """
 
     #: Events were written: how many were stored (0 when history is off).
     recorded = Signal(int)
-    #: Events read with :meth:`request_events`: a :class:`HistoryPage`.
+    #: Events read with :meth:`request_events`: a :class:`~faceapp.session.history.HistoryPage`
+    #: whose ``crops`` are ``QImage`` or None.
     events_loaded = Signal(object)
-    #: An export, clear or configure finished: a :class:`HistoryOutcome`.
+    #: An export, clear or configure finished: a :class:`~faceapp.session.history.HistoryOutcome`.
     request_done = Signal(object)
     #: The history settings were read or changed: :class:`HistorySettings`.
     settings_changed = Signal(object)
 
     def __init__(self, store: GalleryStore, flush_interval_s: float = FLUSH_INTERVAL_S) -> None:
         super().__init__()
-        self._history = History(store)
-        self._interval = flush_interval_s
-        self._pending: list[NewEvent] = []
-        self._tickets = itertools.count(1)
-        self._last_flush = time.monotonic()
-        self._settings_read = float("-inf")
-        self._settings: HistorySettings | None = None
-        self.tap = HistoryTap(self.add_events)
-        self.stored = 0
+        callbacks = HistoryCallbacks(
+            recorded=self.recorded.emit,
+            events_loaded=self.events_loaded.emit,
+            request_done=self.request_done.emit,
+            settings_changed=self._on_settings,
+        )
+        self.queue = HistoryQueue(store, callbacks, flush_interval_s, decode_crop=jpeg_image)
+        self._drive(self.queue)
+        self.tap = HistoryTap(self.queue.add_events)
+
+    def _on_settings(self, settings: HistorySettings) -> None:
+        """Switch the tap with the settings (history thread), then emit ``settings_changed``."""
+        self.tap.enabled = settings.enabled
+        self.settings_changed.emit(settings)
 
     @property
     def settings(self) -> HistorySettings | None:
         """The settings last read (None before the first read)."""
-        return self._settings
+        return self.queue.settings
 
-    # -- thread-safe requests ----------------------------------------------------------
+    @property
+    def stored(self) -> int:
+        """Events stored so far."""
+        return self.queue.stored
+
+    # -- the queue's requests ------------------------------------------------------------
 
     def add_events(self, events: list[NewEvent]) -> None:
-        """Queue events for the next write (any thread; the tap calls it)."""
-        with self._cond:
-            self._pending.extend(events)
-            if len(self._pending) > MAX_PENDING:
-                dropped = len(self._pending) - MAX_PENDING
-                del self._pending[:dropped]
-                log.warning("history: %d events dropped (the gallery stays locked)", dropped)
-            self._cond.notify_all()
+        """See :meth:`HistoryQueue.add_events`."""
+        self.queue.add_events(events)
 
     def flush_soon(self) -> None:
-        """Write the queued events at once rather than at the next interval."""
-        with self._cond:
-            self._last_flush = float("-inf")
-            self._cond.notify_all()
+        """See :meth:`HistoryQueue.flush_soon`."""
+        self.queue.flush_soon()
 
     def request_events(self, query: HistoryQuery) -> int:
-        """Read events (``events_loaded``); returns the ticket of the :class:`HistoryPage`."""
-        ticket = next(self._tickets)
-        self._enqueue(False, lambda: self._read(ticket, query))
-        return ticket
+        """See :meth:`HistoryQueue.request_events`."""
+        return self.queue.request_events(query)
 
     def export_csv(self, query: HistoryQuery, path: Path) -> int:
-        """Write the events of ``query`` as CSV to ``path`` (``request_done``); returns a ticket."""
-        ticket = next(self._tickets)
-        self._enqueue(False, lambda: self._export(ticket, query, Path(path)))
-        return ticket
+        """See :meth:`HistoryQueue.export_csv`."""
+        return self.queue.export_csv(query, path)
 
     def clear(self) -> int:
-        """Delete every event (``request_done``); returns the ticket."""
-        ticket = next(self._tickets)
-        self._enqueue(True, lambda: self._run(ticket, "clear", self._clear))
-        return ticket
+        """See :meth:`HistoryQueue.clear`."""
+        return self.queue.clear()
 
     def configure(self, enabled: bool | None = None, retention_days: int | None = None) -> int:
-        """Change the switch and/or the retention (``request_done``); returns the ticket."""
-        ticket = next(self._tickets)
-        self._enqueue(
-            True,
-            lambda: self._run(
-                ticket, "configure", lambda: self._configure(enabled, retention_days)
-            ),
-        )
-        return ticket
+        """See :meth:`HistoryQueue.configure`."""
+        return self.queue.configure(enabled, retention_days)
 
     def use_store(self, store: GalleryStore) -> None:
-        """Record into ``store`` from now on (another gallery file was opened).
-
-        The events queued before this call are still written to the gallery they were
-        seen with; the settings are then read from ``store``.
-        """
-        with self._cond:
-            queued, self._pending = self._pending, []
-            old, self._history = self._history, History(store)
-            self._settings_read = float("-inf")
-            self._cond.notify_all()
-        if queued:
-            self._enqueue(True, lambda: self._write(old, queued, announce=True))
-
-    def stop(self) -> None:
-        """Stop the thread after the request it is busy with, the queued writes and a flush."""
-        super().stop()
-        self._flush()
-
-    # -- the loop ----------------------------------------------------------------------
-
-    def _due(self) -> float:
-        """Seconds until the next flush or settings read is due (<= 0: now)."""
-        now = time.monotonic()
-        settings = self._settings_read + SETTINGS_REFRESH_S - now
-        flush = self._last_flush + self._interval - now if self._pending else float("inf")
-        return min(settings, flush)
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while not (self.stopping() or self._ops or self._due() <= 0):
-                    self._cond.wait(min(max(self._due(), 0.05), 1.0))
-                if self.stopping():
-                    writes = self._take_writes()
-                    break
-                op = self._ops.popleft()[1] if self._ops else None
-            if op is not None:
-                try:
-                    op()
-                except Exception:  # a bug: log it, keep recording
-                    log.exception("a history request failed")
-                continue
-            if time.monotonic() >= self._settings_read + SETTINGS_REFRESH_S:
-                self._read_settings()
-            if self._pending and time.monotonic() >= self._last_flush + self._interval:
-                self._flush()
-        for write in writes:
-            write()
-        self._flush()
-
-    # -- work (history thread) -----------------------------------------------------------
-
-    def _flush(self, announce: bool = True) -> None:
-        """Write the queued events; emit ``recorded`` when ``announce`` (reads do not)."""
-        with self._cond:
-            pending, self._pending = self._pending, []
-            history = self._history
-            self._last_flush = time.monotonic()
-        if pending:
-            self._write(history, pending, announce)
-
-    def _write(self, history: History, events: list[NewEvent], announce: bool) -> None:
-        try:
-            n = history.record(events)
-        except (ValueError, TypeError) as exc:  # a bug in what was queued: drop it
-            log.error("history events not recorded: %s", exc)
-            return
-        except (GalleryError, OSError) as exc:  # locked or unreadable: try again later
-            log.warning("history not recorded yet: %s", exc)
-            if history is self._history:
-                with self._cond:
-                    self._pending[:0] = events[-MAX_PENDING:]
-            return
-        self.stored += n
-        log.debug("history: %d of %d events recorded", n, len(events))
-        if announce:
-            self.recorded.emit(n)
-
-    def _read_settings(self) -> None:
-        self._settings_read = time.monotonic()
-        try:
-            settings = self._history.settings()
-        except (GalleryError, OSError) as exc:
-            log.warning("cannot read the history settings: %s", exc)
-            return
-        self._set_settings(settings)
-
-    def _set_settings(self, settings: HistorySettings) -> None:
-        self.tap.enabled = settings.enabled
-        if settings != self._settings:
-            self._settings = settings
-            self.settings_changed.emit(settings)
-
-    def _read(self, ticket: int, query: HistoryQuery) -> None:
-        self._flush(announce=False)  # the page read now shows them
-        try:
-            events = query.read(self._history, crops=True)
-            settings = self._history.settings()
-        except (GalleryError, OSError, ValueError) as exc:
-            self.events_loaded.emit(HistoryPage(ticket, query, error=str(exc)))
-            return
-        self._settings_read = time.monotonic()
-        self._set_settings(settings)
-        crops = tuple(_crop_image(e.crop) for e in events)
-        page = HistoryPage(ticket, query, tuple(events), crops, settings)
-        self.events_loaded.emit(page)
-
-    def _export(self, ticket: int, query: HistoryQuery, path: Path) -> None:
-        self._flush()
-        try:
-            events = query.read(self._history, crops=False)
-            with open_private(path) as stream:  # 0600, whole or not at all, never via a link
-                n = write_csv(events, stream)
-        except (GalleryError, OSError, ValueError) as exc:
-            self.request_done.emit(HistoryOutcome(ticket, "export", error=f"{path}: {exc}"))
-            return
-        self.request_done.emit(HistoryOutcome(ticket, "export", n))
-
-    def _run(self, ticket: int, action: str, body: Callable[[], HistoryOutcome]) -> None:
-        try:
-            outcome = body()
-        except (GalleryError, OSError, ValueError) as exc:
-            outcome = HistoryOutcome(0, action, error=str(exc))
-        except Exception as exc:  # a bug: report it, keep the thread alive
-            log.exception("history %s failed", action)
-            outcome = HistoryOutcome(0, action, error=f"unexpected error: {exc!r}")
-        self.request_done.emit(
-            HistoryOutcome(ticket, action, outcome.count, outcome.settings, outcome.error)
-        )
-
-    def _clear(self) -> HistoryOutcome:
-        self._flush()
-        return HistoryOutcome(0, "clear", self._history.clear())
-
-    def _configure(self, enabled: bool | None, retention_days: int | None) -> HistoryOutcome:
-        self._flush()
-        settings = self._history.configure(enabled, retention_days)
-        self._set_settings(settings)
-        return HistoryOutcome(0, "configure", settings=settings)
+        """See :meth:`HistoryQueue.use_store`."""
+        self.queue.use_store(store)

@@ -50,13 +50,17 @@ class Runner:
         try:
             self.loop()
         except Exception:
-            log.exception("%s failed", type(self).__name__)
+            log.exception("%s failed", self.label())
         finally:
             self._done.set()
 
     def loop(self) -> None:
         """Do the work; subclasses implement it and return once :meth:`stopping` is True."""
         raise NotImplementedError
+
+    def label(self) -> str:
+        """Return the name the log gives this loop (its class name)."""
+        return type(self).__name__
 
     def start_thread(self, name: str) -> threading.Thread:
         """Run :meth:`run` in a new daemon thread called ``name`` and return the thread."""
@@ -84,7 +88,7 @@ class Runner:
         elif runs_in is not None:
             self._done.wait(STOP_WAIT_S)
         if (own is not None or runs_in is not None) and not self._done.is_set():
-            log.error("%s did not stop within %.0f s", type(self).__name__, STOP_WAIT_S)
+            log.error("%s did not stop within %.0f s", self.label(), STOP_WAIT_S)
 
     def stopping(self) -> bool:
         """Return True once :meth:`stop` was called; the loop checks it on each pass."""
@@ -101,14 +105,17 @@ class Runner:
     def wake(self) -> None:
         """Interrupt a waiting loop; subclasses with waits of their own extend it."""
 
-    def detached(self, call: Callable[[], _T], name: str) -> _T | None:
+    def detached(
+        self, call: Callable[[], _T], name: str, abandon: Callable[[], bool] | None = None
+    ) -> _T | None:
         """Run ``call`` in a daemon helper thread ``name``; return its value, None if stopped.
 
         For work that takes seconds and cannot be interrupted (reading 100,000 people,
         comparing every pair of samples): the loop waits for the call *or* for
-        :meth:`stop`, so a stop never waits for it; an abandoned call ends on its own
-        and its value is dropped.  An exception of ``call`` is raised here, in the
-        loop's thread.
+        :meth:`stop` (or ``abandon()`` turning True, looked at every
+        :data:`DETACHED_POLL_S` seconds), so a stop never waits for it; an abandoned
+        call ends on its own and its value is dropped.  An exception of ``call`` is
+        raised here, in the loop's thread.
         """
         done = threading.Event()
         box: list[tuple[bool, object]] = []
@@ -123,7 +130,7 @@ class Runner:
 
         threading.Thread(target=run, name=name, daemon=True).start()
         while not done.wait(DETACHED_POLL_S):
-            if self.stopping():
+            if self.stopping() or (abandon is not None and abandon()):
                 return None
         ok, value = box[0]
         if not ok:
@@ -173,6 +180,12 @@ class OperationQueue(Runner):
                 return None
             return self._ops.popleft()[1]
 
+    def _take_writes(self) -> list[Operation]:
+        """Empty the queue and return its writes, in order (call with ``_cond`` held)."""
+        writes = [op for is_write, op in self._ops if is_write]
+        self._ops.clear()
+        return writes
+
     def pending(self) -> int:
         """Return how many operations wait in the queue."""
         with self._cond:
@@ -182,8 +195,7 @@ class OperationQueue(Runner):
         """Stop the loop after the operation it is busy with, then run the queued writes."""
         super().stop()
         with self._cond:
-            writes = [op for is_write, op in self._ops if is_write]
-            self._ops.clear()
+            writes = self._take_writes()
         for op in writes:
             op()
 

@@ -203,7 +203,10 @@ class GalleryStore(GalleryFile):
                 f" {quality_column(conn)} FROM samples WHERE person_id = ? ORDER BY id",
                 (pid,),
             ).fetchall()
-        return [Sample(*r[:6], self._decode(r[6], r[2]), quality_from_json(r[7])) for r in rows]
+        return [
+            Sample(i, owner, dim, source, at, thumb, self._decode(blob, dim), quality_from_json(q))
+            for i, owner, dim, source, at, thumb, blob, q in rows
+        ]
 
     def _decode(self, blob: bytes, dim: int) -> np.ndarray:
         return decode_embedding(blob, dim, self._path)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from faceapp.gui.history_worker import HistoryQuery, HistoryWorker
+from faceapp.gui.history_worker import HistoryWorker
+from faceapp.session.history import HistoryQuery
 from faceapp.storage.gallery import GalleryStore
 from faceapp.storage.history import History, NewEvent
 

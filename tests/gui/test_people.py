@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from faceapp.gui.people import PeopleList, PeopleModel, PeopleSnapshot, sort_key
+from faceapp.gui.people import PeopleModel
 from faceapp.storage.gallery import Person
+from faceapp.storage.people import PeopleList, PeopleSnapshot, sort_key
 
 from .gui_helpers import ListSource, celebrity_photos, fake_pipeline, grey_frames, make_ctx
 

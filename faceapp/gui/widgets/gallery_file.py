@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.gui.people import sort_key
 from faceapp.gui.safe_text import plain_label
 from faceapp.storage.archive import ExportSummary, ImportSummary
+from faceapp.storage.people import sort_key
 
 #: The choices of :class:`ImportConflictDialog`: ``(policy, text)``, in the order shown.
 CHOICES = (

@@ -9,22 +9,17 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QSize,
-    QStringListModel,
     Qt,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCompleter,
-    QDialog,
     QFileDialog,
     QGridLayout,
-    QInputDialog,
     QLineEdit,
     QListView,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -33,78 +28,17 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.images import IMAGE_SUFFIXES
 from faceapp.gui.context import AppContext
-from faceapp.gui.gallery_worker import GalleryEdit
+from faceapp.gui.images import THUMB_PX
 from faceapp.gui.outlook_text import more_samples_text
-from faceapp.gui.people import THUMB_PX, PeopleModel, placeholder_pixmap
-from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.people import PeopleModel
+from faceapp.gui.prompts import ask_name, confirm, show_error
+from faceapp.gui.safe_text import plain_label
 from faceapp.gui.widgets.help_dialogs import SHORTCUT_LABEL
+from faceapp.gui.widgets.samples_dialog import SamplesDialog
+from faceapp.session.gallery import GalleryEdit
 from faceapp.storage.gallery import Person, clean_name
 
 log = logging.getLogger(__name__)
-
-
-def jpeg_pixmap(data: bytes | None, name: str, side: int = THUMB_PX) -> QPixmap:
-    """Return a ``side`` x ``side`` pixmap of JPEG bytes, or the initials badge of ``name``."""
-    pm = QPixmap()
-    if data and pm.loadFromData(data):
-        return pm.scaled(
-            side,
-            side,
-            Qt.AspectRatioMode.KeepAspectRatioByExpanding,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-    return placeholder_pixmap(name, side)
-
-
-def show_error(parent: QWidget, title: str, message: str) -> None:
-    """Tell the user an action failed, in a message box (as plain text), and log it."""
-    log.warning("%s: %s", title, message)
-    QMessageBox.warning(parent, title, html_literal(message))
-
-
-def confirm(parent: QWidget, title: str, text: str) -> bool:
-    """Ask a yes/no question (``text`` shown as plain text); True when the answer is yes."""
-    answer = QMessageBox.question(
-        parent,
-        title,
-        html_literal(text),
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
-
-
-def ask_name(
-    parent: QWidget, title: str, label: str, text: str = "", names: list[str] | None = None
-) -> str | None:
-    """Ask for a name in a small dialog; return it, or None when cancelled.
-
-    Parameters
-    ----------
-    parent : QWidget
-    title : str
-        Window title.
-    label : str
-        The question, shown as plain text (it may quote a name).
-    text : str
-        Pre-filled answer.
-    names : list of str, optional
-        Names to offer as completions while typing (matched anywhere, ignoring case).
-    """
-    dialog = QInputDialog(parent)
-    dialog.setWindowTitle(title)
-    dialog.setInputMode(QInputDialog.InputMode.TextInput)
-    dialog.setLabelText(html_literal(label))
-    dialog.setTextValue(text)
-    edit = dialog.findChild(QLineEdit)
-    if names and edit is not None:
-        completer = QCompleter(QStringListModel(names, dialog), dialog)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        edit.setCompleter(completer)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
-        return None
-    return dialog.textValue()
 
 
 #: Rows of people the list shows at least, and prefers to show, when there is room.
@@ -447,8 +381,6 @@ class GalleryPanel(QWidget):
         pid = self.selected_person_id()
         if pid is None:
             return
-        from faceapp.gui.widgets.samples_dialog import SamplesDialog  # it imports this module
-
         dialog = SamplesDialog(self._ctx, pid, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.gui.context import AppContext
-from faceapp.gui.history_worker import SHOWN_EVENTS, HistoryOutcome, HistoryPage, HistoryQuery
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.verdict import distance_text
 from faceapp.gui.widgets.video_view import MAYBE_COLOUR
+from faceapp.session.history import SHOWN_EVENTS, HistoryOutcome, HistoryPage, HistoryQuery
 from faceapp.storage.history import (
     MAX_RETENTION_DAYS,
     MIN_RETENTION_DAYS,

@@ -25,12 +25,13 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.pipeline import MatchSettings
 from faceapp.gui.context import AppContext
-from faceapp.gui.gallery_worker import GalleryEdit
-from faceapp.gui.people import samples_text
+from faceapp.gui.images import jpeg_pixmap
+from faceapp.gui.prompts import confirm, show_error
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.sample_quality import FAILED_MARK, quality_text
-from faceapp.gui.widgets.gallery_panel import confirm, jpeg_pixmap, show_error
+from faceapp.session.gallery import GalleryEdit
 from faceapp.storage.gallery import Person, Sample
+from faceapp.storage.people import samples_text
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,63 @@
+"""The window's small questions and messages: an error box, a yes/no question, a name."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QStringListModel, Qt
+from PySide6.QtWidgets import QCompleter, QDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+
+from faceapp.gui.safe_text import html_literal
+
+log = logging.getLogger(__name__)
+
+
+def show_error(parent: QWidget, title: str, message: str) -> None:
+    """Tell the user an action failed, in a message box (as plain text), and log it."""
+    log.warning("%s: %s", title, message)
+    QMessageBox.warning(parent, title, html_literal(message))
+
+
+def confirm(parent: QWidget, title: str, text: str) -> bool:
+    """Ask a yes/no question (``text`` shown as plain text); True when the answer is yes."""
+    answer = QMessageBox.question(
+        parent,
+        title,
+        html_literal(text),
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_name(
+    parent: QWidget, title: str, label: str, text: str = "", names: list[str] | None = None
+) -> str | None:
+    """Ask for a name in a small dialog; return it, or None when cancelled.
+
+    Parameters
+    ----------
+    parent : QWidget
+    title : str
+        Window title.
+    label : str
+        The question, shown as plain text (it may quote a name).
+    text : str
+        Pre-filled answer.
+    names : list of str, optional
+        Names to offer as completions while typing (matched anywhere, ignoring case).
+    """
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setInputMode(QInputDialog.InputMode.TextInput)
+    dialog.setLabelText(html_literal(label))
+    dialog.setTextValue(text)
+    edit = dialog.findChild(QLineEdit)
+    if names and edit is not None:
+        completer = QCompleter(QStringListModel(names, dialog), dialog)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        edit.setCompleter(completer)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.textValue()
