@@ -56,7 +56,7 @@ def faceapp(*argv: str) -> tuple[int, dict | None, str]:
 
 def most_frontal(photos: list[Path]) -> Path:
     """The photo whose largest face has the smallest nose offset (an attacker's best pick)."""
-    from faceapp.cli import _pipeline
+    from faceapp.cli.common import loaded_pipeline as _pipeline
     from faceapp.core.images import load_image
     from faceapp.core.liveness import nose_offset
     from faceapp.core.pipeline import largest_face
@@ -73,7 +73,7 @@ def most_frontal(photos: list[Path]) -> Path:
 
 def liveness_alone(frames: list) -> dict:
     """Run the challenge with no claim over ``frames`` (BGR, 15 fps): liveness on its own."""
-    from faceapp.cli import _pipeline
+    from faceapp.cli.common import loaded_pipeline as _pipeline
     from faceapp.core.liveness import LivenessChallenge, run_challenge
     from faceapp.core.matching import GalleryIndex
     from faceapp.core.tracking import FaceTracker
@@ -203,7 +203,7 @@ def span_bin(span: float) -> str:
 
 
 def run_real(work: Path, lfw: Path, min_turn: float, limit: int | None, log) -> dict:
-    from faceapp.cli import _pipeline
+    from faceapp.cli.common import loaded_pipeline as _pipeline
     from faceapp.core.images import load_image
     from tests.liveness_media import held_in_place, turn_sequence, write_video
 
