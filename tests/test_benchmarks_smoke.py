@@ -232,7 +232,7 @@ def test_suite_quick() -> None:
 @needs_lfw
 def test_liveness_on_one_real_sequence() -> None:
     # --limit bounds the real sequences only: the replay part has no tiny size yet.
-    assert bench("liveness", "--part", "real", "--limit", "1")["real"]
+    assert bench("liveness", "--part", "real", "--limit", "1")["real"]["sequences"] == 1
 
 
 @pytest.mark.model
