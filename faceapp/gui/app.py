@@ -24,7 +24,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.events import EventLog
 from faceapp.gui.preferences import PreferencesSaver, guard_preferences_files, load_settings
 from faceapp.gui.safe_text import html_literal
-from faceapp.gui.worker import ModelState
+from faceapp.session.live import ModelState
 from faceapp.settings import Settings
 
 __all__ = [

@@ -1,10 +1,9 @@
-"""CaptureWorker: reads a frame source at its own rate and emits the frames for display."""
+"""CaptureWorker: runs the session's capture loop in a QThread and emits frames for display."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 import cv2
@@ -12,19 +11,15 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 
-from faceapp.core.sources import Frame, FrameSource, SourceError
-from faceapp.core.types import as_readonly
+from faceapp.core.sources import Frame, FrameSource
 from faceapp.gui.loop_worker import LoopWorker
+from faceapp.session.live import CaptureLoop
 
 log = logging.getLogger(__name__)
 
 #: Largest number of frames emitted for display and not yet shown by the GUI; further
 #: frames are not emitted (counted as display drops) so a busy GUI never builds a queue.
 MAX_FRAMES_IN_FLIGHT = 2
-
-#: A file source more than this many seconds behind its schedule stops catching up
-#: (the schedule restarts from the current frame) instead of racing through frames.
-MAX_LAG_S = 0.5
 
 
 #: ``QImage`` text key of a copy scaled for display: the size of the frame it shows, as
@@ -104,7 +99,15 @@ def source_size(image: QImage) -> tuple[int, int]:
 
 
 class CaptureWorker(LoopWorker):
-    """Reads a frame source at its own rate, emits every frame for display, and hands it on.
+    """The window's capture thread: a :class:`CaptureLoop` driven by a ``QThread``.
+
+    The loop reads the source at its own rate and hands every frame to ``sink`` (the
+    recognition loop's mailbox); this worker also emits each frame for display, as a
+    ``QImage`` owning its bytes scaled to the view (:class:`DisplaySize`), at most
+    :data:`MAX_FRAMES_IN_FLIGHT` frames ahead of the GUI: the view acknowledges each
+    frame it takes (:meth:`frame_shown`), so a busy GUI never builds a queue.  That
+    acknowledgement and the display size are the only values going against the flow;
+    both pace or shape the display copy, neither reaches recognition.
 
     Parameters
     ----------
@@ -113,117 +116,72 @@ class CaptureWorker(LoopWorker):
     sink : callable
         Called in the worker thread with each :class:`Frame` (read-only image), e.g.
         :meth:`RecognitionWorker.submit_frame`; must not block.
-    token : int
+    ticket : int
         Sent as the first argument of every signal, so that a receiver can ignore
         signals still queued from a worker it has replaced.
     display : DisplaySize, optional
         Where the frames are shown: the display copies are scaled to it.
     """
 
-    #: Emitted from the capture thread: token, the frame as a QImage owning its bytes,
+    #: Emitted from the capture thread: ticket, the frame as a QImage owning its bytes,
     #: the frame's index and its timestamp in seconds.
     frame_ready = Signal(int, QImage, int, float)
-    #: Emitted from the capture thread once the source is open: token, name, fps, live.
+    #: Emitted from the capture thread once the source is open: ticket, name, fps, live.
     source_opened = Signal(int, str, float, bool)
     #: Emitted from the capture thread when the source cannot be opened or fails while
-    #: reading: token and one sentence for users.  The loop ends afterwards.
+    #: reading: ticket and one sentence for users.  The loop ends afterwards.
     source_failed = Signal(int, str)
-    #: Emitted from the capture thread when a finite source has no more frames: token.
+    #: Emitted from the capture thread when a finite source has no more frames: ticket.
     source_ended = Signal(int)
 
     def __init__(
         self,
         source: FrameSource,
         sink: Callable[[Frame], None],
-        token: int = 0,
+        ticket: int = 0,
         display: DisplaySize | None = None,
     ) -> None:
         super().__init__()
         self.source = source
         self._display = display
-        self.token = token
+        self.ticket = ticket
         self._sink = sink
         self._lock = threading.Lock()
         self._in_flight = 0
-        self._paused = threading.Event()
-        self.frames_read = 0
         self.display_drops = 0
+        self.loop = self._make_loop(source)
+        self._drive(self.loop)
+
+    def _make_loop(self, source: FrameSource) -> CaptureLoop:
+        """Return the session loop this worker drives (a photo player's steps photos)."""
+        return CaptureLoop(
+            source,
+            self._deliver,
+            on_opened=lambda name, fps, live: self.source_opened.emit(self.ticket, name, fps, live),
+            on_failed=lambda message: self.source_failed.emit(self.ticket, message),
+            on_ended=lambda: self.source_ended.emit(self.ticket),
+        )
+
+    @property
+    def frames_read(self) -> int:
+        """Frames read from the source so far."""
+        return self.loop.frames_read
 
     def set_paused(self, paused: bool) -> None:
         """Stop (or resume) reading frames; the last frame stays on screen (any thread)."""
-        if paused:
-            self._paused.set()
-        else:
-            self._paused.clear()
+        self.loop.set_paused(paused)
 
     def paused(self) -> bool:
         """Return True while reading is paused."""
-        return self._paused.is_set()
+        return self.loop.paused()
 
     def frame_shown(self) -> None:
         """Tell the worker the GUI has taken one emitted frame (any thread)."""
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
 
-    def _loop(self) -> None:
-        name = self.source.name
-        try:
-            self.source.open()
-        except SourceError as exc:
-            self.source_failed.emit(self.token, str(exc))
-            return
-        except Exception as exc:
-            log.exception("opening %s failed", name)
-            self.source_failed.emit(self.token, f"could not open {name}: {exc}")
-            return
-        try:
-            fps, live = float(self.source.fps), bool(self.source.live)
-            self.source_opened.emit(self.token, name, fps, live)
-            self._read_frames(name)
-        finally:
-            try:
-                self.source.close()
-            except Exception:
-                log.exception("closing %s failed", name)
-
-    def _read_frames(self, name: str) -> None:
-        start_wall: float | None = None
-        start_ts = 0.0
-        while not self.stopping():
-            if self._paused.is_set():
-                # A file resumes where it stopped, on a new schedule; a camera's
-                # frames of the pause are not read, so its driver drops them.
-                start_wall = None
-                if self._sleep(0.05):
-                    return
-                continue
-            try:
-                frame = self.source.read()
-            except SourceError as exc:
-                self.source_failed.emit(self.token, str(exc))
-                return
-            except Exception as exc:
-                log.exception("reading %s failed", name)
-                self.source_failed.emit(self.token, f"{name} failed: {exc}")
-                return
-            if frame is None:
-                self.source_ended.emit(self.token)
-                return
-            if not self.source.live:
-                # Show file frames at their own rate: sleep until this frame is due.
-                now = time.monotonic()
-                if start_wall is None:
-                    start_wall, start_ts = now, frame.timestamp
-                delay = start_wall + (frame.timestamp - start_ts) - now
-                if delay < -MAX_LAG_S:
-                    start_wall, start_ts = now, frame.timestamp
-                elif delay > 0 and self._sleep(delay):
-                    return
-            self._deliver(frame)
-
     def _deliver(self, frame: Frame) -> None:
-        as_readonly(frame.image)
-        self.frames_read += 1
+        """Hand ``frame`` to the sink and emit it for display unless the GUI is behind."""
         self._sink(frame)
         with self._lock:
             show = self._in_flight < MAX_FRAMES_IN_FLIGHT
@@ -232,6 +190,6 @@ class CaptureWorker(LoopWorker):
         if show:
             size = self._display.get() if self._display is not None else None
             image = qimage_from_bgr(frame.image, size)
-            self.frame_ready.emit(self.token, image, frame.index, frame.timestamp)
+            self.frame_ready.emit(self.ticket, image, frame.index, frame.timestamp)
         else:
             self.display_drops += 1

@@ -12,16 +12,18 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from faceapp.core.liveness import ChallengeState
+from faceapp.core.liveness.gate import NO_CHECK, Judgement, LivenessGate
 from faceapp.core.matching import MODES, GalleryIndex, Mode, automatic_distance
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
-from faceapp.gui.capture_worker import DisplaySize
+from faceapp.gui.capture_worker import CaptureWorker, DisplaySize
 from faceapp.gui.gallery_worker import GalleryWorker
 from faceapp.gui.history_worker import HistoryWorker
-from faceapp.gui.liveness_gate import LivenessGate
-from faceapp.gui.verdict import NO_CHECK, Judgement, Verdict, verification_verdict
-from faceapp.gui.worker import ModelState
+from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.gallery import GalleryEdit
+from faceapp.session.live import ModelState
+from faceapp.session.meters import LiveMeters
+from faceapp.session.verdict import Verdict, verification_verdict
 from faceapp.settings import Settings
 from faceapp.storage.gallery import GalleryStore, Person
 from faceapp.storage.people import PeopleList, PeopleSnapshot
@@ -137,8 +139,8 @@ class AppContext(QObject):
         self.hold_s = 1.0
         #: Where the video view shows frames; capture workers scale to it.
         self.display_size = DisplaySize()
-        #: The head-turn challenge of verification mode: fed in the recognition thread
-        #: by the history tap, read back here for each result (:meth:`publish_result`).
+        #: The head-turn challenge of verification mode: judges each result in the
+        #: recognition thread; the judgement comes with the result (:meth:`publish_result`).
         self.liveness = LivenessGate()
         self._judgement: Judgement = NO_CHECK
         self._configure_liveness()
@@ -150,7 +152,19 @@ class AppContext(QObject):
         self._gallery = self._gallery_worker(store)
         #: The recognition history: recording in batches, reads for the History dialog.
         self.history = HistoryWorker(store)
-        self.history.tap.set_gate(self.liveness)
+        #: The recognition thread (the window starts and stops it): the newest frame of
+        #: the source through the pipeline, judged by :attr:`liveness`, tapped by the
+        #: history, its results to :meth:`publish_result`.
+        self.recognition = RecognitionWorker(pipeline, None, self.match_settings(), self.liveness)
+        self.recognition.set_min_face(self._settings.min_face_px)
+        self.recognition.add_tap(self.history.tap)
+        self.recognition.result_ready.connect(self._on_recognition_result_ready)
+        self.recognition.model_state_changed.connect(self._on_recognition_model_state_changed)
+        self.gallery_index_changed.connect(self._on_gallery_index_changed)
+        #: Rates, latency and faces of the live source, for the status bar.
+        self.meters = LiveMeters()
+        self._ticket = 0
+        self._capture: CaptureWorker | None = None
 
     def _gallery_worker(self, store: GalleryStore) -> GalleryWorker:
         worker = GalleryWorker(store)
@@ -187,9 +201,11 @@ class AppContext(QObject):
         if new == self._settings:
             return new
         old, self._settings = self._settings, new
+        self.recognition.set_min_face(new.min_face_px)
         self.settings_changed.emit(new)
         self._configure_liveness()
         if _match_settings_of(old) != _match_settings_of(new):
+            self.recognition.set_settings(self.match_settings())
             self.match_settings_changed.emit(self.match_settings())
         return new
 
@@ -253,7 +269,7 @@ class AppContext(QObject):
         """Return verification's one verdict for the result on screen.
 
         The panel shows it, the face's box shows the same decision and distance, and
-        the history records it (see :mod:`faceapp.gui.verdict`).
+        the history records it (see :mod:`faceapp.session.verdict`).
         """
         return verification_verdict(
             self._current, self._settings.claim, self._judgement, self.claim_enrolled()
@@ -275,7 +291,77 @@ class AppContext(QObject):
         if force or judgement != before:
             self.challenge_changed.emit(judgement.challenge)
 
-    # -- frames and results ----------------------------------------------------------
+    # -- sources, frames and results ----------------------------------------------------
+
+    @property
+    def ticket(self) -> int:
+        """The current source's ticket: frames and results of older sources are ignored."""
+        return self._ticket
+
+    def begin_source(self, name: str | None, slideshow: bool = False) -> int:
+        """Forget the old source's frames and results; return the new source's ticket.
+
+        Parameters
+        ----------
+        name : str or None
+            The source as people read it (recorded with history events); None when
+            no source will deliver frames (it could not be opened).
+        slideshow : bool
+            A folder of photos: every frame is another picture, so a result only
+            describes its own frame and faces are not tracked from one to the next;
+            cameras and videos hold a result for a second and track faces.
+        """
+        self.clear_results()
+        self.meters.new_source()
+        self.hold_s = 0.0 if slideshow else 1.0
+        self._ticket = self.recognition.clear_frames(tracking=not slideshow)
+        if name is not None:
+            self.history.tap.set_source(self._ticket, name, still=slideshow)
+        return self._ticket
+
+    def end_source(self) -> None:
+        """End the source: drop its results still on their way and clear the screen.
+
+        No verdict outlives its source: a result of the last frames that reaches the GUI
+        thread after the end carries a ticket no longer current and is ignored.
+        """
+        self._ticket = self.recognition.clear_frames()
+        self.clear_results()
+
+    def show_frames_of(self, capture: CaptureWorker | None) -> None:
+        """Show the frames ``capture`` emits (None: no capture; older ones are ignored).
+
+        The capture's ``frame_ready`` reaches :meth:`publish_frame` here, which also
+        acknowledges each frame to the capture thread (its display pacing).
+        """
+        self._capture = capture
+        if capture is not None:
+            capture.frame_ready.connect(self._on_capture_frame_ready)
+
+    @Slot(int, QImage, int, float)
+    def _on_capture_frame_ready(self, ticket: int, image: QImage, index: int, ts: float) -> None:
+        capture = self._capture
+        if capture is None or ticket != capture.ticket:
+            return
+        capture.frame_shown()
+        self.meters.frame_shown()
+        self.publish_frame(image, index, ts)
+
+    @Slot(int, object, object)
+    def _on_recognition_result_ready(
+        self, ticket: int, result: FrameResult, judgement: Judgement
+    ) -> None:
+        if ticket == self._ticket:
+            self.meters.result(result)
+            self.publish_result(result, judgement)
+
+    @Slot(str, str)
+    def _on_recognition_model_state_changed(self, state: str, message: str) -> None:
+        self.set_model_state(state, message)
+
+    @Slot(object)
+    def _on_gallery_index_changed(self, index: GalleryIndex) -> None:
+        self.recognition.set_gallery(index)
 
     def publish_frame(self, image: QImage, index: int, timestamp: float) -> None:
         """Announce the frame now on screen (emits ``frame_ready``)."""
@@ -283,13 +369,19 @@ class AppContext(QObject):
         self.frame_ready.emit(image, index, timestamp)
         self._refresh_current()
 
-    def publish_result(self, result: FrameResult) -> None:
-        """Announce a new recognition result (emits ``result_ready``)."""
+    def publish_result(self, result: FrameResult, judgement: Judgement | None = None) -> None:
+        """Announce a new recognition result (emits ``result_ready``).
+
+        ``judgement`` is the liveness gate's judgement of this result, made in the
+        recognition thread (one made before the challenge was reset is replaced by
+        the gate's current one); without it (a result from elsewhere) it is judged here.
+        """
         self._result = result
-        judged = self.liveness.judgement_of(result)
-        if judged is None:  # not judged in the recognition thread (no tap): judge it here
-            judged = self.liveness.judge(result, self._settings.mode)
-        self._set_judgement(judged)
+        if judgement is None:
+            judgement = self.liveness.judge(result, self._settings.mode)
+        elif not self.liveness.is_current(judgement):  # judged before "Try again" or an end
+            judgement = self.liveness.judgement()
+        self._set_judgement(judgement)
         self.result_ready.emit(result)
         self._refresh_current()
 

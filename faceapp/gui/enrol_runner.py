@@ -30,8 +30,9 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.widgets.wrong_person_dialog import FlaggedSample, WrongPersonDialog
-from faceapp.gui.worker import EnrolItem, EnrolOutcome, RecognitionWorker
+from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.gallery import GalleryEdit
+from faceapp.session.live import EnrolItem, EnrolOutcome
 from faceapp.storage.samples import NewSample
 
 log = logging.getLogger(__name__)

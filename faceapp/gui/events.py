@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import deque
 from pathlib import Path
 from typing import IO, Any
 
@@ -13,48 +12,6 @@ from faceapp.core.types import FrameResult
 from faceapp.gui.context import VERIFICATION
 
 log = logging.getLogger(__name__)
-
-
-class RateMeter:
-    """Counts events and reports their rate over a sliding window.
-
-    Parameters
-    ----------
-    window_s : float
-        Length of the window the rate is measured over, in seconds.
-    """
-
-    def __init__(self, window_s: float = 2.0) -> None:
-        self.window_s = window_s
-        self.count = 0
-        self.first: float | None = None
-        self.last: float | None = None
-        self._times: deque[float] = deque()
-
-    def tick(self, now: float | None = None) -> None:
-        """Record one event at ``now`` (monotonic seconds; default: the current time)."""
-        t = time.monotonic() if now is None else now
-        self.count += 1
-        self.first = t if self.first is None else self.first
-        self.last = t
-        self._times.append(t)
-        while self._times and self._times[0] < t - self.window_s:
-            self._times.popleft()
-
-    def rate(self, now: float | None = None) -> float:
-        """Events per second over the last window (0 when fewer than two events)."""
-        t = time.monotonic() if now is None else now
-        while self._times and self._times[0] < t - self.window_s:
-            self._times.popleft()
-        if len(self._times) < 2:
-            return 0.0
-        return (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-6)
-
-    def mean_rate(self) -> float:
-        """Events per second between the first and the last event (0 if fewer than two)."""
-        if self.first is None or self.last is None or self.count < 2:
-            return 0.0
-        return (self.count - 1) / max(self.last - self.first, 1e-6)
 
 
 def face_events(result: FrameResult, mode: str) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 
-from faceapp.gui.history_tap import HistoryTap
 from faceapp.gui.images import jpeg_image
 from faceapp.gui.loop_worker import LoopWorker
 from faceapp.session.history import (
@@ -15,6 +14,7 @@ from faceapp.session.history import (
     HistoryQuery,
     HistoryQueue,
 )
+from faceapp.session.history_tap import HistoryTap
 from faceapp.storage.gallery import GalleryStore
 from faceapp.storage.history import HistorySettings, NewEvent
 

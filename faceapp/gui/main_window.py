@@ -15,14 +15,10 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp import paths
-from faceapp.core.matching import GalleryIndex
-from faceapp.core.pipeline import MatchSettings
 from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, open_source
-from faceapp.core.types import FrameResult
 from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.enrol_runner import EnrolmentRunner
-from faceapp.gui.events import RateMeter
 from faceapp.gui.gallery_files import GalleryFiles
 from faceapp.gui.photo_run import PhotoRun
 from faceapp.gui.widgets.banner import Banner
@@ -35,8 +31,9 @@ from faceapp.gui.widgets.source_dialog import SourceDialog
 from faceapp.gui.widgets.threshold_panel import ThresholdPanel
 from faceapp.gui.widgets.video_view import VideoView
 from faceapp.gui.window_chrome import WindowChrome, central_widget
-from faceapp.gui.worker import ModelState, RecognitionWorker
-from faceapp.settings import Settings
+from faceapp.gui.worker import RecognitionWorker
+from faceapp.session.live import ModelState
+from faceapp.session.meters import RateMeter
 
 log = logging.getLogger(__name__)
 
@@ -86,22 +83,13 @@ class MainWindow(QMainWindow):
         self._source_spec: str | FrameSource = source if source is not None else ctx.settings.source
         self._source_label_text = _source_name(self._source_spec)
         self._capture: CaptureWorker | None = None
-        self._capture_token = 0
-        self._epoch = 0
         self._got_frame = False
         self._persist_source = False
         self._fallback_allowed = True
         self._started = False
         self._shut_down = False
         self._start_time = time.monotonic()
-        self.shown_meter = RateMeter()
-        self.processed_meter = RateMeter()
-        self._latency_ms = 0.0
-        self._n_faces = 0
-
-        self._worker = RecognitionWorker(ctx.pipeline, ctx.gallery_index(), ctx.match_settings())
-        self._worker.set_min_face(ctx.settings.min_face_px)
-        self._worker.set_result_tap(ctx.history.tap)
+        self._worker = ctx.recognition
         self.enrolment = EnrolmentRunner(ctx, self._worker, self)
 
         self._build()
@@ -147,14 +135,10 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         ctx, worker = self._ctx, self._worker
-        ctx.match_settings_changed.connect(self._on_match_settings_changed)
-        ctx.settings_changed.connect(self._on_settings_changed)
-        ctx.gallery_index_changed.connect(self._on_gallery_index_changed)
         ctx.gallery_failed.connect(self._on_gallery_failed)
         ctx.people_reset.connect(self._on_people_reset)
         ctx.model_state_changed.connect(self._on_model_state_changed)
-        worker.result_ready.connect(self._on_result_ready)
-        worker.model_state_changed.connect(self._on_worker_model_state_changed)
+        ctx.frame_ready.connect(self._on_ctx_frame_ready)
         worker.error.connect(self._on_worker_error)
         self.enrolment.enrolled.connect(self._on_enrolled)
         self.gallery_panel.capture_requested.connect(self.capture)
@@ -183,8 +167,18 @@ class MainWindow(QMainWindow):
 
     @property
     def worker(self) -> RecognitionWorker:
-        """The recognition worker (lives as long as the window)."""
+        """The recognition worker (the context's; the window starts and stops it)."""
         return self._worker
+
+    @property
+    def shown_meter(self) -> RateMeter:
+        """Frames shown (the context's meter)."""
+        return self._ctx.meters.shown
+
+    @property
+    def processed_meter(self) -> RateMeter:
+        """Results received (the context's meter)."""
+        return self._ctx.meters.processed
 
     @property
     def capture_worker(self) -> CaptureWorker | None:
@@ -262,26 +256,18 @@ class MainWindow(QMainWindow):
         self.no_camera_card.hide()
         self.empty_hint.set_suppressed(False)
         self.video_view.clear(f"Opening {self._source_label_text}…")
-        self._ctx.clear_results()
-        self._latency_ms, self._n_faces = 0.0, 0
         try:
             source = open_source(spec) if isinstance(spec, str) else spec
         except SourceError as exc:
-            self._epoch = self._worker.clear_frames()
+            self._ctx.begin_source(None)
             self._source_failed(str(exc))
             return
         self._source_label_text = source.name
-        # A slideshow changes the picture with every frame: never overlay an older
-        # frame's boxes on it, and do not track faces from one photo to the next.
-        # Continuous sources (cameras, videos) hold results for a second and track.
         slideshow = isinstance(source, ImageFolderSource)
-        self._ctx.hold_s = 0.0 if slideshow else 1.0
-        self._epoch = self._worker.clear_frames(tracking=not slideshow)
-        self._ctx.history.tap.set_source(self._epoch, source.name, still=slideshow)
-        self._capture_token += 1
-        capture = self.photos.make_capture(source, self._worker.submit_frame, self._capture_token)
+        ticket = self._ctx.begin_source(source.name, slideshow)
+        capture = self.photos.make_capture(source, self._worker.submit_frame, ticket)
         capture.set_paused(self.chrome.pause_action.isChecked())
-        capture.frame_ready.connect(self._on_frame_ready)
+        self._ctx.show_frames_of(capture)
         capture.source_opened.connect(self._on_source_opened)
         capture.source_failed.connect(self._on_source_failed)
         capture.source_ended.connect(self._on_source_ended)
@@ -292,6 +278,7 @@ class MainWindow(QMainWindow):
     def _stop_capture(self) -> None:
         capture, self._capture = self._capture, None
         if capture is not None:
+            self._ctx.show_frames_of(None)
             capture.stop()
 
     def _source_failed(self, message: str) -> None:
@@ -345,22 +332,21 @@ class MainWindow(QMainWindow):
 
     # -- worker and capture slots ------------------------------------------------------
 
-    @Slot(int, QImage, int, float)
-    def _on_frame_ready(self, token: int, image: QImage, index: int, timestamp: float) -> None:
-        capture = self._capture
-        if capture is None or token != self._capture_token or self._shut_down:
-            return
-        capture.frame_shown()
-        if not self._got_frame:
+    @Slot(QImage, int, float)
+    def _on_ctx_frame_ready(self, _image: QImage, _index: int, _timestamp: float) -> None:
+        if not self._got_frame and self._capture is not None:
             self._got_frame = True
             self._fallback_allowed = False
             self.source_started.emit(self._source_label_text)
-        self.shown_meter.tick()
-        self._ctx.publish_frame(image, index, timestamp)
+
+    def _current(self, ticket: int) -> bool:
+        """Return True when ``ticket`` is the capture's of the source now open."""
+        capture = self._capture
+        return capture is not None and ticket == capture.ticket and not self._shut_down
 
     @Slot(int, str, float, bool)
-    def _on_source_opened(self, token: int, name: str, fps: float, live: bool) -> None:
-        if token != self._capture_token:
+    def _on_source_opened(self, ticket: int, name: str, fps: float, live: bool) -> None:
+        if not self._current(ticket):
             return
         log.info("source %s open (%.1f fps%s)", name, fps, ", live" if live else "")
         self._source_label_text = name
@@ -369,17 +355,17 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     @Slot(int, str)
-    def _on_source_failed(self, token: int, message: str) -> None:
-        if token == self._capture_token and self._capture is not None:
+    def _on_source_failed(self, ticket: int, message: str) -> None:
+        if self._current(ticket):
             self._source_failed(message)
 
     @Slot(int)
-    def _on_source_ended(self, token: int) -> None:
-        if token != self._capture_token or self._capture is None:
+    def _on_source_ended(self, ticket: int) -> None:
+        if not self._current(ticket):
             return
         spec = self._source_spec
         self._stop_capture()
-        self._ctx.clear_results()  # no verdict outlives its source
+        self._ctx.end_source()  # no verdict outlives its source
         self.source_banner.show_message(
             "info",
             f"{self._source_label_text} has ended.",
@@ -390,19 +376,6 @@ class MainWindow(QMainWindow):
         )
         self._update_status()
 
-    @Slot(int, object)
-    def _on_result_ready(self, epoch: int, result: FrameResult) -> None:
-        if epoch != self._epoch or self._shut_down:
-            return
-        self.processed_meter.tick()
-        self._latency_ms = result.latency_ms
-        self._n_faces = len(result.faces)
-        self._ctx.publish_result(result)
-
-    @Slot(str, str)
-    def _on_worker_model_state_changed(self, state: str, message: str) -> None:
-        self._ctx.set_model_state(state, message)
-
     @Slot(str, str)
     def _on_model_state_changed(self, state: str, message: str) -> None:
         self._show_model_state(state, message)
@@ -410,18 +383,6 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_worker_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 5000)
-
-    @Slot(object)
-    def _on_match_settings_changed(self, settings: MatchSettings) -> None:
-        self._worker.set_settings(settings)
-
-    @Slot(object)
-    def _on_settings_changed(self, settings: Settings) -> None:
-        self._worker.set_min_face(settings.min_face_px)
-
-    @Slot(object)
-    def _on_gallery_index_changed(self, index: GalleryIndex) -> None:
-        self._worker.set_gallery(index)
 
     @Slot(str)
     def _on_gallery_failed(self, message: str) -> None:
@@ -533,6 +494,6 @@ class MainWindow(QMainWindow):
             state,
             self.shown_meter.rate(),
             self.processed_meter.rate(),
-            self._latency_ms,
-            self._n_faces,
+            self._ctx.meters.latency_ms,
+            self._ctx.meters.faces,
         )

@@ -17,7 +17,8 @@ from faceapp.gui.photo_player import PhotoPlayer
 from faceapp.gui.photo_results import PhotoRow, relative_name, row_from_result
 from faceapp.gui.widgets.photo_results_dialog import PhotoResultsDialog
 from faceapp.gui.window_chrome import WindowChrome
-from faceapp.gui.worker import ModelState, RecognitionWorker
+from faceapp.gui.worker import RecognitionWorker
+from faceapp.session.live import ModelState
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +75,14 @@ class PhotoRun(QObject):
         worker.error.connect(self._on_worker_error)
 
     def make_capture(
-        self, source: FrameSource, sink: Callable[[Frame], None], token: int
+        self, source: FrameSource, sink: Callable[[Frame], None], ticket: int
     ) -> CaptureWorker:
         """Return the (unstarted) worker that reads ``source``, a player for photos."""
         if not isinstance(source, ImageFolderSource):
             self.player, self._source = None, None
             self._show_actions(False)
-            return CaptureWorker(source, sink, token, self._ctx.display_size)
-        player = PhotoPlayer(source, sink, token, self._ctx.settings.photo_interval_s)
+            return CaptureWorker(source, sink, ticket, self._ctx.display_size)
+        player = PhotoPlayer(source, sink, ticket, self._ctx.settings.photo_interval_s)
         if self._ctx.model_state == ModelState.FAILED:
             player.set_model_failed()
         player.source_opened.connect(self._on_player_source_opened)
@@ -107,23 +108,23 @@ class PhotoRun(QObject):
             action.setVisible(visible)
             action.setEnabled(visible)
 
-    def _current(self, token: int) -> PhotoPlayer | None:
+    def _current(self, ticket: int) -> PhotoPlayer | None:
         player = self.player
-        return player if player is not None and player.token == token else None
+        return player if player is not None and player.ticket == ticket else None
 
     # -- slots -------------------------------------------------------------------------
 
     @Slot(int, str, float, bool)
-    def _on_player_source_opened(self, token: int, _name: str, _fps: float, _live: bool) -> None:
-        if self._current(token) is None or self._source is None:
+    def _on_player_source_opened(self, ticket: int, _name: str, _fps: float, _live: bool) -> None:
+        if self._current(ticket) is None or self._source is None:
             return
         folder = self._source.folder
         rows = [PhotoRow(i, relative_name(p, folder)) for i, p in enumerate(self._source.photos)]
         self.dialog.reset(str(folder), rows)
 
     @Slot(int, int, int, str)
-    def _on_player_photo_shown(self, token: int, position: int, n: int, path: str) -> None:
-        if self._current(token) is None:
+    def _on_player_photo_shown(self, ticket: int, position: int, n: int, path: str) -> None:
+        if self._current(ticket) is None:
             return
         self.dialog.set_current(position)
         self._window.statusBar().showMessage(
@@ -133,17 +134,17 @@ class PhotoRun(QObject):
 
     @Slot(int, int, int, str, str)
     def _on_player_photo_failed(
-        self, token: int, position: int, n: int, path: str, message: str
+        self, ticket: int, position: int, n: int, path: str, message: str
     ) -> None:
-        if self._current(token) is None or self._source is None:
+        if self._current(ticket) is None or self._source is None:
             return
         file = relative_name(path, self._source.folder)
         self.dialog.set_row(PhotoRow(position, file, error=f"unreadable: {message}"))
         self.dialog.set_current(position)
 
     @Slot(int, int)
-    def _on_player_photos_done(self, token: int, n: int) -> None:
-        if self._current(token) is None:
+    def _on_player_photos_done(self, ticket: int, n: int) -> None:
+        if self._current(ticket) is None:
             return
         self._window.statusBar().showMessage(
             f"{'The photo is' if n == 1 else f'All {n} photos are'} done: Photo results (Ctrl+R)",

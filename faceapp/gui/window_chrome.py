@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.help_dialogs import AboutDialog, HowToDialog, ShortcutsDialog
-from faceapp.gui.worker import ModelState
+from faceapp.session.live import ModelState
 
 #: Narrowest and widest side panel, in pixels.
 SIDE_MIN_PX = 330

@@ -223,3 +223,11 @@ class Recorder:
 
         qtbot.waitUntil(check, timeout=timeout)
         return found[0]
+
+
+def judged(gate, ticket, frame, result, mode):
+    """Return the :class:`LiveResult` the recognition loop publishes, judged by ``gate``."""
+    from faceapp.session.live import LiveResult
+
+    judgement = gate.judge(result, mode, frame.image)
+    return LiveResult(ticket, frame, result, mode, judgement=judgement, claim=gate.claim)

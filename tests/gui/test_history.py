@@ -295,7 +295,8 @@ def test_events_are_written_in_batches_without_anybody_asking(qtbot, recorded_st
 def test_a_photo_processed_again_gives_no_second_event(recorded_store):
     from faceapp.core.sources import Frame
     from faceapp.core.types import FaceResult, FrameResult, Match
-    from faceapp.gui.history_tap import HistoryTap
+    from faceapp.session.history_tap import HistoryTap
+    from faceapp.session.live import LiveResult
 
     from .gui_helpers import face_in_middle
 
@@ -307,16 +308,20 @@ def test_a_photo_processed_again_gives_no_second_event(recorded_store):
     match = Match("Ann", 0.4, 0.8, True, ann)
     result = FrameResult(0, 0.0, (FaceResult(face, match),))
     tap.set_source(1, "photos", still=True)
-    tap(1, Frame(image, 0, 0.0), result, "recognition")
-    tap(1, Frame(image, 0, 0.0), result, "recognition")  # a threshold change: same photo
-    tap(2, Frame(image, 1, 0.5), FrameResult(1, 0.5, result.faces), "recognition")  # old source
+    tap(LiveResult(1, Frame(image, 0, 0.0), result, "recognition"))
+    tap(
+        LiveResult(1, Frame(image, 0, 0.0), result, "recognition")
+    )  # a threshold change: same photo
+    tap(
+        LiveResult(2, Frame(image, 1, 0.5), FrameResult(1, 0.5, result.faces), "recognition")
+    )  # old source
     assert len(got) == 1
     assert got[0].source == "photos" and got[0].position is None and got[0].person_id == ann
     assert got[0].crop[:2] == b"\xff\xd8"
-    tap(1, Frame(image, 1, 0.5), FrameResult(1, 0.5, result.faces), "recognition")
+    tap(LiveResult(1, Frame(image, 1, 0.5), FrameResult(1, 0.5, result.faces), "recognition"))
     assert len(got) == 2  # the next photo is another appearance
     tap.enabled = False
-    tap(1, Frame(image, 2, 1.0), FrameResult(2, 1.0, result.faces), "recognition")
+    tap(LiveResult(1, Frame(image, 2, 1.0), FrameResult(2, 1.0, result.faces), "recognition"))
     assert len(got) == 2
 
 
@@ -324,10 +329,10 @@ def test_under_a_liveness_challenge_a_claim_is_recorded_as_the_window_shows_it(r
     from faceapp.core.liveness import ChallengeState, Step
     from faceapp.core.sources import Frame
     from faceapp.core.types import FaceResult, FrameResult, Match
-    from faceapp.gui.history_tap import HistoryTap
-    from faceapp.gui.verdict import Judgement
+    from faceapp.session.history_tap import HistoryTap
+    from faceapp.session.verdict import Judgement
 
-    from .gui_helpers import face_in_middle
+    from .gui_helpers import face_in_middle, judged
 
     class Gate:  # judges each result with the state the test sets
         claim = "Ann"
@@ -339,14 +344,13 @@ def test_under_a_liveness_challenge_a_claim_is_recorded_as_the_window_shows_it(r
     gate = Gate()
     got: list = []
     tap = HistoryTap(got.extend)
-    tap.set_gate(gate)
     tap.set_source(1, "camera 0", still=False)
     image = np.full((120, 160, 3), 90, np.uint8)
     ann = recorded_store.find_person("Ann").id
     faces = (FaceResult(face_in_middle(image), Match("Ann", 0.4, 0.8, True, ann), track_id=7),)
 
     def frame(i):
-        tap(1, Frame(image, i, i / 10), FrameResult(i, i / 10, faces), "verification")
+        tap(judged(gate, 1, Frame(image, i, i / 10), FrameResult(i, i / 10, faces), "verification"))
 
     gate.state = ChallengeState(Step.FACE_CAMERA, "Look at the camera", track_id=7, frames=1)
     frame(0)

@@ -7,12 +7,12 @@ import math
 import numpy as np
 
 from faceapp.core.liveness import ChallengeState, Step
+from faceapp.core.liveness.gate import LivenessGate
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
-from faceapp.gui.liveness_gate import LivenessGate
 from faceapp.gui.widgets.mode_panel import verdict
 from faceapp.settings import Settings
 
-from .gui_helpers import REFERENCE, GreyEmbedder, ListSource, fake_pipeline, make_ctx
+from .gui_helpers import REFERENCE, GreyEmbedder, ListSource, fake_pipeline, judged, make_ctx
 
 #: A head's five landmarks in eye-distance units (x right, y down, z towards the camera
 #: negative): eyes, nose tip standing in front of them, mouth corners.
@@ -201,11 +201,11 @@ def test_verdict_with_a_challenge_accepts_only_a_pass():
     assert verdict(matching, s, None, untracked=True).state == "none"
 
 
-def test_the_history_tap_judges_each_result_with_its_own_frame(monkeypatch):
+def test_the_gate_judges_each_result_with_its_own_frame(monkeypatch):
     """The gate gets the frame's image (the very array, not a copy) with each result."""
     from faceapp.core.liveness import LivenessChallenge
     from faceapp.core.sources import Frame
-    from faceapp.gui.history_tap import HistoryTap
+    from faceapp.session.history_tap import HistoryTap
 
     seen: list = []
     update = LivenessChallenge.update_frame
@@ -218,8 +218,7 @@ def test_the_history_tap_judges_each_result_with_its_own_frame(monkeypatch):
     gate = LivenessGate()
     gate.configure("Ann", enabled=True)
     tap = HistoryTap(lambda events: None)
-    tap.set_gate(gate)
     tap.set_source(1, "camera 0", still=False)
     image = np.full((120, 160, 3), 90, np.uint8)
-    tap(1, Frame(image, 0, 0.0), _result(0.0, 0.0), "verification")
+    tap(judged(gate, 1, Frame(image, 0, 0.0), _result(0.0, 0.0), "verification"))
     assert len(seen) == 1 and seen[0] is image

@@ -16,7 +16,7 @@ from faceapp.core.matching import (
     default_threshold,
 )
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
-from faceapp.gui.events import EventLog, RateMeter, face_events
+from faceapp.gui.events import EventLog, face_events
 from faceapp.gui.widgets.mode_panel import in_view_text, main_face, verdict
 from faceapp.gui.widgets.threshold_panel import describe_threshold, false_accept_text
 from faceapp.gui.widgets.video_view import (
@@ -26,6 +26,7 @@ from faceapp.gui.widgets.video_view import (
     face_colour,
     face_label,
 )
+from faceapp.session.meters import RateMeter
 from faceapp.settings import Settings
 
 

@@ -193,7 +193,7 @@ def test_the_gui_thread_never_touches_the_gallery_file(qtbot, make_window, store
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
     panel = window.gallery_panel
     qtbot.waitUntil(lambda: panel.names() == ["Ann", "Bob"])
-    qtbot.waitUntil(lambda: window.worker._gallery is not None)
+    qtbot.waitUntil(lambda: window.worker.loop.gallery_index() is not None)
     with qtbot.waitSignal(ctx.gallery_changed):
         ctx.add_samples("Cleo", [(_unit(3), None, None)])
     with qtbot.waitSignal(ctx.gallery_changed):

@@ -17,7 +17,7 @@ from faceapp.core.matching import DEFAULT_STRANGER_RATE
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
 from faceapp.gui.outlook_text import more_samples_text
 from faceapp.gui.safe_text import html_literal
-from faceapp.gui.verdict import verification_verdict
+from faceapp.session.verdict import verification_verdict
 
 from .gui_helpers import ListSource, celebrity_photos, fake_pipeline, grey_frames, make_ctx
 

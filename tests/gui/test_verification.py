@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from faceapp.core.liveness.gate import LivenessGate
 from faceapp.core.sources import Frame, ImageFolderSource
-from faceapp.gui.history_tap import HistoryTap
-from faceapp.gui.liveness_gate import LivenessGate
-from faceapp.gui.verdict import NO_MATCH, PENDING, distance_text
+from faceapp.session.history_tap import HistoryTap
+from faceapp.session.verdict import NO_MATCH, PENDING, distance_text
 from faceapp.storage.history import History
 
 from .gui_helpers import (
@@ -21,6 +21,7 @@ from .gui_helpers import (
     ListSource,
     Recorder,
     fake_pipeline,
+    judged,
     make_ctx,
 )
 from .test_liveness import PoseDetector, _result, posed_frames
@@ -60,7 +61,6 @@ def test_the_tap_judges_each_result_with_the_challenge_state_of_that_result(stor
     gate.configure("Ann", enabled=True)
     got: list = []
     tap = HistoryTap(got.extend)
-    tap.set_gate(gate)
     tap.set_source(1, "camera 0", still=False)
     image = np.zeros((120, 160, 3), np.uint8)
     # A smooth real turn at 30 fps: straight, to the left, then to the right.
@@ -77,7 +77,7 @@ def test_the_tap_judges_each_result_with_the_challenge_state_of_that_result(stor
                 for f in r.faces
             ),
         )
-        tap(1, Frame(image, r.index, t), r, "verification")
+        tap(judged(gate, 1, Frame(image, r.index, t), r, "verification"))
         if passed_at is None and gate.state is not None and gate.state.passed:
             passed_at = r.timestamp
     assert passed_at is not None

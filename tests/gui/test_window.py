@@ -139,7 +139,7 @@ def test_rename_and_delete_show_in_the_store(qtbot, make_window, small_store, mo
     assert window.mode_panel.claim_combo.currentText() == "Anna Smith"
 
     assert panel.selected_name() == "Anna Smith"  # the selection follows the moved row
-    qtbot.waitUntil(lambda: "Anna Smith" in window.worker._gallery.names)
+    qtbot.waitUntil(lambda: "Anna Smith" in window.worker.loop.gallery_index().names)
 
     panel.select("Bob")
     warnings = []
@@ -261,11 +261,11 @@ def test_threshold_panel_pins_a_distance_for_the_worker_and_resets(qtbot, make_w
     with qtbot.waitSignal(ctx.match_settings_changed) as changed:
         panel.slider.setValue(60)
     assert changed.args[0].threshold == pytest.approx(0.60)
-    qtbot.waitUntil(lambda: window.worker._settings.threshold == pytest.approx(0.60))
+    qtbot.waitUntil(lambda: window.worker.loop.match_settings().threshold == pytest.approx(0.60))
     assert "Much stricter than automatic" in panel.meaning_label.text()
     panel.reset_button.click()
     assert ctx.settings.threshold is None and not panel.pinned()
-    qtbot.waitUntil(lambda: window.worker._settings.threshold is None)
+    qtbot.waitUntil(lambda: window.worker.loop.match_settings().threshold is None)
 
 
 # -- the real models ------------------------------------------------------------------------

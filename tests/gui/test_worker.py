@@ -11,7 +11,8 @@ from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import MatchSettings
 from faceapp.core.sources import ImageFolderSource
 from faceapp.gui.capture_worker import CaptureWorker
-from faceapp.gui.worker import EnrolItem, RecognitionWorker
+from faceapp.gui.worker import RecognitionWorker
+from faceapp.session.live import EnrolItem
 
 from .gui_helpers import (
     REFERENCE,
@@ -52,8 +53,8 @@ def recognition(qtbot):
 def capture(qtbot):
     workers = []
 
-    def make(source, sink=lambda frame: None, token=7):
-        w = CaptureWorker(source, sink, token)
+    def make(source, sink=lambda frame: None, ticket=7):
+        w = CaptureWorker(source, sink, ticket)
         workers.append(w)
         return w
 
@@ -87,8 +88,8 @@ def test_recognition_worker_loads_processes_and_stops(qtbot, recognition):
     _started(qtbot, w)
     assert detector.prepared
     w.submit_frame(ListSource(grey_frames()).read())  # brightness 40: distance 0.84
-    epoch, result = results.wait(qtbot)
-    assert epoch == 0
+    ticket, result, _ = results.wait(qtbot)
+    assert ticket == 0
     assert len(result.faces) == 1
     match = result.faces[0].match
     assert (match.name, match.accepted) == ("Ann", True)
@@ -129,10 +130,10 @@ def test_settings_change_reprocesses_the_last_frame(qtbot, recognition):
     _started(qtbot, w)
     frame = ListSource([np.full((60, 80, 3), 100, np.uint8)]).read()
     w.submit_frame(frame)
-    _, first = results.wait(qtbot)
+    _, first, _ = results.wait(qtbot)
     assert first.faces[0].match.accepted  # distance 0.61 <= 1.1
     w.set_settings(MatchSettings(threshold=0.5))
-    _, second = results.wait(qtbot, lambda a: a[1].faces[0].match.threshold == 0.5)
+    _, second, _ = results.wait(qtbot, lambda a: a[1].faces[0].match.threshold == 0.5)
     assert second.index == frame.index
     assert not second.faces[0].match.accepted
 
@@ -142,11 +143,11 @@ def test_clear_frames_drops_results_of_the_old_source(qtbot, recognition):
     results = Recorder(w.result_ready)
     _started(qtbot, w)
     w.submit_frame(ListSource(grey_frames(1)).read())
-    qtbot.waitUntil(lambda: w._pending is None)  # picked up, now being processed
-    epoch = w.clear_frames()
+    qtbot.waitUntil(lambda: not w.loop.frame_waiting())  # picked up, now being processed
+    ticket = w.clear_frames()
     w.submit_frame(ListSource(grey_frames(1)).read())
-    results.wait(qtbot, lambda a: a[0] == epoch, timeout=5000)
-    assert [a[0] for a in results.calls] == [epoch]
+    results.wait(qtbot, lambda a: a[0] == ticket, timeout=5000)
+    assert [a[0] for a in results.calls] == [ticket]
 
 
 def test_capture_worker_emits_every_frame_and_ends(qtbot, capture):
@@ -246,10 +247,10 @@ def test_frames_wait_for_the_first_gallery_snapshot(qtbot, recognition):
     w = recognition(fake_pipeline(), gallery=None)
     results = Recorder(w.result_ready)
     w.submit_frame(ListSource(grey_frames(1)).read())
-    assert not w._has_work()  # a frame is no work yet: it would be named "Unknown"
+    assert not w.loop.has_work()  # a frame is no work yet: it would be named "Unknown"
     _started(qtbot, w)
     w.set_gallery(_index(("Bea",)))
-    _, result = results.wait(qtbot)
+    _, result, _ = results.wait(qtbot)
     assert result.faces[0].match.name == "Bea"
     assert len(results) == 1
 
@@ -272,7 +273,7 @@ def test_real_worker_names_enrolled_people_and_stops_clean(
     c.start("test-capture")
 
     def names():
-        return {fr.label for _, r in results.calls for fr in r.faces}
+        return {fr.label for _, r, _ in results.calls for fr in r.faces}
 
     qtbot.waitUntil(lambda: {"Madonna", "Jerry Seinfeld"} <= names(), timeout=30_000)
     assert "Unknown" not in names()

@@ -267,3 +267,15 @@ def test_the_real_model_names_a_celebrity_through_the_loop(celebrity_dir, pipeli
     run_source(capture, loop)
     labels = {fr.label for _, r, _ in got.results for fr in r.faces}
     assert names[1] in labels and names[0] not in labels
+
+
+def test_a_judgement_made_before_a_reset_is_stale():
+    """A result judged before "Try again" (or a source's end) must not show its verdict."""
+    from faceapp.core.liveness.gate import LivenessGate
+
+    gate = LivenessGate()
+    gate.configure("Ann", enabled=True)
+    before = gate.judgement()
+    assert gate.is_current(before)
+    gate.reset()
+    assert not gate.is_current(before) and gate.is_current(gate.judgement())

@@ -31,10 +31,14 @@ class Judgement:
     untracked : bool
         True when the head turn is wanted but the faces carry no track ids (a folder of
         photos): nothing can pass the check then.
+    ticket : int
+        The gate's challenge it belongs to (one per start or reset): a judgement of an
+        earlier challenge is stale (:meth:`LivenessGate.is_current`).
     """
 
     challenge: ChallengeState | None = None
     untracked: bool = False
+    ticket: int = 0
 
     @property
     def checking(self) -> bool:
@@ -91,6 +95,7 @@ class LivenessGate:
         self._challenge: LivenessChallenge | None = None
         self._passed_last_seen: float | None = None
         self._rejected: ChallengeState | None = None
+        self._ticket = 0
         #: True when the latest result had faces without track ids (a slideshow).
         self.untracked = False
 
@@ -117,7 +122,7 @@ class LivenessGate:
         with self._lock:
             if self._challenge is None:
                 return NO_CHECK
-            return Judgement(self.state, self.untracked)
+            return Judgement(self.state, self.untracked, self._ticket)
 
     def configure(self, claim: str | None, enabled: bool) -> bool:
         """Set the claim and whether liveness is wanted; return True when the state changed.
@@ -142,9 +147,20 @@ class LivenessGate:
             self.reset()
             return True
 
+    def is_current(self, judgement: Judgement) -> bool:
+        """Return True unless ``judgement`` was made before the latest start or reset.
+
+        A result judged in the recognition thread may reach the window after "Try
+        again", a change of claim or the end of its source; its judgement is then stale
+        and the window shows the gate's :meth:`judgement` instead.
+        """
+        with self._lock:
+            return judgement.ticket == self._ticket
+
     def reset(self) -> None:
         """Start the challenge again ("Try again", a new source)."""
         with self._lock:
+            self._ticket += 1
             if self._challenge is not None:
                 self._challenge.reset()
             self._passed_last_seen = None

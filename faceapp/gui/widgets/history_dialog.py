@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 
 from faceapp.gui.context import AppContext
 from faceapp.gui.safe_text import html_literal, plain_label
-from faceapp.gui.verdict import distance_text
 from faceapp.gui.widgets.video_view import MAYBE_COLOUR
 from faceapp.session.history import SHOWN_EVENTS, HistoryOutcome, HistoryPage, HistoryQuery
+from faceapp.session.verdict import distance_text
 from faceapp.storage.history import (
     MAX_RETENTION_DAYS,
     MIN_RETENTION_DAYS,

@@ -25,7 +25,7 @@ from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.people import PeopleModel
 from faceapp.gui.safe_text import make_plain
-from faceapp.gui.verdict import Judgement, Verdict, distance_text, verification_verdict
+from faceapp.session.verdict import Judgement, Verdict, distance_text, verification_verdict
 from faceapp.settings import Settings
 
 

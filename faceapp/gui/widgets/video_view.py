@@ -21,7 +21,8 @@ from faceapp.core.pipeline import MatchSettings
 from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.capture_worker import source_size
 from faceapp.gui.context import AppContext
-from faceapp.gui.verdict import (
+from faceapp.session.live import ModelState
+from faceapp.session.verdict import (
     MATCH,
     MAYBE,
     NO_MATCH,
@@ -30,7 +31,6 @@ from faceapp.gui.verdict import (
     ShownFace,
     shown_faces,
 )
-from faceapp.gui.worker import ModelState
 
 #: Box and label colour of a face that matched (recognised, or verification accepted).
 MATCH_COLOUR = QColor("#2ecc71")
@@ -62,7 +62,7 @@ def face_label(
 
     Recognition: the name, "maybe X?" (near X, not near enough to be named; not a
     match) or "Unknown", and the distance to the nearest person.
-    Verification: the face's verdict (see :func:`~faceapp.gui.verdict.shown_faces`):
+    Verification: the face's verdict (see :func:`~faceapp.session.verdict.shown_faces`):
     a tick and the claimed name when accepted, a cross otherwise; while a liveness
     ``challenge`` runs and has not passed, a matching face is not a match yet (a
     question mark: the head turn decides).
