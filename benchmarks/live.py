@@ -36,11 +36,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -50,6 +48,14 @@ from typing import Any
 import numpy as np
 
 from benchmarks.data import LFW_DIR
+from benchmarks.live_common import (
+    cpu_seconds,
+    faces,
+    load_gallery,
+    run_record,
+    tracker,
+    warm_pipeline,
+)
 from benchmarks.live_figures import compare
 from benchmarks.live_videos import FPS, camera_video, distractors, lfw_video
 
@@ -79,173 +85,63 @@ def _gallery(samples: list[tuple[str, str]], out: Path) -> None:
     np.savez(out, names=np.array(names), embeddings=np.stack(vectors))
 
 
-def _load_gallery(path: Path) -> Any:
-    from faceapp.core.matching import GalleryIndex
-
-    data = np.load(path)
-    ids: dict[str, int] = {}
-    samples = []
-    for name, v in zip(data["names"].tolist(), data["embeddings"], strict=True):
-        samples.append((ids.setdefault(name, len(ids) + 1), name, v))
-    return GalleryIndex.from_samples(samples)
-
-
-def _tracker(mode: str) -> Any:
-    from faceapp.core.live import EVERY_FRAME
-    from faceapp.core.tracking import FaceTracker
-
-    if mode == "before":
-        return FaceTracker(live=None)
-    if mode == "reference":
-        return FaceTracker(live=EVERY_FRAME)
-    return FaceTracker()
-
-
-def _faces(result: Any) -> list[list[Any]]:
-    return [
-        [
-            *(round(v, 1) for v in (f.face.box.x, f.face.box.y, f.face.box.w, f.face.box.h)),
-            f.label,
-            f.track_id,
-        ]
-        for f in result.faces
-    ]
-
-
 def _reference(video: Path, gallery: Path) -> dict[str, Any]:
     """Process every frame, offline."""
     from faceapp.core.pipeline import FacePipeline, MatchSettings
     from faceapp.core.sources import VideoCaptureSource, iterate
 
-    pipe = FacePipeline(tracker=_tracker("reference"))
+    pipe = FacePipeline(tracker=tracker("reference"))
     pipe.prepare()
-    index, settings = _load_gallery(gallery), MatchSettings()
+    index, settings = load_gallery(gallery), MatchSettings()
     frames = [
         {
             "i": f.index,
-            "faces": _faces(pipe.process(f.image, index, settings, f.index, f.timestamp)),
+            "faces": faces(pipe.process(f.image, index, settings, f.index, f.timestamp)),
         }
         for f in iterate(VideoCaptureSource(video))
     ]
     return {"frames": frames}
 
 
-def _peak_rss_mb() -> float:
-    """Return the peak resident memory of this process in MB.
-
-    Read from ``VmHWM``: after ``exec`` Linux's ``ru_maxrss`` still holds the peak of the
-    process that forked it (here the parent that built the videos).
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def _cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def run_record(
-    pipe: Any, load0: float, arrivals: dict[str, float], records: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """Return what every timing's record holds besides its mode and CPU figures.
-
-    The peak RSS, whether TensorFlow was imported, the load average at the start
-    (``load0``) and now, the arrivals and per-frame records, and the live-mode work counts.
-    """
-    live = pipe.tracker.live
-    return {
-        "peak_rss_mb": _peak_rss_mb(),
-        "tensorflow_imported": "tensorflow" in sys.modules,
-        "load_average": [round(x, 2) for x in (load0, os.getloadavg()[0])],
-        "arrivals": arrivals,
-        "frames": records,
-        "work": dict(live.counts) if live is not None else {"detected": len(records)},
-    }
-
-
-def _warm_pipeline(video: Path, gallery: Path, mode: str) -> tuple[Any, Any, Any]:
-    """Return a prepared pipeline that has processed the video's first frame (not counted).
-
-    Also the gallery's index and the default match settings; the tracker is new, so the
-    warm-up leaves no track behind.
-    """
-    from faceapp.core.pipeline import FacePipeline, MatchSettings
-    from faceapp.core.sources import VideoCaptureSource, iterate
-
-    pipe = FacePipeline()
-    pipe.prepare()
-    index, settings = _load_gallery(gallery), MatchSettings()
-    first = next(iterate(VideoCaptureSource(video)))
-    pipe.tracker = _tracker(mode)
-    pipe.process(first.image, index, settings, 0, 0.0)  # warm-up, not counted
-    pipe.tracker = _tracker(mode)
-    return pipe, index, settings
-
-
 def _realtime(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
-    """Deliver the video at its frame rate and recognise the newest frame, as the GUI does."""
+    """Deliver the video at its frame rate and recognise the newest frame: the window's loop.
+
+    The app's own :class:`~faceapp.session.live.CaptureLoop` (a plain thread, files
+    paced at their frame rate) feeds the app's :class:`~faceapp.session.live.RecognitionLoop`
+    (its one-slot mailbox, run here), as the window's workers drive them.
+    """
     from faceapp.core.sources import VideoCaptureSource
+    from faceapp.session.live import CaptureLoop, RecognitionLoop, run_source
 
-    pipe, index, settings = _warm_pipeline(video, gallery, mode)
-
-    cond = threading.Condition()
-    mailbox: list[Any] = []
+    pipe, index, settings = warm_pipeline(video, gallery, mode)
     arrivals: dict[int, float] = {}
-    done = threading.Event()
+    records: list[dict[str, Any]] = []
 
-    def capture() -> None:
-        source = VideoCaptureSource(video)
-        source.open()
-        start = time.perf_counter()
-        try:
-            while True:
-                frame = source.read()
-                if frame is None:
-                    break
-                delay = start + frame.timestamp - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                with cond:
-                    arrivals[frame.index] = time.perf_counter()
-                    mailbox[:] = [frame]
-                    cond.notify()
-        finally:
-            source.close()
-            with cond:
-                done.set()
-                cond.notify()
-
-    records = []
-    load0 = os.getloadavg()[0]
-    cpu0, wall0 = _cpu_seconds(), time.perf_counter()
-    thread = threading.Thread(target=capture, name="capture")
-    thread.start()
-    while True:
-        with cond:
-            while not mailbox and not done.is_set():
-                cond.wait()
-            if not mailbox:
-                break
-            frame = mailbox.pop()
-            arrived = arrivals[frame.index]
-        result = pipe.process(frame.image, index, settings, frame.index, frame.timestamp)
+    def on_result(_ticket: int, result: Any, _judgement: Any) -> None:
         records.append(
             {
-                "i": frame.index,
-                "arrival": arrived,
+                "i": result.index,
+                "arrival": arrivals[result.index],
                 "done": time.perf_counter(),
-                "faces": _faces(result),
+                "faces": faces(result),
             }
         )
-    thread.join()
+
+    loop = RecognitionLoop(
+        pipe, index, settings, on_result=on_result, trackers=lambda _m, _l: tracker(mode)
+    )
+    loop.clear_frames(tracking=True)
+
+    def arrive(frame: Any) -> None:
+        arrivals[frame.index] = time.perf_counter()
+        loop.submit_frame(frame)
+
+    capture = CaptureLoop(VideoCaptureSource(video), arrive)
+    load0 = os.getloadavg()[0]
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    run_source(capture, loop)
     wall = time.perf_counter() - wall0
-    cpu = _cpu_seconds() - cpu0
+    cpu = cpu_seconds() - cpu0
     return {
         "mode": mode,
         "cpu_per_video_second": round(cpu / wall, 3),
@@ -271,11 +167,11 @@ class _Meter:
 
     def _wrap(self, fn: Callable[..., Any], label: str) -> Callable[..., Any]:
         def measured(*args: Any, **kwargs: Any) -> Any:
-            c0 = _cpu_seconds()
+            c0 = cpu_seconds()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.seconds[label] += _cpu_seconds() - c0
+                self.seconds[label] += cpu_seconds() - c0
                 self.calls[label] += len(args[0]) if label == "embed" else 1
 
         return measured
@@ -289,16 +185,16 @@ def _offline(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
     """
     from faceapp.core.sources import VideoCaptureSource, iterate
 
-    pipe, index, settings = _warm_pipeline(video, gallery, mode)
+    pipe, index, settings = warm_pipeline(video, gallery, mode)
     meter = _Meter(pipe)
     records = []
     arrivals: dict[str, float] = {}
     load0 = os.getloadavg()[0]
-    cpu0 = _cpu_seconds()
+    cpu0 = cpu_seconds()
     for frame in iterate(VideoCaptureSource(video)):  # decoding counts, as in the app
-        t0, c0 = time.perf_counter(), _cpu_seconds()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         result = pipe.process(frame.image, index, settings, frame.index, frame.timestamp)
-        took, cpu_ms = time.perf_counter() - t0, 1000.0 * (_cpu_seconds() - c0)
+        took, cpu_ms = time.perf_counter() - t0, 1000.0 * (cpu_seconds() - c0)
         ts = frame.timestamp
         arrivals[str(frame.index)] = ts
         records.append(
@@ -307,10 +203,10 @@ def _offline(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
                 "arrival": ts,
                 "done": ts + took,
                 "cpu_ms": cpu_ms,
-                "faces": _faces(result),
+                "faces": faces(result),
             }
         )
-    cpu = _cpu_seconds() - cpu0
+    cpu = cpu_seconds() - cpu0
     duration = len(records) / FPS
     split = {k: round(v / duration, 3) for k, v in meter.seconds.items()}
     split["other"] = round(cpu / duration - sum(split.values()), 3)

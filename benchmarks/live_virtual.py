@@ -25,40 +25,57 @@ from typing import Any
 def virtual(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
     """Process the video as the real-time loop would, on a clock of thread CPU time.
 
-    Returns the same record as the wall-clock run (``arrival`` and ``done`` on the
-    virtual clock, in seconds of video time), for :func:`benchmarks.live_figures.compare`.
+    The app's :class:`~faceapp.session.live.RecognitionLoop` runs in this thread, one
+    :meth:`~faceapp.session.live.RecognitionLoop.step` at a time: the frames that have
+    arrived by the virtual clock go into its one-slot mailbox (the newest one wins, as
+    in the window), and each step's thread CPU time advances the clock.  Returns the
+    same record as the wall-clock run (``arrival`` and ``done`` on the virtual clock, in
+    seconds of video time), for :func:`benchmarks.live_figures.compare`.
     """
-    from benchmarks.live import _cpu_seconds, _faces, _warm_pipeline, run_record
+    from benchmarks.live_common import cpu_seconds, faces, run_record, tracker, warm_pipeline
     from faceapp.core.sources import VideoCaptureSource, iterate
+    from faceapp.session.live import RecognitionLoop
 
-    pipe, index, settings = _warm_pipeline(video, gallery, mode)
+    pipe, index, settings = warm_pipeline(video, gallery, mode)
+    done: list[Any] = []
+    loop = RecognitionLoop(
+        pipe,
+        index,
+        settings,
+        on_result=lambda _t, result, _j: done.append(result),
+        trackers=lambda _m, _l: tracker(mode),
+    )
+    loop.clear_frames(tracking=True)
+    loop.load_model()  # prepared already: at once
     frames = iterate(VideoCaptureSource(video))
     arrivals: dict[str, float] = {}
     records = []
     clock = 0.0
-    pending = None  # the newest frame that has arrived and not been processed
     upcoming = next(frames, None)
     load0 = os.getloadavg()[0]
-    cpu0 = _cpu_seconds()
+    cpu0 = cpu_seconds()
     busy = 0.0
     while True:
-        # Frames arriving while the thread was busy: keep only the newest.
+        # Frames arriving while the thread was busy: the mailbox keeps only the newest.
         while upcoming is not None and upcoming.timestamp <= clock:
             arrivals[str(upcoming.index)] = upcoming.timestamp
-            pending, upcoming = upcoming, next(frames, None)
-        if pending is None:
+            loop.submit_frame(upcoming)
+            upcoming = next(frames, None)
+        if not loop.frame_waiting():
             if upcoming is None:
                 break
             clock = upcoming.timestamp  # idle until the next frame arrives
             continue
-        frame, pending = pending, None
         t0 = time.thread_time()
-        result = pipe.process(frame.image, index, settings, frame.index, frame.timestamp)
+        loop.step(timeout=0)
         took = time.thread_time() - t0
         busy += took
-        clock = max(clock, frame.timestamp) + took
+        if not done:  # the engine failed on the frame (logged): nothing to record
+            continue
+        result = done.pop()
+        clock = max(clock, result.timestamp) + took
         records.append(
-            {"i": frame.index, "arrival": frame.timestamp, "done": clock, "faces": _faces(result)}
+            {"i": result.index, "arrival": result.timestamp, "done": clock, "faces": faces(result)}
         )
     duration = max(float(r) for r in arrivals.values()) + 1.0 / 30.0 if arrivals else 1.0
     return {
@@ -66,6 +83,6 @@ def virtual(video: Path, gallery: Path, mode: str) -> dict[str, Any]:
         # The recognition thread's CPU per second of video (the virtual clock's work);
         # the process's own figure, helper threads included, is given apart.
         "cpu_per_video_second": round(busy / duration, 3),
-        "process_cpu_per_video_second": round((_cpu_seconds() - cpu0) / duration, 3),
+        "process_cpu_per_video_second": round((cpu_seconds() - cpu0) / duration, 3),
         **run_record(pipe, load0, arrivals, records),
     }

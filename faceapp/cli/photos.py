@@ -394,27 +394,51 @@ def _no_frames(args: argparse.Namespace) -> UsageError:
 def _verify_live(
     args: argparse.Namespace, pipeline: Any, source: Any, index: Any, threshold: float
 ) -> dict[str, Any]:
-    """Run the liveness challenge over the video; return the JSON document."""
-    from contextlib import closing
+    """Run the liveness challenge over the video; return the JSON document.
 
-    from faceapp.core.liveness import LivenessChallenge, run_challenge
+    The video goes through the window's live loop (:mod:`faceapp.session.live`), every
+    frame in order, detected in full (verification's tracker); the challenge judges each
+    result with its frame and ends the run as soon as it is decided.
+    """
+    from faceapp.core.liveness import LivenessChallenge
     from faceapp.core.pipeline import MatchSettings
-    from faceapp.core.tracking import FaceTracker
+    from faceapp.core.sources import SourceError
+    from faceapp.session.live import CaptureLoop, LiveResult, RecognitionLoop, run_source
 
     settings = MatchSettings(threshold=threshold, mode="verification", claim=args.name)
     challenge = LivenessChallenge(args.name)
     read = [0]
-    pipeline.tracker = FaceTracker(live=None)  # every frame detected: the landmarks decide
+    failures: list[str] = []
+    errors: list[Exception] = []
+    loop = RecognitionLoop(pipeline, index, settings)
+    loop.clear_frames(tracking=True)  # every frame detected: the landmarks decide
+
+    def judge(live: LiveResult) -> None:
+        read[0] += 1
+        try:  # with each frame's image: the face's look must change smoothly
+            done = challenge.update_frame(live.result, live.frame.image).done
+        except Exception as exc:  # raised below, in the command's own flow
+            errors.append(exc)
+            done = True
+        if done:
+            loop.stop()
+
+    loop.add_tap(judge)
+    capture = CaptureLoop(
+        source,
+        lambda frame: loop.submit_frame(frame, wait=True),
+        on_failed=failures.append,
+        paced=False,
+    )
     try:
-        frames = _frames_of(source, read)
-        with closing(frames):
-            results = (  # with each frame's image: the face's look must change smoothly
-                (pipeline.process(f.image, index, settings, f.index, f.timestamp), f.image)
-                for f in frames
-            )
-            state = run_challenge(results, challenge)
+        run_source(capture, loop)
     finally:
         pipeline.tracker = None
+    if errors:
+        raise errors[0]
+    if failures:
+        raise SourceError(failures[0])
+    state = challenge.state if challenge.state.done else challenge.finish()
     if read[0] == 0:
         raise _no_frames(args)
     lo_hi = state.offset_range

@@ -26,11 +26,11 @@ from faceapp.storage.outputs import private_output
 
 def cmd_video(args: argparse.Namespace) -> int:
     """Run the pipeline over a video and optionally write it annotated."""
-    from faceapp.core.draw import annotate
     from faceapp.core.images import display_name
     from faceapp.core.pipeline import MatchSettings
-    from faceapp.core.sources import VideoCaptureSource, letterbox, open_source
+    from faceapp.core.sources import SourceError, VideoCaptureSource, open_source
     from faceapp.core.tracking import FaceTracker
+    from faceapp.session.live import CaptureLoop, LiveResult, RecognitionLoop, run_source
 
     settings = MatchSettings(threshold=threshold_from(args), stranger_rate=stranger_rate_from(args))
     live = live_settings_from(args)
@@ -48,7 +48,12 @@ def cmd_video(args: argparse.Namespace) -> int:
         where = display_name(args.input)
     else:
         where = f"camera {args.input}" if str(args.input).isdigit() else str(args.input)
-    writer, frames, named, size = None, [], 0, None
+    # The window's live loop, every frame processed (a lossless mailbox, files unpaced):
+    # the capture loop reads in a plain thread, recognition runs here.
+    source.close()
+    out: dict[str, Any] = {"writer": None, "size": None, "error": None}
+    frames: list[dict[str, Any]] = []
+    named = 0
     # The annotated video goes to a private file beside --out, renamed over it at the end
     # (from the first frame on); stopping a camera with Ctrl-C keeps what was recorded.
     with contextlib.ExitStack() as output:
@@ -58,45 +63,84 @@ def cmd_video(args: argparse.Namespace) -> int:
             tracked = isinstance(source, VideoCaptureSource)
             # Every frame through the full detector (not the GUI's live mode); the faces over
             # live mode's score floor or recognised are reported, with --min-face of its size.
-            pipeline.tracker = FaceTracker(live=live) if tracked else None
-            while args.max_frames is None or len(frames) < args.max_frames:
-                frame = source.read()
-                if frame is None:
-                    break
-                result = pipeline.process(
-                    frame.image, index, settings, frame.index, frame.timestamp
-                )
-                recorder.add_frame(frame.image, result, "recognition", where, still=not tracked)
-                named += sum(1 for fr in result.faces if fr.known)
-                frames.append(
-                    {
-                        "frame": frame.index,
-                        "t": round(frame.timestamp, 3),
-                        "faces": [f.to_json() for f in result.faces],
-                    }
-                )
-                if args.out is not None:
-                    if writer is None:
-                        size = (frame.image.shape[1], frame.image.shape[0])
-                        target = output.enter_context(private_output(args.out, True))
-                        writer = _video_writer(target, args.out, source.fps, size)
-                    picture = annotate(frame.image, result)
-                    if (picture.shape[1], picture.shape[0]) != size:
-                        picture = letterbox(picture, size)
-                    writer.write(picture)
-                if not args.json:
-                    labels = ", ".join(fr.label for fr in result.faces) or "no face"
-                    print(terminal_line(f"frame {frame.index} t={frame.timestamp:.2f}s: {labels}"))
+            loop = RecognitionLoop(
+                pipeline, index, settings, trackers=lambda _mode, _live: FaceTracker(live=live)
+            )
+            loop.clear_frames(tracking=tracked)
+
+            def show(frame_result: LiveResult) -> None:
+                nonlocal named
+                if out["error"] is not None:
+                    return
+                frame, result = frame_result.frame, frame_result.result
+                try:
+                    recorder.add_frame(frame.image, result, "recognition", where, still=not tracked)
+                    named += sum(1 for fr in result.faces if fr.known)
+                    frames.append(
+                        {
+                            "frame": frame.index,
+                            "t": round(frame.timestamp, 3),
+                            "faces": [f.to_json() for f in result.faces],
+                        }
+                    )
+                    if args.out is not None:
+                        _write_frame(args, output, out, source.fps, frame.image, result)
+                    if not args.json:
+                        labels = ", ".join(fr.label for fr in result.faces) or "no face"
+                        print(
+                            terminal_line(f"frame {frame.index} t={frame.timestamp:.2f}s: {labels}")
+                        )
+                except Exception as exc:  # raised below, in this command's own flow
+                    out["error"] = exc
+                    loop.stop()
+                    return
+                if args.max_frames is not None and len(frames) >= args.max_frames:
+                    loop.stop()
+
+            failures: list[str] = []
+            loop.add_tap(show)
+            capture = CaptureLoop(
+                source,
+                lambda frame: loop.submit_frame(frame, wait=True),
+                on_failed=failures.append,
+                paced=False,
+            )
+            run_source(capture, loop)
+            if out["error"] is not None:
+                raise out["error"]
+            if failures:  # the source failed while reading (or reopening): as before, an error
+                raise SourceError(failures[0])
         finally:
-            source.close()
-            if writer is not None:
-                writer.release()
+            if out["writer"] is not None:
+                out["writer"].release()
             recorded = recorder.flush()  # what was seen is kept, also when interrupted
     doc: dict[str, Any] = {"frames": frames, "out": str(args.out) if args.out else None}
     if recorder.active:
         doc["history_recorded"] = recorded
     emit(args, doc, [f"recorded {recorded} event(s) in the history"] if recorder.active else [])
     return EXIT_OK if named else EXIT_NEGATIVE
+
+
+def _write_frame(
+    args: argparse.Namespace,
+    output: contextlib.ExitStack,
+    out: dict[str, Any],
+    fps: float,
+    image: Any,
+    result: Any,
+) -> None:
+    """Write one annotated frame to ``--out``, opening the writer on the first one."""
+    from faceapp.core.draw import annotate
+    from faceapp.core.sources import letterbox
+
+    if out["writer"] is None:
+        out["size"] = (image.shape[1], image.shape[0])
+        target = output.enter_context(private_output(args.out, True))
+        out["writer"] = _video_writer(target, args.out, fps, out["size"])
+    picture = annotate(image, result)
+    if (picture.shape[1], picture.shape[0]) != out["size"]:
+        picture = letterbox(picture, out["size"])
+    out["writer"].write(picture)
 
 
 def live_settings_from(args: argparse.Namespace) -> Any:
