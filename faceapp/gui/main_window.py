@@ -265,7 +265,7 @@ class MainWindow(QMainWindow):
         self._source_label_text = source.name
         slideshow = isinstance(source, ImageFolderSource)
         ticket = self._ctx.begin_source(source.name, slideshow)
-        capture = self.photos.make_capture(source, self._worker.submit_frame, ticket)
+        capture = self.photos.make_capture(source, self._worker.loop.submit_frame, ticket)
         capture.set_paused(self.chrome.pause_action.isChecked())
         self._ctx.show_frames_of(capture)
         capture.source_opened.connect(self._on_source_opened)

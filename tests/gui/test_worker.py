@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QImage
 
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import MatchSettings
@@ -280,3 +281,23 @@ def test_real_worker_names_enrolled_people_and_stops_clean(
     c.stop()
     w.stop()
     assert not w.is_running() and not c.is_running()
+
+
+def test_the_context_takes_results_straight_from_the_recognition_thread(qtbot, store):
+    """No window relays results: the context owns the loop, its ticket and the meters."""
+    from .gui_helpers import make_ctx
+
+    ctx = make_ctx(store, fake_pipeline())
+    shown = Recorder(ctx.current_result_changed)
+    ctx.recognition.set_gallery(_index())
+    ctx.recognition.start("test-recognition")
+    try:
+        old = ctx.begin_source("camera 0")
+        ctx.recognition.submit_frame(ListSource(grey_frames()).read())
+        ctx.publish_frame(QImage(4, 4, QImage.Format.Format_RGB32), 0, 0.0)
+        result = shown.wait(qtbot, lambda a: a[0] is not None)[0]
+        assert result.faces[0].match.name == "Ann" and ctx.meters.processed.count == 1
+        ctx.end_source()  # a result of the ended source is dropped
+        assert ctx.ticket != old and ctx.current_result() is None
+    finally:
+        ctx.recognition.stop()
