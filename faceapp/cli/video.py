@@ -30,6 +30,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     from faceapp.core.pipeline import MatchSettings
     from faceapp.core.sources import SourceError, VideoCaptureSource, open_source
     from faceapp.core.tracking import FaceTracker
+    from faceapp.session.history_tap import HistoryTap
     from faceapp.session.live import CaptureLoop, LiveResult, RecognitionLoop, run_source
 
     settings = MatchSettings(threshold=threshold_from(args), stranger_rate=stranger_rate_from(args))
@@ -66,7 +67,11 @@ def cmd_video(args: argparse.Namespace) -> int:
             loop = RecognitionLoop(
                 pipeline, index, settings, trackers=lambda _mode, _live: FaceTracker(live=live)
             )
-            loop.clear_frames(tracking=tracked)
+            ticket = loop.clear_frames(tracking=tracked)
+            if recorder.active:  # the window's history tap: one event per new appearance
+                tap = HistoryTap(recorder.pending.extend)
+                tap.set_source(ticket, where, still=not tracked)
+                loop.add_tap(tap)
 
             def show(frame_result: LiveResult) -> None:
                 nonlocal named
@@ -74,7 +79,6 @@ def cmd_video(args: argparse.Namespace) -> int:
                     return
                 frame, result = frame_result.frame, frame_result.result
                 try:
-                    recorder.add_frame(frame.image, result, "recognition", where, still=not tracked)
                     named += sum(1 for fr in result.faces if fr.known)
                     frames.append(
                         {
