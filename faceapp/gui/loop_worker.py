@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from faceapp.session.runner import STOP_WAIT_S, Runner
+from faceapp.session.runner import STOP_WAIT_S, CallQueue, Runner
 
 log = logging.getLogger(__name__)
 
@@ -144,3 +144,80 @@ class LoopWorker(QObject):
     def _sleep(self, seconds: float) -> bool:
         """Sleep up to ``seconds``; return True when woken by :meth:`stop`."""
         return self._runner.sleep(seconds)
+
+
+class _CallThread(LoopWorker):
+    """One burst of a :class:`CallWorker`'s calls: a CallQueue that ends when it is empty."""
+
+    done = Signal(int, object)
+    failed = Signal(int, str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = CallQueue(self.done.emit, self.failed.emit, idle_exit=True)
+        self._drive(self.calls)
+
+
+#: Every burst whose thread may still run, whoever owned it: a QThread deleted while it
+#: runs aborts the app, so a burst outlives a dialog collected before its job ended.
+_RUNNING: set[_CallThread] = set()
+
+
+def _forget_ended_bursts() -> None:
+    _RUNNING.difference_update([b for b in _RUNNING if not b.is_running()])
+
+
+class CallWorker(QObject):
+    """Runs a dialog's short jobs off the GUI thread, in order, one ``QThread`` per burst.
+
+    :meth:`submit` a call and get its ticket; :attr:`done` or :attr:`failed` arrive
+    with that ticket in this object's (GUI) thread.  The thread ends as soon as no
+    call is left, so nothing waits idle behind a dialog; :meth:`stop` (the dialog
+    closing) abandons a call still running instead of waiting for it.
+
+    Parameters
+    ----------
+    name : str
+        Name of the threads, for logs and debuggers.
+    """
+
+    #: ``(ticket, value)``: a call returned.
+    done = Signal(int, object)
+    #: ``(ticket, message)``: a call raised (the traceback is in the log).
+    failed = Signal(int, str)
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+        self._ticket = 0
+        self._bursts: list[_CallThread] = []
+
+    def submit(self, call: Callable[[], object], what: str = "call") -> int:
+        """Queue ``call`` (``what`` names it in messages) and return its ticket."""
+        self._ticket += 1
+        self._forget_finished()
+        burst = self._bursts[-1] if self._bursts else None
+        if burst is None or burst.calls.submit(call, what, self._ticket) is None:
+            burst = _CallThread()
+            burst.done.connect(self.done)
+            burst.failed.connect(self.failed)
+            burst.finished.connect(self._forget_finished)
+            burst.calls.submit(call, what, self._ticket)
+            self._bursts.append(burst)
+            burst.start(self._name)
+            _forget_ended_bursts()
+            _RUNNING.add(burst)
+        return self._ticket
+
+    def stop(self) -> None:
+        """Abandon the calls queued or running; no :attr:`done` comes after this."""
+        for burst in self._bursts:
+            burst.done.disconnect(self.done)
+            burst.failed.disconnect(self.failed)
+            burst.stop()
+        self._bursts.clear()
+
+    @Slot()
+    def _forget_finished(self) -> None:
+        # Only once its thread has ended: a QThread deleted while it runs aborts the app.
+        self._bursts = [b for b in self._bursts if b.is_running()]

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 log = logging.getLogger(__name__)
@@ -203,3 +204,76 @@ class OperationQueue(Runner):
         """Interrupt :meth:`next_operation`."""
         with self._cond:
             self._cond.notify_all()
+
+
+class CallQueue(OperationQueue):
+    """Runs submitted calls one after the other; reports each value or error with its ticket.
+
+    For short jobs of a dialog (checking a face's quality, listing the cameras) that
+    must not run on the GUI thread.  Each call runs :meth:`~Runner.detached`, so a stop
+    (the dialog closing) never waits for one; the value of a call abandoned that way
+    is dropped.  With ``idle_exit`` the loop ends as soon as the queue is empty, and
+    :meth:`submit` then refuses new calls (returns None): the caller starts a new
+    queue, so no thread waits idle between jobs.
+
+    Parameters
+    ----------
+    done : callable
+        ``done(ticket, value)``, from the queue's thread, when a call returned.
+    failed : callable
+        ``failed(ticket, message)``, from the queue's thread, when a call raised: the
+        message is one sentence, the traceback goes to the log.
+    idle_exit : bool
+        End the loop when nothing is left to do.
+    """
+
+    def __init__(
+        self,
+        done: Callable[[int, object], None],
+        failed: Callable[[int, str], None],
+        idle_exit: bool = False,
+    ) -> None:
+        super().__init__()
+        self._done_cb, self._failed_cb = done, failed
+        self._idle_exit = idle_exit
+        self._closed = False
+        self._tickets = 0
+
+    def submit(
+        self, call: Callable[[], object], name: str = "call", ticket: int | None = None
+    ) -> int | None:
+        """Queue ``call`` (any thread); return its ticket, or None once the loop has ended.
+
+        Tickets are 1, 2, 3… in order unless the caller gives its own ``ticket``.
+        """
+        with self._cond:
+            if self._closed or self.stopping():
+                return None
+            if ticket is None:
+                self._tickets += 1
+                ticket = self._tickets
+            self._ops.append((False, partial(self._run, ticket, call, name)))
+            self._cond.notify_all()
+            return ticket
+
+    def loop(self) -> None:
+        """Serve the queue until stopped (or, with ``idle_exit``, until it is empty)."""
+        while not self.stopping():
+            with self._cond:
+                if self._idle_exit and not self._ops:
+                    self._closed = True
+                    return
+            op = self.next_operation(None)
+            if op is not None:
+                op()
+
+    def _run(self, ticket: int, call: Callable[[], object], name: str) -> None:
+        try:
+            value = self.detached(call, name)
+        except Exception as exc:
+            log.exception("%s failed", name)
+            if not self.stopping():
+                self._failed_cb(ticket, f"{name} failed: {exc}")
+            return
+        if not self.stopping():
+            self._done_cb(ticket, value)

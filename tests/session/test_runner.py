@@ -131,3 +131,59 @@ def test_writes_outlive_a_stop_and_reads_do_not() -> None:
     queue.enqueue(True, lambda: ran.append("late write"))  # after the stop: done at once
     queue.enqueue(False, lambda: ran.append("late read"))
     assert ran == ["queued write", "late write"] and queue.pending() == 0
+
+
+def test_a_call_queue_reports_values_and_errors_with_their_tickets_in_order() -> None:
+    from faceapp.session.runner import CallQueue
+
+    got: list[tuple[str, int, object]] = []
+    finished = threading.Event()
+
+    def done(ticket: int, value: object) -> None:
+        got.append(("done", ticket, value))
+        if ticket == 3:
+            finished.set()
+
+    queue = CallQueue(done, lambda ticket, message: got.append(("failed", ticket, message)))
+    queue.start_thread("calls")
+    tickets = [
+        queue.submit(lambda: threading.current_thread().name != "MainThread"),
+        queue.submit(lambda: 1 / 0, "dividing"),
+        queue.submit(lambda: "third"),
+    ]
+    assert tickets == [1, 2, 3] and finished.wait(5)
+    queue.stop()
+    assert got == [
+        ("done", 1, True),  # off the caller's thread
+        ("failed", 2, "dividing failed: division by zero"),
+        ("done", 3, "third"),
+    ]
+
+
+def test_closing_during_a_long_call_does_not_wait_for_it_and_drops_its_value() -> None:
+    from faceapp.session.runner import CallQueue
+
+    got: list[object] = []
+    queue = CallQueue(lambda t, v: got.append(v), lambda t, m: got.append(m))
+    queue.start_thread("calls")
+    release, started = threading.Event(), threading.Event()
+    queue.submit(lambda: (started.set(), release.wait(10), "late")[2], "probing cameras")
+    assert started.wait(5)
+    t0 = time.monotonic()
+    queue.stop()
+    waited = time.monotonic() - t0
+    release.set()
+    time.sleep(0.1)
+    assert got == [] and waited < 5  # a hang guard, not a speed figure
+
+
+def test_an_idle_call_queue_ends_its_loop_and_refuses_more_calls() -> None:
+    from faceapp.session.runner import CallQueue
+
+    got: list[object] = []
+    queue = CallQueue(lambda t, v: got.append(v), lambda t, m: got.append(m), idle_exit=True)
+    assert queue.submit(lambda: "first", ticket=7) == 7
+    thread = queue.start_thread("calls")
+    thread.join(5)  # nothing left to do: the loop ended by itself
+    assert not thread.is_alive() and got == ["first"]
+    assert queue.submit(lambda: "second") is None  # the caller starts a new queue

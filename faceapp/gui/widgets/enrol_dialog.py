@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import (
-    QObject,
     QRectF,
-    QRunnable,
     QStringListModel,
     Qt,
-    QThreadPool,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QCloseEvent, QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCompleter,
@@ -38,11 +34,10 @@ from faceapp.core.sources import Frame
 from faceapp.core.types import Face, FrameResult
 from faceapp.gui.capture_worker import qimage_from_bgr
 from faceapp.gui.context import AppContext
+from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.guided_panel import GuidedPanel
 from faceapp.storage.gallery import clean_name
-
-log = logging.getLogger(__name__)
 
 Snapshot = tuple[Frame, FrameResult]
 
@@ -67,27 +62,6 @@ def quality_html(report: QualityReport) -> str:
     else:
         html += "<p style='color:#2ecc71'><b>Good sample.</b></p>"
     return html
-
-
-class _QualityCheck(QRunnable):
-    """Runs :func:`assess_face` (OpenCV) in a pool thread and reports with a token."""
-
-    class Signals(QObject):
-        #: Emitted from a pool thread: the token and the QualityReport (None on failure).
-        done = Signal(int, object)
-
-    def __init__(self, token: int, frame: Frame, face: Face) -> None:
-        super().__init__()
-        self.signals = _QualityCheck.Signals()
-        self._token, self._frame, self._face = token, frame, face
-
-    def run(self) -> None:
-        try:
-            report: QualityReport | None = assess_face(self._frame.image, self._face)
-        except Exception:
-            log.exception("checking the face quality failed")
-            report = None
-        self.signals.done.emit(self._token, report)
 
 
 class EnrolDialog(QDialog):
@@ -144,8 +118,12 @@ class EnrolDialog(QDialog):
         self._face: Face | None = None
         self._report: QualityReport | None = None
         self._checking = False
-        self._token = 0
-        self._checks: dict[int, _QualityCheck.Signals] = {}
+        # The quality check (OpenCV) runs off the GUI thread; the ticket of the check
+        # whose report is awaited (a Retake makes older reports stale).
+        self._check_ticket = 0
+        self._checks = CallWorker("faceapp-quality-check")
+        self._checks.done.connect(self._on_quality_checked)
+        self._checks.failed.connect(self._on_quality_failed)
         self._faces: list[Face] = []
         self.setWindowTitle("Enrol the face in view")
         self.setObjectName("enrolDialog")
@@ -259,7 +237,7 @@ class EnrolDialog(QDialog):
         The quality check starts in a pool thread; ``report_ready`` follows.
         """
         snap = self._snapshot()
-        self._token += 1
+        self._check_ticket = 0
         self._frame, self._face, self._report, self._faces = None, None, None, []
         self._checking = False
         if snap is None:
@@ -275,10 +253,10 @@ class EnrolDialog(QDialog):
                 self.faces_label.setText(f"No face in view. Face the camera{again}.")
             else:
                 self._checking = True
-                check = _QualityCheck(self._token, frame, self._face)
-                self._checks[self._token] = check.signals
-                check.signals.done.connect(self._on_quality_checked)
-                QThreadPool.globalInstance().start(check)
+                face = self._face
+                self._check_ticket = self._checks.submit(
+                    lambda: assess_face(frame.image, face), "checking the face quality"
+                )
                 n = len(self._faces)
                 if n > 1:
                     self.faces_label.setText(
@@ -291,10 +269,13 @@ class EnrolDialog(QDialog):
         self.quality_label.setText("Checking the face…" if self._checking else "")
         self._update_state()
 
+    @Slot(int, str)
+    def _on_quality_failed(self, ticket: int, _message: str) -> None:
+        self._on_quality_checked(ticket, None)  # logged by the worker; no report to show
+
     @Slot(int, object)
-    def _on_quality_checked(self, token: int, report: QualityReport | None) -> None:
-        self._checks.pop(token, None)
-        if token != self._token or self._frame is None:
+    def _on_quality_checked(self, ticket: int, report: QualityReport | None) -> None:
+        if ticket != self._check_ticket or self._frame is None:
             return  # a Retake came meanwhile
         self._checking = False
         self._report = report
@@ -408,7 +389,14 @@ class EnrolDialog(QDialog):
     def done(self, result: int) -> None:
         """Stop looking at frames, then close with ``result``."""
         self._poll.stop()
+        self._checks.stop()
         super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        """Stop the quality checks also when the dialog is closed without an answer."""
+        self._poll.stop()
+        self._checks.stop()
+        super().closeEvent(event)
 
     @Slot()
     def _on_accepted(self) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -21,28 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.core.sources import VIDEO_SUFFIXES, available_cameras
-
-log = logging.getLogger(__name__)
-
-
-class _CameraProbe(QRunnable):
-    """Lists the cameras in a pool thread (opening devices can take a second each)."""
-
-    class Signals(QObject):
-        #: Emitted from a pool thread with the camera indices that opened.
-        found = Signal(list)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.signals = _CameraProbe.Signals()
-
-    def run(self) -> None:
-        try:
-            cams = available_cameras()
-        except Exception:
-            log.exception("probing the cameras failed")
-            cams = []
-        self.signals.found.emit(cams)
+from faceapp.gui.loop_worker import CallWorker
 
 
 class SourceDialog(QDialog):
@@ -99,10 +77,12 @@ class SourceDialog(QDialog):
         folder_browse.clicked.connect(self._on_folder_browse_clicked)
         self.video_edit.textEdited.connect(lambda _: self.video_radio.setChecked(True))
         self.folder_edit.textEdited.connect(lambda _: self.folder_radio.setChecked(True))
-        probe = _CameraProbe()
-        probe.signals.found.connect(self._on_found)
-        self._probe_signals = probe.signals  # keep the receiver's sender alive
-        QThreadPool.globalInstance().start(probe)
+        # Opening devices can take a second each: the cameras are listed off the GUI thread.
+        self._probe = CallWorker("faceapp-camera-probe")
+        self._probe.done.connect(self._on_probe_done)  # slots of self: queued to this thread
+        self._probe.failed.connect(self._on_probe_failed)
+        self._probe.submit(available_cameras, "listing the cameras")
+        self.finished.connect(self._on_finished)
 
     def _preselect(self, current: str) -> None:
         self._current_camera = int(current) if current.strip().isdigit() else None
@@ -127,6 +107,18 @@ class SourceDialog(QDialog):
         if self.folder_radio.isChecked():
             return self.folder_edit.text().strip()
         return "demo"
+
+    @Slot(int, object)
+    def _on_probe_done(self, _ticket: int, cameras: object) -> None:
+        self._on_found(list(cameras) if isinstance(cameras, list) else [])
+
+    @Slot(int, str)
+    def _on_probe_failed(self, _ticket: int, _message: str) -> None:
+        self._on_found([])
+
+    @Slot(int)
+    def _on_finished(self, _result: int) -> None:
+        self._probe.stop()
 
     @Slot(list)
     def _on_found(self, cameras: list) -> None:
