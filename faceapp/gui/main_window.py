@@ -484,10 +484,12 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         running = self._capture is not None
+        picture = self.no_camera_card.isHidden()  # the card: no camera, nothing to capture
         self.chrome.pause_action.setEnabled(running)
-        self.chrome.capture_action.setEnabled(self.no_camera_card.isHidden())  # no picture
+        self.chrome.capture_action.setEnabled(picture)
+        self.gallery_panel.capture_button.setEnabled(picture)
         state = "paused" if running and self.chrome.pause_action.isChecked() else ""
-        if not running and self._started:
+        if not running and self._started and picture:
             state = "stopped"
         self.chrome.show_status(
             self._source_label_text,

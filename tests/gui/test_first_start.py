@@ -73,6 +73,8 @@ def test_no_camera_opens_on_the_card_with_nothing_running_behind(first_start) ->
     assert window.chrome.source_title.text() == "Source: none (no camera found)"
     assert not window.chrome.pause_action.isEnabled()
     assert not window.chrome.capture_action.isEnabled()
+    assert not window.gallery_panel.capture_button.isEnabled()
+    assert window.chrome.status_source.text() == "none (no camera found)"  # not "(stopped)"
     assert not window.empty_hint.isVisible()  # its "press Capture" needs a picture
 
 
@@ -82,6 +84,7 @@ def test_leaving_the_card_brings_capture_pause_and_the_hint_back(qtbot, first_st
     with qtbot.waitSignal(window.source_started, timeout=10_000):
         window.no_camera_card.trigger(SHOW_DEMO)
     assert window.chrome.pause_action.isEnabled() and window.chrome.capture_action.isEnabled()
+    assert window.gallery_panel.capture_button.isEnabled()
     assert window.chrome.source_title.text() != "Source: none (no camera found)"
     qtbot.waitUntil(window.empty_hint.isVisible, timeout=5000)  # the gallery is empty
 
