@@ -27,9 +27,9 @@ from faceapp.core.matching import DEFAULT_STRANGER_RATE, GalleryIndex
 from faceapp.core.types import Face
 from faceapp.enrolment import PreparedSample
 from faceapp.gui.context import AppContext
+from faceapp.gui.dialogs.wrong_person_dialog import FlaggedSample, WrongPersonDialog
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
-from faceapp.gui.widgets.wrong_person_dialog import FlaggedSample, WrongPersonDialog
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.gallery import GalleryEdit
 from faceapp.session.live import EnrolItem, EnrolOutcome

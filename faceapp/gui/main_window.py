@@ -18,16 +18,16 @@ from faceapp import paths
 from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, open_source
 from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
+from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
+from faceapp.gui.dialogs.history_dialog import HistoryDialog
+from faceapp.gui.dialogs.source_dialog import SourceDialog
 from faceapp.gui.enrol_runner import EnrolmentRunner
 from faceapp.gui.gallery_files import GalleryFiles
 from faceapp.gui.photo_run import PhotoRun
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.widgets.empty_hint import EmptyGalleryHint, NoCameraCard
-from faceapp.gui.widgets.enrol_dialog import EnrolDialog
 from faceapp.gui.widgets.gallery_panel import GalleryPanel
-from faceapp.gui.widgets.history_dialog import HistoryDialog
 from faceapp.gui.widgets.mode_panel import ModePanel
-from faceapp.gui.widgets.source_dialog import SourceDialog
 from faceapp.gui.widgets.threshold_panel import ThresholdPanel
 from faceapp.gui.widgets.video_view import VideoView
 from faceapp.gui.window_chrome import WindowChrome, central_widget
@@ -443,7 +443,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_calibration_action_triggered(self) -> None:
-        from faceapp.gui.widgets.calibration_dialog import CalibrationDialog  # loads pyqtgraph
+        from faceapp.gui.dialogs.calibration_dialog import CalibrationDialog  # loads pyqtgraph
 
         CalibrationDialog.open_for(self._ctx, self)
 

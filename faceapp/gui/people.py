@@ -18,8 +18,8 @@ from PySide6.QtGui import QImage, QPixmap
 
 from faceapp.gui.context import AppContext
 from faceapp.gui.images import placeholder_pixmap
-from faceapp.gui.outlook_text import more_samples_text
 from faceapp.gui.safe_text import html_literal
+from faceapp.session.outlook_text import more_samples_text
 from faceapp.storage.gallery import Person
 from faceapp.storage.people import PeopleList, initials, samples_text
 

@@ -13,12 +13,12 @@ from faceapp.core.sources import Frame, FrameSource, ImageFolderSource
 from faceapp.core.types import FrameResult
 from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import AppContext
+from faceapp.gui.dialogs.photo_results_dialog import PhotoResultsDialog
 from faceapp.gui.photo_player import PhotoPlayer
-from faceapp.gui.photo_results import PhotoRow, relative_name, row_from_result
-from faceapp.gui.widgets.photo_results_dialog import PhotoResultsDialog
 from faceapp.gui.window_chrome import WindowChrome
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.live import ModelState
+from faceapp.session.photo_results import PhotoRow, relative_name, row_from_result
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceapp.gui.dialogs.help_dialogs import AboutDialog, HowToDialog, ShortcutsDialog
 from faceapp.gui.safe_text import make_plain
-from faceapp.gui.widgets.help_dialogs import AboutDialog, HowToDialog, ShortcutsDialog
 from faceapp.session.live import ModelState
 
 #: Narrowest and widest side panel, in pixels.

@@ -38,7 +38,7 @@ def train_samples(real_pipeline):
 @pytest.fixture
 def open_dialog(qtbot):
     """Return ``open(ctx) -> CalibrationDialog`` showing a report; closed after the test."""
-    from faceapp.gui.widgets.calibration_dialog import CalibrationDialog
+    from faceapp.gui.dialogs.calibration_dialog import CalibrationDialog
 
     opened = []
 
@@ -203,7 +203,7 @@ def test_an_empty_gallery_says_so(qtbot, open_dialog, store):
 
 
 def test_the_gallery_menu_opens_one_dialog_that_closes_with_the_window(qtbot, make_window, store):
-    from faceapp.gui.widgets.calibration_dialog import CalibrationDialog
+    from faceapp.gui.dialogs.calibration_dialog import CalibrationDialog
 
     ctx = make_ctx(store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0, name="grey"))

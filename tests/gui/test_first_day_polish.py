@@ -36,7 +36,7 @@ def _show_active(qtbot, widget) -> None:
 def test_enter_in_guided_capture_keeps_the_samples_and_saves_them(
     qtbot, store, real_pipeline, frontal_frame
 ):
-    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+    from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 
     ctx = make_ctx(store, real_pipeline)
     image, result = frontal_frame
@@ -62,7 +62,7 @@ def test_enter_in_guided_capture_keeps_the_samples_and_saves_them(
 
 @pytest.mark.parametrize("guided", [True, False])
 def test_the_name_field_has_the_focus_when_the_capture_dialog_opens(qtbot, store, guided):
-    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+    from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 
     from .gui_helpers import fake_pipeline
 
@@ -184,8 +184,8 @@ def test_f2_delete_and_enter_on_a_person_rename_delete_and_open_the_samples(
 ):
     from PySide6.QtWidgets import QMessageBox
 
+    from faceapp.gui.dialogs.samples_dialog import SamplesDialog
     from faceapp.gui.widgets import gallery_panel
-    from faceapp.gui.widgets.samples_dialog import SamplesDialog
 
     from .gui_helpers import ListSource, fake_pipeline, grey_frames
 
@@ -247,7 +247,7 @@ def test_the_gallery_keys_are_in_the_list_context_menu(qtbot, store):
 
 
 def test_the_gallery_keys_are_listed_in_help_keyboard_shortcuts(qtbot, make_window, store):
-    from faceapp.gui.widgets.help_dialogs import ShortcutsDialog
+    from faceapp.gui.dialogs.help_dialogs import ShortcutsDialog
 
     from .gui_helpers import ListSource, fake_pipeline, grey_frames
 

@@ -31,7 +31,7 @@ def pose_frames(real_pipeline, val_photos):
 def test_guided_capture_takes_each_pose_once_spaced_in_time(
     qtbot, store, real_pipeline, pose_frames
 ):
-    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+    from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 
     ctx = make_ctx(store, real_pipeline)
     now = [100.0]
@@ -91,7 +91,7 @@ def test_guided_capture_takes_each_pose_once_spaced_in_time(
 
 
 def test_single_mode_is_still_there(qtbot, store, real_pipeline, pose_frames):
-    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+    from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 
     ctx = make_ctx(store, real_pipeline)
     image, result = pose_frames[0]
@@ -139,7 +139,7 @@ def test_a_guided_capture_in_the_window_is_stored_or_warned_about(
 
 
 def test_start_over_forgets_the_samples(qtbot, store, real_pipeline, pose_frames):
-    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+    from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 
     ctx = make_ctx(store, real_pipeline)
     image, result = pose_frames[0]
@@ -156,7 +156,7 @@ def test_start_over_forgets_the_samples(qtbot, store, real_pipeline, pose_frames
 
 
 def test_the_next_dialog_starts_in_the_mode_the_user_chose_last(qtbot, store, real_pipeline):
-    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+    from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 
     ctx = make_ctx(store, real_pipeline)
     first = EnrolDialog(ctx, lambda: None)

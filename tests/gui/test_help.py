@@ -23,7 +23,7 @@ def test_help_menu_has_how_to_shortcuts_and_about(qtbot, make_window, store):
 
 
 def test_about_shows_version_model_hash_and_readable_licences(qtbot):
-    from faceapp.gui.widgets.help_dialogs import AboutDialog
+    from faceapp.gui.dialogs.help_dialogs import AboutDialog
 
     dialog = AboutDialog()
     qtbot.addWidget(dialog)
@@ -45,7 +45,7 @@ def test_about_shows_version_model_hash_and_readable_licences(qtbot):
 
 def test_bundled_distribution_folders_are_listed_with_their_licence(qtbot, tmp_path):
     """The package adds one folder per distribution (METADATA.txt and its licence files)."""
-    from faceapp.gui.widgets.help_dialogs import AboutDialog
+    from faceapp.gui.dialogs.help_dialogs import AboutDialog
 
     (tmp_path / "README.md").write_text(
         "| component | licence | notes |\n|---|---|---|\n| Foo | MIT (`MIT.txt`) | x |\n"
@@ -67,7 +67,7 @@ def test_bundled_distribution_folders_are_listed_with_their_licence(qtbot, tmp_p
 
 
 def test_shortcuts_dialog_lists_pause_mode_capture_and_full_screen(qtbot, make_window, store):
-    from faceapp.gui.widgets.help_dialogs import ShortcutsDialog
+    from faceapp.gui.dialogs.help_dialogs import ShortcutsDialog
 
     window = make_window(make_ctx(store, fake_pipeline()), ListSource(grey_frames()), start=False)
     dialog = ShortcutsDialog(window.chrome.actions())

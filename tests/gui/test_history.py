@@ -197,7 +197,7 @@ def started_ctx(qtbot, recorded_store):
 def test_the_dialog_lists_filters_and_clears_after_confirmation(
     qtbot, started_ctx, recorded_store, monkeypatch
 ):
-    from faceapp.gui.widgets.history_dialog import HistoryDialog
+    from faceapp.gui.dialogs.history_dialog import HistoryDialog
 
     dialog = HistoryDialog(started_ctx)
     qtbot.addWidget(dialog)
@@ -221,7 +221,7 @@ def test_the_dialog_lists_filters_and_clears_after_confirmation(
 
 
 def test_a_maybe_is_shown_as_maybe_x_and_can_be_filtered(qtbot, started_ctx, recorded_store):
-    from faceapp.gui.widgets.history_dialog import HistoryDialog
+    from faceapp.gui.dialogs.history_dialog import HistoryDialog
     from faceapp.gui.widgets.video_view import MAYBE_COLOUR
 
     bob = recorded_store.find_person("Bob").id
@@ -243,7 +243,7 @@ def test_a_maybe_is_shown_as_maybe_x_and_can_be_filtered(qtbot, started_ctx, rec
 
 
 def test_the_dialog_switches_history_off_and_sets_the_retention(qtbot, started_ctx, recorded_store):
-    from faceapp.gui.widgets.history_dialog import HistoryDialog
+    from faceapp.gui.dialogs.history_dialog import HistoryDialog
 
     dialog = HistoryDialog(started_ctx)
     qtbot.addWidget(dialog)
@@ -263,7 +263,7 @@ def test_the_dialog_switches_history_off_and_sets_the_retention(qtbot, started_c
 def test_an_export_to_a_folder_that_does_not_exist_is_one_clear_message(
     qtbot, started_ctx, tmp_path, monkeypatch
 ):
-    from faceapp.gui.widgets.history_dialog import HistoryDialog
+    from faceapp.gui.dialogs.history_dialog import HistoryDialog
 
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))

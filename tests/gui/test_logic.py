@@ -247,7 +247,7 @@ def test_in_view_text_lists_largest_first():
 
 
 def test_photo_rows_count_names_and_maybes_from_the_results_not_the_labels():
-    from faceapp.gui.photo_results import row_from_result, summary
+    from faceapp.session.photo_results import row_from_result, summary
 
     face = _fr().face
     named = FaceResult(face, Match("Unknown", 0.5, 0.84, True, 7))  # someone called Unknown
@@ -296,7 +296,7 @@ def test_demo_people_names_come_from_folders():
 def test_quality_checklist_shows_every_verdict_of_assess_face_including_roll(celebrity_dir):
     from faceapp.core.images import load_image
     from faceapp.core.quality import assess_face
-    from faceapp.gui.widgets.enrol_dialog import quality_html
+    from faceapp.gui.dialogs.enrol_dialog import quality_html
 
     photo = sorted((celebrity_dir / "val" / "ben_afflek").glob("*.jpg"))[0]
     image = load_image(photo)

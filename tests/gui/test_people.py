@@ -200,7 +200,7 @@ def test_the_gui_thread_never_touches_the_gallery_file(qtbot, make_window, store
         ctx.rename_person(ctx.person_named("Bob").id, "Bea")
     panel.select("Ann")
     panel.samples_button.click()
-    from faceapp.gui.widgets.samples_dialog import SamplesDialog
+    from faceapp.gui.dialogs.samples_dialog import SamplesDialog
 
     dialog = panel.findChild(SamplesDialog)
     qtbot.waitUntil(lambda: len(dialog.sample_ids()) == 1)

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QEvent, QObject
 
 from faceapp.core.sources import ImageFolderSource, open_source
-from faceapp.gui.photo_results import COLUMNS, read_csv
+from faceapp.session.photo_results import COLUMNS, read_csv
 
 from .gui_helpers import (
     CentreDetector,
@@ -224,8 +224,8 @@ def test_a_single_image_is_a_source_of_one_photo(tmp_path, val_photos):
 def test_export_failure_is_one_message(qtbot, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
-    from faceapp.gui.photo_results import PhotoRow
-    from faceapp.gui.widgets.photo_results_dialog import PhotoResultsDialog
+    from faceapp.gui.dialogs.photo_results_dialog import PhotoResultsDialog
+    from faceapp.session.photo_results import PhotoRow
 
     dialog = PhotoResultsDialog([], 1.0)
     qtbot.addWidget(dialog)

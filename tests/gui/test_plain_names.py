@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressDialog
 
 from faceapp.core.matching import DEFAULT_STRANGER_RATE
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
-from faceapp.gui.outlook_text import more_samples_text
 from faceapp.gui.safe_text import html_literal
+from faceapp.session.outlook_text import more_samples_text
 from faceapp.session.verdict import verification_verdict
 
 from .gui_helpers import ListSource, celebrity_photos, fake_pipeline, grey_frames, make_ctx
@@ -93,7 +93,7 @@ def test_the_gallery_list_and_its_tooltip_show_the_name(hostile_window):
 
 
 def test_the_samples_dialog_title_shows_the_name(qtbot, hostile_window):
-    from faceapp.gui.widgets.samples_dialog import SamplesDialog
+    from faceapp.gui.dialogs.samples_dialog import SamplesDialog
 
     panel = hostile_window.gallery_panel
     panel.select(HOSTILE)
@@ -194,7 +194,7 @@ def test_a_file_name_in_the_source_banner_is_text(qtbot, hostile_window, tmp_pat
 
 def test_the_enrol_dialog_hint_and_progress_show_the_name(qtbot, hostile_window, tmp_path):
     from faceapp.core.sources import Frame
-    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+    from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 
     ctx = hostile_window.ctx
     image = np.full((240, 320, 3), 120, np.uint8)

@@ -67,7 +67,7 @@ def test_disabled_buttons_look_disabled(qtbot, style_sheet, name):
 
 
 def test_the_checked_source_is_clearly_marked(qtbot, style_sheet):
-    from faceapp.gui.widgets.source_dialog import SourceDialog
+    from faceapp.gui.dialogs.source_dialog import SourceDialog
 
     dialog = SourceDialog("demo")
     dialog.setStyleSheet(style_sheet)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QMessageBox, QTableWidget
 
-from faceapp.gui.widgets.samples_dialog import (
+from faceapp.gui.dialogs.samples_dialog import (
     DISTANCE,
     OUTLIER_BACKGROUND,
     SOURCE,
@@ -183,7 +183,7 @@ ODD_DATE = "0001-01-01T00:00:00+23:59"  # imported before import checked the yea
 
 
 def test_added_text_shows_an_odd_stored_date_as_it_is() -> None:
-    from faceapp.gui.widgets.samples_dialog import added_text
+    from faceapp.gui.dialogs.samples_dialog import added_text
 
     assert added_text(ODD_DATE) == ODD_DATE  # was OverflowError: date value out of range
     assert added_text("9999-12-31T23:59:00-23:59") == "9999-12-31T23:59:00-23:59"
@@ -193,7 +193,7 @@ def test_added_text_shows_an_odd_stored_date_as_it_is() -> None:
 def test_a_stored_odd_date_fills_the_whole_table(qtbot, store) -> None:
     import sqlite3
 
-    from faceapp.gui.widgets.samples_dialog import ADDED
+    from faceapp.gui.dialogs.samples_dialog import ADDED
 
     rng = np.random.default_rng(3)
     store.add_samples("Ann", [(rng.normal(size=128), None, f"a{k}.jpg") for k in range(3)])

@@ -167,8 +167,8 @@ def test_rename_and_delete_show_in_the_store(qtbot, make_window, small_store, mo
 def test_a_person_with_one_sample_is_offered_guided_capture(
     qtbot, make_window, small_store, monkeypatch
 ):
-    from faceapp.gui.outlook_text import more_samples_text
-    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+    from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
+    from faceapp.session.outlook_text import more_samples_text
 
     ctx = make_ctx(small_store, fake_pipeline(), guided_capture=False)
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
@@ -198,7 +198,7 @@ def test_a_person_with_one_sample_is_offered_guided_capture(
 
 
 def test_samples_dialog_deletes_one_sample(qtbot, make_window, small_store, monkeypatch):
-    from faceapp.gui.widgets.samples_dialog import SamplesDialog
+    from faceapp.gui.dialogs.samples_dialog import SamplesDialog
 
     ctx = make_ctx(small_store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0))
@@ -279,7 +279,7 @@ def _named(result, name):
 def test_capture_enrolment_adds_the_person_and_later_frames_name_them(
     qtbot, make_window, store, real_pipeline, val_photos, tmp_path
 ):
-    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+    from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 
     photos = val_photos["jerry_seinfeld"]
     folder = letterboxed_folder(tmp_path / "jerry", [photos[2], photos[4]])
@@ -333,7 +333,7 @@ def test_capture_dialog_explains_what_to_fix_instead_of_enrolling(
     from faceapp.core.images import load_image
     from faceapp.core.matching import GalleryIndex
     from faceapp.core.sources import Frame, letterbox
-    from faceapp.gui.widgets.enrol_dialog import EnrolDialog
+    from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 
     ctx = make_ctx(store, real_pipeline)
     turned = letterbox(load_image(val_photos["jerry_seinfeld"][1]), (640, 480))

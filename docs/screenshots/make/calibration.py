@@ -59,7 +59,7 @@ def main() -> int:
         ctx = AppContext(Settings(demo_offered=True), store, pipeline)
         ctx.start_gallery()
         wait_until(lambda: ctx.gallery_index() is not None)
-        from faceapp.gui.widgets.calibration_dialog import CalibrationDialog
+        from faceapp.gui.dialogs.calibration_dialog import CalibrationDialog
 
         dialog = CalibrationDialog(ctx)
         dialog.resize(1240, 800)

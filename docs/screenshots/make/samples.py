@@ -29,7 +29,7 @@ from faceapp.core.pipeline import FacePipeline  # noqa: E402
 from faceapp.enrolment import prepare_sample  # noqa: E402
 from faceapp.gui.app import create_application  # noqa: E402
 from faceapp.gui.context import AppContext  # noqa: E402
-from faceapp.gui.widgets.samples_dialog import SamplesDialog  # noqa: E402
+from faceapp.gui.dialogs.samples_dialog import SamplesDialog  # noqa: E402
 from faceapp.settings import Settings  # noqa: E402
 from faceapp.storage.gallery import GalleryStore  # noqa: E402
 

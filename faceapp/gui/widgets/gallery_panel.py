@@ -28,14 +28,14 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.images import IMAGE_SUFFIXES
 from faceapp.gui.context import AppContext
+from faceapp.gui.dialogs.help_dialogs import SHORTCUT_LABEL
+from faceapp.gui.dialogs.samples_dialog import SamplesDialog
 from faceapp.gui.images import THUMB_PX
-from faceapp.gui.outlook_text import more_samples_text
 from faceapp.gui.people import PeopleModel
 from faceapp.gui.prompts import ask_name, confirm, show_error
 from faceapp.gui.safe_text import plain_label
-from faceapp.gui.widgets.help_dialogs import SHORTCUT_LABEL
-from faceapp.gui.widgets.samples_dialog import SamplesDialog
 from faceapp.session.gallery import GalleryEdit
+from faceapp.session.outlook_text import more_samples_text
 from faceapp.storage.gallery import Person, clean_name
 
 log = logging.getLogger(__name__)

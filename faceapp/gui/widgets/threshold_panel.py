@@ -28,8 +28,8 @@ from faceapp.core.matching import (
     index_outlook,
 )
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
-from faceapp.gui.outlook_text import gallery_sentence, one_in_n, pinned_sentence, rate_text
 from faceapp.gui.widgets.min_face_box import MinFaceBox
+from faceapp.session.outlook_text import gallery_sentence, one_in_n, pinned_sentence, rate_text
 from faceapp.settings import Settings
 
 #: Slider steps per unit of distance (the slider moves in steps of 0.01).

@@ -28,8 +28,8 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.images import jpeg_pixmap
 from faceapp.gui.prompts import confirm, show_error
 from faceapp.gui.safe_text import html_literal, plain_label
-from faceapp.gui.sample_quality import FAILED_MARK, quality_text
 from faceapp.session.gallery import GalleryEdit
+from faceapp.session.sample_quality import FAILED_MARK, quality_text
 from faceapp.storage.gallery import Person, Sample
 from faceapp.storage.people import samples_text
 

@@ -7,7 +7,7 @@ import csv
 import stat
 from pathlib import Path
 
-from faceapp.gui.photo_results import COLUMNS, PhotoRow, read_csv, write_csv
+from faceapp.session.photo_results import COLUMNS, PhotoRow, read_csv, write_csv
 
 
 def test_names_file_names_and_errors_cannot_start_a_formula(tmp_path: Path) -> None:

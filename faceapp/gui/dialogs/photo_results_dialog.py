@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.gui.photo_results import PhotoRow, summary, write_csv
+from faceapp.session.photo_results import PhotoRow, summary, write_csv
 from faceapp.settings import MAX_PHOTO_INTERVAL_S
 
 log = logging.getLogger(__name__)
