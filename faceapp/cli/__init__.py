@@ -13,6 +13,7 @@ from faceapp.cli.gallery import cmd_gallery, cmd_history, cmd_report
 from faceapp.cli.maintenance import cmd_bench, cmd_eval_lfw, cmd_install_desktop, cmd_weights
 from faceapp.cli.parser import build_parser
 from faceapp.cli.photos import cmd_enroll, cmd_identify, cmd_verify
+from faceapp.cli.unknown import cmd_unknown
 from faceapp.cli.video import cmd_video
 
 __all__ = ["COMMANDS", "UsageError", "run"]
@@ -28,6 +29,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gallery": cmd_gallery,
     "video": cmd_video,
     "history": cmd_history,
+    "unknown": cmd_unknown,
     "report": cmd_report,
     "eval-lfw": cmd_eval_lfw,
     "bench": cmd_bench,

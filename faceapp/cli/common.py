@@ -209,11 +209,13 @@ def note(args: argparse.Namespace, line: str) -> None:
 class HistoryRecorder:
     """Collects the events of one command run and records them at the end (``--history``)."""
 
-    def __init__(self, args: argparse.Namespace, store: Any) -> None:
+    def __init__(self, args: argparse.Namespace, store: Any, pipeline: Any = None) -> None:
+        """``pipeline`` (a prepared FacePipeline) embeds unknown faces to keep them as faces."""
         from faceapp.core.appearances import AppearanceFilter
         from faceapp.storage.history import History
 
         self.history = History(store)
+        self.pipeline = pipeline
         self.filter = AppearanceFilter()
         self.pending: list[Any] = []
         self.recorded = 0
@@ -221,8 +223,9 @@ class HistoryRecorder:
         if not self.active:
             return
         if not store.path.exists():
-            note(args, "--history: there is no gallery yet (nobody enrolled); nothing recorded")
-            self.active = False
+            if pipeline is None:
+                note(args, "--history: there is no gallery yet (nobody enrolled); nothing recorded")
+                self.active = False
         elif not self.history.settings().enabled:
             note(
                 args,
@@ -243,7 +246,15 @@ class HistoryRecorder:
         seen = datetime.now(timezone.utc)
         for a in appearances:
             crop = thumbnail_of(image, a.face, CROP_SIZE)
-            event = NewEvent.from_appearance(a, crop, source, at=seen)
+            embedding = quality = None
+            if a.decision == "unknown" and self.pipeline is not None:  # kept as a face
+                from faceapp.core.quality import assess_face
+
+                embedding = self.pipeline.embed(image, [a.face])[0]
+                quality = assess_face(image, a.face).figures
+            event = NewEvent.from_appearance(
+                a, crop, source, at=seen, embedding=embedding, quality=quality
+            )
             if still:
                 event = dataclasses.replace(event, position=None)
             self.pending.append(event)
@@ -257,6 +268,8 @@ class HistoryRecorder:
         """Record what is queued; return the number recorded so far."""
         if self.active and self.pending:
             pending, self.pending = self.pending, []
+            if not self.history.store.path.exists():  # unknown faces start a new gallery file
+                self.history.configure()
             self.recorded += self.history.record(pending)
         return self.recorded
 

@@ -198,6 +198,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         limit=args.limit,
     )
     settings = history.settings()
+    if args.daily:
+        return _history_daily(args, events, csv_path)
     if args.csv == "-":
         write_csv(events, sys.stdout)
         return EXIT_OK
@@ -224,6 +226,31 @@ def cmd_history(args: argparse.Namespace) -> int:
         "csv": args.csv,
     }
     emit(args, doc, lines)
+    return EXIT_OK
+
+
+def _history_daily(args: argparse.Namespace, events: list[Any], csv_path: Path | None) -> int:
+    """``history --daily``: per person and day, first and last seen and appearances."""
+    from faceapp.core.images import display_name
+    from faceapp.storage.history import PRESENT_DECISIONS, daily_rows, write_daily_csv
+
+    rows = daily_rows(events, args.decision or PRESENT_DECISIONS)
+    if args.csv == "-":
+        write_daily_csv(rows, sys.stdout)
+        return EXIT_OK
+    lines = []
+    if csv_path is not None:
+        with open_private(csv_path) as fh:
+            write_daily_csv(rows, fh)
+        lines.append(f"wrote {len(rows)} day(s) of attendance to {display_name(csv_path)}")
+    else:
+        lines.append(f"{len(rows)} person-day(s)")
+        for r in rows:
+            lines.append(
+                f"{r.day.isoformat()}  {shown(r.name):<24}  {r.first_seen:%H:%M:%S}  "
+                f"{r.last_seen:%H:%M:%S}  {r.appearances:>5}"
+            )
+    emit(args, {"daily": [r.as_dict() for r in rows], "csv": args.csv}, lines)
     return EXIT_OK
 
 

@@ -178,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["recognition", "verification"], default=None)
     p.add_argument("--limit", type=positive_int, default=None, help="the newest N events")
     p.add_argument("--csv", default=None, help="write the events to this CSV file ('-': stdout)")
+    p.add_argument(
+        "--daily",
+        action="store_true",
+        help="attendance instead of events: per person and day (local time), the first and "
+        "last time seen and the appearances (named and verified faces; with --csv as CSV)",
+    )
     on_off = p.add_mutually_exclusive_group()
     on_off.add_argument("--enable", action="store_true", help="record history in this gallery")
     on_off.add_argument(
@@ -191,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clear", action="store_true", help="delete every event (with --yes)")
     p.add_argument("--yes", action="store_true", help="confirm --clear")
     add_common(p)
+
+    add_unknown(sub)
 
     p = sub.add_parser("report", help="how well the thresholds separate your people: an HTML page")
     p.add_argument("--out", type=Path, required=True, help="HTML file to write")
@@ -254,3 +262,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="fewer frames and repeats")
     add_common(p)
     return parser
+
+
+def add_unknown(sub: argparse._SubParsersAction) -> None:
+    """Add ``faceapp unknown``: the unknown faces of the history, grouped by person."""
+    p = sub.add_parser(
+        "unknown",
+        help="unknown faces seen with --history, grouped by person: list, name, add, "
+        "ignore, merge, remove",
+    )
+    usub = p.add_subparsers(dest="action", required=True, parser_class=Parser)
+    add_common(usub.add_parser("list", help="the groups, largest and most recently seen first"))
+    for action, help_text in (
+        ("name", "enrol a group's best faces as a new person"),
+        ("add", "add a group's best faces to an enrolled person"),
+    ):
+        u = usub.add_parser(action, help=help_text)
+        u.add_argument("group", type=int, metavar="GROUP", help="group number (unknown list)")
+        u.add_argument("name", metavar="NAME")
+        u.add_argument(
+            "--samples", type=positive_int, default=5, help="most faces enrolled (default 5)"
+        )
+        u.add_argument(
+            "--force",
+            action="store_true",
+            help="enrol even when the faces look like someone else or fail the quality checks",
+        )
+        add_recognition_rule(u)
+        add_common(u)
+    u = usub.add_parser("ignore", help="forget a group: its faces' embeddings and crops")
+    u.add_argument("group", type=int, metavar="GROUP")
+    add_common(u)
+    u = usub.add_parser("merge", help="put two or more groups together (one person)")
+    u.add_argument("groups", type=int, nargs="+", metavar="GROUP")
+    add_common(u)
+    u = usub.add_parser("remove", help="take one face (history event id) out of its group")
+    u.add_argument("event", type=int, metavar="EVENT")
+    add_common(u)

@@ -229,7 +229,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
         if named:
             load_image(path)  # a bad photo named on the command line fails before the model loads
     pipeline = loaded_pipeline(args)
-    recorder = HistoryRecorder(args, store)
+    recorder = HistoryRecorder(args, store, pipeline)  # unknown faces kept with their embedding
     doc: list[dict[str, Any]] = []
     lines, any_known = [], False
     for path, _ in photos:

@@ -68,12 +68,22 @@ def _migrate_v4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE samples ADD COLUMN quality TEXT")
 
 
+def _migrate_v5(conn: sqlite3.Connection) -> None:
+    # Unknown faces kept as faces (faceapp.storage.history.faces): an unknown event's
+    # embedding (float32 BLOB), its quality figures (JSON) and the group the user put it
+    # in (NULL: grouped automatically).
+    conn.execute("ALTER TABLE history ADD COLUMN embedding BLOB")
+    conn.execute("ALTER TABLE history ADD COLUMN quality TEXT")
+    conn.execute("ALTER TABLE history ADD COLUMN face_group INTEGER")
+
+
 #: Schema migrations; entry ``k`` upgrades ``PRAGMA user_version`` from ``k`` to ``k + 1``.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_v1,
     _migrate_v2,
     _migrate_v3,
     _migrate_v4,
+    _migrate_v5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
+
 from faceapp.core.appearances import Appearance, Decision
 from faceapp.core.matching import MODES, Mode
+from faceapp.core.quality import QualityFigures
+from faceapp.storage.samples import embedding_blob, quality_json
 
 #: Days an event is kept when the gallery says nothing else.
 DEFAULT_RETENTION_DAYS = 30
@@ -20,6 +24,8 @@ CROP_SIZE = 64
 MAX_CROP_BYTES = 64 * 1024
 #: Longest source text stored, in characters.
 MAX_SOURCE_LENGTH = 1000
+#: Most values an unknown face's stored embedding may have (FaceNet's is 128).
+MAX_EMBEDDING_DIM = 4096
 
 _DECISIONS_OF_MODE: dict[str, tuple[str, ...]] = {
     "recognition": ("named", "maybe", "unknown"),
@@ -73,6 +79,16 @@ class NewEvent:
         given, the event is stored only if ``person_id`` still belongs to a person
         enrolled at that time: gallery ids are reused after a wipe or after the newest
         person was removed, and a face must never be filed under someone else.
+    embedding : ndarray, shape (d,), optional
+        For an ``unknown`` face only: its L2-normalised embedding, computed from the
+        full-resolution frame (``FacePipeline.embed(frame, [face])[0]``), so that unknown
+        faces can be grouped and named later (``faceapp unknown``).  Stored as float32
+        beside the crop, under the same rules (retention, ``history --clear``, secure
+        delete, never exported).  Ignored for the other decisions.
+    quality : QualityFigures, optional
+        With ``embedding``: the enrolment quality figures of the face in that frame
+        (``assess_face(frame, face).figures``), used to pick the samples a group is
+        enrolled from.
     """
 
     mode: Mode
@@ -85,6 +101,8 @@ class NewEvent:
     crop: bytes | None = field(default=None, repr=False)
     at: datetime | None = None
     person_since: str | None = None
+    embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
+    quality: QualityFigures | None = None
 
     @classmethod
     def from_appearance(
@@ -94,8 +112,14 @@ class NewEvent:
         source: str | None = None,
         at: datetime | None = None,
         person_since: str | None = None,
+        embedding: np.ndarray | None = None,
+        quality: QualityFigures | None = None,
     ) -> NewEvent:
-        """Return the event of an :class:`~faceapp.core.appearances.Appearance`."""
+        """Return the event of an :class:`~faceapp.core.appearances.Appearance`.
+
+        ``embedding`` and ``quality`` are kept for an unknown face only (see
+        :class:`NewEvent`).
+        """
         m = appearance.match
         unknown = appearance.decision == "unknown"
         return cls(
@@ -109,6 +133,8 @@ class NewEvent:
             crop=crop,
             at=at,
             person_since=None if unknown else person_since,
+            embedding=embedding if unknown else None,
+            quality=quality if unknown else None,
         )
 
 
@@ -182,8 +208,10 @@ def event_row(event: NewEvent, now: datetime) -> tuple[Any, ...]:
     Returns
     -------
     tuple
-        ``(at, mode, decision, person_id, distance, threshold, source, position, crop)``,
-        ``at`` in seconds since the epoch; an infinite distance becomes None.
+        ``(at, mode, decision, person_id, distance, threshold, source, position, crop,
+        embedding, quality)``, ``at`` in seconds since the epoch; an infinite distance
+        becomes None; ``embedding`` float32 bytes and ``quality`` JSON text, both None
+        unless the face is unknown and they were given.
 
     Raises
     ------
@@ -217,6 +245,12 @@ def event_row(event: NewEvent, now: datetime) -> tuple[Any, ...]:
     at = event.at or now
     if at.tzinfo is None:
         raise ValueError("an event time must carry its time zone")
+    blob = quality = None
+    if event.decision == "unknown" and event.embedding is not None:
+        blob, dim = embedding_blob(event.embedding)
+        if dim > MAX_EMBEDDING_DIM:
+            raise ValueError(f"an embedding has at most {MAX_EMBEDDING_DIM} values, got {dim}")
+        quality = quality_json(event.quality)
     return (
         at.timestamp(),
         event.mode,
@@ -227,4 +261,6 @@ def event_row(event: NewEvent, now: datetime) -> tuple[Any, ...]:
         event.source,
         event.position,
         None if event.crop is None else bytes(event.crop),
+        blob,
+        quality,
     )

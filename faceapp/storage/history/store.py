@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 
 from faceapp.core.appearances import DECISIONS
@@ -18,6 +18,7 @@ from faceapp.storage.history.events import (
     NewEvent,
     event_row,
 )
+from faceapp.storage.history.faces import FACES_SCHEMA, UnknownFace, face_of_row
 from faceapp.storage.names import name_key
 
 _ENABLED_KEY, _RETENTION_KEY = "history_enabled", "history_retention_days"
@@ -41,6 +42,16 @@ def _settings(conn: sqlite3.Connection) -> HistorySettings:
     if not isinstance(days, int) or not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
         days = DEFAULT_RETENTION_DAYS
     return HistorySettings(bool(rows.get(_ENABLED_KEY, 1)), days)
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    """Yield ``ids`` in slices small enough for SQLite's limit on parameters."""
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
 
 
 def _cutoff(settings: HistorySettings, now: datetime) -> float:
@@ -160,7 +171,8 @@ class History:
             ]
             conn.executemany(
                 "INSERT INTO history(at, mode, decision, person_id, distance, threshold,"
-                " source, position, crop) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " source, position, crop, embedding, quality)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 keep,
             )
             return len(keep)
@@ -264,6 +276,84 @@ class History:
                 return None
             row = conn.execute("SELECT crop FROM history WHERE id = ?", (int(event_id),)).fetchone()
         return None if row is None or row[0] is None else bytes(row[0])
+
+    def unknown_faces(self, now: datetime | None = None) -> list[UnknownFace]:
+        """Return the unknown faces kept with their embedding, oldest first, within the retention.
+
+        Faces recorded without an embedding, and those forgotten or named since
+        (:meth:`forget_faces`), are not returned.  A gallery of a schema before 5 has none.
+
+        Parameters
+        ----------
+        now : datetime, optional
+            The current time, for tests.
+        """
+        now = now or datetime.now(timezone.utc)
+        with self._store.read_transaction() as conn:
+            if not _has_table(conn) or _version(conn) < FACES_SCHEMA:
+                return []
+            rows = conn.execute(
+                "SELECT id, at, source, position, embedding, quality, face_group FROM history"
+                " WHERE decision = 'unknown' AND embedding IS NOT NULL AND at >= ?"
+                " ORDER BY at, id",
+                (_cutoff(_settings(conn), now),),
+            ).fetchall()
+        return [face_of_row(r, self._store.path) for r in rows]
+
+    def forget_faces(self, event_ids: Iterable[int], keep_crops: bool = False) -> int:
+        """Take events out of the unknown faces: delete their embeddings (and crops).
+
+        The events stay in the history (an unknown face was seen then); their embedding,
+        quality figures and group are deleted (``secure_delete`` overwrites them), and
+        their crop too unless ``keep_crops`` (a face named into the gallery keeps its
+        crop in the history, as a named face's event does).
+
+        Returns
+        -------
+        int
+            Events changed.
+        """
+        ids = sorted({int(i) for i in event_ids})
+        if not ids or not self._store.path.exists():
+            return 0
+        crop = "crop" if keep_crops else "NULL"
+
+        def body(conn: sqlite3.Connection) -> int:
+            n = 0
+            for chunk in _chunks(ids):
+                n += conn.execute(
+                    f"UPDATE history SET embedding = NULL, quality = NULL, face_group = NULL,"
+                    f" crop = {crop} WHERE decision = 'unknown' AND id IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).rowcount
+            return n
+
+        return self._store.write_transaction(body, content=False)
+
+    def new_face_group(self, event_ids: Iterable[int]) -> int:
+        """Put unknown faces in a group of their own, chosen by the user; return how many.
+
+        Used to merge groups (all their faces) and to take a face out of its group (that
+        face alone).  The group is new: faces put together before stay where they are.
+        Faces without an embedding are left out.
+        """
+        ids = sorted({int(i) for i in event_ids})
+        if not ids or not self._store.path.exists():
+            return 0
+
+        def body(conn: sqlite3.Connection) -> int:
+            (top,) = conn.execute("SELECT COALESCE(MAX(face_group), 0) FROM history").fetchone()
+            n = 0
+            for chunk in _chunks(ids):
+                n += conn.execute(
+                    "UPDATE history SET face_group = ? WHERE decision = 'unknown'"
+                    f" AND embedding IS NOT NULL AND id IN ({','.join('?' * len(chunk))})",
+                    [int(top) + 1, *chunk],
+                ).rowcount
+            return n
+
+        return self._store.write_transaction(body, content=False)
 
     def clear(self) -> int:
         """Delete every event (``secure_delete`` overwrites them); return how many."""

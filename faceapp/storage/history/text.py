@@ -6,8 +6,9 @@ import csv
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import IO
+from typing import IO, Any
 
 from faceapp.storage.history.events import HistoryEvent, iso_utc
 
@@ -76,6 +77,117 @@ def write_csv(events: Iterable[HistoryEvent], stream: IO[str]) -> int:
                 csv_cell(e.source),
                 "" if e.position is None else f"{e.position:.3f}",
                 e.id,
+            ]
+        )
+        n += 1
+    return n
+
+
+#: Columns of :func:`write_daily_csv`, in order.
+DAILY_COLUMNS = ("date", "name", "first_seen", "last_seen", "appearances", "person_id")
+
+#: The decisions that count as a person present: named by recognition, accepted by
+#: verification.
+PRESENT_DECISIONS = ("named", "accepted")
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One person on one day: when first and last seen, and how many appearances.
+
+    Parameters
+    ----------
+    day : date
+        The local calendar day.
+    name : str
+        The person's current display name.
+    person_id : int
+        Gallery id.
+    first_seen, last_seen : datetime
+        Local times (with their offset).
+    appearances : int
+        Events of the person that day.
+    """
+
+    day: date
+    name: str
+    person_id: int
+    first_seen: datetime
+    last_seen: datetime
+    appearances: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the row as JSON-ready values (local times with offset, and in UTC)."""
+        return {
+            "date": self.day.isoformat(),
+            "name": self.name,
+            "person_id": self.person_id,
+            "first_seen": self.first_seen.isoformat(timespec="seconds"),
+            "last_seen": self.last_seen.isoformat(timespec="seconds"),
+            "first_seen_utc": iso_utc(self.first_seen),
+            "last_seen_utc": iso_utc(self.last_seen),
+            "appearances": self.appearances,
+        }
+
+
+def daily_rows(
+    events: Iterable[HistoryEvent],
+    decisions: Iterable[str] = PRESENT_DECISIONS,
+    tz: timezone | None = None,
+) -> list[DayRow]:
+    """Return the daily attendance of ``events``: one row per person and local day.
+
+    Parameters
+    ----------
+    events : iterable of HistoryEvent
+    decisions : iterable of str
+        The decisions counted (default: named and accepted faces).
+    tz : timezone, optional
+        The time zone days are counted in; the computer's local time by default.
+
+    Returns
+    -------
+    list of DayRow
+        By day, then by first seen, then by name.  Events without a person are skipped.
+    """
+    wanted = set(decisions)
+    rows: dict[tuple[date, int], list[Any]] = {}
+    for e in events:
+        if e.decision not in wanted or e.person_id is None or e.name is None:
+            continue
+        at = e.at.astimezone(tz)
+        key = (at.date(), e.person_id)
+        row = rows.get(key)
+        if row is None:
+            rows[key] = [e.name, at, at, 1]
+        else:
+            row[1], row[2], row[3] = min(row[1], at), max(row[2], at), row[3] + 1
+    out = [
+        DayRow(day, name, pid, first, last, n)
+        for (day, pid), (name, first, last, n) in rows.items()
+    ]
+    return sorted(out, key=lambda r: (r.day, r.first_seen, r.name))
+
+
+def write_daily_csv(rows: Iterable[DayRow], stream: IO[str]) -> int:
+    """Write the daily attendance as CSV (header :data:`DAILY_COLUMNS`); return the row count.
+
+    Times are local, ISO 8601 with their offset.  Names that a spreadsheet would take
+    for a formula get an apostrophe in front (:func:`csv_cell`).  Open ``stream`` with
+    ``newline=""``.
+    """
+    writer = csv.writer(stream)
+    writer.writerow(DAILY_COLUMNS)
+    n = 0
+    for r in rows:
+        writer.writerow(
+            [
+                r.day.isoformat(),
+                csv_cell(r.name),
+                r.first_seen.isoformat(timespec="seconds"),
+                r.last_seen.isoformat(timespec="seconds"),
+                r.appearances,
+                r.person_id,
             ]
         )
         n += 1
