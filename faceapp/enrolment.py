@@ -81,10 +81,22 @@ def choose_face(faces: list[Face], largest: bool, name: str) -> Face:
     return face
 
 
-def sample_of(pipeline: FacePipeline, frame: np.ndarray, face: Face, source: str) -> PreparedSample:
-    """Embed ``face`` of a BGR ``frame``, with its thumbnail and quality figures."""
+def sample_of(
+    pipeline: FacePipeline,
+    frame: np.ndarray,
+    face: Face,
+    source: str,
+    quality: QualityFigures | None = None,
+) -> PreparedSample:
+    """Embed ``face`` of a BGR ``frame``, with its thumbnail and quality figures.
+
+    ``quality`` is :func:`~faceapp.core.quality.assess_face`'s figures of this very
+    ``face`` in this ``frame`` when the caller measured them already; they are
+    measured here otherwise (once per face).
+    """
     embedding = pipeline.embed(frame, [face])[0]
-    quality = assess_face(frame, face).figures
+    if quality is None:
+        quality = assess_face(frame, face).figures
     return PreparedSample(embedding, thumbnail_of(frame, face), source, face, quality)
 
 

@@ -20,7 +20,7 @@ from faceapp.gui.capture_worker import CaptureWorker, DisplaySize
 from faceapp.gui.gallery_worker import GalleryWorker
 from faceapp.gui.history_worker import HistoryWorker
 from faceapp.gui.worker import RecognitionWorker
-from faceapp.session.gallery import GalleryEdit
+from faceapp.session.gallery import GalleryEdit, GalleryQueue
 from faceapp.session.live import ModelState
 from faceapp.session.meters import LiveMeters
 from faceapp.session.verdict import Verdict, verification_verdict
@@ -481,6 +481,11 @@ class AppContext(QObject):
         self.clear_results()
         self._gallery.reload()
         self.gallery_switched.emit(str(store.path))
+
+    @property
+    def gallery_queue(self) -> GalleryQueue:
+        """The session's gallery queue that the gallery thread runs (thread-safe requests)."""
+        return self._gallery.queue
 
     def run_gallery_job(
         self, job: Callable[[GalleryStore], object], write: bool = False, errors: tuple = ()

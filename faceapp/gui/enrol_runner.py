@@ -6,7 +6,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +21,10 @@ from faceapp.bulk_enrolment import (
     refused,
     scan_people_folder,
 )
-from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment, with_sample
+from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment
 from faceapp.core.images import IMAGE_SUFFIXES
-from faceapp.core.matching import DEFAULT_STRANGER_RATE, GalleryIndex
+from faceapp.core.matching import GalleryIndex
+from faceapp.core.quality import QualityReport
 from faceapp.core.types import Face
 from faceapp.enrolment import PreparedSample
 from faceapp.gui.context import AppContext
@@ -31,9 +32,12 @@ from faceapp.gui.dialogs.wrong_person_dialog import FlaggedSample, WrongPersonDi
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
-from faceapp.session.gallery import GalleryEdit
+from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
 from faceapp.session.live import EnrolItem, EnrolOutcome
-from faceapp.storage.samples import NewSample
+from faceapp.settings import Settings
+
+#: A guided capture's sample: the frame, the face and its quality check.
+Shot = tuple[np.ndarray, Face, QualityReport]
 
 log = logging.getLogger(__name__)
 
@@ -57,29 +61,6 @@ def demo_people() -> list[tuple[str, Path]]:
     return out
 
 
-def screen_samples(
-    samples: tuple[tuple[str, PreparedSample], ...],
-    index: GalleryIndex,
-    threshold: float | None,
-    stranger_rate: float = DEFAULT_STRANGER_RATE,
-) -> list[EnrolmentVerdict]:
-    """Return the wrong-person verdict of each sample, in order.
-
-    Each sample is checked against the gallery and the samples before it that passed
-    (as ``faceapp enroll`` does), so the photos of a new person are checked against
-    each other too.  ``threshold`` and ``stranger_rate`` are recognition's settings
-    (None: the automatic threshold; see
-    :func:`~faceapp.core.enrolment_check.check_enrolment`).
-    """
-    verdicts = []
-    for name, sample in samples:
-        verdict = check_enrolment(sample.embedding, index, name, threshold, stranger_rate)
-        verdicts.append(verdict)
-        if verdict.ok:
-            index = with_sample(index, name, sample.embedding)
-    return verdicts
-
-
 @dataclass(frozen=True)
 class _Folder:
     """A folder of people while its photos are embedded: what was found, the job's items."""
@@ -89,28 +70,17 @@ class _Folder:
     started: float
 
 
-@dataclass
-class _Storing:
-    """One finished job whose samples are being written, one write per name."""
-
-    outcome: EnrolOutcome
-    names: list[str]
-    waiting: int = 0
-    stored: set[str] = field(default_factory=set)
-    failed: list[str] = field(default_factory=list)
-
-
 class EnrolmentRunner(QObject):
-    """Turns enrolment requests into worker jobs and their outcomes into gallery writes.
+    """Turns enrolment requests into session jobs; asks about refused samples; reports.
 
-    The embedding runs in the recognition worker's thread and the writing in the
-    gallery thread; this object lives on the GUI thread, shows a cancellable progress
-    dialog for jobs of several photos, writes the samples through the context (so the
-    lists and recognition pick them up) and reports unusable photos without stopping.
-    Before anything is written, each sample goes through the wrong-person check
-    (:func:`screen_samples`): samples that look like someone else, or not like the
-    target, are listed in one :class:`WrongPersonDialog` and stored only when the user
-    adds them anyway (the open dialogs are in :attr:`warnings`).
+    The jobs are the session's (:class:`~faceapp.session.enrol_jobs.EnrolJobs`): the
+    samples are made and screened by the wrong-person check in the recognition thread
+    and, when none is refused, handed from there to the gallery thread, which writes
+    them.  This object lives on the GUI thread: it shows a cancellable progress dialog
+    for jobs of several photos, lists refused samples (that look like someone else, or
+    not like the target) in one :class:`WrongPersonDialog` and stores them only when the
+    user adds them anyway (the open dialogs are in :attr:`warnings`), and reports
+    unusable photos and failed writes.
 
     A folder of people (:meth:`enrol_folder`) goes the way of ``faceapp enroll
     --folders`` (:mod:`faceapp.bulk_enrolment`): listed in the gallery thread, embedded
@@ -134,6 +104,8 @@ class EnrolmentRunner(QObject):
     #: :class:`~faceapp.bulk_enrolment.PersonResult`; None and () when nothing was
     #: done (no photos, cancelled, failed).
     folder_enrolled = Signal(object, object)
+    #: A session job was screened (recognition thread): its :class:`Screened`.
+    _screened = Signal(object)
 
     def __init__(self, ctx: AppContext, worker: RecognitionWorker, parent: QWidget) -> None:
         super().__init__(parent)
@@ -141,7 +113,6 @@ class EnrolmentRunner(QObject):
         self._worker = worker
         self._parent = parent
         self._progress: dict[int, QProgressDialog] = {}
-        self._storing: dict[int, tuple[_Storing, str]] = {}  # write ticket -> (job, name)
         self._demo_checked = False
         #: Open wrong-person warnings by job id (nothing of the job is stored meanwhile).
         self.warnings: dict[int, WrongPersonDialog] = {}
@@ -150,19 +121,39 @@ class EnrolmentRunner(QObject):
         self._busy: QProgressDialog | None = None
         #: The summary box of the last folder of people (tests read its text).
         self.last_summary: QMessageBox | None = None
+        #: The session's enrolment jobs: made, screened and stored off this thread.
+        self.jobs = EnrolJobs(worker.loop, ctx.gallery_queue, self._screened.emit, self._finish)
+        self._screened.connect(self._on_screened)
+        self._on_settings_changed(ctx.settings)
         worker.job_progress.connect(self._on_job_progress)
-        worker.job_finished.connect(self._on_job_finished)
-        ctx.edit_finished.connect(self._on_edit_finished)
+        worker.job_finished.connect(self._on_job_finished)  # folders of people
+        ctx.edit_finished.connect(self.jobs.edit_finished)
+        ctx.settings_changed.connect(self._on_settings_changed)
         ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
 
-    def enrol_capture(self, name: str, image: np.ndarray, face: Face) -> int:
-        """Enrol ``face`` of a captured frame under ``name``; returns the job id."""
-        return self._worker.submit_job([EnrolItem(name, "capture", image=image, face=face)])
+    @Slot(object)
+    def _on_settings_changed(self, settings: Settings) -> None:
+        self.jobs.set_rules(settings.threshold, settings.stranger_rate)
 
-    def enrol_captures(self, name: str, shots: list[tuple[np.ndarray, Face]]) -> int:
-        """Enrol several captured faces (``(frame, face)`` pairs) under ``name`` in one job."""
-        items = [EnrolItem(name, "capture", image=image, face=face) for image, face in shots]
-        return self._worker.submit_job(items)
+    def enrol_capture(
+        self, name: str, image: np.ndarray, face: Face, report: QualityReport | None = None
+    ) -> int:
+        """Enrol ``face`` of a captured frame under ``name``; returns the job id.
+
+        ``report`` is the quality check of this face in this frame (the dialog's), stored
+        with the sample instead of checking again.
+        """
+        figures = None if report is None else report.figures
+        item = EnrolItem(name, "capture", image=image, face=face, quality=figures)
+        return self.jobs.submit([item])
+
+    def enrol_captures(self, name: str, shots: list[Shot]) -> int:
+        """Enrol several captured faces (``(frame, face, report)``) under ``name`` in one job."""
+        items = [
+            EnrolItem(name, "capture", image=image, face=face, quality=report.figures)
+            for image, face, report in shots
+        ]
+        return self.jobs.submit(items)
 
     def enrol_files(self, name: str, files: list[Path]) -> int:
         """Enrol one face from each photo file under ``name``, with a progress dialog."""
@@ -217,7 +208,8 @@ class EnrolmentRunner(QObject):
             for photo in person.photos
         ]
         n_people = sum(p.problem is None for p in scan.people)
-        job = self._start(items, f"Enrolling {n_people} people from {folder.name}…")
+        label = f"Enrolling {n_people} people from {folder.name}…"
+        job = self._start(items, label, self._worker.submit_job)
         self._folders[job] = _Folder(scan, tuple(items), started)
 
     def _store_folder(self, folder: _Folder, outcome: EnrolOutcome) -> None:
@@ -335,8 +327,14 @@ class EnrolmentRunner(QObject):
             [("Enrol demo people", accept), ("Not now", lambda: None)],
         )
 
-    def _start(self, items: list[EnrolItem], label: str) -> int:
-        job_id = self._worker.submit_job(items)
+    def _start(
+        self,
+        items: list[EnrolItem],
+        label: str,
+        submit: Callable[[list[EnrolItem]], int] | None = None,
+    ) -> int:
+        """Submit ``items`` (as a screened job unless ``submit`` is given) with a progress box."""
+        job_id = (submit or self.jobs.submit)(items)
         dialog = QProgressDialog("", "Cancel", 0, len(items), self._parent)
         dialog.setLabel(plain_label(label))  # the label quotes a name: never markup
         dialog.setWindowTitle("Enrolment")
@@ -356,50 +354,42 @@ class EnrolmentRunner(QObject):
         if dialog is not None and not dialog.wasCanceled():
             dialog.setValue(done)
 
-    @Slot(int, object)
-    def _on_job_finished(self, job_id: int, outcome: EnrolOutcome) -> None:
+    def _close_progress(self, job_id: int) -> None:
         dialog = self._progress.pop(job_id, None)
         if dialog is not None:
             dialog.canceled.disconnect()
             dialog.close()
             dialog.deleteLater()
+
+    @Slot(int, object)
+    def _on_job_finished(self, job_id: int, outcome: EnrolOutcome) -> None:
+        """Check and store a folder of people once embedded (nothing when cancelled)."""
+        self._close_progress(job_id)
         folder = self._folders.pop(job_id, None)
+        if folder is None:
+            return
         if outcome.cancelled:
             log.info("enrolment job %d cancelled; nothing stored", job_id)
-            if folder is not None:
-                self.folder_enrolled.emit(None, ())
-            else:
-                self.enrolled.emit(outcome, [])
+            self.folder_enrolled.emit(None, ())
             return
-        if folder is not None:
-            self._store_folder(folder, outcome)
-            return
-        index = self._ctx.gallery_index() or GalleryIndex.empty()
-        settings = self._ctx.settings
-        verdicts = screen_samples(
-            outcome.samples, index, settings.threshold, settings.stranger_rate
-        )
-        flagged = [k for k, v in enumerate(verdicts) if not v.ok]
-        if not flagged:
-            self._store(outcome)
-            return
-        self._ask(job_id, outcome, verdicts, flagged)
+        self._store_folder(folder, outcome)
 
-    def _ask(
-        self,
-        job_id: int,
-        outcome: EnrolOutcome,
-        verdicts: list[EnrolmentVerdict],
-        flagged: list[int],
-    ) -> None:
+    @Slot(object)
+    def _on_screened(self, screened: Screened) -> None:
+        """Close a screened job's progress; ask about its refused samples, if any."""
+        self._close_progress(screened.job_id)
+        if screened.outcome.cancelled:
+            self.enrolled.emit(screened.outcome, [])
+        elif screened.flagged:
+            self._ask(screened)
+
+    def _ask(self, screened: Screened) -> None:
         """Show one warning for the job's refused samples; store what the user keeps."""
-        samples = outcome.samples
-        for k in flagged:
-            log.info("%s: %s", samples[k][1].source, verdicts[k].message)
-        target = ", ".join(dict.fromkeys(samples[k][0] for k in flagged))
+        job_id, samples, verdicts = screened.job_id, screened.outcome.samples, screened.verdicts
+        target = ", ".join(dict.fromkeys(samples[k][0] for k in screened.flagged))
         items = [
             FlaggedSample(samples[k][1].source, samples[k][1].thumbnail, verdicts[k])
-            for k in flagged
+            for k in screened.flagged
         ]
         dialog = WrongPersonDialog(target, items, len(samples), self._parent)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -408,49 +398,22 @@ class EnrolmentRunner(QObject):
 
         def decided() -> None:
             self.warnings.pop(job_id, None)
-            added = {flagged[i] for i in dialog.chosen()}
-            skipped = set(flagged) - added
-            kept = tuple(s for k, s in enumerate(samples) if k not in skipped)
-            log.info("job %d: %d added anyway, %d skipped", job_id, len(added), len(skipped))
-            self._store(replace(outcome, samples=kept))
+            added = dialog.chosen()
+            skipped = len(screened.flagged) - len(added)
+            log.info("job %d: %d added anyway, %d skipped", job_id, len(added), skipped)
+            self.jobs.store(screened.kept(added))
 
         dialog.finished.connect(decided)
         dialog.open()
 
-    def _store(self, outcome: EnrolOutcome) -> None:
-        by_name: dict[str, list[NewSample]] = defaultdict(list)
-        for name, s in outcome.samples:
-            by_name[name].append(s.stored())
-        if not by_name:
-            self._finish(_Storing(outcome, []))
-            return
-        storing = _Storing(outcome, list(by_name))
-        for name, items in by_name.items():
-            self._storing[self._ctx.add_samples(name, items)] = (storing, name)
-            storing.waiting += 1
-
-    @Slot(object)
-    def _on_edit_finished(self, edit: GalleryEdit) -> None:
-        entry = self._storing.pop(edit.ticket, None)
-        if entry is None:
-            return
-        storing, name = entry
-        storing.waiting -= 1
-        if edit.error is not None:
-            storing.failed.append(f"{name}: {edit.error}")
-        else:
-            storing.stored.add(name)
-        if storing.waiting == 0:
-            self._finish(storing)
-
-    def _finish(self, storing: _Storing) -> None:
-        outcome = storing.outcome
-        names = [n for n in storing.names if n in storing.stored]
-        for message in storing.failed:
+    def _finish(self, stored: Stored) -> None:
+        """Report a stored job's failed writes and skipped photos (GUI thread)."""
+        outcome = stored.outcome
+        for message in stored.failed:
             QMessageBox.warning(self._parent, "Enrolment failed", html_literal(message))
         if outcome.errors:
-            self._report(outcome, names)
-        self.enrolled.emit(outcome, names)
+            self._report(outcome, stored.names)
+        self.enrolled.emit(outcome, stored.names)
 
     def _report(self, outcome: EnrolOutcome, names: list[str]) -> None:
         n_ok, n_bad = len(outcome.samples), len(outcome.errors)

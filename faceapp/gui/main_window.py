@@ -411,7 +411,8 @@ class MainWindow(QMainWindow):
             self._ctx, self._worker.last_processed, suggested_name, self, guided=guided
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.enrol_requested.connect(self._on_enrol_requested)
+        dialog.enrol_requested.connect(self.enrolment.enrol_capture)  # straight to the job
+        dialog.enrol_requested.connect(self._on_enrolling)
         dialog.enrol_batch_requested.connect(self.enrolment.enrol_captures)
         dialog.open()
         return dialog
@@ -436,9 +437,8 @@ class MainWindow(QMainWindow):
         if folder:
             self.enrolment.enrol_folder(Path(folder))
 
-    @Slot(str, object, object)
-    def _on_enrol_requested(self, name: str, image: object, face: object) -> None:
-        self.enrolment.enrol_capture(name, image, face)  # type: ignore[arg-type]
+    @Slot(str)
+    def _on_enrolling(self, name: str) -> None:
         self.statusBar().showMessage(f"Enrolling {name}…", 3000)
 
     @Slot()

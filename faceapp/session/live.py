@@ -18,6 +18,7 @@ from faceapp.core.live import LiveSettings
 from faceapp.core.liveness.gate import NO_CHECK, Judgement, LivenessGate
 from faceapp.core.matching import GalleryIndex, Mode
 from faceapp.core.pipeline import FacePipeline, MatchSettings
+from faceapp.core.quality import QualityFigures
 from faceapp.core.sources import Frame, FrameSource, SourceError
 from faceapp.core.tracking import FaceTracker
 from faceapp.core.types import Face, FrameResult, as_readonly
@@ -203,6 +204,10 @@ class EnrolItem:
         BGR frame (read-only); used instead of ``path``.
     face : Face, optional
         The face to enrol in ``image``; when None the largest detected face is used.
+    quality : QualityFigures, optional
+        :func:`~faceapp.core.quality.assess_face`'s figures of ``face`` in ``image``,
+        when the caller measured them already (the capture dialog's check): stored as
+        they are, not measured again.  Ignored without ``face`` and ``image``.
     """
 
     name: str
@@ -210,6 +215,7 @@ class EnrolItem:
     path: Path | None = None
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
     face: Face | None = None
+    quality: QualityFigures | None = None
 
 
 @dataclass(frozen=True)
@@ -241,6 +247,8 @@ class _Job:
     job_id: int
     items: tuple[EnrolItem, ...]
     cancel: threading.Event = field(default_factory=threading.Event)
+    #: Called instead of ``on_job_finished`` when given (see :meth:`RecognitionLoop.submit_job`).
+    on_finished: Callable[[EnrolOutcome], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -467,9 +475,18 @@ class RecognitionLoop(Runner):
         with self._cond:
             return self._last
 
-    def submit_job(self, items: Sequence[EnrolItem]) -> int:
-        """Queue an enrolment job and return its id; ``on_job_finished`` reports it."""
-        job = _Job(next(self._job_ids), tuple(items))
+    def submit_job(
+        self,
+        items: Sequence[EnrolItem],
+        on_finished: Callable[[EnrolOutcome], None] | None = None,
+    ) -> int:
+        """Queue an enrolment job and return its id (any thread).
+
+        ``on_finished`` (called in this loop's thread with the :class:`EnrolOutcome`)
+        reports the job when given, instead of ``on_job_finished``: a caller that
+        stores the samples itself hands them on from this thread.
+        """
+        job = _Job(next(self._job_ids), tuple(items), on_finished=on_finished)
         with self._cond:
             self._jobs.append(job)
             self._cond.notify_all()
@@ -663,9 +680,16 @@ class RecognitionLoop(Runner):
         errors: list[str] = []
         failed: list[int] = []
         total = len(job.items)
+
+        def finish(outcome: EnrolOutcome) -> None:
+            if job.on_finished is not None:
+                job.on_finished(outcome)
+            else:
+                self.on_job_finished(job.job_id, outcome)
+
         for done, item in enumerate(job.items, start=1):
             if job.cancel.is_set() or self.stopping():
-                self.on_job_finished(job.job_id, EnrolOutcome(job.job_id, (), (), True))
+                finish(EnrolOutcome(job.job_id, (), (), True))
                 return
             if not self._model_ok:
                 errors.append(f"{item.source}: the face model is not available")
@@ -674,7 +698,7 @@ class RecognitionLoop(Runner):
             try:
                 image = item.image if item.image is not None else load_image(item.path or "")
                 if item.face is not None:
-                    sample = sample_of(self.pipeline, image, item.face, item.source)
+                    sample = sample_of(self.pipeline, image, item.face, item.source, item.quality)
                 else:
                     sample = prepare_sample(self.pipeline, image, item.source, largest=True)
                 samples.append((item.name, sample))
@@ -694,7 +718,7 @@ class RecognitionLoop(Runner):
             cancelled,
             tuple(failed),
         )
-        self.on_job_finished(job.job_id, outcome)
+        finish(outcome)
 
 
 # -- one source through recognition -------------------------------------------------------

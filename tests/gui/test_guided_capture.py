@@ -87,7 +87,7 @@ def test_guided_capture_takes_each_pose_once_spaced_in_time(
     qtbot.waitUntil(lambda: len(requested) == 1)
     name, shots = requested.last
     assert name == "Jerry Seinfeld"
-    assert [image for image, _ in shots] == [pose_frames[k][0] for k in range(3)]
+    assert [image for image, _, _ in shots] == [pose_frames[k][0] for k in range(3)]
 
 
 def test_single_mode_is_still_there(qtbot, store, real_pipeline, pose_frames):

@@ -367,8 +367,9 @@ def test_capture_dialog_explains_what_to_fix_instead_of_enrolling(
     requested = Recorder(dialog.enrol_requested)
     dialog.enrol_button.click()
     qtbot.waitUntil(lambda: len(requested) == 1)
-    name, image, face = requested.last
+    name, image, face, report = requested.last
     assert name == "Jerry Seinfeld" and image is sharp and face is dialog.face
+    assert report is dialog.report  # the check of this face in this frame travels with it
 
 
 @pytest.mark.model

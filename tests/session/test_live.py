@@ -279,3 +279,27 @@ def test_a_judgement_made_before_a_reset_is_stale():
     assert gate.is_current(before)
     gate.reset()
     assert not gate.is_current(before) and gate.is_current(gate.judgement())
+
+
+def test_a_capture_job_stores_the_dialogs_quality_figures_without_measuring_again(monkeypatch):
+    from faceapp import enrolment
+    from faceapp.core.quality import QualityFigures
+
+    def measured_again(*_a):
+        raise AssertionError("assess_face ran a second time on the same face")
+
+    got = Collect()
+    loop = got.loop()
+    loop.load_model()
+    image = np.full((120, 160, 3), 90, np.uint8)
+    face = loop.pipeline.detect(image)[0]
+    figures = QualityFigures(150.0, 400.0, 0.05, 3.0)
+    monkeypatch.setattr(enrolment, "assess_face", measured_again)
+    finished: list[object] = []
+    job = loop.submit_job(
+        [EnrolItem("Bea", "capture", image=image, face=face, quality=figures)], finished.append
+    )
+    loop.step(timeout=0)
+    (outcome,) = finished  # reported to the job's own callback, not on_job_finished
+    assert outcome.job_id == job and got.jobs == []
+    assert outcome.samples[0][1].quality is figures

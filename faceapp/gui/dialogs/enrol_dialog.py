@@ -95,9 +95,10 @@ class EnrolDialog(QDialog):
     (``report_ready``).
     """
 
-    #: Emitted with the name, the frame (read-only BGR ndarray) and the chosen Face.
-    enrol_requested = Signal(str, object, object)
-    #: Emitted with the name and the guided samples: a list of ``(frame, Face)``.
+    #: Emitted with the name, the frame (read-only BGR ndarray), the chosen Face and its
+    #: :class:`QualityReport` (made on that face in that frame; enrolment reuses it).
+    enrol_requested = Signal(str, object, object, object)
+    #: Emitted with the name and the guided samples: a list of ``(frame, Face, report)``.
     enrol_batch_requested = Signal(str, list)
     #: Emitted on the GUI thread when the quality report of the offered face is shown.
     report_ready = Signal()
@@ -411,5 +412,5 @@ class EnrolDialog(QDialog):
             return
         if self._report is None or not self._report.ok:
             return
-        self.enrol_requested.emit(name, self._frame.image, self._face)
+        self.enrol_requested.emit(name, self._frame.image, self._face, self._report)
         self.accept()

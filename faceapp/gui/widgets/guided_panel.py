@@ -80,7 +80,7 @@ class GuidedPanel(QWidget):
         super().__init__(parent)
         self._clock = clock
         self.capture = capture if capture is not None else GuidedCapture()
-        self._shots: list[tuple[np.ndarray, Face]] = []
+        self._shots: list[tuple[np.ndarray, Face, QualityReport]] = []
         self.progress_label = QLabel()
         self.progress_label.setObjectName("guidedProgress")
         self.progress_label.setWordWrap(True)
@@ -130,8 +130,12 @@ class GuidedPanel(QWidget):
         self._refresh()
 
     @property
-    def shots(self) -> list[tuple[np.ndarray, Face]]:
-        """The samples taken, as ``(BGR frame, face)`` pairs in order (a copy of the list)."""
+    def shots(self) -> list[tuple[np.ndarray, Face, QualityReport]]:
+        """The samples taken, as ``(BGR frame, face, its quality report)`` in order (a copy).
+
+        The report is the one :meth:`offer` got for this face in this frame: enrolment
+        stores its figures instead of checking the face again.
+        """
         return list(self._shots)
 
     @property
@@ -154,7 +158,7 @@ class GuidedPanel(QWidget):
         decision = self.capture.consider(report, turn, self._clock())
         if decision.taken:
             k = len(self._shots)
-            self._shots.append((image, face))
+            self._shots.append((image, face, report))
             self.thumbs[k].setPixmap(face_pixmap(image, face))
             shot = self.capture.shots[-1]
             self.thumbs[k].setToolTip(

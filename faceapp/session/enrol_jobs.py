@@ -1,0 +1,194 @@
+"""EnrolJobs: enrolment jobs from the recognition loop straight to the gallery queue, screened."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment, with_sample
+from faceapp.core.matching import DEFAULT_STRANGER_RATE, GalleryIndex
+from faceapp.enrolment import PreparedSample
+from faceapp.session.gallery import GalleryEdit, GalleryQueue
+from faceapp.session.live import EnrolItem, EnrolOutcome, RecognitionLoop
+from faceapp.storage.samples import NewSample
+
+log = logging.getLogger(__name__)
+
+
+def screen_samples(
+    samples: Sequence[tuple[str, PreparedSample]],
+    index: GalleryIndex,
+    threshold: float | None,
+    stranger_rate: float = DEFAULT_STRANGER_RATE,
+) -> list[EnrolmentVerdict]:
+    """Return the wrong-person verdict of each ``(name, sample)``, in order.
+
+    Each sample is checked against the gallery and the samples before it that passed
+    (as ``faceapp enroll`` does), so the photos of a new person are checked against
+    each other too.  ``threshold`` and ``stranger_rate`` are recognition's settings
+    (None: the automatic threshold; see
+    :func:`~faceapp.core.enrolment_check.check_enrolment`).
+    """
+    verdicts = []
+    for name, sample in samples:
+        verdict = check_enrolment(sample.embedding, index, name, threshold, stranger_rate)
+        verdicts.append(verdict)
+        if verdict.ok:
+            index = with_sample(index, name, sample.embedding)
+    return verdicts
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A finished job as the wrong-person check saw it.
+
+    Parameters
+    ----------
+    outcome : EnrolOutcome
+    verdicts : tuple of EnrolmentVerdict
+        One per sample of the outcome (empty when cancelled).
+    flagged : tuple of int
+        The samples the check refused; when not empty nothing was stored yet: the
+        front end asks the user and calls :meth:`EnrolJobs.store` with what is kept.
+    """
+
+    outcome: EnrolOutcome
+    verdicts: tuple[EnrolmentVerdict, ...] = ()
+    flagged: tuple[int, ...] = ()
+
+    @property
+    def job_id(self) -> int:
+        """The job's id (what :meth:`EnrolJobs.submit` returned)."""
+        return self.outcome.job_id
+
+    def kept(self, added: Sequence[int]) -> EnrolOutcome:
+        """Return the outcome without the flagged samples, but for those in ``added``.
+
+        ``added`` are positions in :attr:`flagged` (the ones the user adds anyway).
+        """
+        skipped = set(self.flagged) - {self.flagged[i] for i in added}
+        samples = tuple(s for k, s in enumerate(self.outcome.samples) if k not in skipped)
+        return replace(self.outcome, samples=samples)
+
+
+@dataclass
+class Stored:
+    """A job's samples once written, one gallery write per name.
+
+    ``names`` are the people who received samples, in the order of the outcome;
+    ``failed`` one sentence per write that failed (nothing of that name was written).
+    """
+
+    outcome: EnrolOutcome
+    names: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    waiting: int = 0
+
+
+def _ignore(*_: object) -> None:
+    """Do nothing: the callback of an outcome nobody listens to."""
+
+
+class EnrolJobs:
+    """Runs enrolment jobs on a recognition loop and writes their samples through a gallery queue.
+
+    A job's samples are made in the recognition thread; there, at the end of the job,
+    they are screened (:func:`screen_samples` against the loop's gallery snapshot) and,
+    when none looks like someone else, handed straight to the gallery queue, which
+    writes them in its thread.  Only a job with refused samples goes back to the front
+    end (``on_screened`` with :attr:`Screened.flagged`), which asks the user and calls
+    :meth:`store` with what they keep.
+
+    Parameters
+    ----------
+    loop : RecognitionLoop
+        Makes the samples (its thread calls ``on_screened`` and the gallery queue).
+    gallery : GalleryQueue
+        Writes them.
+    on_screened : callable(Screened)
+        Every finished job, in the recognition thread: stored already (nothing
+        flagged), waiting for the user (flagged), or cancelled.
+    on_stored : callable(Stored)
+        A job's writes are all done; called by :meth:`edit_finished` (its thread).
+
+    Notes
+    -----
+    The front end calls :meth:`edit_finished` with every :class:`GalleryEdit` once it
+    has taken it in (the window: after its people list follows it), so ``on_stored``
+    comes after the people are listed.  A lock makes a ticket known before its edit
+    can be looked up, whichever thread reports it first.
+    """
+
+    def __init__(
+        self,
+        loop: RecognitionLoop,
+        gallery: GalleryQueue,
+        on_screened: Callable[[Screened], None] = _ignore,
+        on_stored: Callable[[Stored], None] = _ignore,
+    ) -> None:
+        self._loop = loop
+        self._gallery = gallery
+        self.on_screened = on_screened
+        self.on_stored = on_stored
+        self._lock = threading.Lock()
+        self._writes: dict[int, tuple[Stored, str]] = {}
+        self._rules: tuple[float | None, float] = (None, DEFAULT_STRANGER_RATE)
+
+    def set_rules(self, threshold: float | None, stranger_rate: float) -> None:
+        """Screen with recognition's ``threshold`` (None: automatic) and ``stranger_rate``."""
+        self._rules = (threshold, stranger_rate)
+
+    def submit(self, items: Sequence[EnrolItem]) -> int:
+        """Queue a job of ``items`` on the loop; returns its id (any thread)."""
+        return self._loop.submit_job(items, self._finished)
+
+    def _finished(self, outcome: EnrolOutcome) -> None:
+        """Screen a finished job in the recognition thread; store it when nothing is refused."""
+        if outcome.cancelled:
+            log.info("enrolment job %d cancelled; nothing stored", outcome.job_id)
+            self.on_screened(Screened(outcome))
+            return
+        index = self._loop.gallery_index() or GalleryIndex.empty()
+        threshold, rate = self._rules
+        verdicts = tuple(screen_samples(outcome.samples, index, threshold, rate))
+        flagged = tuple(k for k, v in enumerate(verdicts) if not v.ok)
+        for k in flagged:
+            log.info("%s: %s", outcome.samples[k][1].source, verdicts[k].message)
+        if not flagged:
+            self.store(outcome)
+        self.on_screened(Screened(outcome, verdicts, flagged))
+
+    def store(self, outcome: EnrolOutcome) -> None:
+        """Write the samples of ``outcome``, one write per name (any thread)."""
+        by_name: dict[str, list[NewSample]] = defaultdict(list)
+        for name, sample in outcome.samples:
+            by_name[name].append(sample.stored())
+        stored = Stored(outcome)
+        if not by_name:
+            self.on_stored(stored)
+            return
+        with self._lock:
+            for name, items in by_name.items():
+                self._writes[self._gallery.add_samples(name, items)] = (stored, name)
+                stored.waiting += 1
+
+    def edit_finished(self, edit: GalleryEdit) -> None:
+        """Take in a finished gallery write; calls ``on_stored`` when it ends a job's writes."""
+        with self._lock:
+            entry = self._writes.pop(edit.ticket, None)
+            if entry is None:
+                return
+            stored, name = entry
+            stored.waiting -= 1
+            if edit.error is not None:
+                stored.failed.append(f"{name}: {edit.error}")
+            else:
+                stored.names.append(name)
+            done = stored.waiting == 0
+        if done:
+            order = list(dict.fromkeys(n for n, _ in stored.outcome.samples))
+            stored.names.sort(key=order.index)
+            self.on_stored(stored)

@@ -1,0 +1,81 @@
+"""Enrolment jobs without Qt: samples go from the recognition loop straight to the gallery
+queue, screened on the way; refused ones wait for the caller's decision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from faceapp.core.matching import GalleryIndex
+from faceapp.core.pipeline import MatchSettings
+from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
+from faceapp.session.gallery import GalleryCallbacks, GalleryQueue
+from faceapp.session.live import EnrolItem, RecognitionLoop
+from faceapp.storage.gallery import GalleryStore
+from tests.gui.gui_helpers import REFERENCE, fake_pipeline
+
+from .helpers import Calls
+
+#: A white frame: the fake embedder makes it exactly :data:`REFERENCE`.
+WHITE = np.full((120, 160, 3), 255, np.uint8)
+
+
+def _setup(tmp_path: Path, gallery: GalleryIndex):
+    calls = Calls()
+    store = GalleryStore(tmp_path / "gallery.sqlite3")
+    queue = GalleryQueue(store, GalleryCallbacks(edit_finished=calls.recorder("edit")), 3600.0)
+    loop = RecognitionLoop(fake_pipeline(), gallery, MatchSettings())
+    assert loop.load_model()
+    screened: list[Screened] = []
+    stored: list[Stored] = []
+    jobs = EnrolJobs(loop, queue, screened.append, stored.append)
+    queue.start_thread("gallery-test")
+    return calls, store, queue, loop, jobs, screened, stored
+
+
+def test_a_job_nothing_refuses_goes_from_the_recognition_loop_to_the_gallery_queue(tmp_path):
+    calls, store, queue, loop, jobs, screened, stored = _setup(tmp_path, GalleryIndex.empty())
+    try:
+        job = jobs.submit([EnrolItem("Bea", "capture", image=WHITE)])
+        loop.step(timeout=0)  # the recognition thread makes, screens and hands on the sample
+        ((edit,),) = calls.wait_for("edit")  # written with no call by the front end
+    finally:
+        queue.stop()
+    (done,) = screened
+    assert done.job_id == job and done.flagged == () and len(done.verdicts) == 1
+    assert [p.name for p in store.people()] == ["Bea"]
+    assert stored == []
+    jobs.edit_finished(edit)  # the front end has taken the edit in: the job is stored
+    (result,) = stored
+    assert result.names == ["Bea"] and result.failed == [] and result.outcome is done.outcome
+
+
+def test_a_look_alike_is_not_stored_until_the_caller_keeps_it(tmp_path):
+    ann = GalleryIndex.from_samples([(1, "Ann", REFERENCE)])
+    calls, store, queue, loop, jobs, screened, stored = _setup(tmp_path, ann)
+    try:
+        jobs.submit([EnrolItem("Bea", "capture", image=WHITE)])
+        loop.step(timeout=0)
+        (asked,) = screened
+        assert asked.flagged == (0,) and not asked.verdicts[0].ok
+        assert calls.of("edit") == [] and not store.path.exists()
+        assert asked.kept([]).samples == ()  # skipped
+        jobs.store(asked.kept([0]))  # added anyway
+        ((edit,),) = calls.wait_for("edit")
+    finally:
+        queue.stop()
+    jobs.edit_finished(edit)
+    assert [p.name for p in store.people()] == ["Bea"] and stored[0].names == ["Bea"]
+
+
+def test_a_cancelled_job_is_reported_and_nothing_is_written(tmp_path):
+    calls, store, queue, loop, jobs, screened, stored = _setup(tmp_path, GalleryIndex.empty())
+    try:
+        job = jobs.submit([EnrolItem("Bea", "capture", image=WHITE)])
+        loop.cancel_job(job)
+        loop.step(timeout=0)
+    finally:
+        queue.stop()
+    (done,) = screened
+    assert done.outcome.cancelled and calls.of("edit") == [] and stored == []
