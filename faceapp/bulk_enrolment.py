@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from faceapp import paths
 from faceapp.core.enrolment_check import EnrolmentVerdict
 from faceapp.core.errors import ImageError
 from faceapp.core.images import IMAGE_SUFFIXES, display_name, image_files, load_image
@@ -540,3 +541,19 @@ class BulkEnrolment:
             "people": [p.as_dict() for p in self.people],
             "summary": self.summary().as_dict(),
         }
+
+
+def demo_people() -> list[tuple[str, Path]]:
+    """Return ``(display name, first photo)`` of each person in the demo ``train`` folder.
+
+    ``ben_afflek`` becomes ``Ben Afflek``.  Empty when the demo photos are absent.
+    """
+    root = paths.celebrity_dir() / "train"
+    if not root.is_dir():
+        return []
+    out = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if photos:
+            out.append((folder.name.replace("_", " ").title(), photos[0]))
+    return out

@@ -21,9 +21,9 @@ from faceapp import __version__, paths
 from faceapp.core.matching import MODES
 from faceapp.core.types import FrameResult
 from faceapp.gui.context import AppContext
-from faceapp.gui.events import EventLog
 from faceapp.gui.preferences import PreferencesSaver, guard_preferences_files, load_settings
 from faceapp.gui.safe_text import html_literal
+from faceapp.session.events import EventLog
 from faceapp.session.live import ModelState
 from faceapp.settings import Settings
 

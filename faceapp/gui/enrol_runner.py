@@ -18,11 +18,11 @@ from faceapp.bulk_enrolment import (
     BulkEnrolment,
     PeopleFolder,
     PhotoResult,
+    demo_people,
     refused,
     scan_people_folder,
 )
 from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment
-from faceapp.core.images import IMAGE_SUFFIXES
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.quality import QualityReport
 from faceapp.core.types import Face
@@ -43,22 +43,6 @@ log = logging.getLogger(__name__)
 
 #: Most error lines listed in the report after an enrolment from files.
 MAX_ERRORS_SHOWN = 12
-
-
-def demo_people() -> list[tuple[str, Path]]:
-    """Return ``(display name, first photo)`` of each person in the demo ``train`` folder.
-
-    ``ben_afflek`` becomes ``Ben Afflek``.  Empty when the demo photos are absent.
-    """
-    root = paths.celebrity_dir() / "train"
-    if not root.is_dir():
-        return []
-    out = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if photos:
-            out.append((folder.name.replace("_", " ").title(), photos[0]))
-    return out
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
-"""How a stored sample's quality figures are shown: one short line, its tool tip, a sort key."""
+"""How quality is shown: the capture checklist, a stored sample's line, its tool tip, a sort key."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faceapp.core.quality import QualityFigures, judge
+from faceapp.core.quality import QualityFigures, QualityReport, judge
 
 #: What the quality column says for a sample stored without figures.
 NOT_RECORDED = "not recorded"
@@ -60,3 +60,19 @@ def quality_text(figures: QualityFigures | None) -> QualityText:
     failed = sum(not c.ok for c in checks)
     tip = "Quality when enrolled:\n" + "\n".join(lines)
     return QualityText(" · ".join(parts), tip, failed, (failed, -figures.sharpness))
+
+
+def _mark(ok: bool) -> str:
+    return "<span style='color:#2ecc71'>✓</span>" if ok else "<span style='color:#ff5c5c'>✗</span>"
+
+
+def quality_html(report: QualityReport) -> str:
+    """Return the quality checklist as rich text: one line per check, then what to fix."""
+    lines = [f"{_mark(c.ok)} {c.label}: {c.measured} ({c.limit})" for c in report.checks]
+    html = "<br>".join(lines)
+    if report.problems:
+        fixes = "".join(f"<li>{p}</li>" for p in report.problems)
+        html += f"<p style='color:#ffb454'><b>Before enrolling:</b></p><ul>{fixes}</ul>"
+    else:
+        html += "<p style='color:#2ecc71'><b>Good sample.</b></p>"
+    return html

@@ -87,9 +87,9 @@ def real_pipeline(face_models):
 @pytest.fixture(scope="session")
 def demo_embeddings(real_pipeline):
     """``[(name, embedding, thumbnail, source)]``: one train photo per 5-celebrity person."""
+    from faceapp.bulk_enrolment import demo_people
     from faceapp.core.images import load_image
     from faceapp.enrolment import prepare_sample
-    from faceapp.gui.enrol_runner import demo_people
 
     out = []
     for name, photo in demo_people():

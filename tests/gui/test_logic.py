@@ -16,7 +16,6 @@ from faceapp.core.matching import (
     default_threshold,
 )
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
-from faceapp.gui.events import EventLog, face_events
 from faceapp.gui.widgets.mode_panel import in_view_text, main_face, verdict
 from faceapp.gui.widgets.threshold_panel import describe_threshold, false_accept_text
 from faceapp.gui.widgets.video_view import (
@@ -26,6 +25,7 @@ from faceapp.gui.widgets.video_view import (
     face_colour,
     face_label,
 )
+from faceapp.session.events import EventLog, face_events
 from faceapp.session.meters import RateMeter
 from faceapp.settings import Settings
 
@@ -275,7 +275,7 @@ def test_qimage_owns_its_bytes(qapp):
 
 
 def test_demo_people_names_come_from_folders():
-    from faceapp.gui.enrol_runner import demo_people
+    from faceapp.bulk_enrolment import demo_people
 
     people = demo_people()
     if not people:
@@ -296,7 +296,7 @@ def test_demo_people_names_come_from_folders():
 def test_quality_checklist_shows_every_verdict_of_assess_face_including_roll(celebrity_dir):
     from faceapp.core.images import load_image
     from faceapp.core.quality import assess_face
-    from faceapp.gui.dialogs.enrol_dialog import quality_html
+    from faceapp.session.sample_quality import quality_html
 
     photo = sorted((celebrity_dir / "val" / "ben_afflek").glob("*.jpg"))[0]
     image = load_image(photo)

@@ -24,6 +24,7 @@ from PySide6.QtCore import QCoreApplication  # noqa: E402
 from shots import enrol, wait_until  # noqa: E402
 
 from faceapp import paths  # noqa: E402
+from faceapp.bulk_enrolment import demo_people
 from faceapp.core.images import load_image  # noqa: E402
 from faceapp.core.matching import GalleryIndex  # noqa: E402
 from faceapp.core.pipeline import FacePipeline  # noqa: E402
@@ -33,7 +34,7 @@ from faceapp.gui.app import create_application  # noqa: E402
 from faceapp.gui.context import AppContext  # noqa: E402
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog  # noqa: E402
 from faceapp.gui.dialogs.wrong_person_dialog import FlaggedSample, WrongPersonDialog  # noqa: E402
-from faceapp.gui.enrol_runner import demo_people, screen_samples  # noqa: E402
+from faceapp.session.enrol_jobs import screen_samples  # noqa: E402
 from faceapp.settings import Settings  # noqa: E402
 from faceapp.storage.gallery import GalleryStore  # noqa: E402
 

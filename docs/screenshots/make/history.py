@@ -31,12 +31,12 @@ def main() -> int:
     from shots import enrol, wait_until
 
     from faceapp import paths
+    from faceapp.bulk_enrolment import demo_people
     from faceapp.core.images import load_image
     from faceapp.core.pipeline import FacePipeline
     from faceapp.core.sources import ImageFolderSource, letterbox
     from faceapp.gui.app import create_application
     from faceapp.gui.context import AppContext
-    from faceapp.gui.enrol_runner import demo_people
     from faceapp.gui.main_window import MainWindow
     from faceapp.settings import Settings
     from faceapp.storage.gallery import GalleryStore

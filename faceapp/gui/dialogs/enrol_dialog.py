@@ -37,6 +37,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.guided_panel import GuidedPanel
+from faceapp.session.sample_quality import quality_html
 from faceapp.storage.gallery import clean_name
 
 Snapshot = tuple[Frame, FrameResult]
@@ -46,22 +47,6 @@ PREVIEW_PX = 420
 
 #: How often guided capture looks for a newer processed frame, in milliseconds.
 POLL_MS = 150
-
-
-def _mark(ok: bool) -> str:
-    return "<span style='color:#2ecc71'>✓</span>" if ok else "<span style='color:#ff5c5c'>✗</span>"
-
-
-def quality_html(report: QualityReport) -> str:
-    """Return the quality checklist as rich text: one line per check, then what to fix."""
-    lines = [f"{_mark(c.ok)} {c.label}: {c.measured} ({c.limit})" for c in report.checks]
-    html = "<br>".join(lines)
-    if report.problems:
-        fixes = "".join(f"<li>{p}</li>" for p in report.problems)
-        html += f"<p style='color:#ffb454'><b>Before enrolling:</b></p><ul>{fixes}</ul>"
-    else:
-        html += "<p style='color:#2ecc71'><b>Good sample.</b></p>"
-    return html
 
 
 class EnrolDialog(QDialog):

@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from faceapp.core.matching import MODES
 from faceapp.core.types import FrameResult
-from faceapp.gui.context import VERIFICATION
+
+_, VERIFICATION = MODES
 
 log = logging.getLogger(__name__)
 
