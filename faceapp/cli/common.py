@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
@@ -238,26 +237,16 @@ class HistoryRecorder:
         """Queue events for ``appearances`` seen in ``image``."""
         if not self.active:
             return
-        from datetime import datetime, timezone
+        from faceapp.session.history_tap import appearance_events
 
-        from faceapp.enrolment import thumbnail_of
-        from faceapp.storage.history import CROP_SIZE, NewEvent
+        embed = self._embed if self.pipeline is not None else None
+        self.pending += appearance_events(image, appearances, source, still, embed=embed)
 
-        seen = datetime.now(timezone.utc)
-        for a in appearances:
-            crop = thumbnail_of(image, a.face, CROP_SIZE)
-            embedding = quality = None
-            if a.decision == "unknown" and self.pipeline is not None:  # kept as a face
-                from faceapp.core.quality import assess_face
+    def _embed(self, image: Any, face: Any) -> tuple[Any, Any]:
+        """Return the embedding and quality figures of an unknown face (kept as a face)."""
+        from faceapp.core.quality import assess_face
 
-                embedding = self.pipeline.embed(image, [a.face])[0]
-                quality = assess_face(image, a.face).figures
-            event = NewEvent.from_appearance(
-                a, crop, source, at=seen, embedding=embedding, quality=quality
-            )
-            if still:
-                event = dataclasses.replace(event, position=None)
-            self.pending.append(event)
+        return self.pipeline.embed(image, [face])[0], assess_face(image, face).figures
 
     def add_frame(self, image: Any, result: Any, mode: str, source: str, still: bool) -> None:
         """Queue the new appearances of one frame's result."""

@@ -5,16 +5,79 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
-from faceapp.core.appearances import AppearanceFilter
+import numpy as np
+
+from faceapp.core.appearances import Appearance, AppearanceFilter
+from faceapp.core.quality import QualityFigures
+from faceapp.core.types import Face
 from faceapp.session.live import LiveResult
 from faceapp.session.verdict import shown_result
 from faceapp.storage.gallery import StampedIndex
 from faceapp.storage.history import CROP_SIZE, NewEvent
 
 log = logging.getLogger(__name__)
+
+
+#: Returns ``(embedding, quality figures)`` of an unknown face in a frame (to keep it).
+Embed = Callable[[np.ndarray, Face], tuple[np.ndarray, QualityFigures]]
+
+
+def appearance_events(
+    image: np.ndarray,
+    appearances: Sequence[Appearance],
+    source: str,
+    still: bool,
+    since: Callable[[int], str | None] | None = None,
+    embed: Embed | None = None,
+) -> list[NewEvent]:
+    """Return the history event of each appearance, with its crop cut from ``image``.
+
+    The one crop-and-event path of the window's tap and the command line's
+    ``--history``.
+
+    Parameters
+    ----------
+    image : ndarray
+        The BGR frame the appearances were seen in.
+    appearances : sequence of Appearance
+    source : str
+        The source as people read it.
+    still : bool
+        A photo: the events have no position in the source.
+    since : callable, optional
+        The enrolment time of a gallery person id (a ``StampedIndex``'s), or None.
+    embed : callable, optional
+        Embeds an unknown face to keep it as a face (see :data:`Embed`).
+
+    Notes
+    -----
+    A crop that cannot be cut is logged and left out; the event is kept.
+    """
+    from faceapp.enrolment import thumbnail_of
+
+    seen = datetime.now(timezone.utc)
+    events = []
+    for a in appearances:
+        try:
+            crop: bytes | None = thumbnail_of(image, a.face, CROP_SIZE)
+        except Exception:  # a crop is a nicety: keep the event without it
+            log.exception("cutting a history crop failed")
+            crop = None
+        person = a.match.person_id if a.match is not None else None
+        person_since = since(person) if since is not None and person is not None else None
+        embedding = quality = None
+        if embed is not None and a.decision == "unknown":
+            embedding, quality = embed(image, a.face)
+        event = NewEvent.from_appearance(
+            a, crop, source, seen, person_since, embedding=embedding, quality=quality
+        )
+        if still:
+            event = dataclasses.replace(event, position=None)
+        events.append(event)
+    return events
 
 
 class HistoryTap:
@@ -105,23 +168,6 @@ class HistoryTap:
         ]
         if not appearances:
             return
-        from faceapp.enrolment import thumbnail_of
-
-        seen = datetime.now(timezone.utc)
-        events = []
-        for a in appearances:
-            try:
-                crop: bytes | None = thumbnail_of(frame.image, a.face, CROP_SIZE)
-            except Exception:  # a crop is a nicety: keep the event without it
-                log.exception("cutting a history crop failed")
-                crop = None
-            since = (
-                gallery.enrolled_at_of(a.match.person_id)
-                if isinstance(gallery, StampedIndex)
-                else None
-            )
-            event = NewEvent.from_appearance(a, crop, name, at=seen, person_since=since)
-            if still:
-                event = dataclasses.replace(event, position=None)
-            events.append(event)
+        since = gallery.enrolled_at_of if isinstance(gallery, StampedIndex) else None
+        events = appearance_events(frame.image, appearances, name, still, since)
         self._sink(events)

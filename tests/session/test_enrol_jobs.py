@@ -79,3 +79,27 @@ def test_a_cancelled_job_is_reported_and_nothing_is_written(tmp_path):
         queue.stop()
     (done,) = screened
     assert done.outcome.cancelled and calls.of("edit") == [] and stored == []
+
+
+def test_the_tap_and_the_command_line_cut_events_the_same_way():
+    """One crop-and-event path: embed only unknown faces, no position for a photo."""
+    from faceapp.core.appearances import AppearanceFilter
+    from faceapp.core.quality import QualityFigures
+    from faceapp.core.types import FaceResult, FrameResult, Match
+    from faceapp.session.history_tap import appearance_events
+
+    image = np.full((120, 160, 3), 90, np.uint8)
+    face = fake_pipeline().detect(image)[0]
+    unknown = Match(None, 0.9, 0.7, False)
+    result = FrameResult(0, 0.0, (FaceResult(face, unknown, track_id=1),))
+    (appearance,) = AppearanceFilter().update(result, "recognition")
+    figures = QualityFigures(150.0, 400.0, 0.05, 3.0)
+    embedded = []
+
+    def embed(img, f):
+        embedded.append(f)
+        return REFERENCE, figures
+
+    (event,) = appearance_events(image, [appearance], "photo.jpg", True, embed=embed)
+    assert embedded == [face] and event.position is None and event.crop
+    assert event.quality is figures
