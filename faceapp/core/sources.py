@@ -1,11 +1,13 @@
-"""Frame sources: a camera, a video file, a folder of images, or the built-in demo slideshow."""
+"""Frame sources: a camera, a network camera, a video file, a folder of images, or the demo."""
 
 from __future__ import annotations
 
 import errno
 import logging
 import os
+import re
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +29,116 @@ from faceapp.core.images import (
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+
+#: Address schemes read as network cameras: RTSP (``rtspt``: RTSP over TCP, ``rtspu``: over
+#: UDP, plain ``rtsp``: TCP), and HTTP(S) for MJPEG and HLS streams.
+NETWORK_SCHEMES = ("rtsp", "rtsps", "rtspt", "rtspu", "http", "https")
+
+#: Seconds a network camera has to answer when it is opened.
+OPEN_TIMEOUT_S = 4.0
+
+#: Seconds without a frame after which a network camera counts as lost.
+READ_TIMEOUT_S = 4.0
+
+#: Seconds FFmpeg may spend probing a network stream for its format when opening it.
+PROBE_S = 1.0
+
+#: Query parameters of an address whose values are hidden in what is shown or logged.
+SECRET_PARAMETERS = (
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "access_token",
+    "auth",
+    "key",
+    "apikey",
+    "api_key",
+    "signature",
+    "sig",
+)
+
+_SECRET_QUERY = re.compile(
+    r"([?&;](?:" + "|".join(SECRET_PARAMETERS) + r")=)[^&;#]*", flags=re.IGNORECASE
+)
+
+#: Shown in place of a password.
+HIDDEN = "***"
+
+
+def network_scheme(spec: object) -> str | None:
+    """Return the lower-case scheme of ``spec`` when it is a network camera's address, else None.
+
+    An address is ``scheme://...`` with a scheme of :data:`NETWORK_SCHEMES`, in any case.
+    """
+    if not isinstance(spec, str):
+        return None
+    scheme, sep, _rest = spec.strip().partition("://")
+    scheme = scheme.lower()
+    return scheme if sep and scheme in NETWORK_SCHEMES else None
+
+
+def redact_source(spec: object) -> str:
+    """Return ``spec`` as text fit to show or log: a password in it is replaced by ``***``.
+
+    ``rtsp://admin:secret@10.0.0.5/stream`` becomes ``rtsp://admin:***@10.0.0.5/stream``,
+    and the values of query parameters named like secrets (:data:`SECRET_PARAMETERS`, as in
+    ``?user=admin&password=secret``) become ``***``.  The user-information part ends at the
+    last ``@`` of the address, so a password holding ``@``, ``/`` or ``:`` is hidden whole
+    (an address whose path holds ``@`` may be hidden a little more than needed).  Anything
+    that is not ``scheme://...`` (a camera index, a path, ``demo``) is returned unchanged.
+    Never raises.
+
+    Parameters
+    ----------
+    spec : object
+        A source as the user gave it (usually a str; ints and paths pass through).
+
+    Returns
+    -------
+    str
+    """
+    text = str(spec)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text
+    userinfo, at, after = rest.rpartition("@")
+    if at:
+        user, colon, _password = userinfo.partition(":")
+        rest = f"{user}:{HIDDEN}@{after}" if colon else f"{userinfo}@{after}"
+    return f"{scheme}://{_SECRET_QUERY.sub(lambda m: m.group(1) + HIDDEN, rest)}"
+
+
+def secrets_of(spec: object) -> tuple[str, ...]:
+    """Return the secrets :func:`redact_source` hides in ``spec``, as written and URL-decoded.
+
+    For scrubbing text that may quote the address (a library's error message), with
+    :func:`scrub`.  Empty when ``spec`` holds none.
+    """
+    from urllib.parse import unquote
+
+    text = str(spec)
+    _scheme, sep, rest = text.partition("://")
+    if not sep:
+        return ()
+    found: list[str] = []
+    userinfo, at, _after = rest.rpartition("@")
+    if at and ":" in userinfo:
+        found.append(userinfo.partition(":")[2])
+    for match in _SECRET_QUERY.finditer(rest):
+        found.append(rest[match.end(1) : match.end()])
+    secrets = {s for value in found if value for s in (value, unquote(value))}
+    return tuple(sorted(secrets, key=len, reverse=True))
+
+
+def scrub(text: str, spec: object) -> str:
+    """Return ``text`` with every secret of the address ``spec`` replaced by ``***``."""
+    for secret in secrets_of(spec):
+        text = text.replace(secret, HIDDEN)
+    return text
 
 
 #: FFmpeg's ``AV_LOG_QUIET`` level.
@@ -170,6 +282,9 @@ class VideoCaptureSource:
         Restart a video file when it ends (ignored for cameras).
     """
 
+    #: Failed reads in a row after which a live source counts as lost.
+    max_failures = 5
+
     def __init__(self, target: int | str | Path, loop: bool = False) -> None:
         self.target = target
         self.live = isinstance(target, int)
@@ -225,8 +340,8 @@ class VideoCaptureSource:
         if not ok or image is None:
             if self.live:
                 self._failures += 1
-                if self._failures >= 5:
-                    raise SourceError(f"{self.name} stopped delivering frames (disconnected?)")
+                if self._failures >= self.max_failures:
+                    raise SourceError(self._lost_message())
                 return self.read()
             if self.loop and self._index > 0:
                 cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
@@ -243,6 +358,148 @@ class VideoCaptureSource:
         cap, self._cap = self._cap, None
         if cap is not None:
             cap.release()  # type: ignore[attr-defined]
+
+    def _lost_message(self) -> str:
+        """Return the one line saying that a live source stopped delivering frames."""
+        return f"{self.name} stopped delivering frames (disconnected?)"
+
+
+#: The environment variable through which OpenCV passes options to FFmpeg when it opens
+#: an address (``key;value|key;value``).
+FFMPEG_OPTIONS_VARIABLE = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+
+#: Held while :data:`FFMPEG_OPTIONS_VARIABLE` is set for one opening.
+_OPTIONS_LOCK = threading.Lock()
+
+
+class NetworkSource(VideoCaptureSource):
+    """A network camera: an RTSP, HTTP(S) MJPEG or HLS address read with OpenCV's FFmpeg backend.
+
+    A network source is live, like a camera: frames are read as they come (the newest one
+    wins), never paced to a frame rate, and ``timestamp`` is wall time since opening.
+    Opening gives up after ``open_timeout_s`` and a read after ``read_timeout_s``
+    (OpenCV's ``CAP_PROP_OPEN_TIMEOUT_MSEC`` and ``CAP_PROP_READ_TIMEOUT_MSEC``), so a dead
+    address or a stalled stream fails with one line instead of blocking.  RTSP goes over
+    TCP (``rtsp://``, ``rtspt://``) or UDP (``rtspu://``); the scheme is given to FFmpeg
+    as ``rtsp://`` with its ``rtsp_transport`` option (:meth:`ffmpeg_options`), through
+    :data:`FFMPEG_OPTIONS_VARIABLE`, unless the user has set that variable (then it is
+    used as it is).  :attr:`name` and every message and log line show the address with
+    its password hidden (:func:`redact_source`).
+
+    Parameters
+    ----------
+    url : str
+        The address, e.g. ``rtsp://user:password@192.168.1.20:554/stream1`` or
+        ``http://camera.local/video.mjpg``.
+    open_timeout_s, read_timeout_s : float
+        Seconds, > 0.
+
+    Notes
+    -----
+    A read that fails (the camera closed the stream, or sent nothing for
+    ``read_timeout_s``) raises :class:`SourceError` at once: wrap the source in
+    :class:`faceapp.core.reconnect.ReconnectingSource` to reconnect.  Opening blocks the
+    calling thread for up to ``open_timeout_s``: open in a worker thread, never the GUI's.
+    """
+
+    max_failures = 1
+
+    def __init__(
+        self,
+        url: str,
+        open_timeout_s: float = OPEN_TIMEOUT_S,
+        read_timeout_s: float = READ_TIMEOUT_S,
+    ) -> None:
+        scheme = network_scheme(url)
+        if scheme is None:
+            raise SourceError(f"{redact_source(url)}: not a network camera address")
+        super().__init__(url.strip())
+        self.live, self.loop = True, False
+        self.scheme = scheme
+        self.name = display_name(redact_source(self.target))
+        self.open_timeout_s = float(open_timeout_s)
+        self.read_timeout_s = float(read_timeout_s)
+        #: RTSP's lower transport ("tcp" or "udp"), None for HTTP(S).
+        self.transport: str | None = None
+        if scheme in ("rtsp", "rtspt", "rtsps"):
+            self.transport = "tcp"
+        elif scheme == "rtspu":
+            self.transport = "udp"
+
+    def ffmpeg_url(self) -> str:
+        """Return the address as FFmpeg takes it (``rtspt://`` and ``rtspu://`` as ``rtsp://``)."""
+        url = str(self.target)
+        if self.scheme in ("rtspt", "rtspu"):
+            return "rtsp" + url[len(self.scheme) :]
+        return url
+
+    def ffmpeg_options(self) -> str:
+        """Return the options given to FFmpeg (in :data:`FFMPEG_OPTIONS_VARIABLE`'s format).
+
+        The stream is probed for at most :data:`PROBE_S` (FFmpeg's default of 5 s made an
+        RTSP camera take 2 s to open), and RTSP uses :attr:`transport`.
+        """
+        options = [f"analyzeduration;{round(PROBE_S * 1_000_000)}"]
+        if self.transport is not None:
+            options.append(f"rtsp_transport;{self.transport}")
+        return "|".join(options)
+
+    def open(self) -> None:
+        """Connect; raises :class:`SourceError` (one line, password hidden) within the timeout."""
+        import cv2
+
+        quiet_video_backends()
+        params = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            round(self.open_timeout_s * 1000),
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            round(self.read_timeout_s * 1000),
+        ]
+        start = time.monotonic()
+        log.debug("opening %s (transport %s)", self.name, self.transport or "http")
+        try:
+            with _OPTIONS_LOCK:
+                own = FFMPEG_OPTIONS_VARIABLE not in os.environ
+                if own:
+                    os.environ[FFMPEG_OPTIONS_VARIABLE] = self.ffmpeg_options()
+                try:
+                    cap = cv2.VideoCapture(self.ffmpeg_url(), cv2.CAP_FFMPEG, params)
+                finally:
+                    if own:
+                        os.environ.pop(FFMPEG_OPTIONS_VARIABLE, None)
+            opened = cap.isOpened()
+        except cv2.error as exc:
+            message = scrub(
+                str(exc).strip().splitlines()[-1] if str(exc).strip() else "", self.target
+            )
+            raise SourceError(f"{self.name}: cannot be opened ({message})") from None
+        elapsed = time.monotonic() - start
+        if not opened:
+            cap.release()
+            log.debug("%s did not open after %.2f s", self.name, elapsed)
+            if elapsed >= 0.9 * self.open_timeout_s:
+                raise SourceError(
+                    f"{self.name}: no answer within {self.open_timeout_s:g} s "
+                    "(is the address right and the camera on?)"
+                )
+            raise SourceError(
+                f"{self.name}: cannot be opened (refused, not found, wrong password, "
+                "or not a video stream)"
+            )
+        log.debug("opened %s in %.2f s", self.name, elapsed)
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else 30.0
+        self._cap = cap
+        self._index = 0
+        self._failures = 0
+        self._t0 = time.monotonic()
+
+    def _lost_message(self) -> str:
+        """Return the one line saying that the stream stopped."""
+        return (
+            f"{self.name}: the stream stopped (closed by the camera, or no frame "
+            f"for {self.read_timeout_s:g} s)"
+        )
 
 
 class ImageFolderSource:
@@ -389,7 +646,8 @@ def open_source(spec: str | int, loop: bool = False) -> FrameSource:
     Parameters
     ----------
     spec : str or int
-        ``"demo"``, a camera index (``0``, ``"1"``), a folder of images, or a video file.
+        ``"demo"``, a camera index (``0``, ``"1"``), a folder of images, a video file, or
+        a network camera's address (:data:`NETWORK_SCHEMES`, see :class:`NetworkSource`).
     loop : bool
         Loop finite sources.
 
@@ -400,6 +658,15 @@ def open_source(spec: str | int, loop: bool = False) -> FrameSource:
     """
     if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
         return VideoCaptureSource(int(spec))
+    if network_scheme(spec) is not None:
+        assert isinstance(spec, str)
+        return NetworkSource(spec)
+    scheme, sep, _rest = str(spec).partition("://")
+    if sep and scheme.isalnum():
+        raise SourceError(
+            f"{display_name(redact_source(spec))}: not a supported address "
+            "(give rtsp://, rtspt://, rtspu://, http:// or https://)"
+        )
     if spec == "demo":
         return DemoSource()
     path = Path(spec)
@@ -413,7 +680,10 @@ def open_source(spec: str | int, loop: bool = False) -> FrameSource:
         _check_video_file(path)
     if path.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES or os.sep in str(spec):
         raise SourceError(f"{display_name(spec)}: no such file or folder")
-    raise SourceError(f"{display_name(spec)}: not a camera index, a folder, a video file or 'demo'")
+    raise SourceError(
+        f"{display_name(redact_source(spec))}: not a camera index, a folder, a video file, "
+        "a network address (rtsp://, http://) or 'demo'"
+    )
 
 
 def iterate(source: FrameSource) -> Iterator[Frame]:
