@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -119,10 +118,15 @@ def ten_thousand(x: np.ndarray, seed: int) -> np.ndarray:
     return np.concatenate([x, extra])
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str) -> float:
+    """Return a memory figure of this process (``VmRSS``, ``VmHWM``: its peak) in MB.
+
+    ``VmHWM`` belongs to the process's own address space; ``ru_maxrss`` would also count
+    the parent it was forked from.
+    """
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -133,7 +137,7 @@ def time_one(path: Path, method: str, cut: float, seed: int) -> dict[str, Any]:
     import sklearn.neighbors  # noqa: F401
 
     x = ten_thousand(load(path)[0], seed)
-    base = _rss_mb()
+    base = _status_mb("VmRSS")
     start = time.perf_counter()
     if method == "components":
         labels = group_embeddings(x, cut)
@@ -144,7 +148,7 @@ def time_one(path: Path, method: str, cut: float, seed: int) -> dict[str, Any]:
             n_clusters=None, distance_threshold=cut, linkage="average"
         ).fit_predict(x)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb("VmHWM")
     return {
         "method": method,
         "faces": len(x),
