@@ -414,3 +414,53 @@ def test_names_from_streams_match_the_file_frame_by_frame(pipeline, gallery, cli
         rtsp.stop()
     assert len(over_rtsp) == len(from_file)
     assert labels(pipeline, gallery, over_rtsp) == expected
+
+
+# -- the back-off schedule (a fake source and clock: logic only) -----------------------
+
+
+class FlakySource:
+    """A live source whose reads and opens fail while ``up`` is False."""
+
+    name, fps, live = "flaky", 10.0, True
+
+    def __init__(self) -> None:
+        self.up, self.opens = True, 0
+
+    def open(self) -> None:
+        self.opens += 1
+        if not self.up:
+            raise SourceError("flaky: refused")
+
+    def read(self):
+        from faceapp.core.sources import Frame
+
+        if not self.up:
+            raise SourceError("flaky: stopped")
+        return Frame(np.zeros((2, 2, 3), np.uint8), 0, 0.0)
+
+    def close(self) -> None:
+        pass
+
+
+def test_reconnection_attempts_back_off_and_resume() -> None:
+    now = [0.0]
+    statuses: list[LinkStatus] = []
+    flaky = FlakySource()
+    source = ReconnectingSource(flaky, statuses.append, clock=lambda: now[0])
+    source.open()
+    assert source.poll() is not None
+    flaky.up = False
+    assert source.poll() is None and source.state is LinkState.LOST
+    tries = []
+    for _ in range(5):
+        now[0] += source.retry_in()
+        tries.append(now[0])
+        assert source.poll() is None
+    assert tries == [0.5, 1.5, 3.5, 5.5, 7.5]  # waits of 0.5, 1, 2, then 2 again
+    assert [s.attempts for s in statuses] == [0, 1, 2, 3, 4, 5]
+    flaky.up = True
+    now[0] += source.retry_in()
+    frame = source.poll()
+    assert frame is not None and frame.index == 1 and frame.timestamp == 9.5
+    assert statuses[-1].state is LinkState.LIVE and statuses[-1].lost_for_s == 9.5
