@@ -13,22 +13,16 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import cv2  # noqa: E402
-from shots import enrol, show_photos, val_photo  # noqa: E402
+from shots import enrol, real_gallery, show_photos, train_photos, val_photo  # noqa: E402
 
-from faceapp import paths  # noqa: E402
-from faceapp.core.pipeline import FacePipeline  # noqa: E402
-from faceapp.gui.app import create_application  # noqa: E402
 from faceapp.gui.context import AppContext  # noqa: E402
 from faceapp.gui.main_window import MainWindow  # noqa: E402
 from faceapp.settings import Settings  # noqa: E402
-from faceapp.storage.gallery import GalleryStore  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "side-panel-1024.png"
 #: A long name, as people have them.
@@ -39,15 +33,8 @@ log = logging.getLogger("long-verdict-screenshot")
 
 def main() -> int:
     """Enrol one person, claim them, show their photo at 1024x700 and save the window."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    create_application()
-    work = Path(tempfile.mkdtemp(prefix="faceapp-long-verdict-shot-"))
-    try:
-        pipeline = FacePipeline()
-        pipeline.prepare()
-        store = GalleryStore(work / "gallery.sqlite3")
-        photos = sorted((paths.celebrity_dir() / "train" / "elton_john").glob("*.jpg"))
-        enrol(store, pipeline, NAME, photos[:3])
+    with real_gallery("faceapp-long-verdict-shot-") as (work, pipeline, store):
+        enrol(store, pipeline, NAME, train_photos("elton_john", 3))
         folder = work / "photos"
         folder.mkdir()
         cv2.imwrite(str(folder / "elton.png"), val_photo("elton_john", 1))
@@ -61,9 +48,7 @@ def main() -> int:
         log.info("window %s, mode panel %s", window.size().toTuple(), panel.geometry().getRect())
         window.shutdown()
         window.close()
-        return 0
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +89,31 @@ def show_photos(window: Any, seconds: float = 120.0, size: tuple[int, int] = (12
     QTimer.singleShot(round(seconds * 1000), loop.quit)
     window.start()
     loop.exec()
+
+
+@contextlib.contextmanager
+def real_gallery(prefix: str) -> Iterator[tuple[Path, Any, Any]]:
+    """Yield ``(folder, pipeline, store)``: Qt started, the real models, an empty gallery.
+
+    The gallery lives in a temporary ``folder`` that is removed afterwards.
+    """
+    from faceapp.core.pipeline import FacePipeline
+    from faceapp.gui.app import create_application
+    from faceapp.storage.gallery import GalleryStore
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    create_application()
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        pipeline = FacePipeline()
+        pipeline.prepare()
+        yield work, pipeline, GalleryStore(work / "gallery.sqlite3")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def train_photos(person: str, n: int) -> list[Path]:
+    """Return the first ``n`` ``train`` photos (by file name) of a 5-celebrity person."""
+    from faceapp import paths
+
+    return sorted((paths.celebrity_dir() / "train" / person).glob("*.jpg"))[:n]

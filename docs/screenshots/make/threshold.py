@@ -13,21 +13,15 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from shots import enrol, show_photos, write_pair  # noqa: E402
+from shots import enrol, real_gallery, show_photos, train_photos, write_pair  # noqa: E402
 
-from faceapp import paths  # noqa: E402
-from faceapp.core.pipeline import FacePipeline  # noqa: E402
-from faceapp.gui.app import create_application  # noqa: E402
 from faceapp.gui.context import AppContext  # noqa: E402
 from faceapp.gui.main_window import MainWindow  # noqa: E402
 from faceapp.settings import Settings  # noqa: E402
-from faceapp.storage.gallery import GalleryStore  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "threshold-panel.png"
 #: Train photos enrolled per person folder.
@@ -39,16 +33,9 @@ log = logging.getLogger("threshold-screenshot")
 
 def main() -> int:
     """Enrol four people, show a photo at 1024x700 and save the window."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    create_application()
-    work = Path(tempfile.mkdtemp(prefix="faceapp-threshold-shot-"))
-    try:
-        pipeline = FacePipeline()
-        pipeline.prepare()
-        store = GalleryStore(work / "gallery.sqlite3")
+    with real_gallery("faceapp-threshold-shot-") as (work, pipeline, store):
         for person, n in ENROLLED.items():
-            photos = sorted((paths.celebrity_dir() / "train" / person).glob("*.jpg"))
-            enrol(store, pipeline, person.replace("_", " ").title(), photos[:n])
+            enrol(store, pipeline, person.replace("_", " ").title(), train_photos(person, n))
         pair = write_pair(work / "pair.png")
 
         ctx = AppContext(Settings(demo_offered=True), store, pipeline)
@@ -60,9 +47,7 @@ def main() -> int:
         log.info("in view: %s", window.mode_panel.in_view_label.text())
         window.shutdown()
         window.close()
-        return 0
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -29,6 +29,20 @@ EMPTY_GALLERY_HINT = "Gallery is empty — press Capture (Ctrl+E) or Add photos 
 BOTTOM_MARGIN = 16
 
 
+def _fit_width(overlay: QWidget, width: Callable[[QWidget], int]) -> QWidget | None:
+    """Give ``overlay`` the width ``width(view)`` and the height its text needs there.
+
+    Returns its view (its parent), or None when it has none; the caller places it.
+    """
+    view = overlay.parentWidget()
+    if view is None:
+        return None
+    overlay.setFixedWidth(width(view))
+    height = overlay.heightForWidth(overlay.width())
+    overlay.setFixedHeight(height if height > 0 else overlay.sizeHint().height())
+    return view
+
+
 class EmptyGalleryHint(QLabel):
     """Shown at the bottom of ``view`` whenever the gallery has nobody with a sample.
 
@@ -80,14 +94,10 @@ class EmptyGalleryHint(QLabel):
         return False
 
     def _place(self) -> None:
-        view = self.parentWidget()
-        if view is None:
-            return
-        width = min(view.width() - 2 * BOTTOM_MARGIN, 560)
-        self.setFixedWidth(max(width, 100))
-        height = self.heightForWidth(self.width())
-        self.setFixedHeight(height if height > 0 else self.sizeHint().height())
-        self.move((view.width() - self.width()) // 2, view.height() - self.height() - BOTTOM_MARGIN)
+        view = _fit_width(self, lambda v: max(min(v.width() - 2 * BOTTOM_MARGIN, 560), 100))
+        if view is not None:
+            y = view.height() - self.height() - BOTTOM_MARGIN
+            self.move((view.width() - self.width()) // 2, y)
 
     @Slot()
     def _on_people_changed(self) -> None:
@@ -222,13 +232,10 @@ class NoCameraCard(QFrame):
         return False
 
     def _place(self) -> None:
-        view = self.parentWidget()
-        if view is None:
-            return
-        self.setFixedWidth(max(min(view.width() - 32, CARD_MAX_WIDTH), 200))
-        height = self.heightForWidth(self.width())
-        self.setFixedHeight(height if height > 0 else self.sizeHint().height())
-        self.move((view.width() - self.width()) // 2, max((view.height() - self.height()) // 2, 0))
+        view = _fit_width(self, lambda v: max(min(v.width() - 32, CARD_MAX_WIDTH), 200))
+        if view is not None:
+            y = max((view.height() - self.height()) // 2, 0)
+            self.move((view.width() - self.width()) // 2, y)
 
     @Slot()
     def _on_demo_clicked(self) -> None:
