@@ -361,3 +361,45 @@ def test_eval_lfw_and_bench_json_is_one_document(capsys, tmp_path: Path, monkeyp
     assert benchmarks.suite.main(["--quick", "--json"]) == 0
     out = capsys.readouterr().out
     assert json.loads(out) == {"fps": 1.0, "quick": True, "progress": None}
+
+
+@pytest.mark.model
+def test_video_from_a_network_camera_records_its_address_without_the_password(
+    capsys, gallery: Path, celebrity_dir: Path
+) -> None:
+    import cv2
+
+    from tests.core.stream_servers import MjpegServer
+
+    train, val = person_photos(celebrity_dir, "train"), person_photos(celebrity_dir, "val")
+    assert (
+        cli(capsys, "enroll", "madonna", str(train["madonna"][1]), "--gallery", str(gallery))[0]
+        == 0
+    )
+    frames = []
+    for photo in (val["madonna"][0], val["elton_john"][2]):
+        ok, jpeg = cv2.imencode(".jpg", cv2.imread(str(photo)))
+        frames += [jpeg.tobytes()] * 5
+    server = MjpegServer(frames, fps=10.0).start()
+    try:
+        address = server.url(auth="admin:S3cr3t-pw@")
+        code, out, err = cli(
+            capsys,
+            "video",
+            address,
+            "--max-frames",
+            "8",
+            "--history",
+            "--json",
+            "--gallery",
+            str(gallery),
+        )
+    finally:
+        server.stop()
+    assert code == 0, err
+    assert json.loads(out)["history_recorded"] >= 1
+    events = History(GalleryStore(gallery)).events()
+    assert events and all(
+        e.source == "http://admin:***@127.0.0.1:" + f"{server.port}/video.mjpg" for e in events
+    ), [e.source for e in events]
+    assert "S3cr3t" not in out + err

@@ -28,7 +28,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     """Run the pipeline over a video and optionally write it annotated."""
     from faceapp.core.images import display_name
     from faceapp.core.pipeline import MatchSettings
-    from faceapp.core.sources import SourceError, VideoCaptureSource, open_source
+    from faceapp.core.sources import SourceError, VideoCaptureSource, open_source, redact_source
     from faceapp.core.tracking import FaceTracker
     from faceapp.session.history_tap import HistoryTap
     from faceapp.session.live import CaptureLoop, LiveResult, RecognitionLoop, run_source
@@ -48,7 +48,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     if Path(args.input).exists():
         where = display_name(args.input)
     else:
-        where = f"camera {args.input}" if str(args.input).isdigit() else str(args.input)
+        # A camera index, or a network address with any password hidden.
+        where = f"camera {args.input}" if str(args.input).isdigit() else redact_source(args.input)
     # The window's live loop, every frame processed (a lossless mailbox, files unpaced):
     # the capture loop reads in a plain thread, recognition runs here.
     source.close()

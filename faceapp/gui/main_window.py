@@ -15,7 +15,13 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp import paths
-from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, open_source
+from faceapp.core.sources import (
+    FrameSource,
+    ImageFolderSource,
+    SourceError,
+    open_source,
+    redact_source,
+)
 from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
@@ -44,7 +50,8 @@ NO_SOURCE = "none (no camera found)"
 
 
 def _source_name(spec: str | FrameSource) -> str:
-    return spec if isinstance(spec, str) else spec.name
+    """Return how the window names a source: a network address never with its password."""
+    return redact_source(spec) if isinstance(spec, str) else spec.name
 
 
 def _is_camera(spec: str | FrameSource) -> bool:

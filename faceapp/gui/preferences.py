@@ -137,6 +137,21 @@ def save_settings(store: QSettings, settings: Settings) -> None:
     store.sync()
     if store.status() != QSettings.Status.NoError:
         log.warning("could not save the preferences to %s", store.fileName())
+        return
+    _make_private(Path(store.fileName()))
+
+
+def _make_private(path: Path) -> None:
+    """Make the preferences file 0600: it names people and may hold a camera's password.
+
+    Qt rewrites the file through a temporary one that keeps these permissions, so only
+    the very first save is briefly readable by others.
+    """
+    try:
+        if path.is_file() and not path.is_symlink():
+            os.chmod(path, 0o600)
+    except OSError as exc:
+        log.warning("could not make the preferences private (%s): %s", path, exc.strerror)
 
 
 class PreferencesSaver(QObject):

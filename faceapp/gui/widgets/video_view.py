@@ -143,6 +143,10 @@ class VideoView(QWidget):
         self._placeholder = text
         self.update()
 
+    def placeholder(self) -> str:
+        """Return the text shown while there is no picture."""
+        return self._placeholder
+
     def image(self) -> QImage | None:
         """Return the picture on screen, or None."""
         return self._image
