@@ -19,6 +19,7 @@ from faceapp.core.liveness.gate import NO_CHECK, Judgement, LivenessGate
 from faceapp.core.matching import GalleryIndex, Mode
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.quality import QualityFigures
+from faceapp.core.reconnect import LinkState, LinkStatus, ReconnectingSource
 from faceapp.core.sources import Frame, FrameSource, SourceError
 from faceapp.core.tracking import FaceTracker
 from faceapp.core.types import Face, FrameResult, as_readonly
@@ -67,6 +68,14 @@ class CaptureLoop(Runner):
     the source's last frame (``on_ended``) or its first failure (``on_failed``, called
     once, with one sentence for users); it closes the source whatever the reason.
 
+    A *live* source (a network or USB camera) that stops delivering once it was open is
+    not a failure: it is read through a
+    :class:`~faceapp.core.reconnect.ReconnectingSource`, which reopens it with back-off
+    (0.5, 1, 2, 2, ... s) while ``on_link`` hears ``LOST`` (no frames reach the sink
+    meanwhile, so nothing is recognised or recorded) and then ``LIVE`` once frames flow
+    again.  The first opening is not retried, and a source lost for longer than
+    ``give_up_s`` fails (``on_failed``).
+
     Parameters
     ----------
     source : FrameSource
@@ -84,6 +93,15 @@ class CaptureLoop(Runner):
     paced : bool
         Show files at their own rate (the window, the benchmark); False reads them as
         fast as the sink takes them (the command line).
+    on_link : callable, optional
+        ``(LinkStatus)`` when a live source is lost, at each failed attempt to reopen
+        it, and when it is back (called in the loop's thread, before the first frame
+        after the gap reaches the sink).
+    reconnect : bool
+        Reconnect live sources (default); False: a lost live source fails at once.
+    give_up_s : float or None
+        Seconds a live source may stay lost before the loop fails with
+        ``"<name>: lost for <n> s; gave up"``; None (default) retries until stopped.
 
     Notes
     -----
@@ -99,12 +117,21 @@ class CaptureLoop(Runner):
         on_failed: Callable[[str], None] = _ignore,
         on_ended: Callable[[], None] = _ignore,
         paced: bool = True,
+        on_link: Callable[[LinkStatus], None] = _ignore,
+        reconnect: bool = True,
+        give_up_s: float | None = None,
     ) -> None:
         super().__init__()
         self.source = source
         self.sink = sink
         self.on_opened, self.on_failed, self.on_ended = on_opened, on_failed, on_ended
+        self.on_link = on_link
         self.paced = paced
+        self.reconnect = reconnect
+        self.give_up_s = give_up_s
+        self._gave_up = ""
+        #: The reconnecting wrapper of a live source while the loop reads it, else None.
+        self.link: ReconnectingSource | None = None
         self._paused = threading.Event()
         #: Frames read from the source and handed to the sink.
         self.frames_read = 0
@@ -124,6 +151,9 @@ class CaptureLoop(Runner):
     def loop(self) -> None:
         """Open the source, read it until it ends, fails or the loop is stopped; close it."""
         name = self.source.name
+        if self.reconnect and getattr(self.source, "live", False) and self.link is None:
+            self.link = ReconnectingSource(self.source, self._on_status, sleep=self._wait)
+            self.source = self.link
         try:
             self.source.open()
         except SourceError as exc:
@@ -164,7 +194,12 @@ class CaptureLoop(Runner):
                 self.on_failed(f"{name} failed: {exc}")
                 return
             if frame is None:
-                self.on_ended()
+                if self.stopping():
+                    return
+                if self._gave_up:
+                    self.on_failed(self._gave_up)
+                else:
+                    self.on_ended()
                 return
             if self.paced and not self.source.live:
                 # Show file frames at their own rate: sleep until this frame is due.
@@ -177,6 +212,17 @@ class CaptureLoop(Runner):
                 elif delay > 0 and self.sleep(delay):
                     return
             self.deliver(frame)
+
+    def _on_status(self, status: LinkStatus) -> None:
+        """Pass a change of the live source's link on; give up after ``give_up_s`` lost."""
+        limit = self.give_up_s
+        if status.state is LinkState.LOST and limit is not None and status.lost_for_s >= limit:
+            self._gave_up = f"{status.name}: lost for {status.lost_for_s:.0f} s; gave up"
+        self.on_link(status)
+
+    def _wait(self, seconds: float) -> bool:
+        """Wait between reconnection attempts; True (stop waiting) when stopping or given up."""
+        return bool(self._gave_up) or self.sleep(seconds) or bool(self._gave_up)
 
     def deliver(self, frame: Frame) -> None:
         """Hand ``frame`` (made read-only) to the sink and count it."""
