@@ -30,7 +30,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     from faceapp.core.pipeline import MatchSettings
     from faceapp.core.sources import SourceError, VideoCaptureSource, open_source, redact_source
     from faceapp.core.tracking import FaceTracker
-    from faceapp.session.history_tap import HistoryTap
+    from faceapp.session.history_tap import HistoryTap, unknown_face_embedder
     from faceapp.session.live import CaptureLoop, LiveResult, RecognitionLoop, run_source
 
     settings = MatchSettings(threshold=threshold_from(args), stranger_rate=stranger_rate_from(args))
@@ -70,7 +70,7 @@ def cmd_video(args: argparse.Namespace) -> int:
             )
             ticket = loop.clear_frames(tracking=tracked)
             if recorder.active:  # the window's history tap: one event per new appearance
-                tap = HistoryTap(recorder.pending.extend)
+                tap = HistoryTap(recorder.pending.extend, embed=unknown_face_embedder(pipeline))
                 tap.set_source(ticket, where, still=not tracked)
                 loop.add_tap(tap)
 

@@ -21,6 +21,7 @@ from faceapp.gui.gallery_worker import GalleryWorker
 from faceapp.gui.history_worker import HistoryWorker
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.gallery import GalleryEdit, GalleryQueue
+from faceapp.session.history_tap import unknown_face_embedder
 from faceapp.session.live import ModelState
 from faceapp.session.meters import LiveMeters
 from faceapp.session.verdict import Verdict, verification_verdict
@@ -157,6 +158,8 @@ class AppContext(QObject):
         #: history, its results to :meth:`publish_result`.
         self.recognition = RecognitionWorker(pipeline, None, self.match_settings(), self.liveness)
         self.recognition.set_min_face(self._settings.min_face_px)
+        # Unknown faces are kept with their embedding, to be grouped and named later.
+        self.history.tap.embed = unknown_face_embedder(pipeline)
         self.recognition.add_tap(self.history.tap)
         self.recognition.result_ready.connect(self._on_recognition_result_ready)
         self.recognition.model_state_changed.connect(self._on_recognition_model_state_changed)

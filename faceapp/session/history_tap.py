@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,8 @@ def appearance_events(
 
     Notes
     -----
-    A crop that cannot be cut is logged and left out; the event is kept.
+    A crop that cannot be cut, or an unknown face that cannot be embedded, is logged
+    and left out; the event is kept.
     """
     from faceapp.enrolment import thumbnail_of
 
@@ -70,7 +72,10 @@ def appearance_events(
         person_since = since(person) if since is not None and person is not None else None
         embedding = quality = None
         if embed is not None and a.decision == "unknown":
-            embedding, quality = embed(image, a.face)
+            try:
+                embedding, quality = embed(image, a.face)
+            except Exception:  # kept as an event, not as a face: log it, go on
+                log.exception("embedding an unknown face for the history failed")
         event = NewEvent.from_appearance(
             a, crop, source, seen, person_since, embedding=embedding, quality=quality
         )
@@ -78,6 +83,27 @@ def appearance_events(
             event = dataclasses.replace(event, position=None)
         events.append(event)
     return events
+
+
+def unknown_face_embedder(pipeline: Any) -> Embed:
+    """Return the :data:`Embed` of a pipeline: its embedding of a face and its quality figures.
+
+    The embedding is the gallery's (``pipeline.embed(image, [face])[0]``, flip fusion
+    included) computed from the full-resolution frame, so an unknown face kept in the
+    history can be grouped with others and enrolled as a sample; the quality figures
+    (:func:`~faceapp.core.quality.assess_face`) choose a group's best faces.
+
+    Parameters
+    ----------
+    pipeline : FacePipeline
+        Loaded (its ``embed`` is called in the caller's thread).
+    """
+    from faceapp.core.quality import assess_face
+
+    def embed(image: np.ndarray, face: Face) -> tuple[np.ndarray, QualityFigures]:
+        return pipeline.embed(image, [face])[0], assess_face(image, face).figures
+
+    return embed
 
 
 class HistoryTap:
@@ -102,6 +128,12 @@ class HistoryTap:
     sink : callable
         Receives each non-empty list of new events; must be thread-safe and quick (it
         queues them for the history's writer thread).
+    embed : callable, optional
+        Embeds an unknown face (:data:`Embed`, e.g. :func:`unknown_face_embedder`), so
+        that each unknown appearance keeps its embedding and quality figures beside its
+        crop and can be grouped and named later (``Gallery > Unknown faces…``).  Called
+        once per new unknown appearance, not per frame, in the recognition thread.
+        Without it unknown faces are kept as crops only.
 
     Notes
     -----
@@ -114,8 +146,11 @@ class HistoryTap:
     decided when the picture was seen.
     """
 
-    def __init__(self, sink: Callable[[list[NewEvent]], None]) -> None:
+    def __init__(self, sink: Callable[[list[NewEvent]], None], embed: Embed | None = None) -> None:
         self._sink = sink
+        #: Embeds unknown faces (see the class's ``embed``); may be set before the
+        #: recognition thread starts.
+        self.embed = embed
         self._lock = threading.Lock()
         self._source: tuple[int, str, bool] | None = None
         self._filter = AppearanceFilter()
@@ -169,5 +204,5 @@ class HistoryTap:
         if not appearances:
             return
         since = gallery.enrolled_at_of if isinstance(gallery, StampedIndex) else None
-        events = appearance_events(frame.image, appearances, name, still, since)
+        events = appearance_events(frame.image, appearances, name, still, since, self.embed)
         self._sink(events)
