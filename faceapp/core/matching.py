@@ -18,6 +18,12 @@ clearly nearer to them than to the runner-up (:func:`face_threshold`); a face in
 pair threshold but outside that rule is a "maybe" (:attr:`Match.maybe`), neither a name
 nor silence.  A user may pin a fixed distance instead; the plain pair rule then applies.
 
+"Not X" corrections: a face a user said is not X is kept as one of X's negatives
+(:attr:`GalleryIndex.negatives`).  A face **strictly nearer** to one of X's negatives
+than to the nearest of X's own samples is never named X (nor "maybe X?"): X is out of
+the running for that face, which is then matched against the others under the same
+rule, and its :class:`Match` says whom it was kept from (``corrected``).
+
 Verification (1:1) keeps the pair rule at the threshold where 1 in 10,000
 different-person pairs of LFW is accepted, read from the shipped table.
 """
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -146,6 +153,11 @@ class GalleryIndex:
         Every enrolled sample, L2-normalised; made read-only.
     owners : ndarray, shape (n_samples,), int
         Index into ``names`` of the person each sample belongs to.
+    negatives : ndarray, shape (n_negatives, d), float32, optional
+        Faces users said are *not* the person ("not X" corrections), L2-normalised;
+        made read-only.  None of them by default.
+    negative_owners : ndarray, shape (n_negatives,), int, optional
+        Index into ``names`` of the person each negative is not.
 
     Attributes
     ----------
@@ -166,6 +178,12 @@ class GalleryIndex:
     names: tuple[str, ...]
     embeddings: np.ndarray
     owners: np.ndarray
+    negatives: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, 0), np.float32), repr=False, compare=False
+    )
+    negative_owners: np.ndarray = field(
+        default_factory=lambda: np.zeros((0,), np.int64), repr=False, compare=False
+    )
     centroids: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -173,8 +191,17 @@ class GalleryIndex:
             raise ValueError("person_ids and names differ in length")
         if self.embeddings.shape[0] != self.owners.shape[0]:
             raise ValueError("embeddings and owners differ in length")
-        self.embeddings.setflags(write=False)
-        self.owners.setflags(write=False)
+        if self.negatives.shape[0] != self.negative_owners.shape[0]:
+            raise ValueError("negatives and negative_owners differ in length")
+        if self.negatives.shape[0] == 0:
+            empty = np.zeros((0, self.embeddings.shape[1]), np.float32)
+            object.__setattr__(self, "negatives", empty)
+        elif self.negatives.shape[1] != self.embeddings.shape[1] or not (
+            self.negative_owners.min() >= 0 and self.negative_owners.max() < len(self.names)
+        ):
+            raise ValueError("a negative has another dimension or names nobody in the index")
+        for array in (self.embeddings, self.owners, self.negatives, self.negative_owners):
+            array.setflags(write=False)
         counts = np.bincount(self.owners, minlength=len(self.names))
         if len(counts) != len(self.names) or (counts == 0).any():
             raise ValueError("every person in a GalleryIndex needs at least one sample")
@@ -196,9 +223,16 @@ class GalleryIndex:
 
     @classmethod
     def from_samples(
-        cls, samples: list[tuple[int, str, np.ndarray]], dim: int = 128
+        cls,
+        samples: list[tuple[int, str, np.ndarray]],
+        dim: int = 128,
+        negatives: Sequence[tuple[int, np.ndarray]] = (),
     ) -> GalleryIndex:
-        """Build an index from ``(person_id, name, embedding)`` triples."""
+        """Build an index from ``(person_id, name, embedding)`` triples.
+
+        ``negatives`` are ``(person_id, embedding)`` pairs: faces that are not that
+        person ("not X" corrections); those of people without a sample are left out.
+        """
         if not samples:
             return cls.empty(dim)
         order: dict[int, int] = {}
@@ -210,7 +244,13 @@ class GalleryIndex:
                 names.append(name)
             owners[i] = order[pid]
         emb = l2_normalize(np.stack([s[2] for s in samples]))
-        return cls(tuple(order), tuple(names), emb, owners)
+        dim_ = emb.shape[1]
+        kept = [(order[pid], e) for pid, e in negatives if pid in order and e.shape == (dim_,)]
+        neg = l2_normalize(np.stack([e for _, e in kept])) if kept else None
+        neg_owners = np.array([k for k, _ in kept], np.int64)
+        if neg is None:
+            return cls(tuple(order), tuple(names), emb, owners)
+        return cls(tuple(order), tuple(names), emb, owners, neg, neg_owners)
 
     def __len__(self) -> int:
         """Return the number of people."""
@@ -291,7 +331,59 @@ def margin_score(nearest: np.ndarray, runner_up: np.ndarray) -> np.ndarray:
     return 2.0 * d1 - np.minimum(np.asarray(runner_up, np.float64), PAIR_THRESHOLD)
 
 
-def nearest_two(probes: np.ndarray, index: GalleryIndex) -> tuple[np.ndarray, ...]:
+def _min_by_owner(distances: np.ndarray, owners: np.ndarray, n_people: int) -> np.ndarray:
+    """Return, per row and person, the smallest of ``distances`` whose column they own.
+
+    ``distances`` is (n, m), ``owners`` (m,) positions in ``[0, n_people)``; a person
+    owning no column gets ``inf``.
+    """
+    out = np.full((distances.shape[0], n_people), np.inf, np.float32)
+    if owners.size == 0:
+        return out
+    order = np.argsort(owners, kind="stable")
+    sorted_owners = owners[order]
+    starts = np.flatnonzero(np.r_[True, sorted_owners[1:] != sorted_owners[:-1]])
+    out[:, sorted_owners[starts]] = np.minimum.reduceat(distances[:, order], starts, axis=1)
+    return out
+
+
+def corrected_people(probes: np.ndarray, index: GalleryIndex) -> np.ndarray:
+    """Return which people each probe may not be named as, because of "not X" corrections.
+
+    A probe is kept from person X when it is strictly nearer to one of X's negatives
+    (:attr:`GalleryIndex.negatives`) than to the nearest of X's own samples.
+
+    Parameters
+    ----------
+    probes : ndarray, shape (n, d)
+        L2-normalised embeddings.
+    index : GalleryIndex
+        The gallery.
+
+    Returns
+    -------
+    ndarray of bool, shape (n, len(index))
+        True where the probe is kept from that person; all False without negatives.
+    """
+    p = np.atleast_2d(np.asarray(probes, dtype=np.float32))
+    out = np.zeros((p.shape[0], len(index)), bool)
+    if index.negatives.shape[0] == 0:
+        return out
+    people = np.unique(index.negative_owners)
+    nearest_negative = _min_by_owner(
+        face_distance(p, index.negatives), index.negative_owners, len(index)
+    )[:, people]
+    rows = np.flatnonzero(np.isin(index.owners, people))
+    nearest_sample = _min_by_owner(
+        face_distance(p, index.embeddings[rows]), index.owners[rows], len(index)
+    )[:, people]
+    out[:, people] = nearest_negative < nearest_sample
+    return out
+
+
+def nearest_two(
+    probes: np.ndarray, index: GalleryIndex, excluded: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
     """Return each probe's nearest person, its distance, and the runner-up's distance.
 
     Parameters
@@ -300,6 +392,10 @@ def nearest_two(probes: np.ndarray, index: GalleryIndex) -> tuple[np.ndarray, ..
         L2-normalised embeddings.
     index : GalleryIndex
         A gallery with at least one person.
+    excluded : ndarray of bool, shape (n, len(index)), optional
+        People left out for a probe (:func:`corrected_people`): they are neither its
+        nearest nor its runner-up; a probe with everyone left out is at distance 2
+        (the farthest two unit vectors can be) from its "nearest".
 
     Returns
     -------
@@ -311,6 +407,8 @@ def nearest_two(probes: np.ndarray, index: GalleryIndex) -> tuple[np.ndarray, ..
     p = np.atleast_2d(np.asarray(probes, dtype=np.float32))
     # For unit vectors the nearest mean embedding is the one with the largest dot product.
     dots = p @ index.centroids.T
+    if excluded is not None:
+        dots = np.where(excluded, np.float32(-1.0), dots)  # -1: distance 2, the farthest
     rows = np.arange(p.shape[0])
     if dots.shape[1] == 1:
         best = np.zeros(p.shape[0], np.int64)
@@ -354,6 +452,11 @@ def identify(
         ``name`` the nearest person, ``accepted`` False, ``maybe`` True.  Unknown:
         ``name`` None.  ``distance`` is always the distance to the nearest person
         (``inf`` when the gallery is empty) and ``threshold`` the face's own threshold.
+        A face kept from its nearest person X by a "not X" correction (see the module
+        docstring and :func:`corrected_people`) is matched among the others by the same
+        rule, X counting neither as nearest nor as runner-up; its ``corrected`` and
+        ``corrected_id`` name X, and ``distance`` is to the nearest person left (to X
+        when nobody is left).
 
     Raises
     ------
@@ -365,23 +468,40 @@ def identify(
         limit = PAIR_THRESHOLD if threshold is None else threshold
         return [Match(None, float("inf"), limit, False) for _ in range(p.shape[0])]
     best, nearest, runner_up = nearest_two(p, index)
+    kept_from = np.full(len(best), -1, np.int64)
+    if index.negatives.shape[0]:
+        excluded = corrected_people(p, index)
+        kept_from = np.where(excluded[np.arange(len(best)), best], best, -1)
+    if (kept_from >= 0).any():  # someone's "not X": match those faces among the others
+        left = excluded.sum(axis=1) < len(index)
+        best_c, nearest_c, runner_up_c = nearest_two(p, index, excluded)
+        redo = (kept_from >= 0) & left
+        best = np.where(redo, best_c, best)
+        nearest = np.where(redo, nearest_c, nearest)
+        runner_up = np.where(kept_from >= 0, runner_up_c, runner_up)
     if threshold is None:
         base = index_outlook(index, stranger_rate).threshold
         loose = index_outlook(index, max(stranger_rate, MAYBE_STRANGER_RATE)).threshold
     matches = []
-    for k, dist, second in zip(best.tolist(), nearest.tolist(), runner_up.tolist()):
+    for row, (k, dist, second) in enumerate(
+        zip(best.tolist(), nearest.tolist(), runner_up.tolist())
+    ):
         if threshold is None:
             limit = face_threshold(base, second)
             maybe_limit = min(face_threshold(loose, second), PAIR_THRESHOLD)
         else:
             limit, maybe_limit = threshold, PAIR_THRESHOLD
         name, pid = index.names[k], index.person_ids[k]
-        if is_match(dist, limit):
-            matches.append(Match(name, dist, limit, True, pid))
+        x = int(kept_from[row])
+        c_name, c_id = (index.names[x], index.person_ids[x]) if x >= 0 else (None, None)
+        if x >= 0 and excluded[row, k]:  # everybody is out for this face
+            matches.append(Match(None, dist, limit, False, None, False, c_name, c_id))
+        elif is_match(dist, limit):
+            matches.append(Match(name, dist, limit, True, pid, False, c_name, c_id))
         elif is_match(dist, maybe_limit):
-            matches.append(Match(name, dist, limit, False, pid, maybe=True))
+            matches.append(Match(name, dist, limit, False, pid, True, c_name, c_id))
         else:
-            matches.append(Match(None, dist, limit, False))
+            matches.append(Match(None, dist, limit, False, None, False, c_name, c_id))
     return matches
 
 

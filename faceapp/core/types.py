@@ -106,6 +106,12 @@ class Match:
         Recognition only: the nearest person (``name``) is near, but not near enough to
         be named (:func:`faceapp.core.matching.identify`); shown as "maybe X?", never
         as a name.  ``accepted`` is then False.
+    corrected : str or None
+        Recognition only: the person this face was kept from being named because it is
+        nearer one of their "not X" corrections than to them
+        (:func:`faceapp.core.matching.identify`); ``name`` is then someone else or None.
+    corrected_id : int or None
+        Gallery id of ``corrected``.
     """
 
     name: str | None
@@ -114,6 +120,8 @@ class Match:
     accepted: bool
     person_id: int | None = None
     maybe: bool = False
+    corrected: str | None = None
+    corrected_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,11 +30,20 @@ from faceapp.storage.names import (
 from faceapp.storage.samples import (
     NewSample,
     decode_embedding,
+    embedding_blob,
     quality_column,
     quality_from_json,
     sample_values,
 )
-from faceapp.storage.schema import APPLICATION_ID, SCHEMA_VERSION, GalleryError, Person, Sample
+from faceapp.storage.schema import (
+    APPLICATION_ID,
+    NEGATIVES_SCHEMA,
+    SCHEMA_VERSION,
+    GalleryError,
+    Negative,
+    Person,
+    Sample,
+)
 
 __all__ = [
     "APPLICATION_ID",
@@ -46,6 +55,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "GalleryError",
     "GalleryStore",
+    "Negative",
     "NewSample",
     "Person",
     "QualityFigures",
@@ -139,6 +149,11 @@ class GalleryStore(GalleryFile):
 
     Embeddings are stored L2-normalised as little-endian float32 BLOBs together with
     their dimension; all samples in one gallery share one dimension.
+
+    "Not X" corrections (:meth:`add_negative`) are biometric data like samples: the
+    face's embedding and crop, in the same file under the same rules (0600, secure
+    delete), removed with the person and by ``wipe``; ``index()`` carries them to
+    matching (:func:`~faceapp.core.matching.identify`).
     """
 
     # -- queries -----------------------------------------------------------------------
@@ -231,15 +246,55 @@ class GalleryStore(GalleryFile):
     def index(self) -> GalleryIndex:
         """Return an immutable snapshot for matching; people with no samples are left out.
 
-        The snapshot does not follow later writes; compare ``revision()`` to know when to
-        take a new one.  It may be handed to another thread.
+        The snapshot holds the people's "not X" corrections too (:meth:`add_negative`).
+        It does not follow later writes; compare ``revision()`` to know when to take a
+        new one.  It may be handed to another thread.
         """
         with self.read_transaction() as conn:
             rows = conn.execute(
                 "SELECT p.id, p.name, s.embedding, s.dim FROM samples s"
                 " JOIN people p ON p.id = s.person_id ORDER BY p.id, s.id"
             ).fetchall()
-        return GalleryIndex.from_samples([(r[0], r[1], self._decode(r[2], r[3])) for r in rows])
+            negatives = [(r[0], self._decode(r[1], r[2])) for r in self._negative_rows(conn)]
+        return GalleryIndex.from_samples(
+            [(r[0], r[1], self._decode(r[2], r[3])) for r in rows], negatives=negatives
+        )
+
+    @staticmethod
+    def _negative_rows(conn: sqlite3.Connection) -> list[tuple[int, bytes, int]]:
+        """Return ``(person_id, embedding, dim)`` of every negative (none before schema 6).
+
+        Reads never migrate a file, so a gallery of an older schema is read as it is.
+        """
+        if conn.execute("PRAGMA user_version").fetchone()[0] < NEGATIVES_SCHEMA:
+            return []
+        return conn.execute(
+            "SELECT person_id, embedding, dim FROM negatives ORDER BY person_id, id"
+        ).fetchall()
+
+    def negatives(self, person: str | int) -> list[Negative]:
+        """Return the "not X" corrections of a person, oldest first.
+
+        Raises
+        ------
+        KeyError
+            When the person is not enrolled.
+        GalleryError
+            When a stored embedding's length disagrees with its dimension (damaged file).
+        """
+        with self.read_transaction() as conn:
+            pid = self._require(conn, person).id
+            if conn.execute("PRAGMA user_version").fetchone()[0] < NEGATIVES_SCHEMA:
+                return []
+            rows = conn.execute(
+                "SELECT id, person_id, dim, source, created_at, crop, embedding"
+                " FROM negatives WHERE person_id = ? ORDER BY id",
+                (pid,),
+            ).fetchall()
+        return [
+            Negative(i, owner, dim, source, at, crop, self._decode(blob, dim))
+            for i, owner, dim, source, at, crop, blob in rows
+        ]
 
     def revision(self) -> int:
         """Return a number that changes with every committed write, from any process.
@@ -354,6 +409,80 @@ class GalleryStore(GalleryFile):
             return ids
 
         return self.write_transaction(body)
+
+    def add_negative(
+        self,
+        person_id: str | int,
+        embedding: np.ndarray,
+        crop: bytes | None = None,
+        source: str | None = None,
+    ) -> int:
+        """Store a "not X" correction: a face the user says is not this person.
+
+        From then on a face nearer to it than to the person's own nearest sample is not
+        named them (:func:`~faceapp.core.matching.identify`); the person's samples are
+        left as they are.
+
+        Parameters
+        ----------
+        person_id : str or int
+            Gallery id or display name of the person the face is *not*.
+        embedding : ndarray, shape (d,)
+            The face's embedding: finite, 1-D, the gallery's dimension (L2-normalised
+            here).
+        crop : bytes, optional
+            JPEG bytes of the face, to show the correction later.
+        source : str, optional
+            Where the face came from (file name, "camera", ...).
+
+        Returns
+        -------
+        int
+            The new negative's id.
+
+        Raises
+        ------
+        KeyError
+            When the person is not enrolled.
+        ValueError, TypeError
+            On an invalid embedding (or one of another dimension than the gallery's),
+            crop or source; nothing is written then.
+        """
+        blob, dim = embedding_blob(embedding)
+        if crop is not None and not isinstance(crop, (bytes, bytearray, memoryview)):
+            raise TypeError("a crop must be JPEG bytes or None")
+        if source is not None and not isinstance(source, str):
+            raise TypeError("a source must be a str or None")
+
+        def body(conn: sqlite3.Connection) -> int:
+            person = self._require(conn, person_id)
+            row = conn.execute("SELECT dim FROM samples LIMIT 1").fetchone()
+            if row is not None and row[0] != dim:
+                raise ValueError(f"embedding has {dim} values, the gallery uses {row[0]}")
+            cur = conn.execute(
+                "INSERT INTO negatives(person_id, embedding, dim, crop, source, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (person.id, blob, dim, None if crop is None else bytes(crop), source, _now()),
+            )
+            return cast(int, cur.lastrowid)
+
+        return self.write_transaction(body)
+
+    def remove_negative(self, negative_id: int) -> None:
+        """Delete one "not X" correction (overwritten in the file, like a sample).
+
+        Raises
+        ------
+        KeyError
+            When no correction has this id.
+        """
+
+        def body(conn: sqlite3.Connection) -> None:
+            if conn.execute("DELETE FROM negatives WHERE id = ?", (int(negative_id),)).rowcount:
+                return
+            raise KeyError(f"no correction with id {negative_id}")
+
+        self.write_transaction(body)
 
     def rename(self, old: str | int, new: str) -> Person:
         """Give a person a new display name; samples and id are kept.
@@ -529,6 +658,7 @@ class GalleryStore(GalleryFile):
                 "SELECT person_id, embedding, dim FROM samples ORDER BY person_id, id"
             )
             done = 0
+            negative_rows = self._negative_rows(conn)
             while rows := cur.fetchmany(rows_per_step):
                 if done + len(rows) > n or any(r[2] != dim or len(r[1]) != 4 * dim for r in rows):
                     raise GalleryError(f"{self._path}: damaged sample (dimension mismatch)")
@@ -540,10 +670,18 @@ class GalleryStore(GalleryFile):
                 pause()
         ids, owners = np.unique(owners_ids[:done], return_inverse=True)
         person_ids = tuple(int(i) for i in ids)
+        position = {pid: k for k, pid in enumerate(person_ids)}
+        kept = [  # a correction of another dimension (samples since replaced) cannot match
+            (position[r[0]], self._decode(r[1], r[2]))
+            for r in negative_rows
+            if r[0] in position and r[2] == dim
+        ]
         return StampedIndex(
             person_ids,
             tuple(names[i] for i in person_ids),
             l2_normalize(embeddings[:done]),
             owners.astype(np.int64),
-            tuple(enrolled[i] for i in person_ids),
+            negatives=l2_normalize(np.stack([e for _, e in kept])) if kept else np.zeros((0, 0)),
+            negative_owners=np.array([k for k, _ in kept], np.int64),
+            enrolled_at=tuple(enrolled[i] for i in person_ids),
         )

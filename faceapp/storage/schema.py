@@ -77,6 +77,19 @@ def _migrate_v5(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE history ADD COLUMN face_group INTEGER")
 
 
+def _migrate_v6(conn: sqlite3.Connection) -> None:
+    # "Not X" corrections (GalleryStore.add_negative): faces a user said are not the
+    # person, kept as that person's negative examples; removed with the person.
+    conn.execute(
+        "CREATE TABLE negatives(id INTEGER PRIMARY KEY,"
+        " person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+        " embedding BLOB NOT NULL, dim INTEGER NOT NULL"
+        " CHECK (dim > 0 AND length(embedding) = 4 * dim),"
+        " crop BLOB, source TEXT, created_at TEXT)"
+    )
+    conn.execute("CREATE INDEX negatives_person ON negatives(person_id)")
+
+
 #: Schema migrations; entry ``k`` upgrades ``PRAGMA user_version`` from ``k`` to ``k + 1``.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_v1,
@@ -84,8 +97,11 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_v3,
     _migrate_v4,
     _migrate_v5,
+    _migrate_v6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+#: The schema version that added the ``negatives`` table ("not X" corrections).
+NEGATIVES_SCHEMA = 6
 
 
 def empty_gallery() -> sqlite3.Connection:
@@ -157,3 +173,34 @@ class Sample:
     thumbnail: bytes | None = field(repr=False)
     embedding: np.ndarray = field(repr=False, compare=False)
     quality: QualityFigures | None = None
+
+
+@dataclass(frozen=True)
+class Negative:
+    """A "not X" correction: a face a user said is not the person.
+
+    Parameters
+    ----------
+    id : int
+        Negative id.
+    person_id : int
+        Gallery id of the person the face is *not*.
+    dim : int
+        Embedding dimension.
+    source : str or None
+        Where the face came from (file name, "camera", ...).
+    created_at : str
+        Time of the correction, ISO 8601 in UTC.
+    crop : bytes or None
+        JPEG bytes of the face, when one was stored.
+    embedding : ndarray, shape (dim,), float32
+        The stored L2-normalised embedding; read-only.
+    """
+
+    id: int
+    person_id: int
+    dim: int
+    source: str | None
+    created_at: str
+    crop: bytes | None = field(repr=False)
+    embedding: np.ndarray = field(repr=False, compare=False)
