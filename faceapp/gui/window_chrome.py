@@ -250,6 +250,10 @@ class WindowChrome(QObject):
         self.calibration_action = action("Calibration…")
         self.calibration_action.setToolTip("How well does it separate my people?")
         self.history_action = action("History…", "Ctrl+H")
+        self.unknown_faces_action = action("Unknown faces…", "Ctrl+U")
+        self.unknown_faces_action.setToolTip(
+            "The faces nobody enrolled matched, grouped by person, to name in one go"
+        )
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit)
         self.howto_action = action("How to use", QKeySequence.StandardKey.HelpContents)
         self.shortcuts_action = action("Keyboard shortcuts")
@@ -267,6 +271,7 @@ class WindowChrome(QObject):
         menu.addSeparator()
         menu.addAction(self.calibration_action)
         menu.addAction(self.history_action)
+        menu.addAction(self.unknown_faces_action)
         menu = bar.addMenu("&Help")
         menu.addActions([self.howto_action, self.shortcuts_action])
         menu.addSeparator()

@@ -277,6 +277,25 @@ class History:
             row = conn.execute("SELECT crop FROM history WHERE id = ?", (int(event_id),)).fetchone()
         return None if row is None or row[0] is None else bytes(row[0])
 
+    def crops(self, event_ids: Iterable[int]) -> dict[int, bytes]:
+        """Return the JPEG face crops of several events in one read: ``{event id: crop}``.
+
+        Events without a crop, and ids of no event, are left out.
+        """
+        ids = sorted({int(i) for i in event_ids})
+        out: dict[int, bytes] = {}
+        with self._store.read_transaction() as conn:
+            if not ids or not _has_table(conn):
+                return out
+            for chunk in _chunks(ids):
+                rows = conn.execute(
+                    "SELECT id, crop FROM history WHERE crop IS NOT NULL AND id IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                out.update((int(i), bytes(c)) for i, c in rows)
+        return out
+
     def unknown_faces(self, now: datetime | None = None) -> list[UnknownFace]:
         """Return the unknown faces kept with their embedding, oldest first, within the retention.
 

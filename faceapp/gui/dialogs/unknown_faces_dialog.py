@@ -1,0 +1,466 @@
+"""UnknownFacesDialog: the unknown faces grouped by person, to name, add, ignore or merge."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.gui.context import AppContext
+from faceapp.gui.images import jpeg_image
+from faceapp.gui.loop_worker import CallWorker
+from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.session.unknown_faces import (
+    Naming,
+    NamingRefused,
+    UnknownGroups,
+    group_together,
+    ignore_faces,
+    load_groups,
+    name_faces,
+    take_out,
+)
+from faceapp.storage.gallery import GalleryStore
+from faceapp.storage.history import FaceGroup, local_time
+
+log = logging.getLogger(__name__)
+
+#: Side of a group's face in the list of groups, in pixels.
+GROUP_ICON_PX = 56
+#: Side of each face of the selected group, in pixels.
+FACE_ICON_PX = 72
+#: Data role holding a list item's group id (groups) or event id (faces).
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def group_text(group: FaceGroup) -> str:
+    """Return the text of a group in the list: faces, first and last seen, sources."""
+    faces = f"{group.count} face{'s' if group.count != 1 else ''}"
+    where = ", ".join(PurePath(s).name for s in group.sources[:2])
+    if len(group.sources) > 2:
+        where += f" and {len(group.sources) - 2} more"
+    first, last = local_time(group.first_seen), local_time(group.last_seen)
+    seen = first if first == last else f"{first} – {last}"
+    return f"{faces} · {where or 'unknown source'}\n{seen}"
+
+
+class UnknownFacesDialog(QDialog):
+    """The faces the window did not know, grouped by person, to be named in one go.
+
+    The groups (:func:`~faceapp.session.unknown_faces.load_groups`: the history's
+    unknown faces kept with their embedding, grouped by average-linkage clustering) are
+    read and computed in a :class:`CallWorker` thread; naming, adding, ignoring, merging
+    and taking a face out run in the gallery thread (``ctx.run_gallery_job``), after
+    which the groups are read again and the window's gallery follows.  The largest and
+    most recently seen group is selected on opening: *Name…*, a name and Enter enrol it.
+
+    Parameters
+    ----------
+    ctx : AppContext
+    parent : QWidget, optional
+    """
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._data: UnknownGroups | None = None
+        self._by_id: dict[int, FaceGroup] = {}
+        self._load_ticket = self._shown_ticket = 0
+        self._note = ""  # what the last action did, shown before the count of groups
+        self._jobs: dict[int, tuple[str, tuple]] = {}
+        self._loader = CallWorker("faceapp-unknown-faces")
+        self._loader.done.connect(self._on_loaded)
+        self._loader.failed.connect(self._on_load_failed)
+        #: The last question asked (a name, a person, a refusal); tests answer it.
+        self.last_prompt: QDialog | None = None
+        self.setWindowTitle("Unknown faces")
+        self.setObjectName("unknownFacesDialog")
+        self.resize(940, 600)
+
+        self.groups = QListWidget()
+        self.groups.setObjectName("groups")
+        self.groups.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.groups.setIconSize(QSize(GROUP_ICON_PX, GROUP_ICON_PX))
+        self.groups.setSpacing(2)
+        self.groups.setMinimumWidth(300)
+        self.faces = QListWidget()
+        self.faces.setObjectName("faces")
+        self.faces.setViewMode(QListView.ViewMode.IconMode)
+        self.faces.setIconSize(QSize(FACE_ICON_PX, FACE_ICON_PX))
+        self.faces.setResizeMode(QListView.ResizeMode.Adjust)
+        self.faces.setMovement(QListView.Movement.Static)
+        self.faces.setSpacing(4)
+        self.faces.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.detail = plain_label()
+        self.detail.setWordWrap(True)
+
+        self.name_button = QPushButton("Name…")
+        self.name_button.setObjectName("primary")
+        self.name_button.setToolTip("Enrol a new person from the group's best faces")
+        self.add_button = QPushButton("Add to…")
+        self.add_button.setToolTip("Add the group's best faces to someone enrolled")
+        self.ignore_button = QPushButton("Ignore")
+        self.ignore_button.setToolTip("Forget these faces (their crops and embeddings)")
+        self.merge_button = QPushButton("Merge")
+        self.merge_button.setToolTip("Select two or more groups of one person to make one group")
+        self.take_out_button = QPushButton("Take out of group")
+        self.take_out_button.setToolTip("The selected faces are someone else: a group of their own")
+        self.refresh_button = QPushButton("Refresh")
+        self.close_button = QPushButton("Close")
+        self.summary = plain_label("Grouping the unknown faces…")
+
+        actions = QHBoxLayout()
+        for b in (self.name_button, self.add_button, self.ignore_button, self.merge_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        actions.addWidget(self.take_out_button)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.detail)
+        right_layout.addWidget(self.faces, 1)
+        right_layout.addLayout(actions)
+        split = QSplitter()
+        split.addWidget(self.groups)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.refresh_button)
+        bottom.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(
+                "Faces seen while history was on that nobody enrolled matched, grouped by "
+                "person. Select a group, then Name… to enrol it."
+            )
+        )
+        layout.addWidget(split, 1)
+        layout.addLayout(bottom)
+
+        self.groups.itemSelectionChanged.connect(self._on_groups_selection_changed)
+        self.faces.itemSelectionChanged.connect(self._update_buttons)
+        self.name_button.clicked.connect(self.ask_name)
+        self.add_button.clicked.connect(self.ask_person)
+        self.ignore_button.clicked.connect(self.ignore)
+        self.merge_button.clicked.connect(self.merge)
+        self.take_out_button.clicked.connect(self.take_out)
+        self.refresh_button.clicked.connect(self.reload)
+        self.close_button.clicked.connect(self.close)
+        ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
+        ctx.people_reset.connect(self._update_buttons)
+        self._update_buttons()
+        ctx.history.flush_soon()  # what was just seen is among them
+        self.reload()
+
+    @classmethod
+    def open_for(cls, ctx: AppContext, parent: QWidget | None = None) -> UnknownFacesDialog:
+        """Show a new dialog (not modal, deleted on close) and return it."""
+        dialog = cls(ctx, parent)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def done(self, result: int) -> None:
+        """Abandon a grouping still running, then close."""
+        self._loader.stop()
+        super().done(result)
+
+    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt API
+        """Abandon a grouping still running."""
+        self._loader.stop()
+        super().closeEvent(event)  # type: ignore[arg-type]
+
+    # -- reading -------------------------------------------------------------------------
+
+    def reload(self) -> int:
+        """Read and group the unknown faces again (off the GUI thread); returns a ticket."""
+        store = self._ctx.store
+        self._load_ticket = self._loader.submit(
+            lambda: load_groups(store, jpeg_image), "grouping the unknown faces"
+        )
+        return self._load_ticket
+
+    @property
+    def loaded_ticket(self) -> int:
+        """The ticket of the groups on show (0 before the first read)."""
+        return self._shown_ticket if self._data is not None else 0
+
+    @property
+    def load_ticket(self) -> int:
+        """The ticket of the newest read asked for."""
+        return self._load_ticket
+
+    @property
+    def busy(self) -> bool:
+        """True while an action runs in the gallery thread (its regrouping follows)."""
+        return bool(self._jobs)
+
+    def shown_groups(self) -> tuple[FaceGroup, ...]:
+        """Return the groups listed, in order (empty before the first read)."""
+        return self._data.groups if self._data is not None else ()
+
+    @Slot(int, object)
+    def _on_loaded(self, ticket: int, data: UnknownGroups) -> None:
+        if ticket != self._load_ticket:
+            return
+        self._shown_ticket = ticket
+        keep = set(self.selected_group_ids())
+        self._data = data
+        self._by_id = {g.id: g for g in data.groups}
+        self.groups.blockSignals(True)
+        self.groups.clear()
+        for g in data.groups:
+            item = QListWidgetItem(group_text(g))
+            item.setData(ID_ROLE, g.id)
+            shown = data.shown_faces(g)
+            crop = data.crops.get(shown[0]) if shown else None
+            if crop is not None:
+                item.setIcon(QIcon(QPixmap.fromImage(crop)))
+            item.setToolTip(html_literal("\n".join(g.sources) or "no source recorded"))
+            self.groups.addItem(item)
+            if g.id in keep:
+                item.setSelected(True)
+        if not self.groups.selectedItems() and self.groups.count():
+            self.groups.setCurrentRow(0)
+        self.groups.blockSignals(False)
+        n, faces = len(data.groups), sum(g.count for g in data.groups)
+        if n == 0:
+            self.summary.setText(
+                "No unknown faces are kept. While history is on, faces nobody enrolled "
+                "matched are kept here to be named."
+            )
+        else:
+            self.summary.setText(f"{n} group{'s' if n != 1 else ''}, {faces} faces")
+        if self._note:
+            self.summary.setText(f"{self._note} · {self.summary.text()}")
+        self._on_groups_selection_changed()
+
+    @Slot(int, str)
+    def _on_load_failed(self, ticket: int, message: str) -> None:
+        if ticket == self._load_ticket:
+            self.summary.setText(f"The unknown faces cannot be read: {message}")
+
+    # -- selection -----------------------------------------------------------------------
+
+    def selected_group_ids(self) -> list[int]:
+        """Return the ids of the selected groups, in list order."""
+        return [
+            int(self.groups.item(r).data(ID_ROLE))
+            for r in range(self.groups.count())
+            if self.groups.item(r).isSelected()
+        ]
+
+    def selected_groups(self) -> list[FaceGroup]:
+        """Return the selected groups, in list order."""
+        return [self._by_id[i] for i in self.selected_group_ids() if i in self._by_id]
+
+    def select_group(self, group_id: int) -> None:
+        """Select this group alone."""
+        for r in range(self.groups.count()):
+            item = self.groups.item(r)
+            if item.data(ID_ROLE) == group_id:
+                self.groups.setCurrentItem(item)
+                return
+
+    def selected_face_ids(self) -> list[int]:
+        """Return the event ids of the faces selected in the group on show."""
+        return [int(i.data(ID_ROLE)) for i in self.faces.selectedItems()]
+
+    @Slot()
+    def _on_groups_selection_changed(self) -> None:
+        chosen = self.selected_groups()
+        self.faces.clear()
+        if len(chosen) == 1 and self._data is not None:
+            g = chosen[0]
+            for event_id in self._data.shown_faces(g):
+                item = QListWidgetItem()
+                item.setData(ID_ROLE, event_id)
+                crop = self._data.crops.get(event_id)
+                if crop is not None:
+                    item.setIcon(QIcon(QPixmap.fromImage(crop)))
+                item.setToolTip(f"History event {event_id}")
+                self.faces.addItem(item)
+            more = g.count - self.faces.count()
+            sources = ", ".join(g.sources) or "no source recorded"
+            text = (
+                f"{g.count} faces, first seen {local_time(g.first_seen)}, last seen "
+                f"{local_time(g.last_seen)}; in {sources}."
+            )
+            if more > 0:
+                text += f" The best {self.faces.count()} are shown ({more} more)."
+            self.detail.setText(text)
+        elif chosen:
+            n = sum(g.count for g in chosen)
+            self.detail.setText(f"{len(chosen)} groups selected ({n} faces): Merge joins them.")
+        else:
+            self.detail.setText("")
+        self._update_buttons()
+
+    @Slot()
+    def _update_buttons(self) -> None:
+        chosen = self.selected_groups()
+        one = len(chosen) == 1
+        self.name_button.setEnabled(one)
+        people = bool(self._ctx.people())
+        self.add_button.setEnabled(one and people)
+        self.add_button.setToolTip(
+            "Add the group's best faces to someone enrolled"
+            if people
+            else "Nobody is enrolled yet: use Name… to enrol a new person"
+        )
+        self.ignore_button.setEnabled(bool(chosen))
+        self.merge_button.setEnabled(len(chosen) >= 2)
+        faces = self.selected_face_ids()
+        self.take_out_button.setEnabled(one and bool(faces) and len(faces) < chosen[0].count)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def ask_name(self) -> QInputDialog | None:
+        """Ask for the name of a new person for the selected group (Enter enrols it)."""
+        chosen = self.selected_groups()
+        if len(chosen) != 1:
+            return None
+        ids = chosen[0].event_ids
+        ask = QInputDialog(self)
+        ask.setWindowTitle("Name this person")
+        ask.setLabelText(f"Name of the person in these {len(ids)} faces:")
+        ask.setInputMode(QInputDialog.InputMode.TextInput)
+        ask.setTextEchoMode(QLineEdit.EchoMode.Normal)
+        ask.setOkButtonText("Enrol")
+        ask.textValueSelected.connect(lambda name: self.name_group(ids, name, new=True))
+        ask.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_prompt = ask
+        ask.open()
+        return ask
+
+    def ask_person(self) -> QInputDialog | None:
+        """Ask which enrolled person the selected group is, from a list of names."""
+        chosen = self.selected_groups()
+        names = [p.name for p in self._ctx.people()]
+        if len(chosen) != 1 or not names:
+            return None
+        ids = chosen[0].event_ids
+        ask = QInputDialog(self)
+        ask.setWindowTitle("Add to someone enrolled")
+        ask.setLabelText(f"These {len(ids)} faces are:")
+        ask.setComboBoxItems(names)
+        ask.setComboBoxEditable(False)
+        ask.setOkButtonText("Add")
+        ask.textValueSelected.connect(lambda name: self.name_group(ids, name, new=False))
+        ask.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_prompt = ask
+        ask.open()
+        return ask
+
+    def name_group(
+        self, event_ids: Sequence[int], name: str, new: bool, force: bool = False
+    ) -> int | None:
+        """Enrol these faces as ``name`` (a new person, or added to them) in the gallery thread.
+
+        Returns the job's ticket, or None when the name is empty.
+        """
+        name = name.strip()
+        if not name:
+            return None
+        ids = tuple(int(i) for i in event_ids)
+        settings = self._ctx.settings
+
+        def job(store: GalleryStore) -> Naming | NamingRefused:
+            try:
+                return name_faces(
+                    store, ids, name, new, settings.threshold, settings.stranger_rate, force
+                )
+            except NamingRefused as refusal:  # shown to the user, with "enrol anyway"
+                return refusal
+
+        verb = "Enrolling" if new else "Adding to"
+        self.summary.setText(f"{verb} {name}…")
+        ticket = self._ctx.run_gallery_job(job, write=True, errors=(ValueError, KeyError))
+        self._jobs[ticket] = ("name", (ids, name, new))
+        return ticket
+
+    def ignore(self) -> int | None:
+        """Forget the faces of the selected groups; returns the job's ticket."""
+        ids = tuple(i for g in self.selected_groups() for i in g.event_ids)
+        return self._run("ignore", lambda store: ignore_faces(store, ids)) if ids else None
+
+    def merge(self) -> int | None:
+        """Join the selected groups into one; returns the job's ticket."""
+        chosen = self.selected_groups()
+        if len(chosen) < 2:
+            return None
+        ids = tuple(i for g in chosen for i in g.event_ids)
+        return self._run("merge", lambda store: group_together(store, ids))
+
+    def take_out(self) -> int | None:
+        """Make the selected faces a group of their own; returns the job's ticket.
+
+        The rest of the group stays together as shown.
+        """
+        chosen = self.selected_groups()
+        ids = tuple(self.selected_face_ids())
+        if len(chosen) != 1 or not ids:
+            return None
+        group = chosen[0].event_ids
+        return self._run("taken out", lambda store: take_out(store, group, ids))
+
+    def _run(self, action: str, job: object) -> int:
+        ticket = self._ctx.run_gallery_job(job, write=True)  # type: ignore[arg-type]
+        self._jobs[ticket] = (action, ())
+        return ticket
+
+    @Slot(int, object, object)
+    def _on_gallery_job_finished(self, ticket: int, result: object, error: object) -> None:
+        job = self._jobs.pop(ticket, None)
+        if job is None:
+            return
+        action, args = job
+        self._note = ""
+        if error is not None:
+            self.summary.setText(f"Not done: {error}")
+            QMessageBox.warning(self, "Unknown faces", html_literal(f"Not done: {error}"))
+        elif isinstance(result, NamingRefused):
+            self._refused(result, *args)
+        elif isinstance(result, Naming):
+            verb = "Enrolled" if result.new else "Added to"
+            self._note = f"{verb} {result.name}: {result.added} sample(s) from {result.faces} faces"
+        else:
+            self._note = f"{action.capitalize()}: {result} face(s)"
+        self.summary.setText(self._note or self.summary.text())
+        self.reload()
+
+    def _refused(self, refusal: NamingRefused, ids: tuple, name: str, new: bool) -> None:
+        self._note = f"{name} not enrolled"
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Not enrolled",
+            html_literal(f"{name} was not enrolled: {refusal}."),
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        if refusal.forcible:
+            anyway = box.addButton("Enrol anyway", QMessageBox.ButtonRole.AcceptRole)
+            anyway.clicked.connect(lambda: self.name_group(ids, name, new, force=True))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_prompt = box
+        box.open()
