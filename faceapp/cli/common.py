@@ -34,7 +34,11 @@ class Parser(argparse.ArgumentParser):
 def add_common(p: argparse.ArgumentParser) -> None:
     """Add the options every subcommand takes: ``--gallery``, ``--json``, ``-v``."""
     p.add_argument(
-        "--gallery", type=Path, default=None, help="gallery database (default: user data dir)"
+        "--gallery",
+        type=gallery_location,
+        default=None,
+        help="gallery file (default: in the user data dir), or a shared PostgreSQL gallery: "
+        "postgresql://USER@HOST/DB or service=NAME (passwords from ~/.pgpass, never here)",
     )
     p.add_argument(
         "--json",
@@ -42,6 +46,17 @@ def add_common(p: argparse.ArgumentParser) -> None:
         help="print exactly one JSON document on standard output and nothing else",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+
+
+def gallery_location(text: str) -> Path | str:
+    """Argparse type of ``--gallery``: a database address stays text, anything else is a path.
+
+    See :func:`faceapp.storage.postgres.is_database_location` (``postgresql://``,
+    ``postgres://``, ``service=NAME``); ``Path`` would fold a URI's ``//``.
+    """
+    from faceapp.storage.postgres_location import is_database_location
+
+    return text if is_database_location(text) else Path(text)
 
 
 def add_history_flag(p: argparse.ArgumentParser) -> None:
@@ -66,12 +81,29 @@ def positive_int(text: str) -> int:
 
 
 def open_store(args: argparse.Namespace) -> Any:
-    """Open the gallery (checked, nothing created until a write); GalleryError when unusable."""
+    """Open the gallery ``--gallery`` names: a file, or a shared PostgreSQL database.
+
+    A file is checked and nothing is created until a write; a database is connected to
+    and its tables made or migrated.  GalleryError when unusable (one line, password
+    hidden).
+    """
+    from faceapp.storage.postgres_location import is_database_location
+
+    location = args.gallery or paths.default_gallery_path()
+    if is_database_location(location):
+        from faceapp.storage.postgres import PostgresStore, redact_location
+
+        log.info("gallery %s", redact_location(location))
+        if redact_location(location) != location:
+            log.warning(
+                "the gallery address holds a password, which other users of this computer"
+                " can see in the process list; keep it in ~/.pgpass or a service file instead"
+            )
+        return PostgresStore(location)
     from faceapp.storage.gallery import GalleryStore
 
-    path = args.gallery or paths.default_gallery_path()
-    log.info("gallery %s", path)
-    return GalleryStore(path)
+    log.info("gallery %s", location)
+    return GalleryStore(location)
 
 
 def shown(name: str) -> str:
@@ -99,6 +131,8 @@ def check_writable(gallery: Path) -> None:
 
     from faceapp.core.images import display_name
 
+    if not isinstance(gallery, Path):
+        return  # a shared database: the server checks the role's privileges at the write
     folder = gallery.parent
     if gallery.exists() and not os.access(gallery, os.W_OK):
         raise UsageError(f"{display_name(gallery)}: the gallery is read-only; nothing enrolled")
@@ -221,7 +255,10 @@ class HistoryRecorder:
         self.active = bool(args.history)
         if not self.active:
             return
-        if not store.path.exists():
+        if not hasattr(store, "write_transaction"):
+            note(args, "--history: a shared gallery keeps no history yet; nothing recorded")
+            self.active = False
+        elif not store.path.exists():
             if pipeline is None:
                 note(args, "--history: there is no gallery yet (nobody enrolled); nothing recorded")
                 self.active = False
