@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 
+from faceapp.core.reconnect import LinkStatus
 from faceapp.core.sources import Frame, FrameSource
 from faceapp.gui.loop_worker import LoopWorker
 from faceapp.session.live import CaptureLoop
@@ -133,6 +134,9 @@ class CaptureWorker(LoopWorker):
     source_failed = Signal(int, str)
     #: Emitted from the capture thread when a finite source has no more frames: ticket.
     source_ended = Signal(int)
+    #: Emitted from the capture thread when a live source is lost, at each failed attempt
+    #: to reopen it, and when it is back: ticket and the (frozen) ``LinkStatus``.
+    link_changed = Signal(int, object)
 
     def __init__(
         self,
@@ -160,7 +164,12 @@ class CaptureWorker(LoopWorker):
             on_opened=lambda name, fps, live: self.source_opened.emit(self.ticket, name, fps, live),
             on_failed=lambda message: self.source_failed.emit(self.ticket, message),
             on_ended=lambda: self.source_ended.emit(self.ticket),
+            on_link=self._on_link,
         )
+
+    def _on_link(self, status: LinkStatus) -> None:
+        """Emit a change of the live source's link (capture thread)."""
+        self.link_changed.emit(self.ticket, status)
 
     @property
     def frames_read(self) -> int:

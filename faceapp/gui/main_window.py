@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp import paths
+from faceapp.core.reconnect import LinkState, LinkStatus
 from faceapp.core.sources import (
     FrameSource,
     ImageFolderSource,
@@ -27,7 +28,6 @@ from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 from faceapp.gui.dialogs.history_dialog import HistoryDialog
 from faceapp.gui.dialogs.source_dialog import SourceDialog
-from faceapp.gui.dialogs.unknown_faces_dialog import UnknownFacesDialog
 from faceapp.gui.enrol_runner import EnrolmentRunner
 from faceapp.gui.gallery_files import GalleryFiles
 from faceapp.gui.photo_run import PhotoRun
@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self._source_label_text = _source_name(self._source_spec)
         self._capture: CaptureWorker | None = None
         self._got_frame = False
+        self._link_lost = False
         self._persist_source = False
         self._fallback_allowed = True
         self._started = False
@@ -163,7 +164,6 @@ class MainWindow(QMainWindow):
         chrome.mode_action.triggered.connect(self._on_mode_action_triggered)
         chrome.fullscreen_action.toggled.connect(self._on_fullscreen_action_toggled)
         chrome.history_action.triggered.connect(self.show_history)
-        chrome.unknown_faces_action.triggered.connect(self.show_unknown_faces)
         chrome.quit_action.triggered.connect(self.close)
         self._status_timer.timeout.connect(self._update_status)
 
@@ -261,6 +261,7 @@ class MainWindow(QMainWindow):
         self._source_label_text = _source_name(spec)
         self._persist_source = persist and isinstance(spec, str)
         self._got_frame = False
+        self._link_lost = False
         self.source_banner.hide()
         self.no_camera_card.hide()
         self.empty_hint.set_suppressed(False)
@@ -280,6 +281,7 @@ class MainWindow(QMainWindow):
         capture.source_opened.connect(self._on_source_opened)
         capture.source_failed.connect(self._on_source_failed)
         capture.source_ended.connect(self._on_source_ended)
+        capture.link_changed.connect(self._on_link_changed)
         self._capture = capture
         capture.start("faceapp-capture")
         self._update_status()
@@ -368,6 +370,32 @@ class MainWindow(QMainWindow):
         if self._current(ticket):
             self._source_failed(message)
 
+    @Slot(int, object)
+    def _on_link_changed(self, ticket: int, status: LinkStatus) -> None:
+        """Show a lost live source (the last frame dimmed, a banner) until it is back."""
+        if not self._current(ticket):
+            return
+        if status.state is LinkState.LOST:
+            if not self._link_lost:
+                # A new ticket: the frame waiting for recognition and the last result are
+                # dropped, the tracker starts afresh and the history records nothing from
+                # before the gap once the camera is back.
+                self._link_lost = True
+                self._ctx.begin_source(self._source_label_text)
+                self.video_view.set_dimmed(True, status.text)
+            retry = f"; next try in {status.retry_in_s:.0f} s" if status.attempts else ""
+            self.source_banner.show_message(
+                "warning",
+                f"{status.text} ({status.reason}{retry})",
+                [("Choose source…", self.choose_source)],
+            )
+        elif status.state is LinkState.LIVE and self._link_lost:
+            self._link_lost = False
+            log.info("%s is back after %.1f s", self._source_label_text, status.lost_for_s)
+            self.video_view.set_dimmed(False)
+            self.source_banner.hide()
+        self._update_status()
+
     @Slot(int)
     def _on_source_ended(self, ticket: int) -> None:
         if not self._current(ticket):
@@ -429,10 +457,6 @@ class MainWindow(QMainWindow):
     def show_history(self) -> HistoryDialog:
         """Open the History dialog (reads off the GUI thread) and return it."""
         return HistoryDialog.open_for(self._ctx, self)
-
-    def show_unknown_faces(self) -> UnknownFacesDialog:
-        """Open the Unknown faces dialog (grouping off the GUI thread) and return it."""
-        return UnknownFacesDialog.open_for(self._ctx, self)
 
     @Slot()
     def _on_capture_action_triggered(self) -> None:
@@ -502,6 +526,8 @@ class MainWindow(QMainWindow):
         self.chrome.capture_action.setEnabled(picture)
         self.gallery_panel.capture_button.setEnabled(picture)
         state = "paused" if running and self.chrome.pause_action.isChecked() else ""
+        if running and self._link_lost:
+            state = "reconnecting"
         if not running and self._started and picture:
             state = "stopped"
         self.chrome.show_status(

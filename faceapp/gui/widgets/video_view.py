@@ -45,6 +45,8 @@ PENDING_COLOUR = QColor("#f5c542")
 BACKGROUND = QColor(32, 32, 32)
 #: Longest wait, in milliseconds, for a frame's result before the frame is painted alone.
 PAINT_WAIT_MS = 12
+#: Veil over the last frame while the source is lost (:meth:`VideoView.set_dimmed`).
+DIM_COLOUR = QColor(12, 14, 18, 165)
 
 
 _COLOURS = {
@@ -113,6 +115,7 @@ class VideoView(QWidget):
         self._mode: Mode = ctx.match_settings().mode
         self._challenge: ChallengeState | None = None
         self._placeholder = "Opening the video source…"
+        self._dimmed, self._dim_text = False, ""
         self.setObjectName("videoView")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 240)
@@ -135,6 +138,7 @@ class VideoView(QWidget):
     def clear(self, placeholder: str = "Opening the video source…") -> None:
         """Forget the picture (on a source change) and show ``placeholder``."""
         self._image = None
+        self._dimmed, self._dim_text = False, ""
         self._placeholder = placeholder
         self.update()
 
@@ -146,6 +150,25 @@ class VideoView(QWidget):
     def placeholder(self) -> str:
         """Return the text shown while there is no picture."""
         return self._placeholder
+
+    def set_dimmed(self, dimmed: bool, text: str = "") -> None:
+        """Dim the last frame and write ``text`` over it (a lost camera), or stop dimming.
+
+        While dimmed the picture stays as it was and its face boxes are not drawn (no one
+        is named from an old frame); :meth:`clear` also ends it.
+        """
+        text = text if dimmed else ""
+        if (dimmed, text) != (self._dimmed, self._dim_text):
+            self._dimmed, self._dim_text = dimmed, text
+            self.update()
+
+    def is_dimmed(self) -> bool:
+        """Return True while the picture is dimmed (:meth:`set_dimmed`)."""
+        return self._dimmed
+
+    def dim_text(self) -> str:
+        """Return the text written over the dimmed picture (empty when not dimmed)."""
+        return self._dim_text
 
     def image(self) -> QImage | None:
         """Return the picture on screen, or None."""
@@ -245,12 +268,33 @@ class VideoView(QWidget):
             else:
                 p.drawImage(target, image)
             result = self.visible_result()
-            if result is not None:
+            if self._dimmed:
+                p.fillRect(target, DIM_COLOUR)
+            elif result is not None:
                 k = target.width() / source_size(image)[0]
                 for fr, face in zip(result.faces, self.shown_faces(), strict=True):
                     self._paint_face(p, fr, face, target, k)
+        if self._dimmed and self._dim_text:
+            self._paint_dim_text(p)
         self._paint_model_notice(p)
         p.end()
+
+    def _paint_dim_text(self, p: QPainter) -> None:
+        """Write the dimmed state's text in the middle of the view, on a dark pill."""
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        p.setFont(font)
+        fm = QFontMetricsF(font)
+        text = self._dim_text
+        w = min(fm.horizontalAdvance(text) + 48, self.width() - 20)
+        h = fm.height() + 24
+        rect = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        path = QPainterPath()
+        path.addRoundedRect(rect, h / 2, h / 2)
+        p.fillPath(path, QColor(20, 24, 30, 230))
+        p.setPen(QColor("#f5c542"))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_placeholder(self, p: QPainter) -> None:
         p.setPen(QColor("#8b95a1"))
