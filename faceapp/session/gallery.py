@@ -16,8 +16,9 @@ from faceapp.core.matching import GalleryIndex, distances_to_mean
 from faceapp.session.runner import Operation, OperationQueue
 from faceapp.storage.gallery import GalleryError, GalleryStore, Person, Sample
 from faceapp.storage.people import PeopleSnapshot
+from faceapp.storage.protocol import StoreWatch, watch_of
 from faceapp.storage.samples import NewSample
-from faceapp.storage.watch import POLL_INTERVAL_S, GalleryWatch
+from faceapp.storage.watch import POLL_INTERVAL_S
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,9 @@ class GalleryQueue(OperationQueue):
     -------------------------
     The command line (or another window) may change the same file at any time.  Every
     ``poll_s`` seconds, when it has nothing else to do, the queue polls a
-    :class:`~faceapp.storage.watch.GalleryWatch`; when the file changed and its
+    :class:`~faceapp.storage.watch.GalleryWatch` (a shared PostgreSQL gallery's
+    :class:`~faceapp.storage.postgres.PostgresWatch`, listening to the writes every desk
+    announces; see :func:`~faceapp.storage.protocol.watch_of`); when the file changed and its
     :meth:`~GalleryStore.revision` differs from the one last read or written here, it
     reads everything again (``people_loaded``, then ``index_ready``).  History writes
     leave the revision alone, so they cost no reload.
@@ -175,7 +178,7 @@ class GalleryQueue(OperationQueue):
         super().__init__()
         self._store = store
         self._callbacks = callbacks
-        self._watch = GalleryWatch(store.path)
+        self._watch: StoreWatch = watch_of(store)  # the file's, or a database's LISTEN
         self._watch_fresh = True  # its first poll only takes note of the file
         self._poll_s = poll_s
         self._next_poll = 0.0
@@ -300,7 +303,7 @@ class GalleryQueue(OperationQueue):
                     write()
             finally:
                 with self._cond:
-                    old, self._watch = self._watch, GalleryWatch(store.path)
+                    old, self._watch = self._watch, watch_of(store)
                     self._store, self._watch_fresh = store, True
                     self._revision = None
                     self._switching = False

@@ -238,3 +238,28 @@ def test_a_wrong_password_is_never_in_the_message(pg_server) -> None:
     right = uri.replace(f"{APP_ROLE}@", f"{APP_ROLE}:{APP_PASSWORD}@")
     store = PostgresStore(right)
     assert APP_PASSWORD not in str(store.path) and APP_PASSWORD not in repr(store.path)
+
+
+def test_a_window_queue_on_postgres_reads_again_after_another_desks_write(pg_uri: str) -> None:
+    from faceapp.session.gallery import GalleryCallbacks, GalleryQueue
+    from faceapp.storage.postgres import PostgresStore
+    from tests.session.helpers import Calls
+
+    window, desk = PostgresStore(pg_uri), PostgresStore(pg_uri)
+    window.add_samples("Ann", [(vec(1), None, None)])
+    calls = Calls()
+    queue = GalleryQueue(
+        window,
+        GalleryCallbacks(**{n: calls.recorder(n) for n in GalleryCallbacks.__dataclass_fields__}),
+        poll_s=0.05,
+    )
+    queue.reload()
+    queue.start_thread("gallery-test")
+    try:
+        calls.wait_for("index_ready")
+        desk.add_samples("Fay", [(vec(2), None, "other desk")])
+        calls.wait_for("index_ready", 2)
+    finally:
+        queue.stop()
+    assert [p.name for p in calls.of("people_loaded")[-1][0].people] == ["Ann", "Fay"]
+    assert sorted(calls.of("index_ready")[-1][0].names) == ["Ann", "Fay"]
