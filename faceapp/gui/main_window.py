@@ -28,6 +28,7 @@ from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 from faceapp.gui.dialogs.history_dialog import HistoryDialog
 from faceapp.gui.dialogs.source_dialog import SourceDialog
+from faceapp.gui.dialogs.unknown_faces_dialog import UnknownFacesDialog
 from faceapp.gui.enrol_runner import EnrolmentRunner
 from faceapp.gui.gallery_files import GalleryFiles
 from faceapp.gui.photo_run import PhotoRun
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         chrome.mode_action.triggered.connect(self._on_mode_action_triggered)
         chrome.fullscreen_action.toggled.connect(self._on_fullscreen_action_toggled)
         chrome.history_action.triggered.connect(self.show_history)
+        chrome.unknown_faces_action.triggered.connect(self.show_unknown_faces)
         chrome.quit_action.triggered.connect(self.close)
         self._status_timer.timeout.connect(self._update_status)
 
@@ -457,6 +459,10 @@ class MainWindow(QMainWindow):
     def show_history(self) -> HistoryDialog:
         """Open the History dialog (reads off the GUI thread) and return it."""
         return HistoryDialog.open_for(self._ctx, self)
+
+    def show_unknown_faces(self) -> UnknownFacesDialog:
+        """Open the Unknown faces dialog (grouping off the GUI thread) and return it."""
+        return UnknownFacesDialog.open_for(self._ctx, self)
 
     @Slot()
     def _on_capture_action_triggered(self) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QDialog, QInputDialog, QLineEdit, QMessageBox
 
 from faceapp.storage.history import CROP_SIZE, History, NewEvent
 
@@ -221,7 +221,7 @@ def test_gallery_menu_opens_the_dialog_and_naming_updates_the_window(
     gallery_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Gallery")
     entry = next(a for a in gallery_menu.actions() if a.text() == "Unknown faces…")
     entry.trigger()
-    d = window.findChild(UnknownFacesDialog)
+    d = next(w for w in window.findChildren(QDialog) if isinstance(w, UnknownFacesDialog))
     assert d is not None and d.isVisible()
     _wait_loaded(qtbot, d)
     d.ask_name().setTextValue("Madonna")

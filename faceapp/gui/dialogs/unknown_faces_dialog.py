@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -90,8 +90,10 @@ class UnknownFacesDialog(QDialog):
         self._loader = CallWorker("faceapp-unknown-faces")
         self._loader.done.connect(self._on_loaded)
         self._loader.failed.connect(self._on_load_failed)
-        #: The last question asked (a name, a person, a refusal); tests answer it.
-        self.last_prompt: QDialog | None = None
+        #: Asks who a group is and enrols it (shared with the History dialog).
+        self.namer = FaceNamer(ctx, self)
+        self.namer.started.connect(self._on_naming_started)
+        self.namer.finished.connect(self._on_naming_done)
         self.setWindowTitle("Unknown faces")
         self.setObjectName("unknownFacesDialog")
         self.resize(940, 600)
@@ -213,7 +215,7 @@ class UnknownFacesDialog(QDialog):
     @property
     def busy(self) -> bool:
         """True while an action runs in the gallery thread (its regrouping follows)."""
-        return bool(self._jobs)
+        return bool(self._jobs) or self.namer.busy
 
     def shown_groups(self) -> tuple[FaceGroup, ...]:
         """Return the groups listed, in order (empty before the first read)."""
@@ -340,64 +342,41 @@ class UnknownFacesDialog(QDialog):
         chosen = self.selected_groups()
         if len(chosen) != 1:
             return None
-        ids = chosen[0].event_ids
-        ask = QInputDialog(self)
-        ask.setWindowTitle("Name this person")
-        ask.setLabelText(f"Name of the person in these {len(ids)} faces:")
-        ask.setInputMode(QInputDialog.InputMode.TextInput)
-        ask.setTextEchoMode(QLineEdit.EchoMode.Normal)
-        ask.setOkButtonText("Enrol")
-        ask.textValueSelected.connect(lambda name: self.name_group(ids, name, new=True))
-        ask.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.last_prompt = ask
-        ask.open()
-        return ask
+        return self.namer.ask_name(chosen[0].event_ids)
 
     def ask_person(self) -> QInputDialog | None:
         """Ask which enrolled person the selected group is, from a list of names."""
         chosen = self.selected_groups()
-        names = [p.name for p in self._ctx.people()]
-        if len(chosen) != 1 or not names:
+        if len(chosen) != 1:
             return None
-        ids = chosen[0].event_ids
-        ask = QInputDialog(self)
-        ask.setWindowTitle("Add to someone enrolled")
-        ask.setLabelText(f"These {len(ids)} faces are:")
-        ask.setComboBoxItems(names)
-        ask.setComboBoxEditable(False)
-        ask.setOkButtonText("Add")
-        ask.textValueSelected.connect(lambda name: self.name_group(ids, name, new=False))
-        ask.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.last_prompt = ask
-        ask.open()
-        return ask
+        return self.namer.ask_person(chosen[0].event_ids)
 
     def name_group(
         self, event_ids: Sequence[int], name: str, new: bool, force: bool = False
     ) -> int | None:
-        """Enrol these faces as ``name`` (a new person, or added to them) in the gallery thread.
+        """See :meth:`FaceNamer.name`."""
+        return self.namer.name(event_ids, name, new, force)
 
-        Returns the job's ticket, or None when the name is empty.
-        """
-        name = name.strip()
-        if not name:
-            return None
-        ids = tuple(int(i) for i in event_ids)
-        settings = self._ctx.settings
+    @property
+    def last_prompt(self) -> QDialog | None:
+        """The last question asked (a name, a person, a refusal); tests answer it."""
+        return self.namer.last_prompt
 
-        def job(store: GalleryStore) -> Naming | NamingRefused:
-            try:
-                return name_faces(
-                    store, ids, name, new, settings.threshold, settings.stranger_rate, force
-                )
-            except NamingRefused as refusal:  # shown to the user, with "enrol anyway"
-                return refusal
+    @Slot(object)
+    def _on_naming_started(self, name: str) -> None:
+        self.summary.setText(f"Enrolling {name}…")
 
-        verb = "Enrolling" if new else "Adding to"
-        self.summary.setText(f"{verb} {name}…")
-        ticket = self._ctx.run_gallery_job(job, write=True, errors=(ValueError, KeyError))
-        self._jobs[ticket] = ("name", (ids, name, new))
-        return ticket
+    @Slot(object)
+    def _on_naming_done(self, outcome: object) -> None:
+        if isinstance(outcome, Naming):
+            verb = "Enrolled" if outcome.new else "Added to"
+            self._note = (
+                f"{verb} {outcome.name}: {outcome.added} sample(s) from {outcome.faces} faces"
+            )
+        else:
+            self._note = str(outcome)
+        self.summary.setText(self._note)
+        self.reload()
 
     def ignore(self) -> int | None:
         """Forget the faces of the selected groups; returns the job's ticket."""
@@ -439,28 +418,134 @@ class UnknownFacesDialog(QDialog):
         if error is not None:
             self.summary.setText(f"Not done: {error}")
             QMessageBox.warning(self, "Unknown faces", html_literal(f"Not done: {error}"))
-        elif isinstance(result, NamingRefused):
-            self._refused(result, *args)
-        elif isinstance(result, Naming):
-            verb = "Enrolled" if result.new else "Added to"
-            self._note = f"{verb} {result.name}: {result.added} sample(s) from {result.faces} faces"
         else:
             self._note = f"{action.capitalize()}: {result} face(s)"
         self.summary.setText(self._note or self.summary.text())
         self.reload()
 
+
+class FaceNamer(QObject):
+    """Names unknown faces kept in the history: asks who, enrols in the gallery thread.
+
+    Shared by the Unknown faces dialog (a group) and the History dialog (one row).  A
+    refusal of the checks (quality, looks like someone else) is shown with *Enrol
+    anyway*.
+
+    Parameters
+    ----------
+    ctx : AppContext
+    parent : QWidget
+        Where the questions are asked.
+    """
+
+    #: A naming job was queued: the name.
+    started = Signal(object)
+    #: A naming finished: a :class:`~faceapp.session.unknown_faces.Naming`, or the text
+    #: saying why nothing was enrolled.
+    finished = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._parent = parent
+        self._jobs: dict[int, tuple[tuple[int, ...], str, bool]] = {}
+        #: The last question asked (a name, a person, a refusal); tests answer it.
+        self.last_prompt: QDialog | None = None
+        ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
+
+    def ask_name(self, event_ids: Sequence[int]) -> QInputDialog:
+        """Ask the name of a new person for these faces (Enter enrols them)."""
+        ids = tuple(event_ids)
+        ask = QInputDialog(self._parent)
+        ask.setWindowTitle("Name this person")
+        n = len(ids)
+        ask.setLabelText(
+            f"Name of the person in these {n} faces:" if n > 1 else "Name of this person:"
+        )
+        ask.setInputMode(QInputDialog.InputMode.TextInput)
+        ask.setTextEchoMode(QLineEdit.EchoMode.Normal)
+        ask.setOkButtonText("Enrol")
+        ask.textValueSelected.connect(lambda name: self.name(ids, name, new=True))
+        return self._ask(ask)
+
+    def ask_person(self, event_ids: Sequence[int]) -> QInputDialog | None:
+        """Ask which enrolled person these faces are, from a list; None when nobody is."""
+        ids = tuple(event_ids)
+        names = [p.name for p in self._ctx.people()]
+        if not names:
+            return None
+        ask = QInputDialog(self._parent)
+        ask.setWindowTitle("Add to someone enrolled")
+        ask.setLabelText(f"These {len(ids)} faces are:" if len(ids) > 1 else "This face is:")
+        ask.setComboBoxItems(names)
+        ask.setComboBoxEditable(False)
+        ask.setOkButtonText("Add")
+        ask.textValueSelected.connect(lambda name: self.name(ids, name, new=False))
+        return self._ask(ask)
+
+    def _ask(self, ask: QInputDialog) -> QInputDialog:
+        ask.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_prompt = ask
+        ask.open()
+        return ask
+
+    def name(
+        self, event_ids: Sequence[int], name: str, new: bool, force: bool = False
+    ) -> int | None:
+        """Enrol these faces as ``name`` (a new person, or added to them) in the gallery thread.
+
+        Returns the job's ticket, or None when the name is empty.
+        """
+        name = name.strip()
+        if not name:
+            return None
+        ids = tuple(int(i) for i in event_ids)
+        settings = self._ctx.settings
+
+        def job(store: GalleryStore) -> Naming | NamingRefused:
+            try:
+                return name_faces(
+                    store, ids, name, new, settings.threshold, settings.stranger_rate, force
+                )
+            except NamingRefused as refusal:  # shown to the user, with "enrol anyway"
+                return refusal
+
+        ticket = self._ctx.run_gallery_job(job, write=True, errors=(ValueError, KeyError))
+        self._jobs[ticket] = (ids, name, new)
+        self.started.emit(name)
+        return ticket
+
+    @property
+    def busy(self) -> bool:
+        """True while a naming runs."""
+        return bool(self._jobs)
+
+    @Slot(int, object, object)
+    def _on_gallery_job_finished(self, ticket: int, result: object, error: object) -> None:
+        job = self._jobs.pop(ticket, None)
+        if job is None:
+            return
+        ids, name, new = job
+        if error is not None:
+            QMessageBox.warning(self._parent, "Not enrolled", html_literal(f"{name}: {error}"))
+            self.finished.emit(f"{name} not enrolled: {error}")
+        elif isinstance(result, NamingRefused):
+            self._refused(result, ids, name, new)
+            self.finished.emit(f"{name} not enrolled")
+        else:
+            self.finished.emit(result)
+
     def _refused(self, refusal: NamingRefused, ids: tuple, name: str, new: bool) -> None:
-        self._note = f"{name} not enrolled"
         box = QMessageBox(
             QMessageBox.Icon.Warning,
             "Not enrolled",
             html_literal(f"{name} was not enrolled: {refusal}."),
             QMessageBox.StandardButton.Cancel,
-            self,
+            self._parent,
         )
         if refusal.forcible:
             anyway = box.addButton("Enrol anyway", QMessageBox.ButtonRole.AcceptRole)
-            anyway.clicked.connect(lambda: self.name_group(ids, name, new, force=True))
+            anyway.clicked.connect(lambda: self.name(ids, name, new, force=True))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.last_prompt = box
         box.open()
