@@ -255,7 +255,7 @@ class HistoryRecorder:
         self.active = bool(args.history)
         if not self.active:
             return
-        if not hasattr(store, "write_transaction"):
+        if not getattr(store, "keeps_history", True):
             note(args, "--history: a shared gallery keeps no history yet; nothing recorded")
             self.active = False
         elif not store.path.exists():

@@ -117,32 +117,57 @@ PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 class _SqlAdapter:
     """A psycopg connection that takes the ``?`` queries of the SQLite archive code.
 
-    Only what :mod:`faceapp.storage.archive` asks of a read connection: ``execute``
-    with ``?`` placeholders (turned into ``%s``), ``PRAGMA user_version`` (answered with
-    the SQLite schema this database's tables match) and the rows of a cursor.
+    Only what :mod:`faceapp.storage.archive` asks of a connection: ``execute`` and
+    ``executemany`` with ``?`` placeholders (turned into ``%s``), ``PRAGMA
+    user_version`` (answered with the SQLite schema this database's tables match), the
+    rows of a cursor, and ``lastrowid`` after an ``INSERT`` (``RETURNING id`` is
+    added).  A query of SQLite's own catalogue (the history code's) is refused with a
+    GalleryError: history is not kept in a shared gallery yet.
     """
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], where: object) -> None:
         self._conn = conn
+        self._where = where
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """Run one query; return its cursor."""
-        if sql.strip().upper() == "PRAGMA USER_VERSION":
+        """Run one query; return its cursor (with ``lastrowid`` after an INSERT)."""
+        text = sql.strip()
+        if text.upper() == "PRAGMA USER_VERSION":
             return _Rows([(SCHEMA_VERSION,)])
-        return self._conn.execute(sql.replace("?", "%s"), list(params))
+        if "sqlite_" in text or text.upper().startswith("PRAGMA"):
+            raise GalleryError(
+                f"{self._where}: the history is not kept in a shared gallery yet"
+                " (see docs/postgres.md)"
+            )
+        query = text.replace("?", "%s")
+        insert = query.upper().startswith("INSERT") and "RETURNING" not in query.upper()
+        cur = self._conn.execute(query + (" RETURNING id" if insert else ""), list(params))
+        if insert:
+            row = cur.fetchone()
+            return _Rows([], lastrowid=int(row[0]) if row else None)
+        return cur
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each row of parameters."""
+        with self._conn.cursor() as cur:
+            cur.executemany(sql.strip().replace("?", "%s"), [list(r) for r in rows])
 
 
 class _Rows:
     """A fixed result, read like a cursor."""
 
-    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, rows: list[tuple[Any, ...]], lastrowid: int | None = None) -> None:
         self._rows = rows
+        self.lastrowid = lastrowid
 
     def fetchone(self) -> tuple[Any, ...] | None:
         return self._rows[0] if self._rows else None
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self._rows)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._rows)
 
 
 class PostgresStore:
@@ -289,11 +314,20 @@ class PostgresStore:
             try:
                 with conn.transaction():
                     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    yield _SqlAdapter(conn)
+                    yield _SqlAdapter(conn, self._location)
             except psycopg.Error as exc:
                 if conn.broken:
                     self._conn = None
                 raise self._error(exc) from None
+
+    def write_transaction(self, body: Callable[[_SqlAdapter], _T], content: bool = True) -> _T:
+        """Run ``body`` on a ``?``-query connection in one write transaction (archive import).
+
+        Like :meth:`faceapp.storage.database.GalleryFile.write_transaction`: all or
+        nothing, serialised with the other writers, announced when ``content`` rows
+        changed.  ``body`` gets a :class:`_SqlAdapter`.
+        """
+        return self._write(lambda conn: body(_SqlAdapter(conn, self._location)), content)
 
     def _read(self, body: Callable[[psycopg.Connection[Any]], _T]) -> _T:
         def run(conn: psycopg.Connection[Any]) -> _T:
@@ -690,6 +724,9 @@ class PostgresStore:
 
         self._write(body)
         log.info("shared gallery %s wiped", self._location)
+
+    #: History is not kept in a shared gallery yet (``--history`` says so).
+    keeps_history = False
 
     def watch(self) -> PostgresWatch:
         """Return a new :class:`PostgresWatch` on this database (it opens its own connection)."""
