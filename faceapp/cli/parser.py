@@ -13,6 +13,20 @@ from faceapp.cli.common import (
     positive_int,
 )
 
+#: Seconds ``faceapp video`` keeps reopening a camera or stream that stopped.
+RECONNECT_FOR_S = 60.0
+
+
+def non_negative_float(text: str) -> float:
+    """Argparse type: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
+    return value
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``faceapp`` argument parser with every subcommand."""
@@ -85,7 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("image", type=Path, nargs="?", help="photo of the face (or give --video)")
     p.add_argument(
-        "--video", type=Path, default=None, metavar="FILE", help="a video file of the face instead"
+        "--video",
+        default=None,
+        metavar="VIDEO",
+        help="a video file of the face instead, or a camera's address (rtsp://, http://...)",
     )
     p.add_argument(
         "--liveness",
@@ -158,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="report only faces at least PX pixels high and wide (default: any size); the "
         "live mode's detection-score floor applies either way",
     )
+    p.add_argument(
+        "--reconnect-for",
+        type=non_negative_float,
+        default=RECONNECT_FOR_S,
+        metavar="S",
+        help="a camera or network stream that stops is reopened (0.5, 1, 2, 2... s apart) "
+        f"for up to S seconds, then the run ends with status 2 (default {RECONNECT_FOR_S:g}; "
+        "0: end at once)",
+    )
     add_history_flag(p)
     add_common(p)
 
@@ -173,7 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", default=None, help="before this date or time (same forms)")
     p.add_argument("--name", default=None, help="only the events of this person")
     p.add_argument(
-        "--decision", choices=["named", "maybe", "unknown", "accepted", "rejected"], action="append"
+        "--decision",
+        choices=["named", "maybe", "unknown", "corrected", "accepted", "rejected"],
+        action="append",
+        help="only these decisions (repeatable); 'corrected': kept from being named X by "
+        "a 'not X' correction (faceapp correct)",
     )
     p.add_argument("--mode", choices=["recognition", "verification"], default=None)
     p.add_argument("--limit", type=positive_int, default=None, help="the newest N events")
@@ -199,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(p)
 
     add_unknown(sub)
+    add_correct(sub)
 
     p = sub.add_parser("report", help="how well the thresholds separate your people: an HTML page")
     p.add_argument("--out", type=Path, required=True, help="HTML file to write")
@@ -262,6 +293,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="fewer frames and repeats")
     add_common(p)
     return parser
+
+
+def add_correct(sub: argparse._SubParsersAction) -> None:
+    """Add ``faceapp correct IMAGE... --not NAME``: "this face is not NAME"."""
+    p = sub.add_parser(
+        "correct",
+        help="tell the gallery a face is NOT someone: 'faceapp correct IMAGE --not NAME'",
+        description="Store the face in each photo as a 'not NAME' correction: from then on "
+        "a face nearer to a correction of NAME than to NAME's own nearest sample is never "
+        "named NAME (history records it as 'corrected'). In each photo the face taken is "
+        "the one recognition names NAME, or the only face.",
+    )
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="photos of the face")
+    p.add_argument(
+        "--not",
+        dest="not_name",
+        required=True,
+        metavar="NAME",
+        help="the enrolled person the face is not",
+    )
+    add_recognition_rule(p)
+    add_common(p)
 
 
 def add_unknown(sub: argparse._SubParsersAction) -> None:

@@ -326,6 +326,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 VIDEO_BEST_FRAMES = 3
 
+#: Frames read from a camera's stream (``verify --video rtsp://...``) without the
+#: liveness check: a few seconds of a camera, whose best frames are verified.
+STREAM_FRAMES = 50
+
 
 def cmd_verify_video(args: argparse.Namespace) -> int:
     """Accept or reject a claimed identity from a video, with or without the liveness challenge.
@@ -334,7 +338,13 @@ def cmd_verify_video(args: argparse.Namespace) -> int:
     passes :class:`~faceapp.core.liveness.LivenessChallenge`; without it, the faces of the
     :data:`VIDEO_BEST_FRAMES` best frames are verified together, as a photo would be.
     """
-    from faceapp.core.sources import VideoCaptureSource
+    from faceapp.core.images import display_name
+    from faceapp.core.sources import (
+        NetworkSource,
+        VideoCaptureSource,
+        network_scheme,
+        redact_source,
+    )
 
     if args.video is None:
         if args.liveness:
@@ -346,8 +356,13 @@ def cmd_verify_video(args: argparse.Namespace) -> int:
         )
     if args.image is not None:
         raise UsageError("give either a photo or --video, not both")
-    if not args.video.is_file():
-        raise UsageError(f"{args.video}: no such video file")
+    address = network_scheme(args.video) is not None
+    if address:  # a network camera: its name never shows the password
+        args.video_name = redact_source(args.video)
+    elif not Path(args.video).is_file():
+        raise UsageError(f"{display_name(args.video)}: no such video file or camera address")
+    else:
+        args.video_name = display_name(args.video)
     threshold = threshold_from(args, "verification")
     store = open_store(args)
     person = store.find_person(args.name)  # the same name rules as the photo path
@@ -357,8 +372,8 @@ def cmd_verify_video(args: argparse.Namespace) -> int:
     index = store.index()
     if args.name not in index.names:
         raise UsageError(f"{shown(args.name)} has no face samples; enrol a photo of them first")
-    source = VideoCaptureSource(args.video)
-    source.open()  # an unreadable file fails here, before the models load
+    source = NetworkSource(args.video) if address else VideoCaptureSource(Path(args.video))
+    source.open()  # an unreadable file or a dead address fails here, before the models load
     source.close()
     pipeline = loaded_pipeline(args)
     run = _verify_live if args.liveness else _verify_best_frames
@@ -379,16 +394,18 @@ def _fmt(distance: float | None) -> str:
 
 
 def _frames_of(source: Any, counter: list[int]) -> Any:
-    """Yield the frames of ``source``, counting them in ``counter[0]``."""
+    """Yield the frames of ``source`` (a live one's first :data:`STREAM_FRAMES`), counted."""
     from faceapp.core.sources import iterate
 
     for frame in iterate(source):
         counter[0] += 1
         yield frame
+        if source.live and counter[0] >= STREAM_FRAMES:
+            return
 
 
 def _no_frames(args: argparse.Namespace) -> UsageError:
-    return UsageError(f"{args.video}: no frames could be read from this video")
+    return UsageError(f"{args.video_name}: no frames could be read from this video")
 
 
 def _verify_live(
@@ -429,6 +446,7 @@ def _verify_live(
         lambda frame: loop.submit_frame(frame, wait=True),
         on_failed=failures.append,
         paced=False,
+        reconnect=False,  # a few seconds' check: a stream that stops fails it
     )
     try:
         run_source(capture, loop)
@@ -483,7 +501,7 @@ def _verify_best_frames(
     if read[0] == 0:
         raise _no_frames(args)
     if not best:
-        raise UsageError(f"{args.video}: no face found in this video")
+        raise UsageError(f"{args.video_name}: no face found in this video")
     embeddings = [pipeline.embed(image, [face])[0] for _, _, image, face in best]
     match = verify(l2_normalize(sum(embeddings)), index, args.name, threshold)
     return {

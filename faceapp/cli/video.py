@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     """Run the pipeline over a video and optionally write it annotated."""
     from faceapp.core.images import display_name
     from faceapp.core.pipeline import MatchSettings
+    from faceapp.core.reconnect import LinkState, LinkStatus
     from faceapp.core.sources import SourceError, VideoCaptureSource, open_source, redact_source
     from faceapp.core.tracking import FaceTracker
     from faceapp.session.history_tap import HistoryTap, unknown_face_embedder
@@ -69,10 +71,22 @@ def cmd_video(args: argparse.Namespace) -> int:
                 pipeline, index, settings, trackers=lambda _mode, _live: FaceTracker(live=live)
             )
             ticket = loop.clear_frames(tracking=tracked)
+            tap = HistoryTap(recorder.pending.extend, embed=unknown_face_embedder(pipeline))
             if recorder.active:  # the window's history tap: one event per new appearance
-                tap = HistoryTap(recorder.pending.extend, embed=unknown_face_embedder(pipeline))
                 tap.set_source(ticket, where, still=not tracked)
                 loop.add_tap(tap)
+            lost = [False]
+
+            def on_link(status: LinkStatus) -> None:
+                # A live stream lost: say so once and start afresh (a new ticket: no track
+                # and no history event crosses the gap); say when it is back.
+                if status.state is LinkState.LOST and not lost[0]:
+                    lost[0] = True
+                    tap.set_source(loop.clear_frames(tracking=tracked), where, still=not tracked)
+                    _say(f"{status.text} ({status.reason})")
+                elif status.state is LinkState.LIVE and lost[0]:
+                    lost[0] = False
+                    _say(f"{where} is back after {status.lost_for_s:.1f} s")
 
             def show(frame_result: LiveResult) -> None:
                 nonlocal named
@@ -109,6 +123,9 @@ def cmd_video(args: argparse.Namespace) -> int:
                 lambda frame: loop.submit_frame(frame, wait=True),
                 on_failed=failures.append,
                 paced=False,
+                on_link=on_link,
+                give_up_s=args.reconnect_for or None,
+                reconnect=args.reconnect_for > 0,
             )
             run_source(capture, loop)
             if out["error"] is not None:
@@ -124,6 +141,11 @@ def cmd_video(args: argparse.Namespace) -> int:
         doc["history_recorded"] = recorded
     emit(args, doc, [f"recorded {recorded} event(s) in the history"] if recorder.active else [])
     return EXIT_OK if named else EXIT_NEGATIVE
+
+
+def _say(line: str) -> None:
+    """Write one line for the user to standard error (standard output may be JSON)."""
+    print(terminal_line(f"faceapp: {line}"), file=sys.stderr, flush=True)
 
 
 def _write_frame(
