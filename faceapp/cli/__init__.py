@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 from faceapp.cli.common import EXIT_BAD_INPUT, UsageError, log, os_error_line, terminal_line
+from faceapp.cli.correct import cmd_correct
 from faceapp.cli.gallery import cmd_gallery, cmd_history, cmd_report
 from faceapp.cli.maintenance import cmd_bench, cmd_eval_lfw, cmd_install_desktop, cmd_weights
 from faceapp.cli.parser import build_parser
@@ -30,6 +31,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "video": cmd_video,
     "history": cmd_history,
     "unknown": cmd_unknown,
+    "correct": cmd_correct,
     "report": cmd_report,
     "eval-lfw": cmd_eval_lfw,
     "bench": cmd_bench,

@@ -215,6 +215,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         )
         for e in events:
             who = shown(e.name) if e.name else "-"
+            if e.decision == "corrected":
+                who = f"not {who}"
             dist = "-" if e.distance is None else f"{e.distance:.3f}"
             where = display_name(e.source) if e.source else ""
             if e.position is not None:

@@ -16,8 +16,15 @@ from faceapp.core.matching import Mode
 from faceapp.core.types import Face, FaceResult, FrameResult, Match
 
 #: What a recognition or verification decided about a face.
-Decision = Literal["named", "maybe", "unknown", "accepted", "rejected"]
-DECISIONS: tuple[Decision, ...] = ("named", "maybe", "unknown", "accepted", "rejected")
+Decision = Literal["named", "maybe", "unknown", "corrected", "accepted", "rejected"]
+DECISIONS: tuple[Decision, ...] = (
+    "named",
+    "maybe",
+    "unknown",
+    "corrected",
+    "accepted",
+    "rejected",
+)
 
 #: A track not seen for this many seconds of the source's time is forgotten; the tracker
 #: never gives a finished track's id to a new face, so forgetting only bounds memory.
@@ -28,7 +35,9 @@ def decision_of(result: FaceResult, mode: Mode) -> Decision | None:
     """Return what was decided about one face, or None when it has no match yet.
 
     Recognition names a face, calls it a maybe (near someone, not near enough to be
-    named: :attr:`~faceapp.core.types.Match.maybe`) or unknown; verification accepts or
+    named: :attr:`~faceapp.core.types.Match.maybe`), "corrected" (its nearest person X
+    was ruled out by a "not X" correction and nobody else was near enough:
+    :attr:`~faceapp.core.types.Match.corrected`) or unknown; verification accepts or
     rejects the claim.
     """
     m = result.match
@@ -38,7 +47,9 @@ def decision_of(result: FaceResult, mode: Mode) -> Decision | None:
         return "accepted" if m.accepted else "rejected"
     if result.known:
         return "named"
-    return "maybe" if result.maybe is not None else "unknown"
+    if result.maybe is not None:
+        return "maybe"
+    return "corrected" if m.corrected_id is not None else "unknown"
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ class Appearance:
         claimed (None for an unknown face in recognition), ``distance`` its distance
         (``inf`` with an empty gallery), ``person_id`` their gallery id.
     mode : {"recognition", "verification"}
-    decision : {"named", "maybe", "unknown", "accepted", "rejected"}
+    decision : {"named", "maybe", "unknown", "corrected", "accepted", "rejected"}
     """
 
     track_id: int | None

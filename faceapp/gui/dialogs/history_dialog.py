@@ -58,6 +58,7 @@ DECISION_CHOICES = (
     ("Named", "named"),
     ("Maybe", "maybe"),
     ("Unknown", "unknown"),
+    ("Corrected (not X)", "corrected"),
     ("Accepted", "accepted"),
     ("Rejected", "rejected"),
 )
@@ -84,6 +85,8 @@ def person_text(event: HistoryEvent) -> str:
     """Return the Person cell of an event: the name, "maybe X?" or "Unknown"."""
     if event.name is None:
         return "Unknown"
+    if event.decision == "corrected":
+        return f"not {event.name}"
     return f"maybe {event.name}?" if event.decision == "maybe" else event.name
 
 

@@ -28,7 +28,7 @@ MAX_SOURCE_LENGTH = 1000
 MAX_EMBEDDING_DIM = 4096
 
 _DECISIONS_OF_MODE: dict[str, tuple[str, ...]] = {
-    "recognition": ("named", "maybe", "unknown"),
+    "recognition": ("named", "maybe", "unknown", "corrected"),
     "verification": ("accepted", "rejected"),
 }
 
@@ -56,11 +56,13 @@ class NewEvent:
     Parameters
     ----------
     mode : {"recognition", "verification"}
-    decision : {"named", "maybe", "unknown", "accepted", "rejected"}
-        ``named``/``maybe``/``unknown`` in recognition, ``accepted``/``rejected`` in
-        verification.
+    decision : {"named", "maybe", "unknown", "corrected", "accepted", "rejected"}
+        ``named``/``maybe``/``unknown``/``corrected`` in recognition,
+        ``accepted``/``rejected`` in verification.  ``corrected``: a face kept from
+        being named X by a "not X" correction, and named nobody else.
     person_id : int or None
-        Gallery id of the person named, maybe named or claimed; None for ``unknown``.
+        Gallery id of the person named, maybe named or claimed, or, for ``corrected``,
+        of the person X the face was kept from; None for ``unknown``.
     distance : float or None
         Distance behind the decision; None (or ``inf``) when there was nobody to compare.
     threshold : float
@@ -125,7 +127,11 @@ class NewEvent:
         return cls(
             mode=appearance.mode,
             decision=appearance.decision,
-            person_id=None if unknown else m.person_id,
+            person_id=None
+            if unknown
+            else m.corrected_id
+            if appearance.decision == "corrected"
+            else m.person_id,
             distance=m.distance if math.isfinite(m.distance) else None,
             threshold=m.threshold,
             source=source,
