@@ -300,3 +300,55 @@ def test_a_file_exported_and_imported_into_postgres_round_trips(
         from faceapp.storage.history import History
 
         History(pg).events()
+
+
+def _least_privileges_sql() -> str:
+    """Return the SQL block of docs/postgres.md that grants the desks' role what it needs."""
+    text = (REPO / "docs" / "postgres.md").read_text(encoding="utf-8")
+    start = text.index("-- least privileges of the desks' role")
+    return text[start : text.index("```", start)]
+
+
+def test_the_documented_least_privileges_are_enough_and_no_more(pg_server, tmp_path) -> None:
+    import psycopg
+
+    from faceapp.storage.postgres import PostgresStore
+
+    owner_uri = pg_server.new_database()  # owned by the app's role, which migrates
+    dbname = owner_uri.rsplit("/", 1)[1]
+    desk, password = f"desk_{dbname}", "desk-Pa55"
+    with pg_server.admin() as admin:
+        admin.execute(f"CREATE ROLE {desk} LOGIN PASSWORD '{password}'")
+    with psycopg.connect(
+        host=str(pg_server.socket_dir), port=pg_server.port, user="pgadmin", dbname=dbname,
+        autocommit=True,
+    ) as db:  # fmt: skip
+        db.execute(f"CREATE SCHEMA gallery AUTHORIZATION {APP_ROLE}")
+        db.execute(f"ALTER ROLE {APP_ROLE} IN DATABASE {dbname} SET search_path = gallery")
+        db.execute(f"ALTER ROLE {desk} IN DATABASE {dbname} SET search_path = gallery")
+    PostgresStore(owner_uri).add_samples("Ann", [(vec(1), THUMB, "a.jpg")])  # creates tables
+    with psycopg.connect(
+        host=str(pg_server.socket_dir), port=pg_server.port, user=APP_ROLE, dbname=dbname,
+        autocommit=True,
+    ) as db:  # fmt: skip
+        sql = _least_privileges_sql().replace("faceapp_desk", desk)
+        db.execute(sql.replace("DATABASE faceapp", f"DATABASE {dbname}"))
+
+    store = PostgresStore(owner_uri.replace(f"{APP_ROLE}@", f"{desk}:{password}@"))
+    watch = store.watch()
+    watch.poll()
+    store.add_samples("Bo", [(vec(2), THUMB, "b.jpg")])
+    store.rename("Bo", "Bob")
+    ann = store.find_person("Ann")
+    store.remove_samples([s.id for s in store.samples("Bob")])
+    store.remove_person("Bob")
+    assert [p.name for p in store.people()] == ["Ann"] and store.index().names == ("Ann",)
+    assert store.thumbnails([ann.id]) == {ann.id: THUMB}
+    store.wipe()
+    assert store.people() == []
+    deadline = time.monotonic() + 2.0
+    while not watch.poll():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with pytest.raises(GalleryError, match="permission denied for schema gallery"):
+        store.write_transaction(lambda conn: conn.execute("CREATE TABLE other(x integer)"))
