@@ -52,6 +52,10 @@ _T = TypeVar("_T")
 #: is the new revision.
 CHANNEL = "faceapp_gallery"
 
+#: Seconds between two round trips of a :class:`PostgresWatch` that heard nothing, to
+#: notice a server that went away (reading notifications alone does not).
+LIVENESS_CHECK_S = 1.0
+
 #: Seconds to wait for the server when connecting.
 CONNECT_TIMEOUT_S = 10
 
@@ -738,8 +742,10 @@ class PostgresWatch:
 
     The same interface as :class:`~faceapp.storage.watch.GalleryWatch`: ``LISTEN`` on
     :data:`CHANNEL` over a connection of its own, and :meth:`poll` takes the
-    notifications that arrived (no query is sent, so it costs microseconds).  Every
-    committed write of people or samples by any desk is announced there.
+    notifications that arrived (usually without a query: microseconds).  Every
+    committed write of people or samples by any desk is announced there.  A poll that
+    heard nothing sends ``SELECT 1`` at most once per :data:`LIVENESS_CHECK_S`, to notice
+    a server that went away.
 
     Parameters
     ----------
@@ -761,6 +767,7 @@ class PostgresWatch:
         self._conn: psycopg.Connection[Any] | None = None
         self._started = False
         self._lost = False
+        self._next_check = 0.0
 
     @property
     def path(self) -> DatabaseLocation:
@@ -783,6 +790,15 @@ class PostgresWatch:
             self._drop()
             return False
         return True
+
+    def _drain(self) -> bool:
+        """Take the notifications that arrived; tell whether there were any."""
+        if self._conn is None:
+            return False
+        heard = False
+        for _ in self._conn.notifies(timeout=0):
+            heard = True
+        return heard
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -808,9 +824,14 @@ class PostgresWatch:
             changed, self._lost = not self._lost, True
             return changed
         try:
-            changed = False
-            for _ in self._conn.notifies(timeout=0):
-                changed = True
+            changed = self._drain()
+            now = time.monotonic()
+            if not changed and now >= self._next_check:
+                # Reading without a query does not notice a server that went away; the
+                # notifications read during the query are kept for notifies().
+                self._next_check = now + LIVENESS_CHECK_S
+                self._conn.execute("SELECT 1")
+                changed = self._drain()
             return changed
         except psycopg.Error:
             self._drop()

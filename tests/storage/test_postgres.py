@@ -352,3 +352,27 @@ def test_the_documented_least_privileges_are_enough_and_no_more(pg_server, tmp_p
         time.sleep(0.01)
     with pytest.raises(GalleryError, match="permission denied for schema gallery"):
         store.write_transaction(lambda conn: conn.execute("CREATE TABLE other(x integer)"))
+
+
+def test_a_dropped_connection_fails_one_call_cleanly_then_reconnects(pg_server, pg_uri) -> None:
+    from faceapp.storage.postgres import PostgresStore
+
+    store = PostgresStore(pg_uri)
+    store.add_samples("Ann", [(vec(1), None, None)])
+    watch = store.watch()
+    watch.poll()
+    with pg_server.admin() as admin:  # the server ends every session of the database
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (pg_uri.rsplit("/", 1)[1],),
+        )
+    with pytest.raises(GalleryError, match="offline.*nothing was written"):
+        store.add_samples("Bo", [(vec(2), None, None)])
+    assert [p.name for p in store.people()] == ["Ann"]  # connected again; nothing half written
+    assert watch.poll() is True  # the watch lost its session: a change of unknown kind
+    assert watch.poll() is True  # and it listens again (what was missed is unknown)
+    store.add_samples("Bo", [(vec(2), None, None)])
+    deadline = time.monotonic() + 2.0
+    while not watch.poll():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
