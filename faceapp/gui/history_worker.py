@@ -41,6 +41,9 @@ class HistoryWorker(LoopWorker):
     #: Events read with :meth:`request_events`: a :class:`~faceapp.session.history.HistoryPage`
     #: whose ``crops`` are ``QImage`` or None.
     events_loaded = Signal(object)
+    #: The daily attendance read with :meth:`request_daily`: a
+    #: :class:`~faceapp.session.history.DailyPage`.
+    daily_loaded = Signal(object)
     #: An export, clear or configure finished: a :class:`~faceapp.session.history.HistoryOutcome`.
     request_done = Signal(object)
     #: The history settings were read or changed: :class:`HistorySettings`.
@@ -51,6 +54,7 @@ class HistoryWorker(LoopWorker):
         callbacks = HistoryCallbacks(
             recorded=self.recorded.emit,
             events_loaded=self.events_loaded.emit,
+            daily_loaded=self.daily_loaded.emit,
             request_done=self.request_done.emit,
             settings_changed=self._on_settings,
         )
@@ -86,6 +90,14 @@ class HistoryWorker(LoopWorker):
     def request_events(self, query: HistoryQuery) -> int:
         """See :meth:`HistoryQueue.request_events`."""
         return self.queue.request_events(query)
+
+    def request_daily(self, query: HistoryQuery) -> int:
+        """See :meth:`HistoryQueue.request_daily`."""
+        return self.queue.request_daily(query)
+
+    def export_daily_csv(self, query: HistoryQuery, path: Path) -> int:
+        """See :meth:`HistoryQueue.export_daily_csv`."""
+        return self.queue.export_daily_csv(query, path)
 
     def export_csv(self, query: HistoryQuery, path: Path) -> int:
         """See :meth:`HistoryQueue.export_csv`."""

@@ -13,7 +13,17 @@ from typing import Any
 
 from faceapp.session.runner import OperationQueue
 from faceapp.storage.gallery import GalleryError, GalleryStore
-from faceapp.storage.history import History, HistoryEvent, HistorySettings, NewEvent, write_csv
+from faceapp.storage.history import (
+    PRESENT_DECISIONS,
+    DayRow,
+    History,
+    HistoryEvent,
+    HistorySettings,
+    NewEvent,
+    daily_rows,
+    write_csv,
+    write_daily_csv,
+)
 from faceapp.storage.outputs import open_private
 
 log = logging.getLogger(__name__)
@@ -95,15 +105,54 @@ class HistoryPage:
 
 
 @dataclass(frozen=True)
+class DailyPage:
+    """The daily attendance read for a reader (see :func:`~faceapp.storage.history.daily_rows`).
+
+    Parameters
+    ----------
+    ticket : int
+        What :meth:`HistoryQueue.request_daily` returned.
+    query : HistoryQuery
+        The events counted (its decision is ignored: named and accepted faces count).
+    rows : tuple of DayRow
+        By day, then first seen, then name; local times.
+    error : str or None
+        One sentence for users when the read failed (``rows`` is empty then).
+    """
+
+    ticket: int
+    query: HistoryQuery
+    rows: tuple[DayRow, ...] = ()
+    error: str | None = None
+
+
+def _present(query: HistoryQuery) -> HistoryQuery:
+    """Return ``query`` for the daily attendance: every event present, no limit."""
+    return HistoryQuery(since=query.since, name=query.name, mode=query.mode, limit=None)
+
+
+def _daily(history: History, query: HistoryQuery) -> list[DayRow]:
+    events = history.events(
+        since=query.since,
+        name=query.name,
+        decision=PRESENT_DECISIONS,
+        mode=query.mode,
+        crops=False,
+    )
+    return daily_rows(events)
+
+
+@dataclass(frozen=True)
 class HistoryOutcome:
     """The outcome of an export, a clear or a change of settings.
 
     Parameters
     ----------
     ticket : int
-    action : {"export", "clear", "configure"}
+    action : {"export", "daily", "clear", "configure"}
     count : int
-        Events written (export) or deleted (clear).
+        Events written (export), rows written (daily: the daily attendance exported) or
+        events deleted (clear).
     settings : HistorySettings or None
         The settings in force afterwards (configure).
     error : str or None
@@ -134,6 +183,8 @@ class HistoryCallbacks:
         Events were written: how many were stored (0 when history is off).
     events_loaded : callable(HistoryPage)
         Events read with :meth:`HistoryQueue.request_events`.
+    daily_loaded : callable(DailyPage)
+        The daily attendance read with :meth:`HistoryQueue.request_daily`.
     request_done : callable(HistoryOutcome)
         An export, clear or configure finished.
     settings_changed : callable(HistorySettings)
@@ -142,6 +193,7 @@ class HistoryCallbacks:
 
     recorded: Callable[[int], None] = _ignore
     events_loaded: Callable[[HistoryPage], None] = _ignore
+    daily_loaded: Callable[[DailyPage], None] = _ignore
     request_done: Callable[[HistoryOutcome], None] = _ignore
     settings_changed: Callable[[HistorySettings], None] = _ignore
 
@@ -231,6 +283,25 @@ class HistoryQueue(OperationQueue):
         """Read events (``events_loaded``); returns the ticket of the :class:`HistoryPage`."""
         ticket = next(self._tickets)
         self.enqueue(False, lambda: self._read(ticket, query))
+        return ticket
+
+    def request_daily(self, query: HistoryQuery) -> int:
+        """Read the daily attendance of ``query``'s events (``daily_loaded``); returns a ticket.
+
+        Named and accepted faces count, whatever ``query.decision`` and ``query.limit``.
+        """
+        ticket = next(self._tickets)
+        self.enqueue(False, lambda: self._read_daily(ticket, _present(query)))
+        return ticket
+
+    def export_daily_csv(self, query: HistoryQuery, path: Path) -> int:
+        """Write the daily attendance of ``query`` as CSV (``request_done``, action ``daily``).
+
+        Private like :meth:`export_csv` (0600, whole or not at all, never via a link);
+        names a spreadsheet would take for a formula are escaped.  Returns a ticket.
+        """
+        ticket = next(self._tickets)
+        self.enqueue(False, lambda: self._export_daily(ticket, _present(query), Path(path)))
         return ticket
 
     def export_csv(self, query: HistoryQuery, path: Path) -> int:
@@ -378,6 +449,26 @@ class HistoryQueue(OperationQueue):
             self._callbacks.request_done(HistoryOutcome(ticket, "export", error=f"{path}: {exc}"))
             return
         self._callbacks.request_done(HistoryOutcome(ticket, "export", n))
+
+    def _read_daily(self, ticket: int, query: HistoryQuery) -> None:
+        self._flush(announce=False)
+        try:
+            rows = _daily(self._history, query)
+        except (GalleryError, OSError, ValueError) as exc:
+            self._callbacks.daily_loaded(DailyPage(ticket, query, error=str(exc)))
+            return
+        self._callbacks.daily_loaded(DailyPage(ticket, query, tuple(rows)))
+
+    def _export_daily(self, ticket: int, query: HistoryQuery, path: Path) -> None:
+        self._flush()
+        try:
+            rows = _daily(self._history, query)
+            with open_private(path) as stream:  # 0600, whole or not at all, never via a link
+                n = write_daily_csv(rows, stream)
+        except (GalleryError, OSError, ValueError) as exc:
+            self._callbacks.request_done(HistoryOutcome(ticket, "daily", error=f"{path}: {exc}"))
+            return
+        self._callbacks.request_done(HistoryOutcome(ticket, "daily", n))
 
     def _run(self, ticket: int, action: str, body: Callable[[], HistoryOutcome]) -> None:
         try:

@@ -17,19 +17,29 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from faceapp.gui.context import AppContext
+from faceapp.gui.dialogs.unknown_faces_dialog import FaceNamer
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.video_view import MAYBE_COLOUR
-from faceapp.session.history import SHOWN_EVENTS, HistoryOutcome, HistoryPage, HistoryQuery
+from faceapp.session.history import (
+    SHOWN_EVENTS,
+    DailyPage,
+    HistoryOutcome,
+    HistoryPage,
+    HistoryQuery,
+)
+from faceapp.session.unknown_faces import Naming
 from faceapp.session.verdict import distance_text
 from faceapp.storage.history import (
     MAX_RETENTION_DAYS,
@@ -43,6 +53,8 @@ log = logging.getLogger(__name__)
 
 #: Columns of the table, in order.
 COLUMNS = ("Face", "Time", "Person", "Mode", "Decision", "Distance", "Threshold", "Source")
+#: Columns of the daily attendance, in order.
+DAILY_COLUMNS = ("Date", "Person", "First seen", "Last seen", "Appearances")
 #: Side of the face crops in the table, in pixels.
 CROP_PX = 48
 
@@ -150,6 +162,38 @@ class HistoryDialog(QDialog):
         header.setStretchLastSection(True)
         self.table.setColumnWidth(0, CROP_PX + 12)
 
+        self.daily = QTableWidget(0, len(DAILY_COLUMNS))
+        self.daily.setObjectName("daily")
+        self.daily.setHorizontalHeaderLabels(DAILY_COLUMNS)
+        self.daily.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.daily.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.daily.verticalHeader().setVisible(False)
+        daily_header = self.daily.horizontalHeader()
+        daily_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        daily_header.setStretchLastSection(True)
+        self.daily_summary = plain_label()
+        self.daily_export_button = QPushButton("Export daily CSV…")
+        self.daily_export_button.setToolTip(
+            "One row per person and day: first seen, last seen, appearances"
+        )
+        daily_page = QWidget()
+        daily_layout = QVBoxLayout(daily_page)
+        daily_layout.addWidget(self.daily, 1)
+        daily_row = QHBoxLayout()
+        daily_row.addWidget(self.daily_summary, 1)
+        daily_row.addWidget(self.daily_export_button)
+        daily_layout.addLayout(daily_row)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, "Events")
+        self.tabs.addTab(daily_page, "Daily attendance")
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        #: Names an unknown face of a row (right-click: Name this face… / Add to…).
+        self.namer = FaceNamer(ctx, self)
+        self._daily_ticket = 0
+        self._daily_page: DailyPage | None = None
+        self._pending_daily: Path | None = None
+        self._note = ""  # what naming a row's face did, shown before the count
+
         self.summary = plain_label("Reading the history…")
         self.enabled_box = QCheckBox("Record history")
         self.enabled_box.setToolTip("Keep who was named or verified, when, and a small face crop")
@@ -173,7 +217,7 @@ class HistoryDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.summary)
         layout.addLayout(bottom)
 
@@ -188,6 +232,10 @@ class HistoryDialog(QDialog):
         self.clear_button.clicked.connect(self._on_clear_button_clicked)
         self.close_button.clicked.connect(self.close)
         self._worker.events_loaded.connect(self._on_events_loaded)
+        self._worker.daily_loaded.connect(self._on_daily_loaded)
+        self.daily_export_button.clicked.connect(self._on_daily_export_button_clicked)
+        self.table.customContextMenuRequested.connect(self._on_table_menu_requested)
+        self.namer.finished.connect(self._on_named)
         self._worker.request_done.connect(self._on_request_done)
         self._worker.recorded.connect(self._on_recorded)
         ctx.people_reset.connect(self._on_people_changed)
@@ -217,6 +265,7 @@ class HistoryDialog(QDialog):
     def reload(self) -> int:
         """Read the events again with the current filters; returns the request's ticket."""
         self._ticket = self._worker.request_events(self.query())
+        self._daily_ticket = self._worker.request_daily(self.query(limit=None))
         return self._ticket
 
     def events(self) -> tuple[HistoryEvent, ...]:
@@ -288,7 +337,114 @@ class HistoryDialog(QDialog):
             text = f"The newest {n} events (narrow the filters to see older ones)"
         if page.settings is not None and not page.settings.enabled:
             text += " · History is off: nothing new is recorded."
+        if self._note:
+            text = f"{self._note} · {text}"
         self.summary.setText(text)
+
+    # -- daily attendance ------------------------------------------------------------------
+
+    @property
+    def daily_ticket(self) -> int:
+        """The ticket of the newest daily attendance asked for."""
+        return self._daily_ticket
+
+    def shown_daily_ticket(self) -> int:
+        """Return the ticket of the daily attendance on show (0 before the first)."""
+        return self._daily_page.ticket if self._daily_page is not None else 0
+
+    @Slot(object)
+    def _on_daily_loaded(self, page: DailyPage) -> None:
+        if page.ticket != self._daily_ticket:
+            return
+        self._daily_page = page
+        if page.error is not None:
+            self.daily.setRowCount(0)
+            self.daily_summary.setText(f"The history cannot be read: {page.error}")
+            return
+        rows = page.rows[::-1]  # the newest day first
+        self.daily.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            cells = (
+                row.day.isoformat(),
+                row.name,
+                row.first_seen.strftime("%H:%M:%S"),
+                row.last_seen.strftime("%H:%M:%S"),
+                str(row.appearances),
+            )
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 4:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.daily.setItem(r, col, item)
+        days = len({row.day for row in rows})
+        self.daily_summary.setText(
+            f"{len(rows)} row{'s' if len(rows) != 1 else ''} over {days} "
+            f"day{'s' if days != 1 else ''}: named and accepted faces, local time"
+        )
+
+    def export_daily_csv(self, path: Path) -> int:
+        """Write the daily attendance of the filters (person, mode, since) as CSV."""
+        self._pending_daily = Path(path)
+        self.daily_export_button.setEnabled(False)
+        self.daily_summary.setText(f"Exporting to {path}…")
+        return self._worker.export_daily_csv(self.query(limit=None), Path(path))
+
+    @Slot()
+    def _on_daily_export_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export daily attendance as CSV", "faceapp-daily.csv", "CSV files (*.csv)"
+        )
+        if path:
+            if not path.lower().endswith(".csv"):
+                path += ".csv"
+            self.export_daily_csv(Path(path))
+
+    # -- naming a face of a row ----------------------------------------------------------
+
+    def event_of_row(self, row: int) -> HistoryEvent | None:
+        """Return the event shown in a row of the Events table (newest first), or None."""
+        events = self.events()
+        if not 0 <= row < len(events):
+            return None
+        return events[len(events) - 1 - row]
+
+    def row_menu(self, row: int) -> QMenu | None:
+        """Return the right-click menu of a row, or None when its face cannot be named.
+
+        An unknown face with a crop offers *Name this face…* and *Add to…* (it must still
+        be kept with its embedding: see Gallery > Unknown faces…).
+        """
+        event = self.event_of_row(row)
+        if event is None or event.decision != "unknown" or event.crop is None:
+            return None
+        menu = QMenu(self)
+        name = menu.addAction("Name this face…")
+        name.triggered.connect(lambda: self.namer.ask_name([event.id]))
+        add = menu.addAction("Add to…")
+        add.setEnabled(bool(self._ctx.people()))
+        add.triggered.connect(lambda: self.namer.ask_person([event.id]))
+        return menu
+
+    @Slot(object)
+    def _on_table_menu_requested(self, pos: object) -> None:
+        row = self.table.rowAt(pos.y())  # type: ignore[attr-defined]
+        menu = self.row_menu(row)
+        if menu is not None:
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.popup(self.table.viewport().mapToGlobal(pos))  # type: ignore[arg-type]
+
+    @Slot(object)
+    def _on_named(self, outcome: object) -> None:
+        if isinstance(outcome, Naming):
+            verb = "Enrolled" if outcome.new else "Added to"
+            text = f"{verb} {outcome.name}: the face is named from now on"
+        else:
+            text = str(outcome)
+        self._note = text
+        self.summary.setText(text)
+        self.reload()
 
     # -- filters and people ----------------------------------------------------------------
 
@@ -375,6 +531,17 @@ class HistoryDialog(QDialog):
 
     @Slot(object)
     def _on_request_done(self, outcome: HistoryOutcome) -> None:
+        if outcome.action == "daily":
+            self.daily_export_button.setEnabled(True)
+            path, self._pending_daily = self._pending_daily, None
+            if outcome.error is not None:
+                self.daily_summary.setText("Export failed.")
+                QMessageBox.warning(
+                    self, "Export failed", html_literal(f"Not exported: {outcome.error}")
+                )
+            else:
+                self.daily_summary.setText(f"Exported {outcome.count} rows to {path}")
+            return
         if outcome.action == "export":
             self.export_button.setEnabled(True)
             path, self._pending_export = self._pending_export, None
