@@ -32,6 +32,8 @@ DEFAULT_SOURCE = "0"
 
 #: Seconds each photo of a folder stays on screen at least (a preference), and its ceiling.
 DEFAULT_PHOTO_INTERVAL_S = 1.0
+#: Network camera addresses the source dialog remembers.
+MAX_RECENT_ADDRESSES = 8
 MAX_PHOTO_INTERVAL_S = 60.0
 
 
@@ -83,6 +85,14 @@ class Settings:
         Recognition's automatic threshold: the fraction of strangers that may be given
         someone's name, one of :data:`~faceapp.core.matching.STRANGER_RATES` (another
         value becomes the nearest of them); lower is stricter.
+    recent_addresses : str
+        The network cameras opened last, newest first, one address a line (at most
+        :data:`MAX_RECENT_ADDRESSES`), as typed: with any password, which is why the
+        preferences file is private (0600); shown only redacted.
+    camera_modes : str
+        The size and frame rate chosen per camera, one ``camera=1280x720@30`` a line;
+        ``camera`` is the name the system gives it, or its index (see
+        :func:`camera_mode_for`).
     """
 
     threshold: float | None = None
@@ -97,6 +107,36 @@ class Settings:
     guided_capture: bool = True
     min_face_px: int = DEFAULT_MIN_FACE_PX
     stranger_rate: float = DEFAULT_STRANGER_RATE
+    recent_addresses: str = ""
+    camera_modes: str = ""
+
+    def recent(self) -> list[str]:
+        """Return the remembered network camera addresses, newest first."""
+        return [a for a in self.recent_addresses.splitlines() if a.strip()]
+
+    def with_recent(self, address: str) -> Settings:
+        """Return a copy that remembers ``address`` first (once; the oldest fall off)."""
+        address = address.strip()
+        if not address or "\n" in address:
+            return self
+        kept = [address, *(a for a in self.recent() if a != address)][:MAX_RECENT_ADDRESSES]
+        return replace(self, recent_addresses="\n".join(kept))
+
+    def camera_mode_for(self, camera: str) -> str | None:
+        """Return the mode remembered for ``camera`` (``"1280x720@30"``, ``"auto"``), or None."""
+        for line in self.camera_modes.splitlines():
+            key, sep, value = line.rpartition("=")
+            if sep and key == camera:
+                return value
+        return None
+
+    def with_camera_mode(self, camera: str, mode: str) -> Settings:
+        """Return a copy that remembers ``mode`` for ``camera`` (the latest choice wins)."""
+        camera = " ".join(camera.split())
+        lines = [
+            line for line in self.camera_modes.splitlines() if line.rpartition("=")[0] != camera
+        ]
+        return replace(self, camera_modes="\n".join([*lines, f"{camera}={mode}"]))
 
     def validated(self) -> Settings:
         """Return a copy with every field brought into its valid range.
@@ -133,6 +173,7 @@ class Settings:
             claim=claim,
             source=source,
             photo_interval_s=float(p),
+            recent_addresses="\n".join(self.recent()[:MAX_RECENT_ADDRESSES]),
         )
 
     def threshold_for(self, mode: str) -> float | None:

@@ -271,6 +271,83 @@ class FrameSource(Protocol):
         """Release the device; safe to call twice."""
 
 
+@dataclass(frozen=True)
+class CameraMode:
+    """A camera's picture size and frame rate, as asked for when it is opened.
+
+    Parameters
+    ----------
+    width, height : int
+        Pixels.
+    fps : float
+        Frames a second.
+    """
+
+    width: int
+    height: int
+    fps: float
+
+    def __str__(self) -> str:
+        return f"{self.width}x{self.height}@{self.fps:g}"
+
+    @classmethod
+    def parse(cls, text: str) -> CameraMode | None:
+        """Return the mode written as ``"1280x720@30"``, or None for anything else."""
+        m = re.fullmatch(r"\s*(\d{2,5})\s*x\s*(\d{2,5})\s*@\s*(\d{1,3}(?:\.\d+)?)\s*", text)
+        if m is None or not 1 <= float(m[3]) <= 240:
+            return None
+        return cls(int(m[1]), int(m[2]), float(m[3]))
+
+
+#: What a camera is asked for unless the user chose otherwise: 1280x720 at 30 fps, which
+#: most webcams offer; one that does not gives its nearest mode.
+DEFAULT_CAMERA_MODE = CameraMode(1280, 720, 30.0)
+
+#: Where Linux names its video devices (``video0/name``: "Integrated Camera: ...").
+VIDEO4LINUX = Path("/sys/class/video4linux")
+
+
+def apply_camera_mode(cap: Any, mode: CameraMode) -> CameraMode:
+    """Ask an open OpenCV capture for ``mode``; return what the camera then gives.
+
+    A camera that lacks the size or rate picks its nearest (or ignores the request);
+    the returned mode says what it chose (``mode``'s values where it does not tell).
+    """
+    import cv2
+
+    cap.set(cv2.CAP_PROP_FRAME_WIDTH, float(mode.width))
+    cap.set(cv2.CAP_PROP_FRAME_HEIGHT, float(mode.height))
+    cap.set(cv2.CAP_PROP_FPS, float(mode.fps))
+    props = (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT, cv2.CAP_PROP_FPS)
+    w, h, fps = (cap.get(p) for p in props)
+    return CameraMode(
+        int(w) if w and w > 0 else mode.width,
+        int(h) if h and h > 0 else mode.height,
+        float(fps) if fps and 1.0 <= fps <= 240.0 else mode.fps,
+    )
+
+
+def camera_name(index: int, root: Path = VIDEO4LINUX) -> str | None:
+    """Return the name the system gives camera ``index`` (Linux: ``videoN/name``), or None."""
+    try:
+        text = (root / f"video{int(index)}" / "name").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    name = " ".join(text.split())
+    return name or None
+
+
+def camera_indices(root: Path = VIDEO4LINUX, max_index: int = 4) -> list[int]:
+    """Return the camera indices worth probing: the system's ``videoN`` devices, else 0..3."""
+    try:
+        found = sorted(
+            int(p.name[5:]) for p in root.iterdir() if re.fullmatch(r"video\d{1,3}", p.name)
+        )
+    except OSError:
+        found = []
+    return found or list(range(max_index))
+
+
 class VideoCaptureSource:
     """A camera (by index) or a video file, read with OpenCV.
 
@@ -280,13 +357,25 @@ class VideoCaptureSource:
         Camera index, or path to a video file.
     loop : bool
         Restart a video file when it ends (ignored for cameras).
+    mode : CameraMode or None
+        A camera's size and frame rate to ask for when it opens (default
+        :data:`DEFAULT_CAMERA_MODE`); None leaves the camera as it starts.  Ignored for
+        files.
     """
 
     #: Failed reads in a row after which a live source counts as lost.
     max_failures = 5
 
-    def __init__(self, target: int | str | Path, loop: bool = False) -> None:
+    def __init__(
+        self,
+        target: int | str | Path,
+        loop: bool = False,
+        mode: CameraMode | None = DEFAULT_CAMERA_MODE,
+    ) -> None:
         self.target = target
+        self.mode = mode
+        #: The mode a camera gave when it was opened (None before, or for a file).
+        self.actual_mode: CameraMode | None = None
         self.live = isinstance(target, int)
         self.loop = loop and not self.live
         self.name = f"camera {target}" if self.live else Path(str(target)).name
@@ -322,6 +411,9 @@ class VideoCaptureSource:
                 f"{display_name(str(self.target))}: cannot be read as a video "
                 "(damaged, or a format OpenCV cannot decode)"
             )
+        if isinstance(self.target, int) and self.mode is not None:
+            self.actual_mode = apply_camera_mode(cap, self.mode)
+            log.info("%s: asked for %s, gives %s", self.name, self.mode, self.actual_mode)
         fps = cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else 30.0
         self._cap = cap
@@ -640,7 +732,9 @@ def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return canvas
 
 
-def open_source(spec: str | int, loop: bool = False) -> FrameSource:
+def open_source(
+    spec: str | int, loop: bool = False, camera_mode: CameraMode | None = DEFAULT_CAMERA_MODE
+) -> FrameSource:
     """Return an (unopened) source for a user's choice.
 
     Parameters
@@ -650,6 +744,8 @@ def open_source(spec: str | int, loop: bool = False) -> FrameSource:
         a network camera's address (:data:`NETWORK_SCHEMES`, see :class:`NetworkSource`).
     loop : bool
         Loop finite sources.
+    camera_mode : CameraMode or None
+        A camera's size and frame rate (see :class:`VideoCaptureSource`).
 
     Raises
     ------
@@ -657,7 +753,7 @@ def open_source(spec: str | int, loop: bool = False) -> FrameSource:
         When ``spec`` names nothing usable.
     """
     if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
-        return VideoCaptureSource(int(spec))
+        return VideoCaptureSource(int(spec), mode=camera_mode)
     if network_scheme(spec) is not None:
         assert isinstance(spec, str)
         return NetworkSource(spec)
@@ -700,14 +796,47 @@ def iterate(source: FrameSource) -> Iterator[Frame]:
 
 
 def available_cameras(max_index: int = 4) -> list[int]:
-    """Return the indices of cameras that open, probing ``0 .. max_index - 1``."""
+    """Return the indices of cameras that open: the system's devices (:func:`camera_indices`)."""
     import cv2
 
     quiet_video_backends()
     found = []
-    for i in range(max_index):
+    for i in camera_indices(max_index=max_index):
         cap = cv2.VideoCapture(i)
         if cap.isOpened():
             found.append(i)
         cap.release()
     return found
+
+
+def list_cameras(max_index: int = 4) -> list[tuple[int, str | None]]:
+    """Return ``(index, name or None)`` of each camera that opens (see :func:`camera_name`)."""
+    return [(i, camera_name(i)) for i in available_cameras(max_index)]
+
+
+def probe_address(address: str) -> str:
+    """Open a network camera, read one frame, close it; return what it sends, in words.
+
+    Blocks for up to :data:`OPEN_TIMEOUT_S` plus :data:`READ_TIMEOUT_S`: call it off the
+    GUI thread (the source dialog's *Test* button).
+
+    Returns
+    -------
+    str
+        E.g. ``"a 1280x720 picture"``.
+
+    Raises
+    ------
+    SourceError
+        One line, the password hidden: not an address, no answer, refused, no frame.
+    """
+    source = NetworkSource(address)
+    source.open()
+    try:
+        frame = source.read()
+    finally:
+        source.close()
+    if frame is None:
+        raise SourceError(f"{source.name}: opened, but sent no picture")
+    h, w = frame.image.shape[:2]
+    return f"a {w}x{h} picture"

@@ -17,9 +17,12 @@ from PySide6.QtWidgets import (
 from faceapp import paths
 from faceapp.core.reconnect import LinkState, LinkStatus
 from faceapp.core.sources import (
+    CameraMode,
     FrameSource,
     ImageFolderSource,
     SourceError,
+    camera_name,
+    network_scheme,
     open_source,
     redact_source,
 )
@@ -27,7 +30,7 @@ from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 from faceapp.gui.dialogs.history_dialog import HistoryDialog
-from faceapp.gui.dialogs.source_dialog import SourceDialog
+from faceapp.gui.dialogs.source_dialog import SourceDialog, camera_key, camera_mode_of
 from faceapp.gui.dialogs.unknown_faces_dialog import UnknownFacesDialog
 from faceapp.gui.enrol_runner import EnrolmentRunner
 from faceapp.gui.gallery_files import GalleryFiles
@@ -269,7 +272,11 @@ class MainWindow(QMainWindow):
         self.empty_hint.set_suppressed(False)
         self.video_view.clear(f"Opening {self._source_label_text}…")
         try:
-            source = open_source(spec) if isinstance(spec, str) else spec
+            source = (
+                open_source(spec, camera_mode=self._camera_mode(spec))
+                if isinstance(spec, str)
+                else spec
+            )
         except SourceError as exc:
             self._ctx.begin_source(None)
             self._source_failed(str(exc))
@@ -287,6 +294,14 @@ class MainWindow(QMainWindow):
         self._capture = capture
         capture.start("faceapp-capture")
         self._update_status()
+
+    def _camera_mode(self, spec: str) -> CameraMode | None:
+        """Return the size and rate remembered for camera ``spec`` (1280×720 at 30 fps)."""
+        if not _is_camera(spec):
+            return None
+        index = int(spec)
+        key = camera_key(index, camera_name(index))
+        return camera_mode_of(self._ctx.settings.camera_mode_for(key))
 
     def _stop_capture(self) -> None:
         capture, self._capture = self._capture, None
@@ -323,16 +338,21 @@ class MainWindow(QMainWindow):
         )
         self._update_status()
 
-    def choose_source(self) -> None:
-        """Ask the user for a source and switch to it."""
+    def choose_source(self) -> SourceDialog:
+        """Ask the user for a source and switch to it; return the (open) dialog."""
         current = self._source_spec if isinstance(self._source_spec, str) else "demo"
-        dialog = SourceDialog(current, self)
+        dialog = SourceDialog(current, self, self._ctx.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._on_source_dialog_accepted(dialog.spec()))
+        dialog.accepted.connect(
+            lambda: self._on_source_dialog_accepted(dialog.spec(), dialog.camera_choice())
+        )
         dialog.open()
+        return dialog
 
-    @Slot(str)
-    def _on_source_dialog_accepted(self, spec: str) -> None:
+    def _on_source_dialog_accepted(self, spec: str, camera: tuple[str, str] | None) -> None:
+        if camera is not None:  # remembered per camera, used when it opens
+            modes = self._ctx.settings.with_camera_mode(*camera).camera_modes
+            self._ctx.update_settings(camera_modes=modes)
         if spec:
             self.open_source(spec)
 
@@ -363,8 +383,12 @@ class MainWindow(QMainWindow):
             return
         log.info("source %s open (%.1f fps%s)", name, fps, ", live" if live else "")
         self._source_label_text = name
-        if self._persist_source and isinstance(self._source_spec, str):
-            self._ctx.update_settings(source=self._source_spec)
+        spec = self._source_spec
+        if self._persist_source and isinstance(spec, str):
+            changes: dict[str, str] = {"source": spec}
+            if network_scheme(spec) is not None:  # the dialog offers it again (redacted)
+                changes["recent_addresses"] = self._ctx.settings.with_recent(spec).recent_addresses
+            self._ctx.update_settings(**changes)
         self._update_status()
 
     @Slot(int, str)

@@ -1,4 +1,4 @@
-"""SourceDialog: choose a camera, a video file, a folder of images or the built-in demo."""
+"""SourceDialog: choose a camera, a network camera, a video file, a folder or the demo."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QGridLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -19,32 +20,108 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.sources import VIDEO_SUFFIXES, available_cameras
+from faceapp.core.sources import (
+    DEFAULT_CAMERA_MODE,
+    VIDEO_SUFFIXES,
+    CameraMode,
+    SourceError,
+    list_cameras,
+    network_scheme,
+    probe_address,
+    redact_source,
+)
 from faceapp.gui.loop_worker import CallWorker
+from faceapp.settings import Settings
+
+#: The sizes and rates offered for a camera: ``(label, mode)``; "auto" leaves the
+#: camera as it starts.  A camera without the one asked for gives its nearest.
+CAMERA_MODES: tuple[tuple[str, str], ...] = (
+    ("1280×720, 30 fps (default)", str(DEFAULT_CAMERA_MODE)),
+    ("640×480, 30 fps (less CPU)", str(CameraMode(640, 480, 30.0))),
+    ("1920×1080, 30 fps", str(CameraMode(1920, 1080, 30.0))),
+    ("1920×1080, 15 fps", str(CameraMode(1920, 1080, 15.0))),
+    ("As the camera starts", "auto"),
+)
+
+
+def camera_key(index: int, name: str | None) -> str:
+    """Return what a camera's settings are remembered under: its name, else its index."""
+    return name or f"camera {index}"
+
+
+def camera_mode_of(text: str | None) -> CameraMode | None:
+    """Return the mode a remembered choice asks for (None: as the camera starts)."""
+    if text is None:
+        return DEFAULT_CAMERA_MODE
+    return CameraMode.parse(text) if text != "auto" else None
+
+
+def try_address(address: str) -> tuple[bool, str]:
+    """Open ``address``, read one frame; return ``(ok, one line)`` (blocks: not on the GUI)."""
+    try:
+        return True, f"Works: {probe_address(address)}."
+    except SourceError as exc:
+        return False, str(exc)
 
 
 class SourceDialog(QDialog):
     """Lets the user pick where frames come from; :meth:`spec` is the choice.
 
+    Cameras are listed by the name the system gives them (Linux:
+    ``/sys/class/video4linux/videoN/name``) with a size and frame rate, 1280×720 at 30 fps
+    unless chosen otherwise for that camera.  A network camera's address is typed or
+    taken from the last ones used (shown with the password hidden, the real address
+    kept); *Test* opens it and reads one frame off the GUI thread.
+
     Parameters
     ----------
     current : str
         The current source spec, pre-selected.
+    settings : Settings, optional
+        The remembered addresses and camera modes.
     """
 
-    def __init__(self, current: str = "demo", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        current: str = "demo",
+        parent: QWidget | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._settings = settings or Settings()
         self.setWindowTitle("Choose the video source")
         self.camera_radio = QRadioButton("Camera")
+        self.network_radio = QRadioButton("Network camera…")
         self.video_radio = QRadioButton("Video file")
         self.folder_radio = QRadioButton("Folder of images")
         self.demo_radio = QRadioButton("Demo (sample photos of five people)")
         self._group = QButtonGroup(self)
-        for r in (self.camera_radio, self.video_radio, self.folder_radio, self.demo_radio):
+        radios = (
+            self.camera_radio,
+            self.network_radio,
+            self.video_radio,
+            self.folder_radio,
+            self.demo_radio,
+        )
+        for r in radios:
             self._group.addButton(r)
         self.camera_combo = QComboBox()
         self.camera_combo.addItem("Looking for cameras…")
         self.camera_combo.setEnabled(False)
+        self.mode_combo = QComboBox()
+        for label, mode in CAMERA_MODES:
+            self.mode_combo.addItem(label, mode)
+        self.address_combo = QComboBox()
+        self.address_combo.setEditable(True)
+        self.address_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.address_combo.lineEdit().setPlaceholderText("rtsp://user:password@camera/stream")
+        for address in self._settings.recent():
+            self.address_combo.addItem(redact_source(address), address)
+        self.address_combo.setCurrentIndex(-1)
+        self.test_button = QPushButton("Test")
+        self.test_label = QLabel("")
+        self.test_label.setWordWrap(True)
+        self.test_label.setObjectName("sourceTestResult")
         self.video_edit = QLineEdit()
         self.video_edit.setPlaceholderText("Path of a video file")
         self.folder_edit = QLineEdit()
@@ -53,14 +130,19 @@ class SourceDialog(QDialog):
         folder_browse = QPushButton("Browse…")
         grid = QGridLayout()
         grid.addWidget(self.camera_radio, 0, 0)
-        grid.addWidget(self.camera_combo, 0, 1, 1, 2)
-        grid.addWidget(self.video_radio, 1, 0)
-        grid.addWidget(self.video_edit, 1, 1)
-        grid.addWidget(video_browse, 1, 2)
-        grid.addWidget(self.folder_radio, 2, 0)
-        grid.addWidget(self.folder_edit, 2, 1)
-        grid.addWidget(folder_browse, 2, 2)
-        grid.addWidget(self.demo_radio, 3, 0, 1, 3)
+        grid.addWidget(self.camera_combo, 0, 1)
+        grid.addWidget(self.mode_combo, 0, 2)
+        grid.addWidget(self.network_radio, 1, 0)
+        grid.addWidget(self.address_combo, 1, 1)
+        grid.addWidget(self.test_button, 1, 2)
+        grid.addWidget(self.test_label, 2, 1, 1, 2)
+        grid.addWidget(self.video_radio, 3, 0)
+        grid.addWidget(self.video_edit, 3, 1)
+        grid.addWidget(video_browse, 3, 2)
+        grid.addWidget(self.folder_radio, 4, 0)
+        grid.addWidget(self.folder_edit, 4, 1)
+        grid.addWidget(folder_browse, 4, 2)
+        grid.addWidget(self.demo_radio, 5, 0, 1, 3)
         grid.setColumnStretch(1, 1)
         box = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -68,20 +150,30 @@ class SourceDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(box)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(620)
+        self._cameras: list[tuple[int, str | None]] = []
+        self._test_ticket = 0
 
         self._preselect(current)
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         video_browse.clicked.connect(self._on_video_browse_clicked)
         folder_browse.clicked.connect(self._on_folder_browse_clicked)
+        self.test_button.clicked.connect(self._on_test_button_clicked)
         self.video_edit.textEdited.connect(lambda _: self.video_radio.setChecked(True))
         self.folder_edit.textEdited.connect(lambda _: self.folder_radio.setChecked(True))
-        # Opening devices can take a second each: the cameras are listed off the GUI thread.
+        self.address_combo.lineEdit().textEdited.connect(self._on_address_edited)
+        self.address_combo.activated.connect(lambda _: self.network_radio.setChecked(True))
+        self.camera_combo.currentIndexChanged.connect(self._on_camera_changed)
+        # Opening devices can take a second each: the cameras are listed off the GUI thread;
+        # so is a Test of an address, which may take the open timeout (4 s) to fail.
         self._probe = CallWorker("faceapp-camera-probe")
         self._probe.done.connect(self._on_probe_done)  # slots of self: queued to this thread
         self._probe.failed.connect(self._on_probe_failed)
-        self._probe.submit(available_cameras, "listing the cameras")
+        self._probe.submit(list_cameras, "listing the cameras")
+        self._tester = CallWorker("faceapp-address-test")
+        self._tester.done.connect(self._on_test_done)
+        self._tester.failed.connect(self._on_test_failed)
         self.finished.connect(self._on_finished)
 
     def _preselect(self, current: str) -> None:
@@ -90,6 +182,9 @@ class SourceDialog(QDialog):
             self.demo_radio.setChecked(True)
         elif self._current_camera is not None:
             self.camera_radio.setChecked(True)
+        elif network_scheme(current) is not None:
+            self.network_radio.setChecked(True)
+            self._select_address(current)
         elif Path(current).is_dir():
             self.folder_radio.setChecked(True)
             self.folder_edit.setText(current)
@@ -97,16 +192,47 @@ class SourceDialog(QDialog):
             self.video_radio.setChecked(True)
             self.video_edit.setText(current)
 
+    def _select_address(self, address: str) -> None:
+        """Show ``address`` in the address box: a remembered one by its redacted entry."""
+        combo = self.address_combo
+        i = combo.findData(address)
+        if i < 0:
+            combo.insertItem(0, redact_source(address), address)
+            i = 0
+        combo.setCurrentIndex(i)
+
+    def address(self) -> str:
+        """Return the network camera's address as typed, or the remembered one picked."""
+        combo = self.address_combo
+        text = combo.currentText().strip()
+        i = combo.currentIndex()
+        if i >= 0 and combo.itemText(i) == combo.currentText():
+            return str(combo.itemData(i))  # the real address behind the redacted entry
+        return text
+
     def spec(self) -> str:
         """Return the chosen source as :func:`faceapp.core.sources.open_source` takes it."""
         if self.camera_radio.isChecked():
             data = self.camera_combo.currentData()
             return str(data if data is not None else self._current_camera or 0)
+        if self.network_radio.isChecked():
+            return self.address()
         if self.video_radio.isChecked():
             return self.video_edit.text().strip()
         if self.folder_radio.isChecked():
             return self.folder_edit.text().strip()
         return "demo"
+
+    def camera_choice(self) -> tuple[str, str] | None:
+        """Return ``(camera key, mode)`` when a listed camera is chosen, else None.
+
+        The key is :func:`camera_key`; the mode is ``"1280x720@30"`` or ``"auto"``.
+        """
+        if not self.camera_radio.isChecked() or self.camera_combo.currentData() is None:
+            return None
+        index = int(self.camera_combo.currentData())
+        name = dict(self._cameras).get(index)
+        return camera_key(index, name), str(self.mode_combo.currentData())
 
     @Slot(int, object)
     def _on_probe_done(self, _ticket: int, cameras: object) -> None:
@@ -119,20 +245,68 @@ class SourceDialog(QDialog):
     @Slot(int)
     def _on_finished(self, _result: int) -> None:
         self._probe.stop()
+        self._tester.stop()
 
-    @Slot(list)
     def _on_found(self, cameras: list) -> None:
+        """List ``cameras``: ``(index, name or None)`` each (a bare index is taken too)."""
+        found = [c if isinstance(c, tuple) else (int(c), None) for c in cameras]
+        self._cameras = found
         self.camera_combo.clear()
-        for i in cameras:
-            self.camera_combo.addItem(f"Camera {i}", i)
-        if not cameras:
+        for i, name in found:
+            self.camera_combo.addItem(f"{name} (camera {i})" if name else f"Camera {i}", i)
+        if not found:
             self.camera_combo.addItem("No camera found")
             if self.camera_radio.isChecked():
                 self.demo_radio.setChecked(True)
-        self.camera_combo.setEnabled(bool(cameras))
-        self.camera_radio.setEnabled(bool(cameras))
-        if self._current_camera in cameras:
-            self.camera_combo.setCurrentIndex(cameras.index(self._current_camera))
+        self.camera_combo.setEnabled(bool(found))
+        self.camera_radio.setEnabled(bool(found))
+        self.mode_combo.setEnabled(bool(found))
+        indices = [i for i, _ in found]
+        if self._current_camera in indices:
+            self.camera_combo.setCurrentIndex(indices.index(self._current_camera))
+        self._on_camera_changed()
+
+    @Slot()
+    def _on_camera_changed(self) -> None:
+        """Show the size and rate remembered for the camera chosen (default: 1280×720)."""
+        data = self.camera_combo.currentData()
+        if data is None:
+            return
+        name = dict(self._cameras).get(int(data))
+        mode = self._settings.camera_mode_for(camera_key(int(data), name))
+        i = self.mode_combo.findData(mode if mode is not None else str(DEFAULT_CAMERA_MODE))
+        self.mode_combo.setCurrentIndex(max(i, 0))
+
+    @Slot(str)
+    def _on_address_edited(self, _text: str) -> None:
+        self.network_radio.setChecked(True)
+        self.test_label.setText("")
+
+    @Slot()
+    def _on_test_button_clicked(self) -> None:
+        address = self.address()
+        self.network_radio.setChecked(True)
+        if not address:
+            self.test_label.setText("Type the camera's address first.")
+            return
+        self.test_label.setText(f"Testing {redact_source(address)}…")
+        self.test_button.setEnabled(False)
+        self._test_ticket = self._tester.submit(lambda: try_address(address), "testing")
+
+    @Slot(int, object)
+    def _on_test_done(self, ticket: int, outcome: object) -> None:
+        if ticket != self._test_ticket:
+            return
+        self.test_button.setEnabled(True)
+        ok, text = outcome if isinstance(outcome, tuple) else (False, str(outcome))
+        self.test_label.setProperty("ok", bool(ok))
+        self.test_label.setText(("✓ " if ok else "✗ ") + str(text))
+
+    @Slot(int, str)
+    def _on_test_failed(self, ticket: int, message: str) -> None:
+        if ticket == self._test_ticket:
+            self.test_button.setEnabled(True)
+            self.test_label.setText("✗ " + message.splitlines()[0])
 
     @Slot()
     def _on_video_browse_clicked(self) -> None:
