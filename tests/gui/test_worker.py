@@ -181,13 +181,29 @@ def test_capture_worker_drops_display_frames_the_gui_has_not_taken(qtbot, captur
 
 
 def test_capture_worker_reports_a_failing_source(qtbot, capture):
-    source = ListSource(grey_frames(), fail_after=3, live=True, name="flaky camera")
+    source = ListSource(grey_frames(), fail_after=3, live=False, name="flaky video")
     w = capture(source)
     failed = Recorder(w.source_failed)
     w.start("test-capture")
-    assert failed.wait(qtbot) == (7, "flaky camera was unplugged")
+    assert failed.wait(qtbot) == (7, "flaky video was unplugged")
     w.stop()
     assert source.closed == 1
+    assert not w.is_running()
+
+
+def test_capture_worker_reports_a_lost_camera_and_its_return(qtbot, capture):
+    from faceapp.core.reconnect import LinkState
+
+    source = ListSource(grey_frames(), fail_after=3, live=True, name="flaky camera")
+    w = capture(source)
+    failed, link = Recorder(w.source_failed), Recorder(w.link_changed)
+    w.start("test-capture")
+    ticket, status = link.wait(qtbot)
+    assert ticket == 7 and status.state is LinkState.LOST
+    assert status.reason == "flaky camera was unplugged"
+    link.wait(qtbot, lambda args: args[1].state is LinkState.LIVE)  # reopened by itself
+    w.stop()
+    assert len(failed) == 0 and source.opened >= 2 and source.closed >= source.opened
     assert not w.is_running()
 
 
