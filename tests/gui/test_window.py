@@ -63,12 +63,13 @@ def test_source_failing_mid_stream_shows_the_error_and_the_app_keeps_running(
     qtbot, make_window, store
 ):
     ctx = make_ctx(store, fake_pipeline())
-    flaky = ListSource(grey_frames(), fail_after=3, live=True, name="flaky camera")
+    # A file that fails (a live camera is reconnected instead: test_camera_lost.py).
+    flaky = ListSource(grey_frames(), fail_after=3, live=False, name="flaky video")
     window = make_window(ctx, flaky)
     banner = window.source_banner
     qtbot.waitUntil(banner.isVisible, timeout=5000)
     assert banner.kind() == "error"
-    assert "flaky camera was unplugged" in banner.text()
+    assert "flaky video was unplugged" in banner.text()
     assert banner.action_titles() == ["Retry", "Use demo", "Choose source…"]
     assert window.capture_worker is None  # the failed capture thread was stopped
     assert window.worker.is_running()  # recognition keeps running
