@@ -33,6 +33,7 @@ from faceapp.gui.dialogs.history_dialog import HistoryDialog
 from faceapp.gui.dialogs.source_dialog import SourceDialog, camera_key, camera_mode_of
 from faceapp.gui.dialogs.unknown_faces_dialog import UnknownFacesDialog
 from faceapp.gui.enrol_runner import EnrolmentRunner
+from faceapp.gui.face_actions import FaceActions
 from faceapp.gui.gallery_files import GalleryFiles
 from faceapp.gui.photo_run import PhotoRun
 from faceapp.gui.widgets.banner import Banner
@@ -169,6 +170,12 @@ class MainWindow(QMainWindow):
         chrome.fullscreen_action.toggled.connect(self._on_fullscreen_action_toggled)
         chrome.history_action.triggered.connect(self.show_history)
         chrome.unknown_faces_action.triggered.connect(self.show_unknown_faces)
+        # Right-click a face in the live view: name it, add it to someone, "not X".
+        self.face_actions = FaceActions(ctx, worker.last_processed, self._open_enrol, self)
+        self.face_actions.say = lambda text: self.statusBar().showMessage(text, 5000)
+        self.video_view.name_face_requested.connect(self.face_actions.name_face)
+        self.video_view.add_face_requested.connect(self.face_actions.add_face)
+        self.video_view.not_person_requested.connect(self.face_actions.not_person)
         chrome.quit_action.triggered.connect(self.close)
         self._status_timer.timeout.connect(self._update_status)
 
@@ -227,6 +234,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self._status_timer.stop()
+        self.face_actions.stop()
         self._stop_capture()
         self._worker.stop()
         self._ctx.stop_gallery()
@@ -474,11 +482,14 @@ class MainWindow(QMainWindow):
             self._ctx, self._worker.last_processed, suggested_name, self, guided=guided
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._open_enrol(dialog)
+        return dialog
+
+    def _open_enrol(self, dialog: EnrolDialog) -> None:
         dialog.enrol_requested.connect(self.enrolment.enrol_capture)  # straight to the job
         dialog.enrol_requested.connect(self._on_enrolling)
         dialog.enrol_batch_requested.connect(self.enrolment.enrol_captures)
         dialog.open()
-        return dialog
 
     def show_history(self) -> HistoryDialog:
         """Open the History dialog (reads off the GUI thread) and return it."""

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QFont,
     QFontMetricsF,
     QImage,
+    QMouseEvent,
     QPainter,
     QPainterPath,
     QPen,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
 from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import Mode
@@ -106,6 +108,13 @@ class VideoView(QWidget):
     background.  The overlay is ``ctx.current_result()``: the newest result while it
     still describes the frame shown (see :meth:`AppContext.current_result`).
     """
+
+    #: Right-click (or double-click) > *Name this face…*: the :class:`FaceResult` chosen.
+    name_face_requested = Signal(object)
+    #: Right-click > *Add to X…*: the :class:`FaceResult` and the enrolled name X.
+    add_face_requested = Signal(object, str)
+    #: Right-click > *This is not X*: the :class:`FaceResult` and X's gallery id.
+    not_person_requested = Signal(object, int)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -245,6 +254,88 @@ class VideoView(QWidget):
     def _on_match_settings_changed(self, settings: MatchSettings) -> None:
         self._mode = settings.mode
         self.update()
+
+    # -- naming a face where it is seen ----------------------------------------------------
+
+    def face_box(self, index: int) -> QRectF:
+        """Return where face ``index`` of the visible result is drawn (widget pixels)."""
+        result, target = self.visible_result(), self.image_rect()
+        if result is None or target.isEmpty() or self._image is None:
+            return QRectF()
+        k = target.width() / source_size(self._image)[0]
+        b = result.faces[index].face.box
+        box = QRectF(target.x() + b.x * k, target.y() + b.y * k, b.w * k, b.h * k)
+        return box.intersected(target)
+
+    def face_at(self, pos: QPointF | QPoint) -> int | None:
+        """Return the index of the face whose box holds ``pos`` (the smallest), or None."""
+        result = self.visible_result()
+        if result is None:
+            return None
+        point = QPointF(pos)
+        hits = [
+            (box.width() * box.height(), i)
+            for i in range(len(result.faces))
+            if (box := self.face_box(i)).contains(point)
+        ]
+        return min(hits)[1] if hits else None
+
+    def face_menu(self, index: int) -> QMenu:
+        """Return the right-click menu of face ``index`` of the visible result.
+
+        *Name this face…* (a new person), *Add to X…* for the person the face is or may
+        be, *Add to* the others enrolled, and on a named face *This is not X* (a "not X"
+        correction).  The entries emit this view's signals; the window acts on them.
+        """
+        result = self.visible_result()
+        if result is None or not 0 <= index < len(result.faces):
+            raise IndexError(f"no face {index} on show")
+        fr = result.faces[index]
+        menu = QMenu(self)
+        menu.addAction("Name this face…").triggered.connect(
+            lambda: self.name_face_requested.emit(fr)
+        )
+        m = fr.match
+        near = m.name if m is not None and m.name is not None and (fr.known or fr.maybe) else None
+        if near is not None and self._mode == "recognition":
+            menu.addAction(f"Add to {near}…").triggered.connect(
+                lambda: self.add_face_requested.emit(fr, near)
+            )
+        others = [p.name for p in self._ctx.people() if p.name != near]
+        if others:
+            sub = menu.addMenu("Add to")
+            for name in others:
+                sub.addAction(name).triggered.connect(
+                    lambda _=False, n=name: self.add_face_requested.emit(fr, n)
+                )
+        if fr.known and m is not None and m.person_id is not None:
+            menu.addSeparator()
+            pid = m.person_id
+            wrong = menu.addAction(f"This is not {m.name}")
+            wrong.triggered.connect(lambda: self.not_person_requested.emit(fr, pid))
+            if not hasattr(self._ctx.store, "add_negative"):
+                wrong.setEnabled(False)
+                wrong.setToolTip("This gallery cannot store corrections")
+            else:
+                wrong.setToolTip(f"Remember this face as not {m.name}")
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt API
+        """Offer to name the face under the cursor."""
+        index = self.face_at(event.pos())
+        if index is None:
+            super().contextMenuEvent(event)
+            return
+        self.face_menu(index).exec(event.globalPos())
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        """Ask to name the face double-clicked (as *Name this face…*)."""
+        result = self.visible_result()
+        index = self.face_at(event.position())
+        if result is None or index is None:
+            super().mouseDoubleClickEvent(event)
+            return
+        self.name_face_requested.emit(result.faces[index])
 
     # -- painting --------------------------------------------------------------------
 
