@@ -395,7 +395,7 @@ def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1)
         return panel.people_list.model().rowCount()
 
     def worker_people() -> int:
-        g = getattr(worker, "_gallery", None)
+        g = worker.loop.gallery_index()  # what recognition matches with now
         return -1 if g is None else len(g)
 
     reached: dict[str, float] = {}
@@ -456,7 +456,7 @@ def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1)
         seen: list[Any] = [None, False]  # the last snapshot looked at, and the answer
 
         def recognised_as(name: str, seen: list[Any] = seen) -> bool:
-            g = getattr(worker, "_gallery", None)
+            g = worker.loop.gallery_index()
             if g is not None and g is not seen[0]:  # 100,000 names: look once per snapshot
                 seen[:] = [g, name in g.names]
             return bool(seen[1]) and g is seen[0]

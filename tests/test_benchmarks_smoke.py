@@ -32,7 +32,7 @@ needs_celebrities = pytest.mark.skipif(
 )
 
 
-def bench_output(module: str, *argv: str, timeout: float = 900) -> str:
+def bench_output(module: str, *argv: str, timeout: float = 400) -> str:
     """Run ``python -m benchmarks.<module> argv`` in a child; return its stdout."""
     env = dict(os.environ, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="offscreen")
     proc = subprocess.run(
