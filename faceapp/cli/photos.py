@@ -46,7 +46,7 @@ def enrolment_check(args: argparse.Namespace) -> Callable[..., Any]:
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     """Enrol photos of one person; all or nothing, and only faces that look like them."""
-    from faceapp.core.enrolment_check import check_enrolment, with_sample
+    from faceapp.core.enrolment_check import screen_embeddings
     from faceapp.core.images import display_name, load_image
     from faceapp.enrolment import prepare_sample
     from faceapp.storage.gallery import normalise_name
@@ -68,14 +68,8 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     pipeline = loaded_pipeline(args)
     samples = [prepare_sample(pipeline, frame, src, args.largest) for frame, src in frames]
     # Each photo is checked against the gallery and the photos of this run before it.
-    index, verdicts = store.index(), []
-    for sample in samples:
-        verdict = check_enrolment(
-            sample.embedding, index, name, threshold, stranger_rate_from(args)
-        )
-        verdicts.append(verdict)
-        if verdict.ok:
-            index = with_sample(index, name, sample.embedding)
+    pairs = [(name, sample.embedding) for sample in samples]
+    verdicts = screen_embeddings(pairs, store.index(), threshold, stranger_rate_from(args))
     refused = [(s, v) for s, v in zip(samples, verdicts) if not v.ok]
     if refused and not args.force:
         sample, verdict = refused[0]

@@ -23,6 +23,7 @@ refusal (the command line requires ``--force``, the GUI asks for a confirmation)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -216,3 +217,26 @@ def with_sample(index: GalleryIndex, name: str, embedding: np.ndarray) -> Galler
         pid = min((p for p in index.person_ids if p < 0), default=0) - 1
     samples.append((pid, name, np.asarray(embedding, np.float32).reshape(-1)))
     return GalleryIndex.from_samples(samples, dim=int(samples[-1][2].shape[0]))
+
+
+def screen_embeddings(
+    candidates: Iterable[tuple[str, np.ndarray]],
+    index: GalleryIndex,
+    threshold: float | None,
+    stranger_rate: float = DEFAULT_STRANGER_RATE,
+) -> list[EnrolmentVerdict]:
+    """Return the wrong-person verdict of each ``(name, embedding)``, in order.
+
+    Each one is checked against the gallery and the candidates before it that passed
+    (they are added to a copy of ``index``), so the photos of a new person are checked
+    against each other too.  ``threshold`` and ``stranger_rate`` are recognition's
+    settings (see :func:`check_enrolment`).  The one loop behind ``faceapp enroll``,
+    the window's enrolment jobs and naming a group of unknown faces.
+    """
+    verdicts = []
+    for name, embedding in candidates:
+        verdict = check_enrolment(embedding, index, name, threshold, stranger_rate)
+        verdicts.append(verdict)
+        if verdict.ok:
+            index = with_sample(index, name, embedding)
+    return verdicts

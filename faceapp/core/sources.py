@@ -257,9 +257,17 @@ class FrameSource(Protocol):
     themselves; for files ``fps`` says at what rate to show them.
     """
 
-    name: str
-    fps: float
-    live: bool
+    @property
+    def name(self) -> str:
+        """How the source is shown: a path, "camera 0", an address without its password."""
+
+    @property
+    def fps(self) -> float:
+        """Frames a second: the rate a file is shown at, or what a camera gives."""
+
+    @property
+    def live(self) -> bool:
+        """True for a camera or a stream: it paces itself and the newest frame wins."""
 
     def open(self) -> None:
         """Open the device or file; raises :class:`SourceError`."""

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment, with_sample
+from faceapp.core.enrolment_check import EnrolmentVerdict, screen_embeddings
 from faceapp.core.matching import DEFAULT_STRANGER_RATE, GalleryIndex
 from faceapp.enrolment import PreparedSample
 from faceapp.session.gallery import GalleryEdit, GalleryQueue
@@ -26,19 +26,10 @@ def screen_samples(
 ) -> list[EnrolmentVerdict]:
     """Return the wrong-person verdict of each ``(name, sample)``, in order.
 
-    Each sample is checked against the gallery and the samples before it that passed
-    (as ``faceapp enroll`` does), so the photos of a new person are checked against
-    each other too.  ``threshold`` and ``stranger_rate`` are recognition's settings
-    (None: the automatic threshold; see
-    :func:`~faceapp.core.enrolment_check.check_enrolment`).
+    See :func:`~faceapp.core.enrolment_check.screen_embeddings`.
     """
-    verdicts = []
-    for name, sample in samples:
-        verdict = check_enrolment(sample.embedding, index, name, threshold, stranger_rate)
-        verdicts.append(verdict)
-        if verdict.ok:
-            index = with_sample(index, name, sample.embedding)
-    return verdicts
+    pairs = [(name, sample.embedding) for name, sample in samples]
+    return screen_embeddings(pairs, index, threshold, stranger_rate)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment, with_sample
+from faceapp.core.enrolment_check import EnrolmentVerdict, screen_embeddings
 from faceapp.core.grouping import DEFAULT_CUT, group_embeddings
 from faceapp.core.matching import DEFAULT_STRANGER_RATE, GalleryIndex
 from faceapp.core.quality import QualityFigures, judge
@@ -252,11 +252,6 @@ def plan_enrolment(
         Also use faces that fail the quality checks (see :func:`best_faces`).
     """
     faces = best_faces(group, n, allow_poor)
-    verdicts = []
-    current = index
-    for f in faces:
-        verdict = check_enrolment(f.embedding, current, target, threshold, stranger_rate)
-        verdicts.append(verdict)
-        if verdict.ok:
-            current = with_sample(current, target, f.embedding)
+    pairs = [(target, f.embedding) for f in faces]
+    verdicts = screen_embeddings(pairs, index, threshold, stranger_rate)
     return GroupEnrolment(target, tuple(faces), tuple(verdicts))
