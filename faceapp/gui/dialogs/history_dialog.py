@@ -184,6 +184,12 @@ class HistoryDialog(QDialog):
         daily_row.addWidget(self.daily_export_button)
         daily_layout.addLayout(daily_row)
         self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)  # the window's style, no pane frame
+        self.tabs.setStyleSheet(
+            "QTabBar::tab { background: transparent; color: palette(text); border: none;"
+            " padding: 5px 14px; border-bottom: 2px solid transparent; }"
+            " QTabBar::tab:selected { border-bottom: 2px solid palette(highlight); }"
+        )
         self.tabs.addTab(self.table, "Events")
         self.tabs.addTab(daily_page, "Daily attendance")
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
