@@ -176,3 +176,21 @@ def test_photo_folder_run_named_in_one_go(capsys, tmp_path: Path, celebrity_dir:
         )
         >= 12
     )
+
+
+def test_cli_names_through_the_windows_naming_step(capsys, made_up: Path, monkeypatch) -> None:
+    """``unknown name|add`` and the window's Name… share one naming step (session.name_faces)."""
+    from faceapp.session import unknown_faces
+
+    calls = []
+    real = unknown_faces.name_faces
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("new", args[3] if len(args) > 3 else None))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(unknown_faces, "name_faces", spy)
+    code, out, _ = cli(capsys, "unknown", "name", "1", "Zoe", "--json", "--gallery", str(made_up))
+    assert code == 0 and json.loads(out)["event_ids"] and calls == [True]
+    code, _, err = cli(capsys, "unknown", "add", "4", "Nobody", "--gallery", str(made_up))
+    assert code == 2 and "nobody called" in err and calls == [True, False]

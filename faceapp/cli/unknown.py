@@ -75,74 +75,73 @@ def _list(args: argparse.Namespace, history: Any) -> int:
 
 
 def _enrol(args: argparse.Namespace, history: Any, group: Any) -> int:
-    """``name`` (a new person) or ``add`` (an enrolled person): enrol the group's best faces."""
-    from faceapp.storage.gallery import normalise_name
-    from faceapp.storage.history import plan_enrolment
+    """``name`` (a new person) or ``add`` (an enrolled person): enrol the group's best faces.
+
+    The naming step is the window's (:func:`faceapp.session.unknown_faces.name_faces`);
+    only its refusals are worded here, with the command that helps.
+    """
+    from faceapp.session import unknown_faces
 
     store = history.store
-    name = normalise_name(args.name)
-    person = store.find_person(name)
-    if args.action == "name" and person is not None:
-        raise UsageError(
-            f"{shown(name)} is enrolled already; add the group to them with "
-            f"'faceapp unknown add {group.id} NAME'"
+    new = args.action == "name"
+    try:
+        naming = unknown_faces.name_faces(
+            store,
+            group.event_ids,
+            args.name,
+            new,
+            threshold_from(args),
+            stranger_rate_from(args),
+            force=args.force,
+            samples=args.samples,
         )
-    if args.action == "add" and person is None:
-        raise UsageError(
-            f"nobody called {shown(name)} is enrolled; name a new person with "
-            f"'faceapp unknown name {group.id} NAME'"
-        )
-    plan = plan_enrolment(
-        group,
-        store.index(),
-        name,
-        threshold_from(args),
-        stranger_rate_from(args),
-        n=args.samples,
-        allow_poor=args.force,
-    )
-    if not plan.faces:
-        raise UsageError(
-            f"no face of group {group.id} passes the enrolment quality checks (size, "
-            "sharpness, pose); nothing enrolled (add --force to enrol the best anyway)"
-        )
-    refused = plan.refused
-    if refused and not args.force:
-        more = f" (and {len(refused) - 1} more face(s))" if len(refused) > 1 else ""
-        raise UsageError(
-            f"group {group.id}: {refused[0].message}{more}; nothing enrolled "
-            "(add --force to enrol it anyway)"
-        )
-    crops = {f.event_id: history.crop(f.event_id) for f in plan.faces}
-    items = [
-        (f.embedding, crops[f.event_id], f"unknown faces: history event {f.event_id}", f.quality)
-        for f in plan.faces
-    ]
-    store.add_samples(name, items, create=args.action == "name")
-    # The group's faces are named now: they leave the unknown faces (crops stay in history).
-    history.forget_faces(group.event_ids, keep_crops=True)
-    for v in refused:
-        note(args, f"group {group.id}: {v.message}; enrolled (--force)")
+    except unknown_faces.NamingRefused as refusal:
+        raise UsageError(_refusal(refusal, group.id, args.name)) from None
+    name = naming.name
+    for message in naming.warnings:
+        note(args, f"group {group.id}: {message}; enrolled (--force)")
     person = store.find_person(name)
     doc = {
         "group": group.id,
         "name": name,
-        "added": len(items),
+        "added": naming.added,
         "samples": person.n_samples,
-        "faces": group.count,
-        "event_ids": [f.event_id for f in plan.faces],
-        "checks": [
-            dict(v.as_dict(), event_id=f.event_id, forced=not v.ok)
-            for f, v in zip(plan.faces, plan.verdicts, strict=True)
-        ],
+        "faces": naming.faces,
+        "event_ids": list(naming.event_ids),
+        "checks": list(naming.checks),
     }
-    verb = "enrolled" if args.action == "name" else "added"
+    verb = "enrolled" if new else "added"
     lines = [
-        f"{verb} {len(items)} sample(s) of group {group.id} ({group.count} face(s)) as "
+        f"{verb} {naming.added} sample(s) of group {group.id} ({naming.faces} face(s)) as "
         f"{shown(name)} ({person.n_samples} in total)"
     ]
     emit(args, doc, lines)
     return EXIT_OK
+
+
+def _refusal(refusal: Any, group_id: int, name: str) -> str:
+    """Word a :class:`~faceapp.session.unknown_faces.NamingRefused` for the command line."""
+    from faceapp.storage.gallery import normalise_name
+
+    who = shown(normalise_name(name))
+    if refusal.reason == "enrolled":
+        return (
+            f"{who} is enrolled already; add the group to them with "
+            f"'faceapp unknown add {group_id} NAME'"
+        )
+    if refusal.reason == "nobody":
+        return (
+            f"nobody called {who} is enrolled; name a new person with "
+            f"'faceapp unknown name {group_id} NAME'"
+        )
+    if refusal.reason == "quality":
+        return (
+            f"no face of group {group_id} passes the enrolment quality checks (size, "
+            "sharpness, pose); nothing enrolled (add --force to enrol the best anyway)"
+        )
+    if refusal.reason == "gone":
+        return f"group {group_id}: {refusal}"
+    return f"group {group_id}: {refusal}; nothing enrolled (add --force to enrol it anyway)"
 
 
 def _merge(args: argparse.Namespace, history: Any, groups: list[Any]) -> int:

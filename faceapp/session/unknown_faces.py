@@ -8,7 +8,14 @@ from typing import Any
 
 from faceapp.core.matching import DEFAULT_STRANGER_RATE
 from faceapp.storage.gallery import GalleryStore, normalise_name
-from faceapp.storage.history import FaceGroup, History, best_faces, group_faces, plan_enrolment
+from faceapp.storage.history import (
+    MAX_GROUP_SAMPLES,
+    FaceGroup,
+    History,
+    best_faces,
+    group_faces,
+    plan_enrolment,
+)
 
 #: Most faces of a group whose crops are read for show (its best faces first).
 SHOWN_FACES = 24
@@ -73,11 +80,17 @@ class NamingRefused(ValueError):
     message : str
     forcible : bool
         True when the refusal is a check that enrolling anyway (``force``) overrides.
+    reason : str
+        Which check refused, for callers that word it their own way (the CLI):
+        ``"enrolled"`` (a new name taken), ``"nobody"`` (nobody of that name),
+        ``"gone"`` (the faces left the unknown faces), ``"quality"`` (no face good
+        enough) or ``"check"`` (the wrong-person check).
     """
 
-    def __init__(self, message: str, forcible: bool = False) -> None:
+    def __init__(self, message: str, forcible: bool = False, reason: str = "check") -> None:
         super().__init__(message)
         self.forcible = forcible
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,11 @@ class Naming:
         The group's faces, all taken out of the unknown faces.
     warnings : tuple of str
         The checks that failed and were overridden (``force``).
+    event_ids : tuple of int
+        The events the samples were enrolled from.
+    checks : tuple of dict
+        The wrong-person check of each sample (its ``as_dict`` with ``event_id`` and
+        ``forced``: True when it failed and was overridden).
     """
 
     name: str
@@ -103,6 +121,8 @@ class Naming:
     added: int
     faces: int
     warnings: tuple[str, ...] = ()
+    event_ids: tuple[int, ...] = ()
+    checks: tuple[dict[str, Any], ...] = ()
 
 
 def name_faces(
@@ -113,12 +133,14 @@ def name_faces(
     threshold: float | None = None,
     stranger_rate: float = DEFAULT_STRANGER_RATE,
     force: bool = False,
+    samples: int = MAX_GROUP_SAMPLES,
 ) -> Naming:
     """Enrol unknown faces under ``name`` from their best samples; they leave the unknown faces.
 
     The faces are taken as one group (:func:`~faceapp.storage.history.plan_enrolment`:
-    at most five of its best faces, each checked for quality and against the gallery,
-    as ``faceapp unknown name`` does).  Blocking: run it in the gallery thread.
+    at most ``samples`` of its best faces, each checked for quality and against the
+    gallery).  The window's *Name…* / *Add to…* and ``faceapp unknown name|add`` both
+    come here.  Blocking: run it in the gallery thread.
 
     Parameters
     ----------
@@ -133,6 +155,8 @@ def name_faces(
         Recognition's settings, for the wrong-person check.
     force : bool
         Enrol even when the checks refuse (faces of poor quality included).
+    samples : int
+        Most samples enrolled from the faces.
 
     Raises
     ------
@@ -144,20 +168,26 @@ def name_faces(
     name = normalise_name(name)
     person = store.find_person(name)
     if new and person is not None:
-        raise NamingRefused(f"{name} is enrolled already: use Add to… to add these faces to them")
+        raise NamingRefused(
+            f"{name} is enrolled already: use Add to… to add these faces to them",
+            reason="enrolled",
+        )
     if not new and person is None:
-        raise NamingRefused(f"nobody called {name} is enrolled")
+        raise NamingRefused(f"nobody called {name} is enrolled", reason="nobody")
     wanted = {int(i) for i in event_ids}
     history = History(store)
     faces = tuple(f for f in history.unknown_faces() if f.event_id in wanted)
     if not faces:
-        raise NamingRefused("these faces are no longer among the unknown faces")
+        raise NamingRefused("these faces are no longer among the unknown faces", reason="gone")
     group = FaceGroup(min(f.event_id for f in faces), faces)
-    plan = plan_enrolment(group, store.index(), name, threshold, stranger_rate, allow_poor=force)
+    plan = plan_enrolment(
+        group, store.index(), name, threshold, stranger_rate, n=samples, allow_poor=force
+    )
     if not plan.faces:
         raise NamingRefused(
             "no face of the group passes the quality checks (size, sharpness, pose)",
             forcible=True,
+            reason="quality",
         )
     refused = plan.refused
     if refused and not force:
@@ -175,7 +205,19 @@ def name_faces(
     ]
     store.add_samples(name, items, create=new)
     history.forget_faces(group.event_ids, keep_crops=True)
-    return Naming(name, new, len(items), group.count, tuple(v.message for v in refused))
+    checks = tuple(
+        dict(v.as_dict(), event_id=f.event_id, forced=not v.ok)
+        for f, v in zip(plan.faces, plan.verdicts, strict=True)
+    )
+    return Naming(
+        name,
+        new,
+        len(items),
+        group.count,
+        tuple(v.message for v in refused),
+        tuple(f.event_id for f in plan.faces),
+        checks,
+    )
 
 
 def ignore_faces(store: GalleryStore, event_ids: Iterable[int]) -> int:
