@@ -134,3 +134,26 @@ def test_right_click_an_unknown_row_names_its_face(qtbot, dialog, daily_store):
     qtbot.waitUntil(lambda: "Enrolled Cleo" in dialog.summary.text(), timeout=15_000)
     assert daily_store.find_person("Cleo").n_samples == 1
     assert History(daily_store).unknown_faces() == []  # it left the unknown faces
+
+
+def test_double_click_an_unknown_row_asks_its_name(qtbot, dialog, daily_store):
+    from PySide6.QtCore import Qt
+
+    rows = [dialog.event_of_row(r) for r in range(dialog.table.rowCount())]
+    unknown = next(r for r, e in enumerate(rows) if e.decision == "unknown")
+    named = next(r for r, e in enumerate(rows) if e.decision == "named")
+    viewport = dialog.table.viewport()
+
+    def double_click(row: int) -> None:  # as a mouse does it: a click, then a double-click
+        where = dialog.table.visualItemRect(dialog.table.item(row, 1)).center()
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=where)
+        qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=where)
+
+    double_click(named)
+    assert dialog.namer.last_prompt is None  # a named face has nothing to name
+    double_click(unknown)
+    ask = dialog.namer.last_prompt
+    assert isinstance(ask, QInputDialog) and ask.labelText() == "Name of this person:"
+    ask.setTextValue("Dora")
+    ask.accept()
+    qtbot.waitUntil(lambda: daily_store.find_person("Dora") is not None, timeout=15_000)

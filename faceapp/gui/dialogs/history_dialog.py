@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMenu,
     QMessageBox,
@@ -193,7 +194,8 @@ class HistoryDialog(QDialog):
         self.tabs.addTab(self.table, "Events")
         self.tabs.addTab(daily_page, "Daily attendance")
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        #: Names an unknown face of a row (right-click: Name this face… / Add to…).
+        #: Names an unknown face of a row (right-click: Name this face… / Add to…;
+        #: double-click: Name this face…).
         self.namer = FaceNamer(ctx, self)
         self._daily_ticket = 0
         self._daily_page: DailyPage | None = None
@@ -241,6 +243,7 @@ class HistoryDialog(QDialog):
         self._worker.daily_loaded.connect(self._on_daily_loaded)
         self.daily_export_button.clicked.connect(self._on_daily_export_button_clicked)
         self.table.customContextMenuRequested.connect(self._on_table_menu_requested)
+        self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
         self.namer.finished.connect(self._on_named)
         self._worker.request_done.connect(self._on_request_done)
         self._worker.recorded.connect(self._on_recorded)
@@ -416,14 +419,21 @@ class HistoryDialog(QDialog):
             return None
         return events[len(events) - 1 - row]
 
+    def nameable_event(self, row: int) -> HistoryEvent | None:
+        """Return a row's event when its face can be named (unknown, with a crop), or None."""
+        event = self.event_of_row(row)
+        if event is None or event.decision != "unknown" or event.crop is None:
+            return None
+        return event
+
     def row_menu(self, row: int) -> QMenu | None:
         """Return the right-click menu of a row, or None when its face cannot be named.
 
         An unknown face with a crop offers *Name this face…* and *Add to…* (it must still
         be kept with its embedding: see Gallery > Unknown faces…).
         """
-        event = self.event_of_row(row)
-        if event is None or event.decision != "unknown" or event.crop is None:
+        event = self.nameable_event(row)
+        if event is None:
             return None
         menu = QMenu(self)
         name = menu.addAction("Name this face…")
@@ -432,6 +442,17 @@ class HistoryDialog(QDialog):
         add.setEnabled(bool(self._ctx.people()))
         add.triggered.connect(lambda: self.namer.ask_person([event.id]))
         return menu
+
+    def name_row(self, row: int) -> QInputDialog | None:
+        """Ask the name of a row's unknown face (a double-click); None when it has none."""
+        event = self.nameable_event(row)
+        if event is None:
+            return None
+        return self.namer.ask_name([event.id])
+
+    @Slot(int, int)
+    def _on_table_cell_double_clicked(self, row: int, _column: int) -> None:
+        self.name_row(row)
 
     @Slot(object)
     def _on_table_menu_requested(self, pos: object) -> None:
