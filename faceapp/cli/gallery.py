@@ -189,6 +189,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     csv_path = None if args.csv in (None, "-") else checked_output(args, Path(args.csv), "--csv")
     since = None if args.since is None else parse_since(args.since)
     until = None if args.until is None else parse_since(args.until, option="--until")
+    if args.desk is not None and not getattr(history.store, "keeps_desks", False):
+        raise UsageError("a gallery file keeps no desk names; --desk is for a shared gallery")
     events = history.events(
         since=since,
         until=until,
@@ -196,6 +198,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         decision=args.decision,
         mode=args.mode,
         limit=args.limit,
+        desk=args.desk,
     )
     settings = history.settings()
     if args.daily:
@@ -221,7 +224,10 @@ def cmd_history(args: argparse.Namespace) -> int:
             where = display_name(e.source) if e.source else ""
             if e.position is not None:
                 where += f" @ {e.position:.1f}s"
-            lines.append(f"{local_time(e.at)}  {e.decision:<8}  {who:<24}  {dist:>6}  {where}")
+            desk = f"  [{e.desk}]" if e.desk is not None else ""
+            lines.append(
+                f"{local_time(e.at)}  {e.decision:<8}  {who:<24}  {dist:>6}  {where}{desk}"
+            )
     doc = {
         "settings": {"enabled": settings.enabled, "retention_days": settings.retention_days},
         "events": [e.as_dict() for e in events],

@@ -206,6 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
         "a 'not X' correction (faceapp correct)",
     )
     p.add_argument("--mode", choices=["recognition", "verification"], default=None)
+    p.add_argument(
+        "--desk",
+        default=None,
+        help="only the events recorded by this desk (a shared gallery; a desk's name is "
+        "$FACEAPP_DESK, else its host name)",
+    )
     p.add_argument("--limit", type=positive_int, default=None, help="the newest N events")
     p.add_argument("--csv", default=None, help="write the events to this CSV file ('-': stdout)")
     p.add_argument(

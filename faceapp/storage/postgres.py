@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -113,20 +114,30 @@ def _migrate_v1(cur: psycopg.Cursor[Any]) -> None:
     cur.execute("INSERT INTO meta VALUES ('revision', %s)", (_clock_revision(),))
 
 
+def _migrate_v2(cur: psycopg.Cursor[Any]) -> None:
+    # Each history event names the desk that recorded it (issue 20).
+    cur.execute("ALTER TABLE history ADD COLUMN desk text")
+    cur.execute("CREATE INDEX history_desk ON history(desk)")
+
+
 #: Migrations of the PostgreSQL schema; entry ``k`` upgrades ``schema_version`` from ``k``.
-PG_MIGRATIONS: list[Callable[[psycopg.Cursor[Any]], None]] = [_migrate_v1]
+PG_MIGRATIONS: list[Callable[[psycopg.Cursor[Any]], None]] = [_migrate_v1, _migrate_v2]
+
+#: Tables whose rows have an ``id`` (an INSERT through the adapter returns it).
+_ID_TABLES = re.compile(r"^INSERT\s+INTO\s+(people|samples|history)\b", re.IGNORECASE)
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 
 
 class _SqlAdapter:
-    """A psycopg connection that takes the ``?`` queries of the SQLite archive code.
+    """A psycopg connection that takes the ``?`` queries of the SQLite archive and history code.
 
-    Only what :mod:`faceapp.storage.archive` asks of a connection: ``execute`` and
+    Only what :mod:`faceapp.storage.archive` and
+    :class:`~faceapp.storage.history.History` ask of a connection: ``execute`` and
     ``executemany`` with ``?`` placeholders (turned into ``%s``), ``PRAGMA
     user_version`` (answered with the SQLite schema this database's tables match), the
-    rows of a cursor, and ``lastrowid`` after an ``INSERT`` (``RETURNING id`` is
-    added).  A query of SQLite's own catalogue (the history code's) is refused with a
-    GalleryError: history is not kept in a shared gallery yet.
+    rows of a cursor, and ``lastrowid`` after an ``INSERT`` into a table with ids
+    (``RETURNING id`` is added).  A query of SQLite's own catalogue is refused with a
+    GalleryError.
     """
 
     def __init__(self, conn: psycopg.Connection[Any], where: object) -> None:
@@ -140,11 +151,10 @@ class _SqlAdapter:
             return _Rows([(SCHEMA_VERSION,)])
         if "sqlite_" in text or text.upper().startswith("PRAGMA"):
             raise GalleryError(
-                f"{self._where}: the history is not kept in a shared gallery yet"
-                " (see docs/postgres.md)"
+                f"{self._where}: a query for a gallery file was sent to a shared gallery"
             )
         query = text.replace("?", "%s")
-        insert = query.upper().startswith("INSERT") and "RETURNING" not in query.upper()
+        insert = _ID_TABLES.match(query) is not None and "RETURNING" not in query.upper()
         cur = self._conn.execute(query + (" RETURNING id" if insert else ""), list(params))
         if insert:
             row = cur.fetchone()
@@ -729,8 +739,11 @@ class PostgresStore:
         self._write(body)
         log.info("shared gallery %s wiped", self._location)
 
-    #: History is not kept in a shared gallery yet (``--history`` says so).
-    keeps_history = False
+    #: The history is kept in the database, each event with its desk's name.
+    keeps_history = True
+
+    #: Each history event carries the name of the desk that recorded it.
+    keeps_desks = True
 
     def watch(self) -> PostgresWatch:
         """Return a new :class:`PostgresWatch` on this database (it opens its own connection)."""

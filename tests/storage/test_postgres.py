@@ -296,10 +296,9 @@ def test_a_file_exported_and_imported_into_postgres_round_trips(
     while not watch.poll():  # the import was announced like any write
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    with pytest.raises(GalleryError, match="history is not kept"):  # a clear refusal, for now
-        from faceapp.storage.history import History
+    from faceapp.storage.history import History
 
-        History(pg).events()
+    assert History(pg).events() == []  # the database keeps a history (empty so far)
 
 
 def _least_privileges_sql() -> str:
@@ -344,6 +343,20 @@ def test_the_documented_least_privileges_are_enough_and_no_more(pg_server, tmp_p
     store.remove_person("Bob")
     assert [p.name for p in store.people()] == ["Ann"] and store.index().names == ("Ann",)
     assert store.thumbnails([ann.id]) == {ann.id: THUMB}
+    from datetime import datetime, timezone
+
+    from faceapp.storage.history import History, NewEvent
+
+    history = History(store, desk="door")  # the desks' role records and reads history
+    seen = NewEvent("recognition", "unknown", None, None, 1.07, embedding=vec(5))
+    at = datetime.now(timezone.utc)
+    assert history.record([seen], now=at) == 1
+    [face] = history.unknown_faces()
+    assert history.new_face_group([face.event_id]) == 1
+    assert history.forget_faces([face.event_id]) == 1
+    assert [e.desk for e in history.events()] == ["door"]
+    with pytest.raises(GalleryError, match="permission denied for table meta"):
+        history.configure(enabled=False)  # the settings are the owner's
     store.wipe()
     assert store.people() == []
     deadline = time.monotonic() + 2.0

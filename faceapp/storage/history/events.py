@@ -179,10 +179,14 @@ class HistoryEvent:
     source: str | None
     position: float | None
     crop: bytes | None = field(default=None, repr=False, compare=False)
+    desk: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the event as JSON-ready values (the crop as its size in bytes)."""
-        return {
+        """Return the event as JSON-ready values (the crop as its size in bytes).
+
+        ``desk`` is there only for an event of a shared gallery (a file keeps no desk).
+        """
+        doc = {
             "id": self.id,
             "time_utc": iso_utc(self.at),
             "mode": self.mode,
@@ -195,6 +199,9 @@ class HistoryEvent:
             "position_s": None if self.position is None else round(self.position, 3),
             "crop_bytes": None if self.crop is None else len(self.crop),
         }
+        if self.desk is not None:
+            doc["desk"] = self.desk
+        return doc
 
 
 def iso_utc(at: datetime) -> str:

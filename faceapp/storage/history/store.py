@@ -1,10 +1,13 @@
-"""History: the recognition events kept in a gallery file, their switch and their retention."""
+"""History: the recognition events kept in a gallery file or database, switch and retention."""
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from faceapp.core.appearances import DECISIONS
 from faceapp.core.matching import MODES
@@ -20,12 +23,28 @@ from faceapp.storage.history.events import (
 )
 from faceapp.storage.history.faces import FACES_SCHEMA, UnknownFace, face_of_row
 from faceapp.storage.names import name_key
+from faceapp.storage.protocol import Store
 
 _ENABLED_KEY, _RETENTION_KEY = "history_enabled", "history_retention_days"
 
+#: Environment variable naming this desk in a shared gallery's history.
+DESK_ENV = "FACEAPP_DESK"
+
+
+def default_desk() -> str:
+    """Return this desk's name: ``$FACEAPP_DESK`` when set, else the host name."""
+    return os.environ.get(DESK_ENV, "").strip() or socket.gethostname()
+
+
+def _shared(conn: object) -> bool:
+    """Tell whether ``conn`` is a shared gallery's (PostgreSQL) connection, not a file's."""
+    return not isinstance(conn, sqlite3.Connection)
+
 
 def _has_table(conn: sqlite3.Connection) -> bool:
-    """Tell whether the file has the history table (galleries before schema 3 do not)."""
+    """Tell whether the gallery has the history table (files before schema 3 do not)."""
+    if _shared(conn):
+        return True  # created by the database's first migration
     row = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'history'"
     ).fetchone()
@@ -59,12 +78,15 @@ def _cutoff(settings: HistorySettings, now: datetime) -> float:
 
 
 class History:
-    """The recognition history of one gallery file.
+    """The recognition history of one gallery, a file or a shared database.
 
     Parameters
     ----------
-    store : GalleryStore
-        The gallery whose file holds the history.
+    store : GalleryStore or PostgresStore
+        The gallery that holds the history.
+    desk : str, optional
+        This desk's name, recorded with each event in a shared gallery (a file keeps
+        none); :func:`default_desk` by default.
 
     Notes
     -----
@@ -74,13 +96,19 @@ class History:
     ``GalleryStore.revision()`` unchanged: the people did not change.
     """
 
-    def __init__(self, store: GalleryStore) -> None:
-        self._store = store
+    def __init__(self, store: GalleryStore | Store, desk: str | None = None) -> None:
+        self._store: Any = store
+        self._desk = (desk or "").strip() or default_desk()
 
     @property
-    def store(self) -> GalleryStore:
+    def store(self) -> Any:
         """The gallery holding this history."""
         return self._store
+
+    @property
+    def desk(self) -> str:
+        """The name of this desk, recorded with each event in a shared gallery."""
+        return self._desk
 
     def settings(self) -> HistorySettings:
         """Return the gallery's history settings (the defaults when it has none yet)."""
@@ -169,12 +197,20 @@ class History:
                 if r[0] >= cutoff
                 and (r[3] is None or (r[3] in known and (s is None or known[r[3]] == s)))
             ]
-            conn.executemany(
-                "INSERT INTO history(at, mode, decision, person_id, distance, threshold,"
-                " source, position, crop, embedding, quality)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                keep,
-            )
+            if _shared(conn):
+                conn.executemany(
+                    "INSERT INTO history(at, mode, decision, person_id, distance, threshold,"
+                    " source, position, crop, embedding, quality, desk)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(*r, self._desk) for r in keep],
+                )
+            else:
+                conn.executemany(
+                    "INSERT INTO history(at, mode, decision, person_id, distance, threshold,"
+                    " source, position, crop, embedding, quality)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    keep,
+                )
             return len(keep)
 
         return self._store.write_transaction(body, content=False)
@@ -189,6 +225,7 @@ class History:
         limit: int | None = None,
         now: datetime | None = None,
         crops: bool = True,
+        desk: str | None = None,
     ) -> list[HistoryEvent]:
         """Return recorded events, oldest first, within the retention.
 
@@ -209,11 +246,14 @@ class History:
         crops : bool
             Read the face crops too; with False ``crop`` is None (faster for long lists;
             :meth:`crop` reads one when it is shown).
+        desk : str, optional
+            Keep the events recorded by this desk (a shared gallery only).
 
         Raises
         ------
         ValueError
-            For an unknown decision or mode, or a time without a time zone.
+            For an unknown decision or mode, a time without a time zone, or a desk asked
+            of a gallery file.
         """
         now = now or datetime.now(timezone.utc)
         where: list[str] = ["h.at >= ?"]
@@ -239,17 +279,24 @@ class History:
                 raise ValueError(f"unknown mode {mode!r}; expected {', '.join(MODES)}")
             where.append("h.mode = ?")
             params.append(mode)
-        sql = (
-            "SELECT h.id, h.at, h.mode, h.decision, p.name, h.person_id, h.distance,"
-            f" h.threshold, h.source, h.position, {'h.crop' if crops else 'NULL'} FROM history h"
-            " LEFT JOIN people p ON p.id = h.person_id WHERE " + " AND ".join(where)
-        )
+        if desk is not None:
+            where.append("h.desk = ?")
+            params.append(desk.strip())
         order = " ORDER BY h.at DESC, h.id DESC"
         if limit is not None:
             order += f" LIMIT {max(int(limit), 0)}"
         with self._store.read_transaction() as conn:
+            shared = _shared(conn)
+            if desk is not None and not shared:
+                raise ValueError("a gallery file keeps no desk names (a shared gallery does)")
             if not _has_table(conn):
                 return []
+            sql = (
+                "SELECT h.id, h.at, h.mode, h.decision, p.name, h.person_id, h.distance,"
+                f" h.threshold, h.source, h.position, {'h.crop' if crops else 'NULL'},"
+                f" {'h.desk' if shared else 'NULL'} FROM history h"
+                " LEFT JOIN people p ON p.id = h.person_id WHERE " + " AND ".join(where)
+            )
             params[0] = _cutoff(_settings(conn), now)
             rows = conn.execute(sql + order, params).fetchall()
         return [
@@ -265,6 +312,7 @@ class History:
                 r[8],
                 r[9],
                 None if r[10] is None else bytes(r[10]),
+                r[11],
             )
             for r in reversed(rows)
         ]

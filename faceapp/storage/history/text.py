@@ -60,10 +60,12 @@ def write_csv(events: Iterable[HistoryEvent], stream: IO[str]) -> int:
 
     Open ``stream`` with ``newline=""``.  Names and sources that a spreadsheet would
     take for a formula are written with an apostrophe in front (:func:`csv_cell`).  The
-    crops are not written.
+    crops are not written.  Events of a shared gallery get a last column, ``desk``.
     """
     writer = csv.writer(stream)
-    writer.writerow(CSV_COLUMNS)
+    events = list(events)
+    desks = any(e.desk is not None for e in events)
+    writer.writerow(CSV_COLUMNS + (("desk",) if desks else ()))
     n = 0
     for e in events:
         writer.writerow(
@@ -78,6 +80,7 @@ def write_csv(events: Iterable[HistoryEvent], stream: IO[str]) -> int:
                 "" if e.position is None else f"{e.position:.3f}",
                 e.id,
             ]
+            + ([csv_cell(e.desk)] if desks else [])
         )
         n += 1
     return n
