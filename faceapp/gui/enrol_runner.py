@@ -28,7 +28,9 @@ from faceapp.core.quality import QualityReport
 from faceapp.core.types import Face
 from faceapp.enrolment import PreparedSample
 from faceapp.gui.context import AppContext
+from faceapp.gui.dialogs.face_picker import FacePicker
 from faceapp.gui.dialogs.wrong_person_dialog import FlaggedSample, WrongPersonDialog
+from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
@@ -105,6 +107,12 @@ class EnrolmentRunner(QObject):
         self._busy: QProgressDialog | None = None
         #: The summary box of the last folder of people (tests read its text).
         self.last_summary: QMessageBox | None = None
+        #: The last "which face?" question of Add photos… (tests answer it).
+        self.last_picker: FacePicker | None = None
+        self._detector = CallWorker("faceapp-add-photo")
+        self._detector.done.connect(self._on_photo_detected)
+        self._detector.failed.connect(self._on_photo_detect_failed)
+        self._photos: dict[int, tuple[str, Path]] = {}
         #: The session's enrolment jobs: made, screened and stored off this thread.
         self.jobs = EnrolJobs(worker.loop, ctx.gallery_queue, self._screened.emit, self._finish)
         self._screened.connect(self._on_screened)
@@ -143,6 +151,54 @@ class EnrolmentRunner(QObject):
         """Enrol one face from each photo file under ``name``, with a progress dialog."""
         items = [EnrolItem(name, str(f), path=Path(f)) for f in files]
         return self._start(items, f"Enrolling {len(items)} photo(s) of {name}…")
+
+    def add_photos(self, name: str, files: list[Path]) -> int | None:
+        """Enrol photos chosen with *Add photos…*; one photo of several faces asks which.
+
+        Several files go to :meth:`enrol_files` (the largest face of each).  One file is
+        looked at first, off the GUI thread: when it holds several faces a
+        :class:`FacePicker` asks which face is ``name`` (:attr:`last_picker`), and that
+        face is enrolled.  Returns the job id, or None while the photo is looked at.
+        """
+        if len(files) != 1:
+            return self.enrol_files(name, files)
+        path = Path(files[0])
+        pipeline = self._ctx.pipeline
+
+        def detect() -> tuple[np.ndarray, list[Face]]:
+            from faceapp.core.images import load_image
+
+            image = load_image(path)
+            return image, pipeline.detect(image)
+
+        ticket = self._detector.submit(detect, "finding the faces of a photo")
+        self._photos[ticket] = (name, path)
+        return None
+
+    @Slot(int, object)
+    def _on_photo_detected(self, ticket: int, value: tuple[np.ndarray, list[Face]]) -> None:
+        name, path = self._photos.pop(ticket, ("", Path()))
+        if not name:
+            return
+        image, faces = value
+        if len(faces) <= 1:
+            self.enrol_files(name, [path])  # no choice to make; the job reports "no face"
+            return
+        picker = FacePicker(image, faces, name, self._parent)
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.accepted.connect(lambda: self._enrol_picked(name, path, image, picker.chosen()))
+        self.last_picker = picker
+        picker.open()
+
+    @Slot(int, str)
+    def _on_photo_detect_failed(self, ticket: int, _message: str) -> None:
+        name, path = self._photos.pop(ticket, ("", Path()))
+        if name:
+            self.enrol_files(name, [path])  # the job says why the photo cannot be used
+
+    def _enrol_picked(self, name: str, path: Path, image: np.ndarray, face: Face | None) -> int:
+        item = EnrolItem(name, str(path), image=image, face=face)
+        return self._start([item], f"Enrolling a face of {path.name} as {name}…")
 
     def enrol_demo_people(self) -> int | None:
         """Enrol each demo person from one photo; None when the demo photos are absent."""

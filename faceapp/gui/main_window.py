@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         worker.error.connect(self._on_worker_error)
         self.enrolment.enrolled.connect(self._on_enrolled)
         self.gallery_panel.capture_requested.connect(self.capture)
-        self.gallery_panel.files_chosen.connect(self.enrolment.enrol_files)
+        self.gallery_panel.files_chosen.connect(self.enrolment.add_photos)
         self.gallery_panel.guided_capture_requested.connect(self._on_guided_capture_requested)
         chrome = self.chrome
         chrome.source_action.triggered.connect(self.choose_source)

@@ -1,0 +1,122 @@
+"""FacePicker: which face of a photo of several people to enrol, shown with numbered boxes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceapp.core.types import Face
+from faceapp.gui.capture_worker import qimage_from_bgr
+
+#: Longest side of the photo shown, in pixels.
+PICKER_PX = 560
+
+
+class FacePicker(QDialog):
+    """Asks which face of a photo to enrol: the photo with numbered boxes, one choice each.
+
+    The largest face is chosen at first; the chosen face's box is green, the others
+    grey.  Lives on the GUI thread.
+
+    Parameters
+    ----------
+    image : ndarray
+        The photo (BGR).
+    faces : sequence of Face
+        Its faces, in the order they are numbered.
+    name : str
+        Who is being enrolled (for the question).
+    parent : QWidget, optional
+    """
+
+    def __init__(
+        self,
+        image: np.ndarray,
+        faces: Sequence[Face],
+        name: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Which face?")
+        self._image: QImage = qimage_from_bgr(image)
+        self._faces = list(faces)
+        question = QLabel(f"This photo holds {len(self._faces)} faces. Which one is {name}?")
+        question.setTextFormat(Qt.TextFormat.PlainText)
+        question.setWordWrap(True)
+        self.preview = QLabel()
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.choices = QButtonGroup(self)
+        row = QHBoxLayout()
+        largest = max(
+            range(len(self._faces)),
+            key=lambda i: self._faces[i].box.w * self._faces[i].box.h,
+            default=0,
+        )
+        for i, _face in enumerate(self._faces):
+            button = QRadioButton(f"Face {i + 1}")
+            self.choices.addButton(button, i)
+            row.addWidget(button)
+            button.setChecked(i == largest)
+        row.addStretch(1)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Enrol this face")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(question)
+        layout.addWidget(self.preview, 1)
+        layout.addLayout(row)
+        layout.addWidget(buttons)
+        self.choices.idToggled.connect(lambda _i, _on: self._draw())
+        self._draw()
+
+    def chosen(self) -> Face | None:
+        """Return the face chosen, or None when there is none."""
+        i = self.choices.checkedId()
+        return self._faces[i] if 0 <= i < len(self._faces) else None
+
+    def choose(self, number: int) -> None:
+        """Choose face ``number`` (from 1, as shown)."""
+        button = self.choices.button(number - 1)
+        if button is not None:
+            button.setChecked(True)
+
+    def _draw(self) -> None:
+        image = self._image.copy()
+        p = QPainter(image)
+        width = max(2.0, image.width() / 200)
+        font = QFont()
+        font.setPixelSize(max(12, int(image.width() / 25)))
+        p.setFont(font)
+        chosen = self.chosen()
+        for i, face in enumerate(self._faces):
+            b = face.box
+            r = QRectF(b.x, b.y, b.w, b.h)
+            colour = QColor("#2ecc71") if face is chosen else QColor(170, 170, 170)
+            p.setPen(QPen(colour, width * (1.5 if face is chosen else 1.0)))
+            p.drawRect(r)
+            p.drawText(r.adjusted(width * 2, width, 0, 0), str(i + 1))
+        p.end()
+        self.preview.setPixmap(
+            QPixmap.fromImage(image).scaled(
+                PICKER_PX,
+                PICKER_PX,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
