@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtGui import QAction
@@ -24,7 +25,13 @@ from faceapp.core.pipeline import FacePipeline
 from faceapp.gui.context import AppContext
 from faceapp.gui.loop_worker import LoopWorker
 from faceapp.gui.safe_text import html_literal, make_plain
-from faceapp.gui.widgets.gallery_file import ImportConflictDialog, export_report, import_report
+from faceapp.gui.widgets.gallery_file import (
+    ImportConflictDialog,
+    SharedGalleryDialog,
+    export_report,
+    import_report,
+    shared_gallery_problem,
+)
 from faceapp.storage.archive import (
     ArchiveError,
     GalleryArchive,
@@ -34,6 +41,7 @@ from faceapp.storage.archive import (
     read_archive,
 )
 from faceapp.storage.gallery import GalleryError, GalleryStore
+from faceapp.storage.postgres_location import is_database_location, redact_location
 
 log = logging.getLogger(__name__)
 
@@ -145,11 +153,13 @@ def model_sha256(pipeline: FacePipeline) -> str:
 
 
 class GalleryOpener(LoopWorker):
-    """Opens (or creates) one gallery file in its own thread, then ends.
+    """Opens (or creates) one gallery file, or connects to a shared one, in its own thread.
 
     Parameters
     ----------
-    path : Path
+    path : Path or str
+        A gallery file, or the address of a shared gallery (``postgresql://…``,
+        ``service=NAME``).
     create : bool
         Create the file (an empty gallery) when it does not exist.
     """
@@ -158,14 +168,20 @@ class GalleryOpener(LoopWorker):
     #: error message ("" on success).
     opened = Signal(object, str)
 
-    def __init__(self, path: Path, create: bool) -> None:
+    def __init__(self, path: Path | str, create: bool) -> None:
         super().__init__()
         self.path = path
         self._create = create
 
     def _loop(self) -> None:
+        store: Any
         try:
-            store = GalleryStore(self.path)
+            if isinstance(self.path, str):
+                from faceapp.storage.postgres import PostgresStore
+
+                store = PostgresStore(self.path)
+            else:
+                store = GalleryStore(self.path)
             if self._create:
                 store.write_transaction(lambda conn: None)
             store.revision()
@@ -220,6 +236,7 @@ class GalleryFiles(QObject):
 
         self.new_action = QAction("New gallery…", window)
         self.open_action = QAction("Open gallery…", window)
+        self.connect_action = QAction("Connect to a shared gallery…", window)
         self.recent_menu = QMenu("Open recent", window)
         self.export_action = QAction("Export gallery…", window)
         self.import_action = QAction("Import gallery…", window)
@@ -231,6 +248,7 @@ class GalleryFiles(QObject):
 
         self.new_action.triggered.connect(self._on_new_action_triggered)
         self.open_action.triggered.connect(self._on_open_action_triggered)
+        self.connect_action.triggered.connect(self._on_connect_action_triggered)
         self.export_action.triggered.connect(self._on_export_action_triggered)
         self.import_action.triggered.connect(self._on_import_action_triggered)
         self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
@@ -246,7 +264,7 @@ class GalleryFiles(QObject):
         file_menu, gallery_menu = menus.get("&File"), menus.get("&Gallery")
         if isinstance(file_menu, QMenu):
             first = file_menu.actions()[0] if file_menu.actions() else None
-            file_menu.insertActions(first, [self.new_action, self.open_action])
+            file_menu.insertActions(first, [self.new_action, self.open_action, self.connect_action])
             file_menu.insertMenu(first, self.recent_menu)
             file_menu.insertSeparator(first)
         if isinstance(gallery_menu, QMenu):
@@ -260,6 +278,11 @@ class GalleryFiles(QObject):
     # -- which file --------------------------------------------------------------------
 
     def _show_path(self, path: Path) -> None:
+        if not isinstance(path, Path):  # a shared gallery: its name and hidden address
+            self._window.setWindowTitle(f"faceapp — {path.name}")
+            self.status_gallery.setText(f"Shared gallery: {path.name}")
+            self.status_gallery.setToolTip(html_literal(str(path)))
+            return
         self._window.setWindowTitle(f"faceapp — {path.name}")
         self.status_gallery.setText(f"Gallery: {path.name}")
         self.status_gallery.setToolTip(html_literal(str(path.absolute())))
@@ -267,14 +290,30 @@ class GalleryFiles(QObject):
 
     @Slot(str)
     def _on_gallery_switched(self, path: str) -> None:
-        self._show_path(Path(path))
+        self._show_path(self._ctx.store.path if is_database_location(path) else Path(path))
 
     # -- open and new ------------------------------------------------------------------
+
+    def connect_shared(self, address: str) -> None:
+        """Switch to the shared (PostgreSQL) gallery at ``address``.
+
+        ``address`` is ``postgresql://…`` or ``service=NAME``; one holding a password is
+        refused (the password belongs in ``~/.pgpass`` or a libpq service).  Connecting
+        runs in a :class:`GalleryOpener` thread; ``open_finished`` reports it with the
+        address, its password hidden.
+        """
+        address = address.strip()
+        problem = shared_gallery_problem(address)
+        if problem:
+            self._refuse(redact_location(address), problem)
+            return
+        self._start_opener(address, create=False)
 
     def open_gallery(self, path: Path) -> None:
         """Switch to the gallery file ``path``; a file that is no gallery is refused."""
         path = Path(path)
-        if path.absolute() == self._ctx.store.path.absolute():
+        current = self._ctx.store.path
+        if isinstance(current, Path) and path.absolute() == current.absolute():
             self._window.statusBar().showMessage(f"{path.name} is already open", 4000)
             self.open_finished.emit(str(path), "")
             return
@@ -297,7 +336,7 @@ class GalleryFiles(QObject):
             return
         self._start_opener(path, create=True)
 
-    def _start_opener(self, path: Path, create: bool) -> None:
+    def _start_opener(self, path: Path | str, create: bool) -> None:
         if self.busy():
             self._window.statusBar().showMessage("Busy with a gallery file; try again soon", 4000)
             return
@@ -316,19 +355,21 @@ class GalleryFiles(QObject):
             self._refuse(opener.path, error)
             return
         self._ctx.switch_gallery(store)
-        remember_gallery(self._qsettings, store.path)
+        if isinstance(store.path, Path):  # a shared gallery is not remembered (yet)
+            remember_gallery(self._qsettings, store.path)
         log.info("gallery %s open", store.path)
         self._window.statusBar().showMessage(f"Opened {store.path.name}", 4000)
-        self.open_finished.emit(str(opener.path), "")
+        self.open_finished.emit(redact_location(str(opener.path)), "")
 
-    def _refuse(self, path: Path, error: str) -> None:
+    def _refuse(self, path: Path | str, error: str) -> None:
         current = self._ctx.store.path.name
+        shown = path.name if isinstance(path, Path) else redact_location(path)
         self._tell(
             QMessageBox.Icon.Warning,
             "Open gallery",
-            f"Cannot use {path.name} as the gallery: {error}\n\n{current} stays open.",
+            f"Cannot use {shown} as the gallery: {error}\n\n{current} stays open.",
         )
-        self.open_finished.emit(str(path), error)
+        self.open_finished.emit(redact_location(str(path)), error)
 
     # -- export ------------------------------------------------------------------------
 
@@ -456,7 +497,8 @@ class GalleryFiles(QObject):
     # -- actions -------------------------------------------------------------------------
 
     def _folder(self) -> str:
-        return str(start_folder(self._ctx.store.path))
+        path = self._ctx.store.path
+        return str(start_folder(path) if isinstance(path, Path) else documents_folder())
 
     @Slot()
     def _on_new_action_triggered(self) -> None:
@@ -475,10 +517,18 @@ class GalleryFiles(QObject):
             self.open_gallery(Path(name))
 
     @Slot()
+    def _on_connect_action_triggered(self) -> None:
+        dialog = SharedGalleryDialog(self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.connect_shared(dialog.location()))
+        dialog.open()
+
+    @Slot()
     def _on_recent_menu_about_to_show(self) -> None:
         menu = self.recent_menu
         menu.clear()
-        current = self._ctx.store.path.absolute()
+        path = self._ctx.store.path
+        current = path.absolute() if isinstance(path, Path) else None
         default = paths.default_gallery_path().absolute()
         for path in recent_galleries(self._qsettings):
             action = menu.addAction(f"{path.name}  ({path.parent})".replace("&", "&&"))

@@ -1,4 +1,4 @@
-"""Dialogs and texts of gallery files: the import conflict question and the reports."""
+"""Dialogs and texts of galleries: the import conflict question, the reports, a shared gallery."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
     QDialogButtonBox,
+    QLineEdit,
     QListWidget,
     QRadioButton,
     QVBoxLayout,
@@ -18,6 +19,29 @@ from PySide6.QtWidgets import (
 from faceapp.gui.safe_text import plain_label
 from faceapp.storage.archive import ExportSummary, ImportSummary
 from faceapp.storage.people import sort_key
+from faceapp.storage.postgres_location import is_database_location, redact_location
+
+#: Said when an address holds a password (the window never takes one).
+PASSWORD_ADVICE = (
+    "The address holds a password, which the window does not take (it would be seen): keep "
+    "it in ~/.pgpass or use a service of ~/.pg_service.conf (service=NAME)."
+)
+
+
+def shared_gallery_problem(text: str) -> str:
+    """Return why ``text`` is no address of a shared gallery the window takes, or "".
+
+    Parameters
+    ----------
+    text : str
+        A ``postgresql://…`` address or ``service=NAME``, outer spaces stripped.
+    """
+    if not is_database_location(text):
+        return "Give a postgresql://… address or service=NAME (a libpq service)."
+    if redact_location(text) != text:
+        return PASSWORD_ADVICE
+    return ""
+
 
 #: The choices of :class:`ImportConflictDialog`: ``(policy, text)``, in the order shown.
 CHOICES = (
@@ -149,3 +173,52 @@ def import_report(summary: ImportSummary, file_name: str) -> str:
         lines.append(f"{old} imported as {new}")
     lines.append(f"{_samples(summary.samples_added)} added")
     return "\n".join(lines)
+
+
+class SharedGalleryDialog(QDialog):
+    """Asks for the address of a shared (PostgreSQL) gallery; never takes a password.
+
+    An address holding a password is refused and cleared from the field: the password
+    belongs in ``~/.pgpass`` or a libpq service (see docs/postgres.md).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Connect to a shared gallery")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            plain_label(
+                "The address of the shared gallery: a libpq service (service=faceapp) or "
+                "postgresql://user@host/database?sslmode=verify-full. The password comes "
+                "from ~/.pgpass or the service file, never from here."
+            )
+        )
+        layout.itemAt(0).widget().setProperty("wordWrap", True)
+        #: The address field.
+        self.address = QLineEdit()
+        self.address.setPlaceholderText("service=faceapp")
+        layout.addWidget(self.address)
+        #: Why the address was refused ("" when it was not).
+        self.error = plain_label()
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def location(self) -> str:
+        """Return the address given (outer spaces stripped)."""
+        return self.address.text().strip()
+
+    def accept(self) -> None:
+        """Close with the address, unless it is none or holds a password (then say why)."""
+        problem = shared_gallery_problem(self.location())
+        if problem:
+            if problem == PASSWORD_ADVICE:
+                self.address.clear()
+            self.error.setText(problem)
+            return
+        super().accept()
