@@ -134,8 +134,9 @@ def test_a_face_followed_across_frames_is_one_event_not_one_per_frame(
     ctx = make_ctx(demo_store, real_pipeline)
     results = Recorder(ctx.result_ready)
     window = make_window(ctx, clip)
-    # The clip ends after 40 frames; the newest frame wins, so the last one is processed.
-    qtbot.waitUntil(lambda: any(r.index == 39 for (r,) in results.calls), timeout=120_000)
+    # The clip ends after 40 frames (the newest frame wins: some are skipped under load,
+    # and a result that comes after the end is not shown).
+    qtbot.waitUntil(lambda: "has ended" in window.source_banner.text(), timeout=120_000)
     decided = [fr for (r,) in results.calls for fr in r.faces if fr.match is not None]
     assert len(decided) >= 3, "too few frames were processed to tell"
     expected = AppearanceFilter().feed([r for (r,) in results.calls], "recognition")
