@@ -13,6 +13,7 @@ from faceapp.core.matching import DEFAULT_STRANGER_RATE, GalleryIndex
 from faceapp.enrolment import PreparedSample
 from faceapp.session.gallery import GalleryEdit, GalleryQueue
 from faceapp.session.live import EnrolItem, EnrolOutcome, RecognitionLoop
+from faceapp.session.runner import ignore
 from faceapp.storage.samples import NewSample
 
 log = logging.getLogger(__name__)
@@ -79,10 +80,6 @@ class Stored:
     waiting: int = 0
 
 
-def _ignore(*_: object) -> None:
-    """Do nothing: the callback of an outcome nobody listens to."""
-
-
 class EnrolJobs:
     """Runs enrolment jobs on a recognition loop and writes their samples through a gallery queue.
 
@@ -117,8 +114,8 @@ class EnrolJobs:
         self,
         loop: RecognitionLoop,
         gallery: GalleryQueue,
-        on_screened: Callable[[Screened], None] = _ignore,
-        on_stored: Callable[[Stored], None] = _ignore,
+        on_screened: Callable[[Screened], None] = ignore,
+        on_stored: Callable[[Stored], None] = ignore,
     ) -> None:
         self._loop = loop
         self._gallery = gallery

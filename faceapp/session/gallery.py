@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceapp.core.matching import GalleryIndex, distances_to_mean
-from faceapp.session.runner import Operation, OperationQueue
+from faceapp.session.runner import Operation, OperationQueue, ignore
 from faceapp.storage.gallery import GalleryError, GalleryStore, Person, Sample
 from faceapp.storage.people import PeopleSnapshot
 from faceapp.storage.protocol import StoreWatch, watch_of
@@ -66,10 +66,6 @@ class GalleryEdit:
     sample_ids: tuple[int, ...] = ()
 
 
-def _ignore(*_: object) -> None:
-    """Do nothing: the callback of an outcome nobody listens to."""
-
-
 @dataclass(frozen=True)
 class GalleryCallbacks:
     """What a :class:`GalleryQueue` reports, each called in the gallery thread.
@@ -98,15 +94,15 @@ class GalleryCallbacks:
         failure) and the error message (None on success).
     """
 
-    people_loaded: Callable[[PeopleSnapshot], None] = _ignore
-    index_ready: Callable[[GalleryIndex], None] = _ignore
-    edit_finished: Callable[[GalleryEdit], None] = _ignore
-    thumbnails_ready: Callable[[Thumbnails], None] = _ignore
+    people_loaded: Callable[[PeopleSnapshot], None] = ignore
+    index_ready: Callable[[GalleryIndex], None] = ignore
+    edit_finished: Callable[[GalleryEdit], None] = ignore
+    thumbnails_ready: Callable[[Thumbnails], None] = ignore
     samples_ready: Callable[[int, Person | None, tuple[Sample, ...], tuple[float, ...]], None] = (
-        _ignore
+        ignore
     )
-    read_failed: Callable[[str], None] = _ignore
-    job_finished: Callable[[int, object, str | None], None] = _ignore
+    read_failed: Callable[[str], None] = ignore
+    job_finished: Callable[[int, object, str | None], None] = ignore
 
 
 def _let_others_run() -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from faceapp.session.runner import OperationQueue
+from faceapp.session.runner import OperationQueue, ignore
 from faceapp.storage.gallery import GalleryError, GalleryStore
 from faceapp.storage.history import (
     PRESENT_DECISIONS,
@@ -166,10 +166,6 @@ class HistoryOutcome:
     error: str | None = None
 
 
-def _ignore(*_: object) -> None:
-    """Do nothing: the callback of an outcome nobody listens to."""
-
-
 @dataclass(frozen=True)
 class HistoryCallbacks:
     """What a :class:`HistoryQueue` reports, each called in the history thread.
@@ -191,11 +187,11 @@ class HistoryCallbacks:
         The history settings were read for the first time, or changed.
     """
 
-    recorded: Callable[[int], None] = _ignore
-    events_loaded: Callable[[HistoryPage], None] = _ignore
-    daily_loaded: Callable[[DailyPage], None] = _ignore
-    request_done: Callable[[HistoryOutcome], None] = _ignore
-    settings_changed: Callable[[HistorySettings], None] = _ignore
+    recorded: Callable[[int], None] = ignore
+    events_loaded: Callable[[HistoryPage], None] = ignore
+    daily_loaded: Callable[[DailyPage], None] = ignore
+    request_done: Callable[[HistoryOutcome], None] = ignore
+    settings_changed: Callable[[HistorySettings], None] = ignore
 
 
 class HistoryQueue(OperationQueue):

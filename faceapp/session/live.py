@@ -24,7 +24,7 @@ from faceapp.core.sources import Frame, FrameSource, SourceError
 from faceapp.core.tracking import FaceTracker
 from faceapp.core.types import Face, FrameResult, as_readonly
 from faceapp.enrolment import PreparedSample
-from faceapp.session.runner import Runner
+from faceapp.session.runner import Runner, ignore
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,6 @@ ERROR_BACKOFF_S = 0.5
 #: Serialises ``FacePipeline.prepare()`` calls: a load left running by a stopped loop
 #: and the load of a new loop on the same pipeline must not run at the same time.
 _PREPARE_LOCK = threading.Lock()
-
-
-def _ignore(*_args: object) -> None:
-    """Do nothing: the default of every callback (nobody listens)."""
 
 
 class ModelState(str, enum.Enum):
@@ -113,11 +109,11 @@ class CaptureLoop(Runner):
         self,
         source: FrameSource,
         sink: Callable[[Frame], None],
-        on_opened: Callable[[str, float, bool], None] = _ignore,
-        on_failed: Callable[[str], None] = _ignore,
-        on_ended: Callable[[], None] = _ignore,
+        on_opened: Callable[[str, float, bool], None] = ignore,
+        on_failed: Callable[[str], None] = ignore,
+        on_ended: Callable[[], None] = ignore,
         paced: bool = True,
-        on_link: Callable[[LinkStatus], None] = _ignore,
+        on_link: Callable[[LinkStatus], None] = ignore,
         reconnect: bool = True,
         give_up_s: float | None = None,
     ) -> None:
@@ -403,11 +399,11 @@ class RecognitionLoop(Runner):
         gallery: GalleryIndex | None,
         settings: MatchSettings,
         gate: LivenessGate | None = None,
-        on_result: Callable[[int, FrameResult, Judgement], None] = _ignore,
-        on_model_state: Callable[[str, str], None] = _ignore,
-        on_job_progress: Callable[[int, int, int], None] = _ignore,
-        on_job_finished: Callable[[int, EnrolOutcome], None] = _ignore,
-        on_error: Callable[[str], None] = _ignore,
+        on_result: Callable[[int, FrameResult, Judgement], None] = ignore,
+        on_model_state: Callable[[str, str], None] = ignore,
+        on_job_progress: Callable[[int, int, int], None] = ignore,
+        on_job_finished: Callable[[int, EnrolOutcome], None] = ignore,
+        on_error: Callable[[str], None] = ignore,
         trackers: Callable[[Mode, LiveSettings], FaceTracker | None] = tracker_for,
     ) -> None:
         super().__init__()

@@ -10,12 +10,9 @@ from collections.abc import Callable
 from faceapp.core.images import ImageError
 from faceapp.core.sources import Frame, ImageFolderSource
 from faceapp.session.live import CaptureLoop
+from faceapp.session.runner import ignore
 
 log = logging.getLogger(__name__)
-
-
-def _ignore(*_args: object) -> None:
-    """Do nothing: the default of every callback."""
 
 
 class PhotoLoop(CaptureLoop):
@@ -62,11 +59,11 @@ class PhotoLoop(CaptureLoop):
         source: ImageFolderSource,
         sink: Callable[[Frame], None],
         min_interval_s: float = 1.0,
-        on_shown: Callable[[int, int, str], None] = _ignore,
-        on_photo_failed: Callable[[int, int, str, str], None] = _ignore,
-        on_done: Callable[[int], None] = _ignore,
-        on_opened: Callable[[str, float, bool], None] = _ignore,
-        on_failed: Callable[[str], None] = _ignore,
+        on_shown: Callable[[int, int, str], None] = ignore,
+        on_photo_failed: Callable[[int, int, str, str], None] = ignore,
+        on_done: Callable[[int], None] = ignore,
+        on_opened: Callable[[str, float, bool], None] = ignore,
+        on_failed: Callable[[str], None] = ignore,
     ) -> None:
         super().__init__(source, sink, on_opened=on_opened, on_failed=on_failed)
         self.folder = source

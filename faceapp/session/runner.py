@@ -19,6 +19,10 @@ DETACHED_POLL_S = 0.05
 STOP_WAIT_S = 60.0
 
 
+def ignore(*_args: object) -> None:
+    """Do nothing: the default of the session's optional callbacks."""
+
+
 class Runner:
     """A loop with a defined stop, driven by whatever thread calls :meth:`run`.
 
