@@ -68,7 +68,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _now() -> str:
+def utc_now_text() -> str:
+    """Return the time now in UTC as stored with people and samples (ISO 8601, seconds)."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
@@ -323,7 +324,9 @@ class GalleryStore(GalleryFile):
         def body(conn: sqlite3.Connection) -> Person:
             self._refuse_lookalike(conn, clean)
             try:
-                conn.execute("INSERT INTO people(name, created_at) VALUES (?, ?)", (clean, _now()))
+                conn.execute(
+                    "INSERT INTO people(name, created_at) VALUES (?, ?)", (clean, utc_now_text())
+                )
             except sqlite3.IntegrityError:
                 raise ValueError(f"{clean!r} is already enrolled") from None
             return self._require(conn, clean)
@@ -348,7 +351,7 @@ class GalleryStore(GalleryFile):
             self._refuse_lookalike(conn, clean)
         conn.execute(
             "INSERT INTO people(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
-            (clean, _now()),
+            (clean, utc_now_text()),
         )
         return self._require(conn, clean)
 
@@ -403,7 +406,7 @@ class GalleryStore(GalleryFile):
                 cur = conn.execute(
                     "INSERT INTO samples(person_id, embedding, dim, thumbnail, source,"
                     " created_at, quality) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (person.id, blob, dim, thumb, source, _now(), quality),
+                    (person.id, blob, dim, thumb, source, utc_now_text(), quality),
                 )
                 ids.append(cast(int, cur.lastrowid))
             return ids
@@ -459,10 +462,11 @@ class GalleryStore(GalleryFile):
             row = conn.execute("SELECT dim FROM samples LIMIT 1").fetchone()
             if row is not None and row[0] != dim:
                 raise ValueError(f"embedding has {dim} values, the gallery uses {row[0]}")
+            crop_bytes = None if crop is None else bytes(crop)
             cur = conn.execute(
                 "INSERT INTO negatives(person_id, embedding, dim, crop, source, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (person.id, blob, dim, None if crop is None else bytes(crop), source, _now()),
+                (person.id, blob, dim, crop_bytes, source, utc_now_text()),
             )
             return cast(int, cur.lastrowid)
 

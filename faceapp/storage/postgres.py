@@ -10,13 +10,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from faceapp.core.matching import GalleryIndex, l2_normalize
-from faceapp.storage.gallery import StampedIndex
+from faceapp.storage.gallery import StampedIndex, utc_now_text
 from faceapp.storage.names import MAX_NAME_LENGTH, lookalike_problem, name_key, normalise_name
 from faceapp.storage.postgres_location import (
     URI_SCHEMES,
@@ -74,10 +73,6 @@ def _password_of(conninfo: str) -> str | None:
     except Exception:  # an unparsable address: the connection reports it
         return None
     return str(value) if value else None
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _clock_revision() -> int:
@@ -616,7 +611,9 @@ class PostgresStore:
         if person is not None:
             return person
         self._refuse_lookalike(conn, clean)
-        conn.execute("INSERT INTO people(name, created_at) VALUES (%s, %s)", (clean, _now()))
+        conn.execute(
+            "INSERT INTO people(name, created_at) VALUES (%s, %s)", (clean, utc_now_text())
+        )
         return self._require(conn, clean)
 
     def add_person(self, name: str) -> Person:
@@ -658,7 +655,7 @@ class PostgresStore:
                 new = conn.execute(
                     "INSERT INTO samples(person_id, embedding, dim, thumbnail, source,"
                     " created_at, quality) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                    (person.id, blob, dim, thumb, source, _now(), quality),
+                    (person.id, blob, dim, thumb, source, utc_now_text(), quality),
                 ).fetchone()
                 ids.append(int(new[0]) if new else 0)
             return ids

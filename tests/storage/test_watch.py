@@ -120,14 +120,14 @@ def _event(person_id: int, since: str | None) -> NewEvent:
 def test_an_event_of_a_wiped_person_is_not_filed_under_the_id_reused(
     store: GalleryStore, monkeypatch
 ) -> None:
-    monkeypatch.setattr(gallery, "_now", lambda: "2024-01-01T10:00:00+00:00")
+    monkeypatch.setattr(gallery, "utc_now_text", lambda: "2024-01-01T10:00:00+00:00")
     store.add_samples("Madonna", [(emb(1), None, None)])
     seen = store.index_in_steps()
     madonna = store.find_person("Madonna")
     assert madonna is not None
     since = seen.enrolled_at_of(madonna.id)
     store.wipe(backup=False)
-    monkeypatch.setattr(gallery, "_now", lambda: "2024-01-01T10:05:00+00:00")
+    monkeypatch.setattr(gallery, "utc_now_text", lambda: "2024-01-01T10:05:00+00:00")
     store.add_samples("Someone Else", [(emb(2), None, None)])
     assert store.find_person("Someone Else").id == madonna.id  # the id is reused
     history = History(store)
@@ -142,13 +142,13 @@ def test_an_event_of_a_wiped_person_is_not_filed_under_the_id_reused(
 def test_an_event_of_a_removed_person_is_not_filed_under_the_next_one(
     store: GalleryStore, monkeypatch
 ) -> None:
-    monkeypatch.setattr(gallery, "_now", lambda: "2024-01-01T10:00:00+00:00")
+    monkeypatch.setattr(gallery, "utc_now_text", lambda: "2024-01-01T10:00:00+00:00")
     store.add_samples("Ann", [(emb(1), None, None)])
     store.add_samples("Bo", [(emb(2), None, None)])
     bo = store.find_person("Bo")
     since = store.index_in_steps().enrolled_at_of(bo.id)
     store.remove_person("Bo")
-    monkeypatch.setattr(gallery, "_now", lambda: "2024-01-01T11:00:00+00:00")
+    monkeypatch.setattr(gallery, "utc_now_text", lambda: "2024-01-01T11:00:00+00:00")
     store.add_samples("Cy", [(emb(3), None, None)])
     assert store.find_person("Cy").id == bo.id  # SQLite gave the newest id again
     assert History(store).record([_event(bo.id, since)]) == 0
