@@ -143,3 +143,12 @@ def person_photos(root: Path, split: str) -> dict[str, list[Path]]:
         for d in sorted((root / split).iterdir())
         if d.is_dir()
     }
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run ``faceapp ARGV...`` in this process; return its exit status, stdout and stderr."""
+    from faceapp.cli import run
+
+    code = run(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

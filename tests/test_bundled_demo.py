@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from faceapp import paths, weights
-from faceapp.cli import run
 from faceapp.core.errors import SourceError
 from faceapp.core.sources import DemoSource
+from tests.conftest import cli
 
 MODEL = "weights/facenet-x.tflite"
 DEMO_DIR = f"weights/{paths.CELEBRITY_DIR}"
@@ -20,12 +20,6 @@ DEMO = {
     for split in ("train", "val")
     for n in (1, 2)
 }
-
-
-def _cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = run(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture()
@@ -56,11 +50,11 @@ def test_the_demo_photos_are_one_entry_of_the_builtin_check(app_root: Path) -> N
 
 
 def test_weights_fetch_in_the_packaged_app_says_it_ships_everything(capsys, app_root) -> None:
-    code, out, err = _cli(capsys, "weights", "fetch")
+    code, out, err = cli(capsys, "weights", "fetch")
     assert code == 0 and err == ""
     assert "ships everything built in (the face models and the demo photos)" in out
     assert f"{DEMO_DIR}: ok" in out and "nothing to fetch" not in out
-    code, out, _ = _cli(capsys, "weights", "check", "--json")
+    code, out, _ = cli(capsys, "weights", "check", "--json")
     assert code == 0 and json.loads(out)["files"] == {MODEL: "ok", DEMO_DIR: "ok"}
 
 
@@ -69,7 +63,7 @@ def test_weights_fetch_in_the_packaged_app_says_plainly_the_demo_is_missing(
 ) -> None:
     for rel in DEMO:
         (app_root / rel).unlink()
-    code, out, err = _cli(capsys, "weights", "fetch")
+    code, out, err = cli(capsys, "weights", "fetch")
     assert code == 1 and err == ""
     assert "nothing to" not in out and "weights fetch" not in out
     assert "its demo photos built in, but they are missing" in out
@@ -85,7 +79,7 @@ def test_an_app_packaged_without_the_demo_is_told_too(capsys, tmp_path, monkeypa
     (tmp_path / "weights" / "SHA256SUMS").write_text(f"{'ab' * 32}  facenet_keras.h5\n")
     monkeypatch.setattr(paths, "_install_root", lambda: tmp_path)
     monkeypatch.delenv("FACEAPP_WEIGHTS_DIR", raising=False)
-    code, out, err = _cli(capsys, "weights", "fetch")
+    code, out, err = cli(capsys, "weights", "fetch")
     assert code == 1 and err == ""
     assert "demo photos built in, but they are missing" in out and "nothing to" not in out
 

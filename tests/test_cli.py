@@ -10,19 +10,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from faceapp.cli import run
 from faceapp.core.matching import PAIR_THRESHOLD, default_threshold
 from faceapp.storage.gallery import GalleryStore
-from tests.conftest import person_photos
+from tests.conftest import cli, person_photos
 from tests.hostile.corpus import png_bytes
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = run(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def last_json(out: str):

@@ -14,19 +14,12 @@ import pytest
 from PIL import Image
 
 from faceapp.bulk_enrolment import BatchGallery, name_from_file, scan_people_folder
-from faceapp.cli import run
 from faceapp.core.enrolment_check import check_enrolment, with_sample
 from faceapp.core.images import image_files
 from faceapp.core.matching import GalleryIndex
 from faceapp.storage.gallery import GalleryStore
 from faceapp.storage.history import csv_cell
-from tests.conftest import person_photos
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = run(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import cli, person_photos
 
 
 def samples_of(gallery: Path) -> dict[str, int]:

@@ -7,17 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from faceapp.cli import run
 from faceapp.core.matching import identify
 from faceapp.storage.gallery import GalleryStore
 from faceapp.storage.history import History
-from tests.conftest import person_photos
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = run(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import cli, person_photos
 
 
 def one_line(err: str) -> str:

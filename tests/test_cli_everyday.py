@@ -16,15 +16,9 @@ import pytest
 from faceapp.cli import run
 from faceapp.storage.gallery import GalleryStore
 from faceapp.storage.history import CSV_COLUMNS, History
-from tests.conftest import person_photos
+from tests.conftest import cli, person_photos
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = run(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line(err: str) -> str:

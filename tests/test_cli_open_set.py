@@ -9,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from faceapp.cli import run
-from tests.conftest import person_photos
+from tests.conftest import cli, person_photos
 from tests.core.test_lfw_runner import build_lfw_format
 
 pytestmark = pytest.mark.model
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = run(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_identify_says_maybe_between_named_and_unknown(

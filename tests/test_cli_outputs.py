@@ -17,15 +17,9 @@ import pytest
 from faceapp.cli import run
 from faceapp.cli.common import UsageError, checked_output
 from faceapp.storage.outputs import open_private
-from tests.conftest import person_photos
+from tests.conftest import cli, person_photos
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = run(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def faceapp(*argv: str, cwd: Path = REPO) -> subprocess.CompletedProcess:

@@ -11,20 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceapp.cli import run
 from faceapp.core.matching import l2_normalize
 from faceapp.core.quality import QualityFigures
 from faceapp.storage.gallery import GalleryStore
 from faceapp.storage.history import History, NewEvent
-from tests.conftest import person_photos
+from tests.conftest import cli, person_photos
 
 GOOD = QualityFigures(120.0, 80.0, 0.1, 2.0)
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = run(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def near(seed: int, k: int) -> list[np.ndarray]:

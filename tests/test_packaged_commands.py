@@ -11,13 +11,7 @@ from pathlib import Path
 import pytest
 
 from faceapp import desktop, weights
-from faceapp.cli import run
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = run(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import cli
 
 
 @pytest.fixture()

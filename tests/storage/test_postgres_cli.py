@@ -7,16 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from faceapp.cli import run
 from faceapp.storage.gallery import GalleryStore
-from tests.conftest import person_photos
+from tests.conftest import cli, person_photos
 from tests.storage.conftest import APP_PASSWORD, APP_ROLE
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = run(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def last_json(out: str):
