@@ -24,6 +24,8 @@ from faceapp.gui.dialogs.help_dialogs import AboutDialog, HowToDialog, Shortcuts
 from faceapp.gui.safe_text import make_plain
 from faceapp.session.live import ModelState
 
+#: The ``state`` of :meth:`WindowChrome.show_status` while a live source is lost.
+LOST_STATE = "reconnecting"
 #: Narrowest and widest side panel, in pixels.
 SIDE_MIN_PX = 330
 SIDE_MAX_PX = 560
@@ -377,11 +379,22 @@ class WindowChrome(QObject):
         latency_ms: float,
         n_faces: int,
     ) -> None:
-        """Show the source (with ``state`` such as "stopped" or "paused") and the figures."""
+        """Show the source (with ``state`` such as "stopped" or "paused") and the figures.
+
+        While the source is lost (``state`` is :data:`LOST_STATE`) no figure is shown:
+        the rates, latency and faces of the frames before the loss would be stale.  A
+        latency of 0 (no result yet) is shown as a dash.
+        """
         self.source_title.setText(f"Source: {source}")
         self.status_source.setText(source + (f" ({state})" if state else ""))
+        if state == LOST_STATE:
+            self.status_fps.setText("camera lost: no frames")
+            self.status_latency.setText("latency –")
+            self.status_faces.setText("faces –")
+            return
         self.status_fps.setText(f"shown {shown_fps:.1f} fps · processed {processed_fps:.1f} fps")
-        self.status_latency.setText(f"latency {latency_ms:.0f} ms")
+        latency = f"{latency_ms:.0f} ms" if latency_ms > 0 else "–"
+        self.status_latency.setText(f"latency {latency}")
         self.status_faces.setText(f"{n_faces} face{'s' if n_faces != 1 else ''}")
 
     # -- Help --------------------------------------------------------------------------
