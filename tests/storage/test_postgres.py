@@ -302,8 +302,8 @@ def test_a_file_exported_and_imported_into_postgres_round_trips(
 
 
 def _least_privileges_sql() -> str:
-    """Return the SQL block of docs/postgres.md that grants the desks' role what it needs."""
-    text = (REPO / "docs" / "postgres.md").read_text(encoding="utf-8")
+    """Return the SQL block of docs/shared-gallery.md granting the desks' role what it needs."""
+    text = (REPO / "docs" / "shared-gallery.md").read_text(encoding="utf-8")
     start = text.index("-- least privileges of the desks' role")
     return text[start : text.index("```", start)]
 
@@ -340,7 +340,11 @@ def test_the_documented_least_privileges_are_enough_and_no_more(pg_server, tmp_p
     store.rename("Bo", "Bob")
     ann = store.find_person("Ann")
     store.remove_samples([s.id for s in store.samples("Bob")])
+    store.remove_negative(store.add_negative("Bob", vec(3)))  # "not X" corrections
+    store.add_negative("Bob", vec(4))
+    since = store.revision()
     store.remove_person("Bob")
+    assert store.changes_since(since) == (store.revision(), frozenset({ann.id + 1}))
     assert [p.name for p in store.people()] == ["Ann"] and store.index().names == ("Ann",)
     assert store.thumbnails([ann.id]) == {ann.id: THUMB}
     from datetime import datetime, timezone
