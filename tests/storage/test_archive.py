@@ -16,6 +16,7 @@ import pytest
 
 from faceapp.core.images import encode_jpeg
 from faceapp.storage.archive import (
+    FORMAT_VERSION,
     ArchiveError,
     ConflictError,
     conflicts,
@@ -89,11 +90,12 @@ def test_the_file_is_what_the_format_document_says(exported: Path) -> None:
     assert names == [
         "embeddings.f32",
         "manifest.json",
+        "negatives.f32",
         "thumbnails/000000.jpg",
         "thumbnails/000001.jpg",
         "thumbnails/000002.jpg",
     ]
-    assert manifest["format"] == "faceapp-gallery" and manifest["format_version"] == 1
+    assert manifest["format"] == "faceapp-gallery" and manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"]["weights_sha256"] == SHA
     assert manifest["embeddings"] == {
         "file": "embeddings.f32",
@@ -242,7 +244,10 @@ HOSTILE: dict[str, dict] = {
         "manifest": lambda d: d["model"].update(weights_sha256=OTHER_SHA),
         "match": "another model",
     },
-    "newer format": {"manifest": lambda d: d.update(format_version=2), "match": "newer"},
+    "newer format": {
+        "manifest": lambda d: d.update(format_version=FORMAT_VERSION + 1),
+        "match": "newer",
+    },
     "not our format": {
         "manifest": lambda d: d.update(format="something"),
         "match": "not a faceapp",
@@ -342,7 +347,8 @@ def test_manifest_with_a_duplicate_key_or_nan_is_refused(exported: Path, tmp_pat
     dup = patch(body.replace('"format": ', '"format": "x", "format": ', 1).encode())
     with pytest.raises(ArchiveError, match="twice"):
         read_archive(rewrite(exported, tmp_path / "a.zip", members=dup), SHA)
-    nan = patch(body.replace('"format_version": 1', '"format_version": NaN').encode())
+    version = f'"format_version": {FORMAT_VERSION}'
+    nan = patch(body.replace(version, '"format_version": NaN').encode())
     with pytest.raises(ArchiveError, match="not a number"):
         read_archive(rewrite(exported, tmp_path / "b.zip", members=nan), SHA)
 
@@ -459,7 +465,7 @@ def test_a_5000_digit_number_is_refused_with_the_file_name(exported: Path, tmp_p
         members=lambda c: c.update(
             {
                 "manifest.json": c["manifest.json"].replace(
-                    b'"format_version": 1', b'"format_version": 1' + b"0" * 5000
+                    b'"format_version": 2', b'"format_version": 2' + b"0" * 5000
                 )
             }
         ),

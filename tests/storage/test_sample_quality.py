@@ -146,7 +146,7 @@ def test_archive_carries_the_figures_and_old_archives_import_without(tmp_path: P
         doc = json.loads(zf.read("manifest.json"))
     first, second = doc["people"][0]["samples"]
     assert first["quality"]["sharpness"] == FIGURES.sharpness and "quality" not in second
-    assert doc["format_version"] == 1
+    assert doc["format_version"] == 2  # 2 since the "not X" corrections
 
     target = GalleryStore(tmp_path / "target.db")
     import_archive(target, read_archive(out, SHA, 128))

@@ -22,14 +22,17 @@ from faceapp.storage.archive.format import (
     FORMAT_VERSION,
     MANIFEST,
     MODEL_NAME,
+    NEGATIVES,
     SHA256_PATTERN,
     ArchiveError,
     ExportSummary,
+    negative_crop_name,
     now_iso,
     thumbnail_name,
 )
 from faceapp.storage.gallery import FILE_MODE, GalleryStore
 from faceapp.storage.samples import quality_column, quality_dict, quality_from_json
+from faceapp.storage.schema import NEGATIVES_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ def export_gallery(
     overwrite: bool = False,
     app_version: str | None = None,
 ) -> ExportSummary:
-    """Write the whole gallery (people, samples, thumbnails) to one archive file.
+    """Write the whole gallery (people, samples, thumbnails, "not X" corrections) to one file.
 
     The file is written next to ``out`` without a name, or under a hidden temporary
     name where the system cannot (mode 0600: it holds biometric data), and renamed into
@@ -86,7 +89,13 @@ def export_gallery(
             "SELECT person_id, embedding, dim, thumbnail, source, created_at,"
             f" {quality_column(conn)} FROM samples ORDER BY person_id, id"
         ).fetchall()
-    dims = {r[2] for r in rows}
+        negative_rows = []
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= NEGATIVES_SCHEMA:
+            negative_rows = conn.execute(
+                "SELECT person_id, embedding, dim, crop, source, created_at"
+                " FROM negatives ORDER BY person_id, id"
+            ).fetchall()
+    dims = {r[2] for r in rows} | {r[2] for r in negative_rows}
     if len(dims) > 1:
         raise ArchiveError(f"{store.path}: samples of several dimensions {sorted(dims)}")
     dim = dims.pop() if dims else 128
@@ -95,7 +104,13 @@ def export_gallery(
         if len(r[1]) != 4 * dim:
             raise ArchiveError(f"{store.path}: a damaged sample ({len(r[1])} bytes for {dim})")
         by_person.setdefault(r[0], []).append(r)
+    negatives_of: dict[int, list[tuple[Any, ...]]] = {}
+    for r in negative_rows:
+        if len(r[1]) != 4 * dim:
+            raise ArchiveError(f"{store.path}: a damaged correction ({len(r[1])} bytes for {dim})")
+        negatives_of.setdefault(r[0], []).append(r)
     manifest_people = []
+    negative_blobs: list[bytes] = []
     blobs: list[bytes] = []
     thumbnails: list[tuple[str, bytes]] = []
     left_out = 0
@@ -120,7 +135,20 @@ def export_gallery(
             if figures is not None:  # an optional key: left out when not recorded
                 sample["quality"] = quality_dict(figures)
             samples.append(sample)
-        manifest_people.append({"name": name, "created_at": created, "samples": samples})
+        negatives = []
+        for _, blob, _, crop, source, n_created in negatives_of.get(pid, []):
+            k = len(negative_blobs)
+            negative_blobs.append(bytes(blob))
+            crop_name = None
+            if crop is not None and bytes(crop[:3]) == b"\xff\xd8\xff":
+                crop_name = negative_crop_name(k)
+                thumbnails.append((crop_name, bytes(crop)))
+            negatives.append(
+                {"index": k, "source": source, "created_at": n_created, "crop": crop_name}
+            )
+        manifest_people.append(
+            {"name": name, "created_at": created, "samples": samples, "negatives": negatives}
+        )
     manifest = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -128,6 +156,12 @@ def export_gallery(
         "created_by": f"faceapp {app_version}" if app_version else "faceapp",
         "model": {"name": MODEL_NAME, "weights_sha256": model_sha256},
         "embeddings": {"file": EMBEDDINGS, "dtype": "<f4", "count": len(blobs), "dim": dim},
+        "negatives": {
+            "file": NEGATIVES,
+            "dtype": "<f4",
+            "count": len(negative_blobs),
+            "dim": dim,
+        },
         "people": manifest_people,
     }
     remove_stale_partials(out.parent)
@@ -136,6 +170,7 @@ def export_gallery(
         with _partial(out) as fh, zipfile.ZipFile(fh, "w") as zf:
             zf.writestr(MANIFEST, text, compress_type=zipfile.ZIP_DEFLATED)
             zf.writestr(EMBEDDINGS, b"".join(blobs), compress_type=zipfile.ZIP_STORED)
+            zf.writestr(NEGATIVES, b"".join(negative_blobs), compress_type=zipfile.ZIP_STORED)
             for name, data in thumbnails:
                 zf.writestr(name, data, compress_type=zipfile.ZIP_STORED)
     except OSError as exc:
@@ -143,7 +178,7 @@ def export_gallery(
         raise OSError(
             exc.errno, f"cannot write the gallery file: {reason}; nothing was written", str(out)
         ) from exc
-    return ExportSummary(out, len(people), len(blobs), left_out)
+    return ExportSummary(out, len(people), len(blobs), left_out, len(negative_blobs))
 
 
 #: A partial archive of ``export_gallery`` on the fallback path: ``.NAME.PID-HEX.new``.

@@ -13,10 +13,14 @@ from faceapp.core.quality import QualityFigures
 
 #: The ``format`` value of the manifest, and the version this package writes and reads.
 FORMAT_NAME = "faceapp-gallery"
-FORMAT_VERSION = 1
+#: Version 2 added the "not X" corrections (``negatives``); version 1 files still import.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 EMBEDDINGS = "embeddings.f32"
 THUMBNAIL_DIR = "thumbnails"
+#: The corrections' embeddings and crops (format 2).
+NEGATIVES = "negatives.f32"
+NEGATIVE_DIR = "negatives"
 #: The model whose embeddings faceapp stores; informative, the identity is the SHA-256.
 MODEL_NAME = "FaceNet Inception-ResNet-v1, 128-d (facenet_keras.h5)"
 
@@ -75,12 +79,34 @@ class ArchiveSample:
 
 
 @dataclass(frozen=True)
+class ArchiveNegative:
+    """One "not X" correction of an archive: a face the user said is not the person.
+
+    Parameters
+    ----------
+    embedding : bytes
+        ``4 * dim`` bytes: the little-endian float32 embedding, exactly as stored.
+    crop : bytes or None
+        JPEG bytes of the face.
+    source : str or None
+    created_at : str or None
+        ISO 8601.
+    """
+
+    embedding: bytes = field(repr=False)
+    crop: bytes | None = field(repr=False)
+    source: str | None
+    created_at: str | None
+
+
+@dataclass(frozen=True)
 class ArchivePerson:
-    """One person of an archive: the normalised name, enrolment time and samples."""
+    """One person of an archive: the normalised name, enrolment time, samples, corrections."""
 
     name: str
     created_at: str | None
     samples: tuple[ArchiveSample, ...]
+    negatives: tuple[ArchiveNegative, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,15 +135,21 @@ class GalleryArchive:
         """Samples over all people."""
         return sum(len(p.samples) for p in self.people)
 
+    @property
+    def n_negatives(self) -> int:
+        """The "not X" corrections over all people (none in a format-1 file)."""
+        return sum(len(p.negatives) for p in self.people)
+
 
 @dataclass(frozen=True)
 class ExportSummary:
-    """What an export wrote: the file, people, samples, thumbnails left out (not JPEG)."""
+    """What an export wrote: file, people, samples, thumbnails left out (not JPEG), corrections."""
 
     path: Path
     people: int
     samples: int
     thumbnails_left_out: int
+    negatives: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,6 +169,8 @@ class ImportSummary:
     samples_added : int
     samples_already_there : int
         Samples of merged people that the gallery already held (same embedding bytes).
+    negatives_added : int
+        "Not X" corrections added (those a merged person already had are not added twice).
     """
 
     added: tuple[str, ...]
@@ -145,6 +179,7 @@ class ImportSummary:
     renamed: tuple[tuple[str, str], ...]
     samples_added: int
     samples_already_there: int
+    negatives_added: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return the summary as JSON-ready values."""
@@ -155,12 +190,18 @@ class ImportSummary:
             "renamed": [{"from": a, "to": b} for a, b in self.renamed],
             "samples_added": self.samples_added,
             "samples_already_there": self.samples_already_there,
+            "negatives_added": self.negatives_added,
         }
 
 
 def thumbnail_name(index: int) -> str:
     """Return the member name of the thumbnail of sample ``index`` (``thumbnails/NNNNNN.jpg``)."""
     return f"{THUMBNAIL_DIR}/{index:06d}.jpg"
+
+
+def negative_crop_name(index: int) -> str:
+    """Return the member name of the crop of correction ``index`` (``negatives/NNNNNN.jpg``)."""
+    return f"{NEGATIVE_DIR}/{index:06d}.jpg"
 
 
 def now_iso() -> str:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from faceapp.storage.archive.format import (
     ON_CONFLICT,
     ArchiveError,
+    ArchiveNegative,
     ArchiveSample,
     ConflictError,
     GalleryArchive,
@@ -41,7 +42,10 @@ def _free_name(name: str, taken: set[str]) -> str:
 def import_archive(
     store: GalleryStore, archive: GalleryArchive, on_conflict: OnConflict = "fail"
 ) -> ImportSummary:
-    """Add an archive's people and samples to the gallery in one transaction.
+    """Add an archive's people, samples and "not X" corrections to the gallery in one transaction.
+
+    Each correction goes to the person it was stored for in the archive, whatever that
+    person is called here (a renamed one included); a person skipped takes theirs along.
 
     Parameters
     ----------
@@ -51,8 +55,8 @@ def import_archive(
     on_conflict : {"fail", "merge", "skip", "rename"}
         What to do with a person already enrolled under the same name: raise
         :class:`ConflictError` (nothing is written); add their samples to the enrolled
-        person (samples the gallery already holds, same embedding bytes, are not added
-        twice); leave the enrolled person as they are; or import them as
+        person (samples and corrections the gallery already holds, same embedding bytes,
+        are not added twice); leave the enrolled person as they are; or import them as
         ``"<name> (2)"`` (the first free number).
 
     Returns
@@ -94,6 +98,21 @@ def import_archive(
         )
         return len(samples)
 
+    def insert_negatives(
+        conn: sqlite3.Connection, pid: int, negatives: Sequence[ArchiveNegative]
+    ) -> int:
+        have = {
+            bytes(r[0])
+            for r in conn.execute("SELECT embedding FROM negatives WHERE person_id = ?", (pid,))
+        }
+        new = [n for n in negatives if n.embedding not in have]
+        conn.executemany(
+            "INSERT INTO negatives(person_id, embedding, dim, crop, source, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(pid, n.embedding, archive.dim, n.crop, n.source, n.created_at or now) for n in new],
+        )
+        return len(new)
+
     def body(conn: sqlite3.Connection) -> ImportSummary:
         row = conn.execute("SELECT dim FROM samples LIMIT 1").fetchone()
         if row is not None and archive.n_samples and row[0] != archive.dim:
@@ -107,7 +126,7 @@ def import_archive(
         taken = set(enrolled) | {p.name for p in archive.people}
         looks = {lookalike_key(n): n for n in enrolled}
         added, merged, skipped, renamed = [], [], [], []
-        n_added = n_there = 0
+        n_added = n_there = n_negatives = 0
         for person in archive.people:
             name = person.name
             if name in enrolled:
@@ -125,6 +144,7 @@ def import_archive(
                     new = [s for s in person.samples if s.embedding not in have]
                     n_there += len(person.samples) - len(new)
                     n_added += insert_samples(conn, pid, new)
+                    n_negatives += insert_negatives(conn, pid, person.negatives)
                     merged.append(name)
                     continue
                 new_name = _free_name(name, taken)
@@ -143,9 +163,17 @@ def import_archive(
                 "INSERT INTO people(name, created_at) VALUES (?, ?)",
                 (name, person.created_at or now),
             )
-            n_added += insert_samples(conn, int(cur.lastrowid or 0), person.samples)
+            pid = int(cur.lastrowid or 0)
+            n_added += insert_samples(conn, pid, person.samples)
+            n_negatives += insert_negatives(conn, pid, person.negatives)
         return ImportSummary(
-            tuple(added), tuple(merged), tuple(skipped), tuple(renamed), n_added, n_there
+            tuple(added),
+            tuple(merged),
+            tuple(skipped),
+            tuple(renamed),
+            n_added,
+            n_there,
+            n_negatives,
         )
 
     return store.write_transaction(body)

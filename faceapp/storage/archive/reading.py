@@ -21,11 +21,14 @@ from faceapp.storage.archive.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     MANIFEST,
+    NEGATIVES,
     SHA256_PATTERN,
     ArchiveError,
+    ArchiveNegative,
     ArchivePerson,
     ArchiveSample,
     GalleryArchive,
+    negative_crop_name,
     thumbnail_name,
 )
 from faceapp.storage.gallery import normalise_name
@@ -35,13 +38,15 @@ from faceapp.storage.samples import figures_of
 MAX_ARCHIVE_BYTES = 1 << 30
 MAX_SAMPLES = 100_000
 MAX_PEOPLE = 100_000
+#: Most "not X" corrections (format 2): a few per person are the rule.
+MAX_NEGATIVES = 10_000
 MAX_MANIFEST_BYTES = 64 << 20
 MAX_THUMBNAIL_BYTES = 1 << 20
 MAX_THUMBNAIL_SIDE = 1024
 MAX_TOTAL_BYTES = 2 << 30
 MAX_DIM = 4096
 MAX_SOURCE_LENGTH = 1000
-#: Largest member list (zip central directory), in bytes: 100,002 entries of 670 bytes.
+#: Largest member list (zip central directory), in bytes: 110,003 entries of 610 bytes.
 MAX_DIRECTORY_BYTES = 64 << 20
 #: The thumbnails stored from one file take at most this many times the file's size.
 MAX_THUMBNAIL_GROWTH = 2
@@ -52,7 +57,7 @@ MAX_NUMBER_DIGITS = 40
 #: Largest departure of a stored embedding's length from 1.
 NORM_TOLERANCE = 1e-3
 
-_MAX_MEMBERS = MAX_SAMPLES + 2
+_MAX_MEMBERS = MAX_SAMPLES + MAX_NEGATIVES + 3
 
 
 def _member_problem(name: str) -> str | None:
@@ -320,6 +325,50 @@ def read_archive(
             ) from None
 
 
+def _source(source: str | None, where: str) -> str | None:
+    if source is not None and (len(source) > MAX_SOURCE_LENGTH or "\x00" in source):
+        raise ArchiveError(f"{where}.source is longer than {MAX_SOURCE_LENGTH} or holds NUL")
+    return source
+
+
+def _matrix(read: Any, block: Any, what: str, dim: int | None) -> np.ndarray:
+    """Read and check one float32 matrix of unit rows (``embeddings`` or ``negatives``).
+
+    ``block`` is its manifest entry (``file``, ``dtype``, ``count``, ``dim``); ``read``
+    reads a member within a size limit.  Returns an array of shape ``(count, dim)``.
+    """
+    member = EMBEDDINGS if what == "embeddings" else NEGATIVES
+    limit = MAX_SAMPLES if what == "embeddings" else MAX_NEGATIVES
+    noun = "embedding" if what == "embeddings" else "negative"
+    if _get(block, "file", str, what) != member:
+        raise ArchiveError(f"{what}.file must be {member!r}")
+    if _get(block, "dtype", str, what) != "<f4":
+        raise ArchiveError(f"{what}.dtype must be '<f4' (little-endian float32)")
+    count = _get(block, "count", int, what)
+    n_dim = _get(block, "dim", int, what)
+    if not 0 <= count <= limit:
+        raise ArchiveError(f"{what}.count {count} is outside 0..{limit:,}")
+    if not 1 <= n_dim <= MAX_DIM:
+        raise ArchiveError(f"{what}.dim {n_dim} is outside 1..{MAX_DIM}")
+    if dim is not None and count and n_dim != dim:
+        raise ArchiveError(f"{what} have {n_dim} values; faceapp uses {dim}")
+    raw = read(member, 4 * count * n_dim)
+    if len(raw) != 4 * count * n_dim:
+        raise ArchiveError(
+            f"{member} holds {len(raw):,} bytes, not {4 * count * n_dim:,}"
+            f" ({count} x {n_dim} float32)"
+        )
+    matrix = np.frombuffer(raw, dtype="<f4").reshape(count, n_dim)
+    if count:
+        if not np.isfinite(matrix).all():
+            raise ArchiveError(f"{member}: values that are not finite numbers")
+        norms = np.linalg.norm(matrix.astype(np.float64), axis=1)
+        bad = np.flatnonzero(np.abs(norms - 1.0) > NORM_TOLERANCE)
+        if bad.size:
+            raise ArchiveError(f"{member}: {noun} {int(bad[0])} is not of unit length")
+    return matrix
+
+
 def _read_zip(
     zf: zipfile.ZipFile, model_sha256: str | None, dim: int | None, file_bytes: int
 ) -> GalleryArchive:
@@ -378,43 +427,36 @@ def _read_zip(
             f"made with another model (FaceNet weights {sha[:12]}…; this faceapp uses"
             f" {model_sha256[:12]}…): faces enrolled with different weights cannot be compared"
         )
-    emb_doc = _get(doc, "embeddings", dict, "the manifest")
-    if _get(emb_doc, "file", str, "embeddings") != EMBEDDINGS:
-        raise ArchiveError(f"embeddings.file must be {EMBEDDINGS!r}")
-    if _get(emb_doc, "dtype", str, "embeddings") != "<f4":
-        raise ArchiveError("embeddings.dtype must be '<f4' (little-endian float32)")
-    count = _get(emb_doc, "count", int, "embeddings")
-    n_dim = _get(emb_doc, "dim", int, "embeddings")
-    if not 0 <= count <= MAX_SAMPLES:
-        raise ArchiveError(f"embeddings.count {count} is outside 0..{MAX_SAMPLES:,}")
-    if not 1 <= n_dim <= MAX_DIM:
-        raise ArchiveError(f"embeddings.dim {n_dim} is outside 1..{MAX_DIM}")
-    if dim is not None and count and n_dim != dim:
-        raise ArchiveError(f"embeddings have {n_dim} values; faceapp uses {dim}")
-    raw = read(EMBEDDINGS, 4 * count * n_dim)
-    if len(raw) != 4 * count * n_dim:
-        raise ArchiveError(
-            f"{EMBEDDINGS} holds {len(raw):,} bytes, not {4 * count * n_dim:,}"
-            f" ({count} x {n_dim} float32)"
-        )
-    matrix = np.frombuffer(raw, dtype="<f4").reshape(count, n_dim)
-    if count:
-        if not np.isfinite(matrix).all():
-            raise ArchiveError(f"{EMBEDDINGS}: values that are not finite numbers")
-        norms = np.linalg.norm(matrix.astype(np.float64), axis=1)
-        bad = np.flatnonzero(np.abs(norms - 1.0) > NORM_TOLERANCE)
-        if bad.size:
-            raise ArchiveError(f"{EMBEDDINGS}: embedding {int(bad[0])} is not of unit length")
+    matrix = _matrix(read, _get(doc, "embeddings", dict, "the manifest"), "embeddings", dim)
+    count, n_dim = matrix.shape
+    negatives = np.zeros((0, n_dim), dtype="<f4")
+    neg_doc = _get(doc, "negatives", dict, "the manifest", optional=True) if version >= 2 else None
+    if neg_doc is not None:
+        negatives = _matrix(read, neg_doc, "negatives", n_dim)  # the samples' dimension
 
     people_doc = _get(doc, "people", list, "the manifest")
     if len(people_doc) > MAX_PEOPLE:
         raise ArchiveError(f"more than {MAX_PEOPLE:,} people")
-    expected = {MANIFEST, EMBEDDINGS}
+    expected = {MANIFEST, EMBEDDINGS} | ({NEGATIVES} if neg_doc is not None else set())
     seen_names: set[str] = set()
     thumb_bytes = 0
     thumb_budget = MAX_THUMBNAIL_GROWTH * file_bytes
-    next_index = 0
+    next_index = next_negative = 0
     people = []
+
+    def jpeg_member(name: str) -> bytes:
+        nonlocal thumb_bytes
+        data = _lean_jpeg(read(name, MAX_THUMBNAIL_BYTES), name)
+        thumb_bytes += len(data)
+        if thumb_bytes > thumb_budget:
+            raise ArchiveError(
+                f"its thumbnails would take more than {thumb_budget:,} bytes in the"
+                f" gallery, over {MAX_THUMBNAIL_GROWTH} times the file's size"
+                " (pictures that compress unusually well)"
+            )
+        expected.add(name)
+        return data
+
     for p_at, p in enumerate(people_doc):
         where = f"people[{p_at}]"
         raw_name = _get(p, "name", str, where)
@@ -436,11 +478,7 @@ def _read_zip(
             next_index += 1
             if k >= count:
                 raise ArchiveError(f"{s_where}.index {k} is beyond the {count} embeddings")
-            source = _get(s, "source", str, s_where, optional=True)
-            if source is not None and (len(source) > MAX_SOURCE_LENGTH or "\x00" in source):
-                raise ArchiveError(
-                    f"{s_where}.source is longer than {MAX_SOURCE_LENGTH} or holds NUL"
-                )
+            source = _source(_get(s, "source", str, s_where, optional=True), s_where)
             s_created = _time_text(
                 _get(s, "created_at", str, s_where, optional=True), f"{s_where}.created_at"
             )
@@ -449,15 +487,7 @@ def _read_zip(
             if thumb_name is not None:
                 if thumb_name != thumbnail_name(k):
                     raise ArchiveError(f"{s_where}.thumbnail must be {thumbnail_name(k)!r}")
-                thumb = _lean_jpeg(read(thumb_name, MAX_THUMBNAIL_BYTES), thumb_name)
-                thumb_bytes += len(thumb)
-                if thumb_bytes > thumb_budget:
-                    raise ArchiveError(
-                        f"its thumbnails would take more than {thumb_budget:,} bytes in the"
-                        f" gallery, over {MAX_THUMBNAIL_GROWTH} times the file's size"
-                        " (pictures that compress unusually well)"
-                    )
-                expected.add(thumb_name)
+                thumb = jpeg_member(thumb_name)
             quality = _get(s, "quality", dict, s_where, optional=True)
             if quality is not None:
                 try:
@@ -465,9 +495,34 @@ def _read_zip(
                 except ValueError as exc:
                     raise ArchiveError(f"{MANIFEST}: {s_where}.quality: {exc}") from None
             samples.append(ArchiveSample(matrix[k].tobytes(), thumb, source, s_created, quality))
-        people.append(ArchivePerson(name, created, tuple(samples)))
+        corrections = []
+        n_doc = _get(p, "negatives", list, where, optional=True) if neg_doc is not None else None
+        for n_at, n in enumerate(n_doc or []):
+            n_where = f"{where}.negatives[{n_at}]"
+            k = _get(n, "index", int, n_where)
+            if k != next_negative:
+                raise ArchiveError(f"{n_where}.index is {k}, expected {next_negative}")
+            next_negative += 1
+            if k >= negatives.shape[0]:
+                raise ArchiveError(
+                    f"{n_where}.index {k} is beyond the {negatives.shape[0]} negatives"
+                )
+            source = _source(_get(n, "source", str, n_where, optional=True), n_where)
+            n_created = _time_text(
+                _get(n, "created_at", str, n_where, optional=True), f"{n_where}.created_at"
+            )
+            crop_name = _get(n, "crop", str, n_where, optional=True)
+            crop = None
+            if crop_name is not None:
+                if crop_name != negative_crop_name(k):
+                    raise ArchiveError(f"{n_where}.crop must be {negative_crop_name(k)!r}")
+                crop = jpeg_member(crop_name)
+            corrections.append(ArchiveNegative(negatives[k].tobytes(), crop, source, n_created))
+        people.append(ArchivePerson(name, created, tuple(samples), tuple(corrections)))
     if next_index != count:
         raise ArchiveError(f"{count} embeddings but {next_index} samples")
+    if next_negative != negatives.shape[0]:
+        raise ArchiveError(f"{negatives.shape[0]} negatives but {next_negative} corrections")
     extra = sorted(set(members) - expected)
     if extra:
         raise ArchiveError(f"unexpected member {extra[0]!r}")
