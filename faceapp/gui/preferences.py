@@ -16,6 +16,7 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, QTi
 
 from faceapp.core.images import display_name
 from faceapp.settings import Settings
+from faceapp.storage.credentials import settings_for_file, settings_from_file
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +117,17 @@ def load_settings(store: QSettings) -> Settings:
             if key in values and str(values[key]) == str(default):
                 log.info("preferences: %s was the old default (%s); using today's", key, default)
                 del values[key]
-    return Settings.from_dict(values)
+    return settings_from_file(Settings.from_dict(values))  # passwords from the keyring
 
 
 def save_settings(store: QSettings, settings: Settings) -> None:
-    """Write what differs from the defaults in ``settings`` to ``store``; flush it to disk."""
+    """Write what differs from the defaults in ``settings`` to ``store``; flush it to disk.
+
+    Network cameras' passwords go to the desktop's keyring where there is one
+    (:func:`faceapp.storage.credentials.settings_for_file`); the file keeps the address.
+    """
     defaults = Settings().to_dict()
+    settings = settings_for_file(settings)  # cameras' passwords to the keyring, if any
     store.beginGroup(GROUP)
     try:
         store.setValue("version", VERSION)
