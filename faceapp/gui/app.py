@@ -46,6 +46,13 @@ ORGANIZATION = "faceapp"
 APPLICATION = "faceapp"
 
 
+def _gallery_location(text: str) -> Path | str:
+    """Argparse type of ``--gallery``: a shared gallery's address stays text, else a path."""
+    from faceapp.storage.postgres_location import is_database_location
+
+    return text if is_database_location(text) else Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of ``faceapp gui`` options."""
     p = argparse.ArgumentParser(
@@ -57,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="camera index, video file, folder of images, or 'demo' (default: the last used,"
         " else camera 0, else the demo)",
     )
-    p.add_argument("--gallery", type=Path, help="gallery database (default: the user's gallery)")
+    p.add_argument(
+        "--gallery",
+        type=_gallery_location,
+        help="gallery file, or a shared gallery: postgresql://… or service=NAME"
+        " (default: the gallery used last, else the user's gallery)",
+    )
     p.add_argument("--mode", choices=MODES, help="recognition (1:K) or verification (1:1)")
     p.add_argument("--claim", help="claimed identity in verification mode")
     p.add_argument(

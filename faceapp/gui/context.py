@@ -100,6 +100,9 @@ class AppContext(QObject):
     samples_loaded = Signal(int, object, object, object)
     #: The gallery could not be read: one sentence for users.
     gallery_failed = Signal(str)
+    #: A shared gallery's server went away or came back (a
+    #: :class:`~faceapp.session.gallery.GalleryLink`); recognition goes on meanwhile.
+    gallery_link_changed = Signal(object)
     #: A frame to show (QImage owning its bytes), its source index and timestamp in
     #: seconds; see :meth:`publish_frame`.
     frame_ready = Signal(QImage, int, float)
@@ -178,6 +181,7 @@ class AppContext(QObject):
         worker.samples_ready.connect(self._on_samples_ready)
         worker.read_failed.connect(self._on_read_failed)
         worker.job_finished.connect(self.gallery_job_finished)
+        worker.link_changed.connect(self.gallery_link_changed)
         return worker
 
     # -- preferences -----------------------------------------------------------------

@@ -6,11 +6,12 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QCompleter,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -41,31 +42,61 @@ from faceapp.storage.archive import (
     read_archive,
 )
 from faceapp.storage.gallery import GalleryError, GalleryStore
-from faceapp.storage.postgres_location import is_database_location, redact_location
+from faceapp.storage.postgres_location import (
+    DatabaseLocation,
+    is_database_location,
+    redact_location,
+)
 
 log = logging.getLogger(__name__)
 
-#: QSettings keys: the gallery chosen last in the window, and the recent ones (newest first).
+#: QSettings keys: the gallery chosen last in the window (a file, or a shared gallery's
+#: address), the recent files and the recent shared addresses (newest first).  An
+#: address holding a password is never stored (passwords live in libpq's own places).
 LAST_KEY = "gallery/path"
 RECENT_KEY = "gallery/recent"
+SHARED_KEY = "gallery/shared"
 #: Recent galleries kept in the File menu.
 MAX_RECENT = 6
 GALLERY_FILTER = "faceapp galleries (*.sqlite3 *.sqlite *.db);;All files (*)"
 ARCHIVE_FILTER = "Gallery archives (*.zip);;All files (*)"
 
 
-def recent_galleries(qsettings: QSettings) -> list[Path]:
-    """Return the galleries opened recently in the window, newest first."""
-    raw = qsettings.value(RECENT_KEY, [])
+def _strings(qsettings: QSettings, key: str) -> list[str]:
+    raw = qsettings.value(key, [])
     items = [raw] if isinstance(raw, str) else list(raw or [])
-    return [Path(p) for p in items if isinstance(p, str) and p][:MAX_RECENT]
+    return [p for p in items if isinstance(p, str) and p]
 
 
-def remembered_gallery(qsettings: QSettings) -> Path | None:
-    """Return the gallery last chosen in the window when its file still exists, else None."""
+def _storable_address(address: str) -> bool:
+    """Tell whether ``address`` is a shared gallery's address free of any password."""
+    return is_database_location(address) and redact_location(address) == address
+
+
+def recent_galleries(qsettings: QSettings) -> list[Path]:
+    """Return the gallery files opened recently in the window, newest first."""
+    return [Path(p) for p in _strings(qsettings, RECENT_KEY)][:MAX_RECENT]
+
+
+def recent_shared_galleries(qsettings: QSettings) -> list[str]:
+    """Return the shared galleries' addresses used recently in the window, newest first.
+
+    None holds a password (one that somehow does is left out).
+    """
+    return [a for a in _strings(qsettings, SHARED_KEY) if _storable_address(a)][:MAX_RECENT]
+
+
+def remembered_gallery(qsettings: QSettings) -> Path | str | None:
+    """Return the gallery last chosen in the window, or None.
+
+    A file is returned only while it still exists; a shared gallery as its address
+    (``postgresql://…`` or ``service=NAME``, never holding a password).
+    """
     raw = qsettings.value(LAST_KEY)
     if not isinstance(raw, str) or not raw:
         return None
+    if is_database_location(raw):
+        return raw if _storable_address(raw) else None
     path = Path(raw)
     if not path.is_file():
         log.warning("the gallery chosen last, %s, is gone; using the default gallery", path)
@@ -73,14 +104,33 @@ def remembered_gallery(qsettings: QSettings) -> Path | None:
     return path
 
 
-def remember_gallery(qsettings: QSettings, path: Path) -> None:
-    """Record ``path`` as the gallery to open next time and first of the recent ones."""
-    qsettings.setValue(LAST_KEY, str(Path(path).absolute()))
-    add_recent_gallery(qsettings, path)
+def remember_gallery(qsettings: QSettings, location: Path | str) -> None:
+    """Record ``location`` as the gallery to open next time and first of the recent ones.
+
+    ``location`` is a file's path or a shared gallery's address; an address holding a
+    password is not recorded at all (the next start opens the gallery chosen before).
+    """
+    if isinstance(location, str) or not isinstance(location, Path):
+        address = str(getattr(location, "conninfo", location))
+        if not _storable_address(address):
+            shown = redact_location(address)
+            log.warning(
+                "the shared gallery %s is not remembered: its address has a password", shown
+            )
+            return
+        shared = [a for a in recent_shared_galleries(qsettings) if a != address]
+        qsettings.setValue(LAST_KEY, address)
+        qsettings.setValue(SHARED_KEY, [address, *shared][:MAX_RECENT])
+        qsettings.sync()
+        return
+    qsettings.setValue(LAST_KEY, str(Path(location).absolute()))
+    add_recent_gallery(qsettings, location)
 
 
 def add_recent_gallery(qsettings: QSettings, path: Path) -> None:
     """Put ``path`` first among the recent galleries (the one to open next is unchanged)."""
+    if not isinstance(path, Path):
+        return  # a shared gallery: see remember_gallery
     path = Path(path).absolute()
     recent = [p for p in recent_galleries(qsettings) if p != path]
     qsettings.setValue(RECENT_KEY, [str(p) for p in [path, *recent][:MAX_RECENT]])
@@ -111,12 +161,26 @@ def start_folder(gallery: Path) -> Path:
     return folder
 
 
-def startup_gallery(chosen: Path | None, qsettings: QSettings) -> GalleryStore:
+def _open_store(location: Path | str) -> GalleryStore:
+    """Open a gallery file, or connect to a shared gallery (``postgresql://…``, ``service=``)."""
+    store: Any
+    if isinstance(location, str) and is_database_location(location):
+        from faceapp.storage.postgres import PostgresStore
+
+        store = PostgresStore(location)
+    else:
+        store = GalleryStore(Path(location))
+    return cast(GalleryStore, store)
+
+
+def startup_gallery(chosen: Path | str | None, qsettings: QSettings) -> GalleryStore:
     """Open the gallery to start with: ``chosen`` (``--gallery``), the last one, or the default.
 
-    The gallery chosen last in the window is passed over (with a warning in the log)
-    when it is gone or cannot be opened any more: the user's default gallery opens, so
-    that a damaged file never keeps the window from starting.
+    Each may be a file or a shared gallery's address.  The gallery chosen last in the
+    window is passed over (with a warning in the log) when it is gone or cannot be
+    opened any more (a shared gallery's server unreachable): the user's default
+    gallery opens, so that a damaged file or a server away never keeps the window
+    from starting.
 
     Raises
     ------
@@ -126,12 +190,12 @@ def startup_gallery(chosen: Path | None, qsettings: QSettings) -> GalleryStore:
     remembered = None if chosen is not None else remembered_gallery(qsettings)
     if remembered is not None:
         try:
-            store = GalleryStore(remembered)
+            store = _open_store(remembered)
             store.revision()
             return store
         except (GalleryError, OSError) as exc:
             log.warning("the gallery chosen last cannot be opened (%s); using the default", exc)
-    store = GalleryStore(chosen if chosen is not None else paths.default_gallery_path())
+    store = _open_store(chosen if chosen is not None else paths.default_gallery_path())
     store.revision()  # opens and checks the file; the people are read by the window
     return store
 
@@ -233,6 +297,8 @@ class GalleryFiles(QObject):
         self._progress: QProgressDialog | None = None
         #: The message box shown last (tests read its text).
         self.last_message: QMessageBox | None = None
+        #: The Connect to a shared gallery… dialog shown last (tests fill it in).
+        self.last_connect_dialog: SharedGalleryDialog | None = None
 
         self.new_action = QAction("New gallery…", window)
         self.open_action = QAction("Open gallery…", window)
@@ -355,8 +421,9 @@ class GalleryFiles(QObject):
             self._refuse(opener.path, error)
             return
         self._ctx.switch_gallery(store)
-        if isinstance(store.path, Path):  # a shared gallery is not remembered (yet)
-            remember_gallery(self._qsettings, store.path)
+        remember_gallery(
+            self._qsettings, opener.path if isinstance(opener.path, str) else store.path
+        )
         log.info("gallery %s open", store.path)
         self._window.statusBar().showMessage(f"Opened {store.path.name}", 4000)
         self.open_finished.emit(redact_location(str(opener.path)), "")
@@ -520,6 +587,14 @@ class GalleryFiles(QObject):
     def _on_connect_action_triggered(self) -> None:
         dialog = SharedGalleryDialog(self._window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        recent = recent_shared_galleries(self._qsettings)
+        if recent:  # the addresses used before: the newest filled in, all offered
+            completer = QCompleter(recent, dialog.address)
+            completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+            dialog.address.setCompleter(completer)
+            dialog.address.setText(recent[0])
+            dialog.address.selectAll()
+        self.last_connect_dialog = dialog
         dialog.accepted.connect(lambda: self.connect_shared(dialog.location()))
         dialog.open()
 
@@ -534,6 +609,12 @@ class GalleryFiles(QObject):
             action = menu.addAction(f"{path.name}  ({path.parent})".replace("&", "&&"))
             action.setEnabled(path != current and (path.is_file() or path == default))
             action.triggered.connect(lambda _=False, p=path: self.open_gallery(p))
+        here = getattr(self._ctx.store, "conninfo", None)
+        for address in recent_shared_galleries(self._qsettings):
+            name = DatabaseLocation(address).name
+            action = menu.addAction(f"Shared: {name}  ({address})".replace("&", "&&"))
+            action.setEnabled(address != here)
+            action.triggered.connect(lambda _=False, a=address: self.connect_shared(a))
         if menu.isEmpty():
             menu.addAction("No recent galleries").setEnabled(False)
 

@@ -53,6 +53,9 @@ class GalleryWorker(LoopWorker):
     #: A job of :meth:`submit_job` ended: ticket, its result (None on failure) and the
     #: error message (None on success).
     job_finished = Signal(int, object, object)
+    #: A shared gallery's server went away or came back: a
+    #: :class:`~faceapp.session.gallery.GalleryLink`.
+    link_changed = Signal(object)
 
     def __init__(
         self, store: GalleryStore, thumb_px: int = THUMB_PX, poll_s: float = POLL_INTERVAL_S
@@ -67,6 +70,7 @@ class GalleryWorker(LoopWorker):
             samples_ready=self.samples_ready.emit,
             read_failed=self.read_failed.emit,
             job_finished=self.job_finished.emit,
+            link_changed=self.link_changed.emit,
         )
         self.queue = GalleryQueue(store, callbacks, poll_s)
         self._drive(self.queue)

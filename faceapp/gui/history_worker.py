@@ -48,6 +48,8 @@ class HistoryWorker(LoopWorker):
     request_done = Signal(object)
     #: The history settings were read or changed: :class:`HistorySettings`.
     settings_changed = Signal(object)
+    #: Events waiting to be written again (the gallery offline or locked); 0 once written.
+    held = Signal(int)
 
     def __init__(self, store: GalleryStore, flush_interval_s: float = FLUSH_INTERVAL_S) -> None:
         super().__init__()
@@ -57,6 +59,7 @@ class HistoryWorker(LoopWorker):
             daily_loaded=self.daily_loaded.emit,
             request_done=self.request_done.emit,
             settings_changed=self._on_settings,
+            held=self.held.emit,
         )
         self.queue = HistoryQueue(store, callbacks, flush_interval_s, decode_crop=jpeg_image)
         self._drive(self.queue)

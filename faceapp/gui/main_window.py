@@ -44,6 +44,7 @@ from faceapp.gui.widgets.threshold_panel import ThresholdPanel
 from faceapp.gui.widgets.video_view import VideoView
 from faceapp.gui.window_chrome import WindowChrome, central_widget
 from faceapp.gui.worker import RecognitionWorker
+from faceapp.session.gallery import GalleryLink
 from faceapp.session.live import ModelState
 from faceapp.session.meters import RateMeter
 
@@ -101,6 +102,8 @@ class MainWindow(QMainWindow):
         self._persist_source = False
         self._fallback_allowed = True
         self._started = False
+        self._offline: GalleryLink | None = None  # a shared gallery's server is away
+        self._history_held = 0  # history events waiting for the gallery
         self._shut_down = False
         self._start_time = time.monotonic()
         self._worker = ctx.recognition
@@ -150,6 +153,8 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         ctx, worker = self._ctx, self._worker
         ctx.gallery_failed.connect(self._on_gallery_failed)
+        ctx.gallery_link_changed.connect(self._on_gallery_link_changed)
+        ctx.history.held.connect(self._on_history_held)
         ctx.people_reset.connect(self._on_people_reset)
         ctx.model_state_changed.connect(self._on_model_state_changed)
         ctx.frame_ready.connect(self._on_ctx_frame_ready)
@@ -458,6 +463,30 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_gallery_failed(self, message: str) -> None:
         self.gallery_banner.show_message("error", message, [("Retry", self._ctx.reload_gallery)])
+
+    @Slot(object)
+    def _on_gallery_link_changed(self, link: GalleryLink) -> None:
+        self._offline = None if link.online else link
+        self._show_link()
+
+    @Slot(int)
+    def _on_history_held(self, held: int) -> None:
+        self._history_held = held
+        self._show_link()
+
+    def _show_link(self) -> None:
+        """Show the offline banner while the shared gallery is away; hide it once back."""
+        link = self._offline
+        if link is None:
+            if self.gallery_banner.property("link"):
+                self.gallery_banner.setProperty("link", False)
+                self.gallery_banner.hide()
+            return
+        text = link.message
+        if self._history_held:
+            text += f" · {self._history_held} history events wait to be written"
+        self.gallery_banner.show_message("warning", text)
+        self.gallery_banner.setProperty("link", True)
 
     @Slot()
     def _on_people_reset(self) -> None:

@@ -9,13 +9,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from faceapp.core.matching import GalleryIndex, distances_to_mean
 from faceapp.session.runner import Operation, OperationQueue, ignore
 from faceapp.storage.gallery import GalleryError, GalleryStore, Person, Sample
-from faceapp.storage.people import PeopleSnapshot
+from faceapp.storage.people import GalleryFollower, PeopleSnapshot
 from faceapp.storage.protocol import StoreWatch, watch_of
 from faceapp.storage.samples import NewSample
 from faceapp.storage.watch import POLL_INTERVAL_S
@@ -33,6 +34,15 @@ _UNEXPECTED = "unexpected error: {exc!r}"
 
 #: The samples of :meth:`GalleryQueue.add_samples`.
 Items = Sequence[NewSample]
+
+#: What the banner of a window says while a shared gallery cannot be reached.
+OFFLINE_MESSAGE = "Shared gallery offline — reconnecting"
+
+#: What a write made while a shared gallery cannot be reached says (nothing was written).
+OFFLINE_REFUSAL = (
+    "The shared gallery is offline, so nothing was written. faceapp reconnects by"
+    " itself: try again once it is back."
+)
 
 #: Thumbnails read for a request: ``(person_id, JPEG bytes or None)`` for each person.
 Thumbnails = tuple[tuple[int, bytes | None], ...]
@@ -67,6 +77,29 @@ class GalleryEdit:
 
 
 @dataclass(frozen=True)
+class GalleryLink:
+    """Whether a shared gallery's server answers, handed from the gallery thread.
+
+    Parameters
+    ----------
+    online : bool
+        False while the server cannot be reached: recognition goes on with the last
+        people list and matching snapshot, and writes are refused.
+    message : str
+        One sentence for users (:data:`OFFLINE_MESSAGE` when offline, "" online).
+    retry_in_s : float
+        Seconds until the next attempt to reconnect (0 when online).
+    detail : str
+        What the last attempt met (the driver's message, password hidden); "" online.
+    """
+
+    online: bool
+    message: str = ""
+    retry_in_s: float = 0.0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class GalleryCallbacks:
     """What a :class:`GalleryQueue` reports, each called in the gallery thread.
 
@@ -92,6 +125,9 @@ class GalleryCallbacks:
     job_finished : callable(int, object, str or None)
         A job of :meth:`GalleryQueue.submit_job` ended: ticket, its result (None on
         failure) and the error message (None on success).
+    link_changed : callable(GalleryLink)
+        A shared gallery's server went away (``online`` False, reported once) or came
+        back (``online`` True, followed by a reload when anything changed meanwhile).
     """
 
     people_loaded: Callable[[PeopleSnapshot], None] = ignore
@@ -103,6 +139,7 @@ class GalleryCallbacks:
     )
     read_failed: Callable[[str], None] = ignore
     job_finished: Callable[[int, object, str | None], None] = ignore
+    link_changed: Callable[[GalleryLink], None] = ignore
 
 
 def _let_others_run() -> None:
@@ -183,8 +220,15 @@ class GalleryQueue(OperationQueue):
         self._index_dirty = False
         self._tickets = itertools.count(1)
         self._revision: int | None = None
+        self._follower = GalleryFollower()  # what was read, patched by who changed
         self._switching = False  # a use_store() waits: abandon long reads
         self._work = threading.RLock()  # held while an operation uses the store
+        self._offline = False  # a shared gallery's server did not answer
+
+    @property
+    def online(self) -> bool:
+        """False while a shared gallery's server cannot be reached (see ``link_changed``)."""
+        return not self._offline
 
     @property
     def store(self) -> GalleryStore:
@@ -263,7 +307,8 @@ class GalleryQueue(OperationQueue):
             try:
                 result = job(self._store)
             except caught as exc:
-                error = _message(exc)
+                offline = isinstance(exc, GalleryError) and self._check_link(exc)
+                error = OFFLINE_REFUSAL if offline else _message(exc)
             except Exception as exc:  # a bug: report it, keep the thread alive
                 log.exception("gallery job failed")
                 error = _UNEXPECTED.format(exc=exc)
@@ -302,9 +347,13 @@ class GalleryQueue(OperationQueue):
                     old, self._watch = self._watch, watch_of(store)
                     self._store, self._watch_fresh = store, True
                     self._revision = None
+                    self._follower.forget()
+                    went_offline, self._offline = self._offline, False
                     self._switching = False
                     self._cond.notify_all()
                 old.close()
+                if went_offline:
+                    self._callbacks.link_changed(GalleryLink(True))
 
     def _submit(self, action: str, run: Callable[[int], GalleryEdit]) -> int:
         ticket = next(self._tickets)
@@ -312,7 +361,12 @@ class GalleryQueue(OperationQueue):
         def op() -> None:
             try:
                 edit = run(ticket)
-            except (KeyError, ValueError, TypeError, GalleryError) as exc:
+            except GalleryError as exc:
+                offline = self._check_link(exc)
+                edit = GalleryEdit(
+                    ticket, action, error=OFFLINE_REFUSAL if offline else _message(exc)
+                )
+            except (KeyError, ValueError, TypeError) as exc:
                 edit = GalleryEdit(ticket, action, error=_message(exc))
             except Exception as exc:  # a bug: report it, keep the thread alive
                 log.exception("gallery %s failed", action)
@@ -401,14 +455,16 @@ class GalleryQueue(OperationQueue):
         return self._switching
 
     def _cannot_read(self, exc: BaseException) -> None:
+        if isinstance(exc, GalleryError) and self._check_link(exc):
+            return  # the banner says so; the last people and snapshot stay in use
         self._callbacks.read_failed(f"The gallery {self._store.path} cannot be read: {exc}")
 
     def _load_people(self) -> None:
         store = self._store
 
-        def read() -> tuple[int, PeopleSnapshot]:
-            revision = store.revision()
-            return revision, PeopleSnapshot.of(store.people_in_steps(_let_others_run))
+        def read() -> tuple[int, object, PeopleSnapshot]:
+            revision, mark = store.revision(), GalleryFollower.mark_of(store)
+            return revision, mark, PeopleSnapshot.of(store.people_in_steps(_let_others_run))
 
         try:
             loaded = self.detached(read, "faceapp-gallery-read", self._abandon)
@@ -417,7 +473,8 @@ class GalleryQueue(OperationQueue):
             return
         if loaded is None:
             return  # stopped or switched meanwhile
-        self._revision, snapshot = loaded
+        self._revision, mark, snapshot = loaded
+        self._follower.read(mark, snapshot)
         self._callbacks.people_loaded(snapshot)
         with self._cond:
             self._index_dirty = True
@@ -425,6 +482,9 @@ class GalleryQueue(OperationQueue):
     def _build_index(self) -> None:
         store = self._store
         try:
+            if self._follower.catch_up(store):  # only the people who changed
+                self._callbacks.index_ready(self._follower.index)  # type: ignore[arg-type]
+                return
             index = self.detached(
                 lambda: store.index_in_steps(_let_others_run),
                 "faceapp-gallery-read",
@@ -434,6 +494,7 @@ class GalleryQueue(OperationQueue):
             self._cannot_read(exc)
             return
         if index is not None:
+            self._follower.index = index
             self._callbacks.index_ready(index)
 
     def _load_thumbnails(self, person_ids: list[int]) -> None:
@@ -460,16 +521,66 @@ class GalleryQueue(OperationQueue):
     def _look_for_changes(self) -> None:
         """Read everything again when another program changed the people or samples."""
         self._next_poll = time.monotonic() + self._poll_s
-        if not self._watch.poll():
+        changed = self._watch.poll()
+        if not changed and not self._offline:
             return
         try:
             revision: int | None = self._store.revision()
-        except (GalleryError, OSError):
+        except GalleryError as exc:
+            if self._check_link(exc):
+                return  # still offline: recognition goes on with the last snapshot
             revision = None  # the reload reports what is wrong
+        except OSError:
+            revision = None
+        if self._offline:
+            self._set_offline(False)  # and read again below when others wrote meanwhile
         if revision is not None and revision == self._revision:
             return  # a history write, or a write of this queue already known
+        try:
+            if self._follower.catch_up(self._store):  # only the people who changed
+                self._revision = revision
+                self._callbacks.people_loaded(self._follower.people)  # type: ignore[arg-type]
+                self._callbacks.index_ready(self._follower.index)  # type: ignore[arg-type]
+                return
+        except (GalleryError, OSError):
+            pass  # the reload reports what is wrong
         log.info("gallery %s changed by another program; reading it again", self._store.path)
         self.reload()
+
+    def _shared(self) -> bool:
+        """Tell whether the store is a database several desks share (not a file)."""
+        return not isinstance(self._store.path, Path)
+
+    def _check_link(self, exc: GalleryError) -> bool:
+        """After ``exc``, tell whether a shared gallery's server is unreachable (and say so).
+
+        One cheap question to the server (:meth:`GalleryStore.revision`) tells a lost
+        server from a refused request; a file gallery is never "offline".
+        """
+        if not self._shared():
+            return False
+        if not self._offline:
+            try:
+                self._store.revision()  # a dropped connection is replaced here
+            except GalleryError as again:
+                exc = again
+            else:
+                return False  # the server answers: ``exc`` was about the request
+        self._set_offline(True, str(exc))
+        return True
+
+    def _set_offline(self, offline: bool, detail: str = "") -> None:
+        """Record the link's state; report a change (and the next retry) with ``link_changed``."""
+        if offline == self._offline:
+            return
+        self._offline = offline
+        if offline:
+            log.warning("the shared gallery %s is offline: %s", self._store.path, detail)
+            link = GalleryLink(False, OFFLINE_MESSAGE, self._poll_s, detail)
+        else:
+            log.info("the shared gallery %s is back", self._store.path)
+            link = GalleryLink(True)
+        self._callbacks.link_changed(link)
 
     def _after_write(self) -> None:
         """Mark the snapshot stale; reload everything when another process wrote too."""

@@ -185,6 +185,10 @@ class HistoryCallbacks:
         An export, clear or configure finished.
     settings_changed : callable(HistorySettings)
         The history settings were read for the first time, or changed.
+    held : callable(int)
+        Events could not be written (a shared gallery offline, a file locked): how many
+        wait to be written again at the next flush; 0 once they all are.  Never lost
+        silently: past :data:`MAX_PENDING` the oldest are dropped, with a warning.
     """
 
     recorded: Callable[[int], None] = ignore
@@ -192,6 +196,7 @@ class HistoryCallbacks:
     daily_loaded: Callable[[DailyPage], None] = ignore
     request_done: Callable[[HistoryOutcome], None] = ignore
     settings_changed: Callable[[HistorySettings], None] = ignore
+    held: Callable[[int], None] = ignore
 
 
 class HistoryQueue(OperationQueue):
@@ -241,6 +246,7 @@ class HistoryQueue(OperationQueue):
         self._settings_read = float("-inf")
         self._settings: HistorySettings | None = None
         self._stored = 0
+        self._held = 0  # events last reported waiting after a failed write
 
     @property
     def settings(self) -> HistorySettings | None:
@@ -397,11 +403,22 @@ class HistoryQueue(OperationQueue):
             with self._cond:
                 if history is self._history:
                     self._pending[:0] = events[-MAX_PENDING:]
+                held = len(self._pending)
+            self._set_held(held)
             return
         self._stored += n
+        with self._cond:
+            waiting = len(self._pending)
+        if self._held:
+            self._set_held(waiting)
         log.debug("history: %d of %d events recorded", n, len(events))
         if announce:
             self._callbacks.recorded(n)
+
+    def _set_held(self, held: int) -> None:
+        if held != self._held:
+            self._held = held
+            self._callbacks.held(held)
 
     def _read_settings(self) -> None:
         self._settings_read = time.monotonic()

@@ -66,7 +66,7 @@ def test_connect_to_a_shared_gallery_switches_the_window_and_never_shows_a_passw
     assert window.windowTitle() == f"faceapp — {name}"
     tip = files.status_gallery.toolTip()
     assert f"{pg_uri}<" in tip and files.status_gallery.text() == f"Shared gallery: {name}"
-    assert QSettings().value(LAST_KEY) != pg_uri  # the file stays the one remembered (for now)
+    assert QSettings().value(LAST_KEY) == pg_uri  # the next start connects to it again
     files.recent_menu.aboutToShow.emit()  # the recent files still list with a database open
     with qtbot.waitSignal(files.open_finished, timeout=30_000) as sig:
         files.open_gallery(store.path)  # and back to the file
