@@ -74,3 +74,87 @@ def test_correct_refuses_bad_input_in_one_line(capsys, tmp_path: Path, celebrity
     code, _, err = cli(capsys, "correct", photo, *g)
     assert code == 2 and "--not" in one_line(err)
     assert not (tmp_path / "g.sqlite3").exists()
+
+
+# -- seeing and undoing corrections: correct --list / --remove (no model needed) ------------
+
+
+def _gallery_with_corrections(path: Path) -> GalleryStore:
+    from tests.storage.helpers import emb
+
+    store = GalleryStore(path)
+    store.add_samples("Ann", [(emb(1), None, None)])
+    store.add_samples("Bob", [(emb(2), None, None)])
+    store.add_negative("Ann", emb(3), crop=b"\xff\xd8\xff\xd9", source="door.jpg")
+    store.add_negative("Bob", emb(4), source="live view")
+    store.add_negative("Ann", emb(5), source="hall.jpg")
+    return store
+
+
+def test_correct_list_shows_every_correction_and_filters_by_person(capsys, tmp_path: Path) -> None:
+    g = ("--gallery", str(tmp_path / "g.sqlite3"))
+    _gallery_with_corrections(Path(g[1]))
+    code, out, err = cli(capsys, "correct", "--list", "--json", *g)
+    assert code == 0, err
+    doc = json.loads(out)
+    rows = [(c["person"], c["source"]) for c in doc["corrections"]]
+    assert rows == [("Ann", "door.jpg"), ("Ann", "hall.jpg"), ("Bob", "live view")]
+    assert all(isinstance(c["id"], int) and c["created_at"] for c in doc["corrections"])
+    assert [c["crop"] for c in doc["corrections"]] == [True, False, False]
+    code, out, _ = cli(capsys, "correct", "--list", "--not", "Bob", "--json", *g)
+    assert [c["source"] for c in json.loads(out)["corrections"]] == ["live view"]
+    code, out, _ = cli(capsys, "correct", "--list", *g)
+    assert code == 0 and "3 correction(s)" in out and "not Ann" in out and "door.jpg" in out
+
+
+def test_correct_remove_undoes_a_correction_by_its_id(capsys, tmp_path: Path) -> None:
+    g = ("--gallery", str(tmp_path / "g.sqlite3"))
+    store = _gallery_with_corrections(Path(g[1]))
+    door = store.negatives("Ann")[0].id
+    code, out, err = cli(capsys, "correct", "--remove", str(door), "--json", *g)
+    assert code == 0, err
+    assert json.loads(out) == {"removed": [{"id": door, "person": "Ann", "source": "door.jpg"}]}
+    assert [n.source for n in store.negatives("Ann")] == ["hall.jpg"]
+    code, _, err = cli(capsys, "correct", "--remove", str(door), *g)
+    assert code == 2 and f"no correction {door}" in one_line(err)
+    assert len(store.negatives("Ann")) == 1 and len(store.negatives("Bob")) == 1
+
+
+def test_correct_list_json_pipes_into_another_program(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    gallery = tmp_path / "g.sqlite3"
+    _gallery_with_corrections(gallery)
+    listed = subprocess.run(
+        [sys.executable, "-m", "faceapp", "correct", "--list", "--json", "--gallery", str(gallery)],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=600,
+        check=True,
+    )
+    # the next program in the pipe reads the ids: a one-line Python stands in for jq
+    ids = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json,sys; print(*[c['id'] for c in json.load(sys.stdin)"
+            "['corrections'] if c['person'] == 'Ann'])",
+        ],
+        input=listed.stdout,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    assert len(ids) == 2
+
+
+def test_correct_without_images_or_a_mode_says_what_it_needs(capsys, tmp_path: Path) -> None:
+    g = ("--gallery", str(tmp_path / "g.sqlite3"))
+    code, _, err = cli(capsys, "correct", "--not", "Ann", *g)
+    assert code == 2 and "IMAGE" in one_line(err)
+    code, _, err = cli(capsys, "correct", "--list", "--remove", "1", *g)
+    assert code == 2 and one_line(err)

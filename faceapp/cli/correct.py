@@ -1,4 +1,4 @@
-"""``faceapp correct IMAGE... --not NAME``: tell the gallery a face is not someone ("not X")."""
+"""``faceapp correct IMAGE... --not NAME`` ("not X" corrections), ``--list`` and ``--remove ID``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from faceapp.cli.common import (
     EXIT_OK,
     UsageError,
+    check_writable,
     emit,
     loaded_pipeline,
     open_store,
@@ -18,6 +19,93 @@ from faceapp.cli.common import (
 
 
 def cmd_correct(args: argparse.Namespace) -> int:
+    """Store corrections (``IMAGE... --not NAME``), list (``--list``), undo (``--remove``)."""
+    if args.list:
+        if args.images:
+            raise UsageError("--list takes no IMAGE")
+        return _list(args)
+    if args.remove:
+        if args.images or args.not_name:
+            raise UsageError("--remove takes only correction ids (see 'faceapp correct --list')")
+        return _remove(args)
+    if not args.images:
+        raise UsageError("give the IMAGE(s) of the face, or --list / --remove ID")
+    if not args.not_name:
+        raise UsageError("say who the face is not: --not NAME")
+    return _correct(args)
+
+
+def _corrections(store: Any, name: str | None) -> list[tuple[Any, Any]]:
+    """Return ``[(person, negative)]``: every correction (of ``name``), by person then age."""
+    if name is not None:
+        person = store.find_person(name)
+        if person is None:
+            raise UsageError(f"nobody called {name!r} is enrolled")
+        people = [person]
+    else:
+        people = store.people()
+    return [(p, n) for p in people for n in store.negatives(p.id)]
+
+
+def _as_dict(person: Any, negative: Any) -> dict[str, Any]:
+    return {
+        "id": negative.id,
+        "person": person.name,
+        "person_id": person.id,
+        "source": negative.source,
+        "created_at": negative.created_at,
+        "crop": negative.crop is not None,
+    }
+
+
+def _when(text: str | None) -> str:
+    """Return a stored UTC time stamp as local time for people to read, or as it is."""
+    from datetime import datetime, timezone
+
+    from faceapp.storage.history import local_time
+
+    try:
+        at = datetime.fromisoformat(text or "")
+    except ValueError:
+        return text or "-"
+    return local_time(at if at.tzinfo else at.replace(tzinfo=timezone.utc))
+
+
+def _list(args: argparse.Namespace) -> int:
+    """``--list``: the corrections stored, one a line (or one JSON document)."""
+    rows = _corrections(open_store(args), args.not_name)
+    lines = [f"{len(rows)} correction(s)"] + [
+        f"{n.id}: not {shown(p.name)}, {shown(n.source or '-')}, {_when(n.created_at)}"
+        for p, n in rows
+    ]
+    emit(args, {"corrections": [_as_dict(p, n) for p, n in rows]}, lines)
+    return EXIT_OK
+
+
+def _remove(args: argparse.Namespace) -> int:
+    """``--remove ID...``: undo corrections; all ids are checked before any is removed."""
+    store = open_store(args)
+    check_writable(store.path)
+    known = {n.id: (p, n) for p, n in _corrections(store, None)}
+    ids = list(dict.fromkeys(args.remove))
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise UsageError(
+            f"no correction {missing[0]} (see 'faceapp correct --list'); nothing removed"
+        )
+    for i in ids:
+        store.remove_negative(i)
+    removed = [known[i] for i in ids]
+    doc = {"removed": [{"id": n.id, "person": p.name, "source": n.source} for p, n in removed]}
+    lines = [
+        f"removed correction {n.id}: not {shown(p.name)} ({shown(n.source or '-')})"
+        for p, n in removed
+    ]
+    emit(args, doc, lines)
+    return EXIT_OK
+
+
+def _correct(args: argparse.Namespace) -> int:
     """Store the face of each photo as a negative of NAME ("this is not NAME").
 
     In each photo the face taken is the one recognition names (or maybe names) NAME,

@@ -302,22 +302,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_correct(sub: argparse._SubParsersAction) -> None:
-    """Add ``faceapp correct IMAGE... --not NAME``: "this face is not NAME"."""
+    """Add ``faceapp correct IMAGE... --not NAME`` ("this face is not NAME"), --list, --remove."""
     p = sub.add_parser(
         "correct",
-        help="tell the gallery a face is NOT someone: 'faceapp correct IMAGE --not NAME'",
+        help="tell the gallery a face is NOT someone: 'faceapp correct IMAGE --not NAME'; "
+        "see them with --list, undo one with --remove ID",
         description="Store the face in each photo as a 'not NAME' correction: from then on "
         "a face nearer to a correction of NAME than to NAME's own nearest sample is never "
         "named NAME (history records it as 'corrected'). In each photo the face taken is "
-        "the one recognition names NAME, or the only face.",
+        "the one recognition names NAME, or the only face. --list shows the corrections "
+        "(of NAME with --not), --remove ID undoes them.",
     )
-    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="photos of the face")
+    p.add_argument("images", nargs="*", type=Path, metavar="IMAGE", help="photos of the face")
     p.add_argument(
         "--not",
         dest="not_name",
-        required=True,
         metavar="NAME",
         help="the enrolled person the face is not",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--list", action="store_true", help="list the corrections stored")
+    mode.add_argument(
+        "--remove",
+        type=int,
+        nargs="+",
+        metavar="ID",
+        help="undo corrections (ids from --list)",
     )
     add_recognition_rule(p)
     add_common(p)
