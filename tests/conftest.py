@@ -13,6 +13,9 @@ from benchmarks.data import LFW_DIR
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Tests never write to the desktop's real keyring (faceapp.storage.credentials); the
+# keyring tests set an in-process backend of their own.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
 @pytest.fixture(scope="session", autouse=True)
