@@ -55,6 +55,8 @@ class HistoryQuery:
         ``"recognition"`` or ``"verification"``.
     limit : int, optional
         Newest events kept at most; None for all.
+    desk : str, optional
+        The desk that recorded them (a shared gallery only).
     """
 
     since: datetime | None = None
@@ -62,6 +64,7 @@ class HistoryQuery:
     decision: str | None = None
     mode: str | None = None
     limit: int | None = SHOWN_EVENTS
+    desk: str | None = None
 
     def read(self, history: History, crops: bool) -> list[HistoryEvent]:
         """Return the events this query selects in ``history`` (blocking: history thread)."""
@@ -72,6 +75,7 @@ class HistoryQuery:
             mode=self.mode,
             limit=self.limit,
             crops=crops,
+            desk=self.desk,
         )
 
 
@@ -94,6 +98,9 @@ class HistoryPage:
         The settings in force (None when the gallery could not be read).
     error : str or None
         One sentence for users when the read failed (``events`` is empty then).
+    desks : tuple of str or None
+        The desks that recorded the events kept, for a desk filter; None for a gallery
+        file (which keeps no desk names).
     """
 
     ticket: int
@@ -102,6 +109,7 @@ class HistoryPage:
     crops: tuple[Any, ...] = field(default=(), repr=False)
     settings: HistorySettings | None = None
     error: str | None = None
+    desks: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,7 @@ def _daily(history: History, query: HistoryQuery) -> list[DayRow]:
         decision=PRESENT_DECISIONS,
         mode=query.mode,
         crops=False,
+        desk=query.desk,
     )
     return daily_rows(events)
 
@@ -444,13 +453,23 @@ class HistoryQueue(OperationQueue):
         try:
             events = query.read(self._history, crops=True)
             settings = self._history.settings()
+            desks = self._history.desks()
         except (GalleryError, OSError, ValueError) as exc:
             self._callbacks.events_loaded(HistoryPage(ticket, query, error=str(exc)))
             return
         self._settings_read = time.monotonic()
         self._set_settings(settings)
         crops = tuple(self._crop(e.crop) for e in events)
-        self._callbacks.events_loaded(HistoryPage(ticket, query, tuple(events), crops, settings))
+        self._callbacks.events_loaded(
+            HistoryPage(
+                ticket,
+                query,
+                tuple(events),
+                crops,
+                settings,
+                desks=None if desks is None else tuple(desks),
+            )
+        )
 
     def _export(self, ticket: int, query: HistoryQuery, path: Path) -> None:
         self._flush()

@@ -53,7 +53,9 @@ from faceapp.storage.history import (
 log = logging.getLogger(__name__)
 
 #: Columns of the table, in order.
-COLUMNS = ("Face", "Time", "Person", "Mode", "Decision", "Distance", "Threshold", "Source")
+COLUMNS = ("Face", "Time", "Person", "Mode", "Decision", "Distance", "Threshold", "Source", "Desk")
+#: The column of the desk that recorded an event: shown for a shared gallery only.
+DESK_COLUMN = COLUMNS.index("Desk")
 #: Columns of the daily attendance, in order.
 DAILY_COLUMNS = ("Date", "Person", "First seen", "Last seen", "Appearances")
 #: Side of the face crops in the table, in pixels.
@@ -138,15 +140,21 @@ class HistoryDialog(QDialog):
         self.decision_box = _combo(DECISION_CHOICES)
         self.mode_box = _combo(MODE_CHOICES)
         self.since_box = _combo(SINCE_CHOICES)
+        #: The desk filter: shown for a shared gallery, whose events carry desk names.
+        self.desk_box = QComboBox()
+        self.desk_box.setMinimumContentsLength(10)
+        self.desk_box.addItem("All desks", None)
+        self.desk_label = QLabel("Desk")
         self.refresh_button = QPushButton("Refresh")
         filters = QHBoxLayout()
         for label, widget in (
-            ("Person", self.person_box),
-            ("Decision", self.decision_box),
-            ("Mode", self.mode_box),
-            ("Since", self.since_box),
+            (QLabel("Person"), self.person_box),
+            (QLabel("Decision"), self.decision_box),
+            (QLabel("Mode"), self.mode_box),
+            (QLabel("Since"), self.since_box),
+            (self.desk_label, self.desk_box),
         ):
-            filters.addWidget(QLabel(label))
+            filters.addWidget(label)
             filters.addWidget(widget)
         filters.addStretch(1)
         filters.addWidget(self.refresh_button)
@@ -162,6 +170,7 @@ class HistoryDialog(QDialog):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.setColumnWidth(0, CROP_PX + 12)
+        self._show_desks(None)  # until a shared gallery's page says which desks there are
 
         self.daily = QTableWidget(0, len(DAILY_COLUMNS))
         self.daily.setObjectName("daily")
@@ -231,7 +240,8 @@ class HistoryDialog(QDialog):
 
         self._fill_people()
         self._show_settings(self._worker.settings)
-        for box in (self.person_box, self.decision_box, self.mode_box, self.since_box):
+        boxes = (self.person_box, self.decision_box, self.mode_box, self.since_box, self.desk_box)
+        for box in boxes:
             box.currentIndexChanged.connect(self._on_filter_changed)
         self.refresh_button.clicked.connect(self.reload)
         self.enabled_box.toggled.connect(self._on_enabled_box_toggled)
@@ -269,6 +279,7 @@ class HistoryDialog(QDialog):
             decision=self.decision_box.currentData(),
             mode=self.mode_box.currentData(),
             limit=limit,
+            desk=self.desk_box.currentData(),
         )
 
     def reload(self) -> int:
@@ -300,6 +311,7 @@ class HistoryDialog(QDialog):
             self.summary.setText(f"The history cannot be read: {page.error}")
             return
         self._show_settings(page.settings)
+        self._show_desks(page.desks)
         self._fill_table(page)
 
     def _fill_table(self, page: HistoryPage) -> None:
@@ -325,6 +337,7 @@ class HistoryDialog(QDialog):
                 distance_text(e.distance, e.threshold),
                 distance_text(e.threshold, e.threshold),
                 e.source or "",
+                e.desk or "",
             )
             self.table.setItem(row, 0, face)
             for col, text in enumerate(cells, start=1):
@@ -474,6 +487,26 @@ class HistoryDialog(QDialog):
         self.reload()
 
     # -- filters and people ----------------------------------------------------------------
+
+    def _show_desks(self, desks: tuple[str, ...] | None) -> None:
+        """Show the Desk column and filter for a shared gallery (``desks``), not for a file."""
+        shared = desks is not None
+        self.table.setColumnHidden(DESK_COLUMN, not shared)
+        self.desk_label.setVisible(shared)
+        self.desk_box.setVisible(shared)
+        current = self.desk_box.currentData()
+        choices = [None, *(desks or ())]
+        if current is not None and current not in choices:
+            choices.append(current)  # the desk filtered on keeps its place
+        if [self.desk_box.itemData(i) for i in range(self.desk_box.count())] == choices:
+            return
+        self.desk_box.blockSignals(True)
+        self.desk_box.clear()
+        self.desk_box.addItem("All desks", None)
+        for desk in choices[1:]:
+            self.desk_box.addItem(desk, desk)
+        self.desk_box.setCurrentIndex(max(self.desk_box.findData(current), 0))
+        self.desk_box.blockSignals(False)
 
     def _fill_people(self) -> None:
         current = self.person_box.currentData()

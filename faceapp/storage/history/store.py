@@ -317,6 +317,21 @@ class History:
             for r in reversed(rows)
         ]
 
+    def desks(self) -> list[str] | None:
+        """Return the desks that recorded the events kept, sorted; None for a gallery file.
+
+        A file keeps no desk names; a shared gallery lists each desk once.
+        """
+        with self._store.read_transaction() as conn:
+            if not _shared(conn):
+                return None
+            if not _has_table(conn):
+                return []
+            rows = conn.execute(
+                "SELECT DISTINCT desk FROM history WHERE desk IS NOT NULL ORDER BY desk"
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def crop(self, event_id: int) -> bytes | None:
         """Return the JPEG face crop of one event, or None (no crop, or no such event)."""
         with self._store.read_transaction() as conn:
