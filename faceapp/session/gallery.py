@@ -243,12 +243,23 @@ class GalleryQueue(OperationQueue):
             self._reload = True
             self._cond.notify_all()
 
-    def add_samples(self, name: str, items: Items) -> int:
+    def add_samples(
+        self, name: str, items: Items, screen: Callable[[], str | None] | None = None
+    ) -> int:
         """Store samples of one person (enrolling them when new); returns the ticket.
 
         See :meth:`GalleryStore.add_samples`; ``edit_finished`` reports the outcome.
+        ``screen``, when given, runs in the gallery thread just before the write: a
+        sentence it returns refuses the write (the edit's error; nothing is written).
         """
-        return self._submit("add", lambda ticket: self._add(ticket, name, items))
+
+        def add(ticket: int) -> GalleryEdit:
+            refusal = None if screen is None else screen()
+            if refusal is not None:
+                return GalleryEdit(ticket, "add", error=refusal)
+            return self._add(ticket, name, items)
+
+        return self._submit("add", add)
 
     def rename(self, person_id: int, new: str) -> int:
         """Rename a person; returns the ticket (see :meth:`GalleryStore.rename`)."""
