@@ -184,9 +184,10 @@ MAX_DELTA = 500
 
 #: One row per person of a gallery file: what changes whenever their row, samples or
 #: "not X" corrections change (a file keeps no change log).
-_STAMP_SQL = (
-    "SELECT p.id, p.name, p.created_at, count(s.id), max(s.id), total(s.id),"
-    " max(s.created_at) FROM people p LEFT JOIN samples s ON s.person_id = p.id GROUP BY p.id"
+_PEOPLE_STAMP_SQL = "SELECT id, name, created_at FROM people"
+#: Answered from the index on ``samples(person_id)`` alone (no embedding is read).
+_SAMPLE_STAMP_SQL = (
+    "SELECT person_id, count(*), max(id), total(id) FROM samples GROUP BY person_id"
 )
 _NEGATIVE_STAMP_SQL = (
     "SELECT person_id, count(*), max(id), total(id) FROM negatives GROUP BY person_id"
@@ -202,15 +203,19 @@ def file_stamps(store: Any) -> dict[int, tuple[Any, ...]]:
     One aggregate query (no embedding is read).  Two stamps differ when the person was
     renamed, re-enrolled under their id, or had samples or corrections added or removed;
     the one write it can miss is another program removing a person's newest sample and
-    adding one in the same second, which SQLite may give the same id.
+    adding one, which SQLite may give the freed id, between two looks.
     """
     with store.read_transaction() as conn:
-        rows = conn.execute(_STAMP_SQL)
-        stamps: dict[int, tuple[Any, ...]] = {int(r[0]): tuple(r[1:]) for r in rows}
+        stamps: dict[int, tuple[Any, ...]] = {
+            r[0]: (r[1], r[2]) for r in conn.execute(_PEOPLE_STAMP_SQL)
+        }
+        queries = [_SAMPLE_STAMP_SQL]
         if conn.execute("PRAGMA user_version").fetchone()[0] >= NEGATIVES_SCHEMA:
-            for r in conn.execute(_NEGATIVE_STAMP_SQL):
-                if int(r[0]) in stamps:
-                    stamps[int(r[0])] += tuple(r[1:])
+            queries.append(_NEGATIVE_STAMP_SQL)
+        for k, sql in enumerate(queries):
+            for r in conn.execute(sql):
+                if r[0] in stamps:
+                    stamps[r[0]] += (k, *r[1:])
     return stamps
 
 
