@@ -43,6 +43,13 @@ class RateMeter:
             return 0.0
         return (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-6)
 
+    def restart_window(self) -> None:
+        """Forget the events in the sliding window, so the rate counts only what follows.
+
+        The totals behind :meth:`mean_rate` are kept.
+        """
+        self._times.clear()
+
     def mean_rate(self) -> float:
         """Events per second between the first and the last event (0 if fewer than two)."""
         if self.first is None or self.last is None or self.count < 2:
@@ -78,5 +85,11 @@ class LiveMeters:
         self.latency_ms, self.faces = result.latency_ms, len(result.faces)
 
     def new_source(self) -> None:
-        """Forget the latest latency and faces (the rates go on over the session)."""
+        """Start afresh after a new source or a gap in the same one.
+
+        The latest latency and faces are forgotten and the rates count only frames that
+        come after; the session's totals (:meth:`RateMeter.mean_rate`) go on.
+        """
         self.latency_ms, self.faces = 0.0, 0
+        self.shown.restart_window()
+        self.processed.restart_window()
