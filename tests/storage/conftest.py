@@ -11,7 +11,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -46,6 +46,17 @@ class PgServer:
     socket_dir: Path
     passfile: Path
     _names: Iterator[int]
+    _pg_ctl: list[str] = field(default_factory=list)
+
+    def stop_immediate(self) -> None:
+        """Kill the server as a crash would (``pg_ctl stop -m immediate``)."""
+        subprocess.run([*self._pg_ctl, "-m", "immediate", "-w", "stop"], check=True,
+                       capture_output=True, timeout=60)  # fmt: skip
+
+    def start(self) -> None:
+        """Start the server again after :meth:`stop_immediate` (it recovers from its WAL)."""
+        subprocess.run([*self._pg_ctl, "-w", "start"], check=True, capture_output=True,
+                       timeout=120)  # fmt: skip
 
     def admin(self):
         """Return an autocommit superuser connection over the unix socket."""
@@ -107,7 +118,8 @@ def pg_server() -> Iterator[PgServer]:
     passfile.chmod(0o600)
     saved = os.environ.get("PGPASSFILE")
     os.environ["PGPASSFILE"] = str(passfile)
-    server = PgServer("127.0.0.1", port, root, passfile, itertools.count(1))
+    control = [*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(log)]
+    server = PgServer("127.0.0.1", port, root, passfile, itertools.count(1), control)
     try:
         with server.admin() as conn:
             conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_PASSWORD}'")
