@@ -34,6 +34,7 @@ from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
+from faceapp.session.capture_check import checked_samples
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
 from faceapp.session.live import EnrolItem, EnrolOutcome
 from faceapp.settings import Settings
@@ -133,14 +134,22 @@ class EnrolmentRunner(QObject):
         """Enrol ``face`` of a captured frame under ``name``; returns the job id.
 
         ``report`` is the quality check of this face in this frame (the dialog's), stored
-        with the sample instead of checking again.
+        with the sample instead of checking again.  When it carries the finished sample
+        (:class:`~faceapp.session.capture_check.CheckedFace`), the sample goes straight
+        to the gallery thread, screened there; otherwise the recognition thread makes it.
         """
+        samples = None if report is None else checked_samples([report])
+        if samples is not None:
+            return self.jobs.store_checked(name, samples)
         figures = None if report is None else report.figures
         item = EnrolItem(name, "capture", image=image, face=face, quality=figures)
         return self.jobs.submit([item])
 
     def enrol_captures(self, name: str, shots: list[Shot]) -> int:
         """Enrol several captured faces (``(frame, face, report)``) under ``name`` in one job."""
+        samples = checked_samples([report for _, _, report in shots])
+        if samples is not None:
+            return self.jobs.store_checked(name, samples)
         items = [
             EnrolItem(name, "capture", image=image, face=face, quality=report.figures)
             for image, face, report in shots

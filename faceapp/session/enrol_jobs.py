@@ -1,4 +1,4 @@
-"""EnrolJobs: enrolment jobs from the recognition loop straight to the gallery queue, screened."""
+"""EnrolJobs: samples to the gallery queue, screened (the loop's jobs and checked captures)."""
 
 from __future__ import annotations
 
@@ -88,7 +88,9 @@ class EnrolJobs:
     when none looks like someone else, handed straight to the gallery queue, which
     writes them in its thread.  Only a job with refused samples goes back to the front
     end (``on_screened`` with :attr:`Screened.flagged`), which asks the user and calls
-    :meth:`store` with what they keep.
+    :meth:`store` with what they keep.  Samples made already (the capture dialog's
+    check, :func:`~faceapp.session.capture_check.check_capture`) skip the loop:
+    :meth:`store_checked` screens and writes them in one gallery operation.
 
     Parameters
     ----------
@@ -98,7 +100,8 @@ class EnrolJobs:
         Writes them.
     on_screened : callable(Screened)
         Every finished job, in the recognition thread: stored already (nothing
-        flagged), waiting for the user (flagged), or cancelled.
+        flagged), waiting for the user (flagged), or cancelled; and, in the gallery
+        thread, the samples of :meth:`store_checked` that wait for the user.
     on_stored : callable(Stored)
         A job's writes are all done; called by :meth:`edit_finished` (its thread).
 
@@ -133,21 +136,52 @@ class EnrolJobs:
         """Queue a job of ``items`` on the loop; returns its id (any thread)."""
         return self._loop.submit_job(items, self._finished)
 
-    def _finished(self, outcome: EnrolOutcome) -> None:
-        """Screen a finished job in the recognition thread; store it when nothing is refused."""
-        if outcome.cancelled:
-            log.info("enrolment job %d cancelled; nothing stored", outcome.job_id)
-            self.on_screened(Screened(outcome))
-            return
+    def store_checked(self, name: str, samples: Sequence[PreparedSample]) -> int:
+        """Screen and store samples made already (the capture check's); returns a job id.
+
+        One gallery operation, in the gallery thread: the samples are screened against
+        the loop's gallery snapshot, as a job's are, and written when none is refused.
+        When one is, nothing is written and ``on_screened`` (gallery thread) gets the
+        :class:`Screened` job to ask about; :meth:`store` writes what the user keeps.
+        """
+        outcome = EnrolOutcome(self._loop.new_job_id(), tuple((name, s) for s in samples), ())
+        stored = Stored(outcome, waiting=1)
+        ticket = [0]
+
+        def screen() -> str | None:
+            screened = self._screen(outcome)
+            if not screened.flagged:
+                return None
+            with self._lock:
+                self._writes.pop(ticket[0], None)  # its refusal is no failed write
+            self.on_screened(screened)
+            return "refused by the wrong-person check; the user is asked"
+
+        with self._lock:
+            ticket[0] = self._gallery.add_samples(name, [s.stored() for s in samples], screen)
+            self._writes[ticket[0]] = (stored, name)
+        return outcome.job_id
+
+    def _screen(self, outcome: EnrolOutcome) -> Screened:
+        """Return ``outcome`` screened against the loop's gallery snapshot (any thread)."""
         index = self._loop.gallery_index() or GalleryIndex.empty()
         threshold, rate = self._rules
         verdicts = tuple(screen_samples(outcome.samples, index, threshold, rate))
         flagged = tuple(k for k, v in enumerate(verdicts) if not v.ok)
         for k in flagged:
             log.info("%s: %s", outcome.samples[k][1].source, verdicts[k].message)
-        if not flagged:
+        return Screened(outcome, verdicts, flagged)
+
+    def _finished(self, outcome: EnrolOutcome) -> None:
+        """Screen a finished job in the recognition thread; store it when nothing is refused."""
+        if outcome.cancelled:
+            log.info("enrolment job %d cancelled; nothing stored", outcome.job_id)
+            self.on_screened(Screened(outcome))
+            return
+        screened = self._screen(outcome)
+        if not screened.flagged:
             self.store(outcome)
-        self.on_screened(Screened(outcome, verdicts, flagged))
+        self.on_screened(screened)
 
     def store(self, outcome: EnrolOutcome) -> None:
         """Write the samples of ``outcome``, one write per name (any thread)."""

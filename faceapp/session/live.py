@@ -528,11 +528,15 @@ class RecognitionLoop(Runner):
         reports the job when given, instead of ``on_job_finished``: a caller that
         stores the samples itself hands them on from this thread.
         """
-        job = _Job(next(self._job_ids), tuple(items), on_finished=on_finished)
+        job = _Job(self.new_job_id(), tuple(items), on_finished=on_finished)
         with self._cond:
             self._jobs.append(job)
             self._cond.notify_all()
         return job.job_id
+
+    def new_job_id(self) -> int:
+        """Return a job id no other job has (any thread): for jobs run elsewhere."""
+        return next(self._job_ids)
 
     def cancel_job(self, job_id: int) -> None:
         """Cancel a queued or running job; it finishes soon with ``cancelled=True``."""

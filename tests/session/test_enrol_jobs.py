@@ -9,6 +9,7 @@ import numpy as np
 
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import MatchSettings
+from faceapp.enrolment import sample_of
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
 from faceapp.session.gallery import GalleryCallbacks, GalleryQueue
 from faceapp.session.live import EnrolItem, RecognitionLoop
@@ -103,3 +104,52 @@ def test_the_tap_and_the_command_line_cut_events_the_same_way():
     (event,) = appearance_events(image, [appearance], "photo.jpg", True, embed=embed)
     assert embedded == [face] and event.position is None and event.crop
     assert event.quality is figures
+
+
+def test_a_checked_capture_is_screened_and_written_in_one_gallery_operation(tmp_path):
+    import threading
+
+    from faceapp.session.capture_check import check_capture
+
+    threads: list[str] = []
+    calls, store, queue, loop, jobs, screened, stored = _setup(tmp_path, GalleryIndex.empty())
+    rule = jobs._screen  # noqa: SLF001 - record the thread the screening runs in
+
+    def screen(outcome):
+        threads.append(threading.current_thread().name)
+        return rule(outcome)
+
+    jobs._screen = screen  # noqa: SLF001
+    face = loop.pipeline.detect(WHITE)[0]
+    checked = check_capture(loop.pipeline, WHITE, face)
+    assert not checked.ok and checked.sample is None  # a blank face: nothing to store
+    sample = sample_of(loop.pipeline, WHITE, face, "capture")
+    try:
+        job = jobs.store_checked("Bea", [sample])  # no step of the loop: no job there
+        ((edit,),) = calls.wait_for("edit")
+    finally:
+        queue.stop()
+    assert threads == ["gallery-test"] and screened == []
+    assert [p.name for p in store.people()] == ["Bea"]
+    jobs.edit_finished(edit)
+    (result,) = stored
+    assert result.names == ["Bea"] and result.outcome.job_id == job
+
+
+def test_a_checked_capture_of_a_look_alike_waits_for_the_caller(tmp_path):
+    ann = GalleryIndex.from_samples([(1, "Ann", REFERENCE)])
+    calls, store, queue, loop, jobs, screened, stored = _setup(tmp_path, ann)
+    sample = sample_of(loop.pipeline, WHITE, loop.pipeline.detect(WHITE)[0], "capture")
+    try:
+        jobs.store_checked("Bea", [sample])
+        ((refused,),) = calls.wait_for("edit")
+        (asked,) = screened
+        assert asked.flagged == (0,) and refused.error is not None and not store.people()
+        jobs.edit_finished(refused)  # a refusal is no failed write: nothing reported
+        assert stored == []
+        jobs.store(asked.kept([0]))  # added anyway
+        _, (edit,) = calls.wait_for("edit", 2)
+    finally:
+        queue.stop()
+    jobs.edit_finished(edit)
+    assert [p.name for p in store.people()] == ["Bea"] and stored[0].names == ["Bea"]

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.core.pipeline import largest_face
-from faceapp.core.quality import QualityReport, assess_face
+from faceapp.core.quality import QualityReport
 from faceapp.core.sources import Frame
 from faceapp.core.types import Face, FrameResult
 from faceapp.gui.capture_worker import qimage_from_bgr
@@ -37,6 +37,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.guided_panel import GuidedPanel
+from faceapp.session.capture_check import check_capture
 from faceapp.session.sample_quality import quality_html
 from faceapp.storage.gallery import clean_name
 
@@ -74,10 +75,11 @@ class EnrolDialog(QDialog):
 
     Notes
     -----
-    The dialog does not embed anything: on Enrol it emits :attr:`enrol_requested`
-    and closes; the caller runs the embedding off the GUI thread.  The quality check
-    (OpenCV) runs in a pool thread too: Enrol stays disabled until its report arrives
-    (``report_ready``).
+    The check runs off the GUI thread (:func:`~faceapp.session.capture_check.check_capture`):
+    the quality and, for a good face, the finished sample, which the report carries.
+    Enrol stays disabled until the report arrives (``report_ready``); it then emits
+    :attr:`enrol_requested` and closes, and the caller hands the sample on to be
+    screened and stored.
     """
 
     #: Emitted with the name, the frame (read-only BGR ndarray), the chosen Face and its
@@ -220,7 +222,7 @@ class EnrolDialog(QDialog):
     def take(self) -> None:
         """Take the newest processed frame and offer its largest face.
 
-        The quality check starts in a pool thread; ``report_ready`` follows.
+        The check starts off the GUI thread; ``report_ready`` follows.
         """
         snap = self._snapshot()
         self._check_ticket = 0
@@ -240,8 +242,9 @@ class EnrolDialog(QDialog):
             else:
                 self._checking = True
                 face = self._face
+                pipeline = self._ctx.pipeline
                 self._check_ticket = self._checks.submit(
-                    lambda: assess_face(frame.image, face), "checking the face quality"
+                    lambda: check_capture(pipeline, frame.image, face), "checking the face quality"
                 )
                 n = len(self._faces)
                 if n > 1:

@@ -1,0 +1,54 @@
+"""The capture check: a face's quality and, when good, its finished sample from the same crop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from faceapp import enrolment
+from faceapp.core.pipeline import FacePipeline
+from faceapp.core.quality import QualityReport, assess_face
+from faceapp.core.types import Face
+from faceapp.enrolment import PreparedSample
+
+#: Where a captured sample says it came from.
+CAPTURE_SOURCE = "capture"
+
+
+@dataclass(frozen=True)
+class CheckedFace(QualityReport):
+    """A quality report that carries the sample made of the same face in the same frame.
+
+    Parameters
+    ----------
+    sample : PreparedSample or None
+        The embedding, thumbnail and these quality figures, ready to store; None when
+        the face is not good enough (nothing to store) or was not embedded.
+    """
+
+    sample: PreparedSample | None = field(default=None, compare=False, repr=False)
+
+
+def check_capture(pipeline: FacePipeline, image: np.ndarray, face: Face) -> CheckedFace:
+    """Check the quality of ``face`` in a BGR ``image``; embed it when the check passes.
+
+    The capture dialog calls this off the GUI thread: pressing Enrol then hands the
+    finished sample to the gallery queue, where it is screened and written in one
+    operation (:meth:`~faceapp.session.enrol_jobs.EnrolJobs.store_checked`).  The
+    embedder serialises its callers, so this may run beside the recognition thread.
+    """
+    report = assess_face(image, face)
+    sample = None
+    if report.ok:
+        sample = enrolment.sample_of(pipeline, image, face, CAPTURE_SOURCE, report.figures)
+    values = {f.name: getattr(report, f.name) for f in fields(QualityReport)}
+    return CheckedFace(**values, sample=sample)
+
+
+def checked_samples(reports: list[QualityReport]) -> list[PreparedSample] | None:
+    """Return the sample of each report, or None when one of them has none."""
+    samples = [r.sample for r in reports if isinstance(r, CheckedFace)]
+    if len(samples) != len(reports) or any(s is None for s in samples):
+        return None
+    return [s for s in samples if s is not None]
