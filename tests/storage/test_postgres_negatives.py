@@ -57,3 +57,27 @@ def test_negatives_go_with_the_person_and_with_a_wipe(store) -> None:
     store.wipe(backup=False)
     store.add_samples("Bob", [(vec(2), None, None)])
     assert store.negatives("Bob") == [] and store.index().negatives.shape[0] == 0
+
+
+def test_negatives_round_trip_through_an_archive_between_the_stores(pg_uri, tmp_path) -> None:
+    from faceapp.storage.archive import export_gallery, import_archive, read_archive
+    from faceapp.storage.postgres import PostgresStore
+
+    pg = PostgresStore(pg_uri)
+    pg.add_samples("Ann", [(vec(1), None, None)])
+    pg.add_negative("Ann", vec(2), crop=b"\xff\xd8jpeg", source="camera")
+    out = tmp_path / "g.faceapp"
+    export_gallery(pg, out, "0" * 64)
+    sqlite = GalleryStore(tmp_path / "copy.sqlite3")
+    import_archive(sqlite, read_archive(out, "0" * 64))
+    back = pg
+    back.wipe()  # and back into the emptied database
+    export_gallery(sqlite, tmp_path / "again.faceapp", "0" * 64)
+    import_archive(back, read_archive(tmp_path / "again.faceapp", "0" * 64))
+
+    def content(store) -> list[tuple]:
+        return [
+            (n.embedding.tobytes(), n.crop, n.source, n.created_at) for n in store.negatives("Ann")
+        ]
+
+    assert content(sqlite) == content(back) and len(content(back)) == 1
