@@ -17,7 +17,6 @@ from faceapp.core.matching import (
 )
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
 from faceapp.gui.widgets.mode_panel import in_view_text, main_face, verdict
-from faceapp.gui.widgets.threshold_panel import describe_threshold, false_accept_text
 from faceapp.gui.widgets.video_view import (
     MATCH_COLOUR,
     MAYBE_COLOUR,
@@ -27,6 +26,7 @@ from faceapp.gui.widgets.video_view import (
 )
 from faceapp.session.events import EventLog, face_events
 from faceapp.session.meters import RateMeter
+from faceapp.session.threshold_text import describe_threshold, false_accept_text
 from faceapp.settings import Settings
 
 

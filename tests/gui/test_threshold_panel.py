@@ -18,8 +18,9 @@ from faceapp.core.matching import (
     measured_people,
 )
 from faceapp.core.pipeline import FacePipeline
-from faceapp.gui.widgets.threshold_panel import ThresholdPanel, format_threshold
+from faceapp.gui.widgets.threshold_panel import ThresholdPanel
 from faceapp.session.outlook_text import gallery_sentence, more_samples_text
+from faceapp.session.threshold_text import format_threshold
 
 from .gui_helpers import make_ctx
 

@@ -20,18 +20,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.calibration import CalibrationReport, ThresholdFigures
+from faceapp.core.calibration import CalibrationReport
 from faceapp.core.matching import GalleryIndex
 from faceapp.gui.calibration_worker import CalibrationWorker
-from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
-from faceapp.gui.widgets.calibration_charts import CalibrationCharts, Marker
-from faceapp.gui.widgets.threshold_panel import format_threshold
+from faceapp.gui.context import AppContext
+from faceapp.gui.widgets.calibration_charts import CalibrationCharts
+from faceapp.session.calibration_text import (
+    Marker,
+    column_header,
+    empty_state,
+    figure_rows,
+    markers_of,
+    singles_text,
+    summary_text,
+    within_text,
+)
 from faceapp.settings import Settings
 
 log = logging.getLogger(__name__)
-
-#: People who need two samples or more before the report means anything.
-MIN_PEOPLE = 2
 
 #: The tables' headers on the dark style (the application style sheet leaves them light).
 _STYLE = """
@@ -48,97 +54,6 @@ QLabel#emptyState { font-size: 12pt; color: #dfe4ea; padding: 40px; }
 
 #: Distances in the closest-pairs table at or under the threshold in use are shown in this.
 CLOSE_COLOUR = "#f5c542"
-
-
-def empty_state(report: CalibrationReport) -> str | None:
-    """Return why ``report`` cannot tell anything yet, or None when it can.
-
-    The distributions need same-person pairs of at least :data:`MIN_PEOPLE` people
-    (a person with one sample has none) and different-person pairs.
-    """
-    with_two = report.people - len(report.single_sample)
-    if with_two >= MIN_PEOPLE:
-        return None
-    need = (
-        "Need at least two people with two samples each to see how well they are told "
-        "apart: add photos or capture more samples in the Gallery panel."
-    )
-    if report.people == 0:
-        return f"The gallery is empty.\n\n{need}"
-    if report.people == 1:
-        return f"The gallery has one person.\n\n{need}"
-    return (
-        f"The gallery has {report.people:,} people, {with_two:,} of them with two samples "
-        f"or more.\n\n{need}"
-    )
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
-
-
-def markers_of(settings: Settings, automatic: float) -> tuple[Marker, ...]:
-    """Return the recognition and verification thresholds of ``settings`` as markers.
-
-    ``automatic`` is recognition's distance when its threshold is automatic (for a face
-    with no close runner-up, :meth:`AppContext.automatic_distance`).
-    """
-    markers = []
-    for mode in (RECOGNITION, VERIFICATION):
-        value = settings.threshold_for(mode)
-        markers.append(
-            Marker(
-                mode,
-                automatic if value is None else value,
-                settings.mode == mode,
-                automatic=value is None,
-            )
-        )
-    return tuple(markers)
-
-
-def percent(count: int, total: int) -> str:
-    """Return ``count / total`` in percent: one decimal, two significant digits under 1 %."""
-    if not total:
-        return "–"
-    p = 100.0 * count / total
-    if p == 0 or p >= 1:
-        return f"{p:.1f} %"
-    return f"{p:.2g} %"
-
-
-def _rate(count: int, total: int) -> str:
-    if not total:
-        return "–"
-    return f"{count:,} / {total:,} · {percent(count, total)}"
-
-
-def _lfw_far(t: ThresholdFigures) -> str:
-    if t.lfw is None:
-        return "not measured"
-    p = 100.0 * t.lfw.far
-    return f"{p:.1f} %" if p == 0 or p >= 1 else f"{p:.2g} %"
-
-
-def figure_rows(figures: tuple[ThresholdFigures, ...]) -> list[tuple[str, list[str]]]:
-    """Return the rows of the figures table: ``(what, one text per threshold)``."""
-
-    def loo(t: ThresholdFigures, n: int) -> str:
-        return "–" if not t.loo_total else f"{n:,} of {t.loo_total:,}"
-
-    def lfw_tar(t: ThresholdFigures) -> str:
-        return "–" if t.lfw is None else f"{100 * t.lfw.tar:.1f} %"
-
-    cells = {
-        "Different people accepted": lambda t: _rate(t.impostor_accepted, t.impostor_pairs),
-        "Same person accepted": lambda t: _rate(t.genuine_accepted, t.genuine_pairs),
-        "Named rightly*": lambda t: loo(t, t.loo_right),
-        "Named as someone else*": lambda t: loo(t, t.loo_wrong),
-        "Left unknown*": lambda t: loo(t, t.loo_unknown),
-        "LFW: different people": _lfw_far,
-        "LFW: same person": lfw_tar,
-    }
-    return [(what, [cell(t) for t in figures]) for what, cell in cells.items()]
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -320,12 +235,7 @@ class CalibrationDialog(QDialog):
     def show_report(self, report: CalibrationReport) -> None:
         """Show ``report`` (or why it cannot tell anything yet)."""
         self.report = report
-        self.summary.setText(
-            f"{_count(report.people, 'person', 'people')}, "
-            f"{_count(report.samples, 'sample', 'samples')}: "
-            f"{report.genuine_pairs:,} same-person and {report.impostor_pairs:,} "
-            "different-people pairs of samples compared"
-        )
+        self.summary.setText(summary_text(report))
         empty = empty_state(report)
         if empty is not None:
             self._show_message(empty)
@@ -333,11 +243,7 @@ class CalibrationDialog(QDialog):
         self.charts.show_report(report)
         self._fill_figures(report)
         self._fill_closest(report)
-        self.singles.setText(
-            "One sample only (no same-person pairs): " + ", ".join(report.single_sample)
-            if report.single_sample
-            else ""
-        )
+        self.singles.setText(singles_text(report))
         self.singles.setVisible(bool(report.single_sample))
         self.stack.setCurrentIndex(1)
 
@@ -345,15 +251,9 @@ class CalibrationDialog(QDialog):
         figures = report.thresholds
         automatic = {m.label for m in self._markers() if m.automatic}
 
-        def header(t: ThresholdFigures) -> str:
-            # Two lines, so that "automatic (in use)" does not push the other column out.
-            auto = t.label in automatic
-            value = f"{t.threshold:.2f}" if auto else format_threshold(t.threshold)
-            notes = ["automatic"] if auto else []
-            notes += ["(in use)"] if t.label == self._ctx.settings.mode else []
-            return f"{t.label.capitalize()} {value}" + ("\n" + " ".join(notes) if notes else "")
-
-        self.figures.setHorizontalHeaderLabels([""] + [header(t) for t in figures])
+        mode = self._ctx.settings.mode
+        headers = [column_header(t, t.label in automatic, t.label == mode) for t in figures]
+        self.figures.setHorizontalHeaderLabels(["", *headers])
         rows = figure_rows(figures)
         self.figures.setRowCount(len(rows))
         for r, (what, texts) in enumerate(rows):
@@ -377,7 +277,7 @@ class CalibrationDialog(QDialog):
                 item = _item(f"{value:.3f}", align_right=True)
                 if value <= limit:
                     item.setForeground(QColor(CLOSE_COLOUR))
-                    item.setToolTip(f"within the threshold in use ({format_threshold(limit)})")
+                    item.setToolTip(within_text(limit))
                 self.closest.setItem(r, c, item)
 
     # -- slots -------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 # pyqtgraph binds to the first Qt it finds, or to PYQTGRAPH_QT_LIB: always PySide6 here,
 # whatever the user's environment says (two bindings in one process crash).
@@ -18,8 +17,8 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget  # noqa: E402
 
 from faceapp.core.calibration import MAX_DISTANCE, CalibrationReport  # noqa: E402
 from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD  # noqa: E402
-from faceapp.gui.widgets.threshold_panel import format_threshold  # noqa: E402
 from faceapp.report import LOG_FLOOR  # noqa: E402
+from faceapp.session.calibration_text import Marker  # noqa: E402
 
 #: Colours on the app's dark style (resources/style.qss).
 BACKGROUND = "#12161b"
@@ -31,36 +30,6 @@ LFW = "#b8c2cc"
 #: Threshold lines by label; others get :data:`OTHER_THRESHOLD`.
 THRESHOLD_COLOURS = {"recognition": "#8fb8ff", "verification": "#f5c542"}
 OTHER_THRESHOLD = "#c39bff"
-
-
-@dataclass(frozen=True)
-class Marker:
-    """A threshold drawn as a vertical line.
-
-    Parameters
-    ----------
-    label : str
-        Which threshold (``"recognition"``, ``"verification"``).
-    value : float
-        The distance threshold.
-    in_use : bool
-        The threshold of the current mode: drawn solid and thicker.
-    automatic : bool
-        Recognition's automatic threshold (it follows the gallery), said so on the line.
-    """
-
-    label: str
-    value: float
-    in_use: bool = False
-    automatic: bool = False
-
-    def text(self) -> str:
-        """Return the line's caption, e.g. ``"recognition 0.87 automatic (in use)"``.
-
-        An automatic threshold is given to two decimals (it is not a slider step).
-        """
-        value = f"{self.value:.2f} automatic" if self.automatic else format_threshold(self.value)
-        return f"{self.label} {value}" + (" (in use)" if self.in_use else "")
 
 
 def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:

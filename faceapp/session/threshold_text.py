@@ -1,0 +1,98 @@
+"""What a distance threshold means, in words: against the default, on LFW, the defaults."""
+
+from __future__ import annotations
+
+from faceapp.core import matching
+from faceapp.core.matching import (
+    DEFAULT_STRANGER_RATE,
+    DEFAULT_VERIFICATION_FAR,
+    MODES,
+    default_threshold,
+)
+from faceapp.session.outlook_text import one_in_n
+
+RECOGNITION, VERIFICATION = MODES
+
+#: Slider steps per unit of distance (the slider moves in steps of 0.01).
+STEPS = 100
+
+
+def describe_threshold(
+    threshold: float, mode: str = RECOGNITION, reference: float | None = None
+) -> str:
+    """Return a short sentence saying what ``threshold`` means compared with a reference.
+
+    The reference is ``mode``'s default (:func:`~faceapp.core.matching.default_threshold`)
+    unless given; recognition's pinned distance is compared with the automatic one.
+    """
+    automatic = reference is not None and mode != VERIFICATION
+    delta = threshold - (default_threshold(mode) if reference is None else reference)
+    if abs(delta) < 0.00005:
+        if automatic:
+            return "The automatic distance of today's gallery, kept as the gallery grows."
+        if mode == VERIFICATION:
+            return "Default for verification: few false accepts, some true faces refused."
+        return "Default: the best balance measured on LFW."
+    verifying = mode == VERIFICATION
+    than = " than automatic" if automatic else ""
+    if delta < 0:
+        much = "Much stricter" if delta <= -0.25 else "Stricter"
+        cost = "more true claims refused" if verifying else "more faces left unknown"
+        return f"{much}{than}: fewer false accepts, {cost}."
+    much = "Much looser" if delta >= 0.25 else "Looser"
+    gain = "more claims accepted" if verifying else "more faces named"
+    false = "more false accepts" if verifying else "more strangers given a name"
+    return f"{much}{than}: {gain}, {false}."
+
+
+def format_threshold(threshold: float) -> str:
+    """Return ``threshold`` with two decimals, or four when it lies between slider steps."""
+    if abs(threshold * STEPS - round(threshold * STEPS)) < 1e-6:
+        return f"{threshold:.2f}"
+    return f"{threshold:.4f}"
+
+
+def _one_in(far: float) -> str:
+    n = 1.0 / far
+    if n >= 100:  # two significant figures: "1 in 12,000", not a false "1 in 12,345"
+        n = round(n, 1 - len(str(int(n))))
+    return f"1\u00a0in\u00a0{max(1, round(n)):,}"  # no break inside "1 in 210"
+
+
+def _pairs(n: int) -> str:
+    return f"{n / 1e6:.1f}\u00a0M" if n >= 1_000_000 else f"{n:,}"
+
+
+def false_accept_text(threshold: float) -> str:
+    """Return what ``threshold`` does on LFW in words: false accepts with their counts.
+
+    Raises
+    ------
+    faceapp.core.errors.ModelError
+        When the LFW table shipped with the engine is missing or damaged.
+    """
+    point = matching.lfw_operating_point(threshold)
+    if point is None:
+        return "False accepts on LFW: not measured at this threshold."
+    if point.impostor_accepted == 0:
+        rate = f"none of {_pairs(point.impostor_pairs)} different-person pairs"
+    else:
+        counted = (
+            f"{point.impostor_accepted:,} of {_pairs(point.impostor_pairs)} different-person pairs"
+            if point.measured
+            else "interpolated between measured thresholds"
+        )
+        rate = f"about {_one_in(point.far)} ({counted})"
+    return f"False accepts on LFW: {rate}; same person accepted {point.tar * 100:.1f}\u00a0%."
+
+
+def default_text(mode: str) -> str:
+    """Return the default threshold of ``mode`` and why it is the default."""
+    if mode == VERIFICATION:
+        t = default_threshold(mode)
+        return (
+            f"Verification default: {format_threshold(t)}, about "
+            f"{_one_in(DEFAULT_VERIFICATION_FAR)} false accepts on LFW."
+        )
+    n = one_in_n(DEFAULT_STRANGER_RATE)
+    return f"Recognition default: automatic, about 1 stranger in\u00a0{n:,} named."
