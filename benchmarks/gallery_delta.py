@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.gallery_delta [--people 10000 100000] [--dim 512]
+    python -m benchmarks.gallery_delta [--people 10000 100000] [--dim 128]
         [--gallery postgresql://user@host/db] [--repeat 5]
 
 For each size, a gallery of that many people (one sample each, random embeddings of
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print one JSON object."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--dim", type=int, default=128, help="values per embedding (FaceNet: 128)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--gallery", help="a PostgreSQL address (its contents are wiped)")
     args = parser.parse_args(argv)
