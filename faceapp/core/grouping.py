@@ -27,7 +27,10 @@ WORKING_MEMORY_MB = 32
 
 
 def group_embeddings(
-    embeddings: np.ndarray, cut: float = DEFAULT_CUT, linkage: Linkage = DEFAULT_LINKAGE
+    embeddings: np.ndarray,
+    cut: float = DEFAULT_CUT,
+    linkage: Linkage = DEFAULT_LINKAGE,
+    frames: Sequence[Hashable | None] | None = None,
 ) -> np.ndarray:
     """Return a group label for each face: faces with the same label are taken for one person.
 
@@ -39,6 +42,11 @@ def group_embeddings(
     ``n x n`` distance matrix (10,000 faces: seconds and tens of megabytes, see
     docs/accuracy.md).
 
+    One photo or video frame never shows one person twice: when ``frames`` says two
+    faces of a group were seen in the same frame (a cannot-link constraint), the group
+    is split (:func:`_kept_apart`): each face of that frame starts a part and every
+    other face of the group joins the part it is nearest to.
+
     Parameters
     ----------
     embeddings : ndarray, shape (n, d)
@@ -46,6 +54,10 @@ def group_embeddings(
     cut : float
         Largest linkage distance at which groups are joined, > 0.
     linkage : {"average", "complete"}
+    frames : sequence, optional
+        For each face, where it was seen (any hashable: a photo, a source and frame
+        time), or None when unknown.  Faces of the same frame are never grouped
+        together; faces of None frames are free.
 
     Returns
     -------
@@ -56,7 +68,8 @@ def group_embeddings(
     Raises
     ------
     ValueError
-        When ``embeddings`` is not a finite 2-d array, or ``cut`` is not positive.
+        When ``embeddings`` is not a finite 2-d array, ``cut`` is not positive, or
+        ``frames`` does not have one entry per face.
     """
     x = np.asarray(embeddings, dtype=np.float32)
     if x.ndim != 2 or not np.all(np.isfinite(x)):
@@ -66,6 +79,8 @@ def group_embeddings(
     if linkage not in ("average", "complete"):
         raise ValueError(f"linkage must be 'average' or 'complete', got {linkage!r}")
     n = len(x)
+    if frames is not None and len(frames) != n:
+        raise ValueError(f"one frame per face is needed: {len(frames)} frames for {n} faces")
     if n < 2:
         return np.zeros(n, np.int64)
     from scipy.sparse.csgraph import connected_components
@@ -92,7 +107,62 @@ def group_embeddings(
         ).fit_predict(x[members])
         labels[members] = sub + next_label
         next_label += int(sub.max()) + 1
+    if frames is not None:
+        labels = _kept_apart(x, labels, frames)
     return _renumbered(labels)
+
+
+def _kept_apart(x: np.ndarray, labels: np.ndarray, frames: Sequence[Hashable | None]) -> np.ndarray:
+    """Return ``labels`` with every group holding two faces of one frame split apart.
+
+    The faces of the frame with the most faces in the group each start a part; the
+    group's other faces, nearest to one of them first, each join the part whose mean
+    embedding is nearest, unless that part already holds a face of its frame (then the
+    next nearest; a new part when none will do).  So no part holds two faces of a frame.
+    """
+    out = labels.copy()
+    next_label = int(labels.max()) + 1 if len(labels) else 0
+    framed: dict[int, Counter[Hashable]] = {}
+    for g, f in zip(labels.tolist(), frames, strict=True):
+        if f is not None:
+            framed.setdefault(g, Counter())[f] += 1
+    for g, counts in framed.items():
+        frame, most = counts.most_common(1)[0]
+        if most < 2:
+            continue
+        for part in _split(x, np.flatnonzero(labels == g), frames, frame):
+            out[part] = next_label
+            next_label += 1
+    return out
+
+
+def _split(
+    x: np.ndarray, members: np.ndarray, frames: Sequence[Hashable | None], frame: Hashable
+) -> list[list[int]]:
+    """Split one group's ``members`` into parts, seeded by the faces of ``frame`` (see above)."""
+    seeds = [int(i) for i in members if frames[i] == frame]
+    parts = [[i] for i in seeds]
+    sums = [x[i].astype(np.float64) for i in seeds]
+    seen = [{frame} for _ in seeds]
+    rest = np.array([i for i in members if frames[i] != frame], np.int64)
+    if len(rest):
+        near = np.linalg.norm(x[rest, None, :] - x[None, seeds, :], axis=2).min(axis=1)
+        rest = rest[np.argsort(near, kind="stable")]
+    for i in rest.tolist():
+        f = frames[i]
+        centres = np.stack([s / len(p) for s, p in zip(sums, parts, strict=True)])
+        for k in np.argsort(np.linalg.norm(centres - x[i], axis=1), kind="stable").tolist():
+            if f is None or f not in seen[k]:
+                parts[k].append(i)
+                sums[k] = sums[k] + x[i]
+                if f is not None:
+                    seen[k].add(f)
+                break
+        else:
+            parts.append([i])
+            sums.append(x[i].astype(np.float64))
+            seen.append({f})
+    return parts
 
 
 def _members_of(part: np.ndarray, n_parts: int) -> list[np.ndarray]:

@@ -104,3 +104,62 @@ def test_a_looser_cut_joins_each_person(celebrity_faces) -> None:
     _, strict = bcubed(people, group_embeddings(x, DEFAULT_CUT))
     _, loose = bcubed(people, group_embeddings(x, 0.9))
     assert loose > strict
+
+
+# -- cannot-link: one photo or frame never shows one person twice --------------------------
+
+
+def _unit(*rows: list[float]) -> np.ndarray:
+    x = np.array(rows, np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_two_faces_of_one_frame_are_split_each_keeping_its_nearer_faces() -> None:
+    # a0 and b0 were seen in the same frame; a1 lies nearer a0, b1 nearer b0, and the
+    # chain a1-a0-b0-b1 is close enough at a loose cut to make one group of all four.
+    x = _unit([1.0, 0.00, 0.0], [1.0, 0.25, 0.0], [1.0, 0.50, 0.0], [1.0, 0.75, 0.0])
+    frames = ["a1 alone", "frame 7", "frame 7", "b1 alone"]
+    assert group_embeddings(x, 0.9).tolist() == [0, 0, 0, 0]
+    labels = group_embeddings(x, 0.9, frames=frames)
+    assert labels.tolist() == [0, 0, 1, 1]
+    # faces of no known frame (None) are never kept apart for it
+    assert group_embeddings(x, 0.9, frames=[None, None, None, None]).tolist() == [0, 0, 0, 0]
+
+
+def test_three_faces_of_one_frame_make_three_groups() -> None:
+    x = _unit([1.0, 0.0, 0.0], [1.0, 0.1, 0.0], [1.0, 0.2, 0.0], [1.0, 0.21, 0.0])
+    labels = group_embeddings(x, 0.9, frames=["f", "f", "f", None])
+    assert len(set(labels[:3].tolist())) == 3
+    assert labels[3] == labels[2]  # the free face goes with the nearest of them
+
+
+def test_frames_must_match_the_faces() -> None:
+    with pytest.raises(ValueError, match="one frame per face"):
+        group_embeddings(np.eye(3, 4), frames=["a", "b"])
+
+
+@pytest.mark.model
+def test_real_faces_said_to_share_a_frame_are_never_grouped_together(celebrity_faces) -> None:
+    # At a loose cut different people are mixed.  Say that, in each mixed group, a face of
+    # one person and a face of another were seen in one photo: the group is split so that
+    # they part, and the grouping mixes people less, not more.
+    x, people = celebrity_faces
+    mixed = (c for c in (1.2, 1.3, 1.4, 1.5) if bcubed(people, group_embeddings(x, c))[0] < 0.95)
+    cut = next(mixed)
+    loose = group_embeddings(x, cut)
+    before, _ = bcubed(people, loose)
+    frames: list[object] = [None] * len(x)
+    pairs = []
+    for g in np.unique(loose):
+        members = np.flatnonzero(loose == g)
+        who = sorted({people[i] for i in members})
+        if len(who) > 1:
+            a = next(i for i in members if people[i] == who[0])
+            b = next(i for i in members if people[i] == who[1])
+            frames[a] = frames[b] = f"photo {g}"
+            pairs.append((a, b))
+    assert pairs
+    split = group_embeddings(x, cut, frames=frames)
+    assert all(split[a] != split[b] for a, b in pairs)
+    after, _ = bcubed(people, split)
+    assert after > before

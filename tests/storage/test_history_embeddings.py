@@ -152,7 +152,9 @@ def test_gallery_with_faces_is_private(store: GalleryStore) -> None:
 
 def test_groups_merge_and_take_out(store: GalleryStore) -> None:
     h = History(store)
-    h.record([unknown(v) for v in near(1, 3) + near(2, 2)], now=NOW)
+    # seen a second apart: faces of one frame would never be grouped together
+    seen = [NOW - timedelta(seconds=i) for i in range(5)]
+    h.record([unknown(v, at) for v, at in zip(near(1, 3) + near(2, 2), seen)], now=NOW)
     groups = group_faces(h.unknown_faces(now=NOW))
     assert [(g.id, g.count) for g in groups] == [(1, 3), (4, 2)]
     h.new_face_group(groups[0].event_ids + groups[1].event_ids)  # merged
@@ -164,7 +166,15 @@ def test_groups_merge_and_take_out(store: GalleryStore) -> None:
 def test_a_group_is_enrolled_from_its_good_faces_only(store: GalleryStore) -> None:
     h = History(store)
     vs = near(11, 3)
-    h.record([unknown(vs[0], quality=POOR), unknown(vs[1]), unknown(vs[2], quality=None)], now=NOW)
+    second = timedelta(seconds=1)
+    h.record(
+        [
+            unknown(vs[0], quality=POOR),
+            unknown(vs[1], NOW - second),
+            unknown(vs[2], NOW - 2 * second, quality=None),
+        ],
+        now=NOW,
+    )
     (group,) = group_faces(h.unknown_faces(now=NOW))
     plan = plan_enrolment(group, store.index(), "Zoe")
     assert [f.event_id for f in plan.faces] == [2, 3] and plan.ok

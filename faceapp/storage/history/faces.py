@@ -133,7 +133,8 @@ def group_faces(faces: Sequence[UnknownFace], cut: float = DEFAULT_CUT) -> list[
     """Return the unknown faces grouped by person, largest and most recently seen groups first.
 
     Faces the user put in a group (``face_group``) stay in it; the others are grouped
-    by :func:`faceapp.core.grouping.group_embeddings` at ``cut``.
+    by :func:`faceapp.core.grouping.group_embeddings` at ``cut``, never two faces of one
+    frame together (same source, position and time of recording: one photo or frame).
 
     Parameters
     ----------
@@ -148,7 +149,8 @@ def group_faces(faces: Sequence[UnknownFace], cut: float = DEFAULT_CUT) -> list[
         if f.face_group is not None:
             pinned.setdefault(("user", f.face_group), []).append(f)
     if free:
-        labels = group_embeddings(np.stack([f.embedding for f in free]), cut)
+        frames = [(f.source, f.position, f.at) for f in free]
+        labels = group_embeddings(np.stack([f.embedding for f in free]), cut, frames=frames)
         for f, label in zip(free, labels.tolist(), strict=True):
             pinned.setdefault(("auto", int(label)), []).append(f)
     groups = [
