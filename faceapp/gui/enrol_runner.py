@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,18 +13,11 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from faceapp import paths
 from faceapp.bulk_enrolment import (
-    BulkEnrolment,
-    PeopleFolder,
-    PhotoResult,
     demo_people,
-    refused,
     scan_people_folder,
 )
-from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment
-from faceapp.core.matching import GalleryIndex
 from faceapp.core.quality import QualityReport
 from faceapp.core.types import Face
-from faceapp.enrolment import PreparedSample
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.face_picker import FacePicker
 from faceapp.gui.dialogs.wrong_person_dialog import FlaggedSample, WrongPersonDialog
@@ -36,6 +27,14 @@ from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.capture_check import checked_samples
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
+from faceapp.session.folder_enrolment import (
+    FolderReport,
+    FolderRun,
+    capped,
+    folder_run,
+    store_job,
+    stored_report,
+)
 from faceapp.session.live import EnrolItem, EnrolOutcome
 from faceapp.settings import Settings
 
@@ -43,18 +42,6 @@ from faceapp.settings import Settings
 Shot = tuple[np.ndarray, Face, QualityReport]
 
 log = logging.getLogger(__name__)
-
-#: Most error lines listed in the report after an enrolment from files.
-MAX_ERRORS_SHOWN = 12
-
-
-@dataclass(frozen=True)
-class _Folder:
-    """A folder of people while its photos are embedded: what was found, the job's items."""
-
-    scan: PeopleFolder
-    items: tuple[EnrolItem, ...]
-    started: float
 
 
 class EnrolmentRunner(QObject):
@@ -103,7 +90,7 @@ class EnrolmentRunner(QObject):
         self._demo_checked = False
         #: Open wrong-person warnings by job id (nothing of the job is stored meanwhile).
         self.warnings: dict[int, WrongPersonDialog] = {}
-        self._folders: dict[int, _Folder] = {}  # recognition job id -> folder of people
+        self._folders: dict[int, FolderRun] = {}  # recognition job id -> folder of people
         self._gallery_steps: dict[int, Callable[[object, str | None], None]] = {}
         self._busy: QProgressDialog | None = None
         #: The summary box of the last folder of people (tests read its text).
@@ -240,94 +227,46 @@ class EnrolmentRunner(QObject):
         self, folder: Path, started: float, scan: object, error: str | None
     ) -> None:
         self._close_busy()
-        if error is not None or not isinstance(scan, PeopleFolder):
-            self._folder_done("Nothing enrolled", f"{folder} cannot be read: {error}")
+        run = folder_run(folder, scan, error, started)
+        if isinstance(run, FolderReport):
+            self._folder_done(run)
             return
-        if not scan.n_photos:
-            self._folder_done(
-                "Nothing enrolled",
-                f"No photos found in {folder}: it needs one sub-folder of photos per "
-                "person, or photos named after their person (Ada_Lovelace.jpg).",
-            )
-            return
-        items = [
-            EnrolItem(person.name, str(photo), path=photo)
-            for person in scan.people
-            if person.problem is None
-            for photo in person.photos
-        ]
-        n_people = sum(p.problem is None for p in scan.people)
-        label = f"Enrolling {n_people} people from {folder.name}…"
-        job = self._start(items, label, self._worker.submit_job)
-        self._folders[job] = _Folder(scan, tuple(items), started)
+        job = self._start(list(run.items), run.label, self._worker.submit_job)
+        self._folders[job] = run
 
-    def _store_folder(self, folder: _Folder, outcome: EnrolOutcome) -> None:
+    def _store_folder(self, run: FolderRun, outcome: EnrolOutcome) -> None:
         """Check and store the embedded photos of a folder in the gallery thread."""
-        failed = dict(zip(outcome.failed, outcome.errors))
-        samples = iter(outcome.samples)
-        attempts: dict[str, list[PreparedSample | PhotoResult]] = defaultdict(list)
-        for k, item in enumerate(folder.items):
-            if k in failed:
-                attempts[item.name].append(refused(item.source, failed[k]))
-            else:
-                attempts[item.name].append(next(samples)[1])
-        scan, started = folder.scan, folder.started
         settings = self._ctx.settings
-        work = {name: tuple(a) for name, a in attempts.items()}
-
-        def check(embedding: np.ndarray, index: GalleryIndex, name: str) -> EnrolmentVerdict:
-            return check_enrolment(
-                embedding, index, name, settings.threshold, settings.stranger_rate
-            )
-
-        def job(store: object) -> object:
-            batch = BulkEnrolment(store, check, ignored=scan.ignored, started=started)
-            for person in scan.people:
-                if person.problem is not None:
-                    batch.skip(person)
-                else:
-                    batch.enrol(person.name, work.get(person.name, ()))
-            return tuple(batch.people), batch.summary()
-
-        self._show_busy(f"Storing the people of {scan.root.name}…")
+        job = store_job(run, outcome, settings.threshold, settings.stranger_rate)
+        self._show_busy(f"Storing the people of {run.scan.root.name}…")
         ticket = self._ctx.run_gallery_job(job, True, (ValueError, KeyError, TypeError))
-        self._gallery_steps[ticket] = self._on_folder_stored
+        self._gallery_steps[ticket] = lambda result, error: self._folder_done(
+            stored_report(result, error)
+        )
 
-    def _on_folder_stored(self, result: object, error: str | None) -> None:
-        self._close_busy()
-        if error is not None or not isinstance(result, tuple):
-            self._folder_done("Enrolment failed", f"The gallery could not be written: {error}")
-            return
-        people, summary = result
-        lines = [f"{p.name}: {p.problem}; skipped" for p in people if p.problem is not None]
-        lines += [r.line for p in people for r in p.photos if r.message is not None]
-        self._folder_done("People enrolled from the folder", summary.line, lines, summary, people)
-
-    def _folder_done(
-        self,
-        title: str,
-        text: str,
-        lines: list[str] | None = None,
-        summary: object = None,
-        people: tuple = (),
-    ) -> None:
+    def _folder_done(self, report: FolderReport) -> None:
         """Show the closing box of a folder of people and emit ``folder_enrolled``."""
-        lines = lines or []
-        shown = lines[:MAX_ERRORS_SHOWN]
-        if len(lines) > MAX_ERRORS_SHOWN:
-            shown.append(f"… and {len(lines) - MAX_ERRORS_SHOWN} more")
-        icon = QMessageBox.Icon.Information if summary and not lines else QMessageBox.Icon.Warning
+        self._close_busy()
+        warn = report.lines or report.summary is None
+        icon = QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information
+        self.last_summary = self._box(icon, report.title, report.text, capped(report.lines), True)
+        log.info("%s: %s", report.title, report.text)
+        self.folder_enrolled.emit(report.summary, report.people)
+
+    def _box(
+        self, icon: QMessageBox.Icon, title: str, text: str, lines: list[str], modal: bool = False
+    ) -> QMessageBox:
+        """Open a report box of ``text`` and the informative ``lines`` (never markup)."""
         box = QMessageBox(
             icon, title, html_literal(text), QMessageBox.StandardButton.Ok, self._parent
         )
-        if shown:
-            box.setInformativeText(html_literal("\n".join(shown)))
+        if lines:
+            box.setInformativeText(html_literal("\n".join(lines)))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        self.last_summary = box
+        if modal:
+            box.setWindowModality(Qt.WindowModality.WindowModal)
         box.open()
-        log.info("%s: %s", title, text)
-        self.folder_enrolled.emit(summary, people)
+        return box
 
     def _show_busy(self, label: str) -> None:
         self._close_busy()
@@ -414,14 +353,14 @@ class EnrolmentRunner(QObject):
     def _on_job_finished(self, job_id: int, outcome: EnrolOutcome) -> None:
         """Check and store a folder of people once embedded (nothing when cancelled)."""
         self._close_progress(job_id)
-        folder = self._folders.pop(job_id, None)
-        if folder is None:
+        run = self._folders.pop(job_id, None)
+        if run is None:
             return
         if outcome.cancelled:
             log.info("enrolment job %d cancelled; nothing stored", job_id)
             self.folder_enrolled.emit(None, ())
             return
-        self._store_folder(folder, outcome)
+        self._store_folder(run, outcome)
 
     @Slot(object)
     def _on_screened(self, screened: Screened) -> None:
@@ -461,21 +400,11 @@ class EnrolmentRunner(QObject):
         for message in stored.failed:
             QMessageBox.warning(self._parent, "Enrolment failed", html_literal(message))
         if outcome.errors:
-            self._report(outcome, stored.names)
+            self._report(outcome)
         self.enrolled.emit(outcome, stored.names)
 
-    def _report(self, outcome: EnrolOutcome, names: list[str]) -> None:
+    def _report(self, outcome: EnrolOutcome) -> None:
         n_ok, n_bad = len(outcome.samples), len(outcome.errors)
-        lines = list(outcome.errors[:MAX_ERRORS_SHOWN])
-        if n_bad > MAX_ERRORS_SHOWN:
-            lines.append(f"… and {n_bad - MAX_ERRORS_SHOWN} more")
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Some photos were not enrolled",
-            f"{n_ok} photo(s) enrolled, {n_bad} skipped:",
-            QMessageBox.StandardButton.Ok,
-            self._parent,
-        )
-        box.setInformativeText(html_literal("\n".join(lines)))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        text = f"{n_ok} photo(s) enrolled, {n_bad} skipped:"
+        lines = capped(outcome.errors)
+        self._box(QMessageBox.Icon.Warning, "Some photos were not enrolled", text, lines)
