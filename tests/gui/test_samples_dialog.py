@@ -13,8 +13,8 @@ from faceapp.gui.dialogs.samples_dialog import (
     OUTLIER_BACKGROUND,
     SOURCE,
     SamplesDialog,
-    source_text,
 )
+from faceapp.session.sample_rows import source_text
 
 from .gui_helpers import celebrity_photos, fake_pipeline, make_ctx
 
@@ -183,7 +183,7 @@ ODD_DATE = "0001-01-01T00:00:00+23:59"  # imported before import checked the yea
 
 
 def test_added_text_shows_an_odd_stored_date_as_it_is() -> None:
-    from faceapp.gui.dialogs.samples_dialog import added_text
+    from faceapp.session.sample_rows import added_text
 
     assert added_text(ODD_DATE) == ODD_DATE  # was OverflowError: date value out of range
     assert added_text("9999-12-31T23:59:00-23:59") == "9999-12-31T23:59:00-23:59"

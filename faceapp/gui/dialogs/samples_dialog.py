@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from pathlib import PurePath
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QShortcut
@@ -29,7 +27,7 @@ from faceapp.gui.images import jpeg_pixmap
 from faceapp.gui.prompts import confirm, show_error
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.session.gallery import GalleryEdit
-from faceapp.session.sample_quality import FAILED_MARK, quality_text
+from faceapp.session.sample_rows import distance_text, sample_row, samples_hint
 from faceapp.storage.gallery import Person, Sample
 from faceapp.storage.people import samples_text
 
@@ -63,33 +61,6 @@ QUALITY_FAILED_COLOR = QColor("#f0b35a")
 
 #: Text colour of "not recorded" in the quality column.
 QUALITY_MISSING_COLOR = QColor("#8b95a7")
-
-#: What :attr:`Sample.source` holds for a face captured from the video.
-CAPTURE_SOURCE = "capture"
-
-
-def added_text(created_at: str) -> str:
-    """Return an ISO 8601 UTC time as local ``YYYY-MM-DD HH:MM``.
-
-    A text that is not such a time, or one that cannot be shown in local time (an
-    imported year 1 with a +23:59 offset overflows), is returned as it is stored.
-    """
-    try:
-        when = datetime.fromisoformat(created_at)
-        if when.tzinfo is not None:
-            when = when.astimezone()
-        return when.strftime("%Y-%m-%d %H:%M")
-    except (TypeError, ValueError, OverflowError, OSError):
-        return created_at or "unknown"
-
-
-def source_text(source: str | None) -> str:
-    """Return how a sample's source is listed: "Camera capture", a file name or "unknown"."""
-    if not source:
-        return "unknown"
-    if source == CAPTURE_SOURCE:
-        return "Camera capture"
-    return PurePath(source).name or source
 
 
 class _Item(QTableWidgetItem):
@@ -260,20 +231,7 @@ class SamplesDialog(QDialog):
     def _show_hint(self) -> None:
         name = self._person.name if self._person is not None else "this person"
         limit = self._ctx.distance_in_force()
-        n = len(self.outlier_ids())
-        text = (
-            f"Distance of each sample to {name}'s mean: lower is more alike. A red row is"
-            f" farther than the threshold ({limit:.2f}) and would not be recognised as"
-            f" {name}: probably someone else's face, or a poor picture."
-        )
-        if n:
-            text += f"\n{n} such sample{'s' if n != 1 else ''} here: consider deleting."
-        if self._poor:
-            text += (
-                f"\n{FAILED_MARK} marks a quality figure that fails today's enrolment check"
-                " (hover for the limits)."
-            )
-        self.hint_label.setText(text)
+        self.hint_label.setText(samples_hint(name, limit, len(self.outlier_ids()), self._poor))
 
     def _fill(self, samples: tuple[Sample, ...], distances: tuple[float, ...]) -> None:
         name = self._person.name if self._person is not None else ""
@@ -286,28 +244,22 @@ class SamplesDialog(QDialog):
         self._distances = {s.id: d for s, d in zip(samples, distances, strict=True)}
         self._poor = 0
         for row, (s, d) in enumerate(zip(samples, distances, strict=True)):
-            where = s.source or "unknown"
-            quality = quality_text(s.quality)
-            tip = (
-                f"Sample {s.id} from {where}, added {s.created_at}\n"
-                f"Distance to the mean: {d:.4f}.\n{quality.tip}"
-            )
-            picture = _cell("", s.id, tip)
+            r = sample_row(s, d)
+            picture = _cell("", s.id, r.tip)
             picture.setData(ID_ROLE, s.id)
             picture.setIcon(QIcon(jpeg_pixmap(s.thumbnail, name, SAMPLE_PX)))
             self.table.setItem(row, PICTURE, picture)
-            self.table.setItem(
-                row, ADDED, _cell(added_text(s.created_at), (s.created_at, s.id), tip)
-            )
-            self.table.setItem(row, SOURCE, _cell(source_text(s.source), where, tip))
-            cell = _cell(quality.text, quality.sort_key, tip)
-            self._poor += quality.failed > 0
-            if quality.failed > 0:
-                cell.setForeground(QBrush(QUALITY_FAILED_COLOR))
-            elif quality.failed < 0:  # not recorded
-                cell.setForeground(QBrush(QUALITY_MISSING_COLOR))
+            self.table.setItem(row, ADDED, _cell(r.added, r.added_key, r.tip))
+            self.table.setItem(row, SOURCE, _cell(r.source, r.where, r.tip))
+            cell = _cell(r.quality.text, r.quality.sort_key, r.tip)
+            self._poor += r.quality.failed > 0
+            if r.quality.failed:  # failing figures, or (-1) not recorded
+                failed = r.quality.failed > 0
+                cell.setForeground(
+                    QBrush(QUALITY_FAILED_COLOR if failed else QUALITY_MISSING_COLOR)
+                )
             self.table.setItem(row, QUALITY, cell)
-            cell = _cell(f"{d:.2f}", d, tip)
+            cell = _cell(distance_text(d, False), d, r.tip)
             cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, DISTANCE, cell)
         self.table.setSortingEnabled(True)
@@ -328,7 +280,7 @@ class SamplesDialog(QDialog):
                 item.setFont(font)
             distance = self.table.item(row, DISTANCE)
             value = self._distances[self._id_of_row(row)]
-            distance.setText(f"⚠ {value:.2f}" if far else f"{value:.2f}")
+            distance.setText(distance_text(value, far))
         self.table.setSortingEnabled(True)
         self._show_hint()
 
