@@ -1,13 +1,13 @@
-"""FaceActions: what the live view's right-click on a face does: name it, add it, "not X"."""
+"""FaceActions: what a right-click on a face (live view, photo results) does: name, add, "not X"."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from faceapp.core.sources import Frame
 from faceapp.core.types import Box, FaceResult, FrameResult
@@ -20,6 +20,62 @@ log = logging.getLogger(__name__)
 
 #: ``() -> (Frame, FrameResult) | None``: the newest processed frame (RecognitionWorker's).
 Snapshot = Callable[[], tuple[Frame, FrameResult] | None]
+#: ``(position) -> (Frame, file name) | None``: a photo of the folder run, as recognised.
+PhotoReader = Callable[[int], tuple[Frame, str] | None]
+
+
+def add_face_entries(
+    menu: QMenu,
+    fr: FaceResult,
+    people: Sequence[str],
+    can_correct: bool,
+    name: Callable[[], object],
+    add: Callable[[str], object],
+    not_person: Callable[[int], object],
+    recognition: bool = True,
+) -> QMenu:
+    """Fill ``menu`` with the face menu of ``fr``; return it.
+
+    *Name this face…* (a new person), *Add to X…* for the person the face is or may be
+    (in recognition mode), *Add to* the others enrolled, and on a named face *This is
+    not X* (a "not X" correction; disabled when the gallery cannot store corrections).
+
+    Parameters
+    ----------
+    menu : QMenu
+    fr : FaceResult
+    people : sequence of str
+        The names enrolled, in the order shown.
+    can_correct : bool
+        The gallery stores corrections (``add_negative``).
+    name, add, not_person : callable
+        Called on *Name this face…*, *Add to* (with the name), *This is not X* (with X's
+        gallery id).
+    recognition : bool
+        The window is in recognition mode (offers *Add to X…* for the face's match).
+    """
+    menu.addAction("Name this face…").triggered.connect(lambda: name())
+    m = fr.match
+    near = m.name if m is not None and m.name is not None and (fr.known or fr.maybe) else None
+    if near is not None and recognition:
+        menu.addAction(f"Add to {near}…").triggered.connect(lambda: add(near))
+    others = [p for p in people if p != near]
+    if others:
+        sub = menu.addMenu("Add to")
+        for person in others:
+            sub.addAction(person).triggered.connect(lambda _=False, n=person: add(n))
+    if fr.known and m is not None and m.person_id is not None:
+        menu.addSeparator()
+        pid = m.person_id
+        wrong = menu.addAction(f"This is not {m.name}")
+        wrong.triggered.connect(lambda: not_person(pid))
+        wrong.setEnabled(can_correct)
+        wrong.setToolTip(
+            f"Remember this face as not {m.name}"
+            if can_correct
+            else "This gallery cannot store corrections"
+        )
+    return menu
 
 
 def same_face(faces: tuple[FaceResult, ...], box: Box) -> FaceResult | None:
@@ -42,11 +98,13 @@ def same_face(faces: tuple[FaceResult, ...], box: Box) -> FaceResult | None:
 
 
 class FaceActions(QObject):
-    """Carries out the live view's face menu (see :meth:`VideoView.face_menu`).
+    """Carries out the face menu of the live view and of the photo results.
 
     *Name this face…* and *Add to X…* open the enrolment dialog in single-photo mode
-    on the newest processed frame, with that face alone offered (the others are left
-    out), so the usual quality and wrong-person checks and the enrolment job apply.
+    on the newest processed frame (live view, :meth:`name_face`) or on the photo of a
+    results row (:meth:`name_photo_face`, read again through :attr:`photo`), with that
+    face alone offered (the others are left out), so the usual quality and
+    wrong-person checks and the enrolment job apply.
     *This is not X* embeds the face off the GUI thread and stores a "not X" correction
     (``GalleryStore.add_negative``) in the gallery thread.
 
@@ -75,9 +133,11 @@ class FaceActions(QObject):
         self._embedder = CallWorker("faceapp-correction")
         self._embedder.done.connect(self._on_embedded)
         self._embedder.failed.connect(self._on_embed_failed)
-        self._corrections: dict[int, tuple[int, str]] = {}
+        self._corrections: dict[int, tuple[int, str, str]] = {}
         #: Messages for the status bar: ``(text)``; set by the window.
         self.say: Callable[[str], None] = lambda _text: None
+        #: Reads a photo of the folder run (:meth:`PhotoRun.photo_frame`); set by the window.
+        self.photo: PhotoReader = lambda _position: None
 
     def _face_snapshot(self, fr: FaceResult) -> tuple[Frame, FrameResult] | None:
         snap = self._snapshot()
@@ -96,6 +156,34 @@ class FaceActions(QObject):
         if snap is None:
             self.say("That face is no longer in view")
             return None
+        return self._enrol(snap, name)
+
+    @Slot(int, object)
+    def name_photo_face(self, position: int, fr: FaceResult, name: str = "") -> EnrolDialog | None:
+        """Open the enrolment dialog on a face of photo ``position`` of the folder run."""
+        photo = self.photo(position)
+        if photo is None:
+            self.say("That photo can no longer be read")
+            return None
+        frame = photo[0]
+        return self._enrol((frame, FrameResult(frame.index, frame.timestamp, (fr,))), name)
+
+    @Slot(int, object, str)
+    def add_photo_face(self, position: int, fr: FaceResult, name: str) -> EnrolDialog | None:
+        """Open the enrolment dialog on a face of a photo with ``name`` filled in."""
+        return self.name_photo_face(position, fr, name)
+
+    @Slot(int, object, int)
+    def not_photo_person(self, position: int, fr: FaceResult, person_id: int) -> int | None:
+        """Store a face of photo ``position`` as a "not X" correction; returns a ticket."""
+        photo = self.photo(position)
+        if photo is None:
+            self.say("That photo can no longer be read")
+            return None
+        frame, file = photo
+        return self._correct(frame, fr, person_id, file)
+
+    def _enrol(self, snap: tuple[Frame, FrameResult], name: str) -> EnrolDialog:
         dialog = EnrolDialog(self._ctx, lambda: snap, name, self._parent, guided=False)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.retake_button.setEnabled(False)
@@ -112,14 +200,19 @@ class FaceActions(QObject):
     @Slot(object, int)
     def not_person(self, fr: FaceResult, person_id: int) -> int | None:
         """Store this face as a "not X" correction of ``person_id``; returns a ticket."""
-        store = self._ctx.store
-        person = self._ctx.person(person_id)
         snap = self._face_snapshot(fr)
-        if snap is None or person is None or not hasattr(store, "add_negative"):
+        if snap is None:
             self.say("That face is no longer in view")
             return None
         frame, result = snap
-        face = result.faces[0].face
+        return self._correct(frame, result.faces[0], person_id, "live view")
+
+    def _correct(self, frame: Frame, fr: FaceResult, person_id: int, source: str) -> int | None:
+        person = self._ctx.person(person_id)
+        if person is None or not hasattr(self._ctx.store, "add_negative"):
+            self.say("Not corrected: that person is no longer enrolled")
+            return None
+        face = fr.face
         pipeline = self._ctx.pipeline
 
         def embed() -> tuple[np.ndarray, bytes]:
@@ -128,18 +221,18 @@ class FaceActions(QObject):
             return pipeline.embed(frame.image, [face])[0], thumbnail_of(frame.image, face)
 
         ticket = self._embedder.submit(embed, "embedding a face to correct")
-        self._corrections[ticket] = (person_id, person.name)
+        self._corrections[ticket] = (person_id, person.name, source)
         return ticket
 
     @Slot(int, object)
     def _on_embedded(self, ticket: int, value: tuple[np.ndarray, bytes]) -> None:
-        pid, name = self._corrections.pop(ticket, (0, ""))
+        pid, name, source = self._corrections.pop(ticket, (0, "", ""))
         if not pid:
             return
         embedding, crop = value
 
         def job(store: object) -> str:
-            store.add_negative(pid, embedding, crop, source="live view")  # type: ignore[attr-defined]
+            store.add_negative(pid, embedding, crop, source=source)  # type: ignore[attr-defined]
             return name
 
         self._ctx.run_gallery_job(job, write=True, errors=(ValueError, KeyError))
@@ -147,7 +240,7 @@ class FaceActions(QObject):
 
     @Slot(int, str)
     def _on_embed_failed(self, ticket: int, message: str) -> None:
-        _, name = self._corrections.pop(ticket, (0, ""))
+        _, name, _ = self._corrections.pop(ticket, (0, "", ""))
         self.say(html_literal(f"Not corrected ({name}): {message}"))
 
     def stop(self) -> None:

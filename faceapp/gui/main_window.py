@@ -181,6 +181,11 @@ class MainWindow(QMainWindow):
         self.video_view.name_face_requested.connect(self.face_actions.name_face)
         self.video_view.add_face_requested.connect(self.face_actions.add_face)
         self.video_view.not_person_requested.connect(self.face_actions.not_person)
+        self.face_actions.photo = self.photos.photo_frame  # a photo-results row's menu
+        results = self.photos.dialog
+        results.name_face_requested.connect(self.face_actions.name_photo_face)
+        results.add_face_requested.connect(self.face_actions.add_photo_face)
+        results.not_person_requested.connect(self.face_actions.not_photo_person)
         chrome.quit_action.triggered.connect(self.close)
         self._status_timer.timeout.connect(self._update_status)
 

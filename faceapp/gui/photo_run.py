@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMainWindow
 
+from faceapp.core.errors import ImageError
 from faceapp.core.sources import Frame, FrameSource, ImageFolderSource
 from faceapp.core.types import FrameResult
 from faceapp.gui.capture_worker import CaptureWorker
@@ -64,6 +65,8 @@ class PhotoRun(QObject):
             ctx.settings.photo_interval_s,
             window,
         )
+        self.dialog.people = lambda: [person.name for person in ctx.people()]
+        self.dialog.can_correct = lambda: hasattr(ctx.store, "add_negative")
         self._show_actions(False)
         chrome.prev_photo_action.triggered.connect(self._on_prev_photo_action_triggered)
         chrome.next_photo_action.triggered.connect(self._on_next_photo_action_triggered)
@@ -102,6 +105,23 @@ class PhotoRun(QObject):
         if self.player is not None:
             self.dialog.set_current(self.player.position())
         return self.dialog
+
+    def photo_frame(self, position: int) -> tuple[Frame, str] | None:
+        """Return photo ``position`` of the folder run as recognised, and its file name.
+
+        Read again from the file (letterboxed like the run), for the face menu of the
+        results table; None when there is no such photo or it cannot be read now.
+        """
+        source = self._source
+        if source is None or not 0 <= position < len(source.photos):
+            return None
+        try:
+            image = source.photo(position)
+        except (ImageError, IndexError) as exc:  # moved, deleted or damaged since shown
+            log.warning("cannot read photo %d again: %s", position, exc)
+            return None
+        file = relative_name(source.photos[position], source.folder)
+        return Frame(image, position, float(position)), file
 
     def _show_actions(self, visible: bool) -> None:
         for action in self._actions:

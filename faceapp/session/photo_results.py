@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from faceapp.core.types import FrameResult
+from faceapp.core.types import FaceResult, FrameResult
 
 #: Column titles of the results table and header of the CSV file, in order.
 COLUMNS = ("file", "faces", "names", "distances")
@@ -37,6 +37,9 @@ class PhotoRow:
     named, maybe : int
         How many of the faces were named, and how many were a "maybe X?" (decided from
         the results, never from the display strings: a person may be called "Unknown").
+    results : tuple of FaceResult
+        The faces themselves, in the order of ``names`` (what a right-click on the row
+        names or corrects); not part of the table or the CSV.
     """
 
     position: int
@@ -47,6 +50,7 @@ class PhotoRow:
     error: str = ""
     named: int = 0
     maybe: int = 0
+    results: tuple[FaceResult, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def processed(self) -> bool:
@@ -87,6 +91,7 @@ def row_from_result(position: int, file: str, result: FrameResult) -> PhotoRow:
         tuple(distances),
         named=sum(f.known for f in faces),
         maybe=sum(f.maybe is not None for f in faces),
+        results=tuple(faces),
     )
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceapp.core.types import FaceResult
+from faceapp.gui.face_actions import add_face_entries
 from faceapp.session.photo_results import PhotoRow, summary, write_csv
 from faceapp.settings import MAX_PHOTO_INTERVAL_S
 
@@ -37,8 +40,11 @@ class PhotoResultsDialog(QDialog):
     """A non-modal window listing what recognition made of each photo of the folder run.
 
     Rows are filled as photos are processed (:meth:`set_row`); the photo on screen is
-    selected (:meth:`set_current`).  Double-clicking a row asks to show that photo
-    (``photo_requested``).  Lives on the GUI thread.
+    selected (:meth:`set_current`).  Right-clicking a row opens its menu
+    (:meth:`row_menu`): *Show this photo*, then the face menu of each face found
+    (*Name this face…*, *Add to X…*, *This is not X*, as in the live view); a
+    double-click shows the photo and opens that menu.  The menu's entries emit this
+    dialog's signals; the window acts on them.  Lives on the GUI thread.
 
     Parameters
     ----------
@@ -53,6 +59,12 @@ class PhotoResultsDialog(QDialog):
     photo_requested = Signal(int)
     #: The user changed how long each photo stays at least, in seconds.
     interval_changed = Signal(float)
+    #: *Name this face…* on a row: the photo's position and the :class:`FaceResult`.
+    name_face_requested = Signal(int, object)
+    #: *Add to X…* on a row: position, :class:`FaceResult`, the person's name.
+    add_face_requested = Signal(int, object, str)
+    #: *This is not X* on a row: position, :class:`FaceResult`, X's gallery id.
+    not_person_requested = Signal(int, object, int)
 
     def __init__(
         self,
@@ -65,6 +77,10 @@ class PhotoResultsDialog(QDialog):
         self.setModal(False)
         self._rows: list[PhotoRow] = []
         self._folder = ""
+        #: The names enrolled, for the face menu's *Add to*; set by the window.
+        self.people: Callable[[], Sequence[str]] = lambda: ()
+        #: Whether the gallery stores "not X" corrections; set by the window.
+        self.can_correct: Callable[[], bool] = lambda: False
         self.summary_label = QLabel()
         self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
         self.table = QTableWidget(0, len(_TITLES))
@@ -78,6 +94,8 @@ class PhotoResultsDialog(QDialog):
         for col in (1, 2, 3):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_menu_requested)
 
         self.interval_box = QDoubleSpinBox()
         self.interval_box.setRange(0.0, MAX_PHOTO_INTERVAL_S)
@@ -153,6 +171,54 @@ class PhotoResultsDialog(QDialog):
     def _update_summary(self) -> None:
         self.summary_label.setText(summary(self._rows))
 
+    # -- naming the faces of a row ---------------------------------------------------------
+
+    def row_menu(self, position: int) -> QMenu | None:
+        """Return the menu of row ``position``, or None when there is no such row.
+
+        *Show this photo*, then for a photo of one face its face menu
+        (:func:`~faceapp.gui.face_actions.add_face_entries`), for several faces one
+        submenu per face ("Face 2: Madonna"), largest face first.
+        """
+        if not 0 <= position < len(self._rows):
+            return None
+        row = self._rows[position]
+        menu = QMenu(self)
+        menu.addAction("Show this photo").triggered.connect(
+            lambda: self.photo_requested.emit(position)
+        )
+        faces = row.results
+        if faces:
+            menu.addSeparator()
+        for k, fr in enumerate(faces):
+            target = menu
+            if len(faces) > 1:
+                target = menu.addMenu(f"Face {k + 1}: {fr.label}")
+            self._face_entries(target, position, fr)
+        return menu
+
+    def _face_entries(self, menu: QMenu, position: int, fr: FaceResult) -> None:
+        add_face_entries(
+            menu,
+            fr,
+            list(self.people()),
+            self.can_correct(),
+            lambda: self.name_face_requested.emit(position, fr),
+            lambda name: self.add_face_requested.emit(position, fr, name),
+            lambda pid: self.not_person_requested.emit(position, fr, pid),
+        )
+
+    def _popup(self, position: int, at: QPoint) -> QMenu | None:
+        menu = self.row_menu(position)
+        if menu is not None:
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.popup(self.table.viewport().mapToGlobal(at))
+        return menu
+
+    @Slot(QPoint)
+    def _on_table_menu_requested(self, at: QPoint) -> None:
+        self._popup(self.table.rowAt(at.y()), at)
+
     # -- export ------------------------------------------------------------------------
 
     def export_csv(self, path: str | Path) -> bool:
@@ -177,8 +243,11 @@ class PhotoResultsDialog(QDialog):
             self.export_csv(path)
 
     @Slot(int, int)
-    def _on_table_cell_double_clicked(self, row: int, _column: int) -> None:
+    def _on_table_cell_double_clicked(self, row: int, column: int) -> None:
         self.photo_requested.emit(row)
+        if 0 <= row < len(self._rows) and self._rows[row].results:
+            rect = self.table.visualRect(self.table.model().index(row, column))
+            self._popup(row, rect.center())
 
     @Slot(float)
     def _on_interval_box_value_changed(self, value: float) -> None:
