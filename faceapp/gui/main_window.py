@@ -520,7 +520,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _open_enrol(self, dialog: EnrolDialog) -> None:
-        dialog.enrol_requested.connect(self.enrolment.enrol_capture)  # straight to the job
+        dialog.enrol_requested.connect(self.enrolment.enrol_capture)  # to the gallery queue
         dialog.enrol_requested.connect(self._on_enrolling)
         dialog.enrol_batch_requested.connect(self.enrolment.enrol_captures)
         dialog.open()
