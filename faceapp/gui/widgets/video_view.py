@@ -23,6 +23,7 @@ from faceapp.core.pipeline import MatchSettings
 from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.capture_worker import source_size
 from faceapp.gui.context import AppContext
+from faceapp.gui.face_actions import add_face_entries
 from faceapp.session.live import ModelState
 from faceapp.session.verdict import (
     MATCH,
@@ -291,34 +292,16 @@ class VideoView(QWidget):
         if result is None or not 0 <= index < len(result.faces):
             raise IndexError(f"no face {index} on show")
         fr = result.faces[index]
-        menu = QMenu(self)
-        menu.addAction("Name this face…").triggered.connect(
-            lambda: self.name_face_requested.emit(fr)
+        return add_face_entries(
+            QMenu(self),
+            fr,
+            [p.name for p in self._ctx.people()],
+            hasattr(self._ctx.store, "add_negative"),
+            lambda: self.name_face_requested.emit(fr),
+            lambda name: self.add_face_requested.emit(fr, name),
+            lambda pid: self.not_person_requested.emit(fr, pid),
+            recognition=self._mode == "recognition",
         )
-        m = fr.match
-        near = m.name if m is not None and m.name is not None and (fr.known or fr.maybe) else None
-        if near is not None and self._mode == "recognition":
-            menu.addAction(f"Add to {near}…").triggered.connect(
-                lambda: self.add_face_requested.emit(fr, near)
-            )
-        others = [p.name for p in self._ctx.people() if p.name != near]
-        if others:
-            sub = menu.addMenu("Add to")
-            for name in others:
-                sub.addAction(name).triggered.connect(
-                    lambda _=False, n=name: self.add_face_requested.emit(fr, n)
-                )
-        if fr.known and m is not None and m.person_id is not None:
-            menu.addSeparator()
-            pid = m.person_id
-            wrong = menu.addAction(f"This is not {m.name}")
-            wrong.triggered.connect(lambda: self.not_person_requested.emit(fr, pid))
-            if not hasattr(self._ctx.store, "add_negative"):
-                wrong.setEnabled(False)
-                wrong.setToolTip("This gallery cannot store corrections")
-            else:
-                wrong.setToolTip(f"Remember this face as not {m.name}")
-        return menu
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt API
         """Offer to name the face under the cursor."""
