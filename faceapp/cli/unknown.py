@@ -34,7 +34,9 @@ def cmd_unknown(args: argparse.Namespace) -> int:
         return _merge(args, history, groups)
     group = _group(groups, args.group)
     if action == "ignore":
-        n = history.forget_faces(group.event_ids)
+        from faceapp.session.unknown_faces import ignore_faces
+
+        n = ignore_faces(history.store, group.event_ids)
         emit(args, {"group": group.id, "forgotten": n}, [f"forgot {n} face(s) of group {group.id}"])
         return EXIT_OK
     return _enrol(args, history, group)
@@ -145,12 +147,15 @@ def _refusal(refusal: Any, group_id: int, name: str) -> str:
 
 
 def _merge(args: argparse.Namespace, history: Any, groups: list[Any]) -> int:
+    """Merge groups: the window's step (:func:`faceapp.session.unknown_faces.group_together`)."""
+    from faceapp.session.unknown_faces import group_together
+
     chosen = [_group(groups, g) for g in dict.fromkeys(args.groups)]
     if len(chosen) < 2:
         raise UsageError("merge: give two or more different groups")
     target = min(g.id for g in chosen)
     ids = [i for g in chosen for i in g.event_ids]
-    history.new_face_group(ids)
+    group_together(history.store, ids)
     doc = {"group": target, "merged": [g.id for g in chosen], "faces": len(ids)}
     emit(args, doc, [f"merged {len(chosen)} groups into group {target} ({len(ids)} faces)"])
     return EXIT_OK
@@ -158,10 +163,12 @@ def _merge(args: argparse.Namespace, history: Any, groups: list[Any]) -> int:
 
 def _remove(args: argparse.Namespace, history: Any) -> int:
     """Take one face out of its group: it becomes a group of its own."""
+    from faceapp.session.unknown_faces import group_together
+
     faces = {f.event_id: f for f in history.unknown_faces()}
     if args.event not in faces:
         raise UsageError(f"event {args.event} is not an unknown face kept in the history")
-    history.new_face_group([args.event])
+    group_together(history.store, [args.event])
     emit(
         args,
         {"event_id": args.event, "group": args.event},
