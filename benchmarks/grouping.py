@@ -16,6 +16,12 @@ second.  Then the speed on 10,000 faces (all the LFW faces plus 2,299 of them ag
 noise, as another photo of the same person), each timing in a fresh process that reports
 its peak memory growth: the app's grouping (per connected component) and scikit-learn's
 agglomerative clustering on all faces at once.
+
+Faces of one photo are never grouped together (``group_embeddings(..., frames=...)``).
+Each LFW image gives one face, so with each image as its frame the groups must be the
+ones without (checked: ``frames_change_nothing``); to see the constraint work, in each
+held-out group that mixes people a face of each of two of them is said to share a photo,
+and the faces are grouped with and without it (``same_photo``).
 """
 
 from __future__ import annotations
@@ -107,6 +113,40 @@ def chosen(rows: list[dict[str, Any]], method: str) -> float | None:
         r["cut"] for r in rows if r["method"] == method and r["precision"] >= CALIBRATION_PRECISION
     ]
     return max(ok, default=None)
+
+
+def same_photo(x: np.ndarray, people: np.ndarray, cut: float, seed: int) -> dict[str, Any]:
+    """Group faces with made-up two-person photos, with and without the constraint.
+
+    The hard case: in every group that mixes people (grouped without the constraint),
+    a face of each of its two largest people (drawn at random) is said to come from one
+    photo.  Returns BCubed precision and recall without and with ``frames``, and how
+    many of those photos end with both their faces in one group.
+    """
+    rng = np.random.default_rng(seed)
+    plain = group_embeddings(x, cut)
+    frames: list[int | None] = [None] * len(x)
+    pairs = []
+    for g in np.unique(plain):
+        members = np.flatnonzero(plain == g)
+        names, counts = np.unique(people[members], return_counts=True)
+        if len(names) < 2:
+            continue
+        two = names[np.argsort(-counts, kind="stable")[:2]]
+        a, b = (int(rng.choice(members[people[members] == who])) for who in two)
+        frames[a] = frames[b] = int(g)
+        pairs.append((a, b))
+    out: dict[str, Any] = {"photos": len(pairs), "cut": cut}
+    for name, given in (("without", None), ("with", frames)):
+        labels = plain if given is None else group_embeddings(x, cut, frames=given)
+        p, r = bcubed(people, labels)
+        out[name] = {
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "groups": int(labels.max()) + 1,
+            "photos_grouped_as_one": sum(int(labels[a] == labels[b]) for a, b in pairs),
+        }
+    return out
 
 
 def ten_thousand(x: np.ndarray, seed: int) -> np.ndarray:
@@ -212,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     cut = picks["average"] or 0.75
+    own_frames = [str(i) for i in range(len(x))]  # each LFW image: one face, its own frame
+    unchanged = bool(
+        np.array_equal(group_embeddings(x, cut), group_embeddings(x, cut, frames=own_frames))
+    )
+    photos = same_photo(x[held], people[held], cut, args.seed)
     speed = [timed(args.npz, m, cut, args.seed) for m in ("components", "dense")]
     doc = {
         "faces": len(x),
@@ -219,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         "calibration_faces": int(calib.sum()),
         "held_out_faces": int(held.sum()),
         "summary": summary,
+        "frames_change_nothing": unchanged,
+        "same_photo": photos,
         "speed": speed,
         "sweep_calibration": calib_rows,
     }
@@ -240,6 +287,17 @@ def main(argv: list[str] | None = None) -> int:
     for r in calib_rows:
         c = "-" if r["cut"] is None else f"{r['cut']:.2f}"
         print(f"  {r['method']:<9} {c:>4}  {r['precision']:.4f}  {r['recall']:.4f}  {r['groups']}")
+    print(f"each image its own frame changes nothing: {unchanged}")
+    print(
+        f"held-out faces, {photos['photos']} made-up two-person photos from the mixed groups,"
+        f" cut {cut}:"
+    )
+    for name in ("without", "with"):
+        r = photos[name]
+        print(
+            f"  {name:<7} the constraint: P {r['precision']:.4f}  R {r['recall']:.4f}, "
+            f"{r['groups']} groups, {r['photos_grouped_as_one']} photos with both faces together"
+        )
     for s in speed:
         print(
             f"10,000 faces, {s['method']}: {s['seconds']} s, peak memory +{s['peak_growth_mb']} MB,"
