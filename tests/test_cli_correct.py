@@ -85,7 +85,9 @@ def _gallery_with_corrections(path: Path) -> GalleryStore:
     store = GalleryStore(path)
     store.add_samples("Ann", [(emb(1), None, None)])
     store.add_samples("Bob", [(emb(2), None, None)])
-    store.add_negative("Ann", emb(3), crop=b"\xff\xd8\xff\xd9", source="door.jpg")
+    from tests.storage.test_archive import jpeg
+
+    store.add_negative("Ann", emb(3), crop=jpeg(3), source="door.jpg")
     store.add_negative("Bob", emb(4), source="live view")
     store.add_negative("Ann", emb(5), source="hall.jpg")
     return store
@@ -158,3 +160,32 @@ def test_correct_without_images_or_a_mode_says_what_it_needs(capsys, tmp_path: P
     assert code == 2 and "IMAGE" in one_line(err)
     code, _, err = cli(capsys, "correct", "--list", "--remove", "1", *g)
     assert code == 2 and one_line(err)
+
+
+@pytest.mark.model
+def test_gallery_export_and_import_carry_the_corrections(capsys, tmp_path: Path) -> None:
+    src = ("--gallery", str(tmp_path / "src.sqlite3"))
+    dst = ("--gallery", str(tmp_path / "dst.sqlite3"))
+    store = _gallery_with_corrections(Path(src[1]))
+    out = str(tmp_path / "g.zip")
+    code, text, err = cli(capsys, "gallery", "export", out, "--json", *src)
+    assert code == 0, err
+    assert json.loads(text)["negatives"] == 3
+    code, text, err = cli(capsys, "gallery", "import", out, "--json", *dst)
+    assert code == 0, err
+    assert json.loads(text)["negatives_added"] == 3
+    code, text, _ = cli(capsys, "correct", "--list", "--json", *dst)
+    listed = [(c["person"], c["source"], c["crop"]) for c in json.loads(text)["corrections"]]
+    assert listed == [
+        ("Ann", "door.jpg", True),
+        ("Ann", "hall.jpg", False),
+        ("Bob", "live view", False),
+    ]
+    imported = GalleryStore(dst[1])
+    assert [n.embedding.tobytes() for n in imported.negatives("Ann")] == [
+        n.embedding.tobytes() for n in store.negatives("Ann")
+    ]
+    code, text, _ = cli(capsys, "gallery", "import", out, "--on-conflict", "merge", *dst)
+    assert code == 0 and "correction" not in text  # none new: nothing said about them
+    code, text, _ = cli(capsys, "gallery", "export", str(tmp_path / "h.zip"), *src)
+    assert "3 correction(s)" in text

@@ -123,11 +123,14 @@ def _gallery_export(args: argparse.Namespace, store: Any) -> int:
         "people": summary.people,
         "samples": summary.samples,
         "thumbnails_left_out": summary.thumbnails_left_out,
+        "negatives": summary.negatives,
     }
     lines = [
         f"exported {summary.people} people with {summary.samples} sample(s) to "
         f"{display_name(summary.path)} (it holds their faces: keep it private)"
     ]
+    if summary.negatives:
+        lines.append(f"and {summary.negatives} correction(s) ('not X', see faceapp correct --list)")
     if summary.thumbnails_left_out:
         lines.append(f"{summary.thumbnails_left_out} thumbnail(s) were not JPEG and left out")
     emit(args, doc, lines)
@@ -161,6 +164,8 @@ def _gallery_import(args: argparse.Namespace, store: Any) -> int:
         )
     for old, new in summary.renamed:
         lines.append(f"{shown(old)} is enrolled already; imported as {shown(new)}")
+    if summary.negatives_added:
+        lines.append(f"{summary.negatives_added} correction(s) ('not X') added")
     emit(args, doc, lines)
     return EXIT_OK
 
