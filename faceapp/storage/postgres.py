@@ -35,6 +35,8 @@ from faceapp.storage.schema import SCHEMA_VERSION, GalleryError, Negative, Perso
 if TYPE_CHECKING:
     import psycopg
 
+    from faceapp.storage.postgres_search import VectorSearch
+
 __all__ = [
     "CHANNEL",
     "URI_SCHEMES",
@@ -936,6 +938,15 @@ class PostgresStore:
     def watch(self) -> PostgresWatch:
         """Return a new :class:`PostgresWatch` on this database (it opens its own connection)."""
         return PostgresWatch(self._conninfo, self._timeout)
+
+    def server_search(self) -> VectorSearch | None:
+        """Return pgvector's HNSW search when the server has it and the gallery is large.
+
+        None (match in-process) otherwise; see :mod:`faceapp.storage.postgres_search`.
+        """
+        from faceapp.storage.postgres_search import server_search
+
+        return server_search(self._conninfo)
 
 
 class PostgresWatch:

@@ -1,0 +1,117 @@
+"""Server-side 1:K with pgvector's HNSW index: the same decision as the in-process rule."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from benchmarks.site_scale import pgserver_bin, pgvector_server
+from faceapp.core.matching import identify, l2_normalize
+from faceapp.storage.samples import NewSample
+from tests.conftest import person_photos
+
+pytestmark = pytest.mark.skipif(
+    pgserver_bin() is None,
+    reason="pgserver's PostgreSQL with pgvector is not installed (pip install 'faceapp[bench]')",
+)
+psycopg = pytest.importorskip("psycopg", reason="psycopg not installed")
+
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with pgvector_server("64MB") as s:
+        yield s
+
+
+@pytest.fixture()
+def vector_db(server) -> str:
+    return server.new_database(f"vec_{next(_names)}")
+
+
+def _sample(v: np.ndarray) -> NewSample:
+    return (l2_normalize(v.astype(np.float32)), None, None)
+
+
+def _same(a, b) -> None:
+    for x, y in zip(a, b, strict=True):
+        assert (x.name, x.accepted, x.maybe) == (y.name, y.accepted, y.maybe)
+        assert x.person_id == y.person_id
+        assert x.distance == pytest.approx(y.distance, abs=1e-5)
+        assert x.threshold == pytest.approx(y.threshold, abs=1e-9)
+
+
+@pytest.mark.model
+def test_real_faces_named_as_the_in_process_rule_names_them(
+    vector_db, pipeline, celebrity_dir
+) -> None:
+    from faceapp.core.images import load_image
+    from faceapp.enrolment import prepare_sample
+    from faceapp.storage.postgres import PostgresStore
+
+    store = PostgresStore(vector_db)
+    for person, photos in person_photos(celebrity_dir, "train").items():
+        samples = [
+            prepare_sample(pipeline, load_image(p), person, True).stored() for p in photos[:3]
+        ]
+        store.add_samples(person, samples)
+    probes = np.stack(
+        [
+            prepare_sample(pipeline, load_image(p), person, True).embedding
+            for person, photos in person_photos(celebrity_dir, "val").items()
+            for p in photos[:4]
+        ]
+    )
+    from faceapp.storage.postgres_search import server_search
+
+    search = server_search(vector_db, min_people=1)
+    assert search is not None
+    index = store.index()
+    _same(search.identify(probes), identify(probes, index))
+    _same(search.identify(probes, threshold=0.9), identify(probes, index, threshold=0.9))
+    assert sum(m.accepted for m in search.identify(probes)) >= len(probes) // 2
+    search.close()
+    store.close()
+
+
+def test_vectors_follow_enrolment_removal_and_new_samples(vector_db) -> None:
+    from faceapp.storage.postgres import PostgresStore
+    from faceapp.storage.postgres_search import server_search
+
+    rng = np.random.default_rng(3)
+    base = l2_normalize(rng.standard_normal((30, 128)).astype(np.float32))
+    store = PostgresStore(vector_db)
+    for i, v in enumerate(base[:20]):
+        store.add_samples(f"P{i}", [_sample(v)])
+    search = server_search(vector_db, min_people=10)
+    assert search is not None
+    probes = l2_normalize(base + 0.05 * rng.standard_normal(base.shape).astype(np.float32))
+    _same(search.identify(probes, threshold=0.9), identify(probes, store.index(), threshold=0.9))
+    store.add_samples("P25", [_sample(base[25])])  # a new person
+    store.add_samples("P3", [_sample(base[4])])  # a second sample moves P3's mean
+    store.remove_person("P7")
+    store.rename("P1", "Renamed")
+    _same(search.identify(probes, threshold=0.9), identify(probes, store.index(), threshold=0.9))
+    _same(search.identify(probes), identify(probes, store.index()))
+    search.close()
+    store.close()
+
+
+def test_without_pgvector_or_below_the_size_matching_stays_in_process(server) -> None:
+    from faceapp.storage.postgres import PostgresStore
+
+    plain = server.new_database(f"plain_{next(_names)}", vector=False)
+    store = PostgresStore(plain)
+    store.add_samples("A", [_sample(np.ones(128))])
+    assert store.server_search() is None  # no pgvector: nothing changes
+    store.close()
+    small = server.new_database(f"small_{next(_names)}")
+    store = PostgresStore(small)
+    store.add_samples("A", [_sample(np.ones(128))])
+    assert store.server_search() is None  # pgvector, but one person: in-process
+    with psycopg.connect(small) as conn:
+        assert conn.execute("SELECT to_regclass('person_vectors')").fetchone()[0] is None
+    store.close()
