@@ -115,3 +115,29 @@ def test_without_pgvector_or_below_the_size_matching_stays_in_process(server) ->
     with psycopg.connect(small) as conn:
         assert conn.execute("SELECT to_regclass('person_vectors')").fetchone()[0] is None
     store.close()
+
+
+def test_site_scale_benchmark_runs_at_a_tiny_size() -> None:
+    """``python -m benchmarks.site_scale`` gives its figures (never checked for speed)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    argv = ["--people", "300", "--inprocess", "500", "--open-people", "200", "--no-cli"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.site_scale", *argv, "--probes", "10", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=400,
+        cwd=repo,
+        env=dict(os.environ, PYTHONPATH=str(repo)),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    hnsw = figures["search_300"]["hnsw"]
+    assert set(hnsw["by_ef"]) == {"40", "100", "200"}
+    assert 0.0 <= hnsw["by_ef"]["100"]["genuine"]["recall_at_1"] <= 1.0
+    assert figures["open_200"]["store_and_snapshot"]["people"] == 200
