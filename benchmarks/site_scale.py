@@ -237,7 +237,7 @@ def hnsw(conninfo: str, vectors: np.ndarray, genuine, strangers, efs: list[int])
             times, hits = [], 0
             for p, want in zip(rows, exact):
                 t = time.perf_counter()
-                ids, vecs, _ = search.candidates(p[None, :])
+                ids, vecs, _, _ = search.candidates(p[None, :])
                 d = ((vecs[0] - p) ** 2).sum(axis=1)
                 got = ids[0][int(np.argmin(d))]
                 times.append(1000 * (time.perf_counter() - t))

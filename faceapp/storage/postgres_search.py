@@ -14,6 +14,7 @@ from faceapp.core.matching import (
     MAYBE_STRANGER_RATE,
     PAIR_THRESHOLD,
     GalleryIndex,
+    corrected_people,
     face_distance,
     face_threshold,
     gallery_outlook,
@@ -134,8 +135,9 @@ class VectorSearch:
     The vectors follow the samples through a trigger: every insert or delete of a
     sample marks its person stale (table ``person_vectors_stale``) in the writer's own
     transaction; the next search recomputes the stale people's vectors first.  A person
-    removed takes their vector with them (foreign key).  "Not X" corrections are not
-    kept in a shared gallery, so they play no part here.
+    removed takes their vector with them (foreign key).  "Not X" corrections (table
+    ``negatives``, few) are read with each search and applied here exactly as
+    :func:`~faceapp.core.matching.identify` applies them, over the candidates.
     """
 
     def __init__(self, conninfo: str, ef_search: int = EF_SEARCH) -> None:
@@ -289,7 +291,7 @@ class VectorSearch:
 
     def candidates(
         self, probes: np.ndarray, k: int = CANDIDATES
-    ) -> tuple[list[list[int]], list[np.ndarray], _Size]:
+    ) -> tuple[list[list[int]], list[np.ndarray], _Size, GalleryIndex]:
         """Return each probe's ``k`` nearest people by the HNSW index (ids, vectors).
 
         Parameters
@@ -297,7 +299,7 @@ class VectorSearch:
         probes : ndarray, shape (n, d)
             L2-normalised embeddings.
         k : int
-            People per probe.
+            People per probe, besides one more per person with a "not X" correction.
 
         Returns
         -------
@@ -307,23 +309,52 @@ class VectorSearch:
             Their mean embeddings, as stored.
         size : _Size
             People and samples in the gallery's vectors.
+        corrections : GalleryIndex
+            The people with "not X" corrections: their samples and negatives.
         """
         self.refresh()
         conn = self._conn
         ids: list[list[int]] = []
         vectors: list[np.ndarray] = []
         with conn.transaction():
-            conn.execute(f"SET LOCAL hnsw.ef_search = {max(self._ef, k)}")
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             size = self._size(conn)
+            corrections = self._corrections(conn)
+            limit = k + min(len(corrections), 1000)
+            conn.execute(f"SET LOCAL hnsw.ef_search = {max(self._ef, limit)}")
             for p in np.atleast_2d(probes):
                 rows = conn.execute(
                     f"SELECT person_id, centroid::text FROM {_TABLE}"
                     " ORDER BY centroid <-> %s::vector LIMIT %s",
-                    (_vector_text(p), k),
+                    (_vector_text(p), limit),
                 ).fetchall()
                 ids.append([int(r[0]) for r in rows])
                 vectors.append(_parse_vectors([r[1] for r in rows]) if rows else np.zeros((0, 0)))
-        return ids, vectors, size
+        return ids, vectors, size, corrections
+
+    @staticmethod
+    def _corrections(conn: psycopg.Connection[Any]) -> GalleryIndex:
+        """Return the people with negatives, their samples and negatives (few: corrections)."""
+        row = conn.execute("SELECT to_regclass('negatives')").fetchone()
+        if row is None or row[0] is None:
+            return GalleryIndex.empty()
+        negatives = conn.execute(
+            "SELECT person_id, embedding, dim FROM negatives ORDER BY person_id, id"
+        ).fetchall()
+        if not negatives:
+            return GalleryIndex.empty()
+        samples = conn.execute(
+            "SELECT person_id, embedding, dim FROM samples WHERE person_id IN"
+            " (SELECT person_id FROM negatives) ORDER BY person_id, id"
+        ).fetchall()
+
+        def vec(r: Any) -> np.ndarray:
+            return np.frombuffer(bytes(r[1]), "<f4").reshape(r[2])
+
+        return GalleryIndex.from_samples(
+            [(int(r[0]), "", vec(r)) for r in samples],
+            negatives=[(int(r[0]), vec(r)) for r in negatives],
+        )
 
     def names(self, person_ids: Sequence[int]) -> dict[int, str]:
         """Return the display names of ``person_ids``."""
@@ -341,8 +372,8 @@ class VectorSearch:
     ) -> list[Match]:
         """Answer "who is this?" for each probe, by the rule of :func:`matching.identify`.
 
-        Parameters and result as :func:`faceapp.core.matching.identify` (without "not X"
-        corrections, which a shared gallery does not keep).
+        Parameters and result as :func:`faceapp.core.matching.identify`, "not X"
+        corrections included.
 
         Raises
         ------
@@ -350,7 +381,7 @@ class VectorSearch:
             With the automatic rule, when the shipped open-set table is missing or damaged.
         """
         p = l2_normalize(np.atleast_2d(np.asarray(probes, np.float32)))
-        ids, vectors, size = self.candidates(p)
+        ids, vectors, size, corr = self.candidates(p)
         if size.people == 0:
             limit = PAIR_THRESHOLD if threshold is None else threshold
             return [Match(None, float("inf"), limit, False) for _ in range(p.shape[0])]
@@ -359,16 +390,25 @@ class VectorSearch:
             base = gallery_outlook(size.people, stranger_rate, per_person).threshold
             loose_rate = max(stranger_rate, MAYBE_STRANGER_RATE)
             loose = gallery_outlook(size.people, loose_rate, per_person).threshold
-        names = self.names(sorted({i for row in ids for i in row[:1]}))
+        kept_out = corrected_people(p, corr) if len(corr) else np.zeros((len(p), 0), bool)
+        names = self.names(sorted({i for row in ids for i in row}))
         matches = []
-        for probe, row_ids, vecs in zip(p, ids, vectors):
+        for row, (probe, row_ids, vecs) in enumerate(zip(p, ids, vectors)):
             d = face_distance(probe, vecs)
-            order = np.argsort(d, kind="stable")
-            k = row_ids[int(order[0])]
-            dist = float(d[order[0]])
-            second = float(d[order[1]]) if len(order) > 1 else float("inf")
-            if k not in names:  # the nearest's name was just read: a removal in between
-                names.update(self.names([k]))
+            order = [int(i) for i in np.argsort(d, kind="stable")]
+            out = {corr.person_ids[j] for j in np.flatnonzero(kept_out[row])}
+            first = row_ids[order[0]]
+            c_name, c_id = (names.get(first), first) if first in out else (None, None)
+            left = [i for i in order if row_ids[i] not in out] if c_id is not None else order
+            if not left:  # everybody is out for this face (only in a tiny gallery)
+                dist = float(d[order[0]])
+                limit = PAIR_THRESHOLD if threshold is None else threshold
+                if threshold is None:  # the runner-up left is as far as can be: 2
+                    limit = face_threshold(base, 2.0 if size.people > 1 else float("inf"))
+                matches.append(Match(None, dist, limit, False, None, False, c_name, c_id))
+                continue
+            k, dist = row_ids[left[0]], float(d[left[0]])
+            second = float(d[left[1]]) if len(left) > 1 else float("inf")
             if threshold is None:
                 limit = face_threshold(base, second)
                 maybe_limit = min(face_threshold(loose, second), PAIR_THRESHOLD)
@@ -376,11 +416,11 @@ class VectorSearch:
                 limit, maybe_limit = threshold, PAIR_THRESHOLD
             name = names.get(k)
             if name is not None and is_match(dist, limit):
-                matches.append(Match(name, dist, limit, True, k))
+                matches.append(Match(name, dist, limit, True, k, False, c_name, c_id))
             elif name is not None and is_match(dist, maybe_limit):
-                matches.append(Match(name, dist, limit, False, k, True))
+                matches.append(Match(name, dist, limit, False, k, True, c_name, c_id))
             else:
-                matches.append(Match(None, dist, limit, False))
+                matches.append(Match(None, dist, limit, False, None, False, c_name, c_id))
         return matches
 
 

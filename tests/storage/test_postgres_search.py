@@ -100,6 +100,32 @@ def test_vectors_follow_enrolment_removal_and_new_samples(vector_db) -> None:
     store.close()
 
 
+def test_not_x_corrections_apply_as_in_process(vector_db) -> None:
+    from faceapp.storage.postgres import PostgresStore
+    from faceapp.storage.postgres_search import server_search
+
+    rng = np.random.default_rng(5)
+    base = l2_normalize(rng.standard_normal((12, 128)).astype(np.float32))
+    store = PostgresStore(vector_db)
+    for i, v in enumerate(base):
+        store.add_samples(f"P{i}", [_sample(v)])
+    probes = l2_normalize(base + 0.3 * rng.standard_normal(base.shape).astype(np.float32))
+    for i in range(6):  # the probe of P{i} is "not P{i}": kept from them
+        store.add_negative(f"P{i}", probes[i])
+    search = server_search(vector_db, min_people=1)
+    assert search is not None
+    index = store.index()
+    assert index.negatives.shape[0] == 6
+    expected = identify(probes, index, threshold=1.2)
+    assert any(m.corrected for m in expected)
+    _same(search.identify(probes, threshold=1.2), expected)
+    _same(search.identify(probes), identify(probes, index))
+    for got, want in zip(search.identify(probes), identify(probes, index)):
+        assert (got.corrected, got.corrected_id) == (want.corrected, want.corrected_id)
+    search.close()
+    store.close()
+
+
 def test_without_pgvector_or_below_the_size_matching_stays_in_process(server) -> None:
     from faceapp.storage.postgres import PostgresStore
 
