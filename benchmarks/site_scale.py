@@ -64,6 +64,12 @@ class Server:
     def conninfo(self, db: str = "postgres") -> str:
         return f"host={self.root} port={self.port} user=pgadmin dbname={db}"
 
+    def uri(self, db: str) -> str:
+        """Return the database's ``postgresql://`` address (the app's ``--gallery`` form)."""
+        from urllib.parse import quote
+
+        return f"postgresql://pgadmin@/{db}?host={quote(str(self.root), safe='')}&port={self.port}"
+
     def new_database(self, name: str, vector: bool = True) -> str:
         """Create a database (with the vector extension unless told); return its conninfo."""
         import psycopg
@@ -275,21 +281,75 @@ def open_gallery(conninfo: str, n: int) -> dict[str, Any]:
     return out
 
 
-def identify_cli(conninfo: str, photo: Path | None) -> dict[str, Any] | None:
+def _app_env(work: Path) -> dict[str, str]:
+    """The app's environment for a run: offscreen, its settings and data in ``work``."""
+    return dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(work / "config"),
+        FACEAPP_DATA_DIR=str(work / "data"),
+    )
+
+
+def enrol_celebrities(uri: str, work: Path) -> dict[str, Any]:
+    """Enrol the 5-celebrity people with ``faceapp enroll --folders train``."""
+    from faceapp import paths
+
+    exe = Path(sys.executable).with_name("faceapp")
+    argv = [str(exe), "enroll", "--folders", str(paths.celebrity_dir() / "train"), "--largest"]
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [*argv, "--gallery", uri], env=_app_env(work), capture_output=True, text=True, timeout=900
+    )
+    return {"rc": proc.returncode, "seconds": round(time.perf_counter() - t, 1)}
+
+
+def identify_cli(uri: str, photo: Path | None, work: Path) -> dict[str, Any] | None:
     """Time ``faceapp identify --gallery URI photo`` from process start to its answer."""
     if photo is None:
         return None
     exe = Path(sys.executable).with_name("faceapp")
     t = time.perf_counter()
     proc = subprocess.run(
-        [str(exe), "identify", "--gallery", conninfo, str(photo)],
-        capture_output=True, text=True,
+        [str(exe), "identify", "--gallery", uri, str(photo)],
+        capture_output=True, text=True, env=_app_env(work),
     )  # fmt: skip
     return {
         "seconds": round(time.perf_counter() - t, 2),
         "rc": proc.returncode,
-        "out": proc.stdout.strip()[:200],
+        "out": (proc.stdout.strip() or proc.stderr.strip())[-200:],
     }
+
+
+def window(uri: str, folder: Path, work: Path, limit: float = 60.0) -> dict[str, Any]:
+    """Start ``faceapp gui --gallery URI --source FOLDER`` offscreen; time its first frames.
+
+    ``first_frame_s``: process start to the first processed frame in ``--events``;
+    ``first_name_s``: to the first face named there (the window ready to name).
+    """
+    exe = Path(sys.executable).with_name("faceapp")
+    events = work / f"events-{time.monotonic_ns()}.jsonl"
+    argv = [str(exe), "gui", "--gallery", uri, "--source", str(folder),
+            "--exit-after", str(int(limit)), "--events", str(events)]  # fmt: skip
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        argv, env=_app_env(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    out: dict[str, Any] = {}
+    while proc.poll() is None and "first_name_s" not in out and time.monotonic() - start < limit:
+        if events.is_file():
+            lines = events.read_text().splitlines()
+            if lines and "first_frame_s" not in out:
+                out["first_frame_s"] = round(time.monotonic() - start, 2)
+            for line in lines:
+                with contextlib.suppress(ValueError):
+                    if any(f.get("name") for f in json.loads(line).get("faces", [])):
+                        out["first_name_s"] = round(time.monotonic() - start, 2)
+                        break
+        time.sleep(0.02)
+    proc.terminate()
+    proc.wait(timeout=60)
+    return out
 
 
 def celebrity_photo() -> Path | None:
@@ -342,12 +402,22 @@ def main(argv: list[str] | None = None) -> int:
             result[f"search_{args.people}"] = row
             del gallery, index
         if args.open_people:
-            conninfo = server.new_database("opened", vector=False)
+            name = "opened"
+            conninfo = server.new_database(name, vector=False)
             fill_gallery(conninfo, people(seed_vectors, args.open_people, rng))
-            result[f"open_{args.open_people}"] = {
-                "store_and_snapshot": open_gallery(conninfo, args.open_people),
-                "identify_cli": None if args.no_cli else identify_cli(conninfo, celebrity_photo()),
-            }
+            row = {"store_and_snapshot": open_gallery(conninfo, args.open_people)}
+            if not args.no_cli:
+                work = Path(tempfile.mkdtemp(prefix="faceapp-site-scale-"))
+                try:
+                    uri = server.uri(name)
+                    row["enrolled"] = enrol_celebrities(uri, work)
+                    row["identify_cli"] = identify_cli(uri, celebrity_photo(), work)
+                    photo = celebrity_photo()
+                    if photo is not None:
+                        row["window"] = window(uri, photo.parent, work)
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+            result[f"open_{args.open_people}"] = row
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
 
