@@ -379,14 +379,19 @@ def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1)
     frame = _demo_frame()
 
     # -- open -------------------------------------------------------------------------
-    meter.start()
-    t0 = time.perf_counter()
+    # Building the window is timed on its own (``window_open_s``, with the GUI thread's
+    # CPU time): the stall meter cannot tick before there is an event loop, and nothing
+    # is on screen to be unresponsive yet.  The open phase's stalls are those of the shown
+    # window while the people and the matching index arrive.
+    t0, cpu0 = time.perf_counter(), time.thread_time()
     ctx = AppContext(Settings(source="demo", demo_offered=True), store, fake_pipeline())
     window = MainWindow(ctx, source="demo")
     window.resize(1240, 800)
     window.show()
     app.processEvents()
     report["window_open_s"] = round(time.perf_counter() - t0, 3)
+    report["window_open_cpu_ms"] = round((time.thread_time() - cpu0) * 1000.0, 1)
+    meter.start()
     window.start()
     panel = window.gallery_panel
     worker = window.worker
