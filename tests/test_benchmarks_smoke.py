@@ -1,16 +1,19 @@
 """Every benchmark entry point runs at a tiny size and gives its figures, none checked for speed.
 
-Each runs as ``python -m benchmarks.<name>`` in a child, as one is run by hand.  A
+Each runs as ``python -m benchmarks.<name>`` does (its ``__main__`` block, its argv), but
+in this process: a child would spend most of its time importing TensorFlow again.  A
 benchmark that needs LFW is skipped with the reason when ``../shared/data/lfw`` (or
 ``FACEAPP_LFW_DIR``) is absent; one that loads the face models is marked ``model``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import runpy
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,19 +35,21 @@ needs_celebrities = pytest.mark.skipif(
 )
 
 
-def bench_output(module: str, *argv: str, timeout: float = 400) -> str:
-    """Run ``python -m benchmarks.<module> argv`` in a child; return its stdout."""
-    env = dict(os.environ, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run(
-        [sys.executable, "-m", f"benchmarks.{module}", *argv],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=timeout,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout
+def bench_output(module: str, *argv: str) -> str:
+    """Run ``python -m benchmarks.<module> argv`` in this process; return its stdout.
+
+    The module runs as ``__main__`` from the checkout, with ``sys.argv`` as the shell would
+    give it; a non-zero exit fails the test.
+    """
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+        patch.chdir(REPO)
+        patch.setattr(sys, "argv", [f"benchmarks/{module}.py", *argv])
+        try:
+            runpy.run_module(f"benchmarks.{module}", run_name="__main__", alter_sys=True)
+        except SystemExit as stop:
+            assert stop.code in (0, None), f"benchmarks.{module} exited with {stop.code!r}"
+    return out.getvalue()
 
 
 def bench(module: str, *argv: str) -> dict:
