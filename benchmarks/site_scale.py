@@ -218,7 +218,7 @@ def hnsw(conninfo: str, vectors: np.ndarray, genuine, strangers, efs: list[int])
     import psycopg
 
     from faceapp.core.matching import nearest_two
-    from faceapp.storage.postgres_search import VectorSearch
+    from faceapp.storage.postgres_search import EF_SEARCH, VectorSearch
 
     index = index_of(vectors)
     search = VectorSearch(conninfo)
@@ -234,6 +234,7 @@ def hnsw(conninfo: str, vectors: np.ndarray, genuine, strangers, efs: list[int])
         "index_mb": round(size[0] / 2**20, 1),
         "table_mb": round(size[1] / 2**20, 1),
         "by_ef": {},
+        "ef_of_bare_query_and_identify": EF_SEARCH,
     }
     for kind, rows in (("genuine", genuine), ("stranger", strangers)):
         exact = nearest_two(rows, index)[0] + 1  # person ids are positions + 1
@@ -250,6 +251,19 @@ def hnsw(conninfo: str, vectors: np.ndarray, genuine, strangers, efs: list[int])
                 hits += int(got == want)
             row = out["by_ef"].setdefault(str(ef), {})
             row[kind] = {**stats(times), "recall_at_1": round(hits / len(rows), 4)}
+        search._ef = EF_SEARCH
+        with psycopg.connect(conninfo) as conn:  # the bare query, as a client of its own
+            conn.execute(f"SET hnsw.ef_search = {search._ef}")
+            times = []
+            for p in rows:
+                t = time.perf_counter()
+                conn.execute(
+                    "SELECT person_id FROM person_vectors ORDER BY centroid <-> %s::vector"
+                    " LIMIT 10",
+                    ("[" + ",".join(map(repr, p.tolist())) + "]",),
+                ).fetchall()
+                times.append(1000 * (time.perf_counter() - t))
+            out.setdefault("bare_query", {})[kind] = stats(times)
         t = time.perf_counter()
         for p in rows[:50]:
             search.identify(p)

@@ -145,6 +145,7 @@ class VectorSearch:
 
         self._conninfo = conninfo
         self._ef = int(ef_search)
+        self._cached: tuple[int | None, _Size, GalleryIndex] | None = None
         try:
             self._conn = psycopg.connect(conninfo, connect_timeout=10)
         except psycopg.Error as exc:
@@ -318,8 +319,12 @@ class VectorSearch:
         vectors: list[np.ndarray] = []
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            size = self._size(conn)
-            corrections = self._corrections(conn)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()
+            revision = int(row[0]) if row else None
+            if self._cached is None or self._cached[0] != revision or revision is None:
+                # counting the people and reading the corrections cost a scan: once a revision
+                self._cached = (revision, self._size(conn), self._corrections(conn))
+            _, size, corrections = self._cached
             limit = k + min(len(corrections), 1000)
             conn.execute(f"SET LOCAL hnsw.ef_search = {max(self._ef, limit)}")
             for p in np.atleast_2d(probes):
