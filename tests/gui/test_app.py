@@ -98,33 +98,25 @@ def test_a_gallery_that_is_not_a_gallery_exits_with_1(tmp_path):
 def test_exit_after_closes_cleanly_with_events_and_a_screenshot(tmp_path, demo_store, val_photos):
     folder = letterboxed_folder(tmp_path / "photos", [val_photos["jerry_seinfeld"][2]])
     events, shot = tmp_path / "events.jsonl", tmp_path / "shot.png"
-    args = [
-        "--source",
-        str(folder),
-        "--gallery",
-        str(demo_store.path),
-        "--mode",
-        "verification",
-        "--claim",
-        "Jerry Seinfeld",
-        "--exit-after",
-        "25",
-        "--events",
-        str(events),
-        "--screenshot",
-        str(shot),
-    ]
-    result = _run(
-        f"""
-        from faceapp.gui.app import main
-        raise SystemExit(main({args!r}))
-        """,
-        tmp_path,
-        timeout=150,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr
-    assert "session:" in result.stderr  # the frame counters logged at exit
+    # 8 s is ample for the models to load and name the face on an idle machine; on a busy one
+    # where no frame was processed yet, the same run again with 25 s (every check applies to both).
+    for seconds in ("8", "25"):
+        args = ["--source", str(folder), "--gallery", str(demo_store.path), "--mode"]
+        args += ["verification", "--claim", "Jerry Seinfeld", "--exit-after", seconds]
+        args += ["--events", str(events), "--screenshot", str(shot)]
+        result = _run(
+            f"""
+            from faceapp.gui.app import main
+            raise SystemExit(main({args!r}))
+            """,
+            tmp_path,
+            timeout=150,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "Traceback" not in result.stderr
+        assert "session:" in result.stderr  # the frame counters logged at exit
+        if events.read_text().strip():
+            break
     lines = [json.loads(line) for line in events.read_text().splitlines()]
     assert lines, "no frame was processed"
     faces = [f for line in lines for f in line["faces"]]
