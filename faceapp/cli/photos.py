@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
 
     from faceapp.core.errors import ImageError
     from faceapp.core.images import display_name, load_image
+    from faceapp.core.matching import GalleryIndex
     from faceapp.core.pipeline import MatchSettings
 
     settings = MatchSettings(threshold=threshold_from(args), stranger_rate=stranger_rate_from(args))
@@ -217,12 +219,17 @@ def cmd_identify(args: argparse.Namespace) -> int:
         raise UsageError("--csv - and --json both want standard output; choose one")
     csv_path = None if args.csv in (None, "-") else checked_output(args, Path(args.csv), "--csv")
     store = open_store(args)
-    index = store.index()
+    # A large shared gallery whose server has pgvector answers 1:K itself (issue 20).
+    search = store.server_search() if hasattr(store, "server_search") else None
+    index = store.index() if search is None else GalleryIndex.empty()
     photos = photos_of(args.images)
     for path, named in photos:
         if named:
             load_image(path)  # a bad photo named on the command line fails before the model loads
     pipeline = loaded_pipeline(args)
+    if search is not None:  # a copy: the models are shared, the matcher is the server's
+        pipeline = copy.copy(pipeline)
+        pipeline.match = search.match  # type: ignore[method-assign]
     recorder = HistoryRecorder(args, store, pipeline)  # unknown faces kept with their embedding
     doc: list[dict[str, Any]] = []
     lines, any_known = [], False

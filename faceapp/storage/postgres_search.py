@@ -369,6 +369,16 @@ class VectorSearch:
             ).fetchall()
         return {int(r[0]): str(r[1]) for r in rows}
 
+    def match(self, embeddings: np.ndarray, gallery: object, settings: Any) -> list[Match]:
+        """Match as :meth:`FacePipeline.match <faceapp.core.pipeline.FacePipeline.match>`.
+
+        1:K by the server with ``settings.threshold`` and ``settings.stranger_rate``;
+        ``gallery`` (the in-process snapshot) is not read.
+        """
+        if len(embeddings) == 0:
+            return []
+        return self.identify(embeddings, settings.threshold, settings.stranger_rate)
+
     def identify(
         self,
         probes: np.ndarray,
@@ -429,13 +439,16 @@ class VectorSearch:
         return matches
 
 
-def server_search(conninfo: str, min_people: int = SERVER_SEARCH_MIN_PEOPLE) -> VectorSearch | None:
+def server_search(conninfo: str, min_people: int | None = None) -> VectorSearch | None:
     """Return a :class:`VectorSearch` when the server has pgvector and the gallery is large.
 
     Enables it (table, trigger, index) the first time.  Returns None, and the app keeps
     matching in-process as always, when pgvector is absent, the gallery has fewer than
-    ``min_people`` people, or enabling failed (logged).
+    ``min_people`` people (default :data:`SERVER_SEARCH_MIN_PEOPLE`), or enabling
+    failed (logged).
     """
+    if min_people is None:
+        min_people = SERVER_SEARCH_MIN_PEOPLE
     try:
         search = VectorSearch(conninfo)
     except GalleryError as exc:

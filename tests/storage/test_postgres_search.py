@@ -77,6 +77,36 @@ def test_real_faces_named_as_the_in_process_rule_names_them(
     store.close()
 
 
+@pytest.mark.model
+def test_cli_identify_asks_the_server_on_a_large_gallery(
+    server, pipeline, celebrity_dir, capsys, monkeypatch
+) -> None:
+    from faceapp.core.images import load_image
+    from faceapp.enrolment import prepare_sample
+    from faceapp.storage import postgres_search
+    from faceapp.storage.postgres import PostgresStore
+    from tests.conftest import cli
+
+    name = f"cli_{next(_names)}"
+    conninfo = server.new_database(name)
+    store = PostgresStore(conninfo)
+    for person, photos in person_photos(celebrity_dir, "train").items():
+        store.add_samples(
+            person, [prepare_sample(pipeline, load_image(photos[0]), person, True).stored()]
+        )
+    store.close()
+    photo = person_photos(celebrity_dir, "val")["madonna"][0]
+    in_process = cli(capsys, "identify", "--gallery", server.uri(name), str(photo))
+    with psycopg.connect(conninfo) as conn:
+        assert conn.execute("SELECT to_regclass('person_vectors')").fetchone()[0] is None
+    monkeypatch.setattr(postgres_search, "SERVER_SEARCH_MIN_PEOPLE", 5)  # "large" here
+    by_server = cli(capsys, "identify", "--gallery", server.uri(name), str(photo))
+    with psycopg.connect(conninfo) as conn:  # the server's index was made and used
+        assert conn.execute("SELECT to_regclass('person_vectors')").fetchone()[0] is not None
+    assert by_server[0] == in_process[0] == 0
+    assert by_server[1] == in_process[1] and "madonna" in by_server[1]
+
+
 def test_vectors_follow_enrolment_removal_and_new_samples(vector_db) -> None:
     from faceapp.storage.postgres import PostgresStore
     from faceapp.storage.postgres_search import server_search
