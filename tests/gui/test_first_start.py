@@ -166,16 +166,22 @@ def test_gui_enrol_demo_option_enrols_the_five_demo_people(tmp_path) -> None:
 
     from faceapp.storage.gallery import GalleryStore
 
-    gallery = tmp_path / "gallery.sqlite3"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
-    argv = ["--gallery", str(gallery), "--source", NO_CAMERA, "--enrol-demo", "--exit-after", "15"]
-    code = f"from faceapp.gui.app import main; raise SystemExit(main({argv!r}))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=150
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "no camera: showing the 'No camera found' card" in result.stderr
-    people = {p.name: p.n_samples for p in GalleryStore(gallery).people()}
+    # 8 s is ample for the load and the five enrolments on an idle machine; on a busy one that
+    # had not enrolled all five yet, the same run on a new gallery with 25 s (same checks).
+    for seconds in ("8", "25"):
+        gallery = tmp_path / f"gallery-{seconds}.sqlite3"
+        argv = ["--gallery", str(gallery), "--source", NO_CAMERA, "--enrol-demo"]
+        argv += ["--exit-after", seconds]
+        code = f"from faceapp.gui.app import main; raise SystemExit(main({argv!r}))"
+        result = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=150
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "no camera: showing the 'No camera found' card" in result.stderr
+        people = {p.name: p.n_samples for p in GalleryStore(gallery).people()}
+        if len(people) >= 5:
+            break
     assert people == dict.fromkeys(
         ["Ben Afflek", "Elton John", "Jerry Seinfeld", "Madonna", "Mindy Kaling"], 1
     )
