@@ -90,7 +90,7 @@ def test_video_on_a_stream_reconnects_and_records_nothing_in_the_gap(
     capsys, gallery: Path, celebrity_dir: Path, log_events: LogEvents
 ) -> None:
     photos = [ps[0] for ps in person_photos(celebrity_dir, "val").values()]
-    server = MjpegServer(jpeg_frames(photos), fps=10.0, loop=True).start()
+    server = MjpegServer(jpeg_frames(photos), fps=20.0, loop=True).start()
     address = server.url(auth=f"admin:{PASSWORD}@")
     times: dict[str, float] = {}
 
@@ -172,7 +172,7 @@ def test_video_gives_up_on_a_stream_that_stays_away_with_one_line_and_status_2(
 @pytest.mark.model
 def test_verify_takes_a_camera_address(capsys, gallery: Path, celebrity_dir: Path) -> None:
     madonna = person_photos(celebrity_dir, "val")["madonna"][2:4]
-    server = MjpegServer(jpeg_frames(madonna), fps=20.0, loop=True).start()
+    server = MjpegServer(jpeg_frames(madonna), fps=50.0, loop=True).start()
     try:
         address = server.url(auth=f"admin:{PASSWORD}@")
         code = run(["verify", "madonna", "--video", address, "--gallery", str(gallery), "--json"])
