@@ -266,8 +266,10 @@ def test_a_refused_address_fails_at_once_with_one_line() -> None:
     assert PASSWORD not in str(err.value)
 
 
-def run_outage(source: ReconnectingSource, stop, restart, down_s: float = 5.0) -> dict[str, float]:
+def run_outage(source: ReconnectingSource, stop, restart, down_s: float = 2.5) -> dict[str, float]:
     """Read, cut the server, wait ``down_s``, bring it back; return the measured seconds.
+
+    The default outage outlasts two failed attempts of the default back-off (at 0.5 and 1.5 s).
 
     ``lost``: from the cut to the LOST report; ``back``: from the restart to the next frame.
     """
