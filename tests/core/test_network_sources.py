@@ -86,10 +86,16 @@ def jpegs(frames: list[np.ndarray]) -> list[bytes]:
     return [cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes() for f in frames]
 
 
+@pytest.fixture(scope="module")
+def long_clip_jpegs(long_clip: Path) -> list[bytes]:
+    """Every 20th frame of the long clip as JPEG (decoded and encoded once per module)."""
+    return jpegs(file_frames(long_clip)[::20])
+
+
 @pytest.fixture
-def mjpeg_loop(long_clip: Path) -> Iterator[MjpegServer]:
+def mjpeg_loop(long_clip_jpegs: list[bytes]) -> Iterator[MjpegServer]:
     """An MJPEG server sending the long clip over and over."""
-    server = MjpegServer(jpegs(file_frames(long_clip)[::20]), fps=10.0, loop=True).start()
+    server = MjpegServer(long_clip_jpegs, fps=10.0, loop=True).start()
     yield server
     server.stop()
 
