@@ -44,6 +44,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
 CLOSE_AFTER_S = 0.5  # the second window is closed this long into its (simulated) model load
+TRACER: StallTracer | None = None  # set by --trace-stalls
 
 
 def _words(text: str) -> list[str]:
@@ -224,15 +225,21 @@ class StallMeter:
         self._timer.timeout.connect(self._tick)
         self._last = self._last_cpu = 0.0
         self.max_gap_ms = self.max_busy_ms = 0.0
+        self.keep_over_ms = 0.0  # gaps longer than this are kept in ``gaps`` (0: none)
+        self.gaps: list[tuple[float, float, float]] = []  # (start, end, GUI-thread CPU ms)
 
     def start(self) -> None:
         self._last, self._last_cpu = time.perf_counter(), time.thread_time()
         self.max_gap_ms = self.max_busy_ms = 0.0
+        self.gaps = []
         self._timer.start()
 
     def _tick(self) -> None:
         now, cpu = time.perf_counter(), time.thread_time()
-        self.max_gap_ms = max(self.max_gap_ms, (now - self._last) * 1000.0)
+        gap_ms = (now - self._last) * 1000.0
+        if self.keep_over_ms and gap_ms > self.keep_over_ms:
+            self.gaps.append((self._last, now, (cpu - self._last_cpu) * 1000.0))
+        self.max_gap_ms = max(self.max_gap_ms, gap_ms)
         self.max_busy_ms = max(self.max_busy_ms, (cpu - self._last_cpu) * 1000.0)
         self._last, self._last_cpu = now, cpu
 
@@ -240,6 +247,101 @@ class StallMeter:
         self._tick()
         self._timer.stop()
         return round(self.max_gap_ms, 1)
+
+
+class StallTracer:
+    """Samples every thread's Python stack; says what ran during a stall (``--trace-stalls``).
+
+    A sampling thread looks at ``sys._current_frames()`` every ``period_ms`` and keeps,
+    per thread, the innermost frame and the innermost frame of the project's code.
+    Waiting threads (in a lock, a queue, a sleep) are left out.  The sampling takes the
+    interpreter lock itself, so the stalls it explains are a little longer than without.
+    """
+
+    _IDLE = frozenset({"wait", "get", "sleep", "acquire", "_wait_for_tstate_lock", "select"})
+
+    def __init__(self, period_ms: float = 2.0) -> None:
+        import threading
+
+        self._period = period_ms / 1000.0
+        self._samples: list[tuple[float, str]] = []
+        self._stop = threading.Event()
+        self._main = threading.get_ident()
+        self._thread = threading.Thread(target=self._run, name="stall-tracer", daemon=True)
+        self._collecting: dict[int, float] = {}
+        self._collections: list[tuple[float, float, str, int]] = []  # start, end, thread, gen
+
+    def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        import threading
+
+        ident, now = threading.get_ident(), time.perf_counter()
+        if phase == "start":
+            self._collecting[ident] = now
+        elif ident in self._collecting:
+            who = "GUI" if ident == self._main else threading.current_thread().name
+            start = self._collecting.pop(ident)
+            self._collections.append((start, now, who, info["generation"]))
+
+    @staticmethod
+    def _where(frame: Any) -> str:
+        def short(f: Any) -> str:
+            name = f.f_code.co_filename
+            for cut in (str(REPO) + os.sep, "site-packages" + os.sep):
+                name = name.split(cut)[-1]
+            return f"{name}:{f.f_lineno} {f.f_code.co_name}"
+
+        inner, ours = frame, None
+        while frame is not None:
+            if ours is None and str(REPO) in frame.f_code.co_filename:
+                ours = frame
+            frame = frame.f_back
+        if ours is None or ours is inner:
+            return short(inner)
+        return f"{short(inner)} < {short(ours)}"
+
+    def _run(self) -> None:
+        import threading
+
+        me = threading.get_ident()
+        while not self._stop.wait(self._period):
+            names = {t.ident: t.name for t in threading.enumerate()}
+            now = time.perf_counter()
+            for ident, frame in sys._current_frames().items():
+                if ident == me or frame.f_code.co_name in self._IDLE:
+                    continue
+                who = "GUI" if ident == self._main else names.get(ident, "?")
+                self._samples.append((now, f"{who}: {self._where(frame)}"))
+
+    def explain(self, gaps: list[tuple[float, float, float]], top: int = 4) -> list[dict]:
+        """Return the longest ``gaps``: length, frames most seen, overlapping collections."""
+        from collections import Counter
+
+        out = []
+        for start, end, busy in sorted(gaps, key=lambda g: g[0] - g[1])[:5]:
+            seen = Counter(w for t, w in self._samples if start <= t <= end)
+            collections = [
+                f"{who}: generation {gen}, {(b - a) * 1000.0:.1f} ms"
+                for a, b, who, gen in self._collections
+                if a <= end and b >= start and b - a > 0.002
+            ]
+            out.append(
+                {
+                    "ms": round((end - start) * 1000.0, 1),
+                    "gui_cpu_ms": round(busy, 1),
+                    "samples": seen.most_common(top),
+                    "garbage_collections": collections,
+                }
+            )
+        return out
 
 
 def run_until(
@@ -307,6 +409,8 @@ def measure(
     }
     for name, at in reached.items():
         out[f"{name}_s"] = round(at - t0, 3)
+    if TRACER is not None:
+        out["stalls"] = TRACER.explain(meter.gaps)
     return out
 
 
@@ -353,10 +457,17 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1) -> dict[str, Any]:
+def run(
+    people: int,
+    thumbs: int,
+    load_s: float,
+    workdir: Path,
+    repeat: int = 1,
+    trace_over_ms: float = 0.0,
+) -> dict[str, Any]:
     from PySide6.QtCore import QSettings
 
-    from faceapp.gui.app import create_application
+    from faceapp.gui.app import create_application, settle_heap
     from faceapp.gui.context import AppContext
     from faceapp.gui.main_window import MainWindow
     from faceapp.settings import Settings
@@ -375,6 +486,7 @@ def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1)
 
     app = create_application()
     meter = StallMeter()
+    meter.keep_over_ms = trace_over_ms
     store = GalleryStore(path)
     frame = _demo_frame()
 
@@ -385,6 +497,7 @@ def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1)
     # window while the people and the matching index arrive.
     t0, cpu0 = time.perf_counter(), time.thread_time()
     ctx = AppContext(Settings(source="demo", demo_offered=True), store, fake_pipeline())
+    ctx.model_state_changed.connect(settle_heap)  # as faceapp.gui.app.main does
     window = MainWindow(ctx, source="demo")
     window.resize(1240, 800)
     window.show()
@@ -417,6 +530,8 @@ def run(people: int, thumbs: int, load_s: float, workdir: Path, repeat: int = 1)
         "max_busy_ms": round(meter.max_busy_ms, 1),
         "done": ok,
     }
+    if TRACER is not None:
+        report["open"]["stalls"] = TRACER.explain(meter.gaps)
 
     import faceapp.gui.widgets.gallery_panel as gallery_panel
 
@@ -589,13 +704,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--repeat", type=int, default=1, help="rounds of the interactive phases (median, worst)"
     )
+    p.add_argument(
+        "--trace-stalls",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="say what every thread ran during the stalls over MS ms (sampled; off: 0)",
+    )
     args = p.parse_args(argv)
     if args.load_s <= CLOSE_AFTER_S:
         p.error(
             f"--load-s must be over {CLOSE_AFTER_S} s: the window closes that far into the load"
         )
-    with tempfile.TemporaryDirectory(prefix="faceapp-gui-stall-") as tmp:
-        report = run(args.people, args.thumbs, args.load_s, Path(tmp), args.repeat)
+    global TRACER
+    if args.trace_stalls > 0:
+        TRACER = StallTracer()
+        TRACER.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="faceapp-gui-stall-") as tmp:
+            report = run(
+                args.people, args.thumbs, args.load_s, Path(tmp), args.repeat, args.trace_stalls
+            )
+    finally:
+        if TRACER is not None:
+            TRACER.stop()
     print(json.dumps(report, indent=2))
     sys.stdout.flush()
     return 0

@@ -1,0 +1,33 @@
+"""benchmarks.gui_stall --trace-stalls: each long stall comes with what the threads ran."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_traced_stalls_name_their_length_the_gui_cpu_and_the_frames_seen() -> None:
+    env = dict(os.environ, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="offscreen")
+    argv = ["--people", "300", "--thumbs", "0", "--load-s", "1", "--trace-stalls", "0.5"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gui_stall", *argv],
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+        timeout=400,
+    )
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
+    report = json.loads(proc.stdout)
+    assert "window_open_cpu_ms" in report  # the construction is timed apart from the stalls
+    stalls = report["open"]["stalls"] + report["enrol"]["each"][0]["stalls"]
+    assert stalls, "a 0.5 ms threshold keeps some gaps of a 5 ms timer"
+    for stall in stalls:
+        assert stall["ms"] > 0.5 and stall["gui_cpu_ms"] >= 0
+        assert isinstance(stall["garbage_collections"], list)
+        for where, count in stall["samples"]:
+            assert count >= 1 and ":" in where
