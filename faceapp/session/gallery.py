@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import threading
@@ -475,7 +476,16 @@ class GalleryQueue(OperationQueue):
 
         def read() -> tuple[int, object, PeopleSnapshot]:
             revision, mark = store.revision(), GalleryFollower.mark_of(store)
-            return revision, mark, PeopleSnapshot.of(store.people_in_steps(_let_others_run))
+            # 100,000 new people set off full collections (40-70 ms holding the lock, a GUI
+            # stall); they live until the next read: built unwatched, then frozen out.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                return revision, mark, PeopleSnapshot.of(store.people_in_steps(_let_others_run))
+            finally:
+                gc.freeze()
+                if collecting:
+                    gc.enable()
 
         try:
             loaded = self.detached(read, "faceapp-gallery-read", self._abandon)

@@ -223,3 +223,18 @@ def test_the_panels_hold_as_many_objects_with_5000_people_as_with_3(qtbot, tmp_p
         finally:
             ctx.stop_gallery()
     assert counts[0] == counts[1]
+
+
+def test_the_people_read_are_left_out_of_garbage_collection(qtbot, store, started_ctx):
+    """100,000 people would set off full collections that hold the interpreter lock for
+    40-70 ms (a GUI stall, ``gui_stall --trace-stalls``); they are built with the collector
+    paused and then frozen out of it, as the heap is once the model is ready."""
+    import gc
+
+    build_gallery(store.path, 2_000, thumbs=0)
+    ctx = started_ctx()
+    people = ctx.people_list()
+    assert len(people) == 2_000
+    collected = {id(o) for o in gc.get_objects()}  # every generation but the frozen one
+    assert not any(id(p) in collected for p in (people[0], people[999], people[1_999]))
+    assert gc.isenabled()
