@@ -683,7 +683,7 @@ class PostgresStore:
         def body(conn: psycopg.Connection[Any]) -> StampedIndex:
             names: dict[int, str] = {}
             enrolled: dict[int, str] = {}
-            with conn.cursor() as cur:
+            with conn.cursor(binary=True) as cur:  # bytea as raw bytes, not hex text
                 cur.execute("SELECT id, name, created_at FROM people")
                 while rows := cur.fetchmany(rows_per_step):
                     names.update((int(r[0]), r[1]) for r in rows)
