@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
@@ -9,6 +11,22 @@ from faceapp.storage.people import initials
 
 #: Side of the thumbnails in the people list, in pixels.
 THUMB_PX = 52
+
+#: A picture: ``QImage`` (any thread) or ``QPixmap`` (GUI thread only).
+Picture = TypeVar("Picture", QImage, QPixmap)
+
+
+def fitted(picture: Picture, side: int, fill: bool = False) -> Picture:
+    """Return ``picture`` scaled smoothly to fit ``side`` x ``side`` (to fill it: ``fill``).
+
+    The aspect ratio is kept; a filled picture overflows the square on its longer side.
+    """
+    ratio = (
+        Qt.AspectRatioMode.KeepAspectRatioByExpanding
+        if fill
+        else Qt.AspectRatioMode.KeepAspectRatio
+    )
+    return picture.scaled(side, side, ratio, Qt.TransformationMode.SmoothTransformation)
 
 
 def thumbnail_image(data: bytes | None, side: int = THUMB_PX) -> QImage | None:
@@ -20,12 +38,7 @@ def thumbnail_image(data: bytes | None, side: int = THUMB_PX) -> QImage | None:
     image = jpeg_image(data)
     if image is None:
         return None
-    return image.scaled(
-        side,
-        side,
-        Qt.AspectRatioMode.KeepAspectRatioByExpanding,
-        Qt.TransformationMode.SmoothTransformation,
-    )
+    return fitted(image, side, fill=True)
 
 
 def jpeg_image(data: bytes | None) -> QImage | None:
@@ -64,10 +77,5 @@ def jpeg_pixmap(data: bytes | None, name: str, side: int = THUMB_PX) -> QPixmap:
     """
     pm = QPixmap()
     if data and pm.loadFromData(data):
-        return pm.scaled(
-            side,
-            side,
-            Qt.AspectRatioMode.KeepAspectRatioByExpanding,
-            Qt.TransformationMode.SmoothTransformation,
-        )
+        return fitted(pm, side, fill=True)
     return placeholder_pixmap(name, side)

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QMenu,
     QMessageBox,
     QPushButton,
     QSpinBox,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -31,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.unknown_faces_dialog import FaceNamer
+from faceapp.gui.images import fitted
 from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.widgets.tables import ask_csv_path, fill_row, read_only_table
 from faceapp.gui.widgets.video_view import MAYBE_COLOUR
 from faceapp.session.history import (
     SHOWN_EVENTS,
@@ -40,72 +37,42 @@ from faceapp.session.history import (
     HistoryPage,
     HistoryQuery,
 )
-from faceapp.session.unknown_faces import Naming
-from faceapp.session.verdict import distance_text
+from faceapp.session.history_rows import (
+    COLUMNS,
+    DAILY_COLUMNS,
+    DECISION_CHOICES,
+    DESK_COLUMN,
+    MODE_CHOICES,
+    SINCE_CHOICES,
+    Choices,
+    daily_cells,
+    daily_summary,
+    desk_choices,
+    event_cells,
+    events_summary,
+    nameable,
+    naming_note,
+    newest_first,
+    row_event,
+    since_time,
+    source_tip,
+)
 from faceapp.storage.history import (
     MAX_RETENTION_DAYS,
     MIN_RETENTION_DAYS,
     HistoryEvent,
     HistorySettings,
-    local_time,
 )
 
 log = logging.getLogger(__name__)
 
-#: Columns of the table, in order.
-COLUMNS = ("Face", "Time", "Person", "Mode", "Decision", "Distance", "Threshold", "Source", "Desk")
-#: The column of the desk that recorded an event: shown for a shared gallery only.
-DESK_COLUMN = COLUMNS.index("Desk")
-#: Columns of the daily attendance, in order.
-DAILY_COLUMNS = ("Date", "Person", "First seen", "Last seen", "Appearances")
+__all__ = ["DESK_COLUMN", "HistoryDialog"]
+
 #: Side of the face crops in the table, in pixels.
 CROP_PX = 48
 
-#: The choices of the "Since" filter: label and how far back (None: everything kept).
-SINCE_CHOICES: tuple[tuple[str, str | None], ...] = (
-    ("All", None),
-    ("Last hour", "hour"),
-    ("Today", "today"),
-    ("Last 7 days", "week"),
-)
-DECISION_CHOICES = (
-    ("All decisions", None),
-    ("Named", "named"),
-    ("Maybe", "maybe"),
-    ("Unknown", "unknown"),
-    ("Corrected (not X)", "corrected"),
-    ("Accepted", "accepted"),
-    ("Rejected", "rejected"),
-)
-MODE_CHOICES = (
-    ("Both modes", None),
-    ("Recognition", "recognition"),
-    ("Verification", "verification"),
-)
 
-
-def since_time(choice: str | None, now: datetime | None = None) -> datetime | None:
-    """Return the start of a "Since" choice (timezone-aware, local midnight for "today")."""
-    now = (now or datetime.now()).astimezone()
-    if choice == "hour":
-        return now - timedelta(hours=1)
-    if choice == "today":
-        return now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if choice == "week":
-        return now - timedelta(days=7)
-    return None
-
-
-def person_text(event: HistoryEvent) -> str:
-    """Return the Person cell of an event: the name, "maybe X?" or "Unknown"."""
-    if event.name is None:
-        return "Unknown"
-    if event.decision == "corrected":
-        return f"not {event.name}"
-    return f"maybe {event.name}?" if event.decision == "maybe" else event.name
-
-
-def _combo(choices: tuple[tuple[str, str | None], ...]) -> QComboBox:
+def _combo(choices: Choices) -> QComboBox:
     box = QComboBox()
     for label, value in choices:
         box.addItem(label, value)
@@ -130,7 +97,8 @@ class HistoryDialog(QDialog):
         self._ctx = ctx
         self._worker = ctx.history
         self._ticket = 0
-        self._pending_export: Path | None = None
+        #: The file each export writes, by the action its outcome names ("export", "daily").
+        self._pending: dict[str, Path] = {}
         self._page: HistoryPage | None = None
         self.setWindowTitle("History")
         self.resize(980, 620)
@@ -159,28 +127,14 @@ class HistoryDialog(QDialog):
         filters.addStretch(1)
         filters.addWidget(self.refresh_button)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table = read_only_table(COLUMNS)
         self.table.setIconSize(QSize(CROP_PX, CROP_PX))
-        self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(CROP_PX + 6)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         self.table.setColumnWidth(0, CROP_PX + 12)
         self._show_desks(None)  # until a shared gallery's page says which desks there are
 
-        self.daily = QTableWidget(0, len(DAILY_COLUMNS))
+        self.daily = read_only_table(DAILY_COLUMNS)
         self.daily.setObjectName("daily")
-        self.daily.setHorizontalHeaderLabels(DAILY_COLUMNS)
-        self.daily.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.daily.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.daily.verticalHeader().setVisible(False)
-        daily_header = self.daily.horizontalHeader()
-        daily_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        daily_header.setStretchLastSection(True)
         self.daily_summary = plain_label()
         self.daily_export_button = QPushButton("Export daily CSV…")
         self.daily_export_button.setToolTip(
@@ -208,7 +162,6 @@ class HistoryDialog(QDialog):
         self.namer = FaceNamer(ctx, self)
         self._daily_ticket = 0
         self._daily_page: DailyPage | None = None
-        self._pending_daily: Path | None = None
         self._note = ""  # what naming a row's face did, shown before the count
 
         self.summary = plain_label("Reading the history…")
@@ -315,53 +268,22 @@ class HistoryDialog(QDialog):
         self._fill_table(page)
 
     def _fill_table(self, page: HistoryPage) -> None:
-        rows = list(zip(page.events, page.crops))[::-1]  # newest first
+        rows = newest_first(page)
         self.table.setRowCount(len(rows))
         for row, (e, crop) in enumerate(rows):
             face = QTableWidgetItem()
             if crop is not None:
                 face.setData(
-                    Qt.ItemDataRole.DecorationRole,
-                    QPixmap.fromImage(crop).scaled(
-                        CROP_PX,
-                        CROP_PX,
-                        Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation,
-                    ),
+                    Qt.ItemDataRole.DecorationRole, fitted(QPixmap.fromImage(crop), CROP_PX)
                 )
-            cells = (
-                local_time(e.at),
-                person_text(e),
-                e.mode,
-                e.decision,
-                distance_text(e.distance, e.threshold),
-                distance_text(e.threshold, e.threshold),
-                e.source or "",
-                e.desk or "",
-            )
             self.table.setItem(row, 0, face)
-            for col, text in enumerate(cells, start=1):
-                item = QTableWidgetItem(text)
-                if col in (5, 6):
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                if col == 2 and e.decision == "maybe":
-                    item.setForeground(MAYBE_COLOUR)
-                    item.setToolTip("Near this person, not near enough to be named")
-                if col == 7 and e.source:
-                    position = "" if e.position is None else f" at {e.position:.1f} s"
-                    item.setToolTip(html_literal(e.source + position))
-                self.table.setItem(row, col, item)
-        n = len(rows)
-        text = f"{n} event{'s' if n != 1 else ''}"
-        if page.query.limit is not None and n >= page.query.limit:
-            text = f"The newest {n} events (narrow the filters to see older ones)"
-        if page.settings is not None and not page.settings.enabled:
-            text += " · History is off: nothing new is recorded."
-        if self._note:
-            text = f"{self._note} · {text}"
-        self.summary.setText(text)
+            _, person, *_ = fill_row(self.table, row, event_cells(e), numbers=(5, 6), start=1)
+            if e.decision == "maybe":
+                person.setForeground(MAYBE_COLOUR)
+                person.setToolTip("Near this person, not near enough to be named")
+            if e.source:
+                self.table.item(row, 7).setToolTip(html_literal(source_tip(e)))
+        self.summary.setText(events_summary(page, self._note))
 
     # -- daily attendance ------------------------------------------------------------------
 
@@ -386,58 +308,29 @@ class HistoryDialog(QDialog):
         rows = page.rows[::-1]  # the newest day first
         self.daily.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = (
-                row.day.isoformat(),
-                row.name,
-                row.first_seen.strftime("%H:%M:%S"),
-                row.last_seen.strftime("%H:%M:%S"),
-                str(row.appearances),
-            )
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if col == 4:
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                self.daily.setItem(r, col, item)
-        days = len({row.day for row in rows})
-        self.daily_summary.setText(
-            f"{len(rows)} row{'s' if len(rows) != 1 else ''} over {days} "
-            f"day{'s' if days != 1 else ''}: named and accepted faces, local time"
-        )
+            fill_row(self.daily, r, daily_cells(row), numbers=(4,))
+        self.daily_summary.setText(daily_summary(page))
 
     def export_daily_csv(self, path: Path) -> int:
         """Write the daily attendance of the filters (person, mode, since) as CSV."""
-        self._pending_daily = Path(path)
-        self.daily_export_button.setEnabled(False)
-        self.daily_summary.setText(f"Exporting to {path}…")
+        self._started_export("daily", Path(path))
         return self._worker.export_daily_csv(self.query(limit=None), Path(path))
 
     @Slot()
     def _on_daily_export_button_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export daily attendance as CSV", "faceapp-daily.csv", "CSV files (*.csv)"
-        )
-        if path:
-            if not path.lower().endswith(".csv"):
-                path += ".csv"
-            self.export_daily_csv(Path(path))
+        path = ask_csv_path(self, "Export daily attendance as CSV", "faceapp-daily.csv")
+        if path is not None:
+            self.export_daily_csv(path)
 
     # -- naming a face of a row ----------------------------------------------------------
 
     def event_of_row(self, row: int) -> HistoryEvent | None:
         """Return the event shown in a row of the Events table (newest first), or None."""
-        events = self.events()
-        if not 0 <= row < len(events):
-            return None
-        return events[len(events) - 1 - row]
+        return row_event(self.events(), row)
 
     def nameable_event(self, row: int) -> HistoryEvent | None:
         """Return a row's event when its face can be named (unknown, with a crop), or None."""
-        event = self.event_of_row(row)
-        if event is None or event.decision != "unknown" or event.crop is None:
-            return None
-        return event
+        return nameable(self.event_of_row(row))
 
     def row_menu(self, row: int) -> QMenu | None:
         """Return the right-click menu of a row, or None when its face cannot be named.
@@ -477,13 +370,8 @@ class HistoryDialog(QDialog):
 
     @Slot(object)
     def _on_named(self, outcome: object) -> None:
-        if isinstance(outcome, Naming):
-            verb = "Enrolled" if outcome.new else "Added to"
-            text = f"{verb} {outcome.name}: the face is named from now on"
-        else:
-            text = str(outcome)
-        self._note = text
-        self.summary.setText(text)
+        self._note = naming_note(outcome)
+        self.summary.setText(self._note)
         self.reload()
 
     # -- filters and people ----------------------------------------------------------------
@@ -495,16 +383,14 @@ class HistoryDialog(QDialog):
         self.desk_label.setVisible(shared)
         self.desk_box.setVisible(shared)
         current = self.desk_box.currentData()
-        choices = [None, *(desks or ())]
-        if current is not None and current not in choices:
-            choices.append(current)  # the desk filtered on keeps its place
+        choices = desk_choices(desks, current)
         if [self.desk_box.itemData(i) for i in range(self.desk_box.count())] == choices:
             return
         self.desk_box.blockSignals(True)
         self.desk_box.clear()
         self.desk_box.addItem("All desks", None)
         for desk in choices[1:]:
-            self.desk_box.addItem(desk, desk)
+            self.desk_box.addItem(str(desk), desk)
         self.desk_box.setCurrentIndex(max(self.desk_box.findData(current), 0))
         self.desk_box.blockSignals(False)
 
@@ -562,20 +448,26 @@ class HistoryDialog(QDialog):
 
     def export_csv(self, path: Path) -> int:
         """Write the events the filters select (all of them, not only those shown) as CSV."""
-        self._pending_export = Path(path)
-        self.export_button.setEnabled(False)
-        self.summary.setText(f"Exporting to {path}…")
+        self._started_export("export", Path(path))
         return self._worker.export_csv(self.query(limit=None), Path(path))
+
+    def _export_widgets(self, action: str) -> tuple[QPushButton, QLabel, str]:
+        """Return the button, the summary and the rows' word of an export ("export", "daily")."""
+        if action == "daily":
+            return self.daily_export_button, self.daily_summary, "rows"
+        return self.export_button, self.summary, "events"
+
+    def _started_export(self, action: str, path: Path) -> None:
+        button, label, _ = self._export_widgets(action)
+        self._pending[action] = path
+        button.setEnabled(False)
+        label.setText(f"Exporting to {path}…")
 
     @Slot()
     def _on_export_button_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export history as CSV", "faceapp-history.csv", "CSV files (*.csv)"
-        )
-        if path:
-            if not path.lower().endswith(".csv"):
-                path += ".csv"
-            self.export_csv(Path(path))
+        path = ask_csv_path(self, "Export history as CSV", "faceapp-history.csv")
+        if path is not None:
+            self.export_csv(path)
 
     @Slot()
     def _on_clear_button_clicked(self) -> None:
@@ -591,27 +483,17 @@ class HistoryDialog(QDialog):
 
     @Slot(object)
     def _on_request_done(self, outcome: HistoryOutcome) -> None:
-        if outcome.action == "daily":
-            self.daily_export_button.setEnabled(True)
-            path, self._pending_daily = self._pending_daily, None
+        if outcome.action in ("daily", "export"):
+            button, label, what = self._export_widgets(outcome.action)
+            button.setEnabled(True)
+            path = self._pending.pop(outcome.action, None)
             if outcome.error is not None:
-                self.daily_summary.setText("Export failed.")
+                label.setText("Export failed.")
                 QMessageBox.warning(
                     self, "Export failed", html_literal(f"Not exported: {outcome.error}")
                 )
             else:
-                self.daily_summary.setText(f"Exported {outcome.count} rows to {path}")
-            return
-        if outcome.action == "export":
-            self.export_button.setEnabled(True)
-            path, self._pending_export = self._pending_export, None
-            if outcome.error is not None:
-                self.summary.setText("Export failed.")
-                QMessageBox.warning(
-                    self, "Export failed", html_literal(f"Not exported: {outcome.error}")
-                )
-            else:
-                self.summary.setText(f"Exported {outcome.count} events to {path}")
+                label.setText(f"Exported {outcome.count} {what} to {path}")
             return
         if outcome.error is not None:
             QMessageBox.warning(self, "History", html_literal(outcome.error))
