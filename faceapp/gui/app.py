@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     # Only light modules so far: TensorFlow is imported by the worker thread, after show().
     from faceapp.core.pipeline import FacePipeline
     from faceapp.core.runtime import opencv_single_threaded
-    from faceapp.gui.gallery_files import startup_gallery
+    from faceapp.session.gallery_files import startup_gallery
     from faceapp.gui.main_window import MainWindow
     from faceapp.storage.gallery import GalleryError
 

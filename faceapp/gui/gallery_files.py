@@ -6,7 +6,6 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtGui import QAction
@@ -20,121 +19,37 @@ from PySide6.QtWidgets import (
     QProgressDialog,
 )
 
-from faceapp import __version__, paths
 from faceapp.core.errors import ModelError
-from faceapp.core.pipeline import FacePipeline
 from faceapp.gui.context import AppContext
 from faceapp.gui.loop_worker import LoopWorker
 from faceapp.gui.safe_text import html_literal, make_plain
-from faceapp.gui.widgets.gallery_file import (
-    ImportConflictDialog,
-    SharedGalleryDialog,
+from faceapp.gui.widgets.gallery_file import ImportConflictDialog, SharedGalleryDialog
+from faceapp.session.gallery_files import (
+    add_recent_gallery,
+    export_job,
     export_report,
+    gallery_labels,
+    import_job,
     import_report,
+    new_gallery_path,
+    open_problem,
+    open_store,
+    read_job,
+    recent_entries,
+    recent_shared_galleries,
+    refusal_text,
+    remember_gallery,
     shared_gallery_problem,
+    start_folder,
 )
-from faceapp.storage.archive import (
-    ArchiveError,
-    GalleryArchive,
-    conflicts,
-    export_gallery,
-    import_archive,
-    read_archive,
-)
+from faceapp.storage.archive import ArchiveError, GalleryArchive
 from faceapp.storage.gallery import GalleryError, GalleryStore
-from faceapp.storage.postgres_location import (
-    DatabaseLocation,
-    is_database_location,
-    redact_location,
-)
+from faceapp.storage.postgres_location import is_database_location, redact_location
 
 log = logging.getLogger(__name__)
 
-#: QSettings keys: the gallery chosen last in the window (a file, or a shared gallery's
-#: address), the recent files and the recent shared addresses (newest first).  An
-#: address holding a password is never stored (passwords live in libpq's own places).
-LAST_KEY = "gallery/path"
-RECENT_KEY = "gallery/recent"
-SHARED_KEY = "gallery/shared"
-#: Recent galleries kept in the File menu.
-MAX_RECENT = 6
 GALLERY_FILTER = "faceapp galleries (*.sqlite3 *.sqlite *.db);;All files (*)"
 ARCHIVE_FILTER = "Gallery archives (*.zip);;All files (*)"
-
-
-def _strings(qsettings: QSettings, key: str) -> list[str]:
-    raw = qsettings.value(key, [])
-    items = [raw] if isinstance(raw, str) else list(raw or [])
-    return [p for p in items if isinstance(p, str) and p]
-
-
-def _storable_address(address: str) -> bool:
-    """Tell whether ``address`` is a shared gallery's address free of any password."""
-    return is_database_location(address) and redact_location(address) == address
-
-
-def recent_galleries(qsettings: QSettings) -> list[Path]:
-    """Return the gallery files opened recently in the window, newest first."""
-    return [Path(p) for p in _strings(qsettings, RECENT_KEY)][:MAX_RECENT]
-
-
-def recent_shared_galleries(qsettings: QSettings) -> list[str]:
-    """Return the shared galleries' addresses used recently in the window, newest first.
-
-    None holds a password (one that somehow does is left out).
-    """
-    return [a for a in _strings(qsettings, SHARED_KEY) if _storable_address(a)][:MAX_RECENT]
-
-
-def remembered_gallery(qsettings: QSettings) -> Path | str | None:
-    """Return the gallery last chosen in the window, or None.
-
-    A file is returned only while it still exists; a shared gallery as its address
-    (``postgresql://…`` or ``service=NAME``, never holding a password).
-    """
-    raw = qsettings.value(LAST_KEY)
-    if not isinstance(raw, str) or not raw:
-        return None
-    if is_database_location(raw):
-        return raw if _storable_address(raw) else None
-    path = Path(raw)
-    if not path.is_file():
-        log.warning("the gallery chosen last, %s, is gone; using the default gallery", path)
-        return None
-    return path
-
-
-def remember_gallery(qsettings: QSettings, location: Path | str) -> None:
-    """Record ``location`` as the gallery to open next time and first of the recent ones.
-
-    ``location`` is a file's path or a shared gallery's address; an address holding a
-    password is not recorded at all (the next start opens the gallery chosen before).
-    """
-    if isinstance(location, str) or not isinstance(location, Path):
-        address = str(getattr(location, "conninfo", location))
-        if not _storable_address(address):
-            shown = redact_location(address)
-            log.warning(
-                "the shared gallery %s is not remembered: its address has a password", shown
-            )
-            return
-        shared = [a for a in recent_shared_galleries(qsettings) if a != address]
-        qsettings.setValue(LAST_KEY, address)
-        qsettings.setValue(SHARED_KEY, [address, *shared][:MAX_RECENT])
-        qsettings.sync()
-        return
-    qsettings.setValue(LAST_KEY, str(Path(location).absolute()))
-    add_recent_gallery(qsettings, location)
-
-
-def add_recent_gallery(qsettings: QSettings, path: Path) -> None:
-    """Put ``path`` first among the recent galleries (the one to open next is unchanged)."""
-    if not isinstance(path, Path):
-        return  # a shared gallery: see remember_gallery
-    path = Path(path).absolute()
-    recent = [p for p in recent_galleries(qsettings) if p != path]
-    qsettings.setValue(RECENT_KEY, [str(p) for p in [path, *recent][:MAX_RECENT]])
-    qsettings.sync()
 
 
 def documents_folder() -> Path:
@@ -143,77 +58,6 @@ def documents_folder() -> Path:
     if location and Path(location).is_dir():
         return Path(location)
     return Path.home()
-
-
-def start_folder(gallery: Path) -> Path:
-    """Return where the file dialogs of gallery files start, next to ``gallery``.
-
-    That is the gallery's folder when the user chose it, but the Documents folder (see
-    :func:`documents_folder`) when the gallery lies in faceapp's own data folder (the
-    default gallery's, hidden on Linux) or in another hidden folder: files the user
-    exports or creates belong where they will find them again.
-    """
-    folder = Path(gallery).absolute().parent
-    data = paths.user_data_path().absolute()
-    hidden = any(part.startswith(".") for part in folder.parts)
-    if hidden or folder == data or data in folder.parents or not folder.is_dir():
-        return documents_folder()
-    return folder
-
-
-def _open_store(location: Path | str) -> GalleryStore:
-    """Open a gallery file, or connect to a shared gallery (``postgresql://…``, ``service=``)."""
-    store: Any
-    if isinstance(location, str) and is_database_location(location):
-        from faceapp.storage.postgres import PostgresStore
-
-        store = PostgresStore(location)
-    else:
-        store = GalleryStore(Path(location))
-    return cast(GalleryStore, store)
-
-
-def startup_gallery(chosen: Path | str | None, qsettings: QSettings) -> GalleryStore:
-    """Open the gallery to start with: ``chosen`` (``--gallery``), the last one, or the default.
-
-    Each may be a file or a shared gallery's address.  The gallery chosen last in the
-    window is passed over (with a warning in the log) when it is gone or cannot be
-    opened any more (a shared gallery's server unreachable): the user's default
-    gallery opens, so that a damaged file or a server away never keeps the window
-    from starting.
-
-    Raises
-    ------
-    GalleryError, OSError
-        When ``chosen`` (or the default gallery) cannot be opened.
-    """
-    remembered = None if chosen is not None else remembered_gallery(qsettings)
-    if remembered is not None:
-        try:
-            store = _open_store(remembered)
-            store.revision()
-            return store
-        except (GalleryError, OSError) as exc:
-            log.warning("the gallery chosen last cannot be opened (%s); using the default", exc)
-    store = _open_store(chosen if chosen is not None else paths.default_gallery_path())
-    store.revision()  # opens and checks the file; the people are read by the window
-    return store
-
-
-def model_sha256(pipeline: FacePipeline) -> str:
-    """Return the SHA-256 of the FaceNet weights in use (reads the file: not on the GUI thread).
-
-    Raises
-    ------
-    ModelError
-        When the weights are missing.
-    """
-    identity = getattr(pipeline.embedder, "weights_sha256", None)
-    if identity is None:
-        from faceapp.core.embedding import create_embedder
-
-        identity = create_embedder().weights_sha256
-    return str(identity())
 
 
 class GalleryOpener(LoopWorker):
@@ -238,17 +82,8 @@ class GalleryOpener(LoopWorker):
         self._create = create
 
     def _loop(self) -> None:
-        store: Any
         try:
-            if isinstance(self.path, str):
-                from faceapp.storage.postgres import PostgresStore
-
-                store = PostgresStore(self.path)
-            else:
-                store = GalleryStore(self.path)
-            if self._create:
-                store.write_transaction(lambda conn: None)
-            store.revision()
+            store = open_store(self.path, self._create)
         except (GalleryError, OSError) as exc:
             self.opened.emit(None, str(exc))
         else:
@@ -344,15 +179,12 @@ class GalleryFiles(QObject):
     # -- which file --------------------------------------------------------------------
 
     def _show_path(self, path: Path) -> None:
-        if not isinstance(path, Path):  # a shared gallery: its name and hidden address
-            self._window.setWindowTitle(f"faceapp — {path.name}")
-            self.status_gallery.setText(f"Shared gallery: {path.name}")
-            self.status_gallery.setToolTip(html_literal(str(path)))
-            return
-        self._window.setWindowTitle(f"faceapp — {path.name}")
-        self.status_gallery.setText(f"Gallery: {path.name}")
-        self.status_gallery.setToolTip(html_literal(str(path.absolute())))
-        self.open_action.setToolTip(html_literal(f"Open: {path.absolute()}"))
+        title, status, full = gallery_labels(path)
+        self._window.setWindowTitle(title)
+        self.status_gallery.setText(status)
+        self.status_gallery.setToolTip(html_literal(full))
+        if isinstance(path, Path):
+            self.open_action.setToolTip(html_literal(f"Open: {full}"))
 
     @Slot(str)
     def _on_gallery_switched(self, path: str) -> None:
@@ -378,29 +210,22 @@ class GalleryFiles(QObject):
     def open_gallery(self, path: Path) -> None:
         """Switch to the gallery file ``path``; a file that is no gallery is refused."""
         path = Path(path)
-        current = self._ctx.store.path
-        if isinstance(current, Path) and path.absolute() == current.absolute():
+        problem = open_problem(path, self._ctx.store.path)
+        if problem is None:
             self._window.statusBar().showMessage(f"{path.name} is already open", 4000)
             self.open_finished.emit(str(path), "")
-            return
-        if path.absolute() == paths.default_gallery_path().absolute():
-            # The default gallery has no file until someone is enrolled: open it anyway.
+        elif problem:
+            self._refuse(path, problem)
+        else:  # the default gallery has no file until someone is enrolled: create it
             self._start_opener(path, create=not path.exists())
-            return
-        if not path.is_file():
-            self._refuse(path, f"{path}: no such file")
-            return
-        self._start_opener(path, create=False)
 
     def new_gallery(self, path: Path) -> None:
         """Create an empty gallery file at ``path`` and switch to it (never overwrites)."""
-        path = Path(path)
-        if not path.suffix:
-            path = path.with_suffix(".sqlite3")
-        if path.exists():
-            self._refuse(path, f"{path.name} exists already: open it with Open gallery…")
-            return
-        self._start_opener(path, create=True)
+        path, problem = new_gallery_path(Path(path))
+        if problem:
+            self._refuse(path, problem)
+        else:
+            self._start_opener(path, create=True)
 
     def _start_opener(self, path: Path | str, create: bool) -> None:
         if self.busy():
@@ -429,13 +254,8 @@ class GalleryFiles(QObject):
         self.open_finished.emit(redact_location(str(opener.path)), "")
 
     def _refuse(self, path: Path | str, error: str) -> None:
-        current = self._ctx.store.path.name
-        shown = path.name if isinstance(path, Path) else redact_location(path)
-        self._tell(
-            QMessageBox.Icon.Warning,
-            "Open gallery",
-            f"Cannot use {shown} as the gallery: {error}\n\n{current} stays open.",
-        )
+        text = refusal_text(path, error, self._ctx.store.path.name)
+        self._tell(QMessageBox.Icon.Warning, "Open gallery", text)
         self.open_finished.emit(redact_location(str(path)), error)
 
     # -- export ------------------------------------------------------------------------
@@ -445,14 +265,7 @@ class GalleryFiles(QObject):
 
         An existing ``path`` is replaced only with ``overwrite`` (the file dialog asked).
         """
-        path = Path(path)
-        pipeline = self._ctx.pipeline
-
-        def job(store: GalleryStore) -> object:
-            return export_gallery(
-                store, path, model_sha256(pipeline), overwrite=overwrite, app_version=__version__
-            )
-
+        job = export_job(Path(path), self._ctx.pipeline, overwrite)
         self._run(job, False, "Exporting the gallery…", self._on_exported)
 
     def _on_exported(self, summary: object, error: str | None) -> None:
@@ -469,14 +282,7 @@ class GalleryFiles(QObject):
     def import_from(self, path: Path) -> None:
         """Read and check the archive ``path``, ask about people enrolled already, import."""
         path = Path(path)
-        pipeline = self._ctx.pipeline
-
-        def job(store: GalleryStore) -> object:
-            from faceapp.core.embedding.facenet_model import EMBEDDING_DIM
-
-            archive = read_archive(path, model_sha256(pipeline), EMBEDDING_DIM)
-            return archive, tuple(conflicts(store, archive))
-
+        job = read_job(path, self._ctx.pipeline)
         self._run(job, False, "Reading the gallery file…", lambda r, e: self._on_read(path, r, e))
 
     def _on_read(self, path: Path, result: object, error: str | None) -> None:
@@ -500,9 +306,6 @@ class GalleryFiles(QObject):
         self.conflict_asked.emit(dialog)
 
     def _import(self, path: Path, archive: GalleryArchive, policy: str) -> None:
-        def job(store: GalleryStore) -> object:
-            return import_archive(store, archive, policy)  # type: ignore[arg-type]
-
         def done(summary: object, error: str | None) -> None:
             if error is not None:
                 self._import_failed(error)
@@ -511,7 +314,7 @@ class GalleryFiles(QObject):
             self._tell(QMessageBox.Icon.Information, "Import gallery", text)
             self.import_finished.emit(summary, "")
 
-        self._run(job, True, "Importing the gallery…", done)
+        self._run(import_job(archive, policy), True, "Importing the gallery…", done)
 
     def _import_failed(self, error: str) -> None:
         self._tell(
@@ -565,7 +368,8 @@ class GalleryFiles(QObject):
 
     def _folder(self) -> str:
         path = self._ctx.store.path
-        return str(start_folder(path) if isinstance(path, Path) else documents_folder())
+        documents = documents_folder()
+        return str(start_folder(path, documents) if isinstance(path, Path) else documents)
 
     @Slot()
     def _on_new_action_triggered(self) -> None:
@@ -602,19 +406,11 @@ class GalleryFiles(QObject):
     def _on_recent_menu_about_to_show(self) -> None:
         menu = self.recent_menu
         menu.clear()
-        path = self._ctx.store.path
-        current = path.absolute() if isinstance(path, Path) else None
-        default = paths.default_gallery_path().absolute()
-        for path in recent_galleries(self._qsettings):
-            action = menu.addAction(f"{path.name}  ({path.parent})".replace("&", "&&"))
-            action.setEnabled(path != current and (path.is_file() or path == default))
-            action.triggered.connect(lambda _=False, p=path: self.open_gallery(p))
-        here = getattr(self._ctx.store, "conninfo", None)
-        for address in recent_shared_galleries(self._qsettings):
-            name = DatabaseLocation(address).name
-            action = menu.addAction(f"Shared: {name}  ({address})".replace("&", "&&"))
-            action.setEnabled(address != here)
-            action.triggered.connect(lambda _=False, a=address: self.connect_shared(a))
+        for entry in recent_entries(self._qsettings, self._ctx.store):
+            action = menu.addAction(entry.text)
+            action.setEnabled(entry.enabled)
+            opens = self.open_gallery if isinstance(entry.location, Path) else self.connect_shared
+            action.triggered.connect(lambda _=False, o=opens, at=entry.location: o(at))
         if menu.isEmpty():
             menu.addAction("No recent galleries").setEnabled(False)
 

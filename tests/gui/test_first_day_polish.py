@@ -140,7 +140,7 @@ def test_open_recent_lists_the_gallery_the_window_started_with(
     import numpy as np
     from PySide6.QtCore import QSettings
 
-    from faceapp.gui.gallery_files import recent_galleries
+    from faceapp.session.gallery_files import recent_galleries
     from faceapp.storage.gallery import GalleryStore
 
     from .gui_helpers import ListSource, fake_pipeline, grey_frames

@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings
 from faceapp.core.images import load_image
 from faceapp.core.matching import identify
 from faceapp.core.pipeline import largest_face
-from faceapp.gui.gallery_files import LAST_KEY, recent_galleries
+from faceapp.session.gallery_files import LAST_KEY, recent_galleries
 from faceapp.storage.archive import export_gallery
 from faceapp.storage.gallery import GalleryStore
 
@@ -211,7 +211,7 @@ def test_archives_of_another_model_or_damaged_ones_leave_the_gallery_untouched(
 def test_startup_opens_the_gallery_chosen_last_and_passes_over_a_damaged_one(
     tmp_path, monkeypatch, caplog
 ):
-    from faceapp.gui.gallery_files import remember_gallery, startup_gallery
+    from faceapp.session.gallery_files import remember_gallery, startup_gallery
 
     monkeypatch.setenv("FACEAPP_DATA_DIR", str(tmp_path / "data"))
     settings = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSettings
 
-from faceapp.gui.gallery_files import LAST_KEY
+from faceapp.session.gallery_files import LAST_KEY
 from faceapp.storage.gallery import GalleryStore
 from tests.storage.conftest import APP_PASSWORD, APP_ROLE, pg_server, pg_uri  # noqa: F401
 

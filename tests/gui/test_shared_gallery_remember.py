@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings
 
-from faceapp.gui.gallery_files import (
+from faceapp.session.gallery_files import (
     LAST_KEY,
     SHARED_KEY,
     recent_shared_galleries,

@@ -1,4 +1,4 @@
-"""Dialogs and texts of galleries: the import conflict question, the reports, a shared gallery."""
+"""Dialogs of gallery files: the import conflict question, the address of a shared gallery."""
 
 from __future__ import annotations
 
@@ -17,46 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.gui.safe_text import plain_label
-from faceapp.storage.archive import ExportSummary, ImportSummary
+from faceapp.session.gallery_files import (
+    IMPORT_CHOICES,
+    PASSWORD_ADVICE,
+    conflict_heading,
+    shared_gallery_problem,
+)
 from faceapp.storage.people import sort_key
-from faceapp.storage.postgres_location import is_database_location, redact_location
-
-#: Said when an address holds a password (the window never takes one).
-PASSWORD_ADVICE = (
-    "The address holds a password, which the window does not take (it would be seen): keep "
-    "it in ~/.pgpass or use a service of ~/.pg_service.conf (service=NAME)."
-)
-
-
-def shared_gallery_problem(text: str) -> str:
-    """Return why ``text`` is no address of a shared gallery the window takes, or "".
-
-    Parameters
-    ----------
-    text : str
-        A ``postgresql://…`` address or ``service=NAME``, outer spaces stripped.
-    """
-    if not is_database_location(text):
-        return "Give a postgresql://… address or service=NAME (a libpq service)."
-    if redact_location(text) != text:
-        return PASSWORD_ADVICE
-    return ""
-
-
-#: The choices of :class:`ImportConflictDialog`: ``(policy, text)``, in the order shown.
-CHOICES = (
-    ("merge", "Merge: add their samples to the people enrolled (none twice)"),
-    ("skip", "Skip: leave the people enrolled as they are"),
-    ("rename", "Rename: import them as new people, e.g. “{example} (2)”"),
-)
-
-
-def _people(n: int) -> str:
-    return f"{n} {'person' if n == 1 else 'people'}"
-
-
-def _samples(n: int) -> str:
-    return f"{n} sample{'' if n == 1 else 's'}"
 
 
 class ImportConflictDialog(QDialog):
@@ -89,11 +56,7 @@ class ImportConflictDialog(QDialog):
         self.setObjectName("importConflictDialog")
         ordered = sorted(names, key=sort_key)
         layout = QVBoxLayout(self)
-        heading = plain_label(
-            f"{file_name} holds {_people(n_people)} with {_samples(n_samples)}."
-            f" {len(ordered)} of them {'is' if len(ordered) == 1 else 'are'} already enrolled"
-            " in this gallery:"
-        )
+        heading = plain_label(conflict_heading(file_name, n_people, n_samples, len(ordered)))
         heading.setWordWrap(True)
         layout.addWidget(heading)
         self.names_list = QListWidget()
@@ -110,7 +73,7 @@ class ImportConflictDialog(QDialog):
         self._group = QButtonGroup(self)
         self._buttons: dict[str, QRadioButton] = {}
         example = ordered[0] if ordered else "Name"
-        for policy, text in CHOICES:
+        for policy, text in IMPORT_CHOICES:
             button = QRadioButton(text.format(example=example))
             button.setObjectName(f"{policy}Choice")
             self._group.addButton(button)
@@ -138,41 +101,8 @@ class ImportConflictDialog(QDialog):
         return "merge"
 
     def set_policy(self, policy: str) -> None:
-        """Choose ``policy`` (one of :data:`CHOICES`)."""
+        """Choose ``policy`` (one of :data:`~faceapp.session.gallery_files.IMPORT_CHOICES`)."""
         self._buttons[policy].setChecked(True)
-
-
-def export_report(summary: ExportSummary) -> str:
-    """Return what an export wrote, for users (several lines)."""
-    lines = [
-        f"Exported {_people(summary.people)} with {_samples(summary.samples)}"
-        f" to {summary.path.name}.",
-        "The file holds their faces: keep it private.",
-    ]
-    if summary.thumbnails_left_out:
-        lines.append(f"{summary.thumbnails_left_out} thumbnail(s) were not JPEG and left out.")
-    return "\n".join(lines)
-
-
-def import_report(summary: ImportSummary, file_name: str) -> str:
-    """Return what an import did, for users (several lines)."""
-    lines = [f"Imported {file_name}:"]
-    lines.append(f"{_people(len(summary.added))} added")
-    if summary.merged:
-        lines.append(
-            f"{_people(len(summary.merged))} merged: {', '.join(summary.merged)}"
-            + (
-                f" ({_samples(summary.samples_already_there)} already there)"
-                if summary.samples_already_there
-                else ""
-            )
-        )
-    if summary.skipped:
-        lines.append(f"{_people(len(summary.skipped))} skipped: {', '.join(summary.skipped)}")
-    for old, new in summary.renamed:
-        lines.append(f"{old} imported as {new}")
-    lines.append(f"{_samples(summary.samples_added)} added")
-    return "\n".join(lines)
 
 
 class SharedGalleryDialog(QDialog):
