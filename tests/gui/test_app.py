@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from faceapp.gui.app import build_parser, main, settings_from_options
+from faceapp.gui.app import main
+from faceapp.session.window_options import build_parser, settings_from_options
 from faceapp.settings import Settings
 
 from .gui_helpers import letterboxed_folder
