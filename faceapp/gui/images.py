@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 
 from faceapp.storage.people import initials
 
@@ -79,3 +79,8 @@ def jpeg_pixmap(data: bytes | None, name: str, side: int = THUMB_PX) -> QPixmap:
     if data and pm.loadFromData(data):
         return fitted(pm, side, fill=True)
     return placeholder_pixmap(name, side)
+
+
+def icon_of(image: QImage) -> QIcon:
+    """Return an icon of a decoded picture (GUI thread only)."""
+    return QIcon(QPixmap.fromImage(image))

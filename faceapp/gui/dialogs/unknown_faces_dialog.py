@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import PurePath
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -26,21 +24,26 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.gui.context import AppContext
-from faceapp.gui.images import jpeg_image
+from faceapp.gui.images import icon_of, jpeg_image
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.session.unknown_faces import (
-    Naming,
     NamingRefused,
     UnknownGroups,
     group_together,
     ignore_faces,
     load_groups,
-    name_faces,
     take_out,
 )
-from faceapp.storage.gallery import GalleryStore
-from faceapp.storage.history import FaceGroup, local_time
+from faceapp.session.unknown_rows import (
+    action_note,
+    group_text,
+    groups_summary,
+    naming_job,
+    naming_note,
+    selection_text,
+)
+from faceapp.storage.history import FaceGroup
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +53,6 @@ GROUP_ICON_PX = 56
 FACE_ICON_PX = 72
 #: Data role holding a list item's group id (groups) or event id (faces).
 ID_ROLE = Qt.ItemDataRole.UserRole
-
-
-def group_text(group: FaceGroup) -> str:
-    """Return the text of a group in the list: faces, first and last seen, sources."""
-    faces = f"{group.count} face{'s' if group.count != 1 else ''}"
-    where = ", ".join(PurePath(s).name for s in group.sources[:2])
-    if len(group.sources) > 2:
-        where += f" and {len(group.sources) - 2} more"
-    first, last = local_time(group.first_seen), local_time(group.last_seen)
-    seen = first if first == last else f"{first} – {last}"
-    return f"{faces} · {where or 'unknown source'}\n{seen}"
 
 
 class UnknownFacesDialog(QDialog):
@@ -86,7 +78,7 @@ class UnknownFacesDialog(QDialog):
         self._by_id: dict[int, FaceGroup] = {}
         self._load_ticket = self._shown_ticket = 0
         self._note = ""  # what the last action did, shown before the count of groups
-        self._jobs: dict[int, tuple[str, tuple]] = {}
+        self._jobs: dict[int, str] = {}  # ticket: the action
         self._loader = CallWorker("faceapp-unknown-faces")
         self._loader.done.connect(self._on_loaded)
         self._loader.failed.connect(self._on_load_failed)
@@ -240,7 +232,7 @@ class UnknownFacesDialog(QDialog):
             shown = data.shown_faces(g)
             crop = data.crops.get(shown[0]) if shown else None
             if crop is not None:
-                item.setIcon(QIcon(QPixmap.fromImage(crop)))
+                item.setIcon(icon_of(crop))
             item.setToolTip(html_literal("\n".join(g.sources) or "no source recorded"))
             self.groups.addItem(item)
             if g.id in keep:
@@ -248,16 +240,7 @@ class UnknownFacesDialog(QDialog):
         if not self.groups.selectedItems() and self.groups.count():
             self.groups.setCurrentRow(0)
         self.groups.blockSignals(False)
-        n, faces = len(data.groups), sum(g.count for g in data.groups)
-        if n == 0:
-            self.summary.setText(
-                "No unknown faces are kept. While history is on, faces nobody enrolled "
-                "matched are kept here to be named."
-            )
-        else:
-            self.summary.setText(f"{n} group{'s' if n != 1 else ''}, {faces} faces")
-        if self._note:
-            self.summary.setText(f"{self._note} · {self.summary.text()}")
+        self.summary.setText(groups_summary(data.groups, self._note))
         self._on_groups_selection_changed()
 
     @Slot(int, str)
@@ -296,29 +279,15 @@ class UnknownFacesDialog(QDialog):
         chosen = self.selected_groups()
         self.faces.clear()
         if len(chosen) == 1 and self._data is not None:
-            g = chosen[0]
-            for event_id in self._data.shown_faces(g):
+            for event_id in self._data.shown_faces(chosen[0]):
                 item = QListWidgetItem()
                 item.setData(ID_ROLE, event_id)
                 crop = self._data.crops.get(event_id)
                 if crop is not None:
-                    item.setIcon(QIcon(QPixmap.fromImage(crop)))
+                    item.setIcon(icon_of(crop))
                 item.setToolTip(f"History event {event_id}")
                 self.faces.addItem(item)
-            more = g.count - self.faces.count()
-            sources = ", ".join(g.sources) or "no source recorded"
-            text = (
-                f"{g.count} faces, first seen {local_time(g.first_seen)}, last seen "
-                f"{local_time(g.last_seen)}; in {sources}."
-            )
-            if more > 0:
-                text += f" The best {self.faces.count()} are shown ({more} more)."
-            self.detail.setText(text)
-        elif chosen:
-            n = sum(g.count for g in chosen)
-            self.detail.setText(f"{len(chosen)} groups selected ({n} faces): Merge joins them.")
-        else:
-            self.detail.setText("")
+        self.detail.setText(selection_text(chosen, self.faces.count()))
         self._update_buttons()
 
     @Slot()
@@ -371,13 +340,7 @@ class UnknownFacesDialog(QDialog):
 
     @Slot(object)
     def _on_naming_done(self, outcome: object) -> None:
-        if isinstance(outcome, Naming):
-            verb = "Enrolled" if outcome.new else "Added to"
-            self._note = (
-                f"{verb} {outcome.name}: {outcome.added} sample(s) from {outcome.faces} faces"
-            )
-        else:
-            self._note = str(outcome)
+        self._note = naming_note(outcome)
         self.summary.setText(self._note)
         self.reload()
 
@@ -408,21 +371,20 @@ class UnknownFacesDialog(QDialog):
 
     def _run(self, action: str, job: object) -> int:
         ticket = self._ctx.run_gallery_job(job, write=True)  # type: ignore[arg-type]
-        self._jobs[ticket] = (action, ())
+        self._jobs[ticket] = action
         return ticket
 
     @Slot(int, object, object)
     def _on_gallery_job_finished(self, ticket: int, result: object, error: object) -> None:
-        job = self._jobs.pop(ticket, None)
-        if job is None:
+        action = self._jobs.pop(ticket, None)
+        if action is None:
             return
-        action, args = job
         self._note = ""
         if error is not None:
             self.summary.setText(f"Not done: {error}")
             QMessageBox.warning(self, "Unknown faces", html_literal(f"Not done: {error}"))
         else:
-            self._note = f"{action.capitalize()}: {result} face(s)"
+            self._note = action_note(action, result)
         self.summary.setText(self._note or self.summary.text())
         self.reload()
 
@@ -503,16 +465,7 @@ class FaceNamer(QObject):
         if not name:
             return None
         ids = tuple(int(i) for i in event_ids)
-        settings = self._ctx.settings
-
-        def job(store: GalleryStore) -> Naming | NamingRefused:
-            try:
-                return name_faces(
-                    store, ids, name, new, settings.threshold, settings.stranger_rate, force
-                )
-            except NamingRefused as refusal:  # shown to the user, with "enrol anyway"
-                return refusal
-
+        job = naming_job(ids, name, new, self._ctx.settings, force)
         ticket = self._ctx.run_gallery_job(job, write=True, errors=(ValueError, KeyError))
         self._jobs[ticket] = (ids, name, new)
         self.started.emit(name)

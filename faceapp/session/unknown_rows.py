@@ -1,0 +1,107 @@
+"""What the Unknown faces dialog says of its groups, its selection and its actions (Qt-free)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import PurePath
+
+from faceapp.session.unknown_faces import Naming, NamingRefused, name_faces
+from faceapp.settings import Settings
+from faceapp.storage.gallery import GalleryStore
+from faceapp.storage.history import FaceGroup, local_time
+
+#: What the dialog says when no unknown face is kept.
+NO_GROUPS = (
+    "No unknown faces are kept. While history is on, faces nobody enrolled "
+    "matched are kept here to be named."
+)
+
+
+def group_text(group: FaceGroup) -> str:
+    """Return the text of a group in the list: faces, first and last seen, sources."""
+    faces = f"{group.count} face{'s' if group.count != 1 else ''}"
+    where = ", ".join(PurePath(s).name for s in group.sources[:2])
+    if len(group.sources) > 2:
+        where += f" and {len(group.sources) - 2} more"
+    first, last = local_time(group.first_seen), local_time(group.last_seen)
+    seen = first if first == last else f"{first} – {last}"
+    return f"{faces} · {where or 'unknown source'}\n{seen}"
+
+
+def groups_summary(groups: Sequence[FaceGroup], note: str = "") -> str:
+    """Return the line under the groups: how many groups and faces, after ``note``."""
+    if not groups:
+        text = NO_GROUPS
+    else:
+        n, faces = len(groups), sum(g.count for g in groups)
+        text = f"{n} group{'s' if n != 1 else ''}, {faces} faces"
+    return f"{note} · {text}" if note else text
+
+
+def selection_text(chosen: Sequence[FaceGroup], shown: int) -> str:
+    """Return what is said of the selected groups above their faces.
+
+    Parameters
+    ----------
+    chosen : sequence of FaceGroup
+        The groups selected.
+    shown : int
+        How many faces of a lone selected group are shown (the best of them).
+    """
+    if len(chosen) == 1:
+        g = chosen[0]
+        sources = ", ".join(g.sources) or "no source recorded"
+        text = (
+            f"{g.count} faces, first seen {local_time(g.first_seen)}, last seen "
+            f"{local_time(g.last_seen)}; in {sources}."
+        )
+        if g.count > shown:
+            text += f" The best {shown} are shown ({g.count - shown} more)."
+        return text
+    if chosen:
+        n = sum(g.count for g in chosen)
+        return f"{len(chosen)} groups selected ({n} faces): Merge joins them."
+    return ""
+
+
+def naming_note(outcome: object) -> str:
+    """Return what naming a group did: "Enrolled X: n sample(s) from m faces", or why not."""
+    if isinstance(outcome, Naming):
+        verb = "Enrolled" if outcome.new else "Added to"
+        return f"{verb} {outcome.name}: {outcome.added} sample(s) from {outcome.faces} faces"
+    return str(outcome)
+
+
+def action_note(action: str, result: object) -> str:
+    """Return what an action on the groups did ("Ignore: 3 face(s)")."""
+    return f"{action.capitalize()}: {result} face(s)"
+
+
+def naming_job(
+    event_ids: Sequence[int], name: str, new: bool, settings: Settings, force: bool = False
+) -> Callable[[GalleryStore], Naming | NamingRefused]:
+    """Return the gallery job that names these faces, its refusal returned, not raised.
+
+    Parameters
+    ----------
+    event_ids : sequence of int
+        The unknown faces (a group, or one History row).
+    name : str
+        A new person's name (``new``) or an enrolled person's.
+    new : bool
+        Enrol a new person or add to an enrolled one.
+    settings : Settings
+        Recognition's threshold and stranger rate, for the wrong-person check.
+    force : bool
+        Enrol even when the checks refuse (*Enrol anyway*).
+    """
+    ids = tuple(int(i) for i in event_ids)
+    threshold, rate = settings.threshold, settings.stranger_rate
+
+    def job(store: GalleryStore) -> Naming | NamingRefused:
+        try:
+            return name_faces(store, ids, name, new, threshold, rate, force)
+        except NamingRefused as refusal:  # shown to the user, with "enrol anyway"
+            return refusal
+
+    return job

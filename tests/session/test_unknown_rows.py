@@ -1,0 +1,76 @@
+"""The Unknown faces dialog's texts and naming job, without Qt (session/unknown_rows.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from faceapp.session.unknown_faces import Naming, NamingRefused
+from faceapp.session.unknown_rows import (
+    NO_GROUPS,
+    action_note,
+    group_text,
+    groups_summary,
+    naming_job,
+    naming_note,
+    selection_text,
+)
+from faceapp.settings import Settings
+from faceapp.storage.gallery import GalleryStore
+from faceapp.storage.history import FaceGroup, UnknownFace
+
+
+def _group(first_id: int, n: int, sources: tuple[str | None, ...] = ("/v/door.mp4",)) -> FaceGroup:
+    faces = tuple(
+        UnknownFace(
+            first_id + k,
+            datetime(2024, 5, 6, 9, k, tzinfo=timezone.utc),
+            sources[k % len(sources)],
+            None,
+            np.zeros(128, np.float32),
+        )
+        for k in range(n)
+    )
+    return FaceGroup(first_id, faces)
+
+
+def test_a_group_reads_faces_sources_and_when() -> None:
+    one = group_text(_group(1, 1))
+    assert one.startswith("1 face · door.mp4\n") and "–" not in one
+    many = group_text(_group(1, 4, ("/a/1.mp4", "/a/2.mp4", "/a/3.mp4", "/a/4.mp4")))
+    assert many.startswith("4 faces · 1.mp4, 2.mp4 and 2 more\n") and " – " in many
+    assert "unknown source" in group_text(_group(1, 2, (None,)))
+
+
+def test_the_summary_counts_groups_and_faces_after_the_note() -> None:
+    groups = [_group(1, 3), _group(10, 2)]
+    assert groups_summary(groups) == "2 groups, 5 faces"
+    assert groups_summary(groups[:1], "Ignore: 2 face(s)") == "Ignore: 2 face(s) · 1 group, 3 faces"
+    assert groups_summary([]) == NO_GROUPS
+
+
+def test_the_selection_text_says_how_many_are_shown_or_what_merge_does() -> None:
+    g = _group(1, 30)
+    assert selection_text([g], 24).endswith("The best 24 are shown (6 more).")
+    assert "more" not in selection_text([_group(1, 3)], 3)
+    both = selection_text([g, _group(50, 2)], 0)
+    assert both == "2 groups selected (32 faces): Merge joins them."
+    assert selection_text([], 0) == ""
+
+
+def test_the_notes_of_naming_and_actions() -> None:
+    assert naming_note(Naming("Bob", True, 3, 7)) == "Enrolled Bob: 3 sample(s) from 7 faces"
+    assert naming_note(Naming("Ann", False, 1, 1)).startswith("Added to Ann:")
+    assert naming_note("Bob not enrolled") == "Bob not enrolled"
+    assert action_note("taken out", 2) == "Taken out: 2 face(s)"
+
+
+def test_the_naming_job_returns_its_refusal(tmp_path: Path) -> None:
+    store = GalleryStore(tmp_path / "g.db")
+    refusal = naming_job([12345], "Bob", True, Settings())(store)
+    assert isinstance(refusal, NamingRefused) and refusal.reason == "gone"
+    assert not refusal.forcible
+    nobody = naming_job([1], "Zed", False, Settings())(store)
+    assert isinstance(nobody, NamingRefused) and nobody.reason == "nobody"
