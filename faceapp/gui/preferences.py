@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import shutil
-import stat
 import sys
 import tempfile
 from dataclasses import fields
@@ -15,39 +13,18 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, QTimer, Slot
 
 from faceapp.core.images import display_name
+from faceapp.session.window_preferences import (
+    GROUP,
+    VERSION,
+    exists_not_regular,
+    make_private,
+    preferences_files,
+    settings_from_stored,
+    values_to_store,
+)
 from faceapp.settings import Settings
-from faceapp.storage.credentials import settings_for_file, settings_from_file
 
 log = logging.getLogger(__name__)
-
-#: QSettings group holding the preferences.
-GROUP = "preferences"
-
-#: Version of the stored preferences (key ``version`` in :data:`GROUP`).  Version 2 stores
-#: only what differs from the defaults, so that a later default applies to whoever never
-#: changed the value; files without a version stored every value.
-VERSION = 2
-
-#: Values that were stored by version 1 only because they were the default then: a file
-#: without a version that holds one of them gets today's default instead.
-_OLD_DEFAULTS = {"min_face_px": 40, "threshold": 1.07}
-
-
-def preferences_files(organization: str, application: str) -> dict[str, list[Path]]:
-    """Return the files QSettings reads on Linux and other Unix, by scope (user, system).
-
-    In the order Qt looks: ``ORGANIZATION/APPLICATION.conf``, then ``ORGANIZATION.conf``,
-    under ``$XDG_CONFIG_HOME`` (or ``~/.config``) and under each ``$XDG_CONFIG_DIRS``
-    folder (or ``/etc/xdg``).
-    """
-    home = os.environ.get("XDG_CONFIG_HOME", "")
-    user = Path(home) if os.path.isabs(home) else Path.home() / ".config"
-    dirs = [d for d in os.environ.get("XDG_CONFIG_DIRS", "").split(":") if os.path.isabs(d)]
-    names = (Path(organization) / f"{application}.conf", Path(f"{organization}.conf"))
-    return {
-        "user": [user / n for n in names],
-        "system": [Path(d) / n for d in (dirs or ["/etc/xdg"]) for n in names],
-    }
 
 
 def guard_preferences_files() -> list[Path]:
@@ -74,7 +51,7 @@ def guard_preferences_files() -> list[Path]:
     files = preferences_files(app.organizationName(), app.applicationName())
     refused = []
     for scope, paths in files.items():
-        bad = [p for p in paths if _exists_not_regular(p)]
+        bad = [p for p in paths if exists_not_regular(p)]
         if not bad:
             continue
         refused += bad
@@ -92,14 +69,6 @@ def guard_preferences_files() -> list[Path]:
     return refused
 
 
-def _exists_not_regular(path: Path) -> bool:
-    """Return True when ``path`` exists (following links) and is not a regular file."""
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:  # absent, a broken link, or not reachable: Qt reads nothing there
-        return False
-
-
 def load_settings(store: QSettings) -> Settings:
     """Return the settings saved in ``store``, defaults for anything missing or unusable."""
     store.beginGroup(GROUP)
@@ -112,12 +81,7 @@ def load_settings(store: QSettings) -> Settings:
                 values[f.name] = bytes(raw.data()) if isinstance(raw, QByteArray) else raw
     finally:
         store.endGroup()
-    if old:
-        for key, default in _OLD_DEFAULTS.items():
-            if key in values and str(values[key]) == str(default):
-                log.info("preferences: %s was the old default (%s); using today's", key, default)
-                del values[key]
-    return settings_from_file(Settings.from_dict(values))  # passwords from the keyring
+    return settings_from_stored(values, versioned=not old)
 
 
 def save_settings(store: QSettings, settings: Settings) -> None:
@@ -126,13 +90,11 @@ def save_settings(store: QSettings, settings: Settings) -> None:
     Network cameras' passwords go to the desktop's keyring where there is one
     (:func:`faceapp.storage.credentials.settings_for_file`); the file keeps the address.
     """
-    defaults = Settings().to_dict()
-    settings = settings_for_file(settings)  # cameras' passwords to the keyring, if any
     store.beginGroup(GROUP)
     try:
         store.setValue("version", VERSION)
-        for key, value in settings.to_dict().items():
-            if value is None or value == defaults[key]:
+        for key, value in values_to_store(settings).items():
+            if value is None:
                 store.remove(key)
             elif isinstance(value, bytes):
                 store.setValue(key, QByteArray(value))
@@ -144,20 +106,7 @@ def save_settings(store: QSettings, settings: Settings) -> None:
     if store.status() != QSettings.Status.NoError:
         log.warning("could not save the preferences to %s", store.fileName())
         return
-    _make_private(Path(store.fileName()))
-
-
-def _make_private(path: Path) -> None:
-    """Make the preferences file 0600: it names people and may hold a camera's password.
-
-    Qt rewrites the file through a temporary one that keeps these permissions, so only
-    the very first save is briefly readable by others.
-    """
-    try:
-        if path.is_file() and not path.is_symlink():
-            os.chmod(path, 0o600)
-    except OSError as exc:
-        log.warning("could not make the preferences private (%s): %s", path, exc.strerror)
+    make_private(Path(store.fileName()))
 
 
 class PreferencesSaver(QObject):

@@ -328,7 +328,8 @@ def test_quality_checklist_shows_every_verdict_of_assess_face_including_roll(cel
 def test_defaults_are_not_stored_and_the_old_smallest_face_default_follows_today(tmp_path, qapp):
     from PySide6.QtCore import QSettings
 
-    from faceapp.gui.preferences import GROUP, load_settings, save_settings
+    from faceapp.gui.preferences import load_settings, save_settings
+    from faceapp.session.window_preferences import GROUP
 
     path = str(tmp_path / "prefs.ini")
     save_settings(QSettings(path, QSettings.Format.IniFormat), Settings(threshold=0.9))
@@ -355,7 +356,8 @@ def test_defaults_are_not_stored_and_the_old_smallest_face_default_follows_today
 def test_an_old_files_pair_threshold_becomes_the_automatic_one(tmp_path, qapp):
     from PySide6.QtCore import QSettings
 
-    from faceapp.gui.preferences import GROUP, load_settings
+    from faceapp.gui.preferences import load_settings
+    from faceapp.session.window_preferences import GROUP
 
     old = QSettings(str(tmp_path / "old.ini"), QSettings.Format.IniFormat)
     old.beginGroup(GROUP)

@@ -38,7 +38,7 @@ def test_a_fifo_as_the_preferences_file_does_not_hang_the_window(
 
 
 def test_the_files_qsettings_reads_are_the_ones_checked(tmp_path: Path, monkeypatch) -> None:
-    from faceapp.gui.preferences import preferences_files
+    from faceapp.session.window_preferences import preferences_files
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CONFIG_DIRS", "/etc/a:/etc/b")
