@@ -30,7 +30,7 @@ from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 from faceapp.gui.dialogs.history_dialog import HistoryDialog
-from faceapp.gui.dialogs.source_dialog import SourceDialog, camera_key, camera_mode_of
+from faceapp.gui.dialogs.source_dialog import SourceDialog
 from faceapp.gui.dialogs.unknown_faces_dialog import UnknownFacesDialog
 from faceapp.gui.enrol_runner import EnrolmentRunner
 from faceapp.gui.face_actions import FaceActions
@@ -47,6 +47,7 @@ from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.gallery import GalleryLink
 from faceapp.session.live import ModelState
 from faceapp.session.meters import RateMeter
+from faceapp.session.source_choices import camera_key, camera_mode_of
 
 log = logging.getLogger(__name__)
 

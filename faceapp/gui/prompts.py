@@ -1,13 +1,22 @@
-"""The window's small questions and messages: an error box, a yes/no question, a name."""
+"""The window's small questions and messages: an error box, a yes/no question, a name, a file."""
 
 from __future__ import annotations
 
 import logging
 
 from PySide6.QtCore import QStringListModel, Qt
-from PySide6.QtWidgets import QCompleter, QDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QCompleter,
+    QDialog,
+    QFileDialog,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 from faceapp.gui.safe_text import html_literal
+from faceapp.session.source_choices import VIDEO_FILTER
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +70,14 @@ def ask_name(
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.textValue()
+
+
+def ask_video(parent: QWidget, start: str = "") -> str:
+    """Ask for a video file to open, from ``start``; return its path, or "" when cancelled."""
+    path, _ = QFileDialog.getOpenFileName(parent, "Open a video", start, VIDEO_FILTER)
+    return path
+
+
+def ask_folder(parent: QWidget) -> str:
+    """Ask for a folder of photos to open; return its path, or "" when cancelled."""
+    return QFileDialog.getExistingDirectory(parent, "Open a folder of photos")

@@ -21,7 +21,8 @@ from faceapp.core.sources import (
     camera_name,
     open_source,
 )
-from faceapp.gui.dialogs.source_dialog import SourceDialog, camera_mode_of
+from faceapp.gui.dialogs.source_dialog import SourceDialog
+from faceapp.session.source_choices import camera_mode_of
 from faceapp.settings import MAX_RECENT_ADDRESSES, Settings
 from tests.core.stream_servers import MjpegServer
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QGridLayout,
     QLabel,
     QLineEdit,
@@ -20,48 +17,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.sources import (
-    DEFAULT_CAMERA_MODE,
-    VIDEO_SUFFIXES,
-    CameraMode,
-    SourceError,
-    list_cameras,
-    network_scheme,
-    probe_address,
-    redact_source,
-)
+from faceapp.core.sources import DEFAULT_CAMERA_MODE, list_cameras, redact_source
 from faceapp.gui.loop_worker import CallWorker
-from faceapp.settings import Settings
-
-#: The sizes and rates offered for a camera: ``(label, mode)``; "auto" leaves the
-#: camera as it starts.  A camera without the one asked for gives its nearest.
-CAMERA_MODES: tuple[tuple[str, str], ...] = (
-    ("1280×720, 30 fps (default)", str(DEFAULT_CAMERA_MODE)),
-    ("640×480, 30 fps (less CPU)", str(CameraMode(640, 480, 30.0))),
-    ("1920×1080, 30 fps", str(CameraMode(1920, 1080, 30.0))),
-    ("1920×1080, 15 fps", str(CameraMode(1920, 1080, 15.0))),
-    ("As the camera starts", "auto"),
+from faceapp.gui.prompts import ask_folder, ask_video
+from faceapp.session.source_choices import (
+    CAMERA_MODES,
+    camera_key,
+    camera_label,
+    found_cameras,
+    source_kind,
+    tried_text,
+    try_address,
 )
-
-
-def camera_key(index: int, name: str | None) -> str:
-    """Return what a camera's settings are remembered under: its name, else its index."""
-    return name or f"camera {index}"
-
-
-def camera_mode_of(text: str | None) -> CameraMode | None:
-    """Return the mode a remembered choice asks for (None: as the camera starts)."""
-    if text is None:
-        return DEFAULT_CAMERA_MODE
-    return CameraMode.parse(text) if text != "auto" else None
-
-
-def try_address(address: str) -> tuple[bool, str]:
-    """Open ``address``, read one frame; return ``(ok, one line)`` (blocks: not on the GUI)."""
-    try:
-        return True, f"Works: {probe_address(address)}."
-    except SourceError as exc:
-        return False, str(exc)
+from faceapp.settings import Settings
 
 
 class SourceDialog(QDialog):
@@ -96,14 +64,15 @@ class SourceDialog(QDialog):
         self.folder_radio = QRadioButton("Folder of images")
         self.demo_radio = QRadioButton("Demo (sample photos of five people)")
         self._group = QButtonGroup(self)
-        radios = (
-            self.camera_radio,
-            self.network_radio,
-            self.video_radio,
-            self.folder_radio,
-            self.demo_radio,
-        )
-        for r in radios:
+        #: The choices' radio buttons, by :func:`~faceapp.session.source_choices.source_kind`.
+        self._radios = {
+            "camera": self.camera_radio,
+            "network": self.network_radio,
+            "video": self.video_radio,
+            "folder": self.folder_radio,
+            "demo": self.demo_radio,
+        }
+        for r in self._radios.values():
             self._group.addButton(r)
         self.camera_combo = QComboBox()
         self.camera_combo.addItem("Looking for cameras…")
@@ -177,20 +146,13 @@ class SourceDialog(QDialog):
         self.finished.connect(self._on_finished)
 
     def _preselect(self, current: str) -> None:
-        self._current_camera = int(current) if current.strip().isdigit() else None
-        if current == "demo":
-            self.demo_radio.setChecked(True)
-        elif self._current_camera is not None:
-            self.camera_radio.setChecked(True)
-        elif network_scheme(current) is not None:
-            self.network_radio.setChecked(True)
+        kind = source_kind(current)
+        self._current_camera = int(current) if kind == "camera" else None
+        self._radios[kind].setChecked(True)
+        if kind == "network":
             self._select_address(current)
-        elif Path(current).is_dir():
-            self.folder_radio.setChecked(True)
-            self.folder_edit.setText(current)
-        else:
-            self.video_radio.setChecked(True)
-            self.video_edit.setText(current)
+        elif kind in ("folder", "video"):
+            (self.folder_edit if kind == "folder" else self.video_edit).setText(current)
 
     def _select_address(self, address: str) -> None:
         """Show ``address`` in the address box: a remembered one by its redacted entry."""
@@ -236,7 +198,7 @@ class SourceDialog(QDialog):
 
     @Slot(int, object)
     def _on_probe_done(self, _ticket: int, cameras: object) -> None:
-        self._on_found(list(cameras) if isinstance(cameras, list) else [])
+        self._on_found(found_cameras(cameras))
 
     @Slot(int, str)
     def _on_probe_failed(self, _ticket: int, _message: str) -> None:
@@ -247,13 +209,12 @@ class SourceDialog(QDialog):
         self._probe.stop()
         self._tester.stop()
 
-    def _on_found(self, cameras: list) -> None:
-        """List ``cameras``: ``(index, name or None)`` each (a bare index is taken too)."""
-        found = [c if isinstance(c, tuple) else (int(c), None) for c in cameras]
+    def _on_found(self, found: list[tuple[int, str | None]]) -> None:
+        """List the cameras found: ``(index, name or None)`` each."""
         self._cameras = found
         self.camera_combo.clear()
         for i, name in found:
-            self.camera_combo.addItem(f"{name} (camera {i})" if name else f"Camera {i}", i)
+            self.camera_combo.addItem(camera_label(i, name), i)
         if not found:
             self.camera_combo.addItem("No camera found")
             if self.camera_radio.isChecked():
@@ -298,9 +259,9 @@ class SourceDialog(QDialog):
         if ticket != self._test_ticket:
             return
         self.test_button.setEnabled(True)
-        ok, text = outcome if isinstance(outcome, tuple) else (False, str(outcome))
-        self.test_label.setProperty("ok", bool(ok))
-        self.test_label.setText(("✓ " if ok else "✗ ") + str(text))
+        ok, text = tried_text(outcome)
+        self.test_label.setProperty("ok", ok)
+        self.test_label.setText(text)
 
     @Slot(int, str)
     def _on_test_failed(self, ticket: int, message: str) -> None:
@@ -310,17 +271,14 @@ class SourceDialog(QDialog):
 
     @Slot()
     def _on_video_browse_clicked(self) -> None:
-        patterns = " ".join(f"*{s}" for s in VIDEO_SUFFIXES)
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open a video", self.video_edit.text(), f"Videos ({patterns});;All files (*)"
-        )
+        path = ask_video(self, self.video_edit.text())
         if path:
             self.video_edit.setText(path)
             self.video_radio.setChecked(True)
 
     @Slot()
     def _on_folder_browse_clicked(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of photos")
+        path = ask_folder(self)
         if path:
             self.folder_edit.setText(path)
             self.folder_radio.setChecked(True)

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QGridLayout,
     QLabel,
@@ -16,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.sources import VIDEO_SUFFIXES
 from faceapp.gui.context import AppContext
+from faceapp.gui.prompts import ask_folder, ask_video
 from faceapp.storage.gallery import Person
 
 log = logging.getLogger(__name__)
@@ -243,16 +242,13 @@ class NoCameraCard(QFrame):
 
     @Slot()
     def _on_video_clicked(self) -> None:
-        patterns = " ".join(f"*{s}" for s in VIDEO_SUFFIXES)
-        path, _ = QFileDialog.getOpenFileName(
-            self.window(), "Open a video", "", f"Videos ({patterns});;All files (*)"
-        )
+        path = ask_video(self.window())
         if path:
             self._open_source(path)
 
     @Slot()
     def _on_folder_clicked(self) -> None:
-        path = QFileDialog.getExistingDirectory(self.window(), "Open a folder of photos")
+        path = ask_folder(self.window())
         if path:
             self._open_source(path)
 

@@ -1,0 +1,79 @@
+"""The source dialog's choices: camera modes and keys, what a spec is, a tried address (Qt-free)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faceapp.core.sources import (
+    DEFAULT_CAMERA_MODE,
+    VIDEO_SUFFIXES,
+    CameraMode,
+    SourceError,
+    network_scheme,
+    probe_address,
+)
+
+#: The sizes and rates offered for a camera: ``(label, mode)``; "auto" leaves the
+#: camera as it starts.  A camera without the one asked for gives its nearest.
+CAMERA_MODES: tuple[tuple[str, str], ...] = (
+    ("1280×720, 30 fps (default)", str(DEFAULT_CAMERA_MODE)),
+    ("640×480, 30 fps (less CPU)", str(CameraMode(640, 480, 30.0))),
+    ("1920×1080, 30 fps", str(CameraMode(1920, 1080, 30.0))),
+    ("1920×1080, 15 fps", str(CameraMode(1920, 1080, 15.0))),
+    ("As the camera starts", "auto"),
+)
+
+#: The file filter of a video's Open dialog.
+VIDEO_FILTER = "Videos ({});;All files (*)".format(" ".join(f"*{s}" for s in VIDEO_SUFFIXES))
+
+
+def camera_key(index: int, name: str | None) -> str:
+    """Return what a camera's settings are remembered under: its name, else its index."""
+    return name or f"camera {index}"
+
+
+def camera_mode_of(text: str | None) -> CameraMode | None:
+    """Return the mode a remembered choice asks for (None: as the camera starts)."""
+    if text is None:
+        return DEFAULT_CAMERA_MODE
+    return CameraMode.parse(text) if text != "auto" else None
+
+
+def camera_label(index: int, name: str | None) -> str:
+    """Return how a camera is listed: its system name and index, or its index alone."""
+    return f"{name} (camera {index})" if name else f"Camera {index}"
+
+
+def found_cameras(cameras: object) -> list[tuple[int, str | None]]:
+    """Return the cameras a probe found as ``(index, name or None)`` (bare indexes taken too).
+
+    Anything but a list (a failed probe) is no camera.
+    """
+    if not isinstance(cameras, list):
+        return []
+    return [c if isinstance(c, tuple) else (int(c), None) for c in cameras]
+
+
+def source_kind(spec: str) -> str:
+    """Return which choice a source spec is: demo, camera, network, folder or video."""
+    if spec == "demo":
+        return "demo"
+    if spec.strip().isdigit():
+        return "camera"
+    if network_scheme(spec) is not None:
+        return "network"
+    return "folder" if Path(spec).is_dir() else "video"
+
+
+def try_address(address: str) -> tuple[bool, str]:
+    """Open ``address``, read one frame; return ``(ok, one line)`` (blocks: not on the GUI)."""
+    try:
+        return True, f"Works: {probe_address(address)}."
+    except SourceError as exc:
+        return False, str(exc)
+
+
+def tried_text(outcome: object) -> tuple[bool, str]:
+    """Return whether an address test worked and its line, marked ✓ or ✗."""
+    ok, text = outcome if isinstance(outcome, tuple) else (False, str(outcome))
+    return bool(ok), ("✓ " if ok else "✗ ") + str(text)

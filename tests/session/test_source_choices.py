@@ -1,0 +1,50 @@
+"""The source dialog's choices without Qt (session/source_choices.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faceapp.core.sources import DEFAULT_CAMERA_MODE, CameraMode
+from faceapp.session.source_choices import (
+    CAMERA_MODES,
+    VIDEO_FILTER,
+    camera_key,
+    camera_label,
+    camera_mode_of,
+    found_cameras,
+    source_kind,
+    tried_text,
+    try_address,
+)
+
+
+def test_every_offered_mode_is_read_back() -> None:
+    for _label, mode in CAMERA_MODES:
+        assert camera_mode_of(mode) == (None if mode == "auto" else CameraMode.parse(mode))
+    assert camera_mode_of(None) == DEFAULT_CAMERA_MODE
+
+
+def test_cameras_are_keyed_and_listed_by_name_else_index() -> None:
+    assert camera_key(2, "HD Webcam") == "HD Webcam"
+    assert camera_key(2, None) == "camera 2"
+    assert camera_label(0, "HD Webcam") == "HD Webcam (camera 0)"
+    assert camera_label(1, None) == "Camera 1"
+    assert found_cameras([(0, "HD"), 3]) == [(0, "HD"), (3, None)]
+    assert found_cameras(None) == []
+
+
+def test_a_spec_says_which_choice_it_is(tmp_path: Path) -> None:
+    assert source_kind("demo") == "demo"
+    assert source_kind("0") == source_kind(" 2 ") == "camera"
+    assert source_kind("rtsp://user:pw@cam/stream") == "network"
+    assert source_kind(str(tmp_path)) == "folder"
+    assert source_kind(str(tmp_path / "clip.mp4")) == "video"
+
+
+def test_a_tried_address_reads_one_line_with_its_mark() -> None:
+    ok, text = try_address("rtsp://127.0.0.1:9/nothing")
+    assert not ok and text
+    assert tried_text((True, "Works: 640x480.")) == (True, "✓ Works: 640x480.")
+    assert tried_text((False, "refused")) == (False, "✗ refused")
+    assert tried_text("odd") == (False, "✗ odd")
+    assert "*.mp4" in VIDEO_FILTER and VIDEO_FILTER.endswith("All files (*)")
