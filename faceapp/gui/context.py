@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage
 
 from faceapp.core.liveness import ChallengeState
 from faceapp.core.liveness.gate import NO_CHECK, Judgement, LivenessGate
-from faceapp.core.matching import MODES, GalleryIndex, Mode, automatic_distance
+from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
 from faceapp.gui.capture_worker import CaptureWorker, DisplaySize
@@ -25,22 +25,24 @@ from faceapp.session.history_tap import unknown_face_embedder
 from faceapp.session.live import ModelState
 from faceapp.session.meters import LiveMeters
 from faceapp.session.verdict import Verdict, verification_verdict
+from faceapp.session.window_state import (
+    RECOGNITION,
+    VERIFICATION,
+    ShownResult,
+    claim_after_edit,
+    claim_enrolled,
+    distance_in_force,
+    followed_claim,
+    liveness_claim,
+    match_settings_of,
+)
 from faceapp.settings import Settings
 from faceapp.storage.gallery import GalleryStore, Person
 from faceapp.storage.people import PeopleList, PeopleSnapshot
 
 log = logging.getLogger(__name__)
 
-#: The two matching modes, by name (the one definition is :data:`faceapp.core.matching.MODES`).
-RECOGNITION, VERIFICATION = MODES
-
-
-def _match_settings_of(s: Settings) -> MatchSettings:
-    """Return the matching settings of preferences ``s`` (the stranger rate included)."""
-    mode: Mode = VERIFICATION if s.mode == VERIFICATION else RECOGNITION
-    return MatchSettings(
-        threshold=s.threshold_for(mode), mode=mode, claim=s.claim, stranger_rate=s.stranger_rate
-    )
+__all__ = ["RECOGNITION", "VERIFICATION", "AppContext"]
 
 
 class AppContext(QObject):
@@ -133,14 +135,8 @@ class AppContext(QObject):
         self.pipeline = pipeline
         self._model_state = ModelState.LOADING
         self._model_message = ""
-        self._frame_index = -1
-        self._frame_ts = 0.0
-        self._result: FrameResult | None = None
-        self._current: FrameResult | None = None
-        #: How long (in seconds of source time) a result still describes later frames:
-        #: about a second for cameras and videos, 0 for slideshows, whose every frame
-        #: is another picture (a result then only describes its own frame).
-        self.hold_s = 1.0
+        #: The result describing the frame on screen (a slideshow's holds no result).
+        self._shown = ShownResult()
         #: Where the video view shows frames; capture workers scale to it.
         self.display_size = DisplaySize()
         #: The head-turn challenge of verification mode: judges each result in the
@@ -165,7 +161,7 @@ class AppContext(QObject):
         self.history.tap.embed = unknown_face_embedder(pipeline)
         self.recognition.add_tap(self.history.tap)
         self.recognition.result_ready.connect(self._on_recognition_result_ready)
-        self.recognition.model_state_changed.connect(self._on_recognition_model_state_changed)
+        self.recognition.model_state_changed.connect(self.set_model_state)
         self.gallery_index_changed.connect(self._on_gallery_index_changed)
         #: Rates, latency and faces of the live source, for the status bar.
         self.meters = LiveMeters()
@@ -177,8 +173,8 @@ class AppContext(QObject):
         worker.people_loaded.connect(self._on_people_loaded)
         worker.index_ready.connect(self._on_index_ready)
         worker.edit_finished.connect(self._on_edit_finished)
-        worker.thumbnails_ready.connect(self._on_thumbnails_ready)
-        worker.samples_ready.connect(self._on_samples_ready)
+        worker.thumbnails_ready.connect(self.thumbnails_loaded)
+        worker.samples_ready.connect(self.samples_loaded)
         worker.read_failed.connect(self._on_read_failed)
         worker.job_finished.connect(self.gallery_job_finished)
         worker.link_changed.connect(self.gallery_link_changed)
@@ -211,14 +207,14 @@ class AppContext(QObject):
         self.recognition.set_min_face(new.min_face_px)
         self.settings_changed.emit(new)
         self._configure_liveness()
-        if _match_settings_of(old) != _match_settings_of(new):
+        if match_settings_of(old) != match_settings_of(new):
             self.recognition.set_settings(self.match_settings())
             self.match_settings_changed.emit(self.match_settings())
         return new
 
     def match_settings(self) -> MatchSettings:
         """Return the immutable matching settings to hand to the worker."""
-        return _match_settings_of(self._settings)
+        return match_settings_of(self._settings)
 
     def distance_in_force(self, mode: str | None = None) -> float:
         """Return the distance threshold in force in ``mode`` (default: the current mode).
@@ -231,9 +227,7 @@ class AppContext(QObject):
         faceapp.core.errors.ModelError
             When a shipped LFW table is missing or damaged.
         """
-        s = self._settings
-        pinned = s.threshold_for(s.mode if mode is None else mode)
-        return self.automatic_distance() if pinned is None else float(pinned)
+        return distance_in_force(self._settings, self._index, mode)
 
     def automatic_distance(self) -> float:
         """Return recognition's automatic distance for the current gallery and stranger rate.
@@ -249,8 +243,7 @@ class AppContext(QObject):
         faceapp.core.errors.ModelError
             When the shipped open-set table is missing or damaged.
         """
-        index = self._index if self._index is not None else GalleryIndex.empty()
-        return automatic_distance(index, self._settings.stranger_rate)
+        return distance_in_force(self._settings, self._index, RECOGNITION)
 
     # -- liveness ----------------------------------------------------------------------
 
@@ -267,10 +260,7 @@ class AppContext(QObject):
 
         True before the people list is read.
         """
-        claim = self._settings.claim
-        if claim is None or not self._people_loaded:
-            return True
-        return self._people.row_of_name(claim) >= 0
+        return claim_enrolled(self._settings.claim, self._people, self._people_loaded)
 
     def verdict(self) -> Verdict:
         """Return verification's one verdict for the result on screen.
@@ -279,7 +269,7 @@ class AppContext(QObject):
         the history records it (see :mod:`faceapp.session.verdict`).
         """
         return verification_verdict(
-            self._current, self._settings.claim, self._judgement, self.claim_enrolled()
+            self._shown.current, self._settings.claim, self._judgement, self.claim_enrolled()
         )
 
     def retry_challenge(self) -> None:
@@ -288,9 +278,7 @@ class AppContext(QObject):
         self._set_judgement(self.liveness.judgement(), force=True)
 
     def _configure_liveness(self) -> None:
-        s = self._settings
-        claim = s.claim if s.mode == VERIFICATION else None
-        if self.liveness.configure(claim, s.liveness):
+        if self.liveness.configure(liveness_claim(self._settings), self._settings.liveness):
             self._set_judgement(self.liveness.judgement(), force=True)
 
     def _set_judgement(self, judgement: Judgement, force: bool = False) -> None:
@@ -320,7 +308,7 @@ class AppContext(QObject):
         """
         self.clear_results()
         self.meters.new_source()
-        self.hold_s = 0.0 if slideshow else 1.0
+        self._shown.hold_s = 0.0 if slideshow else 1.0
         self._ticket = self.recognition.clear_frames(tracking=not slideshow)
         if name is not None:
             self.history.tap.set_source(self._ticket, name, still=slideshow)
@@ -362,17 +350,13 @@ class AppContext(QObject):
             self.meters.result(result)
             self.publish_result(result, judgement)
 
-    @Slot(str, str)
-    def _on_recognition_model_state_changed(self, state: str, message: str) -> None:
-        self.set_model_state(state, message)
-
     @Slot(object)
     def _on_gallery_index_changed(self, index: GalleryIndex) -> None:
         self.recognition.set_gallery(index)
 
     def publish_frame(self, image: QImage, index: int, timestamp: float) -> None:
         """Announce the frame now on screen (emits ``frame_ready``)."""
-        self._frame_index, self._frame_ts = index, timestamp
+        self._shown.show_frame(index, timestamp)
         self.frame_ready.emit(image, index, timestamp)
         self._refresh_current()
 
@@ -383,7 +367,7 @@ class AppContext(QObject):
         recognition thread (one made before the challenge was reset is replaced by
         the gate's current one); without it (a result from elsewhere) it is judged here.
         """
-        self._result = result
+        self._shown.add_result(result)
         if judgement is None:
             judgement = self.liveness.judge(result, self._settings.mode)
         elif not self.liveness.is_current(judgement):  # judged before "Try again" or an end
@@ -394,7 +378,7 @@ class AppContext(QObject):
 
     def clear_results(self) -> None:
         """Forget the frame, the result and the verdict on screen (a new source, its end)."""
-        self._frame_index, self._frame_ts, self._result = -1, 0.0, None
+        self._shown.clear()
         if self.liveness.active:
             self.retry_challenge()
         self._refresh_current()
@@ -405,18 +389,11 @@ class AppContext(QObject):
         That is the newest result when it came from the frame shown, or, with
         ``hold_s > 0``, from a frame at most ``hold_s`` seconds away from it.
         """
-        return self._current
+        return self._shown.current
 
     def _refresh_current(self) -> None:
-        r = self._result
-        fresh = r is not None and (
-            r.index == self._frame_index
-            or (self.hold_s > 0 and abs(self._frame_ts - r.timestamp) <= self.hold_s)
-        )
-        current = r if fresh else None
-        if current is not self._current:
-            self._current = current
-            self.current_result_changed.emit(current)
+        if self._shown.refresh():
+            self.current_result_changed.emit(self._shown.current)
 
     # -- model state -----------------------------------------------------------------
 
@@ -430,6 +407,7 @@ class AppContext(QObject):
         """Why the model failed, or how long it took to load."""
         return self._model_message
 
+    @Slot(str, str)
     def set_model_state(self, state: str, message: str = "") -> None:
         """Record the model state (a :class:`ModelState` value) and announce it."""
         self._model_state, self._model_message = ModelState(state), message
@@ -446,7 +424,7 @@ class AppContext(QObject):
         if self._gallery_started:
             return
         self._gallery_started = True
-        self._gallery.reload()
+        self._gallery.queue.reload()
         self._gallery.start("faceapp-gallery")
         if not self._history_started:  # the history thread outlives gallery switches
             self._history_started = True
@@ -463,7 +441,7 @@ class AppContext(QObject):
 
     def reload_gallery(self) -> None:
         """Read the people list and the matching snapshot again (after outside changes)."""
-        self._gallery.reload()
+        self._gallery.queue.reload()
 
     def switch_gallery(self, store: GalleryStore) -> None:
         """Use another gallery file: the gallery thread goes on with ``store``.
@@ -476,7 +454,7 @@ class AppContext(QObject):
         announces the new path.  ``store`` must already be open (opening it is I/O: do
         it off the GUI thread).
         """
-        self._gallery.use_store(store)  # the old file's queued writes are done first
+        self._gallery.queue.use_store(store)  # the old file's queued writes are done first
         # Deliver what the gallery thread sent about the old file, so none of it arrives later.
         QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
         self.store = store
@@ -486,7 +464,7 @@ class AppContext(QObject):
         self.people_reset.emit()
         self.gallery_index_changed.emit(self._index)
         self.clear_results()
-        self._gallery.reload()
+        self._gallery.queue.reload()
         self.gallery_switched.emit(str(store.path))
 
     @property
@@ -499,9 +477,9 @@ class AppContext(QObject):
     ) -> int:
         """Run ``job(store)`` in the gallery thread; ``gallery_job_finished`` reports it.
 
-        See :meth:`GalleryWorker.submit_job`; returns the ticket.
+        See :meth:`~faceapp.session.gallery.GalleryQueue.submit_job`; returns the ticket.
         """
-        return self._gallery.submit_job(job, write, errors)
+        return self._gallery.queue.submit_job(job, write, errors)
 
     @property
     def people_loaded(self) -> bool:
@@ -530,11 +508,11 @@ class AppContext(QObject):
 
     def request_thumbnails(self, person_ids: Sequence[int]) -> None:
         """Ask for these people's thumbnails; they arrive with ``thumbnails_loaded``."""
-        self._gallery.request_thumbnails(person_ids)
+        self._gallery.queue.request_thumbnails(person_ids)
 
     def request_samples(self, person_id: int) -> int:
         """Ask for one person's samples; returns the ticket ``samples_loaded`` carries."""
-        return self._gallery.request_samples(person_id)
+        return self._gallery.queue.request_samples(person_id)
 
     def add_samples(
         self, name: str, items: Sequence[tuple[np.ndarray, bytes | None, str | None]]
@@ -544,26 +522,26 @@ class AppContext(QObject):
         Returns at once with a ticket; ``edit_finished`` carries the outcome (and the
         error message when nothing was written, see :meth:`GalleryStore.add_samples`).
         """
-        return self._gallery.add_samples(name, items)
+        return self._gallery.queue.add_samples(name, items)
 
     def rename_person(self, person_id: int, new: str) -> int:
         """Rename a person; a claim on the old name follows the rename.
 
         Returns a ticket; see :meth:`add_samples` and :meth:`GalleryStore.rename`.
         """
-        return self._gallery.rename(person_id, new)
+        return self._gallery.queue.rename(person_id, new)
 
     def remove_person(self, person_id: int) -> int:
         """Delete a person and their samples; a claim on them is dropped.  Returns a ticket."""
-        return self._gallery.remove_person(person_id)
+        return self._gallery.queue.remove_person(person_id)
 
     def remove_sample(self, sample_id: int, person_id: int) -> int:
         """Delete one sample of the person ``person_id``.  Returns a ticket."""
-        return self._gallery.remove_sample(sample_id, person_id)
+        return self._gallery.queue.remove_sample(sample_id, person_id)
 
     def remove_samples(self, sample_ids: Sequence[int], person_id: int) -> int:
         """Delete samples of the person ``person_id`` in one write (all or none); a ticket."""
-        return self._gallery.remove_samples(sample_ids, person_id)
+        return self._gallery.queue.remove_samples(sample_ids, person_id)
 
     # -- slots of the gallery thread (GUI thread) ----------------------------------------
 
@@ -572,30 +550,10 @@ class AppContext(QObject):
         before = self._people
         self._people = PeopleList.from_snapshot(snapshot)
         self._people_loaded = True
-        self._follow_claim(before)
+        claim = followed_claim(self._settings.claim, before, self._people)
+        if claim != self._settings.claim:
+            self.update_settings(claim=claim)
         self.people_reset.emit()
-
-    def _follow_claim(self, before: PeopleList) -> None:
-        """Keep the claim on its person when another program renamed or removed them.
-
-        The person is the same when their gallery id and enrolment time are (ids are
-        reused after a wipe).  A claim of someone never listed is left alone: the
-        verdict says nobody of that name is enrolled.
-        """
-        claim = self._settings.claim
-        if claim is None or self._people.row_of_name(claim) >= 0:
-            return
-        row = before.row_of_name(claim)
-        if row < 0:
-            return
-        old = before[row]
-        now = self._people.get(old.id)
-        if now is not None and now.created_at == old.created_at:
-            log.info("the claim follows %s, renamed %s by another program", claim, now.name)
-            self.update_settings(claim=now.name)
-        else:
-            log.info("%s was removed by another program; no claim", claim)
-            self.update_settings(claim=None)
 
     @Slot(object)
     def _on_index_ready(self, index: GalleryIndex) -> None:
@@ -615,31 +573,11 @@ class AppContext(QObject):
         elif before is not None:
             self._people.replace(before, None)
             self.person_removed.emit(before)
-        if edit.action == "add" and after is not None:
-            log.info("added %d sample(s) of %s", len(edit.sample_ids), after.name)
-        elif edit.action == "rename" and before is not None and after is not None:
-            log.info("renamed %s to %s", before.name, after.name)
-            if self._settings.claim == before.name:
-                self.update_settings(claim=after.name)
-        elif edit.action == "remove_person" and before is not None:
-            log.info("removed %s", before.name)
-            if self._settings.claim == before.name:
-                self.update_settings(claim=None)
-        elif edit.action == "remove_sample":
-            n = len(edit.sample_ids)
-            log.info("removed %d sample(s) of %s", n, before.name if before else "?")
+        claim = claim_after_edit(self._settings.claim, edit)
+        if claim != self._settings.claim:
+            self.update_settings(claim=claim)
         self.gallery_changed.emit()
         self.edit_finished.emit(edit)
-
-    @Slot(object)
-    def _on_thumbnails_ready(self, loaded: tuple[tuple[int, QImage | None], ...]) -> None:
-        self.thumbnails_loaded.emit(loaded)
-
-    @Slot(int, object, object, object)
-    def _on_samples_ready(
-        self, ticket: int, person: Person | None, samples: tuple, distances: tuple
-    ) -> None:
-        self.samples_loaded.emit(ticket, person, samples, distances)
 
     @Slot(str)
     def _on_read_failed(self, message: str) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 from PySide6.QtCore import Signal
 
 from faceapp.gui.images import THUMB_PX, thumbnail_image
 from faceapp.gui.loop_worker import LoopWorker
-from faceapp.session.gallery import GalleryCallbacks, GalleryQueue, Items, Thumbnails
+from faceapp.session.gallery import GalleryCallbacks, GalleryQueue, Thumbnails
 from faceapp.storage.gallery import GalleryStore
 from faceapp.storage.watch import POLL_INTERVAL_S
 
@@ -32,8 +30,8 @@ class GalleryWorker(LoopWorker):
 
     Notes
     -----
-    The request methods are the queue's: thread-safe, they return at once (a ticket),
-    also before :meth:`start`.  :meth:`stop` carries out the writes still queued.
+    Requests go to :attr:`queue` (thread-safe, they return at once with a ticket, also
+    before :meth:`start`).  :meth:`stop` carries out the writes still queued.
     """
 
     #: The whole people list, after :meth:`reload`: a :class:`PeopleSnapshot`.
@@ -72,6 +70,7 @@ class GalleryWorker(LoopWorker):
             job_finished=self.job_finished.emit,
             link_changed=self.link_changed.emit,
         )
+        #: The session's gallery queue this thread runs: send requests to it.
         self.queue = GalleryQueue(store, callbacks, poll_s)
         self._drive(self.queue)
 
@@ -79,47 +78,3 @@ class GalleryWorker(LoopWorker):
         """Decode a batch in the gallery thread and emit ``thumbnails_ready``."""
         px = self._thumb_px
         self.thumbnails_ready.emit(tuple((pid, thumbnail_image(data, px)) for pid, data in loaded))
-
-    # -- the queue's requests ------------------------------------------------------------
-
-    def reload(self) -> None:
-        """See :meth:`GalleryQueue.reload`."""
-        self.queue.reload()
-
-    def add_samples(self, name: str, items: Items) -> int:
-        """See :meth:`GalleryQueue.add_samples`."""
-        return self.queue.add_samples(name, items)
-
-    def rename(self, person_id: int, new: str) -> int:
-        """See :meth:`GalleryQueue.rename`."""
-        return self.queue.rename(person_id, new)
-
-    def remove_person(self, person_id: int) -> int:
-        """See :meth:`GalleryQueue.remove_person`."""
-        return self.queue.remove_person(person_id)
-
-    def remove_sample(self, sample_id: int, person_id: int) -> int:
-        """See :meth:`GalleryQueue.remove_sample`."""
-        return self.queue.remove_sample(sample_id, person_id)
-
-    def remove_samples(self, sample_ids: Sequence[int], person_id: int) -> int:
-        """See :meth:`GalleryQueue.remove_samples`."""
-        return self.queue.remove_samples(sample_ids, person_id)
-
-    def request_samples(self, person_id: int) -> int:
-        """See :meth:`GalleryQueue.request_samples`."""
-        return self.queue.request_samples(person_id)
-
-    def request_thumbnails(self, person_ids: Sequence[int]) -> None:
-        """See :meth:`GalleryQueue.request_thumbnails`."""
-        self.queue.request_thumbnails(person_ids)
-
-    def submit_job(
-        self, job: Callable[[GalleryStore], object], write: bool, errors: tuple = ()
-    ) -> int:
-        """See :meth:`GalleryQueue.submit_job`."""
-        return self.queue.submit_job(job, write, errors)
-
-    def use_store(self, store: GalleryStore) -> None:
-        """See :meth:`GalleryQueue.use_store` (blocks for the operation in progress)."""
-        self.queue.use_store(store)
