@@ -10,11 +10,12 @@ from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QMenu, QWidget
 
 from faceapp.core.sources import Frame
-from faceapp.core.types import Box, FaceResult, FrameResult
+from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal
+from faceapp.session.face_labels import near_name, same_face
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def add_face_entries(
     """
     menu.addAction("Name this face…").triggered.connect(lambda: name())
     m = fr.match
-    near = m.name if m is not None and m.name is not None and (fr.known or fr.maybe) else None
+    near = near_name(fr)
     if near is not None and recognition:
         menu.addAction(f"Add to {near}…").triggered.connect(lambda: add(near))
     others = [p for p in people if p != near]
@@ -76,25 +77,6 @@ def add_face_entries(
             else "This gallery cannot store corrections"
         )
     return menu
-
-
-def same_face(faces: tuple[FaceResult, ...], box: Box) -> FaceResult | None:
-    """Return the face of ``faces`` whose box overlaps ``box`` most (IoU > 0.3), or None.
-
-    The face right-clicked was drawn from the result on show; the frame enrolled from is
-    the newest processed one, a few frames on: its face is the one where the box was.
-    """
-    best, best_iou = None, 0.3
-    for fr in faces:
-        b = fr.face.box
-        w = min(b.x + b.w, box.x + box.w) - max(b.x, box.x)
-        h = min(b.y + b.h, box.y + box.h) - max(b.y, box.y)
-        inter = max(w, 0.0) * max(h, 0.0)
-        union = b.w * b.h + box.w * box.h - inter
-        iou = inter / union if union > 0 else 0.0
-        if iou > best_iou:
-            best, best_iou = fr, iou
-    return best
 
 
 class FaceActions(QObject):

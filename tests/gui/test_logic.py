@@ -22,9 +22,9 @@ from faceapp.gui.widgets.video_view import (
     MAYBE_COLOUR,
     NO_MATCH_COLOUR,
     face_colour,
-    face_label,
 )
 from faceapp.session.events import EventLog, face_events
+from faceapp.session.face_labels import face_label
 from faceapp.session.meters import RateMeter
 from faceapp.session.threshold_text import describe_threshold, false_accept_text
 from faceapp.settings import Settings

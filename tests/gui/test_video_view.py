@@ -103,8 +103,8 @@ def test_a_maybe_face_is_labelled_maybe_in_amber_apart_from_named_and_unknown(qt
         MATCH_COLOUR,
         MAYBE_COLOUR,
         NO_MATCH_COLOUR,
-        face_label,
     )
+    from faceapp.session.face_labels import face_label
 
     ctx, view = shown_view(qtbot, store, 640, 480)
     landmarks = ((0.0, 0.0),) * 5

@@ -24,16 +24,9 @@ from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.capture_worker import source_size
 from faceapp.gui.context import AppContext
 from faceapp.gui.face_actions import add_face_entries
+from faceapp.session.face_labels import shown_alone
 from faceapp.session.live import ModelState
-from faceapp.session.verdict import (
-    MATCH,
-    MAYBE,
-    NO_MATCH,
-    PENDING,
-    Judgement,
-    ShownFace,
-    shown_faces,
-)
+from faceapp.session.verdict import MATCH, MAYBE, NO_MATCH, PENDING, ShownFace, shown_faces
 
 #: Box and label colour of a face that matched (recognised, or verification accepted).
 MATCH_COLOUR = QColor("#2ecc71")
@@ -60,35 +53,14 @@ _COLOURS = {
 }
 
 
-def face_label(
-    fr: FaceResult, mode: Mode, challenge: ChallengeState | None = None
-) -> tuple[str, bool]:
-    """Return the text shown above a lone face and whether it counts as a match.
-
-    Recognition: the name, "maybe X?" (near X, not near enough to be named; not a
-    match) or "Unknown", and the distance to the nearest person.
-    Verification: the face's verdict (see :func:`~faceapp.session.verdict.shown_faces`):
-    a tick and the claimed name when accepted, a cross otherwise; while a liveness
-    ``challenge`` runs and has not passed, a matching face is not a match yet (a
-    question mark: the head turn decides).
-    """
-    shown = _shown_alone(fr, mode, challenge)
-    return shown.text, shown.kind == MATCH
-
-
 def face_colour(fr: FaceResult, mode: Mode, challenge: ChallengeState | None = None) -> QColor:
-    """Return the colour of a lone face's box and label (see :func:`face_label`).
+    """Return the colour of a lone face's box and label (its text: ``face_label``).
 
-    Green for a match, amber for a recognition "maybe", red for no match, yellow while
-    the face has no match yet or awaits the liveness head turn.
+    See :func:`~faceapp.session.face_labels.face_label`.  Green for a match, amber for a
+    recognition "maybe", red for no match, yellow while the face has no match yet or
+    awaits the liveness head turn.
     """
-    return _COLOURS[_shown_alone(fr, mode, challenge).kind]
-
-
-def _shown_alone(fr: FaceResult, mode: Mode, challenge: ChallengeState | None) -> ShownFace:
-    claim = fr.match.name if fr.match is not None else None
-    result = FrameResult(0, 0.0, (fr,))
-    return shown_faces(result, mode, claim, Judgement(challenge))[0]
+    return _COLOURS[shown_alone(fr, mode, challenge).kind]
 
 
 class VideoView(QWidget):
@@ -355,19 +327,37 @@ class VideoView(QWidget):
 
     def _paint_dim_text(self, p: QPainter) -> None:
         """Write the dimmed state's text in the middle of the view, on a dark pill."""
+        self._paint_pill(p, self._dim_text, 1.5, 24, None, QColor(20, 24, 30, 230), "#f5c542")
+
+    def _paint_pill(
+        self,
+        p: QPainter,
+        text: str,
+        scale: float,
+        pad: int,
+        top: float | None,
+        fill: QColor,
+        ink: str,
+    ) -> None:
+        """Write ``text`` in bold on a pill, centred across the view, at ``top`` (None: centred).
+
+        The font is the view's, ``scale`` times larger; the pill is ``pad`` pixels
+        higher than the text and ``pad`` pixels wider on each side, at most the view's
+        width less 20 pixels.
+        """
         font = QFont(self.font())
         font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setPointSizeF(font.pointSizeF() * scale)
         p.setFont(font)
         fm = QFontMetricsF(font)
-        text = self._dim_text
-        w = min(fm.horizontalAdvance(text) + 48, self.width() - 20)
-        h = fm.height() + 24
-        rect = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        w = min(fm.horizontalAdvance(text) + 2 * pad, self.width() - 20)
+        h = fm.height() + pad
+        y = (self.height() - h) / 2 if top is None else top
+        rect = QRectF((self.width() - w) / 2, y, w, h)
         path = QPainterPath()
         path.addRoundedRect(rect, h / 2, h / 2)
-        p.fillPath(path, QColor(20, 24, 30, 230))
-        p.setPen(QColor("#f5c542"))
+        p.fillPath(path, fill)
+        p.setPen(QColor(ink))
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_placeholder(self, p: QPainter) -> None:
@@ -414,19 +404,7 @@ class VideoView(QWidget):
             colour = QColor(120, 30, 30, 225)
         else:
             return
-        font = QFont(self.font())
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        p.setFont(font)
-        fm = QFontMetricsF(font)
-        w = min(fm.horizontalAdvance(text) + 36, self.width() - 20)
-        h = fm.height() + 18
-        rect = QRectF((self.width() - w) / 2, 16, w, h)
-        path = QPainterPath()
-        path.addRoundedRect(rect, h / 2, h / 2)
-        p.fillPath(path, colour)
-        p.setPen(QColor("#f0f3f6"))
-        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        self._paint_pill(p, text, 1.15, 18, 16, colour, "#f0f3f6")
 
 
 def label_geometry(text: str, fm: QFontMetricsF, box: QRectF, target: QRectF) -> tuple[str, QRectF]:

@@ -1,0 +1,35 @@
+"""A lone face's label, the face a click was about and who a face may be, without Qt."""
+
+from __future__ import annotations
+
+from faceapp.core.types import Box, Face, FaceResult, Match
+from faceapp.session.face_labels import face_label, near_name, same_face, shown_alone
+from faceapp.session.verdict import MAYBE, NO_MATCH
+
+
+def _fr(x: float = 0.0, name: str | None = "Ann", dist: float = 0.5) -> FaceResult:
+    lm = ((x + 30, 40), (x + 70, 40), (x + 50, 60), (x + 35, 80), (x + 65, 80))
+    face = Face(Box(x, 0, 100, 100), lm, 0.99)
+    return FaceResult(face, Match(name, dist, 1.1, name is not None and dist <= 1.1))
+
+
+def test_a_lone_face_is_labelled_with_its_name_and_distance() -> None:
+    assert face_label(_fr(), "recognition") == ("Ann  0.50", True)
+    assert face_label(_fr(name=None, dist=1.3), "recognition") == ("Unknown  1.30", False)
+    assert shown_alone(_fr(name=None, dist=1.3), "recognition").kind == NO_MATCH
+
+
+def test_the_clicked_face_is_the_one_overlapping_its_box_most() -> None:
+    left, right = _fr(0.0), _fr(300.0, "Bob")
+    assert same_face((left, right), Box(290, 5, 100, 100)) is right
+    assert same_face((left, right), Box(10, 0, 100, 100)) is left
+    assert same_face((left, right), Box(150, 0, 100, 100)) is None  # IoU 0 with both
+    assert same_face((), Box(0, 0, 10, 10)) is None
+
+
+def test_who_a_face_is_or_may_be() -> None:
+    assert near_name(_fr()) == "Ann"
+    assert near_name(_fr(name=None)) is None
+    maybe = FaceResult(_fr().face, Match("Ann", 0.95, 0.9, False, maybe=True))
+    assert shown_alone(maybe, "recognition").kind == MAYBE
+    assert near_name(maybe) == "Ann"
