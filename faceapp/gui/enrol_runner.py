@@ -20,13 +20,14 @@ from faceapp.core.quality import QualityReport
 from faceapp.core.types import Face
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.face_picker import FacePicker
-from faceapp.gui.dialogs.wrong_person_dialog import FlaggedSample, WrongPersonDialog
+from faceapp.gui.dialogs.wrong_person_dialog import WrongPersonDialog
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.capture_check import checked_samples
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
+from faceapp.session.flagged import FlaggedSample
 from faceapp.session.folder_enrolment import (
     FolderReport,
     FolderRun,

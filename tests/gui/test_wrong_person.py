@@ -107,7 +107,8 @@ def test_the_warning_shows_names_as_plain_text(qtbot):
     from PySide6.QtCore import Qt
 
     from faceapp.core.enrolment_check import EnrolmentVerdict
-    from faceapp.gui.dialogs.wrong_person_dialog import FlaggedSample, WrongPersonDialog
+    from faceapp.gui.dialogs.wrong_person_dialog import WrongPersonDialog
+    from faceapp.session.flagged import FlaggedSample
 
     verdict = EnrolmentVerdict("<b>Ann</b>", "closer_to_other", 1.07, 1.2, "<i>Bob</i>", 0.5)
     dialog = WrongPersonDialog("<b>Ann</b>", [FlaggedSample("/x/<u>a</u>.jpg", None, verdict)], 1)

@@ -33,8 +33,9 @@ from faceapp.enrolment import prepare_sample  # noqa: E402
 from faceapp.gui.app import create_application  # noqa: E402
 from faceapp.gui.context import AppContext  # noqa: E402
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog  # noqa: E402
-from faceapp.gui.dialogs.wrong_person_dialog import FlaggedSample, WrongPersonDialog  # noqa: E402
+from faceapp.gui.dialogs.wrong_person_dialog import WrongPersonDialog  # noqa: E402
 from faceapp.session.enrol_jobs import screen_samples  # noqa: E402
+from faceapp.session.flagged import FlaggedSample  # noqa: E402
 from faceapp.settings import Settings  # noqa: E402
 from faceapp.storage.gallery import GalleryStore  # noqa: E402
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
@@ -18,9 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.enrolment_check import EnrolmentVerdict
 from faceapp.core.images import display_name
+from faceapp.gui.images import fitted
 from faceapp.gui.safe_text import make_plain
+from faceapp.session.flagged import FlaggedSample, flagged_intro, verdict_sentence
 
 #: Side of the face thumbnails in the list, in pixels.
 THUMB_PX = 72
@@ -30,25 +30,6 @@ NAME_PX = 420
 
 #: Colour of the verdicts (the capture dialog's colour for what to fix).
 WARNING_COLOUR = "#ffb454"
-
-
-@dataclass(frozen=True)
-class FlaggedSample:
-    """A sample the wrong-person check refused, as the dialog lists it.
-
-    Parameters
-    ----------
-    source : str
-        Where the sample came from ("capture" or a file path).
-    thumbnail : bytes or None
-        JPEG thumbnail of the face.
-    verdict : EnrolmentVerdict
-        What the check found (``ok`` is False).
-    """
-
-    source: str
-    thumbnail: bytes | None
-    verdict: EnrolmentVerdict
 
 
 def _source_text(source: str, index: int, metrics: QFontMetrics) -> str:
@@ -90,18 +71,7 @@ class WrongPersonDialog(QDialog):
         self.setWindowTitle("Is this really " + target + "?")
         self.setObjectName("wrongPersonDialog")
         n = len(flagged)
-        rest = total - n
-        if total == 1:
-            intro = f"This sample does not look like {target}."
-        else:
-            verb = "does" if n == 1 else "do"
-            intro = f"{n} of the {total} samples {verb} not look like {target}."
-        if rest == 1:
-            intro += " The other one looks right and is added."
-        elif rest > 1:
-            intro += f" The other {rest} look right and are added."
-        intro += " Add a sample that looks like someone else only if you are sure who it is."
-        self.intro = QLabel(intro)
+        self.intro = QLabel(flagged_intro(target, n, total))
         self.intro.setWordWrap(True)
         make_plain(self.intro)
 
@@ -113,18 +83,11 @@ class WrongPersonDialog(QDialog):
             thumb = QLabel()
             pm = QPixmap()
             if item.thumbnail and pm.loadFromData(item.thumbnail):
-                thumb.setPixmap(
-                    pm.scaled(
-                        THUMB_PX,
-                        THUMB_PX,
-                        Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation,
-                    )
-                )
+                thumb.setPixmap(fitted(pm, THUMB_PX))
             thumb.setFixedSize(THUMB_PX, THUMB_PX)
             source = QLabel(_source_text(item.source, row, self.fontMetrics()))
             source.setToolTip(display_name(item.source))
-            message = QLabel(item.verdict.message[:1].upper() + item.verdict.message[1:] + ".")
+            message = QLabel(verdict_sentence(item.verdict))
             message.setWordWrap(True)
             message.setStyleSheet(f"color: {WARNING_COLOUR}")
             make_plain(source, message)

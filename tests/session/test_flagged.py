@@ -1,0 +1,23 @@
+"""What the wrong-person question says of the refused samples, without Qt."""
+
+from __future__ import annotations
+
+from faceapp.core.enrolment_check import EnrolmentVerdict
+from faceapp.session.flagged import FlaggedSample, flagged_intro, verdict_sentence
+
+
+def test_the_intro_counts_the_refused_and_the_rest() -> None:
+    assert flagged_intro("Ann", 1, 1).startswith("This sample does not look like Ann. Add")
+    two = flagged_intro("Ann", 1, 3)
+    assert two.startswith("1 of the 3 samples does not look like Ann. The other 2 look right")
+    assert "The other one looks right" in flagged_intro("Ann", 2, 3)
+    assert "other" not in flagged_intro("Ann", 2, 2)
+    assert flagged_intro("Ann", 2, 2).endswith("only if you are sure who it is.")
+
+
+def test_a_refusal_reads_as_a_sentence() -> None:
+    verdict = EnrolmentVerdict("Ann", "closer_to_other", 1.07, 1.2, "Bob", 0.5)
+    sample = FlaggedSample("capture", None, verdict)
+    assert (
+        verdict_sentence(sample.verdict) == "This face looks like Bob (0.50), not like Ann (1.20)."
+    )
