@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Qt
 
-from benchmarks.gui_stall import build_gallery
+from benchmarks.big_gallery import build_gallery
 from faceapp.gui.people import PeopleModel
 from faceapp.gui.widgets import gallery_panel as gallery_panel_module
 from faceapp.gui.widgets.gallery_panel import GalleryPanel
