@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.types import Face
 from faceapp.gui.capture_worker import qimage_from_bgr
+from faceapp.gui.images import fitted
 
 #: Longest side of the photo shown, in pixels.
 PICKER_PX = 560
@@ -112,11 +113,4 @@ class FacePicker(QDialog):
             p.drawRect(r)
             p.drawText(r.adjusted(width * 2, width, 0, 0), str(i + 1))
         p.end()
-        self.preview.setPixmap(
-            QPixmap.fromImage(image).scaled(
-                PICKER_PX,
-                PICKER_PX,
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-        )
+        self.preview.setPixmap(fitted(QPixmap.fromImage(image), PICKER_PX))

@@ -12,14 +12,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDoubleSpinBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QToolButton,
     QVBoxLayout,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.types import FaceResult
 from faceapp.gui.face_actions import add_face_entries
+from faceapp.gui.widgets.tables import ask_csv_path, read_only_table
 from faceapp.session.photo_results import PhotoRow, summary, write_csv
 from faceapp.settings import MAX_PHOTO_INTERVAL_S
 
@@ -83,16 +82,12 @@ class PhotoResultsDialog(QDialog):
         self.can_correct: Callable[[], bool] = lambda: False
         self.summary_label = QLabel()
         self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.table = QTableWidget(0, len(_TITLES))
-        self.table.setHorizontalHeaderLabels(list(_TITLES))
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table = read_only_table(_TITLES)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setVisible(True)  # the photos' numbers
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_menu_requested)
@@ -236,10 +231,8 @@ class PhotoResultsDialog(QDialog):
     @Slot()
     def _on_export_button_clicked(self) -> None:
         name = (Path(self._folder).name or "photos") + "-results.csv"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export the photo results", name, "CSV files (*.csv)"
-        )
-        if path:
+        path = ask_csv_path(self, "Export the photo results", name)
+        if path is not None:
             self.export_csv(path)
 
     @Slot(int, int)
