@@ -29,6 +29,7 @@ from faceapp.session.window_state import (
     RECOGNITION,
     VERIFICATION,
     ShownResult,
+    automatic_distance_of,
     claim_after_edit,
     claim_enrolled,
     distance_in_force,
@@ -243,7 +244,7 @@ class AppContext(QObject):
         faceapp.core.errors.ModelError
             When the shipped open-set table is missing or damaged.
         """
-        return distance_in_force(self._settings, self._index, RECOGNITION)
+        return automatic_distance_of(self._settings, self._index)
 
     # -- liveness ----------------------------------------------------------------------
 

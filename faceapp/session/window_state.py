@@ -44,8 +44,21 @@ def distance_in_force(s: Settings, index: GalleryIndex | None, mode: str | None 
         When a shipped LFW table is missing or damaged.
     """
     pinned = s.threshold_for(s.mode if mode is None else mode)
-    if pinned is not None:
-        return float(pinned)
+    return automatic_distance_of(s, index) if pinned is None else float(pinned)
+
+
+def automatic_distance_of(s: Settings, index: GalleryIndex | None) -> float:
+    """Return recognition's automatic distance for ``index`` and the stranger rate of ``s``.
+
+    The threshold of the automatic rule for a face with no close runner-up (a face with
+    a close runner-up must be nearer); before the gallery is read (``index`` None),
+    that of a gallery of one person.
+
+    Raises
+    ------
+    faceapp.core.errors.ModelError
+        When the shipped open-set table is missing or damaged.
+    """
     return automatic_distance(index if index is not None else GalleryIndex.empty(), s.stranger_rate)
 
 

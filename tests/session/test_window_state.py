@@ -11,6 +11,7 @@ from faceapp.session.window_state import (
     RECOGNITION,
     VERIFICATION,
     ShownResult,
+    automatic_distance_of,
     claim_after_edit,
     claim_enrolled,
     distance_in_force,
@@ -41,6 +42,9 @@ def test_the_automatic_distance_follows_the_gallery() -> None:
     empty = GalleryIndex.empty()
     assert distance_in_force(s, None) == automatic_distance(empty, s.stranger_rate)
     assert distance_in_force(s, None, VERIFICATION) == s.threshold_for(VERIFICATION)
+    pinned = Settings(threshold=0.6)
+    assert distance_in_force(pinned, None) == pytest.approx(0.6)
+    assert automatic_distance_of(pinned, None) == automatic_distance(empty, s.stranger_rate)
 
 
 def test_a_result_describes_its_frame_and_within_hold_later_ones() -> None:
