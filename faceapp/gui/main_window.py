@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp import paths
 from faceapp.core.reconnect import LinkState, LinkStatus
 from faceapp.core.sources import (
     CameraMode,
@@ -22,9 +21,7 @@ from faceapp.core.sources import (
     ImageFolderSource,
     SourceError,
     camera_name,
-    network_scheme,
     open_source,
-    redact_source,
 )
 from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
@@ -48,22 +45,21 @@ from faceapp.session.gallery import GalleryLink
 from faceapp.session.live import ModelState
 from faceapp.session.meters import RateMeter
 from faceapp.session.source_choices import camera_key, camera_mode_of
+from faceapp.session.window_status import (
+    NO_SOURCE,
+    is_camera,
+    lost_text,
+    model_failed_text,
+    offline_text,
+    opened_source_changes,
+    source_name,
+    source_state,
+)
 
 log = logging.getLogger(__name__)
 
 #: Milliseconds between refreshes of the status bar figures.
 STATUS_INTERVAL_MS = 500
-#: The source shown while the no-camera card is up.
-NO_SOURCE = "none (no camera found)"
-
-
-def _source_name(spec: str | FrameSource) -> str:
-    """Return how the window names a source: a network address never with its password."""
-    return redact_source(spec) if isinstance(spec, str) else spec.name
-
-
-def _is_camera(spec: str | FrameSource) -> bool:
-    return isinstance(spec, str) and spec.strip().isdigit()
 
 
 class MainWindow(QMainWindow):
@@ -96,7 +92,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._ctx = ctx
         self._source_spec: str | FrameSource = source if source is not None else ctx.settings.source
-        self._source_label_text = _source_name(self._source_spec)
+        self._source_label_text = source_name(self._source_spec)
         self._capture: CaptureWorker | None = None
         self._got_frame = False
         self._link_lost = False
@@ -282,7 +278,7 @@ class MainWindow(QMainWindow):
             return
         self._stop_capture()
         self._source_spec = spec
-        self._source_label_text = _source_name(spec)
+        self._source_label_text = source_name(spec)
         self._persist_source = persist and isinstance(spec, str)
         self._got_frame = False
         self._link_lost = False
@@ -316,7 +312,7 @@ class MainWindow(QMainWindow):
 
     def _camera_mode(self, spec: str) -> CameraMode | None:
         """Return the size and rate remembered for camera ``spec`` (1280×720 at 30 fps)."""
-        if not _is_camera(spec):
+        if not is_camera(spec):
             return None
         index = int(spec)
         key = camera_key(index, camera_name(index))
@@ -333,7 +329,7 @@ class MainWindow(QMainWindow):
         self._stop_capture()
         card = self.no_camera_card
         if (
-            _is_camera(spec)
+            is_camera(spec)
             and not self._got_frame
             and (self._fallback_allowed or card.take_retry())
         ):
@@ -404,10 +400,7 @@ class MainWindow(QMainWindow):
         self._source_label_text = name
         spec = self._source_spec
         if self._persist_source and isinstance(spec, str):
-            changes: dict[str, str] = {"source": spec}
-            if network_scheme(spec) is not None:  # the dialog offers it again (redacted)
-                changes["recent_addresses"] = self._ctx.settings.with_recent(spec).recent_addresses
-            self._ctx.update_settings(**changes)
+            self._ctx.update_settings(**opened_source_changes(spec, self._ctx.settings))
         self._update_status()
 
     @Slot(int, str)
@@ -428,11 +421,8 @@ class MainWindow(QMainWindow):
                 self._link_lost = True
                 self._ctx.begin_source(self._source_label_text)
                 self.video_view.set_dimmed(True, status.text)
-            retry = f"; next try in {status.retry_in_s:.0f} s" if status.attempts else ""
             self.source_banner.show_message(
-                "warning",
-                f"{status.text} ({status.reason}{retry})",
-                [("Choose source…", self.choose_source)],
+                "warning", lost_text(status), [("Choose source…", self.choose_source)]
             )
         elif status.state is LinkState.LIVE and self._link_lost:
             self._link_lost = False
@@ -488,10 +478,7 @@ class MainWindow(QMainWindow):
                 self.gallery_banner.setProperty("link", False)
                 self.gallery_banner.hide()
             return
-        text = link.message
-        if self._history_held:
-            text += f" · {self._history_held} history events wait to be written"
-        self.gallery_banner.show_message("warning", text)
+        self.gallery_banner.show_message("warning", offline_text(link.message, self._history_held))
         self.gallery_banner.setProperty("link", True)
 
     @Slot()
@@ -589,11 +576,7 @@ class MainWindow(QMainWindow):
         if state == ModelState.READY:
             self.model_banner.hide()
         elif state == ModelState.FAILED:
-            self.model_banner.show_message(
-                "error",
-                f"The face model could not be loaded ({message}). Frames are shown, but faces"
-                f" are not recognised: {paths.missing_files_advice()}, then restart.",
-            )
+            self.model_banner.show_message("error", model_failed_text(message))
 
     def _update_status(self) -> None:
         running = self._capture is not None
@@ -601,11 +584,8 @@ class MainWindow(QMainWindow):
         self.chrome.pause_action.setEnabled(running)
         self.chrome.capture_action.setEnabled(picture)
         self.gallery_panel.capture_button.setEnabled(picture)
-        state = "paused" if running and self.chrome.pause_action.isChecked() else ""
-        if running and self._link_lost:
-            state = "reconnecting"
-        if not running and self._started and picture:
-            state = "stopped"
+        paused = self.chrome.pause_action.isChecked()
+        state = source_state(running, paused, self._link_lost, self._started, picture)
         self.chrome.show_status(
             self._source_label_text,
             state,

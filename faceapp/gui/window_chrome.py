@@ -23,9 +23,8 @@ from PySide6.QtWidgets import (
 from faceapp.gui.dialogs.help_dialogs import AboutDialog, HowToDialog, ShortcutsDialog
 from faceapp.gui.safe_text import make_plain
 from faceapp.session.live import ModelState
+from faceapp.session.window_status import MODEL_TEXT, pause_texts, status_texts
 
-#: The ``state`` of :meth:`WindowChrome.show_status` while a live source is lost.
-LOST_STATE = "reconnecting"
 #: Narrowest and widest side panel, in pixels.
 SIDE_MIN_PX = 330
 SIDE_MAX_PX = 560
@@ -278,6 +277,9 @@ class WindowChrome(QObject):
         menu.addActions([self.howto_action, self.shortcuts_action])
         menu.addSeparator()
         menu.addAction(self.about_action)
+        self._menu_actions = [
+            a for m in bar.actions() for a in m.menu().actions() if not a.isSeparator()
+        ]
 
         toolbar = QToolBar("Source")
         toolbar.setObjectName("sourceBar")
@@ -322,26 +324,8 @@ class WindowChrome(QObject):
         return [*self.actions(), *self._more_shortcuts]
 
     def actions(self) -> list[QAction]:
-        """Return every action, in menu order."""
-        return [
-            self.source_action,
-            self.demo_action,
-            self.quit_action,
-            self.pause_action,
-            self.mode_action,
-            self.fullscreen_action,
-            self.prev_photo_action,
-            self.next_photo_action,
-            self.photo_results_action,
-            self.capture_action,
-            self.add_folder_action,
-            self.enrol_demo_action,
-            self.calibration_action,
-            self.history_action,
-            self.howto_action,
-            self.shortcuts_action,
-            self.about_action,
-        ]
+        """Return every action of the window's menus, in menu order."""
+        return list(self._menu_actions)
 
     # -- status ------------------------------------------------------------------------
 
@@ -356,19 +340,14 @@ class WindowChrome(QObject):
             QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
         )
         self.pause_action.setIcon(style.standardIcon(pixmap))
-        self.pause_action.setText("Resume" if paused else "Pause")
-        what = "Resume the video" if paused else "Pause the video"
-        self.pause_action.setToolTip(f"{what} (Space)")
+        text, tip = pause_texts(paused)
+        self.pause_action.setText(text)
+        self.pause_action.setToolTip(tip)
 
     def show_model_state(self, state: str) -> None:
         """Show the model state in the status bar."""
         self.model_busy.setVisible(state == ModelState.LOADING)
-        text = {
-            ModelState.LOADING: "Loading model…",
-            ModelState.READY: "Model ready",
-            ModelState.FAILED: "Model failed",
-        }
-        self.status_model.setText(text.get(ModelState(state), ""))
+        self.status_model.setText(MODEL_TEXT.get(ModelState(state), ""))
 
     def show_status(
         self,
@@ -381,21 +360,14 @@ class WindowChrome(QObject):
     ) -> None:
         """Show the source (with ``state`` such as "stopped" or "paused") and the figures.
 
-        While the source is lost (``state`` is :data:`LOST_STATE`) no figure is shown:
-        the rates, latency and faces of the frames before the loss would be stale.  A
-        latency of 0 (no result yet) is shown as a dash.
+        See :func:`~faceapp.session.window_status.status_texts`.
         """
-        self.source_title.setText(f"Source: {source}")
-        self.status_source.setText(source + (f" ({state})" if state else ""))
-        if state == LOST_STATE:
-            self.status_fps.setText("camera lost: no frames")
-            self.status_latency.setText("latency –")
-            self.status_faces.setText("faces –")
-            return
-        self.status_fps.setText(f"shown {shown_fps:.1f} fps · processed {processed_fps:.1f} fps")
-        latency = f"{latency_ms:.0f} ms" if latency_ms > 0 else "–"
-        self.status_latency.setText(f"latency {latency}")
-        self.status_faces.setText(f"{n_faces} face{'s' if n_faces != 1 else ''}")
+        texts = status_texts(source, state, shown_fps, processed_fps, latency_ms, n_faces)
+        self.source_title.setText(texts.title)
+        self.status_source.setText(texts.source)
+        self.status_fps.setText(texts.rates)
+        self.status_latency.setText(texts.latency)
+        self.status_faces.setText(texts.faces)
 
     # -- Help --------------------------------------------------------------------------
 

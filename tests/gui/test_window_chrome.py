@@ -1,0 +1,22 @@
+"""The window's chrome: every menu action with a key is in Help > Keyboard shortcuts."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMainWindow
+
+from faceapp.gui.window_chrome import WindowChrome
+
+
+def test_every_menu_action_with_a_key_is_among_the_shortcuts(qtbot) -> None:
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    chrome = WindowChrome(window)
+    in_menus = [
+        a
+        for menu in (m.menu() for m in window.menuBar().actions())
+        for a in menu.actions()
+        if a.shortcuts()
+    ]
+    listed = chrome.shortcut_actions()
+    assert chrome.unknown_faces_action in in_menus  # Ctrl+U
+    assert [a for a in in_menus if a not in listed] == []
