@@ -7,9 +7,7 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from pathlib import Path
-from types import TracebackType
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
@@ -25,6 +23,7 @@ from faceapp.session.window_options import (
     build_parser,
     ensure_utf8_locale,
     has_display,
+    install_error_hooks,
     settings_from_options,
     settle_heap,
 )
@@ -101,26 +100,9 @@ def install_excepthook() -> None:
     """Log uncaught exceptions (also from threads) and show them in a message box.
 
     Exceptions escaping a slot end up here instead of printing a traceback; the
-    application keeps running.
+    application keeps running (see :func:`~faceapp.session.window_options.install_error_hooks`).
     """
-    previous = sys.excepthook
-
-    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        if issubclass(exc_type, KeyboardInterrupt):
-            previous(exc_type, exc, tb)
-            return
-        log.error("unexpected error:\n%s", "".join(traceback.format_exception(exc_type, exc, tb)))
-        _show_unexpected(exc_type, exc)
-
-    def thread_hook(args: threading.ExceptHookArgs) -> None:
-        log.error(
-            "unexpected error in thread %s",
-            getattr(args.thread, "name", "?"),
-            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
-        )
-
-    sys.excepthook = hook
-    threading.excepthook = thread_hook
+    install_error_hooks(_show_unexpected)
 
 
 def _fail(message: str, show: bool) -> int:

@@ -7,7 +7,11 @@ import gc
 import logging
 import os
 import sys
+import threading
+import traceback
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 
 from faceapp import __version__
 from faceapp.core.matching import MODES
@@ -106,3 +110,33 @@ def has_display() -> bool:
     if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith(("linux", "freebsd")):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def install_error_hooks(show: Callable[[type[BaseException], BaseException], None]) -> None:
+    """Log uncaught exceptions, also from threads, and ``show`` those of the calling thread.
+
+    Parameters
+    ----------
+    show : callable
+        ``show(type, exception)``: tells the user (a message box in the window).  It
+        is called for uncaught exceptions of any thread but :class:`threading.Thread`
+        ones, which are only logged; Ctrl+C goes to the previous hook.
+    """
+    previous = sys.excepthook
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            previous(exc_type, exc, tb)
+            return
+        log.error("unexpected error:\n%s", "".join(traceback.format_exception(exc_type, exc, tb)))
+        show(exc_type, exc)
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        log.error(
+            "unexpected error in thread %s",
+            getattr(args.thread, "name", "?"),
+            exc_info=args.exc_value,
+        )
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook

@@ -72,3 +72,31 @@ def test_the_heap_is_settled_only_once_the_model_is_ready() -> None:
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+def test_uncaught_errors_are_logged_and_shown_and_ctrl_c_passes(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sys
+    import threading
+
+    passed: list[type] = []
+    monkeypatch.setattr(sys, "excepthook", lambda t, e, tb: passed.append(t))
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    shown: list[str] = []
+    wo.install_error_hooks(lambda t, e: shown.append(f"{t.__name__}: {e}"))
+    try:
+        raise ValueError("the gallery went away")
+    except ValueError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    sys.excepthook(KeyboardInterrupt, KeyboardInterrupt(), None)
+    assert shown == ["ValueError: the gallery went away"] and passed == [KeyboardInterrupt]
+    assert "the gallery went away" in caplog.text
+
+    def fail() -> None:
+        raise RuntimeError("in a thread")
+
+    thread = threading.Thread(target=fail, name="worker-x")
+    thread.start()
+    thread.join()
+    assert "unexpected error in thread worker-x" in caplog.text and len(shown) == 1
