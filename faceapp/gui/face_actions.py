@@ -15,7 +15,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal
-from faceapp.session.face_labels import near_name, same_face
+from faceapp.session.face_labels import face_menu, same_face
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,7 @@ def add_face_entries(
     not_person: Callable[[int], object],
     recognition: bool = True,
 ) -> QMenu:
-    """Fill ``menu`` with the face menu of ``fr``; return it.
-
-    *Name this face…* (a new person), *Add to X…* for the person the face is or may be
-    (in recognition mode), *Add to* the others enrolled, and on a named face *This is
-    not X* (a "not X" correction; disabled when the gallery cannot store corrections).
+    """Fill ``menu`` with the face menu of ``fr`` (:func:`~faceapp.session.face_labels.face_menu`).
 
     Parameters
     ----------
@@ -55,27 +51,25 @@ def add_face_entries(
     recognition : bool
         The window is in recognition mode (offers *Add to X…* for the face's match).
     """
-    menu.addAction("Name this face…").triggered.connect(lambda: name())
-    m = fr.match
-    near = near_name(fr)
-    if near is not None and recognition:
-        menu.addAction(f"Add to {near}…").triggered.connect(lambda: add(near))
-    others = [p for p in people if p != near]
-    if others:
-        sub = menu.addMenu("Add to")
-        for person in others:
-            sub.addAction(person).triggered.connect(lambda _=False, n=person: add(n))
-    if fr.known and m is not None and m.person_id is not None:
-        menu.addSeparator()
-        pid = m.person_id
-        wrong = menu.addAction(f"This is not {m.name}")
-        wrong.triggered.connect(lambda: not_person(pid))
-        wrong.setEnabled(can_correct)
-        wrong.setToolTip(
-            f"Remember this face as not {m.name}"
-            if can_correct
-            else "This gallery cannot store corrections"
-        )
+    calls: dict[str, Callable[..., object]] = {
+        "name": lambda _none: name(),
+        "add": add,
+        "not": not_person,
+    }
+    submenus: dict[str, QMenu] = {}
+    for entry in face_menu(fr, people, can_correct, recognition):
+        if entry.separated:
+            menu.addSeparator()
+        where = menu
+        if entry.submenu:
+            if entry.submenu not in submenus:
+                submenus[entry.submenu] = menu.addMenu(entry.submenu)
+            where = submenus[entry.submenu]
+        act = where.addAction(entry.text)
+        act.triggered.connect(lambda _=False, e=entry: calls[e.action](e.value))
+        act.setEnabled(entry.enabled)
+        if entry.tip:
+            act.setToolTip(entry.tip)
     return menu
 
 
@@ -131,7 +125,6 @@ class FaceActions(QObject):
             return None
         return frame, FrameResult(result.index, result.timestamp, (face,))
 
-    @Slot(object)
     def name_face(self, fr: FaceResult, name: str = "") -> EnrolDialog | None:
         """Open the enrolment dialog on this face alone, the name filled in (or empty)."""
         snap = self._face_snapshot(fr)
@@ -140,7 +133,6 @@ class FaceActions(QObject):
             return None
         return self._enrol(snap, name)
 
-    @Slot(int, object)
     def name_photo_face(self, position: int, fr: FaceResult, name: str = "") -> EnrolDialog | None:
         """Open the enrolment dialog on a face of photo ``position`` of the folder run."""
         photo = self.photo(position)
@@ -149,11 +141,6 @@ class FaceActions(QObject):
             return None
         frame = photo[0]
         return self._enrol((frame, FrameResult(frame.index, frame.timestamp, (fr,))), name)
-
-    @Slot(int, object, str)
-    def add_photo_face(self, position: int, fr: FaceResult, name: str) -> EnrolDialog | None:
-        """Open the enrolment dialog on a face of a photo with ``name`` filled in."""
-        return self.name_photo_face(position, fr, name)
 
     @Slot(int, object, int)
     def not_photo_person(self, position: int, fr: FaceResult, person_id: int) -> int | None:
@@ -173,11 +160,6 @@ class FaceActions(QObject):
         dialog.retake_button.setToolTip("The face right-clicked is offered")
         self._open(dialog)
         return dialog
-
-    @Slot(object, str)
-    def add_face(self, fr: FaceResult, name: str) -> EnrolDialog | None:
-        """Open the enrolment dialog on this face with ``name`` filled in."""
-        return self.name_face(fr, name)
 
     @Slot(object, int)
     def not_person(self, fr: FaceResult, person_id: int) -> int | None:

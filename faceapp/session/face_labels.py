@@ -1,10 +1,15 @@
-"""A lone face's label as the video view draws it, and which face a click was about (Qt-free)."""
+"""A lone face's label, which face a click was about, and the face's right-click menu (Qt-free)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import Mode
 from faceapp.core.types import Box, FaceResult, FrameResult
+from faceapp.session.live import ModelState
 from faceapp.session.verdict import MATCH, Judgement, ShownFace, shown_faces
 
 
@@ -54,3 +59,86 @@ def near_name(fr: FaceResult) -> str | None:
     """Return who a face is or may be (named or "maybe X?"), or None."""
     m = fr.match
     return m.name if m is not None and m.name is not None and (fr.known or fr.maybe) else None
+
+
+#: What a face menu entry does: enrol a new person, add to someone, store "not X".
+MenuAction = Literal["name", "add", "not"]
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One entry of a face's right-click menu.
+
+    Attributes
+    ----------
+    text : str
+        The entry's text.
+    action : {"name", "add", "not"}
+        *Name this face…*, *Add to* a person, *This is not X*.
+    value : str or int or None
+        The name added to ("add"), X's gallery id ("not"), None ("name").
+    submenu : str
+        The submenu holding the entry ("" for the menu itself).
+    separated : bool
+        A separator goes before the entry.
+    enabled : bool
+    tip : str
+        The entry's tool tip ("" for none).
+    """
+
+    text: str
+    action: MenuAction
+    value: str | int | None = None
+    submenu: str = ""
+    separated: bool = False
+    enabled: bool = True
+    tip: str = ""
+
+
+def face_menu(
+    fr: FaceResult, people: Sequence[str], can_correct: bool, recognition: bool = True
+) -> tuple[MenuEntry, ...]:
+    """Return the right-click menu of a face, in order.
+
+    *Name this face…* (a new person), *Add to X…* for the person the face is or may be
+    (in recognition mode), an *Add to* submenu of the others enrolled, and on a named
+    face *This is not X* (disabled when the gallery cannot store corrections).
+
+    Parameters
+    ----------
+    fr : FaceResult
+    people : sequence of str
+        The names enrolled, in the order shown.
+    can_correct : bool
+        The gallery stores corrections (``add_negative``).
+    recognition : bool
+        The window is in recognition mode (offers *Add to X…* for the face's match).
+    """
+    entries = [MenuEntry("Name this face…", "name")]
+    near = near_name(fr)
+    if near is not None and recognition:
+        entries.append(MenuEntry(f"Add to {near}…", "add", near))
+    entries += [MenuEntry(p, "add", p, submenu="Add to") for p in people if p != near]
+    m = fr.match
+    if fr.known and m is not None and m.person_id is not None:
+        if can_correct:
+            tip = f"Remember this face as not {m.name}"
+        else:
+            tip = "This gallery cannot store corrections"
+        wrong = f"This is not {m.name}"
+        entries.append(
+            MenuEntry(wrong, "not", m.person_id, separated=True, enabled=can_correct, tip=tip)
+        )
+    return tuple(entries)
+
+
+def model_notice(state: str) -> tuple[str, bool] | None:
+    """Return the notice over the video while the face model is not ready, or None.
+
+    The text, and whether it tells of a failure (the model could not be loaded).
+    """
+    if state == ModelState.LOADING:
+        return "Loading the face model…", False
+    if state == ModelState.FAILED:
+        return "The face model could not be loaded: faces are not recognised", True
+    return None

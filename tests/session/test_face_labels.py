@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from faceapp.core.types import Box, Face, FaceResult, Match
-from faceapp.session.face_labels import face_label, near_name, same_face, shown_alone
+from faceapp.session.face_labels import (
+    face_label,
+    face_menu,
+    model_notice,
+    near_name,
+    same_face,
+    shown_alone,
+)
+from faceapp.session.live import ModelState
 from faceapp.session.verdict import MAYBE, NO_MATCH
 
 
@@ -33,3 +41,31 @@ def test_who_a_face_is_or_may_be() -> None:
     maybe = FaceResult(_fr().face, Match("Ann", 0.95, 0.9, False, maybe=True))
     assert shown_alone(maybe, "recognition").kind == MAYBE
     assert near_name(maybe) == "Ann"
+
+
+def test_the_face_menu_offers_name_add_and_not_x() -> None:
+    named = FaceResult(_fr().face, Match("Ann", 0.5, 1.1, True, person_id=7))
+    entries = face_menu(named, ["Ann", "Bob"], can_correct=True)
+    assert [(e.text, e.action, e.value, e.submenu) for e in entries] == [
+        ("Name this face…", "name", None, ""),
+        ("Add to Ann…", "add", "Ann", ""),
+        ("Bob", "add", "Bob", "Add to"),
+        ("This is not Ann", "not", 7, ""),
+    ]
+    assert entries[-1].separated and entries[-1].enabled
+
+
+def test_the_face_menu_of_an_unknown_face_or_in_verification() -> None:
+    unknown = _fr(name=None, dist=1.3)
+    assert [e.text for e in face_menu(unknown, ["Ann"], True)] == ["Name this face…", "Ann"]
+    named = FaceResult(_fr().face, Match("Ann", 0.5, 1.1, True, person_id=7))
+    entries = face_menu(named, ["Ann"], can_correct=False, recognition=False)
+    assert [e.text for e in entries] == ["Name this face…", "This is not Ann"]
+    assert not entries[-1].enabled and "cannot store corrections" in entries[-1].tip
+
+
+def test_the_model_notice_tells_loading_and_failure_only() -> None:
+    assert model_notice(ModelState.LOADING) == ("Loading the face model…", False)
+    text, failed = model_notice(ModelState.FAILED) or ("", False)
+    assert failed and "could not be loaded" in text
+    assert model_notice(ModelState.READY) is None

@@ -24,8 +24,7 @@ from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.capture_worker import source_size
 from faceapp.gui.context import AppContext
 from faceapp.gui.face_actions import add_face_entries
-from faceapp.session.face_labels import shown_alone
-from faceapp.session.live import ModelState
+from faceapp.session.face_labels import model_notice, shown_alone
 from faceapp.session.verdict import MATCH, MAYBE, NO_MATCH, PENDING, ShownFace, shown_faces
 
 #: Box and label colour of a face that matched (recognised, or verification accepted).
@@ -395,16 +394,11 @@ class VideoView(QWidget):
         p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_model_notice(self, p: QPainter) -> None:
-        state = self._ctx.model_state
-        if state == ModelState.LOADING:
-            text = "Loading the face model…"
-            colour = QColor(20, 24, 30, 215)
-        elif state == ModelState.FAILED:
-            text = "The face model could not be loaded: faces are not recognised"
-            colour = QColor(120, 30, 30, 225)
-        else:
-            return
-        self._paint_pill(p, text, 1.15, 18, 16, colour, "#f0f3f6")
+        notice = model_notice(self._ctx.model_state)
+        if notice is not None:
+            text, failed = notice
+            colour = QColor(120, 30, 30, 225) if failed else QColor(20, 24, 30, 215)
+            self._paint_pill(p, text, 1.15, 18, 16, colour, "#f0f3f6")
 
 
 def label_geometry(text: str, fm: QFontMetricsF, box: QRectF, target: QRectF) -> tuple[str, QRectF]:
