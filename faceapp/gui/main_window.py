@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.reconnect import LinkState, LinkStatus
+from faceapp.core.reconnect import LinkStatus
 from faceapp.core.sources import (
     CameraMode,
     FrameSource,
@@ -45,14 +45,12 @@ from faceapp.session.gallery import GalleryLink
 from faceapp.session.live import ModelState
 from faceapp.session.meters import RateMeter
 from faceapp.session.source_choices import camera_key, camera_mode_of
+from faceapp.session.window_source import SourceState
 from faceapp.session.window_status import (
-    NO_SOURCE,
     is_camera,
     lost_text,
     model_failed_text,
     offline_text,
-    opened_source_changes,
-    source_name,
     source_state,
 )
 
@@ -91,13 +89,9 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self._source_spec: str | FrameSource = source if source is not None else ctx.settings.source
-        self._source_label_text = source_name(self._source_spec)
+        #: The source asked for, and what the window decides from it.
+        self.source = SourceState(source if source is not None else ctx.settings.source)
         self._capture: CaptureWorker | None = None
-        self._got_frame = False
-        self._link_lost = False
-        self._persist_source = False
-        self._fallback_allowed = True
         self._started = False
         self._offline: GalleryLink | None = None  # a shared gallery's server is away
         self._history_held = 0  # history events waiting for the gallery
@@ -226,7 +220,7 @@ class MainWindow(QMainWindow):
         self._ctx.start_gallery()
         self._worker.start("faceapp-recognition")
         self._status_timer.start()
-        self.open_source(self._source_spec, persist=False)
+        self.open_source(self.source.spec, persist=False)
         if self._ctx.people_loaded:
             self._maybe_offer_demo()
 
@@ -277,15 +271,11 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._stop_capture()
-        self._source_spec = spec
-        self._source_label_text = source_name(spec)
-        self._persist_source = persist and isinstance(spec, str)
-        self._got_frame = False
-        self._link_lost = False
+        self.source.open(spec, persist)
         self.source_banner.hide()
         self.no_camera_card.hide()
         self.empty_hint.set_suppressed(False)
-        self.video_view.clear(f"Opening {self._source_label_text}…")
+        self.video_view.clear(f"Opening {self.source.label}…")
         try:
             source = (
                 open_source(spec, camera_mode=self._camera_mode(spec))
@@ -296,7 +286,7 @@ class MainWindow(QMainWindow):
             self._ctx.begin_source(None)
             self._source_failed(str(exc))
             return
-        self._source_label_text = source.name
+        self.source.label = source.name
         slideshow = isinstance(source, ImageFolderSource)
         ticket = self._ctx.begin_source(source.name, slideshow)
         capture = self.photos.make_capture(source, self._worker.loop.submit_frame, ticket)
@@ -325,37 +315,29 @@ class MainWindow(QMainWindow):
             capture.stop()
 
     def _source_failed(self, message: str) -> None:
-        spec = self._source_spec
+        spec = self.source.spec
         self._stop_capture()
         card = self.no_camera_card
-        if (
-            is_camera(spec)
-            and not self._got_frame
-            and (self._fallback_allowed or card.take_retry())
-        ):
+        if self.source.wants_card(card.take_retry):
             # No camera here: offer the demo, a video, a folder or adding photos on a card.
-            self._fallback_allowed = False
             log.info("camera %s unavailable (%s)", spec, message)
             self.video_view.set_placeholder("")
-            self._source_label_text = NO_SOURCE
             self.empty_hint.set_suppressed(True)  # "press Capture" makes no sense here
             card.show_for(str(spec), message)
             self._update_status()
             return
-        log.warning("source %s failed: %s", self._source_label_text, message)
+        log.warning("source %s failed: %s", self.source.label, message)
         self.video_view.set_placeholder(f"No picture: {message}")
-        actions = [("Retry", lambda s=spec: self.open_source(s, persist=self._persist_source))]
+        actions = [("Retry", lambda s=spec: self.open_source(s, persist=self.source.persist))]
         if spec != "demo":
             actions.append(("Use demo", lambda: self.open_source("demo")))
         actions.append(("Choose source…", self.choose_source))
-        self.source_banner.show_message(
-            "error", f"The video source {self._source_label_text} failed: {message}", actions
-        )
+        self.source_banner.show_message("error", self.source.failed_text(message), actions)
         self._update_status()
 
     def choose_source(self) -> SourceDialog:
         """Ask the user for a source and switch to it; return the (open) dialog."""
-        current = self._source_spec if isinstance(self._source_spec, str) else "demo"
+        current = self.source.spec if isinstance(self.source.spec, str) else "demo"
         dialog = SourceDialog(current, self, self._ctx.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(
@@ -375,17 +357,15 @@ class MainWindow(QMainWindow):
         self.enrolment.offer_demo(self.offer_banner, self._show_demo)
 
     def _show_demo(self) -> None:
-        if self._source_spec != "demo":
+        if self.source.spec != "demo":
             self.open_source("demo")
 
     # -- worker and capture slots ------------------------------------------------------
 
     @Slot(QImage, int, float)
     def _on_ctx_frame_ready(self, _image: QImage, _index: int, _timestamp: float) -> None:
-        if not self._got_frame and self._capture is not None:
-            self._got_frame = True
-            self._fallback_allowed = False
-            self.source_started.emit(self._source_label_text)
+        if self._capture is not None and self.source.first_frame():
+            self.source_started.emit(self.source.label)
 
     def _current(self, ticket: int) -> bool:
         """Return True when ``ticket`` is the capture's of the source now open."""
@@ -397,10 +377,9 @@ class MainWindow(QMainWindow):
         if not self._current(ticket):
             return
         log.info("source %s open (%.1f fps%s)", name, fps, ", live" if live else "")
-        self._source_label_text = name
-        spec = self._source_spec
-        if self._persist_source and isinstance(spec, str):
-            self._ctx.update_settings(**opened_source_changes(spec, self._ctx.settings))
+        changes = self.source.opened(name, self._ctx.settings)
+        if changes:
+            self._ctx.update_settings(**changes)
         self._update_status()
 
     @Slot(int, str)
@@ -413,20 +392,18 @@ class MainWindow(QMainWindow):
         """Show a lost live source (the last frame dimmed, a banner) until it is back."""
         if not self._current(ticket):
             return
-        if status.state is LinkState.LOST:
-            if not self._link_lost:
-                # A new ticket: the frame waiting for recognition and the last result are
-                # dropped, the tracker starts afresh and the history records nothing from
-                # before the gap once the camera is back.
-                self._link_lost = True
-                self._ctx.begin_source(self._source_label_text)
-                self.video_view.set_dimmed(True, status.text)
+        change = self.source.link_changed(status)
+        if change == "lost":
+            # A new ticket: the frame waiting for recognition and the last result are
+            # dropped, the tracker starts afresh and the history records nothing from
+            # before the gap once the camera is back.
+            self._ctx.begin_source(self.source.label)
+            self.video_view.set_dimmed(True, status.text)
+        if change in ("lost", "still lost"):
             self.source_banner.show_message(
                 "warning", lost_text(status), [("Choose source…", self.choose_source)]
             )
-        elif status.state is LinkState.LIVE and self._link_lost:
-            self._link_lost = False
-            log.info("%s is back after %.1f s", self._source_label_text, status.lost_for_s)
+        elif change == "back":
             self.video_view.set_dimmed(False)
             self.source_banner.hide()
         self._update_status()
@@ -435,12 +412,12 @@ class MainWindow(QMainWindow):
     def _on_source_ended(self, ticket: int) -> None:
         if not self._current(ticket):
             return
-        spec = self._source_spec
+        spec = self.source.spec
         self._stop_capture()
         self._ctx.end_source()  # no verdict outlives its source
         self.source_banner.show_message(
             "info",
-            f"{self._source_label_text} has ended.",
+            f"{self.source.label} has ended.",
             [
                 ("Play again", lambda: self.open_source(spec, persist=False)),
                 ("Choose source…", self.choose_source),
@@ -585,9 +562,9 @@ class MainWindow(QMainWindow):
         self.chrome.capture_action.setEnabled(picture)
         self.gallery_panel.capture_button.setEnabled(picture)
         paused = self.chrome.pause_action.isChecked()
-        state = source_state(running, paused, self._link_lost, self._started, picture)
+        state = source_state(running, paused, self.source.lost, self._started, picture)
         self.chrome.show_status(
-            self._source_label_text,
+            self.source.label,
             state,
             self.shown_meter.rate(),
             self.processed_meter.rate(),
