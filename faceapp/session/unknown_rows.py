@@ -64,6 +64,16 @@ def selection_text(chosen: Sequence[FaceGroup], shown: int) -> str:
     return ""
 
 
+def name_question(faces: int) -> str:
+    """Return the question asking the name of a new person for ``faces`` faces."""
+    return f"Name of the person in these {faces} faces:" if faces > 1 else "Name of this person:"
+
+
+def person_question(faces: int) -> str:
+    """Return the question asking which enrolled person ``faces`` faces are."""
+    return f"These {faces} faces are:" if faces > 1 else "This face is:"
+
+
 def naming_note(outcome: object) -> str:
     """Return what naming a group did: "Enrolled X: n sample(s) from m faces", or why not."""
     if isinstance(outcome, Naming):

@@ -131,7 +131,7 @@ def test_a_group_of_madonna_is_named_in_three_clicks(qtbot, dialog, history_stor
     rect = dialog.groups.visualItemRect(first)
     qtbot.mouseClick(dialog.groups.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseClick(dialog.name_button, Qt.MouseButton.LeftButton)  # click 2: Name…
-    ask = dialog.last_prompt
+    ask = dialog.namer.last_prompt
     assert isinstance(ask, QInputDialog)
     qtbot.waitUntil(ask.isVisible)
     edit = ask.findChild(QLineEdit)
@@ -156,10 +156,10 @@ def test_a_group_looking_like_someone_enrolled_is_refused_then_added_to_them(
     store, people = history_store
     elton = next(g for g in dialog.shown_groups() if people[g.event_ids[0]] == "elton_john")
     dialog.select_group(elton.id)
-    ticket = dialog.name_group(elton.event_ids, "Somebody New", new=True)
+    ticket = dialog.namer.name(elton.event_ids, "Somebody New", new=True)
     _after_job(qtbot, dialog, ticket)
     assert store.find_person("Somebody New") is None
-    refusal = dialog.last_prompt
+    refusal = dialog.namer.last_prompt
     assert isinstance(refusal, QMessageBox) and "Elton John" in refusal.text()
     assert any(b.text() == "Enrol anyway" for b in refusal.buttons())
     refusal.close()
@@ -226,7 +226,7 @@ def test_gallery_menu_opens_the_dialog_and_naming_updates_the_window(
     assert d is not None and d.isVisible()
     _wait_loaded(qtbot, d)
     d.ask_name().setTextValue("Madonna")
-    d.last_prompt.accept()
+    d.namer.last_prompt.accept()
     qtbot.waitUntil(lambda: not d.busy, timeout=30_000)
     qtbot.waitUntil(lambda: window.gallery_panel.names().count("Madonna") == 1, timeout=10_000)
     d.close()

@@ -13,8 +13,10 @@ from faceapp.session.unknown_rows import (
     action_note,
     group_text,
     groups_summary,
+    name_question,
     naming_job,
     naming_note,
+    person_question,
     selection_text,
 )
 from faceapp.settings import Settings
@@ -74,3 +76,9 @@ def test_the_naming_job_returns_its_refusal(tmp_path: Path) -> None:
     assert not refusal.forcible
     nobody = naming_job([1], "Zed", False, Settings())(store)
     assert isinstance(nobody, NamingRefused) and nobody.reason == "nobody"
+
+
+def test_the_naming_questions_count_the_faces() -> None:
+    assert name_question(1) == "Name of this person:"
+    assert name_question(4) == "Name of the person in these 4 faces:"
+    assert (person_question(1), person_question(2)) == ("This face is:", "These 2 faces are:")

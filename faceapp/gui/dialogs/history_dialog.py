@@ -10,7 +10,6 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.gui.context import AppContext
-from faceapp.gui.dialogs.unknown_faces_dialog import FaceNamer
+from faceapp.gui.dialogs.face_namer import FacesDialog
 from faceapp.gui.images import fitted
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.tables import ask_csv_path, fill_row, read_only_table
@@ -57,6 +56,7 @@ from faceapp.session.history_rows import (
     since_time,
     source_tip,
 )
+from faceapp.session.latest_read import LatestRead
 from faceapp.storage.history import (
     MAX_RETENTION_DAYS,
     MIN_RETENTION_DAYS,
@@ -79,7 +79,7 @@ def _combo(choices: Choices) -> QComboBox:
     return box
 
 
-class HistoryDialog(QDialog):
+class HistoryDialog(FacesDialog):
     """Who was named or verified, when, how close, with the face: the gallery's history.
 
     Reads, export, clear and settings go through ``ctx.history`` (a
@@ -93,10 +93,10 @@ class HistoryDialog(QDialog):
     """
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
+        super().__init__(ctx, parent, naming_note, "Reading the history…")
         self._worker = ctx.history
-        self._ticket = 0
+        #: The reads of the Events and the Daily attendance tabs.
+        self._events, self._days = LatestRead(), LatestRead()
         #: The file each export writes, by the action its outcome names ("export", "daily").
         self._pending: dict[str, Path] = {}
         self._page: HistoryPage | None = None
@@ -156,15 +156,9 @@ class HistoryDialog(QDialog):
         )
         self.tabs.addTab(self.table, "Events")
         self.tabs.addTab(daily_page, "Daily attendance")
+        # A row's unknown face is named by right-click (Name this face… / Add to…) or
+        # double-click (Name this face…).
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        #: Names an unknown face of a row (right-click: Name this face… / Add to…;
-        #: double-click: Name this face…).
-        self.namer = FaceNamer(ctx, self)
-        self._daily_ticket = 0
-        self._daily_page: DailyPage | None = None
-        self._note = ""  # what naming a row's face did, shown before the count
-
-        self.summary = plain_label("Reading the history…")
         self.enabled_box = QCheckBox("Record history")
         self.enabled_box.setToolTip("Keep who was named or verified, when, and a small face crop")
         self.retention_box = QSpinBox()
@@ -207,20 +201,11 @@ class HistoryDialog(QDialog):
         self.daily_export_button.clicked.connect(self._on_daily_export_button_clicked)
         self.table.customContextMenuRequested.connect(self._on_table_menu_requested)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
-        self.namer.finished.connect(self._on_named)
         self._worker.request_done.connect(self._on_request_done)
         self._worker.recorded.connect(self._on_recorded)
         ctx.people_reset.connect(self._on_people_changed)
         ctx.gallery_changed.connect(self._on_people_changed)
         self.reload()
-
-    @classmethod
-    def open_for(cls, ctx: AppContext, parent: QWidget | None = None) -> HistoryDialog:
-        """Show a new dialog (not modal, deleted on close) and return it."""
-        dialog = cls(ctx, parent)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
 
     # -- reading -------------------------------------------------------------------------
 
@@ -237,9 +222,8 @@ class HistoryDialog(QDialog):
 
     def reload(self) -> int:
         """Read the events again with the current filters; returns the request's ticket."""
-        self._ticket = self._worker.request_events(self.query())
-        self._daily_ticket = self._worker.request_daily(self.query(limit=None))
-        return self._ticket
+        self._days.ask(self._worker.request_daily(self.query(limit=None)))
+        return self._events.ask(self._worker.request_events(self.query()))
 
     def events(self) -> tuple[HistoryEvent, ...]:
         """Return the events the table shows, oldest first (empty before the first read)."""
@@ -248,15 +232,15 @@ class HistoryDialog(QDialog):
     @property
     def ticket(self) -> int:
         """The ticket of the newest read asked for (its page is the one shown once read)."""
-        return self._ticket
+        return self._events.asked
 
     def shown_ticket(self) -> int:
         """Return the ticket of the page on show (0 before the first)."""
-        return self._page.ticket if self._page is not None else 0
+        return self._events.shown
 
     @Slot(object)
     def _on_events_loaded(self, page: HistoryPage) -> None:
-        if page.ticket != self._ticket:
+        if not self._events.take(page.ticket):
             return  # an older read, overtaken by a newer one
         self._page = page
         if page.error is not None:
@@ -290,17 +274,16 @@ class HistoryDialog(QDialog):
     @property
     def daily_ticket(self) -> int:
         """The ticket of the newest daily attendance asked for."""
-        return self._daily_ticket
+        return self._days.asked
 
     def shown_daily_ticket(self) -> int:
         """Return the ticket of the daily attendance on show (0 before the first)."""
-        return self._daily_page.ticket if self._daily_page is not None else 0
+        return self._days.shown
 
     @Slot(object)
     def _on_daily_loaded(self, page: DailyPage) -> None:
-        if page.ticket != self._daily_ticket:
+        if not self._days.take(page.ticket):
             return
-        self._daily_page = page
         if page.error is not None:
             self.daily.setRowCount(0)
             self.daily_summary.setText(f"The history cannot be read: {page.error}")
@@ -367,12 +350,6 @@ class HistoryDialog(QDialog):
         if menu is not None:
             menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             menu.popup(self.table.viewport().mapToGlobal(pos))  # type: ignore[arg-type]
-
-    @Slot(object)
-    def _on_named(self, outcome: object) -> None:
-        self._note = naming_note(outcome)
-        self.summary.setText(self._note)
-        self.reload()
 
     # -- filters and people ----------------------------------------------------------------
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QListView,
     QListWidget,
     QListWidgetItem,
@@ -24,11 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.gui.context import AppContext
+from faceapp.gui.dialogs.face_namer import FacesDialog
 from faceapp.gui.images import icon_of, jpeg_image
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.session.latest_read import LatestRead
 from faceapp.session.unknown_faces import (
-    NamingRefused,
     UnknownGroups,
     group_together,
     ignore_faces,
@@ -39,7 +37,6 @@ from faceapp.session.unknown_rows import (
     action_note,
     group_text,
     groups_summary,
-    naming_job,
     naming_note,
     selection_text,
 )
@@ -55,7 +52,7 @@ FACE_ICON_PX = 72
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
-class UnknownFacesDialog(QDialog):
+class UnknownFacesDialog(FacesDialog):
     """The faces the window did not know, grouped by person, to be named in one go.
 
     The groups (:func:`~faceapp.session.unknown_faces.load_groups`: the history's
@@ -72,20 +69,15 @@ class UnknownFacesDialog(QDialog):
     """
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
+        super().__init__(ctx, parent, naming_note, "Grouping the unknown faces…")
         self._data: UnknownGroups | None = None
         self._by_id: dict[int, FaceGroup] = {}
-        self._load_ticket = self._shown_ticket = 0
-        self._note = ""  # what the last action did, shown before the count of groups
+        self._reads = LatestRead()
         self._jobs: dict[int, str] = {}  # ticket: the action
         self._loader = CallWorker("faceapp-unknown-faces")
         self._loader.done.connect(self._on_loaded)
         self._loader.failed.connect(self._on_load_failed)
-        #: Asks who a group is and enrols it (shared with the History dialog).
-        self.namer = FaceNamer(ctx, self)
         self.namer.started.connect(self._on_naming_started)
-        self.namer.finished.connect(self._on_naming_done)
         self.setWindowTitle("Unknown faces")
         self.setObjectName("unknownFacesDialog")
         self.resize(940, 600)
@@ -122,7 +114,6 @@ class UnknownFacesDialog(QDialog):
         self.take_out_button.setToolTip("The selected faces are someone else: a group of their own")
         self.refresh_button = QPushButton("Refresh")
         self.close_button = QPushButton("Close")
-        self.summary = plain_label("Grouping the unknown faces…")
 
         actions = QHBoxLayout()
         for b in (self.name_button, self.add_button, self.ignore_button, self.merge_button):
@@ -169,14 +160,6 @@ class UnknownFacesDialog(QDialog):
         ctx.history.flush_soon()  # what was just seen is among them
         self.reload()
 
-    @classmethod
-    def open_for(cls, ctx: AppContext, parent: QWidget | None = None) -> UnknownFacesDialog:
-        """Show a new dialog (not modal, deleted on close) and return it."""
-        dialog = cls(ctx, parent)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
-
     def done(self, result: int) -> None:
         """Abandon a grouping still running, then close."""
         self._loader.stop()
@@ -192,20 +175,18 @@ class UnknownFacesDialog(QDialog):
     def reload(self) -> int:
         """Read and group the unknown faces again (off the GUI thread); returns a ticket."""
         store = self._ctx.store
-        self._load_ticket = self._loader.submit(
-            lambda: load_groups(store, jpeg_image), "grouping the unknown faces"
-        )
-        return self._load_ticket
+        what = "grouping the unknown faces"
+        return self._reads.ask(self._loader.submit(lambda: load_groups(store, jpeg_image), what))
 
     @property
     def loaded_ticket(self) -> int:
         """The ticket of the groups on show (0 before the first read)."""
-        return self._shown_ticket if self._data is not None else 0
+        return self._reads.shown
 
     @property
     def load_ticket(self) -> int:
         """The ticket of the newest read asked for."""
-        return self._load_ticket
+        return self._reads.asked
 
     @property
     def busy(self) -> bool:
@@ -218,9 +199,8 @@ class UnknownFacesDialog(QDialog):
 
     @Slot(int, object)
     def _on_loaded(self, ticket: int, data: UnknownGroups) -> None:
-        if ticket != self._load_ticket:
+        if not self._reads.take(ticket):
             return
-        self._shown_ticket = ticket
         keep = set(self.selected_group_ids())
         self._data = data
         self._by_id = {g.id: g for g in data.groups}
@@ -245,7 +225,7 @@ class UnknownFacesDialog(QDialog):
 
     @Slot(int, str)
     def _on_load_failed(self, ticket: int, message: str) -> None:
-        if ticket == self._load_ticket:
+        if ticket == self._reads.asked:
             self.summary.setText(f"The unknown faces cannot be read: {message}")
 
     # -- selection -----------------------------------------------------------------------
@@ -323,26 +303,9 @@ class UnknownFacesDialog(QDialog):
             return None
         return self.namer.ask_person(chosen[0].event_ids)
 
-    def name_group(
-        self, event_ids: Sequence[int], name: str, new: bool, force: bool = False
-    ) -> int | None:
-        """See :meth:`FaceNamer.name`."""
-        return self.namer.name(event_ids, name, new, force)
-
-    @property
-    def last_prompt(self) -> QDialog | None:
-        """The last question asked (a name, a person, a refusal); tests answer it."""
-        return self.namer.last_prompt
-
     @Slot(object)
     def _on_naming_started(self, name: str) -> None:
         self.summary.setText(f"Enrolling {name}…")
-
-    @Slot(object)
-    def _on_naming_done(self, outcome: object) -> None:
-        self._note = naming_note(outcome)
-        self.summary.setText(self._note)
-        self.reload()
 
     def ignore(self) -> int | None:
         """Forget the faces of the selected groups; returns the job's ticket."""
@@ -387,121 +350,3 @@ class UnknownFacesDialog(QDialog):
             self._note = action_note(action, result)
         self.summary.setText(self._note or self.summary.text())
         self.reload()
-
-
-class FaceNamer(QObject):
-    """Names unknown faces kept in the history: asks who, enrols in the gallery thread.
-
-    Shared by the Unknown faces dialog (a group) and the History dialog (one row).  A
-    refusal of the checks (quality, looks like someone else) is shown with *Enrol
-    anyway*.
-
-    Parameters
-    ----------
-    ctx : AppContext
-    parent : QWidget
-        Where the questions are asked.
-    """
-
-    #: A naming job was queued: the name.
-    started = Signal(object)
-    #: A naming finished: a :class:`~faceapp.session.unknown_faces.Naming`, or the text
-    #: saying why nothing was enrolled.
-    finished = Signal(object)
-
-    def __init__(self, ctx: AppContext, parent: QWidget) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
-        self._parent = parent
-        self._jobs: dict[int, tuple[tuple[int, ...], str, bool]] = {}
-        #: The last question asked (a name, a person, a refusal); tests answer it.
-        self.last_prompt: QDialog | None = None
-        ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
-
-    def ask_name(self, event_ids: Sequence[int]) -> QInputDialog:
-        """Ask the name of a new person for these faces (Enter enrols them)."""
-        ids = tuple(event_ids)
-        ask = QInputDialog(self._parent)
-        ask.setWindowTitle("Name this person")
-        n = len(ids)
-        ask.setLabelText(
-            f"Name of the person in these {n} faces:" if n > 1 else "Name of this person:"
-        )
-        ask.setInputMode(QInputDialog.InputMode.TextInput)
-        ask.setTextEchoMode(QLineEdit.EchoMode.Normal)
-        ask.setOkButtonText("Enrol")
-        ask.textValueSelected.connect(lambda name: self.name(ids, name, new=True))
-        return self._ask(ask)
-
-    def ask_person(self, event_ids: Sequence[int]) -> QInputDialog | None:
-        """Ask which enrolled person these faces are, from a list; None when nobody is."""
-        ids = tuple(event_ids)
-        names = [p.name for p in self._ctx.people()]
-        if not names:
-            return None
-        ask = QInputDialog(self._parent)
-        ask.setWindowTitle("Add to someone enrolled")
-        ask.setLabelText(f"These {len(ids)} faces are:" if len(ids) > 1 else "This face is:")
-        ask.setComboBoxItems(names)
-        ask.setComboBoxEditable(False)
-        ask.setOkButtonText("Add")
-        ask.textValueSelected.connect(lambda name: self.name(ids, name, new=False))
-        return self._ask(ask)
-
-    def _ask(self, ask: QInputDialog) -> QInputDialog:
-        ask.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.last_prompt = ask
-        ask.open()
-        return ask
-
-    def name(
-        self, event_ids: Sequence[int], name: str, new: bool, force: bool = False
-    ) -> int | None:
-        """Enrol these faces as ``name`` (a new person, or added to them) in the gallery thread.
-
-        Returns the job's ticket, or None when the name is empty.
-        """
-        name = name.strip()
-        if not name:
-            return None
-        ids = tuple(int(i) for i in event_ids)
-        job = naming_job(ids, name, new, self._ctx.settings, force)
-        ticket = self._ctx.run_gallery_job(job, write=True, errors=(ValueError, KeyError))
-        self._jobs[ticket] = (ids, name, new)
-        self.started.emit(name)
-        return ticket
-
-    @property
-    def busy(self) -> bool:
-        """True while a naming runs."""
-        return bool(self._jobs)
-
-    @Slot(int, object, object)
-    def _on_gallery_job_finished(self, ticket: int, result: object, error: object) -> None:
-        job = self._jobs.pop(ticket, None)
-        if job is None:
-            return
-        ids, name, new = job
-        if error is not None:
-            QMessageBox.warning(self._parent, "Not enrolled", html_literal(f"{name}: {error}"))
-            self.finished.emit(f"{name} not enrolled: {error}")
-        elif isinstance(result, NamingRefused):
-            self._refused(result, ids, name, new)
-            self.finished.emit(f"{name} not enrolled")
-        else:
-            self.finished.emit(result)
-
-    def _refused(self, refusal: NamingRefused, ids: tuple, name: str, new: bool) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Not enrolled",
-            html_literal(f"{name} was not enrolled: {refusal}."),
-            QMessageBox.StandardButton.Cancel,
-            self._parent,
-        )
-        if refusal.forcible:
-            anyway = box.addButton("Enrol anyway", QMessageBox.ButtonRole.AcceptRole)
-            anyway.clicked.connect(lambda: self.name(ids, name, new, force=True))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.last_prompt = box
-        box.open()
