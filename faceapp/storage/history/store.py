@@ -51,6 +51,16 @@ def _has_table(conn: sqlite3.Connection) -> bool:
     return row is not None
 
 
+def _enrolled_at(conn: Any, ids: Sequence[int]) -> list[tuple[int, str]]:
+    """Return ``(id, created_at)`` of the people with these ids who still exist."""
+    out: list[tuple[int, str]] = []
+    for start in range(0, len(ids), 500):  # within SQLite's bound-parameter limit
+        part = ids[start : start + 500]
+        sql = f"SELECT id, created_at FROM people WHERE id IN ({', '.join('?' * len(part))})"
+        out += [(int(r[0]), r[1]) for r in conn.execute(sql, tuple(part))]
+    return out
+
+
 def _settings(conn: sqlite3.Connection) -> HistorySettings:
     rows = dict(
         conn.execute(
@@ -190,7 +200,8 @@ class History:
             conn.execute("DELETE FROM history WHERE at < ?", (cutoff,))
             if not settings.enabled:  # switched off meanwhile
                 return 0
-            known = {int(r[0]): r[1] for r in conn.execute("SELECT id, created_at FROM people")}
+            named = sorted({r[3] for r in rows if r[3] is not None})
+            known = dict(_enrolled_at(conn, named))  # only the people named (not 100,000)
             keep = [
                 r
                 for r, s in zip(rows, since, strict=True)
