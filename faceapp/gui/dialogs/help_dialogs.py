@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,40 +15,21 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from faceapp import __version__
-from faceapp.gui.safe_text import html_literal
-from faceapp.session.licences import MODEL_FILE, licence_notices, licences_dir, model_identity
-
-log = logging.getLogger(__name__)
-
-#: The short usage guide of Help > How to use.
-HOW_TO_HTML = """
-<h3>How to use faceapp</h3>
-<ol>
-<li><b>Choose what to watch</b>: File &gt; Change source… (a camera, a video file, a folder
-of photos, or the demo).</li>
-<li><b>Enrol people</b>: with a face in view, Gallery &gt; Capture face… checks the face
-(size, sharpness, facing the camera, head upright) and stores it under a name; or select
-a person and use <i>Add photos…</i>.  Two to five samples per person work best.</li>
-<li><b>Recognition</b> names every face in view: the name and the distance to the
-nearest person; a face near someone but not near enough to be named is <i>maybe X?</i>
-(amber), one farther away <i>Unknown</i>.</li>
-<li><b>Verification</b> checks one claimed identity: choose the person in the Mode panel;
-the face in view is accepted or rejected.</li>
-<li><b>Threshold</b>: in recognition, choose how often a stranger may be given someone's
-name (1 in 100 by default); the distance follows the number of people enrolled, unless
-you fix one.  In verification, a distance: lower is stricter (fewer false accepts, more
-misses).</li>
-</ol>
-<p>Everything runs on this computer; photos and the gallery never leave it.</p>
-"""
+from faceapp.gui.widgets.tables import fill_row, read_only_table
+from faceapp.session.help_text import (
+    HOW_TO_HTML,
+    about_html,
+    notice_item,
+    notice_text,
+    shortcut_row,
+)
+from faceapp.session.licences import licence_notices, licences_dir
 
 
 class AboutDialog(QDialog):
@@ -59,14 +39,7 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("About faceapp")
         self.resize(900, 600)
-        self.header = QLabel(
-            f"<h2>faceapp {html_literal(__version__)}</h2>"
-            "<p>Face recognition on this computer: MTCNN detection, FaceNet embeddings"
-            " (Inception-ResNet-v1, 128-d).  faceapp itself is MIT-licensed.</p>"
-            f"<p><b>Model</b>: {MODEL_FILE}, SHA-256<br><tt>{model_identity()}</tt></p>"
-            "<p><b>Third-party components</b> shipped with the app; select one to read"
-            " its licence.</p>"
-        )
+        self.header = QLabel(about_html(__version__))
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -75,9 +48,9 @@ class AboutDialog(QDialog):
         self.component_list.setWordWrap(True)
         self.component_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for n in self.notices:
-            licence = n.licence.split(" (")[0]
-            item = QListWidgetItem(f"{n.component}\n{licence}" if licence else n.component)
-            item.setToolTip(f"{n.component}\n{n.licence}")
+            text, tip = notice_item(n)
+            item = QListWidgetItem(text)
+            item.setToolTip(tip)
             self.component_list.addItem(item)
         self.licence_text = QPlainTextEdit()
         self.licence_text.setReadOnly(True)
@@ -101,15 +74,8 @@ class AboutDialog(QDialog):
 
     def show_notice(self, row: int) -> None:
         """Show the licence text of component ``row``."""
-        if not 0 <= row < len(self.notices):
-            return
-        path = self.notices[row].path
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace") if path else ""
-        except OSError as exc:
-            log.warning("cannot read %s: %s", path, exc)
-            text = f"Cannot read {path}: {exc.strerror or exc}"
-        self.licence_text.setPlainText(text)
+        if 0 <= row < len(self.notices):
+            self.licence_text.setPlainText(notice_text(self.notices[row]))
 
 
 #: Property of an action naming it in the shortcuts table when its text alone would not.
@@ -126,22 +92,18 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         rows = [
-            (
-                a.property(SHORTCUT_LABEL) or a.text().replace("&", "").rstrip("…"),
-                ", ".join(s.toString(s.SequenceFormat.NativeText) for s in a.shortcuts()),
+            shortcut_row(
+                a.property(SHORTCUT_LABEL),
+                a.text(),
+                [s.toString(s.SequenceFormat.NativeText) for s in a.shortcuts()],
             )
             for a in actions
             if a.shortcuts()
         ]
-        self.table = QTableWidget(len(rows), 2)
-        self.table.setHorizontalHeaderLabels(["Action", "Keys"])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        for r, (what, keys) in enumerate(rows):
-            self.table.setItem(r, 0, QTableWidgetItem(what))
-            self.table.setItem(r, 1, QTableWidgetItem(keys))
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = read_only_table(["Action", "Keys"])
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            fill_row(self.table, r, row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
