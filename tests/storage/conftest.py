@@ -139,3 +139,18 @@ def pg_server() -> Iterator[PgServer]:
 def pg_uri(pg_server: PgServer) -> str:
     """The URI of a new, empty database for one test (the password comes from .pgpass)."""
     return pg_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_store(request: pytest.FixtureRequest, tmp_path: Path):
+    """An empty gallery on each store in turn: a SQLite file, then a new PostgreSQL database.
+
+    The PostgreSQL run is skipped (with the reason) where the server cannot be started.
+    """
+    from faceapp.storage.gallery import GalleryStore
+
+    if request.param == "sqlite":
+        return GalleryStore(tmp_path / "gallery.db")
+    from faceapp.storage.postgres import PostgresStore
+
+    return PostgresStore(request.getfixturevalue("pg_uri"))

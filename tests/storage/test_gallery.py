@@ -1,4 +1,4 @@
-"""Tests for the SQLite gallery store (no Qt)."""
+"""Tests for the gallery stores (no Qt): the SQLite file, and PostgreSQL where it applies."""
 
 from __future__ import annotations
 
@@ -37,8 +37,22 @@ def run_child(code: str, *args: str) -> str:
     return proc.stdout
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> GalleryStore:
+    """The same tests on both stores: the SQLite file and a fresh PostgreSQL database.
+
+    Tests of the file itself (its bytes, its journal, other processes opening it) ask for
+    ``file_store``.
+    """
+    if request.param == "sqlite":
+        return GalleryStore(tmp_path / "gallery.db")
+    from faceapp.storage.postgres import PostgresStore
+
+    return PostgresStore(request.getfixturevalue("pg_uri"))  # type: ignore[return-value]
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> GalleryStore:
+def file_store(tmp_path: Path) -> GalleryStore:
     return GalleryStore(tmp_path / "gallery.db")
 
 
@@ -57,21 +71,21 @@ def test_creates_parent_dirs_and_schema_on_first_write(tmp_path: Path) -> None:
     assert [p.name for p in s.people()] == ["Ann"]
 
 
-def test_embedding_round_trip_exact_and_normalised(store: GalleryStore) -> None:
-    (sid,) = store.add_samples("Ann", [(np.full(4, 2.0), None, None)])
+def test_embedding_round_trip_exact_and_normalised(file_store: GalleryStore) -> None:
+    (sid,) = file_store.add_samples("Ann", [(np.full(4, 2.0), None, None)])
     expected = np.full(4, 0.5, "<f4").tobytes()
-    assert raw(store.path, "SELECT embedding, dim FROM samples WHERE id=?", (sid,)) == [
+    assert raw(file_store.path, "SELECT embedding, dim FROM samples WHERE id=?", (sid,)) == [
         (expected, 4)
     ]
-    (sample,) = store.samples("Ann")
+    (sample,) = file_store.samples("Ann")
     assert sample.embedding.tobytes() == expected and sample.dim == 4
 
 
-def test_random_embedding_round_trip(store: GalleryStore) -> None:
+def test_random_embedding_round_trip(file_store: GalleryStore) -> None:
     v = emb(1).astype(np.float64) * 37.0
-    store.add_samples("Ann", [(v, None, None)])
-    (sample,) = store.samples("Ann")
-    (blob,) = raw(store.path, "SELECT embedding FROM samples")[0]
+    file_store.add_samples("Ann", [(v, None, None)])
+    (sample,) = file_store.samples("Ann")
+    (blob,) = raw(file_store.path, "SELECT embedding FROM samples")[0]
     assert len(blob) == 4 * 128 and sample.embedding.tobytes() == blob
     assert sample.embedding.dtype == np.float32 and sample.embedding.shape == (128,)
     assert not sample.embedding.flags.writeable
@@ -79,14 +93,14 @@ def test_random_embedding_round_trip(store: GalleryStore) -> None:
     assert abs(np.linalg.norm(sample.embedding) - 1.0) < 1e-6
 
 
-def test_unicode_names_and_sorting(store: GalleryStore) -> None:
+def test_unicode_names_and_sorting(file_store: GalleryStore) -> None:
     for name in ["Zoë Ångström", "王菲", "  bob  ", "Alice"]:
-        store.add_person(name)
-    assert [p.name for p in store.people()] == ["Alice", "bob", "Zoë Ångström", "王菲"]
-    assert store.find_person("王菲").name == "王菲"
-    assert store.find_person(unicodedata.normalize("NFD", "Zoë Ångström")) is not None
-    assert store.find_person("Bob") is None  # exact, case-sensitive
-    other = GalleryStore(store.path)
+        file_store.add_person(name)
+    assert [p.name for p in file_store.people()] == ["Alice", "bob", "Zoë Ångström", "王菲"]
+    assert file_store.find_person("王菲").name == "王菲"
+    assert file_store.find_person(unicodedata.normalize("NFD", "Zoë Ångström")) is not None
+    assert file_store.find_person("Bob") is None  # exact, case-sensitive
+    other = GalleryStore(file_store.path)
     assert {p.name for p in other.people()} == {"Alice", "bob", "Zoë Ångström", "王菲"}
 
 
@@ -128,16 +142,16 @@ def test_rename(store: GalleryStore) -> None:
     assert [p.name for p in store.people()] == ["Anne", "Bob"]
 
 
-def test_remove_person_takes_samples(store: GalleryStore) -> None:
-    store.add_samples("Ann", [(emb(1), JPEG, None), (emb(2), None, None)])
-    store.add_samples("Bob", [(emb(3), None, None)])
-    store.remove_person("Ann")
-    assert [p.name for p in store.people()] == ["Bob"]
-    assert raw(store.path, "SELECT count(*) FROM samples") == [(1,)]
+def test_remove_person_takes_samples(file_store: GalleryStore) -> None:
+    file_store.add_samples("Ann", [(emb(1), JPEG, None), (emb(2), None, None)])
+    file_store.add_samples("Bob", [(emb(3), None, None)])
+    file_store.remove_person("Ann")
+    assert [p.name for p in file_store.people()] == ["Bob"]
+    assert raw(file_store.path, "SELECT count(*) FROM samples") == [(1,)]
     with pytest.raises(KeyError):
-        store.remove_person("Ann")
-    store.remove_person(store.find_person("Bob").id)
-    assert raw(store.path, "SELECT count(*) FROM samples") == [(0,)]
+        file_store.remove_person("Ann")
+    file_store.remove_person(file_store.find_person("Bob").id)
+    assert raw(file_store.path, "SELECT count(*) FROM samples") == [(0,)]
 
 
 def test_remove_sample_keeps_person(store: GalleryStore) -> None:
@@ -207,17 +221,33 @@ def test_index_contents(store: GalleryStore) -> None:
     ],
     ids=["nan", "inf", "zero", "2d", "int", "dim"],
 )
-def test_add_samples_writes_nothing_on_failure(store: GalleryStore, bad: np.ndarray) -> None:
+def test_add_samples_writes_nothing_on_failure(file_store: GalleryStore, bad: np.ndarray) -> None:
     with pytest.raises(ValueError):
-        store.add_samples("New", [(emb(1), JPEG, "ok"), (bad, None, None), (emb(2), None, None)])
-    assert store.people() == [] and store.revision() == 0
-    assert list(store.path.parent.iterdir()) == []  # not even the file was created
-    store.add_person("Old")
+        file_store.add_samples(
+            "New", [(emb(1), JPEG, "ok"), (bad, None, None), (emb(2), None, None)]
+        )
+    assert file_store.people() == [] and file_store.revision() == 0
+    assert list(file_store.path.parent.iterdir()) == []  # not even the file was created
+    file_store.add_person("Old")
+    rev = file_store.revision()
+    with pytest.raises(ValueError):
+        file_store.add_samples(
+            "New", [(emb(1), JPEG, "ok"), (bad, None, None), (emb(2), None, None)]
+        )
+    assert [p.name for p in file_store.people()] == ["Old"] and file_store.revision() == rev
+    assert raw(file_store.path, "SELECT count(*) FROM samples") == [(0,)]
+
+
+@pytest.mark.parametrize("bad", [np.array([1.0, np.nan] * 64), np.ones(64)], ids=["nan", "dim"])
+def test_a_refused_add_changes_nothing_on_either_store(
+    store: GalleryStore, bad: np.ndarray
+) -> None:
+    store.add_samples("Old", [(emb(3), None, None)])
     rev = store.revision()
     with pytest.raises(ValueError):
         store.add_samples("New", [(emb(1), JPEG, "ok"), (bad, None, None), (emb(2), None, None)])
     assert [p.name for p in store.people()] == ["Old"] and store.revision() == rev
-    assert raw(store.path, "SELECT count(*) FROM samples") == [(0,)]
+    assert len(store.index()) == 1 and store.find_person("New") is None
 
 
 def test_add_samples_dimension_must_match_gallery(store: GalleryStore) -> None:
@@ -303,17 +333,17 @@ def test_newer_schema_refused(tmp_path: Path) -> None:
     assert path.read_bytes() == content
 
 
-def test_damaged_embedding_detected(store: GalleryStore) -> None:
-    store.add_samples("Ann", [(emb(1), None, None)])
-    conn = sqlite3.connect(store.path)
+def test_damaged_embedding_detected(file_store: GalleryStore) -> None:
+    file_store.add_samples("Ann", [(emb(1), None, None)])
+    conn = sqlite3.connect(file_store.path)
     conn.execute("PRAGMA ignore_check_constraints = ON")
     conn.execute("UPDATE samples SET dim = 127")
     conn.commit()
     conn.close()
     with pytest.raises(GalleryError, match="damaged"):
-        store.index()
+        file_store.index()
     with pytest.raises(GalleryError, match="damaged"):
-        store.samples("Ann")
+        file_store.samples("Ann")
 
 
 def test_wipe_removes_every_file(tmp_path: Path) -> None:
@@ -369,15 +399,15 @@ def test_revision_changes_on_every_write(store: GalleryStore) -> None:
     assert seen == sorted(seen)
 
 
-def test_write_waits_for_another_writer(store: GalleryStore) -> None:
-    store.add_person("Ann")
-    blocker = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
+def test_write_waits_for_another_writer(file_store: GalleryStore) -> None:
+    file_store.add_person("Ann")
+    blocker = sqlite3.connect(file_store.path, isolation_level=None, check_same_thread=False)
     blocker.execute("BEGIN IMMEDIATE")
     timer = threading.Timer(0.3, blocker.execute, ("COMMIT",))
     timer.start()
     try:
         start = time.monotonic()
-        assert store.rename("Ann", "Anne").name == "Anne"  # reads, then writes
+        assert file_store.rename("Ann", "Anne").name == "Anne"  # reads, then writes
         assert time.monotonic() - start >= 0.25
     finally:
         timer.join()
@@ -388,21 +418,21 @@ CHILD_WRITE = """
 import json, sys
 import numpy as np
 from faceapp.storage.gallery import GalleryStore
-store = GalleryStore(sys.argv[1])
+file_store = GalleryStore(sys.argv[1])
 v = np.arange(1, 129, dtype=np.float64)
-ids = store.add_samples("王菲", [(v, b"\\xff\\xd8child", "child")])
+ids = file_store.add_samples("王菲", [(v, b"\\xff\\xd8child", "child")])
 print(json.dumps(ids))
 """
 
 CHILD_READ = """
 import json, sys
 from faceapp.storage.gallery import GalleryStore
-store = GalleryStore(sys.argv[1])
+file_store = GalleryStore(sys.argv[1])
 out = {}
-for p in store.people():
+for p in file_store.people():
     out[p.name] = [[s.id, s.embedding.tobytes().hex(), s.source, (s.thumbnail or b"").hex()]
-                   for s in store.samples(p.id)]
-print(json.dumps({"people": out, "revision": store.revision()}))
+                   for s in file_store.samples(p.id)]
+print(json.dumps({"people": out, "revision": file_store.revision()}))
 """
 
 
@@ -417,15 +447,15 @@ def test_child_process_writes_parent_reads(tmp_path: Path) -> None:
     np.testing.assert_allclose(sample.embedding, unit(np.arange(1, 129)), atol=1e-6)
 
 
-def test_parent_writes_child_reads(store: GalleryStore) -> None:
-    store.add_samples("Zoë Ångström", [(emb(1), JPEG, "a.jpg"), (emb(2), None, None)])
-    store.add_person("Empty")
-    out = json.loads(run_child(CHILD_READ, str(store.path)))
-    assert out["revision"] == store.revision()
+def test_parent_writes_child_reads(file_store: GalleryStore) -> None:
+    file_store.add_samples("Zoë Ångström", [(emb(1), JPEG, "a.jpg"), (emb(2), None, None)])
+    file_store.add_person("Empty")
+    out = json.loads(run_child(CHILD_READ, str(file_store.path)))
+    assert out["revision"] == file_store.revision()
     assert out["people"]["Empty"] == []
     expected = [
         [s.id, s.embedding.tobytes().hex(), s.source, (s.thumbnail or b"").hex()]
-        for s in store.samples("Zoë Ångström")
+        for s in file_store.samples("Zoë Ångström")
     ]
     assert out["people"]["Zoë Ångström"] == expected and len(expected) == 2
 
@@ -434,9 +464,9 @@ CHILD_MANY = """
 import sys
 import numpy as np
 from faceapp.storage.gallery import GalleryStore
-store = GalleryStore(sys.argv[1])
+file_store = GalleryStore(sys.argv[1])
 for i in range(int(sys.argv[2])):
-    store.add_samples("Shared", [(np.ones(8) + i, None, sys.argv[3])])
+    file_store.add_samples("Shared", [(np.ones(8) + i, None, sys.argv[3])])
 """
 
 

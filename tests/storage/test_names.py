@@ -16,8 +16,8 @@ JOSE_NFD = unicodedata.normalize("NFD", "José")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> GalleryStore:
-    return GalleryStore(tmp_path / "g.db")
+def store(fresh_store: GalleryStore) -> GalleryStore:
+    return fresh_store
 
 
 @pytest.mark.parametrize(

@@ -18,28 +18,37 @@ JPEG = b"\xff\xd8" + b"crop-of-a-stranger" * 4 + b"\xff\xd9"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> GalleryStore:
+def store(fresh_store: GalleryStore) -> GalleryStore:
+    s = fresh_store
+    s.add_samples("Ann", [(emb(1), None, None)])
+    s.add_samples("Bob", [(emb(2), None, None)])
+    return s
+
+
+@pytest.fixture
+def file_store(tmp_path: Path) -> GalleryStore:
+    """For checks of the file's own bytes: a gallery file with Ann and Bob."""
     s = GalleryStore(tmp_path / "g.db")
     s.add_samples("Ann", [(emb(1), None, None)])
     s.add_samples("Bob", [(emb(2), None, None)])
     return s
 
 
-def test_a_negative_is_stored_read_back_and_bumps_the_revision(store: GalleryStore) -> None:
-    before = store.revision()
-    nid = store.add_negative("Ann", emb(3), crop=JPEG, source="door.jpg")
-    (neg,) = store.negatives("Ann")
+def test_a_negative_is_stored_read_back_and_bumps_the_revision(file_store: GalleryStore) -> None:
+    before = file_store.revision()
+    nid = file_store.add_negative("Ann", emb(3), crop=JPEG, source="door.jpg")
+    (neg,) = file_store.negatives("Ann")
     assert (neg.id, neg.person_id, neg.dim, neg.source, neg.crop) == (
         nid,
-        store.find_person("Ann").id,
+        file_store.find_person("Ann").id,
         128,
         "door.jpg",
         JPEG,
     )
     assert np.allclose(neg.embedding, l2_normalize(emb(3)), atol=1e-6)
-    assert store.negatives("Bob") == [] and store.revision() > before
-    assert store.people()[0].n_samples == 1  # a correction is not a sample
-    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert file_store.negatives("Bob") == [] and file_store.revision() > before
+    assert file_store.people()[0].n_samples == 1  # a correction is not a sample
+    assert stat.S_IMODE(file_store.path.stat().st_mode) == 0o600
 
 
 def test_both_indexes_carry_the_negatives_and_identify_uses_them(store: GalleryStore) -> None:
@@ -55,42 +64,42 @@ def test_both_indexes_carry_the_negatives_and_identify_uses_them(store: GalleryS
         assert m.name != "Ann" and m.corrected == "Ann"
 
 
-def test_bad_corrections_are_refused_and_nothing_is_written(store: GalleryStore) -> None:
+def test_bad_corrections_are_refused_and_nothing_is_written(file_store: GalleryStore) -> None:
     with pytest.raises(KeyError):
-        store.add_negative("Nobody", emb(3))
+        file_store.add_negative("Nobody", emb(3))
     with pytest.raises(ValueError, match="64 values"):
-        store.add_negative("Ann", emb(3, dim=64))
+        file_store.add_negative("Ann", emb(3, dim=64))
     with pytest.raises(ValueError):
-        store.add_negative("Ann", np.zeros(128, np.float32))
+        file_store.add_negative("Ann", np.zeros(128, np.float32))
     with pytest.raises(TypeError):
-        store.add_negative("Ann", emb(3), crop="not bytes")  # type: ignore[arg-type]
-    assert raw(store.path, "SELECT count(*) FROM negatives") == [(0,)]
+        file_store.add_negative("Ann", emb(3), crop="not bytes")  # type: ignore[arg-type]
+    assert raw(file_store.path, "SELECT count(*) FROM negatives") == [(0,)]
     with pytest.raises(KeyError):
-        store.remove_negative(99)
+        file_store.remove_negative(99)
 
 
-def test_negatives_go_with_the_person_one_by_one_and_with_a_wipe(store: GalleryStore) -> None:
-    a = store.add_negative("Ann", emb(3))
-    store.add_negative("Ann", emb(4))
-    store.add_negative("Bob", emb(5))
-    store.remove_negative(a)
-    assert len(store.negatives("Ann")) == 1
-    store.remove_person("Ann")
-    assert raw(store.path, "SELECT count(*) FROM negatives") == [(1,)]
-    store.wipe(backup=False)
-    assert not store.path.exists() and store.index().negatives.shape[0] == 0
+def test_negatives_go_with_the_person_one_by_one_and_with_a_wipe(file_store: GalleryStore) -> None:
+    a = file_store.add_negative("Ann", emb(3))
+    file_store.add_negative("Ann", emb(4))
+    file_store.add_negative("Bob", emb(5))
+    file_store.remove_negative(a)
+    assert len(file_store.negatives("Ann")) == 1
+    file_store.remove_person("Ann")
+    assert raw(file_store.path, "SELECT count(*) FROM negatives") == [(1,)]
+    file_store.wipe(backup=False)
+    assert not file_store.path.exists() and file_store.index().negatives.shape[0] == 0
 
 
-def test_removed_negatives_are_overwritten_in_the_file(store: GalleryStore) -> None:
+def test_removed_negatives_are_overwritten_in_the_file(file_store: GalleryStore) -> None:
     marker = np.full(128, 0.0883883, np.float32)  # unit length: stored as these bytes
     marker[0] = 0.0883884
     blob = l2_normalize(marker).astype("<f4").tobytes()
     crop = b"\xff\xd8" + b"SECRET-STRANGER-CROP" * 3 + b"\xff\xd9"
-    store.add_negative("Ann", marker, crop=crop)
-    data = store.path.read_bytes()
+    file_store.add_negative("Ann", marker, crop=crop)
+    data = file_store.path.read_bytes()
     assert blob in data and crop in data
-    store.remove_person("Ann")
-    data = store.path.read_bytes()
+    file_store.remove_person("Ann")
+    data = file_store.path.read_bytes()
     assert blob not in data and crop not in data
 
 
