@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, Signal, Slot
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.errors import ModelError
 from faceapp.gui.context import AppContext
-from faceapp.gui.loop_worker import LoopWorker
+from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal, make_plain
 from faceapp.gui.widgets.gallery_file import ImportConflictDialog, SharedGalleryDialog
 from faceapp.session.gallery_files import (
@@ -33,7 +34,6 @@ from faceapp.session.gallery_files import (
     import_report,
     new_gallery_path,
     open_problem,
-    open_store,
     read_job,
     recent_entries,
     recent_shared_galleries,
@@ -41,9 +41,10 @@ from faceapp.session.gallery_files import (
     remember_gallery,
     shared_gallery_problem,
     start_folder,
+    try_open_store,
 )
 from faceapp.storage.archive import ArchiveError, GalleryArchive
-from faceapp.storage.gallery import GalleryError, GalleryStore
+from faceapp.storage.gallery import GalleryStore
 from faceapp.storage.postgres_location import is_database_location, redact_location
 
 log = logging.getLogger(__name__)
@@ -60,36 +61,6 @@ def documents_folder() -> Path:
     return Path.home()
 
 
-class GalleryOpener(LoopWorker):
-    """Opens (or creates) one gallery file, or connects to a shared one, in its own thread.
-
-    Parameters
-    ----------
-    path : Path or str
-        A gallery file, or the address of a shared gallery (``postgresql://…``,
-        ``service=NAME``).
-    create : bool
-        Create the file (an empty gallery) when it does not exist.
-    """
-
-    #: Emitted from the worker thread: the open :class:`GalleryStore` or None, and the
-    #: error message ("" on success).
-    opened = Signal(object, str)
-
-    def __init__(self, path: Path | str, create: bool) -> None:
-        super().__init__()
-        self.path = path
-        self._create = create
-
-    def _loop(self) -> None:
-        try:
-            store = open_store(self.path, self._create)
-        except (GalleryError, OSError) as exc:
-            self.opened.emit(None, str(exc))
-        else:
-            self.opened.emit(store, "")
-
-
 class GalleryFiles(QObject):
     """The window's gallery file actions and the name of the file open; lives on the GUI thread.
 
@@ -97,7 +68,7 @@ class GalleryFiles(QObject):
     Import gallery… to ``window``'s menus, shows the open file in the title
     (``faceapp — <file name>``) and in the status bar (full path as tool tip), and
     remembers the file chosen for the next start.  Opening and creating files run in a
-    :class:`GalleryOpener` thread, export and import in the gallery thread
+    :class:`CallWorker` thread, export and import in the gallery thread
     (:meth:`AppContext.run_gallery_job`); messages are window-modal boxes that never
     block the caller.  The ``open_*``, ``new_gallery``, ``export_to`` and
     ``import_from`` methods take a path (the actions ask for one first).
@@ -127,7 +98,10 @@ class GalleryFiles(QObject):
         self._ctx = ctx
         self._window = window
         self._qsettings = qsettings if qsettings is not None else QSettings()
-        self._opener: GalleryOpener | None = None
+        self._opener = CallWorker("faceapp-gallery-open")
+        self._opener.done.connect(self._on_opener_done)
+        self._opener.failed.connect(lambda t, error: self._on_opener_done(t, (None, error)))
+        self._opening: tuple[int, Path | str] | None = None  # ticket, what is opened
         self._jobs: dict[int, Callable[[object, str | None], None]] = {}
         self._progress: QProgressDialog | None = None
         #: The message box shown last (tests read its text).
@@ -174,7 +148,7 @@ class GalleryFiles(QObject):
 
     def busy(self) -> bool:
         """Return True while a file is being opened, exported or imported."""
-        return self._opener is not None or bool(self._jobs)
+        return self._opening is not None or bool(self._jobs)
 
     # -- which file --------------------------------------------------------------------
 
@@ -197,7 +171,7 @@ class GalleryFiles(QObject):
 
         ``address`` is ``postgresql://…`` or ``service=NAME``; one holding a password is
         refused (the password belongs in ``~/.pgpass`` or a libpq service).  Connecting
-        runs in a :class:`GalleryOpener` thread; ``open_finished`` reports it with the
+        runs in a :class:`CallWorker` thread; ``open_finished`` reports it with the
         address, its password hidden.
         """
         address = address.strip()
@@ -231,27 +205,23 @@ class GalleryFiles(QObject):
         if self.busy():
             self._window.statusBar().showMessage("Busy with a gallery file; try again soon", 4000)
             return
-        opener = GalleryOpener(path, create)
-        opener.opened.connect(self._on_opener_opened)
-        self._opener = opener
-        opener.start("faceapp-gallery-open")
+        ticket = self._opener.submit(partial(try_open_store, path, create), "opening a gallery")
+        self._opening = ticket, path
 
-    @Slot(object, str)
-    def _on_opener_opened(self, store: GalleryStore | None, error: str) -> None:
-        opener, self._opener = self._opener, None
-        if opener is None:
+    @Slot(int, object)
+    def _on_opener_done(self, ticket: int, opened: tuple[GalleryStore | None, str]) -> None:
+        if self._opening is None or self._opening[0] != ticket:
             return
-        opener.stop()
+        path, self._opening = self._opening[1], None
+        store, error = opened
         if store is None:
-            self._refuse(opener.path, error)
+            self._refuse(path, error)
             return
         self._ctx.switch_gallery(store)
-        remember_gallery(
-            self._qsettings, opener.path if isinstance(opener.path, str) else store.path
-        )
+        remember_gallery(self._qsettings, path if isinstance(path, str) else store.path)
         log.info("gallery %s open", store.path)
         self._window.statusBar().showMessage(f"Opened {store.path.name}", 4000)
-        self.open_finished.emit(redact_location(str(opener.path)), "")
+        self.open_finished.emit(redact_location(str(path)), "")
 
     def _refuse(self, path: Path | str, error: str) -> None:
         text = refusal_text(path, error, self._ctx.store.path.name)

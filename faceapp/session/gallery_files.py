@@ -220,6 +220,14 @@ def open_store(location: Path | str, create: bool = False) -> GalleryStore:
     return cast(GalleryStore, store)
 
 
+def try_open_store(location: Path | str, create: bool) -> tuple[GalleryStore | None, str]:
+    """Return :func:`open_store`'s store and "", or None and why it cannot be opened."""
+    try:
+        return open_store(location, create), ""
+    except (GalleryError, OSError) as exc:
+        return None, str(exc)
+
+
 def startup_gallery(chosen: Path | str | None, remembered: Remembered) -> GalleryStore:
     """Open the gallery to start with: ``chosen`` (``--gallery``), the last one, or the default.
 

@@ -80,6 +80,15 @@ def test_startup_opens_the_chosen_else_the_last_else_the_default(
     assert gf.startup_gallery(None, r).path == data_dir / "gallery.sqlite3"  # passed over
 
 
+def test_trying_to_open_says_why_it_cannot(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"not a gallery" * 100)
+    store, error = gf.try_open_store(bad, create=False)
+    assert store is None and error
+    store, error = gf.try_open_store(tmp_path / "new.sqlite3", create=True)
+    assert store is not None and error == "" and store.path.is_file()
+
+
 def test_recent_entries_disable_the_open_one_and_files_gone(tmp_path: Path, data_dir: Path) -> None:
     r = Remembered()
     here = gf.open_store(tmp_path / "here.sqlite3", create=True)
