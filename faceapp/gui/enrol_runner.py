@@ -22,6 +22,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.face_picker import FacePicker
 from faceapp.gui.dialogs.wrong_person_dialog import WrongPersonDialog
 from faceapp.gui.loop_worker import CallWorker
+from faceapp.gui.prompts import busy, tell
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
@@ -250,34 +251,17 @@ class EnrolmentRunner(QObject):
         self._close_busy()
         warn = report.lines or report.summary is None
         icon = QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information
-        self.last_summary = self._box(icon, report.title, report.text, capped(report.lines), True)
+        self.last_summary = self._box(icon, report.title, report.text, capped(report.lines))
         log.info("%s: %s", report.title, report.text)
         self.folder_enrolled.emit(report.summary, report.people)
 
-    def _box(
-        self, icon: QMessageBox.Icon, title: str, text: str, lines: list[str], modal: bool = False
-    ) -> QMessageBox:
-        """Open a report box of ``text`` and the informative ``lines`` (never markup)."""
-        box = QMessageBox(
-            icon, title, html_literal(text), QMessageBox.StandardButton.Ok, self._parent
-        )
-        if lines:
-            box.setInformativeText(html_literal("\n".join(lines)))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        if modal:
-            box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.open()
-        return box
+    def _box(self, icon: QMessageBox.Icon, title: str, text: str, lines: list[str]) -> QMessageBox:
+        """Open a window-modal report box of ``text`` and the informative ``lines``."""
+        return tell(self._parent, icon, title, text, lines)
 
     def _show_busy(self, label: str) -> None:
         self._close_busy()
-        dialog = QProgressDialog("", "", 0, 0, self._parent)
-        dialog.setLabel(plain_label(label))
-        dialog.setCancelButton(None)
-        dialog.setWindowTitle("Enrolment")
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(400)
-        self._busy = dialog
+        self._busy = busy(self._parent, label, "Enrolment")
 
     def _close_busy(self) -> None:
         if self._busy is not None:

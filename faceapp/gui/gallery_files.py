@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from faceapp.core.errors import ModelError
 from faceapp.gui.context import AppContext
 from faceapp.gui.loop_worker import CallWorker
+from faceapp.gui.prompts import busy, tell
 from faceapp.gui.safe_text import html_literal, make_plain
 from faceapp.gui.widgets.gallery_file import ImportConflictDialog, SharedGalleryDialog
 from faceapp.session.gallery_files import (
@@ -306,12 +307,7 @@ class GalleryFiles(QObject):
         ticket = self._ctx.run_gallery_job(job, write, (ArchiveError, ModelError))
         self._jobs[ticket] = done
         if self._progress is None:
-            progress = QProgressDialog(html_literal(label), "", 0, 0, self._window)
-            progress.setCancelButton(None)  # type: ignore[arg-type]
-            progress.setWindowTitle("faceapp")
-            progress.setWindowModality(Qt.WindowModality.WindowModal)
-            progress.setMinimumDuration(400)
-            self._progress = progress
+            self._progress = busy(self._window, label)
 
     @Slot(int, object, object)
     def _on_gallery_job_finished(self, ticket: int, result: object, error: object) -> None:
@@ -326,13 +322,7 @@ class GalleryFiles(QObject):
 
     def _tell(self, icon: QMessageBox.Icon, title: str, text: str) -> None:
         log.info("%s: %s", title, " ".join(text.split()))
-        box = QMessageBox(
-            icon, title, html_literal(text), QMessageBox.StandardButton.Ok, self._window
-        )
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        self.last_message = box
-        box.open()
+        self.last_message = tell(self._window, icon, title, text)
 
     # -- actions -------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
-"""The window's small questions and messages: an error box, a yes/no question, a name, a file."""
+"""The window's small questions and messages: a message, busy, a yes/no question, a name, a file."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtWidgets import (
@@ -12,10 +13,11 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLineEdit,
     QMessageBox,
+    QProgressDialog,
     QWidget,
 )
 
-from faceapp.gui.safe_text import html_literal
+from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.session.source_choices import VIDEO_FILTER
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,36 @@ def show_error(parent: QWidget, title: str, message: str) -> None:
     """Tell the user an action failed, in a message box (as plain text), and log it."""
     log.warning("%s: %s", title, message)
     QMessageBox.warning(parent, title, html_literal(message))
+
+
+def tell(
+    parent: QWidget, icon: QMessageBox.Icon, title: str, text: str, lines: Sequence[str] = ()
+) -> QMessageBox:
+    """Open a window-modal message box of ``text`` and the informative ``lines``; return it.
+
+    Both are shown as plain text; the box never blocks the caller and is deleted on close.
+    """
+    box = QMessageBox(icon, title, html_literal(text), QMessageBox.StandardButton.Ok, parent)
+    if lines:
+        box.setInformativeText(html_literal("\n".join(lines)))
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.open()
+    return box
+
+
+def busy(parent: QWidget, label: str, title: str = "faceapp") -> QProgressDialog:
+    """Return a window-modal busy indicator saying ``label`` (no Cancel), shown after 400 ms.
+
+    Close it with ``close()`` and ``deleteLater()`` once the work is done.
+    """
+    dialog = QProgressDialog("", "", 0, 0, parent)
+    dialog.setLabel(plain_label(label))
+    dialog.setCancelButton(None)  # type: ignore[arg-type]
+    dialog.setWindowTitle(title)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(400)
+    return dialog
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
