@@ -114,3 +114,57 @@ def test_verify_defaults_to_the_stricter_verification_threshold() -> None:
     assert m.threshold == strict and not m.accepted
     assert verify(probe, g, "Ann", PAIR_THRESHOLD).accepted
     assert identify(probe, g)[0].name == "Ann"
+
+
+def _nearest_two_by_partition(probes, index, excluded=None):
+    """The former nearest_two (argpartition over every person), as the reference."""
+    from faceapp.core.matching import _distance_from_dot
+
+    dots = np.atleast_2d(probes).astype(np.float32) @ index.centroids.T
+    if excluded is not None:
+        dots = np.where(excluded, np.float32(-1.0), dots)
+    rows = np.arange(dots.shape[0])
+    top2 = np.argpartition(-dots, 1, axis=1)[:, :2]
+    first = dots[rows, top2[:, 0]] >= dots[rows, top2[:, 1]]
+    best = np.where(first, top2[:, 0], top2[:, 1])
+    second = np.where(first, top2[:, 1], top2[:, 0])
+    return best, _distance_from_dot(dots[rows, best]), _distance_from_dot(dots[rows, second])
+
+
+def test_nearest_two_takes_two_maxima_not_a_partition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A partition of 100,000 people held the GIL ~7 ms a frame; two argmax give the same."""
+    from faceapp.core.matching import GalleryIndex, nearest_two
+
+    rng = np.random.default_rng(7)
+    vecs = rng.normal(size=(300, 16)).astype(np.float32)
+    index = GalleryIndex.from_samples([(i, f"P{i}", v) for i, v in enumerate(vecs)], dim=16)
+    probes = l2_normalize(rng.normal(size=(40, 16)).astype(np.float32))
+    excluded = rng.random((40, 300)) < 0.3
+    expected = [_nearest_two_by_partition(probes, index, e) for e in (None, excluded)]
+    partitions = []
+    real = np.argpartition
+    monkeypatch.setattr(np, "argpartition", lambda *a, **k: partitions.append(1) or real(*a, **k))
+    for want, e in zip(expected, (None, excluded)):
+        got = nearest_two(probes, index, e)
+        for g, w in zip(got, want):
+            assert np.array_equal(g, w)
+    assert partitions == []
+
+
+def test_a_gallery_outlook_is_computed_once_per_gallery_and_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each slider step and each frame asked again (10-20 ms of interpolation per step)."""
+    import faceapp.core.matching as matching
+
+    reads = []
+    real = matching._along_sizes
+    monkeypatch.setattr(matching, "_along_sizes", lambda *a: reads.append(1) or real(*a))
+    first = matching.gallery_outlook(123_457, 1e-3, 1.1)
+    n = len(reads)
+    assert n > 0
+    for _ in range(5):
+        assert matching.gallery_outlook(123_457, 1e-3, 1.1) == first
+    assert len(reads) == n
+    assert matching.gallery_outlook(123_458, 1e-3, 1.1) != first  # another gallery: computed
+    assert len(reads) > n
