@@ -38,6 +38,7 @@ from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.guided_panel import GuidedPanel
 from faceapp.session.capture_check import check_capture
+from faceapp.session.enrol_text import faces_text, name_hint, save_text
 from faceapp.session.sample_quality import quality_html
 from faceapp.storage.gallery import clean_name
 
@@ -229,31 +230,21 @@ class EnrolDialog(QDialog):
         self._frame, self._face, self._report, self._faces = None, None, None, []
         self._checking = False
         if snap is None:
-            self.faces_label.setText("No processed frame yet: wait for the model and a picture.")
+            self.faces_label.setText(faces_text(None, self.guided))
             self.preview.setText("No picture")
         else:
             frame, result = snap
             self._faces = [fr.face for fr in result.faces]
             self._frame = frame
             self._face = largest_face(self._faces)
-            if self._face is None:
-                again = "" if self.guided else " and press Retake"
-                self.faces_label.setText(f"No face in view. Face the camera{again}.")
-            else:
+            self.faces_label.setText(faces_text(len(self._faces), self.guided))
+            if self._face is not None:
                 self._checking = True
                 face = self._face
                 pipeline = self._ctx.pipeline
                 self._check_ticket = self._checks.submit(
                     lambda: check_capture(pipeline, frame.image, face), "checking the face quality"
                 )
-                n = len(self._faces)
-                if n > 1:
-                    self.faces_label.setText(
-                        f"{n} faces in view: the largest (green) is offered, the others"
-                        " are ignored. Enrol with one person in view for best results."
-                    )
-                else:
-                    self.faces_label.setText("One face in view.")
             self.preview.setPixmap(self._preview_pixmap(frame, self._faces))
         self.quality_label.setText("Checking the face…" if self._checking else "")
         self._update_state()
@@ -313,27 +304,13 @@ class EnrolDialog(QDialog):
         return existing.name if existing is not None else clean
 
     def _update_state(self) -> None:
-        text = self.name_edit.text()
         name = self.resolved_name()
-        if not text.strip():
-            hint = "Type a new name, or choose someone enrolled to add a sample."
-        elif name is None:
-            try:
-                clean_name(text)
-                hint = ""
-            except ValueError as exc:
-                hint = f"Not a usable name: {exc}."
-        elif (existing := self._ctx.person_named(name)) is not None:
-            first = f"#{existing.n_samples + 1}"
-            hint = f"Adds sample {first} to {existing.name}."
-            if self.guided:
-                hint = f"Adds the samples, from {first} on, to {existing.name}."
-        else:
-            hint = f"Enrols {name} as a new person."
-        self.name_hint.setText(hint)
+        self.name_hint.setText(
+            name_hint(self.name_edit.text(), self._ctx.person_named, self.guided)
+        )
         if self.guided:
             n = len(self.guided_panel.shots)
-            self.enrol_button.setText(f"Save {n} sample{'s' if n != 1 else ''}")
+            self.enrol_button.setText(save_text(n))
             self.enrol_button.setEnabled(n > 0 and name is not None)
             return
         self.enrol_button.setText("Enrol")

@@ -22,33 +22,26 @@ from faceapp.core.guided_capture import Decision, GuidedCapture
 from faceapp.core.quality import QualityReport, face_turn
 from faceapp.core.types import Face
 from faceapp.gui.capture_worker import qimage_from_bgr
+from faceapp.gui.images import fitted
+from faceapp.session.enrol_text import (
+    progress_text,
+    sentence,
+    shot_caption,
+    shot_tip,
+    thumbnail_box,
+)
 
 #: Side of a taken sample's thumbnail, in pixels.
 THUMB_PX = 64
 
-#: Margin around the face box in a thumbnail, as a fraction of the box size.
-THUMB_MARGIN = 0.2
-
-#: Caption of a taken sample by its pose bucket (the person's left and right).
-_POSE_WORDS = {"front": "front", "left": "left", "right": "right", None: "in between"}
-
 
 def face_pixmap(image: np.ndarray, face: Face, side: int = THUMB_PX) -> QPixmap:
     """Return a square thumbnail of ``face`` cut from a BGR ``image`` (the box plus a margin)."""
-    h, w = image.shape[:2]
-    b = face.box
-    m = THUMB_MARGIN * max(b.w, b.h)
-    x0, y0 = max(0, int(b.x - m)), max(0, int(b.y - m))
-    x1, y1 = min(w, int(b.x2 + m)), min(h, int(b.y2 + m))
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    cut = thumbnail_box(face.box, image.shape[1], image.shape[0])
+    if cut is None:
         return QPixmap()
-    pm = QPixmap.fromImage(qimage_from_bgr(image[y0:y1, x0:x1]))
-    return pm.scaled(
-        side,
-        side,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
+    x0, y0, x1, y1 = cut
+    return fitted(QPixmap.fromImage(qimage_from_bgr(image[y0:y1, x0:x1])), side)
 
 
 class GuidedPanel(QWidget):
@@ -161,24 +154,18 @@ class GuidedPanel(QWidget):
             self._shots.append((image, face, report))
             self.thumbs[k].setPixmap(face_pixmap(image, face))
             shot = self.capture.shots[-1]
-            self.thumbs[k].setToolTip(
-                f"Sample {k + 1}: {_POSE_WORDS[shot.pose]}, turn {shot.turn:+.2f},"
-                f" tilt {shot.roll_deg:+.0f}°"
-            )
-            self.captions[k].setText(f"{k + 1} {_POSE_WORDS[shot.pose]}")
+            self.thumbs[k].setToolTip(shot_tip(k, shot))
+            self.captions[k].setText(shot_caption(k, shot))
             self.hint_label.setText("Taken.")
             self.shots_changed.emit()
         elif not self.capture.done:
-            self.hint_label.setText(decision.reason[:1].upper() + decision.reason[1:] + ".")
+            self.hint_label.setText(sentence(decision.reason))
         self._refresh()
         return decision
 
     def _refresh(self) -> None:
         n = len(self._shots)
-        text = self.capture.progress()
-        if self.capture.enough and not self.capture.done:
-            text += f" ({n} are enough to save)"
-        self.progress_label.setText(text)
+        self.progress_label.setText(progress_text(self.capture))
         self.progress_bar.setValue(n)
         self.restart_button.setEnabled(n > 0)
         if self.capture.done:

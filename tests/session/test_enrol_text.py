@@ -1,0 +1,56 @@
+"""The capture dialog's and guided panel's texts, and a sample thumbnail's cut, without Qt."""
+
+from __future__ import annotations
+
+from faceapp.core.guided_capture import GuidedCapture, Shot
+from faceapp.core.types import Box
+from faceapp.session.enrol_text import (
+    faces_text,
+    name_hint,
+    progress_text,
+    save_text,
+    sentence,
+    shot_caption,
+    shot_tip,
+    thumbnail_box,
+)
+from faceapp.storage.gallery import Person
+
+ANN = Person(1, "Ann", 3, "2026-01-01T10:00:00")
+
+
+def _named(name: str) -> Person | None:
+    return ANN if name == "Ann" else None
+
+
+def test_the_faces_in_view_are_told() -> None:
+    assert faces_text(None, False).startswith("No processed frame yet")
+    assert faces_text(0, False) == "No face in view. Face the camera and press Retake."
+    assert faces_text(0, True) == "No face in view. Face the camera."
+    assert faces_text(1, False) == "One face in view."
+    assert faces_text(3, True).startswith("3 faces in view: the largest (green) is offered")
+
+
+def test_the_name_hint_says_what_enrolling_would_do() -> None:
+    assert name_hint("  ", _named, False).startswith("Type a new name")
+    assert name_hint("Bob", _named, False) == "Enrols Bob as a new person."
+    assert name_hint("Ann", _named, False) == "Adds sample #4 to Ann."
+    assert name_hint("Ann", _named, True) == "Adds the samples, from #4 on, to Ann."
+    assert name_hint("a/b\x00", _named, False).startswith("Not a usable name: ")
+
+
+def test_the_guided_texts() -> None:
+    assert (save_text(1), save_text(3)) == ("Save 1 sample", "Save 3 samples")
+    assert sentence("face the camera") == "Face the camera."
+    assert sentence(" too dark. ") == "Too dark." and sentence("") == ""
+    shot = Shot(0.2, -3.0, 1.0)
+    assert shot_caption(0, shot) == f"1 {shot.pose}"
+    assert shot_tip(1, shot) == f"Sample 2: {shot.pose}, turn +0.20, tilt -3°"
+    capture = GuidedCapture()
+    assert progress_text(capture) == capture.progress()
+
+
+def test_a_thumbnail_is_cut_with_a_margin_inside_the_frame() -> None:
+    assert thumbnail_box(Box(100, 100, 50, 100), 640, 480) == (80, 80, 170, 220)
+    assert thumbnail_box(Box(-10, -10, 50, 50), 640, 480) == (0, 0, 50, 50)
+    assert thumbnail_box(Box(700, 0, 50, 50), 640, 480) is None  # outside the frame
