@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from faceapp.core import matching
 from faceapp.core.matching import (
     DEFAULT_STRANGER_RATE,
     DEFAULT_VERIFICATION_FAR,
     MODES,
+    GalleryIndex,
+    GalleryOutlook,
     default_threshold,
+    index_outlook,
 )
-from faceapp.session.outlook_text import one_in_n
+from faceapp.session.outlook_text import gallery_sentence, one_in_n, pinned_sentence
 
 RECOGNITION, VERIFICATION = MODES
 
@@ -96,3 +101,101 @@ def default_text(mode: str) -> str:
         )
     n = one_in_n(DEFAULT_STRANGER_RATE)
     return f"Recognition default: automatic, about 1 stranger in\u00a0{n:,} named."
+
+
+def gallery_outlook(
+    index: GalleryIndex | None, stranger_rate: float
+) -> tuple[GalleryOutlook | None, float]:
+    """Return a gallery's outlook at ``stranger_rate`` and its samples per person.
+
+    None and 1.0 before the gallery is read; an empty gallery counts no people.
+    """
+    if index is None:
+        return None, 1.0
+    per_person = index.n_samples / len(index) if len(index) else 1.0
+    outlook = index_outlook(index, stranger_rate)
+    if not len(index):
+        outlook = outlook._replace(people=0)
+    return outlook, per_person
+
+
+@dataclass(frozen=True)
+class ThresholdView:
+    """What the threshold panel says of the distance in force.
+
+    Attributes
+    ----------
+    value : str
+        The distance, with "automatic" when recognition's rule sets it.
+    meaning : str
+        What the distance does.
+    outlook : str or None
+        What recognition's rule does with the gallery (None in verification).
+    far : str or None
+        The false accepts on LFW at the distance (None when the rule sets it).
+    reset_tip : str
+        What *Reset* goes back to.
+    reset_enabled : bool
+        The settings differ from the defaults.
+    """
+
+    value: str
+    meaning: str
+    outlook: str | None
+    far: str | None
+    reset_tip: str
+    reset_enabled: bool
+
+
+def threshold_view(
+    mode: str,
+    threshold: float,
+    pinned: float | None,
+    stranger_rate: float,
+    automatic: float,
+    index: GalleryIndex | None,
+) -> ThresholdView:
+    """Return what the threshold panel says.
+
+    Parameters
+    ----------
+    mode : str
+        "recognition" or "verification".
+    threshold : float
+        The distance in force.
+    pinned : float or None
+        The distance the user fixed for ``mode``, or None (the default, or the rule).
+    stranger_rate : float
+        Recognition's chosen rate of strangers given a name.
+    automatic : float
+        The distance the automatic rule would set (compared with a pinned one).
+    index : GalleryIndex or None
+        The gallery (None before it is read).
+    """
+    if mode == VERIFICATION:
+        return ThresholdView(
+            format_threshold(threshold),
+            describe_threshold(threshold, mode),
+            None,
+            false_accept_text(threshold),
+            "Use the verification default again",
+            abs(threshold - default_threshold(mode)) >= 0.00005,
+        )
+    outlook, per_person = gallery_outlook(index, stranger_rate)
+    n = one_in_n(DEFAULT_STRANGER_RATE)
+    tip = f"Use the automatic threshold at 1 stranger in {n:,} again"
+    changed = pinned is not None or stranger_rate != DEFAULT_STRANGER_RATE
+    if pinned is None:
+        meaning = (
+            f"A face is named within {threshold:.2f} of its nearest person, nearer "
+            "when two people look alike."
+        )
+        said = gallery_sentence(outlook, per_person)
+        return ThresholdView(f"{threshold:.2f} automatic", meaning, said, None, tip, changed)
+    meaning = (
+        f"Fixed at {format_threshold(threshold)} — does not follow the gallery. "
+        + describe_threshold(threshold, mode, automatic)
+    )
+    said = pinned_sentence(None if outlook is None else outlook.people)
+    far = false_accept_text(threshold)
+    return ThresholdView(format_threshold(threshold), meaning, said, far, tip, changed)

@@ -21,20 +21,11 @@ from faceapp.core.matching import (
     MIN_THRESHOLD,
     STRANGER_RATES,
     GalleryIndex,
-    GalleryOutlook,
-    default_threshold,
-    index_outlook,
 )
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.widgets.min_face_box import MinFaceBox
-from faceapp.session.outlook_text import gallery_sentence, one_in_n, pinned_sentence, rate_text
-from faceapp.session.threshold_text import (
-    STEPS,
-    default_text,
-    describe_threshold,
-    false_accept_text,
-    format_threshold,
-)
+from faceapp.session.outlook_text import rate_text
+from faceapp.session.threshold_text import STEPS, default_text, threshold_view
 from faceapp.settings import Settings
 
 
@@ -148,17 +139,6 @@ class ThresholdPanel(QWidget):
         """Return True when the slider's distance is in force (fixed in recognition, or 1:1)."""
         return self.slider.isEnabled()
 
-    def _outlook(self, settings: Settings) -> tuple[GalleryOutlook | None, float]:
-        """Return the gallery's outlook at the chosen rate and its samples per person."""
-        index: GalleryIndex | None = self._ctx.gallery_index()
-        if index is None:
-            return None, 1.0
-        per_person = index.n_samples / len(index) if len(index) else 1.0
-        outlook = index_outlook(index, settings.stranger_rate)
-        if not len(index):
-            outlook = outlook._replace(people=0)
-        return outlook, per_person
-
     def _show(self, settings: Settings) -> None:
         mode = settings.mode
         recognition = mode != VERIFICATION
@@ -176,38 +156,24 @@ class ThresholdPanel(QWidget):
         self.rate_combo.setEnabled(pinned is None)
         for w in (self.slider, self.rate_combo, self.fixed_box):
             w.blockSignals(False)
-        self.default_label.setText(default_text(mode))
-        self.far_label.setVisible(pinned is not None or not recognition)
-        if not recognition:
-            self.value_label.setText(format_threshold(threshold))
-            self.meaning_label.setText(describe_threshold(threshold, mode))
-            self.far_label.setText(false_accept_text(threshold))
-            self.reset_button.setToolTip("Use the verification default again")
-            self.reset_button.setEnabled(abs(threshold - default_threshold(mode)) >= 0.00005)
-            return
-        outlook, per_person = self._outlook(settings)
-        people = None if outlook is None else outlook.people
-        if pinned is None:
-            self.value_label.setText(f"{threshold:.2f} automatic")
-            self.outlook_label.setText(gallery_sentence(outlook, per_person))
-            self.meaning_label.setText(
-                f"A face is named within {threshold:.2f} of its nearest person, nearer "
-                "when two people look alike."
-            )
-        else:
-            automatic = self._ctx.automatic_distance()
-            self.value_label.setText(format_threshold(threshold))
-            self.outlook_label.setText(pinned_sentence(people))
-            self.meaning_label.setText(
-                f"Fixed at {format_threshold(threshold)} — does not follow the gallery. "
-                + describe_threshold(threshold, mode, automatic)
-            )
-            self.far_label.setText(false_accept_text(threshold))
-        n = one_in_n(DEFAULT_STRANGER_RATE)
-        self.reset_button.setToolTip(f"Use the automatic threshold at 1 stranger in {n:,} again")
-        self.reset_button.setEnabled(
-            pinned is not None or settings.stranger_rate != DEFAULT_STRANGER_RATE
+        view = threshold_view(
+            mode,
+            threshold,
+            pinned,
+            settings.stranger_rate,
+            self._ctx.automatic_distance(),
+            self._ctx.gallery_index(),
         )
+        self.default_label.setText(default_text(mode))
+        self.value_label.setText(view.value)
+        self.meaning_label.setText(view.meaning)
+        if view.outlook is not None:
+            self.outlook_label.setText(view.outlook)
+        self.far_label.setVisible(view.far is not None)
+        if view.far is not None:
+            self.far_label.setText(view.far)
+        self.reset_button.setToolTip(view.reset_tip)
+        self.reset_button.setEnabled(view.reset_enabled)
 
     @Slot(int)
     def _on_value_changed(self, value: int) -> None:
