@@ -8,7 +8,8 @@ from pathlib import PurePath
 
 from faceapp.session.capture_check import CAPTURE_SOURCE
 from faceapp.session.sample_quality import FAILED_MARK, QualityText, quality_text
-from faceapp.storage.gallery import Sample
+from faceapp.storage.gallery import Person, Sample
+from faceapp.storage.people import samples_text
 
 
 def added_text(created_at: str) -> str:
@@ -98,3 +99,19 @@ def samples_hint(name: str, limit: float, outliers: int, poor: int) -> str:
             " (hover for the limits)."
         )
     return text
+
+
+def samples_title(person: Person) -> tuple[str, str]:
+    """Return the Samples dialog's window title and heading for ``person``."""
+    return f"Samples of {person.name}", f"{person.name} — {samples_text(person.n_samples)}"
+
+
+def delete_text(selected: int) -> str:
+    """Return the text of the delete button with ``selected`` samples selected."""
+    return "Delete sample…" if selected <= 1 else f"Delete {selected} samples…"
+
+
+def delete_question(name: str, samples: int) -> str:
+    """Return the question asked before deleting ``samples`` samples of ``name``."""
+    what = "this sample" if samples == 1 else f"these {samples} samples"
+    return f"Delete {what} of {name}?\nThis cannot be undone."

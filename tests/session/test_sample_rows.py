@@ -6,8 +6,16 @@ import numpy as np
 
 from faceapp.core.quality import QualityFigures
 from faceapp.session.sample_quality import FAILED_MARK
-from faceapp.session.sample_rows import distance_text, sample_row, samples_hint, source_text
-from faceapp.storage.gallery import Sample
+from faceapp.session.sample_rows import (
+    delete_question,
+    delete_text,
+    distance_text,
+    sample_row,
+    samples_hint,
+    samples_title,
+    source_text,
+)
+from faceapp.storage.gallery import Person, Sample
 
 
 def test_a_sample_row_has_its_texts_keys_and_tip():
@@ -36,3 +44,15 @@ def test_the_hint_counts_the_outliers_and_poor_samples():
     assert "\n2 such samples here: consider deleting." in samples_hint("Ann", 0.9, 2, 0)
     assert "\n1 such sample here" in samples_hint("Ann", 0.9, 1, 0)
     assert f"\n{FAILED_MARK} marks a quality figure" in samples_hint("Ann", 0.9, 0, 1)
+
+
+def test_the_title_and_the_delete_texts() -> None:
+    title, heading = samples_title(Person(1, "Ann", 3, "2026-01-01T10:00:00"))
+    assert title == "Samples of Ann" and heading.startswith("Ann — 3 ")
+    assert (delete_text(0), delete_text(1), delete_text(4)) == (
+        "Delete sample…",
+        "Delete sample…",
+        "Delete 4 samples…",
+    )
+    assert delete_question("Ann", 1) == "Delete this sample of Ann?\nThis cannot be undone."
+    assert delete_question("Ann", 2).startswith("Delete these 2 samples of Ann?")

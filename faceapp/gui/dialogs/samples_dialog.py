@@ -27,9 +27,15 @@ from faceapp.gui.images import jpeg_pixmap
 from faceapp.gui.prompts import confirm, show_error
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.session.gallery import GalleryEdit
-from faceapp.session.sample_rows import distance_text, sample_row, samples_hint
+from faceapp.session.sample_rows import (
+    delete_question,
+    delete_text,
+    distance_text,
+    sample_row,
+    samples_hint,
+    samples_title,
+)
 from faceapp.storage.gallery import Person, Sample
-from faceapp.storage.people import samples_text
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +231,9 @@ class SamplesDialog(QDialog):
         person = self._person
         if person is None:
             return
-        self.setWindowTitle(f"Samples of {person.name}")
-        self.title_label.setText(f"{person.name} — {samples_text(person.n_samples)}")
+        title, heading = samples_title(person)
+        self.setWindowTitle(title)
+        self.title_label.setText(heading)
 
     def _show_hint(self) -> None:
         name = self._person.name if self._person is not None else "this person"
@@ -326,7 +333,7 @@ class SamplesDialog(QDialog):
     def _on_selection_changed(self) -> None:
         n = len(self.table.selectionModel().selectedRows())
         self.delete_button.setEnabled(n > 0)
-        self.delete_button.setText("Delete sample…" if n <= 1 else f"Delete {n} samples…")
+        self.delete_button.setText(delete_text(n))
 
     @Slot()
     def _on_gallery_changed(self) -> None:
@@ -338,8 +345,7 @@ class SamplesDialog(QDialog):
         if not ids:
             return
         name = self._person.name if self._person is not None else "this person"
-        what = "this sample" if len(ids) == 1 else f"these {len(ids)} samples"
-        if not confirm(self, "Delete samples", f"Delete {what} of {name}?\nThis cannot be undone."):
+        if not confirm(self, "Delete samples", delete_question(name, len(ids))):
             return
         self._edits.add(self._ctx.remove_samples(ids, self._person_id))
 
