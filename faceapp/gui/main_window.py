@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         self.gallery_files = GalleryFiles(ctx, self)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_INTERVAL_MS)
-        self._show_model_state(ctx.model_state, ctx.model_message)
+        self._on_model_state_changed(ctx.model_state, ctx.model_message)
         self._update_status()
 
     def _wire(self) -> None:
@@ -425,10 +425,6 @@ class MainWindow(QMainWindow):
         )
         self._update_status()
 
-    @Slot(str, str)
-    def _on_model_state_changed(self, state: str, message: str) -> None:
-        self._show_model_state(state, message)
-
     @Slot(str)
     def _on_worker_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 5000)
@@ -548,7 +544,8 @@ class MainWindow(QMainWindow):
 
     # -- status ------------------------------------------------------------------------
 
-    def _show_model_state(self, state: str, message: str) -> None:
+    @Slot(str, str)
+    def _on_model_state_changed(self, state: str, message: str) -> None:
         self.chrome.show_model_state(state)
         if state == ModelState.READY:
             self.model_banner.hide()

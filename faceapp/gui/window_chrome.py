@@ -23,20 +23,20 @@ from PySide6.QtWidgets import (
 from faceapp.gui.dialogs.help_dialogs import AboutDialog, HowToDialog, ShortcutsDialog
 from faceapp.gui.safe_text import make_plain
 from faceapp.session.live import ModelState
+from faceapp.session.window_layout import (
+    SIDE_MAX_PX,
+    SIDE_MIN_PX,
+    scroll_cap,
+    side_width,
+)
 from faceapp.session.window_status import MODEL_TEXT, pause_texts, status_texts
-
-#: Narrowest and widest side panel, in pixels.
-SIDE_MIN_PX = 330
-SIDE_MAX_PX = 560
-#: Share of the window's width the side panel takes between those (475 px of 1920).
-SIDE_SHARE = 0.25
 
 
 class _SideSplitter(QSplitter):
-    """The video beside the side panel; the panel takes :data:`SIDE_SHARE` of the width.
+    """The video beside the side panel; the panel takes its share of the width.
 
-    Until the user drags the handle: from then on both sides keep their proportions,
-    as a splitter does.
+    That is :func:`~faceapp.session.window_layout.side_width` until the user drags the
+    handle: from then on both sides keep their proportions, as a splitter does.
     """
 
     def __init__(self) -> None:
@@ -54,7 +54,7 @@ class _SideSplitter(QSplitter):
         if self.user_sized or self.count() != 2:
             return
         width = event.size().width() - self.handleWidth()
-        side = max(SIDE_MIN_PX, min(SIDE_MAX_PX, round(SIDE_SHARE * width)))
+        side = side_width(width)
         self.setSizes([width - side, side])
 
 
@@ -105,15 +105,6 @@ class _PinnedBox(QGroupBox):
         return super().sizeHint().height()
 
 
-#: Share of the side panel's height kept for the pinned panel (the gallery) when the
-#: panels above would take it; at least the pinned panel's minimum, at most its
-#: preferred height.
-PINNED_SHARE = 0.55
-#: Side panels lower than this many pixels (a 1024x700 window's is about 610) give the
-#: pinned panel its minimum only: the verdict and the threshold come first there.
-PINNED_SHARE_FROM_PX = 680
-
-
 class _SideColumn(QWidget):
     """The side panel: scrolled panels above a pinned one that keeps a share of the height.
 
@@ -138,12 +129,8 @@ class _SideColumn(QWidget):
         self._cap_scroll(event.size().height())
 
     def _cap_scroll(self, height: int) -> None:
-        keep = 0
-        share = PINNED_SHARE if height >= PINNED_SHARE_FROM_PX else 0.0
-        for box in self._pinned:
-            least = box.minimumSizeHint().height()
-            keep += max(least, min(box.natural_height(), round(share * height)))
-        cap = max(0, height - keep - self.layout().spacing()) if self._pinned else None
+        heights = [(b.minimumSizeHint().height(), b.natural_height()) for b in self._pinned]
+        cap = scroll_cap(height, heights, self.layout().spacing())
         if cap != self._scroll.height_cap:
             self._scroll.height_cap = cap
             self._scroll.updateGeometry()
@@ -157,10 +144,9 @@ def central_widget(
     ``panels`` are ``(title, widget, stretch)``.  Panels with stretch 0 are stacked in a
     column that scrolls when the window is too low for it; a panel with a stretch stays
     in view below that column and takes the spare height, so its buttons (the gallery's
-    Capture and Add photos) are reachable at the window's smallest size; it keeps
-    :data:`PINNED_SHARE` of the height when the column would take it.  The side panel
-    takes :data:`SIDE_SHARE` of the window's width, between :data:`SIDE_MIN_PX` and
-    :data:`SIDE_MAX_PX`.
+    Capture and Add photos) are reachable at the window's smallest size; it keeps a
+    share of the height when the column would take it, and the side panel a share of
+    the window's width (see :mod:`faceapp.session.window_layout`).
     """
     left = QWidget()
     left_layout = QVBoxLayout(left)
