@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faceapp.core.calibration import CalibrationReport, ThresholdFigures
+from faceapp.core.calibration import CalibrationReport, ClosePair, ThresholdFigures
 from faceapp.core.matching import MODES
 from faceapp.session.threshold_text import format_threshold
 from faceapp.settings import Settings
@@ -40,6 +40,28 @@ class Marker:
         """
         value = f"{self.value:.2f} automatic" if self.automatic else format_threshold(self.value)
         return f"{self.label} {value}" + (" (in use)" if self.in_use else "")
+
+
+#: The tool tip of the figures table.
+FIGURES_TIP = (
+    "* Leave one out: each sample of a person with two or more samples is named "
+    "against the gallery without it, as recognition would."
+)
+
+#: What the closest-pairs table's columns and colour mean.
+CLOSEST_NOTE = (
+    "Samples: the smallest distance between a sample of one and a sample of the "
+    "other.  Means: between their mean faces, which recognition compares a face "
+    "with.  Yellow: within the threshold in use, so these two can be mixed up."
+)
+
+#: What the charts' lines mean and what good separation looks like.
+LINES_HINT = (
+    "Lines: the distance thresholds (set in the Threshold panel of the main "
+    "window; recognition's automatic line follows the gallery, drawn for a face "
+    "with no close runner-up).  Good separation: the green same-person pairs left "
+    "of the line, the red different-people pairs right of it."
+)
 
 
 #: People who need two samples or more before the report means anything.
@@ -168,3 +190,8 @@ def column_header(figures: ThresholdFigures, automatic: bool, in_use: bool) -> s
 def within_text(limit: float) -> str:
     """Return the tool tip of a distance within the threshold in use, ``limit``."""
     return f"within the threshold in use ({format_threshold(limit)})"
+
+
+def closest_cells(pair: ClosePair) -> list[str]:
+    """Return a row of the closest-pairs table: the two people, samples' and means' distance."""
+    return [pair.person, pair.other, f"{pair.distance:.3f}", f"{pair.centroid_distance:.3f}"]

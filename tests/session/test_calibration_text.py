@@ -8,6 +8,7 @@ from faceapp.core.calibration import calibration_report
 from faceapp.core.matching import GalleryIndex
 from faceapp.session.calibration_text import (
     Marker,
+    closest_cells,
     column_header,
     empty_state,
     figure_rows,
@@ -67,3 +68,11 @@ def test_markers_and_numbers():
     assert percent(1, 3) == "33.3 %" and percent(1, 1000) == "0.1 %" and percent(0, 0) == "–"
     assert format_threshold(0.65) == "0.65" and format_threshold(0.6512) == "0.6512"
     assert describe_threshold(0.80, "recognition", 0.87).startswith("Stricter than automatic")
+
+
+def test_a_closest_pair_row_names_both_and_gives_both_distances():
+    report = _report({"Ann": 2, "Bob": 2})
+    pair = report.closest[0]
+    cells = closest_cells(pair)
+    assert cells[:2] == [pair.person, pair.other] and {pair.person, pair.other} == {"Ann", "Bob"}
+    assert cells[2:] == [f"{pair.distance:.3f}", f"{pair.centroid_distance:.3f}"]

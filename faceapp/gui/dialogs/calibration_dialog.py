@@ -11,11 +11,9 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QStackedWidget,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -25,8 +23,13 @@ from faceapp.core.matching import GalleryIndex
 from faceapp.gui.calibration_worker import CalibrationWorker
 from faceapp.gui.context import AppContext
 from faceapp.gui.widgets.calibration_charts import CalibrationCharts
+from faceapp.gui.widgets.tables import fill_row, read_only_table
 from faceapp.session.calibration_text import (
+    CLOSEST_NOTE,
+    FIGURES_TIP,
+    LINES_HINT,
     Marker,
+    closest_cells,
     column_header,
     empty_state,
     figure_rows,
@@ -57,25 +60,11 @@ CLOSE_COLOUR = "#f5c542"
 
 
 def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table = read_only_table(headers)
     table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
     table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
     return table
-
-
-def _item(text: str, tip: str = "", align_right: bool = False) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)  # plain text: names are shown as typed, never as markup
-    if tip:
-        item.setToolTip(tip)
-    if align_right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    return item
 
 
 class CalibrationDialog(QDialog):
@@ -127,16 +116,9 @@ class CalibrationDialog(QDialog):
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.charts = CalibrationCharts()
         self.figures = _table(["", "Recognition", "Verification"])
-        self.figures.setToolTip(
-            "* Leave one out: each sample of a person with two or more samples is named "
-            "against the gallery without it, as recognition would."
-        )
+        self.figures.setToolTip(FIGURES_TIP)
         self.closest = _table(["Person", "Closest other person", "Samples", "Means"])
-        self.closest_note = QLabel(
-            "Samples: the smallest distance between a sample of one and a sample of the "
-            "other.  Means: between their mean faces, which recognition compares a face "
-            "with.  Yellow: within the threshold in use, so these two can be mixed up."
-        )
+        self.closest_note = QLabel(CLOSEST_NOTE)
         self.closest_note.setObjectName("hint")
         self.closest_note.setWordWrap(True)
         self.singles = QLabel()
@@ -152,12 +134,7 @@ class CalibrationDialog(QDialog):
         side.addWidget(self.closest, 1)
         side.addWidget(self.closest_note)
         side.addWidget(self.singles)
-        hint = QLabel(
-            "Lines: the distance thresholds (set in the Threshold panel of the main "
-            "window; recognition's automatic line follows the gallery, drawn for a face "
-            "with no close runner-up).  Good separation: the green same-person pairs left "
-            "of the line, the red different-people pairs right of it."
-        )
+        hint = QLabel(LINES_HINT)
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         body = QWidget()
@@ -257,9 +234,7 @@ class CalibrationDialog(QDialog):
         rows = figure_rows(figures)
         self.figures.setRowCount(len(rows))
         for r, (what, texts) in enumerate(rows):
-            self.figures.setItem(r, 0, _item(what))
-            for c, text in enumerate(texts, 1):
-                self.figures.setItem(r, c, _item(text, align_right=True))
+            fill_row(self.figures, r, [what, *texts], numbers=range(1, len(texts) + 1))
         table = self.figures
         header_height = max(
             table.horizontalHeader().height(), table.horizontalHeader().sizeHint().height()
@@ -271,14 +246,15 @@ class CalibrationDialog(QDialog):
         limit = self._ctx.distance_in_force()
         self.closest.setRowCount(len(report.closest))
         for r, pair in enumerate(report.closest):
-            self.closest.setItem(r, 0, _item(pair.person, pair.person))
-            self.closest.setItem(r, 1, _item(pair.other, pair.other))
-            for c, value in ((2, pair.distance), (3, pair.centroid_distance)):
-                item = _item(f"{value:.3f}", align_right=True)
+            person, other, *distances = fill_row(
+                self.closest, r, closest_cells(pair), numbers=(2, 3)
+            )
+            person.setToolTip(pair.person)  # a long name is cut in its cell
+            other.setToolTip(pair.other)
+            for item, value in zip(distances, (pair.distance, pair.centroid_distance), strict=True):
                 if value <= limit:
                     item.setForeground(QColor(CLOSE_COLOUR))
                     item.setToolTip(within_text(limit))
-                self.closest.setItem(r, c, item)
 
     # -- slots -------------------------------------------------------------------------
 
