@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from faceapp.core.guided_capture import GuidedCapture, Shot
 from faceapp.core.types import Box
@@ -19,6 +19,11 @@ def sentence(text: str) -> str:
     """Return ``text`` as a sentence: capitalised, one full stop ("" stays "")."""
     text = text.strip().rstrip(".")
     return f"{text[:1].upper()}{text[1:]}." if text else ""
+
+
+def gallery_empty(loaded: bool, people: Iterable[Person]) -> bool:
+    """Return True once the people list is ``loaded`` and nobody in it has a face sample."""
+    return loaded and not any(p.n_samples for p in people)
 
 
 def faces_text(faces: int | None, guided: bool) -> str:

@@ -6,6 +6,7 @@ from faceapp.core.guided_capture import GuidedCapture, Shot
 from faceapp.core.types import Box
 from faceapp.session.enrol_text import (
     faces_text,
+    gallery_empty,
     name_hint,
     progress_text,
     save_text,
@@ -54,3 +55,10 @@ def test_a_thumbnail_is_cut_with_a_margin_inside_the_frame() -> None:
     assert thumbnail_box(Box(100, 100, 50, 100), 640, 480) == (80, 80, 170, 220)
     assert thumbnail_box(Box(-10, -10, 50, 50), 640, 480) == (0, 0, 50, 50)
     assert thumbnail_box(Box(700, 0, 50, 50), 640, 480) is None  # outside the frame
+
+
+def test_the_gallery_is_empty_once_read_with_nobody_having_a_sample() -> None:
+    nobody = Person(2, "Bob", 0, "2026-01-01T10:00:00")
+    assert not gallery_empty(False, [])  # not read yet: no hint
+    assert gallery_empty(True, []) and gallery_empty(True, [nobody])
+    assert not gallery_empty(True, [nobody, ANN])

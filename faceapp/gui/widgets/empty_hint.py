@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.gui.context import AppContext
 from faceapp.gui.prompts import ask_folder, ask_video
-from faceapp.storage.gallery import Person
+from faceapp.session.enrol_text import gallery_empty, sentence
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +70,13 @@ class EmptyGalleryHint(QLabel):
         self.setAccessibleName("Gallery is empty")
         self._suppressed = False
         view.installEventFilter(self)
-        ctx.people_reset.connect(self._on_people_changed)
-        ctx.person_updated.connect(self._on_person_updated)
-        ctx.person_removed.connect(self._on_person_removed)
+        for signal in (ctx.people_reset, ctx.person_updated, ctx.person_removed):
+            signal.connect(self._on_people_changed)  # the arguments are not needed
         self._on_people_changed()
 
     def gallery_is_empty(self) -> bool:
         """Return True once the people list is read and nobody in it has a face sample."""
-        if not self._ctx.people_loaded:
-            return False
-        return not any(p.n_samples for p in self._ctx.people_list())
+        return gallery_empty(self._ctx.people_loaded, self._ctx.people_list())
 
     def set_suppressed(self, suppressed: bool) -> None:
         """Keep the hint hidden while ``suppressed`` (a card with its own advice is up)."""
@@ -98,21 +95,12 @@ class EmptyGalleryHint(QLabel):
             y = view.height() - self.height() - BOTTOM_MARGIN
             self.move((view.width() - self.width()) // 2, y)
 
-    @Slot()
-    def _on_people_changed(self) -> None:
+    def _on_people_changed(self, *_changed: object) -> None:
         empty = self.gallery_is_empty() and not self._suppressed
         if empty:
             self._place()
             self.raise_()
         self.setVisible(empty)
-
-    @Slot(object, object)
-    def _on_person_updated(self, before: Person | None, after: Person) -> None:
-        self._on_people_changed()
-
-    @Slot(object)
-    def _on_person_removed(self, person: Person) -> None:
-        self._on_people_changed()
 
 
 #: The no-camera card's title, text and buttons.
@@ -207,8 +195,7 @@ class NoCameraCard(QFrame):
         """Show the card after ``camera`` (an index) could not be opened because of ``reason``."""
         log.info("no camera: showing the %r card (camera %s: %s)", NO_CAMERA_TITLE, camera, reason)
         self._camera = camera
-        reason = reason.strip().rstrip(".")
-        self.reason.setText(f"{reason[:1].upper()}{reason[1:]}." if reason else "")
+        self.reason.setText(sentence(reason))
         self._place()
         self.raise_()
         self.show()
