@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
-    QTableWidgetItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.types import FaceResult
 from faceapp.gui.face_actions import add_face_entries
-from faceapp.gui.widgets.tables import ask_csv_path, read_only_table
+from faceapp.gui.widgets.tables import ask_csv_path, fill_row, read_only_table
 from faceapp.session.photo_results import PhotoRow, summary, write_csv
 from faceapp.settings import MAX_PHOTO_INTERVAL_S
 
@@ -99,7 +98,7 @@ class PhotoResultsDialog(QDialog):
         self.interval_box.setSuffix(" s")
         self.interval_box.setValue(interval_s)
         self.interval_box.setToolTip("Each photo stays until it is processed, and at least this")
-        self.interval_box.valueChanged.connect(self._on_interval_box_value_changed)
+        self.interval_box.valueChanged.connect(self.interval_changed)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self._on_export_button_clicked)
         close = QPushButton("Close")
@@ -155,13 +154,9 @@ class PhotoResultsDialog(QDialog):
             self.table.scrollToItem(self.table.item(position, 0))
 
     def _fill(self, row: PhotoRow) -> None:
-        for col, text in enumerate(row.cells()):
-            item = QTableWidgetItem(text)
-            if col == 0:
-                item.setToolTip(text)
-            if col == 1:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            self.table.setItem(row.position, col, item)
+        file, faces, *_ = fill_row(self.table, row.position, row.cells())
+        file.setToolTip(file.text())  # a long path is cut in its cell
+        faces.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
 
     def _update_summary(self) -> None:
         self.summary_label.setText(summary(self._rows))
@@ -241,7 +236,3 @@ class PhotoResultsDialog(QDialog):
         if 0 <= row < len(self._rows) and self._rows[row].results:
             rect = self.table.visualRect(self.table.model().index(row, column))
             self._popup(row, rect.center())
-
-    @Slot(float)
-    def _on_interval_box_value_changed(self, value: float) -> None:
-        self.interval_changed.emit(value)
