@@ -29,7 +29,9 @@ from faceapp.gui.widgets.gallery_file import ImportConflictDialog, SharedGallery
 from faceapp.session.gallery_files import (
     add_recent_gallery,
     export_job,
+    export_name,
     export_report,
+    export_target,
     gallery_labels,
     import_job,
     import_report,
@@ -376,16 +378,12 @@ class GalleryFiles(QObject):
 
     @Slot()
     def _on_export_action_triggered(self) -> None:
-        suggested = Path(self._folder()) / f"faceapp-gallery-{date.today().isoformat()}.zip"
+        suggested = Path(self._folder()) / export_name(date.today())
         name, _ = QFileDialog.getSaveFileName(
             self._window, "Export gallery", str(suggested), ARCHIVE_FILTER
         )
         if name:
-            path = Path(name)
-            if path.suffix:
-                self.export_to(path)
-            else:  # the dialog asked about the name without ".zip", not this one
-                self.export_to(path.with_suffix(".zip"), overwrite=False)
+            self.export_to(*export_target(Path(name)))
 
     @Slot()
     def _on_import_action_triggered(self) -> None:

@@ -5,20 +5,17 @@ from __future__ import annotations
 import atexit
 import logging
 import shutil
-import sys
 import tempfile
 from dataclasses import fields
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, QTimer, Slot
 
-from faceapp.core.images import display_name
 from faceapp.session.window_preferences import (
     GROUP,
     VERSION,
-    exists_not_regular,
     make_private,
-    preferences_files,
+    refused_files,
     settings_from_stored,
     values_to_store,
 )
@@ -32,7 +29,8 @@ def guard_preferences_files() -> list[Path]:
 
     QSettings reads its files as soon as one is created, on the GUI thread: a FIFO
     there would block the window for ever (past ``--exit-after``), a device would be
-    read as settings.  Each file of :func:`preferences_files` is looked at with
+    read as settings.  Each file of
+    :func:`~faceapp.session.window_preferences.preferences_files` is looked at with
     ``stat``, which never blocks; when one exists and is not a regular file (a link to
     a regular file is fine), a warning is logged and QSettings is pointed at an empty
     private folder for that scope: the window starts with the default preferences and
@@ -45,27 +43,15 @@ def guard_preferences_files() -> list[Path]:
     list of Path
         The files refused (empty when all is well).
     """
-    if sys.platform in ("win32", "darwin"):
-        return []
     app = QCoreApplication
-    files = preferences_files(app.organizationName(), app.applicationName())
     refused = []
-    for scope, paths in files.items():
-        bad = [p for p in paths if exists_not_regular(p)]
-        if not bad:
-            continue
+    for scope, bad in refused_files(app.organizationName(), app.applicationName()).items():
         refused += bad
         empty = tempfile.mkdtemp(prefix="faceapp-preferences-")
         atexit.register(shutil.rmtree, empty, True)
         qt_scope = QSettings.Scope.UserScope if scope == "user" else QSettings.Scope.SystemScope
         QSettings.setPath(QSettings.Format.NativeFormat, qt_scope, empty)
         QSettings.setPath(QSettings.Format.IniFormat, qt_scope, empty)
-        for p in bad:
-            log.warning(
-                "preferences: %s is not a regular file (a pipe or a device?); not read, "
-                "default preferences used and not saved this time",
-                display_name(p),
-            )
     return refused
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -277,6 +278,22 @@ def export_job(
         return export_gallery(store, path, sha, overwrite=overwrite, app_version=__version__)
 
     return job
+
+
+def export_name(day: date) -> str:
+    """Return the archive's name the Export dialog suggests on ``day``."""
+    return f"faceapp-gallery-{day.isoformat()}.zip"
+
+
+def export_target(chosen: Path) -> tuple[Path, bool]:
+    """Return the archive to write for the name chosen in a file dialog, and if it may replace.
+
+    The dialog asked about replacing the name it returned; a name without suffix gets
+    ``.zip``, a file nobody was asked about, so it is never replaced.
+    """
+    if chosen.suffix:
+        return chosen, True
+    return chosen.with_suffix(".zip"), False
 
 
 def read_job(

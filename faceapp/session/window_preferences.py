@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
+from faceapp.core.images import display_name
 from faceapp.settings import Settings
 from faceapp.storage.credentials import settings_for_file, settings_from_file
 
@@ -49,6 +51,28 @@ def exists_not_regular(path: Path) -> bool:
         return not stat.S_ISREG(os.stat(path).st_mode)
     except OSError:  # absent, a broken link, or not reachable: Qt reads nothing there
         return False
+
+
+def refused_files(organization: str, application: str) -> dict[str, list[Path]]:
+    """Return, by scope, the preferences files that exist and are not regular files.
+
+    A warning names each (QSettings must not read them: a FIFO would block it).  Only
+    where QSettings keeps INI files: nothing on Windows or macOS.
+    """
+    if sys.platform in ("win32", "darwin"):
+        return {}
+    refused = {}
+    for scope, paths in preferences_files(organization, application).items():
+        bad = [p for p in paths if exists_not_regular(p)]
+        for p in bad:
+            log.warning(
+                "preferences: %s is not a regular file (a pipe or a device?); not read, "
+                "default preferences used and not saved this time",
+                display_name(p),
+            )
+        if bad:
+            refused[scope] = bad
+    return refused
 
 
 def settings_from_stored(values: dict[str, Any], versioned: bool = True) -> Settings:

@@ -184,3 +184,11 @@ def test_export_then_read_finds_who_is_enrolled(tmp_path: Path, data_dir: Path) 
     assert clashes == ("Ann",) and len(archive.people) == 1
     other = GalleryStore(tmp_path / "other.sqlite3")
     assert gf.import_job(archive, "fail")(other).added == ("Ann",)
+
+
+def test_an_export_named_without_suffix_gets_zip_and_replaces_nothing(tmp_path: Path) -> None:
+    from datetime import date
+
+    assert gf.export_name(date(2026, 3, 1)) == "faceapp-gallery-2026-03-01.zip"
+    assert gf.export_target(tmp_path / "a.zip") == (tmp_path / "a.zip", True)
+    assert gf.export_target(tmp_path / "a") == (tmp_path / "a.zip", False)

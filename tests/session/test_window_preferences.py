@@ -49,3 +49,18 @@ def test_the_file_is_made_private(tmp_path: Path) -> None:
     path.chmod(0o644)
     wp.make_private(path)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_fifo_among_the_files_is_refused_for_its_scope(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(wp.sys, "platform", "linux")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "system"))
+    assert wp.refused_files("org", "app") == {}
+    (tmp_path / "org").mkdir()
+    os.mkfifo(tmp_path / "org" / "app.conf")
+    assert wp.refused_files("org", "app") == {"user": [tmp_path / "org" / "app.conf"]}
+    assert "is not a regular file" in caplog.text
+    monkeypatch.setattr(wp.sys, "platform", "darwin")
+    assert wp.refused_files("org", "app") == {}
