@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from faceapp.core.enrolment_check import EnrolmentVerdict
+from faceapp.core.images import display_name
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,10 @@ def flagged_intro(target: str, flagged: int, total: int) -> str:
 def verdict_sentence(verdict: EnrolmentVerdict) -> str:
     """Return a refusal's message as a sentence: a capital first, a full stop last."""
     return verdict.message[:1].upper() + verdict.message[1:] + "."
+
+
+def source_label(source: str, index: int) -> str:
+    """Return how flagged sample ``index`` (from 0) is named: its photo's name, or a capture."""
+    if source == "capture":
+        return f"Captured sample {index + 1}"
+    return display_name(Path(source).name)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from faceapp.core.enrolment_check import EnrolmentVerdict
-from faceapp.session.flagged import FlaggedSample, flagged_intro, verdict_sentence
+from faceapp.core.images import display_name
+from faceapp.session.flagged import FlaggedSample, flagged_intro, source_label, verdict_sentence
 
 
 def test_the_intro_counts_the_refused_and_the_rest() -> None:
@@ -21,3 +22,8 @@ def test_a_refusal_reads_as_a_sentence() -> None:
     assert (
         verdict_sentence(sample.verdict) == "This face looks like Bob (0.50), not like Ann (1.20)."
     )
+
+
+def test_a_flagged_sample_is_named_by_its_photo_or_as_a_capture() -> None:
+    assert source_label("capture", 2) == "Captured sample 3"
+    assert source_label("/photos/ann/beach.jpg", 0) == display_name("beach.jpg")

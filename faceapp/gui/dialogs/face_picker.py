@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceapp.core.pipeline import largest_face
 from faceapp.core.types import Face
 from faceapp.gui.capture_worker import qimage_from_bgr
 from faceapp.gui.images import fitted
@@ -61,16 +62,12 @@ class FacePicker(QDialog):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.choices = QButtonGroup(self)
         row = QHBoxLayout()
-        largest = max(
-            range(len(self._faces)),
-            key=lambda i: self._faces[i].box.w * self._faces[i].box.h,
-            default=0,
-        )
-        for i, _face in enumerate(self._faces):
+        largest = largest_face(self._faces)
+        for i, face in enumerate(self._faces):
             button = QRadioButton(f"Face {i + 1}")
             self.choices.addButton(button, i)
             row.addWidget(button)
-            button.setChecked(i == largest)
+            button.setChecked(face is largest)
         row.addStretch(1)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QFontMetrics, QPixmap, QShowEvent
+from PySide6.QtGui import QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -20,7 +18,7 @@ from PySide6.QtWidgets import (
 from faceapp.core.images import display_name
 from faceapp.gui.images import fitted
 from faceapp.gui.safe_text import make_plain
-from faceapp.session.flagged import FlaggedSample, flagged_intro, verdict_sentence
+from faceapp.session.flagged import FlaggedSample, flagged_intro, source_label, verdict_sentence
 
 #: Side of the face thumbnails in the list, in pixels.
 THUMB_PX = 72
@@ -30,13 +28,6 @@ NAME_PX = 420
 
 #: Colour of the verdicts (the capture dialog's colour for what to fix).
 WARNING_COLOUR = "#ffb454"
-
-
-def _source_text(source: str, index: int, metrics: QFontMetrics) -> str:
-    if source == "capture":
-        return f"Captured sample {index + 1}"
-    name = display_name(Path(source).name)
-    return metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, NAME_PX)
 
 
 class WrongPersonDialog(QDialog):
@@ -85,7 +76,9 @@ class WrongPersonDialog(QDialog):
             if item.thumbnail and pm.loadFromData(item.thumbnail):
                 thumb.setPixmap(fitted(pm, THUMB_PX))
             thumb.setFixedSize(THUMB_PX, THUMB_PX)
-            source = QLabel(_source_text(item.source, row, self.fontMetrics()))
+            label = source_label(item.source, row)
+            elided = self.fontMetrics().elidedText(label, Qt.TextElideMode.ElideMiddle, NAME_PX)
+            source = QLabel(elided)
             source.setToolTip(display_name(item.source))
             message = QLabel(verdict_sentence(item.verdict))
             message.setWordWrap(True)
