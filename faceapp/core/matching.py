@@ -158,6 +158,10 @@ class GalleryIndex:
         made read-only.  None of them by default.
     negative_owners : ndarray, shape (n_negatives,), int, optional
         Index into ``names`` of the person each negative is not.
+    given_centroids : ndarray, shape (n_people, d), float32, optional, keyword only
+        The people's mean embeddings when the caller already has them (an index patched
+        by the people who changed keeps the others'); they must be what would be
+        computed.  Not kept: read :attr:`centroids`.
 
     Attributes
     ----------
@@ -185,6 +189,9 @@ class GalleryIndex:
         default_factory=lambda: np.zeros((0,), np.int64), repr=False, compare=False
     )
     centroids: np.ndarray = field(init=False, repr=False, compare=False)
+    given_centroids: np.ndarray | None = field(
+        default=None, repr=False, compare=False, kw_only=True
+    )
 
     def __post_init__(self) -> None:
         if len(self.person_ids) != len(self.names):
@@ -205,6 +212,14 @@ class GalleryIndex:
         counts = np.bincount(self.owners, minlength=len(self.names))
         if len(counts) != len(self.names) or (counts == 0).any():
             raise ValueError("every person in a GalleryIndex needs at least one sample")
+        given = self.given_centroids
+        object.__setattr__(self, "given_centroids", None)
+        if given is not None:
+            if given.shape != (len(self.names), self.embeddings.shape[1]):
+                raise ValueError("given_centroids do not match the people and dimension")
+            given.setflags(write=False)
+            object.__setattr__(self, "centroids", given)
+            return
         if len(self.owners) == len(self.names) and np.array_equal(
             self.owners, np.arange(len(self.names))
         ):

@@ -184,39 +184,81 @@ MAX_DELTA = 500
 
 #: One row per person of a gallery file: what changes whenever their row, samples or
 #: "not X" corrections change (a file keeps no change log).
-_PEOPLE_STAMP_SQL = "SELECT id, name, created_at FROM people"
+_PEOPLE_STAMP_SQL = "SELECT id, name, created_at FROM people ORDER BY id"
 #: Answered from the index on ``samples(person_id)`` alone (no embedding is read).
-_SAMPLE_STAMP_SQL = (
-    "SELECT person_id, count(*), max(id), total(id) FROM samples GROUP BY person_id"
-)
+_SAMPLE_STAMP_SQL = "SELECT person_id, count(*), max(id), total(id) FROM samples GROUP BY person_id"
 _NEGATIVE_STAMP_SQL = (
     "SELECT person_id, count(*), max(id), total(id) FROM negatives GROUP BY person_id"
+)
+_AGGREGATE = np.dtype(
+    [("pid", np.int64), ("n", np.float64), ("max", np.float64), ("sum", np.float64)]
 )
 
 #: What a store said changed: ``(mark, person ids)``; ids None when it cannot tell.
 Changes = tuple[object, frozenset[int] | None]
 
 
-def file_stamps(store: Any) -> dict[int, tuple[Any, ...]]:
+@dataclass(frozen=True, eq=False)
+class FileStamps:
+    """A gallery file's per-person stamps, as arrays (no Python object per person).
+
+    Attributes
+    ----------
+    ids : ndarray of int64, shape (n,)
+        The people's ids, increasing.
+    rows : ndarray of int64, shape (n,)
+        Python's hash of each person's row ``(id, name, created_at)``: it differs after
+        a rename or a re-enrolment under the id (two rows hash alike once in 2**64).
+    counts : ndarray of float64, shape (n, 6)
+        Count, largest id and sum of ids of the person's samples, then of their "not X"
+        corrections (0 when none).
+    """
+
+    ids: np.ndarray
+    rows: np.ndarray
+    counts: np.ndarray
+
+    def changed_since(self, old: FileStamps) -> frozenset[int]:
+        """Return the ids of the people whose stamp differs from ``old`` (or who came or went)."""
+        common, i_old, i_new = np.intersect1d(
+            old.ids, self.ids, assume_unique=True, return_indices=True
+        )
+        differ = (old.rows[i_old] != self.rows[i_new]) | (
+            old.counts[i_old] != self.counts[i_new]
+        ).any(axis=1)
+        gone = np.setdiff1d(old.ids, self.ids, assume_unique=True)
+        came = np.setdiff1d(self.ids, old.ids, assume_unique=True)
+        return frozenset(np.concatenate([common[differ], gone, came]).tolist())
+
+
+def file_stamps(store: Any) -> FileStamps:
     """Return a gallery file's per-person stamps: a row that changes with each of their writes.
 
-    One aggregate query (no embedding is read).  Two stamps differ when the person was
-    renamed, re-enrolled under their id, or had samples or corrections added or removed;
-    the one write it can miss is another program removing a person's newest sample and
-    adding one, which SQLite may give the freed id, between two looks.
+    One aggregate query (no embedding is read), streamed into arrays: no row outlives
+    its step, so reading 100,000 stamps sets off no full garbage collection.  Two stamps
+    differ when the person was renamed, re-enrolled under their id, or had samples or
+    corrections added or removed; the one write it can miss is another program removing
+    a person's newest sample and adding one, which SQLite may give the freed id, between
+    two looks.
     """
     with store.read_transaction() as conn:
-        stamps: dict[int, tuple[Any, ...]] = {
-            r[0]: (r[1], r[2]) for r in conn.execute(_PEOPLE_STAMP_SQL)
-        }
+        people = np.fromiter(
+            ((r[0], hash(r)) for r in conn.execute(_PEOPLE_STAMP_SQL)),
+            np.dtype([("id", np.int64), ("row", np.int64)]),
+        )
+        ids = np.ascontiguousarray(people["id"])
+        counts = np.zeros((len(ids), 6), np.float64)
         queries = [_SAMPLE_STAMP_SQL]
         if conn.execute("PRAGMA user_version").fetchone()[0] >= NEGATIVES_SCHEMA:
             queries.append(_NEGATIVE_STAMP_SQL)
         for k, sql in enumerate(queries):
-            for r in conn.execute(sql):
-                if r[0] in stamps:
-                    stamps[r[0]] += (k, *r[1:])
-    return stamps
+            agg = np.fromiter(conn.execute(sql), _AGGREGATE)
+            at = np.searchsorted(ids, agg["pid"])
+            found = at < len(ids)
+            found[found] = ids[at[found]] == agg["pid"][found]
+            for j, column in enumerate(("n", "max", "sum")):
+                counts[at[found], 3 * k + j] = agg[column][found]
+    return FileStamps(ids, np.ascontiguousarray(people["row"]), counts)
 
 
 def changes_of(store: Any, mark: object) -> Changes:
@@ -234,11 +276,9 @@ def changes_of(store: Any, mark: object) -> Changes:
         revision, ids = since(mark)
         return revision, ids
     stamps = file_stamps(store)
-    if not isinstance(mark, dict):
+    if not isinstance(mark, FileStamps):
         return stamps, None
-    changed = {pid for pid, stamp in stamps.items() if mark.get(pid) != stamp}
-    changed.update(pid for pid in mark if pid not in stamps)
-    return stamps, frozenset(changed)
+    return stamps, stamps.changed_since(mark)
 
 
 class GalleryFollower:
@@ -247,13 +287,16 @@ class GalleryFollower:
     The gallery thread of a window keeps one: :meth:`mark_of` before reading everybody,
     :meth:`read` and :attr:`index` take what was read, and :meth:`catch_up`
     after a change, which re-reads only the people the store says changed (PostgreSQL's
-    change log, or a gallery file's per-person stamps) and patches both.  The result
-    equals a full read (tested after enrol, rename, remove, add-sample, corrections and
-    wipe).  Use from one thread.
+    change log, or a gallery file's per-person stamps) and patches both.  The patch
+    works on the changed people (their rows found in arrays, the others' samples and
+    means kept; names only renamed keep every array); the result equals a full read
+    (tested after enrol, rename, remove, add-sample, corrections and wipe).  Use from
+    one thread.
     """
 
     def __init__(self) -> None:
         self._mark: object = None
+        self._row_ids: np.ndarray | None = None  # person id of each row of ``people``
         self.people: PeopleSnapshot | None = None
         self.index: StampedIndex | None = None
 
@@ -267,11 +310,11 @@ class GalleryFollower:
 
         The index built next is given to :attr:`index`.
         """
-        self._mark, self.people, self.index = mark, people, None
+        self._mark, self.people, self.index, self._row_ids = mark, people, None, None
 
     def forget(self) -> None:
         """Drop what was read (another gallery is opened)."""
-        self._mark, self.people, self.index = None, None, None
+        self._mark, self.people, self.index, self._row_ids = None, None, None, None
 
     def catch_up(self, store: Any) -> bool:
         """Apply the changes made since the last read; tell whether that was possible.
@@ -288,26 +331,38 @@ class GalleryFollower:
             return False
         if changed:
             try:
-                people, index = self._apply(store, changed)
+                people, row_ids, index = self._apply(store, changed)
             except (ValueError, KeyError) as exc:  # e.g. a new dimension: read everything
                 log.info("incremental refresh not possible (%s); reading everything", exc)
                 return False
-            self.people, self.index = people, index
+            self.people, self._row_ids, self.index = people, row_ids, index
         self._mark = mark
         return True
 
-    def _apply(self, store: Any, changed: frozenset[int]) -> tuple[PeopleSnapshot, StampedIndex]:
+    def _apply(
+        self, store: Any, changed: frozenset[int]
+    ) -> tuple[PeopleSnapshot, np.ndarray, StampedIndex]:
         assert self.people is not None and self.index is not None
-        listed = PeopleList.from_snapshot(self.people)
+        row_ids = self._row_ids
+        if row_ids is None:
+            row_ids = np.fromiter(map(_ID, self.people.people), np.int64, len(self.people.people))
+        rows, keys = list(self.people.people), list(self.people.keys)
         now: dict[int, Person] = {}
         samples: dict[int, list[np.ndarray]] = {}
         negatives: dict[int, list[np.ndarray]] = {}
         read_negatives = getattr(store, "negatives", None)
         for pid in sorted(changed):
             person = store.find_person(pid)
-            listed.replace(listed.get(pid), person)
+            for row in np.flatnonzero(row_ids == pid)[::-1].tolist():
+                del rows[row], keys[row]
+                row_ids = np.delete(row_ids, row)
             if person is None:
                 continue
+            key = sort_key(person.name)
+            row = bisect.bisect_left(keys, key)
+            rows.insert(row, person)
+            keys.insert(row, key)
+            row_ids = np.insert(row_ids, row, pid)
             now[pid] = person
             try:
                 samples[pid] = [s.embedding for s in store.samples(pid)]
@@ -315,8 +370,8 @@ class GalleryFollower:
                     negatives[pid] = [n.embedding for n in read_negatives(pid)]
             except KeyError:  # removed meanwhile: the next refresh takes them out
                 samples[pid] = []
-        people = PeopleSnapshot(tuple(listed._rows), tuple(listed._keys))
-        return people, _patched(self.index, changed, now, samples, negatives)
+        people = PeopleSnapshot(tuple(rows), tuple(keys))
+        return people, row_ids, _patched(self.index, changed, now, samples, negatives)
 
 
 def _patched(
@@ -326,49 +381,112 @@ def _patched(
     samples: dict[int, list[np.ndarray]],
     negatives: dict[int, list[np.ndarray]],
 ) -> StampedIndex:
-    """Return ``old`` with the people in ``changed`` replaced by what was read of them."""
+    """Return ``old`` with the people in ``changed`` replaced by what was read of them.
+
+    Works on the changed people: their sample rows are found by bisection (the index is
+    in person-id order), the others' rows and means are kept, and when the changed
+    people's samples are what the index holds (a rename, a correction) the arrays are
+    ``old``'s own.  ValueError when the samples no longer share one dimension or the
+    index is not in person-id order (then everything is read).
+    """
     old_ids = np.asarray(old.person_ids, np.int64)
-    row_pids = old_ids[old.owners] if len(old_ids) else np.zeros(0, np.int64)
-    keep = ~np.isin(row_pids, list(changed))
-    new_pids = [pid for pid in sorted(samples) for _ in samples[pid]]
-    rows = [e for pid in sorted(samples) for e in samples[pid]]
-    dims = {e.shape[0] for e in rows} | ({old.embeddings.shape[1]} if keep.any() else set())
-    if len(dims) > 1:
+    owners = np.asarray(old.owners, np.int64)
+    if np.any(np.diff(old_ids) <= 0) or np.any(np.diff(owners) < 0):
+        raise ValueError("the index is not in person-id order")
+    dim = int(old.embeddings.shape[1]) if old.embeddings.ndim == 2 else 0
+    changed_ids = sorted(changed)
+    fresh: dict[int, np.ndarray] = {}
+    dims = {e.shape[0] for pid in changed_ids for e in samples.get(pid, [])}
+    if len(dims) > 1 or (len(old_ids) and dims - {dim}):
         raise ValueError("the samples no longer share one dimension")
-    if not keep.any() and not rows:
-        return StampedIndex.empty()  # type: ignore[return-value]
-    dim = dims.pop()
-    pids = np.concatenate([row_pids[keep], np.asarray(new_pids, np.int64)])
-    fresh_rows = l2_normalize(np.asarray(rows, np.float32).reshape(-1, dim))
-    embeddings = np.concatenate([old.embeddings[keep].reshape(-1, dim), fresh_rows])
-    order = np.argsort(pids, kind="stable")
-    pids, embeddings = pids[order], embeddings[order]
-    person_ids = np.unique(pids)
-    owners = np.searchsorted(person_ids, pids)
-    names = dict(zip(old.person_ids, old.names))
-    since = dict(zip(old.person_ids, old.enrolled_at)) if old.enrolled_at else {}
-    for pid, person in now.items():
-        names[pid], since[pid] = person.name, person.created_at or ""
-    ids = tuple(int(i) for i in person_ids)
+    for pid in changed_ids:
+        if samples.get(pid):
+            fresh[pid] = l2_normalize(np.asarray(samples[pid], np.float32))
+    if fresh and not len(old_ids):
+        dim = next(iter(fresh.values())).shape[1]
+    # Each changed person's place among the people and their sample rows in ``old``.
+    at = np.searchsorted(old_ids, changed_ids).tolist()
+    was = [k < len(old_ids) and int(old_ids[k]) == pid for k, pid in zip(at, changed_ids)]
+    spans = {
+        pid: (int(np.searchsorted(owners, k, "left")), int(np.searchsorted(owners, k, "right")))
+        for pid, k, there in zip(changed_ids, at, was)
+        if there
+    }
+    same_samples = all(
+        (pid in spans) == (pid in fresh)
+        and (
+            pid not in fresh
+            or np.array_equal(old.embeddings[spans[pid][0] : spans[pid][1]], fresh[pid])
+        )
+        for pid in changed_ids
+    )
+    ids, names = list(old.person_ids), list(old.names)
+    since = list(old.enrolled_at) if old.enrolled_at else [""] * len(ids)
+    if same_samples:  # the same people with the same samples: names and dates only
+        embeddings, new_owners, centroids = old.embeddings, old.owners, old.centroids
+        for pid, k in zip(changed_ids, at):
+            if pid in fresh:
+                names[k], since[k] = now[pid].name, now[pid].created_at or ""
+        person_ids = old_ids
+    else:
+        # Walk the people in id order: keep the stretches between changed people.
+        emb_parts: list[np.ndarray] = []
+        cen_parts: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        old_counts = np.diff(np.searchsorted(owners, np.arange(len(old_ids) + 1)))
+        row, person = 0, 0
+        for pid, k, there in zip(changed_ids, at, was):
+            start = spans[pid][0] if there else int(np.searchsorted(owners, k, "left"))
+            emb_parts.append(old.embeddings[row:start])
+            cen_parts.append(old.centroids[person:k])
+            counts.append(old_counts[person:k])
+            row, person = (spans[pid][1], k + 1) if there else (start, k)
+            if pid in fresh:
+                rows = fresh[pid]
+                sums = np.zeros((1, rows.shape[1]), np.float32)
+                np.add.at(sums, np.zeros(len(rows), np.int64), rows)
+                emb_parts.append(rows)
+                cen_parts.append(l2_normalize(rows if len(rows) == 1 else sums))
+                counts.append(np.array([len(rows)]))
+        emb_parts.append(old.embeddings[row:])
+        cen_parts.append(old.centroids[person:])
+        counts.append(old_counts[person:])
+        for k in sorted((k for k, there in zip(at, was) if there), reverse=True):
+            del ids[k], names[k], since[k]
+        for pid in changed_ids:
+            if pid in fresh:
+                k = bisect.bisect_left(ids, pid)
+                ids.insert(k, pid)
+                names.insert(k, now[pid].name)
+                since.insert(k, now[pid].created_at or "")
+        if not ids:
+            return StampedIndex.empty()  # type: ignore[return-value]
+        embeddings = np.concatenate([p.reshape(-1, dim) for p in emb_parts])
+        centroids = np.concatenate([c.reshape(-1, dim) for c in cen_parts])
+        new_owners = np.repeat(np.arange(len(ids), dtype=np.int64), np.concatenate(counts))
+        person_ids = np.asarray(ids, np.int64)
     # The corrections: the kept ones, and the changed people's as read (same dimension).
     neg_pids = old_ids[old.negative_owners] if len(old.negative_owners) else np.zeros(0, np.int64)
-    neg_keep = ~np.isin(neg_pids, list(changed))
-    fresh = [(pid, e) for pid in sorted(negatives) for e in negatives[pid] if e.shape[0] == dim]
-    all_neg_pids = np.concatenate([neg_pids[neg_keep], np.asarray([p for p, _ in fresh], np.int64)])
+    neg_keep = ~np.isin(neg_pids, changed_ids)
+    fresh_neg = [(pid, e) for pid in sorted(negatives) for e in negatives[pid] if e.shape[0] == dim]
+    all_neg_pids = np.concatenate(
+        [neg_pids[neg_keep], np.asarray([p for p, _ in fresh_neg], np.int64)]
+    )
     kept_negs = old.negatives[neg_keep].reshape(-1, dim)
-    new_negs = l2_normalize(np.asarray([e for _, e in fresh], np.float32).reshape(-1, dim))
+    new_negs = l2_normalize(np.asarray([e for _, e in fresh_neg], np.float32).reshape(-1, dim))
     all_negs = np.concatenate([kept_negs, new_negs])
     inside = np.isin(all_neg_pids, person_ids)
     order = np.argsort(all_neg_pids[inside], kind="stable")
     neg_pids_in = all_neg_pids[inside][order]
     return StampedIndex(
-        ids,
-        tuple(names[i] for i in ids),
+        tuple(ids),
+        tuple(names),
         embeddings,
-        owners.astype(np.int64),
+        new_owners,
         negatives=all_negs[inside][order] if len(neg_pids_in) else np.zeros((0, 0)),
         negative_owners=np.searchsorted(person_ids, neg_pids_in).astype(np.int64),
-        enrolled_at=tuple(since.get(i, "") for i in ids),
+        enrolled_at=tuple(since),
+        given_centroids=centroids,
     )
 
 

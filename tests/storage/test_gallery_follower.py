@@ -155,3 +155,53 @@ def test_a_window_queue_applies_another_desks_change_without_reading_everything(
     assert full_reads == [1]  # only the first read was a full one
     assert [p.name for p in calls.of("people_loaded")[-1][0].people] == ["Ann", "Fay"]
     assert sorted(calls.of("index_ready")[-1][0].names) == ["Ann", "Bob", "Fay"]
+
+
+def test_a_file_mark_is_arrays_not_a_tuple_per_person(tmp_path: Path) -> None:
+    """100,000 stamps as dict entries of tuples were rebuilt after each write (GC pauses)."""
+    store = GalleryStore(tmp_path / "g.sqlite3")
+    for k in range(20):
+        store.add_samples(f"P{k}", [(vec(k), None, None)])
+    mark = GalleryFollower.mark_of(store)
+    assert not isinstance(mark, dict)
+    assert all(isinstance(v, np.ndarray) for v in vars(mark).values())
+
+
+def test_a_refresh_computes_only_the_changed_people(store, monkeypatch) -> None:
+    """The per-write work follows the change: rows normalised, arrays copied (not 100,000)."""
+    import faceapp.core.matching as matching
+    import faceapp.storage.people as people
+
+    for k in range(30):
+        store.add_samples(f"P{k:02}", [(vec(k), None, None)] * (1 + k % 3))
+    store.add_negative("P03", vec(99))
+    follower = GalleryFollower()
+    full_read(store, follower)
+    normalised: list[int] = []
+    real = matching.l2_normalize
+
+    def counting(v, axis=-1):
+        normalised.append(int(np.asarray(v).reshape(-1, np.asarray(v).shape[-1]).shape[0]))
+        return real(v, axis)
+
+    monkeypatch.setattr(matching, "l2_normalize", counting)
+    monkeypatch.setattr(people, "l2_normalize", counting)
+
+    before = follower.index
+    store.rename("P05", "Aaron")  # names only: the arrays are the same
+    assert follower.catch_up(store)
+    assert follower.index.embeddings is before.embeddings
+    assert follower.index.centroids is before.centroids
+    assert sum(normalised) <= 3  # at most the renamed person's three samples
+    monkeypatch.undo()
+    assert_same_as_a_full_read(store, follower)
+
+    monkeypatch.setattr(matching, "l2_normalize", counting)
+    monkeypatch.setattr(people, "l2_normalize", counting)
+    normalised.clear()
+    store.add_samples("Zed", [(vec(50), None, None), (vec(51), None, None)])  # enrol
+    store.add_samples("P07", [(vec(52), None, None)])  # and one more sample
+    assert follower.catch_up(store)
+    assert sum(normalised) <= 2 + 1 + 2 + 1 + 1  # their samples, their means, negatives
+    monkeypatch.undo()
+    assert_same_as_a_full_read(store, follower)
