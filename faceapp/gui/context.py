@@ -93,7 +93,7 @@ class AppContext(QObject):
     #: A gallery write finished or failed: its :class:`GalleryEdit` (after the signals
     #: above).  ``edit.ticket`` is what the write method returned.
     edit_finished = Signal(object)
-    #: A new matching snapshot (:class:`GalleryIndex`) for the recognition worker.
+    #: A new matching snapshot (:class:`GalleryIndex`), handed to the recognition worker first.
     gallery_index_changed = Signal(object)
     #: Thumbnails asked for with :meth:`request_thumbnails`: a tuple of
     #: ``(person_id, QImage or None)``.
@@ -163,7 +163,6 @@ class AppContext(QObject):
         self.recognition.add_tap(self.history.tap)
         self.recognition.result_ready.connect(self._on_recognition_result_ready)
         self.recognition.model_state_changed.connect(self.set_model_state)
-        self.gallery_index_changed.connect(self._on_gallery_index_changed)
         #: Rates, latency and faces of the live source, for the status bar.
         self.meters = LiveMeters()
         self._ticket = 0
@@ -351,10 +350,6 @@ class AppContext(QObject):
             self.meters.result(result)
             self.publish_result(result, judgement)
 
-    @Slot(object)
-    def _on_gallery_index_changed(self, index: GalleryIndex) -> None:
-        self.recognition.set_gallery(index)
-
     def publish_frame(self, image: QImage, index: int, timestamp: float) -> None:
         """Announce the frame now on screen (emits ``frame_ready``)."""
         self._shown.show_frame(index, timestamp)
@@ -463,6 +458,7 @@ class AppContext(QObject):
         self._people, self._people_loaded = PeopleList(), False
         self._index = GalleryIndex.empty()
         self.people_reset.emit()
+        self.recognition.set_gallery(self._index)
         self.gallery_index_changed.emit(self._index)
         self.clear_results()
         self._gallery.queue.reload()
@@ -559,6 +555,7 @@ class AppContext(QObject):
     @Slot(object)
     def _on_index_ready(self, index: GalleryIndex) -> None:
         self._index = index
+        self.recognition.set_gallery(index)
         self.gallery_index_changed.emit(index)
 
     @Slot(object)

@@ -32,6 +32,7 @@ from faceapp.session.gallery_files import (
     export_name,
     export_report,
     export_target,
+    failure_text,
     gallery_labels,
     import_job,
     import_report,
@@ -243,7 +244,7 @@ class GalleryFiles(QObject):
 
     def _on_exported(self, summary: object, error: str | None) -> None:
         if error is not None:
-            self._tell(QMessageBox.Icon.Warning, "Export gallery", f"Nothing exported: {error}")
+            self._tell(QMessageBox.Icon.Warning, "Export gallery", failure_text("export", error))
             self.export_finished.emit(None, error)
             return
         text = export_report(summary)  # type: ignore[arg-type]
@@ -290,11 +291,7 @@ class GalleryFiles(QObject):
         self._run(import_job(archive, policy), True, "Importing the gallery…", done)
 
     def _import_failed(self, error: str) -> None:
-        self._tell(
-            QMessageBox.Icon.Warning,
-            "Import gallery",
-            f"Nothing imported: {error}\n\nThe gallery is unchanged.",
-        )
+        self._tell(QMessageBox.Icon.Warning, "Import gallery", failure_text("import", error))
         self.import_finished.emit(None, error)
 
     # -- jobs and messages ---------------------------------------------------------------

@@ -375,6 +375,13 @@ def gallery_labels(path: Path) -> tuple[str, str, str]:
     return f"faceapp — {path.name}", f"Gallery: {path.name}", str(path.absolute())
 
 
+def failure_text(action: str, error: str) -> str:
+    """Return the message of a failed ``action`` ("export" or "import"): nothing was written."""
+    if action == "import":
+        return f"Nothing imported: {error}\n\nThe gallery is unchanged."
+    return f"Nothing exported: {error}"
+
+
 def _people(n: int) -> str:
     return f"{n} {'person' if n == 1 else 'people'}"
 

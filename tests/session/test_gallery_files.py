@@ -192,3 +192,8 @@ def test_an_export_named_without_suffix_gets_zip_and_replaces_nothing(tmp_path: 
     assert gf.export_name(date(2026, 3, 1)) == "faceapp-gallery-2026-03-01.zip"
     assert gf.export_target(tmp_path / "a.zip") == (tmp_path / "a.zip", True)
     assert gf.export_target(tmp_path / "a") == (tmp_path / "a.zip", False)
+
+
+def test_failures_say_nothing_was_written() -> None:
+    assert gf.failure_text("export", "disk full") == "Nothing exported: disk full"
+    assert gf.failure_text("import", "bad").endswith("The gallery is unchanged.")
