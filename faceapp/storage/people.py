@@ -18,6 +18,7 @@ from faceapp.storage.schema import NEGATIVES_SCHEMA, Person
 log = logging.getLogger(__name__)
 
 _ID = operator.attrgetter("id")
+_FIRST = operator.itemgetter(0)
 
 
 def sort_key(name: str) -> tuple[str, str]:
@@ -242,11 +243,10 @@ def file_stamps(store: Any) -> FileStamps:
     two looks.
     """
     with store.read_transaction() as conn:
-        people = np.fromiter(
-            ((r[0], hash(r)) for r in conn.execute(_PEOPLE_STAMP_SQL)),
-            np.dtype([("id", np.int64), ("row", np.int64)]),
-        )
-        ids = np.ascontiguousarray(people["id"])
+        # Two passes at C speed (no Python code per row), in one read transaction: the
+        # ids, then the rows' hashes.
+        ids = np.fromiter(map(_FIRST, conn.execute(_PEOPLE_STAMP_SQL)), np.int64)
+        rows = np.fromiter(map(hash, conn.execute(_PEOPLE_STAMP_SQL)), np.int64)
         counts = np.zeros((len(ids), 6), np.float64)
         queries = [_SAMPLE_STAMP_SQL]
         if conn.execute("PRAGMA user_version").fetchone()[0] >= NEGATIVES_SCHEMA:
@@ -258,7 +258,7 @@ def file_stamps(store: Any) -> FileStamps:
             found[found] = ids[at[found]] == agg["pid"][found]
             for j, column in enumerate(("n", "max", "sum")):
                 counts[at[found], 3 * k + j] = agg[column][found]
-    return FileStamps(ids, np.ascontiguousarray(people["row"]), counts)
+    return FileStamps(ids, rows, counts)
 
 
 def changes_of(store: Any, mark: object) -> Changes:
