@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from faceapp.core.calibration import CalibrationReport, ClosePair, ThresholdFigures
 from faceapp.core.matching import MODES
@@ -195,3 +198,33 @@ def within_text(limit: float) -> str:
 def closest_cells(pair: ClosePair) -> list[str]:
     """Return a row of the closest-pairs table: the two people, samples' and means' distance."""
     return [pair.person, pair.other, f"{pair.distance:.3f}", f"{pair.centroid_distance:.3f}"]
+
+
+#: One curve of a chart: its x and y values.
+Curve = tuple[np.ndarray, np.ndarray]
+
+
+def histogram_share(hist: Sequence[int], total: int) -> np.ndarray:
+    """Return the percentage of ``total`` pairs in each bin of ``hist`` (zeros when none)."""
+    counts = np.asarray(hist, np.float64)
+    return 100.0 * counts / total if total else np.zeros(len(counts))
+
+
+def accept_curves(report: CalibrationReport, floor: float) -> dict[str, Curve]:
+    """Return the accept-rate curves of the charts, by name.
+
+    ``far`` and ``tar``: the gallery's different-people and same-person pairs accepted
+    at each threshold (``far`` at least ``floor``, for its log scale; with no pairs,
+    ``far`` is ``floor`` and ``tar`` 0); ``lfw_far`` and ``lfw_tar``: LFW's, when the
+    report has them.
+    """
+    xs, far = report.accepted_fraction(genuine=False)
+    curves = {"far": (xs, np.maximum(np.nan_to_num(far, nan=floor), floor))}
+    xs, tar = report.accepted_fraction(genuine=True)
+    curves["tar"] = (xs, np.nan_to_num(tar, nan=0.0))
+    lfw = report.lfw_curve
+    if lfw:
+        lfw_x = np.array([p.threshold for p in lfw], np.float64)
+        curves["lfw_far"] = (lfw_x, np.maximum([p.far for p in lfw], floor))
+        curves["lfw_tar"] = (lfw_x, np.array([p.tar for p in lfw], np.float64))
+    return curves

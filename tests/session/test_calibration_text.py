@@ -8,10 +8,12 @@ from faceapp.core.calibration import calibration_report
 from faceapp.core.matching import GalleryIndex
 from faceapp.session.calibration_text import (
     Marker,
+    accept_curves,
     closest_cells,
     column_header,
     empty_state,
     figure_rows,
+    histogram_share,
     markers_of,
     percent,
     singles_text,
@@ -76,3 +78,14 @@ def test_a_closest_pair_row_names_both_and_gives_both_distances():
     cells = closest_cells(pair)
     assert cells[:2] == [pair.person, pair.other] and {pair.person, pair.other} == {"Ann", "Bob"}
     assert cells[2:] == [f"{pair.distance:.3f}", f"{pair.centroid_distance:.3f}"]
+
+
+def test_the_charts_curves_are_shares_and_rates_within_their_scales():
+    assert list(histogram_share([1, 3], 4)) == [25.0, 75.0]
+    assert list(histogram_share([0, 0], 0)) == [0.0, 0.0]
+    curves = accept_curves(_report({"Ann": 2, "Bob": 2}), 1e-7)
+    xs, far = curves["far"]
+    assert len(xs) == len(far) and far.min() >= 1e-7 and far.max() <= 1.0
+    _, tar = curves["tar"]
+    assert tar.min() >= 0.0 and tar.max() <= 1.0 and not np.isnan(tar).any()
+    assert set(curves) <= {"far", "tar", "lfw_far", "lfw_tar"}

@@ -18,7 +18,11 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget  # noqa: E402
 from faceapp.core.calibration import MAX_DISTANCE, CalibrationReport  # noqa: E402
 from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD  # noqa: E402
 from faceapp.report import LOG_FLOOR  # noqa: E402
-from faceapp.session.calibration_text import Marker  # noqa: E402
+from faceapp.session.calibration_text import (  # noqa: E402
+    Marker,
+    accept_curves,
+    histogram_share,
+)
 
 #: Colours on the app's dark style (resources/style.qss).
 BACKGROUND = "#12161b"
@@ -140,7 +144,7 @@ class CalibrationCharts(QWidget):
             old = getattr(self, attr)
             self.histogram.removeItem(old)
             self._hist_legend.removeItem(old)
-            share = 100.0 * np.asarray(hist, np.float64) / total if total else np.zeros(len(hist))
+            share = histogram_share(hist, total)
             top = max(top, float(share.max()) if len(share) else 0.0)
             curve = pg.PlotDataItem(
                 edges,
@@ -162,22 +166,13 @@ class CalibrationCharts(QWidget):
             for item in list(plot.getPlotItem().listDataItems()):
                 plot.removeItem(item)
             legend.clear()
-        lfw = report.lfw_curve
-        lfw_x = np.array([p.threshold for p in lfw], np.float64)
+        curves = accept_curves(report, LOG_FLOOR)
         lfw_pen = pg.mkPen(LFW, width=1.4, style=Qt.PenStyle.DashLine)
-        xs, far = report.accepted_fraction(genuine=False)
-        self.far_plot.plot(
-            xs, np.maximum(np.nan_to_num(far, nan=LOG_FLOOR), LOG_FLOOR),
-            pen=pg.mkPen(IMPOSTOR, width=2), name="your people",
-        )  # fmt: skip
-        xs, tar = report.accepted_fraction(genuine=True)
-        self.tar_plot.plot(
-            xs, np.nan_to_num(tar, nan=0.0), pen=pg.mkPen(GENUINE, width=2), name="your people"
-        )
-        if lfw:
-            far_lfw = np.maximum([p.far for p in lfw], LOG_FLOOR)
-            self.far_plot.plot(lfw_x, far_lfw, pen=lfw_pen, name="LFW (29.6 M pairs)")
-            self.tar_plot.plot(lfw_x, [p.tar for p in lfw], pen=lfw_pen, name="LFW")
+        self.far_plot.plot(*curves["far"], pen=pg.mkPen(IMPOSTOR, width=2), name="your people")
+        self.tar_plot.plot(*curves["tar"], pen=pg.mkPen(GENUINE, width=2), name="your people")
+        if "lfw_far" in curves:
+            self.far_plot.plot(*curves["lfw_far"], pen=lfw_pen, name="LFW (29.6 M pairs)")
+            self.tar_plot.plot(*curves["lfw_tar"], pen=lfw_pen, name="LFW")
 
     # -- thresholds --------------------------------------------------------------------
 
