@@ -221,7 +221,7 @@ class WindowChrome(QObject):
         self.demo_action = action("Show the demo")
         self.pause_action = action("Pause", "Space", checkable=True)
         self.pause_action.toggled.connect(self._on_pause_action_toggled)
-        self._show_paused(False)
+        self._on_pause_action_toggled(False)
         self.mode_action = action("Switch mode (recognition / verification)", "Ctrl+M")
         self.fullscreen_action = action("Full screen", "F11", checkable=True)
         self.enrol_demo_action = action("Enrol the demo people")
@@ -317,9 +317,6 @@ class WindowChrome(QObject):
 
     @Slot(bool)
     def _on_pause_action_toggled(self, paused: bool) -> None:
-        self._show_paused(paused)
-
-    def _show_paused(self, paused: bool) -> None:
         """Make the Pause action say what it does next: Resume while paused."""
         style = self._window.style()
         pixmap = (
