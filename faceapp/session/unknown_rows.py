@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from faceapp.session.unknown_faces import Naming, NamingRefused, name_faces
@@ -62,6 +63,43 @@ def selection_text(chosen: Sequence[FaceGroup], shown: int) -> str:
         n = sum(g.count for g in chosen)
         return f"{len(chosen)} groups selected ({n} faces): Merge joins them."
     return ""
+
+
+@dataclass(frozen=True)
+class GroupActions:
+    """Which of the Unknown faces dialog's actions the selection allows.
+
+    Attributes
+    ----------
+    name, add, ignore, merge, take_out : bool
+        *Name…* and *Add to…* (one group; *Add to…* needs someone enrolled), *Ignore*
+        (any group), *Merge* (two groups or more), *Take out of group* (some, not all,
+        of one group's faces).
+    add_tip : str
+        The tool tip of *Add to…*: what it does, or why it cannot.
+    """
+
+    name: bool
+    add: bool
+    ignore: bool
+    merge: bool
+    take_out: bool
+    add_tip: str
+
+
+def group_actions(chosen: Sequence[FaceGroup], faces: int, enrolled: bool) -> GroupActions:
+    """Return the actions allowed with the groups ``chosen`` and ``faces`` of theirs selected.
+
+    ``enrolled``: somebody is enrolled (to add a group to).
+    """
+    one = len(chosen) == 1
+    tip = (
+        "Add the group's best faces to someone enrolled"
+        if enrolled
+        else "Nobody is enrolled yet: use Name… to enrol a new person"
+    )
+    take_out = one and 0 < faces < chosen[0].count
+    return GroupActions(one, one and enrolled, bool(chosen), len(chosen) >= 2, take_out, tip)
 
 
 def name_question(faces: int) -> str:

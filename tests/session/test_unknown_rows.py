@@ -11,6 +11,7 @@ from faceapp.session.unknown_faces import Naming, NamingRefused
 from faceapp.session.unknown_rows import (
     NO_GROUPS,
     action_note,
+    group_actions,
     group_text,
     groups_summary,
     name_question,
@@ -82,3 +83,17 @@ def test_the_naming_questions_count_the_faces() -> None:
     assert name_question(1) == "Name of this person:"
     assert name_question(4) == "Name of the person in these 4 faces:"
     assert (person_question(1), person_question(2)) == ("This face is:", "These 2 faces are:")
+
+
+def test_the_actions_follow_the_selection() -> None:
+    a, b = _group(1, 3), _group(10, 2)
+    nothing = group_actions([], 0, True)
+    assert not (nothing.name or nothing.add or nothing.ignore or nothing.merge)
+    one = group_actions([a], 1, True)
+    assert one.name and one.add and one.ignore and not one.merge and one.take_out
+    assert not group_actions([a], 3, True).take_out  # all its faces: nothing would stay
+    assert not group_actions([a], 0, True).take_out
+    two = group_actions([a, b], 0, True)
+    assert two.merge and two.ignore and not two.name
+    alone = group_actions([a], 0, False)
+    assert alone.name and not alone.add and alone.add_tip.startswith("Nobody is enrolled")

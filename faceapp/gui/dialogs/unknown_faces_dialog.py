@@ -35,6 +35,7 @@ from faceapp.session.unknown_faces import (
 )
 from faceapp.session.unknown_rows import (
     action_note,
+    group_actions,
     group_text,
     groups_summary,
     naming_note,
@@ -272,20 +273,15 @@ class UnknownFacesDialog(FacesDialog):
 
     @Slot()
     def _update_buttons(self) -> None:
-        chosen = self.selected_groups()
-        one = len(chosen) == 1
-        self.name_button.setEnabled(one)
-        people = bool(self._ctx.people())
-        self.add_button.setEnabled(one and people)
-        self.add_button.setToolTip(
-            "Add the group's best faces to someone enrolled"
-            if people
-            else "Nobody is enrolled yet: use Name… to enrol a new person"
+        allowed = group_actions(
+            self.selected_groups(), len(self.selected_face_ids()), bool(self._ctx.people())
         )
-        self.ignore_button.setEnabled(bool(chosen))
-        self.merge_button.setEnabled(len(chosen) >= 2)
-        faces = self.selected_face_ids()
-        self.take_out_button.setEnabled(one and bool(faces) and len(faces) < chosen[0].count)
+        self.name_button.setEnabled(allowed.name)
+        self.add_button.setEnabled(allowed.add)
+        self.add_button.setToolTip(allowed.add_tip)
+        self.ignore_button.setEnabled(allowed.ignore)
+        self.merge_button.setEnabled(allowed.merge)
+        self.take_out_button.setEnabled(allowed.take_out)
 
     # -- actions ---------------------------------------------------------------------------
 
