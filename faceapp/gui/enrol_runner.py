@@ -28,7 +28,7 @@ from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.capture_check import checked_samples
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
-from faceapp.session.flagged import FlaggedSample
+from faceapp.session.flagged import flagged_of
 from faceapp.session.folder_enrolment import (
     FolderReport,
     FolderRun,
@@ -358,13 +358,9 @@ class EnrolmentRunner(QObject):
 
     def _ask(self, screened: Screened) -> None:
         """Show one warning for the job's refused samples; store what the user keeps."""
-        job_id, samples, verdicts = screened.job_id, screened.outcome.samples, screened.verdicts
-        target = ", ".join(dict.fromkeys(samples[k][0] for k in screened.flagged))
-        items = [
-            FlaggedSample(samples[k][1].source, samples[k][1].thumbnail, verdicts[k])
-            for k in screened.flagged
-        ]
-        dialog = WrongPersonDialog(target, items, len(samples), self._parent)
+        job_id, total = screened.job_id, len(screened.outcome.samples)
+        target, items = flagged_of(screened)
+        dialog = WrongPersonDialog(target, items, total, self._parent)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.warnings[job_id] = dialog

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from faceapp.core.enrolment_check import EnrolmentVerdict
 from faceapp.core.images import display_name
+from faceapp.session.enrol_jobs import Screened
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,17 @@ def source_label(source: str, index: int) -> str:
     if source == "capture":
         return f"Captured sample {index + 1}"
     return display_name(Path(source).name)
+
+
+def flagged_of(screened: Screened) -> tuple[str, list[FlaggedSample]]:
+    """Return whom a screened job's refused samples were for, and the samples as listed.
+
+    The names of the flagged samples' people, each once, in order ("Ann, Bob").
+    """
+    samples, verdicts = screened.outcome.samples, screened.verdicts
+    target = ", ".join(dict.fromkeys(samples[k][0] for k in screened.flagged))
+    items = [
+        FlaggedSample(samples[k][1].source, samples[k][1].thumbnail, verdicts[k])
+        for k in screened.flagged
+    ]
+    return target, items

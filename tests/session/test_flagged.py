@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from faceapp.core.enrolment_check import EnrolmentVerdict
 from faceapp.core.images import display_name
-from faceapp.session.flagged import FlaggedSample, flagged_intro, source_label, verdict_sentence
+from faceapp.core.types import Box, Face
+from faceapp.enrolment import PreparedSample
+from faceapp.session.enrol_jobs import Screened
+from faceapp.session.flagged import (
+    FlaggedSample,
+    flagged_intro,
+    flagged_of,
+    source_label,
+    verdict_sentence,
+)
+from faceapp.session.live import EnrolOutcome
 
 
 def test_the_intro_counts_the_refused_and_the_rest() -> None:
@@ -27,3 +39,22 @@ def test_a_refusal_reads_as_a_sentence() -> None:
 def test_a_flagged_sample_is_named_by_its_photo_or_as_a_capture() -> None:
     assert source_label("capture", 2) == "Captured sample 3"
     assert source_label("/photos/ann/beach.jpg", 0) == display_name("beach.jpg")
+
+
+def test_a_screened_jobs_flagged_samples_and_whom_they_were_for() -> None:
+    face = Face(Box(0, 0, 10, 10), ((0, 0),) * 5, 0.9)  # type: ignore[arg-type]
+    vector = np.ones(128, np.float32) / np.sqrt(128)
+
+    def sample(source: str) -> PreparedSample:
+        return PreparedSample(vector, b"jpeg", source, face)
+
+    ok = EnrolmentVerdict("Ann", "ok", 0.3, 1.2, None, None)
+    wrong = EnrolmentVerdict("Ann", "closer_to_other", 1.07, 1.2, "Bob", 0.5)
+    outcome = EnrolOutcome(
+        4,
+        (("Ann", sample("a.jpg")), ("Ann", sample("b.jpg")), ("Cy", sample("c.jpg"))),
+        (),
+    )
+    target, items = flagged_of(Screened(outcome, (wrong, ok, wrong), (0, 2)))
+    assert target == "Ann, Cy"
+    assert [(i.source, i.verdict) for i in items] == [("a.jpg", wrong), ("c.jpg", wrong)]
