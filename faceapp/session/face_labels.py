@@ -55,6 +55,33 @@ def same_face(faces: tuple[FaceResult, ...], box: Box) -> FaceResult | None:
     return best
 
 
+#: A rectangle in view pixels: ``(x, y, width, height)``.
+Rect = tuple[float, float, float, float]
+
+
+def box_in_view(box: Box, picture: Rect, scale: float) -> Rect:
+    """Return where a face box of the frame is drawn, clipped to the ``picture``.
+
+    The frame is drawn ``scale`` times its size at the picture's corner; a box wholly
+    outside the picture comes back with no width or height.
+    """
+    px, py, pw, ph = picture
+    x0, y0 = max(px + box.x * scale, px), max(py + box.y * scale, py)
+    x1 = min(px + (box.x + box.w) * scale, px + pw)
+    y1 = min(py + (box.y + box.h) * scale, py + ph)
+    return x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)
+
+
+def face_under(x: float, y: float, boxes: Sequence[Rect]) -> int | None:
+    """Return the index of the smallest of ``boxes`` holding the point ``(x, y)``, or None."""
+    hits = [
+        (w * h, i)
+        for i, (bx, by, w, h) in enumerate(boxes)
+        if w > 0 and h > 0 and bx <= x <= bx + w and by <= y <= by + h
+    ]
+    return min(hits)[1] if hits else None
+
+
 def near_name(fr: FaceResult) -> str | None:
     """Return who a face is or may be (named or "maybe X?"), or None."""
     m = fr.match

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from faceapp.core.types import Box, Face, FaceResult, Match
 from faceapp.session.face_labels import (
+    box_in_view,
     face_label,
     face_menu,
+    face_under,
     model_notice,
     near_name,
     same_face,
@@ -69,3 +71,18 @@ def test_the_model_notice_tells_loading_and_failure_only() -> None:
     text, failed = model_notice(ModelState.FAILED) or ("", False)
     assert failed and "could not be loaded" in text
     assert model_notice(ModelState.READY) is None
+
+
+def test_a_face_box_is_drawn_scaled_into_the_picture_and_clipped_to_it() -> None:
+    picture = (10.0, 20.0, 320.0, 240.0)  # a 640 x 480 frame drawn at half size
+    assert box_in_view(Box(100, 100, 50, 60), picture, 0.5) == (60.0, 70.0, 25.0, 30.0)
+    assert box_in_view(Box(600, 440, 100, 100), picture, 0.5) == (310.0, 240.0, 20.0, 20.0)
+    assert box_in_view(Box(700, 0, 50, 50), picture, 0.5)[2] == 0.0  # outside: no width
+
+
+def test_the_face_under_the_cursor_is_the_smallest_box_holding_it() -> None:
+    big, small = (0.0, 0.0, 100.0, 100.0), (40.0, 40.0, 20.0, 20.0)
+    assert face_under(50, 50, [big, small]) == 1
+    assert face_under(10, 10, [big, small]) == 0
+    assert face_under(150, 10, [big, small]) is None
+    assert face_under(5, 5, [(5.0, 5.0, 0.0, 0.0)]) is None  # an empty box holds nothing

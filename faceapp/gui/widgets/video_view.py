@@ -24,7 +24,7 @@ from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.capture_worker import source_size
 from faceapp.gui.context import AppContext
 from faceapp.gui.face_actions import add_face_entries
-from faceapp.session.face_labels import model_notice, shown_alone
+from faceapp.session.face_labels import box_in_view, face_under, model_notice, shown_alone
 from faceapp.session.verdict import MATCH, MAYBE, NO_MATCH, PENDING, ShownFace, shown_faces
 
 #: Box and label colour of a face that matched (recognised, or verification accepted).
@@ -235,22 +235,15 @@ class VideoView(QWidget):
         if result is None or target.isEmpty() or self._image is None:
             return QRectF()
         k = target.width() / source_size(self._image)[0]
-        b = result.faces[index].face.box
-        box = QRectF(target.x() + b.x * k, target.y() + b.y * k, b.w * k, b.h * k)
-        return box.intersected(target)
+        return QRectF(*box_in_view(result.faces[index].face.box, target.getRect(), k))
 
     def face_at(self, pos: QPointF | QPoint) -> int | None:
         """Return the index of the face whose box holds ``pos`` (the smallest), or None."""
         result = self.visible_result()
         if result is None:
             return None
-        point = QPointF(pos)
-        hits = [
-            (box.width() * box.height(), i)
-            for i in range(len(result.faces))
-            if (box := self.face_box(i)).contains(point)
-        ]
-        return min(hits)[1] if hits else None
+        boxes = [self.face_box(i).getRect() for i in range(len(result.faces))]
+        return face_under(pos.x(), pos.y(), boxes)
 
     def face_menu(self, index: int) -> QMenu:
         """Return the right-click menu of face ``index`` of the visible result.
@@ -370,9 +363,7 @@ class VideoView(QWidget):
         self, p: QPainter, fr: FaceResult, shown: ShownFace, target: QRectF, k: float
     ) -> None:
         text, colour = shown.text, _COLOURS[shown.kind]
-        b = fr.face.box
-        box = QRectF(target.x() + b.x * k, target.y() + b.y * k, b.w * k, b.h * k)
-        box = box.intersected(target)
+        box = QRectF(*box_in_view(fr.face.box, target.getRect(), k))
         if box.isEmpty():
             return
         pen = QPen(colour, max(2.0, min(box.width(), box.height()) / 60))
