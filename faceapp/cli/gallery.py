@@ -103,11 +103,11 @@ def _gallery_wipe(args: argparse.Namespace, store: Any) -> int:
     return EXIT_OK
 
 
-def _model_sha256() -> str:
+def _model_identity() -> str:
     """Return the SHA-256 of the FaceNet weights in use (the model identity of galleries)."""
-    from faceapp.core.embedding import create_embedder
+    from faceapp.session.gallery_files import model_sha256
 
-    return create_embedder().weights_sha256()
+    return model_sha256()
 
 
 def _gallery_export(args: argparse.Namespace, store: Any) -> int:
@@ -116,7 +116,7 @@ def _gallery_export(args: argparse.Namespace, store: Any) -> int:
     from faceapp.storage.archive import export_gallery
 
     summary = export_gallery(
-        store, args.file, _model_sha256(), overwrite=args.overwrite, app_version=__version__
+        store, args.file, _model_identity(), overwrite=args.overwrite, app_version=__version__
     )
     doc = {
         "file": str(summary.path),
@@ -142,7 +142,7 @@ def _gallery_import(args: argparse.Namespace, store: Any) -> int:
     from faceapp.core.images import display_name
     from faceapp.storage.archive import ConflictError, import_archive, read_archive
 
-    archive = read_archive(args.file, _model_sha256(), EMBEDDING_DIM)
+    archive = read_archive(args.file, _model_identity(), EMBEDDING_DIM)
     try:
         summary = import_archive(store, archive, args.on_conflict or "fail")
     except ConflictError as exc:

@@ -252,15 +252,21 @@ def startup_gallery(chosen: Path | str | None, remembered: Remembered) -> Galler
     return open_store(chosen if chosen is not None else paths.default_gallery_path())
 
 
-def model_sha256(pipeline: FacePipeline) -> str:
+def model_sha256(pipeline: FacePipeline | None = None) -> str:
     """Return the SHA-256 of the FaceNet weights in use (reads the file: not on the GUI thread).
+
+    Parameters
+    ----------
+    pipeline : FacePipeline, optional
+        The pipeline whose embedder is asked; without one (the command line, which has
+        not loaded the model), the default embedder's weights file is read.
 
     Raises
     ------
     ModelError
         When the weights are missing.
     """
-    identity = getattr(pipeline.embedder, "weights_sha256", None)
+    identity = getattr(pipeline.embedder, "weights_sha256", None) if pipeline else None
     if identity is None:
         from faceapp.core.embedding import create_embedder
 
