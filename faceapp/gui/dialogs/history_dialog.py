@@ -74,9 +74,24 @@ CROP_PX = 48
 
 def _combo(choices: Choices) -> QComboBox:
     box = QComboBox()
+    _refill(box, choices)
+    return box
+
+
+def _refill(box: QComboBox, choices: Choices) -> bool:
+    """Give ``box`` these choices, the one chosen kept when still there (no signals).
+
+    Returns False when the value chosen is gone (the first choice is chosen instead).
+    """
+    current = box.currentData()
+    box.blockSignals(True)
+    box.clear()
     for label, value in choices:
         box.addItem(label, value)
-    return box
+    index = box.findData(current) if current is not None else 0
+    box.setCurrentIndex(max(index, 0))
+    box.blockSignals(False)
+    return index >= 0
 
 
 class HistoryDialog(FacesDialog):
@@ -359,29 +374,13 @@ class HistoryDialog(FacesDialog):
         self.table.setColumnHidden(DESK_COLUMN, not shared)
         self.desk_label.setVisible(shared)
         self.desk_box.setVisible(shared)
-        current = self.desk_box.currentData()
-        choices = desk_choices(desks, current)
-        if [self.desk_box.itemData(i) for i in range(self.desk_box.count())] == choices:
-            return
-        self.desk_box.blockSignals(True)
-        self.desk_box.clear()
-        self.desk_box.addItem("All desks", None)
-        for desk in choices[1:]:
-            self.desk_box.addItem(str(desk), desk)
-        self.desk_box.setCurrentIndex(max(self.desk_box.findData(current), 0))
-        self.desk_box.blockSignals(False)
+        choices = desk_choices(desks, self.desk_box.currentData())
+        if [self.desk_box.itemData(i) for i in range(self.desk_box.count())] != choices:
+            _refill(self.desk_box, (("All desks", None), *((str(d), d) for d in choices[1:])))
 
     def _fill_people(self) -> None:
-        current = self.person_box.currentData()
-        self.person_box.blockSignals(True)
-        self.person_box.clear()
-        self.person_box.addItem("Everybody", None)
-        for person in self._ctx.people():
-            self.person_box.addItem(person.name, person.name)
-        index = self.person_box.findData(current) if current is not None else 0
-        self.person_box.setCurrentIndex(max(index, 0))
-        self.person_box.blockSignals(False)
-        if current is not None and index < 0:
+        names = [p.name for p in self._ctx.people()]
+        if not _refill(self.person_box, (("Everybody", None), *((n, n) for n in names))):
             self.reload()  # the person filtered on is gone
 
     @Slot()
