@@ -241,8 +241,7 @@ class GalleryIndex:
         ):
             sums = self.embeddings  # one sample each: the samples are the means
         else:
-            sums = np.zeros((len(self.names), self.embeddings.shape[1]), np.float32)
-            np.add.at(sums, self.owners, self.embeddings)
+            sums = _sums_by_owner(self.embeddings, self.owners, len(self.names))
         centroids = l2_normalize(sums)
         centroids.setflags(write=False)
         object.__setattr__(self, "centroids", centroids)
@@ -360,6 +359,34 @@ def margin_score(nearest: np.ndarray, runner_up: np.ndarray) -> np.ndarray:
     """
     d1 = np.asarray(nearest, np.float64)
     return 2.0 * d1 - np.minimum(np.asarray(runner_up, np.float64), PAIR_THRESHOLD)
+
+
+def _sums_by_owner(embeddings: np.ndarray, owners: np.ndarray, n_people: int) -> np.ndarray:
+    """Return each person's sum of samples, added in sample order (``np.add.at``'s bits).
+
+    Every person's first samples are added at once, then their second ones, and so on:
+    a few vectorised passes where ``np.add.at`` took ~280 ms holding the GIL for
+    110,000 samples.  Every person must own a sample.
+    """
+    sums = np.zeros((n_people, embeddings.shape[1]), np.float32)
+    owners = np.asarray(owners, np.int64)
+    in_order = bool(np.all(owners[1:] >= owners[:-1]))
+    order = None if in_order else np.argsort(owners, kind="stable")
+    sorted_owners = owners if order is None else owners[order]
+    starts = np.flatnonzero(np.r_[True, sorted_owners[1:] != sorted_owners[:-1]])
+    ranked = np.arange(len(owners)) - np.repeat(starts, np.diff(np.r_[starts, len(owners)]))
+    if order is None:
+        rank = ranked
+        np.add(sums, embeddings[starts], out=sums)  # the first samples: person k in row k
+        first = 1
+    else:
+        rank = np.empty_like(ranked)
+        rank[order] = ranked
+        first = 0
+    for r in range(first, int(ranked.max()) + 1 if len(ranked) else 0):
+        rows = np.flatnonzero(rank == r)
+        sums[owners[rows]] += embeddings[rows]  # one row per person: no repeats
+    return sums
 
 
 def _min_by_owner(distances: np.ndarray, owners: np.ndarray, n_people: int) -> np.ndarray:
