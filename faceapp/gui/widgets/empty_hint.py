@@ -163,10 +163,10 @@ class NoCameraCard(QFrame):
         grid.setSpacing(8)
         for k, (title, slot) in enumerate(
             (
-                (SHOW_DEMO, self._on_demo_clicked),
-                (OPEN_VIDEO, self._on_video_clicked),
-                (OPEN_FOLDER, self._on_folder_clicked),
-                (ADD_PHOTOS, self._on_add_photos_clicked),
+                (SHOW_DEMO, lambda: self._open_source("demo")),
+                (OPEN_VIDEO, lambda: self._open_asked(ask_video)),
+                (OPEN_FOLDER, lambda: self._open_asked(ask_folder)),
+                (ADD_PHOTOS, lambda: self._add_photos()),
             )
         ):
             button = QPushButton(title)
@@ -223,25 +223,11 @@ class NoCameraCard(QFrame):
             y = max((view.height() - self.height()) // 2, 0)
             self.move((view.width() - self.width()) // 2, y)
 
-    @Slot()
-    def _on_demo_clicked(self) -> None:
-        self._open_source("demo")
-
-    @Slot()
-    def _on_video_clicked(self) -> None:
-        path = ask_video(self.window())
+    def _open_asked(self, ask: Callable[[QWidget], str]) -> None:
+        """Open the video or folder ``ask`` asks for (nothing when cancelled)."""
+        path = ask(self.window())
         if path:
             self._open_source(path)
-
-    @Slot()
-    def _on_folder_clicked(self) -> None:
-        path = ask_folder(self.window())
-        if path:
-            self._open_source(path)
-
-    @Slot()
-    def _on_add_photos_clicked(self) -> None:
-        self._add_photos()
 
     @Slot()
     def _on_retry_clicked(self) -> None:
