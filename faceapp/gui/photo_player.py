@@ -15,8 +15,9 @@ from faceapp.session.photos import PhotoLoop
 class PhotoPlayer(CaptureWorker):
     """Shows the photos of an :class:`ImageFolderSource` one at a time, each until processed.
 
-    The stepping is :class:`~faceapp.session.photos.PhotoLoop`'s (see there); this
-    worker drives it in a ``QThread`` and turns its callbacks into signals.  The
+    The stepping is :attr:`photo_loop`'s (a :class:`~faceapp.session.photos.PhotoLoop`,
+    whose steps any thread may call); this worker drives it in a ``QThread`` and turns
+    its callbacks into signals.  The
     signals of :class:`CaptureWorker` are emitted as for any source (``source_ended``
     never: the player waits for steps); a photo is always emitted for display.
 
@@ -74,36 +75,3 @@ class PhotoPlayer(CaptureWorker):
         with self._lock:
             self._in_flight = 0  # a photo is always shown: never dropped for display
         super()._deliver(frame)
-
-    @property
-    def visits(self) -> int:
-        """Photos shown so far (a photo shown twice counts twice)."""
-        return self.photo_loop.visits
-
-    def mark_processed(self, position: int) -> None:
-        """Report that the photo at ``position`` has been processed (any thread)."""
-        self.photo_loop.mark_processed(position)
-
-    def set_model_failed(self, failed: bool = True) -> None:
-        """Show the photos at the interval without waiting for results (any thread)."""
-        self.photo_loop.set_model_failed(failed)
-
-    def set_min_interval(self, seconds: float) -> None:
-        """Keep each photo on screen at least ``seconds`` from now on (any thread)."""
-        self.photo_loop.set_min_interval(seconds)
-
-    def go_to(self, position: int) -> None:
-        """Show the photo at ``position`` next (clipped to the folder; any thread)."""
-        self.photo_loop.go_to(position)
-
-    def next(self) -> None:
-        """Show the next photo (any thread); after the last, the first when looping."""
-        self.photo_loop.next()
-
-    def previous(self) -> None:
-        """Show the previous photo (any thread); before the first, the last when looping."""
-        self.photo_loop.previous()
-
-    def position(self) -> int:
-        """Return the position of the photo on screen, -1 before the first (any thread)."""
-        return self.photo_loop.position()

@@ -87,7 +87,7 @@ class PhotoRun(QObject):
             return CaptureWorker(source, sink, ticket, self._ctx.display_size)
         player = PhotoPlayer(source, sink, ticket, self._ctx.settings.photo_interval_s)
         if self._ctx.model_state == ModelState.FAILED:
-            player.set_model_failed()
+            player.photo_loop.set_model_failed()
         player.source_opened.connect(self._on_player_source_opened)
         player.photo_shown.connect(self._on_player_photo_shown)
         player.photo_failed.connect(self._on_player_photo_failed)
@@ -103,7 +103,7 @@ class PhotoRun(QObject):
         self.dialog.raise_()
         self.dialog.activateWindow()
         if self.player is not None:
-            self.dialog.set_current(self.player.position())
+            self.dialog.set_current(self.player.photo_loop.position())
         return self.dialog
 
     def photo_frame(self, position: int) -> tuple[Frame, str] | None:
@@ -179,41 +179,41 @@ class PhotoRun(QObject):
             return
         file = relative_name(source.photos[result.index], source.folder)
         self.dialog.set_row(row_from_result(result.index, file, result))
-        player.mark_processed(result.index)
+        player.photo_loop.mark_processed(result.index)
 
     @Slot(str)
     def _on_worker_error(self, message: str) -> None:
         player, source = self.player, self._source
         if player is None or source is None:
             return
-        position = player.position()
+        position = player.photo_loop.position()
         if 0 <= position < len(source.photos):
             file = relative_name(source.photos[position], source.folder)
             self.dialog.set_row(PhotoRow(position, file, error=message))
-            player.mark_processed(position)
+            player.photo_loop.mark_processed(position)
 
     @Slot(str, str)
     def _on_model_state_changed(self, state: str, _message: str) -> None:
         if self.player is not None and state == ModelState.FAILED:
-            self.player.set_model_failed()
+            self.player.photo_loop.set_model_failed()
 
     @Slot()
     def _on_prev_photo_action_triggered(self) -> None:
         if self.player is not None:
-            self.player.previous()
+            self.player.photo_loop.previous()
 
     @Slot()
     def _on_next_photo_action_triggered(self) -> None:
         if self.player is not None:
-            self.player.next()
+            self.player.photo_loop.next()
 
     @Slot(int)
     def _on_dialog_photo_requested(self, position: int) -> None:
         if self.player is not None:
-            self.player.go_to(position)
+            self.player.photo_loop.go_to(position)
 
     @Slot(float)
     def _on_dialog_interval_changed(self, seconds: float) -> None:
         self._ctx.update_settings(photo_interval_s=seconds)
         if self.player is not None:
-            self.player.set_min_interval(seconds)
+            self.player.photo_loop.set_min_interval(seconds)

@@ -144,7 +144,7 @@ def test_cold_start_processes_every_photo_once_and_names_the_enrolled_people(
 
 
 def _wait_position(qtbot, window, position: int) -> None:
-    qtbot.waitUntil(lambda: window.photos.player.position() == position, timeout=10_000)
+    qtbot.waitUntil(lambda: window.photos.player.photo_loop.position() == position, timeout=10_000)
     rows = window.photos.dialog.rows
     qtbot.waitUntil(lambda: len(rows()) > position and rows()[position].processed, timeout=10_000)
 
@@ -161,7 +161,7 @@ def test_pause_next_previous_and_double_click_step_through_the_photos(
     assert chrome.next_photo_action.isVisible() and chrome.prev_photo_action.isEnabled()
     _wait_position(qtbot, window, 0)
     qtbot.wait(300)
-    assert run.player.position() == 0  # held for the interval (60 s), processed or not
+    assert run.player.photo_loop.position() == 0  # held for the interval (60 s), processed or not
 
     chrome.pause_action.setChecked(True)  # Space still pauses a folder
     chrome.next_photo_action.trigger()
@@ -176,7 +176,7 @@ def test_pause_next_previous_and_double_click_step_through_the_photos(
     assert ctx.current_result() is not None and ctx.current_result().index == 4
     chrome.next_photo_action.trigger()  # past the last photo: it stays
     qtbot.wait(300)
-    assert run.player.position() == 4
+    assert run.player.photo_loop.position() == 4
     assert [r.processed for r in run.dialog.rows()] == [True, True, True, False, True]
 
     # Paused with a short interval: the photo stays; resumed, the player moves on.
@@ -185,10 +185,10 @@ def test_pause_next_previous_and_double_click_step_through_the_photos(
     chrome.prev_photo_action.trigger()
     _wait_position(qtbot, window, 3)
     qtbot.wait(300)
-    assert run.player.position() == 3
+    assert run.player.photo_loop.position() == 3
     with qtbot.waitSignal(run.run_finished, timeout=10_000):
         chrome.pause_action.setChecked(False)
-    assert run.player.position() == 4
+    assert run.player.photo_loop.position() == 4
 
     # A source that is not photos hides the photo actions.
     window.open_source(ListSource(grey_frames(), fps=25.0, name="grey"))
