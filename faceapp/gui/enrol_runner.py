@@ -251,13 +251,11 @@ class EnrolmentRunner(QObject):
         self._close_busy()
         warn = report.lines or report.summary is None
         icon = QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information
-        self.last_summary = self._box(icon, report.title, report.text, capped(report.lines))
+        self.last_summary = tell(
+            self._parent, icon, report.title, report.text, capped(report.lines)
+        )
         log.info("%s: %s", report.title, report.text)
         self.folder_enrolled.emit(report.summary, report.people)
-
-    def _box(self, icon: QMessageBox.Icon, title: str, text: str, lines: list[str]) -> QMessageBox:
-        """Open a window-modal report box of ``text`` and the informative ``lines``."""
-        return tell(self._parent, icon, title, text, lines)
 
     def _show_busy(self, label: str) -> None:
         self._close_busy()
@@ -388,4 +386,4 @@ class EnrolmentRunner(QObject):
         n_ok, n_bad = len(outcome.samples), len(outcome.errors)
         text = f"{n_ok} photo(s) enrolled, {n_bad} skipped:"
         lines = capped(outcome.errors)
-        self._box(QMessageBox.Icon.Warning, "Some photos were not enrolled", text, lines)
+        tell(self._parent, QMessageBox.Icon.Warning, "Some photos were not enrolled", text, lines)

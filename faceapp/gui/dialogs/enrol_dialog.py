@@ -189,8 +189,8 @@ class EnrolDialog(QDialog):
 
         self.buttons.accepted.connect(self._on_accepted)
         self.buttons.rejected.connect(self.reject)
-        self.retake_button.clicked.connect(self._on_retake_clicked)
-        self.name_edit.textChanged.connect(self._on_text_changed)
+        self.retake_button.clicked.connect(lambda: self.take())
+        self.name_edit.textChanged.connect(lambda _text: self._update_state())
         self.guided_radio.toggled.connect(self._on_guided_toggled)
         self.guided_radio.clicked.connect(self._on_mode_chosen)
         self.single_radio.clicked.connect(self._on_mode_chosen)
@@ -318,14 +318,6 @@ class EnrolDialog(QDialog):
         self.enrol_button.setEnabled(ok)
 
     # -- slots ---------------------------------------------------------------------------
-
-    @Slot(str)
-    def _on_text_changed(self, text: str) -> None:
-        self._update_state()
-
-    @Slot()
-    def _on_retake_clicked(self) -> None:
-        self.take()
 
     @Slot(bool)
     def _on_guided_toggled(self, guided: bool) -> None:

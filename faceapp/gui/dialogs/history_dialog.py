@@ -204,10 +204,12 @@ class HistoryDialog(FacesDialog):
         self._show_settings(self._worker.settings)
         boxes = (self.person_box, self.decision_box, self.mode_box, self.since_box, self.desk_box)
         for box in boxes:
-            box.currentIndexChanged.connect(self._on_filter_changed)
+            box.currentIndexChanged.connect(lambda _index: self.reload())
         self.refresh_button.clicked.connect(self.reload)
-        self.enabled_box.toggled.connect(self._on_enabled_box_toggled)
-        self.retention_box.valueChanged.connect(self._on_retention_box_value_changed)
+        self.enabled_box.toggled.connect(lambda on: self._worker.configure(enabled=on))
+        self.retention_box.valueChanged.connect(
+            lambda days: self._worker.configure(retention_days=days)
+        )
         self.export_button.clicked.connect(self._on_export_button_clicked)
         self.clear_button.clicked.connect(self._on_clear_button_clicked)
         self.close_button.clicked.connect(self.close)
@@ -215,7 +217,7 @@ class HistoryDialog(FacesDialog):
         self._worker.daily_loaded.connect(self._on_daily_loaded)
         self.daily_export_button.clicked.connect(self._on_daily_export_button_clicked)
         self.table.customContextMenuRequested.connect(self._on_table_menu_requested)
-        self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
+        self.table.cellDoubleClicked.connect(lambda row, _column: self.name_row(row))
         self._worker.request_done.connect(self._on_request_done)
         self._worker.recorded.connect(self._on_recorded)
         ctx.people_reset.connect(self._on_people_changed)
@@ -354,10 +356,6 @@ class HistoryDialog(FacesDialog):
             return None
         return self.namer.ask_name([event.id])
 
-    @Slot(int, int)
-    def _on_table_cell_double_clicked(self, row: int, _column: int) -> None:
-        self.name_row(row)
-
     @Slot(object)
     def _on_table_menu_requested(self, pos: object) -> None:
         row = self.table.rowAt(pos.y())  # type: ignore[attr-defined]
@@ -389,10 +387,6 @@ class HistoryDialog(FacesDialog):
         self.reload()
 
     @Slot(int)
-    def _on_filter_changed(self, _index: int) -> None:
-        self.reload()
-
-    @Slot(int)
     def _on_recorded(self, n: int) -> None:
         if n > 0:
             self.reload()
@@ -411,14 +405,6 @@ class HistoryDialog(FacesDialog):
         self.retention_box.setValue(settings.retention_days)
         for w in (self.enabled_box, self.retention_box):
             w.blockSignals(False)
-
-    @Slot(bool)
-    def _on_enabled_box_toggled(self, on: bool) -> None:
-        self._worker.configure(enabled=on)
-
-    @Slot(int)
-    def _on_retention_box_value_changed(self, days: int) -> None:
-        self._worker.configure(retention_days=days)
 
     # -- export and clear ------------------------------------------------------------------
 

@@ -173,7 +173,7 @@ class SamplesDialog(QDialog):
         self.delete_button.clicked.connect(self._on_delete_clicked)
         delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
         delete_key.activated.connect(self._on_delete_clicked)
-        ctx.gallery_changed.connect(self._on_gallery_changed)
+        ctx.gallery_changed.connect(self.refresh)
         ctx.samples_loaded.connect(self._on_samples_loaded)
         ctx.edit_finished.connect(self._on_edit_finished)
         ctx.match_settings_changed.connect(self._on_match_settings_changed)
@@ -334,10 +334,6 @@ class SamplesDialog(QDialog):
         n = len(self.table.selectionModel().selectedRows())
         self.delete_button.setEnabled(n > 0)
         self.delete_button.setText(delete_text(n))
-
-    @Slot()
-    def _on_gallery_changed(self) -> None:
-        self.refresh()
 
     @Slot()
     def _on_delete_clicked(self) -> None:

@@ -128,7 +128,7 @@ class ThresholdPanel(QWidget):
         self.rate_combo.activated.connect(self._on_rate_combo_activated)
         self.fixed_box.toggled.connect(self._on_fixed_box_toggled)
         self.reset_button.clicked.connect(self._on_reset_clicked)
-        ctx.settings_changed.connect(self._on_settings_changed)
+        ctx.settings_changed.connect(self._show)
         ctx.gallery_index_changed.connect(self._on_gallery_index_changed)
 
     def threshold(self) -> float:
@@ -139,6 +139,7 @@ class ThresholdPanel(QWidget):
         """Return True when the slider's distance is in force (fixed in recognition, or 1:1)."""
         return self.slider.isEnabled()
 
+    @Slot(object)
     def _show(self, settings: Settings) -> None:
         mode = settings.mode
         recognition = mode != VERIFICATION
@@ -196,10 +197,6 @@ class ThresholdPanel(QWidget):
             self._ctx.update_settings(verification_threshold=None)
         else:
             self._ctx.update_settings(threshold=None, stranger_rate=DEFAULT_STRANGER_RATE)
-
-    @Slot(object)
-    def _on_settings_changed(self, settings: Settings) -> None:
-        self._show(settings)
 
     @Slot(object)
     def _on_gallery_index_changed(self, index: GalleryIndex) -> None:
