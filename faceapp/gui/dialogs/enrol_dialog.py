@@ -34,6 +34,7 @@ from faceapp.core.sources import Frame
 from faceapp.core.types import Face, FrameResult
 from faceapp.gui.capture_worker import qimage_from_bgr
 from faceapp.gui.context import AppContext
+from faceapp.gui.images import fitted
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.guided_panel import GuidedPanel
@@ -286,13 +287,7 @@ class EnrolDialog(QDialog):
                 p.setPen(QPen(QColor(160, 160, 160, 160), width, Qt.PenStyle.DashLine))
             p.drawRect(r)
         p.end()
-        pm = QPixmap.fromImage(image)
-        return pm.scaled(
-            PREVIEW_PX,
-            PREVIEW_PX,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
+        return fitted(QPixmap.fromImage(image), PREVIEW_PX)
 
     def resolved_name(self) -> str | None:
         """Return the name to enrol under (an existing person's spelling if it matches), or None."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -51,6 +52,19 @@ GROUP_ICON_PX = 56
 FACE_ICON_PX = 72
 #: Data role holding a list item's group id (groups) or event id (faces).
 ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _add_item(
+    view: QListWidget, item_id: int, crop: QImage | None, tip: str, text: str = ""
+) -> QListWidgetItem:
+    """Add an item of ``text`` and the picture ``crop`` to ``view``, its id under ID_ROLE."""
+    item = QListWidgetItem(text)
+    item.setData(ID_ROLE, item_id)
+    if crop is not None:
+        item.setIcon(icon_of(crop))
+    item.setToolTip(tip)
+    view.addItem(item)
+    return item
 
 
 class UnknownFacesDialog(FacesDialog):
@@ -208,16 +222,11 @@ class UnknownFacesDialog(FacesDialog):
         self.groups.blockSignals(True)
         self.groups.clear()
         for g in data.groups:
-            item = QListWidgetItem(group_text(g))
-            item.setData(ID_ROLE, g.id)
             shown = data.shown_faces(g)
             crop = data.crops.get(shown[0]) if shown else None
-            if crop is not None:
-                item.setIcon(icon_of(crop))
-            item.setToolTip(html_literal("\n".join(g.sources) or "no source recorded"))
-            self.groups.addItem(item)
-            if g.id in keep:
-                item.setSelected(True)
+            tip = html_literal("\n".join(g.sources) or "no source recorded")
+            item = _add_item(self.groups, g.id, crop, tip, group_text(g))
+            item.setSelected(g.id in keep)
         if not self.groups.selectedItems() and self.groups.count():
             self.groups.setCurrentRow(0)
         self.groups.blockSignals(False)
@@ -261,13 +270,8 @@ class UnknownFacesDialog(FacesDialog):
         self.faces.clear()
         if len(chosen) == 1 and self._data is not None:
             for event_id in self._data.shown_faces(chosen[0]):
-                item = QListWidgetItem()
-                item.setData(ID_ROLE, event_id)
                 crop = self._data.crops.get(event_id)
-                if crop is not None:
-                    item.setIcon(icon_of(crop))
-                item.setToolTip(f"History event {event_id}")
-                self.faces.addItem(item)
+                _add_item(self.faces, event_id, crop, f"History event {event_id}")
         self.detail.setText(selection_text(chosen, self.faces.count()))
         self._update_buttons()
 
