@@ -6,7 +6,7 @@ import bisect
 import logging
 import operator
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -166,10 +166,14 @@ class PeopleSnapshot:
         In :func:`sort_key` order of their names.
     keys : tuple of (str, str)
         ``sort_key(person.name)`` of each, parallel to ``people``.
+    ids : ndarray of int64, optional
+        The person id of each row (made by :meth:`of`, so a later refresh finds a
+        person's row without a pass over everybody); not compared.
     """
 
     people: tuple[Person, ...]
     keys: tuple[tuple[str, str], ...]
+    ids: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, people: Iterable[Person]) -> PeopleSnapshot:
@@ -177,7 +181,9 @@ class PeopleSnapshot:
         rows = list(people)
         keys = [sort_key(p.name) for p in rows]
         order = sorted(range(len(rows)), key=keys.__getitem__)  # linear when already sorted
-        return cls(tuple(rows[i] for i in order), tuple(keys[i] for i in order))
+        people = tuple(rows[i] for i in order)
+        ids = np.fromiter(map(_ID, people), np.int64, len(people))
+        return cls(people, tuple(keys[i] for i in order), ids)
 
 
 #: Most people a refresh re-reads one by one; beyond it the whole gallery is read again.
@@ -296,7 +302,6 @@ class GalleryFollower:
 
     def __init__(self) -> None:
         self._mark: object = None
-        self._row_ids: np.ndarray | None = None  # person id of each row of ``people``
         self.people: PeopleSnapshot | None = None
         self.index: StampedIndex | None = None
 
@@ -310,11 +315,11 @@ class GalleryFollower:
 
         The index built next is given to :attr:`index`.
         """
-        self._mark, self.people, self.index, self._row_ids = mark, people, None, None
+        self._mark, self.people, self.index = mark, people, None
 
     def forget(self) -> None:
         """Drop what was read (another gallery is opened)."""
-        self._mark, self.people, self.index, self._row_ids = None, None, None, None
+        self._mark, self.people, self.index = None, None, None
 
     def catch_up(self, store: Any) -> bool:
         """Apply the changes made since the last read; tell whether that was possible.
@@ -331,20 +336,18 @@ class GalleryFollower:
             return False
         if changed:
             try:
-                people, row_ids, index = self._apply(store, changed)
+                people, index = self._apply(store, changed)
             except (ValueError, KeyError) as exc:  # e.g. a new dimension: read everything
                 log.info("incremental refresh not possible (%s); reading everything", exc)
                 return False
-            self.people, self._row_ids, self.index = people, row_ids, index
+            self.people, self.index = people, index
         self._mark = mark
         return True
 
-    def _apply(
-        self, store: Any, changed: frozenset[int]
-    ) -> tuple[PeopleSnapshot, np.ndarray, StampedIndex]:
+    def _apply(self, store: Any, changed: frozenset[int]) -> tuple[PeopleSnapshot, StampedIndex]:
         assert self.people is not None and self.index is not None
-        row_ids = self._row_ids
-        if row_ids is None:
+        row_ids = self.people.ids
+        if row_ids is None:  # a snapshot made without its ids
             row_ids = np.fromiter(map(_ID, self.people.people), np.int64, len(self.people.people))
         rows, keys = list(self.people.people), list(self.people.keys)
         now: dict[int, Person] = {}
@@ -370,8 +373,8 @@ class GalleryFollower:
                     negatives[pid] = [n.embedding for n in read_negatives(pid)]
             except KeyError:  # removed meanwhile: the next refresh takes them out
                 samples[pid] = []
-        people = PeopleSnapshot(tuple(rows), tuple(keys))
-        return people, row_ids, _patched(self.index, changed, now, samples, negatives)
+        people = PeopleSnapshot(tuple(rows), tuple(keys), row_ids)
+        return people, _patched(self.index, changed, now, samples, negatives)
 
 
 def _patched(

@@ -205,3 +205,23 @@ def test_a_refresh_computes_only_the_changed_people(store, monkeypatch) -> None:
     assert sum(normalised) <= 2 + 1 + 2 + 1 + 1  # their samples, their means, negatives
     monkeypatch.undo()
     assert_same_as_a_full_read(store, follower)
+
+
+def test_the_first_refresh_after_a_read_does_not_walk_everybody(store, monkeypatch) -> None:
+    """The snapshot read in the worker carries the ids: no 100,000-person pass per write."""
+    import faceapp.storage.people as people
+
+    for k in range(20):
+        store.add_samples(f"P{k:02}", [(vec(k), None, None)])
+    follower = GalleryFollower()
+    full_read(store, follower)
+    assert np.array_equal(follower.people.ids, [p.id for p in follower.people.people])
+    walked: list[int] = []
+    real = people._ID
+    monkeypatch.setattr(people, "_ID", lambda p: walked.append(1) or real(p))
+    store.rename("P03", "Aaron")
+    assert follower.catch_up(store)
+    assert walked == []
+    monkeypatch.undo()
+    assert_same_as_a_full_read(store, follower)
+    assert np.array_equal(follower.people.ids, [p.id for p in follower.people.people])
