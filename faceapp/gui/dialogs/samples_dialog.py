@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -26,6 +25,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.images import jpeg_pixmap
 from faceapp.gui.prompts import confirm, show_error
 from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.widgets.tables import read_only_table
 from faceapp.session.gallery import GalleryEdit
 from faceapp.session.sample_rows import (
     delete_question,
@@ -133,24 +133,17 @@ class SamplesDialog(QDialog):
         self.sort_combo.setAccessibleName("Sort the samples")
         for label, _, _ in SORTS:
             self.sort_combo.addItem(label)
-        self.table = QTableWidget(0, len(HEADERS))
+        self.table = read_only_table(HEADERS)
         self.table.setObjectName("samplesTable")
-        self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.setIconSize(QSize(SAMPLE_PX, SAMPLE_PX))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(False)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(SAMPLE_PX + 8)
         header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(PICTURE, QHeaderView.ResizeMode.Fixed)
         header.resizeSection(PICTURE, SAMPLE_PX + 16)
-        header.setSectionResizeMode(ADDED, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(SOURCE, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(QUALITY, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(DISTANCE, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setSortingEnabled(True)
         self.delete_button = QPushButton("Delete sample…")
         self.delete_button.setObjectName("danger")
