@@ -223,3 +223,18 @@ def test_means_are_summed_by_rank_with_the_bits_of_add_at(monkeypatch: pytest.Mo
     for want, (ids, names, emb, owners) in zip(expected, got):
         assert GalleryIndex(ids, names, emb, owners).centroids.tobytes() == want
     assert calls == []
+
+
+def test_the_shipped_tables_are_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slider drag asks for the outlook and the LFW figures at every step: no JSON decode."""
+    import faceapp.core.matching as matching
+
+    matching.gallery_outlook(10, 1e-3)
+    matching.lfw_operating_point(1.0)  # both tables read (and cached) by now
+    decodes = []
+    real = matching._versioned_json
+    monkeypatch.setattr(matching, "_versioned_json", lambda *a: decodes.append(a) or real(*a))
+    for step in range(50):
+        matching.lfw_operating_point(0.6 + step / 100)
+        matching.gallery_outlook(100_000 + step, 1e-3, 1.1)
+    assert decodes == []
