@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from faceapp.session.history import DailyPage, HistoryPage
+from faceapp.session.history import DailyPage, HistoryOutcome, HistoryPage
 from faceapp.session.unknown_faces import Naming
 from faceapp.session.verdict import distance_text
 from faceapp.storage.history import DayRow, HistoryEvent, local_time
@@ -162,3 +163,14 @@ def naming_note(outcome: object) -> str:
         verb = "Enrolled" if outcome.new else "Added to"
         return f"{verb} {outcome.name}: the face is named from now on"
     return str(outcome)
+
+
+#: The history's exports by the action their outcome names, and the word for their rows.
+EXPORTED = {"export": "events", "daily": "rows"}
+
+
+def export_note(outcome: HistoryOutcome, path: Path | None) -> str:
+    """Return what is said once an export ended: how many rows went where, or its failure."""
+    if outcome.error is not None:
+        return "Export failed."
+    return f"Exported {outcome.count} {EXPORTED[outcome.action]} to {path}"

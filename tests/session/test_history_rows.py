@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
-from faceapp.session.history import DailyPage, HistoryPage, HistoryQuery
+from faceapp.session.history import DailyPage, HistoryOutcome, HistoryPage, HistoryQuery
 from faceapp.session.history_rows import (
     DESK_COLUMN,
     daily_cells,
@@ -12,6 +13,7 @@ from faceapp.session.history_rows import (
     desk_choices,
     event_cells,
     events_summary,
+    export_note,
     nameable,
     naming_note,
     newest_first,
@@ -116,3 +118,11 @@ def test_the_naming_note() -> None:
     assert naming_note(Naming("Bob", True, 3, 4)).startswith("Enrolled Bob: ")
     assert naming_note(Naming("Ann", False, 1, 1)).startswith("Added to Ann: ")
     assert naming_note("Bob not enrolled") == "Bob not enrolled"
+
+
+def test_the_export_note_says_how_many_rows_went_where_or_that_it_failed() -> None:
+    done = HistoryOutcome(3, "export", count=12)
+    assert export_note(done, Path("/tmp/h.csv")) == "Exported 12 events to /tmp/h.csv"
+    daily = HistoryOutcome(4, "daily", count=2)
+    assert export_note(daily, Path("d.csv")) == "Exported 2 rows to d.csv"
+    assert export_note(HistoryOutcome(5, "export", error="disk full"), None) == "Export failed."

@@ -41,6 +41,7 @@ from faceapp.session.history_rows import (
     DAILY_COLUMNS,
     DECISION_CHOICES,
     DESK_COLUMN,
+    EXPORTED,
     MODE_CHOICES,
     SINCE_CHOICES,
     Choices,
@@ -49,6 +50,7 @@ from faceapp.session.history_rows import (
     desk_choices,
     event_cells,
     events_summary,
+    export_note,
     nameable,
     naming_note,
     newest_first,
@@ -413,14 +415,14 @@ class HistoryDialog(FacesDialog):
         self._started_export("export", Path(path))
         return self._worker.export_csv(self.query(limit=None), Path(path))
 
-    def _export_widgets(self, action: str) -> tuple[QPushButton, QLabel, str]:
-        """Return the button, the summary and the rows' word of an export ("export", "daily")."""
+    def _export_widgets(self, action: str) -> tuple[QPushButton, QLabel]:
+        """Return the button and the summary of an export ("export", "daily")."""
         if action == "daily":
-            return self.daily_export_button, self.daily_summary, "rows"
-        return self.export_button, self.summary, "events"
+            return self.daily_export_button, self.daily_summary
+        return self.export_button, self.summary
 
     def _started_export(self, action: str, path: Path) -> None:
-        button, label, _ = self._export_widgets(action)
+        button, label = self._export_widgets(action)
         self._pending[action] = path
         button.setEnabled(False)
         label.setText(f"Exporting to {path}…")
@@ -445,17 +447,14 @@ class HistoryDialog(FacesDialog):
 
     @Slot(object)
     def _on_request_done(self, outcome: HistoryOutcome) -> None:
-        if outcome.action in ("daily", "export"):
-            button, label, what = self._export_widgets(outcome.action)
+        if outcome.action in EXPORTED:
+            button, label = self._export_widgets(outcome.action)
             button.setEnabled(True)
-            path = self._pending.pop(outcome.action, None)
+            label.setText(export_note(outcome, self._pending.pop(outcome.action, None)))
             if outcome.error is not None:
-                label.setText("Export failed.")
                 QMessageBox.warning(
                     self, "Export failed", html_literal(f"Not exported: {outcome.error}")
                 )
-            else:
-                label.setText(f"Exported {outcome.count} {what} to {path}")
             return
         if outcome.error is not None:
             QMessageBox.warning(self, "History", html_literal(outcome.error))
