@@ -59,6 +59,16 @@ def same_face(faces: tuple[FaceResult, ...], box: Box) -> FaceResult | None:
 Rect = tuple[float, float, float, float]
 
 
+def fitted_rect(width: float, height: float, view_w: float, view_h: float) -> Rect:
+    """Return where a ``width`` x ``height`` picture is drawn in a view: scaled to fit, centred.
+
+    The aspect ratio is kept; the picture touches two sides of the view.
+    """
+    k = min(view_w / width, view_h / height)
+    w, h = width * k, height * k
+    return (view_w - w) / 2, (view_h - h) / 2, w, h
+
+
 def box_in_view(box: Box, picture: Rect, scale: float) -> Rect:
     """Return where a face box of the frame is drawn, clipped to the ``picture``.
 

@@ -8,6 +8,7 @@ from faceapp.session.face_labels import (
     face_label,
     face_menu,
     face_under,
+    fitted_rect,
     model_notice,
     near_name,
     same_face,
@@ -86,3 +87,8 @@ def test_the_face_under_the_cursor_is_the_smallest_box_holding_it() -> None:
     assert face_under(10, 10, [big, small]) == 0
     assert face_under(150, 10, [big, small]) is None
     assert face_under(5, 5, [(5.0, 5.0, 0.0, 0.0)]) is None  # an empty box holds nothing
+
+
+def test_a_picture_is_fitted_centred_with_its_aspect_ratio() -> None:
+    assert fitted_rect(640, 480, 800, 480) == (80.0, 0.0, 640.0, 480.0)  # bars left, right
+    assert fitted_rect(640, 480, 320, 480) == (0.0, 120.0, 320.0, 240.0)  # bars above, below

@@ -24,7 +24,13 @@ from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.capture_worker import source_size
 from faceapp.gui.context import AppContext
 from faceapp.gui.face_actions import add_face_entries
-from faceapp.session.face_labels import box_in_view, face_under, model_notice, shown_alone
+from faceapp.session.face_labels import (
+    box_in_view,
+    face_under,
+    fitted_rect,
+    model_notice,
+    shown_alone,
+)
 from faceapp.session.verdict import MATCH, MAYBE, NO_MATCH, PENDING, ShownFace, shown_faces
 
 #: Box and label colour of a face that matched (recognised, or verification accepted).
@@ -172,19 +178,13 @@ class VideoView(QWidget):
         """Where the picture is drawn, in widget coordinates (aspect ratio kept)."""
         if self._image is None or self._image.isNull():
             return QRectF()
-        return self._fit(*source_size(self._image))
-
-    def _fit(self, iw: int, ih: int) -> QRectF:
-        """Return the centred rectangle of an ``iw`` x ``ih`` picture scaled to fit."""
-        k = min(self.width() / iw, self.height() / ih)
-        w, h = iw * k, ih * k
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        return QRectF(*fitted_rect(*source_size(self._image), self.width(), self.height()))
 
     def _tell_display_size(self) -> None:
         """Let the capture thread scale the frames to where they are shown (device pixels)."""
         if self._image is None or self._image.isNull():
             return
-        rect, dpr = self._fit(*source_size(self._image)), self.devicePixelRatioF()
+        rect, dpr = self.image_rect(), self.devicePixelRatioF()
         self._ctx.display_size.set(round(rect.width() * dpr), round(rect.height() * dpr))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
