@@ -11,7 +11,9 @@ from faceapp.core.sources import (
     SourceError,
     network_scheme,
     probe_address,
+    redact_source,
 )
+from faceapp.settings import Settings
 
 #: The sizes and rates offered for a camera: ``(label, mode)``; "auto" leaves the
 #: camera as it starts.  A camera without the one asked for gives its nearest.
@@ -77,3 +79,19 @@ def tried_text(outcome: object) -> tuple[bool, str]:
     """Return whether an address test worked and its line, marked ✓ or ✗."""
     ok, text = outcome if isinstance(outcome, tuple) else (False, str(outcome))
     return bool(ok), ("✓ " if ok else "✗ ") + str(text)
+
+
+def remembered_mode(settings: Settings, index: int, name: str | None) -> str:
+    """Return the mode remembered for camera ``index`` called ``name`` (default: 1280×720)."""
+    mode = settings.camera_mode_for(camera_key(index, name))
+    return mode if mode is not None else str(DEFAULT_CAMERA_MODE)
+
+
+def probing_text(address: str) -> str:
+    """Return what is said while an address is tested (its password hidden), or why not."""
+    return f"Testing {redact_source(address)}…" if address else "Type the camera's address first."
+
+
+def probe_failed_text(message: str) -> str:
+    """Return the line saying an address test failed: the message's first line, marked ✗."""
+    return "✗ " + (message.splitlines() or [""])[0]

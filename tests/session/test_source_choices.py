@@ -12,10 +12,14 @@ from faceapp.session.source_choices import (
     camera_label,
     camera_mode_of,
     found_cameras,
+    probe_failed_text,
+    probing_text,
+    remembered_mode,
     source_kind,
     tried_text,
     try_address,
 )
+from faceapp.settings import Settings
 
 
 def test_every_offered_mode_is_read_back() -> None:
@@ -48,3 +52,18 @@ def test_a_tried_address_reads_one_line_with_its_mark() -> None:
     assert tried_text((False, "refused")) == (False, "✗ refused")
     assert tried_text("odd") == (False, "✗ odd")
     assert "*.mp4" in VIDEO_FILTER and VIDEO_FILTER.endswith("All files (*)")
+
+
+def test_a_camera_gets_its_remembered_mode_or_the_default() -> None:
+    key = camera_key(0, "Cam")
+    settings = Settings().with_camera_mode(key, "auto")
+    assert remembered_mode(settings, 0, "Cam") == "auto"
+    assert remembered_mode(settings, 1, "Other") == str(DEFAULT_CAMERA_MODE)
+
+
+def test_an_address_test_says_what_it_tries_with_the_password_hidden() -> None:
+    assert probing_text("") == "Type the camera's address first."
+    text = probing_text("rtsp://ann:secret@cam/stream")
+    assert text.startswith("Testing rtsp://") and "secret" not in text
+    assert probe_failed_text("refused\nmore detail") == "✗ refused"
+    assert probe_failed_text("") == "✗ "

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.sources import DEFAULT_CAMERA_MODE, list_cameras, redact_source
+from faceapp.core.sources import list_cameras, redact_source
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.prompts import ask_folder, ask_video
 from faceapp.session.source_choices import (
@@ -25,6 +25,9 @@ from faceapp.session.source_choices import (
     camera_key,
     camera_label,
     found_cameras,
+    probe_failed_text,
+    probing_text,
+    remembered_mode,
     source_kind,
     tried_text,
     try_address,
@@ -126,8 +129,14 @@ class SourceDialog(QDialog):
         self._preselect(current)
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
-        video_browse.clicked.connect(self._on_video_browse_clicked)
-        folder_browse.clicked.connect(self._on_folder_browse_clicked)
+        video_browse.clicked.connect(
+            lambda: self._browse(
+                ask_video(self, self.video_edit.text()), self.video_edit, self.video_radio
+            )
+        )
+        folder_browse.clicked.connect(
+            lambda: self._browse(ask_folder(self), self.folder_edit, self.folder_radio)
+        )
         self.test_button.clicked.connect(self._on_test_button_clicked)
         self.video_edit.textEdited.connect(lambda _: self.video_radio.setChecked(True))
         self.folder_edit.textEdited.connect(lambda _: self.folder_radio.setChecked(True))
@@ -233,10 +242,8 @@ class SourceDialog(QDialog):
         data = self.camera_combo.currentData()
         if data is None:
             return
-        name = dict(self._cameras).get(int(data))
-        mode = self._settings.camera_mode_for(camera_key(int(data), name))
-        i = self.mode_combo.findData(mode if mode is not None else str(DEFAULT_CAMERA_MODE))
-        self.mode_combo.setCurrentIndex(max(i, 0))
+        mode = remembered_mode(self._settings, int(data), dict(self._cameras).get(int(data)))
+        self.mode_combo.setCurrentIndex(max(self.mode_combo.findData(mode), 0))
 
     @Slot(str)
     def _on_address_edited(self, _text: str) -> None:
@@ -247,10 +254,9 @@ class SourceDialog(QDialog):
     def _on_test_button_clicked(self) -> None:
         address = self.address()
         self.network_radio.setChecked(True)
+        self.test_label.setText(probing_text(address))
         if not address:
-            self.test_label.setText("Type the camera's address first.")
             return
-        self.test_label.setText(f"Testing {redact_source(address)}…")
         self.test_button.setEnabled(False)
         self._test_ticket = self._tester.submit(lambda: try_address(address), "testing")
 
@@ -267,18 +273,10 @@ class SourceDialog(QDialog):
     def _on_test_failed(self, ticket: int, message: str) -> None:
         if ticket == self._test_ticket:
             self.test_button.setEnabled(True)
-            self.test_label.setText("✗ " + message.splitlines()[0])
+            self.test_label.setText(probe_failed_text(message))
 
-    @Slot()
-    def _on_video_browse_clicked(self) -> None:
-        path = ask_video(self, self.video_edit.text())
+    def _browse(self, path: str, edit: QLineEdit, radio: QRadioButton) -> None:
+        """Put the ``path`` chosen (nothing when cancelled) in ``edit`` and check ``radio``."""
         if path:
-            self.video_edit.setText(path)
-            self.video_radio.setChecked(True)
-
-    @Slot()
-    def _on_folder_browse_clicked(self) -> None:
-        path = ask_folder(self)
-        if path:
-            self.folder_edit.setText(path)
-            self.folder_radio.setChecked(True)
+            edit.setText(path)
+            radio.setChecked(True)
