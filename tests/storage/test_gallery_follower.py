@@ -225,3 +225,18 @@ def test_the_first_refresh_after_a_read_does_not_walk_everybody(store, monkeypat
     monkeypatch.undo()
     assert_same_as_a_full_read(store, follower)
     assert np.array_equal(follower.people.ids, [p.id for p in follower.people.people])
+
+
+def test_a_snapshot_takes_its_ids_in_slices(monkeypatch) -> None:
+    """One C-level pass over 100,000 people held the GIL 100+ ms (a window stall at open)."""
+    from faceapp.storage.schema import Person
+
+    people = [Person(k, f"N{k:06}", 1, "") for k in range(20_000, 0, -1)]
+    lengths: list[int] = []
+    real = np.fromiter
+    monkeypatch.setattr(
+        np, "fromiter", lambda it, dtype, count=-1: lengths.append(count) or real(it, dtype, count)
+    )
+    snapshot = PeopleSnapshot.of(people)
+    assert max(lengths) <= 8192
+    assert snapshot.ids.tolist() == [p.id for p in snapshot.people]
