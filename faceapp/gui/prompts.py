@@ -71,6 +71,14 @@ def confirm(parent: QWidget, title: str, text: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def complete_names(edit: QLineEdit, names: list[str]) -> None:
+    """Offer ``names`` as completions in ``edit`` while typing (matched anywhere, any case)."""
+    completer = QCompleter(QStringListModel(names, edit), edit)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    edit.setCompleter(completer)
+
+
 def ask_name(
     parent: QWidget, title: str, label: str, text: str = "", names: list[str] | None = None
 ) -> str | None:
@@ -95,10 +103,7 @@ def ask_name(
     dialog.setTextValue(text)
     edit = dialog.findChild(QLineEdit)
     if names and edit is not None:
-        completer = QCompleter(QStringListModel(names, dialog), dialog)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        edit.setCompleter(completer)
+        complete_names(edit, names)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.textValue()

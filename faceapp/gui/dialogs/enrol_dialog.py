@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import (
     QRectF,
-    QStringListModel,
     Qt,
     QTimer,
     Signal,
@@ -16,7 +15,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QCloseEvent, QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QCompleter,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -36,6 +34,7 @@ from faceapp.gui.capture_worker import qimage_from_bgr
 from faceapp.gui.context import AppContext
 from faceapp.gui.images import fitted
 from faceapp.gui.loop_worker import CallWorker
+from faceapp.gui.prompts import complete_names
 from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.guided_panel import GuidedPanel
 from faceapp.session.capture_check import check_capture
@@ -131,11 +130,7 @@ class EnrolDialog(QDialog):
         self.name_edit = QLineEdit(suggested_name)
         self.name_edit.setPlaceholderText("Name of the person")
         self.name_edit.setClearButtonEnabled(True)
-        names = QStringListModel([p.name for p in ctx.people()], self)
-        completer = QCompleter(names, self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.name_edit.setCompleter(completer)
+        complete_names(self.name_edit, [p.name for p in ctx.people()])
         self.name_hint = QLabel()
         self.name_hint.setObjectName("hint")
         self.name_hint.setWordWrap(True)
