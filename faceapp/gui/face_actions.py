@@ -15,7 +15,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal
-from faceapp.session.face_labels import face_menu, same_face
+from faceapp.session.face_labels import correction_job, correction_of, face_menu, same_face
 
 log = logging.getLogger(__name__)
 
@@ -176,15 +176,10 @@ class FaceActions(QObject):
         if person is None or not hasattr(self._ctx.store, "add_negative"):
             self.say("Not corrected: that person is no longer enrolled")
             return None
-        face = fr.face
         pipeline = self._ctx.pipeline
-
-        def embed() -> tuple[np.ndarray, bytes]:
-            from faceapp.enrolment import thumbnail_of
-
-            return pipeline.embed(frame.image, [face])[0], thumbnail_of(frame.image, face)
-
-        ticket = self._embedder.submit(embed, "embedding a face to correct")
+        ticket = self._embedder.submit(
+            lambda: correction_of(pipeline, frame.image, fr.face), "embedding a face to correct"
+        )
         self._corrections[ticket] = (person_id, person.name, source)
         return ticket
 
@@ -193,12 +188,7 @@ class FaceActions(QObject):
         pid, name, source = self._corrections.pop(ticket, (0, "", ""))
         if not pid:
             return
-        embedding, crop = value
-
-        def job(store: object) -> str:
-            store.add_negative(pid, embedding, crop, source=source)  # type: ignore[attr-defined]
-            return name
-
+        job = correction_job(pid, name, *value, source)
         self._ctx.run_gallery_job(job, write=True, errors=(ValueError, KeyError))
         self.say(f"Noted: that face is not {name}")
 

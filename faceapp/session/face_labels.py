@@ -1,14 +1,17 @@
-"""A lone face's label, which face a click was about, and the face's right-click menu (Qt-free)."""
+"""A lone face's label, which face a click was about, its right-click menu and "not X" (Qt-free)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import Mode
-from faceapp.core.types import Box, FaceResult, FrameResult
+from faceapp.core.pipeline import FacePipeline
+from faceapp.core.types import Box, Face, FaceResult, FrameResult
 from faceapp.session.live import ModelState
 from faceapp.session.verdict import MATCH, Judgement, ShownFace, shown_faces
 
@@ -179,3 +182,30 @@ def model_notice(state: str) -> tuple[str, bool] | None:
     if state == ModelState.FAILED:
         return "The face model could not be loaded: faces are not recognised", True
     return None
+
+
+def correction_of(
+    pipeline: FacePipeline, image: np.ndarray, face: Face
+) -> tuple[np.ndarray, bytes]:
+    """Return a face's embedding and JPEG crop, to store as a "not X" correction.
+
+    Runs the embedder: call it off the GUI thread.
+    """
+    from faceapp.enrolment import thumbnail_of
+
+    return pipeline.embed(image, [face])[0], thumbnail_of(image, face)
+
+
+def correction_job(
+    person_id: int, name: str, embedding: np.ndarray, crop: bytes, source: str
+) -> Callable[[object], str]:
+    """Return the gallery job storing a face as not ``name`` (``person_id``); it returns the name.
+
+    The store must keep corrections (``add_negative``).
+    """
+
+    def job(store: object) -> str:
+        store.add_negative(person_id, embedding, crop, source=source)  # type: ignore[attr-defined]
+        return name
+
+    return job

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from faceapp.core.types import Box, Face, FaceResult, Match
 from faceapp.session.face_labels import (
     box_in_view,
+    correction_job,
+    correction_of,
     face_label,
     face_menu,
     face_under,
@@ -92,3 +96,26 @@ def test_the_face_under_the_cursor_is_the_smallest_box_holding_it() -> None:
 def test_a_picture_is_fitted_centred_with_its_aspect_ratio() -> None:
     assert fitted_rect(640, 480, 800, 480) == (80.0, 0.0, 640.0, 480.0)  # bars left, right
     assert fitted_rect(640, 480, 320, 480) == (0.0, 120.0, 320.0, 240.0)  # bars above, below
+
+
+def test_a_correction_embeds_the_face_and_stores_it_as_not_x() -> None:
+    face = _fr().face
+
+    class Embedder:
+        def embed(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
+            assert faces == [face]
+            return np.ones((1, 128), np.float32)
+
+    image = np.zeros((120, 160, 3), np.uint8)
+    embedding, crop = correction_of(Embedder(), image, face)  # type: ignore[arg-type]
+    assert embedding.shape == (128,) and crop[:2] == b"\xff\xd8"  # a JPEG
+
+    stored = []
+
+    class Store:
+        def add_negative(self, pid: int, e: np.ndarray, c: bytes, source: str) -> int:
+            stored.append((pid, c, source))
+            return 1
+
+    job = correction_job(7, "Ann", embedding, crop, "live view")
+    assert job(Store()) == "Ann" and stored == [(7, crop, "live view")]
