@@ -26,7 +26,7 @@ from faceapp.gui.prompts import busy, tell
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
-from faceapp.session.capture_check import checked_samples
+from faceapp.session.capture_check import checked_samples, faces_in_photo
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
 from faceapp.session.flagged import flagged_of
 from faceapp.session.folder_enrolment import (
@@ -162,14 +162,9 @@ class EnrolmentRunner(QObject):
             return self.enrol_files(name, files)
         path = Path(files[0])
         pipeline = self._ctx.pipeline
-
-        def detect() -> tuple[np.ndarray, list[Face]]:
-            from faceapp.core.images import load_image
-
-            image = load_image(path)
-            return image, pipeline.detect(image)
-
-        ticket = self._detector.submit(detect, "finding the faces of a photo")
+        ticket = self._detector.submit(
+            lambda: faces_in_photo(pipeline, path), "finding the faces of a photo"
+        )
         self._photos[ticket] = (name, path)
         return None
 

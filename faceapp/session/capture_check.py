@@ -1,8 +1,9 @@
-"""The capture check: a face's quality and, when good, its finished sample from the same crop."""
+"""The capture check: a face's quality and, when good, its sample; the faces of a photo added."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 import numpy as np
 
@@ -52,3 +53,17 @@ def checked_samples(reports: list[QualityReport]) -> list[PreparedSample] | None
     if len(samples) != len(reports) or any(s is None for s in samples):
         return None
     return [s for s in samples if s is not None]
+
+
+def faces_in_photo(pipeline: FacePipeline, path: Path) -> tuple[np.ndarray, list[Face]]:
+    """Return a photo file (BGR) and the faces found in it; call it off the GUI thread.
+
+    Raises
+    ------
+    ImageError
+        The file cannot be read as a picture.
+    """
+    from faceapp.core.images import load_image
+
+    image = load_image(path)
+    return image, pipeline.detect(image)
