@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from faceapp import paths
 from faceapp.bulk_enrolment import (
-    demo_people,
     scan_people_folder,
 )
 from faceapp.core.quality import QualityReport
@@ -30,9 +29,12 @@ from faceapp.session.capture_check import checked_samples, faces_in_photo
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
 from faceapp.session.flagged import flagged_of
 from faceapp.session.folder_enrolment import (
+    DEMO_OFFER,
     FolderReport,
     FolderRun,
     capped,
+    demo_items,
+    demo_offer_due,
     folder_run,
     store_job,
     stored_report,
@@ -195,15 +197,14 @@ class EnrolmentRunner(QObject):
 
     def enrol_demo_people(self) -> int | None:
         """Enrol each demo person from one photo; None when the demo photos are absent."""
-        people = demo_people()
-        if not people:
+        items = demo_items()
+        if not items:
             QMessageBox.information(
                 self._parent,
                 "Demo people",
                 f"The demo photos are missing: {paths.missing_files_advice()}.",
             )
             return None
-        items = [EnrolItem(name, str(path), path=path) for name, path in people]
         return self._start(items, f"Enrolling the {len(items)} demo people…")
 
     def enrol_folder(self, folder: Path) -> None:
@@ -278,7 +279,7 @@ class EnrolmentRunner(QObject):
         if self._demo_checked:
             return
         self._demo_checked = True
-        if ctx.settings.demo_offered or ctx.people() or not demo_people():
+        if not demo_offer_due(ctx.settings.demo_offered, bool(ctx.people())):
             return
         ctx.update_settings(demo_offered=True)
 
@@ -287,10 +288,7 @@ class EnrolmentRunner(QObject):
             then()
 
         banner.show_message(
-            "info",
-            "The gallery is empty. Enrol the five demo people (one photo each) to try"
-            " recognition on the demo?",
-            [("Enrol demo people", accept), ("Not now", lambda: None)],
+            "info", DEMO_OFFER, [("Enrol demo people", accept), ("Not now", lambda: None)]
         )
 
     def _start(

@@ -15,6 +15,7 @@ from faceapp.bulk_enrolment import (
     PeopleFolder,
     PersonResult,
     PhotoResult,
+    demo_people,
     refused,
 )
 from faceapp.core.enrolment_check import EnrolmentVerdict, check_enrolment
@@ -134,3 +135,24 @@ def stored_report(result: object, error: str | None) -> FolderReport:
     return FolderReport(
         "People enrolled from the folder", summary.line, tuple(lines), summary, people
     )
+
+
+#: What the window offers once, when the gallery is empty and the demo photos are there.
+DEMO_OFFER = (
+    "The gallery is empty. Enrol the five demo people (one photo each) to try"
+    " recognition on the demo?"
+)
+
+
+def demo_items() -> list[EnrolItem]:
+    """Return one enrolment item per demo person's photo (none when the photos are missing)."""
+    return [EnrolItem(name, str(path), path=path) for name, path in demo_people()]
+
+
+def demo_offer_due(offered: bool, anyone: bool) -> bool:
+    """Return True when the demo people are to be offered.
+
+    Never offered before (``offered``), nobody enrolled (``anyone``), and the demo
+    photos present.
+    """
+    return not offered and not anyone and bool(demo_people())

@@ -13,6 +13,8 @@ from faceapp.session.folder_enrolment import (
     FolderReport,
     FolderRun,
     capped,
+    demo_items,
+    demo_offer_due,
     folder_run,
     store_job,
     stored_report,
@@ -65,3 +67,15 @@ def test_a_folder_is_embedded_then_stored_one_write_per_person(tmp_path: Path):
     assert report.summary is not None and report.summary.samples == 3
     assert {p.name: p.n_samples for p in store.people()} == {"Ada": 2, "Bo": 1}
     assert any("no face" in line for line in report.lines)
+
+
+def test_the_demo_people_are_offered_once_to_an_empty_gallery() -> None:
+    from faceapp.bulk_enrolment import demo_people
+
+    present = bool(demo_people())
+    assert demo_offer_due(False, False) == present  # only with the demo photos there
+    assert not demo_offer_due(True, False)  # offered before
+    assert not demo_offer_due(False, True)  # somebody is enrolled
+    items = demo_items()
+    assert [(i.name, i.path) for i in items] == [(n, p) for n, p in demo_people()]
+    assert all(i.source == str(i.path) for i in items)
