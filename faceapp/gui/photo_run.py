@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMainWindow
@@ -19,7 +18,13 @@ from faceapp.gui.photo_player import PhotoPlayer
 from faceapp.gui.window_chrome import WindowChrome
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.live import ModelState
-from faceapp.session.photo_results import PhotoRow, relative_name, row_from_result
+from faceapp.session.photo_results import (
+    PhotoRow,
+    photo_status,
+    photos_done,
+    relative_name,
+    row_from_result,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +152,7 @@ class PhotoRun(QObject):
         if self._current(ticket) is None:
             return
         self.dialog.set_current(position)
-        self._window.statusBar().showMessage(
-            f"Photo {position + 1} of {n}: {Path(path).name}", 4000
-        )
+        self._window.statusBar().showMessage(photo_status(position, n, path), 4000)
         self.photo_changed.emit(position, n)
 
     @Slot(int, int, int, str, str)
@@ -166,10 +169,7 @@ class PhotoRun(QObject):
     def _on_player_photos_done(self, ticket: int, n: int) -> None:
         if self._current(ticket) is None:
             return
-        self._window.statusBar().showMessage(
-            f"{'The photo is' if n == 1 else f'All {n} photos are'} done: Photo results (Ctrl+R)",
-            8000,
-        )
+        self._window.statusBar().showMessage(photos_done(n), 8000)
         self.run_finished.emit(n)
 
     @Slot(object)

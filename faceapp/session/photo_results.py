@@ -151,3 +151,24 @@ def summary(rows: Sequence[PhotoRow]) -> str:
     noun = "photo" if len(rows) == 1 else "photos"
     text = f"{len(done)} of {len(rows)} {noun} processed · {faces} faces · {named} named"
     return text + (f" · {maybe} maybe" if maybe else "")
+
+
+def folder_title(folder: str) -> str:
+    """Return the results window's title for a run of ``folder``."""
+    return f"Photo results — {Path(folder).name or folder}"
+
+
+def csv_name(folder: str) -> str:
+    """Return the file name suggested for the results of a run of ``folder``."""
+    return (Path(folder).name or "photos") + "-results.csv"
+
+
+def photo_status(position: int, photos: int, path: str) -> str:
+    """Return the status line of photo ``position`` (from 0) of ``photos`` on screen."""
+    return f"Photo {position + 1} of {photos}: {Path(path).name}"
+
+
+def photos_done(photos: int) -> str:
+    """Return the status line once every photo of a run was shown."""
+    done = "The photo is" if photos == 1 else f"All {photos} photos are"
+    return f"{done} done: Photo results (Ctrl+R)"

@@ -7,7 +7,16 @@ import csv
 import stat
 from pathlib import Path
 
-from faceapp.session.photo_results import COLUMNS, PhotoRow, read_csv, write_csv
+from faceapp.session.photo_results import (
+    COLUMNS,
+    PhotoRow,
+    csv_name,
+    folder_title,
+    photo_status,
+    photos_done,
+    read_csv,
+    write_csv,
+)
 
 
 def test_names_file_names_and_errors_cannot_start_a_formula(tmp_path: Path) -> None:
@@ -45,3 +54,12 @@ def test_the_file_is_private_and_replaces_an_old_one_whole(tmp_path: Path) -> No
     link.symlink_to(victim)
     write_csv(link, [PhotoRow(0, "a.jpg", 0)])
     assert victim.read_text() == "keep me" and not link.is_symlink()
+
+
+def test_the_runs_titles_file_name_and_status_lines() -> None:
+    assert folder_title("/photos/party") == "Photo results — party"
+    assert folder_title("/") == "Photo results — /"
+    assert (csv_name("/photos/party"), csv_name("/")) == ("party-results.csv", "photos-results.csv")
+    assert photo_status(0, 3, "/photos/party/a.jpg") == "Photo 1 of 3: a.jpg"
+    assert photos_done(1) == "The photo is done: Photo results (Ctrl+R)"
+    assert photos_done(4).startswith("All 4 photos are done")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from faceapp.core.types import FaceResult
 from faceapp.gui.face_actions import add_face_entries
 from faceapp.gui.widgets.tables import ask_csv_path, fill_row, read_only_table
-from faceapp.session.photo_results import PhotoRow, summary, write_csv
+from faceapp.session.photo_results import PhotoRow, csv_name, folder_title, summary, write_csv
 from faceapp.settings import MAX_PHOTO_INTERVAL_S
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class PhotoResultsDialog(QDialog):
         """Show a new run: ``rows`` (one per photo, not processed yet) of ``folder``."""
         self._folder = folder
         self._rows = list(rows)
-        self.setWindowTitle(f"Photo results — {Path(folder).name or folder}")
+        self.setWindowTitle(folder_title(folder))
         self.table.setRowCount(len(rows))
         for row in rows:
             self._fill(row)
@@ -225,8 +225,7 @@ class PhotoResultsDialog(QDialog):
 
     @Slot()
     def _on_export_button_clicked(self) -> None:
-        name = (Path(self._folder).name or "photos") + "-results.csv"
-        path = ask_csv_path(self, "Export the photo results", name)
+        path = ask_csv_path(self, "Export the photo results", csv_name(self._folder))
         if path is not None:
             self.export_csv(path)
 
