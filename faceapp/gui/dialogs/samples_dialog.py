@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.pipeline import MatchSettings
 from faceapp.gui.context import AppContext
 from faceapp.gui.images import jpeg_pixmap
 from faceapp.gui.prompts import confirm, show_error
@@ -169,7 +168,7 @@ class SamplesDialog(QDialog):
         ctx.gallery_changed.connect(self.refresh)
         ctx.samples_loaded.connect(self._on_samples_loaded)
         ctx.edit_finished.connect(self._on_edit_finished)
-        ctx.match_settings_changed.connect(self._on_match_settings_changed)
+        ctx.match_settings_changed.connect(self._highlight)  # the threshold may have moved
         self._on_sort_combo_changed(0)
         self._show_title()
         self._on_selection_changed()
@@ -267,7 +266,7 @@ class SamplesDialog(QDialog):
         self._highlight()
         self.select_samples([i for i in self.sample_ids() if i in selected])
 
-    def _highlight(self) -> None:
+    def _highlight(self, *_settings: object) -> None:
         limit = self._ctx.distance_in_force()
         self.table.setSortingEnabled(False)  # no re-sorting while the rows are changed
         for row in range(self.table.rowCount()):
@@ -304,10 +303,6 @@ class SamplesDialog(QDialog):
         self._fill(samples, distances)
         self._on_selection_changed()
         self.loaded.emit()
-
-    @Slot(object)
-    def _on_match_settings_changed(self, settings: MatchSettings) -> None:
-        self._highlight()
 
     @Slot(int)
     def _on_sort_combo_changed(self, index: int) -> None:

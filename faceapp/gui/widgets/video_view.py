@@ -312,14 +312,10 @@ class VideoView(QWidget):
                 k = target.width() / source_size(image)[0]
                 for fr, face in zip(result.faces, self.shown_faces(), strict=True):
                     self._paint_face(p, fr, face, target, k)
-        if self._dimmed and self._dim_text:
-            self._paint_dim_text(p)
+        if self._dimmed and self._dim_text:  # in the middle of the view, on a dark pill
+            self._paint_pill(p, self._dim_text, 1.5, 24, None, QColor(20, 24, 30, 230), "#f5c542")
         self._paint_model_notice(p)
         p.end()
-
-    def _paint_dim_text(self, p: QPainter) -> None:
-        """Write the dimmed state's text in the middle of the view, on a dark pill."""
-        self._paint_pill(p, self._dim_text, 1.5, 24, None, QColor(20, 24, 30, 230), "#f5c542")
 
     def _paint_pill(
         self,
