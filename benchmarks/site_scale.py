@@ -228,7 +228,7 @@ def hnsw(conninfo: str, vectors: np.ndarray, genuine, strangers, efs: list[int])
     import psycopg
 
     from faceapp.core.matching import nearest_two
-    from faceapp.storage.postgres_search import EF_SEARCH, VectorSearch
+    from faceapp.storage.postgres_search import VectorSearch, ef_search_for
 
     index = index_of(vectors)
     search = VectorSearch(conninfo)
@@ -244,7 +244,7 @@ def hnsw(conninfo: str, vectors: np.ndarray, genuine, strangers, efs: list[int])
         "index_mb": round(size[0] / 2**20, 1),
         "table_mb": round(size[1] / 2**20, 1),
         "by_ef": {},
-        "ef_of_bare_query_and_identify": EF_SEARCH,
+        "ef_of_bare_query_and_identify": ef_search_for(len(vectors)),
     }
     for kind, rows in (("genuine", genuine), ("stranger", strangers)):
         exact = nearest_two(rows, index)[0] + 1  # person ids are positions + 1
@@ -261,7 +261,7 @@ def hnsw(conninfo: str, vectors: np.ndarray, genuine, strangers, efs: list[int])
                 hits += int(got == want)
             row = out["by_ef"].setdefault(str(ef), {})
             row[kind] = {**stats(times), "recall_at_1": round(hits / len(rows), 4)}
-        search._ef = EF_SEARCH
+        search._ef = ef_search_for(len(vectors))
         with psycopg.connect(conninfo) as conn:  # the bare query, as a client of its own
             conn.execute(f"SET hnsw.ef_search = {search._ef}")
             times = []

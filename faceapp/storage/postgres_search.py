@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CANDIDATES",
     "EF_SEARCH",
+    "ef_search_for",
     "SERVER_SEARCH_MIN_PEOPLE",
     "VectorSearch",
     "has_vector",
@@ -43,11 +44,37 @@ log = logging.getLogger(__name__)
 #: test machine, ``benchmarks/site_scale.py``), and the window needs its snapshot anyway.
 SERVER_SEARCH_MIN_PEOPLE = 100_000
 
-#: ``hnsw.ef_search`` of every query: the size of the candidate list HNSW keeps while
-#: searching.  pgvector's default is 40; 100 reached recall@1 >= 0.99 against the exact
-#: answer on face-like galleries up to the largest size measured
-#: (``benchmarks/site_scale.py``, ``docs/performance.md``).
-EF_SEARCH = 100
+#: ``hnsw.ef_search`` of every query, by gallery size: the size of the candidate list HNSW
+#: keeps while searching (pgvector's default is 40).  Measured recall@1 against the exact
+#: answer on face-like galleries (``benchmarks/site_scale.py``, ``docs/shared-gallery.md``):
+#: at 200,000 people 100 gives 1.0; at 1,000,000 people 100 gives 0.89, 400 gives 0.99
+#: and 1000 gives 1.0.  Each row is ``(people up to, ef_search)``; larger galleries use
+#: the last value.
+EF_SEARCH_BY_SIZE: tuple[tuple[int, int], ...] = ((300_000, 100), (600_000, 200))
+#: ``hnsw.ef_search`` above the last row of :data:`EF_SEARCH_BY_SIZE`.
+EF_SEARCH_LARGEST = 400
+#: The smallest ``hnsw.ef_search`` used (galleries at the switch-over size).
+EF_SEARCH = EF_SEARCH_BY_SIZE[0][1]
+
+
+def ef_search_for(people: int) -> int:
+    """Return the ``hnsw.ef_search`` that keeps recall@1 >= 0.99 for ``people`` people.
+
+    Parameters
+    ----------
+    people : int
+        People with a vector in the gallery.
+
+    Returns
+    -------
+    int
+        From :data:`EF_SEARCH_BY_SIZE`, or :data:`EF_SEARCH_LARGEST` beyond it.
+    """
+    for up_to, ef in EF_SEARCH_BY_SIZE:
+        if people <= up_to:
+            return ef
+    return EF_SEARCH_LARGEST
+
 
 #: People the index returns per face; their distances are then recomputed here exactly
 #: as :mod:`faceapp.core.matching` does, and the nearest two are kept.
@@ -127,8 +154,9 @@ class VectorSearch:
     ----------
     conninfo : str
         The libpq address of the gallery (the store's).
-    ef_search : int
-        ``hnsw.ef_search`` of every query.
+    ef_search : int, optional
+        ``hnsw.ef_search`` of every query; by default it follows the gallery's size
+        (:func:`ef_search_for`).
 
     Notes
     -----
@@ -140,11 +168,11 @@ class VectorSearch:
     :func:`~faceapp.core.matching.identify` applies them, over the candidates.
     """
 
-    def __init__(self, conninfo: str, ef_search: int = EF_SEARCH) -> None:
+    def __init__(self, conninfo: str, ef_search: int | None = None) -> None:
         import psycopg
 
         self._conninfo = conninfo
-        self._ef = int(ef_search)
+        self._ef = None if ef_search is None else int(ef_search)
         self._cached: tuple[int | None, _Size, GalleryIndex] | None = None
         try:
             self._conn = psycopg.connect(conninfo, connect_timeout=10)
@@ -326,7 +354,8 @@ class VectorSearch:
                 self._cached = (revision, self._size(conn), self._corrections(conn))
             _, size, corrections = self._cached
             limit = k + min(len(corrections), 1000)
-            conn.execute(f"SET LOCAL hnsw.ef_search = {max(self._ef, limit)}")
+            ef = self._ef if self._ef is not None else ef_search_for(size.people)
+            conn.execute(f"SET LOCAL hnsw.ef_search = {max(ef, limit)}")
             for p in np.atleast_2d(probes):
                 rows = conn.execute(
                     f"SELECT person_id, centroid::text FROM {_TABLE}"
