@@ -37,6 +37,9 @@ def test_window_reopens_the_shared_gallery_and_lists_it_without_a_password(
     from faceapp.storage.postgres import PostgresStore
 
     PostgresStore(pg_uri).add_samples("Ann", [(np.eye(128, dtype=np.float32)[0], None, None)])
+    # The preferences live for the whole test session: forget what earlier tests connected to.
+    QSettings().remove(SHARED_KEY)
+    QSettings().remove(LAST_KEY)
     store = GalleryStore(tmp_path / "gallery.sqlite3")
     ctx = make_ctx(store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=20.0, name="grey"))
