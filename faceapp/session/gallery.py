@@ -8,9 +8,11 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -22,6 +24,7 @@ from faceapp.storage.protocol import StoreWatch, watch_of
 from faceapp.storage.samples import NewSample
 from faceapp.storage.watch import POLL_INTERVAL_S
 
+_R = TypeVar("_R")
 log = logging.getLogger(__name__)
 
 #: Most thumbnails read in one pass; the newest requests go first.
@@ -141,6 +144,31 @@ class GalleryCallbacks:
     read_failed: Callable[[str], None] = ignore
     job_finished: Callable[[int, object, str | None], None] = ignore
     link_changed: Callable[[GalleryLink], None] = ignore
+
+
+@contextmanager
+def _unwatched(freeze: bool = False) -> Iterator[None]:
+    """Run a big read with the garbage collector paused (its rows are freed by refcount).
+
+    Reading 100,000 rows sets off collections of tens of milliseconds that hold the
+    interpreter lock, a stall of the GUI thread.  With ``freeze`` what was built is moved
+    out of the collector's sight (it lives until the next read).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.freeze()
+        if collecting:
+            gc.enable()
+
+
+def _unwatched_call(read: Callable[[], _R]) -> _R:
+    """Return ``read()`` run inside :func:`_unwatched` (no freeze: an index is arrays)."""
+    with _unwatched():
+        return read()
 
 
 def _let_others_run() -> None:
@@ -478,14 +506,8 @@ class GalleryQueue(OperationQueue):
             revision, mark = store.revision(), GalleryFollower.mark_of(store)
             # 100,000 new people set off full collections (40-70 ms holding the lock, a GUI
             # stall); they live until the next read: built unwatched, then frozen out.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
+            with _unwatched(freeze=True):
                 return revision, mark, PeopleSnapshot.of(store.people_in_steps(_let_others_run))
-            finally:
-                gc.freeze()
-                if collecting:
-                    gc.enable()
 
         try:
             loaded = self.detached(read, "faceapp-gallery-read", self._abandon)
@@ -507,7 +529,7 @@ class GalleryQueue(OperationQueue):
                 self._callbacks.index_ready(self._follower.index)  # type: ignore[arg-type]
                 return
             index = self.detached(
-                lambda: store.index_in_steps(_let_others_run),
+                lambda: _unwatched_call(lambda: store.index_in_steps(_let_others_run)),
                 "faceapp-gallery-read",
                 self._abandon,
             )

@@ -175,3 +175,32 @@ def test_a_write_by_another_process_is_noticed_and_read_again(store) -> None:
     finally:
         queue.stop()
     assert "Fay" in [p.name for p in calls.of("people_loaded")[-1][0].people]
+
+
+def test_the_full_reads_run_with_the_garbage_collector_paused(store, monkeypatch) -> None:
+    # 100,000 rows read with the collector on set off collections of 15-40 ms holding the
+    # interpreter lock (gui_stall --trace-stalls, open phase): both full reads, the people
+    # and the index, run with it paused, and it is on again afterwards.
+    import gc
+
+    seen: dict[str, bool] = {}
+    people_in_steps, index_in_steps = store.people_in_steps, store.index_in_steps
+
+    def people(*args, **kwargs):
+        seen["people"] = gc.isenabled()
+        return people_in_steps(*args, **kwargs)
+
+    def index(*args, **kwargs):
+        seen["index"] = gc.isenabled()
+        return index_in_steps(*args, **kwargs)
+
+    monkeypatch.setattr(store, "people_in_steps", people)
+    monkeypatch.setattr(store, "index_in_steps", index)
+    calls = Calls()
+    queue = _started(store, calls)
+    try:
+        calls.wait_for("index_ready")
+    finally:
+        queue.stop()
+    assert seen == {"people": False, "index": False}
+    assert gc.isenabled()
