@@ -10,6 +10,7 @@ import re
 import stat
 import struct
 import zipfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -369,6 +370,42 @@ def _matrix(read: Any, block: Any, what: str, dim: int | None) -> np.ndarray:
     return matrix
 
 
+def _item(
+    doc: Any,
+    where: str,
+    expected: int,
+    count: int,
+    of_what: str,
+    member_key: str,
+    member_name: Callable[[int], str],
+) -> tuple[int, str | None, str | None, str | None]:
+    """Check the fields a sample and a correction share; return them.
+
+    Returns
+    -------
+    tuple
+        ``(index, source, created_at, member)``: the row of the embedding in its matrix
+        (the next one expected, below ``count``), the source and time (checked), and
+        the name of its picture in the archive, or None.
+
+    Raises
+    ------
+    ArchiveError
+        Naming ``where`` and the field that is wrong.
+    """
+    k = _get(doc, "index", int, where)
+    if k != expected:
+        raise ArchiveError(f"{where}.index is {k}, expected {expected}")
+    if k >= count:
+        raise ArchiveError(f"{where}.index {k} is beyond the {count} {of_what}")
+    source = _source(_get(doc, "source", str, where, optional=True), where)
+    created = _time_text(_get(doc, "created_at", str, where, optional=True), f"{where}.created_at")
+    member = _get(doc, member_key, str, where, optional=True)
+    if member is not None and member != member_name(k):
+        raise ArchiveError(f"{where}.{member_key} must be {member_name(k)!r}")
+    return k, source, created, member
+
+
 def _read_zip(
     zf: zipfile.ZipFile, model_sha256: str | None, dim: int | None, file_bytes: int
 ) -> GalleryArchive:
@@ -472,22 +509,11 @@ def _read_zip(
         samples = []
         for s_at, s in enumerate(_get(p, "samples", list, where)):
             s_where = f"{where}.samples[{s_at}]"
-            k = _get(s, "index", int, s_where)
-            if k != next_index:
-                raise ArchiveError(f"{s_where}.index is {k}, expected {next_index}")
-            next_index += 1
-            if k >= count:
-                raise ArchiveError(f"{s_where}.index {k} is beyond the {count} embeddings")
-            source = _source(_get(s, "source", str, s_where, optional=True), s_where)
-            s_created = _time_text(
-                _get(s, "created_at", str, s_where, optional=True), f"{s_where}.created_at"
+            k, source, s_created, thumb_name = _item(
+                s, s_where, next_index, count, "embeddings", "thumbnail", thumbnail_name
             )
-            thumb_name = _get(s, "thumbnail", str, s_where, optional=True)
-            thumb = None
-            if thumb_name is not None:
-                if thumb_name != thumbnail_name(k):
-                    raise ArchiveError(f"{s_where}.thumbnail must be {thumbnail_name(k)!r}")
-                thumb = jpeg_member(thumb_name)
+            next_index += 1
+            thumb = jpeg_member(thumb_name) if thumb_name is not None else None
             quality = _get(s, "quality", dict, s_where, optional=True)
             if quality is not None:
                 try:
@@ -499,24 +525,12 @@ def _read_zip(
         n_doc = _get(p, "negatives", list, where, optional=True) if neg_doc is not None else None
         for n_at, n in enumerate(n_doc or []):
             n_where = f"{where}.negatives[{n_at}]"
-            k = _get(n, "index", int, n_where)
-            if k != next_negative:
-                raise ArchiveError(f"{n_where}.index is {k}, expected {next_negative}")
+            k, source, n_created, crop_name = _item(
+                n, n_where, next_negative, negatives.shape[0], "negatives", "crop",
+                negative_crop_name,
+            )  # fmt: skip
             next_negative += 1
-            if k >= negatives.shape[0]:
-                raise ArchiveError(
-                    f"{n_where}.index {k} is beyond the {negatives.shape[0]} negatives"
-                )
-            source = _source(_get(n, "source", str, n_where, optional=True), n_where)
-            n_created = _time_text(
-                _get(n, "created_at", str, n_where, optional=True), f"{n_where}.created_at"
-            )
-            crop_name = _get(n, "crop", str, n_where, optional=True)
-            crop = None
-            if crop_name is not None:
-                if crop_name != negative_crop_name(k):
-                    raise ArchiveError(f"{n_where}.crop must be {negative_crop_name(k)!r}")
-                crop = jpeg_member(crop_name)
+            crop = jpeg_member(crop_name) if crop_name is not None else None
             corrections.append(ArchiveNegative(negatives[k].tobytes(), crop, source, n_created))
         people.append(ArchivePerson(name, created, tuple(samples), tuple(corrections)))
     if next_index != count:
