@@ -101,6 +101,14 @@ def pgvector_server(memory: str = "256MB") -> Iterator[Server]:
         user = pwd.getpwnam("nobody")
         os.chown(root, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "nobody", "--"]
+        reach = subprocess.run([*prefix, "test", "-x", str(bin_ / "initdb")], check=False)
+        if reach.returncode != 0:  # the venv is in a folder only root may enter: a copy,
+            # laid out as in site-packages (the binaries find their libraries there).
+            site, copy = bin_.parents[2], root / "site-packages"
+            shutil.copytree(site / "pgserver" / "pginstall", copy / "pgserver" / "pginstall")
+            if (site / "pgserver.libs").is_dir():
+                shutil.copytree(site / "pgserver.libs", copy / "pgserver.libs")
+            bin_ = copy / "pgserver" / "pginstall" / "bin"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
