@@ -9,7 +9,7 @@ import numpy as np
 from faceapp.core.liveness import ChallengeState, Step
 from faceapp.core.liveness.gate import LivenessGate
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
-from faceapp.gui.widgets.mode_panel import verdict
+from faceapp.session.panel_text import verdict
 from faceapp.settings import Settings
 
 from .gui_helpers import REFERENCE, GreyEmbedder, ListSource, fake_pipeline, judged, make_ctx

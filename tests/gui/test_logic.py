@@ -16,7 +16,6 @@ from faceapp.core.matching import (
     default_threshold,
 )
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
-from faceapp.gui.widgets.mode_panel import in_view_text, main_face, verdict
 from faceapp.gui.widgets.video_view import (
     MATCH_COLOUR,
     MAYBE_COLOUR,
@@ -26,6 +25,7 @@ from faceapp.gui.widgets.video_view import (
 from faceapp.session.events import EventLog, face_events
 from faceapp.session.face_labels import face_label
 from faceapp.session.meters import RateMeter
+from faceapp.session.panel_text import in_view_text, main_face, verdict
 from faceapp.session.threshold_text import describe_threshold, false_accept_text
 from faceapp.settings import Settings
 

@@ -36,6 +36,12 @@ from faceapp.gui.prompts import ask_name, confirm, show_error
 from faceapp.gui.safe_text import plain_label
 from faceapp.session.gallery import GalleryEdit
 from faceapp.session.outlook_text import more_samples_text
+from faceapp.session.panel_text import (
+    add_photos_question,
+    delete_person_question,
+    empty_gallery_text,
+    people_count_text,
+)
 from faceapp.storage.gallery import Person, clean_name
 
 log = logging.getLogger(__name__)
@@ -264,18 +270,10 @@ class GalleryPanel(QWidget):
     @Slot()
     def _show_counts(self) -> None:
         total, shown = len(self._ctx.people_list()), self.model.rowCount()
-        nobody = total == 0
-        self.people_list.setVisible(not nobody)
-        self.empty_label.setVisible(nobody)
-        if not self._ctx.people_loaded:
-            self.empty_label.setText("Reading the gallery…")
-        else:
-            self.empty_label.setText("Nobody enrolled yet.\nCapture a face in view, or add photos.")
-        people = f"{total:,} {'person' if total == 1 else 'people'}"
-        if self.model.filter_text():
-            self.count_label.setText(f"{shown:,} of {people}")
-        else:
-            self.count_label.setText("" if nobody else people)
+        self.people_list.setVisible(total > 0)
+        self.empty_label.setVisible(total == 0)
+        self.empty_label.setText(empty_gallery_text(self._ctx.people_loaded))
+        self.count_label.setText(people_count_text(total, shown, bool(self.model.filter_text())))
 
     # -- slots -------------------------------------------------------------------------
 
@@ -328,12 +326,10 @@ class GalleryPanel(QWidget):
         )
         if not files:
             return
-        several = len(files) > 1
         name = ask_name(
             self,
             "Add photos",
-            f"Whose face is in {'these' if several else 'this'} photo{'s' if several else ''}?"
-            "\n(type a new name, or the name of someone enrolled)",
+            add_photos_question(len(files)),
             self.selected_name(),
             [p.name for p in self._ctx.people()],
         )
@@ -361,12 +357,7 @@ class GalleryPanel(QWidget):
         person = self.selected_person()
         if person is None:
             return
-        if not confirm(
-            self,
-            "Delete person",
-            f"Delete {person.name} and all their face samples from the gallery?\n"
-            "This cannot be undone.",
-        ):
+        if not confirm(self, "Delete person", delete_person_question(person.name)):
             return
         self._edits[self._ctx.remove_person(person.id)] = "Cannot delete"
 

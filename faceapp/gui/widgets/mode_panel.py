@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -20,59 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.core.liveness import ChallengeState
-from faceapp.core.pipeline import largest_face
-from faceapp.core.types import FaceResult, FrameResult
+from faceapp.core.types import FrameResult
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.people import PeopleModel
 from faceapp.gui.safe_text import make_plain
-from faceapp.session.verdict import Judgement, Verdict, distance_text, verification_verdict
+from faceapp.session.panel_text import challenge_view, in_view_text
+from faceapp.session.verdict import Verdict
 from faceapp.settings import Settings
-
-
-def main_face(result: FrameResult | None) -> FaceResult | None:
-    """Return the largest face of ``result`` (the one a verdict is about), or None."""
-    if result is None or not result.faces:
-        return None
-    face = largest_face([fr.face for fr in result.faces])
-    return next(fr for fr in result.faces if fr.face is face)
-
-
-def verdict(
-    result: FrameResult | None,
-    settings: Settings,
-    challenge: ChallengeState | None = None,
-    untracked: bool = False,
-) -> Verdict:
-    """Return the verification verdict for ``result`` (see :func:`verification_verdict`).
-
-    Parameters
-    ----------
-    result : FrameResult or None
-        The result describing the picture on screen.
-    settings : Settings
-        The claim.
-    challenge : ChallengeState, optional
-        The liveness challenge's state after ``result`` when one runs: the claim is
-        then accepted only when the challenge passed.
-    untracked : bool
-        True when liveness is wanted but the source's faces are not tracked (a
-        slideshow): nothing can be accepted then.
-    """
-    return verification_verdict(result, settings.claim, Judgement(challenge, untracked))
-
-
-def in_view_text(result: FrameResult | None) -> str:
-    """Return who is in view in recognition mode, nearest first, as one line."""
-    if result is None or not result.faces:
-        return "No face in view."
-    parts = []
-    for fr in sorted(result.faces, key=lambda f: -f.face.box.area):
-        m = fr.match
-        dist = ""
-        if m is not None and math.isfinite(m.distance):
-            dist = f" ({distance_text(m.distance, m.threshold)})"
-        parts.append(f"{fr.label}{dist}")
-    return "In view: " + ", ".join(parts)
 
 
 class ModePanel(QWidget):
@@ -219,10 +171,10 @@ class ModePanel(QWidget):
             self.verdict_label.style().polish(self.verdict_label)
         self.detail_label.setText(v.detail)
         self.in_view_label.setText(in_view_text(self._result))
-        c = self._challenge if self._ctx.settings.mode == VERIFICATION else None
-        self.challenge_bar.setVisible(c is not None and not c.failed)
-        self.challenge_bar.setValue(round(100 * c.progress) if c is not None else 0)
-        self.try_again_button.setVisible(c is not None and c.failed)
+        c = challenge_view(self._challenge, self._ctx.settings.mode == VERIFICATION)
+        self.challenge_bar.setVisible(c.bar)
+        self.challenge_bar.setValue(c.percent)
+        self.try_again_button.setVisible(c.retry)
 
     @Slot(object)
     def _on_button_clicked(self, button: QPushButton) -> None:
