@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import (
@@ -19,15 +18,10 @@ from PySide6.QtGui import QImage, QPixmap
 from faceapp.gui.context import AppContext
 from faceapp.gui.images import placeholder_pixmap
 from faceapp.gui.safe_text import html_literal
-from faceapp.session.outlook_text import more_samples_text
+from faceapp.session.panel_text import person_line, person_tip
+from faceapp.session.thumbnail_cache import ThumbnailCache
 from faceapp.storage.gallery import Person
-from faceapp.storage.people import PeopleList, initials, samples_text
-
-#: Thumbnails kept in memory per model (a few screens of rows; about 11 kB each).
-THUMBNAIL_CACHE = 1000
-
-#: Follows "1 sample" in the gallery list: the person would be named more often with more.
-ONE_SAMPLE_MARK = " · add more"
+from faceapp.storage.people import PeopleList, initials
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -45,7 +39,8 @@ class PeopleModel(QStringListModel):
         ``person_removed`` and (with ``thumbnails``) ``thumbnails_loaded``.
     with_counts : bool
         Show the name and, on a second line, the number of samples (one sample is
-        marked :data:`ONE_SAMPLE_MARK`; its tool tip says why more help).
+        marked :data:`~faceapp.session.panel_text.ONE_SAMPLE_MARK`; its tool tip says why
+        more help).
     thumbnails : bool
         Give each row a thumbnail (``DecorationRole``): loaded on demand, only for the
         rows a view asks about, by the context's gallery thread, and cached; an initials
@@ -80,10 +75,8 @@ class PeopleModel(QStringListModel):
         self._thumbnails = thumbnails
         self._filter = ""
         self._rows = PeopleList()
-        self._thumbs: OrderedDict[int, QPixmap | None] = OrderedDict()
+        self._thumbs: ThumbnailCache[QPixmap] = ThumbnailCache()
         self._badges: dict[str, QPixmap] = {}
-        self._wanted: dict[int, str] = {}  # person id -> name, to ask for
-        self._requested: dict[int, str] = {}  # person id -> name, asked for
         self._request_timer = QTimer(self)
         self._request_timer.setSingleShot(True)
         self._request_timer.setInterval(0)
@@ -144,10 +137,7 @@ class PeopleModel(QStringListModel):
             return None
         person = self._rows[row]
         if role == Qt.ItemDataRole.DisplayRole:
-            if self._with_counts:
-                more = ONE_SAMPLE_MARK if person.n_samples == 1 else ""
-                return f"{person.name}\n{samples_text(person.n_samples)}{more}"
-            return person.name
+            return person_line(person, self._with_counts)
         if role in (self.NameRole, Qt.ItemDataRole.EditRole):
             return person.name
         if role == self.PersonIdRole:
@@ -155,12 +145,8 @@ class PeopleModel(QStringListModel):
         if role == self.PersonRole:
             return person
         if role == Qt.ItemDataRole.ToolTipRole:
-            n, enrolled = person.n_samples, person.created_at[:10]
-            tip = f"{person.name}: {samples_text(n)}, enrolled {enrolled}"
-            if n == 1:
-                people, rate = len(self._ctx.people_list()), self._ctx.settings.stranger_rate
-                tip += "\n" + more_samples_text(people, rate)
-            return html_literal(tip)
+            people, rate = len(self._ctx.people_list()), self._ctx.settings.stranger_rate
+            return html_literal(person_tip(person, people, rate))
         if role == Qt.ItemDataRole.DecorationRole and self._thumbnails:
             return self._decoration(person)
         return None
@@ -168,13 +154,10 @@ class PeopleModel(QStringListModel):
     # -- thumbnails --------------------------------------------------------------------------
 
     def _decoration(self, person: Person) -> QPixmap:
-        if person.id in self._thumbs:
-            self._thumbs.move_to_end(person.id)
-            pixmap = self._thumbs[person.id]
-            if pixmap is not None:
-                return pixmap
-        elif person.id not in self._requested:
-            self._wanted[person.id] = person.name
+        pixmap, wanted = self._thumbs.held(person.id, person.name)
+        if pixmap is not None:
+            return pixmap
+        if wanted:
             self._request_timer.start()
         key = initials(person.name)
         badge = self._badges.get(key)
@@ -184,25 +167,18 @@ class PeopleModel(QStringListModel):
 
     @Slot()
     def _on_request_timer_timeout(self) -> None:
-        wanted, self._wanted = self._wanted, {}
-        self._requested.update(wanted)
+        wanted = self._thumbs.take_wanted()
         if wanted:
-            self._ctx.request_thumbnails(tuple(wanted))
+            self._ctx.request_thumbnails(wanted)
 
     @Slot(object)
     def _on_thumbnails_loaded(self, loaded: tuple[tuple[int, QImage | None], ...]) -> None:
+        pixmaps = ((i, None if image is None else QPixmap.fromImage(image)) for i, image in loaded)
         rows = []
-        for person_id, image in loaded:
-            name = self._requested.pop(person_id, None)
-            if name is None:
-                continue
-            self._thumbs[person_id] = None if image is None else QPixmap.fromImage(image)
-            self._thumbs.move_to_end(person_id)
+        for person_id, name in self._thumbs.arrived(pixmaps):
             row = self._rows.row_of_name(name)
-            if row >= 0 and self._rows[row].id == person_id and image is not None:
+            if row >= 0 and self._rows[row].id == person_id:
                 rows.append(row)
-        while len(self._thumbs) > THUMBNAIL_CACHE:
-            self._thumbs.popitem(last=False)
         if rows:
             # One signal for the batch: a list view may lay itself out again on each.
             first, last = self.index(min(rows)), self.index(max(rows))
@@ -225,13 +201,11 @@ class PeopleModel(QStringListModel):
     @Slot()
     def _on_people_reset(self) -> None:
         self._thumbs.clear()
-        self._requested.clear()
         self._reload()
 
     @Slot(object, object)
     def _on_person_updated(self, before: Person | None, after: Person) -> None:
-        self._thumbs.pop(after.id, None)  # a new sample may bring a newer thumbnail
-        self._requested.pop(after.id, None)
+        self._thumbs.forget(after.id)  # a new sample may bring a newer thumbnail
         # The Python rows change first, then the C++ row count: whoever reacts to the
         # row signals (views, selection models) reads rows that are already right.
         old, row = self._rows.replace(before, after if self._visible(after) else None)
@@ -248,7 +222,7 @@ class PeopleModel(QStringListModel):
 
     @Slot(object)
     def _on_person_removed(self, person: Person) -> None:
-        self._thumbs.pop(person.id, None)
+        self._thumbs.forget(person.id)
         old, _ = self._rows.replace(person, None)
         if old >= 0:
             self.removeRows(old, 1)

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from faceapp.core.liveness import ChallengeState
 from faceapp.core.pipeline import largest_face
 from faceapp.core.types import FaceResult, FrameResult
+from faceapp.session.outlook_text import more_samples_text
 from faceapp.session.verdict import Judgement, Verdict, distance_text, verification_verdict
 from faceapp.settings import Settings
+from faceapp.storage.gallery import Person
+from faceapp.storage.people import samples_text
 
 
 def main_face(result: FrameResult | None) -> FaceResult | None:
@@ -122,3 +125,33 @@ def add_photos_question(n_files: int) -> str:
 def delete_person_question(name: str) -> str:
     """Return the question asked before deleting a person."""
     return f"Delete {name} and all their face samples from the gallery?\nThis cannot be undone."
+
+
+#: Follows "1 sample" in the gallery list: the person would be named more often with more.
+ONE_SAMPLE_MARK = " · add more"
+
+
+def person_line(person: Person, with_counts: bool) -> str:
+    """Return a person's row in a people list: the name, and with counts their samples."""
+    if not with_counts:
+        return person.name
+    more = ONE_SAMPLE_MARK if person.n_samples == 1 else ""
+    return f"{person.name}\n{samples_text(person.n_samples)}{more}"
+
+
+def person_tip(person: Person, people: int, stranger_rate: float) -> str:
+    """Return a person's tooltip: samples and enrolment day; with one sample, why more help.
+
+    Parameters
+    ----------
+    person : Person
+    people : int
+        The people enrolled (how often a stranger is taken for someone depends on it).
+    stranger_rate : float
+        The rate of strangers the threshold is set for.
+    """
+    n = person.n_samples
+    tip = f"{person.name}: {samples_text(n)}, enrolled {person.created_at[:10]}"
+    if n == 1:
+        tip += "\n" + more_samples_text(people, stranger_rate)
+    return tip

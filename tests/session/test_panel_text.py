@@ -41,3 +41,17 @@ def test_the_challenge_shows_only_in_verification_while_it_runs():
     failed = ChallengeState(Step.FAILED, "Try again", progress=0.2)
     view = challenge_view(failed, verifying=True)
     assert (view.bar, view.retry) == (False, True)
+
+
+def test_a_person_with_one_sample_is_marked_and_told_why_more_help():
+    from faceapp.session.panel_text import ONE_SAMPLE_MARK, person_line, person_tip
+    from faceapp.storage.gallery import Person
+
+    one = Person(1, "Ann", 1, "2026-01-02T10:00:00")
+    three = Person(2, "Bob", 3, "2026-01-03T10:00:00")
+    assert person_line(one, with_counts=False) == "Ann"
+    assert person_line(one, with_counts=True) == f"Ann\n1 sample{ONE_SAMPLE_MARK}"
+    assert person_line(three, with_counts=True) == "Bob\n3 samples"
+    assert person_tip(three, 2, 0.01) == "Bob: 3 samples, enrolled 2026-01-03"
+    tip = person_tip(one, 2, 0.01)
+    assert tip.startswith("Ann: 1 sample, enrolled 2026-01-02\n") and len(tip.splitlines()) > 1
