@@ -120,6 +120,35 @@ def naming_note(outcome: object) -> str:
     return str(outcome)
 
 
+@dataclass(frozen=True)
+class NamingEnd:
+    """What the window shows when a naming job ends.
+
+    Attributes
+    ----------
+    outcome : object
+        What the naming did (for :func:`naming_note`): its :class:`Naming`, or the
+        text saying why nothing was enrolled.
+    warning : str or None
+        The *Not enrolled* box's text, or None when the faces were enrolled.
+    refusal : NamingRefused or None
+        The checks' refusal, whose box may offer *Enrol anyway*; None otherwise.
+    """
+
+    outcome: object
+    warning: str | None = None
+    refusal: NamingRefused | None = None
+
+
+def naming_end(name: str, result: object, error: object) -> NamingEnd:
+    """Return what to show when naming faces ``name`` ended with ``result`` or ``error``."""
+    if error is not None:
+        return NamingEnd(f"{name} not enrolled: {error}", f"{name}: {error}")
+    if isinstance(result, NamingRefused):
+        return NamingEnd(f"{name} not enrolled", f"{name} was not enrolled: {result}.", result)
+    return NamingEnd(result)
+
+
 def action_note(action: str, result: object) -> str:
     """Return what an action on the groups did ("Ignore: 3 face(s)")."""
     return f"{action.capitalize()}: {result} face(s)"

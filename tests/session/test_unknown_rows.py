@@ -97,3 +97,25 @@ def test_the_actions_follow_the_selection() -> None:
     assert two.merge and two.ignore and not two.name
     alone = group_actions([a], 0, False)
     assert alone.name and not alone.add and alone.add_tip.startswith("Nobody is enrolled")
+
+
+def test_a_naming_that_ended_says_what_it_did_and_what_to_warn_of():
+    from faceapp.session.unknown_rows import naming_end
+
+    failed = naming_end("Ann", None, OSError("disk full"))
+    assert (failed.outcome, failed.warning, failed.refusal) == (
+        "Ann not enrolled: disk full",
+        "Ann: disk full",
+        None,
+    )
+    refusal = NamingRefused("it looks like Bob", forcible=True)
+    refused = naming_end("Ann", refusal, None)
+    assert refused.outcome == "Ann not enrolled"
+    assert refused.warning == "Ann was not enrolled: it looks like Bob."
+    assert refused.refusal is refusal
+    done = object()
+    assert naming_end("Ann", done, None) == naming_end("Ann", done, None)
+    assert (naming_end("Ann", done, None).outcome, naming_end("Ann", done, None).warning) == (
+        done,
+        None,
+    )

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QInputDialog, QLineEdit, QMessageBox, QWi
 from faceapp.gui.context import AppContext
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.session.unknown_faces import NamingRefused
-from faceapp.session.unknown_rows import name_question, naming_job, person_question
+from faceapp.session.unknown_rows import name_question, naming_end, naming_job, person_question
 
 #: A dialog class opened by :meth:`FacesDialog.open_for`.
 D = TypeVar("D", bound="FacesDialog")
@@ -162,20 +162,20 @@ class FaceNamer(QObject):
         if job is None:
             return
         ids, name, new = job
-        if error is not None:
-            QMessageBox.warning(self._parent, "Not enrolled", html_literal(f"{name}: {error}"))
-            self.finished.emit(f"{name} not enrolled: {error}")
-        elif isinstance(result, NamingRefused):
-            self._refused(result, ids, name, new)
-            self.finished.emit(f"{name} not enrolled")
-        else:
-            self.finished.emit(result)
+        end = naming_end(name, result, error)
+        if end.refusal is not None:
+            self._refused(end.refusal, end.warning or "", ids, name, new)
+        elif end.warning is not None:
+            QMessageBox.warning(self._parent, "Not enrolled", html_literal(end.warning))
+        self.finished.emit(end.outcome)
 
-    def _refused(self, refusal: NamingRefused, ids: tuple, name: str, new: bool) -> None:
+    def _refused(
+        self, refusal: NamingRefused, warning: str, ids: tuple, name: str, new: bool
+    ) -> None:
         box = QMessageBox(
             QMessageBox.Icon.Warning,
             "Not enrolled",
-            html_literal(f"{name} was not enrolled: {refusal}."),
+            html_literal(warning),
             QMessageBox.StandardButton.Cancel,
             self._parent,
         )
