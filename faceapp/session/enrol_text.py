@@ -81,6 +81,53 @@ def save_text(samples: int) -> str:
     return f"Save {samples} sample{'s' if samples != 1 else ''}"
 
 
+#: What the capture dialog says while the face's quality is checked, and when it cannot be.
+CHECKING_TEXT = "Checking the face…"
+UNCHECKED_TEXT = "The face could not be checked; press Retake."
+
+
+def resolved_name(text: str, person_named: Callable[[str], Person | None]) -> str | None:
+    """Return the name to enrol under: an enrolled person's spelling when it matches.
+
+    Parameters
+    ----------
+    text : str
+        The name as typed.
+    person_named : callable
+        The enrolled person of a (clean) name, or None.
+
+    Returns
+    -------
+    str or None
+        None when the text is not a usable name.
+    """
+    try:
+        clean = clean_name(text)
+    except ValueError:
+        return None
+    existing = person_named(clean)
+    return existing.name if existing is not None else clean
+
+
+def enrol_button(guided: bool, samples: int, face_ok: bool, named: bool) -> tuple[str, bool]:
+    """Return the capture dialog's enrol button: its text and whether it can be pressed.
+
+    Parameters
+    ----------
+    guided : bool
+        Guided capture: the button saves the samples taken so far.
+    samples : int
+        The samples a guided capture took.
+    face_ok : bool
+        Single capture: the face offered passed its quality check.
+    named : bool
+        The name typed is usable.
+    """
+    if guided:
+        return save_text(samples), samples > 0 and named
+    return "Enrol", face_ok and named
+
+
 def shot_caption(k: int, shot: Shot) -> str:
     """Return the caption under sample ``k`` (from 0) of a guided capture: number and pose."""
     return f"{k + 1} {POSE_WORDS[shot.pose]}"

@@ -62,3 +62,25 @@ def test_the_gallery_is_empty_once_read_with_nobody_having_a_sample() -> None:
     assert not gallery_empty(False, [])  # not read yet: no hint
     assert gallery_empty(True, []) and gallery_empty(True, [nobody])
     assert not gallery_empty(True, [nobody, ANN])
+
+
+def test_the_name_typed_resolves_to_an_enrolled_spelling_or_a_new_clean_name():
+    from faceapp.session.enrol_text import resolved_name
+    from faceapp.storage.gallery import Person
+
+    ann = Person(1, "Ann Lee", 2, "2026-01-01T00:00:00")
+    named = {"ann lee": ann}.get
+    assert resolved_name(" ann lee ", lambda n: named(n.casefold())) == "Ann Lee"
+    assert resolved_name("Bob", lambda n: None) == "Bob"
+    assert resolved_name("   ", lambda n: None) is None
+
+
+def test_the_enrol_button_saves_guided_samples_or_enrols_a_checked_face():
+    from faceapp.session.enrol_text import enrol_button
+
+    assert enrol_button(True, 0, False, True) == ("Save 0 samples", False)
+    assert enrol_button(True, 3, False, True) == ("Save 3 samples", True)
+    assert enrol_button(True, 3, True, False) == ("Save 3 samples", False)
+    assert enrol_button(False, 0, True, True) == ("Enrol", True)
+    assert enrol_button(False, 5, False, True) == ("Enrol", False)
+    assert enrol_button(False, 0, True, False) == ("Enrol", False)

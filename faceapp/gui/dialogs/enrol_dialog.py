@@ -38,9 +38,15 @@ from faceapp.gui.prompts import complete_names
 from faceapp.gui.safe_text import make_plain
 from faceapp.gui.widgets.guided_panel import GuidedPanel
 from faceapp.session.capture_check import check_capture
-from faceapp.session.enrol_text import faces_text, name_hint, save_text
+from faceapp.session.enrol_text import (
+    CHECKING_TEXT,
+    UNCHECKED_TEXT,
+    enrol_button,
+    faces_text,
+    name_hint,
+    resolved_name,
+)
 from faceapp.session.sample_quality import quality_html
-from faceapp.storage.gallery import clean_name
 
 Snapshot = tuple[Frame, FrameResult]
 
@@ -242,7 +248,7 @@ class EnrolDialog(QDialog):
                     lambda: check_capture(pipeline, frame.image, face), "checking the face quality"
                 )
             self.preview.setPixmap(self._preview_pixmap(frame, self._faces))
-        self.quality_label.setText("Checking the face…" if self._checking else "")
+        self.quality_label.setText(CHECKING_TEXT if self._checking else "")
         self._update_state()
 
     @Slot(int, str)
@@ -256,7 +262,7 @@ class EnrolDialog(QDialog):
         self._checking = False
         self._report = report
         if report is None:
-            self.quality_label.setText("The face could not be checked; press Retake.")
+            self.quality_label.setText(UNCHECKED_TEXT)
         else:
             self.quality_label.setText(quality_html(report))
             if self.guided and self._face is not None:
@@ -286,26 +292,17 @@ class EnrolDialog(QDialog):
 
     def resolved_name(self) -> str | None:
         """Return the name to enrol under (an existing person's spelling if it matches), or None."""
-        try:
-            clean = clean_name(self.name_edit.text())
-        except ValueError:
-            return None
-        existing = self._ctx.person_named(clean)
-        return existing.name if existing is not None else clean
+        return resolved_name(self.name_edit.text(), self._ctx.person_named)
 
     def _update_state(self) -> None:
-        name = self.resolved_name()
+        named = self.resolved_name() is not None
         self.name_hint.setText(
             name_hint(self.name_edit.text(), self._ctx.person_named, self.guided)
         )
-        if self.guided:
-            n = len(self.guided_panel.shots)
-            self.enrol_button.setText(save_text(n))
-            self.enrol_button.setEnabled(n > 0 and name is not None)
-            return
-        self.enrol_button.setText("Enrol")
-        ok = self._report is not None and self._report.ok and name is not None
-        self.enrol_button.setEnabled(ok)
+        face_ok = self._report is not None and self._report.ok
+        text, enabled = enrol_button(self.guided, len(self.guided_panel.shots), face_ok, named)
+        self.enrol_button.setText(text)
+        self.enrol_button.setEnabled(enabled)
 
     # -- slots ---------------------------------------------------------------------------
 
