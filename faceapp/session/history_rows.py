@@ -174,3 +174,33 @@ def export_note(outcome: HistoryOutcome, path: Path | None) -> str:
     if outcome.error is not None:
         return "Export failed."
     return f"Exported {outcome.count} {EXPORTED[outcome.action]} to {path}"
+
+
+#: The save question of each export: its title and the file name suggested.
+EXPORT_FILES = {
+    "export": ("Export history as CSV", "faceapp-history.csv"),
+    "daily": ("Export daily attendance as CSV", "faceapp-daily.csv"),
+}
+
+
+class Exports:
+    """The history's exports under way: the file each writes, by action ("export", "daily").
+
+    One export of each kind runs at a time (the window disables its button meanwhile).
+    """
+
+    def __init__(self) -> None:
+        self._paths: dict[str, Path] = {}
+
+    def start(self, action: str, path: Path) -> str:
+        """Note that the export ``action`` writes ``path``; return what is said meanwhile."""
+        if action not in EXPORTED:
+            raise ValueError(f"not an export of the history: {action!r}")
+        self._paths[action] = path
+        return f"Exporting to {path}…"
+
+    def end(self, outcome: HistoryOutcome) -> str | None:
+        """Return what is said once an export ended; None when ``outcome`` is no export's."""
+        if outcome.action not in EXPORTED:
+            return None
+        return export_note(outcome, self._paths.pop(outcome.action, None))

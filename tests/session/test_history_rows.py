@@ -126,3 +126,20 @@ def test_the_export_note_says_how_many_rows_went_where_or_that_it_failed() -> No
     daily = HistoryOutcome(4, "daily", count=2)
     assert export_note(daily, Path("d.csv")) == "Exported 2 rows to d.csv"
     assert export_note(HistoryOutcome(5, "export", error="disk full"), None) == "Export failed."
+
+
+def test_an_export_says_where_it_writes_then_how_many_rows_went_there() -> None:
+    import pytest
+
+    from faceapp.session.history_rows import EXPORT_FILES, Exports
+
+    exports = Exports()
+    assert exports.start("export", Path("h.csv")) == "Exporting to h.csv…"
+    assert exports.start("daily", Path("d.csv")) == "Exporting to d.csv…"
+    assert exports.end(HistoryOutcome(2, "daily", count=3)) == "Exported 3 rows to d.csv"
+    assert exports.end(HistoryOutcome(1, "export", count=7)) == "Exported 7 events to h.csv"
+    assert exports.end(HistoryOutcome(3, "clear")) is None  # not an export
+    assert exports.end(HistoryOutcome(4, "export", error="disk full")) == "Export failed."
+    with pytest.raises(ValueError, match="not an export"):
+        exports.start("clear", Path("x.csv"))
+    assert set(EXPORT_FILES) == {"export", "daily"}

@@ -41,16 +41,16 @@ from faceapp.session.history_rows import (
     DAILY_COLUMNS,
     DECISION_CHOICES,
     DESK_COLUMN,
-    EXPORTED,
+    EXPORT_FILES,
     MODE_CHOICES,
     SINCE_CHOICES,
     Choices,
+    Exports,
     daily_cells,
     daily_summary,
     desk_choices,
     event_cells,
     events_summary,
-    export_note,
     nameable,
     naming_note,
     newest_first,
@@ -114,8 +114,8 @@ class HistoryDialog(FacesDialog):
         self._worker = ctx.history
         #: The reads of the Events and the Daily attendance tabs.
         self._events, self._days = LatestRead(), LatestRead()
-        #: The file each export writes, by the action its outcome names ("export", "daily").
-        self._pending: dict[str, Path] = {}
+        #: The exports under way ("export", "daily").
+        self._exports = Exports()
         self._page: HistoryPage | None = None
         self.setWindowTitle("History")
         self.resize(980, 620)
@@ -212,12 +212,12 @@ class HistoryDialog(FacesDialog):
         self.retention_box.valueChanged.connect(
             lambda days: self._worker.configure(retention_days=days)
         )
-        self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.export_button.clicked.connect(lambda: self._ask_export("export"))
         self.clear_button.clicked.connect(self._on_clear_button_clicked)
         self.close_button.clicked.connect(self.close)
         self._worker.events_loaded.connect(self._on_events_loaded)
         self._worker.daily_loaded.connect(self._on_daily_loaded)
-        self.daily_export_button.clicked.connect(self._on_daily_export_button_clicked)
+        self.daily_export_button.clicked.connect(lambda: self._ask_export("daily"))
         self.table.customContextMenuRequested.connect(self._on_table_menu_requested)
         self.table.cellDoubleClicked.connect(lambda row, _column: self.name_row(row))
         self._worker.request_done.connect(self._on_request_done)
@@ -313,17 +313,6 @@ class HistoryDialog(FacesDialog):
             fill_row(self.daily, r, daily_cells(row), numbers=(4,))
         self.daily_summary.setText(daily_summary(page))
 
-    def export_daily_csv(self, path: Path) -> int:
-        """Write the daily attendance of the filters (person, mode, since) as CSV."""
-        self._started_export("daily", Path(path))
-        return self._worker.export_daily_csv(self.query(limit=None), Path(path))
-
-    @Slot()
-    def _on_daily_export_button_clicked(self) -> None:
-        path = ask_csv_path(self, "Export daily attendance as CSV", "faceapp-daily.csv")
-        if path is not None:
-            self.export_daily_csv(path)
-
     # -- naming a face of a row ----------------------------------------------------------
 
     def event_of_row(self, row: int) -> HistoryEvent | None:
@@ -412,8 +401,11 @@ class HistoryDialog(FacesDialog):
 
     def export_csv(self, path: Path) -> int:
         """Write the events the filters select (all of them, not only those shown) as CSV."""
-        self._started_export("export", Path(path))
-        return self._worker.export_csv(self.query(limit=None), Path(path))
+        return self._export("export", Path(path))
+
+    def export_daily_csv(self, path: Path) -> int:
+        """Write the daily attendance of the filters (person, mode, since) as CSV."""
+        return self._export("daily", Path(path))
 
     def _export_widgets(self, action: str) -> tuple[QPushButton, QLabel]:
         """Return the button and the summary of an export ("export", "daily")."""
@@ -421,17 +413,17 @@ class HistoryDialog(FacesDialog):
             return self.daily_export_button, self.daily_summary
         return self.export_button, self.summary
 
-    def _started_export(self, action: str, path: Path) -> None:
+    def _export(self, action: str, path: Path) -> int:
         button, label = self._export_widgets(action)
-        self._pending[action] = path
+        label.setText(self._exports.start(action, path))
         button.setEnabled(False)
-        label.setText(f"Exporting to {path}…")
+        write = self._worker.export_daily_csv if action == "daily" else self._worker.export_csv
+        return write(self.query(limit=None), path)
 
-    @Slot()
-    def _on_export_button_clicked(self) -> None:
-        path = ask_csv_path(self, "Export history as CSV", "faceapp-history.csv")
+    def _ask_export(self, action: str) -> None:
+        path = ask_csv_path(self, *EXPORT_FILES[action])
         if path is not None:
-            self.export_csv(path)
+            self._export(action, path)
 
     @Slot()
     def _on_clear_button_clicked(self) -> None:
@@ -447,10 +439,11 @@ class HistoryDialog(FacesDialog):
 
     @Slot(object)
     def _on_request_done(self, outcome: HistoryOutcome) -> None:
-        if outcome.action in EXPORTED:
+        note = self._exports.end(outcome)
+        if note is not None:
             button, label = self._export_widgets(outcome.action)
             button.setEnabled(True)
-            label.setText(export_note(outcome, self._pending.pop(outcome.action, None)))
+            label.setText(note)
             if outcome.error is not None:
                 QMessageBox.warning(
                     self, "Export failed", html_literal(f"Not exported: {outcome.error}")
