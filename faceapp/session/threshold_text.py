@@ -15,6 +15,7 @@ from faceapp.core.matching import (
     index_outlook,
 )
 from faceapp.session.outlook_text import gallery_sentence, one_in_n, pinned_sentence
+from faceapp.settings import Settings
 
 RECOGNITION, VERIFICATION = MODES
 
@@ -199,3 +200,24 @@ def threshold_view(
     said = pinned_sentence(None if outlook is None else outlook.people)
     far = false_accept_text(threshold)
     return ThresholdView(format_threshold(threshold), meaning, said, far, tip, changed)
+
+
+def slider_change(mode: str, steps: int) -> dict[str, float]:
+    """Return the settings the threshold slider sets at ``steps``: the mode's pinned distance."""
+    return {Settings.threshold_field(mode): steps / STEPS}
+
+
+def fixed_change(fixed: bool, in_force: float) -> dict[str, float | None]:
+    """Return the settings *Fixed distance* sets: pinned where the automatic rule stands now.
+
+    Rounded to the slider's steps, so nothing jumps until the slider is moved; None
+    (unchecked) goes back to the automatic rule.
+    """
+    return {"threshold": round(in_force * STEPS) / STEPS if fixed else None}
+
+
+def reset_change(mode: str) -> dict[str, float | None]:
+    """Return the settings *Reset* sets: the mode's default (recognition: the default rate)."""
+    if mode == VERIFICATION:
+        return {"verification_threshold": None}
+    return {"threshold": None, "stranger_rate": DEFAULT_STRANGER_RATE}

@@ -42,3 +42,18 @@ def test_a_pinned_distance_and_verification_show_their_false_accepts() -> None:
     verifying = threshold_view("verification", t, None, DEFAULT_STRANGER_RATE, 0.9, None)
     assert verifying.outlook is None and verifying.far and not verifying.reset_enabled
     assert threshold_view("verification", t + 0.1, t + 0.1, 0.01, 0.9, None).reset_enabled
+
+
+def test_the_slider_fixed_box_and_reset_set_the_modes_own_settings():
+    from faceapp.core.matching import DEFAULT_STRANGER_RATE
+    from faceapp.session.threshold_text import fixed_change, reset_change, slider_change
+
+    assert slider_change("recognition", 95) == {"threshold": 0.95}
+    assert slider_change("verification", 110) == {"verification_threshold": 1.1}
+    assert fixed_change(True, 1.0349) == {"threshold": 1.03}  # where the slider stands
+    assert fixed_change(False, 1.0349) == {"threshold": None}
+    assert reset_change("verification") == {"verification_threshold": None}
+    assert reset_change("recognition") == {
+        "threshold": None,
+        "stranger_rate": DEFAULT_STRANGER_RATE,
+    }

@@ -15,18 +15,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.matching import (
-    DEFAULT_STRANGER_RATE,
-    MAX_THRESHOLD,
-    MIN_THRESHOLD,
-    STRANGER_RATES,
-    GalleryIndex,
-)
+from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD, STRANGER_RATES
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.widgets.min_face_box import MinFaceBox
 from faceapp.session.outlook_text import rate_text
-from faceapp.session.threshold_text import STEPS, default_text, threshold_view
-from faceapp.settings import Settings
+from faceapp.session.threshold_text import (
+    STEPS,
+    default_text,
+    fixed_change,
+    reset_change,
+    slider_change,
+    threshold_view,
+)
 
 
 def _wrapping(label: QLabel, hint: bool = False) -> QLabel:
@@ -123,13 +123,22 @@ class ThresholdPanel(QWidget):
         self.min_face = MinFaceBox(ctx)
         layout.addWidget(self.min_face)
 
-        self._show(ctx.settings)
-        self.slider.valueChanged.connect(self._on_value_changed)
-        self.rate_combo.activated.connect(self._on_rate_combo_activated)
-        self.fixed_box.toggled.connect(self._on_fixed_box_toggled)
-        self.reset_button.clicked.connect(self._on_reset_clicked)
+        self._show()
+        self.slider.valueChanged.connect(
+            lambda steps: ctx.update_settings(**slider_change(ctx.settings.mode, steps))
+        )
+        self.rate_combo.activated.connect(
+            lambda k: ctx.update_settings(stranger_rate=float(self.rate_combo.itemData(k)))
+        )
+        self.fixed_box.toggled.connect(
+            lambda on: ctx.update_settings(**fixed_change(on, ctx.distance_in_force(RECOGNITION)))
+        )
+        self.reset_button.clicked.connect(
+            lambda: ctx.update_settings(**reset_change(ctx.settings.mode))
+        )
+        # New settings, or a new gallery (the outlook and the automatic distance follow).
         ctx.settings_changed.connect(self._show)
-        ctx.gallery_index_changed.connect(self._on_gallery_index_changed)
+        ctx.gallery_index_changed.connect(self._show)
 
     def threshold(self) -> float:
         """Return the threshold the slider shows."""
@@ -140,7 +149,8 @@ class ThresholdPanel(QWidget):
         return self.slider.isEnabled()
 
     @Slot(object)
-    def _show(self, settings: Settings) -> None:
+    def _show(self, *_changed: object) -> None:
+        settings = self._ctx.settings
         mode = settings.mode
         recognition = mode != VERIFICATION
         pinned = settings.threshold_for(mode)
@@ -175,29 +185,3 @@ class ThresholdPanel(QWidget):
             self.far_label.setText(view.far)
         self.reset_button.setToolTip(view.reset_tip)
         self.reset_button.setEnabled(view.reset_enabled)
-
-    @Slot(int)
-    def _on_value_changed(self, value: int) -> None:
-        mode = self._ctx.settings.mode
-        self._ctx.update_settings(**{Settings.threshold_field(mode): value / STEPS})
-
-    @Slot(int)
-    def _on_rate_combo_activated(self, index: int) -> None:
-        self._ctx.update_settings(stranger_rate=float(self.rate_combo.itemData(index)))
-
-    @Slot(bool)
-    def _on_fixed_box_toggled(self, on: bool) -> None:
-        # Pinned where the automatic rule stands now, so nothing jumps until it is moved.
-        pinned = round(self._ctx.distance_in_force(RECOGNITION) * STEPS) / STEPS if on else None
-        self._ctx.update_settings(threshold=pinned)
-
-    @Slot()
-    def _on_reset_clicked(self) -> None:
-        if self._ctx.settings.mode == VERIFICATION:
-            self._ctx.update_settings(verification_threshold=None)
-        else:
-            self._ctx.update_settings(threshold=None, stranger_rate=DEFAULT_STRANGER_RATE)
-
-    @Slot(object)
-    def _on_gallery_index_changed(self, index: GalleryIndex) -> None:
-        self._show(self._ctx.settings)
