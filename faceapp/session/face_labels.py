@@ -85,6 +85,34 @@ def box_in_view(box: Box, picture: Rect, scale: float) -> Rect:
     return x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)
 
 
+#: Room around a face label's text, in pixels.
+LABEL_PAD = 4.0
+
+
+def label_rect(text_w: float, text_h: float, box: Rect, picture: Rect) -> Rect:
+    """Return where a face's label is drawn: above its box, wholly inside the picture.
+
+    The label is left-aligned with the box, below it when there is no room above, and
+    moved as little as needed to stay inside the picture (no wider than it).
+
+    Parameters
+    ----------
+    text_w, text_h : float
+        The width of the label's text and the height of its font's line.
+    box : Rect
+        The face box as drawn (:func:`box_in_view`).
+    picture : Rect
+        Where the picture is drawn.
+    """
+    bx, by, _, bh = box
+    px, py, pw, ph = picture
+    w = min(text_w + 2 * LABEL_PAD, pw)
+    h = text_h + LABEL_PAD
+    x = max(min(bx - 1, px + pw - w), px)
+    y = by - h - 2 if by - h - 2 >= py else by + bh + 2
+    return x, min(y, py + ph - h), w, h
+
+
 def face_under(x: float, y: float, boxes: Sequence[Rect]) -> int | None:
     """Return the index of the smallest of ``boxes`` holding the point ``(x, y)``, or None."""
     hits = [

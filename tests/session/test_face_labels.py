@@ -119,3 +119,18 @@ def test_a_correction_embeds_the_face_and_stores_it_as_not_x() -> None:
 
     job = correction_job(7, "Ann", embedding, crop, "live view")
     assert job(Store()) == "Ann" and stored == [(7, crop, "live view")]
+
+
+def test_a_label_sits_above_its_box_and_stays_inside_the_picture():
+    from faceapp.session.face_labels import LABEL_PAD, label_rect
+
+    picture = (0.0, 0.0, 200.0, 100.0)
+    w, h = 40 + 2 * LABEL_PAD, 10 + LABEL_PAD
+    # Room above: left-aligned with the box (one pixel out), just above it.
+    assert label_rect(40, 10, (50, 50, 30, 30), picture) == (49, 50 - h - 2, w, h)
+    # No room above: just below the box.
+    assert label_rect(40, 10, (50, 5, 30, 30), picture) == (49, 37, w, h)
+    # At the right edge: moved left to stay inside; at the bottom, moved up.
+    assert label_rect(40, 10, (190, 5, 10, 90), picture) == (200 - w, 100 - h, w, h)
+    # Wider than the picture: as wide as the picture, from its left edge.
+    assert label_rect(500, 10, (50, 50, 30, 30), picture)[::2] == (0.0, 200.0)

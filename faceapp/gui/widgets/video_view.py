@@ -19,15 +19,16 @@ from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
 from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import Mode
-from faceapp.core.pipeline import MatchSettings
 from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.capture_worker import source_size
 from faceapp.gui.context import AppContext
 from faceapp.gui.face_actions import add_face_entries
 from faceapp.session.face_labels import (
+    LABEL_PAD,
     box_in_view,
     face_under,
     fitted_rect,
+    label_rect,
     model_notice,
     shown_alone,
 )
@@ -100,7 +101,6 @@ class VideoView(QWidget):
         self._image: QImage | None = None
         self._result: FrameResult | None = ctx.current_result()
         self._mode: Mode = ctx.match_settings().mode
-        self._challenge: ChallengeState | None = None
         self._placeholder = "Opening the video source…"
         self._dimmed, self._dim_text = False, ""
         self.setObjectName("videoView")
@@ -116,9 +116,8 @@ class VideoView(QWidget):
         self._paint_timer.timeout.connect(self.update)
         ctx.frame_ready.connect(self._on_frame_ready)
         ctx.current_result_changed.connect(self._on_current_result_changed)
-        ctx.model_state_changed.connect(self._on_model_state_changed)
-        ctx.match_settings_changed.connect(self._on_match_settings_changed)
-        ctx.challenge_changed.connect(self._on_challenge_changed)
+        for signal in (ctx.model_state_changed, ctx.match_settings_changed, ctx.challenge_changed):
+            signal.connect(self._repaint)  # the arguments are not needed
 
     # -- state -------------------------------------------------------------------------
 
@@ -213,18 +212,9 @@ class VideoView(QWidget):
         self._paint_timer.stop()
         self.update()
 
-    @Slot(str, str)
-    def _on_model_state_changed(self, state: str, message: str) -> None:
-        self.update()
-
-    @Slot(object)
-    def _on_challenge_changed(self, state: ChallengeState | None) -> None:
-        self._challenge = state
-        self.update()
-
-    @Slot(object)
-    def _on_match_settings_changed(self, settings: MatchSettings) -> None:
-        self._mode = settings.mode
+    def _repaint(self, *_changed: object) -> None:
+        """Paint again: the mode, the liveness challenge or the model's state changed."""
+        self._mode = self._ctx.match_settings().mode
         self.update()
 
     # -- naming a face where it is seen ----------------------------------------------------
@@ -406,13 +396,8 @@ def label_geometry(text: str, fm: QFontMetricsF, box: QRectF, target: QRectF) ->
     target : QRectF
         Where the picture is drawn, in widget pixels.
     """
-    pad = 4.0
-    room = target.width() - 2 * pad
+    room = target.width() - 2 * LABEL_PAD
     if fm.horizontalAdvance(text) > room:
         text = fm.elidedText(text, Qt.TextElideMode.ElideMiddle, room)
-    w = min(fm.horizontalAdvance(text) + 2 * pad, target.width())
-    h = fm.height() + pad
-    x = max(min(box.left() - 1, target.right() - w), target.left())
-    y = box.top() - h - 2 if box.top() - h - 2 >= target.top() else box.bottom() + 2
-    y = min(y, target.bottom() - h)
-    return text, QRectF(x, y, w, h)
+    rect = label_rect(fm.horizontalAdvance(text), fm.height(), box.getRect(), target.getRect())
+    return text, QRectF(*rect)
