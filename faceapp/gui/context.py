@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
@@ -51,11 +49,11 @@ class AppContext(QObject):
 
     Widgets receive the context in ``__init__``, read what they show from it and
     subscribe to its signals; they never keep their own copy of application state.
-    Gallery writes go through the context so that every view (and the recognition
-    worker) learns about them.
+    Gallery writes go through :attr:`gallery` so that every view (and the recognition
+    worker) learns about them from the context's signals.
 
     The gallery is read and written only by a :class:`GalleryWorker` thread (started by
-    :meth:`start_gallery`), never on the GUI thread: the write methods return a ticket
+    :meth:`start_gallery`), never on the GUI thread: its queue's writes return a ticket
     at once and ``edit_finished`` reports the outcome; the people list is kept here in
     memory (``people_reset``, ``person_updated``, ``person_removed`` follow it) and the
     matching snapshot arrives with ``gallery_index_changed``.
@@ -75,7 +73,7 @@ class AppContext(QObject):
     settings_changed = Signal(object)
     #: Another gallery file is in use (:meth:`switch_gallery`): its path, as a str.
     gallery_switched = Signal(str)
-    #: A job of :meth:`run_gallery_job` ended: ticket, result or None, error or None.
+    #: A job of ``gallery.submit_job`` ended: ticket, result or None, error or None.
     gallery_job_finished = Signal(int, object, object)
     #: Emitted with a new :class:`MatchSettings` when threshold, stranger rate, mode or
     #: claim change.
@@ -95,10 +93,10 @@ class AppContext(QObject):
     edit_finished = Signal(object)
     #: A new matching snapshot (:class:`GalleryIndex`), handed to the recognition worker first.
     gallery_index_changed = Signal(object)
-    #: Thumbnails asked for with :meth:`request_thumbnails`: a tuple of
+    #: Thumbnails asked for with ``gallery.request_thumbnails``: a tuple of
     #: ``(person_id, QImage or None)``.
     thumbnails_loaded = Signal(object)
-    #: Samples asked for with :meth:`request_samples`: ticket, Person or None, tuple of
+    #: Samples asked for with ``gallery.request_samples``: ticket, Person or None, tuple of
     #: :class:`Sample`, tuple of their distances to the person's mean embedding.
     samples_loaded = Signal(int, object, object, object)
     #: The gallery could not be read: one sentence for users.
@@ -435,10 +433,6 @@ class AppContext(QObject):
         self.history.stop()
         self._gallery.stop()
 
-    def reload_gallery(self) -> None:
-        """Read the people list and the matching snapshot again (after outside changes)."""
-        self._gallery.queue.reload()
-
     def switch_gallery(self, store: GalleryStore) -> None:
         """Use another gallery file: the gallery thread goes on with ``store``.
 
@@ -465,18 +459,17 @@ class AppContext(QObject):
         self.gallery_switched.emit(str(store.path))
 
     @property
-    def gallery_queue(self) -> GalleryQueue:
-        """The session's gallery queue that the gallery thread runs (thread-safe requests)."""
-        return self._gallery.queue
+    def gallery(self) -> GalleryQueue:
+        """The gallery queue that the gallery thread runs: its requests are thread-safe.
 
-    def run_gallery_job(
-        self, job: Callable[[GalleryStore], object], write: bool = False, errors: tuple = ()
-    ) -> int:
-        """Run ``job(store)`` in the gallery thread; ``gallery_job_finished`` reports it.
-
-        See :meth:`~faceapp.session.gallery.GalleryQueue.submit_job`; returns the ticket.
+        Reads (``reload``, ``request_thumbnails``, ``request_samples``), writes
+        (``add_samples``, ``rename``, ``remove_person``, ``remove_sample(s)``) and jobs
+        (``submit_job``) return at once with a ticket; their outcomes reach the GUI
+        thread as this context's signals (``edit_finished``, ``thumbnails_loaded``,
+        ``samples_loaded``, ``gallery_job_finished``), a claim following a rename or
+        a deletion.
         """
-        return self._gallery.queue.submit_job(job, write, errors)
+        return self._gallery.queue
 
     @property
     def people_loaded(self) -> bool:
@@ -502,43 +495,6 @@ class AppContext(QObject):
     def gallery_index(self) -> GalleryIndex | None:
         """Return the newest matching snapshot (immutable), or None before the first one."""
         return self._index
-
-    def request_thumbnails(self, person_ids: Sequence[int]) -> None:
-        """Ask for these people's thumbnails; they arrive with ``thumbnails_loaded``."""
-        self._gallery.queue.request_thumbnails(person_ids)
-
-    def request_samples(self, person_id: int) -> int:
-        """Ask for one person's samples; returns the ticket ``samples_loaded`` carries."""
-        return self._gallery.queue.request_samples(person_id)
-
-    def add_samples(
-        self, name: str, items: Sequence[tuple[np.ndarray, bytes | None, str | None]]
-    ) -> int:
-        """Store samples of one person (enrolling them when new) in one transaction.
-
-        Returns at once with a ticket; ``edit_finished`` carries the outcome (and the
-        error message when nothing was written, see :meth:`GalleryStore.add_samples`).
-        """
-        return self._gallery.queue.add_samples(name, items)
-
-    def rename_person(self, person_id: int, new: str) -> int:
-        """Rename a person; a claim on the old name follows the rename.
-
-        Returns a ticket; see :meth:`add_samples` and :meth:`GalleryStore.rename`.
-        """
-        return self._gallery.queue.rename(person_id, new)
-
-    def remove_person(self, person_id: int) -> int:
-        """Delete a person and their samples; a claim on them is dropped.  Returns a ticket."""
-        return self._gallery.queue.remove_person(person_id)
-
-    def remove_sample(self, sample_id: int, person_id: int) -> int:
-        """Delete one sample of the person ``person_id``.  Returns a ticket."""
-        return self._gallery.queue.remove_sample(sample_id, person_id)
-
-    def remove_samples(self, sample_ids: Sequence[int], person_id: int) -> int:
-        """Delete samples of the person ``person_id`` in one write (all or none); a ticket."""
-        return self._gallery.queue.remove_samples(sample_ids, person_id)
 
     # -- slots of the gallery thread (GUI thread) ----------------------------------------
 

@@ -189,7 +189,7 @@ class FaceActions(QObject):
         if not pid:
             return
         job = correction_job(pid, name, *value, source)
-        self._ctx.run_gallery_job(job, write=True, errors=(ValueError, KeyError))
+        self._ctx.gallery.submit_job(job, write=True, errors=(ValueError, KeyError))
         self.say(f"Noted: that face is not {name}")
 
     @Slot(int, str)

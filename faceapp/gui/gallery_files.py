@@ -73,7 +73,7 @@ class GalleryFiles(QObject):
     (``faceapp — <file name>``) and in the status bar (full path as tool tip), and
     remembers the file chosen for the next start.  Opening and creating files run in a
     :class:`CallWorker` thread, export and import in the gallery thread
-    (:meth:`AppContext.run_gallery_job`); messages are window-modal boxes that never
+    (``AppContext.gallery.submit_job``); messages are window-modal boxes that never
     block the caller.  The ``open_*``, ``new_gallery``, ``export_to`` and
     ``import_from`` methods take a path (the actions ask for one first).
 
@@ -303,7 +303,7 @@ class GalleryFiles(QObject):
         label: str,
         done: Callable[[object, str | None], None],
     ) -> None:
-        ticket = self._ctx.run_gallery_job(job, write, (ArchiveError, ModelError))
+        ticket = self._ctx.gallery.submit_job(job, write, (ArchiveError, ModelError))
         self._jobs[ticket] = done
         if self._progress is None:
             self._progress = busy(self._window, label)

@@ -431,7 +431,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_gallery_failed(self, message: str) -> None:
-        self.gallery_banner.show_message("error", message, [("Retry", self._ctx.reload_gallery)])
+        self.gallery_banner.show_message("error", message, [("Retry", self._ctx.gallery.reload)])
 
     @Slot(object)
     def _on_gallery_link_changed(self, link: GalleryLink) -> None:

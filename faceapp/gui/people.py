@@ -169,7 +169,7 @@ class PeopleModel(QStringListModel):
     def _on_request_timer_timeout(self) -> None:
         wanted = self._thumbs.take_wanted()
         if wanted:
-            self._ctx.request_thumbnails(wanted)
+            self._ctx.gallery.request_thumbnails(wanted)
 
     @Slot(object)
     def _on_thumbnails_loaded(self, loaded: tuple[tuple[int, QImage | None], ...]) -> None:

@@ -184,12 +184,12 @@ def test_one_person_shows_what_is_needed_instead_of_charts(
     # A second person with a single sample is not enough either; a second sample is.
     jerry = train_samples["Jerry Seinfeld"]
     with qtbot.waitSignal(ctx.gallery_index_changed, timeout=20_000):
-        ctx.add_samples("Jerry Seinfeld", jerry[:1])
+        ctx.gallery.add_samples("Jerry Seinfeld", jerry[:1])
     qtbot.waitUntil(lambda: dialog.report.people == 2, timeout=30_000)
     assert dialog.stack.currentWidget() is dialog.message
     assert "2 people, 1 of them with two samples or more" in dialog.message.text()
     with qtbot.waitSignal(ctx.gallery_index_changed, timeout=20_000):
-        ctx.add_samples("Jerry Seinfeld", jerry[1:2])
+        ctx.gallery.add_samples("Jerry Seinfeld", jerry[1:2])
     qtbot.waitUntil(lambda: dialog.report.samples == 6, timeout=30_000)
     assert dialog.stack.currentIndex() == 1
     assert _counts(dialog.charts.genuine_curve, 7).sum() == 7  # 6 + 1 same-person pairs

@@ -100,9 +100,9 @@ def test_a_narrowed_search_still_follows_renames_and_enrolments(qtbot, store, st
     names = lambda: [model.index(r).data() for r in range(model.rowCount())]  # noqa: E731
     assert names() == ["Mara", "Mario"]
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.rename_person(ctx.person_named("Bob").id, "Omar")  # now matches: comes in
+        ctx.gallery.rename(ctx.person_named("Bob").id, "Omar")  # now matches: comes in
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.add_samples("Marek", [(_unit(9), None, None)])
+        ctx.gallery.add_samples("Marek", [(_unit(9), None, None)])
     assert names() == ["Mara", "Marek", "Mario", "Omar"]
     model.set_filter("")
     assert names() == ["Mara", "Marek", "Mario", "Omar"]
@@ -160,13 +160,13 @@ def test_the_claimed_identity_list_sets_the_claim_and_follows_renames_and_remova
     assert ctx.settings.claim == "Bob"
 
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.rename_person(ctx.person_named("Bob").id, "Zed")  # the claim follows the rename
+        ctx.gallery.rename(ctx.person_named("Bob").id, "Zed")  # the claim follows the rename
     qtbot.waitUntil(lambda: ctx.settings.claim == "Zed")
     assert _combo_names(mode) == ["Ann", "Cleo", "Zed"]
     assert combo.currentText() == "Zed"
 
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.remove_person(ctx.person_named("Zed").id)
+        ctx.gallery.remove_person(ctx.person_named("Zed").id)
     qtbot.waitUntil(lambda: ctx.settings.claim is None)
     assert _combo_names(mode) == ["Ann", "Cleo"]
     assert combo.currentIndex() == -1

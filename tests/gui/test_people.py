@@ -97,27 +97,27 @@ def test_the_model_follows_enrolments_renames_and_removals(qtbot, store, started
 
     kept = QPersistentModelIndex(bob)
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.rename_person(ctx.person_named("Bob").id, "Zoe")
+        ctx.gallery.rename(ctx.person_named("Bob").id, "Zoe")
     assert names() == ["Ann", "Cleo", "Zoe"]
     assert kept.row() == 2  # a view's selection follows the moved row
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.add_samples("Abe", [(_unit(5), None, None)])
+        ctx.gallery.add_samples("Abe", [(_unit(5), None, None)])
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.add_samples("Cleo", [(_unit(6), None, None)])
+        ctx.gallery.add_samples("Cleo", [(_unit(6), None, None)])
     assert names() == ["Abe", "Ann", "Cleo", "Zoe"]
     assert model.index(2).data() == "Cleo\n2 samples"
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.remove_person(ctx.person_named("Ann").id)
+        ctx.gallery.remove_person(ctx.person_named("Ann").id)
     assert names() == ["Abe", "Cleo", "Zoe"]
     assert [p.name for p in store.people()] == names()
 
     model.set_filter("Z")
     assert names() == ["Zoe"]
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.rename_person(ctx.person_named("Abe").id, "Liz")  # now matches: comes in
+        ctx.gallery.rename(ctx.person_named("Abe").id, "Liz")  # now matches: comes in
     assert names() == ["Liz", "Zoe"]
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.rename_person(ctx.person_named("Zoe").id, "Mo")  # no longer matches: goes
+        ctx.gallery.rename(ctx.person_named("Zoe").id, "Mo")  # no longer matches: goes
     assert names() == ["Liz"]
     model.set_filter("")
     assert names() == ["Cleo", "Liz", "Mo"]
@@ -129,12 +129,12 @@ def test_a_failed_write_changes_nothing_and_says_why(qtbot, store, started_ctx):
     store.add_samples("Bob", [(_unit(1), None, None)])
     ctx = started_ctx()
     with qtbot.waitSignal(ctx.edit_finished) as finished:
-        ctx.rename_person(ctx.person_named("Bob").id, "Ann")
+        ctx.gallery.rename(ctx.person_named("Bob").id, "Ann")
     edit = finished.args[0]
     assert "already enrolled" in edit.error and edit.after is None
     assert [p.name for p in ctx.people()] == ["Ann", "Bob"]
     with qtbot.waitSignal(ctx.edit_finished) as finished:
-        ctx.add_samples("Cleo", [(np.zeros(128, np.float32), None, None)])
+        ctx.gallery.add_samples("Cleo", [(np.zeros(128, np.float32), None, None)])
     assert "not all zero" in finished.args[0].error
     assert [p.name for p in store.people()] == ["Ann", "Bob"]
 
@@ -195,9 +195,9 @@ def test_the_gui_thread_never_touches_the_gallery_file(qtbot, make_window, store
     qtbot.waitUntil(lambda: panel.names() == ["Ann", "Bob"])
     qtbot.waitUntil(lambda: window.worker.loop.gallery_index() is not None)
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.add_samples("Cleo", [(_unit(3), None, None)])
+        ctx.gallery.add_samples("Cleo", [(_unit(3), None, None)])
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.rename_person(ctx.person_named("Bob").id, "Bea")
+        ctx.gallery.rename(ctx.person_named("Bob").id, "Bea")
     panel.select("Ann")
     panel.samples_button.click()
     from faceapp.gui.dialogs.samples_dialog import SamplesDialog
@@ -212,11 +212,11 @@ def test_writes_queued_or_requested_while_closing_are_not_lost(qtbot, store):
     ctx = make_ctx(store, fake_pipeline())  # its gallery thread never started
     edits = []
     ctx.edit_finished.connect(edits.append)
-    ctx.add_samples("Ann", [(_unit(0), None, None)])
-    ctx.request_samples(1)  # a read: dropped by the stop
+    ctx.gallery.add_samples("Ann", [(_unit(0), None, None)])
+    ctx.gallery.request_samples(1)  # a read: dropped by the stop
     ctx.stop_gallery()
     assert [p.name for p in store.people()] == ["Ann"]
-    ctx.rename_person(store.find_person("Ann").id, "Anna")  # after the stop: at once
+    ctx.gallery.rename(store.find_person("Ann").id, "Anna")  # after the stop: at once
     assert [p.name for p in store.people()] == ["Anna"]
     assert [(e.action, e.error) for e in edits] == [("add", None), ("rename", None)]
     assert [p.name for p in ctx.people()] == ["Anna"]

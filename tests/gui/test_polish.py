@@ -140,18 +140,18 @@ def test_the_empty_gallery_hint_shows_whenever_nobody_is_enrolled(qtbot, make_wi
     assert window.video_view.rect().contains(hint.geometry())
     vector = np.eye(128, dtype=np.float32)[0]
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.add_samples("Ann", [(vector, None, None)])
+        ctx.gallery.add_samples("Ann", [(vector, None, None)])
     assert not hint.isVisible()
     ann = ctx.person_named("Ann")
     sample = store.samples("Ann")[0].id
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.remove_sample(sample, ann.id)  # Ann stays, with no face: nobody can be matched
+        ctx.gallery.remove_sample(sample, ann.id)  # Ann stays, with no face: nobody can be matched
     assert hint.isVisible()
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.add_samples("Ann", [(vector, None, None)])
+        ctx.gallery.add_samples("Ann", [(vector, None, None)])
     assert not hint.isVisible()
     with qtbot.waitSignal(ctx.gallery_changed):
-        ctx.remove_person(ann.id)
+        ctx.gallery.remove_person(ann.id)
     assert hint.isVisible()  # every time, not once
     window.resize(900, 600)
     qtbot.waitUntil(lambda: window.size() == QSize(900, 600))

@@ -64,12 +64,12 @@ def test_server_lost_mid_session_window_names_refuses_writes_and_reconnects(
     try:
         qtbot.waitUntil(lambda: banner.isVisible(), timeout=20_000)
         assert banner.text().startswith(OFFLINE_MESSAGE) and banner.kind() == "warning"
-        assert not ctx.gallery_queue.online
+        assert not ctx.gallery.online
         names.clear()
         qtbot.waitUntil(lambda: "Ann" in names, timeout=20_000)  # the last snapshot names on
         assert [p.name for p in ctx.people()] == ["Ann"]
 
-        ctx.add_samples("Bob", [(np.eye(1, 128, 5, dtype=np.float32)[0], None, "bob.jpg")])
+        ctx.gallery.add_samples("Bob", [(np.eye(1, 128, 5, dtype=np.float32)[0], None, "bob.jpg")])
         qtbot.waitUntil(lambda: len(edits) == 1, timeout=30_000)
         (edit,) = edits.last
         assert edit.error == OFFLINE_REFUSAL and edit.after is None
@@ -81,6 +81,6 @@ def test_server_lost_mid_session_window_names_refuses_writes_and_reconnects(
     PostgresStore(pg_uri).add_samples("Cy", [(np.eye(1, 128, 9, dtype=np.float32)[0], None, None)])
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=20_000)
     qtbot.waitUntil(lambda: [p.name for p in ctx.people()] == ["Ann", "Cy"], timeout=20_000)
-    assert ctx.gallery_queue.online
+    assert ctx.gallery.online
     # The refused enrolment left nothing behind: no half person, no sample.
     assert PostgresStore(pg_uri).find_person("Bob") is None

@@ -52,7 +52,7 @@ def _enrol(qtbot, ctx, first: int, n: int, samples: int = 1) -> GalleryIndex:
     for k in range(first, first + n):
         items = [(_embedding(k), None, f"p{k}-{j}.jpg") for j in range(samples)]
         with qtbot.waitSignal(ctx.gallery_index_changed, timeout=10_000) as changed:
-            ctx.add_samples(f"Person {k:02d}", items)
+            ctx.gallery.add_samples(f"Person {k:02d}", items)
     return changed.args[0]
 
 
@@ -85,7 +85,7 @@ def test_the_sentence_and_the_automatic_distance_follow_the_gallery(qtbot, ctx, 
     assert panel.slider.value() == round(_automatic(index) * 100)
 
     with qtbot.waitSignal(ctx.gallery_index_changed, timeout=10_000):
-        ctx.remove_person(ctx.person_named("Person 00").id)
+        ctx.gallery.remove_person(ctx.person_named("Person 00").id)
     assert panel.outlook_label.text().startswith("11 people enrolled")
 
 

@@ -193,7 +193,7 @@ def test_a_person_with_one_sample_is_offered_guided_capture(
     dialog.reject()
 
     with qtbot.waitSignal(ctx.gallery_changed):  # a second sample: the hint goes
-        ctx.add_samples("Bob", [(_unit(3), None, "b2.jpg")])
+        ctx.gallery.add_samples("Bob", [(_unit(3), None, "b2.jpg")])
     assert panel.one_sample_row.isHidden()
     assert panel.model.index(1).data() == "Bob\n2 samples"
 

@@ -146,7 +146,7 @@ class FaceNamer(QObject):
             return None
         ids = tuple(int(i) for i in event_ids)
         job = naming_job(ids, name, new, self._ctx.settings, force)
-        ticket = self._ctx.run_gallery_job(job, write=True, errors=(ValueError, KeyError))
+        ticket = self._ctx.gallery.submit_job(job, write=True, errors=(ValueError, KeyError))
         self._jobs[ticket] = (ids, name, new)
         self.started.emit(name)
         return ticket

@@ -178,7 +178,7 @@ class SamplesDialog(QDialog):
 
     def refresh(self) -> None:
         """Read the person's samples again; the dialog closes when the person is gone."""
-        self._ticket = self._ctx.request_samples(self._person_id)
+        self._ticket = self._ctx.gallery.request_samples(self._person_id)
 
     def sample_ids(self) -> list[int]:
         """Ids of the samples listed, in the order shown."""
@@ -331,7 +331,7 @@ class SamplesDialog(QDialog):
         name = self._person.name if self._person is not None else "this person"
         if not confirm(self, "Delete samples", delete_question(name, len(ids))):
             return
-        self._edits.add(self._ctx.remove_samples(ids, self._person_id))
+        self._edits.add(self._ctx.gallery.remove_samples(ids, self._person_id))
 
     @Slot(object)
     def _on_edit_finished(self, edit: GalleryEdit) -> None:

@@ -73,7 +73,7 @@ class UnknownFacesDialog(FacesDialog):
     The groups (:func:`~faceapp.session.unknown_faces.load_groups`: the history's
     unknown faces kept with their embedding, grouped by average-linkage clustering) are
     read and computed in a :class:`CallWorker` thread; naming, adding, ignoring, merging
-    and taking a face out run in the gallery thread (``ctx.run_gallery_job``), after
+    and taking a face out run in the gallery thread (``ctx.gallery.submit_job``), after
     which the groups are read again and the window's gallery follows.  The largest and
     most recently seen group is selected on opening: *Name…*, a name and Enter enrol it.
 
@@ -333,7 +333,7 @@ class UnknownFacesDialog(FacesDialog):
         return self._run("taken out", lambda store: take_out(store, group, ids))
 
     def _run(self, action: str, job: object) -> int:
-        ticket = self._ctx.run_gallery_job(job, write=True)  # type: ignore[arg-type]
+        ticket = self._ctx.gallery.submit_job(job, write=True)  # type: ignore[arg-type]
         self._jobs[ticket] = action
         return ticket
 

@@ -231,7 +231,7 @@ class GalleryPanel(QWidget):
 
     def refresh(self) -> None:
         """Read the people from the gallery again (the list follows when they arrive)."""
-        self._ctx.reload_gallery()
+        self._ctx.gallery.reload()
 
     def names(self) -> list[str]:
         """Return the names listed (after the search), in order."""
@@ -350,7 +350,7 @@ class GalleryPanel(QWidget):
         new = ask_name(self, "Rename", f"New name for {person.name}:", person.name)
         if new is None or new.strip() == person.name:
             return
-        self._edits[self._ctx.rename_person(person.id, new)] = "Cannot rename"
+        self._edits[self._ctx.gallery.rename(person.id, new)] = "Cannot rename"
 
     @Slot()
     def _on_delete_clicked(self) -> None:
@@ -359,7 +359,7 @@ class GalleryPanel(QWidget):
             return
         if not confirm(self, "Delete person", delete_person_question(person.name)):
             return
-        self._edits[self._ctx.remove_person(person.id)] = "Cannot delete"
+        self._edits[self._ctx.gallery.remove_person(person.id)] = "Cannot delete"
 
     @Slot(object)
     def _on_edit_finished(self, edit: GalleryEdit) -> None:
