@@ -25,7 +25,7 @@ from faceapp.gui.prompts import busy, tell
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
-from faceapp.session.capture_check import capture_items, checked_samples, faces_in_photo
+from faceapp.session.capture_check import checked_samples, faces_in_photo
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
 from faceapp.session.flagged import flagged_of
 from faceapp.session.folder_enrolment import (
@@ -129,19 +129,28 @@ class EnrolmentRunner(QObject):
         (:class:`~faceapp.session.capture_check.CheckedFace`), the sample goes straight
         to the gallery thread, screened there; otherwise the recognition thread makes it.
         """
-        return self.enrol_captures(name, [(image, face, report)])
+        samples = None if report is None else checked_samples([report])
+        if samples is not None:
+            return self.jobs.store_checked(name, samples)
+        figures = None if report is None else report.figures
+        item = EnrolItem(name, "capture", image=image, face=face, quality=figures)
+        return self.jobs.submit([item])
 
     def enrol_captures(self, name: str, shots: list[Shot]) -> int:
         """Enrol several captured faces (``(frame, face, report)``) under ``name`` in one job."""
         samples = checked_samples([report for _, _, report in shots])
         if samples is not None:
             return self.jobs.store_checked(name, samples)
-        return self.jobs.submit(capture_items(name, shots))
+        items = [
+            EnrolItem(name, "capture", image=image, face=face, quality=report.figures)
+            for image, face, report in shots
+        ]
+        return self.jobs.submit(items)
 
     def enrol_files(self, name: str, files: list[Path]) -> int:
         """Enrol one face from each photo file under ``name``, with a progress dialog."""
         items = [EnrolItem(name, str(f), path=Path(f)) for f in files]
-        return self._start(items, photos_label(name, len(items)))
+        return self._start(items, f"Enrolling {len(items)} photo(s) of {name}…")
 
     def add_photos(self, name: str, files: list[Path]) -> int | None:
         """Enrol photos chosen with *Add photos…*; one photo of several faces asks which.
@@ -184,7 +193,7 @@ class EnrolmentRunner(QObject):
 
     def _enrol_picked(self, name: str, path: Path, image: np.ndarray, face: Face | None) -> int:
         item = EnrolItem(name, str(path), image=image, face=face)
-        return self._start([item], picked_label(name, path))
+        return self._start([item], f"Enrolling a face of {path.name} as {name}…")
 
     def enrol_demo_people(self) -> int | None:
         """Enrol each demo person from one photo; None when the demo photos are absent."""
@@ -196,7 +205,7 @@ class EnrolmentRunner(QObject):
                 f"The demo photos are missing: {paths.missing_files_advice()}.",
             )
             return None
-        return self._start(items, demo_label(len(items)))
+        return self._start(items, f"Enrolling the {len(items)} demo people…")
 
     def enrol_folder(self, folder: Path) -> None:
         """Enrol everybody in ``folder``, as ``faceapp enroll --folders`` does.
@@ -238,7 +247,8 @@ class EnrolmentRunner(QObject):
     def _folder_done(self, report: FolderReport) -> None:
         """Show the closing box of a folder of people and emit ``folder_enrolled``."""
         self._close_busy()
-        icon = QMessageBox.Icon.Warning if report.warns else QMessageBox.Icon.Information
+        warn = report.lines or report.summary is None
+        icon = QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information
         self.last_summary = tell(
             self._parent, icon, report.title, report.text, capped(report.lines)
         )
@@ -368,5 +378,7 @@ class EnrolmentRunner(QObject):
         self.enrolled.emit(outcome, stored.names)
 
     def _report(self, outcome: EnrolOutcome) -> None:
-        title, lines = "Some photos were not enrolled", capped(outcome.errors)
-        tell(self._parent, QMessageBox.Icon.Warning, title, skipped_text(outcome), lines)
+        n_ok, n_bad = len(outcome.samples), len(outcome.errors)
+        text = f"{n_ok} photo(s) enrolled, {n_bad} skipped:"
+        lines = capped(outcome.errors)
+        tell(self._parent, QMessageBox.Icon.Warning, "Some photos were not enrolled", text, lines)
