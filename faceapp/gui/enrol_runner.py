@@ -25,7 +25,7 @@ from faceapp.gui.prompts import busy, tell
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
-from faceapp.session.capture_check import checked_samples, faces_in_photo
+from faceapp.session.capture_check import Shot, capture_items, checked_samples, faces_in_photo
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
 from faceapp.session.flagged import flagged_of
 from faceapp.session.folder_enrolment import (
@@ -34,16 +34,17 @@ from faceapp.session.folder_enrolment import (
     FolderRun,
     capped,
     demo_items,
+    demo_label,
     demo_offer_due,
     folder_run,
+    photos_label,
+    picked_label,
+    skipped_text,
     store_job,
     stored_report,
 )
 from faceapp.session.live import EnrolItem, EnrolOutcome
 from faceapp.settings import Settings
-
-#: A guided capture's sample: the frame, the face and its quality check.
-Shot = tuple[np.ndarray, Face, QualityReport]
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class EnrolmentRunner(QObject):
         self._detector.failed.connect(self._on_photo_detect_failed)
         self._photos: dict[int, tuple[str, Path]] = {}
         #: The session's enrolment jobs: made, screened and stored off this thread.
-        self.jobs = EnrolJobs(worker.loop, ctx.gallery, self._screened.emit, self._finish)
+        self.jobs = EnrolJobs(worker.loop, ctx.gallery_queue, self._screened.emit, self._finish)
         self._screened.connect(self._on_screened)
         self._on_settings_changed(ctx.settings)
         worker.job_progress.connect(self._on_job_progress)
@@ -129,28 +130,19 @@ class EnrolmentRunner(QObject):
         (:class:`~faceapp.session.capture_check.CheckedFace`), the sample goes straight
         to the gallery thread, screened there; otherwise the recognition thread makes it.
         """
-        samples = None if report is None else checked_samples([report])
-        if samples is not None:
-            return self.jobs.store_checked(name, samples)
-        figures = None if report is None else report.figures
-        item = EnrolItem(name, "capture", image=image, face=face, quality=figures)
-        return self.jobs.submit([item])
+        return self.enrol_captures(name, [(image, face, report)])
 
     def enrol_captures(self, name: str, shots: list[Shot]) -> int:
         """Enrol several captured faces (``(frame, face, report)``) under ``name`` in one job."""
         samples = checked_samples([report for _, _, report in shots])
         if samples is not None:
             return self.jobs.store_checked(name, samples)
-        items = [
-            EnrolItem(name, "capture", image=image, face=face, quality=report.figures)
-            for image, face, report in shots
-        ]
-        return self.jobs.submit(items)
+        return self.jobs.submit(capture_items(name, shots))
 
     def enrol_files(self, name: str, files: list[Path]) -> int:
         """Enrol one face from each photo file under ``name``, with a progress dialog."""
         items = [EnrolItem(name, str(f), path=Path(f)) for f in files]
-        return self._start(items, f"Enrolling {len(items)} photo(s) of {name}…")
+        return self._start(items, photos_label(name, len(items)))
 
     def add_photos(self, name: str, files: list[Path]) -> int | None:
         """Enrol photos chosen with *Add photos…*; one photo of several faces asks which.
@@ -193,7 +185,7 @@ class EnrolmentRunner(QObject):
 
     def _enrol_picked(self, name: str, path: Path, image: np.ndarray, face: Face | None) -> int:
         item = EnrolItem(name, str(path), image=image, face=face)
-        return self._start([item], f"Enrolling a face of {path.name} as {name}…")
+        return self._start([item], picked_label(name, path))
 
     def enrol_demo_people(self) -> int | None:
         """Enrol each demo person from one photo; None when the demo photos are absent."""
@@ -205,7 +197,7 @@ class EnrolmentRunner(QObject):
                 f"The demo photos are missing: {paths.missing_files_advice()}.",
             )
             return None
-        return self._start(items, f"Enrolling the {len(items)} demo people…")
+        return self._start(items, demo_label(len(items)))
 
     def enrol_folder(self, folder: Path) -> None:
         """Enrol everybody in ``folder``, as ``faceapp enroll --folders`` does.
@@ -216,7 +208,7 @@ class EnrolmentRunner(QObject):
         """
         folder, started = Path(folder), time.monotonic()
         self._show_busy(f"Looking for people in {folder.name}…")
-        ticket = self._ctx.gallery.submit_job(
+        ticket = self._ctx.run_gallery_job(
             lambda _store: scan_people_folder(folder), write=False
         )
         self._gallery_steps[ticket] = lambda result, error: self._on_folder_scanned(
@@ -239,7 +231,7 @@ class EnrolmentRunner(QObject):
         settings = self._ctx.settings
         job = store_job(run, outcome, settings.threshold, settings.stranger_rate)
         self._show_busy(f"Storing the people of {run.scan.root.name}…")
-        ticket = self._ctx.gallery.submit_job(job, True, (ValueError, KeyError, TypeError))
+        ticket = self._ctx.run_gallery_job(job, True, (ValueError, KeyError, TypeError))
         self._gallery_steps[ticket] = lambda result, error: self._folder_done(
             stored_report(result, error)
         )
@@ -247,8 +239,7 @@ class EnrolmentRunner(QObject):
     def _folder_done(self, report: FolderReport) -> None:
         """Show the closing box of a folder of people and emit ``folder_enrolled``."""
         self._close_busy()
-        warn = report.lines or report.summary is None
-        icon = QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information
+        icon = QMessageBox.Icon.Warning if report.warns else QMessageBox.Icon.Information
         self.last_summary = tell(
             self._parent, icon, report.title, report.text, capped(report.lines)
         )
@@ -378,7 +369,5 @@ class EnrolmentRunner(QObject):
         self.enrolled.emit(outcome, stored.names)
 
     def _report(self, outcome: EnrolOutcome) -> None:
-        n_ok, n_bad = len(outcome.samples), len(outcome.errors)
-        text = f"{n_ok} photo(s) enrolled, {n_bad} skipped:"
-        lines = capped(outcome.errors)
-        tell(self._parent, QMessageBox.Icon.Warning, "Some photos were not enrolled", text, lines)
+        title, lines = "Some photos were not enrolled", capped(outcome.errors)
+        tell(self._parent, QMessageBox.Icon.Warning, title, skipped_text(outcome), lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from faceapp.core.pipeline import FacePipeline
 from faceapp.core.quality import QualityReport, assess_face
 from faceapp.core.types import Face
 from faceapp.enrolment import PreparedSample
+from faceapp.session.live import EnrolItem
+
+#: A captured face: the frame (BGR), the face and its quality check when there was one.
+Shot = tuple[np.ndarray, Face, QualityReport | None]
 
 #: Where a captured sample says it came from.
 CAPTURE_SOURCE = "capture"
@@ -47,12 +52,26 @@ def check_capture(pipeline: FacePipeline, image: np.ndarray, face: Face) -> Chec
     return CheckedFace(**values, sample=sample)
 
 
-def checked_samples(reports: list[QualityReport]) -> list[PreparedSample] | None:
+def checked_samples(reports: Sequence[QualityReport | None]) -> list[PreparedSample] | None:
     """Return the sample of each report, or None when one of them has none."""
     samples = [r.sample for r in reports if isinstance(r, CheckedFace)]
     if len(samples) != len(reports) or any(s is None for s in samples):
         return None
     return [s for s in samples if s is not None]
+
+
+def capture_items(name: str, shots: Sequence[Shot]) -> list[EnrolItem]:
+    """Return the enrolment items of captured faces ``(frame, face, report)``, named ``name``.
+
+    Each keeps its quality figures (None without a report): the recognition thread
+    makes the samples of these items when the reports carry none (:func:`checked_samples`).
+    """
+    return [
+        EnrolItem(
+            name, CAPTURE_SOURCE, image=image, face=face, quality=None if r is None else r.figures
+        )
+        for image, face, r in shots
+    ]
 
 
 def faces_in_photo(pipeline: FacePipeline, path: Path) -> tuple[np.ndarray, list[Face]]:

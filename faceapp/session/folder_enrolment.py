@@ -50,6 +50,11 @@ class FolderReport:
     summary: BulkSummary | None = None
     people: tuple[PersonResult, ...] = ()
 
+    @property
+    def warns(self) -> bool:
+        """True when the report is a warning: something skipped or refused, or nothing done."""
+        return bool(self.lines) or self.summary is None
+
 
 @dataclass(frozen=True)
 class FolderRun:
@@ -156,3 +161,23 @@ def demo_offer_due(offered: bool, anyone: bool) -> bool:
     photos present.
     """
     return not offered and not anyone and bool(demo_people())
+
+
+def photos_label(name: str, photos: int) -> str:
+    """Return the progress label of enrolling one face of each of ``photos`` photos."""
+    return f"Enrolling {photos} photo(s) of {name}…"
+
+
+def picked_label(name: str, photo: Path) -> str:
+    """Return the progress label of enrolling the face picked in a photo of several."""
+    return f"Enrolling a face of {photo.name} as {name}…"
+
+
+def demo_label(people: int) -> str:
+    """Return the progress label of enrolling the demo people."""
+    return f"Enrolling the {people} demo people…"
+
+
+def skipped_text(outcome: EnrolOutcome) -> str:
+    """Return the first line of the report of photos not enrolled (the reasons follow)."""
+    return f"{len(outcome.samples)} photo(s) enrolled, {len(outcome.errors)} skipped:"

@@ -39,3 +39,18 @@ def test_an_unreadable_photo_says_so(tmp_path: Path) -> None:
     path.write_bytes(b"not a picture")
     with pytest.raises(ImageError):
         faces_in_photo(_Detector(), path)  # type: ignore[arg-type]
+
+
+def test_captured_faces_become_items_with_their_quality_figures():
+    from faceapp.core.quality import QualityReport
+    from faceapp.session.capture_check import capture_items, checked_samples
+
+    frame = np.zeros((100, 100, 3), np.uint8)
+    face = FACE
+    report = QualityReport(True, (), 120.0, 100.0, 0.0)
+    items = capture_items("Ann", [(frame, face, report), (frame, face, None)])
+    assert [(i.name, i.source, i.face) for i in items] == [("Ann", "capture", face)] * 2
+    assert items[0].quality == report.figures
+    assert items[1].quality is None
+    # Reports with no sample (or no report at all): the recognition thread makes them.
+    assert checked_samples([report, None]) is None

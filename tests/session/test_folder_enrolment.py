@@ -79,3 +79,25 @@ def test_the_demo_people_are_offered_once_to_an_empty_gallery() -> None:
     items = demo_items()
     assert [(i.name, i.path) for i in items] == [(n, p) for n, p in demo_people()]
     assert all(i.source == str(i.path) for i in items)
+
+
+def test_the_progress_labels_and_the_skipped_photos_line():
+    from faceapp.session.folder_enrolment import (
+        FolderReport,
+        demo_label,
+        photos_label,
+        picked_label,
+        skipped_text,
+    )
+
+    assert photos_label("Ann", 3) == "Enrolling 3 photo(s) of Ann…"
+    assert picked_label("Ann", Path("/x/two.jpg")) == "Enrolling a face of two.jpg as Ann…"
+    assert demo_label(5) == "Enrolling the 5 demo people…"
+    outcome = EnrolOutcome(1, (), ("a.jpg: no face", "b.jpg: too small"))
+    assert skipped_text(outcome) == "0 photo(s) enrolled, 2 skipped:"
+    assert FolderReport("Nothing", "no photos").warns  # nothing was done
+    from faceapp.bulk_enrolment import BulkSummary
+
+    done = BulkSummary(2, 2, 0, 4, 5, 1, 0, 0, 0, 1.0)
+    assert FolderReport("Done", "ok", ("c.jpg: refused",), done).warns
+    assert not FolderReport("Done", "ok", (), done).warns
