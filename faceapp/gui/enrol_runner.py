@@ -107,7 +107,7 @@ class EnrolmentRunner(QObject):
         self._detector.failed.connect(self._on_photo_detect_failed)
         self._photos: dict[int, tuple[str, Path]] = {}
         #: The session's enrolment jobs: made, screened and stored off this thread.
-        self.jobs = EnrolJobs(worker.loop, ctx.gallery_queue, self._screened.emit, self._finish)
+        self.jobs = EnrolJobs(worker.loop, ctx.gallery, self._screened.emit, self._finish)
         self._screened.connect(self._on_screened)
         self._on_settings_changed(ctx.settings)
         worker.job_progress.connect(self._on_job_progress)
@@ -208,7 +208,7 @@ class EnrolmentRunner(QObject):
         """
         folder, started = Path(folder), time.monotonic()
         self._show_busy(f"Looking for people in {folder.name}…")
-        ticket = self._ctx.run_gallery_job(
+        ticket = self._ctx.gallery.submit_job(
             lambda _store: scan_people_folder(folder), write=False
         )
         self._gallery_steps[ticket] = lambda result, error: self._on_folder_scanned(
@@ -231,7 +231,7 @@ class EnrolmentRunner(QObject):
         settings = self._ctx.settings
         job = store_job(run, outcome, settings.threshold, settings.stranger_rate)
         self._show_busy(f"Storing the people of {run.scan.root.name}…")
-        ticket = self._ctx.run_gallery_job(job, True, (ValueError, KeyError, TypeError))
+        ticket = self._ctx.gallery.submit_job(job, True, (ValueError, KeyError, TypeError))
         self._gallery_steps[ticket] = lambda result, error: self._folder_done(
             stored_report(result, error)
         )
