@@ -448,7 +448,7 @@ class AppContext(QObject):
         # Deliver what the gallery thread sent about the old file, so none of it arrives later.
         QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
         self.store = store
-        self.history.use_store(store)
+        self.history.queue.use_store(store)
         self._people, self._people_loaded = PeopleList(), False
         self._index = GalleryIndex.empty()
         self.people_reset.emit()

@@ -84,7 +84,7 @@ def test_wipe_enrol_rename_remove_by_the_command_line_reach_the_window(
     qtbot.waitUntil(lambda: ctx.gallery_index().names == ("Jerry",), timeout=10_000)
     # What the window recorded meanwhile, before Jerry's removal takes his events along.
     with qtbot.waitSignal(ctx.history.recorded, timeout=30_000):
-        ctx.history.flush_soon()
+        ctx.history.queue.flush_soon()
     filed = [e for e in History(store).events() if e.person_id is not None]
     assert filed == [], "Madonna's face was filed under the person who got her id"
 

@@ -161,7 +161,7 @@ def test_with_history_off_nothing_is_recorded(
     assert any(fr.match is not None for (r,) in results.calls for fr in r.faces)
     window.shutdown()
     # ... but none was recorded.
-    assert ctx.history.stored == 0
+    assert ctx.history.queue.stored == 0
     assert History(demo_store).events() == []
 
 
@@ -285,8 +285,8 @@ def test_events_are_written_in_batches_without_anybody_asking(qtbot, recorded_st
     worker.start("test-history")
     try:
         event = NewEvent("recognition", "unknown", None, 1.2, 0.8, "camera 0", 3.0)
-        worker.add_events([event, event])
-        worker.add_events([event])
+        worker.queue.add_events([event, event])
+        worker.queue.add_events([event])
         assert recorded.wait(qtbot, timeout=10_000) == (3,)  # one write for the three
     finally:
         worker.stop()
@@ -381,9 +381,9 @@ def test_after_a_gallery_switch_events_go_to_the_new_file(qtbot, recorded_store,
     try:
         seen_here = NewEvent("recognition", "unknown", None, 1.2, 0.8, "camera 0", 3.0)
         seen_there = NewEvent("recognition", "unknown", None, 1.3, 0.8, "camera 1", 4.0)
-        worker.add_events([seen_here])
-        worker.use_store(other)
-        worker.add_events([seen_there, seen_there])
+        worker.queue.add_events([seen_here])
+        worker.queue.use_store(other)
+        worker.queue.add_events([seen_there, seen_there])
     finally:
         worker.stop()
     assert len(History(recorded_store).events()) == before + 1  # queued before the switch

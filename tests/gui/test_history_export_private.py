@@ -30,7 +30,7 @@ def test_the_history_export_is_private_and_never_follows_a_link(qtbot, tmp_path:
     worker.start("test-history-export")
     try:
         for path in (link, old):
-            ticket = worker.export_csv(HistoryQuery(limit=None), path)
+            ticket = worker.queue.export_csv(HistoryQuery(limit=None), path)
             (outcome,) = done.wait(qtbot, lambda a, t=ticket: a[0].ticket == t)
             assert outcome.error is None and outcome.count == 1
     finally:

@@ -203,14 +203,14 @@ class HistoryDialog(FacesDialog):
         layout.addLayout(bottom)
 
         self._fill_people()
-        self._show_settings(self._worker.settings)
+        self._show_settings(self._worker.queue.settings)
         boxes = (self.person_box, self.decision_box, self.mode_box, self.since_box, self.desk_box)
         for box in boxes:
             box.currentIndexChanged.connect(lambda _index: self.reload())
         self.refresh_button.clicked.connect(self.reload)
-        self.enabled_box.toggled.connect(lambda on: self._worker.configure(enabled=on))
+        self.enabled_box.toggled.connect(lambda on: self._worker.queue.configure(enabled=on))
         self.retention_box.valueChanged.connect(
-            lambda days: self._worker.configure(retention_days=days)
+            lambda days: self._worker.queue.configure(retention_days=days)
         )
         self.export_button.clicked.connect(lambda: self._ask_export("export"))
         self.clear_button.clicked.connect(self._on_clear_button_clicked)
@@ -241,8 +241,8 @@ class HistoryDialog(FacesDialog):
 
     def reload(self) -> int:
         """Read the events again with the current filters; returns the request's ticket."""
-        self._days.ask(self._worker.request_daily(self.query(limit=None)))
-        return self._events.ask(self._worker.request_events(self.query()))
+        self._days.ask(self._worker.queue.request_daily(self.query(limit=None)))
+        return self._events.ask(self._worker.queue.request_events(self.query()))
 
     def events(self) -> tuple[HistoryEvent, ...]:
         """Return the events the table shows, oldest first (empty before the first read)."""
@@ -417,7 +417,8 @@ class HistoryDialog(FacesDialog):
         button, label = self._export_widgets(action)
         label.setText(self._exports.start(action, path))
         button.setEnabled(False)
-        write = self._worker.export_daily_csv if action == "daily" else self._worker.export_csv
+        queue = self._worker.queue
+        write = queue.export_daily_csv if action == "daily" else queue.export_csv
         return write(self.query(limit=None), path)
 
     def _ask_export(self, action: str) -> None:
@@ -435,7 +436,7 @@ class HistoryDialog(FacesDialog):
             QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self._worker.clear()
+            self._worker.queue.clear()
 
     @Slot(object)
     def _on_request_done(self, outcome: HistoryOutcome) -> None:
@@ -451,5 +452,5 @@ class HistoryDialog(FacesDialog):
             return
         if outcome.error is not None:
             QMessageBox.warning(self, "History", html_literal(outcome.error))
-        self._show_settings(outcome.settings or self._worker.settings)
+        self._show_settings(outcome.settings or self._worker.queue.settings)
         self.reload()

@@ -172,7 +172,7 @@ class UnknownFacesDialog(FacesDialog):
         ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
         ctx.people_reset.connect(self._update_buttons)
         self._update_buttons()
-        ctx.history.flush_soon()  # what was just seen is among them
+        ctx.history.queue.flush_soon()  # what was just seen is among them
         self.reload()
 
     def done(self, result: int) -> None:
