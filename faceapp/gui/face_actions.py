@@ -15,7 +15,15 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal
-from faceapp.session.face_labels import correction_job, correction_of, face_menu, same_face
+from faceapp.session.face_labels import (
+    FACE_GONE,
+    PHOTO_GONE,
+    correction_job,
+    correction_note,
+    correction_of,
+    face_alone,
+    face_menu,
+)
 
 log = logging.getLogger(__name__)
 
@@ -117,19 +125,14 @@ class FaceActions(QObject):
 
     def _face_snapshot(self, fr: FaceResult) -> tuple[Frame, FrameResult] | None:
         snap = self._snapshot()
-        if snap is None:
-            return None
-        frame, result = snap
-        face = same_face(result.faces, fr.face.box)
-        if face is None:
-            return None
-        return frame, FrameResult(result.index, result.timestamp, (face,))
+        alone = None if snap is None else face_alone(snap[1], fr.face.box)
+        return None if snap is None or alone is None else (snap[0], alone)
 
     def name_face(self, fr: FaceResult, name: str = "") -> EnrolDialog | None:
         """Open the enrolment dialog on this face alone, the name filled in (or empty)."""
         snap = self._face_snapshot(fr)
         if snap is None:
-            self.say("That face is no longer in view")
+            self.say(FACE_GONE)
             return None
         return self._enrol(snap, name)
 
@@ -137,7 +140,7 @@ class FaceActions(QObject):
         """Open the enrolment dialog on a face of photo ``position`` of the folder run."""
         photo = self.photo(position)
         if photo is None:
-            self.say("That photo can no longer be read")
+            self.say(PHOTO_GONE)
             return None
         frame = photo[0]
         return self._enrol((frame, FrameResult(frame.index, frame.timestamp, (fr,))), name)
@@ -147,7 +150,7 @@ class FaceActions(QObject):
         """Store a face of photo ``position`` as a "not X" correction; returns a ticket."""
         photo = self.photo(position)
         if photo is None:
-            self.say("That photo can no longer be read")
+            self.say(PHOTO_GONE)
             return None
         frame, file = photo
         return self._correct(frame, fr, person_id, file)
@@ -166,7 +169,7 @@ class FaceActions(QObject):
         """Store this face as a "not X" correction of ``person_id``; returns a ticket."""
         snap = self._face_snapshot(fr)
         if snap is None:
-            self.say("That face is no longer in view")
+            self.say(FACE_GONE)
             return None
         frame, result = snap
         return self._correct(frame, result.faces[0], person_id, "live view")
@@ -190,12 +193,12 @@ class FaceActions(QObject):
             return
         job = correction_job(pid, name, *value, source)
         self._ctx.gallery.submit_job(job, write=True, errors=(ValueError, KeyError))
-        self.say(f"Noted: that face is not {name}")
+        self.say(correction_note(name))
 
     @Slot(int, str)
     def _on_embed_failed(self, ticket: int, message: str) -> None:
         _, name, _ = self._corrections.pop(ticket, (0, "", ""))
-        self.say(html_literal(f"Not corrected ({name}): {message}"))
+        self.say(html_literal(correction_note(name, message)))
 
     def stop(self) -> None:
         """Abandon an embedding still running (the window closes)."""

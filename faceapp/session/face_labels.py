@@ -85,6 +85,27 @@ def box_in_view(box: Box, picture: Rect, scale: float) -> Rect:
     return x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)
 
 
+def face_alone(result: FrameResult, box: Box) -> FrameResult | None:
+    """Return ``result`` with only the face at ``box`` (:func:`same_face`), or None when gone.
+
+    The enrolment dialog opened on a face right-clicked offers that face alone.
+    """
+    face = same_face(result.faces, box)
+    return None if face is None else FrameResult(result.index, result.timestamp, (face,))
+
+
+#: What the window says when the face or photo right-clicked cannot be had any more.
+FACE_GONE = "That face is no longer in view"
+PHOTO_GONE = "That photo can no longer be read"
+
+
+def correction_note(name: str, error: str | None = None) -> str:
+    """Return what storing a "not X" correction of ``name`` says, or why it failed."""
+    if error is not None:
+        return f"Not corrected ({name}): {error}"
+    return f"Noted: that face is not {name}"
+
+
 #: Room around a face label's text, in pixels.
 LABEL_PAD = 4.0
 

@@ -134,3 +134,18 @@ def test_a_label_sits_above_its_box_and_stays_inside_the_picture():
     assert label_rect(40, 10, (190, 5, 10, 90), picture) == (200 - w, 100 - h, w, h)
     # Wider than the picture: as wide as the picture, from its left edge.
     assert label_rect(500, 10, (50, 50, 30, 30), picture)[::2] == (0.0, 200.0)
+
+
+def test_the_face_right_clicked_is_offered_alone_and_corrections_say_what_they_did():
+    from faceapp.core.types import Box, Face, FaceResult, FrameResult
+    from faceapp.session.face_labels import correction_note, face_alone
+
+    eyes = ((10, 10), (30, 10), (20, 20), (12, 30), (28, 30))
+    a = FaceResult(Face(Box(0, 0, 50, 50), eyes, 0.9))
+    b = FaceResult(Face(Box(100, 0, 50, 50), eyes, 0.9))
+    result = FrameResult(7, 1.5, (a, b))
+    alone = face_alone(result, Box(102, 1, 50, 50))  # the same face, a frame later
+    assert alone is not None and (alone.index, alone.timestamp, alone.faces) == (7, 1.5, (b,))
+    assert face_alone(result, Box(300, 300, 20, 20)) is None  # gone from view
+    assert correction_note("Ann") == "Noted: that face is not Ann"
+    assert correction_note("Ann", "disk full") == "Not corrected (Ann): disk full"
