@@ -6,7 +6,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from faceapp.session.unknown_faces import Naming, NamingRefused, name_faces
+from faceapp.session.unknown_faces import (
+    Naming,
+    NamingRefused,
+    group_together,
+    ignore_faces,
+    name_faces,
+    take_out,
+)
 from faceapp.settings import Settings
 from faceapp.storage.gallery import GalleryStore
 from faceapp.storage.history import FaceGroup, local_time
@@ -152,6 +159,51 @@ def naming_end(name: str, result: object, error: object) -> NamingEnd:
 def action_note(action: str, result: object) -> str:
     """Return what an action on the groups did ("Ignore: 3 face(s)")."""
     return f"{action.capitalize()}: {result} face(s)"
+
+
+#: The actions on the groups, named as their notes start.
+IGNORE, MERGE, TAKE_OUT = "ignore", "merge", "taken out"
+
+
+def group_job(
+    action: str, chosen: Sequence[FaceGroup], faces: Sequence[int]
+) -> Callable[[GalleryStore], int] | None:
+    """Return the gallery job of an action on the selection, or None when it allows none.
+
+    Parameters
+    ----------
+    action : str
+        :data:`IGNORE` forgets every face of the groups chosen; :data:`MERGE` joins two
+        groups or more into one; :data:`TAKE_OUT` makes the faces selected in the one
+        group shown a group of their own (the rest of it stays together).
+    chosen : sequence of FaceGroup
+        The groups selected.
+    faces : sequence of int
+        The event ids of the faces selected in the group shown.
+    """
+    ids = tuple(i for g in chosen for i in g.event_ids)
+    if action == IGNORE and ids:
+        return lambda store: ignore_faces(store, ids)
+    if action == MERGE and len(chosen) >= 2:
+        return lambda store: group_together(store, ids)
+    if action == TAKE_OUT and len(chosen) == 1 and faces:
+        picked = tuple(faces)
+        return lambda store: take_out(store, ids, picked)
+    if action not in (IGNORE, MERGE, TAKE_OUT):
+        raise ValueError(f"not an action on unknown faces: {action!r}")
+    return None
+
+
+def action_end(action: str, result: object, error: object) -> tuple[str, str]:
+    """Return the note of an action on the groups that ended, and its failure ("" if none)."""
+    if error is not None:
+        return "", f"Not done: {error}"
+    return action_note(action, result), ""
+
+
+def group_tip(group: FaceGroup) -> str:
+    """Return a group's tooltip: where its faces were seen, one source a line."""
+    return "\n".join(group.sources) or "no source recorded"
 
 
 def naming_job(

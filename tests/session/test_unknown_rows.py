@@ -119,3 +119,30 @@ def test_a_naming_that_ended_says_what_it_did_and_what_to_warn_of():
         done,
         None,
     )
+
+
+def test_the_actions_on_groups_run_only_on_a_selection_that_allows_them():
+    import pytest
+
+    from faceapp.session.unknown_rows import (
+        IGNORE,
+        MERGE,
+        TAKE_OUT,
+        action_end,
+        group_job,
+        group_tip,
+    )
+
+    a, b = _group(11, 3), _group(21, 1)
+    assert group_job(IGNORE, [], []) is None
+    assert group_job(MERGE, [a], []) is None  # one group: nothing to merge
+    assert group_job(TAKE_OUT, [a, b], [11]) is None  # faces of one group only
+    assert group_job(TAKE_OUT, [a], []) is None  # no face selected
+    assert all(callable(group_job(x, [a, b], [])) for x in (IGNORE, MERGE))
+    assert callable(group_job(TAKE_OUT, [a], [12]))
+    with pytest.raises(ValueError, match="not an action"):
+        group_job("delete", [a], [])
+    assert action_end(MERGE, 4, None) == ("Merge: 4 face(s)", "")
+    assert action_end(MERGE, None, "locked") == ("", "Not done: locked")
+    assert group_tip(_group(31, 1, sources=(None,))) == "no source recorded"
+    assert group_tip(_group(31, 2, sources=("a.mp4", "cam 0"))) == "a.mp4\ncam 0"

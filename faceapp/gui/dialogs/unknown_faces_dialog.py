@@ -27,17 +27,16 @@ from faceapp.gui.images import icon_of, jpeg_image
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.session.latest_read import LatestRead
-from faceapp.session.unknown_faces import (
-    UnknownGroups,
-    group_together,
-    ignore_faces,
-    load_groups,
-    take_out,
-)
+from faceapp.session.unknown_faces import UnknownGroups, load_groups
 from faceapp.session.unknown_rows import (
-    action_note,
+    IGNORE,
+    MERGE,
+    TAKE_OUT,
+    action_end,
     group_actions,
+    group_job,
     group_text,
+    group_tip,
     groups_summary,
     naming_note,
     selection_text,
@@ -224,8 +223,7 @@ class UnknownFacesDialog(FacesDialog):
         for g in data.groups:
             shown = data.shown_faces(g)
             crop = data.crops.get(shown[0]) if shown else None
-            tip = html_literal("\n".join(g.sources) or "no source recorded")
-            item = _add_item(self.groups, g.id, crop, tip, group_text(g))
+            item = _add_item(self.groups, g.id, crop, html_literal(group_tip(g)), group_text(g))
             item.setSelected(g.id in keep)
         if not self.groups.selectedItems() and self.groups.count():
             self.groups.setCurrentRow(0)
@@ -309,31 +307,25 @@ class UnknownFacesDialog(FacesDialog):
 
     def ignore(self) -> int | None:
         """Forget the faces of the selected groups; returns the job's ticket."""
-        ids = tuple(i for g in self.selected_groups() for i in g.event_ids)
-        return self._run("ignore", lambda store: ignore_faces(store, ids)) if ids else None
+        return self._run(IGNORE)
 
     def merge(self) -> int | None:
         """Join the selected groups into one; returns the job's ticket."""
-        chosen = self.selected_groups()
-        if len(chosen) < 2:
-            return None
-        ids = tuple(i for g in chosen for i in g.event_ids)
-        return self._run("merge", lambda store: group_together(store, ids))
+        return self._run(MERGE)
 
     def take_out(self) -> int | None:
         """Make the selected faces a group of their own; returns the job's ticket.
 
         The rest of the group stays together as shown.
         """
-        chosen = self.selected_groups()
-        ids = tuple(self.selected_face_ids())
-        if len(chosen) != 1 or not ids:
-            return None
-        group = chosen[0].event_ids
-        return self._run("taken out", lambda store: take_out(store, group, ids))
+        return self._run(TAKE_OUT)
 
-    def _run(self, action: str, job: object) -> int:
-        ticket = self._ctx.gallery.submit_job(job, write=True)  # type: ignore[arg-type]
+    def _run(self, action: str) -> int | None:
+        """Run ``action`` on the selection in the gallery thread (None when it allows none)."""
+        job = group_job(action, self.selected_groups(), self.selected_face_ids())
+        if job is None:
+            return None
+        ticket = self._ctx.gallery.submit_job(job, write=True)
         self._jobs[ticket] = action
         return ticket
 
@@ -342,11 +334,8 @@ class UnknownFacesDialog(FacesDialog):
         action = self._jobs.pop(ticket, None)
         if action is None:
             return
-        self._note = ""
-        if error is not None:
-            self.summary.setText(f"Not done: {error}")
-            QMessageBox.warning(self, "Unknown faces", html_literal(f"Not done: {error}"))
-        else:
-            self._note = action_note(action, result)
-        self.summary.setText(self._note or self.summary.text())
+        self._note, failure = action_end(action, result, error)
+        self.summary.setText(self._note or failure)
+        if failure:
+            QMessageBox.warning(self, "Unknown faces", html_literal(failure))
         self.reload()
