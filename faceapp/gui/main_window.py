@@ -24,7 +24,7 @@ from faceapp.core.sources import (
     open_source,
 )
 from faceapp.gui.capture_worker import CaptureWorker
-from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
+from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 from faceapp.gui.dialogs.history_dialog import HistoryDialog
 from faceapp.gui.dialogs.source_dialog import SourceDialog
@@ -43,14 +43,18 @@ from faceapp.gui.window_chrome import WindowChrome, central_widget
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.gallery import GalleryLink
 from faceapp.session.live import ModelState
-from faceapp.session.meters import RateMeter
 from faceapp.session.source_choices import camera_key, camera_mode_of
 from faceapp.session.window_source import SourceState
+from faceapp.session.window_state import other_mode
 from faceapp.session.window_status import (
+    ended_text,
+    enrolled_text,
+    enrolling_text,
     is_camera,
     lost_text,
     model_failed_text,
     offline_text,
+    opening_text,
     source_state,
 )
 
@@ -149,21 +153,29 @@ class MainWindow(QMainWindow):
         ctx.people_reset.connect(self._on_people_reset)
         ctx.model_state_changed.connect(self._on_model_state_changed)
         ctx.frame_ready.connect(self._on_ctx_frame_ready)
-        worker.error.connect(self._on_worker_error)
+        worker.error.connect(lambda message: self.statusBar().showMessage(message, 5000))
         self.enrolment.enrolled.connect(self._on_enrolled)
         self.gallery_panel.capture_requested.connect(self.capture)
         self.gallery_panel.files_chosen.connect(self.enrolment.add_photos)
-        self.gallery_panel.guided_capture_requested.connect(self._on_guided_capture_requested)
+        self.gallery_panel.guided_capture_requested.connect(
+            lambda name: self.capture(name, guided=True)
+        )
         chrome = self.chrome
         chrome.source_action.triggered.connect(self.choose_source)
-        chrome.demo_action.triggered.connect(self._on_demo_action_triggered)
+        chrome.demo_action.triggered.connect(lambda: self.open_source("demo"))
         chrome.enrol_demo_action.triggered.connect(self.enrolment.enrol_demo_people)
-        chrome.capture_action.triggered.connect(self._on_capture_action_triggered)
+        chrome.capture_action.triggered.connect(
+            lambda: self.capture(self.gallery_panel.selected_name())
+        )
         chrome.add_folder_action.triggered.connect(self._on_add_folder_action_triggered)
         chrome.calibration_action.triggered.connect(self._on_calibration_action_triggered)
         chrome.pause_action.toggled.connect(self._on_pause_action_toggled)
-        chrome.mode_action.triggered.connect(self._on_mode_action_triggered)
-        chrome.fullscreen_action.toggled.connect(self._on_fullscreen_action_toggled)
+        chrome.mode_action.triggered.connect(
+            lambda: ctx.update_settings(mode=other_mode(ctx.settings.mode))
+        )
+        chrome.fullscreen_action.toggled.connect(
+            lambda full: self.showFullScreen() if full else self.showNormal()
+        )
         chrome.history_action.triggered.connect(self.show_history)
         chrome.unknown_faces_action.triggered.connect(self.show_unknown_faces)
         # Right-click a face in the live view: name it, add it to someone, "not X".
@@ -191,16 +203,6 @@ class MainWindow(QMainWindow):
     def worker(self) -> RecognitionWorker:
         """The recognition worker (the context's; the window starts and stops it)."""
         return self._worker
-
-    @property
-    def shown_meter(self) -> RateMeter:
-        """Frames shown (the context's meter)."""
-        return self._ctx.meters.shown
-
-    @property
-    def processed_meter(self) -> RateMeter:
-        """Results received (the context's meter)."""
-        return self._ctx.meters.processed
 
     @property
     def capture_worker(self) -> CaptureWorker | None:
@@ -239,14 +241,14 @@ class MainWindow(QMainWindow):
         self._stop_capture()
         self._worker.stop()
         self._ctx.stop_gallery()
-        elapsed = time.monotonic() - self._start_time
+        shown, processed = self._ctx.meters.shown, self._ctx.meters.processed
         log.info(
             "session: %.1f s; frames shown %d (%.1f/s), frames processed %d (%.1f/s)",
-            elapsed,
-            self.shown_meter.count,
-            self.shown_meter.mean_rate(),
-            self.processed_meter.count,
-            self.processed_meter.mean_rate(),
+            time.monotonic() - self._start_time,
+            shown.count,
+            shown.mean_rate(),
+            processed.count,
+            processed.mean_rate(),
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
@@ -275,7 +277,7 @@ class MainWindow(QMainWindow):
         self.source_banner.hide()
         self.no_camera_card.hide()
         self.empty_hint.set_suppressed(False)
-        self.video_view.clear(f"Opening {self.source.label}…")
+        self.video_view.clear(opening_text(self.source.label))
         try:
             source = (
                 open_source(spec, camera_mode=self._camera_mode(spec))
@@ -417,17 +419,13 @@ class MainWindow(QMainWindow):
         self._ctx.end_source()  # no verdict outlives its source
         self.source_banner.show_message(
             "info",
-            f"{self.source.label} has ended.",
+            ended_text(self.source.label),
             [
                 ("Play again", lambda: self.open_source(spec, persist=False)),
                 ("Choose source…", self.choose_source),
             ],
         )
         self._update_status()
-
-    @Slot(str)
-    def _on_worker_error(self, message: str) -> None:
-        self.statusBar().showMessage(message, 5000)
 
     @Slot(str)
     def _on_gallery_failed(self, message: str) -> None:
@@ -462,7 +460,7 @@ class MainWindow(QMainWindow):
     @Slot(object, list)
     def _on_enrolled(self, outcome: object, names: list) -> None:
         if names:
-            self.statusBar().showMessage(f"Enrolled: {', '.join(names)}", 5000)
+            self.statusBar().showMessage(enrolled_text(names), 5000)
             self.gallery_panel.select(names[-1])
 
     # -- user actions ------------------------------------------------------------------
@@ -482,7 +480,9 @@ class MainWindow(QMainWindow):
 
     def _open_enrol(self, dialog: EnrolDialog) -> None:
         dialog.enrol_requested.connect(self.enrolment.enrol_capture)  # to the gallery queue
-        dialog.enrol_requested.connect(self._on_enrolling)
+        dialog.enrol_requested.connect(
+            lambda name: self.statusBar().showMessage(enrolling_text(name), 3000)
+        )
         dialog.enrol_batch_requested.connect(self.enrolment.enrol_captures)
         dialog.open()
 
@@ -495,14 +495,6 @@ class MainWindow(QMainWindow):
         return UnknownFacesDialog.open_for(self._ctx, self)
 
     @Slot()
-    def _on_capture_action_triggered(self) -> None:
-        self.capture(self.gallery_panel.selected_name())
-
-    @Slot(str)
-    def _on_guided_capture_requested(self, name: str) -> None:
-        self.capture(name, guided=True)
-
-    @Slot()
     def _on_add_folder_action_triggered(self) -> None:
         folder = QFileDialog.getExistingDirectory(
             self, "Add people from folder (one sub-folder or one photo per person)"
@@ -510,37 +502,17 @@ class MainWindow(QMainWindow):
         if folder:
             self.enrolment.enrol_folder(Path(folder))
 
-    @Slot(str)
-    def _on_enrolling(self, name: str) -> None:
-        self.statusBar().showMessage(f"Enrolling {name}…", 3000)
-
     @Slot()
     def _on_calibration_action_triggered(self) -> None:
         from faceapp.gui.dialogs.calibration_dialog import CalibrationDialog  # loads pyqtgraph
 
         CalibrationDialog.open_for(self._ctx, self)
 
-    @Slot()
-    def _on_demo_action_triggered(self) -> None:
-        self.open_source("demo")
-
     @Slot(bool)
     def _on_pause_action_toggled(self, paused: bool) -> None:
         if self._capture is not None:
             self._capture.set_paused(paused)
         self._update_status()
-
-    @Slot()
-    def _on_mode_action_triggered(self) -> None:
-        verifying = self._ctx.settings.mode == VERIFICATION
-        self._ctx.update_settings(mode=RECOGNITION if verifying else VERIFICATION)
-
-    @Slot(bool)
-    def _on_fullscreen_action_toggled(self, full: bool) -> None:
-        if full:
-            self.showFullScreen()
-        else:
-            self.showNormal()
 
     # -- status ------------------------------------------------------------------------
 
@@ -560,11 +532,12 @@ class MainWindow(QMainWindow):
         self.gallery_panel.capture_button.setEnabled(picture)
         paused = self.chrome.pause_action.isChecked()
         state = source_state(running, paused, self.source.lost, self._started, picture)
+        meters = self._ctx.meters
         self.chrome.show_status(
             self.source.label,
             state,
-            self.shown_meter.rate(),
-            self.processed_meter.rate(),
-            self._ctx.meters.latency_ms,
-            self._ctx.meters.faces,
+            meters.shown.rate(),
+            meters.processed.rate(),
+            meters.latency_ms,
+            meters.faces,
         )

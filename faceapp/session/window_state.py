@@ -25,6 +25,11 @@ def match_settings_of(s: Settings) -> MatchSettings:
     )
 
 
+def other_mode(mode: str) -> str:
+    """Return the mode *Switch mode* goes to from ``mode``: verification ↔ recognition."""
+    return RECOGNITION if mode == VERIFICATION else VERIFICATION
+
+
 def liveness_claim(s: Settings) -> str | None:
     """Return the claim the liveness challenge checks: verification's claim, else None."""
     return s.claim if s.mode == VERIFICATION else None

@@ -110,6 +110,26 @@ def offline_text(message: str, held: int) -> str:
     return message + (f" · {held} history events wait to be written" if held else "")
 
 
+def opening_text(label: str) -> str:
+    """Return what the video view says while the source ``label`` opens."""
+    return f"Opening {label}…"
+
+
+def ended_text(label: str) -> str:
+    """Return the banner of a video (or another finite source) that has ended."""
+    return f"{label} has ended."
+
+
+def enrolling_text(name: str) -> str:
+    """Return the status bar's line while a capture of ``name`` is being stored."""
+    return f"Enrolling {name}…"
+
+
+def enrolled_text(names: list[str]) -> str:
+    """Return the status bar's line once ``names`` (at least one) were enrolled."""
+    return f"Enrolled: {', '.join(names)}"
+
+
 def opened_source_changes(spec: str, settings: Settings) -> dict[str, Any]:
     """Return the preferences to change once the source ``spec`` delivers frames.
 

@@ -49,7 +49,7 @@ def test_frames_and_results_reach_the_view_and_status(qtbot, make_window, store)
     with qtbot.waitSignal(ctx.result_ready, timeout=5000):
         pass
     qtbot.waitUntil(lambda: window.video_view.image() is not None)
-    assert window.shown_meter.count > 0
+    assert window.ctx.meters.shown.count > 0
     window._update_status()
     assert window.status_source.text() == "grey"
     assert "fps" in window.status_fps.text()

@@ -18,6 +18,7 @@ from faceapp.session.window_state import (
     followed_claim,
     liveness_claim,
     match_settings_of,
+    other_mode,
 )
 from faceapp.settings import Settings
 from faceapp.storage.gallery import Person
@@ -88,3 +89,8 @@ def test_the_claim_after_a_write_in_the_window() -> None:
     assert claim_after_edit("Ann", GalleryEdit(2, "remove_person", None, ANN, None)) is None
     assert claim_after_edit("Ann", GalleryEdit(3, "add", None, None, ANN, (7,))) == "Ann"
     assert claim_after_edit("Ann", GalleryEdit(4, "remove_sample", None, ANN, ANN, (7,))) == "Ann"
+
+
+def test_switch_mode_goes_from_each_mode_to_the_other() -> None:
+    assert other_mode(VERIFICATION) == RECOGNITION
+    assert other_mode(RECOGNITION) == VERIFICATION

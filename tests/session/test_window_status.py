@@ -59,3 +59,10 @@ def test_an_opened_network_camera_is_offered_again() -> None:
     changes = ws.opened_source_changes("rtsp://cam/stream", Settings())
     assert changes["source"] == "rtsp://cam/stream"
     assert "rtsp://cam/stream" in changes["recent_addresses"]
+
+
+def test_the_source_and_enrolment_lines_name_what_they_are_about() -> None:
+    assert ws.opening_text("Camera 0") == "Opening Camera 0…"
+    assert ws.ended_text("walk.mp4") == "walk.mp4 has ended."
+    assert ws.enrolling_text("Zoë") == "Enrolling Zoë…"
+    assert ws.enrolled_text(["Ann", "Bob"]) == "Enrolled: Ann, Bob"
