@@ -45,6 +45,8 @@ def bench_output(module: str, *argv: str) -> str:
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
         patch.chdir(REPO)
         patch.setattr(sys, "argv", [f"benchmarks/{module}.py", *argv])
+        # As ``python -m`` would: a fresh module, not one another test imported already.
+        patch.delitem(sys.modules, f"benchmarks.{module}", raising=False)
         try:
             runpy.run_module(f"benchmarks.{module}", run_name="__main__", alter_sys=True)
         except SystemExit as stop:
