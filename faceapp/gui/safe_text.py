@@ -38,6 +38,14 @@ def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     return label
 
 
+def hint_label(text: str = "", wrap: bool = True) -> QLabel:
+    """Return a plain-text label in the quieter "hint" style, wrapping its words (``wrap``)."""
+    label = plain_label(text)
+    label.setObjectName("hint")
+    label.setWordWrap(wrap)
+    return label
+
+
 def make_plain(*labels: QLabel) -> None:
     """Switch ``labels`` to plain text: their text is never interpreted as markup."""
     for label in labels:

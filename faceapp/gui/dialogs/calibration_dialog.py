@@ -22,6 +22,7 @@ from faceapp.core.calibration import CalibrationReport
 from faceapp.core.matching import GalleryIndex
 from faceapp.gui.calibration_worker import CalibrationWorker
 from faceapp.gui.context import AppContext
+from faceapp.gui.safe_text import hint_label
 from faceapp.gui.widgets.calibration_charts import CalibrationCharts
 from faceapp.gui.widgets.tables import fill_row, read_only_table
 from faceapp.session.calibration_text import (
@@ -107,8 +108,7 @@ class CalibrationDialog(QDialog):
         self.summary = QLabel()
         self.summary.setObjectName("heading")
         self.summary.setWordWrap(True)
-        self.busy = QLabel()
-        self.busy.setObjectName("hint")
+        self.busy = hint_label(wrap=False)
         self.message = QLabel()
         self.message.setObjectName("emptyState")
         self.message.setWordWrap(True)
@@ -118,13 +118,8 @@ class CalibrationDialog(QDialog):
         self.figures = _table(["", "Recognition", "Verification"])
         self.figures.setToolTip(FIGURES_TIP)
         self.closest = _table(["Person", "Closest other person", "Samples", "Means"])
-        self.closest_note = QLabel(CLOSEST_NOTE)
-        self.closest_note.setObjectName("hint")
-        self.closest_note.setWordWrap(True)
-        self.singles = QLabel()
-        self.singles.setObjectName("hint")
-        self.singles.setWordWrap(True)
-        self.singles.setTextFormat(Qt.TextFormat.PlainText)
+        self.closest_note = hint_label(CLOSEST_NOTE)
+        self.singles = hint_label()
 
         side = QVBoxLayout()
         side.setContentsMargins(0, 0, 0, 0)
@@ -134,9 +129,7 @@ class CalibrationDialog(QDialog):
         side.addWidget(self.closest, 1)
         side.addWidget(self.closest_note)
         side.addWidget(self.singles)
-        hint = QLabel(LINES_HINT)
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
+        hint = hint_label(LINES_HINT)
         body = QWidget()
         columns = QHBoxLayout()
         columns.addWidget(self.charts, 5)

@@ -35,7 +35,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.images import fitted
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.prompts import complete_names
-from faceapp.gui.safe_text import make_plain
+from faceapp.gui.safe_text import hint_label, make_plain
 from faceapp.gui.widgets.guided_panel import GuidedPanel
 from faceapp.session.capture_check import check_capture
 from faceapp.session.enrol_text import (
@@ -137,10 +137,8 @@ class EnrolDialog(QDialog):
         self.name_edit.setPlaceholderText("Name of the person")
         self.name_edit.setClearButtonEnabled(True)
         complete_names(self.name_edit, [p.name for p in ctx.people()])
-        self.name_hint = QLabel()
-        self.name_hint.setObjectName("hint")
-        self.name_hint.setWordWrap(True)
-        make_plain(self.faces_label, self.name_hint)
+        self.name_hint = hint_label()
+        make_plain(self.faces_label)
 
         self.retake_button = QPushButton("Retake")
         self.retake_button.setToolTip("Use the newest frame instead")

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from faceapp.gui.context import AppContext
 from faceapp.gui.images import jpeg_pixmap
 from faceapp.gui.prompts import confirm, show_error
-from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.safe_text import hint_label, html_literal, plain_label
 from faceapp.gui.widgets.tables import read_only_table
 from faceapp.session.gallery import GalleryEdit
 from faceapp.session.sample_rows import (
@@ -125,9 +125,7 @@ class SamplesDialog(QDialog):
         self.resize(820, 480)
         self.title_label = plain_label()
         self.title_label.setObjectName("heading")
-        self.hint_label = plain_label()
-        self.hint_label.setObjectName("hint")
-        self.hint_label.setWordWrap(True)
+        self.hint_label = hint_label()
         self.sort_combo = QComboBox()
         self.sort_combo.setAccessibleName("Sort the samples")
         for label, _, _ in SORTS:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.gui.context import AppContext
 from faceapp.gui.prompts import ask_folder, ask_video
+from faceapp.gui.safe_text import hint_label
 from faceapp.session.enrol_text import gallery_empty, sentence
 
 log = logging.getLogger(__name__)
@@ -151,13 +152,8 @@ class NoCameraCard(QFrame):
         self._retrying = False
         self.title = QLabel(NO_CAMERA_TITLE)
         self.title.setObjectName("heading")
-        self.text = QLabel(NO_CAMERA_TEXT)
-        self.text.setObjectName("hint")
-        self.text.setWordWrap(True)
-        self.reason = QLabel()
-        self.reason.setObjectName("hint")
-        self.reason.setTextFormat(Qt.TextFormat.PlainText)  # the reason may quote a device
-        self.reason.setWordWrap(True)
+        self.text = hint_label(NO_CAMERA_TEXT)
+        self.reason = hint_label()  # plain text: the reason may quote a device
         self.buttons: dict[str, QPushButton] = {}
         grid = QGridLayout()
         grid.setSpacing(8)

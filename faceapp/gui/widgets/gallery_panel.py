@@ -33,7 +33,7 @@ from faceapp.gui.dialogs.samples_dialog import SamplesDialog
 from faceapp.gui.images import THUMB_PX
 from faceapp.gui.people import PeopleModel
 from faceapp.gui.prompts import ask_name, confirm, show_error
-from faceapp.gui.safe_text import plain_label
+from faceapp.gui.safe_text import hint_label
 from faceapp.session.gallery import GalleryEdit
 from faceapp.session.outlook_text import more_samples_text
 from faceapp.session.panel_text import (
@@ -126,12 +126,9 @@ class GalleryPanel(QWidget):
         # A long name is cut with an ellipsis (its tooltip has it whole), never scrolled.
         self.people_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.people_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.count_label = plain_label()
-        self.count_label.setObjectName("hint")
-        self.empty_label = plain_label()
-        self.empty_label.setObjectName("hint")
+        self.count_label = hint_label(wrap=False)
+        self.empty_label = hint_label()
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
         self.capture_button = QPushButton("Capture face")
         self.capture_button.setObjectName("primary")
         self.capture_button.setToolTip("Enrol the face in the current frame")
@@ -165,9 +162,7 @@ class GalleryPanel(QWidget):
             [self.guided_action, self.rename_action, self.samples_action, self.delete_action]
         )
         # Shown for a selected person with one sample: why more help, and how to add them.
-        self.one_sample_label = plain_label()
-        self.one_sample_label.setObjectName("hint")
-        self.one_sample_label.setWordWrap(True)
+        self.one_sample_label = hint_label()
         self.one_sample_label.setSizePolicy(
             QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
         )

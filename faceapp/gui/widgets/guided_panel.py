@@ -23,6 +23,7 @@ from faceapp.core.quality import QualityReport, face_turn
 from faceapp.core.types import Face
 from faceapp.gui.capture_worker import qimage_from_bgr
 from faceapp.gui.images import fitted
+from faceapp.gui.safe_text import hint_label
 from faceapp.session.enrol_text import (
     progress_text,
     sentence,
@@ -84,10 +85,7 @@ class GuidedPanel(QWidget):
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, self.capture.target)
         self.progress_bar.setTextVisible(False)  # the label above says it in words
-        self.hint_label = QLabel()
-        self.hint_label.setObjectName("hint")
-        self.hint_label.setWordWrap(True)
-        self.hint_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.hint_label = hint_label()
         self.thumbs: list[QLabel] = []
         self.captions: list[QLabel] = []
         row = QHBoxLayout()

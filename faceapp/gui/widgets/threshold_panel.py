@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.matching import MAX_THRESHOLD, MIN_THRESHOLD, STRANGER_RATES
 from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
+from faceapp.gui.safe_text import hint_label
 from faceapp.gui.widgets.min_face_box import MinFaceBox
 from faceapp.session.outlook_text import rate_text
 from faceapp.session.threshold_text import (
@@ -98,9 +99,7 @@ class ThresholdPanel(QWidget):
         rate_row.addWidget(self.rate_label)
         rate_row.addWidget(self.rate_combo, 1)
         ends = QHBoxLayout()
-        stricter, looser = QLabel("◀ stricter"), QLabel("looser ▶")
-        stricter.setObjectName("hint")
-        looser.setObjectName("hint")
+        stricter, looser = hint_label("◀ stricter", wrap=False), hint_label("looser ▶", wrap=False)
         ends.addWidget(stricter)
         ends.addStretch(1)
         ends.addWidget(self.value_label)
