@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             events.close()
         # The window closed at once even if the models were still loading; let the load
         # end before the interpreter does (TensorFlow does not like being cut short).
-        if not window.worker.wait_for_model_load(0):
+        if not window.worker.loop.wait_for_model_load(0):
             log.info("waiting for the face models to finish loading before exiting")
-            window.worker.wait_for_model_load(EXIT_WAIT_S)
+            window.worker.loop.wait_for_model_load(EXIT_WAIT_S)
     return 0

@@ -116,7 +116,7 @@ class CaptureWorker(LoopWorker):
         Not yet opened; the worker opens and closes it in its thread.
     sink : callable
         Called in the worker thread with each :class:`Frame` (read-only image), e.g.
-        :meth:`RecognitionWorker.submit_frame`; must not block.
+        :meth:`RecognitionLoop.submit_frame`; must not block.
     ticket : int
         Sent as the first argument of every signal, so that a receiver can ignore
         signals still queued from a worker it has replaced.

@@ -155,10 +155,10 @@ class AppContext(QObject):
         #: the source through the pipeline, judged by :attr:`liveness`, tapped by the
         #: history, its results to :meth:`publish_result`.
         self.recognition = RecognitionWorker(pipeline, None, self.match_settings(), self.liveness)
-        self.recognition.set_min_face(self._settings.min_face_px)
+        self.recognition.loop.set_min_face(self._settings.min_face_px)
         # Unknown faces are kept with their embedding, to be grouped and named later.
         self.history.tap.embed = unknown_face_embedder(pipeline)
-        self.recognition.add_tap(self.history.tap)
+        self.recognition.loop.add_tap(self.history.tap)
         self.recognition.result_ready.connect(self._on_recognition_result_ready)
         self.recognition.model_state_changed.connect(self.set_model_state)
         #: Rates, latency and faces of the live source, for the status bar.
@@ -202,11 +202,11 @@ class AppContext(QObject):
         if new == self._settings:
             return new
         old, self._settings = self._settings, new
-        self.recognition.set_min_face(new.min_face_px)
+        self.recognition.loop.set_min_face(new.min_face_px)
         self.settings_changed.emit(new)
         self._configure_liveness()
         if match_settings_of(old) != match_settings_of(new):
-            self.recognition.set_settings(self.match_settings())
+            self.recognition.loop.set_settings(self.match_settings())
             self.match_settings_changed.emit(self.match_settings())
         return new
 
@@ -307,7 +307,7 @@ class AppContext(QObject):
         self.clear_results()
         self.meters.new_source()
         self._shown.hold_s = 0.0 if slideshow else 1.0
-        self._ticket = self.recognition.clear_frames(tracking=not slideshow)
+        self._ticket = self.recognition.loop.clear_frames(tracking=not slideshow)
         if name is not None:
             self.history.tap.set_source(self._ticket, name, still=slideshow)
         return self._ticket
@@ -318,7 +318,7 @@ class AppContext(QObject):
         No verdict outlives its source: a result of the last frames that reaches the GUI
         thread after the end carries a ticket no longer current and is ignored.
         """
-        self._ticket = self.recognition.clear_frames()
+        self._ticket = self.recognition.loop.clear_frames()
         self.clear_results()
 
     def show_frames_of(self, capture: CaptureWorker | None) -> None:
@@ -452,7 +452,7 @@ class AppContext(QObject):
         self._people, self._people_loaded = PeopleList(), False
         self._index = GalleryIndex.empty()
         self.people_reset.emit()
-        self.recognition.set_gallery(self._index)
+        self.recognition.loop.set_gallery(self._index)
         self.gallery_index_changed.emit(self._index)
         self.clear_results()
         self._gallery.queue.reload()
@@ -511,7 +511,7 @@ class AppContext(QObject):
     @Slot(object)
     def _on_index_ready(self, index: GalleryIndex) -> None:
         self._index = index
-        self.recognition.set_gallery(index)
+        self.recognition.loop.set_gallery(index)
         self.gallery_index_changed.emit(index)
 
     @Slot(object)

@@ -223,7 +223,7 @@ class EnrolmentRunner(QObject):
         if isinstance(run, FolderReport):
             self._folder_done(run)
             return
-        job = self._start(list(run.items), run.label, self._worker.submit_job)
+        job = self._start(list(run.items), run.label, self._worker.loop.submit_job)
         self._folders[job] = run
 
     def _store_folder(self, run: FolderRun, outcome: EnrolOutcome) -> None:
@@ -300,7 +300,7 @@ class EnrolmentRunner(QObject):
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
         dialog.setValue(0)
-        dialog.canceled.connect(lambda j=job_id: self._worker.cancel_job(j))
+        dialog.canceled.connect(lambda j=job_id: self._worker.loop.cancel_job(j))
         self._progress[job_id] = dialog
         dialog.show()
         return job_id

@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
         chrome.history_action.triggered.connect(self.show_history)
         chrome.unknown_faces_action.triggered.connect(self.show_unknown_faces)
         # Right-click a face in the live view: name it, add it to someone, "not X".
-        self.face_actions = FaceActions(ctx, worker.last_processed, self._open_enrol, self)
+        self.face_actions = FaceActions(ctx, worker.loop.last_processed, self._open_enrol, self)
         self.face_actions.say = lambda text: self.statusBar().showMessage(text, 5000)
         self.video_view.name_face_requested.connect(self.face_actions.name_face)
         self.video_view.add_face_requested.connect(self.face_actions.name_face)
@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         """Stop the capture, recognition and gallery workers and wait for their threads.
 
         Idempotent, and quick: a model still loading finishes in its own thread (see
-        :meth:`RecognitionWorker.wait_for_model_load`).  Logs the frame counts and
+        :meth:`RecognitionLoop.wait_for_model_load`).  Logs the frame counts and
         rates of the session.
         """
         if self._shut_down:
@@ -472,7 +472,7 @@ class MainWindow(QMainWindow):
         user chose last.
         """
         dialog = EnrolDialog(
-            self._ctx, self._worker.last_processed, suggested_name, self, guided=guided
+            self._ctx, self._worker.loop.last_processed, suggested_name, self, guided=guided
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._open_enrol(dialog)

@@ -27,7 +27,7 @@ class PhotoPlayer(CaptureWorker):
         Not yet opened; the player opens it in its thread.
     sink : callable
         Called in the player's thread with each :class:`Frame`, e.g.
-        :meth:`RecognitionWorker.submit_frame`; must not block.
+        :meth:`RecognitionLoop.submit_frame`; must not block.
     ticket : int
         See :class:`CaptureWorker`.
     min_interval_s : float

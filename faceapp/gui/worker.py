@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from PySide6.QtCore import Signal
 
 from faceapp.core.liveness.gate import LivenessGate
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import FacePipeline, MatchSettings
-from faceapp.core.sources import Frame
-from faceapp.core.types import FrameResult
 from faceapp.gui.loop_worker import LoopWorker
-from faceapp.session.live import EnrolItem, RecognitionLoop, ResultTap
+from faceapp.session.live import RecognitionLoop
 
 
 class RecognitionWorker(LoopWorker):
@@ -24,21 +20,22 @@ class RecognitionWorker(LoopWorker):
     thread the display would stall for each inference.  So the capture thread
     (:class:`~faceapp.gui.capture_worker.CaptureWorker`) reads the source at its own
     rate, shows every frame and drops it into this loop's one-slot mailbox
-    (:meth:`submit_frame`); this thread loads the models, then recognises the newest
+    (``loop.submit_frame``); this thread loads the models, then recognises the newest
     frame, judges it with the liveness gate and hands it to the history tap
     (:class:`~faceapp.session.live.RecognitionLoop`).  A source switch restarts only
     the capture thread, so the models stay loaded.  The command line and the
     benchmarks run the same loop in a plain thread.
 
     The loop's callbacks become this object's signals, emitted from the recognition
-    thread and delivered queued to receivers on the GUI thread; the methods hand their
-    work to the loop and are thread-safe.
+    thread and delivered queued to receivers on the GUI thread; the loop's own methods
+    (:attr:`loop`: frames, gallery, settings, jobs, taps) are thread-safe and are
+    called directly.
 
     Parameters
     ----------
     pipeline : FacePipeline
     gallery : GalleryIndex or None
-        Initial gallery snapshot (None: frames wait for :meth:`set_gallery`).
+        Initial gallery snapshot (None: frames wait for ``loop.set_gallery``).
     settings : MatchSettings
     gate : LivenessGate, optional
         Judges each result in the recognition thread; the judgement comes with
@@ -48,7 +45,7 @@ class RecognitionWorker(LoopWorker):
     #: ``(state, message)``: a :class:`~faceapp.session.live.ModelState`; the message is
     #: the seconds it took when ready, or why it failed.  Recognition thread.
     model_state_changed = Signal(str, str)
-    #: ``(ticket, result, judgement)``: the source's ticket (see :meth:`clear_frames`),
+    #: ``(ticket, result, judgement)``: the source's ticket (see ``loop.clear_frames``),
     #: a :class:`FrameResult` and its :class:`~faceapp.core.liveness.gate.Judgement`.
     #: Recognition thread.
     result_ready = Signal(int, object, object)
@@ -67,6 +64,7 @@ class RecognitionWorker(LoopWorker):
         gate: LivenessGate | None = None,
     ) -> None:
         super().__init__()
+        #: The recognition loop this thread drives (its inputs are thread-safe).
         self.loop = RecognitionLoop(
             pipeline,
             gallery,
@@ -79,50 +77,3 @@ class RecognitionWorker(LoopWorker):
             on_error=self.error.emit,
         )
         self._drive(self.loop)
-
-    # -- the loop's inputs (any thread) -----------------------------------------------
-
-    def submit_frame(self, frame: Frame) -> None:
-        """Offer a frame, replacing one not yet picked up (the one-slot mailbox)."""
-        self.loop.submit_frame(frame)
-
-    def set_gallery(self, gallery: GalleryIndex) -> None:
-        """Match with a new gallery snapshot from the next frame on."""
-        self.loop.set_gallery(gallery)
-
-    def set_settings(self, settings: MatchSettings) -> None:
-        """Match with new settings from the next frame on."""
-        self.loop.set_settings(settings)
-
-    def set_min_face(self, px: float) -> None:
-        """Look for faces of at least ``px`` pixels in live recognition."""
-        self.loop.set_min_face(px)
-
-    def clear_frames(self, tracking: bool = False) -> int:
-        """Forget the frames of the old source; return the new source's ticket."""
-        return self.loop.clear_frames(tracking)
-
-    def last_processed(self) -> tuple[Frame, FrameResult] | None:
-        """Return the newest processed frame and its result, or None."""
-        return self.loop.last_processed()
-
-    def submit_job(self, items: Sequence[EnrolItem]) -> int:
-        """Queue an enrolment job; ``job_finished`` reports it.  Returns its id."""
-        return self.loop.submit_job(items)
-
-    def cancel_job(self, job_id: int) -> None:
-        """Cancel a queued or running job (it finishes with ``cancelled=True``)."""
-        self.loop.cancel_job(job_id)
-
-    def add_tap(self, tap: ResultTap) -> None:
-        """Call ``tap`` in the recognition thread with each result; before :meth:`start`."""
-        self.loop.add_tap(tap)
-
-    def wait_for_model_load(self, timeout: float | None = None) -> bool:
-        """Wait until a model load still running after :meth:`stop` has finished."""
-        return self.loop.wait_for_model_load(timeout)
-
-    @property
-    def frames_processed(self) -> int:
-        """Frames processed so far."""
-        return self.loop.frames_processed

@@ -166,7 +166,7 @@ class HistoryTap:
         Parameters
         ----------
         ticket : int
-            What ``RecognitionWorker.clear_frames`` returned for this source.
+            What ``RecognitionLoop.clear_frames`` returned for this source.
         name : str
             The source as people read it, stored with each event.
         still : bool

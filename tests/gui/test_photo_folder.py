@@ -113,7 +113,7 @@ def test_cold_start_processes_every_photo_once_and_names_the_enrolled_people(
     # Every photo processed exactly once (one visit each), in order, none skipped.
     assert [r.index for r in results] == list(range(n))
     assert Counter(shown) == Counter(range(n))
-    assert window.worker.frames_processed == n
+    assert window.worker.loop.frames_processed == n
     assert ctx.pipeline.tracker is None  # each photo is a scene of its own
     rows = run.dialog.rows()
     assert [r.position for r in rows] == list(range(n))

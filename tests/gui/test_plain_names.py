@@ -214,7 +214,7 @@ def test_the_enrol_dialog_hint_and_progress_show_the_name(qtbot, hostile_window,
     progress = hostile_window.findChild(QProgressDialog)
     label = progress.findChild(QLabel)
     assert_shows_literally(label, f"Enrolling 2 photo(s) of {HOSTILE}…")
-    hostile_window.worker.cancel_job(job)
+    hostile_window.worker.loop.cancel_job(job)
 
 
 def _empty():

@@ -244,10 +244,10 @@ def test_closing_during_the_model_and_gallery_loads_does_not_wait_for_them(
     assert detector.loading.wait(10) and reading.wait(10)
     window.close()  # both loads are blocked: a close that waited for either would hang
     assert not window.isVisible() and not window.worker.is_running()
-    assert not model_gate.is_set() and not window.worker.wait_for_model_load(0)
+    assert not model_gate.is_set() and not window.worker.loop.wait_for_model_load(0)
     model_gate.set()
     gallery_gate.set()
-    assert window.worker.wait_for_model_load(30)
+    assert window.worker.loop.wait_for_model_load(30)
     assert not ctx.people_loaded  # the abandoned read was not delivered
 
 

@@ -88,14 +88,14 @@ def test_recognition_worker_loads_processes_and_stops(qtbot, recognition):
     results = Recorder(w.result_ready)
     _started(qtbot, w)
     assert detector.prepared
-    w.submit_frame(ListSource(grey_frames()).read())  # brightness 40: distance 0.84
+    w.loop.submit_frame(ListSource(grey_frames()).read())  # brightness 40: distance 0.84
     ticket, result, _ = results.wait(qtbot)
     assert ticket == 0
     assert len(result.faces) == 1
     match = result.faces[0].match
     assert (match.name, match.accepted) == ("Ann", True)
     assert match.distance == pytest.approx(1 - 40 / 255, abs=1e-4)
-    assert w.last_processed() is not None
+    assert w.loop.last_processed() is not None
     w.stop()
     assert not w.is_running()
 
@@ -108,7 +108,7 @@ def test_model_failure_is_reported_and_jobs_still_finish(qtbot, recognition):
     w.start("test-recognition")
     state, message = states.wait(qtbot, lambda a: a[0] == "failed")
     assert "no such file" in message
-    w.submit_job([EnrolItem("Ann", "x.jpg")])
+    w.loop.submit_job([EnrolItem("Ann", "x.jpg")])
     _, outcome = finished.wait(qtbot)
     assert outcome.samples == ()
     assert "not available" in outcome.errors[0]
@@ -120,7 +120,7 @@ def test_newest_frame_wins_while_busy(qtbot, recognition):
     _started(qtbot, w)
     source = ListSource(grey_frames(3))
     for _ in range(12):  # far faster than 0.3 s per frame
-        w.submit_frame(source.read())
+        w.loop.submit_frame(source.read())
     results.wait(qtbot, lambda a: a[1].index == 11, timeout=5000)
     assert len(results) <= 3  # the frames that came while busy were dropped, not queued
 
@@ -130,10 +130,10 @@ def test_settings_change_reprocesses_the_last_frame(qtbot, recognition):
     results = Recorder(w.result_ready)
     _started(qtbot, w)
     frame = ListSource([np.full((60, 80, 3), 100, np.uint8)]).read()
-    w.submit_frame(frame)
+    w.loop.submit_frame(frame)
     _, first, _ = results.wait(qtbot)
     assert first.faces[0].match.accepted  # distance 0.61 <= 1.1
-    w.set_settings(MatchSettings(threshold=0.5))
+    w.loop.set_settings(MatchSettings(threshold=0.5))
     _, second, _ = results.wait(qtbot, lambda a: a[1].faces[0].match.threshold == 0.5)
     assert second.index == frame.index
     assert not second.faces[0].match.accepted
@@ -143,10 +143,10 @@ def test_clear_frames_drops_results_of_the_old_source(qtbot, recognition):
     w = recognition(fake_pipeline(CentreDetector(delay_s=0.3)))
     results = Recorder(w.result_ready)
     _started(qtbot, w)
-    w.submit_frame(ListSource(grey_frames(1)).read())
+    w.loop.submit_frame(ListSource(grey_frames(1)).read())
     qtbot.waitUntil(lambda: not w.loop.frame_waiting())  # picked up, now being processed
-    ticket = w.clear_frames()
-    w.submit_frame(ListSource(grey_frames(1)).read())
+    ticket = w.loop.clear_frames()
+    w.loop.submit_frame(ListSource(grey_frames(1)).read())
     results.wait(qtbot, lambda a: a[0] == ticket, timeout=5000)
     assert [a[0] for a in results.calls] == [ticket]
 
@@ -234,9 +234,11 @@ def test_job_can_be_cancelled(qtbot, recognition):
     image = np.full((120, 160, 3), 90, np.uint8)
     image.setflags(write=False)
     face = pipeline.detect(image)[0]
-    job = w.submit_job([EnrolItem("Ann", f"frame {i}", image=image, face=face) for i in range(20)])
+    job = w.loop.submit_job(
+        [EnrolItem("Ann", f"frame {i}", image=image, face=face) for i in range(20)]
+    )
     progress.wait(qtbot)
-    w.cancel_job(job)
+    w.loop.cancel_job(job)
     job_id, outcome = finished.wait(qtbot, timeout=5000)
     assert job_id == job
     assert outcome.cancelled
@@ -253,9 +255,9 @@ def test_stop_during_a_model_load_returns_without_waiting_for_it(qtbot, recognit
     states.wait(qtbot, lambda a: a[0] == "loading")
     w.stop()  # the load blocks until the gate opens: a stop that waited would hang here
     assert not w.is_running()
-    assert not gate.is_set() and not w.wait_for_model_load(0)  # still loading, on its own
+    assert not gate.is_set() and not w.loop.wait_for_model_load(0)  # still loading, on its own
     gate.set()
-    assert w.wait_for_model_load(30)
+    assert w.loop.wait_for_model_load(30)
     assert detector.prepared
     assert [a[0] for a in states.calls] == ["loading"]  # nothing reported after the stop
 
@@ -263,10 +265,10 @@ def test_stop_during_a_model_load_returns_without_waiting_for_it(qtbot, recognit
 def test_frames_wait_for_the_first_gallery_snapshot(qtbot, recognition):
     w = recognition(fake_pipeline(), gallery=None)
     results = Recorder(w.result_ready)
-    w.submit_frame(ListSource(grey_frames(1)).read())
+    w.loop.submit_frame(ListSource(grey_frames(1)).read())
     assert not w.loop.has_work()  # a frame is no work yet: it would be named "Unknown"
     _started(qtbot, w)
-    w.set_gallery(_index(("Bea",)))
+    w.loop.set_gallery(_index(("Bea",)))
     _, result, _ = results.wait(qtbot)
     assert result.faces[0].match.name == "Bea"
     assert len(results) == 1
@@ -285,7 +287,7 @@ def test_real_worker_names_enrolled_people_and_stops_clean(
     w = recognition(real_pipeline, gallery=demo_store.index())
     results = Recorder(w.result_ready)
     _started(qtbot, w, timeout=60_000)
-    c = capture(ImageFolderSource(folder, fps=4.0, loop=True), sink=w.submit_frame)
+    c = capture(ImageFolderSource(folder, fps=4.0, loop=True), sink=w.loop.submit_frame)
     c.frame_ready.connect(lambda *a: c.frame_shown())
     c.start("test-capture")
 
@@ -305,11 +307,11 @@ def test_the_context_takes_results_straight_from_the_recognition_thread(qtbot, s
 
     ctx = make_ctx(store, fake_pipeline())
     shown = Recorder(ctx.current_result_changed)
-    ctx.recognition.set_gallery(_index())
+    ctx.recognition.loop.set_gallery(_index())
     ctx.recognition.start("test-recognition")
     try:
         old = ctx.begin_source("camera 0")
-        ctx.recognition.submit_frame(ListSource(grey_frames()).read())
+        ctx.recognition.loop.submit_frame(ListSource(grey_frames()).read())
         ctx.publish_frame(QImage(4, 4, QImage.Format.Format_RGB32), 0, 0.0)
         result = shown.wait(qtbot, lambda a: a[0] is not None)[0]
         assert result.faces[0].match.name == "Ann" and ctx.meters.processed.count == 1
