@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -86,13 +86,12 @@ def _refill(box: QComboBox, choices: Choices) -> bool:
     Returns False when the value chosen is gone (the first choice is chosen instead).
     """
     current = box.currentData()
-    box.blockSignals(True)
-    box.clear()
-    for label, value in choices:
-        box.addItem(label, value)
-    index = box.findData(current) if current is not None else 0
-    box.setCurrentIndex(max(index, 0))
-    box.blockSignals(False)
+    with QSignalBlocker(box):
+        box.clear()
+        for label, value in choices:
+            box.addItem(label, value)
+        index = box.findData(current) if current is not None else 0
+        box.setCurrentIndex(max(index, 0))
     return index >= 0
 
 
@@ -390,12 +389,9 @@ class HistoryDialog(FacesDialog):
         self.retention_box.setEnabled(known)
         if settings is None:
             return
-        for w in (self.enabled_box, self.retention_box):
-            w.blockSignals(True)
-        self.enabled_box.setChecked(settings.enabled)
-        self.retention_box.setValue(settings.retention_days)
-        for w in (self.enabled_box, self.retention_box):
-            w.blockSignals(False)
+        with QSignalBlocker(self.enabled_box), QSignalBlocker(self.retention_box):
+            self.enabled_box.setChecked(settings.enabled)
+            self.retention_box.setValue(settings.retention_days)
 
     # -- export and clear ------------------------------------------------------------------
 

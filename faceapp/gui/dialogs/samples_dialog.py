@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QSignalBlocker,
+    QSize,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -311,9 +319,8 @@ class SamplesDialog(QDialog):
     def _on_sort_indicator_changed(self, column: int, order: Qt.SortOrder) -> None:
         for i, (_, c, o) in enumerate(SORTS):
             if (c, o) == (column, order):
-                self.sort_combo.blockSignals(True)
-                self.sort_combo.setCurrentIndex(i)
-                self.sort_combo.blockSignals(False)
+                with QSignalBlocker(self.sort_combo):
+                    self.sort_combo.setCurrentIndex(i)
 
     @Slot()
     def _on_selection_changed(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -218,16 +218,15 @@ class UnknownFacesDialog(FacesDialog):
         keep = set(self.selected_group_ids())
         self._data = data
         self._by_id = {g.id: g for g in data.groups}
-        self.groups.blockSignals(True)
-        self.groups.clear()
-        for g in data.groups:
-            shown = data.shown_faces(g)
-            crop = data.crops.get(shown[0]) if shown else None
-            item = _add_item(self.groups, g.id, crop, html_literal(group_tip(g)), group_text(g))
-            item.setSelected(g.id in keep)
-        if not self.groups.selectedItems() and self.groups.count():
-            self.groups.setCurrentRow(0)
-        self.groups.blockSignals(False)
+        with QSignalBlocker(self.groups):
+            self.groups.clear()
+            for g in data.groups:
+                shown = data.shown_faces(g)
+                crop = data.crops.get(shown[0]) if shown else None
+                tip = html_literal(group_tip(g))
+                _add_item(self.groups, g.id, crop, tip, group_text(g)).setSelected(g.id in keep)
+            if not self.groups.selectedItems() and self.groups.count():
+                self.groups.setCurrentRow(0)
         self.summary.setText(groups_summary(data.groups, self._note))
         self._on_groups_selection_changed()
 

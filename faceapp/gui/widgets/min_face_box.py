@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QSignalBlocker, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from faceapp.gui.context import AppContext
@@ -44,18 +44,10 @@ class MinFaceBox(QWidget):
         row.addWidget(self.spin)
         row.addStretch(1)
         self._show(ctx.settings)
-        self.spin.valueChanged.connect(self._on_value_changed)
-        ctx.settings_changed.connect(self._on_settings_changed)
-
-    def _show(self, settings: Settings) -> None:
-        self.spin.blockSignals(True)
-        self.spin.setValue(settings.min_face_px)
-        self.spin.blockSignals(False)
-
-    @Slot(int)
-    def _on_value_changed(self, value: int) -> None:
-        self._ctx.update_settings(min_face_px=value)
+        self.spin.valueChanged.connect(lambda px: ctx.update_settings(min_face_px=px))
+        ctx.settings_changed.connect(self._show)
 
     @Slot(object)
-    def _on_settings_changed(self, settings: Settings) -> None:
-        self._show(settings)
+    def _show(self, settings: Settings) -> None:
+        with QSignalBlocker(self.spin):
+            self.spin.setValue(settings.min_face_px)

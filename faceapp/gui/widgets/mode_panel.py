@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QSignalBlocker, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -138,9 +138,8 @@ class ModePanel(QWidget):
     def _show_claim(self, claim: str | None) -> None:
         row = self.people_model.row_of_name(claim) if claim else -1
         if row != self.claim_combo.currentIndex():
-            self.claim_combo.blockSignals(True)
-            self.claim_combo.setCurrentIndex(row)
-            self.claim_combo.blockSignals(False)
+            with QSignalBlocker(self.claim_combo):
+                self.claim_combo.setCurrentIndex(row)
 
     def _show_settings(self, settings: Settings) -> None:
         verifying = settings.mode == VERIFICATION
@@ -156,9 +155,8 @@ class ModePanel(QWidget):
             w.setVisible(verifying)
         self.in_view_label.setVisible(not verifying)
         if self.liveness_box.isChecked() != settings.liveness:
-            self.liveness_box.blockSignals(True)
-            self.liveness_box.setChecked(settings.liveness)
-            self.liveness_box.blockSignals(False)
+            with QSignalBlocker(self.liveness_box):
+                self.liveness_box.setChecked(settings.liveness)
         self._show_claim(settings.claim)
         self._show_result()
 

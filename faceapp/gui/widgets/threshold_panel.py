@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -156,16 +156,17 @@ class ThresholdPanel(QWidget):
         threshold = self._ctx.distance_in_force(mode)
         for w in (self._rate_row, self.outlook_label, self.fixed_box):
             w.setVisible(recognition)
-        for w in (self.slider, self.rate_combo, self.fixed_box):
-            w.blockSignals(True)
-        self.slider.setValue(round(threshold * STEPS))
+        with (
+            QSignalBlocker(self.slider),
+            QSignalBlocker(self.rate_combo),
+            QSignalBlocker(self.fixed_box),
+        ):
+            self.slider.setValue(round(threshold * STEPS))
+            self.fixed_box.setChecked(pinned is not None)
+            k = self.rate_combo.findData(settings.stranger_rate)
+            self.rate_combo.setCurrentIndex(max(k, 0))
         self.slider.setEnabled(pinned is not None or not recognition)
-        self.fixed_box.setChecked(pinned is not None)
-        k = self.rate_combo.findData(settings.stranger_rate)
-        self.rate_combo.setCurrentIndex(max(k, 0))
         self.rate_combo.setEnabled(pinned is None)
-        for w in (self.slider, self.rate_combo, self.fixed_box):
-            w.blockSignals(False)
         view = threshold_view(
             mode,
             threshold,
