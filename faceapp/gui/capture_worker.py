@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 import cv2
@@ -15,44 +14,13 @@ from faceapp.core.reconnect import LinkStatus
 from faceapp.core.sources import Frame, FrameSource
 from faceapp.gui.loop_worker import LoopWorker
 from faceapp.session.live import CaptureLoop
+from faceapp.session.window_display import DisplayPacing, DisplaySize
 
 log = logging.getLogger(__name__)
-
-#: Largest number of frames emitted for display and not yet shown by the GUI; further
-#: frames are not emitted (counted as display drops) so a busy GUI never builds a queue.
-MAX_FRAMES_IN_FLIGHT = 2
-
 
 #: ``QImage`` text key of a copy scaled for display: the size of the frame it shows, as
 #: ``"<width>x<height>"`` (face boxes are in that frame's pixels).
 SOURCE_SIZE_KEY = "faceapp-source-size"
-
-#: Largest side, in pixels, a frame is scaled to for display.
-MAX_DISPLAY_SIDE = 4096
-
-
-class DisplaySize:
-    """The size, in device pixels, at which the video view shows frames; any thread.
-
-    The video view sets it (GUI thread) when its size or the picture's shape changes;
-    the capture thread reads it for every frame and scales the display copy to exactly
-    that size with OpenCV, so that painting is a plain copy.  Scaling at paint time
-    instead (smooth transform) cost 7 % of a core at 30 fps, on the GUI thread and Qt's
-    thread pool (``benchmarks/gui_live.py``).  The size is one tuple, replaced whole: no
-    lock is needed.
-    """
-
-    def __init__(self) -> None:
-        self._size: tuple[int, int] | None = None
-
-    def set(self, width: int, height: int) -> None:
-        """Show frames at ``width`` x ``height`` device pixels (nonpositive: as they come)."""
-        ok = 0 < width <= MAX_DISPLAY_SIDE and 0 < height <= MAX_DISPLAY_SIDE
-        self._size = (int(width), int(height)) if ok else None
-
-    def get(self) -> tuple[int, int] | None:
-        """Return the size set last, or None."""
-        return self._size
 
 
 def qimage_from_bgr(image: np.ndarray, size: tuple[int, int] | None = None) -> QImage:
@@ -104,11 +72,11 @@ class CaptureWorker(LoopWorker):
 
     The loop reads the source at its own rate and hands every frame to ``sink`` (the
     recognition loop's mailbox); this worker also emits each frame for display, as a
-    ``QImage`` owning its bytes scaled to the view (:class:`DisplaySize`), at most
-    :data:`MAX_FRAMES_IN_FLIGHT` frames ahead of the GUI: the view acknowledges each
-    frame it takes (:meth:`frame_shown`), so a busy GUI never builds a queue.  That
-    acknowledgement and the display size are the only values going against the flow;
-    both pace or shape the display copy, neither reaches recognition.
+    ``QImage`` owning its bytes scaled to the view (``display``), a few frames ahead of
+    the GUI at most (:attr:`pacing`): the view acknowledges each frame it takes
+    (``pacing.shown``), so a busy GUI never builds a queue.  That acknowledgement and
+    the display size are the only values going against the flow; both pace or shape
+    the display copy, neither reaches recognition.
 
     Parameters
     ----------
@@ -120,9 +88,12 @@ class CaptureWorker(LoopWorker):
     ticket : int
         Sent as the first argument of every signal, so that a receiver can ignore
         signals still queued from a worker it has replaced.
-    display : DisplaySize, optional
+    display : faceapp.session.window_display.DisplaySize, optional
         Where the frames are shown: the display copies are scaled to it.
     """
+
+    #: Every frame is shown, never dropped for display (a photo player's photos).
+    _always_shown = False
 
     #: Emitted from the capture thread: ticket, the frame as a QImage owning its bytes,
     #: the frame's index and its timestamp in seconds.
@@ -150,9 +121,9 @@ class CaptureWorker(LoopWorker):
         self._display = display
         self.ticket = ticket
         self._sink = sink
-        self._lock = threading.Lock()
-        self._in_flight = 0
-        self.display_drops = 0
+        #: The display copies on their way to the GUI (and those dropped).
+        self.pacing = DisplayPacing()
+        #: The capture loop this thread drives (pause, frames read: any thread).
         self.loop = self._make_loop(source)
         self._drive(self.loop)
 
@@ -171,34 +142,10 @@ class CaptureWorker(LoopWorker):
         """Emit a change of the live source's link (capture thread)."""
         self.link_changed.emit(self.ticket, status)
 
-    @property
-    def frames_read(self) -> int:
-        """Frames read from the source so far."""
-        return self.loop.frames_read
-
-    def set_paused(self, paused: bool) -> None:
-        """Stop (or resume) reading frames; the last frame stays on screen (any thread)."""
-        self.loop.set_paused(paused)
-
-    def paused(self) -> bool:
-        """Return True while reading is paused."""
-        return self.loop.paused()
-
-    def frame_shown(self) -> None:
-        """Tell the worker the GUI has taken one emitted frame (any thread)."""
-        with self._lock:
-            self._in_flight = max(0, self._in_flight - 1)
-
     def _deliver(self, frame: Frame) -> None:
         """Hand ``frame`` to the sink and emit it for display unless the GUI is behind."""
         self._sink(frame)
-        with self._lock:
-            show = self._in_flight < MAX_FRAMES_IN_FLIGHT
-            if show:
-                self._in_flight += 1
-        if show:
+        if self.pacing.take(always=self._always_shown):
             size = self._display.get() if self._display is not None else None
             image = qimage_from_bgr(frame.image, size)
             self.frame_ready.emit(self.ticket, image, frame.index, frame.timestamp)
-        else:
-            self.display_drops += 1

@@ -14,7 +14,7 @@ from faceapp.core.liveness.gate import NO_CHECK, Judgement, LivenessGate
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
-from faceapp.gui.capture_worker import CaptureWorker, DisplaySize
+from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.gallery_worker import GalleryWorker
 from faceapp.gui.history_worker import HistoryWorker
 from faceapp.gui.worker import RecognitionWorker
@@ -23,6 +23,7 @@ from faceapp.session.history_tap import unknown_face_embedder
 from faceapp.session.live import ModelState
 from faceapp.session.meters import LiveMeters
 from faceapp.session.verdict import Verdict, verification_verdict
+from faceapp.session.window_display import DisplaySize
 from faceapp.session.window_state import (
     RECOGNITION,
     VERIFICATION,
@@ -336,7 +337,7 @@ class AppContext(QObject):
         capture = self._capture
         if capture is None or ticket != capture.ticket:
             return
-        capture.frame_shown()
+        capture.pacing.shown()
         self.meters.frame_shown()
         self.publish_frame(image, index, ts)
 

@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
         slideshow = isinstance(source, ImageFolderSource)
         ticket = self._ctx.begin_source(source.name, slideshow)
         capture = self.photos.make_capture(source, self._worker.loop.submit_frame, ticket)
-        capture.set_paused(self.chrome.pause_action.isChecked())
+        capture.loop.set_paused(self.chrome.pause_action.isChecked())
         self._ctx.show_frames_of(capture)
         capture.source_opened.connect(self._on_source_opened)
         capture.source_failed.connect(self._on_source_failed)
@@ -511,7 +511,7 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_pause_action_toggled(self, paused: bool) -> None:
         if self._capture is not None:
-            self._capture.set_paused(paused)
+            self._capture.loop.set_paused(paused)
         self._update_status()
 
     # -- status ------------------------------------------------------------------------

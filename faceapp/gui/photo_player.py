@@ -34,6 +34,8 @@ class PhotoPlayer(CaptureWorker):
         Shortest time a photo stays on screen, in seconds.
     """
 
+    _always_shown = True  # a photo is always shown: never dropped for display
+
     #: Emitted from the player's thread when a photo is shown: ticket, its position,
     #: the number of photos, and its path.
     photo_shown = Signal(int, int, int, str)
@@ -70,8 +72,3 @@ class PhotoPlayer(CaptureWorker):
             on_failed=lambda message: self.source_failed.emit(self.ticket, message),
         )
         return self.photo_loop
-
-    def _deliver(self, frame: Frame) -> None:
-        with self._lock:
-            self._in_flight = 0  # a photo is always shown: never dropped for display
-        super()._deliver(frame)

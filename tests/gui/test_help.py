@@ -82,18 +82,18 @@ def test_shortcuts_dialog_lists_pause_mode_capture_and_full_screen(qtbot, make_w
 def test_pause_stops_reading_and_resume_continues(qtbot, make_window, store):
     ctx = make_ctx(store, fake_pipeline())
     window = make_window(ctx, ListSource(grey_frames(), fps=50.0, name="grey"))
-    qtbot.waitUntil(lambda: window.capture_worker.frames_read > 3)
+    qtbot.waitUntil(lambda: window.capture_worker.loop.frames_read > 3)
     window.chrome.pause_action.trigger()
     capture = window.capture_worker
-    assert capture.paused()
+    assert capture.loop.paused()
     window._update_status()
     assert window.status_source.text() == "grey (paused)"
     qtbot.wait(100)  # a read under way when the pause came may still finish
-    before = capture.frames_read
+    before = capture.loop.frames_read
     qtbot.wait(400)  # 20 frames at 50 fps would have been read meanwhile
-    assert capture.frames_read == before
+    assert capture.loop.frames_read == before
     window.chrome.pause_action.trigger()
-    qtbot.waitUntil(lambda: capture.frames_read > before + 3)
+    qtbot.waitUntil(lambda: capture.loop.frames_read > before + 3)
 
 
 def test_mode_action_switches_between_recognition_and_verification(qtbot, make_window, store):

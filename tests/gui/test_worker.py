@@ -157,7 +157,7 @@ def test_capture_worker_emits_every_frame_and_ends(qtbot, capture):
     w = capture(source, sink=got.append)
     shown = Recorder(w.frame_ready)
     ended = Recorder(w.source_ended)
-    w.frame_ready.connect(lambda *a: w.frame_shown())
+    w.frame_ready.connect(lambda *a: w.pacing.shown())
     w.start("test-capture")
     assert ended.wait(qtbot) == (7,)
     qtbot.waitUntil(lambda: len(shown) == 10, timeout=2000)
@@ -176,8 +176,8 @@ def test_capture_worker_drops_display_frames_the_gui_has_not_taken(qtbot, captur
     w.start("test-capture")  # nobody acknowledges frames: at most two are in flight
     ended.wait(qtbot)
     assert len(shown) == 2
-    assert w.display_drops == 18
-    assert w.frames_read == 20
+    assert w.pacing.drops == 18
+    assert w.loop.frames_read == 20
 
 
 def test_capture_worker_reports_a_failing_source(qtbot, capture):
@@ -215,7 +215,7 @@ def test_capture_worker_stops_without_waiting_for_the_next_frame(qtbot, capture)
     shown.wait(qtbot)
     w.stop()  # would read frame 2 after its wait if stop did not cut the wait short
     assert not w.is_running()
-    assert w.frames_read == 1 and source.closed == 1
+    assert w.loop.frames_read == 1 and source.closed == 1
 
 
 def test_capture_worker_reports_an_unopenable_folder(qtbot, capture, tmp_path):
@@ -288,7 +288,7 @@ def test_real_worker_names_enrolled_people_and_stops_clean(
     results = Recorder(w.result_ready)
     _started(qtbot, w, timeout=60_000)
     c = capture(ImageFolderSource(folder, fps=4.0, loop=True), sink=w.loop.submit_frame)
-    c.frame_ready.connect(lambda *a: c.frame_shown())
+    c.frame_ready.connect(lambda *a: c.pacing.shown())
     c.start("test-capture")
 
     def names():
