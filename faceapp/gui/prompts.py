@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtWidgets import (
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.gui.safe_text import html_literal, plain_label
-from faceapp.session.source_choices import VIDEO_FILTER
+from faceapp.session.source_choices import PHOTO_FILTER, VIDEO_FILTER
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,12 @@ def ask_video(parent: QWidget, start: str = "") -> str:
     """Ask for a video file to open, from ``start``; return its path, or "" when cancelled."""
     path, _ = QFileDialog.getOpenFileName(parent, "Open a video", start, VIDEO_FILTER)
     return path
+
+
+def ask_photos(parent: QWidget, title: str) -> list[Path]:
+    """Ask for photo files (several at once); return their paths, none when cancelled."""
+    files, _ = QFileDialog.getOpenFileNames(parent, title, "", PHOTO_FILTER)
+    return [Path(f) for f in files]
 
 
 def ask_folder(parent: QWidget) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from faceapp.core.images import IMAGE_SUFFIXES
 from faceapp.core.sources import (
     DEFAULT_CAMERA_MODE,
     VIDEO_SUFFIXES,
@@ -27,6 +28,8 @@ CAMERA_MODES: tuple[tuple[str, str], ...] = (
 
 #: The file filter of a video's Open dialog.
 VIDEO_FILTER = "Videos ({});;All files (*)".format(" ".join(f"*{s}" for s in VIDEO_SUFFIXES))
+#: The file filter of the photos' Open dialog (Add photos…).
+PHOTO_FILTER = "Images ({});;All files (*)".format(" ".join(f"*{s}" for s in IMAGE_SUFFIXES))
 
 
 def camera_key(index: int, name: str | None) -> str:

@@ -67,3 +67,13 @@ def test_an_address_test_says_what_it_tries_with_the_password_hidden() -> None:
     assert text.startswith("Testing rtsp://") and "secret" not in text
     assert probe_failed_text("refused\nmore detail") == "✗ refused"
     assert probe_failed_text("") == "✗ "
+
+
+def test_the_photo_filter_lists_every_image_suffix_then_all_files():
+    from faceapp.core.images import IMAGE_SUFFIXES
+    from faceapp.session.source_choices import PHOTO_FILTER
+
+    images, everything = PHOTO_FILTER.split(";;")
+    assert images.startswith("Images (") and images.endswith(")")
+    assert images[len("Images (") : -1].split() == [f"*{s}" for s in IMAGE_SUFFIXES]
+    assert everything == "All files (*)"

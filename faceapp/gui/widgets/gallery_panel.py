@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import (
     QItemSelectionModel,
-    QModelIndex,
     QSize,
     Qt,
     Signal,
@@ -16,7 +14,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QGridLayout,
     QLineEdit,
     QListView,
@@ -26,13 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.images import IMAGE_SUFFIXES
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.help_dialogs import SHORTCUT_LABEL
 from faceapp.gui.dialogs.samples_dialog import SamplesDialog
 from faceapp.gui.images import THUMB_PX
 from faceapp.gui.people import PeopleModel
-from faceapp.gui.prompts import ask_name, confirm, show_error
+from faceapp.gui.prompts import ask_name, ask_photos, confirm, show_error
 from faceapp.gui.safe_text import hint_label
 from faceapp.session.gallery import GalleryEdit
 from faceapp.session.outlook_text import more_samples_text
@@ -191,9 +187,11 @@ class GalleryPanel(QWidget):
         layout.addLayout(buttons)
 
         self.people_list.selectionModel().selectionChanged.connect(self._on_selection_changed)
-        self.people_list.doubleClicked.connect(self._on_double_clicked)
+        self.people_list.doubleClicked.connect(self._on_samples_clicked)
         self.search_edit.textChanged.connect(self._on_search_text_changed)
-        self.capture_button.clicked.connect(self._on_capture_clicked)
+        self.capture_button.clicked.connect(
+            lambda: self.capture_requested.emit(self.selected_name())
+        )
         self.add_files_button.clicked.connect(self._on_add_files_clicked)
         self.rename_button.clicked.connect(self._on_rename_clicked)
         self.samples_button.clicked.connect(self._on_samples_clicked)
@@ -305,20 +303,9 @@ class GalleryPanel(QWidget):
         if name:
             self.guided_capture_requested.emit(name)
 
-    @Slot(QModelIndex)
-    def _on_double_clicked(self, index: QModelIndex) -> None:
-        self._on_samples_clicked()
-
-    @Slot()
-    def _on_capture_clicked(self) -> None:
-        self.capture_requested.emit(self.selected_name())
-
     @Slot()
     def _on_add_files_clicked(self) -> None:
-        patterns = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Add photos", "", f"Images ({patterns});;All files (*)"
-        )
+        files = ask_photos(self, "Add photos")
         if not files:
             return
         name = ask_name(
@@ -335,7 +322,7 @@ class GalleryPanel(QWidget):
         except ValueError as exc:
             show_error(self, "Cannot add the photos", str(exc))
             return
-        self.files_chosen.emit(name, [Path(f) for f in files])
+        self.files_chosen.emit(name, files)
 
     @Slot()
     def _on_rename_clicked(self) -> None:
