@@ -15,30 +15,6 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-class _WorkerLoop(Runner):
-    """The runner of a worker whose loop is still written as Qt-side hooks.
-
-    Runs the worker's ``_loop()`` and wakes it with the worker's ``_wake()``; for the
-    workers whose loop has not moved to :mod:`faceapp.session` yet.
-    """
-
-    def __init__(self, worker: LoopWorker) -> None:
-        super().__init__()
-        self._worker = worker
-
-    def loop(self) -> None:
-        """Run the worker's ``_loop()``."""
-        self._worker._loop()
-
-    def wake(self) -> None:
-        """Run the worker's ``_wake()``."""
-        self._worker._wake()
-
-    def label(self) -> str:
-        """Return the worker's class name."""
-        return type(self._worker).__name__
-
-
 class LoopWorker(QObject):
     """A session :class:`~faceapp.session.runner.Runner` driven by its own ``QThread``.
 
@@ -47,30 +23,18 @@ class LoopWorker(QObject):
     runner's :meth:`~Runner.run` there, and its subclasses turn the runner's callbacks
     into Qt signals, which reach GUI-thread receivers as queued calls.  :meth:`stop`
     is the runner's stop, then the thread's end.
-
-    Parameters
-    ----------
-    runner : Runner, optional
-        The loop to drive.  Without it, the subclass's own ``_loop()`` (and ``_wake()``)
-        are run, with :meth:`stopping`, :meth:`_sleep` and :meth:`_detached` of the
-        runner: the older shape, for workers not yet moved to :mod:`faceapp.session`.
     """
 
     #: Emitted from the worker thread when ``run()`` returns, whatever the reason.
     finished = Signal()
 
-    def __init__(self, runner: Runner | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._runner = runner if runner is not None else _WorkerLoop(self)
+        self._runner: Runner | None = None
         self._thread: QThread | None = None
 
-    @property
-    def runner(self) -> Runner:
-        """The session loop this worker drives."""
-        return self._runner
-
     def _drive(self, runner: Runner) -> None:
-        """Drive ``runner`` rather than the one given to ``__init__`` (before :meth:`start`).
+        """Drive ``runner`` (once, in the subclass's ``__init__``, before :meth:`start`).
 
         For subclasses whose runner's callbacks are this object's signals, which exist
         only once ``QObject.__init__`` has run.
@@ -101,7 +65,8 @@ class LoopWorker(QObject):
         pass of the loop: one frame read, one inference or one enrolment photo (never
         for a model load, see :class:`RecognitionWorker`).
         """
-        self._runner.stop()
+        if self._runner is not None:
+            self._runner.stop()
         thread = self._thread
         if thread is None:
             return
@@ -113,37 +78,20 @@ class LoopWorker(QObject):
         """Return True while the worker's thread runs."""
         return self._thread is not None and self._thread.isRunning()
 
-    def stopping(self) -> bool:
-        """Return True once :meth:`stop` was called; the loop checks it on each pass."""
-        return self._runner.stopping()
-
     @Slot()
     def run(self) -> None:
         """Run the runner in the worker thread; never raises."""
         try:
-            self._runner.run()
+            if self._runner is None:  # a subclass that forgot _drive: a bug, logged
+                log.error("%s has no runner to drive", type(self).__name__)
+            else:
+                self._runner.run()
         finally:
             # Hand the object back to the GUI thread so it is deleted there, normally.
             app = QCoreApplication.instance()
             if app is not None:
                 self.moveToThread(app.thread())
             self.finished.emit()
-
-    # -- the older shape: a loop written in the worker itself ------------------------------
-
-    def _loop(self) -> None:
-        raise NotImplementedError
-
-    def _wake(self) -> None:
-        """Interrupt a sleeping loop (subclasses with their own waits extend this)."""
-
-    def _detached(self, call: Callable[[], _T], name: str) -> _T | None:
-        """Run ``call`` off the loop, abandoned on :meth:`stop` (see :meth:`Runner.detached`)."""
-        return self._runner.detached(call, name)
-
-    def _sleep(self, seconds: float) -> bool:
-        """Sleep up to ``seconds``; return True when woken by :meth:`stop`."""
-        return self._runner.sleep(seconds)
 
 
 class _CallThread(LoopWorker):

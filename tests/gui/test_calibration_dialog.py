@@ -239,8 +239,8 @@ def test_closing_does_not_wait_for_a_report_being_computed(qtbot, monkeypatch):
     import threading
 
     from faceapp.core.matching import GalleryIndex
-    from faceapp.gui import calibration_worker
     from faceapp.gui.calibration_worker import CalibrationWorker
+    from faceapp.session import window_calibration
 
     started, release, ended = threading.Event(), threading.Event(), threading.Event()
 
@@ -250,12 +250,12 @@ def test_closing_does_not_wait_for_a_report_being_computed(qtbot, monkeypatch):
         ended.set()
         raise RuntimeError("abandoned")
 
-    monkeypatch.setattr(calibration_worker, "calibration_report", slow_report)
+    monkeypatch.setattr(window_calibration, "calibration_report", slow_report)
     worker = CalibrationWorker()
     reports = []
     worker.report_ready.connect(lambda ticket, r: reports.append(r))
     worker.start("test-calibration")
-    worker.request(GalleryIndex.from_samples([]), {"recognition": 1.0})
+    worker.loop.request(GalleryIndex.from_samples([]), {"recognition": 1.0})
     assert started.wait(30)
     worker.stop()
     assert not worker.is_running()

@@ -195,7 +195,7 @@ class CalibrationDialog(QDialog):
         if self._stopped:
             return
         self._asked = self.thresholds()
-        self._ticket = self._worker.request(index, self._asked)
+        self._ticket = self._worker.loop.request(index, self._asked)
         self.busy.setText("Computing distances…")
 
     def _show_message(self, text: str) -> None:
