@@ -205,7 +205,8 @@ class GalleryPanel(QWidget):
             signal.connect(self._show_counts)
         ctx.people_reset.connect(self._show_counts)  # an empty list read: no row signal
         ctx.edit_finished.connect(self._on_edit_finished)
-        ctx.person_updated.connect(self._on_person_updated)
+        # A sample count changed: the one-sample hint follows.
+        ctx.person_updated.connect(self._on_selection_changed)
         self._show_counts()
         self._on_selection_changed()
 
@@ -292,10 +293,6 @@ class GalleryPanel(QWidget):
         if single and person is not None:
             text = more_samples_text(len(self._ctx.people_list()), self._ctx.settings.stranger_rate)
             self.one_sample_label.setText(f"{person.name}: {text}")
-
-    @Slot(object, object)
-    def _on_person_updated(self, before: Person | None, after: Person) -> None:
-        self._on_selection_changed()  # a sample count changed: the one-sample hint follows
 
     @Slot()
     def _on_guided_action_triggered(self) -> None:

@@ -117,11 +117,13 @@ class ModePanel(QWidget):
 
         self._show_settings(ctx.settings)
         self._group.buttonClicked.connect(self._on_button_clicked)
-        self.claim_combo.activated.connect(self._on_claim_activated)
-        self.liveness_box.toggled.connect(self._on_liveness_box_toggled)
-        self.try_again_button.clicked.connect(self._on_try_again_button_clicked)
+        self.claim_combo.activated.connect(
+            lambda k: ctx.update_settings(claim=self.claim_combo.itemText(k) if k >= 0 else None)
+        )
+        self.liveness_box.toggled.connect(lambda on: ctx.update_settings(liveness=on))
+        self.try_again_button.clicked.connect(ctx.retry_challenge)
         ctx.challenge_changed.connect(self._on_challenge_changed)
-        ctx.settings_changed.connect(self._on_settings_changed)
+        ctx.settings_changed.connect(self._show_settings)
         for signal in (
             self.people_model.modelReset,
             self.people_model.rowsInserted,
@@ -141,6 +143,7 @@ class ModePanel(QWidget):
             with QSignalBlocker(self.claim_combo):
                 self.claim_combo.setCurrentIndex(row)
 
+    @Slot(object)
     def _show_settings(self, settings: Settings) -> None:
         verifying = settings.mode == VERIFICATION
         self.recognition_button.setChecked(not verifying)
@@ -179,26 +182,10 @@ class ModePanel(QWidget):
         mode = VERIFICATION if button is self.verification_button else RECOGNITION
         self._ctx.update_settings(mode=mode)
 
-    @Slot(int)
-    def _on_claim_activated(self, index: int) -> None:
-        self._ctx.update_settings(claim=self.claim_combo.itemText(index) if index >= 0 else None)
-
-    @Slot(bool)
-    def _on_liveness_box_toggled(self, checked: bool) -> None:
-        self._ctx.update_settings(liveness=checked)
-
-    @Slot()
-    def _on_try_again_button_clicked(self) -> None:
-        self._ctx.retry_challenge()
-
     @Slot(object)
     def _on_challenge_changed(self, state: ChallengeState | None) -> None:
         self._challenge = state
         self._show_result()
-
-    @Slot(object)
-    def _on_settings_changed(self, settings: Settings) -> None:
-        self._show_settings(settings)
 
     @Slot()
     def _on_people_changed(self) -> None:
