@@ -237,4 +237,6 @@ def test_the_people_read_are_left_out_of_garbage_collection(qtbot, store, starte
     assert len(people) == 2_000
     collected = {id(o) for o in gc.get_objects()}  # every generation but the frozen one
     assert not any(id(p) in collected for p in (people[0], people[999], people[1_999]))
+    # The index is read next, with the collector paused too; once it is in, it is on again.
+    qtbot.waitUntil(lambda: len(ctx.gallery_index() or ()) == 2_000, timeout=20_000)
     assert gc.isenabled()
