@@ -18,13 +18,8 @@ from faceapp.gui.photo_player import PhotoPlayer
 from faceapp.gui.window_chrome import WindowChrome
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.live import ModelState
-from faceapp.session.photo_results import (
-    PhotoRow,
-    photo_status,
-    photos_done,
-    relative_name,
-    row_from_result,
-)
+from faceapp.session.photo_results import photo_status, photos_done
+from faceapp.session.window_photos import FolderRows
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +60,7 @@ class PhotoRun(QObject):
         )
         self.player: PhotoPlayer | None = None
         self._source: ImageFolderSource | None = None
+        self._rows = FolderRows("", [])
         self.dialog = PhotoResultsDialog(
             (chrome.prev_photo_action, chrome.pause_action, chrome.next_photo_action),
             ctx.settings.photo_interval_s,
@@ -98,6 +94,7 @@ class PhotoRun(QObject):
         player.photo_failed.connect(self._on_player_photo_failed)
         player.photos_done.connect(self._on_player_photos_done)
         self.player, self._source = player, source
+        self._rows = FolderRows(source.folder, [])  # its photos are listed once it opens
         self.dialog.reset(str(source.folder), [])
         self._show_actions(True)
         return player
@@ -117,15 +114,14 @@ class PhotoRun(QObject):
         Read again from the file (letterboxed like the run), for the face menu of the
         results table; None when there is no such photo or it cannot be read now.
         """
-        source = self._source
-        if source is None or not 0 <= position < len(source.photos):
+        source, file = self._source, self._rows.file(position)
+        if source is None or file is None:
             return None
         try:
             image = source.photo(position)
         except (ImageError, IndexError) as exc:  # moved, deleted or damaged since shown
             log.warning("cannot read photo %d again: %s", position, exc)
             return None
-        file = relative_name(source.photos[position], source.folder)
         return Frame(image, position, float(position)), file
 
     def _show_actions(self, visible: bool) -> None:
@@ -143,9 +139,8 @@ class PhotoRun(QObject):
     def _on_player_source_opened(self, ticket: int, _name: str, _fps: float, _live: bool) -> None:
         if self._current(ticket) is None or self._source is None:
             return
-        folder = self._source.folder
-        rows = [PhotoRow(i, relative_name(p, folder)) for i, p in enumerate(self._source.photos)]
-        self.dialog.reset(str(folder), rows)
+        self._rows = FolderRows(self._source.folder, self._source.photos)
+        self.dialog.reset(str(self._source.folder), self._rows.rows())
 
     @Slot(int, int, int, str)
     def _on_player_photo_shown(self, ticket: int, position: int, n: int, path: str) -> None:
@@ -159,10 +154,9 @@ class PhotoRun(QObject):
     def _on_player_photo_failed(
         self, ticket: int, position: int, n: int, path: str, message: str
     ) -> None:
-        if self._current(ticket) is None or self._source is None:
+        if self._current(ticket) is None:
             return
-        file = relative_name(path, self._source.folder)
-        self.dialog.set_row(PhotoRow(position, file, error=f"unreadable: {message}"))
+        self.dialog.set_row(self._rows.unreadable(position, path, message))
         self.dialog.set_current(position)
 
     @Slot(int, int)
@@ -174,23 +168,21 @@ class PhotoRun(QObject):
 
     @Slot(object)
     def _on_result_ready(self, result: FrameResult) -> None:
-        player, source = self.player, self._source
-        if player is None or source is None or not 0 <= result.index < len(source.photos):
+        row = self._rows.result_row(result)
+        if self.player is None or row is None:
             return
-        file = relative_name(source.photos[result.index], source.folder)
-        self.dialog.set_row(row_from_result(result.index, file, result))
-        player.photo_loop.mark_processed(result.index)
+        self.dialog.set_row(row)
+        self.player.photo_loop.mark_processed(result.index)
 
     @Slot(str)
     def _on_worker_error(self, message: str) -> None:
-        player, source = self.player, self._source
-        if player is None or source is None:
+        if self.player is None:
             return
-        position = player.photo_loop.position()
-        if 0 <= position < len(source.photos):
-            file = relative_name(source.photos[position], source.folder)
-            self.dialog.set_row(PhotoRow(position, file, error=message))
-            player.photo_loop.mark_processed(position)
+        position = self.player.photo_loop.position()
+        row = self._rows.error_row(position, message)
+        if row is not None:
+            self.dialog.set_row(row)
+            self.player.photo_loop.mark_processed(position)
 
     @Slot(str, str)
     def _on_model_state_changed(self, state: str, _message: str) -> None:
