@@ -297,9 +297,11 @@ class WindowChrome(QObject):
         status.addPermanentWidget(self.status_model)
         status.addPermanentWidget(self.model_busy)
 
-        self.howto_action.triggered.connect(self._on_howto_action_triggered)
-        self.shortcuts_action.triggered.connect(self._on_shortcuts_action_triggered)
-        self.about_action.triggered.connect(self._on_about_action_triggered)
+        self.howto_action.triggered.connect(lambda: self.open_dialog(HowToDialog(window)))
+        self.shortcuts_action.triggered.connect(
+            lambda: self.open_dialog(ShortcutsDialog(self.shortcut_actions(), window))
+        )
+        self.about_action.triggered.connect(lambda: self.open_dialog(AboutDialog(window)))
 
     def add_shortcuts(self, actions: Sequence[QAction]) -> None:
         """List ``actions`` (keys of a panel, say) in Help > Keyboard shortcuts too."""
@@ -358,15 +360,3 @@ class WindowChrome(QObject):
         """Open ``dialog`` (window-modal, deleted on close)."""
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
-
-    @Slot()
-    def _on_howto_action_triggered(self) -> None:
-        self.open_dialog(HowToDialog(self._window))
-
-    @Slot()
-    def _on_shortcuts_action_triggered(self) -> None:
-        self.open_dialog(ShortcutsDialog(self.shortcut_actions(), self._window))
-
-    @Slot()
-    def _on_about_action_triggered(self) -> None:
-        self.open_dialog(AboutDialog(self._window))
