@@ -105,3 +105,19 @@ def test_mode_action_switches_between_recognition_and_verification(qtbot, make_w
     assert window.mode_panel.verification_button.isChecked()
     window.chrome.mode_action.trigger()
     assert ctx.settings.mode == "recognition"
+
+
+def test_each_help_action_opens_its_dialog_on_the_window(qtbot, make_window, store):
+    from faceapp.gui.dialogs.help_dialogs import AboutDialog, HowToDialog, ShortcutsDialog
+
+    window = make_window(make_ctx(store, fake_pipeline()), ListSource(grey_frames()), start=False)
+    chrome = window.chrome
+    for action, kind in (
+        (chrome.howto_action, HowToDialog),
+        (chrome.shortcuts_action, ShortcutsDialog),
+        (chrome.about_action, AboutDialog),
+    ):
+        action.trigger()
+        opened = [d for d in window.findChildren(kind) if d.isVisible()]
+        assert len(opened) == 1, kind.__name__
+        opened[0].close()
