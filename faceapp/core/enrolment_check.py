@@ -35,6 +35,7 @@ from faceapp.core.matching import (
     GalleryIndex,
     identify,
     is_match,
+    l2_normalize,
     person_distances,
 )
 
@@ -207,16 +208,36 @@ def with_sample(index: GalleryIndex, name: str, embedding: np.ndarray) -> Galler
     embedding : ndarray, shape (d,)
         L2-normalised embedding.
     """
-    samples = [
-        (index.person_ids[k], index.names[k], index.embeddings[i])
-        for i, k in enumerate(index.owners.tolist())
-    ]
+    sample = l2_normalize(np.asarray(embedding, np.float32).reshape(1, -1))
+    if index.embeddings.shape[0] == 0:
+        return GalleryIndex.from_samples([(-1, name, sample[0])], dim=sample.shape[1])
+    # The arrays are extended, not rebuilt from one tuple per sample: at 100,000 samples
+    # that rebuild held the interpreter lock for about 200 ms (a GUI stall at enrolment).
+    embeddings = np.concatenate([index.embeddings, sample])
     if name in index.names:
-        pid = index.person_ids[index.names.index(name)]
+        k = index.names.index(name)
+        person_ids, names = index.person_ids, index.names
+        owners = np.append(index.owners, k)
+        rows = np.flatnonzero(owners == k)
+        total = embeddings[rows[0]].copy()
+        for r in rows[1:]:  # in sample order, as the index sums them (the same bits)
+            total += embeddings[r]
+        centroids = index.centroids.copy()
+        centroids[k] = l2_normalize(total.reshape(1, -1))[0]
     else:
         pid = min((p for p in index.person_ids if p < 0), default=0) - 1
-    samples.append((pid, name, np.asarray(embedding, np.float32).reshape(-1)))
-    return GalleryIndex.from_samples(samples, dim=int(samples[-1][2].shape[0]))
+        person_ids, names = (*index.person_ids, pid), (*index.names, name)
+        owners = np.append(index.owners, len(index.names))
+        centroids = np.concatenate([index.centroids, l2_normalize(sample)])
+    return GalleryIndex(
+        person_ids,
+        names,
+        embeddings,
+        owners,
+        index.negatives,
+        index.negative_owners,
+        given_centroids=centroids,
+    )
 
 
 def screen_embeddings(

@@ -110,3 +110,35 @@ def test_real_faces_another_persons_photo_is_refused(pipeline, celebrity_dir) ->
     assert ok.ok, ok.message
     assert wrong.reason == "closer_to_other" and wrong.nearest_other == "jerry_seinfeld"
     assert wrong.nearest_other_distance < 1.07 < wrong.target_distance
+
+
+def test_with_sample_extends_the_arrays_with_the_centroids_the_index_would_compute(
+    monkeypatch,
+) -> None:
+    # At 100,000 samples rebuilding the index from one tuple per sample held the
+    # interpreter lock for ~200 ms (gui_stall, enrol): the arrays are extended instead,
+    # and the centroids given are bit for bit those a fresh index computes.
+    rng = np.random.default_rng(7)
+    samples = [(pid, f"P{pid}", l2_normalize(rng.normal(size=128))) for pid in (1, 2, 3, 2, 1, 2)]
+    index = GalleryIndex.from_samples(samples)
+    index = GalleryIndex(
+        index.person_ids,
+        index.names,
+        index.embeddings,
+        index.owners,
+        np.asarray(l2_normalize(rng.normal(size=(1, 128))), np.float32),
+        np.array([1], np.int64),
+    )
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("the index was rebuilt from tuples")
+
+    monkeypatch.setattr(GalleryIndex, "from_samples", no_rebuild)
+    for name in ("P2", "New"):
+        grown = with_sample(index, name, rng.normal(size=128).astype(np.float32))
+        fresh = GalleryIndex(grown.person_ids, grown.names, grown.embeddings, grown.owners)
+        assert np.array_equal(grown.centroids, fresh.centroids)
+        assert grown.n_samples == index.n_samples + 1
+        assert np.array_equal(grown.negatives, index.negatives)  # corrections kept
+        assert grown.names[grown.owners[-1]] == name
+    assert with_sample(index, "New", A).person_ids[-1] == -1
