@@ -356,9 +356,10 @@ def run(
 ) -> dict[str, Any]:
     from PySide6.QtCore import QSettings
 
-    from faceapp.gui.app import create_application, settle_heap
+    from faceapp.gui.app import create_application
     from faceapp.gui.context import AppContext
     from faceapp.gui.main_window import MainWindow
+    from faceapp.session.window_options import settle_heap
     from faceapp.settings import Settings
     from faceapp.storage.gallery import GalleryStore
 
