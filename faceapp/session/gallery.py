@@ -12,19 +12,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
 from faceapp.core.matching import GalleryIndex, distances_to_mean
 from faceapp.session.runner import Operation, OperationQueue, ignore
-from faceapp.storage.gallery import GalleryError, GalleryStore, Person, Sample
+from faceapp.storage.gallery import GalleryError, GalleryStore, Person, Sample, StampedIndex
 from faceapp.storage.people import GalleryFollower, PeopleSnapshot
 from faceapp.storage.protocol import StoreWatch, watch_of
 from faceapp.storage.samples import NewSample
 from faceapp.storage.watch import POLL_INTERVAL_S
 
-_R = TypeVar("_R")
 log = logging.getLogger(__name__)
 
 #: Most thumbnails read in one pass; the newest requests go first.
@@ -163,12 +161,6 @@ def _unwatched(freeze: bool = False) -> Iterator[None]:
             gc.freeze()
         if collecting:
             gc.enable()
-
-
-def _unwatched_call(read: Callable[[], _R]) -> _R:
-    """Return ``read()`` run inside :func:`_unwatched` (no freeze: an index is arrays)."""
-    with _unwatched():
-        return read()
 
 
 def _let_others_run() -> None:
@@ -528,11 +520,12 @@ class GalleryQueue(OperationQueue):
             if self._follower.catch_up(store):  # only the people who changed
                 self._callbacks.index_ready(self._follower.index)  # type: ignore[arg-type]
                 return
-            index = self.detached(
-                lambda: _unwatched_call(lambda: store.index_in_steps(_let_others_run)),
-                "faceapp-gallery-read",
-                self._abandon,
-            )
+
+            def read() -> StampedIndex:
+                with _unwatched():  # an index is arrays: nothing to freeze
+                    return store.index_in_steps(_let_others_run)
+
+            index = self.detached(read, "faceapp-gallery-read", self._abandon)
         except (GalleryError, OSError) as exc:
             self._cannot_read(exc)
             return
