@@ -28,6 +28,23 @@ log = logging.getLogger(__name__)
 
 #: Seconds a call waits for another thread or process holding the write lock.
 LOCK_TIMEOUT_S = 10.0
+#: Most ``?`` parameters put in one statement (old SQLite builds allow 999).
+MAX_SQL_VARIABLES = 500
+
+
+def id_chunks(ids: list[int], size: int = MAX_SQL_VARIABLES) -> Iterator[list[int]]:
+    """Yield ``ids`` in slices small enough for SQLite's limit on parameters.
+
+    Parameters
+    ----------
+    ids : list of int
+        The ids of one ``IN (...)`` query, in the order wanted.
+    size : int
+        Most ids per slice.
+    """
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
 
 #: Appended to the gallery's file name for the backup copy made before a schema
 #: migration and before ``wipe()``; one copy, replaced by the next backup.

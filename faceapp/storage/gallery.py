@@ -19,6 +19,7 @@ from faceapp.storage.database import (
     FOLDER_MODE,
     LOCK_TIMEOUT_S,
     GalleryFile,
+    id_chunks,
 )
 from faceapp.storage.names import (
     MAX_NAME_LENGTH,
@@ -549,8 +550,7 @@ class GalleryStore(GalleryFile):
         ids = sorted({int(i) for i in sample_ids})
 
         def body(conn: sqlite3.Connection) -> None:
-            for start in range(0, len(ids), self._MAX_SQL_VARIABLES):
-                chunk = ids[start : start + self._MAX_SQL_VARIABLES]
+            for chunk in id_chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 found = conn.execute(f"SELECT id FROM samples WHERE id IN ({marks})", chunk)
                 missing = sorted(set(chunk) - {r[0] for r in found})
@@ -562,9 +562,6 @@ class GalleryStore(GalleryFile):
             self.write_transaction(body)
 
     # -- reads for the GUI's people list (kept apart from the methods above) -----------
-
-    #: Most ``?`` parameters put in one statement (old SQLite builds allow 999).
-    _MAX_SQL_VARIABLES = 500
 
     def thumbnails(self, person_ids: Sequence[int]) -> dict[int, bytes]:
         """Return the newest thumbnail of each listed person, in one short query.
@@ -583,8 +580,7 @@ class GalleryStore(GalleryFile):
         ids = sorted({int(i) for i in person_ids})
         out: dict[int, bytes] = {}
         with self.read_transaction() as conn:
-            for start in range(0, len(ids), self._MAX_SQL_VARIABLES):
-                chunk = ids[start : start + self._MAX_SQL_VARIABLES]
+            for chunk in id_chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 rows = conn.execute(
                     "SELECT person_id, thumbnail FROM samples WHERE id IN"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from faceapp.core.appearances import DECISIONS
 from faceapp.core.matching import MODES
+from faceapp.storage.database import id_chunks
 from faceapp.storage.gallery import GalleryStore
 from faceapp.storage.history.events import (
     DEFAULT_RETENTION_DAYS,
@@ -75,12 +76,6 @@ def _settings(conn: sqlite3.Connection) -> HistorySettings:
 
 def _version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
-    """Yield ``ids`` in slices small enough for SQLite's limit on parameters."""
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
 
 
 def _cutoff(settings: HistorySettings, now: datetime) -> float:
@@ -361,7 +356,7 @@ class History:
         with self._store.read_transaction() as conn:
             if not ids or not _has_table(conn):
                 return out
-            for chunk in _chunks(ids):
+            for chunk in id_chunks(ids):
                 rows = conn.execute(
                     "SELECT id, crop FROM history WHERE crop IS NOT NULL AND id IN"
                     f" ({','.join('?' * len(chunk))})",
@@ -413,7 +408,7 @@ class History:
 
         def body(conn: sqlite3.Connection) -> int:
             n = 0
-            for chunk in _chunks(ids):
+            for chunk in id_chunks(ids):
                 n += conn.execute(
                     f"UPDATE history SET embedding = NULL, quality = NULL, face_group = NULL,"
                     f" crop = {crop} WHERE decision = 'unknown' AND id IN"
@@ -438,7 +433,7 @@ class History:
         def body(conn: sqlite3.Connection) -> int:
             (top,) = conn.execute("SELECT COALESCE(MAX(face_group), 0) FROM history").fetchone()
             n = 0
-            for chunk in _chunks(ids):
+            for chunk in id_chunks(ids):
                 n += conn.execute(
                     "UPDATE history SET face_group = ? WHERE decision = 'unknown'"
                     f" AND embedding IS NOT NULL AND id IN ({','.join('?' * len(chunk))})",
