@@ -27,7 +27,8 @@ def test_traced_stalls_name_their_length_the_gui_cpu_and_the_frames_seen() -> No
     stalls = report["open"]["stalls"] + report["enrol"]["each"][0]["stalls"]
     assert stalls, "a 0.5 ms threshold keeps some gaps of a 5 ms timer"
     for stall in stalls:
-        assert stall["ms"] > 0.5 and stall["gui_cpu_ms"] >= 0
+        # kept when longer than 0.5 ms, reported to 0.1 ms: 0.54 ms reads 0.5
+        assert stall["ms"] >= 0.5 and stall["gui_cpu_ms"] >= 0
         assert isinstance(stall["garbage_collections"], list)
         for where, count in stall["samples"]:
             assert count >= 1 and ":" in where
