@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import astuple
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.gui.dialogs.help_dialogs import AboutDialog, HowToDialog, ShortcutsDialog
-from faceapp.gui.safe_text import make_plain
+from faceapp.gui.safe_text import plain_label
 from faceapp.session.live import ModelState
 from faceapp.session.window_layout import (
     SIDE_MAX_PX,
@@ -29,6 +30,7 @@ from faceapp.session.window_layout import (
     scroll_cap,
     side_width,
 )
+from faceapp.session.window_menus import ACTIONS, MENUS, TOOLBAR, ActionSpec, menu_order
 from faceapp.session.window_status import MODEL_TEXT, pause_texts, status_texts
 
 
@@ -200,91 +202,42 @@ def central_widget(
 class WindowChrome(QObject):
     """Builds the actions, menus, toolbar and status fields of ``window``.
 
-    The window connects the actions to what they do; the Help actions open their
-    dialogs here.  Shortcuts: Ctrl+O change source, Ctrl+E capture, Space pause,
-    Ctrl+M switch mode, Ctrl+H history, F11 full screen, PgUp / PgDown previous / next
-    photo and Ctrl+R photo results (while a folder is the source), F1 how to use, Ctrl+Q quit.
+    Each action of :data:`~faceapp.session.window_menus.ACTIONS` is the attribute
+    ``<name>_action`` (``pause_action``, say).  The window connects the actions to what
+    they do; the Help actions open their dialogs here.  Shortcuts: Ctrl+O change source,
+    Ctrl+E capture, Space pause, Ctrl+M switch mode, Ctrl+H history, F11 full screen,
+    PgUp / PgDown previous / next photo and Ctrl+R photo results (while a folder is the
+    source), F1 how to use, Ctrl+Q quit.
     """
 
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self._window = window
         self._more_shortcuts: list[QAction] = []
-
-        def action(text: str, *keys: QKeySequence | str, checkable: bool = False) -> QAction:
-            a = QAction(text, window)
-            a.setShortcuts([QKeySequence(k) for k in keys])
-            a.setCheckable(checkable)
-            return a
-
-        self.source_action = action("Change source…", QKeySequence.StandardKey.Open)
-        self.demo_action = action("Show the demo")
-        self.pause_action = action("Pause", "Space", checkable=True)
+        named = {spec.name: self._make_action(spec) for spec in ACTIONS}
+        bar = window.menuBar()
+        for title, groups in MENUS:
+            menu = bar.addMenu(title)
+            for i, group in enumerate(groups):
+                if i:
+                    menu.addSeparator()
+                menu.addActions([named[name] for name in group])
+        self._menu_actions = [named[name] for name in menu_order()]
         self.pause_action.toggled.connect(self._on_pause_action_toggled)
         self._on_pause_action_toggled(False)
-        self.mode_action = action("Switch mode (recognition / verification)", "Ctrl+M")
-        self.fullscreen_action = action("Full screen", "F11", checkable=True)
-        self.enrol_demo_action = action("Enrol the demo people")
-        self.capture_action = action("Capture face…", "Ctrl+E")
-        self.add_folder_action = action("Add people from folder…")
-        self.add_folder_action.setToolTip(
-            "Enrol everybody in a folder: one sub-folder of photos per person, "
-            "or photos named after their person"
-        )
-        self.prev_photo_action = action("◀ Previous photo", "PgUp", "Ctrl+Left")
-        self.next_photo_action = action("Next photo ▶", "PgDown", "Ctrl+Right")
-        self.photo_results_action = action("Photo results…", "Ctrl+R")
-        self.calibration_action = action("Calibration…")
-        self.calibration_action.setToolTip("How well does it separate my people?")
-        self.history_action = action("History…", "Ctrl+H")
-        self.unknown_faces_action = action("Unknown faces…", "Ctrl+U")
-        self.unknown_faces_action.setToolTip(
-            "The faces nobody enrolled matched, grouped by person, to name in one go"
-        )
-        self.quit_action = action("Quit", QKeySequence.StandardKey.Quit)
-        self.howto_action = action("How to use", QKeySequence.StandardKey.HelpContents)
-        self.shortcuts_action = action("Keyboard shortcuts")
-        self.about_action = action("About faceapp")
-        bar = window.menuBar()
-        menu = bar.addMenu("&File")
-        menu.addActions([self.source_action, self.demo_action])
-        menu.addSeparator()
-        menu.addAction(self.quit_action)
-        menu = bar.addMenu("&View")
-        menu.addActions([self.pause_action, self.mode_action, self.fullscreen_action])
-        menu.addActions([self.prev_photo_action, self.next_photo_action, self.photo_results_action])
-        menu = bar.addMenu("&Gallery")
-        menu.addActions([self.capture_action, self.add_folder_action, self.enrol_demo_action])
-        menu.addSeparator()
-        menu.addAction(self.calibration_action)
-        menu.addAction(self.history_action)
-        menu.addAction(self.unknown_faces_action)
-        menu = bar.addMenu("&Help")
-        menu.addActions([self.howto_action, self.shortcuts_action])
-        menu.addSeparator()
-        menu.addAction(self.about_action)
-        self._menu_actions = [
-            a for m in bar.actions() for a in m.menu().actions() if not a.isSeparator()
-        ]
 
         toolbar = QToolBar("Source")
         toolbar.setObjectName("sourceBar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        toolbar.addActions([self.source_action, self.capture_action, self.pause_action])
-        toolbar.addActions(
-            [self.prev_photo_action, self.next_photo_action, self.photo_results_action]
-        )
-        self.source_title = QLabel()
+        toolbar.addActions([named[name] for name in TOOLBAR])
+        self.source_title = plain_label()
         self.source_title.setObjectName("sourceTitle")
         toolbar.addWidget(self.source_title)
         window.addToolBar(toolbar)
 
-        self.status_source = QLabel()
-        self.status_fps = QLabel()
-        self.status_latency = QLabel()
-        self.status_faces = QLabel()
-        self.status_model = QLabel()
+        self.status_source, self.status_model = plain_label(), plain_label()
+        self.status_fps, self.status_latency, self.status_faces = QLabel(), QLabel(), QLabel()
         self.model_busy = QProgressBar()
         self.model_busy.setRange(0, 0)
         self.model_busy.setMaximumWidth(90)
@@ -293,7 +246,6 @@ class WindowChrome(QObject):
         for w in (self.status_source, self.status_fps, self.status_latency, self.status_faces):
             w.setObjectName("statusField")
             status.addPermanentWidget(w)
-        make_plain(self.source_title, self.status_source, self.status_model)
         status.addPermanentWidget(self.status_model)
         status.addPermanentWidget(self.model_busy)
 
@@ -302,6 +254,17 @@ class WindowChrome(QObject):
             lambda: self.open_dialog(ShortcutsDialog(self.shortcut_actions(), window))
         )
         self.about_action.triggered.connect(lambda: self.open_dialog(AboutDialog(window)))
+
+    def _make_action(self, spec: ActionSpec) -> QAction:
+        """Return the action ``spec`` describes, kept as the attribute ``<name>_action``."""
+        action = QAction(spec.text, self._window)
+        keys = [getattr(QKeySequence.StandardKey, spec.standard)] if spec.standard else spec.keys
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setCheckable(spec.checkable)
+        if spec.tip:
+            action.setToolTip(spec.tip)
+        setattr(self, f"{spec.name}_action", action)
+        return action
 
     def add_shortcuts(self, actions: Sequence[QAction]) -> None:
         """List ``actions`` (keys of a panel, say) in Help > Keyboard shortcuts too."""
@@ -348,11 +311,9 @@ class WindowChrome(QObject):
         See :func:`~faceapp.session.window_status.status_texts`.
         """
         texts = status_texts(source, state, shown_fps, processed_fps, latency_ms, n_faces)
-        self.source_title.setText(texts.title)
-        self.status_source.setText(texts.source)
-        self.status_fps.setText(texts.rates)
-        self.status_latency.setText(texts.latency)
-        self.status_faces.setText(texts.faces)
+        fields = (self.source_title, self.status_source, self.status_fps, self.status_latency)
+        for label, text in zip((*fields, self.status_faces), astuple(texts)):
+            label.setText(text)
 
     # -- Help --------------------------------------------------------------------------
 
