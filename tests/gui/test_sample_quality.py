@@ -8,12 +8,9 @@ from faceapp.core.images import load_image
 from faceapp.core.pipeline import largest_face
 from faceapp.core.quality import QualityFigures, assess_face
 from faceapp.core.sources import letterbox
-from faceapp.gui.dialogs.samples_dialog import (
-    QUALITY,
-    QUALITY_FAILED_COLOR,
-    SamplesDialog,
-)
+from faceapp.gui.dialogs.samples_dialog import QUALITY_FAILED_COLOR, SamplesDialog
 from faceapp.session.sample_quality import FAILED_MARK, NOT_RECORDED, quality_text
+from faceapp.session.samples_table import QUALITY
 
 from .gui_helpers import ListSource, celebrity_photos, fake_pipeline, grey_frames, make_ctx
 

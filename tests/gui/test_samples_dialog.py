@@ -8,13 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QMessageBox, QTableWidget
 
-from faceapp.gui.dialogs.samples_dialog import (
-    DISTANCE,
-    OUTLIER_BACKGROUND,
-    SOURCE,
-    SamplesDialog,
-)
+from faceapp.gui.dialogs.samples_dialog import OUTLIER_BACKGROUND, SamplesDialog
 from faceapp.session.sample_rows import source_text
+from faceapp.session.samples_table import DISTANCE, SOURCE
 
 from .gui_helpers import celebrity_photos, fake_pipeline, make_ctx
 
@@ -193,7 +189,7 @@ def test_added_text_shows_an_odd_stored_date_as_it_is() -> None:
 def test_a_stored_odd_date_fills_the_whole_table(qtbot, store) -> None:
     import sqlite3
 
-    from faceapp.gui.dialogs.samples_dialog import ADDED
+    from faceapp.session.samples_table import ADDED
 
     rng = np.random.default_rng(3)
     store.add_samples("Ann", [(rng.normal(size=128), None, f"a{k}.jpg") for k in range(3)])

@@ -38,9 +38,20 @@ from faceapp.session.sample_rows import (
     delete_question,
     delete_text,
     distance_text,
-    sample_row,
     samples_hint,
     samples_title,
+)
+from faceapp.session.samples_table import (
+    ADDED,
+    DISTANCE,
+    HEADERS,
+    PICTURE,
+    QUALITY,
+    SORTS,
+    SOURCE,
+    SampleListing,
+    quality_tone,
+    sort_choice,
 )
 from faceapp.storage.gallery import Person, Sample
 
@@ -53,27 +64,15 @@ SAMPLE_PX = 64
 ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
-#: The table's columns.
-PICTURE, ADDED, SOURCE, QUALITY, DISTANCE = range(5)
-HEADERS = ("Face", "Added", "Source", "Quality", "Distance to mean")
-
-#: The sort choices offered: label, column, order.
-SORTS = (
-    ("Oldest first", ADDED, Qt.SortOrder.AscendingOrder),
-    ("Newest first", ADDED, Qt.SortOrder.DescendingOrder),
-    ("Farthest from the mean first", DISTANCE, Qt.SortOrder.DescendingOrder),
-    ("Closest to the mean first", DISTANCE, Qt.SortOrder.AscendingOrder),
-    ("Poorest quality first", QUALITY, Qt.SortOrder.DescendingOrder),
-)
-
 #: Background of the rows of samples farther from the mean than the threshold.
 OUTLIER_BACKGROUND = QColor("#5c1f24")
 
 #: Text colour of the quality of a sample with a figure that fails its check.
 QUALITY_FAILED_COLOR = QColor("#f0b35a")
 
-#: Text colour of "not recorded" in the quality column.
-QUALITY_MISSING_COLOR = QColor("#8b95a7")
+#: Text colour of the quality cells by :func:`~faceapp.session.samples_table.quality_tone`
+#: (the failing figures', then "not recorded").
+QUALITY_COLORS = {"failed": QUALITY_FAILED_COLOR, "missing": QColor("#8b95a7")}
 
 
 class _Item(QTableWidgetItem):
@@ -126,8 +125,7 @@ class SamplesDialog(QDialog):
         self._person: Person | None = ctx.person(person_id)
         self._ticket = -1
         self._edits: set[int] = set()
-        self._distances: dict[int, float] = {}
-        self._poor = 0  # samples with a quality figure that fails its check
+        self._listing = SampleListing()
         self.setObjectName("samplesDialog")
         self.setMinimumSize(640, 380)
         self.resize(820, 480)
@@ -208,12 +206,11 @@ class SamplesDialog(QDialog):
 
     def distance_of(self, sample_id: int) -> float:
         """Return the distance to the mean read with the sample listed with this id."""
-        return self._distances[sample_id]
+        return self._listing.distance(sample_id)
 
     def outlier_ids(self) -> list[int]:
         """Ids of the samples highlighted (farther from the mean than the threshold)."""
-        limit = self._ctx.distance_in_force()
-        return [i for i in self.sample_ids() if self._distances[i] > limit]
+        return self._listing.outliers(self._ctx.distance_in_force(), self.sample_ids())
 
     def row_of(self, sample_id: int) -> int:
         """Return the row showing the sample ``sample_id``, or -1."""
@@ -236,7 +233,8 @@ class SamplesDialog(QDialog):
     def _show_hint(self) -> None:
         name = self._person.name if self._person is not None else "this person"
         limit = self._ctx.distance_in_force()
-        self.hint_label.setText(samples_hint(name, limit, len(self.outlier_ids()), self._poor))
+        poor = self._listing.poor()
+        self.hint_label.setText(samples_hint(name, limit, len(self.outlier_ids()), poor))
 
     def _fill(self, samples: tuple[Sample, ...], distances: tuple[float, ...]) -> None:
         name = self._person.name if self._person is not None else ""
@@ -246,10 +244,8 @@ class SamplesDialog(QDialog):
         self.table.setSortingEnabled(False)
         self.table.clearContents()
         self.table.setRowCount(len(samples))
-        self._distances = {s.id: d for s, d in zip(samples, distances, strict=True)}
-        self._poor = 0
-        for row, (s, d) in enumerate(zip(samples, distances, strict=True)):
-            r = sample_row(s, d)
+        self._listing = SampleListing.of(samples, distances)
+        for row, (s, r) in enumerate(zip(samples, self._listing.rows, strict=True)):
             picture = _cell("", s.id, r.tip)
             picture.setData(ID_ROLE, s.id)
             picture.setIcon(QIcon(jpeg_pixmap(s.thumbnail, name, SAMPLE_PX)))
@@ -257,14 +253,11 @@ class SamplesDialog(QDialog):
             self.table.setItem(row, ADDED, _cell(r.added, r.added_key, r.tip))
             self.table.setItem(row, SOURCE, _cell(r.source, r.where, r.tip))
             cell = _cell(r.quality.text, r.quality.sort_key, r.tip)
-            self._poor += r.quality.failed > 0
-            if r.quality.failed:  # failing figures, or (-1) not recorded
-                failed = r.quality.failed > 0
-                cell.setForeground(
-                    QBrush(QUALITY_FAILED_COLOR if failed else QUALITY_MISSING_COLOR)
-                )
+            tone = quality_tone(r.quality.failed)
+            if tone:
+                cell.setForeground(QBrush(QUALITY_COLORS[tone]))
             self.table.setItem(row, QUALITY, cell)
-            cell = _cell(distance_text(d, False), d, r.tip)
+            cell = _cell(distance_text(r.distance, False), r.distance, r.tip)
             cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, DISTANCE, cell)
         self.table.setSortingEnabled(True)
@@ -276,16 +269,15 @@ class SamplesDialog(QDialog):
         limit = self._ctx.distance_in_force()
         self.table.setSortingEnabled(False)  # no re-sorting while the rows are changed
         for row in range(self.table.rowCount()):
-            far = self._distances[self._id_of_row(row)] > limit
+            value = self._listing.distance(self._id_of_row(row))
+            far = value > limit
             for column in range(self.table.columnCount()):
                 item = self.table.item(row, column)
                 item.setBackground(QBrush(OUTLIER_BACKGROUND) if far else QBrush())
                 font = item.font()
                 font.setBold(far and column == DISTANCE)
                 item.setFont(font)
-            distance = self.table.item(row, DISTANCE)
-            value = self._distances[self._id_of_row(row)]
-            distance.setText(distance_text(value, far))
+            self.table.item(row, DISTANCE).setText(distance_text(value, far))
         self.table.setSortingEnabled(True)
         self._show_hint()
 
@@ -312,15 +304,16 @@ class SamplesDialog(QDialog):
 
     @Slot(int)
     def _on_sort_combo_changed(self, index: int) -> None:
-        _, column, order = SORTS[index]
+        _, column, descending = SORTS[index]
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
         self.table.sortItems(column, order)
 
     @Slot(int, Qt.SortOrder)
     def _on_sort_indicator_changed(self, column: int, order: Qt.SortOrder) -> None:
-        for i, (_, c, o) in enumerate(SORTS):
-            if (c, o) == (column, order):
-                with QSignalBlocker(self.sort_combo):
-                    self.sort_combo.setCurrentIndex(i)
+        choice = sort_choice(column, order == Qt.SortOrder.DescendingOrder)
+        if choice >= 0:
+            with QSignalBlocker(self.sort_combo):
+                self.sort_combo.setCurrentIndex(choice)
 
     @Slot()
     def _on_selection_changed(self) -> None:
