@@ -39,7 +39,7 @@ def _unique_results(recorder: Recorder) -> list:
 def _page(qtbot, dialog):
     """Ask the dialog to read again and wait until that read is on show."""
     dialog.reload()
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=15_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=15_000)
     return dialog.events()
 
 
@@ -89,17 +89,17 @@ def test_the_window_records_one_event_per_appearance_and_the_dialog_shows_them(
     # Filters narrow the table.
     one = sorted(named)[0]
     dialog.person_box.setCurrentIndex(dialog.person_box.findData(one))
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=15_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=15_000)
     assert dialog.events() and {e.name for e in dialog.events()} == {one}
     assert len(dialog.events()) < len(events)
     dialog.person_box.setCurrentIndex(0)
     dialog.mode_box.setCurrentIndex(dialog.mode_box.findData("verification"))
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=15_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=15_000)
     assert dialog.events() == () and dialog.table.rowCount() == 0
     dialog.mode_box.setCurrentIndex(0)
     dialog.decision_box.setCurrentIndex(dialog.decision_box.findData("named"))
     dialog.since_box.setCurrentIndex(dialog.since_box.findData("hour"))
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=15_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=15_000)
     assert {e.name for e in dialog.events()} == named
     assert all(e.decision == "named" for e in dialog.events())
 
@@ -202,11 +202,11 @@ def test_the_dialog_lists_filters_and_clears_after_confirmation(
 
     dialog = HistoryDialog(started_ctx)
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=10_000)
     assert [e.name for e in dialog.events()] == ["Ann", "Ann", None]
     assert dialog.table.item(0, 2).text() == "Unknown"  # newest first
     dialog.decision_box.setCurrentIndex(dialog.decision_box.findData("unknown"))
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=10_000)
     assert [e.decision for e in dialog.events()] == ["unknown"]
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
@@ -217,7 +217,7 @@ def test_the_dialog_lists_filters_and_clears_after_confirmation(
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     dialog.clear_button.click()
     assert done.wait(qtbot, lambda a: a[0].action == "clear")[0].count == 3
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=10_000)
     assert dialog.events() == () and History(recorded_store).events() == []
 
 
@@ -238,7 +238,7 @@ def test_a_maybe_is_shown_as_maybe_x_and_can_be_filtered(qtbot, started_ctx, rec
     assert person.foreground().color() == MAYBE_COLOUR
     assert dialog.table.item(1, 2).text() == "Unknown"
     dialog.decision_box.setCurrentIndex(dialog.decision_box.findData("maybe"))
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=10_000)
     assert [(e.decision, e.name) for e in dialog.events()] == [("maybe", "Bob")]
     assert dialog.decision_box.currentText() == "Maybe"
 
@@ -248,7 +248,7 @@ def test_the_dialog_switches_history_off_and_sets_the_retention(qtbot, started_c
 
     dialog = HistoryDialog(started_ctx)
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=10_000)
     assert dialog.enabled_box.isChecked() and dialog.retention_box.value() == 30
     done = Recorder(started_ctx.history.request_done)
     dialog.enabled_box.setChecked(False)

@@ -82,7 +82,7 @@ def dialog(qtbot, daily_store):
 
 def _loaded(qtbot, d) -> None:
     qtbot.waitUntil(
-        lambda: d.shown_ticket() == d.ticket and d.shown_daily_ticket() == d.daily_ticket,
+        lambda: d.events_read.settled and d.daily_read.settled,
         timeout=15_000,
     )
 

@@ -39,7 +39,7 @@ def started(qtbot):
 
 def _shown(qtbot, dialog):
     dialog.reload()
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=15_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=15_000)
     table = dialog.table
     return [table.item(r, DESK_COLUMN).text() for r in range(table.rowCount())]
 
@@ -66,7 +66,7 @@ def test_shared_history_shows_each_events_desk_and_filters_by_desk(
     assert [box.itemText(i) for i in range(box.count())] == ["All desks", "Lab door", "Reception"]
 
     box.setCurrentIndex(box.findData("Reception"))  # the filter reads again by itself
-    qtbot.waitUntil(lambda: dialog.shown_ticket() == dialog.ticket, timeout=15_000)
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=15_000)
     assert [e.desk for e in dialog.events()] == ["Reception"] * 2
     assert dialog.query().desk == "Reception"
 

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QInputDialog, QLineEdit, QMessageBox
 
+from faceapp.session.unknown_rows import IGNORE, MERGE, TAKE_OUT
 from faceapp.storage.history import CROP_SIZE, History, NewEvent
 
 from .gui_helpers import make_ctx
@@ -96,7 +97,7 @@ def dialog(qtbot, history_store):
 
 
 def _wait_loaded(qtbot, d) -> None:
-    qtbot.waitUntil(lambda: d.loaded_ticket == d.load_ticket, timeout=30_000)
+    qtbot.waitUntil(lambda: d.reads.settled, timeout=30_000)
 
 
 def _after_job(qtbot, d, ticket) -> None:
@@ -165,7 +166,7 @@ def test_a_group_looking_like_someone_enrolled_is_refused_then_added_to_them(
     refusal.close()
     before = store.find_person("Elton John").n_samples
     dialog.select_group(elton.id)
-    ask = dialog.ask_person()
+    ask = dialog.ask(new=False)
     assert ask.comboBoxItems() == [p.name for p in dialog._ctx.people()]
     ask.setTextValue("Elton John")
     ask.accept()
@@ -183,7 +184,7 @@ def test_take_out_merge_and_ignore(qtbot, dialog, history_store):
         dialog.faces.item(r).setSelected(True)
     taken = set(dialog.selected_face_ids())
     assert dialog.take_out_button.isEnabled()
-    _after_job(qtbot, dialog, dialog.take_out())
+    _after_job(qtbot, dialog, dialog.run(TAKE_OUT))
     groups = {frozenset(g.event_ids) for g in dialog.shown_groups()}
     assert frozenset(taken) in groups and frozenset(set(big.event_ids) - taken) in groups
     # Merge the two back: select both groups.
@@ -197,12 +198,12 @@ def test_take_out_merge_and_ignore(qtbot, dialog, history_store):
     for r in rows:
         dialog.groups.item(r).setSelected(True)
     assert dialog.merge_button.isEnabled() and not dialog.name_button.isEnabled()
-    _after_job(qtbot, dialog, dialog.merge())
+    _after_job(qtbot, dialog, dialog.run(MERGE))
     assert set(big.event_ids) in [set(g.event_ids) for g in dialog.shown_groups()]
     # Ignore it: its faces are forgotten, crops included.
     merged = next(g for g in dialog.shown_groups() if set(g.event_ids) == set(big.event_ids))
     dialog.select_group(merged.id)
-    _after_job(qtbot, dialog, dialog.ignore())
+    _after_job(qtbot, dialog, dialog.run(IGNORE))
     assert not set(big.event_ids) & {f.event_id for f in History(store).unknown_faces()}
     assert History(store).crops(big.event_ids) == {}
     assert store.find_person("Madonna") is None
@@ -225,7 +226,7 @@ def test_gallery_menu_opens_the_dialog_and_naming_updates_the_window(
     d = next(w for w in window.findChildren(QDialog) if isinstance(w, UnknownFacesDialog))
     assert d is not None and d.isVisible()
     _wait_loaded(qtbot, d)
-    d.ask_name().setTextValue("Madonna")
+    d.ask(new=True).setTextValue("Madonna")
     d.namer.last_prompt.accept()
     qtbot.waitUntil(lambda: not d.busy, timeout=30_000)
     qtbot.waitUntil(lambda: window.gallery_panel.names().count("Madonna") == 1, timeout=10_000)

@@ -9,8 +9,6 @@ from PySide6.QtCore import QSignalBlocker, QSize, Qt, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QMenu,
@@ -27,7 +25,14 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.face_namer import FacesDialog
 from faceapp.gui.images import fitted
 from faceapp.gui.safe_text import html_literal, plain_label
-from faceapp.gui.widgets.tables import ask_csv_path, fill_row, read_only_table
+from faceapp.gui.widgets.tables import (
+    ask_csv_path,
+    choice_box,
+    fill_row,
+    hbox,
+    read_only_table,
+    refill,
+)
 from faceapp.gui.widgets.video_view import MAYBE_COLOUR
 from faceapp.session.history import (
     SHOWN_EVENTS,
@@ -44,19 +49,23 @@ from faceapp.session.history_rows import (
     EXPORT_FILES,
     MODE_CHOICES,
     SINCE_CHOICES,
-    Choices,
     Exports,
     daily_cells,
     daily_summary,
-    desk_choices,
     event_cells,
     events_summary,
     nameable,
     naming_note,
     newest_first,
     row_event,
-    since_time,
     source_tip,
+)
+from faceapp.session.history_view import (
+    desk_items,
+    filter_query,
+    person_items,
+    person_tip,
+    read_failure,
 )
 from faceapp.session.latest_read import LatestRead
 from faceapp.storage.history import (
@@ -72,27 +81,6 @@ __all__ = ["DESK_COLUMN", "HistoryDialog"]
 
 #: Side of the face crops in the table, in pixels.
 CROP_PX = 48
-
-
-def _combo(choices: Choices) -> QComboBox:
-    box = QComboBox()
-    _refill(box, choices)
-    return box
-
-
-def _refill(box: QComboBox, choices: Choices) -> bool:
-    """Give ``box`` these choices, the one chosen kept when still there (no signals).
-
-    Returns False when the value chosen is gone (the first choice is chosen instead).
-    """
-    current = box.currentData()
-    with QSignalBlocker(box):
-        box.clear()
-        for label, value in choices:
-            box.addItem(label, value)
-        index = box.findData(current) if current is not None else 0
-        box.setCurrentIndex(max(index, 0))
-    return index >= 0
 
 
 class HistoryDialog(FacesDialog):
@@ -111,37 +99,27 @@ class HistoryDialog(FacesDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent, naming_note, "Reading the history…")
         self._worker = ctx.history
-        #: The reads of the Events and the Daily attendance tabs.
-        self._events, self._days = LatestRead(), LatestRead()
+        #: The reads of the Events and the Daily attendance tabs (their tickets).
+        self.events_read, self.daily_read = LatestRead(), LatestRead()
         #: The exports under way ("export", "daily").
         self._exports = Exports()
         self._page: HistoryPage | None = None
         self.setWindowTitle("History")
         self.resize(980, 620)
 
-        self.person_box = QComboBox()
-        self.person_box.setMinimumContentsLength(14)
-        self.decision_box = _combo(DECISION_CHOICES)
-        self.mode_box = _combo(MODE_CHOICES)
-        self.since_box = _combo(SINCE_CHOICES)
+        self.person_box = choice_box(person_items(()), width=14)
+        self.decision_box = choice_box(DECISION_CHOICES)
+        self.mode_box = choice_box(MODE_CHOICES)
+        self.since_box = choice_box(SINCE_CHOICES)
         #: The desk filter: shown for a shared gallery, whose events carry desk names.
-        self.desk_box = QComboBox()
-        self.desk_box.setMinimumContentsLength(10)
-        self.desk_box.addItem("All desks", None)
+        self.desk_box = choice_box(desk_items(None, None), width=10)
         self.desk_label = QLabel("Desk")
         self.refresh_button = QPushButton("Refresh")
-        filters = QHBoxLayout()
-        for label, widget in (
-            (QLabel("Person"), self.person_box),
-            (QLabel("Decision"), self.decision_box),
-            (QLabel("Mode"), self.mode_box),
-            (QLabel("Since"), self.since_box),
-            (self.desk_label, self.desk_box),
-        ):
-            filters.addWidget(label)
-            filters.addWidget(widget)
-        filters.addStretch(1)
-        filters.addWidget(self.refresh_button)
+        filters = hbox(
+            *(QLabel("Person"), self.person_box, QLabel("Decision"), self.decision_box),
+            *(QLabel("Mode"), self.mode_box, QLabel("Since"), self.since_box),
+            *(self.desk_label, self.desk_box, None, self.refresh_button),
+        )
 
         self.table = read_only_table(COLUMNS)
         self.table.setIconSize(QSize(CROP_PX, CROP_PX))
@@ -159,10 +137,7 @@ class HistoryDialog(FacesDialog):
         daily_page = QWidget()
         daily_layout = QVBoxLayout(daily_page)
         daily_layout.addWidget(self.daily, 1)
-        daily_row = QHBoxLayout()
-        daily_row.addWidget(self.daily_summary, 1)
-        daily_row.addWidget(self.daily_export_button)
-        daily_layout.addLayout(daily_row)
+        daily_layout.addLayout(hbox((self.daily_summary, 1), self.daily_export_button))
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)  # the window's style, no pane frame
         self.tabs.setStyleSheet(
@@ -185,15 +160,10 @@ class HistoryDialog(FacesDialog):
         self.export_button = QPushButton("Export CSV…")
         self.clear_button = QPushButton("Clear history…")
         self.close_button = QPushButton("Close")
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.enabled_box)
-        bottom.addSpacing(12)
-        bottom.addWidget(QLabel("Keep events for"))
-        bottom.addWidget(self.retention_box)
-        bottom.addStretch(1)
-        bottom.addWidget(self.export_button)
-        bottom.addWidget(self.clear_button)
-        bottom.addWidget(self.close_button)
+        bottom = hbox(
+            *(self.enabled_box, 12, QLabel("Keep events for"), self.retention_box, None),
+            *(self.export_button, self.clear_button, self.close_button),
+        )
 
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
@@ -229,41 +199,32 @@ class HistoryDialog(FacesDialog):
 
     def query(self, limit: int | None = SHOWN_EVENTS) -> HistoryQuery:
         """Return the query of the filters as they are set."""
-        return HistoryQuery(
-            since=since_time(self.since_box.currentData()),
-            name=self.person_box.currentData(),
-            decision=self.decision_box.currentData(),
-            mode=self.mode_box.currentData(),
-            limit=limit,
-            desk=self.desk_box.currentData(),
+        return filter_query(
+            self.since_box.currentData(),
+            self.person_box.currentData(),
+            self.decision_box.currentData(),
+            self.mode_box.currentData(),
+            self.desk_box.currentData(),
+            limit,
         )
 
     def reload(self) -> int:
         """Read the events again with the current filters; returns the request's ticket."""
-        self._days.ask(self._worker.queue.request_daily(self.query(limit=None)))
-        return self._events.ask(self._worker.queue.request_events(self.query()))
+        self.daily_read.ask(self._worker.queue.request_daily(self.query(limit=None)))
+        return self.events_read.ask(self._worker.queue.request_events(self.query()))
 
     def events(self) -> tuple[HistoryEvent, ...]:
         """Return the events the table shows, oldest first (empty before the first read)."""
         return self._page.events if self._page is not None else ()
 
-    @property
-    def ticket(self) -> int:
-        """The ticket of the newest read asked for (its page is the one shown once read)."""
-        return self._events.asked
-
-    def shown_ticket(self) -> int:
-        """Return the ticket of the page on show (0 before the first)."""
-        return self._events.shown
-
     @Slot(object)
     def _on_events_loaded(self, page: HistoryPage) -> None:
-        if not self._events.take(page.ticket):
+        if not self.events_read.take(page.ticket):
             return  # an older read, overtaken by a newer one
         self._page = page
         if page.error is not None:
             self.table.setRowCount(0)
-            self.summary.setText(f"The history cannot be read: {page.error}")
+            self.summary.setText(read_failure(page.error))
             return
         self._show_settings(page.settings)
         self._show_desks(page.desks)
@@ -280,31 +241,22 @@ class HistoryDialog(FacesDialog):
                 )
             self.table.setItem(row, 0, face)
             _, person, *_ = fill_row(self.table, row, event_cells(e), numbers=(5, 6), start=1)
-            if e.decision == "maybe":
+            if tip := person_tip(e):
                 person.setForeground(MAYBE_COLOUR)
-                person.setToolTip("Near this person, not near enough to be named")
+                person.setToolTip(tip)
             if e.source:
                 self.table.item(row, 7).setToolTip(html_literal(source_tip(e)))
         self.summary.setText(events_summary(page, self._note))
 
     # -- daily attendance ------------------------------------------------------------------
 
-    @property
-    def daily_ticket(self) -> int:
-        """The ticket of the newest daily attendance asked for."""
-        return self._days.asked
-
-    def shown_daily_ticket(self) -> int:
-        """Return the ticket of the daily attendance on show (0 before the first)."""
-        return self._days.shown
-
     @Slot(object)
     def _on_daily_loaded(self, page: DailyPage) -> None:
-        if not self._days.take(page.ticket):
+        if not self.daily_read.take(page.ticket):
             return
         if page.error is not None:
             self.daily.setRowCount(0)
-            self.daily_summary.setText(f"The history cannot be read: {page.error}")
+            self.daily_summary.setText(read_failure(page.error))
             return
         rows = page.rows[::-1]  # the newest day first
         self.daily.setRowCount(len(rows))
@@ -318,17 +270,13 @@ class HistoryDialog(FacesDialog):
         """Return the event shown in a row of the Events table (newest first), or None."""
         return row_event(self.events(), row)
 
-    def nameable_event(self, row: int) -> HistoryEvent | None:
-        """Return a row's event when its face can be named (unknown, with a crop), or None."""
-        return nameable(self.event_of_row(row))
-
     def row_menu(self, row: int) -> QMenu | None:
         """Return the right-click menu of a row, or None when its face cannot be named.
 
         An unknown face with a crop offers *Name this face…* and *Add to…* (it must still
         be kept with its embedding: see Gallery > Unknown faces…).
         """
-        event = self.nameable_event(row)
+        event = nameable(self.event_of_row(row))
         if event is None:
             return None
         menu = QMenu(self)
@@ -341,7 +289,7 @@ class HistoryDialog(FacesDialog):
 
     def name_row(self, row: int) -> QInputDialog | None:
         """Ask the name of a row's unknown face (a double-click); None when it has none."""
-        event = self.nameable_event(row)
+        event = nameable(self.event_of_row(row))
         if event is None:
             return None
         return self.namer.ask_name([event.id])
@@ -362,13 +310,13 @@ class HistoryDialog(FacesDialog):
         self.table.setColumnHidden(DESK_COLUMN, not shared)
         self.desk_label.setVisible(shared)
         self.desk_box.setVisible(shared)
-        choices = desk_choices(desks, self.desk_box.currentData())
-        if [self.desk_box.itemData(i) for i in range(self.desk_box.count())] != choices:
-            _refill(self.desk_box, (("All desks", None), *((str(d), d) for d in choices[1:])))
+        choices = desk_items(desks, self.desk_box.currentData())
+        box = self.desk_box
+        if [(box.itemText(i), box.itemData(i)) for i in range(box.count())] != list(choices):
+            refill(box, choices)
 
     def _fill_people(self) -> None:
-        names = [p.name for p in self._ctx.people()]
-        if not _refill(self.person_box, (("Everybody", None), *((n, n) for n in names))):
+        if not refill(self.person_box, person_items([p.name for p in self._ctx.people()])):
             self.reload()  # the person filtered on is gone
 
     @Slot()

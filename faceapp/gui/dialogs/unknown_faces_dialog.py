@@ -8,7 +8,6 @@ from PySide6.QtCore import QSignalBlocker, QSize, Qt, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QListView,
@@ -26,6 +25,7 @@ from faceapp.gui.dialogs.face_namer import FacesDialog
 from faceapp.gui.images import icon_of, jpeg_image
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.safe_text import html_literal, plain_label
+from faceapp.gui.widgets.tables import hbox
 from faceapp.session.latest_read import LatestRead
 from faceapp.session.unknown_faces import UnknownGroups, load_groups
 from faceapp.session.unknown_rows import (
@@ -86,7 +86,8 @@ class UnknownFacesDialog(FacesDialog):
         super().__init__(ctx, parent, naming_note, "Grouping the unknown faces…")
         self._data: UnknownGroups | None = None
         self._by_id: dict[int, FaceGroup] = {}
-        self._reads = LatestRead()
+        #: The reads of the groups (their tickets).
+        self.reads = LatestRead()
         self._jobs: dict[int, str] = {}  # ticket: the action
         self._loader = CallWorker("faceapp-unknown-faces")
         self._loader.done.connect(self._on_loaded)
@@ -129,11 +130,10 @@ class UnknownFacesDialog(FacesDialog):
         self.refresh_button = QPushButton("Refresh")
         self.close_button = QPushButton("Close")
 
-        actions = QHBoxLayout()
-        for b in (self.name_button, self.add_button, self.ignore_button, self.merge_button):
-            actions.addWidget(b)
-        actions.addStretch(1)
-        actions.addWidget(self.take_out_button)
+        actions = hbox(
+            *(self.name_button, self.add_button, self.ignore_button, self.merge_button),
+            *(None, self.take_out_button),
+        )
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -145,10 +145,7 @@ class UnknownFacesDialog(FacesDialog):
         split.addWidget(right)
         split.setStretchFactor(1, 1)
         split.setSizes([400, 540])
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.summary, 1)
-        bottom.addWidget(self.refresh_button)
-        bottom.addWidget(self.close_button)
+        bottom = hbox((self.summary, 1), self.refresh_button, self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
@@ -161,11 +158,11 @@ class UnknownFacesDialog(FacesDialog):
 
         self.groups.itemSelectionChanged.connect(self._on_groups_selection_changed)
         self.faces.itemSelectionChanged.connect(self._update_buttons)
-        self.name_button.clicked.connect(self.ask_name)
-        self.add_button.clicked.connect(self.ask_person)
-        self.ignore_button.clicked.connect(self.ignore)
-        self.merge_button.clicked.connect(self.merge)
-        self.take_out_button.clicked.connect(self.take_out)
+        self.name_button.clicked.connect(lambda: self.ask(new=True))
+        self.add_button.clicked.connect(lambda: self.ask(new=False))
+        self.ignore_button.clicked.connect(lambda: self.run(IGNORE))
+        self.merge_button.clicked.connect(lambda: self.run(MERGE))
+        self.take_out_button.clicked.connect(lambda: self.run(TAKE_OUT))
         self.refresh_button.clicked.connect(self.reload)
         self.close_button.clicked.connect(self.close)
         ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
@@ -190,17 +187,7 @@ class UnknownFacesDialog(FacesDialog):
         """Read and group the unknown faces again (off the GUI thread); returns a ticket."""
         store = self._ctx.store
         what = "grouping the unknown faces"
-        return self._reads.ask(self._loader.submit(lambda: load_groups(store, jpeg_image), what))
-
-    @property
-    def loaded_ticket(self) -> int:
-        """The ticket of the groups on show (0 before the first read)."""
-        return self._reads.shown
-
-    @property
-    def load_ticket(self) -> int:
-        """The ticket of the newest read asked for."""
-        return self._reads.asked
+        return self.reads.ask(self._loader.submit(lambda: load_groups(store, jpeg_image), what))
 
     @property
     def busy(self) -> bool:
@@ -213,7 +200,7 @@ class UnknownFacesDialog(FacesDialog):
 
     @Slot(int, object)
     def _on_loaded(self, ticket: int, data: UnknownGroups) -> None:
-        if not self._reads.take(ticket):
+        if not self.reads.take(ticket):
             return
         keep = set(self.selected_group_ids())
         self._data = data
@@ -232,7 +219,7 @@ class UnknownFacesDialog(FacesDialog):
 
     @Slot(int, str)
     def _on_load_failed(self, ticket: int, message: str) -> None:
-        if ticket == self._reads.asked:
+        if ticket == self.reads.asked:
             self.summary.setText(f"The unknown faces cannot be read: {message}")
 
     # -- selection -----------------------------------------------------------------------
@@ -286,41 +273,30 @@ class UnknownFacesDialog(FacesDialog):
 
     # -- actions ---------------------------------------------------------------------------
 
-    def ask_name(self) -> QInputDialog | None:
-        """Ask for the name of a new person for the selected group (Enter enrols it)."""
-        chosen = self.selected_groups()
-        if len(chosen) != 1:
-            return None
-        return self.namer.ask_name(chosen[0].event_ids)
+    def ask(self, new: bool) -> QInputDialog | None:
+        """Ask who the selected group is: a new person's name, or someone enrolled.
 
-    def ask_person(self) -> QInputDialog | None:
-        """Ask which enrolled person the selected group is, from a list of names."""
+        With ``new``, the name of a new person (Enter enrols the group); otherwise which
+        enrolled person, from a list of names.  None unless one group is selected.
+        """
         chosen = self.selected_groups()
         if len(chosen) != 1:
             return None
-        return self.namer.ask_person(chosen[0].event_ids)
+        ask = self.namer.ask_name if new else self.namer.ask_person
+        return ask(chosen[0].event_ids)
 
     @Slot(object)
     def _on_naming_started(self, name: str) -> None:
         self.summary.setText(f"Enrolling {name}…")
 
-    def ignore(self) -> int | None:
-        """Forget the faces of the selected groups; returns the job's ticket."""
-        return self._run(IGNORE)
+    def run(self, action: str) -> int | None:
+        """Run ``action`` on the selection in the gallery thread; returns the job's ticket.
 
-    def merge(self) -> int | None:
-        """Join the selected groups into one; returns the job's ticket."""
-        return self._run(MERGE)
-
-    def take_out(self) -> int | None:
-        """Make the selected faces a group of their own; returns the job's ticket.
-
-        The rest of the group stays together as shown.
+        :data:`~faceapp.session.unknown_rows.IGNORE` forgets the faces of the selected
+        groups, :data:`~faceapp.session.unknown_rows.MERGE` joins them into one and
+        :data:`~faceapp.session.unknown_rows.TAKE_OUT` makes the selected faces a group
+        of their own (the rest stays together).  None when the selection allows none.
         """
-        return self._run(TAKE_OUT)
-
-    def _run(self, action: str) -> int | None:
-        """Run ``action`` on the selection in the gallery thread (None when it allows none)."""
         job = group_job(action, self.selected_groups(), self.selected_face_ids())
         if job is None:
             return None

@@ -1,15 +1,18 @@
-"""The dialogs' read-only tables: one setup, right-aligned number cells, the CSV file to write."""
+"""The dialogs' read-only tables, their choice boxes and rows of widgets, the CSV file to write."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
+    QHBoxLayout,
     QHeaderView,
+    QLayout,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
@@ -58,3 +61,47 @@ def ask_csv_path(parent: QWidget, title: str, suggested: str) -> Path | None:
     if not path:
         return None
     return Path(path if path.lower().endswith(".csv") else path + ".csv")
+
+
+def hbox(*parts: QWidget | QLayout | tuple[QWidget, int] | int | None) -> QHBoxLayout:
+    """Return a row of ``parts``, left to right.
+
+    A widget or layout is added as it is, ``(widget, stretch)`` with that stretch,
+    an int is a spacing of that many pixels and None a stretch.
+    """
+    row = QHBoxLayout()
+    for part in parts:
+        if part is None:
+            row.addStretch(1)
+        elif isinstance(part, int):
+            row.addSpacing(part)
+        elif isinstance(part, tuple):
+            row.addWidget(*part)
+        elif isinstance(part, QLayout):
+            row.addLayout(part)
+        else:
+            row.addWidget(part)
+    return row
+
+
+def refill(box: QComboBox, choices: Sequence[tuple[str, object]]) -> bool:
+    """Give ``box`` these ``(label, value)`` choices, the one chosen kept (no signals).
+
+    Returns False when the value chosen is gone (the first choice is chosen instead).
+    """
+    current = box.currentData()
+    with QSignalBlocker(box):
+        box.clear()
+        for label, value in choices:
+            box.addItem(label, value)
+        index = box.findData(current) if current is not None else 0
+        box.setCurrentIndex(max(index, 0))
+    return index >= 0
+
+
+def choice_box(choices: Sequence[tuple[str, object]], width: int = 0) -> QComboBox:
+    """Return a combo box of ``(label, value)`` choices, at least ``width`` characters wide."""
+    box = QComboBox()
+    box.setMinimumContentsLength(width)
+    refill(box, choices)
+    return box
