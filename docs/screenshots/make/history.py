@@ -69,7 +69,7 @@ def main() -> int:
     wait_until(lambda: len(photos) - 1 in seen, 300)
     dialog = window.show_history()
     dialog.reload()
-    wait_until(lambda: dialog.shown_ticket() == dialog.ticket, 60)
+    wait_until(lambda: dialog.events_read.settled, 60)
     for _ in range(20):
         app.processEvents()
         time.sleep(0.02)

@@ -154,7 +154,7 @@ def main() -> int:
         # The Unknown faces dialog, its largest group selected.
         dialog = window.show_unknown_faces()
         dialog.resize(1000, 640)
-        wait_until(lambda: dialog.loaded_ticket == dialog.load_ticket, 120)
+        wait_until(lambda: dialog.reads.settled, 120)
         _settle(app)
         dialog.grab().save(str(SHOTS / "unknown-faces.png"))
         sizes = [g.count for g in dialog.shown_groups()]
@@ -165,7 +165,7 @@ def main() -> int:
         hist = window.show_history()
         hist.resize(900, 560)
         hist.tabs.setCurrentIndex(1)
-        wait_until(lambda: hist.shown_daily_ticket() == hist.daily_ticket, 60)
+        wait_until(lambda: hist.daily_read.settled, 60)
         _settle(app)
         hist.grab().save(str(SHOTS / "daily.png"))
         print(f"daily.png: {hist.daily.rowCount()} rows")  # noqa: T201
