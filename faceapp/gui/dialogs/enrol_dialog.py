@@ -5,14 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import (
-    QRectF,
-    Qt,
-    QTimer,
-    Signal,
-    Slot,
-)
-from PySide6.QtGui import QCloseEvent, QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -26,18 +20,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceapp.core.pipeline import largest_face
 from faceapp.core.quality import QualityReport
-from faceapp.core.sources import Frame
-from faceapp.core.types import Face, FrameResult
-from faceapp.gui.capture_worker import qimage_from_bgr
+from faceapp.core.types import Face
 from faceapp.gui.context import AppContext
-from faceapp.gui.images import fitted
+from faceapp.gui.dialogs.face_picker import boxed_pixmap
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.prompts import complete_names
 from faceapp.gui.safe_text import hint_label, make_plain
 from faceapp.gui.widgets.guided_panel import GuidedPanel
 from faceapp.session.capture_check import check_capture
+from faceapp.session.enrol_capture import CaptureOffer, Snapshot
 from faceapp.session.enrol_text import (
     CHECKING_TEXT,
     UNCHECKED_TEXT,
@@ -47,8 +39,6 @@ from faceapp.session.enrol_text import (
     resolved_name,
 )
 from faceapp.session.sample_quality import quality_html
-
-Snapshot = tuple[Frame, FrameResult]
 
 #: Largest side of the preview picture, in pixels.
 PREVIEW_PX = 420
@@ -109,17 +99,11 @@ class EnrolDialog(QDialog):
         super().__init__(parent)
         self._ctx = ctx
         self._snapshot = snapshot
-        self._frame: Frame | None = None
-        self._face: Face | None = None
-        self._report: QualityReport | None = None
-        self._checking = False
-        # The quality check (OpenCV) runs off the GUI thread; the ticket of the check
-        # whose report is awaited (a Retake makes older reports stale).
-        self._check_ticket = 0
+        #: The frame offered and its quality check, run off the GUI thread (OpenCV).
+        self.offer = CaptureOffer()
         self._checks = CallWorker("faceapp-quality-check")
         self._checks.done.connect(self._on_quality_checked)
-        self._checks.failed.connect(self._on_quality_failed)
-        self._faces: list[Face] = []
+        self._checks.failed.connect(lambda ticket, _message: self._on_quality_checked(ticket, None))
         self.setWindowTitle("Enrol the face in view")
         self.setObjectName("enrolDialog")
 
@@ -203,12 +187,12 @@ class EnrolDialog(QDialog):
     @property
     def report(self) -> QualityReport | None:
         """Quality of the offered face, or None when there is none."""
-        return self._report
+        return self.offer.report
 
     @property
     def face(self) -> Face | None:
         """The face offered for enrolment."""
-        return self._face
+        return self.offer.face
 
     @property
     def guided(self) -> bool:
@@ -218,75 +202,52 @@ class EnrolDialog(QDialog):
     @property
     def checking(self) -> bool:
         """True while the quality of the offered face is being checked."""
-        return self._checking
+        return self.offer.checking
 
     def take(self) -> None:
         """Take the newest processed frame and offer its largest face.
 
         The check starts off the GUI thread; ``report_ready`` follows.
         """
-        snap = self._snapshot()
-        self._check_ticket = 0
-        self._frame, self._face, self._report, self._faces = None, None, None, []
-        self._checking = False
-        if snap is None:
-            self.faces_label.setText(faces_text(None, self.guided))
+        offer, pipeline = self.offer, self._ctx.pipeline
+        face = offer.take(self._snapshot())
+        self.faces_label.setText(faces_text(offer.n_faces, self.guided))
+        if offer.frame is None:
             self.preview.setText("No picture")
         else:
-            frame, result = snap
-            self._faces = [fr.face for fr in result.faces]
-            self._frame = frame
-            self._face = largest_face(self._faces)
-            self.faces_label.setText(faces_text(len(self._faces), self.guided))
-            if self._face is not None:
-                self._checking = True
-                face = self._face
-                pipeline = self._ctx.pipeline
-                self._check_ticket = self._checks.submit(
-                    lambda: check_capture(pipeline, frame.image, face), "checking the face quality"
+            if face is not None:
+                image = offer.frame.image
+                offer.checking_as(
+                    self._checks.submit(
+                        lambda: check_capture(pipeline, image, face), "checking the face quality"
+                    )
                 )
-            self.preview.setPixmap(self._preview_pixmap(frame, self._faces))
-        self.quality_label.setText(CHECKING_TEXT if self._checking else "")
+            self._show_preview()
+        self.quality_label.setText(CHECKING_TEXT if offer.checking else "")
         self._update_state()
-
-    @Slot(int, str)
-    def _on_quality_failed(self, ticket: int, _message: str) -> None:
-        self._on_quality_checked(ticket, None)  # logged by the worker; no report to show
 
     @Slot(int, object)
     def _on_quality_checked(self, ticket: int, report: QualityReport | None) -> None:
-        if ticket != self._check_ticket or self._frame is None:
+        """Show the report of check ``ticket`` (None: it failed, logged by the worker)."""
+        offer = self.offer
+        if not offer.checked(ticket, report) or offer.frame is None:
             return  # a Retake came meanwhile
-        self._checking = False
-        self._report = report
         if report is None:
             self.quality_label.setText(UNCHECKED_TEXT)
         else:
             self.quality_label.setText(quality_html(report))
-            if self.guided and self._face is not None:
-                self.guided_panel.offer(self._frame.image, self._face, report)
+            if self.guided and offer.face is not None:
+                self.guided_panel.offer(offer.frame.image, offer.face, report)
                 if self.guided_panel.done:
                     self._poll.stop()
-        self.preview.setPixmap(self._preview_pixmap(self._frame, self._faces))
+        self._show_preview()
         self._update_state()
         self.report_ready.emit()
 
-    def _preview_pixmap(self, frame: Frame, faces: list[Face]) -> QPixmap:
-        image: QImage = qimage_from_bgr(frame.image)
-        p = QPainter(image)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        width = max(2.0, image.width() / 200)
-        for f in faces:
-            r = QRectF(f.box.x, f.box.y, f.box.w, f.box.h)
-            if f is self._face:
-                ok = self._report is not None and self._report.ok
-                p.setPen(QPen(QColor("#2ecc71" if ok else "#ffb454"), width * 1.5))
-            else:
-                p.fillRect(r, QColor(0, 0, 0, 150))
-                p.setPen(QPen(QColor(160, 160, 160, 160), width, Qt.PenStyle.DashLine))
-            p.drawRect(r)
-        p.end()
-        return fitted(QPixmap.fromImage(image), PREVIEW_PX)
+    def _show_preview(self) -> None:
+        if self.offer.frame is not None:
+            image = self.offer.frame.image
+            self.preview.setPixmap(boxed_pixmap(image, self.offer.boxes(), PREVIEW_PX))
 
     def resolved_name(self) -> str | None:
         """Return the name to enrol under (an existing person's spelling if it matches), or None."""
@@ -297,8 +258,8 @@ class EnrolDialog(QDialog):
         self.name_hint.setText(
             name_hint(self.name_edit.text(), self._ctx.person_named, self.guided)
         )
-        face_ok = self._report is not None and self._report.ok
-        text, enabled = enrol_button(self.guided, len(self.guided_panel.shots), face_ok, named)
+        shots = len(self.guided_panel.shots)
+        text, enabled = enrol_button(self.guided, shots, self.offer.face_ok, named)
         self.enrol_button.setText(text)
         self.enrol_button.setEnabled(enabled)
 
@@ -323,10 +284,8 @@ class EnrolDialog(QDialog):
     @Slot()
     def _on_poll_timeout(self) -> None:
         """Guided mode: check the newest processed frame once the previous one is done."""
-        if self._checking or self.guided_panel.done:
-            return
-        snap = self._snapshot()
-        if snap is not None and snap[0] is not self._frame:
+        idle = not self.offer.checking and not self.guided_panel.done
+        if idle and self.offer.is_newer(self._snapshot()):
             self.take()
 
     def done(self, result: int) -> None:
@@ -350,9 +309,7 @@ class EnrolDialog(QDialog):
                 self.enrol_batch_requested.emit(name, shots)
                 self.accept()
             return
-        if name is None or self._frame is None or self._face is None:
-            return
-        if self._report is None or not self._report.ok:
-            return
-        self.enrol_requested.emit(name, self._frame.image, self._face, self._report)
-        self.accept()
+        request = self.offer.request(name)
+        if request is not None:
+            self.enrol_requested.emit(*request)
+            self.accept()

@@ -19,18 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.core.guided_capture import Decision, GuidedCapture
-from faceapp.core.quality import QualityReport, face_turn
+from faceapp.core.quality import QualityReport
 from faceapp.core.types import Face
 from faceapp.gui.capture_worker import qimage_from_bgr
 from faceapp.gui.images import fitted
 from faceapp.gui.safe_text import hint_label
-from faceapp.session.enrol_text import (
-    progress_text,
-    sentence,
-    shot_caption,
-    shot_tip,
-    thumbnail_box,
-)
+from faceapp.session.enrol_capture import GuidedShots, TakenShot
+from faceapp.session.enrol_text import progress_text, shot_caption, shot_tip, thumbnail_box
 
 #: Side of a taken sample's thumbnail, in pixels.
 THUMB_PX = 64
@@ -48,10 +43,10 @@ def face_pixmap(image: np.ndarray, face: Face, side: int = THUMB_PX) -> QPixmap:
 class GuidedPanel(QWidget):
     """Takes samples by itself from the frames it is offered, and shows how far it got.
 
-    The capture dialog offers each checked frame with :meth:`offer`; the panel asks
-    :class:`~faceapp.core.guided_capture.GuidedCapture` whether to take it, keeps the
-    frames taken (:attr:`shots`), and shows the progress ("2 of 5 — now turn your head
-    slightly to your left"), a progress bar and a thumbnail of each sample.
+    The capture dialog offers each checked frame with :meth:`offer`; the panel's
+    :class:`~faceapp.session.enrol_capture.GuidedShots` decides whether to take it and
+    keeps the frames taken (:attr:`shots`); the panel shows the progress ("2 of 5 — now
+    turn your head slightly to your left"), a progress bar and a thumbnail of each sample.
 
     Parameters
     ----------
@@ -72,9 +67,8 @@ class GuidedPanel(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._clock = clock
-        self.capture = capture if capture is not None else GuidedCapture()
-        self._shots: list[tuple[np.ndarray, Face, QualityReport]] = []
+        self._taken = GuidedShots(clock, capture)
+        self.capture = self._taken.capture
         self.progress_label = QLabel()
         self.progress_label.setObjectName("guidedProgress")
         self.progress_label.setWordWrap(True)
@@ -121,13 +115,13 @@ class GuidedPanel(QWidget):
         self._refresh()
 
     @property
-    def shots(self) -> list[tuple[np.ndarray, Face, QualityReport]]:
+    def shots(self) -> list[TakenShot]:
         """The samples taken, as ``(BGR frame, face, its quality report)`` in order (a copy).
 
         The report is the one :meth:`offer` got for this face in this frame: enrolment
         stores its figures instead of checking the face again.
         """
-        return list(self._shots)
+        return self._taken.shots
 
     @property
     def done(self) -> bool:
@@ -145,34 +139,27 @@ class GuidedPanel(QWidget):
             The face whose quality ``report`` describes.
         report : QualityReport
         """
-        turn, _ = face_turn(face)
-        decision = self.capture.consider(report, turn, self._clock())
+        decision = self._taken.offer(image, face, report)
         if decision.taken:
-            k = len(self._shots)
-            self._shots.append((image, face, report))
+            k = len(self.capture.shots) - 1
+            shot = self.capture.shots[k]
             self.thumbs[k].setPixmap(face_pixmap(image, face))
-            shot = self.capture.shots[-1]
             self.thumbs[k].setToolTip(shot_tip(k, shot))
             self.captions[k].setText(shot_caption(k, shot))
-            self.hint_label.setText("Taken.")
             self.shots_changed.emit()
-        elif not self.capture.done:
-            self.hint_label.setText(sentence(decision.reason))
+        self.hint_label.setText(self._taken.hint(decision))
         self._refresh()
         return decision
 
     def _refresh(self) -> None:
-        n = len(self._shots)
+        n = len(self.capture.shots)
         self.progress_label.setText(progress_text(self.capture))
         self.progress_bar.setValue(n)
         self.restart_button.setEnabled(n > 0)
-        if self.capture.done:
-            self.hint_label.setText("All samples taken.")
 
     @Slot()
     def _on_restart_clicked(self) -> None:
-        self.capture.reset()
-        self._shots.clear()
+        self._taken.reset()
         for k, (thumb, caption) in enumerate(zip(self.thumbs, self.captions)):
             thumb.clear()
             thumb.setToolTip("")
