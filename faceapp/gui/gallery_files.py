@@ -27,6 +27,8 @@ from faceapp.gui.prompts import busy, tell
 from faceapp.gui.safe_text import html_literal, make_plain
 from faceapp.gui.widgets.gallery_file import ImportConflictDialog, SharedGalleryDialog
 from faceapp.session.gallery_files import (
+    FileWork,
+    JobDone,
     add_recent_gallery,
     export_job,
     export_name,
@@ -105,8 +107,7 @@ class GalleryFiles(QObject):
         self._opener = CallWorker("faceapp-gallery-open")
         self._opener.done.connect(self._on_opener_done)
         self._opener.failed.connect(lambda t, error: self._on_opener_done(t, (None, error)))
-        self._opening: tuple[int, Path | str] | None = None  # ticket, what is opened
-        self._jobs: dict[int, Callable[[object, str | None], None]] = {}
+        self._work = FileWork()
         self._progress: QProgressDialog | None = None
         #: The message box shown last (tests read its text).
         self.last_message: QMessageBox | None = None
@@ -125,11 +126,17 @@ class GalleryFiles(QObject):
         make_plain(self.status_gallery)
         window.statusBar().addPermanentWidget(self.status_gallery)
 
-        self.new_action.triggered.connect(self._on_new_action_triggered)
-        self.open_action.triggered.connect(self._on_open_action_triggered)
+        self.new_action.triggered.connect(
+            lambda: self._ask_file(True, "New gallery", GALLERY_FILTER, self.new_gallery)
+        )
+        self.open_action.triggered.connect(
+            lambda: self._ask_file(False, "Open gallery", GALLERY_FILTER, self.open_gallery)
+        )
         self.connect_action.triggered.connect(self._on_connect_action_triggered)
         self.export_action.triggered.connect(self._on_export_action_triggered)
-        self.import_action.triggered.connect(self._on_import_action_triggered)
+        self.import_action.triggered.connect(
+            lambda: self._ask_file(False, "Import gallery", ARCHIVE_FILTER, self.import_from)
+        )
         self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
         ctx.gallery_switched.connect(self._on_gallery_switched)
         ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
@@ -149,10 +156,6 @@ class GalleryFiles(QObject):
         if isinstance(gallery_menu, QMenu):
             gallery_menu.addSeparator()
             gallery_menu.addActions([self.export_action, self.import_action])
-
-    def busy(self) -> bool:
-        """Return True while a file is being opened, exported or imported."""
-        return self._opening is not None or bool(self._jobs)
 
     # -- which file --------------------------------------------------------------------
 
@@ -206,17 +209,17 @@ class GalleryFiles(QObject):
             self._start_opener(path, create=True)
 
     def _start_opener(self, path: Path | str, create: bool) -> None:
-        if self.busy():
+        if self._work.busy():
             self._window.statusBar().showMessage("Busy with a gallery file; try again soon", 4000)
             return
         ticket = self._opener.submit(partial(try_open_store, path, create), "opening a gallery")
-        self._opening = ticket, path
+        self._work.start_open(ticket, path)
 
     @Slot(int, object)
     def _on_opener_done(self, ticket: int, opened: tuple[GalleryStore | None, str]) -> None:
-        if self._opening is None or self._opening[0] != ticket:
+        path = self._work.end_open(ticket)
+        if path is None:
             return
-        path, self._opening = self._opening[1], None
         store, error = opened
         if store is None:
             self._refuse(path, error)
@@ -264,9 +267,6 @@ class GalleryFiles(QObject):
             self._import_failed(error)
             return
         archive, clashes = result  # type: ignore[misc]
-        if not archive.people:
-            self._import_failed(f"{path.name} holds nobody")
-            return
         if not clashes:
             self._import(path, archive, "fail")
             return
@@ -301,19 +301,19 @@ class GalleryFiles(QObject):
         job: Callable[[GalleryStore], object],
         write: bool,
         label: str,
-        done: Callable[[object, str | None], None],
+        done: JobDone,
     ) -> None:
         ticket = self._ctx.gallery.submit_job(job, write, (ArchiveError, ModelError))
-        self._jobs[ticket] = done
+        self._work.start_job(ticket, done)
         if self._progress is None:
             self._progress = busy(self._window, label)
 
     @Slot(int, object, object)
     def _on_gallery_job_finished(self, ticket: int, result: object, error: object) -> None:
-        done = self._jobs.pop(ticket, None)
+        done = self._work.end_job(ticket)
         if done is None:
             return
-        if not self._jobs and self._progress is not None:
+        if not self._work.jobs_running() and self._progress is not None:
             self._progress.close()
             self._progress.deleteLater()
             self._progress = None
@@ -330,21 +330,14 @@ class GalleryFiles(QObject):
         documents = documents_folder()
         return str(start_folder(path, documents) if isinstance(path, Path) else documents)
 
-    @Slot()
-    def _on_new_action_triggered(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(
-            self._window, "New gallery", self._folder(), GALLERY_FILTER
-        )
+    def _ask_file(
+        self, save: bool, title: str, filters: str, then: Callable[[Path], None], start: str = ""
+    ) -> None:
+        """Ask for a file (``save``: a name to write) and pass it to ``then``, unless cancelled."""
+        ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        name, _ = ask(self._window, title, start or self._folder(), filters)
         if name:
-            self.new_gallery(Path(name))
-
-    @Slot()
-    def _on_open_action_triggered(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self._window, "Open gallery", self._folder(), GALLERY_FILTER
-        )
-        if name:
-            self.open_gallery(Path(name))
+            then(Path(name))
 
     @Slot()
     def _on_connect_action_triggered(self) -> None:
@@ -375,17 +368,11 @@ class GalleryFiles(QObject):
 
     @Slot()
     def _on_export_action_triggered(self) -> None:
-        suggested = Path(self._folder()) / export_name(date.today())
-        name, _ = QFileDialog.getSaveFileName(
-            self._window, "Export gallery", str(suggested), ARCHIVE_FILTER
+        suggested = str(Path(self._folder()) / export_name(date.today()))
+        self._ask_file(
+            True,
+            "Export gallery",
+            ARCHIVE_FILTER,
+            lambda path: self.export_to(*export_target(path)),
+            suggested,
         )
-        if name:
-            self.export_to(*export_target(Path(name)))
-
-    @Slot()
-    def _on_import_action_triggered(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self._window, "Import gallery", self._folder(), ARCHIVE_FILTER
-        )
-        if name:
-            self.import_from(Path(name))

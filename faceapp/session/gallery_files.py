@@ -12,6 +12,7 @@ from typing import Any, Protocol, cast
 from faceapp import __version__, paths
 from faceapp.core.pipeline import FacePipeline
 from faceapp.storage.archive import (
+    ArchiveError,
     ExportSummary,
     GalleryArchive,
     ImportSummary,
@@ -305,12 +306,18 @@ def export_target(chosen: Path) -> tuple[Path, bool]:
 def read_job(
     path: Path, pipeline: FacePipeline
 ) -> Callable[[GalleryStore], tuple[GalleryArchive, tuple[str, ...]]]:
-    """Return the job reading and checking the archive ``path``: it, and who is enrolled already."""
+    """Return the job reading and checking the archive ``path``: it, and who is enrolled already.
+
+    The job raises :class:`ArchiveError` when the archive is not one to import, holding
+    nobody among others.
+    """
 
     def job(store: GalleryStore) -> tuple[GalleryArchive, tuple[str, ...]]:
         from faceapp.core.embedding.facenet_model import EMBEDDING_DIM
 
         archive = read_archive(path, model_sha256(pipeline), EMBEDDING_DIM)
+        if not archive.people:
+            raise ArchiveError(f"{path.name} holds nobody")
         return archive, tuple(conflicts(store, archive))
 
     return job
@@ -323,6 +330,49 @@ def import_job(archive: GalleryArchive, policy: str) -> Callable[[GalleryStore],
         return import_archive(store, archive, policy)  # type: ignore[arg-type]
 
     return job
+
+
+#: What is called when a gallery job ends: with its result and None, or None and the error.
+JobDone = Callable[[object, str | None], None]
+
+
+class FileWork:
+    """The gallery file work under way: the gallery being opened and the jobs running.
+
+    Each piece is known by the ticket of the thread doing it; an end whose ticket is
+    not awaited (any more) is ignored.
+    """
+
+    def __init__(self) -> None:
+        self._opening: tuple[int, Path | str] | None = None
+        self._jobs: dict[int, JobDone] = {}
+
+    def busy(self) -> bool:
+        """Return True while a gallery is being opened or a job runs."""
+        return self._opening is not None or self.jobs_running()
+
+    def jobs_running(self) -> bool:
+        """Return True while a job (export, import, reading an archive) runs."""
+        return bool(self._jobs)
+
+    def start_open(self, ticket: int, location: Path | str) -> None:
+        """Await the opening of ``location`` under ``ticket`` (the one open awaited)."""
+        self._opening = ticket, location
+
+    def end_open(self, ticket: int) -> Path | str | None:
+        """End the open awaited under ``ticket`` and return what it opened, or None."""
+        if self._opening is None or self._opening[0] != ticket:
+            return None
+        location, self._opening = self._opening[1], None
+        return location
+
+    def start_job(self, ticket: int, done: JobDone) -> None:
+        """Await the job ``ticket``: ``done`` is what to call when it ends."""
+        self._jobs[ticket] = done
+
+    def end_job(self, ticket: int) -> JobDone | None:
+        """End the job ``ticket`` and return what to call, or None when it was not awaited."""
+        return self._jobs.pop(ticket, None)
 
 
 def shared_gallery_problem(text: str) -> str:

@@ -225,3 +225,49 @@ def test_startup_opens_the_gallery_chosen_last_and_passes_over_a_damaged_one(
     club.write_bytes(b"not a gallery any more" * 100)
     assert startup_gallery(None, settings).path == tmp_path / "data" / "gallery.sqlite3"
     assert "cannot be opened" in caplog.text
+
+
+def test_the_file_actions_ask_for_a_file_then_act_on_it_and_do_nothing_when_cancelled(
+    qtbot, make_window, store, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    ctx = make_ctx(store, fake_pipeline())
+    window = _window(make_window, qtbot, ctx)
+    files = window.gallery_files
+    chosen, asked, done = [str(tmp_path / "chosen")], [], []
+
+    def dialog(kind):
+        def ask(parent, title, start, filters):
+            assert parent is window
+            asked.append((kind, title, Path(start).name, filters.split(" (")[0]))
+            return chosen[0], ""
+
+        return staticmethod(ask)
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog("save"))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog("open"))
+    for method in ("new_gallery", "open_gallery", "export_to", "import_from"):
+        monkeypatch.setattr(files, method, lambda *a, m=method: done.append((m, *a)))
+    actions = (files.new_action, files.open_action, files.export_action, files.import_action)
+    for action in actions:
+        action.trigger()
+    path = tmp_path / "chosen"
+    assert done == [
+        ("new_gallery", path),
+        ("open_gallery", path),
+        ("export_to", path.with_suffix(".zip"), False),  # nobody was asked about chosen.zip
+        ("import_from", path),
+    ]
+    assert [a[:2] for a in asked] == [
+        ("save", "New gallery"),
+        ("open", "Open gallery"),
+        ("save", "Export gallery"),
+        ("open", "Import gallery"),
+    ]
+    assert [a[3] for a in asked] == ["faceapp galleries"] * 2 + ["Gallery archives"] * 2
+    assert asked[2][2].startswith("faceapp-gallery-") and asked[2][2].endswith(".zip")
+    chosen[0] = ""  # cancelled
+    for action in actions:
+        action.trigger()
+    assert len(done) == 4

@@ -197,3 +197,38 @@ def test_an_export_named_without_suffix_gets_zip_and_replaces_nothing(tmp_path: 
 def test_failures_say_nothing_was_written() -> None:
     assert gf.failure_text("export", "disk full") == "Nothing exported: disk full"
     assert gf.failure_text("import", "bad").endswith("The gallery is unchanged.")
+
+
+def test_reading_an_archive_of_nobody_fails_with_its_reason(tmp_path: Path, data_dir: Path) -> None:
+    from faceapp.storage.archive import ArchiveError
+
+    class Embedder:
+        def weights_sha256(self) -> str:
+            return "ab" * 32
+
+    class Pipeline:
+        embedder = Embedder()
+
+    store = gf.open_store(tmp_path / "g.sqlite3", create=True)
+    gf.export_job(tmp_path / "empty.zip", Pipeline(), True)(store)  # type: ignore[arg-type]
+    with pytest.raises(ArchiveError, match=r"^empty\.zip holds nobody$"):
+        gf.read_job(tmp_path / "empty.zip", Pipeline())(store)  # type: ignore[arg-type]
+
+
+def test_file_work_awaits_one_open_and_each_job_by_ticket() -> None:
+    work = gf.FileWork()
+    assert not work.busy()
+    work.start_open(3, "service=club")
+    assert work.busy()
+    assert work.end_open(2) is None and work.busy()  # an older open's end is ignored
+    assert work.end_open(3) == "service=club" and not work.busy()
+    assert work.end_open(3) is None  # ended once only
+    ends: list[str] = []
+    work.start_job(7, lambda result, error: ends.append("seven"))
+    work.start_job(8, lambda result, error: ends.append("eight"))
+    assert work.busy() and work.end_job(5) is None
+    done = work.end_job(7)
+    assert done is not None and work.jobs_running()
+    done(None, None)
+    assert work.end_job(7) is None and ends == ["seven"]
+    assert work.end_job(8) is not None and not work.jobs_running() and not work.busy()
