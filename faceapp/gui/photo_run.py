@@ -14,11 +14,11 @@ from faceapp.core.types import FrameResult
 from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.photo_results_dialog import PhotoResultsDialog
-from faceapp.gui.photo_player import PhotoPlayer
 from faceapp.gui.window_chrome import WindowChrome
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.live import ModelState
 from faceapp.session.photo_results import photo_status, photos_done
+from faceapp.session.photos import PhotoLoop
 from faceapp.session.window_photos import FolderRows
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,8 @@ class PhotoRun(QObject):
     """Runs a folder (or a single photo) as the source and collects its results.
 
     The window asks :meth:`make_capture` for the worker of every source it opens: for an
-    :class:`ImageFolderSource` it gets a :class:`PhotoPlayer` (each photo shown until
-    processed), for anything else a plain :class:`CaptureWorker`.  While a folder is the
+    :class:`ImageFolderSource` it is also kept as :attr:`player` (its ``photo_loop``
+    shows each photo until processed).  While a folder is the
     source, the previous / next / results actions are shown; every result the window
     publishes (``ctx.result_ready``) fills the photo's row of the results table
     (:attr:`dialog`) and tells the player the photo is processed.  Lives on the GUI thread.
@@ -58,7 +58,10 @@ class PhotoRun(QObject):
             chrome.next_photo_action,
             chrome.photo_results_action,
         )
-        self.player: PhotoPlayer | None = None
+        #: The capture worker of the folder of photos being run, or None.
+        self.player: CaptureWorker | None = None
+        #: Its photo loop (the player's ``photo_loop``), or None.
+        self._loop: PhotoLoop | None = None
         self._source: ImageFolderSource | None = None
         self._rows = FolderRows("", [])
         self.dialog = PhotoResultsDialog(
@@ -81,19 +84,23 @@ class PhotoRun(QObject):
     def make_capture(
         self, source: FrameSource, sink: Callable[[Frame], None], ticket: int
     ) -> CaptureWorker:
-        """Return the (unstarted) worker that reads ``source``, a player for photos."""
+        """Return the (unstarted) worker that reads ``source``, kept as the player for photos."""
         if not isinstance(source, ImageFolderSource):
-            self.player, self._source = None, None
+            self.player, self._loop, self._source = None, None, None
             self._show_actions(False)
             return CaptureWorker(source, sink, ticket, self._ctx.display_size)
-        player = PhotoPlayer(source, sink, ticket, self._ctx.settings.photo_interval_s)
+        player = CaptureWorker(
+            source, sink, ticket, photo_interval_s=self._ctx.settings.photo_interval_s
+        )
+        loop = player.photo_loop
+        assert loop is not None  # a folder of photos always gets one
         if self._ctx.model_state == ModelState.FAILED:
-            player.photo_loop.set_model_failed()
+            loop.set_model_failed()
         player.source_opened.connect(self._on_player_source_opened)
         player.photo_shown.connect(self._on_player_photo_shown)
         player.photo_failed.connect(self._on_player_photo_failed)
         player.photos_done.connect(self._on_player_photos_done)
-        self.player, self._source = player, source
+        self.player, self._loop, self._source = player, loop, source
         self._rows = FolderRows(source.folder, [])  # its photos are listed once it opens
         self.dialog.reset(str(source.folder), [])
         self._show_actions(True)
@@ -104,8 +111,8 @@ class PhotoRun(QObject):
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()
-        if self.player is not None:
-            self.dialog.set_current(self.player.photo_loop.position())
+        if self._loop is not None:
+            self.dialog.set_current(self._loop.position())
         return self.dialog
 
     def photo_frame(self, position: int) -> tuple[Frame, str] | None:
@@ -129,7 +136,7 @@ class PhotoRun(QObject):
             action.setVisible(visible)
             action.setEnabled(visible)
 
-    def _current(self, ticket: int) -> PhotoPlayer | None:
+    def _current(self, ticket: int) -> CaptureWorker | None:
         player = self.player
         return player if player is not None and player.ticket == ticket else None
 
@@ -169,43 +176,43 @@ class PhotoRun(QObject):
     @Slot(object)
     def _on_result_ready(self, result: FrameResult) -> None:
         row = self._rows.result_row(result)
-        if self.player is None or row is None:
+        if self._loop is None or row is None:
             return
         self.dialog.set_row(row)
-        self.player.photo_loop.mark_processed(result.index)
+        self._loop.mark_processed(result.index)
 
     @Slot(str)
     def _on_worker_error(self, message: str) -> None:
-        if self.player is None:
+        if self._loop is None:
             return
-        position = self.player.photo_loop.position()
+        position = self._loop.position()
         row = self._rows.error_row(position, message)
         if row is not None:
             self.dialog.set_row(row)
-            self.player.photo_loop.mark_processed(position)
+            self._loop.mark_processed(position)
 
     @Slot(str, str)
     def _on_model_state_changed(self, state: str, _message: str) -> None:
-        if self.player is not None and state == ModelState.FAILED:
-            self.player.photo_loop.set_model_failed()
+        if self._loop is not None and state == ModelState.FAILED:
+            self._loop.set_model_failed()
 
     @Slot()
     def _on_prev_photo_action_triggered(self) -> None:
-        if self.player is not None:
-            self.player.photo_loop.previous()
+        if self._loop is not None:
+            self._loop.previous()
 
     @Slot()
     def _on_next_photo_action_triggered(self) -> None:
-        if self.player is not None:
-            self.player.photo_loop.next()
+        if self._loop is not None:
+            self._loop.next()
 
     @Slot(int)
     def _on_dialog_photo_requested(self, position: int) -> None:
-        if self.player is not None:
-            self.player.photo_loop.go_to(position)
+        if self._loop is not None:
+            self._loop.go_to(position)
 
     @Slot(float)
     def _on_dialog_interval_changed(self, seconds: float) -> None:
         self._ctx.update_settings(photo_interval_s=seconds)
-        if self.player is not None:
-            self.player.photo_loop.set_min_interval(seconds)
+        if self._loop is not None:
+            self._loop.set_min_interval(seconds)
