@@ -79,15 +79,19 @@ def configure_tensorflow() -> Any:
 def opencv_single_threaded() -> None:
     """Make OpenCV run each image operation in the thread that calls it, without a pool.
 
-    For live video, whose threads (capture, recognition, the detector's helper) already
-    work side by side: OpenCV's own workers, woken for the colour conversions and resizes
-    of every frame, cost the window 5 % of a core at 30 fps (``benchmarks/gui_live.py``,
-    CPU per thread).  A full detection of a 640x480 frame takes the same CPU either way
-    (66.7 against 68.7 ms) and 5 ms longer (47 against 42 ms).
+    The fast MTCNN detector asks for it when it runs on two threads of its own (two
+    ``net.forward()`` calls at once on top of the pool once hung a test run), and the
+    window at start.  In live video, whose threads (capture, recognition, the detector's
+    helper) already work side by side, OpenCV's own workers, woken for the colour
+    conversions and resizes of every frame, cost the window 5 % of a core at 30 fps
+    (``benchmarks/gui_live.py``, CPU per thread).  A full detection of a 640x480 frame
+    takes the same CPU either way (66.7 against 68.7 ms) and 5 ms longer (47 against
+    42 ms).
     """
     import cv2
 
-    cv2.setNumThreads(1)
+    if cv2.getNumThreads() != 1:  # setting it rebuilds the pool: only when it changes
+        cv2.setNumThreads(1)
 
 
 def usable_cpus() -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -243,3 +245,24 @@ def test_factory_returns_the_fast_detector() -> None:
     assert isinstance(detector, FastMtcnnDetector)
     assert isinstance(detector, FaceDetector)
     assert detector.min_face_size == 40
+
+
+def test_a_detector_with_a_helper_thread_keeps_opencv_out_of_its_own_pool() -> None:
+    # Two threads in cv2.dnn at once on top of OpenCV's pool once left a test run waiting
+    # for ever in the pool (py-spy: the helper's net.forward in pthread_cond_timedwait).
+    # The detector splits its work itself; OpenCV then runs in the calling threads.
+    code = (
+        "import cv2\n"
+        "from faceapp.core.detection.fast_mtcnn import FastMtcnnDetector\n"
+        "cv2.setNumThreads(2)\n"
+        "detector = FastMtcnnDetector()\n"
+        "detector.prepare()\n"
+        "print(cv2.getNumThreads(), detector._pool is not None)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    threads, helper = out.stdout.split()
+    if helper != "True":
+        pytest.skip("one usable CPU: the detector runs without a helper thread")
+    assert threads == "1"

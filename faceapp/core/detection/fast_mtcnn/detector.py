@@ -35,7 +35,7 @@ from faceapp.core.detection.fast_mtcnn.networks import (
     tf_rnet,
 )
 from faceapp.core.images import as_bgr
-from faceapp.core.runtime import usable_cpus
+from faceapp.core.runtime import opencv_single_threaded, usable_cpus
 from faceapp.core.types import Box, Face, Point
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ class FastMtcnnDetector:
     Notes
     -----
     Thread-safe: calls are serialised with a lock. With two or more CPUs, each call also
-    uses one helper thread owned by the detector.
+    uses one helper thread owned by the detector, and :meth:`prepare` makes OpenCV run
+    in the calling threads, process-wide (:func:`~faceapp.core.runtime.opencv_single_threaded`).
 
     Pyramid levels with a side under 11 pixels are skipped. The package instead fails on
     them and reports no face at all, which on a 640x480 frame happens for any
@@ -163,6 +164,9 @@ class FastMtcnnDetector:
             self._rnet_tf = tf_rnet(weights["rnet"])
         self._weights = weights
         if usable_cpus() >= 2:
+            # The two threads share the cores between them; OpenCV's own pool on top of
+            # two concurrent net.forward() calls oversubscribes them, and once hung there.
+            opencv_single_threaded()
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fast-mtcnn")
         self._onets = [cv2.dnn.readNetFromONNX(onet) for _ in range(2)]
         log.debug("fast MTCNN ready (%s)", "two threads" if self._pool else "one thread")
