@@ -15,14 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.core.reconnect import LinkStatus
-from faceapp.core.sources import (
-    CameraMode,
-    FrameSource,
-    ImageFolderSource,
-    SourceError,
-    camera_name,
-    open_source,
-)
+from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, open_source
 from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
@@ -43,17 +36,22 @@ from faceapp.gui.window_chrome import WindowChrome, central_widget
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.gallery import GalleryLink
 from faceapp.session.live import ModelState
-from faceapp.session.source_choices import camera_key, camera_mode_of
-from faceapp.session.window_source import SourceState
+from faceapp.session.window_source import (
+    CHOOSE,
+    PLAY_AGAIN,
+    RETRY,
+    USE_DEMO,
+    SourceBanner,
+    SourceState,
+    camera_mode_for,
+    lost_banner,
+)
 from faceapp.session.window_state import other_mode
 from faceapp.session.window_status import (
-    ended_text,
+    OfflineLink,
     enrolled_text,
     enrolling_text,
-    is_camera,
-    lost_text,
     model_failed_text,
-    offline_text,
     opening_text,
     source_state,
 )
@@ -76,6 +74,15 @@ class MainWindow(QMainWindow):
         source); defaults to ``ctx.settings.source``.  When it is a camera that cannot
         be opened, :class:`NoCameraCard` offers the demo, a video, a folder or photos.
 
+    Attributes
+    ----------
+    ctx : AppContext
+        The application context the window shows and drives.
+    worker : RecognitionWorker
+        The recognition worker (the context's; the window starts and stops it).
+    capture_worker : CaptureWorker or None
+        The capture worker of the current source, or None.
+
     Notes
     -----
     Nothing runs until :meth:`start`; :meth:`shutdown` (also called by closing the
@@ -92,20 +99,19 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._ctx = ctx
+        self.ctx = ctx
         #: The source asked for, and what the window decides from it.
         self.source = SourceState(source if source is not None else ctx.settings.source)
-        self._capture: CaptureWorker | None = None
+        self.capture_worker: CaptureWorker | None = None
         self._started = False
-        self._offline: GalleryLink | None = None  # a shared gallery's server is away
-        self._history_held = 0  # history events waiting for the gallery
+        self._offline = OfflineLink()  # a shared gallery's server is away
         self._shut_down = False
         self._start_time = time.monotonic()
-        self._worker = ctx.recognition
-        self.enrolment = EnrolmentRunner(ctx, self._worker, self)
+        self.worker: RecognitionWorker = ctx.recognition
+        self.enrolment = EnrolmentRunner(ctx, self.worker, self)
 
         self._build()
-        self.photos = PhotoRun(ctx, self._worker, self)
+        self.photos = PhotoRun(ctx, self.worker, self)
         self._wire()
         if ctx.settings.geometry:
             self.restoreGeometry(QByteArray(ctx.settings.geometry))
@@ -115,7 +121,7 @@ class MainWindow(QMainWindow):
     # -- construction ------------------------------------------------------------------
 
     def _build(self) -> None:
-        ctx = self._ctx
+        ctx = self.ctx
         self.video_view = VideoView(ctx)
         self.empty_hint = EmptyGalleryHint(ctx, self.video_view)
         self.no_camera_card = NoCameraCard(
@@ -137,8 +143,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central_widget(self.video_view, banners, panels))
         self.chrome = chrome = WindowChrome(self)
         chrome.add_shortcuts(self.gallery_panel.people_list.actions())
-        self.status_source, self.status_fps = chrome.status_source, chrome.status_fps
-        self.status_faces = chrome.status_faces
         self.gallery_files = GalleryFiles(ctx, self)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_INTERVAL_MS)
@@ -146,7 +150,7 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _wire(self) -> None:
-        ctx, worker = self._ctx, self._worker
+        ctx, worker = self.ctx, self.worker
         ctx.gallery_failed.connect(self._on_gallery_failed)
         ctx.gallery_link_changed.connect(self._on_gallery_link_changed)
         ctx.history.held.connect(self._on_history_held)
@@ -176,8 +180,10 @@ class MainWindow(QMainWindow):
         chrome.fullscreen_action.toggled.connect(
             lambda full: self.showFullScreen() if full else self.showNormal()
         )
-        chrome.history_action.triggered.connect(self.show_history)
-        chrome.unknown_faces_action.triggered.connect(self.show_unknown_faces)
+        chrome.history_action.triggered.connect(lambda: HistoryDialog.open_for(ctx, self))
+        chrome.unknown_faces_action.triggered.connect(
+            lambda: UnknownFacesDialog.open_for(ctx, self)
+        )
         # Right-click a face in the live view: name it, add it to someone, "not X".
         self.face_actions = FaceActions(ctx, worker.loop.last_processed, self._open_enrol, self)
         self.face_actions.say = lambda text: self.statusBar().showMessage(text, 5000)
@@ -194,21 +200,6 @@ class MainWindow(QMainWindow):
 
     # -- lifetime ----------------------------------------------------------------------
 
-    @property
-    def ctx(self) -> AppContext:
-        """The application context the window shows and drives."""
-        return self._ctx
-
-    @property
-    def worker(self) -> RecognitionWorker:
-        """The recognition worker (the context's; the window starts and stops it)."""
-        return self._worker
-
-    @property
-    def capture_worker(self) -> CaptureWorker | None:
-        """The capture worker of the current source, or None."""
-        return self._capture
-
     def start(self) -> None:
         """Start reading the gallery and loading the models, open the first source.
 
@@ -219,12 +210,12 @@ class MainWindow(QMainWindow):
             return
         self._started = True
         self._start_time = time.monotonic()
-        self._ctx.start_gallery()
-        self._worker.start("faceapp-recognition")
+        self.ctx.start_gallery()
+        self.worker.start("faceapp-recognition")
         self._status_timer.start()
         self.open_source(self.source.spec, persist=False)
-        if self._ctx.people_loaded:
-            self._maybe_offer_demo()
+        if self.ctx.people_loaded:
+            self._offer_demo()
 
     def shutdown(self) -> None:
         """Stop the capture, recognition and gallery workers and wait for their threads.
@@ -239,9 +230,9 @@ class MainWindow(QMainWindow):
         self._status_timer.stop()
         self.face_actions.stop()
         self._stop_capture()
-        self._worker.stop()
-        self._ctx.stop_gallery()
-        shown, processed = self._ctx.meters.shown, self._ctx.meters.processed
+        self.worker.stop()
+        self.ctx.stop_gallery()
+        shown, processed = self.ctx.meters.shown, self.ctx.meters.processed
         log.info(
             "session: %.1f s; frames shown %d (%.1f/s), frames processed %d (%.1f/s)",
             time.monotonic() - self._start_time,
@@ -253,7 +244,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         """Remember the geometry, stop the workers, close."""
-        self._ctx.update_settings(geometry=bytes(self.saveGeometry().data()))
+        self.ctx.update_settings(geometry=bytes(self.saveGeometry().data()))
         self.hide()
         self.shutdown()
         event.accept()
@@ -280,67 +271,62 @@ class MainWindow(QMainWindow):
         self.video_view.clear(opening_text(self.source.label))
         try:
             source = (
-                open_source(spec, camera_mode=self._camera_mode(spec))
+                open_source(spec, camera_mode=camera_mode_for(spec, self.ctx.settings))
                 if isinstance(spec, str)
                 else spec
             )
         except SourceError as exc:
-            self._ctx.begin_source(None)
+            self.ctx.begin_source(None)
             self._source_failed(str(exc))
             return
         self.source.label = source.name
         slideshow = isinstance(source, ImageFolderSource)
-        ticket = self._ctx.begin_source(source.name, slideshow)
-        capture = self.photos.make_capture(source, self._worker.loop.submit_frame, ticket)
+        ticket = self.ctx.begin_source(source.name, slideshow)
+        capture = self.photos.make_capture(source, self.worker.loop.submit_frame, ticket)
         capture.loop.set_paused(self.chrome.pause_action.isChecked())
-        self._ctx.show_frames_of(capture)
+        self.ctx.show_frames_of(capture)
         capture.source_opened.connect(self._on_source_opened)
         capture.source_failed.connect(self._on_source_failed)
         capture.source_ended.connect(self._on_source_ended)
         capture.link_changed.connect(self._on_link_changed)
-        self._capture = capture
+        self.capture_worker = capture
         capture.start("faceapp-capture")
         self._update_status()
 
-    def _camera_mode(self, spec: str) -> CameraMode | None:
-        """Return the size and rate remembered for camera ``spec`` (1280×720 at 30 fps)."""
-        if not is_camera(spec):
-            return None
-        index = int(spec)
-        key = camera_key(index, camera_name(index))
-        return camera_mode_of(self._ctx.settings.camera_mode_for(key))
-
     def _stop_capture(self) -> None:
-        capture, self._capture = self._capture, None
+        capture, self.capture_worker = self.capture_worker, None
         if capture is not None:
-            self._ctx.show_frames_of(None)
+            self.ctx.show_frames_of(None)
             capture.stop()
 
     def _source_failed(self, message: str) -> None:
-        spec = self.source.spec
         self._stop_capture()
-        card = self.no_camera_card
-        if self.source.wants_card(card.take_retry):
-            # No camera here: offer the demo, a video, a folder or adding photos on a card.
-            log.info("camera %s unavailable (%s)", spec, message)
-            self.video_view.set_placeholder("")
-            self.empty_hint.set_suppressed(True)  # "press Capture" makes no sense here
-            card.show_for(str(spec), message)
-            self._update_status()
-            return
-        log.warning("source %s failed: %s", self.source.label, message)
-        self.video_view.set_placeholder(f"No picture: {message}")
-        actions = [("Retry", lambda s=spec: self.open_source(s, persist=self.source.persist))]
-        if spec != "demo":
-            actions.append(("Use demo", lambda: self.open_source("demo")))
-        actions.append(("Choose source…", self.choose_source))
-        self.source_banner.show_message("error", self.source.failed_text(message), actions)
+        # No camera here: a card offers the demo, a video, a folder or adding photos.
+        card = self.source.wants_card(self.no_camera_card.take_retry)
+        self.video_view.set_placeholder("" if card else f"No picture: {message}")
+        self.empty_hint.set_suppressed(card)  # "press Capture" makes no sense on the card
+        if card:
+            self.no_camera_card.show_for(str(self.source.spec), message)
+        else:
+            self._show_source_banner(self.source.failed_banner(message))
         self._update_status()
+
+    def _show_source_banner(self, banner: SourceBanner) -> None:
+        """Show ``banner`` in the source banner, its buttons wired to what they say."""
+        spec, persist = self.source.spec, self.source.persist
+        does = {
+            RETRY: lambda: self.open_source(spec, persist=persist),
+            USE_DEMO: lambda: self.open_source("demo"),
+            PLAY_AGAIN: lambda: self.open_source(spec, persist=False),
+            CHOOSE: self.choose_source,
+        }
+        buttons = [(name, does[name]) for name in banner.buttons]
+        self.source_banner.show_message(banner.level, banner.text, buttons)
 
     def choose_source(self) -> SourceDialog:
         """Ask the user for a source and switch to it; return the (open) dialog."""
         current = self.source.spec if isinstance(self.source.spec, str) else "demo"
-        dialog = SourceDialog(current, self, self._ctx.settings)
+        dialog = SourceDialog(current, self, self.ctx.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(
             lambda: self._on_source_dialog_accepted(dialog.spec(), dialog.camera_choice())
@@ -350,12 +336,13 @@ class MainWindow(QMainWindow):
 
     def _on_source_dialog_accepted(self, spec: str, camera: tuple[str, str] | None) -> None:
         if camera is not None:  # remembered per camera, used when it opens
-            modes = self._ctx.settings.with_camera_mode(*camera).camera_modes
-            self._ctx.update_settings(camera_modes=modes)
+            modes = self.ctx.settings.with_camera_mode(*camera).camera_modes
+            self.ctx.update_settings(camera_modes=modes)
         if spec:
             self.open_source(spec)
 
-    def _maybe_offer_demo(self) -> None:
+    def _offer_demo(self) -> None:
+        """Offer to enrol the demo people (an empty gallery); yes also shows the demo."""
         self.enrolment.offer_demo(self.offer_banner, self._show_demo)
 
     def _show_demo(self) -> None:
@@ -366,12 +353,12 @@ class MainWindow(QMainWindow):
 
     @Slot(QImage, int, float)
     def _on_ctx_frame_ready(self, _image: QImage, _index: int, _timestamp: float) -> None:
-        if self._capture is not None and self.source.first_frame():
+        if self.capture_worker is not None and self.source.first_frame():
             self.source_started.emit(self.source.label)
 
     def _current(self, ticket: int) -> bool:
         """Return True when ``ticket`` is the capture's of the source now open."""
-        capture = self._capture
+        capture = self.capture_worker
         return capture is not None and ticket == capture.ticket and not self._shut_down
 
     @Slot(int, str, float, bool)
@@ -379,9 +366,9 @@ class MainWindow(QMainWindow):
         if not self._current(ticket):
             return
         log.info("source %s open (%.1f fps%s)", name, fps, ", live" if live else "")
-        changes = self.source.opened(name, self._ctx.settings)
+        changes = self.source.opened(name, self.ctx.settings)
         if changes:
-            self._ctx.update_settings(**changes)
+            self.ctx.update_settings(**changes)
         self._update_status()
 
     @Slot(int, str)
@@ -399,12 +386,10 @@ class MainWindow(QMainWindow):
             # A new ticket: the frame waiting for recognition and the last result are
             # dropped, the tracker starts afresh and the history records nothing from
             # before the gap once the camera is back.
-            self._ctx.begin_source(self.source.label)
+            self.ctx.begin_source(self.source.label)
             self.video_view.set_dimmed(True, status.text)
         if change in ("lost", "still lost"):
-            self.source_banner.show_message(
-                "warning", lost_text(status), [("Choose source…", self.choose_source)]
-            )
+            self._show_source_banner(lost_banner(status))
         elif change == "back":
             self.video_view.set_dimmed(False)
             self.source_banner.hide()
@@ -414,48 +399,37 @@ class MainWindow(QMainWindow):
     def _on_source_ended(self, ticket: int) -> None:
         if not self._current(ticket):
             return
-        spec = self.source.spec
         self._stop_capture()
-        self._ctx.end_source()  # no verdict outlives its source
-        self.source_banner.show_message(
-            "info",
-            ended_text(self.source.label),
-            [
-                ("Play again", lambda: self.open_source(spec, persist=False)),
-                ("Choose source…", self.choose_source),
-            ],
-        )
+        self.ctx.end_source()  # no verdict outlives its source
+        self._show_source_banner(self.source.ended_banner())
         self._update_status()
 
     @Slot(str)
     def _on_gallery_failed(self, message: str) -> None:
-        self.gallery_banner.show_message("error", message, [("Retry", self._ctx.gallery.reload)])
+        self.gallery_banner.show_message("error", message, [("Retry", self.ctx.gallery.reload)])
 
     @Slot(object)
     def _on_gallery_link_changed(self, link: GalleryLink) -> None:
-        self._offline = None if link.online else link
+        self._offline.message = None if link.online else link.message
         self._show_link()
 
     @Slot(int)
     def _on_history_held(self, held: int) -> None:
-        self._history_held = held
+        self._offline.held = held
         self._show_link()
 
     def _show_link(self) -> None:
         """Show the offline banner while the shared gallery is away; hide it once back."""
-        link = self._offline
-        if link is None:
-            if self.gallery_banner.property("link"):
-                self.gallery_banner.setProperty("link", False)
-                self.gallery_banner.hide()
-            return
-        self.gallery_banner.show_message("warning", offline_text(link.message, self._history_held))
-        self.gallery_banner.setProperty("link", True)
+        text = self._offline.change()
+        if text:
+            self.gallery_banner.show_message("warning", text)
+        elif text == "":
+            self.gallery_banner.hide()
 
     @Slot()
     def _on_people_reset(self) -> None:
         if self._started and not self._shut_down:
-            self._maybe_offer_demo()
+            self._offer_demo()
 
     @Slot(object, list)
     def _on_enrolled(self, outcome: object, names: list) -> None:
@@ -472,7 +446,7 @@ class MainWindow(QMainWindow):
         user chose last.
         """
         dialog = EnrolDialog(
-            self._ctx, self._worker.loop.last_processed, suggested_name, self, guided=guided
+            self.ctx, self.worker.loop.last_processed, suggested_name, self, guided=guided
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._open_enrol(dialog)
@@ -486,14 +460,6 @@ class MainWindow(QMainWindow):
         dialog.enrol_batch_requested.connect(self.enrolment.enrol_captures)
         dialog.open()
 
-    def show_history(self) -> HistoryDialog:
-        """Open the History dialog (reads off the GUI thread) and return it."""
-        return HistoryDialog.open_for(self._ctx, self)
-
-    def show_unknown_faces(self) -> UnknownFacesDialog:
-        """Open the Unknown faces dialog (grouping off the GUI thread) and return it."""
-        return UnknownFacesDialog.open_for(self._ctx, self)
-
     @Slot()
     def _on_add_folder_action_triggered(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -506,12 +472,12 @@ class MainWindow(QMainWindow):
     def _on_calibration_action_triggered(self) -> None:
         from faceapp.gui.dialogs.calibration_dialog import CalibrationDialog  # loads pyqtgraph
 
-        CalibrationDialog.open_for(self._ctx, self)
+        CalibrationDialog.open_for(self.ctx, self)
 
     @Slot(bool)
     def _on_pause_action_toggled(self, paused: bool) -> None:
-        if self._capture is not None:
-            self._capture.loop.set_paused(paused)
+        if self.capture_worker is not None:
+            self.capture_worker.loop.set_paused(paused)
         self._update_status()
 
     # -- status ------------------------------------------------------------------------
@@ -525,14 +491,14 @@ class MainWindow(QMainWindow):
             self.model_banner.show_message("error", model_failed_text(message))
 
     def _update_status(self) -> None:
-        running = self._capture is not None
+        running = self.capture_worker is not None
         picture = self.no_camera_card.isHidden()  # the card: no camera, nothing to capture
         self.chrome.pause_action.setEnabled(running)
         self.chrome.capture_action.setEnabled(picture)
         self.gallery_panel.capture_button.setEnabled(picture)
         paused = self.chrome.pause_action.isChecked()
         state = source_state(running, paused, self.source.lost, self._started, picture)
-        meters = self._ctx.meters
+        meters = self.ctx.meters
         self.chrome.show_status(
             self.source.label,
             state,

@@ -4,14 +4,47 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from faceapp.core.reconnect import LinkState, LinkStatus
-from faceapp.core.sources import FrameSource
-from faceapp.session.window_status import NO_SOURCE, is_camera, opened_source_changes, source_name
+from faceapp.core.sources import CameraMode, FrameSource, camera_name
+from faceapp.session.source_choices import camera_key, camera_mode_of
+from faceapp.session.window_status import (
+    NO_SOURCE,
+    ended_text,
+    is_camera,
+    lost_text,
+    opened_source_changes,
+    source_name,
+)
 from faceapp.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: The source banner's buttons: open the source again, the demo, the source dialog;
+#: play a finished video again (not remembered as the next start's source).
+RETRY, USE_DEMO, CHOOSE, PLAY_AGAIN = "Retry", "Use demo", "Choose source…", "Play again"
+
+
+@dataclass(frozen=True)
+class SourceBanner:
+    """What the source banner shows: ``level`` ("error", "warning", "info"), text, buttons."""
+
+    level: str
+    text: str
+    buttons: tuple[str, ...]
+
+
+def camera_mode_for(spec: str, settings: Settings) -> CameraMode | None:
+    """Return the size and rate remembered for camera ``spec``; None when it is no camera.
+
+    A camera nobody chose a mode for gets 1280×720 at 30 fps.
+    """
+    if not is_camera(spec):
+        return None
+    index = int(spec)
+    return camera_mode_of(settings.camera_mode_for(camera_key(index, camera_name(index))))
 
 
 class SourceState:
@@ -75,12 +108,20 @@ class SourceState:
             return False
         if not (self._fallback_allowed or retry()):
             return False
+        log.info("camera %s unavailable", self.spec)
         self._fallback_allowed, self.label = False, NO_SOURCE
         return True
 
-    def failed_text(self, message: str) -> str:
-        """Return the banner of a source that failed (``message``: why)."""
-        return f"The video source {self.label} failed: {message}"
+    def failed_banner(self, message: str) -> SourceBanner:
+        """Return the banner of a source that failed (``message``: why); log the failure."""
+        log.warning("source %s failed: %s", self.label, message)
+        text = f"The video source {self.label} failed: {message}"
+        demo = () if self.spec == "demo" else (USE_DEMO,)
+        return SourceBanner("error", text, (RETRY, *demo, CHOOSE))
+
+    def ended_banner(self) -> SourceBanner:
+        """Return the banner of a video (or another finite source) that has ended."""
+        return SourceBanner("info", ended_text(self.label), (PLAY_AGAIN, CHOOSE))
 
     def link_changed(self, status: LinkStatus) -> str:
         """Note a live source's link; return what changed.
@@ -98,3 +139,8 @@ class SourceState:
             log.info("%s is back after %.1f s", self.label, status.lost_for_s)
             return "back"
         return ""
+
+
+def lost_banner(status: LinkStatus) -> SourceBanner:
+    """Return the banner of a lost live source: why, when the next try is, another source."""
+    return SourceBanner("warning", lost_text(status), (CHOOSE,))

@@ -110,6 +110,38 @@ def offline_text(message: str, held: int) -> str:
     return message + (f" · {held} history events wait to be written" if held else "")
 
 
+class OfflineLink:
+    """The shared gallery's offline banner: up while the server is away, with the events held.
+
+    Attributes
+    ----------
+    message : str or None
+        Why the gallery is away (None while it is online).
+    held : int
+        History events waiting for the gallery.
+    """
+
+    def __init__(self) -> None:
+        self.message: str | None = None
+        self.held = 0
+        self._shown = False
+
+    def change(self) -> str | None:
+        """Return what the gallery banner is to say now.
+
+        The offline text while the gallery is away; "" to hide the banner once it is
+        back (only when the banner showed the offline text); None to leave the banner
+        as it is.
+        """
+        if self.message is not None:
+            self._shown = True
+            return offline_text(self.message, self.held)
+        if self._shown:
+            self._shown = False
+            return ""
+        return None
+
+
 def opening_text(label: str) -> str:
     """Return what the video view says while the source ``label`` opens."""
     return f"Opening {label}…"

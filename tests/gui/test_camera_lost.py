@@ -99,7 +99,7 @@ def test_a_network_camera_lost_and_back_is_named_again_without_false_history(
         assert view.image() is not None  # the last frame stays, dimmed
         assert view.visible_result() is None  # no face named on the old frame
         assert window.source_banner.isVisible() and LOST_TEXT in window.source_banner.text()
-        assert "reconnecting" in window.status_source.text()
+        assert "reconnecting" in window.chrome.status_source.text()
         qtbot.wait(3000)  # three seconds away: several attempts fail
         texts += shown_texts(window)
         assert window.video_view.is_dimmed()

@@ -274,7 +274,7 @@ def test_pause_becomes_resume_and_back(qtbot, make_window, store):
     assert pause.isChecked() and pause.text() == "Resume"
     assert pause.icon().cacheKey() != icon_before and not pause.icon().isNull()
     assert "Resume" in pause.toolTip()
-    qtbot.waitUntil(lambda: "paused" in window.status_source.text())
+    qtbot.waitUntil(lambda: "paused" in window.chrome.status_source.text())
     pause.trigger()
     assert not pause.isChecked() and pause.text() == "Pause"
 

@@ -87,7 +87,7 @@ def test_pause_stops_reading_and_resume_continues(qtbot, make_window, store):
     capture = window.capture_worker
     assert capture.loop.paused()
     window._update_status()
-    assert window.status_source.text() == "grey (paused)"
+    assert window.chrome.status_source.text() == "grey (paused)"
     qtbot.wait(100)  # a read under way when the pause came may still finish
     before = capture.loop.frames_read
     qtbot.wait(400)  # 20 frames at 50 fps would have been read meanwhile

@@ -67,7 +67,9 @@ def test_the_window_records_one_event_per_appearance_and_the_dialog_shows_them(
 
     decided = [fr for r in _unique_results(results) for fr in r.faces if fr.match is not None]
     assert decided, "the real model found no face in the photos"
-    dialog = window.show_history()
+    from faceapp.gui.dialogs.history_dialog import HistoryDialog
+
+    dialog = HistoryDialog.open_for(window.ctx, window)
     events = _page(qtbot, dialog)
 
     # A photo of a folder is one appearance per face: one event each, none per frame shown.

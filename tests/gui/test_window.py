@@ -51,9 +51,9 @@ def test_frames_and_results_reach_the_view_and_status(qtbot, make_window, store)
     qtbot.waitUntil(lambda: window.video_view.image() is not None)
     assert window.ctx.meters.shown.count > 0
     window._update_status()
-    assert window.status_source.text() == "grey"
-    assert "fps" in window.status_fps.text()
-    assert window.status_faces.text() == "1 face"
+    assert window.chrome.status_source.text() == "grey"
+    assert "fps" in window.chrome.status_fps.text()
+    assert window.chrome.status_faces.text() == "1 face"
     assert ctx.model_state == "ready"
     window.shutdown()
     assert not window.worker.is_running()
@@ -492,5 +492,5 @@ def test_a_video_of_real_faces_names_the_enrolled_people(
     names = set()
     ctx.result_ready.connect(lambda r: names.update(fr.label for fr in r.faces))
     qtbot.waitUntil(lambda: {"Jerry Seinfeld", "Madonna", "Mindy Kaling"} <= names, timeout=60_000)
-    assert window.status_source.text() == "faces.avi"
+    assert window.chrome.status_source.text() == "faces.avi"
     assert any(fr.track_id is not None for fr in ctx.current_result().faces)  # tracking on

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from faceapp.core.reconnect import LinkState, LinkStatus
-from faceapp.session.window_source import SourceState
+from faceapp.session.window_source import (
+    CHOOSE,
+    PLAY_AGAIN,
+    RETRY,
+    USE_DEMO,
+    SourceBanner,
+    SourceState,
+    camera_mode_for,
+    lost_banner,
+)
 from faceapp.session.window_status import NO_SOURCE
 from faceapp.settings import Settings
 
@@ -22,12 +31,31 @@ def test_a_camera_without_frames_shows_the_card_once_then_banners() -> None:
     assert state.wants_card(lambda: True)  # the card's Retry failed again
 
 
+BUTTONS = (RETRY, USE_DEMO, CHOOSE)
+
+
 def test_no_card_for_a_camera_that_showed_frames_or_for_a_video() -> None:
     state = SourceState("0")
     assert state.first_frame() and not state.first_frame()
     assert not state.wants_card(lambda: True)
     assert not SourceState("clip.mp4").wants_card(lambda: True)
-    assert SourceState("clip.mp4").failed_text("gone") == "The video source clip.mp4 failed: gone"
+    banner = SourceState("clip.mp4").failed_banner("gone")
+    assert banner == SourceBanner("error", "The video source clip.mp4 failed: gone", BUTTONS)
+
+
+def test_the_banners_offer_what_makes_sense() -> None:
+    assert SourceState("demo").failed_banner("x").buttons == (RETRY, CHOOSE)  # no "Use demo"
+    ended = SourceState("walk.mp4").ended_banner()
+    assert ended == SourceBanner("info", "walk.mp4 has ended.", (PLAY_AGAIN, CHOOSE))
+    status = LinkStatus(LinkState.LOST, "cam", reason="timed out", attempts=1, retry_in_s=4)
+    assert lost_banner(status).buttons == (CHOOSE,) and lost_banner(status).level == "warning"
+
+
+def test_only_cameras_have_a_mode_and_an_unchosen_one_gets_720p() -> None:
+    assert camera_mode_for("demo", Settings()) is None
+    assert camera_mode_for("clip.mp4", Settings()) is None
+    mode = camera_mode_for("7", Settings())
+    assert mode is not None and (mode.width, mode.height, mode.fps) == (1280, 720, 30)
 
 
 def test_only_a_string_spec_asked_to_persist_is_remembered_with_its_address() -> None:

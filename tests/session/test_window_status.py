@@ -66,3 +66,13 @@ def test_the_source_and_enrolment_lines_name_what_they_are_about() -> None:
     assert ws.ended_text("walk.mp4") == "walk.mp4 has ended."
     assert ws.enrolling_text("Zoë") == "Enrolling Zoë…"
     assert ws.enrolled_text(["Ann", "Bob"]) == "Enrolled: Ann, Bob"
+
+
+def test_the_offline_banner_shows_while_away_and_hides_only_its_own_text() -> None:
+    link = ws.OfflineLink()
+    assert link.change() is None  # online from the start: the banner is left alone
+    link.message, link.held = "Server away", 2
+    assert link.change() == ws.offline_text("Server away", 2)
+    link.message = None
+    assert link.change() == ""  # back: hide the offline text
+    assert link.change() is None  # once
