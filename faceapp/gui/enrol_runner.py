@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,9 +11,6 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from faceapp import paths
-from faceapp.bulk_enrolment import (
-    scan_people_folder,
-)
 from faceapp.core.quality import QualityReport
 from faceapp.core.types import Face
 from faceapp.gui.context import AppContext
@@ -26,22 +22,19 @@ from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.capture_check import Shot, capture_items, checked_samples, faces_in_photo
+from faceapp.session.enrol_folders import FolderEnrolments
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
 from faceapp.session.flagged import flagged_of
 from faceapp.session.folder_enrolment import (
     DEMO_OFFER,
     FolderReport,
-    FolderRun,
     capped,
     demo_items,
     demo_label,
     demo_offer_due,
-    folder_run,
     photos_label,
     picked_label,
     skipped_text,
-    store_job,
-    stored_report,
 )
 from faceapp.session.live import EnrolItem, EnrolOutcome
 from faceapp.settings import Settings
@@ -62,10 +55,9 @@ class EnrolmentRunner(QObject):
     unusable photos and failed writes.
 
     A folder of people (:meth:`enrol_folder`) goes the way of ``faceapp enroll
-    --folders`` (:mod:`faceapp.bulk_enrolment`): listed in the gallery thread, embedded
-    in the recognition thread like any job, then checked and stored in the gallery
-    thread, one write per person; photos the wrong-person check refuses are reported
-    in the closing summary, not asked about.
+    --folders``, step by step in :attr:`folders`
+    (:class:`~faceapp.session.enrol_folders.FolderEnrolments`); photos the wrong-person
+    check refuses are reported in the closing summary, not asked about.
 
     Parameters
     ----------
@@ -95,8 +87,6 @@ class EnrolmentRunner(QObject):
         self._demo_checked = False
         #: Open wrong-person warnings by job id (nothing of the job is stored meanwhile).
         self.warnings: dict[int, WrongPersonDialog] = {}
-        self._folders: dict[int, FolderRun] = {}  # recognition job id -> folder of people
-        self._gallery_steps: dict[int, Callable[[object, str | None], None]] = {}
         self._busy: QProgressDialog | None = None
         #: The summary box of the last folder of people (tests read its text).
         self.last_summary: QMessageBox | None = None
@@ -109,12 +99,21 @@ class EnrolmentRunner(QObject):
         #: The session's enrolment jobs: made, screened and stored off this thread.
         self.jobs = EnrolJobs(worker.loop, ctx.gallery, self._screened.emit, self._finish)
         self._screened.connect(self._on_screened)
+        #: Folders of people: listed, embedded (with a progress box) and stored.
+        self.folders = FolderEnrolments(
+            ctx.gallery,
+            lambda items, label: self._start(items, label, worker.loop.submit_job),
+            lambda: (ctx.settings.threshold, ctx.settings.stranger_rate),
+            self._show_busy,
+            self._folder_done,
+            lambda: self.folder_enrolled.emit(None, ()),
+        )
         self._on_settings_changed(ctx.settings)
         worker.job_progress.connect(self._on_job_progress)
         worker.job_finished.connect(self._on_job_finished)  # folders of people
         ctx.edit_finished.connect(self.jobs.edit_finished)
         ctx.settings_changed.connect(self._on_settings_changed)
-        ctx.gallery_job_finished.connect(self._on_gallery_job_finished)
+        ctx.gallery_job_finished.connect(self.folders.gallery_finished)
 
     @Slot(object)
     def _on_settings_changed(self, settings: Settings) -> None:
@@ -206,61 +205,24 @@ class EnrolmentRunner(QObject):
         :mod:`faceapp.bulk_enrolment`).  A progress dialog follows the photos (cancel
         stores nothing); a summary box closes the run and ``folder_enrolled`` is emitted.
         """
-        folder, started = Path(folder), time.monotonic()
-        self._show_busy(f"Looking for people in {folder.name}…")
-        ticket = self._ctx.gallery.submit_job(
-            lambda _store: scan_people_folder(folder), write=False
-        )
-        self._gallery_steps[ticket] = lambda result, error: self._on_folder_scanned(
-            folder, started, result, error
-        )
-
-    def _on_folder_scanned(
-        self, folder: Path, started: float, scan: object, error: str | None
-    ) -> None:
-        self._close_busy()
-        run = folder_run(folder, scan, error, started)
-        if isinstance(run, FolderReport):
-            self._folder_done(run)
-            return
-        job = self._start(list(run.items), run.label, self._worker.loop.submit_job)
-        self._folders[job] = run
-
-    def _store_folder(self, run: FolderRun, outcome: EnrolOutcome) -> None:
-        """Check and store the embedded photos of a folder in the gallery thread."""
-        settings = self._ctx.settings
-        job = store_job(run, outcome, settings.threshold, settings.stranger_rate)
-        self._show_busy(f"Storing the people of {run.scan.root.name}…")
-        ticket = self._ctx.gallery.submit_job(job, True, (ValueError, KeyError, TypeError))
-        self._gallery_steps[ticket] = lambda result, error: self._folder_done(
-            stored_report(result, error)
-        )
+        self.folders.start(folder)
 
     def _folder_done(self, report: FolderReport) -> None:
         """Show the closing box of a folder of people and emit ``folder_enrolled``."""
-        self._close_busy()
         icon = QMessageBox.Icon.Warning if report.warns else QMessageBox.Icon.Information
         self.last_summary = tell(
             self._parent, icon, report.title, report.text, capped(report.lines)
         )
-        log.info("%s: %s", report.title, report.text)
         self.folder_enrolled.emit(report.summary, report.people)
 
-    def _show_busy(self, label: str) -> None:
-        self._close_busy()
-        self._busy = busy(self._parent, label, "Enrolment")
-
-    def _close_busy(self) -> None:
+    def _show_busy(self, label: str | None) -> None:
+        """Show a busy box saying ``label`` instead of the one shown; None: show none."""
         if self._busy is not None:
             self._busy.close()
             self._busy.deleteLater()
             self._busy = None
-
-    @Slot(int, object, object)
-    def _on_gallery_job_finished(self, ticket: int, result: object, error: object) -> None:
-        step = self._gallery_steps.pop(ticket, None)
-        if step is not None:
-            step(result, None if error is None else str(error))
+        if label is not None:
+            self._busy = busy(self._parent, label, "Enrolment")
 
     def offer_demo(self, banner: Banner, then: Callable[[], None]) -> None:
         """Offer on ``banner`` to enrol the demo people when the gallery is empty.
@@ -320,16 +282,9 @@ class EnrolmentRunner(QObject):
 
     @Slot(int, object)
     def _on_job_finished(self, job_id: int, outcome: EnrolOutcome) -> None:
-        """Check and store a folder of people once embedded (nothing when cancelled)."""
+        """Close a job's progress; a folder of people is stored from here."""
         self._close_progress(job_id)
-        run = self._folders.pop(job_id, None)
-        if run is None:
-            return
-        if outcome.cancelled:
-            log.info("enrolment job %d cancelled; nothing stored", job_id)
-            self.folder_enrolled.emit(None, ())
-            return
-        self._store_folder(run, outcome)
+        self.folders.job_finished(job_id, outcome)
 
     @Slot(object)
     def _on_screened(self, screened: Screened) -> None:
