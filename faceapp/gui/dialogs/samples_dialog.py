@@ -34,6 +34,7 @@ from faceapp.gui.prompts import confirm, show_error
 from faceapp.gui.safe_text import hint_label, html_literal, plain_label
 from faceapp.gui.widgets.tables import read_only_table
 from faceapp.session.gallery import GalleryEdit
+from faceapp.session.gallery_panel_view import PendingEdits
 from faceapp.session.sample_rows import (
     delete_question,
     delete_text,
@@ -124,7 +125,7 @@ class SamplesDialog(QDialog):
         self._person_id = person_id
         self._person: Person | None = ctx.person(person_id)
         self._ticket = -1
-        self._edits: set[int] = set()
+        self._edits = PendingEdits()
         self._listing = SampleListing()
         self.setObjectName("samplesDialog")
         self.setMinimumSize(640, 380)
@@ -329,11 +330,11 @@ class SamplesDialog(QDialog):
         name = self._person.name if self._person is not None else "this person"
         if not confirm(self, "Delete samples", delete_question(name, len(ids))):
             return
-        self._edits.add(self._ctx.gallery.remove_samples(ids, self._person_id))
+        ticket = self._ctx.gallery.remove_samples(ids, self._person_id)
+        self._edits.add(ticket, "Cannot delete the samples")
 
     @Slot(object)
     def _on_edit_finished(self, edit: GalleryEdit) -> None:
-        if edit.ticket in self._edits:
-            self._edits.discard(edit.ticket)
-            if edit.error is not None:
-                show_error(self, "Cannot delete the samples", edit.error)
+        failure = self._edits.failure(edit)
+        if failure is not None:
+            show_error(self, *failure)

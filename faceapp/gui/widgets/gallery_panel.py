@@ -31,7 +31,7 @@ from faceapp.gui.people import PeopleModel
 from faceapp.gui.prompts import ask_name, ask_photos, confirm, show_error
 from faceapp.gui.safe_text import hint_label
 from faceapp.session.gallery import GalleryEdit
-from faceapp.session.outlook_text import more_samples_text
+from faceapp.session.gallery_panel_view import PendingEdits, one_sample_hint
 from faceapp.session.panel_text import (
     add_photos_question,
     delete_person_question,
@@ -102,7 +102,7 @@ class GalleryPanel(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self._edits: dict[int, str] = {}  # ticket -> what to call a failure
+        self._edits = PendingEdits()
         self.model = PeopleModel(ctx, with_counts=True, thumbnails=True, parent=self)
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("peopleSearch")
@@ -223,10 +223,6 @@ class GalleryPanel(QWidget):
 
     # -- view --------------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Read the people from the gallery again (the list follows when they arrive)."""
-        self._ctx.gallery.reload()
-
     def names(self) -> list[str]:
         """Return the names listed (after the search), in order."""
         return [p.name for p in self.model.people()]
@@ -236,11 +232,6 @@ class GalleryPanel(QWidget):
         row = self.model.row_of_name(name)
         if row >= 0:
             self._select_row(row)
-
-    def selected_person_id(self) -> int | None:
-        """Gallery id of the selected person, or None."""
-        person = self.selected_person()
-        return None if person is None else person.id
 
     def selected_name(self) -> str:
         """Name of the selected person, or ""."""
@@ -288,11 +279,10 @@ class GalleryPanel(QWidget):
             b.setEnabled(person is not None)
         for a in (self.guided_action, self.rename_action, self.samples_action, self.delete_action):
             a.setEnabled(person is not None)
-        single = person is not None and person.n_samples == 1
-        self.one_sample_row.setVisible(single)
-        if single and person is not None:
-            text = more_samples_text(len(self._ctx.people_list()), self._ctx.settings.stranger_rate)
-            self.one_sample_label.setText(f"{person.name}: {text}")
+        rate = self._ctx.settings.stranger_rate
+        hint = one_sample_hint(person, len(self._ctx.people_list()), rate)
+        self.one_sample_row.setVisible(bool(hint))
+        self.one_sample_label.setText(hint)
 
     @Slot()
     def _on_guided_action_triggered(self) -> None:
@@ -329,7 +319,7 @@ class GalleryPanel(QWidget):
         new = ask_name(self, "Rename", f"New name for {person.name}:", person.name)
         if new is None or new.strip() == person.name:
             return
-        self._edits[self._ctx.gallery.rename(person.id, new)] = "Cannot rename"
+        self._edits.add(self._ctx.gallery.rename(person.id, new), "Cannot rename")
 
     @Slot()
     def _on_delete_clicked(self) -> None:
@@ -338,19 +328,19 @@ class GalleryPanel(QWidget):
             return
         if not confirm(self, "Delete person", delete_person_question(person.name)):
             return
-        self._edits[self._ctx.gallery.remove_person(person.id)] = "Cannot delete"
+        self._edits.add(self._ctx.gallery.remove_person(person.id), "Cannot delete")
 
     @Slot(object)
     def _on_edit_finished(self, edit: GalleryEdit) -> None:
-        title = self._edits.pop(edit.ticket, None)
-        if title is not None and edit.error is not None:
-            show_error(self, title, edit.error)
+        failure = self._edits.failure(edit)
+        if failure is not None:
+            show_error(self, *failure)
 
     @Slot()
     def _on_samples_clicked(self) -> None:
-        pid = self.selected_person_id()
-        if pid is None:
+        person = self.selected_person()
+        if person is None:
             return
-        dialog = SamplesDialog(self._ctx, pid, self)
+        dialog = SamplesDialog(self._ctx, person.id, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
