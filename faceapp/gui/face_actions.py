@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -24,8 +23,6 @@ from faceapp.session.face_labels import (
     face_alone,
     face_menu,
 )
-
-log = logging.getLogger(__name__)
 
 #: ``() -> (Frame, FrameResult) | None``: the newest processed frame (RecognitionWorker's).
 Snapshot = Callable[[], tuple[Frame, FrameResult] | None]

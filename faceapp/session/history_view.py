@@ -9,6 +9,8 @@ from faceapp.session.history import SHOWN_EVENTS, HistoryQuery
 from faceapp.session.history_rows import Choices, desk_choices, since_time
 from faceapp.storage.history import HistoryEvent
 
+#: The question asked before the whole history is deleted.
+CLEAR_QUESTION = "Delete every recorded event of this gallery? This cannot be undone."
 #: The tooltip of a "maybe X?" Person cell.
 MAYBE_TIP = "Near this person, not near enough to be named"
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from faceapp.core.types import FaceResult, FrameResult
+
+log = logging.getLogger(__name__)
 
 #: Column titles of the results table and header of the CSV file, in order.
 COLUMNS = ("file", "faces", "names", "distances")
@@ -120,6 +123,25 @@ def write_csv(path: str | Path, rows: Iterable[PhotoRow]) -> int:
             writer.writerow([csv_cell(file), faces, csv_cell(names), distances])
             n += 1
     return n
+
+
+def export_rows(path: str | Path, rows: Iterable[PhotoRow]) -> str | None:
+    """Write ``rows`` to ``path`` as CSV (:func:`write_csv`); return why it failed, or None.
+
+    The failure is one line naming the file, such as ``"Could not write out.csv: No such
+    file or directory"``, never a traceback.
+    """
+    try:
+        n = write_csv(path, rows)
+    except OSError as exc:
+        return f"Could not write {Path(path).name}: {exc.strerror or exc}"
+    log.info("wrote %d photo results to %s", n, path)
+    return None
+
+
+def face_title(k: int, fr: FaceResult) -> str:
+    """Return the title of face ``k`` (from 0) of a photo in its row's menu: "Face 2: Madonna"."""
+    return f"Face {k + 1}: {fr.label}"
 
 
 def read_csv(path: str | Path) -> list[tuple[str, ...]]:

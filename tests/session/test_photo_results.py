@@ -7,10 +7,15 @@ import csv
 import stat
 from pathlib import Path
 
+import numpy as np
+
+from faceapp.core.types import Box, Face, FaceResult, Match
 from faceapp.session.photo_results import (
     COLUMNS,
     PhotoRow,
     csv_name,
+    export_rows,
+    face_title,
     folder_title,
     photo_status,
     photos_done,
@@ -63,3 +68,19 @@ def test_the_runs_titles_file_name_and_status_lines() -> None:
     assert photo_status(0, 3, "/photos/party/a.jpg") == "Photo 1 of 3: a.jpg"
     assert photos_done(1) == "The photo is done: Photo results (Ctrl+R)"
     assert photos_done(4).startswith("All 4 photos are done")
+
+
+def test_an_export_says_in_one_line_why_it_failed(tmp_path: Path) -> None:
+    rows = [PhotoRow(0, "a.jpg", 1, ("Madonna",), (0.3,))]
+    assert export_rows(tmp_path / "out.csv", rows) is None
+    assert read_csv(tmp_path / "out.csv")[0][0] == "a.jpg"
+    failure = export_rows(tmp_path / "missing" / "out.csv", rows)
+    assert failure is not None and failure.startswith("Could not write out.csv: ")
+    assert "\n" not in failure and "Traceback" not in failure
+
+
+def test_each_face_of_a_photo_has_a_numbered_title() -> None:
+    face = Face(Box(0, 0, 100, 100), np.zeros((5, 2), np.float32), 0.99)
+    named = FaceResult(face, Match("Madonna", 0.5, 1.1, True))
+    assert face_title(0, named) == "Face 1: Madonna"
+    assert face_title(2, FaceResult(face)) == "Face 3: Unknown"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Slot
@@ -12,9 +11,9 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMenu,
-    QMessageBox,
     QPushButton,
     QSpinBox,
+    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.face_namer import FacesDialog
 from faceapp.gui.images import fitted
+from faceapp.gui.prompts import confirm, show_error
 from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.tables import (
     ask_csv_path,
@@ -61,6 +61,7 @@ from faceapp.session.history_rows import (
     source_tip,
 )
 from faceapp.session.history_view import (
+    CLEAR_QUESTION,
     desk_items,
     filter_query,
     person_items,
@@ -74,8 +75,6 @@ from faceapp.storage.history import (
     HistoryEvent,
     HistorySettings,
 )
-
-log = logging.getLogger(__name__)
 
 __all__ = ["DESK_COLUMN", "HistoryDialog"]
 
@@ -222,13 +221,19 @@ class HistoryDialog(FacesDialog):
         if not self.events_read.take(page.ticket):
             return  # an older read, overtaken by a newer one
         self._page = page
-        if page.error is not None:
-            self.table.setRowCount(0)
-            self.summary.setText(read_failure(page.error))
+        if self._failed(page, self.table, self.summary):
             return
         self._show_settings(page.settings)
         self._show_desks(page.desks)
         self._fill_table(page)
+
+    @staticmethod
+    def _failed(page: HistoryPage | DailyPage, table: QTableWidget, label: QLabel) -> bool:
+        """Empty ``table`` and say why in ``label`` when ``page`` could not be read."""
+        if page.error is not None:
+            table.setRowCount(0)
+            label.setText(read_failure(page.error))
+        return page.error is not None
 
     def _fill_table(self, page: HistoryPage) -> None:
         rows = newest_first(page)
@@ -254,9 +259,7 @@ class HistoryDialog(FacesDialog):
     def _on_daily_loaded(self, page: DailyPage) -> None:
         if not self.daily_read.take(page.ticket):
             return
-        if page.error is not None:
-            self.daily.setRowCount(0)
-            self.daily_summary.setText(read_failure(page.error))
+        if self._failed(page, self.daily, self.daily_summary):
             return
         rows = page.rows[::-1]  # the newest day first
         self.daily.setRowCount(len(rows))
@@ -372,14 +375,7 @@ class HistoryDialog(FacesDialog):
 
     @Slot()
     def _on_clear_button_clicked(self) -> None:
-        answer = QMessageBox.question(
-            self,
-            "Clear history",
-            "Delete every recorded event of this gallery? This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm(self, "Clear history", CLEAR_QUESTION):
             self._worker.queue.clear()
 
     @Slot(object)
@@ -390,11 +386,9 @@ class HistoryDialog(FacesDialog):
             button.setEnabled(True)
             label.setText(note)
             if outcome.error is not None:
-                QMessageBox.warning(
-                    self, "Export failed", html_literal(f"Not exported: {outcome.error}")
-                )
+                show_error(self, "Export failed", f"Not exported: {outcome.error}")
             return
         if outcome.error is not None:
-            QMessageBox.warning(self, "History", html_literal(outcome.error))
+            show_error(self, "History", outcome.error)
         self._show_settings(outcome.settings or self._worker.queue.settings)
         self.reload()

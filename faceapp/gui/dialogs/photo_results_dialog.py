@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -25,11 +24,17 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.types import FaceResult
 from faceapp.gui.face_actions import add_face_entries
+from faceapp.gui.safe_text import plain_label
 from faceapp.gui.widgets.tables import ask_csv_path, fill_row, read_only_table
-from faceapp.session.photo_results import PhotoRow, csv_name, folder_title, summary, write_csv
+from faceapp.session.photo_results import (
+    PhotoRow,
+    csv_name,
+    export_rows,
+    face_title,
+    folder_title,
+    summary,
+)
 from faceapp.settings import MAX_PHOTO_INTERVAL_S
-
-log = logging.getLogger(__name__)
 
 _TITLES = ("File", "Faces", "Names", "Distances")
 
@@ -79,8 +84,7 @@ class PhotoResultsDialog(QDialog):
         self.people: Callable[[], Sequence[str]] = lambda: ()
         #: Whether the gallery stores "not X" corrections; set by the window.
         self.can_correct: Callable[[], bool] = lambda: False
-        self.summary_label = QLabel()
-        self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary_label = plain_label()
         self.table = read_only_table(_TITLES)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
@@ -181,9 +185,7 @@ class PhotoResultsDialog(QDialog):
         if faces:
             menu.addSeparator()
         for k, fr in enumerate(faces):
-            target = menu
-            if len(faces) > 1:
-                target = menu.addMenu(f"Face {k + 1}: {fr.label}")
+            target = menu.addMenu(face_title(k, fr)) if len(faces) > 1 else menu
             self._face_entries(target, position, fr)
         return menu
 
@@ -213,15 +215,10 @@ class PhotoResultsDialog(QDialog):
 
     def export_csv(self, path: str | Path) -> bool:
         """Write the rows to ``path`` as CSV (:data:`COLUMNS`); a message box on failure."""
-        try:
-            n = write_csv(path, self._rows)
-        except OSError as exc:
-            QMessageBox.warning(
-                self, "Export CSV", f"Could not write {Path(path).name}: {exc.strerror or exc}"
-            )
-            return False
-        log.info("wrote %d photo results to %s", n, path)
-        return True
+        failure = export_rows(path, self._rows)
+        if failure is not None:
+            QMessageBox.warning(self, "Export CSV", failure)
+        return failure is None
 
     @Slot()
     def _on_export_button_clicked(self) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
@@ -42,8 +40,6 @@ from faceapp.session.unknown_rows import (
     selection_text,
 )
 from faceapp.storage.history import FaceGroup
-
-log = logging.getLogger(__name__)
 
 #: Side of a group's face in the list of groups, in pixels.
 GROUP_ICON_PX = 56
