@@ -98,3 +98,52 @@ def probing_text(address: str) -> str:
 def probe_failed_text(message: str) -> str:
     """Return the line saying an address test failed: the message's first line, marked ✗."""
     return "✗ " + (message.splitlines() or [""])[0]
+
+
+def picked_address(typed: str, entry: tuple[str, str] | None) -> str:
+    """Return the network address chosen in the address box.
+
+    Parameters
+    ----------
+    typed : str
+        The box's text, as typed or as the entry picked shows it.
+    entry : tuple of str, optional
+        The remembered entry picked: ``(shown text, real address)``; the shown text
+        hides the password.
+
+    Returns
+    -------
+    str
+        The real address when the text still reads as the entry picked, else the text
+        typed (stripped).
+    """
+    if entry is not None and entry[0] == typed:
+        return entry[1]
+    return typed.strip()
+
+
+def camera_row(found: list[tuple[int, str | None]], current: int | None) -> int:
+    """Return the row of camera ``current`` among those ``found``, or -1 when not found."""
+    indices = [i for i, _ in found]
+    return indices.index(current) if current in indices else -1
+
+
+def chosen_spec(kind: str, camera: object, current_camera: int | None, text: str) -> str:
+    """Return the source spec of the dialog's choice (what ``open_source`` takes).
+
+    Parameters
+    ----------
+    kind : str
+        The choice checked (:func:`source_kind`'s names).
+    camera : object
+        The index of the camera listed and picked, or None (none listed yet).
+    current_camera : int or None
+        The camera of the source running when the dialog opened.
+    text : str
+        The address, or the path typed, of a network, video or folder choice.
+    """
+    if kind == "camera":
+        return str(camera if camera is not None else current_camera or 0)
+    if kind == "demo":
+        return "demo"
+    return text.strip()

@@ -16,17 +16,12 @@ from faceapp.core.matching import (
     default_threshold,
 )
 from faceapp.core.types import Box, Face, FaceResult, FrameResult, Match
-from faceapp.gui.widgets.video_view import (
-    MATCH_COLOUR,
-    MAYBE_COLOUR,
-    NO_MATCH_COLOUR,
-    face_colour,
-)
 from faceapp.session.events import EventLog, face_events
-from faceapp.session.face_labels import face_label
+from faceapp.session.face_labels import face_label, shown_alone
 from faceapp.session.meters import RateMeter
 from faceapp.session.panel_text import in_view_text, main_face, verdict
 from faceapp.session.threshold_text import describe_threshold, false_accept_text
+from faceapp.session.verdict import MATCH, MAYBE, NO_MATCH
 from faceapp.settings import Settings
 
 
@@ -216,10 +211,10 @@ def test_face_labels():
     assert face_label(rejected, "verification") == ("✗ not Ann  1.30", False)
     maybe = FaceResult(_fr().face, Match("Ann", 0.95, 0.84, False, 1, maybe=True))
     assert face_label(maybe, "recognition") == ("maybe Ann?  0.95", False)
-    assert face_colour(maybe, "recognition") == MAYBE_COLOUR
-    assert face_colour(maybe, "verification") == NO_MATCH_COLOUR  # a claim has no maybe
-    assert face_colour(_fr(dist=1.3), "recognition") == NO_MATCH_COLOUR
-    assert face_colour(_fr(name="Ann", dist=0.5), "recognition") == MATCH_COLOUR
+    assert shown_alone(maybe, "recognition").kind == MAYBE
+    assert shown_alone(maybe, "verification").kind == NO_MATCH  # a claim has no maybe
+    assert shown_alone(_fr(dist=1.3), "recognition").kind == NO_MATCH
+    assert shown_alone(_fr(name="Ann", dist=0.5), "recognition").kind == MATCH
     no_gallery = FaceResult(_fr().face, Match(None, math.inf, 1.1, False))
     assert face_label(no_gallery, "recognition") == ("Unknown", False)
 

@@ -11,7 +11,10 @@ from faceapp.session.source_choices import (
     camera_key,
     camera_label,
     camera_mode_of,
+    camera_row,
+    chosen_spec,
     found_cameras,
+    picked_address,
     probe_failed_text,
     probing_text,
     remembered_mode,
@@ -77,3 +80,26 @@ def test_the_photo_filter_lists_every_image_suffix_then_all_files():
     assert images.startswith("Images (") and images.endswith(")")
     assert images[len("Images (") : -1].split() == [f"*{s}" for s in IMAGE_SUFFIXES]
     assert everything == "All files (*)"
+
+
+def test_a_remembered_address_is_picked_by_its_redacted_entry() -> None:
+    entry = ("rtsp://admin:***@cam/s", "rtsp://admin:secret@cam/s")
+    assert picked_address("rtsp://admin:***@cam/s", entry) == "rtsp://admin:secret@cam/s"
+    assert picked_address(" rtsp://other/s ", entry) == "rtsp://other/s"  # typed over it
+    assert picked_address(" rtsp://typed/s ", None) == "rtsp://typed/s"
+
+
+def test_the_running_camera_is_selected_when_found() -> None:
+    found = [(0, "HD"), (2, None)]
+    assert camera_row(found, 2) == 1
+    assert camera_row(found, 5) == -1
+    assert camera_row(found, None) == -1
+
+
+def test_the_spec_follows_the_choice() -> None:
+    assert chosen_spec("camera", 2, 0, "") == "2"
+    assert chosen_spec("camera", None, 3, "") == "3"  # not listed yet: the running one
+    assert chosen_spec("camera", None, None, "") == "0"
+    assert chosen_spec("demo", None, None, "ignored") == "demo"
+    assert chosen_spec("video", None, None, " clip.mp4 ") == "clip.mp4"
+    assert chosen_spec("network", None, None, "rtsp://cam/s") == "rtsp://cam/s"

@@ -24,7 +24,10 @@ from faceapp.session.source_choices import (
     CAMERA_MODES,
     camera_key,
     camera_label,
+    camera_row,
+    chosen_spec,
     found_cameras,
+    picked_address,
     probe_failed_text,
     probing_text,
     remembered_mode,
@@ -95,11 +98,7 @@ class SourceDialog(QDialog):
         self.test_label.setWordWrap(True)
         self.test_label.setObjectName("sourceTestResult")
         self.video_edit = QLineEdit()
-        self.video_edit.setPlaceholderText("Path of a video file")
         self.folder_edit = QLineEdit()
-        self.folder_edit.setPlaceholderText("Path of a folder of photos")
-        video_browse = QPushButton("Browse…")
-        folder_browse = QPushButton("Browse…")
         grid = QGridLayout()
         grid.addWidget(self.camera_radio, 0, 0)
         grid.addWidget(self.camera_combo, 0, 1)
@@ -108,12 +107,8 @@ class SourceDialog(QDialog):
         grid.addWidget(self.address_combo, 1, 1)
         grid.addWidget(self.test_button, 1, 2)
         grid.addWidget(self.test_label, 2, 1, 1, 2)
-        grid.addWidget(self.video_radio, 3, 0)
-        grid.addWidget(self.video_edit, 3, 1)
-        grid.addWidget(video_browse, 3, 2)
-        grid.addWidget(self.folder_radio, 4, 0)
-        grid.addWidget(self.folder_edit, 4, 1)
-        grid.addWidget(folder_browse, 4, 2)
+        self._path_row(grid, 3, self.video_radio, self.video_edit, "Path of a video file")
+        self._path_row(grid, 4, self.folder_radio, self.folder_edit, "Path of a folder of photos")
         grid.addWidget(self.demo_radio, 5, 0, 1, 3)
         grid.setColumnStretch(1, 1)
         box = QDialogButtonBox(
@@ -129,17 +124,7 @@ class SourceDialog(QDialog):
         self._preselect(current)
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
-        video_browse.clicked.connect(
-            lambda: self._browse(
-                ask_video(self, self.video_edit.text()), self.video_edit, self.video_radio
-            )
-        )
-        folder_browse.clicked.connect(
-            lambda: self._browse(ask_folder(self), self.folder_edit, self.folder_radio)
-        )
         self.test_button.clicked.connect(self._on_test_button_clicked)
-        self.video_edit.textEdited.connect(lambda _: self.video_radio.setChecked(True))
-        self.folder_edit.textEdited.connect(lambda _: self.folder_radio.setChecked(True))
         self.address_combo.lineEdit().textEdited.connect(self._on_address_edited)
         self.address_combo.activated.connect(lambda _: self.network_radio.setChecked(True))
         self.camera_combo.currentIndexChanged.connect(self._on_camera_changed)
@@ -153,6 +138,21 @@ class SourceDialog(QDialog):
         self._tester.done.connect(self._on_test_done)
         self._tester.failed.connect(self._on_test_failed)
         self.finished.connect(self._on_finished)
+
+    def _path_row(
+        self, grid: QGridLayout, row: int, radio: QRadioButton, edit: QLineEdit, hint: str
+    ) -> None:
+        """Lay out the choice of a path: ``radio``, ``edit`` (showing ``hint``), *Browse…*.
+
+        Typing in ``edit``, or a path browsed to, checks ``radio``.
+        """
+        edit.setPlaceholderText(hint)
+        browse = QPushButton("Browse…")
+        grid.addWidget(radio, row, 0)
+        grid.addWidget(edit, row, 1)
+        grid.addWidget(browse, row, 2)
+        edit.textEdited.connect(lambda _: radio.setChecked(True))
+        browse.clicked.connect(lambda: self._browse(edit, radio))
 
     def _preselect(self, current: str) -> None:
         kind = source_kind(current)
@@ -174,25 +174,16 @@ class SourceDialog(QDialog):
 
     def address(self) -> str:
         """Return the network camera's address as typed, or the remembered one picked."""
-        combo = self.address_combo
-        text = combo.currentText().strip()
-        i = combo.currentIndex()
-        if i >= 0 and combo.itemText(i) == combo.currentText():
-            return str(combo.itemData(i))  # the real address behind the redacted entry
-        return text
+        combo, i = self.address_combo, self.address_combo.currentIndex()
+        entry = (combo.itemText(i), str(combo.itemData(i))) if i >= 0 else None
+        return picked_address(combo.currentText(), entry)
 
     def spec(self) -> str:
         """Return the chosen source as :func:`faceapp.core.sources.open_source` takes it."""
-        if self.camera_radio.isChecked():
-            data = self.camera_combo.currentData()
-            return str(data if data is not None else self._current_camera or 0)
-        if self.network_radio.isChecked():
-            return self.address()
-        if self.video_radio.isChecked():
-            return self.video_edit.text().strip()
-        if self.folder_radio.isChecked():
-            return self.folder_edit.text().strip()
-        return "demo"
+        kind = next((k for k, radio in self._radios.items() if radio.isChecked()), "demo")
+        texts = {"network": self.address, "video": self.video_edit.text}
+        text = texts.get(kind, self.folder_edit.text)()
+        return chosen_spec(kind, self.camera_combo.currentData(), self._current_camera, text)
 
     def camera_choice(self) -> tuple[str, str] | None:
         """Return ``(camera key, mode)`` when a listed camera is chosen, else None.
@@ -231,9 +222,9 @@ class SourceDialog(QDialog):
         self.camera_combo.setEnabled(bool(found))
         self.camera_radio.setEnabled(bool(found))
         self.mode_combo.setEnabled(bool(found))
-        indices = [i for i, _ in found]
-        if self._current_camera in indices:
-            self.camera_combo.setCurrentIndex(indices.index(self._current_camera))
+        row = camera_row(found, self._current_camera)
+        if row >= 0:
+            self.camera_combo.setCurrentIndex(row)
         self._on_camera_changed()
 
     @Slot()
@@ -275,8 +266,9 @@ class SourceDialog(QDialog):
             self.test_button.setEnabled(True)
             self.test_label.setText(probe_failed_text(message))
 
-    def _browse(self, path: str, edit: QLineEdit, radio: QRadioButton) -> None:
-        """Put the ``path`` chosen (nothing when cancelled) in ``edit`` and check ``radio``."""
+    def _browse(self, edit: QLineEdit, radio: QRadioButton) -> None:
+        """Ask for a video or folder; put the path chosen (if any) in ``edit``, check ``radio``."""
+        path = ask_video(self, edit.text()) if edit is self.video_edit else ask_folder(self)
         if path:
             edit.setText(path)
             radio.setChecked(True)

@@ -23,7 +23,6 @@ from faceapp.gui.context import RECOGNITION, VERIFICATION, AppContext
 from faceapp.gui.people import PeopleModel
 from faceapp.gui.safe_text import make_plain
 from faceapp.session.panel_text import challenge_view, in_view_text
-from faceapp.session.verdict import Verdict
 from faceapp.settings import Settings
 
 
@@ -133,10 +132,6 @@ class ModePanel(QWidget):
             signal.connect(self._on_people_changed)
         ctx.current_result_changed.connect(self._on_current_result_changed)
 
-    def current_verdict(self) -> Verdict:
-        """Return the verdict on display (the context's one: :meth:`AppContext.verdict`)."""
-        return self._ctx.verdict()
-
     def _show_claim(self, claim: str | None) -> None:
         row = self.people_model.row_of_name(claim) if claim else -1
         if row != self.claim_combo.currentIndex():
@@ -164,7 +159,7 @@ class ModePanel(QWidget):
         self._show_result()
 
     def _show_result(self) -> None:
-        v = self.current_verdict()
+        v = self._ctx.verdict()  # the one verdict on display (AppContext.verdict)
         self.verdict_label.setText(v.title)
         if self.verdict_label.property("verdict") != v.state:  # restyling costs: only on change
             self.verdict_label.setProperty("verdict", v.state)

@@ -139,10 +139,6 @@ class ThresholdPanel(QWidget):
         ctx.settings_changed.connect(self._show)
         ctx.gallery_index_changed.connect(self._show)
 
-    def threshold(self) -> float:
-        """Return the threshold the slider shows."""
-        return self.slider.value() / STEPS
-
     def pinned(self) -> bool:
         """Return True when the slider's distance is in force (fixed in recognition, or 1:1)."""
         return self.slider.isEnabled()

@@ -17,7 +17,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
-from faceapp.core.liveness import ChallengeState
 from faceapp.core.matching import Mode
 from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.capture_worker import source_size
@@ -30,7 +29,6 @@ from faceapp.session.face_labels import (
     fitted_rect,
     label_rect,
     model_notice,
-    shown_alone,
 )
 from faceapp.session.verdict import MATCH, MAYBE, NO_MATCH, PENDING, ShownFace, shown_faces
 
@@ -57,16 +55,6 @@ _COLOURS = {
     MAYBE: MAYBE_COLOUR,
     PENDING: PENDING_COLOUR,
 }
-
-
-def face_colour(fr: FaceResult, mode: Mode, challenge: ChallengeState | None = None) -> QColor:
-    """Return the colour of a lone face's box and label (its text: ``face_label``).
-
-    See :func:`~faceapp.session.face_labels.face_label`.  Green for a match, amber for a
-    recognition "maybe", red for no match, yellow while the face has no match yet or
-    awaits the liveness head turn.
-    """
-    return _COLOURS[shown_alone(fr, mode, challenge).kind]
 
 
 class VideoView(QWidget):
@@ -307,6 +295,13 @@ class VideoView(QWidget):
         self._paint_model_notice(p)
         p.end()
 
+    def _font(self, points: float, bold: bool = False) -> QFont:
+        """Return the view's font at ``points`` points, bold or not."""
+        font = QFont(self.font())
+        font.setBold(bold)
+        font.setPointSizeF(points)
+        return font
+
     def _paint_pill(
         self,
         p: QPainter,
@@ -323,9 +318,7 @@ class VideoView(QWidget):
         higher than the text and ``pad`` pixels wider on each side, at most the view's
         width less 20 pixels.
         """
-        font = QFont(self.font())
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * scale)
+        font = self._font(self.font().pointSizeF() * scale, bold=True)
         p.setFont(font)
         fm = QFontMetricsF(font)
         w = min(fm.horizontalAdvance(text) + 2 * pad, self.width() - 20)
@@ -340,9 +333,7 @@ class VideoView(QWidget):
 
     def _paint_placeholder(self, p: QPainter) -> None:
         p.setPen(QColor("#8b95a1"))
-        font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        p.setFont(font)
+        p.setFont(self._font(self.font().pointSizeF() * 1.2))
         p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
 
     def _paint_face(
@@ -359,9 +350,7 @@ class VideoView(QWidget):
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(box, 4, 4)
 
-        font = QFont(self.font())
-        font.setBold(True)
-        font.setPointSizeF(max(9.0, min(14.0, box.width() / 12)))
+        font = self._font(max(9.0, min(14.0, box.width() / 12)), bold=True)
         p.setFont(font)
         text, label = label_geometry(text, QFontMetricsF(font), box, target)
         path = QPainterPath()
