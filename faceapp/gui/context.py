@@ -22,6 +22,7 @@ from faceapp.session.gallery import GalleryEdit, GalleryQueue
 from faceapp.session.history_tap import unknown_face_embedder
 from faceapp.session.live import ModelState
 from faceapp.session.meters import LiveMeters
+from faceapp.session.people_state import PeopleState
 from faceapp.session.verdict import Verdict, verification_verdict
 from faceapp.session.window_display import DisplaySize
 from faceapp.session.window_state import (
@@ -29,10 +30,7 @@ from faceapp.session.window_state import (
     VERIFICATION,
     ShownResult,
     automatic_distance_of,
-    claim_after_edit,
-    claim_enrolled,
     distance_in_force,
-    followed_claim,
     liveness_claim,
     match_settings_of,
 )
@@ -144,9 +142,8 @@ class AppContext(QObject):
         self.liveness = LivenessGate()
         self._judgement: Judgement = NO_CHECK
         self._configure_liveness()
-        self._people = PeopleList()
-        self._people_loaded = False
-        self._index: GalleryIndex | None = None
+        #: The people list and matching snapshot shown (kept on the GUI thread).
+        self._gallery_state = PeopleState()
         self._gallery_started = False
         self._history_started = False
         self._gallery = self._gallery_worker(store)
@@ -226,7 +223,7 @@ class AppContext(QObject):
         faceapp.core.errors.ModelError
             When a shipped LFW table is missing or damaged.
         """
-        return distance_in_force(self._settings, self._index, mode)
+        return distance_in_force(self._settings, self._gallery_state.index, mode)
 
     def automatic_distance(self) -> float:
         """Return recognition's automatic distance for the current gallery and stranger rate.
@@ -242,7 +239,7 @@ class AppContext(QObject):
         faceapp.core.errors.ModelError
             When the shipped open-set table is missing or damaged.
         """
-        return automatic_distance_of(self._settings, self._index)
+        return automatic_distance_of(self._settings, self._gallery_state.index)
 
     # -- liveness ----------------------------------------------------------------------
 
@@ -259,7 +256,7 @@ class AppContext(QObject):
 
         True before the people list is read.
         """
-        return claim_enrolled(self._settings.claim, self._people, self._people_loaded)
+        return self._gallery_state.claim_enrolled(self._settings.claim)
 
     def verdict(self) -> Verdict:
         """Return verification's one verdict for the result on screen.
@@ -450,11 +447,10 @@ class AppContext(QObject):
         QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
         self.store = store
         self.history.queue.use_store(store)
-        self._people, self._people_loaded = PeopleList(), False
-        self._index = GalleryIndex.empty()
+        index = self._gallery_state.forget()
         self.people_reset.emit()
-        self.recognition.loop.set_gallery(self._index)
-        self.gallery_index_changed.emit(self._index)
+        self.recognition.loop.set_gallery(index)
+        self.gallery_index_changed.emit(index)
         self.clear_results()
         self._gallery.queue.reload()
         self.gallery_switched.emit(str(store.path))
@@ -475,43 +471,38 @@ class AppContext(QObject):
     @property
     def people_loaded(self) -> bool:
         """True once the people list has been read (``people_reset`` was emitted)."""
-        return self._people_loaded
+        return self._gallery_state.loaded
 
     def people(self) -> list[Person]:
         """Return everybody enrolled, sorted by name ignoring case (no gallery access)."""
-        return self._people.people()
+        return self._gallery_state.people.people()
 
     def people_list(self) -> PeopleList:
         """Return the people list itself (read it, never change it)."""
-        return self._people
+        return self._gallery_state.people
 
     def person(self, person_id: int) -> Person | None:
         """Return the enrolled person with this gallery id, or None."""
-        return self._people.get(person_id)
+        return self._gallery_state.people.get(person_id)
 
     def person_named(self, name: str) -> Person | None:
         """Return the person called ``name``, else one whose name differs only in case."""
-        return self._people.named_ignoring_case(name)
+        return self._gallery_state.people.named_ignoring_case(name)
 
     def gallery_index(self) -> GalleryIndex | None:
         """Return the newest matching snapshot (immutable), or None before the first one."""
-        return self._index
+        return self._gallery_state.index
 
     # -- slots of the gallery thread (GUI thread) ----------------------------------------
 
     @Slot(object)
     def _on_people_loaded(self, snapshot: PeopleSnapshot) -> None:
-        before = self._people
-        self._people = PeopleList.from_snapshot(snapshot)
-        self._people_loaded = True
-        claim = followed_claim(self._settings.claim, before, self._people)
-        if claim != self._settings.claim:
-            self.update_settings(claim=claim)
+        self._follow_claim(self._gallery_state.load(snapshot, self._settings.claim))
         self.people_reset.emit()
 
     @Slot(object)
     def _on_index_ready(self, index: GalleryIndex) -> None:
-        self._index = index
+        self._gallery_state.index = index
         self.recognition.loop.set_gallery(index)
         self.gallery_index_changed.emit(index)
 
@@ -521,18 +512,18 @@ class AppContext(QObject):
             log.warning("gallery %s failed: %s", edit.action, edit.error)
             self.edit_finished.emit(edit)
             return
-        before, after = edit.before, edit.after
-        if after is not None:
-            self._people.replace(before, after)
-            self.person_updated.emit(before, after)
-        elif before is not None:
-            self._people.replace(before, None)
-            self.person_removed.emit(before)
-        claim = claim_after_edit(self._settings.claim, edit)
-        if claim != self._settings.claim:
-            self.update_settings(claim=claim)
+        claim = self._gallery_state.apply(edit, self._settings.claim)
+        if edit.after is not None:
+            self.person_updated.emit(edit.before, edit.after)
+        elif edit.before is not None:
+            self.person_removed.emit(edit.before)
+        self._follow_claim(claim)
         self.gallery_changed.emit()
         self.edit_finished.emit(edit)
+
+    def _follow_claim(self, claim: str | None) -> None:
+        if claim != self._settings.claim:
+            self.update_settings(claim=claim)
 
     @Slot(str)
     def _on_read_failed(self, message: str) -> None:
