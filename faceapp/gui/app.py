@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import threading
@@ -14,19 +13,12 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from faceapp import __version__, paths
-from faceapp.core.types import FrameResult
 from faceapp.gui.context import AppContext
 from faceapp.gui.preferences import PreferencesSaver, guard_preferences_files, load_settings
 from faceapp.gui.safe_text import html_literal
 from faceapp.session.events import EventLog
-from faceapp.session.window_options import (
-    build_parser,
-    ensure_utf8_locale,
-    has_display,
-    install_error_hooks,
-    settings_from_options,
-    settle_heap,
-)
+from faceapp.session.window_options import install_error_hooks, settings_from_options, settle_heap
+from faceapp.session.window_start import prepare_start
 
 __all__ = [
     "AppContext",
@@ -140,32 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     ----------
     argv : list of str, optional
         The ``faceapp gui`` options (without the program name); ``sys.argv[1:]`` when
-        None.  See :func:`build_parser`.
+        None.  See :func:`~faceapp.session.window_options.build_parser`.
 
     Returns
     -------
     int
         0 after a normal close (also after ``--exit-after``), 1 when the gallery or the
-        events file cannot be opened, 2 for bad options.
+        events file cannot be opened, 2 for bad options or no display (see
+        :func:`~faceapp.session.window_start.prepare_start`).
     """
-    try:
-        args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    except SystemExit as exc:  # --help, --version, or an option error already reported
-        return int(exc.code or 0)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+    args = prepare_start(argv)
+    if isinstance(args, int):
+        return args
     interactive = args.exit_after is None
-    ensure_utf8_locale()
-    if not has_display():
-        if interactive and args.screenshot is None:
-            sys.stderr.write(
-                "faceapp: no display found; run it on a desktop, or for a headless run set "
-                "QT_QPA_PLATFORM=offscreen (with --exit-after / --screenshot)\n"
-            )
-            return 2
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
     # Only light modules so far: TensorFlow is imported by the worker thread, after show().
     from faceapp.core.pipeline import FacePipeline
@@ -194,12 +173,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ctx = AppContext(settings, store, FacePipeline())
     saver = save_preferences(ctx, qsettings)
-
-    def _on_result_ready(result: FrameResult) -> None:
-        if events is not None:
-            events.record(result, ctx.settings.mode)
-
-    ctx.result_ready.connect(_on_result_ready)
+    if events is not None:
+        ctx.result_ready.connect(lambda result: events.record(result, ctx.settings.mode))
     ctx.model_state_changed.connect(settle_heap)
 
     window = MainWindow(ctx, source=args.source)
