@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,6 +22,7 @@ from faceapp.storage.archive import (
     read_archive,
 )
 from faceapp.storage.gallery import GalleryError, GalleryStore
+from faceapp.storage.people import sort_key
 from faceapp.storage.postgres_location import (
     DatabaseLocation,
     is_database_location,
@@ -453,6 +454,34 @@ def conflict_heading(file_name: str, n_people: int, n_samples: int, n_enrolled: 
         f"{file_name} holds {_people(n_people)} with {_samples(n_samples)}."
         f" {n_enrolled} of them {verb} already enrolled in this gallery:"
     )
+
+
+def import_question(
+    file_name: str, enrolled: Sequence[str], n_people: int, n_samples: int
+) -> tuple[str, list[str], list[tuple[str, str]]]:
+    """Return the question about people of an archive enrolled already.
+
+    Parameters
+    ----------
+    file_name : str
+        The archive's file name.
+    enrolled : sequence of str
+        The people enrolled both in the archive and in the gallery.
+    n_people, n_samples : int
+        Everything the archive holds.
+
+    Returns
+    -------
+    heading : str
+    names : list of str
+        ``enrolled`` in the order listed (by name, as the people list).
+    choices : list of (str, str)
+        The answers in the order shown: policy and text, with one of them as example.
+    """
+    names = sorted(enrolled, key=sort_key)
+    example = names[0] if names else "Name"
+    choices = [(policy, text.format(example=example)) for policy, text in IMPORT_CHOICES]
+    return conflict_heading(file_name, n_people, n_samples, len(names)), names, choices
 
 
 def export_report(summary: ExportSummary) -> str:

@@ -232,3 +232,12 @@ def test_file_work_awaits_one_open_and_each_job_by_ticket() -> None:
     done(None, None)
     assert work.end_job(7) is None and ends == ["seven"]
     assert work.end_job(8) is not None and not work.jobs_running() and not work.busy()
+
+
+def test_the_import_question_lists_names_in_order_and_names_an_example() -> None:
+    heading, names, choices = gf.import_question("a.zip", ["bob", "Ann", "Émile"], 4, 9)
+    assert heading.startswith("a.zip holds 4 people with 9 samples. 3 of them are already")
+    assert names == ["Ann", "bob", "Émile"]
+    assert [policy for policy, _ in choices] == ["merge", "skip", "rename"]
+    assert choices[2][1] == "Rename: import them as new people, e.g. “Ann (2)”"
+    assert gf.import_question("a.zip", [], 1, 1)[2][2][1].endswith("e.g. “Name (2)”")

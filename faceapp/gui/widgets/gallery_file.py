@@ -18,12 +18,10 @@ from PySide6.QtWidgets import (
 
 from faceapp.gui.safe_text import plain_label
 from faceapp.session.gallery_files import (
-    IMPORT_CHOICES,
     PASSWORD_ADVICE,
-    conflict_heading,
+    import_question,
     shared_gallery_problem,
 )
-from faceapp.storage.people import sort_key
 
 
 class ImportConflictDialog(QDialog):
@@ -54,9 +52,9 @@ class ImportConflictDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Import gallery")
         self.setObjectName("importConflictDialog")
-        ordered = sorted(names, key=sort_key)
+        heading_text, ordered, choices = import_question(file_name, names, n_people, n_samples)
         layout = QVBoxLayout(self)
-        heading = plain_label(conflict_heading(file_name, n_people, n_samples, len(ordered)))
+        heading = plain_label(heading_text)
         heading.setWordWrap(True)
         layout.addWidget(heading)
         self.names_list = QListWidget()
@@ -72,9 +70,8 @@ class ImportConflictDialog(QDialog):
         layout.addWidget(question)
         self._group = QButtonGroup(self)
         self._buttons: dict[str, QRadioButton] = {}
-        example = ordered[0] if ordered else "Name"
-        for policy, text in IMPORT_CHOICES:
-            button = QRadioButton(text.format(example=example))
+        for policy, text in choices:
+            button = QRadioButton(text)
             button.setObjectName(f"{policy}Choice")
             self._group.addButton(button)
             self._buttons[policy] = button

@@ -267,9 +267,7 @@ class GalleryPanel(QWidget):
         selected = self.selected_person()
         self.model.set_filter(text)
         if selected is not None:
-            row = self.model.row_of_name(selected.name)
-            if row >= 0:
-                self._select_row(row)
+            self.select(selected.name)
         self._on_selection_changed()
 
     @Slot()
