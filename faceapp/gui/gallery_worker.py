@@ -60,16 +60,7 @@ class GalleryWorker(LoopWorker):
     ) -> None:
         super().__init__()
         self._thumb_px = thumb_px
-        callbacks = GalleryCallbacks(
-            people_loaded=self.people_loaded.emit,
-            index_ready=self.index_ready.emit,
-            edit_finished=self.edit_finished.emit,
-            thumbnails_ready=self._decode_thumbnails,
-            samples_ready=self.samples_ready.emit,
-            read_failed=self.read_failed.emit,
-            job_finished=self.job_finished.emit,
-            link_changed=self.link_changed.emit,
-        )
+        callbacks = self._emitting(GalleryCallbacks, thumbnails_ready=self._decode_thumbnails)
         #: The session's gallery queue this thread runs: send requests to it.
         self.queue = GalleryQueue(store, callbacks, poll_s)
         self._drive(self.queue)

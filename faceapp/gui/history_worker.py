@@ -51,14 +51,7 @@ class HistoryWorker(LoopWorker):
 
     def __init__(self, store: GalleryStore, flush_interval_s: float = FLUSH_INTERVAL_S) -> None:
         super().__init__()
-        callbacks = HistoryCallbacks(
-            recorded=self.recorded.emit,
-            events_loaded=self.events_loaded.emit,
-            daily_loaded=self.daily_loaded.emit,
-            request_done=self.request_done.emit,
-            settings_changed=self._on_settings,
-            held=self.held.emit,
-        )
+        callbacks = self._emitting(HistoryCallbacks, settings_changed=self._on_settings)
         #: The history queue the thread runs: reads, export, clear, settings, events.
         self.queue = HistoryQueue(store, callbacks, flush_interval_s, decode_crop=jpeg_image)
         self._drive(self.queue)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import fields
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
@@ -42,6 +43,22 @@ class LoopWorker(QObject):
         if self._thread is not None:
             raise RuntimeError("the runner is chosen before the worker starts")
         self._runner = runner
+
+    def _emitting(self, callbacks: type[_T], **own: Callable[..., None]) -> _T:
+        """Return a ``callbacks`` dataclass whose every callback emits the same-named signal.
+
+        The usual wiring of a session queue's callbacks to this worker's signals; a
+        callback in ``own`` (by field name) is used instead of the signal's ``emit``.
+
+        Raises
+        ------
+        AttributeError
+            When a field has no same-named signal and no callback in ``own``.
+        """
+        calls: dict[str, Any] = {}
+        for field in fields(callbacks):  # type: ignore[arg-type]
+            calls[field.name] = own.get(field.name) or getattr(self, field.name).emit
+        return callbacks(**calls)
 
     def start(self, name: str) -> None:
         """Move the worker to a new ``QThread`` called ``name`` and start its loop.
