@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,9 +36,6 @@ from faceapp.session.folder_enrolment import (
     skipped_text,
 )
 from faceapp.session.live import EnrolItem, EnrolOutcome
-from faceapp.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 class EnrolmentRunner(QObject):
@@ -94,7 +90,8 @@ class EnrolmentRunner(QObject):
         self.last_picker: FacePicker | None = None
         self._detector = CallWorker("faceapp-add-photo")
         self._detector.done.connect(self._on_photo_detected)
-        self._detector.failed.connect(self._on_photo_detect_failed)
+        # A photo that cannot be looked at is enrolled anyway: the job says why it fails.
+        self._detector.failed.connect(lambda ticket, _message: self._on_photo_detected(ticket))
         self._photos: dict[int, tuple[str, Path]] = {}
         #: The session's enrolment jobs: made, screened and stored off this thread.
         self.jobs = EnrolJobs(worker.loop, ctx.gallery, self._screened.emit, self._finish)
@@ -108,16 +105,12 @@ class EnrolmentRunner(QObject):
             self._folder_done,
             lambda: self.folder_enrolled.emit(None, ()),
         )
-        self._on_settings_changed(ctx.settings)
+        self.jobs.follow(ctx.settings)
         worker.job_progress.connect(self._on_job_progress)
         worker.job_finished.connect(self._on_job_finished)  # folders of people
         ctx.edit_finished.connect(self.jobs.edit_finished)
-        ctx.settings_changed.connect(self._on_settings_changed)
+        ctx.settings_changed.connect(self.jobs.follow)
         ctx.gallery_job_finished.connect(self.folders.gallery_finished)
-
-    @Slot(object)
-    def _on_settings_changed(self, settings: Settings) -> None:
-        self.jobs.set_rules(settings.threshold, settings.stranger_rate)
 
     def enrol_capture(
         self, name: str, image: np.ndarray, face: Face, report: QualityReport | None = None
@@ -162,25 +155,22 @@ class EnrolmentRunner(QObject):
         return None
 
     @Slot(int, object)
-    def _on_photo_detected(self, ticket: int, value: tuple[np.ndarray, list[Face]]) -> None:
+    def _on_photo_detected(
+        self, ticket: int, value: tuple[np.ndarray, list[Face]] | None = None
+    ) -> None:
+        """Enrol a looked-at photo; ask which face first when it holds several."""
         name, path = self._photos.pop(ticket, ("", Path()))
         if not name:
             return
-        image, faces = value
-        if len(faces) <= 1:
+        if value is None or len(value[1]) <= 1:
             self.enrol_files(name, [path])  # no choice to make; the job reports "no face"
             return
+        image, faces = value
         picker = FacePicker(image, faces, name, self._parent)
         picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         picker.accepted.connect(lambda: self._enrol_picked(name, path, image, picker.chosen()))
         self.last_picker = picker
         picker.open()
-
-    @Slot(int, str)
-    def _on_photo_detect_failed(self, ticket: int, _message: str) -> None:
-        name, path = self._photos.pop(ticket, ("", Path()))
-        if name:
-            self.enrol_files(name, [path])  # the job says why the photo cannot be used
 
     def _enrol_picked(self, name: str, path: Path, image: np.ndarray, face: Face | None) -> int:
         item = EnrolItem(name, str(path), image=image, face=face)
@@ -306,10 +296,7 @@ class EnrolmentRunner(QObject):
 
         def decided() -> None:
             self.warnings.pop(job_id, None)
-            added = dialog.chosen()
-            skipped = len(screened.flagged) - len(added)
-            log.info("job %d: %d added anyway, %d skipped", job_id, len(added), skipped)
-            self.jobs.store(screened.kept(added))
+            self.jobs.decide(screened, dialog.chosen())
 
         dialog.finished.connect(decided)
         dialog.open()
@@ -320,9 +307,6 @@ class EnrolmentRunner(QObject):
         for message in stored.failed:
             QMessageBox.warning(self._parent, "Enrolment failed", html_literal(message))
         if outcome.errors:
-            self._report(outcome)
+            title, lines = "Some photos were not enrolled", capped(outcome.errors)
+            tell(self._parent, QMessageBox.Icon.Warning, title, skipped_text(outcome), lines)
         self.enrolled.emit(outcome, stored.names)
-
-    def _report(self, outcome: EnrolOutcome) -> None:
-        title, lines = "Some photos were not enrolled", capped(outcome.errors)
-        tell(self._parent, QMessageBox.Icon.Warning, title, skipped_text(outcome), lines)

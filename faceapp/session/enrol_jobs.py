@@ -14,6 +14,7 @@ from faceapp.enrolment import PreparedSample
 from faceapp.session.gallery import GalleryEdit, GalleryQueue
 from faceapp.session.live import EnrolItem, EnrolOutcome, RecognitionLoop
 from faceapp.session.runner import ignore
+from faceapp.settings import Settings
 from faceapp.storage.samples import NewSample
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,10 @@ class EnrolJobs:
         """Screen with recognition's ``threshold`` (None: automatic) and ``stranger_rate``."""
         self._rules = (threshold, stranger_rate)
 
+    def follow(self, settings: Settings) -> None:
+        """Screen with the recognition rules of ``settings`` (threshold, stranger rate)."""
+        self.set_rules(settings.threshold, settings.stranger_rate)
+
     def submit(self, items: Sequence[EnrolItem]) -> int:
         """Queue a job of ``items`` on the loop; returns its id (any thread)."""
         return self._loop.submit_job(items, self._finished)
@@ -182,6 +187,16 @@ class EnrolJobs:
         if not screened.flagged:
             self.store(outcome)
         self.on_screened(screened)
+
+    def decide(self, screened: Screened, added: Sequence[int]) -> None:
+        """Store a screened job as the user decided: the flagged samples ``added`` are kept.
+
+        ``added`` are positions in :attr:`Screened.flagged`; the other flagged samples
+        are skipped, the samples nobody refused are stored (any thread).
+        """
+        skipped = len(screened.flagged) - len(added)
+        log.info("job %d: %d added anyway, %d skipped", screened.job_id, len(added), skipped)
+        self.store(screened.kept(added))
 
     def store(self, outcome: EnrolOutcome) -> None:
         """Write the samples of ``outcome``, one write per name (any thread)."""

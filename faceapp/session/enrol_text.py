@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from faceapp.core.guided_capture import GuidedCapture, Shot
 from faceapp.core.types import Box
@@ -74,6 +74,26 @@ def name_hint(text: str, person_named: Callable[[str], Person | None], guided: b
     if guided:
         return f"Adds the samples, from {first} on, to {existing.name}."
     return f"Adds sample {first} to {existing.name}."
+
+
+def add_anyway_text(checked: int) -> str:
+    """Return the wrong-person warning's add button for ``checked`` ticked samples."""
+    return f"Add {checked} anyway" if checked else "Add anyway"
+
+
+def added_rows(accepted: bool, ticked: Sequence[bool]) -> list[int]:
+    """Return the rows of a wrong-person warning to add anyway.
+
+    Parameters
+    ----------
+    accepted : bool
+        The user pressed *Add anyway* (otherwise nothing is added).
+    ticked : sequence of bool
+        The check box of each row; empty when the one flagged sample has none.
+    """
+    if not accepted:
+        return []
+    return [i for i, on in enumerate(ticked) if on] if ticked else [0]
 
 
 def save_text(samples: int) -> str:

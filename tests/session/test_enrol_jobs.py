@@ -70,6 +70,27 @@ def test_a_look_alike_is_not_stored_until_the_caller_keeps_it(tmp_path):
     assert [p.name for p in store.people()] == ["Bea"] and stored[0].names == ["Bea"]
 
 
+def test_the_users_decision_stores_only_what_they_keep(tmp_path):
+    from faceapp.settings import Settings
+
+    ann = GalleryIndex.from_samples([(1, "Ann", REFERENCE)])
+    calls, store, queue, loop, jobs, screened, stored = _setup(tmp_path, ann)
+    jobs.follow(Settings(threshold=0.8, stranger_rate=0.05))
+    assert jobs._rules == (0.8, 0.05)
+    try:
+        jobs.submit([EnrolItem("Bea", "capture", image=WHITE)])
+        loop.step(timeout=0)
+        (asked,) = screened
+        jobs.decide(asked, [])  # skipped: nothing to write, the job ends at once
+        assert stored[-1].names == [] and calls.of("edit") == []
+        jobs.decide(asked, [0])  # added anyway
+        ((edit,),) = calls.wait_for("edit")
+    finally:
+        queue.stop()
+    jobs.edit_finished(edit)
+    assert [p.name for p in store.people()] == ["Bea"] and stored[-1].names == ["Bea"]
+
+
 def test_a_cancelled_job_is_reported_and_nothing_is_written(tmp_path):
     calls, store, queue, loop, jobs, screened, stored = _setup(tmp_path, GalleryIndex.empty())
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from faceapp.core.guided_capture import GuidedCapture, Shot
 from faceapp.core.types import Box
 from faceapp.session.enrol_text import (
+    add_anyway_text,
+    added_rows,
     faces_text,
     gallery_empty,
     name_hint,
@@ -84,3 +86,10 @@ def test_the_enrol_button_saves_guided_samples_or_enrols_a_checked_face():
     assert enrol_button(False, 0, True, True) == ("Enrol", True)
     assert enrol_button(False, 5, False, True) == ("Enrol", False)
     assert enrol_button(False, 0, True, False) == ("Enrol", False)
+
+
+def test_the_wrong_person_warning_adds_only_what_the_user_ticked() -> None:
+    assert add_anyway_text(0) == "Add anyway" and add_anyway_text(2) == "Add 2 anyway"
+    assert added_rows(False, [True, True]) == []  # skipped or closed
+    assert added_rows(True, []) == [0]  # one sample, no check box: "Add anyway"
+    assert added_rows(True, [False, True, True]) == [1, 2]

@@ -249,15 +249,10 @@ class EnrolDialog(QDialog):
             image = self.offer.frame.image
             self.preview.setPixmap(boxed_pixmap(image, self.offer.boxes(), PREVIEW_PX))
 
-    def resolved_name(self) -> str | None:
-        """Return the name to enrol under (an existing person's spelling if it matches), or None."""
-        return resolved_name(self.name_edit.text(), self._ctx.person_named)
-
     def _update_state(self) -> None:
-        named = self.resolved_name() is not None
-        self.name_hint.setText(
-            name_hint(self.name_edit.text(), self._ctx.person_named, self.guided)
-        )
+        typed, person_named = self.name_edit.text(), self._ctx.person_named
+        named = resolved_name(typed, person_named) is not None
+        self.name_hint.setText(name_hint(typed, person_named, self.guided))
         shots = len(self.guided_panel.shots)
         text, enabled = enrol_button(self.guided, shots, self.offer.face_ok, named)
         self.enrol_button.setText(text)
@@ -302,7 +297,7 @@ class EnrolDialog(QDialog):
 
     @Slot()
     def _on_accepted(self) -> None:
-        name = self.resolved_name()
+        name = resolved_name(self.name_edit.text(), self._ctx.person_named)
         if self.guided:
             shots = self.guided_panel.shots
             if name is not None and shots:

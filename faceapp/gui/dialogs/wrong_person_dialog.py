@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from faceapp.core.images import display_name
 from faceapp.gui.images import fitted
 from faceapp.gui.safe_text import make_plain
+from faceapp.session.enrol_text import add_anyway_text, added_rows
 from faceapp.session.flagged import FlaggedSample, flagged_intro, source_label, verdict_sentence
 
 #: Side of the face thumbnails in the list, in pixels.
@@ -134,11 +135,8 @@ class WrongPersonDialog(QDialog):
 
         Empty unless the dialog was accepted.
         """
-        if self.result() != QDialog.DialogCode.Accepted:
-            return []
-        if not self.boxes:
-            return [0]
-        return [i for i, box in enumerate(self.boxes) if box.isChecked()]
+        accepted = self.result() == QDialog.DialogCode.Accepted
+        return added_rows(accepted, [box.isChecked() for box in self.boxes])
 
     @Slot()
     def _on_box_toggled(self) -> None:
@@ -146,5 +144,5 @@ class WrongPersonDialog(QDialog):
             return
         n = sum(box.isChecked() for box in self.boxes)
         self.add_button.setEnabled(n > 0)
-        self.add_button.setText(f"Add {n} anyway" if n else "Add anyway")
+        self.add_button.setText(add_anyway_text(n))
         self.skip_button.setText("Skip all")
