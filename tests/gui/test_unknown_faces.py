@@ -231,3 +231,10 @@ def test_gallery_menu_opens_the_dialog_and_naming_updates_the_window(
     qtbot.waitUntil(lambda: not d.busy, timeout=30_000)
     qtbot.waitUntil(lambda: window.gallery_panel.names().count("Madonna") == 1, timeout=10_000)
     d.close()
+
+
+def test_a_grouping_still_running_is_abandoned_when_the_dialog_is_dismissed(dialog) -> None:
+    dialog.reload()
+    assert dialog._loader._bursts  # the grouping runs in its thread
+    dialog.reject()
+    assert not dialog._loader._bursts and dialog.reads.shown != dialog.reads.asked

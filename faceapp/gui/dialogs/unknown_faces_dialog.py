@@ -88,6 +88,7 @@ class UnknownFacesDialog(FacesDialog):
         self._loader = CallWorker("faceapp-unknown-faces")
         self._loader.done.connect(self._on_loaded)
         self._loader.failed.connect(self._on_load_failed)
+        self.finished.connect(self._loader.stop)  # a grouping still running is abandoned
         self.namer.started.connect(self._on_naming_started)
         self.setWindowTitle("Unknown faces")
         self.setObjectName("unknownFacesDialog")
@@ -166,11 +167,6 @@ class UnknownFacesDialog(FacesDialog):
         self._update_buttons()
         ctx.history.queue.flush_soon()  # what was just seen is among them
         self.reload()
-
-    def done(self, result: int) -> None:
-        """Abandon a grouping still running, then close."""
-        self._loader.stop()
-        super().done(result)
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt API
         """Abandon a grouping still running."""
