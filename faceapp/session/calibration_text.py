@@ -200,6 +200,19 @@ def closest_cells(pair: ClosePair) -> list[str]:
     return [pair.person, pair.other, f"{pair.distance:.3f}", f"{pair.centroid_distance:.3f}"]
 
 
+def closest_tips(pair: ClosePair, limit: float) -> tuple[str | None, str | None]:
+    """Return the tool tips of a closest pair's samples' and means' distances.
+
+    A distance at or under the threshold in use, ``limit``, is marked (the dialog
+    colours it) with :func:`within_text`; one above it has no tip (None).
+    """
+    tip = within_text(limit)
+    return (
+        tip if pair.distance <= limit else None,
+        tip if pair.centroid_distance <= limit else None,
+    )
+
+
 #: One curve of a chart: its x and y values.
 Curve = tuple[np.ndarray, np.ndarray]
 

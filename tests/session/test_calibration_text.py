@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceapp.core.calibration import calibration_report
+from faceapp.core.calibration import ClosePair, calibration_report
 from faceapp.core.matching import GalleryIndex
 from faceapp.session.calibration_text import (
     Marker,
     accept_curves,
     closest_cells,
+    closest_tips,
     column_header,
     empty_state,
     figure_rows,
@@ -18,6 +19,7 @@ from faceapp.session.calibration_text import (
     percent,
     singles_text,
     summary_text,
+    within_text,
 )
 from faceapp.session.threshold_text import describe_threshold, format_threshold
 from faceapp.settings import Settings
@@ -78,6 +80,14 @@ def test_a_closest_pair_row_names_both_and_gives_both_distances():
     cells = closest_cells(pair)
     assert cells[:2] == [pair.person, pair.other] and {pair.person, pair.other} == {"Ann", "Bob"}
     assert cells[2:] == [f"{pair.distance:.3f}", f"{pair.centroid_distance:.3f}"]
+
+
+def test_only_closest_distances_within_the_threshold_get_a_tip():
+    pair = ClosePair("Ann", "Bob", 0.70, 0.90)
+    within, above = closest_tips(pair, 0.80)
+    assert within == within_text(0.80) and above is None
+    assert closest_tips(pair, 0.90) == (within_text(0.90), within_text(0.90))  # at: within
+    assert closest_tips(pair, 0.50) == (None, None)
 
 
 def test_the_charts_curves_are_shares_and_rates_within_their_scales():

@@ -31,13 +31,13 @@ from faceapp.session.calibration_text import (
     LINES_HINT,
     Marker,
     closest_cells,
+    closest_tips,
     column_header,
     empty_state,
     figure_rows,
     markers_of,
     singles_text,
     summary_text,
-    within_text,
 )
 from faceapp.settings import Settings
 
@@ -244,10 +244,10 @@ class CalibrationDialog(QDialog):
             )
             person.setToolTip(pair.person)  # a long name is cut in its cell
             other.setToolTip(pair.other)
-            for item, value in zip(distances, (pair.distance, pair.centroid_distance), strict=True):
-                if value <= limit:
+            for item, tip in zip(distances, closest_tips(pair, limit), strict=True):
+                if tip is not None:
                     item.setForeground(QColor(CLOSE_COLOUR))
-                    item.setToolTip(within_text(limit))
+                    item.setToolTip(tip)
 
     # -- slots -------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class Banner(QFrame):
         self._layout.addWidget(self.label, 1)
         self._buttons: list[QPushButton] = []
         self._layout.addWidget(self.close_button)
-        self.close_button.clicked.connect(self._on_close_clicked)
+        self.close_button.clicked.connect(self.hide)
         self.hide()
 
     def show_message(
@@ -86,7 +86,3 @@ class Banner(QFrame):
     def _run(self, action: Callable[[], None]) -> None:
         self.hide()
         action()
-
-    @Slot()
-    def _on_close_clicked(self) -> None:
-        self.hide()

@@ -58,20 +58,13 @@ def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
 
 
 def _legend(widget: pg.PlotWidget, offset: tuple[int, int]) -> pg.LegendItem:
-    legend = widget.getPlotItem().addLegend(
+    return widget.getPlotItem().addLegend(
         offset=offset,
         labelTextColor=TEXT,
         labelTextSize="8.5pt",
         brush=pg.mkBrush(QColor(18, 22, 27, 210)),
         pen=pg.mkPen("#2f3742"),
     )
-    return legend
-
-
-def _fill(colour: str, alpha: int) -> QColor:
-    c = QColor(colour)
-    c.setAlpha(alpha)
-    return c
 
 
 class CalibrationCharts(QWidget):
@@ -129,37 +122,40 @@ class CalibrationCharts(QWidget):
 
     def show_report(self, report: CalibrationReport) -> None:
         """Draw ``report``'s histograms and accept-rate curves (the lines stay)."""
+        for curve in (self.genuine_curve, self.impostor_curve):
+            self.histogram.removeItem(curve)
+            self._hist_legend.removeItem(curve)
         edges = np.asarray(report.bin_edges, np.float64)
-        top = 1.0
-        for attr, hist, total, colour, what in (
-            ("genuine_curve", report.genuine_hist, report.genuine_pairs, GENUINE, "same person"),
-            (
-                "impostor_curve",
-                report.impostor_hist,
-                report.impostor_pairs,
-                IMPOSTOR,
-                "different people",
-            ),
-        ):
-            old = getattr(self, attr)
-            self.histogram.removeItem(old)
-            self._hist_legend.removeItem(old)
-            share = histogram_share(hist, total)
-            top = max(top, float(share.max()) if len(share) else 0.0)
-            curve = pg.PlotDataItem(
-                edges,
-                share,
-                stepMode="center",
-                fillLevel=0.0,
-                brush=pg.mkBrush(_fill(colour, 70)),
-                pen=pg.mkPen(colour, width=1.6),
-                name=f"{what} ({total:,} pairs)",
-            )
-            self.histogram.addItem(curve)
-            setattr(self, attr, curve)
+        genuine = histogram_share(report.genuine_hist, report.genuine_pairs)
+        impostor = histogram_share(report.impostor_hist, report.impostor_pairs)
+        self.genuine_curve = self._histogram_curve(
+            edges, genuine, GENUINE, f"same person ({report.genuine_pairs:,} pairs)"
+        )
+        self.impostor_curve = self._histogram_curve(
+            edges, impostor, IMPOSTOR, f"different people ({report.impostor_pairs:,} pairs)"
+        )
+        top = max(1.0, *genuine, *impostor)
         self.histogram.setYRange(0.0, top * 1.3, padding=0)
         self._curves(report)
         self._draw_lines()
+
+    def _histogram_curve(
+        self, edges: np.ndarray, share: np.ndarray, colour: str, name: str
+    ) -> pg.PlotDataItem:
+        """Draw one kind's share of pairs per bin on the histogram, filled, and return it."""
+        fill = QColor(colour)
+        fill.setAlpha(70)
+        curve = pg.PlotDataItem(
+            edges,
+            share,
+            stepMode="center",
+            fillLevel=0.0,
+            brush=pg.mkBrush(fill),
+            pen=pg.mkPen(colour, width=1.6),
+            name=name,
+        )
+        self.histogram.addItem(curve)
+        return curve
 
     def _curves(self, report: CalibrationReport) -> None:
         for plot, legend in ((self.far_plot, self._far_legend), (self.tar_plot, self._tar_legend)):
