@@ -51,8 +51,10 @@ from faceapp.session.window_status import (
     OfflineLink,
     enrolled_text,
     enrolling_text,
+    meter_texts,
     model_failed_text,
     opening_text,
+    session_summary,
     source_state,
 )
 
@@ -232,15 +234,7 @@ class MainWindow(QMainWindow):
         self._stop_capture()
         self.worker.stop()
         self.ctx.stop_gallery()
-        shown, processed = self.ctx.meters.shown, self.ctx.meters.processed
-        log.info(
-            "session: %.1f s; frames shown %d (%.1f/s), frames processed %d (%.1f/s)",
-            time.monotonic() - self._start_time,
-            shown.count,
-            shown.mean_rate(),
-            processed.count,
-            processed.mean_rate(),
-        )
+        log.info("%s", session_summary(time.monotonic() - self._start_time, self.ctx.meters))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         """Remember the geometry, stop the workers, close."""
@@ -498,12 +492,4 @@ class MainWindow(QMainWindow):
         self.gallery_panel.capture_button.setEnabled(picture)
         paused = self.chrome.pause_action.isChecked()
         state = source_state(running, paused, self.source.lost, self._started, picture)
-        meters = self.ctx.meters
-        self.chrome.show_status(
-            self.source.label,
-            state,
-            meters.shown.rate(),
-            meters.processed.rate(),
-            meters.latency_ms,
-            meters.faces,
-        )
+        self.chrome.show_status(meter_texts(self.source.label, state, self.ctx.meters))

@@ -31,7 +31,7 @@ from faceapp.session.window_layout import (
     side_width,
 )
 from faceapp.session.window_menus import ACTIONS, MENUS, TOOLBAR, ActionSpec, menu_order
-from faceapp.session.window_status import MODEL_TEXT, pause_texts, status_texts
+from faceapp.session.window_status import MODEL_TEXT, StatusTexts, pause_texts
 
 
 class _SideSplitter(QSplitter):
@@ -297,20 +297,8 @@ class WindowChrome(QObject):
         self.model_busy.setVisible(state == ModelState.LOADING)
         self.status_model.setText(MODEL_TEXT.get(ModelState(state), ""))
 
-    def show_status(
-        self,
-        source: str,
-        state: str,
-        shown_fps: float,
-        processed_fps: float,
-        latency_ms: float,
-        n_faces: int,
-    ) -> None:
-        """Show the source (with ``state`` such as "stopped" or "paused") and the figures.
-
-        See :func:`~faceapp.session.window_status.status_texts`.
-        """
-        texts = status_texts(source, state, shown_fps, processed_fps, latency_ms, n_faces)
+    def show_status(self, texts: StatusTexts) -> None:
+        """Show the source's title and the status bar's fields (see ``meter_texts``)."""
         fields = (self.source_title, self.status_source, self.status_fps, self.status_latency)
         for label, text in zip((*fields, self.status_faces), astuple(texts)):
             label.setText(text)

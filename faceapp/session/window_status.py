@@ -9,6 +9,7 @@ from faceapp import paths
 from faceapp.core.reconnect import LinkStatus
 from faceapp.core.sources import FrameSource, network_scheme, redact_source
 from faceapp.session.live import ModelState
+from faceapp.session.meters import LiveMeters
 from faceapp.settings import Settings
 
 #: The source's state while a live source is lost (no figure is shown then).
@@ -82,6 +83,21 @@ def status_texts(
         f"shown {shown_fps:.1f} fps · processed {processed_fps:.1f} fps",
         f"latency {latency}",
         f"{faces} face{'s' if faces != 1 else ''}",
+    )
+
+
+def meter_texts(source: str, state: str, meters: LiveMeters) -> StatusTexts:
+    """Return :func:`status_texts` of ``source`` in ``state`` with the figures of ``meters``."""
+    rates = meters.shown.rate(), meters.processed.rate()
+    return status_texts(source, state, *rates, meters.latency_ms, meters.faces)
+
+
+def session_summary(seconds: float, meters: LiveMeters) -> str:
+    """Return the log line of a session ``seconds`` long: the frames shown and processed."""
+    shown, processed = meters.shown, meters.processed
+    return (
+        f"session: {seconds:.1f} s; frames shown {shown.count} ({shown.mean_rate():.1f}/s),"
+        f" frames processed {processed.count} ({processed.mean_rate():.1f}/s)"
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from faceapp.core.reconnect import LinkState, LinkStatus
 from faceapp.session import window_status as ws
+from faceapp.session.meters import LiveMeters
 from faceapp.settings import Settings
 
 
@@ -76,3 +77,19 @@ def test_the_offline_banner_shows_while_away_and_hides_only_its_own_text() -> No
     link.message = None
     assert link.change() == ""  # back: hide the offline text
     assert link.change() is None  # once
+
+
+def test_meter_texts_and_the_session_summary_read_the_live_meters() -> None:
+    meters = LiveMeters()
+    for t in (0.0, 0.5, 1.0):
+        meters.shown.tick(t)
+    meters.latency_ms, meters.faces = 42.4, 2
+    texts = ws.meter_texts("grey", "paused", meters)
+    assert (texts.source, texts.latency, texts.faces) == (
+        "grey (paused)",
+        "latency 42 ms",
+        "2 faces",
+    )
+    summary = ws.session_summary(12.34, meters)
+    assert summary.startswith("session: 12.3 s; frames shown 3 (")
+    assert summary.endswith("frames processed 0 (0.0/s)")
