@@ -120,6 +120,15 @@ def gallery_outlook(
     return outlook, per_person
 
 
+def slider_in_force(mode: str, pinned: float | None) -> bool:
+    """Return True when the slider's distance is in force (so the slider is enabled).
+
+    Always in verification; in recognition only when the distance is fixed (``pinned``
+    not None), the automatic rule setting it otherwise.
+    """
+    return mode == VERIFICATION or pinned is not None
+
+
 @dataclass(frozen=True)
 class ThresholdView:
     """What the threshold panel says of the distance in force.

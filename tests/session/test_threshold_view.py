@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from faceapp.core.matching import DEFAULT_STRANGER_RATE, GalleryIndex, default_threshold
-from faceapp.session.threshold_text import gallery_outlook, threshold_view
+from faceapp.session.threshold_text import gallery_outlook, slider_in_force, threshold_view
 
 
 def _index(people: int) -> GalleryIndex:
@@ -57,3 +57,9 @@ def test_the_slider_fixed_box_and_reset_set_the_modes_own_settings():
         "threshold": None,
         "stranger_rate": DEFAULT_STRANGER_RATE,
     }
+
+
+def test_the_slider_is_in_force_in_verification_or_when_recognition_is_pinned() -> None:
+    assert slider_in_force("verification", None) and slider_in_force("verification", 0.6)
+    assert slider_in_force("recognition", 0.8)
+    assert not slider_in_force("recognition", None)  # the automatic rule sets it

@@ -26,6 +26,7 @@ from faceapp.session.threshold_text import (
     fixed_change,
     reset_change,
     slider_change,
+    slider_in_force,
     threshold_view,
 )
 
@@ -161,7 +162,7 @@ class ThresholdPanel(QWidget):
             self.fixed_box.setChecked(pinned is not None)
             k = self.rate_combo.findData(settings.stranger_rate)
             self.rate_combo.setCurrentIndex(max(k, 0))
-        self.slider.setEnabled(pinned is not None or not recognition)
+        self.slider.setEnabled(slider_in_force(mode, pinned))
         self.rate_combo.setEnabled(pinned is None)
         view = threshold_view(
             mode,
