@@ -19,6 +19,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.images import placeholder_pixmap
 from faceapp.gui.safe_text import html_literal
 from faceapp.session.panel_text import person_line, person_tip
+from faceapp.session.people_rows import PeopleRows
 from faceapp.session.thumbnail_cache import ThumbnailCache
 from faceapp.storage.gallery import Person
 from faceapp.storage.people import PeopleList, initials
@@ -73,8 +74,7 @@ class PeopleModel(QStringListModel):
         self._ctx = ctx
         self._with_counts = with_counts
         self._thumbnails = thumbnails
-        self._filter = ""
-        self._rows = PeopleList()
+        self._rows = PeopleRows()
         self._thumbs: ThumbnailCache[QPixmap] = ThumbnailCache()
         self._badges: dict[str, QPixmap] = {}
         self._request_timer = QTimer(self)
@@ -92,33 +92,27 @@ class PeopleModel(QStringListModel):
 
     def person(self, row: int) -> Person | None:
         """Return the person in ``row``, or None when there is no such row."""
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        return self._rows.person(row)
 
     def people(self) -> list[Person]:
         """Return the people listed, in order."""
-        return self._rows.people()
+        return self._rows.listed.people()
 
     def row_of_name(self, name: str) -> int:
         """Return the row of the person called exactly ``name``, or -1 when not listed."""
-        return self._rows.row_of_name(name)
+        return self._rows.listed.row_of_name(name)
 
     def filter_text(self) -> str:
         """Return the text names must contain to be listed ("" lists everybody)."""
-        return self._filter
+        return self._rows.text
 
     def set_filter(self, text: str) -> None:
         """List only the people whose name contains ``text``, ignoring case.
 
         Resets the model (views lose their selection; :class:`GalleryPanel` restores it).
         """
-        text = text.strip()
-        if text == self._filter:
-            return
-        # One more letter typed (the old text is part of the new one): only the people
-        # listed can still match, so only they are searched (100,000 names take ~10 ms).
-        narrower = bool(self._filter) and self._filter.casefold() in text.casefold()
-        self._filter = text
-        self._reload(self._rows if narrower else None)
+        if self._rows.set_filter(text):
+            self._reload()
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         """Rows are selectable and enabled, never editable."""
@@ -132,10 +126,9 @@ class PeopleModel(QStringListModel):
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Return what views show for a row; names are plain text in every role."""
-        row = index.row()
-        if not index.isValid() or not 0 <= row < len(self._rows):
+        person = self._rows.person(index.row()) if index.isValid() else None
+        if person is None:
             return None
-        person = self._rows[row]
         if role == Qt.ItemDataRole.DisplayRole:
             return person_line(person, self._with_counts)
         if role in (self.NameRole, Qt.ItemDataRole.EditRole):
@@ -174,11 +167,7 @@ class PeopleModel(QStringListModel):
     @Slot(object)
     def _on_thumbnails_loaded(self, loaded: tuple[tuple[int, QImage | None], ...]) -> None:
         pixmaps = ((i, None if image is None else QPixmap.fromImage(image)) for i, image in loaded)
-        rows = []
-        for person_id, name in self._thumbs.arrived(pixmaps):
-            row = self._rows.row_of_name(name)
-            if row >= 0 and self._rows[row].id == person_id:
-                rows.append(row)
+        rows = self._rows.rows_of(self._thumbs.arrived(pixmaps))
         if rows:
             # One signal for the batch: a list view may lay itself out again on each.
             first, last = self.index(min(rows)), self.index(max(rows))
@@ -186,17 +175,14 @@ class PeopleModel(QStringListModel):
 
     # -- following the context ---------------------------------------------------------------
 
-    def _reload(self, within: PeopleList | None = None) -> None:
-        rows = (self._ctx.people_list() if within is None else within).matching(self._filter)
+    def _reload(self) -> None:
+        rows = self._rows.listing(self._ctx.people_list())
         # Row removals and insertions, not setStringList(): they change the C++ row
         # count without converting a Python list of 100,000 strings.
-        self._rows = PeopleList()
+        self._rows.listed = PeopleList()
         self.removeRows(0, self.rowCount())
-        self._rows = rows
+        self._rows.listed = rows
         self.insertRows(0, len(rows))
-
-    def _visible(self, person: Person) -> bool:
-        return self._filter.casefold() in person.name.casefold()
 
     @Slot()
     def _on_people_reset(self) -> None:
@@ -208,7 +194,7 @@ class PeopleModel(QStringListModel):
         self._thumbs.forget(after.id)  # a new sample may bring a newer thumbnail
         # The Python rows change first, then the C++ row count: whoever reacts to the
         # row signals (views, selection models) reads rows that are already right.
-        old, row = self._rows.replace(before, after if self._visible(after) else None)
+        old, row = self._rows.update(before, after)
         if old >= 0 and row >= 0:
             if row != old:
                 # moveRows() takes the destination in the numbering before the move.
@@ -223,6 +209,6 @@ class PeopleModel(QStringListModel):
     @Slot(object)
     def _on_person_removed(self, person: Person) -> None:
         self._thumbs.forget(person.id)
-        old, _ = self._rows.replace(person, None)
+        old = self._rows.remove(person)
         if old >= 0:
             self.removeRows(old, 1)
