@@ -79,7 +79,7 @@ def test_a_capture_reaches_its_row_in_three_thread_crossings(
     record("capture pressed")
     dialog = window.capture(name, guided=False)
     dialog.report_ready.connect(lambda: record("report shown"))
-    qtbot.waitUntil(lambda: dialog.report is not None and dialog.enrol_button.isEnabled())
+    qtbot.waitUntil(lambda: dialog.offer.report is not None and dialog.enrol_button.isEnabled())
     record("enrol pressed")
     if name == "Jerry Seinfeld":
         with qtbot.waitSignal(window.enrolment.enrolled, timeout=30_000) as enrolled:

@@ -71,8 +71,8 @@ def test_name_this_face_opens_the_enrol_dialog_on_that_face(qtbot, madonna_windo
     dialog = next(
         w for w in QApplication.topLevelWidgets() if isinstance(w, EnrolDialog) and w.isVisible()
     )
-    assert not dialog.guided and dialog.face is not None
-    got = dialog.face.box
+    assert not dialog.guided and dialog.offer.face is not None
+    got = dialog.offer.face.box
     assert abs(got.x - box.x) < box.w / 3 and abs(got.y - box.y) < box.h / 3
     assert dialog.name_edit.text() == ""
     dialog.reject()

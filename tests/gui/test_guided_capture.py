@@ -99,7 +99,7 @@ def test_single_mode_is_still_there(qtbot, store, real_pipeline, pose_frames):
     qtbot.addWidget(dialog)
     dialog.single_radio.setChecked(True)
     assert not dialog.guided_panel.isVisibleTo(dialog) and dialog.retake_button.isVisibleTo(dialog)
-    qtbot.waitUntil(lambda: dialog.report is not None)
+    qtbot.waitUntil(lambda: dialog.offer.report is not None)
     assert dialog.enrol_button.text() == "Enrol" and dialog.enrol_button.isEnabled()
     assert dialog.guided_panel.shots == []  # nothing is taken in single mode
 

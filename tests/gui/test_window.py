@@ -295,8 +295,8 @@ def test_capture_enrolment_adds_the_person_and_later_frames_name_them(
     assert isinstance(dialog, EnrolDialog)
     assert dialog.guided  # the default
     dialog.single_radio.setChecked(True)
-    qtbot.waitUntil(lambda: not dialog.checking)
-    assert dialog.report is not None and dialog.report.ok, dialog.report
+    qtbot.waitUntil(lambda: not dialog.offer.checking)
+    assert dialog.offer.report is not None and dialog.offer.report.ok, dialog.offer.report
     assert not dialog.enrol_button.isEnabled()  # no name yet
     dialog.name_edit.setText("Jerry Seinfeld")
     assert "new person" in dialog.name_hint.text()
@@ -317,7 +317,7 @@ def test_capture_enrolment_adds_the_person_and_later_frames_name_them(
     # A second capture of the same person adds a sample instead of a new person.
     dialog = window.capture()
     dialog.single_radio.setChecked(True)
-    qtbot.waitUntil(lambda: not dialog.checking)
+    qtbot.waitUntil(lambda: not dialog.offer.checking)
     dialog.name_edit.setText("jerry seinfeld")
     assert "Adds sample #2 to Jerry Seinfeld" in dialog.name_hint.text()
     with qtbot.waitSignal(window.enrolment.enrolled, timeout=30_000):
@@ -347,30 +347,30 @@ def test_capture_dialog_explains_what_to_fix_instead_of_enrolling(
 
     dialog = EnrolDialog(ctx, lambda: snapshots[0], "Jerry Seinfeld", guided=False)
     qtbot.addWidget(dialog)
-    assert dialog.checking and not dialog.enrol_button.isEnabled()
-    qtbot.waitUntil(lambda: not dialog.checking)
-    assert not dialog.report.ok
-    assert any("Look straight at the camera" in p for p in dialog.report.problems)
+    assert dialog.offer.checking and not dialog.enrol_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.offer.checking)
+    assert not dialog.offer.report.ok
+    assert any("Look straight at the camera" in p for p in dialog.offer.report.problems)
     assert "Look straight" in dialog.quality_label.text()
     assert not dialog.enrol_button.isEnabled()
 
     dialog._snapshot = lambda: snapshots[1]
     with qtbot.waitSignal(dialog.report_ready):
         dialog.retake_button.click()
-    assert any("blurred" in p for p in dialog.report.problems)
+    assert any("blurred" in p for p in dialog.offer.report.problems)
     assert not dialog.enrol_button.isEnabled()
 
     dialog._snapshot = lambda: snapshots[2]
     with qtbot.waitSignal(dialog.report_ready):
         dialog.retake_button.click()
-    assert dialog.report.ok
+    assert dialog.offer.report.ok
     assert dialog.enrol_button.isEnabled()
     requested = Recorder(dialog.enrol_requested)
     dialog.enrol_button.click()
     qtbot.waitUntil(lambda: len(requested) == 1)
     name, image, face, report = requested.last
-    assert name == "Jerry Seinfeld" and image is sharp and face is dialog.face
-    assert report is dialog.report  # the check of this face in this frame travels with it
+    assert name == "Jerry Seinfeld" and image is sharp and face is dialog.offer.face
+    assert report is dialog.offer.report  # the check of this face in this frame travels with it
 
 
 @pytest.mark.model

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.core.quality import QualityReport
-from faceapp.core.types import Face
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.face_picker import boxed_pixmap
 from faceapp.gui.loop_worker import CallWorker
@@ -99,7 +98,7 @@ class EnrolDialog(QDialog):
         super().__init__(parent)
         self._ctx = ctx
         self._snapshot = snapshot
-        #: The frame offered and its quality check, run off the GUI thread (OpenCV).
+        #: The frame offered, its face and report; the check runs off the GUI thread (OpenCV).
         self.offer = CaptureOffer()
         self._checks = CallWorker("faceapp-quality-check")
         self._checks.done.connect(self._on_quality_checked)
@@ -185,24 +184,9 @@ class EnrolDialog(QDialog):
     # -- state ---------------------------------------------------------------------------
 
     @property
-    def report(self) -> QualityReport | None:
-        """Quality of the offered face, or None when there is none."""
-        return self.offer.report
-
-    @property
-    def face(self) -> Face | None:
-        """The face offered for enrolment."""
-        return self.offer.face
-
-    @property
     def guided(self) -> bool:
         """True in guided mode (samples are taken by themselves)."""
         return self.guided_radio.isChecked()
-
-    @property
-    def checking(self) -> bool:
-        """True while the quality of the offered face is being checked."""
-        return self.offer.checking
 
     def take(self) -> None:
         """Take the newest processed frame and offer its largest face.
