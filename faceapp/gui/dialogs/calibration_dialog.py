@@ -25,6 +25,7 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.safe_text import hint_label
 from faceapp.gui.widgets.calibration_charts import CalibrationCharts
 from faceapp.gui.widgets.tables import fill_row, read_only_table
+from faceapp.session.calibration_requests import CalibrationRequests
 from faceapp.session.calibration_text import (
     CLOSEST_NOTE,
     FIGURES_TIP,
@@ -97,9 +98,7 @@ class CalibrationDialog(QDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self._ticket = 0
-        self._asked: dict[str, float] | None = None
-        self._stopped = False
+        self._requests = CalibrationRequests()
         self.report: CalibrationReport | None = None
         self.setWindowTitle("How well does it separate my people?")
         self.setObjectName("calibrationDialog")
@@ -174,7 +173,7 @@ class CalibrationDialog(QDialog):
     def open_for(cls, ctx: AppContext, parent: QWidget) -> CalibrationDialog:
         """Show the dialog of ``parent`` (creating it when it is not open) and return it."""
         dialog = parent.findChild(cls)
-        if dialog is None or not isinstance(dialog, cls) or dialog._stopped:
+        if dialog is None or not isinstance(dialog, cls) or dialog._requests.stopped:
             dialog = cls(ctx, parent)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -192,10 +191,10 @@ class CalibrationDialog(QDialog):
         return markers_of(self._ctx.settings, self._ctx.automatic_distance())
 
     def _compute(self, index: GalleryIndex) -> None:
-        if self._stopped:
+        if self._requests.stopped:
             return
-        self._asked = self.thresholds()
-        self._ticket = self._worker.loop.request(index, self._asked)
+        thresholds = self.thresholds()
+        self._requests.sent(self._worker.loop.request(index, thresholds), thresholds)
         self.busy.setText("Computing distances…")
 
     def _show_message(self, text: str) -> None:
@@ -253,14 +252,14 @@ class CalibrationDialog(QDialog):
 
     @Slot(int, object)
     def _on_worker_report_ready(self, ticket: int, report: CalibrationReport) -> None:
-        if ticket != self._ticket:
+        if not self._requests.is_last(ticket):
             return  # an older request: a newer one is on its way
         self.busy.setText("")
         self.show_report(report)
 
     @Slot(int, str)
     def _on_worker_report_failed(self, ticket: int, message: str) -> None:
-        if ticket == self._ticket:
+        if self._requests.is_last(ticket):
             self.busy.setText("")
             self._show_message(message)
 
@@ -273,7 +272,7 @@ class CalibrationDialog(QDialog):
     def _on_settings_changed(self, settings: Settings) -> None:
         self.charts.set_markers(self._markers())
         index = self._ctx.gallery_index()
-        if index is not None and self.thresholds() != self._asked:
+        if index is not None and self._requests.outdated(self.thresholds()):
             self._compute(index)
         elif self.report is not None and empty_state(self.report) is None:
             self._fill_figures(self.report)  # the mode changed: "(in use)" moves
@@ -288,8 +287,7 @@ class CalibrationDialog(QDialog):
 
     @Slot()
     def _stop_worker(self) -> None:
-        if not self._stopped:
-            self._stopped = True
+        if self._requests.stop():
             self._worker.stop()
 
     def done(self, result: int) -> None:  # noqa: D102 - QDialog API
