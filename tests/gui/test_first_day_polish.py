@@ -45,12 +45,12 @@ def test_enter_in_guided_capture_keeps_the_samples_and_saves_them(
     _show_active(qtbot, dialog)
     assert dialog.focusWidget() is dialog.name_edit  # type the name straight away
     panel = dialog.guided_panel
-    qtbot.waitUntil(lambda: len(panel.shots) == 1)
+    qtbot.waitUntil(lambda: len(panel.taken.shots) == 1)
     assert not panel.restart_button.autoDefault()  # "Start over" is never what Enter does
 
     # Enter before a name is typed: nothing happens, the sample stays.
     qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
-    assert len(panel.shots) == 1 and dialog.isVisible()
+    assert len(panel.taken.shots) == 1 and dialog.isVisible()
     assert panel.progress_label.text().startswith("1 of 5")
     # Enter with a name saves the samples taken.
     qtbot.keyClicks(dialog.name_edit, "Jerry Seinfeld")

@@ -49,7 +49,7 @@ def test_guided_capture_takes_each_pose_once_spaced_in_time(
     assert (
         dialog.guided and panel.isVisibleTo(dialog) and not dialog.retake_button.isVisibleTo(dialog)
     )
-    qtbot.waitUntil(lambda: len(panel.shots) == 1)  # frontal and good: taken by itself
+    qtbot.waitUntil(lambda: len(panel.taken.shots) == 1)  # frontal and good: taken by itself
     assert panel.progress_label.text() == "1 of 5 — now turn your head slightly to your left"
     assert not panel.thumbs[0].pixmap().isNull() and panel.thumbs[1].pixmap().isNull()
     assert "Head upright" in dialog.quality_label.text()  # the roll line of the checklist
@@ -59,18 +59,18 @@ def test_guided_capture_takes_each_pose_once_spaced_in_time(
     now[0] += 2.0
     with qtbot.waitSignal(dialog.report_ready, timeout=10_000):
         show(0)
-    assert len(panel.shots) == 1
+    assert len(panel.taken.shots) == 1
     assert panel.hint_label.text() == "Turn your head slightly to your left."
 
     # A turned face right after the last sample: too soon.
     now[0] = 100.0 + 0.1
     with qtbot.waitSignal(dialog.report_ready, timeout=10_000):
         show(1)
-    assert len(panel.shots) == 1 and panel.hint_label.text() == "Hold on a moment."
+    assert len(panel.taken.shots) == 1 and panel.hint_label.text() == "Hold on a moment."
     now[0] += 1.0
     with qtbot.waitSignal(dialog.report_ready, timeout=10_000):
         show(1)
-    assert len(panel.shots) == 2
+    assert len(panel.taken.shots) == 2
     assert panel.progress_label.text() == "2 of 5 — now turn your head slightly to your right"
     assert panel.progress_bar.value() == 2
 
@@ -101,7 +101,7 @@ def test_single_mode_is_still_there(qtbot, store, real_pipeline, pose_frames):
     assert not dialog.guided_panel.isVisibleTo(dialog) and dialog.retake_button.isVisibleTo(dialog)
     qtbot.waitUntil(lambda: dialog.offer.report is not None)
     assert dialog.enrol_button.text() == "Enrol" and dialog.enrol_button.isEnabled()
-    assert dialog.guided_panel.shots == []  # nothing is taken in single mode
+    assert dialog.guided_panel.taken.shots == []  # nothing is taken in single mode
 
 
 @pytest.mark.parametrize("name", ["Jerry Seinfeld", "Madonna"])
@@ -118,7 +118,7 @@ def test_a_guided_capture_in_the_window_is_stored_or_warned_about(
 
     dialog = window.capture(name)
     panel = dialog.guided_panel
-    qtbot.waitUntil(lambda: len(panel.shots) == 3, timeout=60_000)
+    qtbot.waitUntil(lambda: len(panel.taken.shots) == 3, timeout=60_000)
     assert {s.pose for s in panel.capture.shots} == {"front", "left", "right"}
     before = demo_store.find_person(name).n_samples
     if name == "Jerry Seinfeld":
@@ -146,10 +146,10 @@ def test_start_over_forgets_the_samples(qtbot, store, real_pipeline, pose_frames
     dialog = EnrolDialog(ctx, lambda: (Frame(image, 0, 0.0), result), "Jerry Seinfeld")
     qtbot.addWidget(dialog)
     panel = dialog.guided_panel
-    qtbot.waitUntil(lambda: len(panel.shots) == 1)
+    qtbot.waitUntil(lambda: len(panel.taken.shots) == 1)
     assert panel.captions[0].text() == "1 front"
     panel.restart_button.click()
-    assert panel.shots == [] and panel.capture.shots == ()
+    assert panel.taken.shots == [] and panel.capture.shots == ()
     assert panel.thumbs[0].pixmap().isNull() and panel.captions[0].text() == "1"
     assert dialog.enrol_button.text() == "Save 0 samples" and not dialog.enrol_button.isEnabled()
     assert panel.progress_label.text() == "0 of 5 — now look straight at the camera"

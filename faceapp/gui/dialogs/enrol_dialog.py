@@ -222,7 +222,7 @@ class EnrolDialog(QDialog):
             self.quality_label.setText(quality_html(report))
             if self.guided and offer.face is not None:
                 self.guided_panel.offer(offer.frame.image, offer.face, report)
-                if self.guided_panel.done:
+                if self.guided_panel.capture.done:
                     self._poll.stop()
         self._show_preview()
         self._update_state()
@@ -237,7 +237,7 @@ class EnrolDialog(QDialog):
         typed, person_named = self.name_edit.text(), self._ctx.person_named
         named = resolved_name(typed, person_named) is not None
         self.name_hint.setText(name_hint(typed, person_named, self.guided))
-        shots = len(self.guided_panel.shots)
+        shots = len(self.guided_panel.taken.shots)
         text, enabled = enrol_button(self.guided, shots, self.offer.face_ok, named)
         self.enrol_button.setText(text)
         self.enrol_button.setEnabled(enabled)
@@ -248,7 +248,7 @@ class EnrolDialog(QDialog):
     def _on_guided_toggled(self, guided: bool) -> None:
         self.guided_panel.setVisible(guided)
         self.retake_button.setVisible(not guided)
-        if guided and not self.guided_panel.done:
+        if guided and not self.guided_panel.capture.done:
             self._poll.start()
         else:
             self._poll.stop()
@@ -263,7 +263,7 @@ class EnrolDialog(QDialog):
     @Slot()
     def _on_poll_timeout(self) -> None:
         """Guided mode: check the newest processed frame once the previous one is done."""
-        idle = not self.offer.checking and not self.guided_panel.done
+        idle = not self.offer.checking and not self.guided_panel.capture.done
         if idle and self.offer.is_newer(self._snapshot()):
             self.take()
 
@@ -283,7 +283,7 @@ class EnrolDialog(QDialog):
     def _on_accepted(self) -> None:
         name = resolved_name(self.name_edit.text(), self._ctx.person_named)
         if self.guided:
-            shots = self.guided_panel.shots
+            shots = self.guided_panel.taken.shots
             if name is not None and shots:
                 self.enrol_batch_requested.emit(name, shots)
                 self.accept()

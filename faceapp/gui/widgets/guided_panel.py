@@ -24,7 +24,7 @@ from faceapp.core.types import Face
 from faceapp.gui.capture_worker import qimage_from_bgr
 from faceapp.gui.images import fitted
 from faceapp.gui.safe_text import hint_label
-from faceapp.session.enrol_capture import GuidedShots, TakenShot
+from faceapp.session.enrol_capture import GuidedShots
 from faceapp.session.enrol_text import progress_text, shot_caption, shot_tip, thumbnail_box
 
 #: Side of a taken sample's thumbnail, in pixels.
@@ -45,7 +45,7 @@ class GuidedPanel(QWidget):
 
     The capture dialog offers each checked frame with :meth:`offer`; the panel's
     :class:`~faceapp.session.enrol_capture.GuidedShots` decides whether to take it and
-    keeps the frames taken (:attr:`shots`); the panel shows the progress ("2 of 5 — now
+    keeps the frames taken (:attr:`taken`); the panel shows the progress ("2 of 5 — now
     turn your head slightly to your left"), a progress bar and a thumbnail of each sample.
 
     Parameters
@@ -67,8 +67,11 @@ class GuidedPanel(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._taken = GuidedShots(clock, capture)
-        self.capture = self._taken.capture
+        #: The samples taken (:attr:`GuidedShots.shots`: each frame, face and the report
+        #: :meth:`offer` got for it, which enrolment stores instead of checking again).
+        self.taken = GuidedShots(clock, capture)
+        #: The decision rules (``capture.done`` once the target number is taken).
+        self.capture = self.taken.capture
         self.progress_label = QLabel()
         self.progress_label.setObjectName("guidedProgress")
         self.progress_label.setWordWrap(True)
@@ -114,20 +117,6 @@ class GuidedPanel(QWidget):
         layout.addWidget(self.hint_label)
         self._refresh()
 
-    @property
-    def shots(self) -> list[TakenShot]:
-        """The samples taken, as ``(BGR frame, face, its quality report)`` in order (a copy).
-
-        The report is the one :meth:`offer` got for this face in this frame: enrolment
-        stores its figures instead of checking the face again.
-        """
-        return self._taken.shots
-
-    @property
-    def done(self) -> bool:
-        """True once the target number of samples is taken."""
-        return self.capture.done
-
     def offer(self, image: np.ndarray, face: Face, report: QualityReport) -> Decision:
         """Take ``face`` of ``image`` as a sample when the rules allow; return the decision.
 
@@ -139,7 +128,7 @@ class GuidedPanel(QWidget):
             The face whose quality ``report`` describes.
         report : QualityReport
         """
-        decision = self._taken.offer(image, face, report)
+        decision = self.taken.offer(image, face, report)
         if decision.taken:
             k = len(self.capture.shots) - 1
             shot = self.capture.shots[k]
@@ -147,7 +136,7 @@ class GuidedPanel(QWidget):
             self.thumbs[k].setToolTip(shot_tip(k, shot))
             self.captions[k].setText(shot_caption(k, shot))
             self.shots_changed.emit()
-        self.hint_label.setText(self._taken.hint(decision))
+        self.hint_label.setText(self.taken.hint(decision))
         self._refresh()
         return decision
 
@@ -159,7 +148,7 @@ class GuidedPanel(QWidget):
 
     @Slot()
     def _on_restart_clicked(self) -> None:
-        self._taken.reset()
+        self.taken.reset()
         for k, (thumb, caption) in enumerate(zip(self.thumbs, self.captions)):
             thumb.clear()
             thumb.setToolTip("")
