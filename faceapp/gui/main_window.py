@@ -8,14 +8,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QImage
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QMainWindow,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
 from faceapp.core.reconnect import LinkStatus
-from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError, open_source
+from faceapp.core.sources import FrameSource, ImageFolderSource, SourceError
 from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
@@ -43,8 +39,8 @@ from faceapp.session.window_source import (
     USE_DEMO,
     SourceBanner,
     SourceState,
-    camera_mode_for,
     lost_banner,
+    open_spec,
 )
 from faceapp.session.window_state import other_mode
 from faceapp.session.window_status import (
@@ -264,11 +260,7 @@ class MainWindow(QMainWindow):
         self.empty_hint.set_suppressed(False)
         self.video_view.clear(opening_text(self.source.label))
         try:
-            source = (
-                open_source(spec, camera_mode=camera_mode_for(spec, self.ctx.settings))
-                if isinstance(spec, str)
-                else spec
-            )
+            source = open_spec(spec, self.ctx.settings)
         except SourceError as exc:
             self.ctx.begin_source(None)
             self._source_failed(str(exc))

@@ -151,30 +151,22 @@ def central_widget(
     the window's width (see :mod:`faceapp.session.window_layout`).
     """
     left = QWidget()
-    left_layout = QVBoxLayout(left)
-    left_layout.setContentsMargins(0, 0, 0, 0)
+    left_layout = _vbox(left, 0, *banners)
     left_layout.setSpacing(6)
-    for b in banners:
-        left_layout.addWidget(b)
     left_layout.addWidget(video, 1)
     scrolled = QWidget()
     scrolled.setObjectName("sidePanel")
-    scrolled_layout = QVBoxLayout(scrolled)
-    scrolled_layout.setContentsMargins(4, 0, 4, 0)
+    scrolled_layout = _vbox(scrolled, 4)
     scroll = _FittingScrollArea()
-    pinned_boxes: list[_PinnedBox] = []
-    column = _SideColumn(scroll, pinned_boxes)
-    column.setObjectName("sidePanel")
-    column_layout = QVBoxLayout(column)
-    column_layout.setContentsMargins(0, 0, 0, 0)
-    pinned = QVBoxLayout()
-    pinned.setContentsMargins(4, 0, 4, 0)
     scroll.setWidget(scrolled)
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    column_layout.addWidget(scroll)
-    column_layout.addLayout(pinned, 1)
+    pinned_boxes: list[_PinnedBox] = []
+    column = _SideColumn(scroll, pinned_boxes)
+    column.setObjectName("sidePanel")
+    pinned = _vbox(None, 4)
+    _vbox(column, 0, scroll).addLayout(pinned, 1)
     for title, panel, stretch in panels:
         box = _PinnedBox(title) if stretch else QGroupBox(title)
         QVBoxLayout(box).addWidget(panel)
@@ -193,10 +185,17 @@ def central_widget(
     splitter.setStretchFactor(1, 0)
     splitter.setChildrenCollapsible(False)
     central = QWidget()
-    layout = QVBoxLayout(central)
-    layout.setContentsMargins(10, 8, 10, 4)
-    layout.addWidget(splitter)
+    _vbox(central, 0, splitter).setContentsMargins(10, 8, 10, 4)
     return central
+
+
+def _vbox(parent: QWidget | None, side: int, *widgets: QWidget) -> QVBoxLayout:
+    """Return a vertical layout of ``widgets`` with ``side`` pixels left and right, none above."""
+    layout = QVBoxLayout() if parent is None else QVBoxLayout(parent)
+    layout.setContentsMargins(side, 0, side, 0)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return layout
 
 
 class WindowChrome(QObject):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from faceapp.core.reconnect import LinkState, LinkStatus
-from faceapp.core.sources import CameraMode, FrameSource, camera_name
+from faceapp.core.sources import CameraMode, FrameSource, camera_name, open_source
 from faceapp.session.source_choices import camera_key, camera_mode_of
 from faceapp.session.window_status import (
     NO_SOURCE,
@@ -45,6 +45,19 @@ def camera_mode_for(spec: str, settings: Settings) -> CameraMode | None:
         return None
     index = int(spec)
     return camera_mode_of(settings.camera_mode_for(camera_key(index, camera_name(index))))
+
+
+def open_spec(spec: str | FrameSource, settings: Settings) -> FrameSource:
+    """Return the source ``spec`` names, a camera in its remembered mode; a source as it is.
+
+    Raises
+    ------
+    faceapp.core.sources.SourceError
+        When the source cannot be opened (the message says why).
+    """
+    if not isinstance(spec, str):
+        return spec
+    return open_source(spec, camera_mode=camera_mode_for(spec, settings))
 
 
 class SourceState:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from faceapp.core.reconnect import LinkState, LinkStatus
+from faceapp.core.sources import SourceError
 from faceapp.session.window_source import (
     CHOOSE,
     PLAY_AGAIN,
@@ -12,6 +15,7 @@ from faceapp.session.window_source import (
     SourceState,
     camera_mode_for,
     lost_banner,
+    open_spec,
 )
 from faceapp.session.window_status import NO_SOURCE
 from faceapp.settings import Settings
@@ -79,3 +83,13 @@ def test_a_lost_link_is_lost_once_then_back() -> None:
     state.link_changed(lost)
     state.open("rtsp://cam/s", persist=False)
     assert not state.lost  # a new opening starts afresh
+
+
+def test_open_spec_opens_a_named_source_and_passes_a_ready_one_on() -> None:
+    demo = open_spec("demo", Settings())
+    try:
+        assert open_spec(demo, Settings()) is demo
+    finally:
+        demo.close()
+    with pytest.raises(SourceError):
+        open_spec("/no/such/clip.mp4", Settings())
