@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMainWindow
 
-from faceapp.core.errors import ImageError
 from faceapp.core.sources import Frame, FrameSource, ImageFolderSource
 from faceapp.core.types import FrameResult
 from faceapp.gui.capture_worker import CaptureWorker
@@ -16,12 +14,11 @@ from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.photo_results_dialog import PhotoResultsDialog
 from faceapp.gui.window_chrome import WindowChrome
 from faceapp.gui.worker import RecognitionWorker
+from faceapp.session.context_photos import photo_frame
 from faceapp.session.live import ModelState
 from faceapp.session.photo_results import photo_status, photos_done
 from faceapp.session.photos import PhotoLoop
 from faceapp.session.window_photos import FolderRows
-
-log = logging.getLogger(__name__)
 
 
 class PhotoRun(QObject):
@@ -118,18 +115,10 @@ class PhotoRun(QObject):
     def photo_frame(self, position: int) -> tuple[Frame, str] | None:
         """Return photo ``position`` of the folder run as recognised, and its file name.
 
-        Read again from the file (letterboxed like the run), for the face menu of the
-        results table; None when there is no such photo or it cannot be read now.
+        For the face menu of the results table; see
+        :func:`~faceapp.session.context_photos.photo_frame`.
         """
-        source, file = self._source, self._rows.file(position)
-        if source is None or file is None:
-            return None
-        try:
-            image = source.photo(position)
-        except (ImageError, IndexError) as exc:  # moved, deleted or damaged since shown
-            log.warning("cannot read photo %d again: %s", position, exc)
-            return None
-        return Frame(image, position, float(position)), file
+        return photo_frame(self._source, self._rows, position)
 
     def _show_actions(self, visible: bool) -> None:
         for action in self._actions:
