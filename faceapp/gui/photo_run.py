@@ -73,7 +73,7 @@ class PhotoRun(QObject):
         chrome.next_photo_action.triggered.connect(self._on_next_photo_action_triggered)
         chrome.photo_results_action.triggered.connect(self.show_results)
         self.dialog.photo_requested.connect(self._on_dialog_photo_requested)
-        self.dialog.interval_changed.connect(self._on_dialog_interval_changed)
+        self.dialog.interval_box.valueChanged.connect(self._on_dialog_interval_changed)
         ctx.result_ready.connect(self._on_result_ready)
         ctx.model_state_changed.connect(self._on_model_state_changed)
         worker.error.connect(self._on_worker_error)

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDoubleSpinBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 from faceapp.core.types import FaceResult
 from faceapp.gui.face_actions import add_face_entries
 from faceapp.gui.safe_text import plain_label
-from faceapp.gui.widgets.tables import ask_csv_path, fill_row, read_only_table
+from faceapp.gui.widgets.tables import ask_csv_path, fill_row, hbox, read_only_table
 from faceapp.session.photo_results import (
     PhotoRow,
     csv_name,
@@ -54,14 +53,13 @@ class PhotoResultsDialog(QDialog):
     step_actions : sequence of QAction
         The window's previous / pause / next actions, shown as buttons.
     interval_s : float
-        Initial shortest time a photo stays on screen.
+        Initial shortest time a photo stays on screen (:attr:`interval_box`, whose
+        ``valueChanged`` says when the user changes it).
     parent : QWidget, optional
     """
 
     #: The user double-clicked a row: the photo's position.
     photo_requested = Signal(int)
-    #: The user changed how long each photo stays at least, in seconds.
-    interval_changed = Signal(float)
     #: *Name this face…* on a row: the photo's position and the :class:`FaceResult`.
     name_face_requested = Signal(int, object)
     #: *Add to X…* on a row: position, :class:`FaceResult`, the person's name.
@@ -102,29 +100,19 @@ class PhotoResultsDialog(QDialog):
         self.interval_box.setSuffix(" s")
         self.interval_box.setValue(interval_s)
         self.interval_box.setToolTip("Each photo stays until it is processed, and at least this")
-        self.interval_box.valueChanged.connect(self.interval_changed)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self._on_export_button_clicked)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
 
-        steps = QHBoxLayout()
-        for action in step_actions:
-            button = QToolButton()
+        steps = [QToolButton() for _ in step_actions]
+        for button, action in zip(steps, step_actions, strict=True):
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            steps.addWidget(button)
-        steps.addStretch(1)
-        steps.addWidget(QLabel("Show each photo at least"))
-        steps.addWidget(self.interval_box)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.summary_label, 1)
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(close)
         layout = QVBoxLayout(self)
-        layout.addLayout(steps)
+        layout.addLayout(hbox(*steps, None, QLabel("Show each photo at least"), self.interval_box))
         layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        layout.addLayout(hbox((self.summary_label, 1), self.export_button, close))
         self.resize(760, 460)
 
     # -- content -----------------------------------------------------------------------
