@@ -74,8 +74,8 @@ def test_name_this_face_opens_the_enrol_dialog_on_that_face_of_the_photo(qtbot, 
     enrol = next(
         w for w in QApplication.topLevelWidgets() if isinstance(w, EnrolDialog) and w.isVisible()
     )
-    assert not enrol.guided and enrol.face is not None
-    got = enrol.face.box
+    assert not enrol.guided and enrol.offer.face is not None
+    got = enrol.offer.face.box
     assert abs(got.x - box.x) < box.w / 3 and abs(got.y - box.y) < box.h / 3
     assert got.x > 640 * 0.9  # the face on the right half: Elton John's, not Madonna's
     enrol.reject()
