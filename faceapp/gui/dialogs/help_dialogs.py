@@ -32,28 +32,14 @@ from faceapp.session.help_text import (
 from faceapp.session.licences import licence_notices, licences_dir
 
 
-def closable_layout(dialog: QDialog, *widgets: QWidget) -> QVBoxLayout:
-    """Lay ``widgets`` out in a column over a *Close* button, the last one stretching.
-
-    Parameters
-    ----------
-    dialog : QDialog
-        The dialog laid out; *Close* rejects it.
-    *widgets : QWidget
-        Its contents, top to bottom.
-
-    Returns
-    -------
-    QVBoxLayout
-        The dialog's layout, *Close* its last item.
-    """
+def _closable_layout(dialog: QDialog, *widgets: QWidget) -> None:
+    """Lay ``widgets`` out in a column, the last one stretching, over a *Close* button."""
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
     buttons.rejected.connect(dialog.reject)
     layout = QVBoxLayout(dialog)
     for n, widget in enumerate(widgets, 1):
         layout.addWidget(widget, 1 if n == len(widgets) else 0)
     layout.addWidget(buttons)
-    return layout
 
 
 class AboutDialog(QDialog):
@@ -84,7 +70,7 @@ class AboutDialog(QDialog):
         split.addWidget(self.component_list)
         split.addWidget(self.licence_text)
         split.setSizes([300, 600])
-        closable_layout(self, self.header, split)
+        _closable_layout(self, self.header, split)
         self.component_list.currentRowChanged.connect(self.show_notice)
         if self.notices:
             self.component_list.setCurrentRow(0)
@@ -123,7 +109,7 @@ class ShortcutsDialog(QDialog):
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             fill_row(self.table, r, row)
-        closable_layout(self, self.table)
+        _closable_layout(self, self.table)
         self.resize(420, 60 + 32 * max(len(rows), 4))
 
     def rows(self) -> list[tuple[str, str]]:
@@ -142,5 +128,5 @@ class HowToDialog(QDialog):
         self.setWindowTitle("How to use faceapp")
         self.text = QTextBrowser()
         self.text.setHtml(HOW_TO_HTML)
-        closable_layout(self, self.text)
+        _closable_layout(self, self.text)
         self.resize(560, 440)
