@@ -16,9 +16,8 @@ from faceapp import __version__, paths
 from faceapp.gui.context import AppContext
 from faceapp.gui.preferences import PreferencesSaver, guard_preferences_files, load_settings
 from faceapp.gui.safe_text import html_literal
-from faceapp.session.events import EventLog
 from faceapp.session.window_options import install_error_hooks, settings_from_options, settle_heap
-from faceapp.session.window_start import prepare_start
+from faceapp.session.window_start import StartError, open_start_files, prepare_start
 
 __all__ = [
     "AppContext",
@@ -150,8 +149,6 @@ def main(argv: list[str] | None = None) -> int:
     from faceapp.core.pipeline import FacePipeline
     from faceapp.core.runtime import opencv_single_threaded
     from faceapp.gui.main_window import MainWindow
-    from faceapp.session.gallery_files import startup_gallery
-    from faceapp.storage.gallery import GalleryError
 
     app = create_application()
     install_excepthook()
@@ -161,15 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from_options(load_settings(qsettings), args)
 
     try:
-        store = startup_gallery(args.gallery, qsettings)
-    except (GalleryError, OSError) as exc:
-        return _fail(f"The gallery cannot be opened: {exc}", interactive)
-    events = None
-    if args.events is not None:
-        try:
-            events = EventLog(args.events)
-        except OSError as exc:
-            return _fail(f"The events file {args.events} cannot be opened: {exc}", interactive)
+        store, events = open_start_files(args, qsettings)
+    except StartError as exc:
+        return _fail(str(exc), interactive)
 
     ctx = AppContext(settings, store, FacePipeline())
     saver = save_preferences(ctx, qsettings)

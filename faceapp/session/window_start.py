@@ -1,4 +1,4 @@
-"""The desktop application's start before Qt: its options, logging, locale and display."""
+"""The desktop application's start: options, logging, locale, display, gallery, events file."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from faceapp.session.window_options import build_parser, ensure_utf8_locale, has_display
+
+if TYPE_CHECKING:
+    from faceapp.session.events import EventLog
+    from faceapp.session.gallery_files import Remembered
+    from faceapp.storage.gallery import GalleryStore
 
 #: What an interactive start says on stderr where there is no display (it exits with 2).
 NO_DISPLAY = (
@@ -50,3 +56,41 @@ def prepare_start(argv: list[str] | None) -> argparse.Namespace | int:
             return 2
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     return args
+
+
+class StartError(Exception):
+    """A file the start needs cannot be opened; the message says which and why."""
+
+
+def open_start_files(
+    args: argparse.Namespace, remembered: Remembered
+) -> tuple[GalleryStore, EventLog | None]:
+    """Open the gallery to start with and the ``--events`` file, if any.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options of :func:`prepare_start` (``gallery`` and ``events``).
+    remembered : Remembered
+        Where the gallery chosen last is kept (``QSettings``); see
+        :func:`~faceapp.session.gallery_files.startup_gallery`.
+
+    Raises
+    ------
+    StartError
+        When the gallery or the events file cannot be opened.
+    """
+    from faceapp.session.events import EventLog
+    from faceapp.session.gallery_files import startup_gallery
+    from faceapp.storage.gallery import GalleryError
+
+    try:
+        store = startup_gallery(args.gallery, remembered)
+    except (GalleryError, OSError) as exc:
+        raise StartError(f"The gallery cannot be opened: {exc}") from exc
+    if args.events is None:
+        return store, None
+    try:
+        return store, EventLog(args.events)
+    except OSError as exc:
+        raise StartError(f"The events file {args.events} cannot be opened: {exc}") from exc
