@@ -10,7 +10,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from faceapp.core.liveness import ChallengeState
-from faceapp.core.liveness.gate import NO_CHECK, Judgement, LivenessGate
+from faceapp.core.liveness.gate import Judgement, LivenessGate
 from faceapp.core.matching import GalleryIndex
 from faceapp.core.pipeline import FacePipeline, MatchSettings
 from faceapp.core.types import FrameResult
@@ -18,6 +18,7 @@ from faceapp.gui.capture_worker import CaptureWorker
 from faceapp.gui.gallery_worker import GalleryWorker
 from faceapp.gui.history_worker import HistoryWorker
 from faceapp.gui.worker import RecognitionWorker
+from faceapp.session.context_liveness import ShownJudgement
 from faceapp.session.gallery import GalleryEdit, GalleryQueue
 from faceapp.session.history_tap import unknown_face_embedder
 from faceapp.session.live import ModelState
@@ -140,7 +141,7 @@ class AppContext(QObject):
         #: The head-turn challenge of verification mode: judges each result in the
         #: recognition thread; the judgement comes with the result (:meth:`publish_result`).
         self.liveness = LivenessGate()
-        self._judgement: Judgement = NO_CHECK
+        self._judged = ShownJudgement(self.liveness)
         self._configure_liveness()
         #: The people list and matching snapshot shown (kept on the GUI thread).
         self._gallery_state = PeopleState()
@@ -245,11 +246,11 @@ class AppContext(QObject):
 
     def challenge_state(self) -> ChallengeState | None:
         """Return the liveness challenge's state after the latest result, or None."""
-        return self._judgement.challenge
+        return self._judged.judgement.challenge
 
     def judgement(self) -> Judgement:
         """Return the liveness judgement of the latest result (or after a reset)."""
-        return self._judgement
+        return self._judged.judgement
 
     def claim_enrolled(self) -> bool:
         """Return False when a claim is set and nobody of that name is enrolled.
@@ -265,22 +266,17 @@ class AppContext(QObject):
         the history records it (see :mod:`faceapp.session.verdict`).
         """
         return verification_verdict(
-            self._shown.current, self._settings.claim, self._judgement, self.claim_enrolled()
+            self._shown.current, self._settings.claim, self._judged.judgement, self.claim_enrolled()
         )
 
     def retry_challenge(self) -> None:
         """Start the liveness challenge again ("Try again"); emits ``challenge_changed``."""
-        self.liveness.reset()
-        self._set_judgement(self.liveness.judgement(), force=True)
+        self._judged.restart()
+        self.challenge_changed.emit(self._judged.judgement.challenge)
 
     def _configure_liveness(self) -> None:
-        if self.liveness.configure(liveness_claim(self._settings), self._settings.liveness):
-            self._set_judgement(self.liveness.judgement(), force=True)
-
-    def _set_judgement(self, judgement: Judgement, force: bool = False) -> None:
-        before, self._judgement = self._judgement, judgement
-        if force or judgement != before:
-            self.challenge_changed.emit(judgement.challenge)
+        if self._judged.configure(liveness_claim(self._settings), self._settings.liveness):
+            self.challenge_changed.emit(self._judged.judgement.challenge)
 
     # -- sources, frames and results ----------------------------------------------------
 
@@ -360,11 +356,8 @@ class AppContext(QObject):
         the gate's current one); without it (a result from elsewhere) it is judged here.
         """
         self._shown.add_result(result)
-        if judgement is None:
-            judgement = self.liveness.judge(result, self._settings.mode)
-        elif not self.liveness.is_current(judgement):  # judged before "Try again" or an end
-            judgement = self.liveness.judgement()
-        self._set_judgement(judgement)
+        if self._judged.take(result, judgement, self._settings.mode):
+            self.challenge_changed.emit(self._judged.judgement.challenge)
         self.result_ready.emit(result)
         self._refresh_current()
 
