@@ -252,22 +252,15 @@ class AppContext(QObject):
         """Return the liveness judgement of the latest result (or after a reset)."""
         return self._judged.judgement
 
-    def claim_enrolled(self) -> bool:
-        """Return False when a claim is set and nobody of that name is enrolled.
-
-        True before the people list is read.
-        """
-        return self._gallery_state.claim_enrolled(self._settings.claim)
-
     def verdict(self) -> Verdict:
         """Return verification's one verdict for the result on screen.
 
         The panel shows it, the face's box shows the same decision and distance, and
         the history records it (see :mod:`faceapp.session.verdict`).
         """
-        return verification_verdict(
-            self._shown.current, self._settings.claim, self._judged.judgement, self.claim_enrolled()
-        )
+        claim = self._settings.claim
+        enrolled = self._gallery_state.claim_enrolled(claim)
+        return verification_verdict(self._shown.current, claim, self._judged.judgement, enrolled)
 
     def retry_challenge(self) -> None:
         """Start the liveness challenge again ("Try again"); emits ``challenge_changed``."""
