@@ -13,16 +13,8 @@ from faceapp.core.types import FaceResult, FrameResult
 from faceapp.gui.context import AppContext
 from faceapp.gui.dialogs.enrol_dialog import EnrolDialog
 from faceapp.gui.loop_worker import CallWorker
-from faceapp.gui.safe_text import html_literal
-from faceapp.session.face_labels import (
-    FACE_GONE,
-    PHOTO_GONE,
-    correction_job,
-    correction_note,
-    correction_of,
-    face_alone,
-    face_menu,
-)
+from faceapp.session.face_labels import FACE_GONE, PHOTO_GONE, correction_of, face_alone, face_menu
+from faceapp.session.naming_corrections import NOT_CORRECTED, Corrections, can_correct
 
 #: ``() -> (Frame, FrameResult) | None``: the newest processed frame (RecognitionWorker's).
 Snapshot = Callable[[], tuple[Frame, FrameResult] | None]
@@ -114,7 +106,7 @@ class FaceActions(QObject):
         self._embedder = CallWorker("faceapp-correction")
         self._embedder.done.connect(self._on_embedded)
         self._embedder.failed.connect(self._on_embed_failed)
-        self._corrections: dict[int, tuple[int, str, str]] = {}
+        self._corrections = Corrections()
         #: Messages for the status bar: ``(text)``; set by the window.
         self.say: Callable[[str], None] = lambda _text: None
         #: Reads a photo of the folder run (:meth:`PhotoRun.photo_frame`); set by the window.
@@ -173,29 +165,27 @@ class FaceActions(QObject):
 
     def _correct(self, frame: Frame, fr: FaceResult, person_id: int, source: str) -> int | None:
         person = self._ctx.person(person_id)
-        if person is None or not hasattr(self._ctx.store, "add_negative"):
-            self.say("Not corrected: that person is no longer enrolled")
+        if person is None or not can_correct(self._ctx.store):
+            self.say(NOT_CORRECTED)
             return None
         pipeline = self._ctx.pipeline
         ticket = self._embedder.submit(
             lambda: correction_of(pipeline, frame.image, fr.face), "embedding a face to correct"
         )
-        self._corrections[ticket] = (person_id, person.name, source)
+        self._corrections.start(ticket, person_id, person.name, source)
         return ticket
 
     @Slot(int, object)
     def _on_embedded(self, ticket: int, value: tuple[np.ndarray, bytes]) -> None:
-        pid, name, source = self._corrections.pop(ticket, (0, "", ""))
-        if not pid:
-            return
-        job = correction_job(pid, name, *value, source)
-        self._ctx.gallery.submit_job(job, write=True, errors=(ValueError, KeyError))
-        self.say(correction_note(name))
+        done = self._corrections.embedded(ticket, *value)
+        if done is not None:
+            job, note = done
+            self._ctx.gallery.submit_job(job, write=True, errors=(ValueError, KeyError))
+            self.say(note)
 
     @Slot(int, str)
     def _on_embed_failed(self, ticket: int, message: str) -> None:
-        _, name, _ = self._corrections.pop(ticket, (0, "", ""))
-        self.say(html_literal(correction_note(name, message)))
+        self.say(self._corrections.failed(ticket, message))  # plain text: the status bar
 
     def stop(self) -> None:
         """Abandon an embedding still running (the window closes)."""

@@ -86,3 +86,19 @@ def test_this_is_not_x_stores_a_correction(qtbot, madonna_window, demo_store):
     qtbot.waitUntil(lambda: len(demo_store.negatives("Madonna")) == 1, timeout=30_000)
     negative = demo_store.negatives("Madonna")[0]
     assert negative.source == "live view" and negative.crop[:2] == b"\xff\xd8"
+
+
+def test_a_failed_correction_is_said_in_plain_words(qtbot, madonna_window, monkeypatch):
+    """The status bar shows plain text: the failure must not arrive wrapped in markup."""
+    from faceapp.gui import face_actions
+
+    def fail(*_args):
+        raise ValueError("no face <here>")
+
+    monkeypatch.setattr(face_actions, "correction_of", fail)
+    view = madonna_window.video_view
+    view.face_menu(_madonna(view)).actions()[-1].trigger()
+    status = madonna_window.statusBar()
+    qtbot.waitUntil(lambda: "Not corrected" in status.currentMessage(), timeout=30_000)
+    said = status.currentMessage()
+    assert said.startswith("Not corrected (Madonna): ") and said.endswith("no face <here>")
