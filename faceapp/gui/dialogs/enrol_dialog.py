@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -268,16 +267,13 @@ class EnrolDialog(QDialog):
             self.take()
 
     def done(self, result: int) -> None:
-        """Stop looking at frames, then close with ``result``."""
+        """Stop looking at frames, then close with ``result``.
+
+        Every way of closing ends here: QDialog's close event rejects a shown dialog.
+        """
         self._poll.stop()
         self._checks.stop()
         super().done(result)
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
-        """Stop the quality checks also when the dialog is closed without an answer."""
-        self._poll.stop()
-        self._checks.stop()
-        super().closeEvent(event)
 
     @Slot()
     def _on_accepted(self) -> None:
