@@ -46,6 +46,11 @@ class UnknownGroups:
         rest = [i for i in reversed(group.event_ids) if i not in best]  # then the newest
         return (best + rest)[:SHOWN_FACES]
 
+    def cover(self, group: FaceGroup) -> Any | None:
+        """Return the crop a group is listed by (its first face shown), or None without one."""
+        shown = self.shown_faces(group)
+        return self.crops.get(shown[0]) if shown else None
+
 
 def load_groups(store: GalleryStore, decode: Callable[[bytes], Any] | None = None) -> UnknownGroups:
     """Read the unknown faces of ``store``'s history and group them (blocking, ~1 s per 10k faces).

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceapp.session.unknown_faces import Naming, NamingRefused
+from faceapp.session.unknown_faces import Naming, NamingRefused, UnknownGroups
 from faceapp.session.unknown_rows import (
     NO_GROUPS,
     action_note,
@@ -146,3 +146,10 @@ def test_the_actions_on_groups_run_only_on_a_selection_that_allows_them():
     assert action_end(MERGE, None, "locked") == ("", "Not done: locked")
     assert group_tip(_group(31, 1, sources=(None,))) == "no source recorded"
     assert group_tip(_group(31, 2, sources=("a.mp4", "cam 0"))) == "a.mp4\ncam 0"
+
+
+def test_a_group_is_listed_by_its_first_face_shown() -> None:
+    group, bare = _group(1, 3), _group(10, 2)
+    data = UnknownGroups((group, bare), {i: f"crop {i}" for i in group.event_ids})
+    assert data.cover(group) == f"crop {data.shown_faces(group)[0]}"
+    assert data.cover(bare) is None  # no crop decoded for it

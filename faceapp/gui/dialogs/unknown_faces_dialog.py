@@ -200,10 +200,9 @@ class UnknownFacesDialog(FacesDialog):
         with QSignalBlocker(self.groups):
             self.groups.clear()
             for g in data.groups:
-                shown = data.shown_faces(g)
-                crop = data.crops.get(shown[0]) if shown else None
                 tip = html_literal(group_tip(g))
-                _add_item(self.groups, g.id, crop, tip, group_text(g)).setSelected(g.id in keep)
+                item = _add_item(self.groups, g.id, data.cover(g), tip, group_text(g))
+                item.setSelected(g.id in keep)
             if not self.groups.selectedItems() and self.groups.count():
                 self.groups.setCurrentRow(0)
         self.summary.setText(groups_summary(data.groups, self._note))
