@@ -9,7 +9,6 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from faceapp import paths
 from faceapp.core.quality import QualityReport
 from faceapp.core.types import Face
 from faceapp.gui.context import AppContext
@@ -21,7 +20,7 @@ from faceapp.gui.safe_text import html_literal, plain_label
 from faceapp.gui.widgets.banner import Banner
 from faceapp.gui.worker import RecognitionWorker
 from faceapp.session.capture_check import Shot, capture_items, checked_samples, faces_in_photo
-from faceapp.session.enrol_folders import FolderEnrolments
+from faceapp.session.enrol_folders import DemoOffer, FolderEnrolments, demo_missing_text
 from faceapp.session.enrol_jobs import EnrolJobs, Screened, Stored
 from faceapp.session.flagged import flagged_of
 from faceapp.session.folder_enrolment import (
@@ -30,7 +29,6 @@ from faceapp.session.folder_enrolment import (
     capped,
     demo_items,
     demo_label,
-    demo_offer_due,
     photos_label,
     picked_label,
     skipped_text,
@@ -80,7 +78,7 @@ class EnrolmentRunner(QObject):
         self._worker = worker
         self._parent = parent
         self._progress: dict[int, QProgressDialog] = {}
-        self._demo_checked = False
+        self._demo = DemoOffer()
         #: Open wrong-person warnings by job id (nothing of the job is stored meanwhile).
         self.warnings: dict[int, WrongPersonDialog] = {}
         self._busy: QProgressDialog | None = None
@@ -180,11 +178,7 @@ class EnrolmentRunner(QObject):
         """Enrol each demo person from one photo; None when the demo photos are absent."""
         items = demo_items()
         if not items:
-            QMessageBox.information(
-                self._parent,
-                "Demo people",
-                f"The demo photos are missing: {paths.missing_files_advice()}.",
-            )
+            QMessageBox.information(self._parent, "Demo people", demo_missing_text())
             return None
         return self._start(items, demo_label(len(items)))
 
@@ -221,10 +215,7 @@ class EnrolmentRunner(QObject):
         runs after the user accepted (the window switches to the demo source).
         """
         ctx = self._ctx
-        if self._demo_checked:
-            return
-        self._demo_checked = True
-        if not demo_offer_due(ctx.settings.demo_offered, bool(ctx.people())):
+        if not self._demo.due(ctx.settings.demo_offered, bool(ctx.people())):
             return
         ctx.update_settings(demo_offered=True)
 

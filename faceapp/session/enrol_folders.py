@@ -7,10 +7,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from faceapp import paths
 from faceapp.bulk_enrolment import scan_people_folder
 from faceapp.session.folder_enrolment import (
     FolderReport,
     FolderRun,
+    demo_offer_due,
     folder_run,
     store_job,
     stored_report,
@@ -20,6 +22,29 @@ from faceapp.session.live import EnrolItem, EnrolOutcome
 from faceapp.session.runner import ignore
 
 log = logging.getLogger(__name__)
+
+
+def demo_missing_text() -> str:
+    """Return what the window says when the demo people cannot be enrolled (no photos)."""
+    return f"The demo photos are missing: {paths.missing_files_advice()}."
+
+
+class DemoOffer:
+    """Whether to offer the demo people: looked at once per run, offered once ever."""
+
+    def __init__(self) -> None:
+        self._looked = False
+
+    def due(self, offered: bool, anyone: bool) -> bool:
+        """Return True the first time it is asked, when the offer is due.
+
+        ``offered``: offered in an earlier run; ``anyone``: somebody is enrolled (see
+        :func:`~faceapp.session.folder_enrolment.demo_offer_due`).
+        """
+        if self._looked:
+            return False
+        self._looked = True
+        return demo_offer_due(offered, anyone)
 
 
 class FolderEnrolments:

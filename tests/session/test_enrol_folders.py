@@ -93,3 +93,15 @@ def test_a_cancelled_folder_stores_nothing(tmp_path: Path) -> None:
     assert front.events[-1] == "cancelled" and len(front.gallery.jobs) == 1
     front.folders.job_finished(7, EnrolOutcome(7, (), ("no face",) * 2, failed=(0, 1)))
     assert len(front.gallery.jobs) == 1  # reported once only
+
+
+def test_the_demo_offer_is_looked_at_once_per_run() -> None:
+    from faceapp.bulk_enrolment import demo_people
+    from faceapp.session.enrol_folders import DemoOffer, demo_missing_text
+
+    present = bool(demo_people())
+    offer = DemoOffer()
+    assert offer.due(False, False) == present  # only with the demo photos there
+    assert not offer.due(False, False)  # asked again in the same run
+    assert not DemoOffer().due(True, False) and not DemoOffer().due(False, True)
+    assert demo_missing_text().startswith("The demo photos are missing: ")
