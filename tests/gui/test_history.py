@@ -390,3 +390,24 @@ def test_after_a_gallery_switch_events_go_to_the_new_file(qtbot, recorded_store,
         worker.stop()
     assert len(History(recorded_store).events()) == before + 1  # queued before the switch
     assert [e.source for e in History(other).events()] == ["camera 1", "camera 1"]
+
+
+def test_the_person_filtered_on_leaving_the_gallery_reads_the_history_once(
+    qtbot, started_ctx, monkeypatch
+):
+    from faceapp.gui.dialogs.history_dialog import HistoryDialog
+
+    dialog = HistoryDialog(started_ctx)
+    qtbot.addWidget(dialog)
+    dialog.person_box.setCurrentIndex(dialog.person_box.findData("Bob"))
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=10_000)
+    queue = dialog._worker.queue
+    asked = []
+    request_events = queue.request_events
+    monkeypatch.setattr(queue, "request_events", lambda q: asked.append(q) or request_events(q))
+    ann = [p for p in started_ctx.people() if p.name == "Ann"]
+    monkeypatch.setattr(started_ctx, "people", lambda: ann)  # Bob was deleted
+    started_ctx.people_reset.emit()
+    assert dialog.person_box.currentData() is None  # back to everybody
+    assert [q.name for q in asked] == [None]
+    qtbot.waitUntil(lambda: dialog.events_read.settled, timeout=10_000)

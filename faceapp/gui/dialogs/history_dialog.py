@@ -319,13 +319,13 @@ class HistoryDialog(FacesDialog):
             refill(box, choices)
 
     def _fill_people(self) -> None:
-        if not refill(self.person_box, person_items([p.name for p in self._ctx.people()])):
-            self.reload()  # the person filtered on is gone
+        """Offer the people enrolled (a person gone is no longer filtered on); no read."""
+        refill(self.person_box, person_items([p.name for p in self._ctx.people()]))
 
     @Slot()
     def _on_people_changed(self) -> None:
         self._fill_people()
-        self.reload()
+        self.reload()  # once, whether or not the person filtered on is gone
 
     @Slot(int)
     def _on_recorded(self, n: int) -> None:

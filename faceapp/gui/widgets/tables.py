@@ -84,19 +84,17 @@ def hbox(*parts: QWidget | QLayout | tuple[QWidget, int] | int | None) -> QHBoxL
     return row
 
 
-def refill(box: QComboBox, choices: Sequence[tuple[str, object]]) -> bool:
+def refill(box: QComboBox, choices: Sequence[tuple[str, object]]) -> None:
     """Give ``box`` these ``(label, value)`` choices, the one chosen kept (no signals).
 
-    Returns False when the value chosen is gone (the first choice is chosen instead).
+    When the value chosen is gone, the first choice is chosen instead.
     """
     current = box.currentData()
     with QSignalBlocker(box):
         box.clear()
         for label, value in choices:
             box.addItem(label, value)
-        index = box.findData(current) if current is not None else 0
-        box.setCurrentIndex(max(index, 0))
-    return index >= 0
+        box.setCurrentIndex(max(box.findData(current), 0) if current is not None else 0)
 
 
 def choice_box(choices: Sequence[tuple[str, object]], width: int = 0) -> QComboBox:
