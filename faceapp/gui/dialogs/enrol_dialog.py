@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -267,13 +268,16 @@ class EnrolDialog(QDialog):
             self.take()
 
     def done(self, result: int) -> None:
-        """Stop looking at frames, then close with ``result``.
-
-        Every way of closing ends here: QDialog's close event rejects a shown dialog.
-        """
+        """Stop looking at frames, then close with ``result``."""
         self._poll.stop()
         self._checks.stop()
         super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        """Stop the checks also when a dialog never shown is closed (no ``done`` then)."""
+        self._poll.stop()
+        self._checks.stop()
+        super().closeEvent(event)
 
     @Slot()
     def _on_accepted(self) -> None:
