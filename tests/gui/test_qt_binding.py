@@ -26,4 +26,7 @@ def test_emitting_bools_keeps_their_reference_counts(qapp) -> None:
         emitter.flag.emit(False)
         emitter.opened.emit(0, "camera", 30.0, True)
     received.clear()
-    assert (sys.getrefcount(True), sys.getrefcount(False)) == before
+    after = sys.getrefcount(True), sys.getrefcount(False)
+    # The fault lost one reference per emission: 1,000 for True here.  Threads that other
+    # tests left winding down move the process-wide counts by a few meanwhile.
+    assert abs(after[0] - before[0]) < 50 and abs(after[1] - before[1]) < 50, (before, after)
