@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Test workers (pytest-xdist, whole files per worker); TEST_JOBS=0 runs in this process.
+TEST_JOBS ?= 2
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
 .PHONY: setup weights run test lint bench package package-check clean
@@ -28,7 +30,7 @@ test: setup
 	$(BIN)/ruff format --check faceapp tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check faceapp tests benchmarks
