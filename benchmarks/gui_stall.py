@@ -461,27 +461,32 @@ def run(
         new = old + " Renamed"
         panel.select(old)
         app.processEvents()
+        # The rename dialog answers itself for this phase only: the test suite runs this
+        # benchmark inside its own process, and other tests' windows follow.
+        asked = gallery_panel.ask_name
         gallery_panel.ask_name = lambda *a, new=new, **k: new  # type: ignore[assignment]
+        try:
+            seen: list[Any] = [None, False]  # the last snapshot looked at, and the answer
 
-        seen: list[Any] = [None, False]  # the last snapshot looked at, and the answer
+            def recognised_as(name: str, seen: list[Any] = seen) -> bool:
+                g = worker.loop.gallery_index()
+                if g is not None and g is not seen[0]:  # 100,000 names: look once per snapshot
+                    seen[:] = [g, name in g.names]
+                return bool(seen[1]) and g is seen[0]
 
-        def recognised_as(name: str, seen: list[Any] = seen) -> bool:
-            g = worker.loop.gallery_index()
-            if g is not None and g is not seen[0]:  # 100,000 names: look once per snapshot
-                seen[:] = [g, name in g.names]
-            return bool(seen[1]) and g is seen[0]
-
-        runs["rename"].append(
-            measure(
-                meter,
-                [lambda: panel.rename_button.click()],
-                lambda new=new: panel.selected_name() == new and recognised_as(new),
-                milestones={
-                    "listed": lambda new=new: panel.selected_name() == new,
-                    "recognisable": lambda new=new: recognised_as(new),
-                },
+            runs["rename"].append(
+                measure(
+                    meter,
+                    [lambda: panel.rename_button.click()],
+                    lambda new=new: panel.selected_name() == new and recognised_as(new),
+                    milestones={
+                        "listed": lambda new=new: panel.selected_name() == new,
+                        "recognisable": lambda new=new: recognised_as(new),
+                    },
+                )
             )
-        )
+        finally:
+            gallery_panel.ask_name = asked
 
         # -- scroll the list: 120 positions over the whole range, 16 ms apart -----------
         bar = panel.people_list.verticalScrollBar()

@@ -9,12 +9,14 @@ benchmark that needs LFW is skipped with the reason when ``../shared/data/lfw`` 
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
 import runpy
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,34 @@ needs_celebrities = pytest.mark.skipif(
 )
 
 
+@contextlib.contextmanager
+def _qt_application_kept() -> Iterator[None]:
+    """Put back the process-wide state a window benchmark sets up as the app does.
+
+    ``create_application`` styles and names the one QApplication of the process, and
+    ``settle_heap`` freezes the heap out of garbage collection; the tests that run after
+    it in the same process (another order, another worker) would otherwise draw with
+    faceapp's style sheet.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    saved = (
+        (app.styleSheet(), app.applicationName(), app.organizationName())
+        if isinstance(app, QApplication)
+        else ("", "", "")
+    )
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setStyleSheet(saved[0])
+            app.setApplicationName(saved[1])
+            app.setOrganizationName(saved[2])
+
+
 def bench_output(module: str, *argv: str) -> str:
     """Run ``python -m benchmarks.<module> argv`` in this process; return its stdout.
 
@@ -42,7 +72,11 @@ def bench_output(module: str, *argv: str) -> str:
     give it; a non-zero exit fails the test.
     """
     out = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+    with (
+        _qt_application_kept(),
+        pytest.MonkeyPatch.context() as patch,
+        contextlib.redirect_stdout(out),
+    ):
         patch.chdir(REPO)
         patch.setattr(sys, "argv", [f"benchmarks/{module}.py", *argv])
         # As ``python -m`` would: a fresh module, not one another test imported already.

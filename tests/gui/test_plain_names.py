@@ -112,11 +112,14 @@ def test_the_samples_dialog_title_shows_the_name(qtbot, hostile_window):
 def _answer_modal(qtbot, inspect, answer) -> list:
     """Call ``inspect(box)`` on the next modal dialog, then ``answer(box)`` to close it."""
     seen: list = []
+    tries = [500]  # 5 s: a dialog that never comes must not answer a later test's
 
     def check() -> None:
         box = QApplication.activeModalWidget()
         if box is None:
-            QTimer.singleShot(10, check)
+            tries[0] -= 1
+            if tries[0] > 0:
+                QTimer.singleShot(10, check)
             return
         try:
             inspect(box)
