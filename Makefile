@@ -30,7 +30,7 @@ test: setup
 	$(BIN)/ruff format --check faceapp tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile --max-worker-restart 0
 
 lint: $(STAMP)
 	$(BIN)/ruff check faceapp tests benchmarks
