@@ -166,21 +166,25 @@ def test_reports_count_people_and_samples() -> None:
     ]
 
 
+class _Embedder:
+    def weights_sha256(self) -> str:
+        return "ab" * 32
+
+
+class _Pipeline:
+    """What the export and read jobs ask of the pipeline: the weights' fingerprint."""
+
+    embedder = _Embedder()
+
+
 def test_export_then_read_finds_who_is_enrolled(tmp_path: Path, data_dir: Path) -> None:
     import numpy as np
 
-    class Embedder:
-        def weights_sha256(self) -> str:
-            return "ab" * 32
-
-    class Pipeline:
-        embedder = Embedder()
-
     store = gf.open_store(tmp_path / "g.sqlite3", create=True)
     store.add_samples("Ann", [(np.ones(128, np.float32) / np.sqrt(128), None, None)])
-    summary = gf.export_job(tmp_path / "a.zip", Pipeline(), True)(store)  # type: ignore[arg-type]
+    summary = gf.export_job(tmp_path / "a.zip", _Pipeline(), True)(store)  # type: ignore[arg-type]
     assert summary.people == 1
-    archive, clashes = gf.read_job(tmp_path / "a.zip", Pipeline())(store)  # type: ignore[arg-type]
+    archive, clashes = gf.read_job(tmp_path / "a.zip", _Pipeline())(store)  # type: ignore[arg-type]
     assert clashes == ("Ann",) and len(archive.people) == 1
     other = GalleryStore(tmp_path / "other.sqlite3")
     assert gf.import_job(archive, "fail")(other).added == ("Ann",)
@@ -202,17 +206,10 @@ def test_failures_say_nothing_was_written() -> None:
 def test_reading_an_archive_of_nobody_fails_with_its_reason(tmp_path: Path, data_dir: Path) -> None:
     from faceapp.storage.archive import ArchiveError
 
-    class Embedder:
-        def weights_sha256(self) -> str:
-            return "ab" * 32
-
-    class Pipeline:
-        embedder = Embedder()
-
     store = gf.open_store(tmp_path / "g.sqlite3", create=True)
-    gf.export_job(tmp_path / "empty.zip", Pipeline(), True)(store)  # type: ignore[arg-type]
+    gf.export_job(tmp_path / "empty.zip", _Pipeline(), True)(store)  # type: ignore[arg-type]
     with pytest.raises(ArchiveError, match=r"^empty\.zip holds nobody$"):
-        gf.read_job(tmp_path / "empty.zip", Pipeline())(store)  # type: ignore[arg-type]
+        gf.read_job(tmp_path / "empty.zip", _Pipeline())(store)  # type: ignore[arg-type]
 
 
 def test_file_work_awaits_one_open_and_each_job_by_ticket() -> None:
