@@ -209,6 +209,26 @@ class WindowChrome(QObject):
     source), F1 how to use, Ctrl+Q quit.
     """
 
+    # Made from the table by _make_action; declared here for readers and type checkers.
+    source_action: QAction
+    demo_action: QAction
+    pause_action: QAction
+    mode_action: QAction
+    fullscreen_action: QAction
+    enrol_demo_action: QAction
+    capture_action: QAction
+    add_folder_action: QAction
+    prev_photo_action: QAction
+    next_photo_action: QAction
+    photo_results_action: QAction
+    calibration_action: QAction
+    history_action: QAction
+    unknown_faces_action: QAction
+    quit_action: QAction
+    howto_action: QAction
+    shortcuts_action: QAction
+    about_action: QAction
+
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self._window = window
