@@ -57,8 +57,6 @@ class PhotoRun(QObject):
         )
         #: The capture worker of the folder of photos being run, or None.
         self.player: CaptureWorker | None = None
-        #: Its photo loop (the player's ``photo_loop``), or None.
-        self._loop: PhotoLoop | None = None
         self._source: ImageFolderSource | None = None
         self._rows = FolderRows("", [])
         self.dialog = PhotoResultsDialog(
@@ -83,21 +81,20 @@ class PhotoRun(QObject):
     ) -> CaptureWorker:
         """Return the (unstarted) worker that reads ``source``, kept as the player for photos."""
         if not isinstance(source, ImageFolderSource):
-            self.player, self._loop, self._source = None, None, None
+            self.player, self._source = None, None
             self._show_actions(False)
             return CaptureWorker(source, sink, ticket, self._ctx.display_size)
         player = CaptureWorker(
             source, sink, ticket, photo_interval_s=self._ctx.settings.photo_interval_s
         )
-        loop = player.photo_loop
-        assert loop is not None  # a folder of photos always gets one
         if self._ctx.model_state == ModelState.FAILED:
-            loop.set_model_failed()
+            assert player.photo_loop is not None  # a folder of photos always gets one
+            player.photo_loop.set_model_failed()
         player.source_opened.connect(self._on_player_source_opened)
         player.photo_shown.connect(self._on_player_photo_shown)
         player.photo_failed.connect(self._on_player_photo_failed)
         player.photos_done.connect(self._on_player_photos_done)
-        self.player, self._loop, self._source = player, loop, source
+        self.player, self._source = player, source
         self._rows = FolderRows(source.folder, [])  # its photos are listed once it opens
         self.dialog.reset(str(source.folder), [])
         self._show_actions(True)
@@ -119,6 +116,11 @@ class PhotoRun(QObject):
         :func:`~faceapp.session.context_photos.photo_frame`.
         """
         return photo_frame(self._source, self._rows, position)
+
+    @property
+    def _loop(self) -> PhotoLoop | None:
+        """The photo loop of the folder being run (the player's), or None."""
+        return self.player.photo_loop if self.player is not None else None
 
     def _show_actions(self, visible: bool) -> None:
         for action in self._actions:
