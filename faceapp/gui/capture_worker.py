@@ -5,66 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-import cv2
-import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 
 from faceapp.core.sources import Frame, FrameSource, ImageFolderSource
+from faceapp.gui.images import qimage_from_bgr
 from faceapp.gui.loop_worker import LoopWorker
 from faceapp.session.live import CaptureLoop
 from faceapp.session.photos import PhotoLoop
 from faceapp.session.window_display import DisplayPacing, DisplaySize
 
 log = logging.getLogger(__name__)
-
-#: ``QImage`` text key of a copy scaled for display: the size of the frame it shows, as
-#: ``"<width>x<height>"`` (face boxes are in that frame's pixels).
-SOURCE_SIZE_KEY = "faceapp-source-size"
-
-
-def qimage_from_bgr(image: np.ndarray, size: tuple[int, int] | None = None) -> QImage:
-    """Return a ``QImage`` that owns a copy of a BGR uint8 ``(h, w, 3)`` array.
-
-    Safe to call from any thread; the result may be sent to the GUI thread.  The copy is
-    in ``Format_RGB32`` (bytes B, G, R, 0xFF), the format Qt paints from directly: a
-    ``Format_BGR888`` image would be converted again at every paint, on the GUI thread
-    (1.3 ms more per frame at 640x360).
-
-    Parameters
-    ----------
-    image : ndarray
-    size : tuple of int, optional
-        ``(width, height)`` to scale the copy to; it then records the frame's own size
-        under :data:`SOURCE_SIZE_KEY` (see :func:`source_size`).
-    """
-    h, w = image.shape[:2]
-    scaled = size is not None and size != (w, h)
-    if scaled:
-        assert size is not None
-        shrink = size[0] * size[1] < w * h
-        interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        image = cv2.resize(image, size, interpolation=interp)
-    bh, bw = image.shape[:2]
-    out = QImage(bw, bh, QImage.Format.Format_RGB32)
-    # Converted straight into the image's own buffer (rows of exactly 4 * bw bytes).
-    pixels = np.frombuffer(out.bits(), np.uint8, count=bh * bw * 4).reshape(bh, bw, 4)
-    done = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2BGRA, dst=pixels)
-    if done is not pixels:  # OpenCV made its own array after all
-        pixels[:] = done
-    if scaled:
-        out.setText(SOURCE_SIZE_KEY, f"{w}x{h}")
-    return out
-
-
-def source_size(image: QImage) -> tuple[int, int]:
-    """Return ``(width, height)`` of the frame ``image`` shows: its own, unless scaled."""
-    text = image.text(SOURCE_SIZE_KEY)
-    if text:
-        w, _, h = text.partition("x")
-        if w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0:
-            return int(w), int(h)
-    return image.width(), image.height()
 
 
 class CaptureWorker(LoopWorker):

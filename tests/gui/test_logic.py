@@ -258,7 +258,7 @@ def test_photo_rows_count_names_and_maybes_from_the_results_not_the_labels():
 
 
 def test_qimage_owns_its_bytes(qapp):
-    from faceapp.gui.capture_worker import qimage_from_bgr
+    from faceapp.gui.images import qimage_from_bgr
 
     bgr = np.zeros((4, 6, 3), np.uint8)
     bgr[..., 2] = 255  # red in BGR

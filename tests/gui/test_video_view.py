@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtGui import QColor, QImage
 
 from faceapp.core.types import FrameResult
-from faceapp.gui.capture_worker import qimage_from_bgr
+from faceapp.gui.images import qimage_from_bgr
 
 from .gui_helpers import make_ctx
 
@@ -69,7 +69,7 @@ def test_frames_are_scaled_for_the_view_in_the_capture_thread_and_boxes_stay_on_
     qtbot, store
 ):
     from faceapp.core.types import Box, Face, FaceResult, Match
-    from faceapp.gui.capture_worker import source_size
+    from faceapp.gui.images import source_size
     from faceapp.gui.widgets.video_view import MATCH_COLOUR
 
     ctx, view = shown_view(qtbot, store, 800, 500)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.quality import QualityReport
 from faceapp.gui.context import AppContext
-from faceapp.gui.dialogs.face_picker import boxed_pixmap
+from faceapp.gui.images import boxed_pixmap
 from faceapp.gui.loop_worker import CallWorker
 from faceapp.gui.prompts import complete_names
 from faceapp.gui.safe_text import hint_label, make_plain

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -19,50 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.core.pipeline import largest_face
-from faceapp.core.types import Box, Face
-from faceapp.gui.capture_worker import qimage_from_bgr
-from faceapp.gui.images import fitted
-from faceapp.session.enrol_capture import BoxRole
+from faceapp.core.types import Face
+from faceapp.gui.images import boxed_pixmap
 
 #: Longest side of the photo shown, in pixels.
 PICKER_PX = 560
-
-#: Pen colours of the box roles (see :data:`~faceapp.session.enrol_capture.BoxRole`).
-BOX_COLOURS: dict[BoxRole, QColor] = {
-    "ok": QColor("#2ecc71"),
-    "offered": QColor("#ffb454"),
-    "other": QColor(160, 160, 160, 160),
-    "plain": QColor(170, 170, 170),
-}
-
-
-def boxed_pixmap(
-    image: np.ndarray, boxes: Iterable[tuple[Box, BoxRole]], side: int, numbered: bool = False
-) -> QPixmap:
-    """Return a BGR ``image`` with its face boxes drawn by role, fitted into ``side`` pixels.
-
-    ``ok`` and ``offered`` boxes are thick; ``other`` faces are dimmed and dashed.
-    ``numbered`` writes each box's number (from 1) in its corner.
-    """
-    picture: QImage = qimage_from_bgr(image)
-    p = QPainter(picture)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    width = max(2.0, picture.width() / 200)
-    font = QFont()
-    font.setPixelSize(max(12, int(picture.width() / 25)))
-    p.setFont(font)
-    for i, (box, role) in enumerate(boxes):
-        r = QRectF(box.x, box.y, box.w, box.h)
-        pen = QPen(BOX_COLOURS[role], width * (1.5 if role in ("ok", "offered") else 1.0))
-        if role == "other":
-            p.fillRect(r, QColor(0, 0, 0, 150))
-            pen.setStyle(Qt.PenStyle.DashLine)
-        p.setPen(pen)
-        p.drawRect(r)
-        if numbered:
-            p.drawText(r.adjusted(width * 2, width, 0, 0), str(i + 1))
-    p.end()
-    return fitted(QPixmap.fromImage(picture), side)
 
 
 class FacePicker(QDialog):

@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
 from faceapp.core.guided_capture import Decision, GuidedCapture
 from faceapp.core.quality import QualityReport
 from faceapp.core.types import Face
-from faceapp.gui.capture_worker import qimage_from_bgr
-from faceapp.gui.images import fitted
+from faceapp.gui.images import fitted, qimage_from_bgr
 from faceapp.gui.safe_text import hint_label
 from faceapp.session.enrol_capture import GuidedShots
 from faceapp.session.enrol_text import progress_text, shot_caption, shot_tip, thumbnail_box

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
 from faceapp.core.matching import Mode
 from faceapp.core.types import FaceResult, FrameResult
-from faceapp.gui.capture_worker import source_size
 from faceapp.gui.context import AppContext
 from faceapp.gui.face_actions import add_face_entries
+from faceapp.gui.images import source_size
 from faceapp.session.face_labels import (
     LABEL_PAD,
     box_in_view,
