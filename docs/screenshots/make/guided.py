@@ -58,21 +58,21 @@ def guided_capture(ctx: AppContext, pipeline: FacePipeline) -> None:
     shown = [(Frame(frames[0][0], 0, 0.0), frames[0][1])]
     dialog = EnrolDialog(ctx, lambda: shown[0], "Jerry Seinfeld", clock=lambda: now[0])
     panel = dialog.guided_panel
-    wait_until(lambda: len(panel.shots) == 1)
+    wait_until(lambda: len(panel.taken.shots) == 1)
     now[0] = 2.0
     shown[0] = (Frame(frames[1][0], 1, 2.0), frames[1][1])
-    wait_until(lambda: len(panel.shots) == 2)
+    wait_until(lambda: len(panel.taken.shots) == 2)
     # The next frame: frontal again, so it is not taken; the checklist shows it live.
     now[0] = 3.0
     shown[0] = (Frame(frames[0][0], 2, 3.0), frames[0][1])
-    wait_until(lambda: dialog.report is not None and dialog._frame is shown[0][0])
+    wait_until(lambda: dialog.offer.report is not None and dialog.offer.frame is shown[0][0])
     wait_until(lambda: panel.hint_label.text() != "Taken.")
     dialog.resize(900, dialog.sizeHint().height())
     dialog.show()
     QCoreApplication.processEvents()
     path = OUT / "guided-capture.png"
     dialog.grab().save(str(path))
-    print(f"{path}: {panel.progress_label.text()!r}, {len(panel.shots)} taken")
+    print(f"{path}: {panel.progress_label.text()!r}, {len(panel.taken.shots)} taken")
     dialog.reject()
 
 

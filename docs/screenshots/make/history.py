@@ -37,6 +37,7 @@ def main() -> int:
     from faceapp.core.sources import ImageFolderSource, letterbox
     from faceapp.gui.app import create_application
     from faceapp.gui.context import AppContext
+    from faceapp.gui.dialogs.history_dialog import HistoryDialog
     from faceapp.gui.main_window import MainWindow
     from faceapp.settings import Settings
     from faceapp.storage.gallery import GalleryStore
@@ -67,7 +68,7 @@ def main() -> int:
     ctx.result_ready.connect(lambda r: seen.append(r.index))
     window.start()
     wait_until(lambda: len(photos) - 1 in seen, 300)
-    dialog = window.show_history()
+    dialog = HistoryDialog.open_for(window.ctx, window)
     dialog.reload()
     wait_until(lambda: dialog.events_read.settled, 60)
     for _ in range(20):

@@ -129,6 +129,8 @@ def main() -> int:
     from faceapp.bulk_enrolment import demo_people
     from faceapp.core.sources import ImageFolderSource
     from faceapp.gui.context import AppContext
+    from faceapp.gui.dialogs.history_dialog import HistoryDialog
+    from faceapp.gui.dialogs.unknown_faces_dialog import UnknownFacesDialog
     from faceapp.gui.main_window import MainWindow
     from faceapp.settings import Settings
     from faceapp.storage.history import History
@@ -152,7 +154,7 @@ def main() -> int:
         show_photos(window, size=(1100, 700))
 
         # The Unknown faces dialog, its largest group selected.
-        dialog = window.show_unknown_faces()
+        dialog = UnknownFacesDialog.open_for(window.ctx, window)
         dialog.resize(1000, 640)
         wait_until(lambda: dialog.reads.settled, 120)
         _settle(app)
@@ -162,7 +164,7 @@ def main() -> int:
         dialog.close()
 
         # The daily attendance tab.
-        hist = window.show_history()
+        hist = HistoryDialog.open_for(window.ctx, window)
         hist.resize(900, 560)
         hist.tabs.setCurrentIndex(1)
         wait_until(lambda: hist.daily_read.settled, 60)
