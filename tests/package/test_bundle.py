@@ -331,6 +331,8 @@ def _gui_run(runner: Runner, display: str, home: Path, video: Path, out: Path) -
             break
         time.sleep(0.05)
     out_text, err_text = proc.communicate(timeout=60)
+    # The file is opened at start: without it the app stopped before, and stderr says why.
+    assert events.is_file(), f"exit status {proc.returncode}; stderr:\n{err_text[-3000:]}"
     lines = [json.loads(line) for line in events.read_text().splitlines()]
     return {
         "rc": proc.returncode,
