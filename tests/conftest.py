@@ -113,6 +113,30 @@ def pipeline(face_models):
     return shared_pipeline(face_models)
 
 
+@pytest.fixture(scope="session")
+def largest_face_embedding(pipeline):
+    """``f(photo)``: the embedding of the photo's largest face (None without a face).
+
+    Computed once per photo for the whole session with the real models, as
+    :func:`faceapp.enrolment.prepare_sample` with ``largest`` computes it, so that the
+    test files that embed the 5-celebrity photos share the work.
+    """
+    from faceapp.core.images import load_image
+    from faceapp.core.pipeline import largest_face
+
+    @functools.cache
+    def embedding(photo: Path):
+        frame = load_image(photo)
+        face = largest_face(pipeline.detect(frame))
+        if face is None:
+            return None
+        vector = pipeline.embed(frame, [face])[0]
+        vector.setflags(write=False)  # shared by every test that asks: read-only
+        return vector
+
+    return embedding
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cli_uses_the_session_models():
     """In-process ``faceapp`` commands get a fresh pipeline on the session's loaded models.

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from faceapp.core.grouping import DEFAULT_CUT, bcubed, group_embeddings
-from faceapp.core.pipeline import largest_face
 from tests.conftest import person_photos
 
 
@@ -54,18 +53,15 @@ def test_labels_follow_the_first_face_of_each_group() -> None:
 
 
 @pytest.fixture(scope="module")
-def celebrity_faces(pipeline, celebrity_dir) -> tuple[np.ndarray, list[str]]:
+def celebrity_faces(largest_face_embedding, celebrity_dir) -> tuple[np.ndarray, list[str]]:
     """The largest face of every 5-celebrity photo (train and val), embedded, and its person."""
-    from faceapp.core.images import load_image
-
     vectors, people = [], []
     for split in ("train", "val"):
         for person, photos in person_photos(celebrity_dir, split).items():
             for photo in photos:
-                frame = load_image(photo)
-                face = largest_face(pipeline.detect(frame))
-                if face is not None:
-                    vectors.append(pipeline.embed(frame, [face])[0])
+                vector = largest_face_embedding(photo)
+                if vector is not None:
+                    vectors.append(vector)
                     people.append(person)
     return np.stack(vectors), people
 
