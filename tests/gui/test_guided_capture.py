@@ -17,9 +17,12 @@ pytestmark = pytest.mark.model
 POSE_PHOTOS = (2, 3, 4)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pose_frames(real_pipeline, val_photos):
-    """``[(image, FrameResult)]`` of Jerry frontal, turned left, turned right (640x480)."""
+    """``[(image, FrameResult)]`` of Jerry frontal, turned left, turned right (640x480).
+
+    Processed once for the module: the images are read-only and no test changes a result.
+    """
     out = []
     for k in POSE_PHOTOS:
         image = letterbox(load_image(val_photos["jerry_seinfeld"][k]), (640, 480))
