@@ -13,7 +13,9 @@ turning at constant speed.  They are sequences of real photos, not videos.
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -468,28 +470,60 @@ def relief_turn_frames(
         n = max(1, round(abs(b - a) / degrees_per_second * fps))
         yaws.extend(a + (b - a) * (j + 1) / n for j in range(n))
     yaws.extend([0.0] * round(0.5 * fps))
+    photo_key = image_key(photo)
     frames, times = [], []
     for i, yaw in enumerate(yaws):
         if drop_every > 0 and i % drop_every:
             continue
-        r = math.radians(yaw)
-        # Positive yaw: the person turns to their left, the nose to the image's right.
-        u = cx + (gx - cx) * math.cos(r) + gz * math.sin(r)
-        v = gy
-        zz = gz * math.cos(r) - (gx - cx) * math.sin(r)
-        out = photo.copy()
-        cells = []
-        for j in range(len(ys) - 1):
-            for i2 in range(len(xs) - 1):
-                cells.append((float(zz[j : j + 2, i2 : i2 + 2].mean()), j, i2))
-        for _, j, i2 in sorted(cells):  # far cells first
-            for tri in (((0, 0), (0, 1), (1, 0)), ((1, 1), (1, 0), (0, 1))):
-                src = np.float32([[gx[j + a, i2 + b], gy[j + a, i2 + b]] for a, b in tri])
-                dst = np.float32([[u[j + a, i2 + b], v[j + a, i2 + b]] for a, b in tri])
-                _triangle(photo, out, src, dst)
+        # The same pose of the same face is rendered once (a turn passes each pose
+        # several times, and the tests turn one face in several ways).
+        key = (photo_key, tuple(map(tuple, p.tolist())), nose_depth, yaw)
+        out = _RELIEF_VIEWS.get(key)
+        if out is None:
+            out = _relief_view(photo, gx, gy, gz, cx, yaw)
+            _RELIEF_VIEWS[key] = out
+            if len(_RELIEF_VIEWS) > _RELIEF_VIEWS_KEPT:
+                _RELIEF_VIEWS.popitem(last=False)
+        else:
+            _RELIEF_VIEWS.move_to_end(key)
         frames.append(out)
         times.append(i / fps)
     return frames, times
+
+
+#: Rendered relief views, by (photo digest, landmarks, nose depth, yaw); the oldest go.
+_RELIEF_VIEWS: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_RELIEF_VIEWS_KEPT = 64
+
+
+def image_key(image: np.ndarray) -> tuple:
+    """A key for an image's content: its shape, type and a hash of its pixels."""
+    data = np.ascontiguousarray(image)
+    return (data.shape, data.dtype.str, hashlib.blake2b(data.data, digest_size=16).digest())
+
+
+def _relief_view(
+    photo: np.ndarray, gx: np.ndarray, gy: np.ndarray, gz: np.ndarray, cx: float, yaw: float
+) -> np.ndarray:
+    """The photo with its relief (grid ``gx, gy`` at depth ``gz``) turned by ``yaw`` (read-only)."""
+    r = math.radians(yaw)
+    # Positive yaw: the person turns to their left, the nose to the image's right.
+    u = cx + (gx - cx) * math.cos(r) + gz * math.sin(r)
+    v = gy
+    zz = gz * math.cos(r) - (gx - cx) * math.sin(r)
+    out = photo.copy()
+    rows, cols = gx.shape
+    cells = []
+    for j in range(rows - 1):
+        for i2 in range(cols - 1):
+            cells.append((float(zz[j : j + 2, i2 : i2 + 2].mean()), j, i2))
+    for _, j, i2 in sorted(cells):  # far cells first
+        for tri in (((0, 0), (0, 1), (1, 0)), ((1, 1), (1, 0), (0, 1))):
+            src = np.float32([[gx[j + a, i2 + b], gy[j + a, i2 + b]] for a, b in tri])
+            dst = np.float32([[u[j + a, i2 + b], v[j + a, i2 + b]] for a, b in tri])
+            _triangle(photo, out, src, dst)
+    out.flags.writeable = False  # shared by every frame of this pose
+    return out
 
 
 def _triangle(src_img: np.ndarray, dst_img: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
