@@ -486,7 +486,8 @@ def test_a_video_of_real_faces_names_the_enrolled_people(
         val_photos["madonna"][0],
         val_photos["mindy_kaling"][1],
     ]
-    video = make_video(tmp_path / "faces.avi", photos, seconds_per_photo=2.0, fps=10.0)
+    # One second (ten frames) of each: several are processed per person even when busy.
+    video = make_video(tmp_path / "faces.avi", photos, seconds_per_photo=1.0, fps=10.0)
     ctx = make_ctx(demo_store, real_pipeline)
     window = make_window(ctx, str(video))
     names = set()
