@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -62,13 +63,22 @@ class LogEvents(logging.Handler):
             )
 
 
-@pytest.fixture
-def gallery(tmp_path: Path, celebrity_dir: Path, capsys) -> Path:
-    """A gallery of the five people (one train photo each) with the history on."""
-    path = tmp_path / "g.sqlite3"
+@pytest.fixture(scope="module")
+def enrolled(tmp_path_factory, celebrity_dir: Path) -> Path:
+    """A gallery of the five people (one train photo each) with the history on, built once."""
+    path = tmp_path_factory.mktemp("enrolled") / "g.sqlite3"
     for person, photos in person_photos(celebrity_dir, "train").items():
         assert run(["enroll", person, str(photos[0]), "--gallery", str(path)]) == 0
     History(GalleryStore(path)).configure(enabled=True)
+    return path
+
+
+@pytest.fixture
+def gallery(tmp_path: Path, enrolled: Path, capsys) -> Path:
+    """Each test's own copy of the enrolled gallery (its history starts empty)."""
+    path = tmp_path / "g.sqlite3"
+    shutil.copyfile(enrolled, path)
+    assert History(GalleryStore(path)).events() == []
     capsys.readouterr()
     return path
 
@@ -157,7 +167,7 @@ def test_video_gives_up_on_a_stream_that_stays_away_with_one_line_and_status_2(
     try:
         code = run(
             ["video", server.url(auth=f"admin:{PASSWORD}@"), "--gallery", str(gallery)]
-            + ["--reconnect-for", "2"]
+            + ["--reconnect-for", "1"]
         )
     finally:
         helper.join(GUARD_S)
