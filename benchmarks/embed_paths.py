@@ -25,6 +25,7 @@ engine goes first, so load from other processes hits all alike.  Cases:
 divided by the ms per image, so 1.0 means at that floor (an app case computes two images
 per face).  ``others`` is the CPU (in cores) that other processes used during an
 engine's samples, from ``/proc/stat``.  The last line of output is one JSON object.
+``--repeats`` under 10 (a smoke test's tiny run) gives figures not to quote; it says so.
 
 ``tflite-int8`` (opt-in, not "same embeddings") is timed alongside.  With ``--lfw DIR``
 the script instead runs the LFW protocol once (detection shared) and scores the float32
@@ -175,7 +176,9 @@ def equivalence(embedders: dict[str, FaceNetEmbedder], crops: np.ndarray) -> dic
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=12, help="timed rounds (>= 10)")
+    parser.add_argument(
+        "--repeats", type=int, default=12, help="timed rounds (10 or more for figures to quote)"
+    )
     parser.add_argument("--photos", type=int, default=200, help="photos to crop faces from")
     parser.add_argument("--cache", action="store_true", help="let tflite use its cached conversion")
     parser.add_argument("--lfw", type=Path, help="LFW folder: compare tflite and tflite-int8 on it")
@@ -186,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated engines to time (graph, the reference, is always one)",
     )
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be 1 or more")
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.lfw:
@@ -213,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
 
     samples: dict[str, dict[str, list[float]]] = {n: {c: [] for c in CASES} for n in names}
     others: dict[str, list[float]] = {n: [] for n in names}
-    repeats = max(10, args.repeats)
+    repeats = args.repeats
+    if repeats < 10:
+        log.warning("%d timed rounds: too few for figures to quote (10 or more)", repeats)
     for r in range(repeats):
         order = names[r % len(names) :] + names[: r % len(names)]
         start = (r * 16) % max(1, len(crops) - 16)

@@ -2,7 +2,7 @@
 
 Run it offscreen (it prints one JSON document)::
 
-    QT_QPA_PLATFORM=offscreen python -m benchmarks.gui_stall [--people 100000]
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.gui_stall [--people 100000] [--idle-s 2]
 
 What it does, with the application's own classes (``AppContext``, ``MainWindow``,
 ``FacePipeline``, ``GalleryStore``):
@@ -14,7 +14,8 @@ What it does, with the application's own classes (``AppContext``, ``MainWindow``
   every frame) and a fake embedder (128-d unit vectors from the crop's pixels), so no
   TensorFlow is loaded;
 * measures the longest gap between the ticks of a 5 ms ``QTimer`` (the longest time
-  the GUI thread could not react) while the window opens, while one more person is
+  the GUI thread could not react) while nothing happens for ``--idle-s`` seconds (the
+  noise floor of a shared machine), while the window opens, while one more person is
   enrolled through the capture path, while one person is renamed through the gallery
   panel, while the people list is scrolled and filtered, and while the threshold slider
   is dragged (also counting how often the preferences file is rewritten);
@@ -353,6 +354,7 @@ def run(
     workdir: Path,
     repeat: int = 1,
     trace_over_ms: float = 0.0,
+    idle_s: float = 2.0,
 ) -> dict[str, Any]:
     from PySide6.QtCore import QSettings
 
@@ -435,8 +437,8 @@ def run(
     queries = ["mar", "lee", "an", "ito", "sven"]
     for round_ in range(repeat):
         n = people + round_  # enrolled so far
-        # -- the noise floor: two seconds of nothing (the machine is shared) ---------------
-        idle = measure(meter, [], lambda: False, timeout_s=2.0)
+        # -- the noise floor: idle_s seconds of nothing (the machine is shared) ------------
+        idle = measure(meter, [], lambda: False, timeout_s=idle_s)
         idle["done"] = True
         runs["idle"].append(idle)
 
@@ -597,6 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--thumbs", type=int, default=3_000)
     p.add_argument("--load-s", type=float, default=8.0, help="simulated model load, seconds")
     p.add_argument(
+        "--idle-s", type=float, default=2.0, help="seconds of the idle phase (the noise floor)"
+    )
+    p.add_argument(
         "--repeat", type=int, default=1, help="rounds of the interactive phases (median, worst)"
     )
     p.add_argument(
@@ -618,7 +623,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="faceapp-gui-stall-") as tmp:
             report = run(
-                args.people, args.thumbs, args.load_s, Path(tmp), args.repeat, args.trace_stalls
+                args.people,
+                args.thumbs,
+                args.load_s,
+                Path(tmp),
+                args.repeat,
+                args.trace_stalls,
+                args.idle_s,
             )
     finally:
         if TRACER is not None:

@@ -6,10 +6,18 @@ enrolled and once with the five people enrolled from the other split (every phot
 largest face), and counts the detections under the floor (judged by eye in
 ``benchmarks/phantom_audit.json`` where it has a verdict) and which of them are reported.
 Prints one JSON document.
+
+Usage::
+
+    python -m benchmarks.photo_floor [--photos N]
+
+``--photos N`` takes only the first N photos of each person in each split (a smoke test's
+tiny run; the enrolled galleries come from those photos too).  Default: every photo.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -24,9 +32,16 @@ from faceapp.core.pipeline import FacePipeline, largest_face
 AUDIT = Path(__file__).with_name("phantom_audit.json")
 
 
-def _photos(root: Path, split: str) -> list[tuple[str, Path]]:
-    folder = root / split
-    return [(p.parent.name, p) for p in sorted(folder.glob("*/*")) if p.is_file()]
+def _photos(root: Path, split: str, each: int | None = None) -> list[tuple[str, Path]]:
+    """Return ``(person, photo)`` for the split's photos, the first ``each`` of each person."""
+    taken: dict[str, int] = {}
+    out = []
+    for p in sorted((root / split).glob("*/*")):
+        if p.is_file():
+            taken[p.parent.name] = taken.get(p.parent.name, 0) + 1
+            if each is None or taken[p.parent.name] <= each:
+                out.append((p.parent.name, p))
+    return out
 
 
 def _gallery(pipeline: FacePipeline, photos: list[tuple[str, Path]]) -> GalleryIndex:
@@ -51,12 +66,19 @@ def _verdict(audit: dict[str, str], rel: str, box: Any) -> str:
     return "not audited"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--photos", type=int, metavar="N", help="first N photos of each person per split"
+    )
+    args = parser.parse_args(argv)
+    if args.photos is not None and args.photos < 1:
+        parser.error("--photos must be 1 or more")
     root = paths.celebrity_dir()
     audit = json.loads(AUDIT.read_text())["verdicts"]
     pipeline = FacePipeline()
     pipeline.prepare()
-    splits = {s: _photos(root, s) for s in ("train", "val")}
+    splits = {s: _photos(root, s, args.photos) for s in ("train", "val")}
     galleries = {
         "train": _gallery(pipeline, splits["val"]),
         "val": _gallery(pipeline, splits["train"]),

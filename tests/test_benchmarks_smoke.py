@@ -140,7 +140,8 @@ def tiny_pairs(path: Path) -> Path:
 
 
 def test_gui_stall_runs_with_a_thousand_people() -> None:
-    report = bench("gui_stall", "--people", "1000", "--thumbs", "10", "--load-s", "1")
+    argv = ["--people", "1000", "--thumbs", "10", "--load-s", "1", "--idle-s", "0.2"]
+    report = bench("gui_stall", *argv)
     assert report["gallery"]["people"] == 1000
     assert report["gallery"]["samples"] == 1100  # every tenth person has two samples
     for phase in ("open", "idle", "enrol", "rename", "scroll", "filter", "slider"):
@@ -183,23 +184,26 @@ def test_lfw_yaw_labels_on_a_tiny_folder(tmp_path: Path) -> None:
 
 @pytest.mark.model
 @needs_celebrities
-def test_enrolment_check_study() -> None:
-    doc = bench("enrolment_check_study")
-    assert doc["own_person_checks"] > 0 and doc["other_person_checks"] > 0
+def test_enrolment_check_study_on_three_photos_each() -> None:
+    doc = bench("enrolment_check_study", "--photos", "3")
+    # Five people, photo [1] of each enrolled: the two others each checked as all five.
+    assert doc["own_person_checks"] == 10 and doc["other_person_checks"] == 40
 
 
 @pytest.mark.model
 @needs_celebrities
-def test_photo_floor() -> None:
-    assert bench("photo_floor")
+def test_photo_floor_on_one_photo_each() -> None:
+    doc = bench("photo_floor", "--photos", "1")
+    assert doc["photos"] == 10  # five people, one photo of each in train and in val
+    assert doc["under_floor"] == len(doc["under_floor_detections"])
 
 
 @pytest.mark.model
 @needs_celebrities
 def test_embed_paths_on_two_photos() -> None:
-    argv = ["--photos", "2", "--repeats", "10", "--cache", "--engines", "tflite"]
+    argv = ["--photos", "2", "--repeats", "1", "--cache", "--engines", "tflite"]
     doc = bench_lines("embed_paths", *argv)[-1]
-    assert doc["repeats"] == 10 and list(doc["engines"]) == ["graph", "tflite"]
+    assert doc["repeats"] == 1 and list(doc["engines"]) == ["graph", "tflite"]
 
 
 # -- the face models and LFW ---------------------------------------------------------------
