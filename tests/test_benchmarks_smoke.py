@@ -195,7 +195,9 @@ def test_enrolment_check_study_on_three_photos_each() -> None:
 def test_photo_floor_on_one_photo_each() -> None:
     doc = bench("photo_floor", "--photos", "1")
     assert doc["photos"] == 10  # five people, one photo of each in train and in val
-    assert doc["under_floor"] == len(doc["under_floor_detections"])
+    # As with every photo, some faces are under the floor (both first Elton John photos),
+    # so the part that looks them up and reports them runs too.
+    assert doc["under_floor"] == len(doc["under_floor_detections"]) > 0
 
 
 @pytest.mark.model
