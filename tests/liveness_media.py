@@ -441,6 +441,12 @@ def relief_turn_frames(
     drop_every : int
         When > 0, keep only every ``drop_every``-th frame (a camera delivering fewer
         frames): the timestamps keep the real time of each kept frame.
+
+    Returns
+    -------
+    frames, times : list of ndarray, list of float
+        The frames of one pose are one read-only array, rendered once and kept for the
+        next calls on the same photo (the last :data:`_RELIEF_VIEWS_KEPT` poses).
     """
     p = np.asarray(landmarks, np.float64)
     eye = float(np.linalg.norm(p[1] - p[0]))
