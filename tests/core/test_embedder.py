@@ -11,14 +11,10 @@ import numpy as np
 import pytest
 
 from faceapp import paths
+from faceapp.core.embedding import facenet, facenet_model
 from faceapp.core.embedding.engines import ENGINES, converted_model_name
 from faceapp.core.embedding.facenet import FaceNetEmbedder
-from faceapp.core.embedding.facenet_model import (
-    build_inception_resnet_v1,
-    fold_batch_norm,
-    load_h5_weights,
-    prewhiten,
-)
+from faceapp.core.embedding.facenet_model import prewhiten
 from faceapp.core.errors import ModelError
 
 pytestmark = pytest.mark.model
@@ -69,13 +65,58 @@ def crops(celebrity_dir: Path) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def loaded(weights: Path):
-    """The network as loaded from the file (batch norms not folded) and the load count."""
+def networks(weights: Path) -> dict[str, tuple]:
+    """One real ``load_fused_model`` of the file, with what its two steps returned.
+
+    ``"loaded"``: the network as loaded from the file (batch norms not folded) and the
+    count ``load_h5_weights`` returned; ``"folded"``: the folded network and the count
+    ``fold_batch_norm`` returned.  Building a network takes seconds: each is built once.
+    """
     from faceapp.core.runtime import configure_tensorflow
 
     configure_tensorflow()
-    model = build_inception_resnet_v1()
-    return model, load_h5_weights(model, weights)
+    seen: dict[str, tuple] = {}
+    load, fold = facenet_model.load_h5_weights, facenet_model.fold_batch_norm
+
+    def load_and_keep(model, path: Path) -> int:
+        seen["loaded"] = (model, load(model, path))
+        return seen["loaded"][1]
+
+    def fold_and_keep(source, fused) -> int:
+        seen["folded"] = (fused, fold(source, fused))
+        return seen["folded"][1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(facenet_model, "load_h5_weights", load_and_keep)
+        patch.setattr(facenet_model, "fold_batch_norm", fold_and_keep)
+        fused = facenet_model.load_fused_model(weights)
+    assert seen["folded"][0] is fused
+    return seen
+
+
+@pytest.fixture(scope="module")
+def loaded(networks):
+    """The network as loaded from the file (batch norms not folded) and the load count."""
+    return networks["loaded"]
+
+
+@pytest.fixture(scope="module")
+def fused_once(networks, weights: Path):
+    """Engines prepared from ``weights`` (or a link to it) run the one folded network.
+
+    Each engine would otherwise build, load and fold its own copy of the same network.
+    Any other file goes through the real ``load_fused_model``.
+    """
+    real = facenet.load_fused_model
+
+    def load_fused_model(path: Path):
+        if Path(path).resolve() == weights.resolve():
+            return networks["folded"][0]
+        return real(path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(facenet, "load_fused_model", load_fused_model)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +130,7 @@ def reference(loaded, crops: np.ndarray) -> dict[bool, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def embedders(weights: Path, tmp_path_factory) -> dict[str, FaceNetEmbedder]:
+def embedders(weights: Path, tmp_path_factory, fused_once) -> dict[str, FaceNetEmbedder]:
     """One prepared embedder per engine; tflite caches its conversion in a temporary dir."""
     tmp = tmp_path_factory.mktemp("weights")
     (tmp / weights.name).symlink_to(weights)
@@ -150,18 +191,20 @@ def test_batching_and_padding_do_not_change_embeddings(
         assert cos(chunked, emb.embed(crops)).min() >= MIN_COS
 
 
-def test_int8_engine_stays_close_to_float32(weights: Path, reference, crops: np.ndarray) -> None:
+def test_int8_engine_stays_close_to_float32(
+    weights: Path, reference, crops: np.ndarray, fused_once
+) -> None:
     # Opt-in and not "the same embeddings": on LFW its cosine to float32 is >= 0.995
     # and its accuracy within 0.02 points (benchmarks/embed_paths.py --lfw).
     emb = FaceNetEmbedder(weights, engine="tflite-int8", cache=False)
     assert cos(emb.embed(crops), reference[True]).min() >= 0.99
 
 
-def test_every_layer_with_weights_found_them_in_the_file(loaded) -> None:
-    model, count = loaded
+def test_every_layer_with_weights_found_them_in_the_file(networks) -> None:
+    model, count = networks["loaded"]
     assert count == sum(1 for layer in model.layers if layer.weights) > 200
-    fused = build_inception_resnet_v1(fused=True)
-    assert fold_batch_norm(model, fused) == sum(1 for layer in fused.layers if layer.weights)
+    fused, folded = networks["folded"]  # build_inception_resnet_v1(fused=True), folded
+    assert folded == sum(1 for layer in fused.layers if layer.weights)
 
 
 def test_tflite_conversion_is_kept_in_the_user_cache(
