@@ -18,7 +18,6 @@ from faceapp.cli.common import UsageError, checked_output
 from faceapp.storage.outputs import open_private
 from tests.conftest import cli, person_photos
 
-
 #: Hang guard of an in-process command, in seconds (never a measured goal).
 GUARD_S = 120.0
 
