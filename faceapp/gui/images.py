@@ -51,12 +51,15 @@ def thumbnail_image(data: bytes | None, side: int = THUMB_PX) -> QImage | None:
 def jpeg_image(data: bytes | None) -> QImage | None:
     """Return JPEG (or PNG) bytes decoded, unscaled, or None when empty or unreadable.
 
-    Safe to call from any thread; the history thread decodes face crops with it.
+    Safe to call from any thread; the history thread decodes face crops with it.  OpenCV
+    decodes, not Qt's image reader: the reader's first use in a process loads its format
+    plugins and moves them to the GUI thread while PySide holds the GIL, which deadlocks
+    against a GUI thread disconnecting a signal at that moment (it froze a test run).
     """
     if not data:
         return None
-    image = QImage.fromData(data)  # the format is recognised by its header
-    return None if image.isNull() else image
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return None if pixels is None else qimage_from_bgr(pixels)
 
 
 def placeholder_pixmap(name: str, side: int = THUMB_PX) -> QPixmap:
