@@ -11,6 +11,8 @@ import pytest
 
 from benchmarks.data import LFW_DIR
 
+pytest_plugins = ["tests.hang_watchdog"]
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Tests never write to the desktop's real keyring (faceapp.storage.credentials); the
