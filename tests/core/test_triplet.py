@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from importlib.util import find_spec
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,14 @@ def test_import_does_not_load_tensorflow() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-# Everything below needs TensorFlow.
-tf = pytest.importorskip("tensorflow")
+# Everything below needs TensorFlow, imported by the first test that runs it and not at
+# collection: a test worker that runs none of these never loads it (4 s of CPU).
+needs_tensorflow = pytest.mark.skipif(
+    find_spec("tensorflow") is None, reason="TensorFlow is not installed"
+)
 
 
+@needs_tensorflow
 def test_triplet_loss_by_hand() -> None:
     # Squared distances, margin 0.2:
     #  a=(0,0), p=(1,0), n=(0,2): d_ap=1, d_an=4     -> max(1 - 4 + 0.2, 0)    = 0
@@ -43,6 +48,7 @@ def test_triplet_loss_by_hand() -> None:
     assert float(triplet.triplet_loss(a[:1], p[:1], n[:1], margin=4.0)) == pytest.approx(1.0)
 
 
+@needs_tensorflow
 def test_pairwise_distances() -> None:
     e = np.array([[0, 0], [3, 4], [0, 0]], np.float32)
     sq = triplet.pairwise_distances(e).numpy()
@@ -51,6 +57,7 @@ def test_pairwise_distances() -> None:
     np.testing.assert_allclose(d, [[0, 5, 0], [5, 0, 5], [0, 5, 0]], atol=1e-5)
 
 
+@needs_tensorflow
 def test_semi_hard_picks_nearest_farther_negative() -> None:
     # 1-d embeddings, plain distances, margin 1:
     #   A=0 (label 0), P=1 (label 0), N1=0.5 (1), N2=1.5 (2), N3=3 (3).
@@ -67,6 +74,7 @@ def test_semi_hard_picks_nearest_farther_negative() -> None:
     assert float(loss) == pytest.approx(0.25, abs=1e-6)
 
 
+@needs_tensorflow
 def test_semi_hard_falls_back_to_farthest_negative() -> None:
     # A=0 (label 0), P=3 (label 0), N1=1 (1), N2=2 (2).  d_ap = 3 and every negative
     # is closer than that, so the farthest negative is used.
@@ -98,6 +106,7 @@ def _reference_semi_hard(labels: np.ndarray, emb: np.ndarray, margin: float) -> 
     return float(np.mean(losses)) if losses else 0.0
 
 
+@needs_tensorflow
 def test_semi_hard_matches_reference_with_ties() -> None:
     rng = np.random.default_rng(0)
     # Small integer coordinates make many exactly equal distances (ties at d_ap).
@@ -107,7 +116,10 @@ def test_semi_hard_matches_reference_with_ties() -> None:
     assert got == pytest.approx(_reference_semi_hard(labels, emb, 0.5), abs=1e-5)
 
 
+@needs_tensorflow
 def test_semi_hard_degenerate_batches_and_gradients() -> None:
+    import tensorflow as tf
+
     emb = tf.constant([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     # No positives at all, or no negatives at all -> 0, not NaN.
     assert float(triplet.batch_semi_hard_triplet_loss([0, 1, 2], emb)) == 0.0
@@ -153,12 +165,15 @@ def _tiny_model(seed: int = 0) -> Any:
 
 
 def _full_loss(model: Any, data: dict[str, np.ndarray]) -> float:
+    import tensorflow as tf
+
     x = np.concatenate(list(data.values()))
     y = np.repeat(np.arange(len(data)), [len(v) for v in data.values()])
     emb = tf.math.l2_normalize(model(x, training=False), axis=1)
     return float(triplet.batch_semi_hard_triplet_loss(y, emb))
 
 
+@needs_tensorflow
 def test_fine_tune_decreases_loss() -> None:
     data = _clusters()
     model = _tiny_model()
@@ -180,6 +195,7 @@ def test_fine_tune_decreases_loss() -> None:
     assert _full_loss(model, data) < 0.5 * before
 
 
+@needs_tensorflow
 def test_fine_tune_trainable_last_and_early_stop() -> None:
     data = _clusters(1)
     model = _tiny_model(1)
@@ -202,6 +218,7 @@ def test_fine_tune_trainable_last_and_early_stop() -> None:
     assert all(layer.trainable for layer in model.layers)  # flags restored
 
 
+@needs_tensorflow
 def test_fine_tune_rejects_unusable_data() -> None:
     model = _tiny_model()
     one_each = {"a": np.zeros((1, 8), np.float32), "b": np.zeros((5, 8), np.float32)}
