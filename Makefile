@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# Test workers (pytest-xdist, whole files per worker); TEST_JOBS=0 runs in this process.
-TEST_JOBS ?= 2
+# Test workers (pytest-xdist, whole files per worker): one more than the CPUs, as many as
+# the available memory holds (tests/workers.py); TEST_JOBS=0 runs in this process.
+TEST_JOBS ?= $(shell $(PYTHON) tests/workers.py)
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
 .PHONY: setup weights run test lint bench package package-check clean
