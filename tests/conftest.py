@@ -50,6 +50,10 @@ def lfw_dir() -> Path:
 MODEL_FIXTURE = "face_models"
 _model_loads: list[str] = []  # one entry per load of the face models in this session
 _running: list[pytest.Item] = []  # the test being run, for the command line's model loads
+#: The test files collected, and the heavy libraries collecting them imported
+#: (tests/test_collection_light.py).
+collected_files: set[Path] = set()
+heavy_at_collection: list[str] = []
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -58,6 +62,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if MODEL_FIXTURE in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.model)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Count the test files collected (those deselected with ``-k`` or ``-m`` too)."""
+    collected_files.add(item.path)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Note which heavy libraries collecting the tests imported, before any test runs."""
+    heavy = [name for name in ("tensorflow", "keras", "mtcnn") if name in sys.modules]
+    heavy_at_collection[:] = heavy
 
 
 @pytest.hookimpl(hookwrapper=True)
