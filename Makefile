@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# An editable install leaves faceapp uncompiled: every process would compile it again
+	# where PYTHONDONTWRITEBYTECODE is set (0.3-0.45 s of CPU for a process importing all of it).
+	$(BIN)/python -m compileall -q faceapp
 	touch $(STAMP)
 
 weights: $(STAMP)
