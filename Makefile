@@ -12,13 +12,14 @@ export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
 setup: $(STAMP) weights
 
+# An editable install leaves faceapp uncompiled; compiled here, as a regular install would,
+# so that no process compiles it again where PYTHONDONTWRITEBYTECODE is set (0.3-0.45 s of
+# CPU for each process importing all of it: every test worker and child process).
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("faceapp needs Python >= 3.10") if sys.version_info < (3, 10) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# An editable install leaves faceapp uncompiled: every process would compile it again
-	# where PYTHONDONTWRITEBYTECODE is set (0.3-0.45 s of CPU for a process importing all of it).
 	$(BIN)/python -m compileall -q faceapp
 	touch $(STAMP)
 
