@@ -10,6 +10,8 @@ import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen, QPixmap
 
+from faceapp.core.errors import ImageError
+from faceapp.core.images import decode_image
 from faceapp.core.types import Box
 from faceapp.storage.people import initials
 
@@ -51,15 +53,19 @@ def thumbnail_image(data: bytes | None, side: int = THUMB_PX) -> QImage | None:
 def jpeg_image(data: bytes | None) -> QImage | None:
     """Return JPEG (or PNG) bytes decoded, unscaled, or None when empty or unreadable.
 
-    Safe to call from any thread; the history thread decodes face crops with it.  OpenCV
-    decodes, not Qt's image reader: the reader's first use in a process loads its format
-    plugins and moves them to the GUI thread while PySide holds the GIL, which deadlocks
-    against a GUI thread disconnecting a signal at that moment (it froze a test run).
+    Safe to call from any thread; the history thread decodes face crops with it.  The
+    engine's :func:`~faceapp.core.images.decode_image` decodes, not Qt's image reader: the
+    reader's first use in a process loads its format plugins and moves them to the GUI
+    thread while PySide holds the GIL, which deadlocks against a GUI thread disconnecting
+    a signal at that moment (it froze a test run).
     """
     if not data:
         return None
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    return None if pixels is None else qimage_from_bgr(pixels)
+    try:
+        pixels = decode_image(data, "stored picture")
+    except ImageError:
+        return None
+    return qimage_from_bgr(pixels)
 
 
 def placeholder_pixmap(name: str, side: int = THUMB_PX) -> QPixmap:
