@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # Test workers (pytest-xdist, whole files per worker): one more than the CPUs, as many as
 # the available memory holds (tests/workers.py); TEST_JOBS=0 runs in this process.
-TEST_JOBS ?= $(shell $(PYTHON) tests/workers.py)
+TEST_JOBS ?= $(shell $(BIN)/python tests/workers.py)
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
 .PHONY: setup weights run test lint bench package package-check clean

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from faceapp.core.runtime import usable_cpus
 
 #: Memory one worker may hold at its peak (TensorFlow, the models, Qt), in GiB.
 WORKER_GIB = 3.0
@@ -34,6 +34,4 @@ def worker_count(cpus: int, memory_gib: float | None) -> int:
 
 
 if __name__ == "__main__":
-    affinity = getattr(os, "sched_getaffinity", None)
-    cpus = len(affinity(0)) if affinity else (os.cpu_count() or 1)
-    print(worker_count(cpus, available_gib()))
+    print(worker_count(usable_cpus(), available_gib()))
