@@ -134,20 +134,19 @@ def pipeline(face_models):
 def largest_face_embedding(pipeline):
     """``f(photo)``: the embedding of the photo's largest face (None without a face).
 
-    Computed once per photo for the whole session with the real models, as
-    :func:`faceapp.enrolment.prepare_sample` with ``largest`` computes it, so that the
-    test files that embed the 5-celebrity photos share the work.
+    Computed once per photo for the whole session with the real models, by enrolment's
+    own :func:`faceapp.enrolment.prepare_sample` with ``largest``, so that the test files
+    that embed the 5-celebrity photos share the work.
     """
     from faceapp.core.images import load_image
-    from faceapp.core.pipeline import largest_face
+    from faceapp.enrolment import EnrolmentError, prepare_sample
 
     @functools.cache
     def embedding(photo: Path):
-        frame = load_image(photo)
-        face = largest_face(pipeline.detect(frame))
-        if face is None:
+        try:
+            vector = prepare_sample(pipeline, load_image(photo), str(photo), True).embedding
+        except EnrolmentError:
             return None
-        vector = pipeline.embed(frame, [face])[0]
         vector.setflags(write=False)  # shared by every test that asks: read-only
         return vector
 
