@@ -28,8 +28,8 @@ def cli_unless_it_hangs(capsys, *argv: str, fifos: tuple[Path, ...]) -> tuple[in
     A command that opened one of ``fifos`` to write would wait for a reader for ever: the
     guard opens them to read (which lets such a writer go on) before failing the test.
     """
-    status: list[int] = []
-    worker = threading.Thread(target=lambda: status.append(run(list(argv))), daemon=True)
+    done: list[tuple[int, str, str]] = []
+    worker = threading.Thread(target=lambda: done.append(cli(capsys, *argv)), daemon=True)
     worker.start()
     worker.join(GUARD_S)
     if worker.is_alive():
@@ -37,9 +37,8 @@ def cli_unless_it_hangs(capsys, *argv: str, fifos: tuple[Path, ...]) -> tuple[in
             os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
         worker.join(GUARD_S)
         pytest.fail(f"{argv}: still running after {GUARD_S:g} s (blocked on a FIFO?)")
-    out, err = capsys.readouterr()
-    assert status, f"{argv}: raised instead of returning an exit status: {err}"
-    return status[0], out, err
+    assert done, f"{argv}: raised instead of returning an exit status: {capsys.readouterr().err}"
+    return done[0]
 
 
 def sha(path: Path) -> str:
