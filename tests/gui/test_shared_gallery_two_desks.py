@@ -1,7 +1,7 @@
 """Two desks on one PostgreSQL gallery: a window process names whom another process enrolled.
 
 The window is the real app (``python -m faceapp gui``) in a child process, under Xvfb
-when it is installed (offscreen otherwise), showing a video of a face; the other desk
+when Qt can use it (offscreen otherwise), showing a video of a face; the other desk
 is ``faceapp enroll`` in another process, or a second window (``faceapp gui
 --enrol-demo``: the window's own *Enrol the demo people* action).  The test prints (run
 it with ``-s``) the time from the enrolment's commit (heard by a third connection
@@ -53,7 +53,8 @@ def _start_xvfb() -> tuple[subprocess.Popen | None, dict[str, str]]:
     os.close(write)
     with os.fdopen(read) as pipe:
         display = pipe.readline().strip()
-    return server, {"QT_QPA_PLATFORM": "xcb", "DISPLAY": f":{display}"}
+    # Offscreen when Qt's xcb plugin cannot load (libxcb-cursor0 and friends missing).
+    return server, {"QT_QPA_PLATFORM": "xcb;offscreen", "DISPLAY": f":{display}"}
 
 
 def _faceapp(*args: str) -> list[str]:
