@@ -262,8 +262,14 @@ def test_missing_weights_raise_model_error(tmp_path: Path, engine: str) -> None:
 def test_corrupt_weights_raise_model_error(tmp_path: Path, weights: Path) -> None:
     truncated = tmp_path / "facenet_keras.h5"
     truncated.write_bytes(weights.read_bytes()[: 1 << 20])
-    with pytest.raises(ModelError, match="not a readable HDF5"):
-        FaceNetEmbedder(truncated, engine="auto").prepare()
+
+    def build(*args, **kwargs):
+        raise AssertionError("a network was built for a damaged file")
+
+    with pytest.MonkeyPatch.context() as patch:  # refused before seconds of building
+        patch.setattr(facenet_model, "build_inception_resnet_v1", build)
+        with pytest.raises(ModelError, match="not a readable HDF5"):
+            FaceNetEmbedder(truncated, engine="auto").prepare()
 
     empty = tmp_path / "empty.h5"
     with h5py.File(empty, "w") as fh:

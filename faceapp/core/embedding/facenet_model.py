@@ -327,6 +327,7 @@ def load_fused_model(path: Path) -> keras.Model:
     ModelError
         As :func:`load_model`.
     """
+    source = load_model(path)  # a damaged file fails here, before either network is built
     fused = build_inception_resnet_v1(INPUT_SIZE, fused=True)
-    fold_batch_norm(load_model(path), fused)
+    fold_batch_norm(source, fused)
     return fused
