@@ -37,7 +37,7 @@ else:
         def _split_scope(self, nodeid: str) -> str:
             return work_unit(nodeid)
 
-    def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN201
+    def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadFileScheduling | None:
         """Schedule ``--dist loadfile`` runs with :class:`TensorflowTogether`."""
         if config.getoption("dist") == "loadfile":
             return TensorflowTogether(config, log)
