@@ -263,3 +263,43 @@ def test_closing_does_not_wait_for_a_report_being_computed(qtbot, monkeypatch):
     release.set()
     assert ended.wait(30)
     assert reports == []
+
+
+def test_chart_items_replaced_are_deleted_at_once_not_left_to_the_garbage_collector(
+    qtbot, open_dialog, store, train_samples, real_pipeline
+):
+    """A moved threshold and a new report replace lines, curves and legend entries.
+
+    The old ones are deleted in the event loop; left to Python's garbage collector, a
+    collection could delete them while another chart paints (pyqtgraph#1628).
+    """
+    import shiboken6
+
+    from faceapp.gui.widgets.threshold_panel import ThresholdPanel
+
+    for name, items in train_samples.items():
+        store.add_samples(name, items)
+    ctx = make_ctx(store, real_pipeline)
+    dialog = open_dialog(ctx)
+    panel = ThresholdPanel(ctx)
+    qtbot.addWidget(panel)
+    charts = dialog.charts
+    plots = (charts.histogram, charts.far_plot, charts.tar_plot)
+
+    def chart_items() -> list:
+        out = [line for lines in charts.lines.values() for line in lines]
+        for plot in plots:
+            out += plot.getPlotItem().listDataItems()
+            out += [part for entry in plot.getPlotItem().legend.items for part in entry]
+        return out
+
+    before, report = chart_items(), dialog.report
+    # 2 thresholds x 3 charts; 2 histograms and 2 x 2 rate curves (yours, LFW's), each
+    # with a legend entry of 2 parts.
+    assert len(before) == 6 + 6 + 6 * 2
+    panel.fixed_box.setChecked(True)
+    panel.slider.setValue(80)
+    qtbot.waitUntil(lambda: dialog.report is not report, timeout=30_000)
+    qtbot.waitUntil(lambda: not any(shiboken6.isValid(i) for i in before), timeout=5_000)
+    after = chart_items()
+    assert len(after) == len(before) and all(shiboken6.isValid(i) for i in after)

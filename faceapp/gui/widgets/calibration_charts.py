@@ -67,6 +67,25 @@ def _legend(widget: pg.PlotWidget, offset: tuple[int, int]) -> pg.LegendItem:
     )
 
 
+def _discard(plot: pg.PlotWidget, item: pg.GraphicsObject) -> None:
+    """Take ``item`` off ``plot`` and delete it in the event loop.
+
+    A removed pyqtgraph item left to Python's garbage collector is deleted whenever a
+    collection runs, even while another chart is being painted (pyqtgraph#1628).
+    """
+    plot.removeItem(item)
+    item.deleteLater()
+
+
+def _discard_entries(legend: pg.LegendItem, item: pg.GraphicsObject | None = None) -> None:
+    """Take ``item``'s entry (every entry when None) off ``legend``, deleting its parts."""
+    for sample, label in list(legend.items):
+        if item is None or sample.item is item:
+            legend.removeItem(sample.item)
+            sample.deleteLater()
+            label.deleteLater()
+
+
 class CalibrationCharts(QWidget):
     """Three charts of a :class:`CalibrationReport`, with the thresholds drawn on them.
 
@@ -123,8 +142,8 @@ class CalibrationCharts(QWidget):
     def show_report(self, report: CalibrationReport) -> None:
         """Draw ``report``'s histograms and accept-rate curves (the lines stay)."""
         for curve in (self.genuine_curve, self.impostor_curve):
-            self.histogram.removeItem(curve)
-            self._hist_legend.removeItem(curve)
+            _discard_entries(self._hist_legend, curve)
+            _discard(self.histogram, curve)
         edges = np.asarray(report.bin_edges, np.float64)
         genuine = histogram_share(report.genuine_hist, report.genuine_pairs)
         impostor = histogram_share(report.impostor_hist, report.impostor_pairs)
@@ -159,9 +178,9 @@ class CalibrationCharts(QWidget):
 
     def _curves(self, report: CalibrationReport) -> None:
         for plot, legend in ((self.far_plot, self._far_legend), (self.tar_plot, self._tar_legend)):
+            _discard_entries(legend)
             for item in list(plot.getPlotItem().listDataItems()):
-                plot.removeItem(item)
-            legend.clear()
+                _discard(plot, item)
         curves = accept_curves(report, LOG_FLOOR)
         lfw_pen = pg.mkPen(LFW, width=1.4, style=Qt.PenStyle.DashLine)
         self.far_plot.plot(*curves["far"], pen=pg.mkPen(IMPOSTOR, width=2), name="your people")
@@ -185,7 +204,7 @@ class CalibrationCharts(QWidget):
         plots = (self.histogram, self.far_plot, self.tar_plot)
         for lines in self.lines.values():
             for plot, line in zip(plots, lines):
-                plot.removeItem(line)
+                _discard(plot, line)
         self.lines = {}
         for k, m in enumerate(self._markers):
             colour = THRESHOLD_COLOURS.get(m.label, OTHER_THRESHOLD)
