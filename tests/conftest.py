@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.data import LFW_DIR
 
-pytest_plugins = ["tests.hang_watchdog", "tests.scheduling"]
+pytest_plugins = ["tests.hang_watchdog"]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
