@@ -118,9 +118,9 @@ def test_the_histograms_hold_the_reports_pair_counts(
     assert all(a in train_samples and b in train_samples for a, b in rows)
 
 
-def test_the_threshold_lines_follow_the_slider_and_the_mode(
-    qtbot, open_dialog, store, train_samples, real_pipeline
-):
+@pytest.fixture
+def with_panel(qtbot, open_dialog, store, train_samples, real_pipeline):
+    """The context, dialog and a threshold panel on a gallery of every person's samples."""
     from faceapp.gui.widgets.threshold_panel import ThresholdPanel
 
     for name, items in train_samples.items():
@@ -129,6 +129,11 @@ def test_the_threshold_lines_follow_the_slider_and_the_mode(
     dialog = open_dialog(ctx)
     panel = ThresholdPanel(ctx)
     qtbot.addWidget(panel)
+    return ctx, dialog, panel
+
+
+def test_the_threshold_lines_follow_the_slider_and_the_mode(qtbot, with_panel, store):
+    ctx, dialog, panel = with_panel
 
     def positions(label: str) -> list[float]:
         return [round(line.value(), 4) for line in dialog.charts.lines[label]]
@@ -266,7 +271,7 @@ def test_closing_does_not_wait_for_a_report_being_computed(qtbot, monkeypatch):
 
 
 def test_chart_items_replaced_are_deleted_at_once_not_left_to_the_garbage_collector(
-    qtbot, open_dialog, store, train_samples, real_pipeline
+    qtbot, with_panel
 ):
     """A moved threshold and a new report replace lines, curves and legend entries.
 
@@ -275,14 +280,7 @@ def test_chart_items_replaced_are_deleted_at_once_not_left_to_the_garbage_collec
     """
     import shiboken6
 
-    from faceapp.gui.widgets.threshold_panel import ThresholdPanel
-
-    for name, items in train_samples.items():
-        store.add_samples(name, items)
-    ctx = make_ctx(store, real_pipeline)
-    dialog = open_dialog(ctx)
-    panel = ThresholdPanel(ctx)
-    qtbot.addWidget(panel)
+    _, dialog, panel = with_panel
     charts = dialog.charts
     plots = (charts.histogram, charts.far_plot, charts.tar_plot)
 
