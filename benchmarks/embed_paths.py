@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.timing import FLOAT32_FLOOR_MS, stats, time_call
+from faceapp.cli.common import positive_int
 from faceapp.core.embedding import create_embedder
 from faceapp.core.embedding.engines import AUTO_ENGINE, ENGINES, QUANTIZED_ENGINES
 from faceapp.core.embedding.facenet import FaceNetEmbedder
@@ -177,7 +178,10 @@ def equivalence(embedders: dict[str, FaceNetEmbedder], crops: np.ndarray) -> dic
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--repeats", type=int, default=12, help="timed rounds (10 or more for figures to quote)"
+        "--repeats",
+        type=positive_int,
+        default=12,
+        help="timed rounds (10 or more for figures to quote)",
     )
     parser.add_argument("--photos", type=int, default=200, help="photos to crop faces from")
     parser.add_argument("--cache", action="store_true", help="let tflite use its cached conversion")
@@ -189,8 +193,6 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated engines to time (graph, the reference, is always one)",
     )
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be 1 or more")
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.lfw:

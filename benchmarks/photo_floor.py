@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from faceapp import paths
+from faceapp.cli.common import positive_int
 from faceapp.core.images import load_image
 from faceapp.core.live import LIVE_SCORE_FLOOR
 from faceapp.core.matching import GalleryIndex
@@ -34,13 +35,10 @@ AUDIT = Path(__file__).with_name("phantom_audit.json")
 
 def _photos(root: Path, split: str, each: int | None = None) -> list[tuple[str, Path]]:
     """Return ``(person, photo)`` for the split's photos, the first ``each`` of each person."""
-    taken: dict[str, int] = {}
     out = []
-    for p in sorted((root / split).glob("*/*")):
-        if p.is_file():
-            taken[p.parent.name] = taken.get(p.parent.name, 0) + 1
-            if each is None or taken[p.parent.name] <= each:
-                out.append((p.parent.name, p))
+    for folder in sorted(p for p in (root / split).iterdir() if p.is_dir()):
+        photos = sorted(p for p in folder.iterdir() if p.is_file())
+        out += [(folder.name, p) for p in photos[:each]]
     return out
 
 
@@ -69,11 +67,9 @@ def _verdict(audit: dict[str, str], rel: str, box: Any) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--photos", type=int, metavar="N", help="first N photos of each person per split"
+        "--photos", type=positive_int, metavar="N", help="first N photos of each person per split"
     )
     args = parser.parse_args(argv)
-    if args.photos is not None and args.photos < 1:
-        parser.error("--photos must be 1 or more")
     root = paths.celebrity_dir()
     audit = json.loads(AUDIT.read_text())["verdicts"]
     pipeline = FacePipeline()
